@@ -1,0 +1,119 @@
+//! Classifying AWS errors by their error code, in one place, so steps never match on
+//! message strings scattered around.
+
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+/// Error codes that mean "the thing is not there" across the services ecsdeploy uses.
+const NOT_FOUND: &[&str] = &[
+    "InvalidVpcID.NotFound",
+    "InvalidSubnetID.NotFound",
+    "InvalidGroup.NotFound",
+    "InvalidInternetGatewayID.NotFound",
+    "InvalidRouteTableID.NotFound",
+    "InvalidAssociationID.NotFound",
+    "InvalidPermission.NotFound",
+    "Gateway.NotAttached",
+    "NoSuchEntity",
+    "ResourceNotFoundException",
+    "RepositoryNotFoundException",
+    "ClusterNotFoundException",
+    "ServiceNotFoundException",
+    "ServiceNotActiveException",
+];
+
+/// The AWS error code of an SDK error, if the service sent one.
+pub fn code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
+    e.code()
+}
+
+/// True when the error says the resource does not exist (already deleted counts as done).
+pub fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    code(e).is_some_and(|c| NOT_FOUND.contains(&c))
+}
+
+/// True for `DependencyViolation`: AWS still holds something that uses the resource
+/// (typically ENIs of stopped tasks that take minutes to release).
+pub fn is_dependency_violation<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
+    code(e) == Some("DependencyViolation")
+}
+
+/// `code: message` of an SDK error, falling back to the SDK's own description
+/// (connection errors, timeouts) so the user always sees what went wrong.
+pub fn describe<E, R>(e: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    match (e.code(), e.message()) {
+        (Some(c), Some(m)) => format!("{c}: {m}"),
+        (Some(c), None) => c.to_string(),
+        _ => {
+            let mut s = e.to_string();
+            let mut src = std::error::Error::source(e);
+            while let Some(inner) = src {
+                s.push_str(": ");
+                s.push_str(&inner.to_string());
+                src = inner.source();
+            }
+            s
+        }
+    }
+}
+
+/// Turn an SDK error into an `anyhow::Error` carrying the AWS code and message.
+pub fn err<E, R>(e: SdkError<E, R>) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let text = describe(&e);
+    anyhow::Error::new(AwsError {
+        code: e.code().map(str::to_string),
+        text,
+    })
+}
+
+/// An AWS failure, classified by code; `anyhow` carries it up to the engine.
+#[derive(Debug)]
+pub struct AwsError {
+    pub code: Option<String>,
+    pub text: String,
+}
+
+impl std::fmt::Display for AwsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::error::Error for AwsError {}
+
+/// The AWS error code inside an `anyhow::Error`, if it came from AWS.
+pub fn code_of(e: &anyhow::Error) -> Option<&str> {
+    e.chain()
+        .find_map(|c| c.downcast_ref::<AwsError>())
+        .and_then(|a| a.code.as_deref())
+}
+
+/// A hint for common AWS error codes, naming what the user can do next.
+pub fn hint_for(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "UnauthorizedOperation" | "AccessDenied" | "AccessDeniedException" => {
+            "the credentials in use lack this permission; see docs/iam.md for the deployer policy"
+        }
+        "ExpiredToken" | "ExpiredTokenException" | "RequestExpired" => {
+            "the AWS credentials expired; refresh them (e.g. `aws sso login`) and run again"
+        }
+        "DependencyViolation" => {
+            "AWS still holds resources that use this one (often ENIs of stopped tasks); run the command again in a few minutes"
+        }
+        "VpcLimitExceeded" | "LimitExceededException" | "AddressLimitExceeded" => {
+            "an account quota is reached; delete unused resources or request a quota increase"
+        }
+        "InvalidParameterException" | "InvalidParameterValue" | "ValidationError" => {
+            "AWS rejected a value; check the config key named above"
+        }
+        _ => return None,
+    })
+}

@@ -1,0 +1,61 @@
+//! The AWS client bundle and error classification. Steps use these; nothing else here.
+
+mod errors;
+
+pub use errors::*;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region};
+
+/// Where and as whom to call AWS. `None` fields fall back to the standard AWS chain
+/// (environment, profiles, SSO, instance metadata), including `AWS_ENDPOINT_URL`.
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub region: Option<String>,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+}
+
+/// One client per service, sharing one configuration.
+#[derive(Clone)]
+pub struct Clients {
+    pub region: String,
+    pub ec2: aws_sdk_ec2::Client,
+    pub ecs: aws_sdk_ecs::Client,
+    pub ecr: aws_sdk_ecr::Client,
+    pub iam: aws_sdk_iam::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+impl Clients {
+    /// Build clients. Throttling and 5xx are retried by the SDK (adaptive mode: client-side
+    /// rate limiting once AWS starts throttling); named eventual-consistency errors are
+    /// retried by the steps that expect them.
+    pub async fn new(target: &Target) -> anyhow::Result<Clients> {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .retry_config(RetryConfig::adaptive().with_max_attempts(8));
+        if let Some(r) = &target.region {
+            loader = loader.region(Region::new(r.clone()));
+        }
+        if let Some(p) = &target.profile {
+            loader = loader.profile_name(p);
+        }
+        if let Some(u) = &target.endpoint_url {
+            loader = loader.endpoint_url(u);
+        }
+        let conf = loader.load().await;
+        let region = conf.region().map(|r| r.to_string()).ok_or_else(|| {
+            anyhow::anyhow!(
+                "no AWS region: set `region` in the config, pass --region, or set AWS_REGION"
+            )
+        })?;
+        Ok(Clients {
+            region,
+            ec2: aws_sdk_ec2::Client::new(&conf),
+            ecs: aws_sdk_ecs::Client::new(&conf),
+            ecr: aws_sdk_ecr::Client::new(&conf),
+            iam: aws_sdk_iam::Client::new(&conf),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
+        })
+    }
+}

@@ -1,0 +1,145 @@
+//! Command-line definitions (clap). Nothing here runs anything.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  ecsdeploy plan                          # what `up` would change, changing nothing
+  ecsdeploy up -c config/examples/fargate-public.toml
+  ecsdeploy status --output json          # machine-readable state
+  ecsdeploy down --yes                    # delete everything the app owns
+  AWS_ENDPOINT_URL=http://127.0.0.1:5000 ecsdeploy up   # against a local emulator
+
+Exit codes:
+  0    success (for `plan --detailed-exitcode`: no changes)
+  1    failure (an AWS call or a deployment failed)
+  2    usage or configuration error (nothing was changed);
+       `plan --detailed-exitcode`: changes are pending
+  130  interrupted (Ctrl-C)";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "ecsdeploy",
+    version,
+    about = "Deploy containerized web apps to AWS ECS Fargate by calling the AWS APIs directly",
+    long_about = "Deploy containerized web apps to AWS ECS Fargate by calling the AWS APIs \
+                  directly: no CloudFormation, no state file. One TOML config describes the \
+                  network, repositories, cluster, roles, logs and services; `up` creates what is \
+                  missing and changes only what differs.",
+    after_help = EXAMPLES
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Config file.
+    #[arg(short, long, global = true, default_value = "ecsdeploy.toml")]
+    pub config: PathBuf,
+    /// AWS region (overrides the config's `region` and the AWS environment).
+    #[arg(long, global = true)]
+    pub region: Option<String>,
+    /// AWS profile from ~/.aws/config (SSO profiles work).
+    #[arg(long, global = true)]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (e.g. a local emulator). AWS_ENDPOINT_URL is
+    /// honoured too.
+    #[arg(long, global = true)]
+    pub endpoint_url: Option<String>,
+    /// Result format on stdout. With `json`, stderr carries no progress.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Text)]
+    pub output: OutputFormat,
+    /// No progress bars, even on a terminal (plain lines instead).
+    #[arg(long, global = true)]
+    pub no_progress: bool,
+    /// More detail on stderr (-v: ecsdeploy debug, -vv: AWS SDK debug).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// At most this many AWS steps at once.
+    #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create or update everything the config describes; delete what it no longer has.
+    Up(UpArgs),
+    /// Delete everything the app owns, dependents first.
+    Down(DownArgs),
+    /// Show every resource the app owns, with ids, states and service rollouts.
+    Status,
+    /// Show what `up` would do, making no change.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UpArgs {
+    /// How long to wait for each service deployment to complete.
+    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
+    pub wait_timeout: Duration,
+    /// Return once the changes are sent, without waiting for deployments.
+    #[arg(long)]
+    pub no_wait: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DownArgs {
+    /// Do not ask for confirmation (required when stdin is not a terminal).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Also delete ECR repositories that still contain images.
+    #[arg(long)]
+    pub delete_images: bool,
+    /// How long to retry deletes that AWS refuses while dependencies drain (ENIs).
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct PlanArgs {
+    /// Exit 2 when changes are pending, 0 when there are none, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_flags_work_after_the_subcommand() {
+        let cli =
+            Cli::try_parse_from(["ecsdeploy", "plan", "--region", "eu-west-1", "-c", "x.toml"])
+                .unwrap();
+        assert_eq!(cli.global.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(cli.global.config, PathBuf::from("x.toml"));
+    }
+
+    #[test]
+    fn wait_timeout_parses_durations() {
+        let cli = Cli::try_parse_from(["ecsdeploy", "up", "--wait-timeout", "90s"]).unwrap();
+        match cli.command {
+            Command::Up(a) => assert_eq!(a.wait_timeout, Duration::from_secs(90)),
+            _ => panic!(),
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! `ecsdeploy down`: delete everything the app owns, dependents first.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::Result;
+use serde_json::json;
+
+use super::up::{finish, render_summary};
+use super::{observe, print_json, Session, UsageError};
+use crate::cli::{DownArgs, OutputFormat};
+use crate::engine::apply;
+use crate::plan::plan_down;
+
+/// Refuse early, before any AWS call, when confirmation is impossible.
+pub fn check_confirmable(args: &DownArgs) -> Result<()> {
+    if !args.yes && !std::io::stdin().is_terminal() {
+        return Err(UsageError(
+            "refusing to delete without confirmation: stdin is not a terminal; pass --yes".into(),
+        )
+        .into());
+    }
+    Ok(())
+}
+
+pub async fn run(s: &mut Session, args: &DownArgs) -> Result<()> {
+    s.ctx.delete_images = args.delete_images;
+    s.ctx.delete_deadline = args.timeout;
+    let observed = observe(s).await?;
+    let plan = plan_down(&observed);
+    if !plan.has_changes() {
+        match s.output {
+            OutputFormat::Json => {
+                print_json(&json!({"app": s.config.app, "deleted": [], "kept": []}))
+            }
+            OutputFormat::Text => println!(
+                "Nothing to delete: app {} owns no resources in {}.",
+                s.config.app, s.ctx.aws.region
+            ),
+        }
+        return Ok(());
+    }
+    if !args.yes && !confirm(s, &plan)? {
+        return Err(UsageError("not confirmed; nothing was deleted".into()).into());
+    }
+    let result = apply(
+        &s.ctx,
+        &plan,
+        &[],
+        &observed,
+        s.concurrency,
+        s.cancel.clone(),
+    )
+    .await;
+    match s.output {
+        OutputFormat::Json => print_json(&json!({
+            "app": s.config.app,
+            "results": result.summary.results,
+            "kept": result.kept,
+            "interrupted": result.summary.interrupted,
+            "elapsed_seconds": result.summary.elapsed.as_secs_f64(),
+        })),
+        OutputFormat::Text => {
+            print!("{}", render_summary(&result.summary));
+            for k in &result.kept {
+                println!("kept: {k}");
+            }
+        }
+    }
+    finish(&result.summary)
+}
+
+/// List what will go and ask for the app name back.
+fn confirm(s: &Session, plan: &crate::plan::Plan) -> Result<bool> {
+    let mut err = std::io::stderr().lock();
+    writeln!(
+        err,
+        "This deletes {} resources of app {} in {}:",
+        plan.changes.len(),
+        s.config.app,
+        s.ctx.aws.region
+    )?;
+    for c in &plan.changes {
+        writeln!(err, "  - {} ({})", c.id, c.name)?;
+    }
+    write!(err, "Type the app name ({}) to confirm: ", s.config.app)?;
+    err.flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim() == s.config.app)
+}

@@ -1,0 +1,202 @@
+//! The four commands. Each is thin: open a session (config → AWS clients → desired state),
+//! observe, plan, and hand the plan to the engine or the printer.
+
+pub mod down;
+pub mod plan;
+pub mod status;
+pub mod up;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use futures::future::try_join_all;
+use tokio::sync::watch;
+
+use crate::aws::{err, Clients, Target};
+use crate::cli::{Global, OutputFormat};
+use crate::config::{self, Config, Loaded, DEFAULT_AZ_COUNT};
+use crate::desired::{self, Env, Kind, Resource, ResourceId};
+use crate::plan::Observed;
+use crate::report::Reporter;
+use crate::steps::Ctx;
+
+/// A usage problem found after parsing (exit code 2), e.g. `down` without `--yes` in CI.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for UsageError {}
+
+/// The run was interrupted (exit code 130); the summary was already printed.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+impl std::error::Error for Interrupted {}
+
+/// Everything a command works with.
+pub struct Session {
+    pub config: Config,
+    pub ctx: Ctx,
+    pub desired: Vec<Resource>,
+    pub output: OutputFormat,
+    pub concurrency: usize,
+    pub cancel: watch::Receiver<bool>,
+}
+
+/// Load and validate the config (no AWS call before it is valid), then connect.
+pub fn load_config(global: &Global, report: &dyn Reporter) -> Result<Loaded> {
+    let loaded = config::load_file(&global.config)?;
+    for w in &loaded.warnings {
+        report.warn(&w.to_string());
+    }
+    Ok(loaded)
+}
+
+pub async fn open(
+    global: &Global,
+    loaded: Loaded,
+    report: Arc<dyn Reporter>,
+    cancel: watch::Receiver<bool>,
+) -> Result<Session> {
+    let config = loaded.config;
+    let target = Target {
+        region: global.region.clone().or_else(|| config.region.clone()),
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+    };
+    let aws = Clients::new(&target).await?;
+    let ctx = Ctx {
+        app: config.app.clone(),
+        cluster: config.cluster_name(),
+        aws,
+        report,
+        service_wait: None,
+        delete_images: false,
+        delete_deadline: Duration::from_secs(600),
+    };
+    let azs = resolve_azs(&ctx, &config).await?;
+    let env = Env {
+        region: ctx.aws.region.clone(),
+        azs,
+    };
+    let desired = desired::build(&config, &env);
+    Ok(Session {
+        config,
+        ctx,
+        desired,
+        output: global.output,
+        concurrency: usize::from(global.concurrency),
+        cancel,
+    })
+}
+
+/// AZ names: as configured (checked against the region), or the region's first N zones.
+async fn resolve_azs(ctx: &Ctx, c: &Config) -> Result<Vec<String>> {
+    let region = &ctx.aws.region;
+    if let Some(azs) = &c.network.azs {
+        if let Some(bad) = azs.iter().find(|az| !az_in_region(az, region)) {
+            return Err(UsageError(format!(
+                "network.azs: `{bad}` is not an availability zone of region {region}; \
+                 fix the config or pass the right --region"
+            ))
+            .into());
+        }
+        return Ok(azs.clone());
+    }
+    let want = usize::from(c.network.az_count.unwrap_or(DEFAULT_AZ_COUNT));
+    let out = ctx
+        .aws
+        .ec2
+        .describe_availability_zones()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("zone-type")
+                .values("availability-zone")
+                .build(),
+        )
+        .send()
+        .await
+        .map_err(err)
+        .context("listing availability zones")?;
+    let mut names: Vec<String> = out
+        .availability_zones()
+        .iter()
+        .filter(|z| z.state().map(|s| s.as_str()) == Some("available"))
+        .filter_map(|z| z.zone_name().map(str::to_string))
+        .collect();
+    names.sort();
+    if names.len() < want {
+        anyhow::bail!(
+            "region {region} has {} available zones but network.az_count is {want}",
+            names.len()
+        );
+    }
+    names.truncate(want);
+    Ok(names)
+}
+
+/// `ap-northeast-1a` is in `ap-northeast-1`.
+fn az_in_region(az: &str, region: &str) -> bool {
+    az.strip_prefix(region)
+        .is_some_and(|rest| rest.len() == 1 && rest.chars().all(|c| c.is_ascii_lowercase()))
+}
+
+/// Observe every kind at once (one batched describe per kind where the API allows).
+pub async fn observe(s: &Session) -> Result<BTreeMap<ResourceId, Observed>> {
+    let per_kind = Kind::ALL.into_iter().map(|kind| {
+        let desired: Vec<&Resource> = s.desired.iter().filter(|r| r.id.kind == kind).collect();
+        async move {
+            crate::steps::observe(&s.ctx, kind, &desired)
+                .await
+                .with_context(|| format!("observing {kind} resources"))
+        }
+    });
+    let mut all = BTreeMap::new();
+    for o in try_join_all(per_kind).await?.into_iter().flatten() {
+        if let Some(prev) = all.get(&o.id) {
+            let prev: &Observed = prev;
+            s.ctx.report.warn(&format!(
+                "two AWS resources claim to be {} ({} and {}); using the first — delete the \
+                 other by hand",
+                o.id,
+                prev.outputs.id(),
+                o.outputs.id()
+            ));
+            continue;
+        }
+        all.insert(o.id.clone(), o);
+    }
+    Ok(all)
+}
+
+/// Print a JSON document on stdout.
+pub fn print_json(v: &serde_json::Value) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(v).expect("JSON values always serialise")
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn az_region_membership() {
+        assert!(az_in_region("ap-northeast-1a", "ap-northeast-1"));
+        assert!(!az_in_region("ap-northeast-1a", "ap-northeast-2"));
+        assert!(!az_in_region("us-east-1-bos-1a", "us-east-1"));
+    }
+}

@@ -1,0 +1,123 @@
+//! `ecsdeploy status`: every owned resource with its id and state; services with their
+//! counts, rollout and task definition revision.
+
+use anyhow::Result;
+use comfy_table::{presets, Table};
+use serde_json::json;
+
+use super::{observe, print_json, Session};
+use crate::cli::OutputFormat;
+use crate::desired::{Kind, ResourceId};
+use crate::plan::Observed;
+
+pub async fn run(s: &Session) -> Result<()> {
+    let observed = observe(s).await?;
+    let desired_ids: Vec<&ResourceId> = s.desired.iter().map(|r| &r.id).collect();
+    let missing: Vec<&crate::desired::Resource> = s
+        .desired
+        .iter()
+        .filter(|r| !observed.contains_key(&r.id))
+        .collect();
+    match s.output {
+        OutputFormat::Json => {
+            let resources: Vec<_> = observed
+                .values()
+                .map(|o| {
+                    json!({
+                        "id": o.id.to_string(),
+                        "kind": o.id.kind,
+                        "name": o.name,
+                        "aws_id": o.outputs.id(),
+                        "arn": o.outputs.0.get("arn"),
+                        "state": o.state,
+                        "details": o.details,
+                        "in_config": desired_ids.contains(&&o.id),
+                    })
+                })
+                .collect();
+            print_json(&json!({
+                "app": s.config.app,
+                "region": s.ctx.aws.region,
+                "resources": resources,
+                "missing": missing.iter().map(|r| json!({"id": r.id.to_string(), "name": r.name})).collect::<Vec<_>>(),
+            }));
+        }
+        OutputFormat::Text => print!("{}", render(s, &observed, &desired_ids, &missing)),
+    }
+    Ok(())
+}
+
+fn render(
+    s: &Session,
+    observed: &std::collections::BTreeMap<ResourceId, Observed>,
+    desired_ids: &[&ResourceId],
+    missing: &[&crate::desired::Resource],
+) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING);
+    t.set_header(["RESOURCE", "NAME", "AWS ID", "STATE"]);
+    for o in observed.values() {
+        let state = if desired_ids.contains(&&o.id) {
+            o.state.clone()
+        } else {
+            format!("{} (not in config: `up` deletes it)", o.state)
+        };
+        t.add_row([
+            o.id.to_string(),
+            o.name.clone(),
+            o.outputs.id().to_string(),
+            state,
+        ]);
+    }
+    for r in missing {
+        t.add_row([
+            r.id.to_string(),
+            r.name.clone(),
+            "-".into(),
+            "missing (`up` creates it)".into(),
+        ]);
+    }
+    let mut out = format!("App {} in {}\n\n{t}\n", s.config.app, s.ctx.aws.region);
+    let services: Vec<&Observed> = observed
+        .values()
+        .filter(|o| o.id.kind == Kind::Service)
+        .collect();
+    if !services.is_empty() {
+        let mut st = Table::new();
+        st.load_preset(presets::NOTHING);
+        st.set_header([
+            "SERVICE",
+            "DESIRED",
+            "RUNNING",
+            "PENDING",
+            "ROLLOUT",
+            "TASK DEFINITION",
+        ]);
+        for o in &services {
+            let d = &o.details;
+            let td = d["task_definition"].as_str().unwrap_or("-");
+            let revision = td.rsplit('/').next().unwrap_or(td);
+            st.add_row([
+                o.name.clone(),
+                d["desired"].to_string(),
+                d["running"].to_string(),
+                d["pending"].to_string(),
+                d["rollout_state"].as_str().unwrap_or("-").to_string(),
+                revision.to_string(),
+            ]);
+        }
+        out.push_str(&format!("\n{st}\n"));
+        for o in &services {
+            if let Some(events) = o.details["events"].as_array().filter(|e| !e.is_empty()) {
+                out.push_str(&format!("\nRecent events of {}:\n", o.name));
+                for e in events {
+                    out.push_str(&format!("  {}\n", e.as_str().unwrap_or("")));
+                }
+            }
+        }
+    }
+    if observed.is_empty() {
+        out.push_str("\nThe app owns no resources here yet: run `ecsdeploy up`.\n");
+    }
+    out
+}

@@ -1,0 +1,365 @@
+//! Reading a config file: TOML syntax, serde types, unknown keys and validation, every
+//! problem reported with `file:line:col` and the key, all at once, before any AWS call.
+
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use super::model::Config;
+use super::validate;
+
+/// One segment of a key path such as `services.web.ports[1]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seg {
+    Key(String),
+    Index(usize),
+}
+
+/// A dotted key path. Built with [`KeyPath::root`] and the `key` / `index` helpers.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyPath(pub Vec<Seg>);
+
+impl KeyPath {
+    pub fn root() -> Self {
+        KeyPath(Vec::new())
+    }
+    pub fn key(&self, k: impl Into<String>) -> Self {
+        let mut v = self.0.clone();
+        v.push(Seg::Key(k.into()));
+        KeyPath(v)
+    }
+    pub fn index(&self, i: usize) -> Self {
+        let mut v = self.0.clone();
+        v.push(Seg::Index(i));
+        KeyPath(v)
+    }
+}
+
+impl fmt::Display for KeyPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for seg in &self.0 {
+            match seg {
+                Seg::Key(k) => {
+                    if !first {
+                        f.write_str(".")?;
+                    }
+                    f.write_str(k)?;
+                }
+                Seg::Index(i) => write!(f, "[{i}]")?,
+            }
+            first = false;
+        }
+        Ok(())
+    }
+}
+
+/// A problem found in the config, located by key path (validation) or byte span (parser).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub path: KeyPath,
+    pub message: String,
+    pub span: Option<Range<usize>>,
+}
+
+impl Problem {
+    pub fn at(path: KeyPath, message: impl Into<String>) -> Self {
+        Problem {
+            path,
+            message: message.into(),
+            span: None,
+        }
+    }
+}
+
+/// A located diagnostic, ready to print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub file: PathBuf,
+    pub line: usize,
+    pub col: usize,
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.col)?;
+        if !self.key.is_empty() {
+            write!(f, "{}: ", self.key)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Every problem of one config file. Exit code 2.
+#[derive(Debug, Clone)]
+pub struct ConfigErrors {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.diagnostics.len();
+        writeln!(
+            f,
+            "invalid configuration ({n} problem{}):",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for d in &self.diagnostics {
+            writeln!(f, "  {d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigErrors {}
+
+/// A config that parsed and validated, with warnings that did not stop it.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub path: PathBuf,
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Read and validate `path`. An unreadable file is a config error too (exit 2).
+pub fn load_file(path: &Path) -> Result<Loaded, ConfigErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors {
+        diagnostics: vec![Diagnostic {
+            file: path.to_path_buf(),
+            line: 1,
+            col: 1,
+            key: String::new(),
+            message: format!("cannot read config file: {e}"),
+        }],
+    })?;
+    load_str(&text, path)
+}
+
+/// Parse and validate config text; `path` is used only in messages.
+pub fn load_str(text: &str, path: &Path) -> Result<Loaded, ConfigErrors> {
+    let loc = Locator::new(text, path);
+    let (doc, syntax) = DeTable::parse_recoverable(text);
+    if !syntax.is_empty() {
+        let diagnostics = syntax
+            .iter()
+            .map(|e| loc.at_span(e.span(), String::new(), first_line(e.message())))
+            .collect();
+        return Err(ConfigErrors { diagnostics });
+    }
+
+    let mut unknown: Vec<String> = Vec::new();
+    let de = toml::de::Deserializer::from(doc.clone());
+    let parsed: Result<Config, _> = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()));
+    let config = match parsed {
+        Ok(c) => c,
+        Err(e) => {
+            let mut diags = vec![loc.at_span(e.span(), String::new(), first_line(e.message()))];
+            diags.extend(unknown_diags(&loc, &doc, &unknown));
+            return Err(ConfigErrors { diagnostics: diags });
+        }
+    };
+
+    let mut problems = validate::validate(&config);
+    let warnings: Vec<Diagnostic> = validate::warnings(&config)
+        .into_iter()
+        .map(|p| loc.locate(&doc, &p))
+        .collect();
+    let mut diags = unknown_diags(&loc, &doc, &unknown);
+    diags.extend(problems.drain(..).map(|p| loc.locate(&doc, &p)));
+    if !diags.is_empty() {
+        diags.sort_by_key(|d| (d.line, d.col));
+        return Err(ConfigErrors { diagnostics: diags });
+    }
+    Ok(Loaded {
+        config,
+        path: path.to_path_buf(),
+        warnings,
+    })
+}
+
+fn first_line(s: &str) -> String {
+    s.trim().lines().next().unwrap_or("").to_string()
+}
+
+fn unknown_diags(loc: &Locator, doc: &Spanned<DeTable>, unknown: &[String]) -> Vec<Diagnostic> {
+    unknown
+        .iter()
+        .map(|dotted| {
+            let path = parse_ignored_path(dotted);
+            let key = path.to_string();
+            let name = match path.0.last() {
+                Some(Seg::Key(k)) => k.clone(),
+                _ => key.clone(),
+            };
+            loc.locate(
+                doc,
+                &Problem::at(
+                    path,
+                    format!("unknown key `{name}`; see docs/configuration.md"),
+                ),
+            )
+        })
+        .collect()
+}
+
+/// serde_ignored prints paths as `services.web.ports.1`: turn numeric segments into indexes.
+fn parse_ignored_path(s: &str) -> KeyPath {
+    KeyPath(
+        s.split('.')
+            .map(|seg| match seg.parse::<usize>() {
+                Ok(i) => Seg::Index(i),
+                Err(_) => Seg::Key(seg.to_string()),
+            })
+            .collect(),
+    )
+}
+
+/// Maps byte offsets and key paths to line:col.
+struct Locator<'a> {
+    text: &'a str,
+    file: PathBuf,
+}
+
+impl<'a> Locator<'a> {
+    fn new(text: &'a str, file: &Path) -> Self {
+        Locator {
+            text,
+            file: file.to_path_buf(),
+        }
+    }
+
+    fn line_col(&self, offset: usize) -> (usize, usize) {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..offset];
+        let line = before.matches('\n').count() + 1;
+        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        (line, col)
+    }
+
+    fn at_span(&self, span: Option<Range<usize>>, key: String, message: String) -> Diagnostic {
+        let (line, col) = self.line_col(span.map_or(0, |s| s.start));
+        Diagnostic {
+            file: self.file.clone(),
+            line,
+            col,
+            key,
+            message,
+        }
+    }
+
+    /// Locate a problem: its explicit span if it has one, else the deepest part of its key
+    /// path present in the document (the key itself, or the table a missing key belongs to).
+    fn locate(&self, doc: &Spanned<DeTable>, p: &Problem) -> Diagnostic {
+        let span = p.span.clone().unwrap_or_else(|| find_span(doc, &p.path.0));
+        self.at_span(Some(span), p.path.to_string(), p.message.clone())
+    }
+}
+
+fn find_span(doc: &Spanned<DeTable>, path: &[Seg]) -> Range<usize> {
+    let mut best = doc.span();
+    let mut table: Option<&DeTable> = Some(doc.get_ref());
+    let mut array: Option<&toml::de::DeArray> = None;
+    for seg in path {
+        let next: Option<&Spanned<DeValue>> = match seg {
+            Seg::Key(k) => table.and_then(|t| {
+                t.iter()
+                    .find(|(key, _)| key.get_ref().as_ref() == k.as_str())
+                    .map(|(key, v)| {
+                        best = key.span();
+                        v
+                    })
+            }),
+            Seg::Index(i) => array.and_then(|a| a.get(*i)).inspect(|v| {
+                best = v.span();
+            }),
+        };
+        let Some(v) = next else { break };
+        table = None;
+        array = None;
+        match v.get_ref() {
+            DeValue::Table(t) => table = Some(t),
+            DeValue::Array(a) => array = Some(a),
+            _ => {}
+        }
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errs(text: &str) -> Vec<String> {
+        match load_str(text, Path::new("t.toml")) {
+            Ok(_) => vec![],
+            Err(e) => e.diagnostics.iter().map(|d| d.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn syntax_error_has_line_and_col() {
+        let e = errs("app = \"x\"\n[network\n");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].starts_with("t.toml:2:"), "{e:?}");
+    }
+
+    #[test]
+    fn type_error_has_location() {
+        let e = errs("app = \"demo\"\n[services.web]\nimage = \"nginx\"\ncpu = \"lots\"\n");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].starts_with("t.toml:4:"), "{e:?}");
+    }
+
+    #[test]
+    fn all_unknown_keys_reported_at_once() {
+        let e = errs(
+            "app = \"demo\"\ncolour = 1\n[network]\nvpc_cidr = \"10.0.0.0/16\"\nazz = 3\n\
+             [services.web]\nimage = { repository = \"r\", tagg = \"x\" }\n[repositories.r]\n",
+        );
+        let joined = e.join("\n");
+        assert!(
+            joined.contains("t.toml:2:1: colour: unknown key `colour`"),
+            "{joined}"
+        );
+        assert!(
+            joined.contains("t.toml:5:1: network.azz: unknown key `azz`"),
+            "{joined}"
+        );
+        assert!(joined.contains("services.web.image.tagg"), "{joined}");
+    }
+
+    #[test]
+    fn missing_required_key_points_at_table() {
+        let e = errs("app = \"demo\"\n[services.web]\ncpu = 256\n");
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert!(e[0].contains("image"), "{e:?}");
+    }
+
+    #[test]
+    fn path_display() {
+        let p = KeyPath::root()
+            .key("services")
+            .key("web")
+            .key("ports")
+            .index(2);
+        assert_eq!(p.to_string(), "services.web.ports[2]");
+    }
+
+    #[test]
+    fn locates_nested_array_items() {
+        let text = "app = \"demo\"\n[services.web]\nimage = \"nginx\"\nports = [80, 80]\n";
+        let (doc, _) = DeTable::parse_recoverable(text);
+        let path = KeyPath::root()
+            .key("services")
+            .key("web")
+            .key("ports")
+            .index(1);
+        let span = find_span(&doc, &path.0);
+        assert_eq!(&text[span], "80");
+    }
+}

@@ -1,0 +1,11 @@
+//! The configuration file: model, loading with located errors, validation, derived names.
+
+mod load;
+pub mod model;
+mod names;
+pub mod network;
+pub mod validate;
+
+pub use load::{load_file, load_str, ConfigErrors, Diagnostic, KeyPath, Loaded, Problem, Seg};
+pub use model::*;
+pub use names::az_letter;

@@ -1,0 +1,114 @@
+//! Executing a plan: each change becomes a step (create / update / delete) in the graph,
+//! and every finished step publishes its outputs (ids, ARNs) for the steps that reference
+//! it.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use anyhow::anyhow;
+
+use super::{run, Cancel, RunSummary};
+use crate::aws::{code_of, hint_for};
+use crate::desired::{Outputs, Resource, ResourceId};
+use crate::plan::{Action, Observed, Plan};
+use crate::steps::{self, Ctx, KeptNotEmpty};
+
+pub struct ApplyResult {
+    pub summary: RunSummary,
+    /// Resources a delete deliberately left in place (repositories holding images).
+    pub kept: Vec<String>,
+}
+
+/// Run the pending changes of `plan` against AWS.
+pub async fn apply(
+    ctx: &Ctx,
+    plan: &Plan,
+    desired: &[Resource],
+    observed: &BTreeMap<ResourceId, Observed>,
+    concurrency: usize,
+    cancel: Cancel,
+) -> ApplyResult {
+    let by_id: BTreeMap<&ResourceId, &Resource> = desired.iter().map(|r| (&r.id, r)).collect();
+    let actions: BTreeMap<&ResourceId, &Action> =
+        plan.changes.iter().map(|c| (&c.id, &c.action)).collect();
+    // Seeded with what exists; each create/update overwrites its entry when it finishes,
+    // before any step that depends on it starts.
+    let outputs: Mutex<BTreeMap<ResourceId, Outputs>> = Mutex::new(
+        observed
+            .iter()
+            .map(|(id, o)| (id.clone(), o.outputs.clone()))
+            .collect(),
+    );
+    let kept: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    let label = |id: &ResourceId| {
+        let name = by_id
+            .get(id)
+            .map(|r| r.name.as_str())
+            .or_else(|| observed.get(id).map(|o| o.name.as_str()))
+            .unwrap_or("");
+        format!("{} {id} ({name})", actions[id].verb())
+    };
+    let summary = run(
+        &plan.graph,
+        label,
+        concurrency,
+        cancel,
+        ctx.report.as_ref(),
+        |id| {
+            let action = actions[&id];
+            let resource = by_id.get(&id).copied();
+            let obs = observed.get(&id);
+            let (outputs, kept) = (&outputs, &kept);
+            async move {
+                let snapshot = outputs.lock().unwrap().clone();
+                let publish = |o: Outputs, verb: &str| {
+                    let msg = format!("{verb} {}", o.id());
+                    outputs.lock().unwrap().insert(id.clone(), o);
+                    msg
+                };
+                let result = match (action, resource, obs) {
+                    (Action::Create, Some(r), _) => steps::create(ctx, r, &snapshot)
+                        .await
+                        .map(|o| publish(o, "created")),
+                    (Action::Update(_), Some(r), Some(o)) => steps::update(ctx, r, o, &snapshot)
+                        .await
+                        .map(|o| publish(o, "updated")),
+                    (Action::Delete, _, Some(o)) => match steps::delete(ctx, o).await {
+                        Ok(()) => Ok(format!("deleted {}", o.outputs.id())),
+                        Err(e) => match e.downcast_ref::<KeptNotEmpty>() {
+                            Some(k) => {
+                                kept.lock().unwrap().push(k.to_string());
+                                Ok(format!("kept {} (it holds images)", o.name))
+                            }
+                            None => Err(e),
+                        },
+                    },
+                    _ => Err(anyhow!("internal: cannot {} {id}", action.verb())),
+                };
+                result.map_err(|e| explain(e, action, &id))
+            }
+        },
+    )
+    .await;
+    ApplyResult {
+        summary,
+        kept: kept.into_inner().unwrap(),
+    }
+}
+
+/// `creating subnet.public-a: <AWS message>` plus a hint for well-known AWS codes.
+fn explain(e: anyhow::Error, action: &Action, id: &ResourceId) -> anyhow::Error {
+    let doing = match action {
+        Action::Create => "creating",
+        Action::Update(_) => "updating",
+        Action::Delete => "deleting",
+        Action::Replace(_) => "replacing",
+        Action::NoOp => "checking",
+    };
+    let mut msg = format!("{doing} {id}: {e:#}");
+    if let Some(h) = code_of(&e).and_then(hint_for) {
+        msg.push_str(&format!(" (hint: {h})"));
+    }
+    anyhow!(msg)
+}

@@ -1,0 +1,277 @@
+//! Runs a dependency graph of steps with bounded concurrency. A step starts when every
+//! step it depends on has succeeded. After a failure or an interrupt no new step starts;
+//! steps in flight run to their end (their AWS calls finish or time out), and the rest are
+//! reported as skipped.
+
+mod apply;
+
+pub use apply::{apply, ApplyResult};
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use futures::stream::{FuturesUnordered, StreamExt};
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::desired::ResourceId;
+use crate::plan::Dag;
+use crate::report::{Outcome, Reporter};
+
+/// Set to true (by Ctrl-C) to stop starting new steps.
+pub type Cancel = watch::Receiver<bool>;
+
+/// The end state of one step.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", content = "message", rename_all = "snake_case")]
+pub enum StepResult {
+    Done(String),
+    Failed(String),
+    Skipped(String),
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct RunSummary {
+    pub results: BTreeMap<String, StepResult>,
+    pub interrupted: bool,
+    #[serde(skip)]
+    pub elapsed: Duration,
+}
+
+impl RunSummary {
+    pub fn failed(&self) -> usize {
+        self.count(|r| matches!(r, StepResult::Failed(_)))
+    }
+    pub fn skipped(&self) -> usize {
+        self.count(|r| matches!(r, StepResult::Skipped(_)))
+    }
+    pub fn done(&self) -> usize {
+        self.count(|r| matches!(r, StepResult::Done(_)))
+    }
+    fn count(&self, f: impl Fn(&StepResult) -> bool) -> usize {
+        self.results.values().filter(|r| f(r)).count()
+    }
+}
+
+/// Run `work` for every node of `graph`. `label` names a node for progress output.
+pub async fn run<W, Fut>(
+    graph: &Dag<ResourceId>,
+    label: impl Fn(&ResourceId) -> String,
+    concurrency: usize,
+    mut cancel: Cancel,
+    report: &dyn Reporter,
+    work: W,
+) -> RunSummary
+where
+    W: Fn(ResourceId) -> Fut,
+    Fut: Future<Output = anyhow::Result<String>>,
+{
+    let started_at = Instant::now();
+    let mut summary = RunSummary::default();
+    let mut waiting: BTreeSet<ResourceId> = graph.nodes().cloned().collect();
+    let mut succeeded: BTreeSet<ResourceId> = BTreeSet::new();
+    let mut running = FuturesUnordered::new();
+    let mut stop = false;
+
+    loop {
+        stop |= *cancel.borrow();
+        if !stop {
+            let ready: Vec<ResourceId> = waiting
+                .iter()
+                .filter(|id| graph.deps(id).all(|d| succeeded.contains(d)))
+                .take(concurrency.max(1).saturating_sub(running.len()))
+                .cloned()
+                .collect();
+            for id in ready {
+                waiting.remove(&id);
+                let key = id.to_string();
+                report.start(&key, &label(&id));
+                let fut = work(id.clone());
+                running.push(async move {
+                    let t = Instant::now();
+                    (id, fut.await, t.elapsed())
+                });
+            }
+        }
+        if running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            Some((id, result, elapsed)) = running.next() => {
+                let key = id.to_string();
+                let (outcome, step) = match result {
+                    Ok(msg) => {
+                        succeeded.insert(id);
+                        (Outcome::Done(msg.clone()), StepResult::Done(msg))
+                    }
+                    Err(e) => {
+                        stop = true;
+                        let msg = format!("{e:#}");
+                        (Outcome::Failed(msg.clone()), StepResult::Failed(msg))
+                    }
+                };
+                report.done(&key, &outcome, elapsed);
+                summary.results.insert(key, step);
+            }
+            Ok(()) = cancel.changed(), if !stop => {
+                if *cancel.borrow() {
+                    stop = true;
+                    report.warn("interrupted: starting no new steps; waiting for the running ones");
+                }
+            }
+        }
+    }
+    summary.interrupted = *cancel.borrow();
+    let why = if summary.interrupted {
+        "interrupted"
+    } else {
+        "an earlier step failed"
+    };
+    for id in waiting {
+        let key = id.to_string();
+        report.done(&key, &Outcome::Skipped(why.into()), Duration::ZERO);
+        summary.results.insert(key, StepResult::Skipped(why.into()));
+    }
+    summary.elapsed = started_at.elapsed();
+    summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::Kind;
+    use crate::report::Quiet;
+    use std::sync::{Arc, Mutex};
+
+    fn id(n: &str) -> ResourceId {
+        ResourceId::new(Kind::Vpc, n)
+    }
+
+    fn graph() -> Dag<ResourceId> {
+        Dag::new(vec![
+            (id("a"), vec![]),
+            (id("b"), vec![]),
+            (id("c"), vec![id("a"), id("b")]),
+            (id("d"), vec![id("c")]),
+        ])
+    }
+
+    #[tokio::test]
+    async fn runs_dependencies_first_and_independent_steps_together() {
+        let (_tx, rx) = watch::channel(false);
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let live = Arc::new(Mutex::new((0usize, 0usize))); // (now, max)
+        let s = run(
+            &graph(),
+            |i| i.to_string(),
+            4,
+            rx,
+            &Quiet,
+            |i| {
+                let log = log.clone();
+                let live = live.clone();
+                async move {
+                    {
+                        let mut l = live.lock().unwrap();
+                        l.0 += 1;
+                        l.1 = l.1.max(l.0);
+                    }
+                    tokio::time::sleep(Duration::from_millis(30)).await;
+                    live.lock().unwrap().0 -= 1;
+                    log.lock().unwrap().push(i.name.clone());
+                    Ok("ok".to_string())
+                }
+            },
+        )
+        .await;
+        assert_eq!(s.done(), 4);
+        let log = log.lock().unwrap().clone();
+        let pos = |n: &str| log.iter().position(|x| x == n).unwrap();
+        assert!(pos("a") < pos("c") && pos("b") < pos("c") && pos("c") < pos("d"));
+        assert_eq!(live.lock().unwrap().1, 2, "a and b ran at the same time");
+    }
+
+    #[tokio::test]
+    async fn concurrency_one_runs_serially() {
+        let (_tx, rx) = watch::channel(false);
+        let live = Arc::new(Mutex::new((0usize, 0usize)));
+        run(
+            &graph(),
+            |i| i.to_string(),
+            1,
+            rx,
+            &Quiet,
+            |_| {
+                let live = live.clone();
+                async move {
+                    {
+                        let mut l = live.lock().unwrap();
+                        l.0 += 1;
+                        l.1 = l.1.max(l.0);
+                    }
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                    live.lock().unwrap().0 -= 1;
+                    Ok(String::new())
+                }
+            },
+        )
+        .await;
+        assert_eq!(live.lock().unwrap().1, 1);
+    }
+
+    #[tokio::test]
+    async fn failure_skips_dependents_and_lets_running_steps_finish() {
+        let (_tx, rx) = watch::channel(false);
+        let s = run(
+            &graph(),
+            |i| i.to_string(),
+            4,
+            rx,
+            &Quiet,
+            |i| async move {
+                if i.name == "a" {
+                    anyhow::bail!("boom")
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Ok(String::new())
+            },
+        )
+        .await;
+        assert_eq!(s.results["vpc.a"], StepResult::Failed("boom".into()));
+        assert_eq!(s.results["vpc.b"], StepResult::Done(String::new()));
+        assert!(matches!(s.results["vpc.c"], StepResult::Skipped(_)));
+        assert!(matches!(s.results["vpc.d"], StepResult::Skipped(_)));
+        assert!(!s.interrupted);
+    }
+
+    #[tokio::test]
+    async fn cancel_stops_new_steps() {
+        let (tx, rx) = watch::channel(false);
+        let tx = Arc::new(tx);
+        let s = run(
+            &graph(),
+            |i| i.to_string(),
+            4,
+            rx,
+            &Quiet,
+            |i| {
+                let tx = tx.clone();
+                async move {
+                    if i.name == "a" {
+                        tx.send(true).unwrap();
+                    }
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    Ok(String::new())
+                }
+            },
+        )
+        .await;
+        assert!(s.interrupted);
+        assert!(matches!(s.results["vpc.a"], StepResult::Done(_)));
+        assert_eq!(
+            s.results["vpc.d"],
+            StepResult::Skipped("interrupted".into())
+        );
+    }
+}

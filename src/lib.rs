@@ -1,0 +1,12 @@
+//! ecsdeploy: deploy containerized web apps to AWS ECS Fargate by calling the AWS APIs
+//! directly. See docs/architecture.md for how the pieces fit.
+
+pub mod aws;
+pub mod cli;
+pub mod commands;
+pub mod config;
+pub mod desired;
+pub mod engine;
+pub mod plan;
+pub mod report;
+pub mod steps;

@@ -1,0 +1,123 @@
+//! Entry point: parse arguments, pick a reporter, run the command, map the outcome to a
+//! documented exit code (see `ecsdeploy --help`).
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::Parser;
+use ecsdeploy::cli::{Cli, Command, Global, OutputFormat};
+use ecsdeploy::commands::{self, Interrupted, UsageError};
+use ecsdeploy::config::ConfigErrors;
+use ecsdeploy::report::{Plain, Quiet, Reporter, Tty};
+use tokio::sync::watch;
+
+const EXIT_FAILURE: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_INTERRUPTED: u8 = 130;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let report = reporter(&cli.global);
+    match runtime.block_on(run(cli, report)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => ExitCode::from(exit_code(&e)),
+    }
+}
+
+/// -v: ecsdeploy's own debug lines; -vv: the AWS SDK's too. `RUST_LOG` overrides both.
+fn init_tracing(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "ecsdeploy=debug,warn",
+        _ => "debug,hyper=info,h2=info,rustls=info",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(verbose > 1)
+        .init();
+}
+
+/// Bars on a terminal; plain lines in CI, pipes or with --no-progress; nothing with JSON.
+fn reporter(g: &Global) -> Arc<dyn Reporter> {
+    if g.output == OutputFormat::Json {
+        Arc::new(Quiet)
+    } else if g.no_progress || std::env::var_os("CI").is_some() || !std::io::stderr().is_terminal()
+    {
+        Arc::new(Plain::new())
+    } else {
+        Arc::new(Tty::new())
+    }
+}
+
+/// First Ctrl-C: stop starting new steps. Second: exit at once.
+fn cancellation() -> watch::Receiver<bool> {
+    let (tx, rx) = watch::channel(false);
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            let _ = tx.send(true);
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!("interrupted again: exiting now");
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+        }
+    });
+    rx
+}
+
+async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
+    if let Command::Down(args) = &cli.command {
+        commands::down::check_confirmable(args).map_err(print_error)?;
+    }
+    let loaded = commands::load_config(&cli.global, report.as_ref()).map_err(print_error)?;
+    let cancel = cancellation();
+    let mut session = commands::open(&cli.global, loaded, report, cancel)
+        .await
+        .map_err(print_error)?;
+    let result = match &cli.command {
+        Command::Up(a) => commands::up::run(&mut session, a).await.map(|_| 0),
+        Command::Down(a) => commands::down::run(&mut session, a).await.map(|_| 0),
+        Command::Status => commands::status::run(&session).await.map(|_| 0),
+        Command::Plan(a) => commands::plan::run(&session, a).await.map(|pending| {
+            if a.detailed_exitcode && pending {
+                2
+            } else {
+                0
+            }
+        }),
+    };
+    result.map_err(print_error)
+}
+
+fn print_error(e: anyhow::Error) -> anyhow::Error {
+    if e.downcast_ref::<ConfigErrors>().is_some() {
+        eprint!("{e}");
+    } else if e.downcast_ref::<Interrupted>().is_none() {
+        eprintln!("error: {e:#}");
+    }
+    e
+}
+
+fn exit_code(e: &anyhow::Error) -> u8 {
+    if e.downcast_ref::<ConfigErrors>().is_some() || e.downcast_ref::<UsageError>().is_some() {
+        EXIT_USAGE
+    } else if e.downcast_ref::<Interrupted>().is_some() {
+        EXIT_INTERRUPTED
+    } else {
+        EXIT_FAILURE
+    }
+}

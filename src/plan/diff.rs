@@ -1,0 +1,60 @@
+//! Field-level diff of normalised field maps (pure).
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::desired::Fields;
+
+/// One field whose live value differs from the desired one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: Value,
+    pub new: Value,
+}
+
+/// Fields that differ, in field-name order. A field missing on one side reads as null.
+pub fn diff_fields(observed: &Fields, desired: &Fields) -> Vec<FieldChange> {
+    let mut keys: Vec<&String> = observed.keys().chain(desired.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter_map(|k| {
+            let old = observed.get(k).cloned().unwrap_or(Value::Null);
+            let new = desired.get(k).cloned().unwrap_or(Value::Null);
+            (old != new).then(|| FieldChange {
+                field: k.clone(),
+                old,
+                new,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn fields(v: Value) -> Fields {
+        v.as_object().unwrap().clone().into_iter().collect()
+    }
+
+    #[test]
+    fn equal_maps_have_no_changes() {
+        let a = fields(json!({"x": 1, "y": ["a", "b"]}));
+        assert!(diff_fields(&a, &a.clone()).is_empty());
+    }
+
+    #[test]
+    fn reports_each_changed_field() {
+        let live = fields(json!({"desired_count": 1, "subnets": ["a"], "gone": true}));
+        let want = fields(json!({"desired_count": 2, "subnets": ["a"]}));
+        let d = diff_fields(&live, &want);
+        assert_eq!(d.len(), 2);
+        assert_eq!(d[0].field, "desired_count");
+        assert_eq!((d[0].old.clone(), d[0].new.clone()), (json!(1), json!(2)));
+        assert_eq!(d[1].field, "gone");
+        assert_eq!(d[1].new, Value::Null);
+    }
+}

@@ -1,0 +1,203 @@
+//! observe → diff → plan, as pure data. `plan`, `status` and `up` share it; nothing here
+//! calls AWS.
+
+mod diff;
+pub mod graph;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+
+pub use diff::{diff_fields, FieldChange};
+pub use graph::Dag;
+
+use crate::desired::{Fields, Kind, Outputs, Resource, ResourceId, Spec};
+
+/// What a step module found in AWS for one resource.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observed {
+    pub id: ResourceId,
+    /// AWS name (or `Name` tag).
+    pub name: String,
+    pub outputs: Outputs,
+    /// Normalised fields, same shape as the desired side's.
+    pub fields: Fields,
+    /// Short state for `status` (`available`, `ACTIVE`, `2/2 running` ...).
+    pub state: String,
+    /// Extra facts for `status` (counts, revisions, events).
+    #[serde(skip_serializing_if = "Value::is_null")]
+    pub details: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "action", content = "changes", rename_all = "snake_case")]
+pub enum Action {
+    Create,
+    Update(Vec<FieldChange>),
+    /// An immutable field changed: the resource must be replaced.
+    Replace(Vec<FieldChange>),
+    Delete,
+    NoOp,
+}
+
+impl Action {
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Create => "create",
+            Action::Update(_) => "update",
+            Action::Replace(_) => "replace",
+            Action::Delete => "delete",
+            Action::NoOp => "unchanged",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    pub id: ResourceId,
+    pub name: String,
+    #[serde(flatten)]
+    pub action: Action,
+}
+
+/// The changes `up` (or `down`) would make, and the order constraints between them.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Every resource considered, in dependency order; deletions last.
+    pub changes: Vec<Change>,
+    /// Dependencies between the changes that do something (NoOps are not nodes).
+    pub graph: Dag<ResourceId>,
+}
+
+impl Plan {
+    pub fn pending(&self) -> impl Iterator<Item = &Change> {
+        self.changes.iter().filter(|c| c.action != Action::NoOp)
+    }
+
+    pub fn has_changes(&self) -> bool {
+        self.pending().next().is_some()
+    }
+
+    pub fn count(&self, verb: &str) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.action.verb() == verb)
+            .count()
+    }
+
+    pub fn replacements(&self) -> Vec<&Change> {
+        self.changes
+            .iter()
+            .filter(|c| matches!(c.action, Action::Replace(_)))
+            .collect()
+    }
+}
+
+/// Plan for `up`: create what is missing, update what differs, delete what the app owns
+/// but the config no longer has. `desired` may be in any order.
+pub fn plan_up(desired: &[Resource], observed: &BTreeMap<ResourceId, Observed>) -> Plan {
+    let by_id: BTreeMap<&ResourceId, &Resource> = desired.iter().map(|r| (&r.id, r)).collect();
+    let order = Dag::new(desired.iter().map(|r| (r.id.clone(), r.spec.deps())))
+        .topo()
+        .expect("desired state has no cycles");
+
+    // Outputs known at plan time: those of resources that exist and keep their identity.
+    let mut known: BTreeMap<ResourceId, Outputs> = BTreeMap::new();
+    let mut changes = Vec::new();
+    for id in &order {
+        let r = by_id[id];
+        let want = r.spec.fields(&known);
+        let action = match observed.get(id) {
+            None => Action::Create,
+            Some(o) => {
+                let diffs = diff_fields(&o.fields, &want);
+                let immutable = r.spec.immutable_fields();
+                if diffs.is_empty() {
+                    Action::NoOp
+                } else if diffs.iter().any(|d| immutable.contains(&d.field.as_str())) {
+                    Action::Replace(diffs)
+                } else {
+                    Action::Update(diffs)
+                }
+            }
+        };
+        // A changed task definition becomes a new revision with a new ARN; every other
+        // update keeps the resource's identity.
+        let keeps_identity = match &action {
+            Action::NoOp => true,
+            Action::Update(_) => !matches!(r.spec, Spec::TaskDefinition(_)),
+            _ => false,
+        };
+        if keeps_identity {
+            known.insert(id.clone(), observed[id].outputs.clone());
+        }
+        changes.push(Change {
+            id: id.clone(),
+            name: r.name.clone(),
+            action,
+        });
+    }
+
+    let mut nodes: Vec<(ResourceId, Vec<ResourceId>)> = changes
+        .iter()
+        .filter(|c| c.action != Action::NoOp)
+        .map(|c| (c.id.clone(), by_id[&c.id].spec.deps()))
+        .collect();
+    let live: Vec<ResourceId> = nodes.iter().map(|(k, _)| k.clone()).collect();
+    let orphans: Vec<&Observed> = observed
+        .values()
+        .filter(|o| !by_id.contains_key(&o.id))
+        .collect();
+    for (id, mut deps) in delete_nodes(&orphans) {
+        // Orphans go only after everything else has moved off them.
+        deps.extend(live.iter().cloned());
+        nodes.push((id, deps));
+    }
+    changes.extend(orphans.iter().map(|o| Change {
+        id: o.id.clone(),
+        name: o.name.clone(),
+        action: Action::Delete,
+    }));
+    Plan {
+        changes,
+        graph: Dag::new(nodes),
+    }
+}
+
+/// Plan for `down`: delete everything observed, dependents first.
+pub fn plan_down(observed: &BTreeMap<ResourceId, Observed>) -> Plan {
+    let all: Vec<&Observed> = observed.values().collect();
+    let mut changes: Vec<Change> = all
+        .iter()
+        .map(|o| Change {
+            id: o.id.clone(),
+            name: o.name.clone(),
+            action: Action::Delete,
+        })
+        .collect();
+    let graph = Dag::new(delete_nodes(&all));
+    let order = graph.topo().expect("kind order has no cycles");
+    changes.sort_by_key(|c| order.iter().position(|id| *id == c.id));
+    Plan { changes, graph }
+}
+
+/// Deletion nodes: a resource is deleted after every listed resource of the kinds that
+/// must be gone first (see [`Kind::deleted_after`]).
+fn delete_nodes(items: &[&Observed]) -> Vec<(ResourceId, Vec<ResourceId>)> {
+    items
+        .iter()
+        .map(|o| {
+            let before: &[Kind] = o.id.kind.deleted_after();
+            let deps = items
+                .iter()
+                .filter(|x| before.contains(&x.id.kind))
+                .map(|x| x.id.clone())
+                .collect();
+            (o.id.clone(), deps)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,196 @@
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use super::*;
+use crate::config::load_str;
+use crate::desired::{build, Env, Outputs, Resource};
+
+const CONFIG: &str = r#"
+app = "demo"
+region = "ap-northeast-1"
+[network]
+azs = ["ap-northeast-1a", "ap-northeast-1c"]
+[repositories.web]
+[services.api]
+image = "nginx:latest"
+cpu = 512
+memory = 1024
+ports = [80]
+ingress = [{ port = 80, cidrs = ["0.0.0.0/0"] }]
+[services.site]
+image = { repository = "web", tag = "v1" }
+"#;
+
+fn desired(text: &str) -> Vec<Resource> {
+    let loaded = load_str(text, Path::new("t.toml")).expect("valid config");
+    let env = Env {
+        region: "ap-northeast-1".into(),
+        azs: vec!["ap-northeast-1a".into(), "ap-northeast-1c".into()],
+    };
+    build(&loaded.config, &env)
+}
+
+/// What AWS would report once `resources` exist exactly as desired.
+fn converged(resources: &[Resource]) -> BTreeMap<ResourceId, Observed> {
+    let mut outputs: BTreeMap<ResourceId, Outputs> = BTreeMap::new();
+    for r in resources {
+        outputs.insert(
+            r.id.clone(),
+            Outputs::with_id(format!("{}-id", r.id))
+                .arn(format!("arn:{}", r.id))
+                .uri(format!("uri/{}", r.name)),
+        );
+    }
+    resources
+        .iter()
+        .map(|r| {
+            let o = Observed {
+                id: r.id.clone(),
+                name: r.name.clone(),
+                outputs: outputs[&r.id].clone(),
+                fields: r.spec.fields(&outputs),
+                state: "ok".into(),
+                details: serde_json::Value::Null,
+            };
+            (r.id.clone(), o)
+        })
+        .collect()
+}
+
+fn action_of<'a>(plan: &'a Plan, id: &str) -> &'a Action {
+    &plan
+        .changes
+        .iter()
+        .find(|c| c.id.to_string() == id)
+        .unwrap_or_else(|| panic!("{id} not in plan"))
+        .action
+}
+
+#[test]
+fn fresh_account_creates_everything_in_dependency_order() {
+    let d = desired(CONFIG);
+    let plan = plan_up(&d, &BTreeMap::new());
+    assert!(plan.changes.iter().all(|c| c.action == Action::Create));
+    assert_eq!(plan.changes.len(), d.len());
+    let pos = |id: &str| {
+        plan.changes
+            .iter()
+            .position(|c| c.id.to_string() == id)
+            .unwrap()
+    };
+    assert!(pos("vpc.main") < pos("subnet.public-a"));
+    assert!(pos("subnet.public-a") < pos("service.api"));
+    assert!(pos("ecr_repository.web") < pos("task_definition.site"));
+    assert!(pos("task_definition.api") < pos("service.api"));
+    assert!(pos("log_group.main") < pos("task_definition.api"));
+    // The longest chain: vpc → subnet → route table is shorter than vpc → sg → service.
+    assert!(plan.graph.depth() >= 3);
+}
+
+#[test]
+fn converged_state_plans_nothing() {
+    let d = desired(CONFIG);
+    let plan = plan_up(&d, &converged(&d));
+    let pending: Vec<_> = plan.pending().map(|c| c.id.to_string()).collect();
+    assert!(pending.is_empty(), "{pending:?}");
+    assert!(plan.graph.is_empty());
+}
+
+#[test]
+fn desired_count_change_updates_only_the_service() {
+    let d = desired(CONFIG);
+    let observed = converged(&d);
+    let edited = desired(&CONFIG.replace("cpu = 512", "cpu = 512\ndesired_count = 3"));
+    let plan = plan_up(&edited, &observed);
+    let pending: Vec<_> = plan.pending().collect();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    match action_of(&plan, "service.api") {
+        Action::Update(ch) => {
+            assert_eq!(ch.len(), 1);
+            assert_eq!(ch[0].field, "desired_count");
+            assert_eq!((ch[0].old.clone(), ch[0].new.clone()), (1.into(), 3.into()));
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn image_change_registers_revision_and_updates_service() {
+    let d = desired(CONFIG);
+    let observed = converged(&d);
+    let edited = desired(&CONFIG.replace("nginx:latest", "nginx:1.27"));
+    let plan = plan_up(&edited, &observed);
+    assert!(matches!(
+        action_of(&plan, "task_definition.api"),
+        Action::Update(_)
+    ));
+    match action_of(&plan, "service.api") {
+        Action::Update(ch) => {
+            assert_eq!(ch[0].field, "task_definition");
+            assert_eq!(ch[0].new, crate::desired::UNKNOWN);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(action_of(&plan, "service.site"), &Action::NoOp);
+    // The service update waits for the new revision.
+    let deps: Vec<_> = plan
+        .graph
+        .deps(&crate::desired::service_id("api"))
+        .collect();
+    assert!(deps.contains(&&crate::desired::task_def_id("api")));
+}
+
+#[test]
+fn removed_service_is_deleted_after_other_changes() {
+    let d = desired(CONFIG);
+    let observed = converged(&d);
+    let without_site = CONFIG.split("[services.site]").next().unwrap().to_string();
+    let plan = plan_up(&desired(&without_site), &observed);
+    for id in [
+        "service.site",
+        "task_definition.site",
+        "security_group.site",
+        "iam_role.site-task",
+    ] {
+        assert_eq!(action_of(&plan, id), &Action::Delete, "{id}");
+    }
+    let sg = ResourceId::new(Kind::SecurityGroup, "site");
+    assert!(plan
+        .graph
+        .deps(&sg)
+        .any(|d| d.to_string() == "service.site"));
+}
+
+#[test]
+fn immutable_change_is_a_replacement() {
+    let d = desired(CONFIG);
+    let observed = converged(&d);
+    let edited = desired(&CONFIG.replace(
+        "azs = [",
+        "public_subnets = [\"10.0.100.0/24\", \"10.0.1.0/24\"]\nazs = [",
+    ));
+    let plan = plan_up(&edited, &observed);
+    assert!(matches!(
+        action_of(&plan, "subnet.public-a"),
+        Action::Replace(_)
+    ));
+    assert_eq!(plan.replacements().len(), 1);
+}
+
+#[test]
+fn down_deletes_dependents_first() {
+    let d = desired(CONFIG);
+    let plan = plan_down(&converged(&d));
+    let pos = |id: &str| {
+        plan.changes
+            .iter()
+            .position(|c| c.id.to_string() == id)
+            .unwrap()
+    };
+    assert!(pos("service.api") < pos("security_group.api"));
+    assert!(pos("service.api") < pos("cluster.main"));
+    assert!(pos("security_group.api") < pos("vpc.main"));
+    assert!(pos("subnet.public-b") < pos("vpc.main"));
+    assert!(pos("task_definition.api") < pos("iam_role.execution"));
+    assert_eq!(plan.count("delete"), d.len());
+}

@@ -1,0 +1,52 @@
+//! Progress reporting: a trait the engine and steps talk to, and three implementations —
+//! indicatif on a terminal, plain timestamped lines in CI or pipes, and silence for
+//! `--output json`. Progress goes to stderr; results are printed by the commands on stdout.
+
+mod plain;
+mod tty;
+
+pub use plain::Plain;
+pub use tty::Tty;
+
+use std::time::Duration;
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Done(String),
+    Failed(String),
+    Skipped(String),
+}
+
+pub trait Reporter: Send + Sync {
+    /// A step started; `key` identifies it in later calls.
+    fn start(&self, key: &str, label: &str);
+    /// Something happened while the step runs (a service event, a retry).
+    fn progress(&self, key: &str, message: &str);
+    fn done(&self, key: &str, outcome: &Outcome, elapsed: Duration);
+    fn info(&self, message: &str);
+    fn warn(&self, message: &str);
+}
+
+/// Reports nothing: `--output json` prints only the result.
+pub struct Quiet;
+
+impl Reporter for Quiet {
+    fn start(&self, _: &str, _: &str) {}
+    fn progress(&self, _: &str, _: &str) {}
+    fn done(&self, _: &str, _: &Outcome, _: Duration) {}
+    fn info(&self, _: &str) {}
+    fn warn(&self, message: &str) {
+        eprintln!("warning: {message}");
+    }
+}
+
+/// `1.2s`, `2m03s`: short elapsed times for progress lines.
+pub fn short_duration(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s < 60.0 {
+        format!("{s:.1}s")
+    } else {
+        format!("{}m{:02}s", d.as_secs() / 60, d.as_secs() % 60)
+    }
+}

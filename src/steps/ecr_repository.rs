@@ -1,0 +1,290 @@
+//! ECR repositories: scan on push and tag mutability. Found by name (desired ones) and by
+//! ownership tag among the repositories named `<app>-...` (orphans). ECR has no server-side
+//! tag filter, so ownership is read with one ListTagsForResource per candidate.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{bail, Result};
+use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Repository, Tag};
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_types::body::SdkBody;
+use futures::future::try_join_all;
+use serde_json::json;
+
+use super::{gone_ok, Ctx};
+use crate::aws::{code_of, err};
+use crate::desired::{
+    Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
+};
+use crate::plan::Observed;
+
+/// A repository `delete` left in place because it still holds images.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeptNotEmpty {
+    pub name: String,
+}
+
+impl std::fmt::Display for KeptNotEmpty {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "repository {} still has images; kept (use --delete-images to delete it with its images)",
+            self.name
+        )
+    }
+}
+
+impl std::error::Error for KeptNotEmpty {}
+
+pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
+    let wanted: BTreeMap<&str, &ResourceId> =
+        desired.iter().map(|r| (r.name.as_str(), &r.id)).collect();
+    let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
+    let prefix = format!("{}-", ctx.app);
+    // One listing (1000 per page) instead of DescribeRepositories(names), which fails as a
+    // whole with RepositoryNotFoundException when any name is missing and cannot find orphans.
+    let repos: Vec<Repository> = ctx
+        .aws
+        .ecr
+        .describe_repositories()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(err)?;
+    let candidates: Vec<&Repository> = repos
+        .iter()
+        .filter(|r| {
+            r.repository_name()
+                .is_some_and(|n| wanted.contains_key(n) || n.starts_with(&prefix))
+        })
+        .collect();
+    let tags = try_join_all(candidates.iter().map(|r| tags_of(ctx, r))).await?;
+
+    let mut found = Vec::new();
+    for (repo, tags) in candidates.into_iter().zip(tags) {
+        let name = repo.repository_name().unwrap_or_default();
+        let ours = tag(&tags, TAG_APP) == Some(ctx.app.as_str());
+        let id = match wanted.get(name) {
+            Some(id) if ours => (*id).clone(),
+            Some(_) => bail!(
+                "ECR repository {name} exists but is not owned by app {} (tag {TAG_APP}); \
+                 rename it in the config or delete it",
+                ctx.app
+            ),
+            None => match tag(&tags, TAG_RESOURCE).and_then(ResourceId::parse) {
+                Some(id)
+                    if ours && id.kind == Kind::EcrRepository && !desired_ids.contains(&id) =>
+                {
+                    id
+                }
+                _ => continue,
+            },
+        };
+        found.push(observed(id, repo));
+    }
+    Ok(found)
+}
+
+async fn tags_of(ctx: &Ctx, repo: &Repository) -> Result<Vec<Tag>> {
+    let out = ctx
+        .aws
+        .ecr
+        .list_tags_for_resource()
+        .resource_arn(repo.repository_arn().unwrap_or_default())
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out.tags().to_vec())
+}
+
+fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+    tags.iter().find(|t| t.key() == key).map(|t| t.value())
+}
+
+fn observed(id: ResourceId, repo: &Repository) -> Observed {
+    let name = repo.repository_name().unwrap_or_default();
+    let fields: Fields = [
+        (
+            "scan_on_push",
+            json!(repo
+                .image_scanning_configuration()
+                .is_some_and(|c| c.scan_on_push())),
+        ),
+        (
+            "image_tag_mutability",
+            json!(repo
+                .image_tag_mutability()
+                .map_or("MUTABLE", |m| m.as_str())),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
+    Observed {
+        id,
+        name: name.to_string(),
+        outputs: outputs(repo),
+        fields,
+        state: "ACTIVE".to_string(),
+        details: json!({ "uri": repo.repository_uri() }),
+    }
+}
+
+fn outputs(repo: &Repository) -> Outputs {
+    Outputs::with_id(repo.repository_name().unwrap_or_default())
+        .arn(repo.repository_arn().unwrap_or_default())
+        .uri(repo.repository_uri().unwrap_or_default())
+}
+
+fn scanning(scan_on_push: bool) -> ImageScanningConfiguration {
+    ImageScanningConfiguration::builder()
+        .scan_on_push(scan_on_push)
+        .build()
+}
+
+/// The SDK leaves `scanOnPush` out of the request when it is false (the model's default).
+/// AWS reads the missing flag as false, but the emulator (moto) then keeps the old value, so
+/// turning scan on push off never converges there. Send the flag explicitly.
+fn explicit_scan_flag(req: &mut HttpRequest) {
+    let Some(text) = req.body().bytes().and_then(|b| std::str::from_utf8(b).ok()) else {
+        return;
+    };
+    let fixed = text.replace(
+        r#""imageScanningConfiguration":{}"#,
+        r#""imageScanningConfiguration":{"scanOnPush":false}"#,
+    );
+    if fixed != text {
+        let len = fixed.len();
+        *req.body_mut() = SdkBody::from(fixed);
+        req.headers_mut().insert("content-length", len.to_string());
+    }
+}
+
+pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::EcrRepository(s) = &r.spec else {
+        unreachable!()
+    };
+    let mut req = ctx
+        .aws
+        .ecr
+        .create_repository()
+        .repository_name(&r.name)
+        .image_scanning_configuration(scanning(s.scan_on_push))
+        .image_tag_mutability(ImageTagMutability::from(s.tag_mutability.as_str()));
+    for (k, v) in ctx.tags(&r.id, &r.name) {
+        req = req.tags(Tag::builder().key(k).value(v).build()?);
+    }
+    let out = req.send().await.map_err(err)?;
+    Ok(out.repository().map(outputs).unwrap_or_default())
+}
+
+pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::EcrRepository(s) = &r.spec else {
+        unreachable!()
+    };
+    let want = r.spec.fields(res);
+    let differs = |k: &str| o.fields.get(k) != want.get(k);
+    if differs("scan_on_push") {
+        ctx.aws
+            .ecr
+            .put_image_scanning_configuration()
+            .repository_name(o.outputs.id())
+            .image_scanning_configuration(scanning(s.scan_on_push))
+            .customize()
+            .mutate_request(explicit_scan_flag)
+            .send()
+            .await
+            .map_err(err)?;
+    }
+    if differs("image_tag_mutability") {
+        ctx.aws
+            .ecr
+            .put_image_tag_mutability()
+            .repository_name(o.outputs.id())
+            .image_tag_mutability(ImageTagMutability::from(s.tag_mutability.as_str()))
+            .send()
+            .await
+            .map_err(err)?;
+    }
+    Ok(o.outputs.clone())
+}
+
+/// Delete an empty repository. One that still has images is kept: the error is a
+/// [`KeptNotEmpty`] so the caller can report it as such.
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+    let name = o.outputs.id();
+    let result = ctx
+        .aws
+        .ecr
+        .delete_repository()
+        .repository_name(name)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(err);
+    match result {
+        Err(e) if code_of(&e) == Some("RepositoryNotEmptyException") => {
+            Err(anyhow::Error::new(KeptNotEmpty {
+                name: name.to_string(),
+            }))
+        }
+        other => gone_ok(other),
+    }
+}
+
+/// Delete a repository together with its images (`down --delete-images`).
+pub async fn delete_forced(ctx: &Ctx, o: &Observed) -> Result<()> {
+    gone_ok(
+        ctx.aws
+            .ecr
+            .delete_repository()
+            .repository_name(o.outputs.id())
+            .force(true)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kept_not_empty_is_recognisable_through_anyhow() {
+        let e = anyhow::Error::new(KeptNotEmpty {
+            name: "demo-web".to_string(),
+        });
+        assert_eq!(
+            e.to_string(),
+            "repository demo-web still has images; kept (use --delete-images to delete it with its images)"
+        );
+        assert!(e.downcast_ref::<KeptNotEmpty>().is_some());
+    }
+
+    #[test]
+    fn scan_flag_false_is_sent_explicitly() {
+        let body = r#"{"repositoryName":"demo-web","imageScanningConfiguration":{}}"#;
+        let mut req = HttpRequest::new(SdkBody::from(body));
+        req.headers_mut()
+            .insert("content-length", body.len().to_string());
+        explicit_scan_flag(&mut req);
+        let sent = std::str::from_utf8(req.body().bytes().unwrap()).unwrap();
+        assert_eq!(
+            sent,
+            r#"{"repositoryName":"demo-web","imageScanningConfiguration":{"scanOnPush":false}}"#
+        );
+        assert_eq!(
+            req.headers().get("content-length"),
+            Some(sent.len().to_string().as_str())
+        );
+        // A request that already carries the flag is left alone.
+        let on = r#"{"imageScanningConfiguration":{"scanOnPush":true}}"#;
+        let mut req = HttpRequest::new(SdkBody::from(on));
+        explicit_scan_flag(&mut req);
+        assert_eq!(req.body().bytes(), Some(on.as_bytes()));
+    }
+}

@@ -1,0 +1,213 @@
+//! Internet gateway, attached to the app's VPC. The attachment is the only field; moving
+//! it (detach + attach) is an in-place update.
+
+use std::time::Duration;
+
+use anyhow::Result;
+use aws_sdk_ec2::types::{InternetGateway, ResourceType};
+use serde_json::{json, Value};
+
+use super::ec2_util::{name_or, owned, owned_id, tag_spec};
+use super::{gone_ok, is_dependency_violation, retry_until, Ctx};
+use crate::aws::{code_of, err};
+use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
+use crate::plan::Observed;
+
+/// How long a follow-up call retries `*.NotFound` for a resource created a moment ago
+/// (EC2 describes and mutates through eventually consistent endpoints).
+const CONSISTENCY: Duration = Duration::from_secs(30);
+
+fn not_yet_visible(e: &anyhow::Error) -> bool {
+    code_of(e).is_some_and(|c| c.ends_with(".NotFound"))
+}
+
+/// The VPC the gateway is attached to (or attaching to); detached ones do not count.
+fn attached_vpc(g: &InternetGateway) -> Option<&str> {
+    g.attachments()
+        .iter()
+        .filter(|a| {
+            !matches!(
+                a.state().map(|s| s.as_str()),
+                Some("detached" | "detaching")
+            )
+        })
+        .find_map(|a| a.vpc_id())
+}
+
+pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
+    let out = ctx
+        .aws
+        .ec2
+        .describe_internet_gateways()
+        .filters(owned(ctx))
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out
+        .internet_gateways()
+        .iter()
+        .filter_map(|g| {
+            let id = owned_id(g.tags())?;
+            let igw_id = g.internet_gateway_id()?;
+            let vpc = attached_vpc(g);
+            let fields: Fields = [("attached_vpc_id".to_string(), json!(vpc))]
+                .into_iter()
+                .collect();
+            Some(Observed {
+                id,
+                name: name_or(g.tags(), igw_id),
+                outputs: Outputs::with_id(igw_id),
+                fields,
+                state: if vpc.is_some() {
+                    "attached"
+                } else {
+                    "detached"
+                }
+                .to_string(),
+                details: Value::Null,
+            })
+        })
+        .collect())
+}
+
+pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::InternetGateway(s) = &r.spec else {
+        unreachable!()
+    };
+    let vpc_id = res.need(&s.vpc)?;
+    let out = ctx
+        .aws
+        .ec2
+        .create_internet_gateway()
+        .tag_specifications(tag_spec(ctx, ResourceType::InternetGateway, &r.id, &r.name))
+        .send()
+        .await
+        .map_err(err)?;
+    let igw_id = out
+        .internet_gateway()
+        .and_then(|g| g.internet_gateway_id())
+        .unwrap_or_default()
+        .to_string();
+    retry_until(CONSISTENCY, not_yet_visible, || {
+        attach(ctx, &igw_id, &vpc_id)
+    })
+    .await?;
+    Ok(Outputs::with_id(igw_id))
+}
+
+async fn attach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
+    ctx.aws
+        .ec2
+        .attach_internet_gateway()
+        .internet_gateway_id(igw_id)
+        .vpc_id(vpc_id)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(err)
+}
+
+/// Detach; not attached (any more) is success. While task ENIs with public IPs drain,
+/// AWS answers `DependencyViolation` ("has some mapped public address(es)"): retried.
+async fn detach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
+    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
+        gone_ok(
+            ctx.aws
+                .ec2
+                .detach_internet_gateway()
+                .internet_gateway_id(igw_id)
+                .vpc_id(vpc_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err),
+        )
+    })
+    .await
+}
+
+pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::InternetGateway(s) = &r.spec else {
+        unreachable!()
+    };
+    let want = res.need(&s.vpc)?;
+    let igw_id = o.outputs.id();
+    let current = o.fields.get("attached_vpc_id").and_then(Value::as_str);
+    if current != Some(want.as_str()) {
+        if let Some(old) = current {
+            detach(ctx, igw_id, old).await?;
+        }
+        attach(ctx, igw_id, &want).await?;
+    }
+    Ok(o.outputs.clone())
+}
+
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+    let igw_id = o.outputs.id().to_string();
+    // Look again rather than trusting the plan's snapshot: the gateway cannot be deleted
+    // while attached to any VPC.
+    let described = ctx
+        .aws
+        .ec2
+        .describe_internet_gateways()
+        .internet_gateway_ids(&igw_id)
+        .send()
+        .await
+        .map_err(err);
+    let out = match described {
+        Ok(out) => out,
+        Err(e) if super::is_gone(&e) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    let Some(g) = out.internet_gateways().first() else {
+        return Ok(());
+    };
+    if let Some(vpc_id) = attached_vpc(g) {
+        detach(ctx, &igw_id, vpc_id).await?;
+    }
+    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
+        gone_ok(
+            ctx.aws
+                .ec2
+                .delete_internet_gateway()
+                .internet_gateway_id(&igw_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err),
+        )
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ec2::types::{AttachmentStatus, InternetGatewayAttachment};
+
+    fn igw(attachments: &[(&str, &str)]) -> InternetGateway {
+        let mut b = InternetGateway::builder().internet_gateway_id("igw-1");
+        for (vpc, state) in attachments {
+            b = b.attachments(
+                InternetGatewayAttachment::builder()
+                    .vpc_id(*vpc)
+                    .state(AttachmentStatus::from(*state))
+                    .build(),
+            );
+        }
+        b.build()
+    }
+
+    #[test]
+    fn attached_vpc_ignores_detached_attachments() {
+        assert_eq!(attached_vpc(&igw(&[])), None);
+        // AWS reports an attached internet gateway as "available".
+        assert_eq!(attached_vpc(&igw(&[("vpc-1", "available")])), Some("vpc-1"));
+        assert_eq!(attached_vpc(&igw(&[("vpc-1", "attaching")])), Some("vpc-1"));
+        assert_eq!(attached_vpc(&igw(&[("vpc-1", "detaching")])), None);
+        assert_eq!(
+            attached_vpc(&igw(&[("vpc-1", "detached"), ("vpc-2", "attached")])),
+            Some("vpc-2")
+        );
+    }
+}

@@ -1,0 +1,169 @@
+//! CloudWatch Logs group: retention. Found by its exact name only (there is no cheap way to
+//! search log groups by tag); ownership is read from its tags.
+
+use anyhow::{bail, Result};
+use aws_sdk_cloudwatchlogs::types::LogGroup;
+use serde_json::{json, Value};
+
+use super::{gone_ok, Ctx};
+use crate::aws::err;
+use crate::desired::{Fields, Outputs, Resolve, Resource, Spec, TAG_APP};
+use crate::plan::Observed;
+
+pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
+    let mut found = Vec::new();
+    for r in desired {
+        let Some(g) = find(ctx, &r.name).await? else {
+            continue;
+        };
+        let arn = arn_of(&g);
+        let tags = ctx
+            .aws
+            .logs
+            .list_tags_for_resource()
+            .resource_arn(&arn)
+            .send()
+            .await
+            .map_err(err)?;
+        let owner = tags.tags().and_then(|t| t.get(TAG_APP));
+        if owner != Some(&ctx.app) {
+            bail!(
+                "log group {} exists but is not owned by app {} (tag {TAG_APP}); \
+                 rename it in the config or delete it",
+                r.name,
+                ctx.app
+            );
+        }
+        let fields: Fields = [("retention_in_days", json!(g.retention_in_days()))]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        found.push(Observed {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            outputs: Outputs::with_id(&r.name).arn(arn),
+            fields,
+            state: "ACTIVE".to_string(),
+            details: match g.stored_bytes() {
+                Some(b) => json!({ "stored_bytes": b }),
+                None => Value::Null,
+            },
+        });
+    }
+    Ok(found)
+}
+
+/// The log group named exactly `name`: DescribeLogGroups only filters by prefix.
+async fn find(ctx: &Ctx, name: &str) -> Result<Option<LogGroup>> {
+    let mut pages = ctx
+        .aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.try_next().await.map_err(err)? {
+        if let Some(g) = page
+            .log_groups()
+            .iter()
+            .find(|g| g.log_group_name() == Some(name))
+        {
+            return Ok(Some(g.clone()));
+        }
+    }
+    Ok(None)
+}
+
+/// The group's ARN without the `:*` suffix of the `arn` field: the tagging APIs want that
+/// form (with the suffix, the emulator answers with no tags at all).
+fn arn_of(g: &LogGroup) -> String {
+    match (g.log_group_arn(), g.arn()) {
+        (Some(a), _) => a.to_string(),
+        (None, Some(a)) => a.strip_suffix(":*").unwrap_or(a).to_string(),
+        (None, None) => String::new(),
+    }
+}
+
+async fn put_retention(ctx: &Ctx, name: &str, days: i32) -> Result<()> {
+    ctx.aws
+        .logs
+        .put_retention_policy()
+        .log_group_name(name)
+        .retention_in_days(days)
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(())
+}
+
+pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::LogGroup(s) = &r.spec else {
+        unreachable!()
+    };
+    let mut req = ctx.aws.logs.create_log_group().log_group_name(&r.name);
+    for (k, v) in ctx.tags(&r.id, &r.name) {
+        req = req.tags(k, v);
+    }
+    req.send().await.map_err(err)?;
+    put_retention(ctx, &r.name, s.retention_days).await?;
+    // CreateLogGroup answers nothing; read the ARN back.
+    let outputs = Outputs::with_id(&r.name);
+    Ok(match find(ctx, &r.name).await? {
+        Some(g) => outputs.arn(arn_of(&g)),
+        None => outputs,
+    })
+}
+
+pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+    let want = r.spec.fields(res);
+    let days = want.get("retention_in_days").unwrap_or(&Value::Null);
+    if o.fields.get("retention_in_days") != Some(days) {
+        match days.as_i64() {
+            Some(d) => put_retention(ctx, o.outputs.id(), i32::try_from(d)?).await?,
+            None => {
+                ctx.aws
+                    .logs
+                    .delete_retention_policy()
+                    .log_group_name(o.outputs.id())
+                    .send()
+                    .await
+                    .map_err(err)?;
+            }
+        }
+    }
+    Ok(o.outputs.clone())
+}
+
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+    gone_ok(
+        ctx.aws
+            .logs
+            .delete_log_group()
+            .log_group_name(o.outputs.id())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn arn_drops_the_stream_wildcard() {
+        let g = LogGroup::builder()
+            .arn("arn:aws:logs:us-east-1:123456789012:log-group:/ecs/shop:*")
+            .build();
+        assert_eq!(
+            arn_of(&g),
+            "arn:aws:logs:us-east-1:123456789012:log-group:/ecs/shop"
+        );
+        let g = LogGroup::builder()
+            .arn("arn:aws:logs:us-east-1:1:log-group:/x:*")
+            .log_group_arn("arn:aws:logs:us-east-1:1:log-group:/x")
+            .build();
+        assert_eq!(arn_of(&g), "arn:aws:logs:us-east-1:1:log-group:/x");
+    }
+}

@@ -1,0 +1,187 @@
+//! One module per resource kind, each with the same four functions:
+//!
+//! - `observe(ctx, desired) -> Vec<Observed>`: find what exists — the desired resources
+//!   (by ownership tag or deterministic name) *and* owned ones the config no longer has —
+//!   in as few (batched) describe calls as the API allows. Never writes.
+//! - `create(ctx, resource, resolve) -> Outputs`: create with ownership tags in the create
+//!   call itself, then any follow-up settings.
+//! - `update(ctx, resource, observed, resolve) -> Outputs`: bring an existing resource to the
+//!   desired fields (recomputing the diff with references resolved).
+//! - `delete(ctx, observed)`: delete; already-gone is success.
+//!
+//! This file only dispatches by kind and holds what all steps share.
+
+mod cluster;
+mod ecr_repository;
+mod iam_role;
+mod internet_gateway;
+mod log_group;
+mod route_table;
+mod security_group;
+mod service;
+mod subnet;
+mod task_definition;
+mod vpc;
+
+pub use ecr_repository::KeptNotEmpty;
+pub use service::{describe_services, judge, wait_stable, Judgement, WaitOutcome};
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Result;
+
+use crate::aws::Clients;
+use crate::desired::{Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
+use crate::plan::Observed;
+use crate::report::Reporter;
+
+/// Everything a step needs.
+#[derive(Clone)]
+pub struct Ctx {
+    pub aws: Clients,
+    pub app: String,
+    /// Name of the app's ECS cluster (services are found inside it).
+    pub cluster: String,
+    pub report: Arc<dyn Reporter>,
+    /// How long `up` waits for a service deployment; `None` = do not wait.
+    pub service_wait: Option<Duration>,
+    /// `down --delete-images`: delete ECR repositories even when they hold images.
+    pub delete_images: bool,
+    /// How long deletes retry `DependencyViolation` (ENIs draining) before giving up.
+    pub delete_deadline: Duration,
+}
+
+impl Ctx {
+    /// Ownership tags every created resource carries, as (key, value) pairs.
+    pub fn tags(&self, id: &ResourceId, name: &str) -> Vec<(String, String)> {
+        vec![
+            ("Name".to_string(), name.to_string()),
+            (TAG_APP.to_string(), self.app.clone()),
+            (TAG_RESOURCE.to_string(), id.to_string()),
+        ]
+    }
+}
+
+/// Observe every resource of `kind`: desired ones and owned orphans.
+pub async fn observe(ctx: &Ctx, kind: Kind, desired: &[&Resource]) -> Result<Vec<Observed>> {
+    match kind {
+        Kind::Vpc => vpc::observe(ctx, desired).await,
+        Kind::Subnet => subnet::observe(ctx, desired).await,
+        Kind::InternetGateway => internet_gateway::observe(ctx, desired).await,
+        Kind::RouteTable => route_table::observe(ctx, desired).await,
+        Kind::SecurityGroup => security_group::observe(ctx, desired).await,
+        Kind::EcrRepository => ecr_repository::observe(ctx, desired).await,
+        Kind::Cluster => cluster::observe(ctx, desired).await,
+        Kind::IamRole => iam_role::observe(ctx, desired).await,
+        Kind::LogGroup => log_group::observe(ctx, desired).await,
+        Kind::TaskDefinition => task_definition::observe(ctx, desired).await,
+        Kind::Service => service::observe(ctx, desired).await,
+    }
+}
+
+pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
+    match r.spec.kind() {
+        Kind::Vpc => vpc::create(ctx, r, res).await,
+        Kind::Subnet => subnet::create(ctx, r, res).await,
+        Kind::InternetGateway => internet_gateway::create(ctx, r, res).await,
+        Kind::RouteTable => route_table::create(ctx, r, res).await,
+        Kind::SecurityGroup => security_group::create(ctx, r, res).await,
+        Kind::EcrRepository => ecr_repository::create(ctx, r, res).await,
+        Kind::Cluster => cluster::create(ctx, r, res).await,
+        Kind::IamRole => iam_role::create(ctx, r, res).await,
+        Kind::LogGroup => log_group::create(ctx, r, res).await,
+        Kind::TaskDefinition => task_definition::create(ctx, r, res).await,
+        Kind::Service => service::create(ctx, r, res).await,
+    }
+}
+
+pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+    match r.spec.kind() {
+        Kind::Vpc => vpc::update(ctx, r, o, res).await,
+        Kind::Subnet => subnet::update(ctx, r, o, res).await,
+        Kind::InternetGateway => internet_gateway::update(ctx, r, o, res).await,
+        Kind::RouteTable => route_table::update(ctx, r, o, res).await,
+        Kind::SecurityGroup => security_group::update(ctx, r, o, res).await,
+        Kind::EcrRepository => ecr_repository::update(ctx, r, o, res).await,
+        Kind::Cluster => cluster::update(ctx, r, o, res).await,
+        Kind::IamRole => iam_role::update(ctx, r, o, res).await,
+        Kind::LogGroup => log_group::update(ctx, r, o, res).await,
+        Kind::TaskDefinition => task_definition::update(ctx, r, o, res).await,
+        Kind::Service => service::update(ctx, r, o, res).await,
+    }
+}
+
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+    match o.id.kind {
+        Kind::Vpc => vpc::delete(ctx, o).await,
+        Kind::Subnet => subnet::delete(ctx, o).await,
+        Kind::InternetGateway => internet_gateway::delete(ctx, o).await,
+        Kind::RouteTable => route_table::delete(ctx, o).await,
+        Kind::SecurityGroup => security_group::delete(ctx, o).await,
+        Kind::EcrRepository if ctx.delete_images => ecr_repository::delete_forced(ctx, o).await,
+        Kind::EcrRepository => ecr_repository::delete(ctx, o).await,
+        Kind::Cluster => cluster::delete(ctx, o).await,
+        Kind::IamRole => iam_role::delete(ctx, o).await,
+        Kind::LogGroup => log_group::delete(ctx, o).await,
+        Kind::TaskDefinition => task_definition::delete(ctx, o).await,
+        Kind::Service => service::delete(ctx, o).await,
+    }
+}
+
+/// Retry `op` while it fails with an error `retryable` accepts, with exponential backoff
+/// (1 s doubling to 15 s) until `deadline` has passed; then return the last error.
+pub async fn retry_until<T, F, Fut>(
+    deadline: Duration,
+    retryable: impl Fn(&anyhow::Error) -> bool,
+    mut op: F,
+) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let start = tokio::time::Instant::now();
+    let mut delay = Duration::from_secs(1);
+    loop {
+        match op().await {
+            Ok(v) => return Ok(v),
+            Err(e) if retryable(&e) && start.elapsed() + delay < deadline => {
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(15));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// True when an error is AWS's `DependencyViolation`.
+pub fn is_dependency_violation(e: &anyhow::Error) -> bool {
+    crate::aws::code_of(e) == Some("DependencyViolation")
+}
+
+/// True when an error says the resource is already gone.
+pub fn is_gone(e: &anyhow::Error) -> bool {
+    crate::aws::code_of(e).is_some_and(|c| {
+        c.ends_with(".NotFound")
+            || matches!(
+                c,
+                "NoSuchEntity"
+                    | "ResourceNotFoundException"
+                    | "RepositoryNotFoundException"
+                    | "ClusterNotFoundException"
+                    | "ServiceNotFoundException"
+                    | "ServiceNotActiveException"
+                    | "Gateway.NotAttached"
+            )
+    })
+}
+
+/// Map "already gone" to success: deletes are idempotent.
+pub fn gone_ok(r: Result<()>) -> Result<()> {
+    match r {
+        Err(e) if is_gone(&e) => Ok(()),
+        other => other,
+    }
+}
+
+pub mod ec2_util;

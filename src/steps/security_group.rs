@@ -1,0 +1,409 @@
+//! Security group of a service: CIDR ingress rules. The default egress rule (allow all)
+//! is left alone. VPC and description are immutable; ingress is updated in place.
+//!
+//! Ingress the config cannot express is invisible to ecsdeploy: rules whose source is
+//! another security group (`UserIdGroupPairs`) or a prefix list are neither observed nor
+//! revoked. When the load balancer lands (ALB → service rule), `IngressRule` needs a
+//! source-group variant and `rules_of` must read `user_id_group_pairs()` too.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::Result;
+use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup};
+use serde_json::{json, Value};
+
+use super::ec2_util::{name_or, owned, owned_id, tag_spec};
+use super::{gone_ok, is_dependency_violation, retry_until, Ctx};
+use crate::aws::{code_of, err};
+use crate::desired::{ingress_fields, Fields, IngressRule, Outputs, Resolve, Resource, Spec};
+use crate::plan::Observed;
+
+/// How long a follow-up call retries `*.NotFound` for a resource created a moment ago
+/// (EC2 describes and mutates through eventually consistent endpoints).
+const CONSISTENCY: Duration = Duration::from_secs(30);
+
+fn not_yet_visible(e: &anyhow::Error) -> bool {
+    code_of(e).is_some_and(|c| c.ends_with(".NotFound"))
+}
+
+/// The ingress rules of a group's permissions: one per IP range (IPv4 or IPv6). Ports
+/// absent from the answer (protocol `-1`, all traffic) read as -1.
+fn rules_of(perms: &[IpPermission]) -> Vec<IngressRule> {
+    let mut rules = Vec::new();
+    for p in perms {
+        let rule = |cidr: Option<&str>, description: Option<&str>| {
+            Some(IngressRule {
+                protocol: p.ip_protocol()?.to_string(),
+                from_port: p.from_port().unwrap_or(-1),
+                to_port: p.to_port().unwrap_or(-1),
+                cidr: cidr?.to_string(),
+                description: description.map(str::to_string),
+            })
+        };
+        rules.extend(
+            p.ip_ranges()
+                .iter()
+                .filter_map(|r| rule(r.cidr_ip(), r.description())),
+        );
+        rules.extend(
+            p.ipv6_ranges()
+                .iter()
+                .filter_map(|r| rule(r.cidr_ipv6(), r.description())),
+        );
+    }
+    rules.sort();
+    rules
+}
+
+/// Rules as IpPermissions for one batched call: grouped by (protocol, from, to), each with
+/// several IP ranges carrying their own descriptions.
+fn permissions(rules: &[IngressRule]) -> Vec<IpPermission> {
+    let mut groups: BTreeMap<(&str, i32, i32), Vec<&IngressRule>> = BTreeMap::new();
+    for r in rules {
+        groups
+            .entry((r.protocol.as_str(), r.from_port, r.to_port))
+            .or_default()
+            .push(r);
+    }
+    groups
+        .into_iter()
+        .map(|((protocol, from, to), rules)| {
+            let mut b = IpPermission::builder().ip_protocol(protocol);
+            // All traffic has no ports.
+            if protocol != "-1" {
+                b = b.from_port(from).to_port(to);
+            }
+            for r in rules {
+                let description = r.description.clone();
+                b = if r.cidr.contains(':') {
+                    b.ipv6_ranges(
+                        Ipv6Range::builder()
+                            .cidr_ipv6(&r.cidr)
+                            .set_description(description)
+                            .build(),
+                    )
+                } else {
+                    b.ip_ranges(
+                        IpRange::builder()
+                            .cidr_ip(&r.cidr)
+                            .set_description(description)
+                            .build(),
+                    )
+                };
+            }
+            b.build()
+        })
+        .collect()
+}
+
+/// The identity of a rule in AWS: everything but the description.
+type RuleKey = (String, i32, i32, String);
+
+fn key(r: &IngressRule) -> RuleKey {
+    (r.protocol.clone(), r.from_port, r.to_port, r.cidr.clone())
+}
+
+/// How to get from `have` to `want`, as batched calls in this order: authorize new rules,
+/// revoke unwanted ones, then fix descriptions of rules that stay. A description can be
+/// changed in place, but not removed (UpdateSecurityGroupRuleDescriptionsIngress without
+/// a description is not reliably a removal), so a rule losing its description is revoked
+/// and authorized again.
+#[derive(Debug, Default, PartialEq)]
+struct IngressChanges {
+    authorize: Vec<IngressRule>,
+    revoke: Vec<IngressRule>,
+    reauthorize: Vec<IngressRule>,
+    redescribe: Vec<IngressRule>,
+}
+
+fn ingress_changes(have: &[IngressRule], want: &[IngressRule]) -> IngressChanges {
+    let have: BTreeMap<RuleKey, &IngressRule> = have.iter().map(|r| (key(r), r)).collect();
+    // A key can be desired only once in AWS; the first description wins.
+    let mut want_by_key: BTreeMap<RuleKey, &IngressRule> = BTreeMap::new();
+    for r in want {
+        want_by_key.entry(key(r)).or_insert(r);
+    }
+    let mut c = IngressChanges::default();
+    for (k, w) in &want_by_key {
+        match have.get(k) {
+            None => c.authorize.push((*w).clone()),
+            Some(h) if h.description == w.description => {}
+            Some(h) if w.description.is_none() => {
+                c.revoke.push((*h).clone());
+                c.reauthorize.push((*w).clone());
+            }
+            Some(_) => c.redescribe.push((*w).clone()),
+        }
+    }
+    for (k, h) in &have {
+        if !want_by_key.contains_key(k) {
+            c.revoke.push((*h).clone());
+        }
+    }
+    c.revoke.sort();
+    c
+}
+
+fn fields_of(g: &SecurityGroup) -> Fields {
+    [
+        ("vpc_id", json!(g.vpc_id())),
+        ("description", json!(g.description())),
+        ("ingress", ingress_fields(&rules_of(g.ip_permissions()))),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
+    let out = ctx
+        .aws
+        .ec2
+        .describe_security_groups()
+        .filters(owned(ctx))
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out
+        .security_groups()
+        .iter()
+        .filter_map(|g| {
+            let id = owned_id(g.tags())?;
+            let sg_id = g.group_id()?;
+            Some(Observed {
+                id,
+                name: g
+                    .group_name()
+                    .map_or_else(|| name_or(g.tags(), sg_id), str::to_string),
+                outputs: Outputs::with_id(sg_id),
+                fields: fields_of(g),
+                state: "available".to_string(),
+                details: Value::Null,
+            })
+        })
+        .collect())
+}
+
+pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::SecurityGroup(s) = &r.spec else {
+        unreachable!()
+    };
+    let out = ctx
+        .aws
+        .ec2
+        .create_security_group()
+        .group_name(&r.name)
+        .description(&s.description)
+        .vpc_id(res.need(&s.vpc)?)
+        .tag_specifications(tag_spec(ctx, ResourceType::SecurityGroup, &r.id, &r.name))
+        .send()
+        .await
+        .map_err(err)?;
+    let sg_id = out.group_id().unwrap_or_default().to_string();
+    retry_until(CONSISTENCY, not_yet_visible, || {
+        authorize(ctx, &sg_id, &s.ingress)
+    })
+    .await?;
+    Ok(Outputs::with_id(sg_id))
+}
+
+pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, _res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::SecurityGroup(s) = &r.spec else {
+        unreachable!()
+    };
+    let sg_id = o.outputs.id();
+    // The rules as they are now, not as they were when the plan was made.
+    let out = ctx
+        .aws
+        .ec2
+        .describe_security_groups()
+        .group_ids(sg_id)
+        .send()
+        .await
+        .map_err(err)?;
+    let Some(g) = out.security_groups().first() else {
+        anyhow::bail!("security group {sg_id} no longer exists; run the command again");
+    };
+    let c = ingress_changes(&rules_of(g.ip_permissions()), &s.ingress);
+    authorize(ctx, sg_id, &c.authorize).await?;
+    revoke(ctx, sg_id, &c.revoke).await?;
+    authorize(ctx, sg_id, &c.reauthorize).await?;
+    if !c.redescribe.is_empty() {
+        ctx.aws
+            .ec2
+            .update_security_group_rule_descriptions_ingress()
+            .group_id(sg_id)
+            .set_ip_permissions(Some(permissions(&c.redescribe)))
+            .send()
+            .await
+            .map_err(err)?;
+    }
+    Ok(o.outputs.clone())
+}
+
+/// Authorize `rules` in one call (none: no call).
+async fn authorize(ctx: &Ctx, sg_id: &str, rules: &[IngressRule]) -> Result<()> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    ctx.aws
+        .ec2
+        .authorize_security_group_ingress()
+        .group_id(sg_id)
+        .set_ip_permissions(Some(permissions(rules)))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(err)
+}
+
+/// Revoke `rules` in one call (none: no call).
+async fn revoke(ctx: &Ctx, sg_id: &str, rules: &[IngressRule]) -> Result<()> {
+    if rules.is_empty() {
+        return Ok(());
+    }
+    ctx.aws
+        .ec2
+        .revoke_security_group_ingress()
+        .group_id(sg_id)
+        .set_ip_permissions(Some(permissions(rules)))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(err)
+}
+
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+    let sg_id = o.outputs.id().to_string();
+    // ENIs of stopped tasks keep the group in use for minutes: DependencyViolation.
+    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
+        gone_ok(
+            ctx.aws
+                .ec2
+                .delete_security_group()
+                .group_id(&sg_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err),
+        )
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_sdk_ec2::types::UserIdGroupPair;
+
+    use super::*;
+
+    fn rule(port: i32, cidr: &str, description: Option<&str>) -> IngressRule {
+        IngressRule {
+            protocol: "tcp".to_string(),
+            from_port: port,
+            to_port: port,
+            cidr: cidr.to_string(),
+            description: description.map(str::to_string),
+        }
+    }
+
+    #[test]
+    fn permissions_group_ranges_by_protocol_and_ports() {
+        let rules = vec![
+            rule(80, "0.0.0.0/0", Some("http")),
+            rule(443, "0.0.0.0/0", Some("https")),
+            rule(80, "10.0.0.0/8", None),
+            rule(80, "::/0", Some("v6")),
+        ];
+        let perms = permissions(&rules);
+        assert_eq!(perms.len(), 2);
+        let p80 = &perms[0];
+        assert_eq!(
+            (p80.ip_protocol(), p80.from_port(), p80.to_port()),
+            (Some("tcp"), Some(80), Some(80))
+        );
+        let ranges: Vec<(Option<&str>, Option<&str>)> = p80
+            .ip_ranges()
+            .iter()
+            .map(|r| (r.cidr_ip(), r.description()))
+            .collect();
+        assert_eq!(
+            ranges,
+            [
+                (Some("0.0.0.0/0"), Some("http")),
+                (Some("10.0.0.0/8"), None)
+            ]
+        );
+        assert_eq!(p80.ipv6_ranges()[0].cidr_ipv6(), Some("::/0"));
+        assert_eq!(perms[1].from_port(), Some(443));
+        assert_eq!(perms[1].ip_ranges().len(), 1);
+    }
+
+    #[test]
+    fn all_traffic_permission_has_no_ports() {
+        let all = IngressRule {
+            protocol: "-1".to_string(),
+            from_port: -1,
+            to_port: -1,
+            cidr: "10.0.0.0/8".to_string(),
+            description: None,
+        };
+        let perms = permissions(std::slice::from_ref(&all));
+        assert_eq!(perms[0].from_port(), None);
+        // And the answer for it (no ports) reads back as the same rule.
+        assert_eq!(rules_of(&perms), vec![all]);
+    }
+
+    #[test]
+    fn observed_permissions_round_trip_to_rules() {
+        let mut rules = vec![
+            rule(443, "0.0.0.0/0", Some("https")),
+            rule(80, "0.0.0.0/0", Some("http")),
+            rule(80, "10.0.0.0/8", None),
+        ];
+        let back = rules_of(&permissions(&rules));
+        rules.sort();
+        assert_eq!(back, rules);
+        assert_eq!(ingress_fields(&back), ingress_fields(&rules));
+    }
+
+    #[test]
+    fn group_sources_are_skipped() {
+        let perm = IpPermission::builder()
+            .ip_protocol("tcp")
+            .from_port(8080)
+            .to_port(8080)
+            .user_id_group_pairs(UserIdGroupPair::builder().group_id("sg-alb").build())
+            .build();
+        assert_eq!(rules_of(&[perm]), vec![]);
+    }
+
+    #[test]
+    fn changes_authorize_missing_revoke_unwanted_and_fix_descriptions() {
+        let have = vec![
+            rule(80, "0.0.0.0/0", Some("old")),
+            rule(80, "10.0.0.0/8", Some("drop me")),
+            rule(22, "1.2.3.4/32", None),
+            rule(443, "0.0.0.0/0", Some("keep")),
+        ];
+        let want = vec![
+            rule(80, "0.0.0.0/0", Some("new")),
+            rule(80, "10.0.0.0/8", None),
+            rule(443, "0.0.0.0/0", Some("keep")),
+            rule(8080, "0.0.0.0/0", None),
+        ];
+        let c = ingress_changes(&have, &want);
+        assert_eq!(c.authorize, vec![rule(8080, "0.0.0.0/0", None)]);
+        assert_eq!(
+            c.revoke,
+            vec![
+                rule(22, "1.2.3.4/32", None),
+                rule(80, "10.0.0.0/8", Some("drop me")),
+            ]
+        );
+        assert_eq!(c.reauthorize, vec![rule(80, "10.0.0.0/8", None)]);
+        assert_eq!(c.redescribe, vec![rule(80, "0.0.0.0/0", Some("new"))]);
+        assert_eq!(ingress_changes(&want, &want), IngressChanges::default());
+    }
+}

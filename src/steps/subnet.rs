@@ -1,0 +1,93 @@
+//! Subnets: CIDR in an AZ of the app's VPC. Every field is immutable (a change is a
+//! replacement, refused by `up`), so `update` has nothing to do.
+
+use anyhow::Result;
+use aws_sdk_ec2::types::ResourceType;
+use serde_json::{json, Value};
+
+use super::ec2_util::{name_or, owned, owned_id, tag_spec};
+use super::{gone_ok, Ctx};
+use crate::aws::err;
+use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
+use crate::plan::Observed;
+
+pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
+    let out = ctx
+        .aws
+        .ec2
+        .describe_subnets()
+        .filters(owned(ctx))
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out
+        .subnets()
+        .iter()
+        .filter_map(|s| {
+            let id = owned_id(s.tags())?;
+            let subnet_id = s.subnet_id()?;
+            let fields: Fields = [
+                ("vpc_id", json!(s.vpc_id())),
+                ("cidr_block", json!(s.cidr_block())),
+                ("availability_zone", json!(s.availability_zone())),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            Some(Observed {
+                id,
+                name: name_or(s.tags(), subnet_id),
+                outputs: Outputs::with_id(subnet_id),
+                fields,
+                state: s.state().map_or("unknown", |x| x.as_str()).to_string(),
+                details: Value::Null,
+            })
+        })
+        .collect())
+}
+
+pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::Subnet(s) = &r.spec else {
+        unreachable!()
+    };
+    let out = ctx
+        .aws
+        .ec2
+        .create_subnet()
+        .vpc_id(res.need(&s.vpc)?)
+        .cidr_block(&s.cidr)
+        .availability_zone(&s.az)
+        .tag_specifications(tag_spec(ctx, ResourceType::Subnet, &r.id, &r.name))
+        .send()
+        .await
+        .map_err(err)?;
+    let id = out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default();
+    Ok(Outputs::with_id(id))
+}
+
+pub async fn update(_: &Ctx, _: &Resource, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
+    Ok(o.outputs.clone())
+}
+
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+    let subnet_id = o.outputs.id().to_string();
+    // Task ENIs linger for minutes after a service is deleted: "The subnet 'subnet-...' has
+    // dependencies and cannot be deleted." (DependencyViolation).
+    super::retry_until(
+        ctx.delete_deadline,
+        super::is_dependency_violation,
+        || async {
+            gone_ok(
+                ctx.aws
+                    .ec2
+                    .delete_subnet()
+                    .subnet_id(&subnet_id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(err),
+            )
+        },
+    )
+    .await
+}

@@ -1,0 +1,327 @@
+//! Task definitions: one family per service. A new revision is registered only when the
+//! rendered definition differs from the latest ACTIVE one; `down` deregisters every ACTIVE
+//! revision of the family.
+
+use anyhow::Result;
+use aws_sdk_ecs::types::{
+    Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
+    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Tag, TaskDefinition,
+    TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+};
+use futures::future::try_join_all;
+use serde_json::{json, Value};
+
+use super::Ctx;
+use crate::aws::err;
+use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
+use crate::plan::Observed;
+
+pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
+    let mut families: Vec<String> = desired.iter().map(|r| r.name.clone()).collect();
+    // Families of services removed from the config: found by the app-name prefix and
+    // confirmed by the ownership tag below.
+    let listed = ctx
+        .aws
+        .ecs
+        .list_task_definition_families()
+        .family_prefix(format!("{}-", ctx.app))
+        .status(TaskDefinitionFamilyStatus::Active)
+        .send()
+        .await
+        .map_err(err)?;
+    for f in listed.families() {
+        if !families.contains(f) {
+            families.push(f.clone());
+        }
+    }
+    let found = try_join_all(families.iter().map(|f| latest(ctx, f))).await?;
+    Ok(found.into_iter().flatten().collect())
+}
+
+/// The latest ACTIVE revision of `family`, if it exists and this app owns it.
+async fn latest(ctx: &Ctx, family: &str) -> Result<Option<Observed>> {
+    let out = ctx
+        .aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(family)
+        .include(TaskDefinitionField::Tags)
+        .send()
+        .await;
+    let out = match out {
+        Ok(o) => o,
+        // ECS answers ClientException "Unable to describe task definition." for an unknown
+        // family (moto: ClientException too).
+        Err(e) if crate::aws::code(&e) == Some("ClientException") => return Ok(None),
+        Err(e) => return Err(err(e)),
+    };
+    let Some(td) = out.task_definition() else {
+        return Ok(None);
+    };
+    if td.status() != Some(&TaskDefinitionStatus::Active) {
+        return Ok(None);
+    }
+    let tag = |k: &str| {
+        out.tags()
+            .iter()
+            .find(|t| t.key() == Some(k))
+            .and_then(|t| t.value())
+    };
+    if tag(TAG_APP) != Some(ctx.app.as_str()) {
+        return Ok(None);
+    }
+    let Some(id) = tag(TAG_RESOURCE).and_then(ResourceId::parse) else {
+        return Ok(None);
+    };
+    let arn = td.task_definition_arn().unwrap_or_default();
+    Ok(Some(Observed {
+        id,
+        name: family.to_string(),
+        outputs: Outputs::with_id(format!("{family}:{}", td.revision())).arn(arn),
+        fields: fields_of(td),
+        state: format!("revision {}", td.revision()),
+        details: json!({ "revision": td.revision(), "arn": arn }),
+    }))
+}
+
+/// The normalised fields of a registered definition, in the shape of `Spec::fields`.
+pub fn fields_of(td: &TaskDefinition) -> Fields {
+    let runtime = td.runtime_platform();
+    let containers: Vec<Value> = td
+        .container_definitions()
+        .iter()
+        .map(|c| {
+            let mut env: Vec<(&str, &str)> = c
+                .environment()
+                .iter()
+                .map(|kv| (kv.name().unwrap_or(""), kv.value().unwrap_or("")))
+                .collect();
+            env.sort();
+            let log = c.log_configuration().map(|l| {
+                json!({
+                    "driver": l.log_driver().as_str(),
+                    "options": l.options().cloned().unwrap_or_default(),
+                })
+            });
+            json!({
+                "name": c.name(),
+                "image": c.image(),
+                "essential": c.essential().unwrap_or(true),
+                "port_mappings": c.port_mappings().iter().map(|p| json!({
+                    "container_port": p.container_port(),
+                    "protocol": p.protocol().map_or("tcp", |x| x.as_str()),
+                })).collect::<Vec<_>>(),
+                "environment": env.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
+                "command": (!c.command().is_empty()).then(|| c.command().to_vec()),
+                "log_configuration": log,
+            })
+        })
+        .collect();
+    let v = json!({
+        "network_mode": td.network_mode().map(|m| m.as_str()),
+        "requires_compatibilities": td.requires_compatibilities().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        "cpu": td.cpu(),
+        "memory": td.memory(),
+        "cpu_architecture": runtime.and_then(|r| r.cpu_architecture()).map_or("X86_64", |a| a.as_str()),
+        "operating_system_family": runtime.and_then(|r| r.operating_system_family()).map_or("LINUX", |o| o.as_str()),
+        "execution_role_arn": td.execution_role_arn(),
+        "task_role_arn": td.task_role_arn(),
+        "containers": containers,
+    });
+    v.as_object()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
+    register(ctx, r, res).await
+}
+
+/// Any difference means a new revision; earlier revisions stay ACTIVE for rollback.
+pub async fn update(ctx: &Ctx, r: &Resource, _o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+    register(ctx, r, res).await
+}
+
+async fn register(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::TaskDefinition(s) = &r.spec else {
+        unreachable!()
+    };
+    let mut req = ctx
+        .aws
+        .ecs
+        .register_task_definition()
+        .family(&r.name)
+        .network_mode(NetworkMode::Awsvpc)
+        .requires_compatibilities(Compatibility::Fargate)
+        .cpu(s.cpu.to_string())
+        .memory(s.memory.to_string())
+        .runtime_platform(
+            RuntimePlatform::builder()
+                .cpu_architecture(CpuArchitecture::from(s.cpu_architecture.as_str()))
+                .operating_system_family(OsFamily::Linux)
+                .build(),
+        )
+        .execution_role_arn(res.need(&s.execution_role)?);
+    if let Some(t) = &s.task_role {
+        req = req.task_role_arn(res.need(t)?);
+    }
+    for c in &s.containers {
+        let mut b = ContainerDefinition::builder()
+            .name(&c.name)
+            .image(res.need(&c.image)?)
+            .essential(true)
+            .log_configuration(
+                LogConfiguration::builder()
+                    .log_driver(LogDriver::Awslogs)
+                    .options("awslogs-group", &c.log_group)
+                    .options("awslogs-region", &c.log_region)
+                    .options("awslogs-stream-prefix", &c.log_stream_prefix)
+                    .build()?,
+            );
+        for p in &c.ports {
+            b = b.port_mappings(
+                PortMapping::builder()
+                    .container_port(i32::from(*p))
+                    .protocol(TransportProtocol::Tcp)
+                    .build(),
+            );
+        }
+        for (k, v) in &c.environment {
+            b = b.environment(KeyValuePair::builder().name(k).value(v).build());
+        }
+        if let Some(cmd) = &c.command {
+            b = b.set_command(Some(cmd.clone()));
+        }
+        req = req.container_definitions(b.build());
+    }
+    for (k, v) in ctx.tags(&r.id, &r.name) {
+        req = req.tags(Tag::builder().key(k).value(v).build());
+    }
+    let out = req.send().await.map_err(err)?;
+    let td = out
+        .task_definition()
+        .ok_or_else(|| anyhow::anyhow!("RegisterTaskDefinition returned no task definition"))?;
+    Ok(Outputs::with_id(format!("{}:{}", r.name, td.revision()))
+        .arn(td.task_definition_arn().unwrap_or_default()))
+}
+
+/// Deregister every ACTIVE revision of the family (not just the latest).
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+    let family = &o.name;
+    let mut arns = Vec::new();
+    let mut pages = ctx
+        .aws
+        .ecs
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(TaskDefinitionStatus::Active)
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(err)?;
+        // familyPrefix also matches longer families (`web` matches `web2`): keep exact ones.
+        arns.extend(
+            page.task_definition_arns()
+                .iter()
+                .filter(|a| family_of(a) == Some(family.as_str()))
+                .cloned(),
+        );
+    }
+    try_join_all(arns.iter().map(|arn| async move {
+        super::gone_ok(
+            ctx.aws
+                .ecs
+                .deregister_task_definition()
+                .task_definition(arn)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err),
+        )
+    }))
+    .await?;
+    Ok(())
+}
+
+/// `arn:aws:ecs:region:acct:task-definition/family:3` → `family`.
+fn family_of(arn: &str) -> Option<&str> {
+    arn.rsplit_once('/')?.1.rsplit_once(':').map(|(f, _)| f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::{ContainerSpec, TaskDefSpec, Val};
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn family_from_arn() {
+        let arn = "arn:aws:ecs:ap-northeast-1:123456789012:task-definition/demo-web:12";
+        assert_eq!(family_of(arn), Some("demo-web"));
+    }
+
+    /// The observed side must reproduce the desired side exactly, or every `up` would
+    /// register a new revision.
+    #[test]
+    fn registered_definition_diffs_to_nothing() {
+        let spec = TaskDefSpec {
+            cpu: 512,
+            memory: 1024,
+            cpu_architecture: "ARM64".into(),
+            execution_role: Val::lit("arn:aws:iam::1:role/exec"),
+            task_role: None,
+            containers: vec![ContainerSpec {
+                name: "web".into(),
+                image: Val::lit("nginx:latest"),
+                ports: vec![80],
+                environment: vec![("A".into(), "1".into()), ("B".into(), "2".into())],
+                command: None,
+                log_group: "/ecs/demo".into(),
+                log_region: "ap-northeast-1".into(),
+                log_stream_prefix: "web".into(),
+            }],
+            after: vec![],
+        };
+        let container = ContainerDefinition::builder()
+            .name("web")
+            .image("nginx:latest")
+            .essential(true)
+            .port_mappings(
+                PortMapping::builder()
+                    .container_port(80)
+                    .protocol(TransportProtocol::Tcp)
+                    .build(),
+            )
+            .environment(KeyValuePair::builder().name("B").value("2").build())
+            .environment(KeyValuePair::builder().name("A").value("1").build())
+            .log_configuration(
+                LogConfiguration::builder()
+                    .log_driver(LogDriver::Awslogs)
+                    .options("awslogs-group", "/ecs/demo")
+                    .options("awslogs-region", "ap-northeast-1")
+                    .options("awslogs-stream-prefix", "web")
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        let td = TaskDefinition::builder()
+            .network_mode(NetworkMode::Awsvpc)
+            .requires_compatibilities(Compatibility::Fargate)
+            .cpu("512")
+            .memory("1024")
+            .runtime_platform(
+                RuntimePlatform::builder()
+                    .cpu_architecture(CpuArchitecture::Arm64)
+                    .operating_system_family(OsFamily::Linux)
+                    .build(),
+            )
+            .execution_role_arn("arn:aws:iam::1:role/exec")
+            .container_definitions(container)
+            .build();
+        let none: BTreeMap<ResourceId, Outputs> = BTreeMap::new();
+        let want = Spec::TaskDefinition(spec).fields(&none);
+        assert_eq!(crate::plan::diff_fields(&fields_of(&td), &want), vec![]);
+    }
+}

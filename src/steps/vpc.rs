@@ -1,0 +1,147 @@
+//! VPC: CIDR block with DNS support and DNS hostnames on.
+
+use anyhow::Result;
+use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
+use serde_json::{json, Value};
+
+use super::ec2_util::{name_or, owned, owned_id, tag_spec};
+use super::{gone_ok, Ctx};
+use crate::aws::err;
+use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
+use crate::plan::Observed;
+
+pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
+    let out = ctx
+        .aws
+        .ec2
+        .describe_vpcs()
+        .filters(owned(ctx))
+        .send()
+        .await
+        .map_err(err)?;
+    let mut found = Vec::new();
+    for v in out.vpcs() {
+        let (Some(id), Some(vpc_id)) = (owned_id(v.tags()), v.vpc_id()) else {
+            continue;
+        };
+        let (support, hostnames) = tokio::try_join!(
+            attribute(ctx, vpc_id, VpcAttributeName::EnableDnsSupport),
+            attribute(ctx, vpc_id, VpcAttributeName::EnableDnsHostnames),
+        )?;
+        let fields: Fields = [
+            ("cidr_block", json!(v.cidr_block())),
+            ("enable_dns_support", json!(support)),
+            ("enable_dns_hostnames", json!(hostnames)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        found.push(Observed {
+            id,
+            name: name_or(v.tags(), vpc_id),
+            outputs: Outputs::with_id(vpc_id),
+            fields,
+            state: v.state().map_or("unknown", |s| s.as_str()).to_string(),
+            details: Value::Null,
+        });
+    }
+    Ok(found)
+}
+
+async fn attribute(ctx: &Ctx, vpc_id: &str, attr: VpcAttributeName) -> Result<bool> {
+    let out = ctx
+        .aws
+        .ec2
+        .describe_vpc_attribute()
+        .vpc_id(vpc_id)
+        .attribute(attr.clone())
+        .send()
+        .await
+        .map_err(err)?;
+    let value = match attr {
+        VpcAttributeName::EnableDnsSupport => out.enable_dns_support(),
+        _ => out.enable_dns_hostnames(),
+    };
+    Ok(value.and_then(|v| v.value()).unwrap_or(false))
+}
+
+pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::Vpc(s) = &r.spec else {
+        unreachable!()
+    };
+    let out = ctx
+        .aws
+        .ec2
+        .create_vpc()
+        .cidr_block(&s.cidr)
+        .tag_specifications(tag_spec(ctx, ResourceType::Vpc, &r.id, &r.name))
+        .send()
+        .await
+        .map_err(err)?;
+    let vpc_id = out
+        .vpc()
+        .and_then(|v| v.vpc_id())
+        .unwrap_or_default()
+        .to_string();
+    set_dns(ctx, &vpc_id, true, true).await?;
+    Ok(Outputs::with_id(vpc_id))
+}
+
+/// ModifyVpcAttribute takes one attribute per call.
+async fn set_dns(ctx: &Ctx, vpc_id: &str, support: bool, hostnames: bool) -> Result<()> {
+    let on = |b: bool| AttributeBooleanValue::builder().value(b).build();
+    if support {
+        ctx.aws
+            .ec2
+            .modify_vpc_attribute()
+            .vpc_id(vpc_id)
+            .enable_dns_support(on(true))
+            .send()
+            .await
+            .map_err(err)?;
+    }
+    if hostnames {
+        ctx.aws
+            .ec2
+            .modify_vpc_attribute()
+            .vpc_id(vpc_id)
+            .enable_dns_hostnames(on(true))
+            .send()
+            .await
+            .map_err(err)?;
+    }
+    Ok(())
+}
+
+pub async fn update(ctx: &Ctx, _r: &Resource, o: &Observed, _res: &dyn Resolve) -> Result<Outputs> {
+    let off = |k: &str| o.fields.get(k) != Some(&json!(true));
+    set_dns(
+        ctx,
+        o.outputs.id(),
+        off("enable_dns_support"),
+        off("enable_dns_hostnames"),
+    )
+    .await?;
+    Ok(o.outputs.clone())
+}
+
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+    let vpc_id = o.outputs.id().to_string();
+    super::retry_until(
+        ctx.delete_deadline,
+        super::is_dependency_violation,
+        || async {
+            gone_ok(
+                ctx.aws
+                    .ec2
+                    .delete_vpc()
+                    .vpc_id(&vpc_id)
+                    .send()
+                    .await
+                    .map(|_| ())
+                    .map_err(err),
+            )
+        },
+    )
+    .await
+}

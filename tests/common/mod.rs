@@ -1,0 +1,550 @@
+//! Shared integration-test harness: runs the real `ecsdeploy` binary against the AWS
+//! emulator moto and records every AWS API call it makes.
+//!
+//! * [`moto()`] starts one `moto_server` per test binary (killed when the test process exits).
+//! * [`Proxy`] is a recording reverse proxy in front of moto. It stamps every request with
+//!   `x-moto-account-id`, so each test works in its own account ([`unique_account`]) and tests
+//!   run in parallel without resetting moto.
+//! * [`sdk_config`] builds the config for a test's own assertion clients (through the proxy,
+//!   so they see the same account); [`run`] / [`run_async`] run the binary.
+//!
+//! Typical test: start a proxy, `proxy.clear()`, run the binary, read `proxy.writes()`.
+#![allow(dead_code)] // each test binary uses a different subset of the harness
+
+use std::convert::Infallible;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_ecs::config::Credentials;
+use bytes::Bytes;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, EXPECT};
+use hyper::http::request::Parts;
+use hyper::{Request, Response, StatusCode, Uri};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+
+/// How long moto may take to start answering HTTP.
+const MOTO_START_TIMEOUT: Duration = Duration::from_secs(60);
+/// How long one run of the binary may take before the test fails.
+const RUN_TIMEOUT: Duration = Duration::from_secs(300);
+
+// ---------------------------------------------------------------------------------------------
+// moto_server
+// ---------------------------------------------------------------------------------------------
+
+/// The moto_server shared by all tests of one test binary.
+pub struct Moto {
+    port: u16,
+    log: PathBuf,
+    /// The `sh` wrapper; its stdin pipe stays open for the life of the process. When the
+    /// process exits (however it exits) the pipe closes and the wrapper kills moto.
+    _wrapper: Child,
+}
+
+impl Moto {
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// moto's own request log (useful when a test fails strangely).
+    pub fn log(&self) -> &Path {
+        &self.log
+    }
+}
+
+/// Starts moto on first use (once per test binary) and returns it once it answers HTTP.
+pub fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(start_moto)
+}
+
+/// Runs moto in the background and stops it as soon as this script's stdin reaches EOF.
+/// Exits (with moto's status) if moto dies on its own, so startup failures are noticed.
+const MOTO_WRAPPER: &str = r#"
+exec 3<&0 </dev/null
+"$0" -H 127.0.0.1 -p "$1" &
+moto=$!
+(read -r _ <&3; kill "$moto" 2>/dev/null) &
+watcher=$!
+wait "$moto"
+status=$?
+kill "$watcher" 2>/dev/null
+exit "$status"
+"#;
+
+fn start_moto() -> Moto {
+    let server = moto_server_path();
+    let port = free_port();
+    let log = moto_log_path();
+    let log_file = std::fs::File::create(&log).expect("create moto log file");
+    let mut wrapper = Command::new("sh")
+        .args(["-c", MOTO_WRAPPER])
+        .arg(&server)
+        .arg(port.to_string())
+        .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+        .env("MOTO_ECS_SERVICE_RUNNING", "1")
+        .env_remove("MOTO_ACCOUNT_ID") // would override x-moto-account-id
+        .stdin(Stdio::piped())
+        .stdout(log_file.try_clone().expect("clone log file"))
+        .stderr(log_file)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", server.display()));
+    wait_until_answering(port, &mut wrapper, &log);
+    Moto {
+        port,
+        log,
+        _wrapper: wrapper,
+    }
+}
+
+/// `$ECSDEPLOY_MOTO_SERVER`, else the repo's `.venv/bin/moto_server`.
+fn moto_server_path() -> PathBuf {
+    let path = std::env::var_os("ECSDEPLOY_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"));
+    assert!(
+        path.is_file(),
+        "moto_server not found at {}: run ./scripts/venv.sh (or ./scripts/test.sh) first",
+        path.display()
+    );
+    path
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    listener.local_addr().expect("local addr").port()
+}
+
+/// One log per test file (`moto-harness.log`), overwritten on the next run.
+fn moto_log_path() -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let stem = exe.file_stem().expect("exe name").to_string_lossy();
+    let name = stem.rsplit_once('-').map_or(&*stem, |(name, _hash)| name);
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("moto-{name}.log"))
+}
+
+fn wait_until_answering(port: u16, wrapper: &mut Child, log: &Path) {
+    let deadline = Instant::now() + MOTO_START_TIMEOUT;
+    while !answers_http(port) {
+        if let Some(status) = wrapper.try_wait().expect("poll moto") {
+            panic!("moto_server exited ({status}); see {}", log.display());
+        }
+        assert!(
+            Instant::now() < deadline,
+            "moto_server did not answer on port {port} within {MOTO_START_TIMEOUT:?}; see {}",
+            log.display()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn answers_http(port: u16) -> bool {
+    let Ok(mut stream) = TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+    let request = format!("GET / HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n");
+    let mut head = [0u8; 5];
+    stream.write_all(request.as_bytes()).is_ok()
+        && stream.read_exact(&mut head).is_ok()
+        && &head == b"HTTP/"
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts and SDK config
+// ---------------------------------------------------------------------------------------------
+
+/// A fresh 12-digit AWS account id: `1` + process id (7 digits) + per-process counter
+/// (4 digits). Distinct within a process and across concurrently running test binaries.
+pub fn unique_account() -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    assert!(n < 10_000, "too many accounts in one test process");
+    format!("1{:07}{:04}", std::process::id() % 10_000_000, n)
+}
+
+/// Config for a test's own assertion clients: static `testing` credentials, `region`, and the
+/// proxy as endpoint (so they see the proxy's account). Ignores the developer's environment
+/// and, as the empty environment has no `HOME`, their `~/.aws` files.
+pub async fn sdk_config(proxy: &Proxy, region: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .empty_test_environment()
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "tests"))
+        .region(Region::new(region.to_owned()))
+        .endpoint_url(proxy.url())
+        .load()
+        .await
+}
+
+// ---------------------------------------------------------------------------------------------
+// Recording proxy
+// ---------------------------------------------------------------------------------------------
+
+/// One AWS API call seen by a [`Proxy`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Call {
+    /// SigV4 signing name from the `Authorization` credential scope (`ec2`, `ecs`, `iam`, ...);
+    /// `unknown` for unsigned requests.
+    pub service: String,
+    /// `CreateVpc`, `CreateService`, ...; `METHOD /path` for calls that name no operation.
+    pub operation: String,
+}
+
+impl Call {
+    pub fn new(service: &str, operation: &str) -> Call {
+        Call {
+            service: service.to_owned(),
+            operation: operation.to_owned(),
+        }
+    }
+
+    /// Whether the call only reads state. Rule: the operation starts with one of
+    /// [`READ_PREFIXES`], or it is a `GET`/`HEAD` request that names no operation.
+    /// Everything else is a write.
+    pub fn is_read(&self) -> bool {
+        READ_PREFIXES.iter().any(|p| self.operation.starts_with(p))
+            || self.operation.starts_with("GET /")
+            || self.operation.starts_with("HEAD /")
+    }
+}
+
+/// Operation-name prefixes of AWS API calls that do not change state.
+pub const READ_PREFIXES: &[&str] = &[
+    "Describe", "List", "Get", "BatchGet", "Scan", "Query", "Search", "Validate", "Lookup",
+];
+
+/// A recording reverse proxy in front of [`moto()`] that puts every request into one moto
+/// account. It serves on its own thread, so blocking calls in a test ([`run`]) cannot stall
+/// it, and it stops when dropped (or when the test process exits).
+pub struct Proxy {
+    addr: SocketAddr,
+    account: String,
+    calls: Arc<Mutex<Vec<Call>>>,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+impl Proxy {
+    /// Starts a proxy on a free loopback port that sends everything to `account_id`.
+    pub async fn start(account_id: &str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy port");
+        listener
+            .set_nonblocking(true)
+            .expect("nonblocking listener");
+        let addr = listener.local_addr().expect("proxy addr");
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let state = Arc::new(ProxyState::new(account_id, moto().port()));
+        let calls = state.calls.clone();
+        std::thread::Builder::new()
+            .name(format!("proxy-{account_id}"))
+            .spawn(move || serve(listener, state, stopped))
+            .expect("spawn proxy thread");
+        Proxy {
+            addr,
+            account: account_id.to_owned(),
+            calls,
+            _stop: stop,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn account(&self) -> &str {
+        &self.account
+    }
+
+    /// Every call so far, in the order the proxy received them.
+    pub fn calls(&self) -> Vec<Call> {
+        self.calls.lock().unwrap().clone()
+    }
+
+    /// Forgets the calls recorded so far.
+    pub fn clear(&self) {
+        self.calls.lock().unwrap().clear();
+    }
+
+    /// The calls that may change state (see [`Call::is_read`] for the rule).
+    pub fn writes(&self) -> Vec<Call> {
+        self.calls().into_iter().filter(|c| !c.is_read()).collect()
+    }
+
+    /// The operation names of [`Proxy::calls`], in order.
+    pub fn operations(&self) -> Vec<String> {
+        self.calls().into_iter().map(|c| c.operation).collect()
+    }
+
+    /// Index in [`Proxy::calls`] of the first call of `operation`.
+    pub fn position(&self, operation: &str) -> Option<usize> {
+        self.calls().iter().position(|c| c.operation == operation)
+    }
+
+    /// How many calls of `operation` were made.
+    pub fn count(&self, operation: &str) -> usize {
+        self.calls()
+            .iter()
+            .filter(|c| c.operation == operation)
+            .count()
+    }
+}
+
+type ProxyBody = BoxBody<Bytes, hyper::Error>;
+
+struct ProxyState {
+    account: HeaderValue,
+    moto_port: u16,
+    calls: Arc<Mutex<Vec<Call>>>,
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl ProxyState {
+    fn new(account_id: &str, moto_port: u16) -> ProxyState {
+        ProxyState {
+            account: HeaderValue::from_str(account_id).expect("account id header value"),
+            moto_port,
+            calls: Arc::default(),
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+}
+
+/// The proxy thread: its own runtime, accepting connections until `stopped` fires.
+fn serve(
+    listener: TcpListener,
+    state: Arc<ProxyState>,
+    stopped: tokio::sync::oneshot::Receiver<()>,
+) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("proxy runtime");
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).expect("tokio listener");
+        tokio::select! {
+            _ = accept_loop(listener, state) => {}
+            _ = stopped => {}
+        }
+    });
+}
+
+async fn accept_loop(listener: tokio::net::TcpListener, state: Arc<ProxyState>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| handle(state.clone(), req));
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+/// Records the call, stamps the account header, forwards to moto, returns moto's response.
+async fn handle(
+    state: Arc<ProxyState>,
+    req: Request<Incoming>,
+) -> Result<Response<ProxyBody>, Infallible> {
+    let (mut parts, body) = req.into_parts();
+    let body = match body.collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) => return Ok(proxy_error(StatusCode::BAD_REQUEST, e)),
+    };
+    state.calls.lock().unwrap().push(call_of(&parts, &body));
+    parts
+        .headers
+        .insert("x-moto-account-id", state.account.clone());
+    parts.headers.remove(EXPECT); // the body is already complete
+    parts.uri = moto_uri(state.moto_port, &parts.uri);
+    match state
+        .client
+        .request(Request::from_parts(parts, Full::new(body)))
+        .await
+    {
+        Ok(response) => Ok(response.map(BodyExt::boxed)),
+        Err(e) => Ok(proxy_error(StatusCode::BAD_GATEWAY, e)),
+    }
+}
+
+fn moto_uri(port: u16, uri: &Uri) -> Uri {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    format!("http://127.0.0.1:{port}{path}")
+        .parse()
+        .expect("moto uri")
+}
+
+fn proxy_error(status: StatusCode, error: impl std::fmt::Display) -> Response<ProxyBody> {
+    let body = Full::new(Bytes::from(format!("test proxy: {error}")))
+        .map_err(|never| match never {})
+        .boxed();
+    let mut response = Response::new(body);
+    *response.status_mut() = status;
+    response
+}
+
+fn call_of(parts: &Parts, body: &[u8]) -> Call {
+    Call {
+        service: signing_name(&parts.headers).unwrap_or_else(|| "unknown".to_owned()),
+        operation: operation_name(parts, body),
+    }
+}
+
+/// `AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/ec2/aws4_request, ...` → `ec2`
+fn signing_name(headers: &HeaderMap) -> Option<String> {
+    let auth = headers.get(AUTHORIZATION)?.to_str().ok()?;
+    let credential = auth.split("Credential=").nth(1)?;
+    let scope = credential.split([',', ' ']).next()?;
+    scope.split('/').nth(3).map(str::to_owned)
+}
+
+/// `X-Amz-Target` (JSON protocols), else `Action` (query protocols, in a form body or the
+/// URL query), else `METHOD /path`.
+fn operation_name(parts: &Parts, body: &[u8]) -> String {
+    target_operation(&parts.headers)
+        .or_else(|| form_body(&parts.headers, body).and_then(action_param))
+        .or_else(|| parts.uri.query().and_then(action_param))
+        .unwrap_or_else(|| format!("{} {}", parts.method, parts.uri.path()))
+}
+
+/// `AmazonEC2ContainerServiceV20141113.CreateService` → `CreateService`
+fn target_operation(headers: &HeaderMap) -> Option<String> {
+    let target = headers.get("x-amz-target")?.to_str().ok()?;
+    target.rsplit('.').next().map(str::to_owned)
+}
+
+fn form_body<'a>(headers: &HeaderMap, body: &'a [u8]) -> Option<&'a str> {
+    let content_type = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    if !content_type.starts_with("application/x-www-form-urlencoded") {
+        return None;
+    }
+    std::str::from_utf8(body).ok()
+}
+
+/// `Action=CreateVpc&Version=2016-11-15` → `CreateVpc`
+fn action_param(form: &str) -> Option<String> {
+    form.split('&')
+        .find_map(|pair| pair.strip_prefix("Action="))
+        .map(str::to_owned)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the binary
+// ---------------------------------------------------------------------------------------------
+
+/// What a run of the binary produced.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Exit code; `None` if the process was killed by a signal.
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Output {
+    pub fn success(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// Panics, showing both streams, unless the run exited with status 0.
+    pub fn assert_success(&self) -> &Self {
+        assert!(self.success(), "ecsdeploy failed\n{self}");
+        self
+    }
+
+    /// Panics, showing both streams, if the run exited with status 0.
+    pub fn assert_failure(&self) -> &Self {
+        assert!(!self.success(), "ecsdeploy unexpectedly succeeded\n{self}");
+        self
+    }
+}
+
+impl std::fmt::Display for Output {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "exit code: {:?}", self.code)?;
+        writeln!(f, "--- stdout ---\n{}", self.stdout)?;
+        write!(f, "--- stderr ---\n{}", self.stderr)
+    }
+}
+
+/// Runs `ecsdeploy <args>` against `proxy` in `region` and waits for it (see [`run_async`]).
+/// Blocking, but safe to call from async tests too: the run happens on a thread of its own
+/// and the proxy serves from its own thread.
+pub fn run(proxy: &Proxy, region: &str, args: &[&str]) -> Output {
+    std::thread::scope(|scope| {
+        let runner = scope.spawn(|| {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime for ecsdeploy")
+                .block_on(run_async(proxy, region, args))
+        });
+        runner
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// Runs `ecsdeploy <args>` with the environment of [`configure_env`] and stdin closed;
+/// fails the test if the binary runs longer than 5 minutes.
+pub async fn run_async(proxy: &Proxy, region: &str, args: &[&str]) -> Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecsdeploy"));
+    command.args(args).stdin(Stdio::null()).kill_on_drop(true);
+    configure_env(command.as_std_mut(), proxy, region);
+    match tokio::time::timeout(RUN_TIMEOUT, command.output()).await {
+        Ok(output) => to_output(output.expect("run ecsdeploy")),
+        Err(_) => panic!("ecsdeploy {args:?} did not finish within {RUN_TIMEOUT:?}"),
+    }
+}
+
+/// The binary talks only to the proxy, with test credentials, and sees none of the
+/// developer's AWS settings (every inherited `AWS_*` variable is dropped, `~/.aws` ignored).
+fn configure_env(command: &mut std::process::Command, proxy: &Proxy, region: &str) {
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("AWS_") {
+            command.env_remove(name);
+        }
+    }
+    let missing = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-such-aws-file");
+    command
+        .env("AWS_ENDPOINT_URL", proxy.url())
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", region)
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", &missing)
+        .env("AWS_SHARED_CREDENTIALS_FILE", &missing)
+        .env("CI", "true")
+        .env("NO_COLOR", "1");
+}
+
+fn to_output(output: std::process::Output) -> Output {
+    Output {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `config/examples/<name>.toml` in this repository.
+pub fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("config/examples")
+        .join(format!("{name}.toml"))
+}
