@@ -11,7 +11,7 @@ use aws_smithy_types::body::SdkBody;
 use futures::future::try_join_all;
 use serde_json::json;
 
-use super::{gone_ok, Ctx};
+use super::{gone_ok, is_gone, Ctx};
 use crate::aws::{code_of, err};
 use crate::desired::{
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
@@ -64,6 +64,10 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 
     let mut found = Vec::new();
     for (repo, tags) in candidates.into_iter().zip(tags) {
+        // Deleted between the listing and the tag read.
+        let Some(tags) = tags else {
+            continue;
+        };
         let name = repo.repository_name().unwrap_or_default();
         let ours = tag(&tags, TAG_APP) == Some(ctx.app.as_str());
         let id = match wanted.get(name) {
@@ -87,7 +91,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     Ok(found)
 }
 
-async fn tags_of(ctx: &Ctx, repo: &Repository) -> Result<Vec<Tag>> {
+/// A repository's tags; `None` when it is gone.
+async fn tags_of(ctx: &Ctx, repo: &Repository) -> Result<Option<Vec<Tag>>> {
     let out = ctx
         .aws
         .ecr
@@ -95,8 +100,12 @@ async fn tags_of(ctx: &Ctx, repo: &Repository) -> Result<Vec<Tag>> {
         .resource_arn(repo.repository_arn().unwrap_or_default())
         .send()
         .await
-        .map_err(err)?;
-    Ok(out.tags().to_vec())
+        .map_err(err);
+    match out {
+        Ok(out) => Ok(Some(out.tags().to_vec())),
+        Err(e) if is_gone(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {

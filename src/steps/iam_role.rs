@@ -10,7 +10,7 @@ use aws_sdk_iam::types::{Role, Tag};
 use futures::future::try_join_all;
 use serde_json::{json, Map, Value};
 
-use super::{gone_ok, Ctx};
+use super::{gone_ok, is_gone, Ctx};
 use crate::aws::{code_of, err};
 use crate::desired::{
     role_path, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_RESOURCE,
@@ -39,13 +39,13 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     for role in try_join_all(unlisted.map(|r| get_unlisted(ctx, &r.name, &path))).await? {
         roles.extend(role);
     }
-    let found = try_join_all(roles.iter().map(|role| {
-        observe_role(
-            ctx,
-            role,
-            wanted.get(role.role_name()).copied(),
-            &desired_ids,
-        )
+    let found = try_join_all(roles.iter().map(|role| async {
+        let desired = wanted.get(role.role_name()).copied();
+        match observe_role(ctx, role, desired, &desired_ids).await {
+            // Deleted while we looked.
+            Err(e) if is_gone(&e) => Ok(None),
+            other => other,
+        }
     }))
     .await?;
     Ok(found.into_iter().flatten().collect())

@@ -521,7 +521,12 @@ fn configure_env(command: &mut std::process::Command, proxy: &Proxy, region: &st
             command.env_remove(name);
         }
     }
-    let missing = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-such-aws-file");
+    // An empty file rather than a missing one: a developer's ~/.aws never leaks in, and
+    // aws-config has no reason to warn about a missing file on stderr.
+    let missing = Path::new(env!("CARGO_TARGET_TMPDIR")).join("empty-aws-file");
+    if !missing.exists() {
+        std::fs::write(&missing, "").expect("write empty AWS config file");
+    }
     command
         .env("AWS_ENDPOINT_URL", proxy.url())
         .env("AWS_ACCESS_KEY_ID", "testing")

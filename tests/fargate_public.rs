@@ -1,0 +1,642 @@
+//! End to end on reference system 2 (`fargate-public`): the real binary against moto.
+//! Every assertion about what exists is made with describe calls, and write calls are
+//! counted by the recording proxy in front of moto.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use aws_sdk_ec2::types::Filter;
+use common::{example, run_async, sdk_config, unique_account, Proxy};
+
+const REGION: &str = "ap-northeast-1";
+const APP: &str = "fargate-public";
+
+struct Aws {
+    ec2: aws_sdk_ec2::Client,
+    ecs: aws_sdk_ecs::Client,
+    ecr: aws_sdk_ecr::Client,
+    iam: aws_sdk_iam::Client,
+    logs: aws_sdk_cloudwatchlogs::Client,
+}
+
+async fn aws(proxy: &Proxy) -> Aws {
+    let c = sdk_config(proxy, REGION).await;
+    Aws {
+        ec2: aws_sdk_ec2::Client::new(&c),
+        ecs: aws_sdk_ecs::Client::new(&c),
+        ecr: aws_sdk_ecr::Client::new(&c),
+        iam: aws_sdk_iam::Client::new(&c),
+        logs: aws_sdk_cloudwatchlogs::Client::new(&c),
+    }
+}
+
+fn owned() -> Filter {
+    Filter::builder()
+        .name("tag:ecsdeploy:app")
+        .values(APP)
+        .build()
+}
+
+fn config_path() -> PathBuf {
+    example("fargate-public")
+}
+
+async fn ecsdeploy(proxy: &Proxy, config: &Path, args: &[&str]) -> common::Output {
+    let mut all = vec!["-c", config.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run_async(proxy, REGION, &all).await
+}
+
+/// A copy of the example with one text replacement, in a temp dir.
+fn edited(from: &str, to: &str) -> (tempfile::TempDir, PathBuf) {
+    let text = std::fs::read_to_string(config_path()).unwrap();
+    assert!(text.contains(from), "example lacks {from:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ecsdeploy.toml");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+    (dir, path)
+}
+
+async fn service(aws: &Aws, name: &str) -> Option<aws_sdk_ecs::types::Service> {
+    let out = aws
+        .ecs
+        .describe_services()
+        .cluster("fargate-public-cluster")
+        .services(name)
+        .send()
+        .await
+        .ok()?;
+    out.services()
+        .iter()
+        .find(|s| s.status() == Some("ACTIVE"))
+        .cloned()
+}
+
+async fn assert_reference_system(aws: &Aws) {
+    // Network: VPC with DNS on, two public subnets in two AZs, IGW, default route.
+    let vpcs = aws
+        .ec2
+        .describe_vpcs()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(vpcs.vpcs().len(), 1, "exactly one VPC");
+    let vpc = &vpcs.vpcs()[0];
+    assert_eq!(vpc.cidr_block(), Some("10.0.0.0/16"));
+    let vpc_id = vpc.vpc_id().unwrap();
+    for attr in [
+        aws_sdk_ec2::types::VpcAttributeName::EnableDnsSupport,
+        aws_sdk_ec2::types::VpcAttributeName::EnableDnsHostnames,
+    ] {
+        let a = aws
+            .ec2
+            .describe_vpc_attribute()
+            .vpc_id(vpc_id)
+            .attribute(attr.clone())
+            .send()
+            .await
+            .unwrap();
+        let on = a
+            .enable_dns_support()
+            .or(a.enable_dns_hostnames())
+            .and_then(|v| v.value());
+        assert_eq!(on, Some(true), "{attr:?}");
+    }
+    let subnets = aws
+        .ec2
+        .describe_subnets()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    let mut cidrs: Vec<(String, String)> = subnets
+        .subnets()
+        .iter()
+        .map(|s| {
+            assert_eq!(s.vpc_id(), Some(vpc_id));
+            (
+                s.cidr_block().unwrap().to_string(),
+                s.availability_zone().unwrap().to_string(),
+            )
+        })
+        .collect();
+    cidrs.sort();
+    assert_eq!(
+        cidrs,
+        vec![
+            ("10.0.1.0/24".into(), "ap-northeast-1a".into()),
+            ("10.0.2.0/24".into(), "ap-northeast-1c".into()),
+        ]
+    );
+    let subnet_ids: Vec<String> = subnets
+        .subnets()
+        .iter()
+        .map(|s| s.subnet_id().unwrap().to_string())
+        .collect();
+    let igws = aws
+        .ec2
+        .describe_internet_gateways()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(igws.internet_gateways().len(), 1);
+    let igw = &igws.internet_gateways()[0];
+    assert_eq!(igw.attachments()[0].vpc_id(), Some(vpc_id));
+    let rts = aws
+        .ec2
+        .describe_route_tables()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rts.route_tables().len(), 1);
+    let rt = &rts.route_tables()[0];
+    assert!(rt.routes().iter().any(|r| {
+        r.destination_cidr_block() == Some("0.0.0.0/0")
+            && r.gateway_id() == igw.internet_gateway_id()
+    }));
+    let mut associated: Vec<String> = rt
+        .associations()
+        .iter()
+        .filter_map(|a| a.subnet_id().map(str::to_string))
+        .collect();
+    associated.sort();
+    let mut expected = subnet_ids.clone();
+    expected.sort();
+    assert_eq!(associated, expected);
+
+    // Security groups admit HTTP (80) as configured.
+    let sgs = aws
+        .ec2
+        .describe_security_groups()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sgs.security_groups().len(), 2);
+    for sg in sgs.security_groups() {
+        let perm = &sg.ip_permissions()[0];
+        assert_eq!((perm.from_port(), perm.to_port()), (Some(80), Some(80)));
+        assert_eq!(perm.ip_ranges()[0].cidr_ip(), Some("0.0.0.0/0"));
+    }
+
+    // ECR repository named after the app, scanning on push.
+    let repos = aws
+        .ecr
+        .describe_repositories()
+        .repository_names(APP)
+        .send()
+        .await
+        .unwrap();
+    let repo = &repos.repositories()[0];
+    assert_eq!(
+        repo.image_scanning_configuration()
+            .map(|c| c.scan_on_push()),
+        Some(true)
+    );
+    let repo_uri = repo.repository_uri().unwrap().to_string();
+
+    // Cluster, execution role with the AWS managed policy, log group with retention.
+    let clusters = aws
+        .ecs
+        .describe_clusters()
+        .clusters("fargate-public-cluster")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clusters.clusters()[0].status(), Some("ACTIVE"));
+    let attached = aws
+        .iam
+        .list_attached_role_policies()
+        .role_name("fargate-public-execution")
+        .send()
+        .await
+        .unwrap();
+    let policies: Vec<&str> = attached
+        .attached_policies()
+        .iter()
+        .filter_map(|p| p.policy_name())
+        .collect();
+    assert_eq!(policies, vec!["AmazonECSTaskExecutionRolePolicy"]);
+    let groups = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix("/ecs/fargate-public")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(groups.log_groups()[0].retention_in_days(), Some(14));
+
+    // Services: Fargate, public IP, both public subnets, cpu 512 / memory 1024, images.
+    for (svc, image) in [
+        ("fargate-public-service1", "nginx:latest".to_string()),
+        ("fargate-public-service2", format!("{repo_uri}:latest")),
+    ] {
+        let s = service(aws, svc)
+            .await
+            .unwrap_or_else(|| panic!("{svc} missing"));
+        assert_eq!(s.desired_count(), 1);
+        assert_eq!(s.launch_type().map(|l| l.as_str()), Some("FARGATE"));
+        let net = s
+            .network_configuration()
+            .unwrap()
+            .awsvpc_configuration()
+            .unwrap();
+        assert_eq!(net.assign_public_ip().map(|a| a.as_str()), Some("ENABLED"));
+        let mut sn = net.subnets().to_vec();
+        sn.sort();
+        assert_eq!(sn, expected);
+        let td = aws
+            .ecs
+            .describe_task_definition()
+            .task_definition(s.task_definition().unwrap())
+            .send()
+            .await
+            .unwrap();
+        let td = td.task_definition().unwrap();
+        assert_eq!((td.cpu(), td.memory()), (Some("512"), Some("1024")));
+        assert_eq!(td.network_mode().map(|m| m.as_str()), Some("awsvpc"));
+        let c = &td.container_definitions()[0];
+        assert_eq!(c.image(), Some(image.as_str()), "{svc}");
+        assert_eq!(c.port_mappings()[0].container_port(), Some(80));
+        assert_eq!(
+            c.log_configuration().unwrap().log_driver().as_str(),
+            "awslogs"
+        );
+        assert!(td
+            .execution_role_arn()
+            .unwrap()
+            .ends_with("/fargate-public-execution"));
+        assert!(td
+            .task_role_arn()
+            .unwrap()
+            .contains("fargate-public-service"));
+    }
+}
+
+async fn assert_nothing_owned(aws: &Aws) {
+    let vpcs = aws
+        .ec2
+        .describe_vpcs()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    assert!(vpcs.vpcs().is_empty(), "VPC left behind");
+    let subnets = aws
+        .ec2
+        .describe_subnets()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    assert!(subnets.subnets().is_empty(), "subnets left behind");
+    let sgs = aws
+        .ec2
+        .describe_security_groups()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        sgs.security_groups().is_empty(),
+        "security groups left behind"
+    );
+    let igws = aws
+        .ec2
+        .describe_internet_gateways()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    assert!(igws.internet_gateways().is_empty(), "IGW left behind");
+    let roles = aws
+        .iam
+        .list_roles()
+        .path_prefix("/ecsdeploy/fargate-public/")
+        .send()
+        .await
+        .unwrap();
+    assert!(roles.roles().is_empty(), "roles left behind");
+    let groups = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix("/ecs/fargate-public")
+        .send()
+        .await
+        .unwrap();
+    assert!(groups.log_groups().is_empty(), "log group left behind");
+    let clusters = aws
+        .ecs
+        .describe_clusters()
+        .clusters("fargate-public-cluster")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        clusters
+            .clusters()
+            .iter()
+            .all(|c| c.status() != Some("ACTIVE")),
+        "cluster left behind"
+    );
+    let tds = aws
+        .ecs
+        .list_task_definitions()
+        .family_prefix("fargate-public-")
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        tds.task_definition_arns().is_empty(),
+        "task definitions left active"
+    );
+}
+
+#[tokio::test]
+async fn up_converges_then_is_write_free_and_down_removes_everything() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    let cfg = config_path();
+
+    let out = ecsdeploy(&proxy, &cfg, &["up"]).await;
+    out.assert_success();
+    assert_reference_system(&aws).await;
+    // Ownership tags are written by the create calls themselves: no separate tagging.
+    assert_eq!(proxy.count("CreateTags"), 0);
+
+    proxy.clear();
+    let again = ecsdeploy(&proxy, &cfg, &["up"]).await;
+    again.assert_success();
+    assert!(again.stdout.contains("No changes"), "{}", again.stdout);
+    assert_eq!(proxy.writes(), vec![], "second up must make no write call");
+
+    let plan = ecsdeploy(&proxy, &cfg, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, Some(0), "{}{}", plan.stdout, plan.stderr);
+    assert!(
+        plan.stdout
+            .contains("0 to create, 0 to update, 0 to replace, 0 to delete, 17 unchanged"),
+        "{}",
+        plan.stdout
+    );
+    let status = ecsdeploy(&proxy, &cfg, &["status", "--output", "json"]).await;
+    status.assert_success();
+    let doc: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    assert_eq!(doc["resources"].as_array().unwrap().len(), 17);
+    assert_eq!(doc["missing"], serde_json::json!([]));
+    assert_eq!(proxy.writes(), vec![], "plan and status make no write call");
+
+    proxy.clear();
+    let down = ecsdeploy(&proxy, &cfg, &["down", "--yes"]).await;
+    down.assert_success();
+    assert_nothing_owned(&aws).await;
+    let repos = aws.ecr.describe_repositories().send().await.unwrap();
+    assert!(
+        repos.repositories().is_empty(),
+        "empty repository is deleted"
+    );
+
+    // A second down finds nothing and says so.
+    let again = ecsdeploy(&proxy, &cfg, &["down", "--yes"]).await;
+    again.assert_success();
+    assert!(
+        again.stdout.contains("Nothing to delete"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[tokio::test]
+async fn plan_shows_exactly_an_edit_and_up_applies_only_it() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    ecsdeploy(&proxy, &config_path(), &["up"])
+        .await
+        .assert_success();
+
+    let (_dir, cfg) = edited("desired_count = 1", "desired_count = 2");
+    proxy.clear();
+    let plan = ecsdeploy(
+        &proxy,
+        &cfg,
+        &["plan", "--detailed-exitcode", "--output", "json"],
+    )
+    .await;
+    assert_eq!(plan.code, Some(2), "{}{}", plan.stdout, plan.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let pending: Vec<&serde_json::Value> = doc["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["action"] != "unchanged")
+        .collect();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert_eq!(pending[0]["id"], "service.service1");
+    assert_eq!(pending[0]["action"], "update");
+    assert_eq!(
+        pending[0]["fields"],
+        serde_json::json!([{"field": "desired_count", "old": 1, "new": 2}])
+    );
+    let text = ecsdeploy(&proxy, &cfg, &["plan"]).await;
+    assert!(
+        text.stdout.contains("desired_count: 1 → 2"),
+        "{}",
+        text.stdout
+    );
+    assert_eq!(proxy.writes(), vec![]);
+
+    proxy.clear();
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    let ops: Vec<String> = proxy.writes().iter().map(|c| c.operation.clone()).collect();
+    assert_eq!(ops, vec!["UpdateService"]);
+    let s = service(&aws, "fargate-public-service1").await.unwrap();
+    assert_eq!(s.desired_count(), 2);
+}
+
+#[tokio::test]
+async fn image_change_registers_a_revision_and_rolls_the_service() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    ecsdeploy(&proxy, &config_path(), &["up"])
+        .await
+        .assert_success();
+
+    let (_dir, cfg) = edited("image = \"nginx:latest\"", "image = \"nginx:1.27\"");
+    proxy.clear();
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    let ops: Vec<String> = proxy.writes().iter().map(|c| c.operation.clone()).collect();
+    assert_eq!(ops, vec!["RegisterTaskDefinition", "UpdateService"]);
+    let s = service(&aws, "fargate-public-service1").await.unwrap();
+    assert!(s
+        .task_definition()
+        .unwrap()
+        .ends_with("fargate-public-service1:2"));
+    // The other service is untouched.
+    let other = service(&aws, "fargate-public-service2").await.unwrap();
+    assert!(other
+        .task_definition()
+        .unwrap()
+        .ends_with("fargate-public-service2:1"));
+}
+
+#[tokio::test]
+async fn service_removed_from_config_is_deleted_with_what_it_owned() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    ecsdeploy(&proxy, &config_path(), &["up"])
+        .await
+        .assert_success();
+
+    let text = std::fs::read_to_string(config_path()).unwrap();
+    let cut = text.find("# Task 2").expect("example has a Task 2 section");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ecsdeploy.toml");
+    // service2 referenced the repository; without it the repository still stays declared.
+    std::fs::write(&cfg, &text[..cut]).unwrap();
+
+    let plan = ecsdeploy(&proxy, &cfg, &["plan"]).await;
+    for id in [
+        "service.service2",
+        "task_definition.service2",
+        "security_group.service2",
+        "iam_role.service2-task",
+    ] {
+        assert!(
+            plan.stdout.contains(&format!("delete {id}")),
+            "{id}: {}",
+            plan.stdout
+        );
+    }
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    assert!(service(&aws, "fargate-public-service2").await.is_none());
+    assert!(service(&aws, "fargate-public-service1").await.is_some());
+    let role = aws
+        .iam
+        .get_role()
+        .role_name("fargate-public-service2-task")
+        .send()
+        .await;
+    assert!(role.is_err(), "task role of the removed service is deleted");
+    let sgs = aws
+        .ec2
+        .describe_security_groups()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sgs.security_groups().len(), 1);
+
+    proxy.clear();
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    assert_eq!(proxy.writes(), vec![]);
+}
+
+#[tokio::test]
+async fn down_keeps_a_repository_with_images_unless_asked() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    let cfg = config_path();
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    aws.ecr
+        .put_image()
+        .repository_name(APP)
+        .image_tag("latest")
+        .image_manifest(r#"{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000"}, "layers": []}"#)
+        .send()
+        .await
+        .expect("PutImage");
+
+    let down = ecsdeploy(&proxy, &cfg, &["down", "--yes"]).await;
+    down.assert_success();
+    assert!(
+        down.stdout.contains("kept: ") && down.stdout.contains("--delete-images"),
+        "{}",
+        down.stdout
+    );
+    let repos = aws.ecr.describe_repositories().send().await.unwrap();
+    assert_eq!(repos.repositories().len(), 1, "repository with images kept");
+    assert_nothing_owned(&aws).await;
+
+    let down = ecsdeploy(&proxy, &cfg, &["down", "--yes", "--delete-images"]).await;
+    down.assert_success();
+    let repos = aws.ecr.describe_repositories().send().await.unwrap();
+    assert!(repos.repositories().is_empty());
+}
+
+#[tokio::test]
+async fn bad_config_is_rejected_with_every_problem_and_no_aws_call() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let (_dir, cfg) = edited(
+        "cpu = 512\nmemory = 1024",
+        "cpu = 512\nmemory = 999\nport = 80",
+    );
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, text.replace("10.0.2.0/24", "10.1.2.0/24")).unwrap();
+    let out = ecsdeploy(&proxy, &cfg, &["up"]).await;
+    assert_eq!(out.code, Some(2), "{}", out.stderr);
+    let name = cfg.display().to_string();
+    for needle in [
+        "services.service1.memory",
+        "services.service1.port: unknown key",
+        "network.public_subnets[1]",
+    ] {
+        assert!(
+            out.stderr.contains(needle),
+            "missing {needle:?} in:\n{}",
+            out.stderr
+        );
+    }
+    assert!(out.stderr.contains(&format!("{name}:")), "{}", out.stderr);
+    assert_eq!(proxy.calls(), vec![], "no AWS call for a bad config");
+
+    for cmd in ["plan", "status"] {
+        let out = ecsdeploy(&proxy, &cfg, &[cmd]).await;
+        assert_eq!(out.code, Some(2));
+    }
+    assert_eq!(proxy.calls(), vec![]);
+}
+
+#[tokio::test]
+async fn down_without_yes_off_a_terminal_refuses_before_any_call() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let out = ecsdeploy(&proxy, &config_path(), &["down"]).await;
+    assert_eq!(out.code, Some(2));
+    assert!(out.stderr.contains("--yes"), "{}", out.stderr);
+    assert_eq!(proxy.calls(), vec![]);
+}
+
+#[tokio::test]
+async fn a_same_named_resource_the_app_does_not_own_is_never_adopted() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    aws.ecr
+        .create_repository()
+        .repository_name(APP)
+        .send()
+        .await
+        .unwrap();
+    proxy.clear();
+    let out = ecsdeploy(&proxy, &config_path(), &["up"]).await;
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    assert!(out.stderr.contains("not owned"), "{}", out.stderr);
+    assert_eq!(
+        proxy.writes(),
+        vec![],
+        "nothing is created when observation fails"
+    );
+}
+
+#[tokio::test]
+async fn json_output_keeps_stderr_free_of_progress() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let out = ecsdeploy(&proxy, &config_path(), &["up", "--output", "json"]).await;
+    out.assert_success();
+    let doc: serde_json::Value =
+        serde_json::from_str(&out.stdout).expect("stdout is one JSON document");
+    assert_eq!(doc["planned"]["create"], 17);
+    assert!(out.stderr.trim().is_empty(), "stderr: {}", out.stderr);
+}
