@@ -736,6 +736,7 @@ impl Validator<'_> {
     }
 
     fn ingress(&mut self, sp: &KeyPath, s: &Service) {
+        let mut seen: Vec<(u16, String, usize)> = Vec::new();
         for (i, rule) in s.ingress.iter().enumerate() {
             let rp = sp.key("ingress").index(i);
             if !s.ports.contains(&rule.port) {
@@ -766,10 +767,27 @@ impl Validator<'_> {
                 if let Err(e) = parse_cidr(cidr) {
                     self.err(rp.key("cidrs").index(j), e);
                 }
+                // EC2 keeps one rule per (port, CIDR): a second one could never converge.
+                if let Some(first) = seen.iter().find(|(p, c, _)| *p == rule.port && c == cidr) {
+                    self.err(
+                        rp.key("cidrs").index(j),
+                        format!(
+                            "port {} from {cidr} is already opened by ingress[{}]; EC2 keeps one                              rule per port and CIDR, so list it once",
+                            rule.port, first.2
+                        ),
+                    );
+                } else {
+                    seen.push((rule.port, cidr.clone(), i));
+                }
             }
             if let Some(d) = &rule.description {
                 let len = d.chars().count();
-                if len > 255 {
+                if len == 0 {
+                    self.err(
+                        rp.key("description"),
+                        "description is empty; omit the key instead",
+                    );
+                } else if len > 255 {
                     self.err(
                         rp.key("description"),
                         format!("description is {len} characters long; the limit is 255"),
@@ -1643,6 +1661,24 @@ image = "public.ecr.aws/nginx/nginx:1.27@sha256:abc"
             &svc("cpu = 8192\nmemory = 17408\n"),
             "services.web.memory",
             "16384 to 61440 in steps of 4096",
+        );
+    }
+
+    #[test]
+    fn ingress_same_port_and_cidr_twice_is_an_error() {
+        one(
+            &svc("ports = [80]\ningress = [{ port = 80, cidrs = [\"0.0.0.0/0\"] }, { port = 80, cidrs = [\"0.0.0.0/0\"], description = \"x\" }]\n"),
+            "services.web.ingress[1].cidrs[0]",
+            "already opened by ingress[0]",
+        );
+    }
+
+    #[test]
+    fn ingress_empty_description_is_an_error() {
+        one(
+            &svc("ports = [80]\ningress = [{ port = 80, cidrs = [\"0.0.0.0/0\"], description = \"\" }]\n"),
+            "services.web.ingress[0].description",
+            "omit the key",
         );
     }
 

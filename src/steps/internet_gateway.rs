@@ -1,25 +1,15 @@
 //! Internet gateway, attached to the app's VPC. The attachment is the only field; moving
 //! it (detach + attach) is an in-place update.
 
-use std::time::Duration;
-
 use anyhow::Result;
 use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use serde_json::{json, Value};
 
 use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{gone_ok, is_dependency_violation, retry_until, Ctx};
-use crate::aws::{code_of, err};
+use super::{gone_ok, is_dependency_violation, not_yet_visible, retry_until, Ctx, CONSISTENCY};
+use crate::aws::err;
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
-
-/// How long a follow-up call retries `*.NotFound` for a resource created a moment ago
-/// (EC2 describes and mutates through eventually consistent endpoints).
-const CONSISTENCY: Duration = Duration::from_secs(30);
-
-fn not_yet_visible(e: &anyhow::Error) -> bool {
-    code_of(e).is_some_and(|c| c.ends_with(".NotFound"))
-}
 
 /// The VPC the gateway is attached to (or attaching to); detached ones do not count.
 fn attached_vpc(g: &InternetGateway) -> Option<&str> {

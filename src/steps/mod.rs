@@ -154,6 +154,16 @@ where
     }
 }
 
+/// How long a follow-up call retries `*.NotFound` for a resource created a moment ago
+/// (EC2 describes and mutates through eventually consistent endpoints).
+pub const CONSISTENCY: Duration = Duration::from_secs(30);
+
+/// True for EC2's `*.NotFound` on a resource that was just created and is not yet visible
+/// to every endpoint.
+pub fn not_yet_visible(e: &anyhow::Error) -> bool {
+    crate::aws::code_of(e).is_some_and(|c| c.ends_with(".NotFound"))
+}
+
 /// True when an error is AWS's `DependencyViolation`.
 pub fn is_dependency_violation(e: &anyhow::Error) -> bool {
     crate::aws::code_of(e) == Some("DependencyViolation")

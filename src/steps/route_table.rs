@@ -2,7 +2,6 @@
 //! immutable; routes and associations are updated in place.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use anyhow::Result;
 use aws_sdk_ec2::types::{Filter, ResourceType, Route, RouteTable};
@@ -11,18 +10,12 @@ use futures::FutureExt;
 use serde_json::{json, Value};
 
 use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{gone_ok, is_dependency_violation, is_gone, retry_until, Ctx};
+use super::{
+    gone_ok, is_dependency_violation, is_gone, not_yet_visible, retry_until, Ctx, CONSISTENCY,
+};
 use crate::aws::{code_of, err};
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
-
-/// How long a follow-up call retries `*.NotFound` for a resource created a moment ago
-/// (EC2 describes and mutates through eventually consistent endpoints).
-const CONSISTENCY: Duration = Duration::from_secs(30);
-
-fn not_yet_visible(e: &anyhow::Error) -> bool {
-    code_of(e).is_some_and(|c| c.ends_with(".NotFound"))
-}
 
 /// Destination → target of the routes ecsdeploy manages: everything except the VPC's
 /// `local` route, routes propagated from a virtual private gateway and VPC endpoint

@@ -7,25 +7,16 @@
 //! source-group variant and `rules_of` must read `user_id_group_pairs()` too.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use anyhow::Result;
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup};
 use serde_json::{json, Value};
 
 use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{gone_ok, is_dependency_violation, retry_until, Ctx};
-use crate::aws::{code_of, err};
+use super::{gone_ok, is_dependency_violation, not_yet_visible, retry_until, Ctx, CONSISTENCY};
+use crate::aws::err;
 use crate::desired::{ingress_fields, Fields, IngressRule, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
-
-/// How long a follow-up call retries `*.NotFound` for a resource created a moment ago
-/// (EC2 describes and mutates through eventually consistent endpoints).
-const CONSISTENCY: Duration = Duration::from_secs(30);
-
-fn not_yet_visible(e: &anyhow::Error) -> bool {
-    code_of(e).is_some_and(|c| c.ends_with(".NotFound"))
-}
 
 /// The ingress rules of a group's permissions: one per IP range (IPv4 or IPv6). Ports
 /// absent from the answer (protocol `-1`, all traffic) read as -1.

@@ -513,6 +513,20 @@ pub async fn run_async(proxy: &Proxy, region: &str, args: &[&str]) -> Output {
     }
 }
 
+/// Starts `ecsdeploy <args>` in the background (same environment as [`run_async`]), for
+/// tests that interrupt or kill it. The child is killed if dropped.
+pub fn spawn(proxy: &Proxy, region: &str, args: &[&str]) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecsdeploy"));
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    configure_env(command.as_std_mut(), proxy, region);
+    command.spawn().expect("spawn ecsdeploy")
+}
+
 /// The binary talks only to the proxy, with test credentials, and sees none of the
 /// developer's AWS settings (every inherited `AWS_*` variable is dropped, `~/.aws` ignored).
 fn configure_env(command: &mut std::process::Command, proxy: &Proxy, region: &str) {
