@@ -77,7 +77,12 @@ fn render(
             "missing (`up` creates it)".into(),
         ]);
     }
-    let mut out = format!("App {} in {}\n\n{t}\n", s.config.app, s.ctx.aws.region);
+    let mut out = format!(
+        "App {} in {}\n\n{}\n",
+        s.config.app,
+        s.ctx.aws.region,
+        trimmed(&t)
+    );
     let services: Vec<&Observed> = observed
         .values()
         .filter(|o| o.id.kind == Kind::Service)
@@ -106,7 +111,7 @@ fn render(
                 revision.to_string(),
             ]);
         }
-        out.push_str(&format!("\n{st}\n"));
+        out.push_str(&format!("\n{}\n", trimmed(&st)));
         for o in &services {
             if let Some(events) = o.details["events"].as_array().filter(|e| !e.is_empty()) {
                 out.push_str(&format!("\nRecent events of {}:\n", o.name));
@@ -120,4 +125,12 @@ fn render(
         out.push_str("\nThe app owns no resources here yet: run `ecsdeploy up`.\n");
     }
     out
+}
+
+/// The table without the padding comfy-table leaves at the end of each line.
+fn trimmed(t: &Table) -> String {
+    t.lines()
+        .map(|l| l.trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
