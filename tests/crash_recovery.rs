@@ -100,4 +100,9 @@ async fn up_killed_at_seeded_points_then_rerun_converges_without_duplicates() {
             "kill after {killed_at} writes: not converged"
         );
     }
+    // Otherwise the test would prove nothing: most kill points must land mid-run.
+    assert!(
+        killed_mid_run >= 4,
+        "only {killed_mid_run} kills landed before up finished"
+    );
 }

@@ -90,6 +90,7 @@ pub async fn open(
     let env = Env {
         region: ctx.aws.region.clone(),
         azs,
+        ..Default::default()
     };
     let desired = desired::build(&config, &env);
     Ok(Session {

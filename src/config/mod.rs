@@ -8,4 +8,4 @@ pub mod validate;
 
 pub use load::{load_file, load_str, ConfigErrors, Diagnostic, KeyPath, Loaded, Problem, Seg};
 pub use model::*;
-pub use names::az_letter;
+pub use names::{az_letter, target_group_hash};

@@ -1,7 +1,9 @@
 //! Every AWS name ecsdeploy derives from the config, in one place, so validation checks
 //! exactly the names that `up` will use.
 
-use super::model::{Config, Image};
+use sha2::{Digest, Sha256};
+
+use super::model::{Config, Image, Protocol, TargetGroup};
 
 impl Config {
     pub fn cluster_name(&self) -> String {
@@ -71,6 +73,54 @@ impl Config {
         format!("{}-public-{}", self.app, az_letter(i))
     }
 
+    /// Name of the private subnet in the `i`-th AZ.
+    pub fn private_subnet_name(&self, i: usize) -> String {
+        format!("{}-private-{}", self.app, az_letter(i))
+    }
+
+    /// Name of a private route table: one shared (`<app>-private`) or one per AZ.
+    pub fn private_route_table_name(&self, az: Option<usize>) -> String {
+        match az {
+            Some(i) => format!("{}-private-{}", self.app, az_letter(i)),
+            None => format!("{}-private", self.app),
+        }
+    }
+
+    /// Name of the NAT gateway (and its Elastic IP) in the `i`-th AZ.
+    pub fn nat_name(&self, i: usize) -> String {
+        format!("{}-nat-{}", self.app, az_letter(i))
+    }
+
+    pub fn endpoint_name(&self, service: &str) -> String {
+        format!("{}-{}", self.app, service.replace('.', "-"))
+    }
+
+    pub fn endpoint_sg_name(&self) -> String {
+        format!("{}-endpoints", self.app)
+    }
+
+    pub fn load_balancer_name(&self) -> String {
+        self.load_balancer
+            .as_ref()
+            .and_then(|lb| lb.name.clone())
+            .unwrap_or_else(|| self.app.clone())
+    }
+
+    pub fn load_balancer_sg_name(&self) -> String {
+        format!("{}-alb", self.app)
+    }
+
+    /// Target group name: the configured one, or `<app>-<key>` (cut to fit) plus a hash of
+    /// the properties AWS cannot change in place, so changing them yields a new group.
+    pub fn target_group_name(&self, key: &str) -> Option<String> {
+        let tg = self.services.get(key)?.target_group.as_ref()?;
+        Some(
+            tg.name
+                .clone()
+                .unwrap_or_else(|| derived_tg_name(&self.app, key, tg)),
+        )
+    }
+
     /// True when some service runs an image from a repository declared in the config.
     pub fn uses_repository(&self, key: &str) -> bool {
         self.services
@@ -82,4 +132,46 @@ impl Config {
 /// `a` for the first AZ index, `b` for the second, ...
 pub fn az_letter(i: usize) -> char {
     (b'a' + (i % 26) as u8) as char
+}
+
+/// Six hex digits identifying a target group's immutable properties.
+pub fn target_group_hash(tg: &TargetGroup) -> String {
+    let proto = match tg.protocol {
+        Protocol::HTTP => "HTTP",
+        Protocol::HTTPS => "HTTPS",
+    };
+    let digest = Sha256::digest(format!("{proto}:{}:ip", tg.port).as_bytes());
+    digest.iter().take(3).map(|b| format!("{b:02x}")).collect()
+}
+
+/// `<app>-<key>` cut to 25 characters (no trailing hyphen) + `-` + 6-digit hash: at most 32,
+/// the ELB limit.
+fn derived_tg_name(app: &str, key: &str, tg: &TargetGroup) -> String {
+    let mut base: String = format!("{app}-{key}").chars().take(25).collect();
+    while base.ends_with('-') {
+        base.pop();
+    }
+    format!("{base}-{}", target_group_hash(tg))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tg(port: u16) -> TargetGroup {
+        toml::from_str(&format!("port = {port}")).unwrap()
+    }
+
+    #[test]
+    fn target_group_names_fit_and_change_with_port() {
+        let a = derived_tg_name("a-very-long-app-name", "frontend-service-x", &tg(3000));
+        assert!(a.len() <= 32, "{a}");
+        assert!(!a.contains("--"));
+        let b = derived_tg_name("a-very-long-app-name", "frontend-service-x", &tg(3001));
+        assert_ne!(a, b);
+        assert_eq!(
+            a,
+            derived_tg_name("a-very-long-app-name", "frontend-service-x", &tg(3000))
+        );
+    }
 }

@@ -22,6 +22,18 @@ pub fn derive_public_subnets(vpc: &Ipv4Net, n: usize) -> Option<Vec<Ipv4Net>> {
     (blocks.len() == n && n <= MAX_AZS).then_some(blocks)
 }
 
+/// The `n` private subnet CIDRs derived from the VPC CIDR (blocks 8, 9, ...).
+pub fn derive_private_subnets(vpc: &Ipv4Net, n: usize) -> Option<Vec<Ipv4Net>> {
+    let prefix = derived_subnet_prefix(vpc)?;
+    let blocks: Vec<Ipv4Net> = vpc
+        .subnets(prefix)
+        .ok()?
+        .skip(PRIVATE_BLOCK_OFFSET)
+        .take(n)
+        .collect();
+    (blocks.len() == n && n <= MAX_AZS).then_some(blocks)
+}
+
 /// Parse a CIDR, insisting on the network address (`10.0.1.0/24`, not `10.0.1.5/24`),
 /// which is what EC2 requires.
 pub fn parse_cidr(s: &str) -> Result<Ipv4Net, String> {
@@ -60,6 +72,12 @@ mod tests {
     fn derives_28s_from_a_24() {
         let subnets = derive_public_subnets(&net("192.168.5.0/24"), 3).unwrap();
         assert_eq!(subnets[2], net("192.168.5.32/28"));
+    }
+
+    #[test]
+    fn private_blocks_start_at_the_offset() {
+        let subnets = derive_private_subnets(&net("10.0.0.0/16"), 2).unwrap();
+        assert_eq!(subnets, vec![net("10.0.8.0/24"), net("10.0.9.0/24")]);
     }
 
     #[test]

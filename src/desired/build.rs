@@ -1,20 +1,47 @@
 //! Config → desired resources (pure). Everything AWS-specific that is not known offline
-//! (the region's AZ names) comes in through [`Env`].
+//! (the region's AZ names, imported network ids) comes in through [`Env`].
 
 use std::collections::BTreeMap;
 
 use serde_json::json;
 
-use super::resource::{Kind, Ref, ResourceId, Val};
+use super::ids::*;
+use super::load_balancer::{self, LbWiring};
+use super::network::{self, Net};
+use super::resource::{Ref, Val};
 use super::spec::*;
-use crate::config::{network, Config, Image, SubnetKind};
+use crate::config::{Config, Image, SubnetKind};
 
 /// Facts about the target account/region the desired state depends on.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Env {
     pub region: String,
-    /// AZ names, one per public subnet, in config order.
+    /// AZ names, one per subnet pair, in config order (created networks).
     pub azs: Vec<String>,
+    /// The imported network, resolved and checked before building.
+    pub imported: Option<ImportedNetwork>,
+    /// Imported security groups as written in the config (id or Name tag) → group id.
+    pub security_groups: BTreeMap<String, String>,
+}
+
+/// An existing network, by id, as found in AWS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedNetwork {
+    pub vpc_id: String,
+    pub public_subnets: Vec<String>,
+    pub private_subnets: Vec<String>,
+}
+
+impl Env {
+    /// The id of an imported security group named in the config.
+    pub fn imported_sg(&self, written: &str) -> Val {
+        Val::lit(
+            self.security_groups
+                .get(written)
+                .cloned()
+                .unwrap_or_else(|| written.to_string()),
+        )
+    }
 }
 
 /// ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
@@ -30,46 +57,6 @@ pub fn partition(region: &str) -> &'static str {
 
 pub const ECS_TASKS_PRINCIPAL: &str = "ecs-tasks.amazonaws.com";
 
-pub fn vpc_id() -> ResourceId {
-    ResourceId::new(Kind::Vpc, "main")
-}
-pub fn public_subnet_id(i: usize) -> ResourceId {
-    ResourceId::new(
-        Kind::Subnet,
-        format!("public-{}", crate::config::az_letter(i)),
-    )
-}
-pub fn igw_id() -> ResourceId {
-    ResourceId::new(Kind::InternetGateway, "main")
-}
-pub fn public_rt_id() -> ResourceId {
-    ResourceId::new(Kind::RouteTable, "public")
-}
-pub fn cluster_id() -> ResourceId {
-    ResourceId::new(Kind::Cluster, "main")
-}
-pub fn log_group_id() -> ResourceId {
-    ResourceId::new(Kind::LogGroup, "main")
-}
-pub fn execution_role_id() -> ResourceId {
-    ResourceId::new(Kind::IamRole, "execution")
-}
-pub fn task_role_id(svc: &str) -> ResourceId {
-    ResourceId::new(Kind::IamRole, format!("{svc}-task"))
-}
-pub fn service_sg_id(svc: &str) -> ResourceId {
-    ResourceId::new(Kind::SecurityGroup, svc)
-}
-pub fn repository_id(key: &str) -> ResourceId {
-    ResourceId::new(Kind::EcrRepository, key)
-}
-pub fn task_def_id(svc: &str) -> ResourceId {
-    ResourceId::new(Kind::TaskDefinition, svc)
-}
-pub fn service_id(svc: &str) -> ResourceId {
-    ResourceId::new(Kind::Service, svc)
-}
-
 /// IAM path of every role ecsdeploy creates for `app`; lets `down` find them all.
 pub fn role_path(app: &str) -> String {
     format!("/ecsdeploy/{app}/")
@@ -78,7 +65,7 @@ pub fn role_path(app: &str) -> String {
 /// The complete desired state, in dependency-friendly order.
 pub fn build(c: &Config, env: &Env) -> Vec<Resource> {
     let mut out = Vec::new();
-    network_resources(c, env, &mut out);
+    let net = network::build(c, env, &mut out);
     for (key, r) in &c.repositories {
         out.push(Resource {
             id: repository_id(key),
@@ -118,98 +105,31 @@ pub fn build(c: &Config, env: &Env) -> Vec<Resource> {
             }),
         });
     }
+    let lb = load_balancer::build(c, env, &net, &mut out);
     for key in c.services.keys() {
-        service_resources(c, env, key, &mut out);
+        service_resources(c, env, &net, &lb, key, &mut out);
     }
     out
 }
 
-fn network_resources(c: &Config, env: &Env, out: &mut Vec<Resource>) {
-    let vpc = vpc_id();
-    out.push(Resource {
-        id: vpc.clone(),
-        name: c.vpc_name(),
-        spec: Spec::Vpc(VpcSpec {
-            cidr: c.network.vpc_cidr.clone(),
-        }),
-    });
-    let cidrs: Vec<String> = match &c.network.public_subnets {
-        Some(v) => v.clone(),
-        None => {
-            let net = network::parse_cidr(&c.network.vpc_cidr).expect("validated");
-            network::derive_public_subnets(&net, env.azs.len())
-                .expect("validated")
-                .iter()
-                .map(|n| n.to_string())
-                .collect()
-        }
-    };
-    let mut subnet_refs = Vec::new();
-    for (i, (cidr, az)) in cidrs.iter().zip(&env.azs).enumerate() {
-        let id = public_subnet_id(i);
-        subnet_refs.push(Val::Ref(Ref::id(&id)));
-        out.push(Resource {
-            id,
-            name: c.public_subnet_name(i),
-            spec: Spec::Subnet(SubnetSpec {
-                vpc: Val::Ref(Ref::id(&vpc)),
-                cidr: cidr.clone(),
-                az: az.clone(),
-            }),
-        });
-    }
-    out.push(Resource {
-        id: igw_id(),
-        name: c.igw_name(),
-        spec: Spec::InternetGateway(IgwSpec {
-            vpc: Val::Ref(Ref::id(&vpc)),
-        }),
-    });
-    out.push(Resource {
-        id: public_rt_id(),
-        name: c.public_route_table_name(),
-        spec: Spec::RouteTable(RouteTableSpec {
-            vpc: Val::Ref(Ref::id(&vpc)),
-            routes: vec![("0.0.0.0/0".to_string(), Val::Ref(Ref::id(&igw_id())))],
-            subnets: subnet_refs,
-        }),
-    });
-}
-
-/// The subnet ids a service runs in. Validation rejects `private` until private subnets
-/// exist, so every service runs in the public subnets for now.
-fn service_subnets(env: &Env, _kind: SubnetKind) -> Vec<Val> {
-    (0..env.azs.len())
-        .map(|i| Val::Ref(Ref::id(&public_subnet_id(i))))
-        .collect()
-}
-
-fn service_resources(c: &Config, env: &Env, key: &str, out: &mut Vec<Resource>) {
+fn service_resources(
+    c: &Config,
+    env: &Env,
+    net: &Net,
+    lb: &LbWiring,
+    key: &str,
+    out: &mut Vec<Resource>,
+) {
     let s = &c.services[key];
-    let sg = service_sg_id(key);
-    let mut ingress: Vec<IngressRule> = s
-        .ingress
-        .iter()
-        .flat_map(|rule| {
-            rule.cidrs.iter().map(move |cidr| IngressRule {
-                protocol: "tcp".to_string(),
-                from_port: i32::from(rule.port),
-                to_port: i32::from(rule.port),
-                cidr: cidr.clone(),
-                description: rule.description.clone(),
-            })
-        })
-        .collect();
-    ingress.sort();
-    out.push(Resource {
-        id: sg.clone(),
-        name: c.service_sg_name(key),
-        spec: Spec::SecurityGroup(SecurityGroupSpec {
-            vpc: Val::Ref(Ref::id(&vpc_id())),
-            description: format!("ecsdeploy {} service {}", c.app, key),
-            ingress,
-        }),
-    });
+    let security_groups = if s.security_groups.is_empty() {
+        out.push(service_sg(c, net, lb, key));
+        vec![Val::Ref(Ref::id(&service_sg_id(key)))]
+    } else {
+        s.security_groups
+            .iter()
+            .map(|g| env.imported_sg(g))
+            .collect()
+    };
 
     let task_role = match (&s.task_role, s.task_policy.is_empty()) {
         (Some(arn), _) => Some(Val::lit(arn)),
@@ -281,6 +201,14 @@ fn service_resources(c: &Config, env: &Env, key: &str, out: &mut Vec<Resource>) 
         }),
     });
 
+    let load_balancers: Vec<LbAttachment> = match (&s.target_group, lb.target_groups.get(key)) {
+        (Some(tg), Some(id)) => vec![LbAttachment {
+            target_group: Val::Ref(Ref::arn(id)),
+            container_name: c.container_name(key),
+            container_port: tg.port,
+        }],
+        _ => vec![],
+    };
     out.push(Resource {
         id: service_id(key),
         name: c.service_name(key),
@@ -288,13 +216,61 @@ fn service_resources(c: &Config, env: &Env, key: &str, out: &mut Vec<Resource>) 
             cluster: Val::Ref(Ref::id(&cluster_id())),
             task_definition: Val::Ref(Ref::arn(&td)),
             desired_count: s.desired_count,
-            subnets: service_subnets(env, s.subnets),
-            security_groups: vec![Val::Ref(Ref::id(&sg))],
+            subnets: net.subnets(s.subnets),
+            security_groups,
             assign_public_ip: s
                 .assign_public_ip
                 .unwrap_or(s.subnets == SubnetKind::Public),
+            health_check_grace_period: s.target_group.as_ref().map(|t| t.health_check_grace_period),
+            load_balancers,
+            after: lb.routes_to.get(key).cloned().unwrap_or_default(),
         }),
     });
+}
+
+/// The service's security group: the configured CIDR rules, plus its target port from
+/// the load balancer's security groups. Nothing else reaches the container.
+fn service_sg(c: &Config, net: &Net, lb: &LbWiring, key: &str) -> Resource {
+    let s = &c.services[key];
+    let tcp = |port: u16, source: Source, description: Option<String>| IngressRule {
+        protocol: "tcp".to_string(),
+        from_port: i32::from(port),
+        to_port: i32::from(port),
+        source,
+        description,
+    };
+    let mut ingress: Vec<IngressRule> = s
+        .ingress
+        .iter()
+        .flat_map(|rule| {
+            rule.cidrs.iter().map(move |cidr| {
+                tcp(
+                    rule.port,
+                    Source::Cidr(cidr.clone()),
+                    rule.description.clone(),
+                )
+            })
+        })
+        .collect();
+    if let Some(tg) = &s.target_group {
+        for g in &lb.security_groups {
+            ingress.push(tcp(
+                tg.port,
+                Source::Group(g.clone()),
+                Some("from the load balancer".to_string()),
+            ));
+        }
+    }
+    ingress.sort();
+    Resource {
+        id: service_sg_id(key),
+        name: c.service_sg_name(key),
+        spec: Spec::SecurityGroup(SecurityGroupSpec {
+            vpc: net.vpc.clone(),
+            description: format!("ecsdeploy {} service {}", c.app, key),
+            ingress,
+        }),
+    }
 }
 
 /// An image from a declared repository is the repository URI plus `:tag`.

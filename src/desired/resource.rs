@@ -21,7 +21,14 @@ pub enum Kind {
     Subnet,
     InternetGateway,
     RouteTable,
+    ElasticIp,
+    NatGateway,
+    VpcEndpoint,
     SecurityGroup,
+    LoadBalancer,
+    TargetGroup,
+    Listener,
+    ListenerRule,
     EcrRepository,
     Cluster,
     IamRole,
@@ -31,12 +38,19 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 18] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
         Kind::RouteTable,
+        Kind::ElasticIp,
+        Kind::NatGateway,
+        Kind::VpcEndpoint,
         Kind::SecurityGroup,
+        Kind::LoadBalancer,
+        Kind::TargetGroup,
+        Kind::Listener,
+        Kind::ListenerRule,
         Kind::EcrRepository,
         Kind::Cluster,
         Kind::IamRole,
@@ -51,7 +65,14 @@ impl Kind {
             Kind::Subnet => "subnet",
             Kind::InternetGateway => "internet_gateway",
             Kind::RouteTable => "route_table",
+            Kind::ElasticIp => "elastic_ip",
+            Kind::NatGateway => "nat_gateway",
+            Kind::VpcEndpoint => "vpc_endpoint",
             Kind::SecurityGroup => "security_group",
+            Kind::LoadBalancer => "load_balancer",
+            Kind::TargetGroup => "target_group",
+            Kind::Listener => "listener",
+            Kind::ListenerRule => "listener_rule",
             Kind::EcrRepository => "ecr_repository",
             Kind::Cluster => "cluster",
             Kind::IamRole => "iam_role",
@@ -69,21 +90,34 @@ impl Kind {
     /// Used to order `down` and the deletion of orphans; instance-level dependencies are
     /// not known for resources that are no longer in the config.
     pub fn deleted_after(self) -> &'static [Kind] {
+        use Kind::*;
         match self {
-            Kind::Service => &[],
-            Kind::TaskDefinition | Kind::Cluster | Kind::LogGroup | Kind::EcrRepository => {
-                &[Kind::Service]
-            }
-            Kind::IamRole => &[Kind::Service, Kind::TaskDefinition],
-            Kind::SecurityGroup | Kind::RouteTable | Kind::InternetGateway | Kind::Subnet => {
-                &[Kind::Service]
-            }
-            Kind::Vpc => &[
-                Kind::Service,
-                Kind::Subnet,
-                Kind::SecurityGroup,
-                Kind::RouteTable,
-                Kind::InternetGateway,
+            Service | ListenerRule => &[],
+            Listener => &[ListenerRule],
+            LoadBalancer => &[Listener, ListenerRule],
+            TargetGroup => &[Service, Listener, ListenerRule],
+            TaskDefinition | Cluster | LogGroup | EcrRepository | NatGateway => &[Service],
+            VpcEndpoint => &[Service],
+            ElasticIp => &[NatGateway],
+            IamRole => &[Service, TaskDefinition],
+            // Security groups reference each other (service ← ALB, endpoint ← service);
+            // the DependencyViolation retry in the step settles the order among them.
+            SecurityGroup => &[Service, LoadBalancer, VpcEndpoint],
+            RouteTable => &[Service, VpcEndpoint, NatGateway],
+            // "has some mapped public address(es)" while a NAT, ALB or public task remains.
+            InternetGateway => &[Service, NatGateway, ElasticIp, LoadBalancer],
+            Subnet => &[Service, NatGateway, VpcEndpoint, LoadBalancer],
+            Vpc => &[
+                Service,
+                Subnet,
+                SecurityGroup,
+                RouteTable,
+                InternetGateway,
+                NatGateway,
+                ElasticIp,
+                VpcEndpoint,
+                LoadBalancer,
+                TargetGroup,
             ],
         }
     }
@@ -250,6 +284,15 @@ pub trait Resolve {
             Val::Ref(r) => known(r),
             Val::Suffixed(r, suffix) => Ok(format!("{}{suffix}", known(r)?)),
         }
+    }
+}
+
+/// Resolves nothing: for values that hold literal ids only (observed state).
+pub struct NoRefs;
+
+impl Resolve for NoRefs {
+    fn resolve(&self, _: &Ref) -> Option<String> {
+        None
     }
 }
 

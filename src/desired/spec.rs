@@ -1,6 +1,8 @@
 //! Desired specification of each resource kind (pure data). `fields` renders the
 //! normalised shape that diffs compare against what the step modules observe in AWS.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 
 use super::resource::{Fields, Kind, Ref, Resolve, ResourceId, Val};
@@ -19,7 +21,14 @@ pub enum Spec {
     Subnet(SubnetSpec),
     InternetGateway(IgwSpec),
     RouteTable(RouteTableSpec),
+    ElasticIp(ElasticIpSpec),
+    NatGateway(NatGatewaySpec),
+    VpcEndpoint(VpcEndpointSpec),
     SecurityGroup(SecurityGroupSpec),
+    LoadBalancer(LoadBalancerSpec),
+    TargetGroup(TargetGroupSpec),
+    Listener(ListenerSpec),
+    ListenerRule(ListenerRuleSpec),
     EcrRepository(EcrSpec),
     Cluster(ClusterSpec),
     IamRole(RoleSpec),
@@ -53,13 +62,140 @@ pub struct RouteTableSpec {
     pub subnets: Vec<Val>,
 }
 
+/// Where an ingress rule admits traffic from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Source {
+    Cidr(String),
+    /// Another security group (by id): the load balancer's, a peer service's.
+    Group(Val),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub struct IngressRule {
     pub protocol: String,
     pub from_port: i32,
     pub to_port: i32,
-    pub cidr: String,
+    pub source: Source,
     pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ElasticIpSpec;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct NatGatewaySpec {
+    pub subnet: Val,
+    pub allocation: Val,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointType {
+    Gateway,
+    Interface,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VpcEndpointSpec {
+    pub vpc: Val,
+    /// Full service name, e.g. `com.amazonaws.ap-northeast-1.ecr.api`.
+    pub service_name: String,
+    pub endpoint_type: EndpointType,
+    /// Gateway endpoints: the route tables that get the prefix-list route.
+    pub route_tables: Vec<Val>,
+    /// Interface endpoints: subnets and security groups; private DNS on.
+    pub subnets: Vec<Val>,
+    pub security_groups: Vec<Val>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadBalancerSpec {
+    pub scheme: String,
+    pub subnets: Vec<Val>,
+    pub security_groups: Vec<Val>,
+    /// The attributes ecsdeploy manages (key → value as AWS spells them).
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthCheckSpec {
+    pub path: String,
+    pub port: String,
+    pub protocol: String,
+    pub interval: i32,
+    pub timeout: i32,
+    pub healthy_threshold: i32,
+    pub unhealthy_threshold: i32,
+    pub matcher: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetGroupSpec {
+    pub vpc: Val,
+    pub protocol: String,
+    pub port: i32,
+    pub health_check: HealthCheckSpec,
+    pub deregistration_delay: u32,
+}
+
+/// One listener or rule action, in the order ALB runs them.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ActionSpec {
+    Forward(Val),
+    RedirectHttps {
+        port: u16,
+    },
+    Fixed {
+        status: u16,
+        content_type: String,
+        body: Option<String>,
+    },
+    Cognito {
+        user_pool_arn: String,
+        client_id: String,
+        domain: String,
+        on_unauthenticated: String,
+        scope: Option<String>,
+        session_timeout: Option<u32>,
+    },
+    Oidc {
+        issuer: String,
+        authorization_endpoint: String,
+        token_endpoint: String,
+        user_info_endpoint: String,
+        client_id: String,
+        /// Environment variable holding the client secret at apply time.
+        client_secret_env: String,
+        on_unauthenticated: String,
+        scope: Option<String>,
+        session_timeout: Option<u32>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListenerSpec {
+    pub load_balancer: Val,
+    pub port: u16,
+    pub protocol: String,
+    pub certificates: Vec<String>,
+    pub ssl_policy: Option<String>,
+    pub default_actions: Vec<ActionSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListenerRuleSpec {
+    pub listener: Val,
+    pub priority: u32,
+    pub paths: Vec<String>,
+    pub hosts: Vec<String>,
+    pub actions: Vec<ActionSpec>,
+}
+
+/// A service's attachment to a target group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LbAttachment {
+    pub target_group: Val,
+    pub container_name: String,
+    pub container_port: u16,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -127,6 +263,11 @@ pub struct ServiceSpec {
     pub subnets: Vec<Val>,
     pub security_groups: Vec<Val>,
     pub assign_public_ip: bool,
+    pub load_balancers: Vec<LbAttachment>,
+    pub health_check_grace_period: Option<u32>,
+    /// Listeners and rules that must route to the target group before the service
+    /// attaches to it (ECS rejects a target group without a load balancer).
+    pub after: Vec<ResourceId>,
 }
 
 impl Spec {
@@ -136,7 +277,14 @@ impl Spec {
             Spec::Subnet(_) => Kind::Subnet,
             Spec::InternetGateway(_) => Kind::InternetGateway,
             Spec::RouteTable(_) => Kind::RouteTable,
+            Spec::ElasticIp(_) => Kind::ElasticIp,
+            Spec::NatGateway(_) => Kind::NatGateway,
+            Spec::VpcEndpoint(_) => Kind::VpcEndpoint,
             Spec::SecurityGroup(_) => Kind::SecurityGroup,
+            Spec::LoadBalancer(_) => Kind::LoadBalancer,
+            Spec::TargetGroup(_) => Kind::TargetGroup,
+            Spec::Listener(_) => Kind::Listener,
+            Spec::ListenerRule(_) => Kind::ListenerRule,
             Spec::EcrRepository(_) => Kind::EcrRepository,
             Spec::Cluster(_) => Kind::Cluster,
             Spec::IamRole(_) => Kind::IamRole,
@@ -150,14 +298,33 @@ impl Spec {
     pub fn refs(&self) -> Vec<&Ref> {
         let vals: Vec<&Val> = match self {
             Spec::Vpc(_) | Spec::EcrRepository(_) | Spec::Cluster(_) => vec![],
-            Spec::IamRole(_) | Spec::LogGroup(_) => vec![],
+            Spec::IamRole(_) | Spec::LogGroup(_) | Spec::ElasticIp(_) => vec![],
+            Spec::NatGateway(s) => vec![&s.subnet, &s.allocation],
+            Spec::VpcEndpoint(s) => std::iter::once(&s.vpc)
+                .chain(s.route_tables.iter())
+                .chain(s.subnets.iter())
+                .chain(s.security_groups.iter())
+                .collect(),
+            Spec::LoadBalancer(s) => s.subnets.iter().chain(s.security_groups.iter()).collect(),
+            Spec::TargetGroup(s) => vec![&s.vpc],
+            Spec::Listener(s) => std::iter::once(&s.load_balancer)
+                .chain(action_vals(&s.default_actions))
+                .collect(),
+            Spec::ListenerRule(s) => std::iter::once(&s.listener)
+                .chain(action_vals(&s.actions))
+                .collect(),
             Spec::Subnet(s) => vec![&s.vpc],
             Spec::InternetGateway(s) => vec![&s.vpc],
             Spec::RouteTable(s) => std::iter::once(&s.vpc)
                 .chain(s.routes.iter().map(|(_, v)| v))
                 .chain(s.subnets.iter())
                 .collect(),
-            Spec::SecurityGroup(s) => vec![&s.vpc],
+            Spec::SecurityGroup(s) => std::iter::once(&s.vpc)
+                .chain(s.ingress.iter().filter_map(|r| match &r.source {
+                    Source::Group(v) => Some(v),
+                    Source::Cidr(_) => None,
+                }))
+                .collect(),
             Spec::TaskDefinition(s) => std::iter::once(&s.execution_role)
                 .chain(s.task_role.iter())
                 .chain(s.containers.iter().map(|c| &c.image))
@@ -166,6 +333,7 @@ impl Spec {
                 .into_iter()
                 .chain(s.subnets.iter())
                 .chain(s.security_groups.iter())
+                .chain(s.load_balancers.iter().map(|l| &l.target_group))
                 .collect(),
         };
         vals.into_iter().filter_map(Val::as_ref).collect()
@@ -174,8 +342,10 @@ impl Spec {
     /// Every resource this one must come after: referenced ones plus ordering-only ones.
     pub fn deps(&self) -> Vec<ResourceId> {
         let mut d: Vec<ResourceId> = self.refs().into_iter().map(|r| r.id.clone()).collect();
-        if let Spec::TaskDefinition(t) = self {
-            d.extend(t.after.iter().cloned());
+        match self {
+            Spec::TaskDefinition(t) => d.extend(t.after.iter().cloned()),
+            Spec::Service(s) => d.extend(s.after.iter().cloned()),
+            _ => {}
         }
         d.sort();
         d.dedup();
@@ -191,6 +361,12 @@ impl Spec {
             Spec::SecurityGroup(_) => &["vpc_id", "description"],
             Spec::IamRole(_) => &["path"],
             Spec::Service(_) => &["cluster", "launch_type"],
+            Spec::NatGateway(_) => &["subnet_id", "allocation_id"],
+            Spec::VpcEndpoint(_) => &["vpc_id", "service_name", "vpc_endpoint_type"],
+            Spec::LoadBalancer(_) => &["type", "scheme"],
+            Spec::TargetGroup(_) => &["vpc_id", "protocol", "port", "target_type"],
+            Spec::ListenerRule(_) => &["listener_arn"],
+            Spec::Listener(_) => &["load_balancer_arn"],
             _ => &[],
         }
     }
@@ -225,7 +401,66 @@ impl Spec {
             Spec::SecurityGroup(s) => json!({
                 "vpc_id": r.val(&s.vpc),
                 "description": s.description,
-                "ingress": ingress_fields(&s.ingress),
+                "ingress": ingress_fields(&s.ingress, r),
+            }),
+            Spec::ElasticIp(_) => json!({ "domain": "vpc" }),
+            Spec::NatGateway(s) => json!({
+                "subnet_id": r.val(&s.subnet),
+                "allocation_id": r.val(&s.allocation),
+                "connectivity_type": "public",
+            }),
+            Spec::VpcEndpoint(s) => match s.endpoint_type {
+                EndpointType::Gateway => json!({
+                    "vpc_id": r.val(&s.vpc),
+                    "service_name": s.service_name,
+                    "vpc_endpoint_type": "Gateway",
+                    "route_table_ids": sorted(s.route_tables.iter().map(|v| r.val(v))),
+                }),
+                EndpointType::Interface => json!({
+                    "vpc_id": r.val(&s.vpc),
+                    "service_name": s.service_name,
+                    "vpc_endpoint_type": "Interface",
+                    "subnet_ids": sorted(s.subnets.iter().map(|v| r.val(v))),
+                    "security_group_ids": sorted(s.security_groups.iter().map(|v| r.val(v))),
+                    "private_dns_enabled": true,
+                }),
+            },
+            Spec::LoadBalancer(s) => json!({
+                "type": "application",
+                "scheme": s.scheme,
+                "ip_address_type": "ipv4",
+                "subnets": sorted(s.subnets.iter().map(|v| r.val(v))),
+                "security_groups": sorted(s.security_groups.iter().map(|v| r.val(v))),
+                "attributes": s.attributes,
+            }),
+            Spec::TargetGroup(s) => json!({
+                "vpc_id": r.val(&s.vpc),
+                "protocol": s.protocol,
+                "port": s.port,
+                "target_type": "ip",
+                "health_check_path": s.health_check.path,
+                "health_check_port": s.health_check.port,
+                "health_check_protocol": s.health_check.protocol,
+                "health_check_interval": s.health_check.interval,
+                "health_check_timeout": s.health_check.timeout,
+                "healthy_threshold": s.health_check.healthy_threshold,
+                "unhealthy_threshold": s.health_check.unhealthy_threshold,
+                "matcher": s.health_check.matcher,
+                "deregistration_delay": s.deregistration_delay,
+            }),
+            Spec::Listener(s) => json!({
+                "load_balancer_arn": r.val(&s.load_balancer),
+                "port": s.port,
+                "protocol": s.protocol,
+                "certificates": s.certificates,
+                "ssl_policy": s.ssl_policy,
+                "default_actions": actions_fields(&s.default_actions, r),
+            }),
+            Spec::ListenerRule(s) => json!({
+                "listener_arn": r.val(&s.listener),
+                "priority": s.priority,
+                "conditions": conditions_fields(&s.paths, &s.hosts),
+                "actions": actions_fields(&s.actions, r),
             }),
             Spec::EcrRepository(s) => json!({
                 "scan_on_push": s.scan_on_push,
@@ -248,6 +483,8 @@ impl Spec {
                 "subnets": sorted(s.subnets.iter().map(|v| r.val(v))),
                 "security_groups": sorted(s.security_groups.iter().map(|v| r.val(v))),
                 "assign_public_ip": s.assign_public_ip,
+                "load_balancers": lb_fields(&s.load_balancers, r),
+                "health_check_grace_period": s.health_check_grace_period,
             }),
         };
         match v {
@@ -265,25 +502,127 @@ pub fn sorted(items: impl Iterator<Item = String>) -> Value {
     json!(v)
 }
 
-/// Normal form of ingress rules, shared by the desired side and the observed side.
-pub fn ingress_fields(rules: &[IngressRule]) -> Value {
-    let mut rules = rules.to_vec();
-    rules.sort();
-    rules.dedup();
+/// Normal form of ingress rules, shared by the desired side and the observed side
+/// (where sources are literal ids).
+pub fn ingress_fields(rules: &[IngressRule], r: &dyn Resolve) -> Value {
+    let mut out: Vec<Value> = rules
+        .iter()
+        .map(|rule| {
+            let (cidr, group) = match &rule.source {
+                Source::Cidr(c) => (Some(c.clone()), None),
+                Source::Group(v) => (None, Some(r.val(v))),
+            };
+            json!({
+                "protocol": rule.protocol,
+                "from_port": rule.from_port,
+                "to_port": rule.to_port,
+                "cidr": cidr,
+                "source_group": group,
+                "description": rule.description,
+            })
+        })
+        .collect();
+    out.sort_by_key(|v| v.to_string());
+    out.dedup();
+    Value::Array(out)
+}
+
+fn action_vals(actions: &[ActionSpec]) -> impl Iterator<Item = &Val> {
+    actions.iter().filter_map(|a| match a {
+        ActionSpec::Forward(v) => Some(v),
+        _ => None,
+    })
+}
+
+/// Normal form of ALB actions: `order` is the position (1-based), as ALB runs them.
+pub fn actions_fields(actions: &[ActionSpec], r: &dyn Resolve) -> Value {
     Value::Array(
-        rules
+        actions
             .iter()
-            .map(|r| {
-                json!({
-                    "protocol": r.protocol,
-                    "from_port": r.from_port,
-                    "to_port": r.to_port,
-                    "cidr": r.cidr,
-                    "description": r.description,
-                })
+            .enumerate()
+            .map(|(i, a)| {
+                let mut v = match a {
+                    ActionSpec::Forward(tg) => {
+                        json!({"type": "forward", "target_group_arn": r.val(tg)})
+                    }
+                    ActionSpec::RedirectHttps { port } => json!({
+                        "type": "redirect", "protocol": "HTTPS", "port": port.to_string(),
+                        "status_code": "HTTP_301",
+                    }),
+                    ActionSpec::Fixed {
+                        status,
+                        content_type,
+                        body,
+                    } => json!({
+                        "type": "fixed-response", "status_code": status.to_string(),
+                        "content_type": content_type, "message_body": body,
+                    }),
+                    ActionSpec::Cognito {
+                        user_pool_arn,
+                        client_id,
+                        domain,
+                        on_unauthenticated,
+                        scope,
+                        session_timeout,
+                    } => json!({
+                        "type": "authenticate-cognito", "user_pool_arn": user_pool_arn,
+                        "user_pool_client_id": client_id, "user_pool_domain": domain,
+                        "on_unauthenticated_request": on_unauthenticated,
+                        "scope": scope.clone().unwrap_or_else(|| "openid".into()),
+                        "session_timeout": session_timeout.unwrap_or(604800),
+                    }),
+                    ActionSpec::Oidc {
+                        issuer,
+                        authorization_endpoint,
+                        token_endpoint,
+                        user_info_endpoint,
+                        client_id,
+                        on_unauthenticated,
+                        scope,
+                        session_timeout,
+                        ..
+                    } => json!({
+                        "type": "authenticate-oidc", "issuer": issuer,
+                        "authorization_endpoint": authorization_endpoint,
+                        "token_endpoint": token_endpoint, "user_info_endpoint": user_info_endpoint,
+                        "client_id": client_id,
+                        "on_unauthenticated_request": on_unauthenticated,
+                        "scope": scope.clone().unwrap_or_else(|| "openid".into()),
+                        "session_timeout": session_timeout.unwrap_or(604800),
+                    }),
+                };
+                v["order"] = json!(i + 1);
+                v
             })
             .collect(),
     )
+}
+
+/// Normal form of rule conditions (values sorted).
+pub fn conditions_fields(paths: &[String], hosts: &[String]) -> Value {
+    let mut out = Vec::new();
+    if !hosts.is_empty() {
+        out.push(json!({"field": "host-header", "values": sorted(hosts.iter().cloned())}));
+    }
+    if !paths.is_empty() {
+        out.push(json!({"field": "path-pattern", "values": sorted(paths.iter().cloned())}));
+    }
+    Value::Array(out)
+}
+
+fn lb_fields(lbs: &[LbAttachment], r: &dyn Resolve) -> Value {
+    let mut out: Vec<Value> = lbs
+        .iter()
+        .map(|l| {
+            json!({
+                "target_group_arn": r.val(&l.target_group),
+                "container_name": l.container_name,
+                "container_port": l.container_port,
+            })
+        })
+        .collect();
+    out.sort_by_key(|v| v.to_string());
+    Value::Array(out)
 }
 
 /// The trust policy of a role assumable by one service principal.

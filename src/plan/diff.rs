@@ -13,12 +13,12 @@ pub struct FieldChange {
     pub new: Value,
 }
 
-/// Fields that differ, in field-name order. A field missing on one side reads as null.
+/// Fields that differ, in field-name order. A field the observed side does not report at
+/// all (a step omits what AWS does not echo back) is not compared; a field only observed
+/// reads as null on the desired side.
 pub fn diff_fields(observed: &Fields, desired: &Fields) -> Vec<FieldChange> {
-    let mut keys: Vec<&String> = observed.keys().chain(desired.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    keys.into_iter()
+    observed
+        .keys()
         .filter_map(|k| {
             let old = observed.get(k).cloned().unwrap_or(Value::Null);
             let new = desired.get(k).cloned().unwrap_or(Value::Null);
@@ -44,6 +44,13 @@ mod tests {
     fn equal_maps_have_no_changes() {
         let a = fields(json!({"x": 1, "y": ["a", "b"]}));
         assert!(diff_fields(&a, &a.clone()).is_empty());
+    }
+
+    #[test]
+    fn unreported_fields_are_not_compared() {
+        let live = fields(json!({"desired_count": 1}));
+        let want = fields(json!({"desired_count": 1, "grace_period": 60}));
+        assert!(diff_fields(&live, &want).is_empty());
     }
 
     #[test]

@@ -26,6 +26,7 @@ fn desired(text: &str) -> Vec<Resource> {
     let env = Env {
         region: "ap-northeast-1".into(),
         azs: vec!["ap-northeast-1a".into(), "ap-northeast-1c".into()],
+        ..Default::default()
     };
     build(&loaded.config, &env)
 }

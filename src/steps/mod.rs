@@ -13,15 +13,22 @@
 
 mod cluster;
 mod ecr_repository;
+mod elastic_ip;
 mod iam_role;
 mod internet_gateway;
+mod listener;
+mod listener_rule;
+mod load_balancer;
 mod log_group;
+mod nat_gateway;
 mod route_table;
 mod security_group;
 mod service;
 mod subnet;
+mod target_group;
 mod task_definition;
 mod vpc;
+mod vpc_endpoint;
 
 pub use ecr_repository::KeptNotEmpty;
 pub use service::{describe_services, judge, wait_stable, Judgement, WaitOutcome};
@@ -67,6 +74,13 @@ impl Ctx {
 pub async fn observe(ctx: &Ctx, kind: Kind, desired: &[&Resource]) -> Result<Vec<Observed>> {
     match kind {
         Kind::Vpc => vpc::observe(ctx, desired).await,
+        Kind::ElasticIp => elastic_ip::observe(ctx, desired).await,
+        Kind::NatGateway => nat_gateway::observe(ctx, desired).await,
+        Kind::VpcEndpoint => vpc_endpoint::observe(ctx, desired).await,
+        Kind::LoadBalancer => load_balancer::observe(ctx, desired).await,
+        Kind::TargetGroup => target_group::observe(ctx, desired).await,
+        Kind::Listener => listener::observe(ctx, desired).await,
+        Kind::ListenerRule => listener_rule::observe(ctx, desired).await,
         Kind::Subnet => subnet::observe(ctx, desired).await,
         Kind::InternetGateway => internet_gateway::observe(ctx, desired).await,
         Kind::RouteTable => route_table::observe(ctx, desired).await,
@@ -83,6 +97,13 @@ pub async fn observe(ctx: &Ctx, kind: Kind, desired: &[&Resource]) -> Result<Vec
 pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
     match r.spec.kind() {
         Kind::Vpc => vpc::create(ctx, r, res).await,
+        Kind::ElasticIp => elastic_ip::create(ctx, r, res).await,
+        Kind::NatGateway => nat_gateway::create(ctx, r, res).await,
+        Kind::VpcEndpoint => vpc_endpoint::create(ctx, r, res).await,
+        Kind::LoadBalancer => load_balancer::create(ctx, r, res).await,
+        Kind::TargetGroup => target_group::create(ctx, r, res).await,
+        Kind::Listener => listener::create(ctx, r, res).await,
+        Kind::ListenerRule => listener_rule::create(ctx, r, res).await,
         Kind::Subnet => subnet::create(ctx, r, res).await,
         Kind::InternetGateway => internet_gateway::create(ctx, r, res).await,
         Kind::RouteTable => route_table::create(ctx, r, res).await,
@@ -99,6 +120,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
 pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     match r.spec.kind() {
         Kind::Vpc => vpc::update(ctx, r, o, res).await,
+        Kind::ElasticIp => elastic_ip::update(ctx, r, o, res).await,
+        Kind::NatGateway => nat_gateway::update(ctx, r, o, res).await,
+        Kind::VpcEndpoint => vpc_endpoint::update(ctx, r, o, res).await,
+        Kind::LoadBalancer => load_balancer::update(ctx, r, o, res).await,
+        Kind::TargetGroup => target_group::update(ctx, r, o, res).await,
+        Kind::Listener => listener::update(ctx, r, o, res).await,
+        Kind::ListenerRule => listener_rule::update(ctx, r, o, res).await,
         Kind::Subnet => subnet::update(ctx, r, o, res).await,
         Kind::InternetGateway => internet_gateway::update(ctx, r, o, res).await,
         Kind::RouteTable => route_table::update(ctx, r, o, res).await,
@@ -115,6 +143,13 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     match o.id.kind {
         Kind::Vpc => vpc::delete(ctx, o).await,
+        Kind::ElasticIp => elastic_ip::delete(ctx, o).await,
+        Kind::NatGateway => nat_gateway::delete(ctx, o).await,
+        Kind::VpcEndpoint => vpc_endpoint::delete(ctx, o).await,
+        Kind::LoadBalancer => load_balancer::delete(ctx, o).await,
+        Kind::TargetGroup => target_group::delete(ctx, o).await,
+        Kind::Listener => listener::delete(ctx, o).await,
+        Kind::ListenerRule => listener_rule::delete(ctx, o).await,
         Kind::Subnet => subnet::delete(ctx, o).await,
         Kind::InternetGateway => internet_gateway::delete(ctx, o).await,
         Kind::RouteTable => route_table::delete(ctx, o).await,

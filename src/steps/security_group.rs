@@ -1,21 +1,23 @@
-//! Security group of a service: CIDR ingress rules. The default egress rule (allow all)
-//! is left alone. VPC and description are immutable; ingress is updated in place.
-//!
-//! Ingress the config cannot express is invisible to ecsdeploy: rules whose source is
-//! another security group (`UserIdGroupPairs`) or a prefix list are neither observed nor
-//! revoked. When the load balancer lands (ALB → service rule), `IngressRule` needs a
-//! source-group variant and `rules_of` must read `user_id_group_pairs()` too.
+//! Security groups: ingress rules from CIDRs or from other security groups (the ALB's,
+//! a peer service's). The default egress rule (allow all) is left alone. VPC and
+//! description are immutable; ingress is updated in place. Rules naming a prefix list are
+//! invisible to ecsdeploy (neither observed nor revoked).
 
 use std::collections::BTreeMap;
 
 use anyhow::Result;
-use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup};
+use aws_sdk_ec2::types::{
+    IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup, UserIdGroupPair,
+};
 use serde_json::{json, Value};
 
 use super::ec2_util::{name_or, owned, owned_id, tag_spec};
 use super::{gone_ok, is_dependency_violation, not_yet_visible, retry_until, Ctx, CONSISTENCY};
 use crate::aws::err;
-use crate::desired::{ingress_fields, Fields, IngressRule, Outputs, Resolve, Resource, Spec};
+use crate::desired::{
+    ingress_fields, Fields, IngressRule, NoRefs, Outputs, Resolve, Resource, Source, Spec, Val,
+};
+
 use crate::plan::Observed;
 
 /// The ingress rules of a group's permissions: one per IP range (IPv4 or IPv6). Ports
@@ -23,25 +25,30 @@ use crate::plan::Observed;
 fn rules_of(perms: &[IpPermission]) -> Vec<IngressRule> {
     let mut rules = Vec::new();
     for p in perms {
-        let rule = |cidr: Option<&str>, description: Option<&str>| {
+        let rule = |source: Option<Source>, description: Option<&str>| {
             Some(IngressRule {
                 protocol: p.ip_protocol()?.to_string(),
                 from_port: p.from_port().unwrap_or(-1),
                 to_port: p.to_port().unwrap_or(-1),
-                cidr: cidr?.to_string(),
+                source: source?,
                 description: description.map(str::to_string),
             })
         };
+        let cidr = |c: Option<&str>| c.map(|c| Source::Cidr(c.to_string()));
         rules.extend(
             p.ip_ranges()
                 .iter()
-                .filter_map(|r| rule(r.cidr_ip(), r.description())),
+                .filter_map(|r| rule(cidr(r.cidr_ip()), r.description())),
         );
         rules.extend(
             p.ipv6_ranges()
                 .iter()
-                .filter_map(|r| rule(r.cidr_ipv6(), r.description())),
+                .filter_map(|r| rule(cidr(r.cidr_ipv6()), r.description())),
         );
+        rules.extend(p.user_id_group_pairs().iter().filter_map(|g| {
+            let group = g.group_id().map(|id| Source::Group(Val::lit(id)));
+            rule(group, g.description())
+        }));
     }
     rules.sort();
     rules
@@ -67,20 +74,25 @@ fn permissions(rules: &[IngressRule]) -> Vec<IpPermission> {
             }
             for r in rules {
                 let description = r.description.clone();
-                b = if r.cidr.contains(':') {
-                    b.ipv6_ranges(
+                b = match &r.source {
+                    Source::Cidr(c) if c.contains(':') => b.ipv6_ranges(
                         Ipv6Range::builder()
-                            .cidr_ipv6(&r.cidr)
+                            .cidr_ipv6(c)
                             .set_description(description)
                             .build(),
-                    )
-                } else {
-                    b.ip_ranges(
+                    ),
+                    Source::Cidr(c) => b.ip_ranges(
                         IpRange::builder()
-                            .cidr_ip(&r.cidr)
+                            .cidr_ip(c)
                             .set_description(description)
                             .build(),
-                    )
+                    ),
+                    Source::Group(g) => b.user_id_group_pairs(
+                        UserIdGroupPair::builder()
+                            .group_id(literal(g))
+                            .set_description(description)
+                            .build(),
+                    ),
                 };
             }
             b.build()
@@ -92,7 +104,36 @@ fn permissions(rules: &[IngressRule]) -> Vec<IpPermission> {
 type RuleKey = (String, i32, i32, String);
 
 fn key(r: &IngressRule) -> RuleKey {
-    (r.protocol.clone(), r.from_port, r.to_port, r.cidr.clone())
+    let source = match &r.source {
+        Source::Cidr(c) => c.clone(),
+        Source::Group(g) => format!("group:{}", literal(g)),
+    };
+    (r.protocol.clone(), r.from_port, r.to_port, source)
+}
+
+/// The id in a resolved group source (see [`resolved`]).
+fn literal(v: &Val) -> &str {
+    match v {
+        Val::Lit(s) => s,
+        Val::Ref(_) | Val::Suffixed(..) => "(unresolved)",
+    }
+}
+
+/// Desired rules with every source group reference replaced by the group's id.
+fn resolved(rules: &[IngressRule], res: &dyn Resolve) -> Result<Vec<IngressRule>> {
+    rules
+        .iter()
+        .map(|r| {
+            let source = match &r.source {
+                Source::Group(v) => Source::Group(Val::Lit(res.need(v)?)),
+                other => other.clone(),
+            };
+            Ok(IngressRule {
+                source,
+                ..r.clone()
+            })
+        })
+        .collect()
 }
 
 /// How to get from `have` to `want`, as batched calls in this order: authorize new rules,
@@ -140,7 +181,10 @@ fn fields_of(g: &SecurityGroup) -> Fields {
     [
         ("vpc_id", json!(g.vpc_id())),
         ("description", json!(g.description())),
-        ("ingress", ingress_fields(&rules_of(g.ip_permissions()))),
+        (
+            "ingress",
+            ingress_fields(&rules_of(g.ip_permissions()), &NoRefs),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -192,14 +236,15 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .await
         .map_err(err)?;
     let sg_id = out.group_id().unwrap_or_default().to_string();
+    let rules = resolved(&s.ingress, res)?;
     retry_until(CONSISTENCY, not_yet_visible, || {
-        authorize(ctx, &sg_id, &s.ingress)
+        authorize(ctx, &sg_id, &rules)
     })
     .await?;
     Ok(Outputs::with_id(sg_id))
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, _res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let Spec::SecurityGroup(s) = &r.spec else {
         unreachable!()
     };
@@ -216,7 +261,7 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, _res: &dyn Resolve) -
     let Some(g) = out.security_groups().first() else {
         anyhow::bail!("security group {sg_id} no longer exists; run the command again");
     };
-    let c = ingress_changes(&rules_of(g.ip_permissions()), &s.ingress);
+    let c = ingress_changes(&rules_of(g.ip_permissions()), &resolved(&s.ingress, res)?);
     authorize(ctx, sg_id, &c.authorize).await?;
     revoke(ctx, sg_id, &c.revoke).await?;
     authorize(ctx, sg_id, &c.reauthorize).await?;
@@ -285,8 +330,6 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use aws_sdk_ec2::types::UserIdGroupPair;
-
     use super::*;
 
     fn rule(port: i32, cidr: &str, description: Option<&str>) -> IngressRule {
@@ -294,7 +337,7 @@ mod tests {
             protocol: "tcp".to_string(),
             from_port: port,
             to_port: port,
-            cidr: cidr.to_string(),
+            source: Source::Cidr(cidr.to_string()),
             description: description.map(str::to_string),
         }
     }
@@ -337,7 +380,7 @@ mod tests {
             protocol: "-1".to_string(),
             from_port: -1,
             to_port: -1,
-            cidr: "10.0.0.0/8".to_string(),
+            source: Source::Cidr("10.0.0.0/8".to_string()),
             description: None,
         };
         let perms = permissions(std::slice::from_ref(&all));
@@ -356,18 +399,41 @@ mod tests {
         let back = rules_of(&permissions(&rules));
         rules.sort();
         assert_eq!(back, rules);
-        assert_eq!(ingress_fields(&back), ingress_fields(&rules));
+        assert_eq!(
+            ingress_fields(&back, &NoRefs),
+            ingress_fields(&rules, &NoRefs)
+        );
     }
 
     #[test]
-    fn group_sources_are_skipped() {
-        let perm = IpPermission::builder()
-            .ip_protocol("tcp")
-            .from_port(8080)
-            .to_port(8080)
-            .user_id_group_pairs(UserIdGroupPair::builder().group_id("sg-alb").build())
-            .build();
-        assert_eq!(rules_of(&[perm]), vec![]);
+    fn group_sources_round_trip() {
+        let from_alb = IngressRule {
+            protocol: "tcp".to_string(),
+            from_port: 8080,
+            to_port: 8080,
+            source: Source::Group(Val::lit("sg-alb")),
+            description: Some("from the load balancer".to_string()),
+        };
+        let perms = permissions(std::slice::from_ref(&from_alb));
+        assert_eq!(perms[0].user_id_group_pairs()[0].group_id(), Some("sg-alb"));
+        assert_eq!(rules_of(&perms), vec![from_alb]);
+    }
+
+    #[test]
+    fn references_resolve_to_group_ids() {
+        let alb = crate::desired::ResourceId::new(crate::desired::Kind::SecurityGroup, "alb");
+        let mut outputs = BTreeMap::new();
+        outputs.insert(alb.clone(), Outputs::with_id("sg-123"));
+        let want = vec![IngressRule {
+            protocol: "tcp".to_string(),
+            from_port: 80,
+            to_port: 80,
+            source: Source::Group(Val::Ref(crate::desired::Ref::id(&alb))),
+            description: None,
+        }];
+        let got = resolved(&want, &outputs).unwrap();
+        assert_eq!(got[0].source, Source::Group(Val::lit("sg-123")));
+        assert!(resolved(&want, &NoRefs).is_err());
     }
 
     #[test]

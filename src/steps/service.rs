@@ -153,11 +153,50 @@ pub fn fields_of(s: &Service) -> Fields {
         "subnets": subnets,
         "security_groups": sgs,
         "assign_public_ip": vpc.and_then(|v| v.assign_public_ip()) == Some(&AssignPublicIp::Enabled),
+        "load_balancers": lb_fields(s),
     });
-    v.as_object()
+    let mut fields: Fields = v
+        .as_object()
         .cloned()
         .unwrap_or_default()
         .into_iter()
+        .collect();
+    // Reported only when AWS says it (moto never echoes it): an absent field is not compared.
+    if let Some(g) = s.health_check_grace_period_seconds() {
+        fields.insert("health_check_grace_period".into(), json!(g));
+    }
+    fields
+}
+
+fn lb_fields(s: &Service) -> serde_json::Value {
+    let mut v: Vec<serde_json::Value> = s
+        .load_balancers()
+        .iter()
+        .map(|l| {
+            json!({
+                "target_group_arn": l.target_group_arn(),
+                "container_name": l.container_name(),
+                "container_port": l.container_port(),
+            })
+        })
+        .collect();
+    v.sort_by_key(|x| x.to_string());
+    serde_json::Value::Array(v)
+}
+
+fn load_balancers(
+    s: &crate::desired::ServiceSpec,
+    res: &dyn Resolve,
+) -> Result<Vec<aws_sdk_ecs::types::LoadBalancer>> {
+    s.load_balancers
+        .iter()
+        .map(|l| {
+            Ok(aws_sdk_ecs::types::LoadBalancer::builder()
+                .target_group_arn(res.need(&l.target_group)?)
+                .container_name(&l.container_name)
+                .container_port(i32::from(l.container_port))
+                .build())
+        })
         .collect()
 }
 
@@ -207,6 +246,8 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .desired_count(s.desired_count as i32)
         .launch_type(LaunchType::Fargate)
         .network_configuration(network(s, res)?)
+        .set_load_balancers(Some(load_balancers(s, res)?))
+        .set_health_check_grace_period_seconds(s.health_check_grace_period.map(|g| g as i32))
         .deployment_configuration(deployment_config())
         .enable_ecs_managed_tags(true)
         .propagate_tags(PropagateTags::Service)
@@ -243,6 +284,13 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
     }
     if changed("subnets") || changed("security_groups") || changed("assign_public_ip") {
         req = req.network_configuration(network(s, res)?);
+    }
+    if changed("load_balancers") {
+        req = req.set_load_balancers(Some(load_balancers(s, res)?));
+    }
+    if changed("health_check_grace_period") || changed("load_balancers") {
+        req = req
+            .set_health_check_grace_period_seconds(s.health_check_grace_period.map(|g| g as i32));
     }
     let out = req.send().await.map_err(err)?;
     let svc = out

@@ -1,0 +1,84 @@
+//! Logical ids of every resource ecsdeploy manages: stable, derived from config keys.
+
+use super::resource::{Kind, ResourceId};
+use crate::config::az_letter;
+
+pub fn vpc_id() -> ResourceId {
+    ResourceId::new(Kind::Vpc, "main")
+}
+pub fn public_subnet_id(i: usize) -> ResourceId {
+    ResourceId::new(Kind::Subnet, format!("public-{}", az_letter(i)))
+}
+pub fn private_subnet_id(i: usize) -> ResourceId {
+    ResourceId::new(Kind::Subnet, format!("private-{}", az_letter(i)))
+}
+pub fn igw_id() -> ResourceId {
+    ResourceId::new(Kind::InternetGateway, "main")
+}
+pub fn public_rt_id() -> ResourceId {
+    ResourceId::new(Kind::RouteTable, "public")
+}
+/// The shared private route table (`None`) or the one of AZ `i` (NAT per AZ).
+pub fn private_rt_id(az: Option<usize>) -> ResourceId {
+    match az {
+        Some(i) => ResourceId::new(Kind::RouteTable, format!("private-{}", az_letter(i))),
+        None => ResourceId::new(Kind::RouteTable, "private"),
+    }
+}
+pub fn nat_id(i: usize) -> ResourceId {
+    ResourceId::new(Kind::NatGateway, az_letter(i).to_string())
+}
+pub fn eip_id(i: usize) -> ResourceId {
+    ResourceId::new(Kind::ElasticIp, format!("nat-{}", az_letter(i)))
+}
+pub fn endpoint_id(service: &str) -> ResourceId {
+    ResourceId::new(Kind::VpcEndpoint, service.replace('.', "-"))
+}
+pub fn endpoint_sg_id() -> ResourceId {
+    ResourceId::new(Kind::SecurityGroup, "endpoints")
+}
+pub fn lb_id() -> ResourceId {
+    ResourceId::new(Kind::LoadBalancer, "main")
+}
+pub fn lb_sg_id() -> ResourceId {
+    ResourceId::new(Kind::SecurityGroup, "alb")
+}
+/// Target group of a service. A derived name carries a hash of the immutable properties,
+/// and so does the id: changing them makes a new resource, and the old one is deleted
+/// after the listener and the service have moved to the new one.
+pub fn target_group_id(svc: &str, hash: Option<&str>) -> ResourceId {
+    match hash {
+        Some(h) => ResourceId::new(Kind::TargetGroup, format!("{svc}-{h}")),
+        None => ResourceId::new(Kind::TargetGroup, svc),
+    }
+}
+pub fn listener_id(port: u16) -> ResourceId {
+    ResourceId::new(Kind::Listener, port.to_string())
+}
+pub fn listener_rule_id(port: u16, position: usize) -> ResourceId {
+    ResourceId::new(Kind::ListenerRule, format!("{port}-{}", position + 1))
+}
+pub fn cluster_id() -> ResourceId {
+    ResourceId::new(Kind::Cluster, "main")
+}
+pub fn log_group_id() -> ResourceId {
+    ResourceId::new(Kind::LogGroup, "main")
+}
+pub fn execution_role_id() -> ResourceId {
+    ResourceId::new(Kind::IamRole, "execution")
+}
+pub fn task_role_id(svc: &str) -> ResourceId {
+    ResourceId::new(Kind::IamRole, format!("{svc}-task"))
+}
+pub fn service_sg_id(svc: &str) -> ResourceId {
+    ResourceId::new(Kind::SecurityGroup, svc)
+}
+pub fn repository_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::EcrRepository, key)
+}
+pub fn task_def_id(svc: &str) -> ResourceId {
+    ResourceId::new(Kind::TaskDefinition, svc)
+}
+pub fn service_id(svc: &str) -> ResourceId {
+    ResourceId::new(Kind::Service, svc)
+}

@@ -1,0 +1,215 @@
+//! The load balancer part of the desired state: the ALB and its security group, one
+//! target group per exposed service, listeners and rules.
+
+use std::collections::BTreeMap;
+
+use super::build::Env;
+use super::ids::*;
+use super::network::{lb_subnets, Net};
+use super::resource::{Ref, ResourceId, Val};
+use super::spec::*;
+use crate::config::{target_group_hash, Config, Listener, LoadBalancer, DEFAULT_SSL_POLICY};
+
+/// What services need to know about the load balancer.
+#[derive(Debug, Clone, Default)]
+pub struct LbWiring {
+    /// The ALB's security groups: sources of the services' ingress rules.
+    pub security_groups: Vec<Val>,
+    /// Service key → its target group.
+    pub target_groups: BTreeMap<String, ResourceId>,
+    /// Service key → listeners and rules forwarding to it.
+    pub routes_to: BTreeMap<String, Vec<ResourceId>>,
+}
+
+pub fn build(c: &Config, env: &Env, net: &Net, out: &mut Vec<Resource>) -> LbWiring {
+    let Some(lb) = &c.load_balancer else {
+        return LbWiring::default();
+    };
+    let mut w = LbWiring {
+        security_groups: security_groups(c, env, lb, net, out),
+        ..Default::default()
+    };
+    for (key, s) in &c.services {
+        let Some(tg) = &s.target_group else { continue };
+        let hash = tg.name.is_none().then(|| target_group_hash(tg));
+        let id = target_group_id(key, hash.as_deref());
+        out.push(Resource {
+            id: id.clone(),
+            name: c
+                .target_group_name(key)
+                .expect("service has a target group"),
+            spec: Spec::TargetGroup(TargetGroupSpec {
+                vpc: net.vpc.clone(),
+                protocol: tg.protocol.as_aws().to_string(),
+                port: i32::from(tg.port),
+                health_check: HealthCheckSpec {
+                    path: tg.health_check.path.clone(),
+                    port: tg.health_check.port.clone(),
+                    protocol: tg.protocol.as_aws().to_string(),
+                    interval: tg.health_check.interval as i32,
+                    timeout: tg.health_check.timeout as i32,
+                    healthy_threshold: tg.health_check.healthy_threshold as i32,
+                    unhealthy_threshold: tg.health_check.unhealthy_threshold as i32,
+                    matcher: tg.health_check.matcher.clone(),
+                },
+                deregistration_delay: tg.deregistration_delay,
+            }),
+        });
+        w.target_groups.insert(key.clone(), id);
+    }
+
+    let mut attributes: BTreeMap<String, String> = lb.attributes.clone();
+    attributes.insert(
+        "idle_timeout.timeout_seconds".into(),
+        lb.idle_timeout.to_string(),
+    );
+    attributes.insert(
+        "deletion_protection.enabled".into(),
+        lb.deletion_protection.to_string(),
+    );
+    out.push(Resource {
+        id: lb_id(),
+        name: c.load_balancer_name(),
+        spec: Spec::LoadBalancer(LoadBalancerSpec {
+            scheme: lb.scheme.as_aws().to_string(),
+            subnets: net.subnets(lb_subnets(lb)),
+            security_groups: w.security_groups.clone(),
+            attributes,
+        }),
+    });
+    for l in &lb.listeners {
+        listener(l, &mut w, out);
+    }
+    w
+}
+
+/// The ALB's own security group admitting only the listener ports, or the imported ones.
+fn security_groups(
+    c: &Config,
+    env: &Env,
+    lb: &LoadBalancer,
+    net: &Net,
+    out: &mut Vec<Resource>,
+) -> Vec<Val> {
+    if !lb.security_groups.is_empty() {
+        return lb
+            .security_groups
+            .iter()
+            .map(|g| env.imported_sg(g))
+            .collect();
+    }
+    let mut ingress = Vec::new();
+    for l in &lb.listeners {
+        for cidr in &lb.ingress_cidrs {
+            ingress.push(IngressRule {
+                protocol: "tcp".to_string(),
+                from_port: i32::from(l.port),
+                to_port: i32::from(l.port),
+                source: Source::Cidr(cidr.clone()),
+                description: Some(format!("{} listener", l.protocol.as_aws())),
+            });
+        }
+    }
+    out.push(Resource {
+        id: lb_sg_id(),
+        name: c.load_balancer_sg_name(),
+        spec: Spec::SecurityGroup(SecurityGroupSpec {
+            vpc: net.vpc.clone(),
+            description: format!("ecsdeploy {} load balancer", c.app),
+            ingress,
+        }),
+    });
+    vec![Val::Ref(Ref::id(&lb_sg_id()))]
+}
+
+/// Sign-in actions of a listener, run before every forward.
+fn auth_actions(l: &Listener) -> Vec<ActionSpec> {
+    let mut v = Vec::new();
+    if let Some(a) = &l.cognito {
+        v.push(ActionSpec::Cognito {
+            user_pool_arn: a.user_pool_arn.clone(),
+            client_id: a.client_id.clone(),
+            domain: a.domain.clone(),
+            on_unauthenticated: a.on_unauthenticated.as_aws().to_string(),
+            scope: a.scope.clone(),
+            session_timeout: a.session_timeout,
+        });
+    }
+    if let Some(a) = &l.oidc {
+        v.push(ActionSpec::Oidc {
+            issuer: a.issuer.clone(),
+            authorization_endpoint: a.authorization_endpoint.clone(),
+            token_endpoint: a.token_endpoint.clone(),
+            user_info_endpoint: a.user_info_endpoint.clone(),
+            client_id: a.client_id.clone(),
+            client_secret_env: a.client_secret_env.clone(),
+            on_unauthenticated: a.on_unauthenticated.as_aws().to_string(),
+            scope: a.scope.clone(),
+            session_timeout: a.session_timeout,
+        });
+    }
+    v
+}
+
+fn forward(l: &Listener, w: &LbWiring, service: &str) -> Vec<ActionSpec> {
+    let mut v = auth_actions(l);
+    v.push(ActionSpec::Forward(Val::Ref(Ref::arn(
+        &w.target_groups[service],
+    ))));
+    v
+}
+
+fn listener(l: &Listener, w: &mut LbWiring, out: &mut Vec<Resource>) {
+    let id = listener_id(l.port);
+    let default_actions = if let Some(svc) = &l.service {
+        w.routes_to.entry(svc.clone()).or_default().push(id.clone());
+        forward(l, w, svc)
+    } else if let Some(port) = l.redirect_https_port {
+        vec![ActionSpec::RedirectHttps { port }]
+    } else {
+        let f = l
+            .fixed_response
+            .as_ref()
+            .expect("validated: one default action");
+        vec![ActionSpec::Fixed {
+            status: f.status,
+            content_type: f.content_type.clone(),
+            body: f.body.clone(),
+        }]
+    };
+    let https = l.protocol == crate::config::Protocol::HTTPS;
+    out.push(Resource {
+        id: id.clone(),
+        name: format!("{} {}", l.protocol.as_aws(), l.port),
+        spec: Spec::Listener(ListenerSpec {
+            load_balancer: Val::Ref(Ref::arn(&lb_id())),
+            port: l.port,
+            protocol: l.protocol.as_aws().to_string(),
+            certificates: l.certificates.clone(),
+            ssl_policy: https.then(|| {
+                l.ssl_policy
+                    .clone()
+                    .unwrap_or_else(|| DEFAULT_SSL_POLICY.to_string())
+            }),
+            default_actions,
+        }),
+    });
+    for (i, rule) in l.rules.iter().enumerate() {
+        let rid = listener_rule_id(l.port, i);
+        w.routes_to
+            .entry(rule.service.clone())
+            .or_default()
+            .push(rid.clone());
+        out.push(Resource {
+            id: rid,
+            name: format!("{} {} rule {}", l.protocol.as_aws(), l.port, i + 1),
+            spec: Spec::ListenerRule(ListenerRuleSpec {
+                listener: Val::Ref(Ref::arn(&id)),
+                priority: rule.priority.unwrap_or(10 * (i as u32 + 1)),
+                paths: rule.paths.clone(),
+                hosts: rule.hosts.clone(),
+                actions: forward(l, w, &rule.service),
+            }),
+        });
+    }
+}

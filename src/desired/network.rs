@@ -1,0 +1,272 @@
+//! The network part of the desired state: a created VPC with public (and, when needed,
+//! private) subnets, gateways, route tables, NAT and endpoints — or an imported network,
+//! which contributes ids only and is never managed.
+
+use super::build::Env;
+use super::ids::*;
+use super::resource::{Ref, Val};
+use super::spec::*;
+use crate::config::{network, Config, NatMode, Scheme, SubnetKind};
+
+/// Where things go: the VPC and the subnets of each kind, as references or literal ids.
+#[derive(Debug, Clone)]
+pub struct Net {
+    pub vpc: Val,
+    pub public: Vec<Val>,
+    pub private: Vec<Val>,
+    /// Route tables the private subnets use (gateway endpoints attach to these).
+    pub private_route_tables: Vec<Val>,
+}
+
+impl Net {
+    pub fn subnets(&self, kind: SubnetKind) -> Vec<Val> {
+        match kind {
+            SubnetKind::Public => self.public.clone(),
+            SubnetKind::Private => self.private.clone(),
+        }
+    }
+}
+
+/// Gateway endpoints: routes in the private route tables rather than ENIs.
+pub const GATEWAY_ENDPOINTS: &[&str] = &["s3", "dynamodb"];
+
+/// True when something needs private subnets (and so a created network gets them).
+pub fn needs_private(c: &Config) -> bool {
+    let n = &c.network;
+    n.private_subnets.is_some()
+        || n.nat != NatMode::None
+        || !n.endpoints.is_empty()
+        || c.services
+            .values()
+            .any(|s| s.subnets == SubnetKind::Private)
+        || c.load_balancer
+            .as_ref()
+            .is_some_and(|lb| lb_subnets(lb) == SubnetKind::Private)
+}
+
+/// The subnets the load balancer uses: as configured, else by scheme.
+pub fn lb_subnets(lb: &crate::config::LoadBalancer) -> SubnetKind {
+    lb.subnets.unwrap_or(match lb.scheme {
+        Scheme::InternetFacing => SubnetKind::Public,
+        Scheme::Internal => SubnetKind::Private,
+    })
+}
+
+pub fn build(c: &Config, env: &Env, out: &mut Vec<Resource>) -> Net {
+    if let Some(imported) = &env.imported {
+        return Net {
+            vpc: Val::lit(&imported.vpc_id),
+            public: imported.public_subnets.iter().map(Val::lit).collect(),
+            private: imported.private_subnets.iter().map(Val::lit).collect(),
+            private_route_tables: vec![],
+        };
+    }
+    let vpc = Val::Ref(Ref::id(&vpc_id()));
+    out.push(Resource {
+        id: vpc_id(),
+        name: c.vpc_name(),
+        spec: Spec::Vpc(VpcSpec {
+            cidr: c.network.vpc_cidr.clone(),
+        }),
+    });
+    let vpc_net = network::parse_cidr(&c.network.vpc_cidr).expect("validated");
+    let n = env.azs.len();
+    let public_cidrs =
+        c.network.public_subnets.clone().unwrap_or_else(|| {
+            cidrs(network::derive_public_subnets(&vpc_net, n).expect("validated"))
+        });
+    let public = subnets(
+        c,
+        env,
+        &vpc,
+        &public_cidrs,
+        public_subnet_id,
+        |i| c.public_subnet_name(i),
+        out,
+    );
+    out.push(Resource {
+        id: igw_id(),
+        name: c.igw_name(),
+        spec: Spec::InternetGateway(IgwSpec { vpc: vpc.clone() }),
+    });
+    out.push(Resource {
+        id: public_rt_id(),
+        name: c.public_route_table_name(),
+        spec: Spec::RouteTable(RouteTableSpec {
+            vpc: vpc.clone(),
+            routes: vec![("0.0.0.0/0".to_string(), Val::Ref(Ref::id(&igw_id())))],
+            subnets: public.clone(),
+        }),
+    });
+    let mut net = Net {
+        vpc,
+        public,
+        private: vec![],
+        private_route_tables: vec![],
+    };
+    if needs_private(c) {
+        private_network(c, env, &vpc_net, &mut net, out);
+        endpoints(c, env, &net, out);
+    }
+    net
+}
+
+fn cidrs(nets: Vec<ipnet::Ipv4Net>) -> Vec<String> {
+    nets.iter().map(ToString::to_string).collect()
+}
+
+fn subnets(
+    _c: &Config,
+    env: &Env,
+    vpc: &Val,
+    cidrs: &[String],
+    id: fn(usize) -> super::resource::ResourceId,
+    name: impl Fn(usize) -> String,
+    out: &mut Vec<Resource>,
+) -> Vec<Val> {
+    cidrs
+        .iter()
+        .zip(&env.azs)
+        .enumerate()
+        .map(|(i, (cidr, az))| {
+            out.push(Resource {
+                id: id(i),
+                name: name(i),
+                spec: Spec::Subnet(SubnetSpec {
+                    vpc: vpc.clone(),
+                    cidr: cidr.clone(),
+                    az: az.clone(),
+                }),
+            });
+            Val::Ref(Ref::id(&id(i)))
+        })
+        .collect()
+}
+
+/// Private subnets, their route table(s) and the NAT gateways (with Elastic IPs) that give
+/// them a default route.
+fn private_network(
+    c: &Config,
+    env: &Env,
+    vpc_net: &ipnet::Ipv4Net,
+    net: &mut Net,
+    out: &mut Vec<Resource>,
+) {
+    let n = env.azs.len();
+    let private_cidrs =
+        c.network.private_subnets.clone().unwrap_or_else(|| {
+            cidrs(network::derive_private_subnets(vpc_net, n).expect("validated"))
+        });
+    net.private = subnets(
+        c,
+        env,
+        &net.vpc,
+        &private_cidrs,
+        private_subnet_id,
+        |i| c.private_subnet_name(i),
+        out,
+    );
+
+    let nat_azs: Vec<usize> = match c.network.nat {
+        NatMode::None => vec![],
+        NatMode::Single => vec![0],
+        NatMode::PerAz => (0..n).collect(),
+    };
+    for &i in &nat_azs {
+        out.push(Resource {
+            id: eip_id(i),
+            name: c.nat_name(i),
+            spec: Spec::ElasticIp(ElasticIpSpec),
+        });
+        out.push(Resource {
+            id: nat_id(i),
+            name: c.nat_name(i),
+            spec: Spec::NatGateway(NatGatewaySpec {
+                subnet: net.public[i].clone(),
+                allocation: Val::Ref(Ref::id(&eip_id(i))),
+            }),
+        });
+    }
+    let nat_route = |i: usize| ("0.0.0.0/0".to_string(), Val::Ref(Ref::id(&nat_id(i))));
+    let tables: Vec<(Option<usize>, Vec<usize>, Vec<(String, Val)>)> = match c.network.nat {
+        NatMode::PerAz => (0..n)
+            .map(|i| (Some(i), vec![i], vec![nat_route(i)]))
+            .collect(),
+        NatMode::Single => vec![(None, (0..n).collect(), vec![nat_route(0)])],
+        NatMode::None => vec![(None, (0..n).collect(), vec![])],
+    };
+    for (az, members, routes) in tables {
+        let id = private_rt_id(az);
+        net.private_route_tables.push(Val::Ref(Ref::id(&id)));
+        out.push(Resource {
+            id,
+            name: c.private_route_table_name(az),
+            spec: Spec::RouteTable(RouteTableSpec {
+                vpc: net.vpc.clone(),
+                routes,
+                subnets: members.iter().map(|&i| net.private[i].clone()).collect(),
+            }),
+        });
+    }
+}
+
+/// VPC endpoints. Interface endpoints sit in the private subnets behind a security group
+/// that admits HTTPS only from the services' security groups.
+fn endpoints(c: &Config, env: &Env, net: &Net, out: &mut Vec<Resource>) {
+    let interface: Vec<&String> = c
+        .network
+        .endpoints
+        .iter()
+        .filter(|e| !GATEWAY_ENDPOINTS.contains(&e.as_str()))
+        .collect();
+    if !interface.is_empty() {
+        let ingress = c
+            .services
+            .iter()
+            .filter(|(_, s)| s.security_groups.is_empty())
+            .map(|(key, _)| IngressRule {
+                protocol: "tcp".to_string(),
+                from_port: 443,
+                to_port: 443,
+                source: Source::Group(Val::Ref(Ref::id(&service_sg_id(key)))),
+                description: Some(format!("HTTPS from service {key}")),
+            })
+            .collect();
+        out.push(Resource {
+            id: endpoint_sg_id(),
+            name: c.endpoint_sg_name(),
+            spec: Spec::SecurityGroup(SecurityGroupSpec {
+                vpc: net.vpc.clone(),
+                description: format!("ecsdeploy {} VPC endpoints", c.app),
+                ingress,
+            }),
+        });
+    }
+    for e in &c.network.endpoints {
+        let gateway = GATEWAY_ENDPOINTS.contains(&e.as_str());
+        out.push(Resource {
+            id: endpoint_id(e),
+            name: c.endpoint_name(e),
+            spec: Spec::VpcEndpoint(VpcEndpointSpec {
+                vpc: net.vpc.clone(),
+                service_name: format!("com.amazonaws.{}.{e}", env.region),
+                endpoint_type: if gateway {
+                    EndpointType::Gateway
+                } else {
+                    EndpointType::Interface
+                },
+                route_tables: if gateway {
+                    net.private_route_tables.clone()
+                } else {
+                    vec![]
+                },
+                subnets: if gateway { vec![] } else { net.private.clone() },
+                security_groups: if gateway {
+                    vec![]
+                } else {
+                    vec![Val::Ref(Ref::id(&endpoint_sg_id()))]
+                },
+            }),
+        });
+    }
+}
