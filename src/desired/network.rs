@@ -187,15 +187,35 @@ fn private_network(
             }),
         });
     }
+    /// One private route table: its AZ (per-AZ NAT), member subnets and routes.
+    struct Table {
+        az: Option<usize>,
+        members: Vec<usize>,
+        routes: Vec<(String, Val)>,
+    }
     let nat_route = |i: usize| ("0.0.0.0/0".to_string(), Val::Ref(Ref::id(&nat_id(i))));
-    let tables: Vec<(Option<usize>, Vec<usize>, Vec<(String, Val)>)> = match c.network.nat {
-        NatMode::PerAz => (0..n)
-            .map(|i| (Some(i), vec![i], vec![nat_route(i)]))
-            .collect(),
-        NatMode::Single => vec![(None, (0..n).collect(), vec![nat_route(0)])],
-        NatMode::None => vec![(None, (0..n).collect(), vec![])],
+    let shared = |routes| Table {
+        az: None,
+        members: (0..n).collect(),
+        routes,
     };
-    for (az, members, routes) in tables {
+    let tables: Vec<Table> = match c.network.nat {
+        NatMode::PerAz => (0..n)
+            .map(|i| Table {
+                az: Some(i),
+                members: vec![i],
+                routes: vec![nat_route(i)],
+            })
+            .collect(),
+        NatMode::Single => vec![shared(vec![nat_route(0)])],
+        NatMode::None => vec![shared(vec![])],
+    };
+    for Table {
+        az,
+        members,
+        routes,
+    } in tables
+    {
         let id = private_rt_id(az);
         net.private_route_tables.push(Val::Ref(Ref::id(&id)));
         out.push(Resource {
