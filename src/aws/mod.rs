@@ -25,6 +25,7 @@ pub struct Clients {
     pub ecr: aws_sdk_ecr::Client,
     pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
 }
 
 impl Clients {
@@ -56,6 +57,7 @@ impl Clients {
             ecr: aws_sdk_ecr::Client::new(&conf),
             iam: aws_sdk_iam::Client::new(&conf),
             logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
         })
     }
 }
