@@ -2,6 +2,7 @@
 //! observe, plan, and hand the plan to the engine or the printer.
 
 pub mod down;
+mod imported;
 pub mod plan;
 pub mod status;
 pub mod up;
@@ -86,11 +87,13 @@ pub async fn open(
         delete_images: false,
         delete_deadline: Duration::from_secs(600),
     };
-    let azs = resolve_azs(&ctx, &config).await?;
+    let (azs, imported) =
+        tokio::try_join!(resolve_azs(&ctx, &config), imported::resolve(&ctx, &config))?;
     let env = Env {
         region: ctx.aws.region.clone(),
         azs,
-        ..Default::default()
+        imported: imported.network,
+        security_groups: imported.security_groups,
     };
     let desired = desired::build(&config, &env);
     Ok(Session {
@@ -104,7 +107,11 @@ pub async fn open(
 }
 
 /// AZ names: as configured (checked against the region), or the region's first N zones.
+/// An imported network brings its own subnets, so it needs none.
 async fn resolve_azs(ctx: &Ctx, c: &Config) -> Result<Vec<String>> {
+    if c.network.existing.is_some() {
+        return Ok(vec![]);
+    }
     let region = &ctx.aws.region;
     if let Some(azs) = &c.network.azs {
         if let Some(bad) = azs.iter().find(|az| !az_in_region(az, region)) {

@@ -392,6 +392,40 @@ pub struct LoadBalancer {
     pub listeners: Vec<Listener>,
 }
 
+impl LoadBalancer {
+    /// The subnets the load balancer runs in: as configured, else by scheme.
+    pub fn subnet_kind(&self) -> SubnetKind {
+        self.subnets.unwrap_or(match self.scheme {
+            Scheme::InternetFacing => SubnetKind::Public,
+            Scheme::Internal => SubnetKind::Private,
+        })
+    }
+}
+
+impl Config {
+    /// True when private subnets have something to serve: a service or the load balancer
+    /// runs in them, or they are listed explicitly.
+    pub fn runs_private(&self) -> bool {
+        self.network.private_subnets.is_some()
+            || self
+                .services
+                .values()
+                .any(|s| s.subnets == SubnetKind::Private)
+            || self
+                .load_balancer
+                .as_ref()
+                .is_some_and(|lb| lb.subnet_kind() == SubnetKind::Private)
+    }
+
+    /// True when a created network gets private subnets: something runs there, or NAT and
+    /// endpoints (which live in private subnets) are asked for.
+    pub fn needs_private(&self) -> bool {
+        self.runs_private()
+            || self.network.nat != NatMode::None
+            || !self.network.endpoints.is_empty()
+    }
+}
+
 fn default_idle_timeout() -> u32 {
     60
 }

@@ -8,6 +8,29 @@ pub const PRIVATE_BLOCK_OFFSET: usize = 8;
 /// At most this many AZs (the number of blocks reserved for public subnets).
 pub const MAX_AZS: usize = PRIVATE_BLOCK_OFFSET;
 
+/// Gateway VPC endpoints: routes in the private route tables.
+pub const GATEWAY_ENDPOINTS: [&str; 2] = ["s3", "dynamodb"];
+/// Interface VPC endpoints ecsdeploy knows (`com.amazonaws.<region>.<name>`).
+pub const INTERFACE_ENDPOINTS: [&str; 17] = [
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "secretsmanager",
+    "ssm",
+    "ssmmessages",
+    "ec2messages",
+    "kms",
+    "sts",
+    "monitoring",
+    "sqs",
+    "sns",
+    "elasticloadbalancing",
+    "ecs",
+    "ecs-agent",
+    "ecs-telemetry",
+    "xray",
+];
+
 /// Prefix length of derived subnets: /24 inside a /16..=/20 VPC, else VPC prefix + 4
 /// (16 blocks), never smaller than /28 (AWS's minimum subnet size).
 pub fn derived_subnet_prefix(vpc: &Ipv4Net) -> Option<u8> {

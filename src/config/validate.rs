@@ -10,8 +10,14 @@ use std::collections::BTreeMap;
 use ipnet::Ipv4Net;
 
 use super::load::{KeyPath, Problem};
-use super::model::{Config, Image, Service, SubnetKind, DEFAULT_AZ_COUNT};
-use super::network::{derive_public_subnets, overlaps, parse_cidr, MAX_AZS};
+use super::model::{
+    Config, ExistingNetwork, HealthCheck, Image, Listener, NatMode, Network, Protocol, Scheme,
+    Service, SubnetKind, TargetGroup, DEFAULT_AZ_COUNT, DEFAULT_SSL_POLICY,
+};
+use super::network::{
+    derive_private_subnets, derive_public_subnets, overlaps, parse_cidr, GATEWAY_ENDPOINTS,
+    INTERFACE_ENDPOINTS, MAX_AZS, PRIVATE_BLOCK_OFFSET,
+};
 
 /// Retention periods CloudWatch Logs accepts, in days.
 pub const RETENTION_DAYS: [u32; 22] = [
@@ -28,6 +34,27 @@ pub const MAX_APP_LEN: usize = 20;
 pub const MAX_SERVICE_KEY_LEN: usize = 32;
 /// Most tasks one service may ask for.
 pub const MAX_DESIRED_COUNT: u32 = 1000;
+
+/// Endpoints a task in a private subnet without NAT needs to pull from ECR (the image layers
+/// live in S3) and to write logs.
+pub const PULL_ENDPOINTS: [&str; 4] = ["ecr.api", "ecr.dkr", "logs", "s3"];
+
+/// Content types an ALB fixed response may have.
+pub const FIXED_RESPONSE_CONTENT_TYPES: [&str; 5] = [
+    "text/plain",
+    "text/css",
+    "text/html",
+    "application/javascript",
+    "application/json",
+];
+/// Most path and host values one ALB rule may match on.
+pub const MAX_RULE_CONDITION_VALUES: usize = 5;
+/// Highest ALB listener rule priority.
+pub const MAX_RULE_PRIORITY: u32 = 50_000;
+/// Longest ALB authentication session, in seconds (7 days).
+pub const MAX_SESSION_TIMEOUT: u32 = 604_800;
+/// `load_balancer.ingress_cidrs` when not set: everyone.
+const DEFAULT_LB_CIDR: &str = "0.0.0.0/0";
 
 /// Memory sizes (MiB) Fargate accepts for `cpu`, with a short description; `None` for a
 /// CPU value Fargate does not offer.
@@ -61,6 +88,8 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     v.logs();
     v.iam();
     v.services();
+    v.load_balancer();
+    v.target_groups_used();
     v.out
 }
 
@@ -88,8 +117,53 @@ pub fn warnings(c: &Config) -> Vec<Problem> {
                  remove `assign_public_ip = false` unless the VPC has endpoints for them",
             ));
         }
+        if s.subnets == SubnetKind::Private
+            && c.network.existing.is_none()
+            && c.network.nat == NatMode::None
+        {
+            if let Some(m) = private_pull_problem(c, s) {
+                out.push(Problem::at(sp.key("subnets"), m));
+            }
+        }
+    }
+    let net = &c.network;
+    if net.existing.is_none() && net.nat != NatMode::None && !c.runs_private() {
+        out.push(Problem::at(
+            root("network").key("nat"),
+            "nat has no private subnets to serve: no service or load balancer runs in private \
+             subnets and network.private_subnets is not set, so the NAT gateway would only cost \
+             money; remove nat or move a service to subnets = \"private\"",
+        ));
     }
     out
+}
+
+/// Why tasks of a private service cannot start in a created network without NAT, if they
+/// cannot: endpoints missing for ECR and logs, or an image from outside ECR.
+fn private_pull_problem(c: &Config, s: &Service) -> Option<String> {
+    let missing: Vec<String> = PULL_ENDPOINTS
+        .iter()
+        .filter(|e| !c.network.endpoints.iter().any(|x| x == *e))
+        .map(|e| format!("`{e}`"))
+        .collect();
+    if !missing.is_empty() {
+        return Some(format!(
+            "tasks in private subnets without a NAT gateway (network.nat = \"none\") and without \
+             the VPC endpoints {} cannot pull images or write logs, so they will fail to start; \
+             set network.nat = \"single\" or add the endpoints ecr.api, ecr.dkr, logs and s3 to \
+             network.endpoints",
+            missing.join(", ")
+        ));
+    }
+    match &s.image {
+        Image::Reference(r) if !r.contains(".dkr.ecr.") => Some(format!(
+            "image `{r}` is pulled from outside the VPC, which tasks in private subnets without \
+             a NAT gateway (network.nat = \"none\") cannot reach: the ECR endpoints serve only \
+             private ECR repositories; set network.nat = \"single\" or push the image to a \
+             repository of [repositories]"
+        )),
+        _ => None,
+    }
 }
 
 struct Validator<'a> {
@@ -105,6 +179,22 @@ fn root(k: &str) -> KeyPath {
 
 fn service_path(key: &str) -> KeyPath {
     root("services").key(key)
+}
+
+/// The number of AZs of a created network and where it comes from, for messages.
+fn az_count(c: &Config) -> (usize, String) {
+    match (&c.network.azs, c.network.az_count) {
+        (Some(a), _) => (a.len(), format!("`azs` lists {} zone(s)", a.len())),
+        (None, Some(n)) => (usize::from(n), format!("`az_count` is {n}")),
+        (None, None) => (
+            usize::from(DEFAULT_AZ_COUNT),
+            format!("the default az_count is {DEFAULT_AZ_COUNT}"),
+        ),
+    }
+}
+
+fn indexed(nets: Option<Vec<Ipv4Net>>) -> Vec<(usize, Ipv4Net)> {
+    nets.unwrap_or_default().into_iter().enumerate().collect()
 }
 
 impl Validator<'_> {
@@ -164,6 +254,11 @@ impl Validator<'_> {
         let net = &self.c.network;
         let np = root("network");
 
+        if let Some(ex) = &net.existing {
+            self.existing_network(ex);
+            return;
+        }
+
         let vpc = match parse_cidr(&net.vpc_cidr) {
             Ok(v) if (16..=28).contains(&v.prefix_len()) => Some(v),
             Ok(v) => {
@@ -203,83 +298,277 @@ impl Validator<'_> {
             self.azs(azs);
         }
 
-        let (n, n_source) = match (&net.azs, net.az_count) {
-            (Some(a), _) => (a.len(), format!("`azs` lists {} zone(s)", a.len())),
-            (None, Some(n)) => (usize::from(n), format!("`az_count` is {n}")),
-            (None, None) => (
-                usize::from(DEFAULT_AZ_COUNT),
-                format!("the default az_count is {DEFAULT_AZ_COUNT}"),
-            ),
+        let (n, n_source) = az_count(self.c);
+        // Only a valid VPC and AZ count can be divided; other cases are reported above.
+        let divisible = vpc.filter(|_| (1..=MAX_AZS).contains(&n));
+        let mut too_small: Vec<&str> = Vec::new();
+
+        // The effective subnets of each kind: (explicit?, [(index, block)]).
+        let public: (bool, Vec<(usize, Ipv4Net)>) = match &net.public_subnets {
+            Some(list) => (true, self.subnet_cidrs("public", list, vpc, n, &n_source)),
+            None => {
+                let derived = divisible.map(|v| derive_public_subnets(&v, n));
+                if let Some(None) = derived {
+                    too_small.push("public");
+                }
+                (false, indexed(derived.flatten()))
+            }
+        };
+        let private: (bool, Vec<(usize, Ipv4Net)>) = match &net.private_subnets {
+            Some(list) => (true, self.subnet_cidrs("private", list, vpc, n, &n_source)),
+            None if self.c.needs_private() => {
+                let derived = divisible.map(|v| derive_private_subnets(&v, n));
+                if let Some(None) = derived {
+                    too_small.push("private");
+                }
+                (false, indexed(derived.flatten()))
+            }
+            None => (false, Vec::new()),
         };
 
-        match &net.public_subnets {
-            Some(subnets) => {
-                if subnets.len() != n {
-                    self.err(
-                        np.key("public_subnets"),
+        if let (Some(vpc), false) = (vpc, too_small.is_empty()) {
+            let what: Vec<String> = too_small
+                .iter()
+                .map(|k| format!("{n} {k} subnet(s)"))
+                .collect();
+            let keys: Vec<String> = too_small
+                .iter()
+                .map(|k| format!("network.{k}_subnets"))
+                .collect();
+            self.err(
+                np.key("vpc_cidr"),
+                format!(
+                    "the VPC {vpc} is too small to derive {}: derived subnets are /24 blocks (VPC \
+                     prefix + 4 in VPCs smaller than /20) and never smaller than /28, which needs \
+                     a VPC of /24 or larger; set {} explicitly or use a larger vpc_cidr",
+                    what.join(" and "),
+                    keys.join(" and ")
+                ),
+            );
+        }
+
+        // Public and private subnets share the VPC: no address may be in both.
+        match (public.0, private.0) {
+            (_, true) => {
+                for (i, p) in &private.1 {
+                    let Some((j, q)) = public.1.iter().find(|(_, q)| overlaps(p, q)) else {
+                        continue;
+                    };
+                    let other = if public.0 {
+                        format!("public_subnets[{j}] `{q}`")
+                    } else {
                         format!(
-                            "{} public subnet(s) listed but {n_source}; give exactly one public \
-                             subnet per availability zone",
-                            subnets.len()
+                            "the derived public subnet `{q}` (public_subnets is omitted, so the \
+                             public subnets are the first blocks of the VPC)"
+                        )
+                    };
+                    self.err(
+                        np.key("private_subnets").index(*i),
+                        format!(
+                            "private_subnets[{i}] `{p}` overlaps {other}; subnets of one VPC must \
+                             not share addresses"
                         ),
                     );
                 }
-                let mut seen: Vec<(usize, Ipv4Net)> = Vec::new();
-                for (i, s) in subnets.iter().enumerate() {
-                    let ip = np.key("public_subnets").index(i);
-                    let sub = match parse_cidr(s) {
-                        Ok(sub) => sub,
-                        Err(e) => {
-                            self.err(ip, e);
-                            continue;
-                        }
+            }
+            (true, false) => {
+                for (j, q) in &public.1 {
+                    let Some((_, p)) = private.1.iter().find(|(_, p)| overlaps(p, q)) else {
+                        continue;
                     };
-                    if !(16..=28).contains(&sub.prefix_len()) {
+                    self.err(
+                        np.key("public_subnets").index(*j),
+                        format!(
+                            "public_subnets[{j}] `{q}` overlaps the derived private subnet `{p}` \
+                             (private_subnets is omitted, so the private subnets are VPC blocks \
+                             {PRIVATE_BLOCK_OFFSET} and up); set network.private_subnets \
+                             explicitly or move this subnet"
+                        ),
+                    );
+                }
+            }
+            (false, false) => {} // derived blocks never overlap
+        }
+
+        for (i, e) in net.endpoints.iter().enumerate() {
+            let ep = np.key("endpoints").index(i);
+            if let Some(j) = net.endpoints[..i].iter().position(|x| x == e) {
+                self.err(ep, format!("`{e}` is listed twice (also endpoints[{j}])"));
+            } else if !GATEWAY_ENDPOINTS.contains(&e.as_str())
+                && !INTERFACE_ENDPOINTS.contains(&e.as_str())
+            {
+                self.err(
+                    ep,
+                    format!(
+                        "`{e}` is not a VPC endpoint ecsdeploy knows; use a gateway endpoint ({}) \
+                         or an interface endpoint ({})",
+                        GATEWAY_ENDPOINTS.join(", "),
+                        INTERFACE_ENDPOINTS.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+
+    /// Checks an explicit `public_subnets` / `private_subnets` list (`kind` is `public` or
+    /// `private`); returns the entries that parsed, with their index.
+    fn subnet_cidrs(
+        &mut self,
+        kind: &str,
+        subnets: &[String],
+        vpc: Option<Ipv4Net>,
+        n: usize,
+        n_source: &str,
+    ) -> Vec<(usize, Ipv4Net)> {
+        let key = format!("{kind}_subnets");
+        let lp = root("network").key(&key);
+        if subnets.len() != n {
+            self.err(
+                lp.clone(),
+                format!(
+                    "{} {kind} subnet(s) listed but {n_source}; give exactly one {kind} subnet \
+                     per availability zone",
+                    subnets.len()
+                ),
+            );
+        }
+        let mut seen: Vec<(usize, Ipv4Net)> = Vec::new();
+        for (i, s) in subnets.iter().enumerate() {
+            let ip = lp.index(i);
+            let sub = match parse_cidr(s) {
+                Ok(sub) => sub,
+                Err(e) => {
+                    self.err(ip, e);
+                    continue;
+                }
+            };
+            if !(16..=28).contains(&sub.prefix_len()) {
+                self.err(
+                    ip.clone(),
+                    format!(
+                        "`{s}` has prefix /{}; an AWS subnet must be between /16 and /28",
+                        sub.prefix_len()
+                    ),
+                );
+            }
+            if let Some(vpc) = vpc {
+                if !vpc.contains(&sub) {
+                    self.err(
+                        ip.clone(),
+                        format!("`{s}` is not inside the VPC CIDR {vpc} (network.vpc_cidr)"),
+                    );
+                }
+            }
+            if let Some((j, other)) = seen.iter().find(|(_, o)| overlaps(o, &sub)) {
+                self.err(
+                    ip.clone(),
+                    format!(
+                        "{key}[{i}] `{s}` overlaps {key}[{j}] `{other}`; subnets of one VPC must \
+                         not share addresses"
+                    ),
+                );
+            }
+            seen.push((i, sub));
+        }
+        seen
+    }
+
+    /// `[network.existing]`: an imported network, used as it is.
+    fn existing_network(&mut self, ex: &ExistingNetwork) {
+        let net = &self.c.network;
+        let np = root("network");
+        let conflicts = [
+            ("vpc_cidr", net.vpc_cidr != Network::default().vpc_cidr),
+            ("azs", net.azs.is_some()),
+            ("az_count", net.az_count.is_some()),
+            ("public_subnets", net.public_subnets.is_some()),
+            ("private_subnets", net.private_subnets.is_some()),
+            ("nat", net.nat != NatMode::None),
+            ("endpoints", !net.endpoints.is_empty()),
+        ];
+        for (key, set) in conflicts {
+            if set {
+                self.err(
+                    np.key(key),
+                    format!(
+                        "`{key}` cannot be combined with network.existing: an imported network is \
+                         used as it is (ecsdeploy creates nothing in it but security groups, and \
+                         never modifies or deletes it); remove `{key}`"
+                    ),
+                );
+            }
+        }
+        let xp = np.key("existing");
+        if ex.vpc.trim().is_empty() {
+            self.err(
+                xp.key("vpc"),
+                "vpc is empty; give the VPC id (`vpc-0123456789abcdef0`) or the value of its \
+                 `Name` tag",
+            );
+        }
+        let lists = [
+            ("public_subnets", &ex.public_subnets),
+            ("private_subnets", &ex.private_subnets),
+        ];
+        let mut seen: Vec<(&str, usize, &str)> = Vec::new();
+        for (key, list) in lists {
+            for (i, s) in list.iter().enumerate() {
+                let ip = xp.key(key).index(i);
+                if s.trim().is_empty() {
+                    self.err(
+                        ip,
+                        "subnet is empty; give a subnet id (`subnet-0123456789abcdef0`) or the \
+                         value of its `Name` tag",
+                    );
+                    continue;
+                }
+                if let Some(rest) = s.strip_prefix("subnet-") {
+                    if !is_hex_id(rest) {
                         self.err(
                             ip.clone(),
                             format!(
-                                "`{s}` has prefix /{}; an AWS subnet must be between /16 and /28",
-                                sub.prefix_len()
-                            ),
-                        );
-                    }
-                    if let Some(vpc) = vpc {
-                        if !vpc.contains(&sub) {
-                            self.err(
-                                ip.clone(),
-                                format!(
-                                    "`{s}` is not inside the VPC CIDR {vpc} (network.vpc_cidr)"
-                                ),
-                            );
-                        }
-                    }
-                    if let Some((j, other)) = seen.iter().find(|(_, o)| overlaps(o, &sub)) {
-                        self.err(
-                            ip.clone(),
-                            format!(
-                                "public_subnets[{i}] `{s}` overlaps public_subnets[{j}] `{other}`; \
-                                 subnets of one VPC must not share addresses"
-                            ),
-                        );
-                    }
-                    seen.push((i, sub));
-                }
-            }
-            None => {
-                if let Some(vpc) = vpc {
-                    if (1..=MAX_AZS).contains(&n) && derive_public_subnets(&vpc, n).is_none() {
-                        self.err(
-                            np.key("vpc_cidr"),
-                            format!(
-                                "the VPC {vpc} is too small to derive {n} public subnet(s): derived \
-                                 subnets are /24 blocks (VPC prefix + 4 in VPCs smaller than /20) \
-                                 and never smaller than /28, which needs a VPC of /24 or larger; \
-                                 set network.public_subnets explicitly or use a larger vpc_cidr"
+                                "`{s}` starts with `subnet-` but is not a subnet id: an id is \
+                                 `subnet-` followed by hex digits (e.g. `subnet-0a1b2c3d`); any \
+                                 value not starting with `subnet-` is looked up as a `Name` tag"
                             ),
                         );
                     }
                 }
+                if let Some((k, j, _)) = seen.iter().find(|(_, _, o)| *o == s.as_str()) {
+                    let hint = if *k == key {
+                        ""
+                    } else {
+                        "; a subnet is either public or private"
+                    };
+                    self.err(
+                        ip,
+                        format!("`{s}` is listed twice (also network.existing.{k}[{j}]){hint}"),
+                    );
+                } else {
+                    seen.push((key, i, s));
+                }
             }
+        }
+    }
+
+    /// With an imported network, something running in `kind` subnets needs that list to be
+    /// non-empty (a created network always has both kinds).
+    fn imported_subnets_present(&mut self, path: KeyPath, kind: SubnetKind, who: &str) {
+        let Some(ex) = &self.c.network.existing else {
+            return;
+        };
+        let (list, name) = match kind {
+            SubnetKind::Public => (&ex.public_subnets, "public"),
+            SubnetKind::Private => (&ex.private_subnets, "private"),
+        };
+        if list.is_empty() {
+            self.err(
+                path,
+                format!(
+                    "{who} in {name} subnets, but network.existing.{name}_subnets is empty; list \
+                     the imported {name} subnets there (ids or `Name` tags)"
+                ),
+            );
         }
     }
 
@@ -477,6 +766,7 @@ impl Validator<'_> {
     fn services(&mut self) {
         let c = self.c;
         let mut names: BTreeMap<String, &str> = BTreeMap::new();
+        let mut tg_names: BTreeMap<String, &str> = BTreeMap::new();
         for (key, s) in &c.services {
             let sp = service_path(key);
             let key_ok = self.service_key(key);
@@ -567,14 +857,35 @@ impl Validator<'_> {
                     ),
                 );
             }
-            if s.subnets == SubnetKind::Private {
+            if s.subnets == SubnetKind::Private && s.assign_public_ip == Some(true) {
                 self.err(
-                    sp.key("subnets"),
-                    "`subnets = \"private\"` needs private subnets, which ecsdeploy does not \
-                     create yet; use \"public\" with assign_public_ip = true",
+                    sp.key("assign_public_ip"),
+                    "assign_public_ip = true with subnets = \"private\": a public IP in a private \
+                     subnet does nothing, because private subnets have no route to the internet \
+                     gateway; remove it (private tasks reach the internet through network.nat) \
+                     or use subnets = \"public\"",
                 );
             }
+            self.imported_subnets_present(
+                sp.key("subnets"),
+                s.subnets,
+                &format!("services.{key} runs"),
+            );
             self.ingress(&sp, s);
+            self.security_groups(&sp.key("security_groups"), &s.security_groups);
+            if !s.security_groups.is_empty() && !s.ingress.is_empty() {
+                self.err(
+                    sp.key("ingress"),
+                    "ingress rules cannot be added to imported security groups: with \
+                     security_groups set ecsdeploy creates no group for this service and never \
+                     modifies the imported ones; put the rules on the imported group yourself \
+                     and remove ingress, or remove security_groups to get a generated group",
+                );
+            }
+            self.sg_name_clash(&sp, key, s);
+            if let Some(tg) = &s.target_group {
+                self.target_group(&sp, key, s, tg, derive_ok, &mut tg_names);
+            }
             self.task_iam(&sp, s);
         }
     }
@@ -716,9 +1027,7 @@ impl Validator<'_> {
         for name in s.environment.keys() {
             let ep = sp.key("environment").key(name);
             let len = name.chars().count();
-            let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !valid {
+            if !is_env_name(name) {
                 self.err(
                     ep,
                     format!(
@@ -856,6 +1165,772 @@ impl Validator<'_> {
             }
         }
     }
+
+    /// Imported security groups (of a service or the load balancer): ids or `Name` tags.
+    fn security_groups(&mut self, path: &KeyPath, groups: &[String]) {
+        for (i, g) in groups.iter().enumerate() {
+            let gp = path.index(i);
+            if g.trim().is_empty() {
+                self.err(
+                    gp,
+                    "security group is empty; give a group id (`sg-0123456789abcdef0`) or the \
+                     value of its `Name` tag",
+                );
+            } else if let Some(j) = groups[..i].iter().position(|x| x == g) {
+                self.err(
+                    gp,
+                    format!("`{g}` is listed twice (also security_groups[{j}])"),
+                );
+            }
+        }
+    }
+
+    /// A service's generated security group `<app>-<key>` (logical id `security_group.<key>`)
+    /// must not collide with the load balancer's (`<app>-alb`) or the endpoints' group
+    /// (`<app>-endpoints`).
+    fn sg_name_clash(&mut self, sp: &KeyPath, key: &str, s: &Service) {
+        if !s.security_groups.is_empty() {
+            return;
+        }
+        let c = self.c;
+        let lb_sg = c
+            .load_balancer
+            .as_ref()
+            .is_some_and(|lb| lb.security_groups.is_empty());
+        let endpoint_sg = c.network.existing.is_none()
+            && c.network
+                .endpoints
+                .iter()
+                .any(|e| !GATEWAY_ENDPOINTS.contains(&e.as_str()));
+        let clash = match key {
+            "alb" if lb_sg => Some((
+                "the load balancer's security group",
+                c.load_balancer_sg_name(),
+            )),
+            "endpoints" if endpoint_sg => Some((
+                "the security group of the interface endpoints",
+                c.endpoint_sg_name(),
+            )),
+            _ => None,
+        };
+        if let Some((what, name)) = clash {
+            self.err(
+                sp.clone(),
+                format!(
+                    "service key `{key}` gives the service a security group named `{name}`, the \
+                     name of {what}; rename the service key"
+                ),
+            );
+        }
+    }
+
+    /// `[services.<key>.target_group]`: the checks that need only the service.
+    fn target_group<'k>(
+        &mut self,
+        sp: &KeyPath,
+        key: &'k str,
+        s: &Service,
+        tg: &TargetGroup,
+        derive_ok: bool,
+        names: &mut BTreeMap<String, &'k str>,
+    ) {
+        let tp = sp.key("target_group");
+        if self.c.load_balancer.is_none() {
+            self.err(
+                tp.clone(),
+                "a target_group needs a load balancer: add a [load_balancer] section with a \
+                 listener forwarding to this service, or remove target_group",
+            );
+        }
+        if !s.ports.contains(&tg.port) {
+            let msg = if s.ports.is_empty() {
+                format!(
+                    "port {} is not one of the service's ports: the service declares no `ports`; \
+                     add {} to ports",
+                    tg.port, tg.port
+                )
+            } else {
+                let ports: Vec<String> = s.ports.iter().map(u16::to_string).collect();
+                format!(
+                    "port {} is not one of the service's ports ({})",
+                    tg.port,
+                    ports.join(", ")
+                )
+            };
+            self.err(tp.key("port"), msg);
+        }
+        let explicit = tg.name.is_some();
+        let np = if explicit { tp.key("name") } else { tp.clone() };
+        if let Some(name) = self.c.target_group_name(key) {
+            if explicit || derive_ok {
+                if let Some(reason) = elb_name_problem(&name) {
+                    let what = if explicit { "" } else { " (derived)" };
+                    self.err(
+                        np.clone(),
+                        format!(
+                            "`{name}` is not a valid target group name{what} ({reason}); target \
+                             group names are 1 to 32 letters, digits and hyphens, not starting \
+                             or ending with a hyphen"
+                        ),
+                    );
+                }
+            }
+            if let Some(prev) = names.get(&name) {
+                self.err(
+                    np,
+                    format!(
+                        "target group name `{name}` is also the target group name of \
+                         services.{prev}; each service needs its own target group"
+                    ),
+                );
+            } else {
+                names.insert(name, key);
+            }
+        }
+        if tg.deregistration_delay > 3600 {
+            self.err(
+                tp.key("deregistration_delay"),
+                format!(
+                    "deregistration_delay is {} seconds; it must be 0 to 3600",
+                    tg.deregistration_delay
+                ),
+            );
+        }
+        if tg.health_check_grace_period > i32::MAX as u32 {
+            self.err(
+                tp.key("health_check_grace_period"),
+                format!(
+                    "health_check_grace_period is {} seconds; it must be 0 to {}",
+                    tg.health_check_grace_period,
+                    i32::MAX
+                ),
+            );
+        }
+        self.health_check(&tp.key("health_check"), &tg.health_check);
+    }
+
+    fn health_check(&mut self, hp: &KeyPath, hc: &HealthCheck) {
+        let len = hc.path.chars().count();
+        if !hc.path.starts_with('/') {
+            self.err(
+                hp.key("path"),
+                format!(
+                    "health check path `{}` does not start with `/`; write the request path, \
+                     e.g. `/` or `/health`",
+                    hc.path
+                ),
+            );
+        } else if len > 1024 {
+            self.err(
+                hp.key("path"),
+                format!("health check path is {len} characters long; the limit is 1024"),
+            );
+        }
+        let port_ok = hc.port == "traffic-port"
+            || hc.port.parse::<u16>().is_ok_and(|p| p != 0) && !hc.port.starts_with(['+', '0']);
+        if !port_ok {
+            self.err(
+                hp.key("port"),
+                format!(
+                    "health check port `{}` is neither `traffic-port` (the target's own port) \
+                     nor a port number 1 to 65535 written as a string, e.g. \"8081\"",
+                    hc.port
+                ),
+            );
+        }
+        let ranges = [
+            ("interval", hc.interval, 5, 300),
+            ("timeout", hc.timeout, 2, 120),
+            ("healthy_threshold", hc.healthy_threshold, 2, 10),
+            ("unhealthy_threshold", hc.unhealthy_threshold, 2, 10),
+        ];
+        for (key, value, lo, hi) in ranges {
+            if !(lo..=hi).contains(&value) {
+                self.err(
+                    hp.key(key),
+                    format!("{key} is {value}; it must be {lo} to {hi}"),
+                );
+            }
+        }
+        if hc.timeout >= hc.interval {
+            self.err(
+                hp.key("timeout"),
+                format!(
+                    "timeout ({} s) must be less than interval ({} s): a check must finish \
+                     before the next one starts",
+                    hc.timeout, hc.interval
+                ),
+            );
+        }
+        if let Some(reason) = matcher_problem(&hc.matcher) {
+            self.err(
+                hp.key("matcher"),
+                format!(
+                    "matcher `{}` is invalid ({reason}); write HTTP codes from 200 to 499, \
+                     separated by commas, or a range: `200`, `200,302`, `200-299`",
+                    hc.matcher
+                ),
+            );
+        }
+    }
+
+    /// `[load_balancer]` and its listeners, and the services' target groups it must serve.
+    fn load_balancer(&mut self) {
+        let c = self.c;
+        let Some(lb) = &c.load_balancer else {
+            return;
+        };
+        let lp = root("load_balancer");
+
+        let explicit = lb.name.is_some();
+        if explicit || self.app_ok {
+            let name = c.load_balancer_name();
+            let reason = elb_name_problem(&name).or_else(|| {
+                name.starts_with("internal-")
+                    .then(|| "it starts with `internal-`".to_string())
+            });
+            if let Some(reason) = reason {
+                let (path, what) = if explicit {
+                    (lp.key("name"), "")
+                } else {
+                    (
+                        lp.clone(),
+                        " (the default, the app name; set load_balancer.name)",
+                    )
+                };
+                self.err(
+                    path,
+                    format!(
+                        "`{name}` is not a valid load balancer name{what} ({reason}); ALB names \
+                         are 1 to 32 letters, digits and hyphens, not starting or ending with a \
+                         hyphen and not starting with `internal-`"
+                    ),
+                );
+            }
+        }
+
+        let kind = lb.subnet_kind();
+        let subnets_path = if lb.subnets.is_some() {
+            lp.key("subnets")
+        } else {
+            lp.clone()
+        };
+        if lb.scheme == Scheme::InternetFacing && kind == SubnetKind::Private {
+            self.err(
+                lp.key("subnets"),
+                "an internet-facing load balancer needs public subnets (subnets = \"private\" \
+                 has no route from the internet); use subnets = \"public\" (the default) or \
+                 scheme = \"internal\"",
+            );
+        }
+        match &c.network.existing {
+            Some(ex) => {
+                let (list, name) = match kind {
+                    SubnetKind::Public => (&ex.public_subnets, "public"),
+                    SubnetKind::Private => (&ex.private_subnets, "private"),
+                };
+                if list.is_empty() {
+                    self.imported_subnets_present(
+                        subnets_path.clone(),
+                        kind,
+                        "the load balancer runs",
+                    );
+                } else if list.len() < 2 {
+                    self.err(
+                        subnets_path.clone(),
+                        format!(
+                            "the load balancer would use 1 subnet (network.existing.{name}_subnets), \
+                             but an Application Load Balancer needs subnets in at least two \
+                             availability zones; list at least two (the zones of imported subnets \
+                             are only known at `up`, so AWS checks that they differ)"
+                        ),
+                    );
+                }
+            }
+            None => {
+                let (n, n_source) = az_count(c);
+                if n == 1 {
+                    let key = if c.network.azs.is_some() {
+                        "azs"
+                    } else {
+                        "az_count"
+                    };
+                    self.err(
+                        root("network").key(key),
+                        format!(
+                            "{n_source}, but an Application Load Balancer needs subnets in at \
+                             least two availability zones; use two or more zones"
+                        ),
+                    );
+                }
+            }
+        }
+
+        if lb.idle_timeout == 0 || lb.idle_timeout > 4000 {
+            self.err(
+                lp.key("idle_timeout"),
+                format!(
+                    "idle_timeout is {} seconds; it must be 1 to 4000",
+                    lb.idle_timeout
+                ),
+            );
+        }
+        if lb.ingress_cidrs.is_empty() {
+            self.err(
+                lp.key("ingress_cidrs"),
+                "ingress_cidrs is empty; give at least one source CIDR, e.g. [\"0.0.0.0/0\"] \
+                 for everyone (the default)",
+            );
+        }
+        for (i, cidr) in lb.ingress_cidrs.iter().enumerate() {
+            let ip = lp.key("ingress_cidrs").index(i);
+            if let Err(e) = parse_cidr(cidr) {
+                self.err(ip, e);
+            } else if let Some(j) = lb.ingress_cidrs[..i].iter().position(|x| x == cidr) {
+                self.err(
+                    ip,
+                    format!("`{cidr}` is listed twice (also ingress_cidrs[{j}])"),
+                );
+            }
+        }
+        self.security_groups(&lp.key("security_groups"), &lb.security_groups);
+        if !lb.security_groups.is_empty() && lb.ingress_cidrs != [DEFAULT_LB_CIDR] {
+            self.err(
+                lp.key("ingress_cidrs"),
+                "ingress_cidrs has no effect with security_groups: ecsdeploy then creates no \
+                 load balancer security group and never modifies imported ones; admit the \
+                 sources on the imported group yourself and remove ingress_cidrs",
+            );
+        }
+        for key in lb.attributes.keys() {
+            let ap = lp.key("attributes").key(key);
+            if key.trim().is_empty() {
+                self.err(
+                    ap,
+                    "attribute key is empty; use a load balancer attribute name such as \
+                     `routing.http2.enabled`",
+                );
+            } else if let Some(own) = match key.as_str() {
+                "idle_timeout.timeout_seconds" => Some("idle_timeout"),
+                "deletion_protection.enabled" => Some("deletion_protection"),
+                _ => None,
+            } {
+                self.err(
+                    ap,
+                    format!(
+                        "`{key}` has its own key: set load_balancer.{own} instead of this \
+                         attribute"
+                    ),
+                );
+            }
+        }
+
+        if lb.listeners.is_empty() {
+            self.err(
+                lp.clone(),
+                "the load balancer has no listeners; add a [[load_balancer.listeners]] section, \
+                 e.g. port = 80, protocol = \"HTTP\", service = \"<service key>\"",
+            );
+        }
+        for (i, l) in lb.listeners.iter().enumerate() {
+            let path = lp.key("listeners").index(i);
+            if l.port == 0 {
+                self.err(
+                    path.key("port"),
+                    "port 0 is not a valid port; ports are 1 to 65535",
+                );
+            } else if let Some(j) = lb.listeners[..i].iter().position(|x| x.port == l.port) {
+                self.err(
+                    path.key("port"),
+                    format!(
+                        "port {} is already the port of listeners[{j}]; each listener needs its \
+                         own port",
+                        l.port
+                    ),
+                );
+            }
+            self.listener(&path, l);
+        }
+    }
+
+    fn listener(&mut self, lp: &KeyPath, l: &Listener) {
+        let https = l.protocol == Protocol::HTTPS;
+        if https {
+            if l.certificates.is_empty() {
+                self.err(
+                    lp.key("certificates"),
+                    "an HTTPS listener needs at least one ACM certificate: set certificates = \
+                     [\"arn:aws:acm:<region>:<account>:certificate/<id>\"]",
+                );
+            }
+            for (i, arn) in l.certificates.iter().enumerate() {
+                if let Err(m) = check_regional_arn(
+                    arn,
+                    "an ACM certificate ARN",
+                    "acm",
+                    "certificate/",
+                    "arn:aws:acm:ap-northeast-1:123456789012:certificate/<id>",
+                ) {
+                    self.err(lp.key("certificates").index(i), m);
+                }
+            }
+        } else {
+            if !l.certificates.is_empty() {
+                self.err(
+                    lp.key("certificates"),
+                    "an HTTP listener does not use certificates; remove them or set protocol = \
+                     \"HTTPS\"",
+                );
+            }
+            if l.ssl_policy.is_some() {
+                self.err(
+                    lp.key("ssl_policy"),
+                    "an HTTP listener has no TLS policy; remove ssl_policy or set protocol = \
+                     \"HTTPS\"",
+                );
+            }
+        }
+        if let Some(p) = &l.ssl_policy {
+            if https && !p.starts_with("ELBSecurityPolicy-") {
+                self.err(
+                    lp.key("ssl_policy"),
+                    format!(
+                        "`{p}` is not an ELB security policy: their names start with \
+                         `ELBSecurityPolicy-` (default {DEFAULT_SSL_POLICY})"
+                    ),
+                );
+            }
+        }
+
+        // Exactly one default action.
+        let actions: Vec<&str> = [
+            ("service", l.service.is_some()),
+            ("redirect_https_port", l.redirect_https_port.is_some()),
+            ("fixed_response", l.fixed_response.is_some()),
+        ]
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(k, _)| *k)
+        .collect();
+        match actions.as_slice() {
+            [] => self.err(
+                lp.clone(),
+                "the listener has no default action; set exactly one of `service`, \
+                 `redirect_https_port` or `fixed_response`",
+            ),
+            [_] => {}
+            [first, rest @ ..] => {
+                for second in rest {
+                    self.err(
+                        lp.key(*second),
+                        format!(
+                            "`{first}` and `{second}` are both set; a listener has exactly one \
+                             default action: `service`, `redirect_https_port` or \
+                             `fixed_response`"
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(svc) = &l.service {
+            self.forward_target(lp.key("service"), svc);
+        }
+        if let Some(port) = l.redirect_https_port {
+            if https {
+                self.err(
+                    lp.key("redirect_https_port"),
+                    "redirect_https_port on an HTTPS listener would redirect HTTPS to itself; \
+                     use it on an HTTP listener (e.g. port 80 redirecting to 443)",
+                );
+            } else if port == 0 {
+                self.err(
+                    lp.key("redirect_https_port"),
+                    "port 0 is not a valid port; ports are 1 to 65535",
+                );
+            }
+        }
+        if let Some(f) = &l.fixed_response {
+            let fp = lp.key("fixed_response");
+            if !(200..=599).contains(&f.status) {
+                self.err(
+                    fp.key("status"),
+                    format!("status {} is not an HTTP status from 200 to 599", f.status),
+                );
+            }
+            if !FIXED_RESPONSE_CONTENT_TYPES.contains(&f.content_type.as_str()) {
+                self.err(
+                    fp.key("content_type"),
+                    format!(
+                        "content_type `{}` is not one the ALB accepts; use one of: {}",
+                        f.content_type,
+                        FIXED_RESPONSE_CONTENT_TYPES.join(", ")
+                    ),
+                );
+            }
+            if let Some(body) = &f.body {
+                let len = body.chars().count();
+                if len > 1024 {
+                    self.err(
+                        fp.key("body"),
+                        format!("body is {len} characters long; the limit is 1024"),
+                    );
+                }
+            }
+        }
+
+        // Sign-in.
+        if l.cognito.is_some() && l.oidc.is_some() {
+            self.err(
+                lp.key("oidc"),
+                "cognito and oidc are mutually exclusive: a listener signs users in with one \
+                 provider; remove one of them",
+            );
+        }
+        for (key, set) in [("cognito", l.cognito.is_some()), ("oidc", l.oidc.is_some())] {
+            if set && !https {
+                self.err(
+                    lp.key(key),
+                    format!(
+                        "{key} sign-in needs an HTTPS listener: the ALB runs authenticate \
+                         actions only on HTTPS; set protocol = \"HTTPS\" with a certificate (and \
+                         redirect HTTP to it with redirect_https_port)"
+                    ),
+                );
+            }
+        }
+        if let Some(a) = &l.cognito {
+            let ap = lp.key("cognito");
+            if let Err(m) = check_regional_arn(
+                &a.user_pool_arn,
+                "a Cognito user pool ARN",
+                "cognito-idp",
+                "userpool/",
+                "arn:aws:cognito-idp:ap-northeast-1:123456789012:userpool/ap-northeast-1_AbCdEf",
+            ) {
+                self.err(ap.key("user_pool_arn"), m);
+            }
+            if a.client_id.trim().is_empty() {
+                self.err(
+                    ap.key("client_id"),
+                    "client_id is empty; give the id of the user pool's app client",
+                );
+            }
+            if a.domain.trim().is_empty() {
+                self.err(
+                    ap.key("domain"),
+                    "domain is empty; give the user pool domain prefix (e.g. `my-app-auth`) or \
+                     its custom domain",
+                );
+            }
+            self.session_timeout(&ap, a.session_timeout);
+        }
+        if let Some(a) = &l.oidc {
+            let ap = lp.key("oidc");
+            for (key, url) in [
+                ("issuer", &a.issuer),
+                ("authorization_endpoint", &a.authorization_endpoint),
+                ("token_endpoint", &a.token_endpoint),
+                ("user_info_endpoint", &a.user_info_endpoint),
+            ] {
+                let ok = url
+                    .strip_prefix("https://")
+                    .is_some_and(|rest| !rest.is_empty() && !rest.contains(char::is_whitespace));
+                if !ok {
+                    self.err(
+                        ap.key(key),
+                        format!(
+                            "{key} `{url}` is not an https:// URL; the ALB talks to OIDC \
+                             providers over HTTPS only"
+                        ),
+                    );
+                }
+            }
+            if a.client_id.trim().is_empty() {
+                self.err(
+                    ap.key("client_id"),
+                    "client_id is empty; give the client id registered with the provider",
+                );
+            }
+            if !is_env_name(&a.client_secret_env) {
+                self.err(
+                    ap.key("client_secret_env"),
+                    format!(
+                        "`{}` is not a valid environment variable name; client_secret_env names \
+                         the variable that holds the client secret at `up` time (letters, \
+                         digits and `_`, not starting with a digit, e.g. `OIDC_CLIENT_SECRET`)",
+                        a.client_secret_env
+                    ),
+                );
+            }
+            self.session_timeout(&ap, a.session_timeout);
+        }
+
+        self.rules(lp, l);
+    }
+
+    fn session_timeout(&mut self, ap: &KeyPath, t: Option<u32>) {
+        if let Some(t) = t {
+            if !(1..=MAX_SESSION_TIMEOUT).contains(&t) {
+                self.err(
+                    ap.key("session_timeout"),
+                    format!(
+                        "session_timeout is {t} seconds; it must be 1 to {MAX_SESSION_TIMEOUT} \
+                         (7 days)"
+                    ),
+                );
+            }
+        }
+    }
+
+    fn rules(&mut self, lp: &KeyPath, l: &Listener) {
+        // (effective priority, rule index, explicit?)
+        let mut priorities: Vec<(u32, usize, bool)> = Vec::new();
+        for (i, rule) in l.rules.iter().enumerate() {
+            let rp = lp.key("rules").index(i);
+            self.forward_target(rp.key("service"), &rule.service);
+            if rule.paths.is_empty() && rule.hosts.is_empty() {
+                self.err(
+                    rp.clone(),
+                    "the rule has no condition; give at least one of `paths` (e.g. [\"/api/*\"]) \
+                     or `hosts` (e.g. [\"api.example.com\"])",
+                );
+            }
+            let total = rule.paths.len() + rule.hosts.len();
+            if total > MAX_RULE_CONDITION_VALUES {
+                self.err(
+                    rp.clone(),
+                    format!(
+                        "the rule has {total} condition values (paths and hosts together); an \
+                         ALB rule allows at most {MAX_RULE_CONDITION_VALUES}, so split it into \
+                         several rules"
+                    ),
+                );
+            }
+            for (j, p) in rule.paths.iter().enumerate() {
+                if let Some(reason) = path_pattern_problem(p) {
+                    self.err(
+                        rp.key("paths").index(j),
+                        format!(
+                            "path pattern `{p}` is invalid ({reason}); a path pattern is 1 to \
+                             128 characters starting with `/`, of letters, digits and \
+                             {PATH_PATTERN_PUNCT} (`*` matches any characters, `?` exactly one)"
+                        ),
+                    );
+                }
+            }
+            for (j, h) in rule.hosts.iter().enumerate() {
+                if let Some(reason) = host_pattern_problem(h) {
+                    self.err(
+                        rp.key("hosts").index(j),
+                        format!(
+                            "host pattern `{h}` is invalid ({reason}); a host pattern is 1 to 128 \
+                             letters, digits, `-`, `.`, `*` and `?` (e.g. `*.example.com`)"
+                        ),
+                    );
+                }
+            }
+            let explicit = rule.priority.is_some();
+            let pp = if explicit {
+                rp.key("priority")
+            } else {
+                rp.clone()
+            };
+            let priority = rule.priority.unwrap_or(10 * (i as u32 + 1));
+            if !(1..=MAX_RULE_PRIORITY).contains(&priority) {
+                self.err(
+                    pp,
+                    format!("priority is {priority}; it must be 1 to {MAX_RULE_PRIORITY}"),
+                );
+                continue;
+            }
+            let how = |explicit: bool, i: usize| {
+                if explicit {
+                    "set".to_string()
+                } else {
+                    format!("by position: 10 × {}", i + 1)
+                }
+            };
+            if let Some(&(_, j, other_explicit)) =
+                priorities.iter().find(|(p, _, _)| *p == priority)
+            {
+                self.err(
+                    pp,
+                    format!(
+                        "rule priority clash: rules[{i}] and rules[{j}] both have priority \
+                         {priority} (rules[{i}]: {}; rules[{j}]: {}); every rule of a listener \
+                         needs its own priority",
+                        how(explicit, i),
+                        how(other_explicit, j)
+                    ),
+                );
+            } else {
+                priorities.push((priority, i, explicit));
+            }
+        }
+    }
+
+    /// A listener or rule forwards to `svc`: it must be a service with a target group.
+    fn forward_target(&mut self, path: KeyPath, svc: &str) {
+        let with_tg: Vec<String> = self
+            .c
+            .services
+            .iter()
+            .filter(|(_, s)| s.target_group.is_some())
+            .map(|(k, _)| format!("`{k}`"))
+            .collect();
+        let candidates = if with_tg.is_empty() {
+            "no service has a target_group yet; add [services.<key>.target_group] with the \
+             container port to expose"
+                .to_string()
+        } else {
+            format!("services with a target_group: {}", with_tg.join(", "))
+        };
+        match self.c.services.get(svc) {
+            None => self.err(
+                path,
+                format!("`{svc}` is not a key of [services]; {candidates}"),
+            ),
+            Some(s) if s.target_group.is_none() => self.err(
+                path,
+                format!(
+                    "services.{svc} has no target_group, so the load balancer cannot forward to \
+                     it; add [services.{svc}.target_group] with the container port to expose \
+                     ({candidates})"
+                ),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    /// Every target group must be the destination of some listener or rule.
+    fn target_groups_used(&mut self) {
+        let c = self.c;
+        let Some(lb) = &c.load_balancer else {
+            return;
+        };
+        let forwarded: Vec<&str> = lb
+            .listeners
+            .iter()
+            .flat_map(|l| {
+                l.service
+                    .iter()
+                    .map(String::as_str)
+                    .chain(l.rules.iter().map(|r| r.service.as_str()))
+            })
+            .collect();
+        for (key, s) in &c.services {
+            if s.target_group.is_some() && !forwarded.contains(&key.as_str()) {
+                self.err(
+                    service_path(key).key("target_group"),
+                    format!(
+                        "target group of service {key} is not used by any listener: set \
+                         `service = \"{key}\"` on a listener or a rule of [load_balancer], or \
+                         remove target_group"
+                    ),
+                );
+            }
+        }
+    }
 }
 
 /// `^[a-z]{2}(-[a-z]+)+-\d+$`: `ap-northeast-1`, `us-gov-west-1`.
@@ -886,6 +1961,154 @@ const RULE_DESCRIPTION_PUNCT: &str = "._-:/()#,@[]+=&;{}!$*";
 
 fn is_rule_description_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == ' ' || RULE_DESCRIPTION_PUNCT.contains(c)
+}
+
+/// Letters, digits and `_`, not starting with a digit.
+fn is_env_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The part of an EC2 id after `subnet-` / `vpc-` / `sg-`: lowercase hex digits.
+fn is_hex_id(rest: &str) -> bool {
+    !rest.is_empty()
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
+}
+
+/// What is wrong with a load balancer or target group name: 1..=32 letters, digits and
+/// hyphens, not starting or ending with a hyphen.
+fn elb_name_problem(name: &str) -> Option<String> {
+    let len = name.chars().count();
+    if len == 0 {
+        Some("it is empty".into())
+    } else if len > 32 {
+        Some(format!("it is {len} characters long"))
+    } else if let Some(ch) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
+    {
+        Some(format!("it contains `{ch}`"))
+    } else if name.starts_with('-') || name.ends_with('-') {
+        Some("it starts or ends with a hyphen".into())
+    } else {
+        None
+    }
+}
+
+/// Punctuation an ALB path pattern may contain (besides letters and digits).
+const PATH_PATTERN_PUNCT: &str = "_-.$/~\"'@:+&*?";
+
+fn path_pattern_problem(p: &str) -> Option<String> {
+    let len = p.chars().count();
+    if len == 0 {
+        Some("it is empty".into())
+    } else if len > 128 {
+        Some(format!("it is {len} characters long"))
+    } else if !p.starts_with('/') {
+        Some("it does not start with `/`".into())
+    } else {
+        p.chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || PATH_PATTERN_PUNCT.contains(*c)))
+            .map(|ch| format!("it contains `{ch}`"))
+    }
+}
+
+fn host_pattern_problem(h: &str) -> Option<String> {
+    let len = h.chars().count();
+    if len == 0 {
+        Some("it is empty".into())
+    } else if len > 128 {
+        Some(format!("it is {len} characters long"))
+    } else {
+        h.chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || "-.*?".contains(*c)))
+            .map(|ch| format!("it contains `{ch}`"))
+    }
+}
+
+/// What is wrong with a health check matcher: comma-separated codes or `lo-hi` ranges,
+/// all within 200..=499.
+fn matcher_problem(m: &str) -> Option<String> {
+    if m.is_empty() {
+        return Some("it is empty".into());
+    }
+    let code = |s: &str| -> Result<u16, String> {
+        let ok = !s.is_empty() && s.len() <= 3 && s.chars().all(|c| c.is_ascii_digit());
+        match s.parse::<u16>() {
+            Ok(n) if ok && (200..=499).contains(&n) => Ok(n),
+            Ok(n) if ok => Err(format!("{n} is outside 200 to 499")),
+            _ => Err(format!("`{s}` is not an HTTP status code")),
+        }
+    };
+    for part in m.split(',') {
+        let checked = match part.split_once('-') {
+            Some((lo, hi)) => code(lo).and_then(|lo| {
+                code(hi).and_then(|hi| {
+                    if lo <= hi {
+                        Ok(())
+                    } else {
+                        Err(format!("range `{part}` does not go from low to high"))
+                    }
+                })
+            }),
+            None => code(part).map(|_| ()),
+        };
+        if let Err(e) = checked {
+            return Some(e);
+        }
+    }
+    None
+}
+
+/// `arn:<partition>:<service>:<region>:<12 digits>:<resource_prefix><id>`.
+fn check_regional_arn(
+    arn: &str,
+    what: &str,
+    service: &str,
+    resource_prefix: &str,
+    example: &str,
+) -> Result<(), String> {
+    let fail = |reason: String| {
+        Err(format!(
+            "`{arn}` is not {what} ({reason}); expected an ARN such as `{example}`"
+        ))
+    };
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    if parts.len() != 6 || parts[0] != "arn" {
+        return fail(format!(
+            "it does not have the form arn:<partition>:{service}:<region>:<account>:\
+             {resource_prefix}<id>"
+        ));
+    }
+    let partition = parts[1];
+    if partition.is_empty()
+        || !partition
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '-')
+    {
+        return fail(format!(
+            "`{partition}` is not an AWS partition such as `aws`"
+        ));
+    }
+    if parts[2] != service {
+        return fail(format!("the service is `{}`, not `{service}`", parts[2]));
+    }
+    if !is_region(parts[3]) {
+        return fail(format!("`{}` is not a region", parts[3]));
+    }
+    let account = parts[4];
+    if account.len() != 12 || !account.chars().all(|c| c.is_ascii_digit()) {
+        return fail(format!("`{account}` is not a 12-digit account id"));
+    }
+    match parts[5].strip_prefix(resource_prefix) {
+        Some(id) if !id.is_empty() && !id.contains(char::is_whitespace) => Ok(()),
+        _ => fail(format!(
+            "the resource `{}` is not `{resource_prefix}<id>`",
+            parts[5]
+        )),
+    }
 }
 
 /// Characters ECS allows in cluster, service and family names.
@@ -1764,12 +2987,1274 @@ image = "public.ecr.aws/nginx/nginx:1.27@sha256:abc"
     }
 
     #[test]
-    fn private_subnets_not_available_yet() {
-        one(
-            &svc("subnets = \"private\"\n"),
-            "services.web.subnets",
-            "`subnets = \"private\"` needs private subnets, which ecsdeploy does not create yet; use \"public\" with assign_public_ip = true",
+    fn private_services_are_allowed() {
+        // Private subnets are derived (10.0.8.0/24, 10.0.9.0/24); the missing NAT is a warning.
+        let text = svc("subnets = \"private\"\n");
+        assert!(diags(&text).is_empty(), "{:#?}", diags(&text));
+        assert_eq!(warns(&text).len(), 1);
+    }
+
+    #[test]
+    fn private_service_with_public_ip_is_an_error() {
+        let d = one(
+            &svc("subnets = \"private\"\nassign_public_ip = true\n"),
+            "services.web.assign_public_ip",
+            "a public IP in a private subnet does nothing",
         );
+        assert_eq!((d.line, d.col), (6, 1));
+    }
+
+    #[test]
+    fn private_service_without_nat_or_endpoints_warns() {
+        let w = warns(&svc("subnets = \"private\"\n"));
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert_eq!(w[0].key, "services.web.subnets");
+        assert!(
+            w[0].message.contains(
+                "without the VPC endpoints `ecr.api`, `ecr.dkr`, `logs`, `s3` cannot pull images \
+                 or write logs"
+            ),
+            "{}",
+            w[0].message
+        );
+        // Only the missing ones are named.
+        let text = format!(
+            "{BASE}[network]\nendpoints = [\"ecr.api\", \"ecr.dkr\"]\n\
+             [services.web]\nimage = \"nginx\"\nsubnets = \"private\"\n"
+        );
+        let w = warns(&text);
+        assert!(
+            w[0].message.contains("endpoints `logs`, `s3` cannot"),
+            "{w:#?}"
+        );
+        // A NAT gateway serves everything.
+        let nat = format!(
+            "{BASE}[network]\nnat = \"single\"\n[services.web]\nimage = \"nginx\"\nsubnets = \"private\"\n"
+        );
+        assert!(warns(&nat).is_empty());
+    }
+
+    #[test]
+    fn private_service_with_endpoints_but_outside_image_warns() {
+        let endpoints = "[network]\nendpoints = [\"s3\", \"ecr.api\", \"ecr.dkr\", \"logs\"]\n";
+        let w = warns(&format!(
+            "{BASE}{endpoints}[services.web]\nimage = \"nginx:1.27\"\nsubnets = \"private\"\n"
+        ));
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert_eq!(w[0].key, "services.web.subnets");
+        assert!(w[0]
+            .message
+            .contains("image `nginx:1.27` is pulled from outside the VPC"));
+        // From the app's own repository it works.
+        assert!(warns(&format!(
+            "{BASE}{endpoints}[repositories.web]\n\
+             [services.web]\nimage = {{ repository = \"web\" }}\nsubnets = \"private\"\n"
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn nat_without_private_subnets_warns() {
+        let w = warns(&format!("{BASE}[network]\nnat = \"per-az\"\n"));
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert_eq!(w[0].key, "network.nat");
+        assert!(w[0].message.contains("nat has no private subnets to serve"));
+        // Listed private subnets are something to serve.
+        assert!(warns(&format!(
+            "{BASE}[network]\nnat = \"single\"\nprivate_subnets = [\"10.0.10.0/24\", \"10.0.11.0/24\"]\n"
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn private_subnets_follow_the_public_rules() {
+        one(
+            &format!("{BASE}[network]\nprivate_subnets = [\"10.0.8.0/24\"]\n"),
+            "network.private_subnets",
+            "1 private subnet(s) listed but the default az_count is 2; give exactly one private \
+             subnet per availability zone",
+        );
+        one(
+            &format!("{BASE}[network]\nprivate_subnets = [\"10.0.8.0/24\", \"10.9.0.0/24\"]\n"),
+            "network.private_subnets[1]",
+            "`10.9.0.0/24` is not inside the VPC CIDR 10.0.0.0/16",
+        );
+        one(
+            &format!("{BASE}[network]\nprivate_subnets = [\"10.0.8.0/24\", \"10.0.9.0/29\"]\n"),
+            "network.private_subnets[1]",
+            "has prefix /29",
+        );
+        one(
+            &format!("{BASE}[network]\nprivate_subnets = [\"10.0.8.0/24\", \"10.0.9.1/24\"]\n"),
+            "network.private_subnets[1]",
+            "host bits set",
+        );
+        one(
+            &format!("{BASE}[network]\nprivate_subnets = [\"10.0.8.0/23\", \"10.0.9.0/24\"]\n"),
+            "network.private_subnets[1]",
+            "private_subnets[1] `10.0.9.0/24` overlaps private_subnets[0] `10.0.8.0/23`",
+        );
+    }
+
+    #[test]
+    fn private_subnets_must_not_overlap_public_ones() {
+        let d = one(
+            &format!(
+                "{BASE}[network]\npublic_subnets = [\"10.0.1.0/24\", \"10.0.2.0/24\"]\n\
+                 private_subnets = [\"10.0.3.0/24\", \"10.0.2.0/24\"]\n"
+            ),
+            "network.private_subnets[1]",
+            "private_subnets[1] `10.0.2.0/24` overlaps public_subnets[1] `10.0.2.0/24`",
+        );
+        assert_eq!((d.line, d.col), (5, 35));
+        // Against the derived public subnets 10.0.0.0/24 and 10.0.1.0/24.
+        one(
+            &format!("{BASE}[network]\nprivate_subnets = [\"10.0.1.0/24\", \"10.0.9.0/24\"]\n"),
+            "network.private_subnets[0]",
+            "overlaps the derived public subnet `10.0.1.0/24`",
+        );
+        // Derived private subnets (10.0.8.0/24, 10.0.9.0/24) against explicit public ones.
+        one(
+            &format!(
+                "{BASE}[network]\npublic_subnets = [\"10.0.0.0/24\", \"10.0.9.0/24\"]\n\
+                 [services.web]\nimage = \"nginx\"\nsubnets = \"private\"\n"
+            ),
+            "network.public_subnets[1]",
+            "overlaps the derived private subnet `10.0.9.0/24`",
+        );
+        // Without anything private, no private subnets are derived: no overlap.
+        assert!(diags(&format!(
+            "{BASE}[network]\npublic_subnets = [\"10.0.0.0/24\", \"10.0.9.0/24\"]\n"
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn vpc_too_small_to_derive_private_subnets() {
+        one(
+            &format!(
+                "{BASE}[network]\nvpc_cidr = \"10.0.0.0/26\"\n\
+                 public_subnets = [\"10.0.0.0/28\", \"10.0.0.16/28\"]\n\
+                 [services.web]\nimage = \"nginx\"\nsubnets = \"private\"\n"
+            ),
+            "network.vpc_cidr",
+            "too small to derive 2 private subnet(s)",
+        );
+        // Both derivations fail: one problem naming both.
+        one(
+            &format!("{BASE}[network]\nvpc_cidr = \"10.0.0.0/26\"\nendpoints = [\"s3\"]\n"),
+            "network.vpc_cidr",
+            "too small to derive 2 public subnet(s) and 2 private subnet(s)",
+        );
+    }
+
+    #[test]
+    fn endpoints_must_be_known() {
+        let d = one(
+            &format!("{BASE}[network]\nendpoints = [\"s3\", \"ecr\"]\n"),
+            "network.endpoints[1]",
+            "`ecr` is not a VPC endpoint ecsdeploy knows; use a gateway endpoint (s3, dynamodb) \
+             or an interface endpoint (ecr.api, ecr.dkr, logs,",
+        );
+        assert!(d.message.ends_with("ecs-telemetry, xray)"), "{}", d.message);
+        one(
+            &format!("{BASE}[network]\nendpoints = [\"logs\", \"s3\", \"logs\"]\n"),
+            "network.endpoints[2]",
+            "`logs` is listed twice (also endpoints[0])",
+        );
+        let all: Vec<String> = GATEWAY_ENDPOINTS
+            .iter()
+            .chain(INTERFACE_ENDPOINTS.iter())
+            .map(|e| format!("\"{e}\""))
+            .collect();
+        assert!(diags(&format!(
+            "{BASE}[network]\nendpoints = [{}]\n",
+            all.join(", ")
+        ))
+        .is_empty());
+    }
+
+    /// An imported network with two public and two private subnets.
+    const EXISTING: &str = "[network.existing]\nvpc = \"vpc-0abc\"\n\
+        public_subnets = [\"subnet-0a\", \"subnet-0b\"]\n\
+        private_subnets = [\"app-private-a\", \"app-private-c\"]\n";
+
+    #[test]
+    fn existing_network_is_valid() {
+        let text =
+            format!("{BASE}{EXISTING}[services.web]\nimage = \"nginx\"\nsubnets = \"private\"\n");
+        assert!(diags(&text).is_empty(), "{:#?}", diags(&text));
+        // No NAT/endpoint warning: the imported network may well have a NAT gateway.
+        assert!(warns(&text).is_empty());
+        // vpc_cidr at its default value is not a conflict.
+        assert!(diags(&format!(
+            "{BASE}[network]\nvpc_cidr = \"10.0.0.0/16\"\n{EXISTING}"
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn existing_network_excludes_the_other_keys() {
+        let text = format!(
+            "{BASE}[network]\nvpc_cidr = \"10.1.0.0/16\"\nazs = [\"ap-northeast-1a\"]\n\
+             az_count = 2\npublic_subnets = [\"10.1.0.0/24\"]\nprivate_subnets = [\"10.1.8.0/24\"]\n\
+             nat = \"single\"\nendpoints = [\"s3\"]\n{EXISTING}"
+        );
+        let d = diags(&text);
+        let keys: Vec<&str> = d.iter().map(|x| x.key.as_str()).collect();
+        assert_eq!(
+            keys,
+            [
+                "network.vpc_cidr",
+                "network.azs",
+                "network.az_count",
+                "network.public_subnets",
+                "network.private_subnets",
+                "network.nat",
+                "network.endpoints",
+            ],
+            "{d:#?}"
+        );
+        has(
+            &text,
+            "network.nat",
+            "`nat` cannot be combined with network.existing: an imported network is used as it is",
+        );
+    }
+
+    #[test]
+    fn existing_network_values() {
+        one(
+            &format!("{BASE}[network.existing]\nvpc = \"\"\n"),
+            "network.existing.vpc",
+            "vpc is empty",
+        );
+        // Any other VPC value is a Name tag.
+        assert!(diags(&format!("{BASE}[network.existing]\nvpc = \"vpc-main\"\n")).is_empty());
+        one(
+            &format!(
+                "{BASE}[network.existing]\nvpc = \"v\"\npublic_subnets = [\"subnet-0a\", \" \"]\n"
+            ),
+            "network.existing.public_subnets[1]",
+            "subnet is empty",
+        );
+        one(
+            &format!("{BASE}[network.existing]\nvpc = \"v\"\npublic_subnets = [\"subnet-xyz\"]\n"),
+            "network.existing.public_subnets[0]",
+            "`subnet-xyz` starts with `subnet-` but is not a subnet id",
+        );
+        one(
+            &format!(
+                "{BASE}[network.existing]\nvpc = \"v\"\npublic_subnets = [\"a\", \"b\", \"a\"]\n"
+            ),
+            "network.existing.public_subnets[2]",
+            "`a` is listed twice (also network.existing.public_subnets[0])",
+        );
+        one(
+            &format!(
+                "{BASE}[network.existing]\nvpc = \"v\"\npublic_subnets = [\"a\"]\nprivate_subnets = [\"a\"]\n"
+            ),
+            "network.existing.private_subnets[0]",
+            "a subnet is either public or private",
+        );
+    }
+
+    #[test]
+    fn existing_network_needs_the_subnets_services_use() {
+        let d = one(
+            &format!(
+                "{BASE}[network.existing]\nvpc = \"v\"\nprivate_subnets = [\"a\", \"b\"]\n\
+                 [services.web]\nimage = \"nginx\"\n"
+            ),
+            "services.web.subnets",
+            "services.web runs in public subnets, but network.existing.public_subnets is empty",
+        );
+        assert_eq!(d.line, 6);
+        one(
+            &format!(
+                "{BASE}[network.existing]\nvpc = \"v\"\npublic_subnets = [\"a\", \"b\"]\n\
+                 [services.web]\nimage = \"nginx\"\nsubnets = \"private\"\n"
+            ),
+            "services.web.subnets",
+            "network.existing.private_subnets is empty",
+        );
+    }
+
+    /// A valid ALB setup: `web` (port 8080) behind `listeners`. `[services.web]` is on line 3,
+    /// `svc_extra` starts on line 6.
+    fn alb(svc_extra: &str, tg_extra: &str, lb_extra: &str, listeners: &str) -> String {
+        format!(
+            "{BASE}[services.web]\nimage = \"nginx:1.27\"\nports = [8080]\n{svc_extra}\
+             [services.web.target_group]\nport = 8080\n{tg_extra}\
+             [load_balancer]\n{lb_extra}{listeners}"
+        )
+    }
+
+    /// `[[load_balancer.listeners]]` with `port`, `protocol` and `rest`.
+    fn listener(port: u16, protocol: &str, rest: &str) -> String {
+        format!("[[load_balancer.listeners]]\nport = {port}\nprotocol = \"{protocol}\"\n{rest}")
+    }
+
+    const CERT: &str = "arn:aws:acm:ap-northeast-1:123456789012:certificate/abc-123";
+    const USER_POOL: &str =
+        "arn:aws:cognito-idp:ap-northeast-1:123456789012:userpool/ap-northeast-1_Ab";
+
+    fn http_web() -> String {
+        listener(80, "HTTP", "service = \"web\"\n")
+    }
+
+    fn https_web(rest: &str) -> String {
+        listener(
+            443,
+            "HTTPS",
+            &format!("certificates = [\"{CERT}\"]\nservice = \"web\"\n{rest}"),
+        )
+    }
+
+    #[test]
+    fn load_balancer_baseline_is_valid() {
+        let text = alb("", "", "", &http_web());
+        assert!(diags(&text).is_empty(), "{:#?}", diags(&text));
+        assert!(warns(&text).is_empty());
+        let full = alb(
+            "subnets = \"private\"\n",
+            "deregistration_delay = 0\n[services.web.target_group.health_check]\npath = \"/health\"\n\
+             port = \"8081\"\ninterval = 300\ntimeout = 120\nmatcher = \"200-299,302\"\n",
+            "scheme = \"internal\"\nidle_timeout = 4000\ningress_cidrs = [\"10.0.0.0/8\"]\n\
+             attributes = { \"routing.http2.enabled\" = \"false\" }\n",
+            &format!(
+                "{}{}\n[[load_balancer.listeners.rules]]\nservice = \"web\"\npaths = [\"/api/*\"]\n\
+                 hosts = [\"*.example.com\"]\npriority = 50000\n",
+                listener(80, "HTTP", "redirect_https_port = 443\n"),
+                https_web(&format!(
+                    "ssl_policy = \"ELBSecurityPolicy-TLS13-1-2-2021-06\"\n\
+                     cognito = {{ user_pool_arn = \"{USER_POOL}\", client_id = \"c\", domain = \"d\", \
+                     session_timeout = 604800 }}"
+                ))
+            ),
+        );
+        assert!(diags(&full).is_empty(), "{:#?}", diags(&full));
+    }
+
+    #[test]
+    fn load_balancer_name_rules() {
+        let named = |n: &str| alb("", "", &format!("name = \"{n}\"\n"), &http_web());
+        let d = one(
+            &named("my_alb"),
+            "load_balancer.name",
+            "`my_alb` is not a valid load balancer name (it contains `_`)",
+        );
+        assert_eq!(d.line, 9);
+        one(
+            &named("internal-web"),
+            "load_balancer.name",
+            "it starts with `internal-`",
+        );
+        one(
+            &named("-web"),
+            "load_balancer.name",
+            "starts or ends with a hyphen",
+        );
+        one(
+            &named(&"a".repeat(33)),
+            "load_balancer.name",
+            "it is 33 characters long",
+        );
+        one(&named(""), "load_balancer.name", "it is empty");
+        // The default name is the app name.
+        one(
+            &alb("", "", "", &http_web()).replace("app = \"demo\"", "app = \"internal-tools\""),
+            "load_balancer",
+            "`internal-tools` is not a valid load balancer name (the default, the app name",
+        );
+    }
+
+    #[test]
+    fn internet_facing_load_balancer_needs_public_subnets() {
+        one(
+            &alb("", "", "subnets = \"private\"\n", &http_web()),
+            "load_balancer.subnets",
+            "an internet-facing load balancer needs public subnets",
+        );
+        // internal in public subnets is allowed.
+        assert!(diags(&alb(
+            "",
+            "",
+            "scheme = \"internal\"\nsubnets = \"public\"\n",
+            &http_web()
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn load_balancer_needs_two_zones() {
+        let text = alb("", "", "", &http_web()).replace(
+            "[services.web]",
+            "[network]\nazs = [\"ap-northeast-1a\"]\npublic_subnets = [\"10.0.0.0/24\"]\n[services.web]",
+        );
+        one(
+            &text,
+            "network.azs",
+            "`azs` lists 1 zone(s), but an Application Load Balancer needs subnets in at least \
+             two availability zones",
+        );
+        let text = alb("", "", "", &http_web())
+            .replace("[services.web]", "[network]\naz_count = 1\n[services.web]");
+        one(&text, "network.az_count", "`az_count` is 1, but");
+        let existing = alb("", "", "", &http_web()).replace(
+            "[services.web]",
+            "[network.existing]\nvpc = \"v\"\npublic_subnets = [\"a\"]\n[services.web]",
+        );
+        one(
+            &existing,
+            "load_balancer",
+            "the load balancer would use 1 subnet (network.existing.public_subnets)",
+        );
+        let no_private = alb("", "", "scheme = \"internal\"\n", &http_web()).replace(
+            "[services.web]",
+            "[network.existing]\nvpc = \"v\"\npublic_subnets = [\"a\", \"b\"]\n[services.web]",
+        );
+        one(
+            &no_private,
+            "load_balancer",
+            "the load balancer runs in private subnets, but network.existing.private_subnets is empty",
+        );
+    }
+
+    #[test]
+    fn load_balancer_settings() {
+        one(
+            &alb("", "", "idle_timeout = 0\n", &http_web()),
+            "load_balancer.idle_timeout",
+            "idle_timeout is 0 seconds; it must be 1 to 4000",
+        );
+        one(
+            &alb("", "", "idle_timeout = 4001\n", &http_web()),
+            "load_balancer.idle_timeout",
+            "idle_timeout is 4001",
+        );
+        one(
+            &alb("", "", "ingress_cidrs = []\n", &http_web()),
+            "load_balancer.ingress_cidrs",
+            "ingress_cidrs is empty",
+        );
+        one(
+            &alb(
+                "",
+                "",
+                "ingress_cidrs = [\"10.0.0.0/8\", \"10.1.0.1/16\"]\n",
+                &http_web(),
+            ),
+            "load_balancer.ingress_cidrs[1]",
+            "host bits set",
+        );
+        one(
+            &alb(
+                "",
+                "",
+                "ingress_cidrs = [\"10.0.0.0/8\", \"10.0.0.0/8\"]\n",
+                &http_web(),
+            ),
+            "load_balancer.ingress_cidrs[1]",
+            "listed twice (also ingress_cidrs[0])",
+        );
+        one(
+            &alb("", "", "security_groups = [\"sg-0a\", \"\"]\n", &http_web()),
+            "load_balancer.security_groups[1]",
+            "security group is empty",
+        );
+        one(
+            &alb(
+                "",
+                "",
+                "security_groups = [\"sg-0a\", \"sg-0a\"]\n",
+                &http_web(),
+            ),
+            "load_balancer.security_groups[1]",
+            "`sg-0a` is listed twice",
+        );
+        one(
+            &alb(
+                "",
+                "",
+                "security_groups = [\"alb-sg\"]\ningress_cidrs = [\"10.0.0.0/8\"]\n",
+                &http_web(),
+            ),
+            "load_balancer.ingress_cidrs",
+            "ingress_cidrs has no effect with security_groups",
+        );
+    }
+
+    #[test]
+    fn load_balancer_attributes() {
+        one(
+            &alb(
+                "",
+                "",
+                "attributes = { \"idle_timeout.timeout_seconds\" = \"30\" }\n",
+                &http_web(),
+            ),
+            "load_balancer.attributes.idle_timeout.timeout_seconds",
+            "has its own key: set load_balancer.idle_timeout",
+        );
+        one(
+            &alb(
+                "",
+                "",
+                "attributes = { \"deletion_protection.enabled\" = \"true\" }\n",
+                &http_web(),
+            ),
+            "load_balancer.attributes.deletion_protection.enabled",
+            "set load_balancer.deletion_protection",
+        );
+        one(
+            &alb("", "", "attributes = { \"\" = \"x\" }\n", &http_web()),
+            "load_balancer.attributes.",
+            "attribute key is empty",
+        );
+    }
+
+    #[test]
+    fn load_balancer_needs_a_listener() {
+        let text = alb("", "", "idle_timeout = 60\n", "");
+        let d = diags(&text);
+        assert_eq!(d.len(), 2, "{d:#?}");
+        has(&text, "load_balancer", "the load balancer has no listeners");
+        has(
+            &text,
+            "services.web.target_group",
+            "not used by any listener",
+        );
+    }
+
+    #[test]
+    fn listener_ports() {
+        let d = one(
+            &alb(
+                "",
+                "",
+                "",
+                &format!(
+                    "{}{}",
+                    http_web(),
+                    listener(80, "HTTP", "redirect_https_port = 443\n")
+                ),
+            ),
+            "load_balancer.listeners[1].port",
+            "port 80 is already the port of listeners[0]",
+        );
+        assert_eq!(d.line, 14);
+        one(
+            &alb("", "", "", &listener(0, "HTTP", "service = \"web\"\n")),
+            "load_balancer.listeners[0].port",
+            "port 0 is not a valid port",
+        );
+    }
+
+    #[test]
+    fn https_listener_certificates() {
+        one(
+            &alb("", "", "", &listener(443, "HTTPS", "service = \"web\"\n")),
+            "load_balancer.listeners[0].certificates",
+            "an HTTPS listener needs at least one ACM certificate",
+        );
+        let cert = |c: &str| {
+            alb(
+                "",
+                "",
+                "",
+                &listener(
+                    443,
+                    "HTTPS",
+                    &format!("certificates = [\"{c}\"]\nservice = \"web\"\n"),
+                ),
+            )
+        };
+        one(
+            &cert("arn:aws:acm:ap-northeast-1:123456789012:cert/x"),
+            "load_balancer.listeners[0].certificates[0]",
+            "is not an ACM certificate ARN (the resource `cert/x` is not `certificate/<id>`)",
+        );
+        one(
+            &cert("arn:aws:iam::123456789012:server-certificate/x"),
+            "load_balancer.listeners[0].certificates[0]",
+            "the service is `iam`, not `acm`",
+        );
+        one(
+            &cert("arn:aws:acm:tokyo:123456789012:certificate/x"),
+            "load_balancer.listeners[0].certificates[0]",
+            "`tokyo` is not a region",
+        );
+        one(
+            &cert("arn:aws:acm:ap-northeast-1:1234:certificate/x"),
+            "load_balancer.listeners[0].certificates[0]",
+            "`1234` is not a 12-digit account id",
+        );
+        one(
+            &cert("my-cert"),
+            "load_balancer.listeners[0].certificates[0]",
+            "it does not have the form",
+        );
+    }
+
+    #[test]
+    fn http_listener_has_no_tls_settings() {
+        one(
+            &alb(
+                "",
+                "",
+                "",
+                &listener(
+                    80,
+                    "HTTP",
+                    &format!("certificates = [\"{CERT}\"]\nservice = \"web\"\n"),
+                ),
+            ),
+            "load_balancer.listeners[0].certificates",
+            "an HTTP listener does not use certificates",
+        );
+        one(
+            &alb(
+                "",
+                "",
+                "",
+                &listener(
+                    80,
+                    "HTTP",
+                    "ssl_policy = \"ELBSecurityPolicy-2016-08\"\nservice = \"web\"\n",
+                ),
+            ),
+            "load_balancer.listeners[0].ssl_policy",
+            "an HTTP listener has no TLS policy",
+        );
+        one(
+            &alb("", "", "", &https_web("ssl_policy = \"TLS13\"\n")),
+            "load_balancer.listeners[0].ssl_policy",
+            "`TLS13` is not an ELB security policy",
+        );
+    }
+
+    #[test]
+    fn listener_default_action() {
+        one(
+            &alb(
+                "",
+                "",
+                "",
+                &format!("{}{}", http_web(), listener(8080, "HTTP", "")),
+            ),
+            "load_balancer.listeners[1]",
+            "the listener has no default action; set exactly one of `service`, \
+             `redirect_https_port` or `fixed_response`",
+        );
+        one(
+            &alb(
+                "",
+                "",
+                "",
+                &listener(
+                    80,
+                    "HTTP",
+                    "service = \"web\"\nfixed_response = { status = 404 }\n",
+                ),
+            ),
+            "load_balancer.listeners[0].fixed_response",
+            "`service` and `fixed_response` are both set",
+        );
+    }
+
+    #[test]
+    fn listener_service_must_have_a_target_group() {
+        let text = format!(
+            "{}[services.worker]\nimage = \"busybox\"\n",
+            alb(
+                "",
+                "",
+                "",
+                &format!(
+                    "{}{}",
+                    http_web(),
+                    listener(81, "HTTP", "service = \"wbe\"\n")
+                )
+            )
+        );
+        one(
+            &text,
+            "load_balancer.listeners[1].service",
+            "`wbe` is not a key of [services]; services with a target_group: `web`",
+        );
+        let text = format!(
+            "{}[services.worker]\nimage = \"busybox\"\n",
+            alb(
+                "",
+                "",
+                "",
+                &format!(
+                    "{}{}",
+                    http_web(),
+                    listener(81, "HTTP", "service = \"worker\"\n")
+                )
+            )
+        );
+        one(
+            &text,
+            "load_balancer.listeners[1].service",
+            "services.worker has no target_group, so the load balancer cannot forward to it",
+        );
+    }
+
+    #[test]
+    fn redirect_on_https_listener() {
+        one(
+            &alb(
+                "",
+                "",
+                "",
+                &format!(
+                    "{}{}",
+                    http_web(),
+                    listener(
+                        443,
+                        "HTTPS",
+                        &format!("certificates = [\"{CERT}\"]\nredirect_https_port = 443\n")
+                    )
+                ),
+            ),
+            "load_balancer.listeners[1].redirect_https_port",
+            "redirect_https_port on an HTTPS listener would redirect HTTPS to itself",
+        );
+    }
+
+    #[test]
+    fn fixed_response_rules() {
+        let fixed = |f: &str| {
+            alb(
+                "",
+                "",
+                "",
+                &format!(
+                    "{}{}",
+                    http_web(),
+                    listener(81, "HTTP", &format!("fixed_response = {{ {f} }}\n"))
+                ),
+            )
+        };
+        assert!(diags(&fixed(
+            "status = 503, content_type = \"application/json\", body = \"{}\""
+        ))
+        .is_empty());
+        one(
+            &fixed("status = 100"),
+            "load_balancer.listeners[1].fixed_response.status",
+            "status 100 is not an HTTP status from 200 to 599",
+        );
+        one(
+            &fixed("status = 200, content_type = \"text/xml\""),
+            "load_balancer.listeners[1].fixed_response.content_type",
+            "use one of: text/plain, text/css, text/html, application/javascript, application/json",
+        );
+        one(
+            &fixed(&format!("status = 200, body = \"{}\"", "b".repeat(1025))),
+            "load_balancer.listeners[1].fixed_response.body",
+            "body is 1025 characters long; the limit is 1024",
+        );
+    }
+
+    fn cognito(extra: &str) -> String {
+        format!(
+            "cognito = {{ user_pool_arn = \"{USER_POOL}\", client_id = \"c\", domain = \"d\"{extra} }}\n"
+        )
+    }
+
+    fn oidc(extra: &str) -> String {
+        format!(
+            "[load_balancer.listeners.oidc]\nissuer = \"https://idp.example.com\"\n\
+             authorization_endpoint = \"https://idp.example.com/auth\"\n\
+             token_endpoint = \"https://idp.example.com/token\"\n\
+             user_info_endpoint = \"https://idp.example.com/userinfo\"\nclient_id = \"c\"\n\
+             client_secret_env = \"OIDC_SECRET\"\n{extra}"
+        )
+    }
+
+    #[test]
+    fn authentication_rules() {
+        assert!(diags(&alb("", "", "", &https_web(&oidc("session_timeout = 1\n")))).is_empty());
+        one(
+            &alb(
+                "",
+                "",
+                "",
+                &https_web(&format!("{}{}", cognito(""), oidc(""))),
+            ),
+            "load_balancer.listeners[0].oidc",
+            "cognito and oidc are mutually exclusive",
+        );
+        one(
+            &alb("", "", "", &listener(80, "HTTP", &format!("service = \"web\"\n{}", cognito("")))),
+            "load_balancer.listeners[0].cognito",
+            "cognito sign-in needs an HTTPS listener: the ALB runs authenticate actions only on HTTPS",
+        );
+        one(
+            &alb(
+                "",
+                "",
+                "",
+                &listener(80, "HTTP", &format!("service = \"web\"\n{}", oidc(""))),
+            ),
+            "load_balancer.listeners[0].oidc",
+            "oidc sign-in needs an HTTPS listener",
+        );
+        one(
+            &alb(
+                "",
+                "",
+                "",
+                &https_web(&cognito(", session_timeout = 604801")),
+            ),
+            "load_balancer.listeners[0].cognito.session_timeout",
+            "session_timeout is 604801 seconds; it must be 1 to 604800",
+        );
+        one(
+            &alb("", "", "", &https_web(&oidc("session_timeout = 0\n"))),
+            "load_balancer.listeners[0].oidc.session_timeout",
+            "session_timeout is 0 seconds",
+        );
+    }
+
+    #[test]
+    fn cognito_values() {
+        let text = alb(
+            "",
+            "",
+            "",
+            &https_web(
+                "cognito = { user_pool_arn = \"arn:aws:cognito-idp:ap-northeast-1:123456789012:pool/x\", \
+                 client_id = \"\", domain = \" \" }\n",
+            ),
+        );
+        let d = diags(&text);
+        assert_eq!(d.len(), 3, "{d:#?}");
+        has(
+            &text,
+            "load_balancer.listeners[0].cognito.user_pool_arn",
+            "is not a Cognito user pool ARN (the resource `pool/x` is not `userpool/<id>`)",
+        );
+        has(
+            &text,
+            "load_balancer.listeners[0].cognito.client_id",
+            "client_id is empty",
+        );
+        has(
+            &text,
+            "load_balancer.listeners[0].cognito.domain",
+            "domain is empty",
+        );
+    }
+
+    #[test]
+    fn oidc_values() {
+        let text = alb(
+            "",
+            "",
+            "",
+            &https_web(
+                &oidc("")
+                    .replace(
+                        "\"https://idp.example.com/token\"",
+                        "\"http://idp.example.com/token\"",
+                    )
+                    .replace("\"OIDC_SECRET\"", "\"OIDC-SECRET\"")
+                    .replace("client_id = \"c\"", "client_id = \"\""),
+            ),
+        );
+        let d = diags(&text);
+        assert_eq!(d.len(), 3, "{d:#?}");
+        has(
+            &text,
+            "load_balancer.listeners[0].oidc.token_endpoint",
+            "token_endpoint `http://idp.example.com/token` is not an https:// URL",
+        );
+        has(
+            &text,
+            "load_balancer.listeners[0].oidc.client_id",
+            "client_id is empty",
+        );
+        has(
+            &text,
+            "load_balancer.listeners[0].oidc.client_secret_env",
+            "`OIDC-SECRET` is not a valid environment variable name",
+        );
+    }
+
+    /// `http_web()` plus the rules in `rules` (each a `[[...rules]]` body).
+    fn with_rules(rules: &[&str]) -> String {
+        let mut text = alb("", "", "", &http_web());
+        for r in rules {
+            text.push_str("[[load_balancer.listeners.rules]]\n");
+            text.push_str(r);
+        }
+        text
+    }
+
+    #[test]
+    fn rule_service_and_conditions() {
+        one(
+            &format!(
+                "{}[services.worker]\nimage = \"busybox\"\n",
+                with_rules(&["service = \"worker\"\npaths = [\"/w\"]\n"])
+            ),
+            "load_balancer.listeners[0].rules[0].service",
+            "services.worker has no target_group",
+        );
+        one(
+            &with_rules(&["service = \"web\"\n"]),
+            "load_balancer.listeners[0].rules[0]",
+            "the rule has no condition; give at least one of `paths`",
+        );
+        one(
+            &with_rules(&[
+                "service = \"web\"\npaths = [\"/a\", \"/b\", \"/c\"]\nhosts = [\"a.example.com\", \"b.example.com\", \"c.example.com\"]\n",
+            ]),
+            "load_balancer.listeners[0].rules[0]",
+            "the rule has 6 condition values (paths and hosts together); an ALB rule allows at most 5",
+        );
+    }
+
+    #[test]
+    fn rule_patterns() {
+        let path =
+            |p: &str| with_rules(&[&format!("service = \"web\"\npaths = [\"/ok\", \"{p}\"]\n")]);
+        assert!(diags(&path("/a-b_c.$~'@:+&*?/Z9")).is_empty());
+        one(
+            &path("api/*"),
+            "load_balancer.listeners[0].rules[0].paths[1]",
+            "it does not start with `/`",
+        );
+        one(
+            &path("/a b"),
+            "load_balancer.listeners[0].rules[0].paths[1]",
+            "path pattern `/a b` is invalid (it contains ` `)",
+        );
+        one(
+            &path(""),
+            "load_balancer.listeners[0].rules[0].paths[1]",
+            "it is empty",
+        );
+        one(
+            &path(&format!("/{}", "p".repeat(128))),
+            "load_balancer.listeners[0].rules[0].paths[1]",
+            "it is 129 characters long",
+        );
+        let host = |h: &str| with_rules(&[&format!("service = \"web\"\nhosts = [\"{h}\"]\n")]);
+        assert!(diags(&host("*.Example-1.com?")).is_empty());
+        one(
+            &host("example.com/x"),
+            "load_balancer.listeners[0].rules[0].hosts[0]",
+            "host pattern `example.com/x` is invalid (it contains `/`)",
+        );
+        one(
+            &host(&"h".repeat(129)),
+            "load_balancer.listeners[0].rules[0].hosts[0]",
+            "129 characters",
+        );
+    }
+
+    #[test]
+    fn rule_priorities() {
+        one(
+            &with_rules(&["service = \"web\"\npaths = [\"/a\"]\npriority = 0\n"]),
+            "load_balancer.listeners[0].rules[0].priority",
+            "priority is 0; it must be 1 to 50000",
+        );
+        one(
+            &with_rules(&["service = \"web\"\npaths = [\"/a\"]\npriority = 50001\n"]),
+            "load_balancer.listeners[0].rules[0].priority",
+            "priority is 50001",
+        );
+        // rules[0] explicitly takes 20, which rules[1] gets by position.
+        let d = one(
+            &with_rules(&[
+                "service = \"web\"\npaths = [\"/a\"]\npriority = 20\n",
+                "service = \"web\"\npaths = [\"/b\"]\n",
+            ]),
+            "load_balancer.listeners[0].rules[1]",
+            "rule priority clash: rules[1] and rules[0] both have priority 20 (rules[1]: by \
+             position: 10 × 2; rules[0]: set)",
+        );
+        assert_eq!(d.line, 17);
+        // Priorities that differ (40, 10 and 30 by position), in any order, are fine.
+        assert!(diags(&with_rules(&[
+            "service = \"web\"\npaths = [\"/a\"]\npriority = 40\n",
+            "service = \"web\"\npaths = [\"/b\"]\npriority = 10\n",
+            "service = \"web\"\npaths = [\"/c\"]\n",
+        ]))
+        .is_empty());
+        // Rules of different listeners may share priorities.
+        let two = format!(
+            "{}[[load_balancer.listeners.rules]]\nservice = \"web\"\npaths = [\"/a\"]\n{}\
+             [[load_balancer.listeners.rules]]\nservice = \"web\"\npaths = [\"/a\"]\n",
+            alb("", "", "", &http_web()),
+            https_web("")
+        );
+        assert!(diags(&two).is_empty(), "{:#?}", diags(&two));
+    }
+
+    #[test]
+    fn target_group_must_be_used_and_needs_a_load_balancer() {
+        let text = format!(
+            "{}[services.api]\nimage = \"nginx\"\nports = [80]\n[services.api.target_group]\nport = 80\n",
+            alb("", "", "", &http_web())
+        );
+        one(
+            &text,
+            "services.api.target_group",
+            "target group of service api is not used by any listener",
+        );
+        let d = one(
+            &svc("ports = [80]\n[services.web.target_group]\nport = 80\n"),
+            "services.web.target_group",
+            "a target_group needs a load balancer",
+        );
+        assert_eq!(d.line, 6);
+    }
+
+    #[test]
+    fn target_group_port_and_name() {
+        one(
+            &alb("", "", "", &http_web()).replace("port = 8080\n[load", "port = 9090\n[load"),
+            "services.web.target_group.port",
+            "port 9090 is not one of the service's ports (8080)",
+        );
+        let named = |n: &str| alb("", &format!("name = \"{n}\"\n"), "", &http_web());
+        one(
+            &named("web_tg"),
+            "services.web.target_group.name",
+            "`web_tg` is not a valid target group name (it contains `_`)",
+        );
+        one(
+            &named("web-"),
+            "services.web.target_group.name",
+            "starts or ends with a hyphen",
+        );
+        one(
+            &named(&"t".repeat(33)),
+            "services.web.target_group.name",
+            "33 characters long",
+        );
+        assert!(diags(&named("bedrock-target-group")).is_empty());
+        let dup = format!(
+            "{}[services.api]\nimage = \"nginx\"\nports = [80]\n\
+             [services.api.target_group]\nport = 80\nname = \"shared\"\n\
+             [[load_balancer.listeners.rules]]\nservice = \"api\"\npaths = [\"/api/*\"]\n",
+            named("shared")
+        );
+        one(
+            &dup,
+            "services.web.target_group.name",
+            "target group name `shared` is also the target group name of services.api",
+        );
+    }
+
+    #[test]
+    fn target_group_timings() {
+        one(
+            &alb("", "deregistration_delay = 3601\n", "", &http_web()),
+            "services.web.target_group.deregistration_delay",
+            "deregistration_delay is 3601 seconds; it must be 0 to 3600",
+        );
+        one(
+            &alb(
+                "",
+                "health_check_grace_period = 2147483648\n",
+                "",
+                &http_web(),
+            ),
+            "services.web.target_group.health_check_grace_period",
+            "it must be 0 to 2147483647",
+        );
+    }
+
+    fn hc(body: &str) -> String {
+        alb(
+            "",
+            &format!("[services.web.target_group.health_check]\n{body}"),
+            "",
+            &http_web(),
+        )
+    }
+
+    #[test]
+    fn health_check_rules() {
+        let p = "services.web.target_group.health_check";
+        one(
+            &hc("path = \"health\"\n"),
+            &format!("{p}.path"),
+            "health check path `health` does not start with `/`",
+        );
+        one(
+            &hc(&format!("path = \"/{}\"\n", "h".repeat(1024))),
+            &format!("{p}.path"),
+            "1025 characters long; the limit is 1024",
+        );
+        for port in ["0", "65536", "http", "080"] {
+            one(
+                &hc(&format!("port = \"{port}\"\n")),
+                &format!("{p}.port"),
+                "neither `traffic-port`",
+            );
+        }
+        one(
+            &hc("interval = 4\ntimeout = 2\n"),
+            &format!("{p}.interval"),
+            "interval is 4; it must be 5 to 300",
+        );
+        one(
+            &hc("interval = 301\n"),
+            &format!("{p}.interval"),
+            "interval is 301",
+        );
+        one(
+            &hc("timeout = 1\n"),
+            &format!("{p}.timeout"),
+            "timeout is 1; it must be 2 to 120",
+        );
+        one(
+            &hc("interval = 10\ntimeout = 10\n"),
+            &format!("{p}.timeout"),
+            "timeout (10 s) must be less than interval (10 s)",
+        );
+        one(
+            &hc("healthy_threshold = 1\n"),
+            &format!("{p}.healthy_threshold"),
+            "healthy_threshold is 1; it must be 2 to 10",
+        );
+        one(
+            &hc("unhealthy_threshold = 11\n"),
+            &format!("{p}.unhealthy_threshold"),
+            "unhealthy_threshold is 11",
+        );
+    }
+
+    #[test]
+    fn health_check_matcher() {
+        let m = |v: &str| hc(&format!("matcher = \"{v}\"\n"));
+        let p = "services.web.target_group.health_check.matcher";
+        for ok in ["200", "200,302", "200-299", "200-299,404", "499"] {
+            assert!(diags(&m(ok)).is_empty(), "{ok}");
+        }
+        one(
+            &m("500"),
+            p,
+            "matcher `500` is invalid (500 is outside 200 to 499)",
+        );
+        one(&m("200, 302"), p, "` 302` is not an HTTP status code");
+        one(
+            &m("299-200"),
+            p,
+            "range `299-200` does not go from low to high",
+        );
+        one(&m("2xx"), p, "`2xx` is not an HTTP status code");
+        one(&m(""), p, "it is empty");
+        one(&m("200,"), p, "`` is not an HTTP status code");
+    }
+
+    #[test]
+    fn imported_service_security_groups() {
+        one(
+            &svc("security_groups = [\"sg-0a\", \"\"]\n"),
+            "services.web.security_groups[1]",
+            "security group is empty",
+        );
+        let d = one(
+            &svc("ports = [80]\nsecurity_groups = [\"web-sg\"]\ningress = [{ port = 80, cidrs = [\"0.0.0.0/0\"] }]\n"),
+            "services.web.ingress",
+            "ingress rules cannot be added to imported security groups",
+        );
+        assert_eq!(d.line, 7);
+        assert!(diags(&svc("security_groups = [\"web-sg\", \"sg-0123abcd\"]\n")).is_empty());
+    }
+
+    #[test]
+    fn service_key_must_not_clash_with_generated_groups() {
+        let text = alb("", "", "", &http_web())
+            .replace("services.web", "services.alb")
+            .replace("\"web\"", "\"alb\"");
+        one(
+            &text,
+            "services.alb",
+            "service key `alb` gives the service a security group named `demo-alb`, the name of \
+             the load balancer's security group",
+        );
+        one(
+            &format!("{BASE}[network]\nendpoints = [\"logs\"]\n[services.endpoints]\nimage = \"nginx\"\n"),
+            "services.endpoints",
+            "the name of the security group of the interface endpoints",
+        );
+        // Gateway endpoints have no security group.
+        assert!(diags(&format!(
+            "{BASE}[network]\nendpoints = [\"s3\"]\n[services.endpoints]\nimage = \"nginx\"\n"
+        ))
+        .is_empty());
+    }
+
+    #[test]
+    fn examples_load_without_problems() {
+        for name in [
+            "dynamodb-webapp.toml",
+            "alb-https-cognito.toml",
+            "fargate-public.toml",
+        ] {
+            let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("config/examples")
+                .join(name);
+            let loaded = crate::config::load_file(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert!(loaded.warnings.is_empty(), "{name}: {:#?}", loaded.warnings);
+        }
+    }
+
+    #[test]
+    fn dynamodb_webapp_example_matches_the_reference() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/examples/dynamodb-webapp.toml");
+        let c = crate::config::load_file(&path)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config;
+        assert_eq!(c.load_balancer_name(), "dynamodb-webapp-ALB");
+        assert_eq!(c.cluster_name(), "dynamodb-webapp-cluster");
+        assert_eq!(c.log_group_name(), "dynamodb-webapp-LogGroup");
+        assert_eq!(c.service_name("bottle"), "dynamodb-webapp-service");
+        let s = &c.services["bottle"];
+        assert_eq!(s.subnets, SubnetKind::Private);
+        let hc = &s.target_group.as_ref().unwrap().health_check;
+        assert_eq!(
+            (
+                hc.interval,
+                hc.timeout,
+                hc.healthy_threshold,
+                hc.unhealthy_threshold
+            ),
+            (30, 5, 5, 2)
+        );
+    }
+
+    #[test]
+    fn alb_https_cognito_example_matches_the_reference() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/examples/alb-https-cognito.toml");
+        let c = crate::config::load_file(&path)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config;
+        assert_eq!(c.load_balancer_name(), "bedrock-alb");
+        assert_eq!(c.cluster_name(), "ecs-cls");
+        assert_eq!(
+            c.target_group_name("bedrock").as_deref(),
+            Some("bedrock-target-group")
+        );
+        assert_eq!(c.task_role_name("bedrock"), "bsc-bedrock-task");
+        let l = &c.load_balancer.as_ref().unwrap().listeners[0];
+        assert_eq!((l.port, l.protocol), (443, Protocol::HTTPS));
+        assert!(l.cognito.is_some());
+        assert!(c.network.existing.is_some());
     }
 
     #[test]
@@ -1933,7 +4418,7 @@ image = "public.ecr.aws/nginx/nginx:1.27@sha256:abc"
                     cpu = 256\n\
                     memory = 4096\n\
                     ports = [80, 80]\n\
-                    subnets = \"private\"\n";
+                    desired_count = 5000\n";
         let d = diags(text);
         let got: Vec<(usize, &str)> = d.iter().map(|x| (x.line, x.key.as_str())).collect();
         assert_eq!(
@@ -1946,7 +4431,7 @@ image = "public.ecr.aws/nginx/nginx:1.27@sha256:abc"
                 (7, "logs.retention_days"),
                 (11, "services.web.memory"),
                 (12, "services.web.ports[1]"),
-                (13, "services.web.subnets"),
+                (13, "services.web.desired_count"),
             ],
             "{d:#?}"
         );
@@ -1975,5 +4460,20 @@ image = "public.ecr.aws/nginx/nginx:1.27@sha256:abc"
         assert!(!is_action(":x") && !is_action("s3:") && !is_action("a:b:c"));
         assert!(looks_secret("stripe_key") && looks_secret("Session_Secret"));
         assert!(!looks_secret("KEYBOARD_LAYOUT"));
+        assert!(is_hex_id("0123abcdef") && !is_hex_id("") && !is_hex_id("0A") && !is_hex_id("xyz"));
+        assert!(elb_name_problem("a-1-B").is_none());
+        assert!(elb_name_problem("a--b").is_none());
+        assert!(check_regional_arn(
+            "arn:aws-cn:acm:cn-north-1:123456789012:certificate/x",
+            "an ACM certificate ARN",
+            "acm",
+            "certificate/",
+            "",
+        )
+        .is_ok());
+        assert!(matcher_problem("200-200").is_none());
+        assert!(matcher_problem("0200").is_some());
+        assert!(path_pattern_problem("/*").is_none());
+        assert!(host_pattern_problem("").is_some());
     }
 }

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::build::Env;
 use super::ids::*;
-use super::network::{lb_subnets, Net};
+use super::network::Net;
 use super::resource::{Ref, ResourceId, Val};
 use super::spec::*;
 use crate::config::{target_group_hash, Config, Listener, LoadBalancer, DEFAULT_SSL_POLICY};
@@ -72,7 +72,7 @@ pub fn build(c: &Config, env: &Env, net: &Net, out: &mut Vec<Resource>) -> LbWir
         name: c.load_balancer_name(),
         spec: Spec::LoadBalancer(LoadBalancerSpec {
             scheme: lb.scheme.as_aws().to_string(),
-            subnets: net.subnets(lb_subnets(lb)),
+            subnets: net.subnets(lb.subnet_kind()),
             security_groups: w.security_groups.clone(),
             attributes,
         }),

@@ -9,6 +9,5 @@ mod spec;
 
 pub use build::*;
 pub use ids::*;
-pub use network::{lb_subnets, needs_private, GATEWAY_ENDPOINTS};
 pub use resource::*;
 pub use spec::*;

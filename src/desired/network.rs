@@ -6,7 +6,8 @@ use super::build::Env;
 use super::ids::*;
 use super::resource::{Ref, Val};
 use super::spec::*;
-use crate::config::{network, Config, NatMode, Scheme, SubnetKind};
+use crate::config::network::{self, GATEWAY_ENDPOINTS};
+use crate::config::{Config, NatMode, SubnetKind};
 
 /// Where things go: the VPC and the subnets of each kind, as references or literal ids.
 #[derive(Debug, Clone)]
@@ -25,31 +26,6 @@ impl Net {
             SubnetKind::Private => self.private.clone(),
         }
     }
-}
-
-/// Gateway endpoints: routes in the private route tables rather than ENIs.
-pub const GATEWAY_ENDPOINTS: &[&str] = &["s3", "dynamodb"];
-
-/// True when something needs private subnets (and so a created network gets them).
-pub fn needs_private(c: &Config) -> bool {
-    let n = &c.network;
-    n.private_subnets.is_some()
-        || n.nat != NatMode::None
-        || !n.endpoints.is_empty()
-        || c.services
-            .values()
-            .any(|s| s.subnets == SubnetKind::Private)
-        || c.load_balancer
-            .as_ref()
-            .is_some_and(|lb| lb_subnets(lb) == SubnetKind::Private)
-}
-
-/// The subnets the load balancer uses: as configured, else by scheme.
-pub fn lb_subnets(lb: &crate::config::LoadBalancer) -> SubnetKind {
-    lb.subnets.unwrap_or(match lb.scheme {
-        Scheme::InternetFacing => SubnetKind::Public,
-        Scheme::Internal => SubnetKind::Private,
-    })
 }
 
 pub fn build(c: &Config, env: &Env, out: &mut Vec<Resource>) -> Net {
@@ -104,7 +80,7 @@ pub fn build(c: &Config, env: &Env, out: &mut Vec<Resource>) -> Net {
         private: vec![],
         private_route_tables: vec![],
     };
-    if needs_private(c) {
+    if c.needs_private() {
         private_network(c, env, &vpc_net, &mut net, out);
         endpoints(c, env, &net, out);
     }

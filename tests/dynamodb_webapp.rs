@@ -1,0 +1,441 @@
+//! Reference system 1 (`dynamodb-webapp`) end to end: private subnets reached through VPC
+//! endpoints (no NAT), an internet-facing ALB, a target group and listener, and a service
+//! in the private subnets reachable only from the ALB.
+
+mod common;
+
+use std::path::PathBuf;
+
+use aws_sdk_ec2::types::Filter;
+use common::{example, run_async, sdk_config, unique_account, Proxy};
+
+const REGION: &str = "ap-northeast-1";
+const APP: &str = "dynamodb-webapp";
+
+struct Aws {
+    ec2: aws_sdk_ec2::Client,
+    ecs: aws_sdk_ecs::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+}
+
+async fn aws(proxy: &Proxy) -> Aws {
+    let c = sdk_config(proxy, REGION).await;
+    Aws {
+        ec2: aws_sdk_ec2::Client::new(&c),
+        ecs: aws_sdk_ecs::Client::new(&c),
+        elb: aws_sdk_elasticloadbalancingv2::Client::new(&c),
+    }
+}
+
+fn owned() -> Filter {
+    Filter::builder()
+        .name("tag:ecsdeploy:app")
+        .values(APP)
+        .build()
+}
+
+fn tagged(id: &str) -> Filter {
+    Filter::builder()
+        .name("tag:ecsdeploy:resource")
+        .values(id)
+        .build()
+}
+
+async fn up(proxy: &Proxy, cfg: &PathBuf) -> common::Output {
+    run_async(proxy, REGION, &["-c", cfg.to_str().unwrap(), "up"]).await
+}
+
+async fn sg_id(aws: &Aws, logical: &str) -> String {
+    let out = aws
+        .ec2
+        .describe_security_groups()
+        .filters(owned())
+        .filters(tagged(logical))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.security_groups().len(), 1, "{logical}");
+    out.security_groups()[0].group_id().unwrap().to_string()
+}
+
+async fn subnet_ids(aws: &Aws, prefix: &str) -> Vec<String> {
+    let out = aws
+        .ec2
+        .describe_subnets()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    let mut v: Vec<String> = out
+        .subnets()
+        .iter()
+        .filter(|s| {
+            s.tags().iter().any(|t| {
+                t.key() == Some("ecsdeploy:resource") && t.value().unwrap_or("").starts_with(prefix)
+            })
+        })
+        .map(|s| s.subnet_id().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn alb_in_front_of_a_private_service_with_endpoints() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    let cfg = example(APP);
+    up(&proxy, &cfg).await.assert_success();
+
+    // Private subnets with the seed's CIDRs, one private route table, no NAT.
+    let subnets = aws
+        .ec2
+        .describe_subnets()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    let mut cidrs: Vec<&str> = subnets
+        .subnets()
+        .iter()
+        .filter_map(|s| s.cidr_block())
+        .collect();
+    cidrs.sort();
+    assert_eq!(
+        cidrs,
+        vec!["10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24", "10.0.4.0/24"]
+    );
+    let private = subnet_ids(&aws, "subnet.private-").await;
+    let public = subnet_ids(&aws, "subnet.public-").await;
+    let nats = aws
+        .ec2
+        .describe_nat_gateways()
+        .filter(owned())
+        .send()
+        .await
+        .unwrap();
+    assert!(nats.nat_gateways().is_empty(), "no NAT in this system");
+    let rts = aws
+        .ec2
+        .describe_route_tables()
+        .filters(owned())
+        .filters(tagged("route_table.private"))
+        .send()
+        .await
+        .unwrap();
+    let private_rt = &rts.route_tables()[0];
+    let mut members: Vec<String> = private_rt
+        .associations()
+        .iter()
+        .filter_map(|a| a.subnet_id().map(str::to_string))
+        .collect();
+    members.sort();
+    assert_eq!(members, private);
+
+    // Endpoints: gateway ones on the private route table, interface ones in the private
+    // subnets behind the endpoint SG that admits 443 from the container SG only.
+    let eps = aws
+        .ec2
+        .describe_vpc_endpoints()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    let mut names: Vec<String> = eps
+        .vpc_endpoints()
+        .iter()
+        .map(|e| {
+            e.service_name()
+                .unwrap()
+                .rsplit(&format!("{REGION}."))
+                .next()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    names.sort();
+    assert_eq!(names, vec!["dynamodb", "ecr.api", "ecr.dkr", "logs", "s3"]);
+    let container_sg = sg_id(&aws, "security_group.bottle").await;
+    let alb_sg = sg_id(&aws, "security_group.alb").await;
+    let endpoint_sg = sg_id(&aws, "security_group.endpoints").await;
+    for e in eps.vpc_endpoints() {
+        let name = e.service_name().unwrap();
+        if name.ends_with(".s3") || name.ends_with(".dynamodb") {
+            assert_eq!(
+                e.route_table_ids(),
+                &[private_rt.route_table_id().unwrap().to_string()]
+            );
+        } else {
+            let mut sn = e.subnet_ids().to_vec();
+            sn.sort();
+            assert_eq!(sn, private, "{name}");
+            assert_eq!(e.private_dns_enabled(), Some(true), "{name}");
+            assert_eq!(e.groups()[0].group_id(), Some(endpoint_sg.as_str()));
+        }
+    }
+
+    // The security group graph: internet → ALB:80 → container:8080 → endpoints:443.
+    let groups = aws
+        .ec2
+        .describe_security_groups()
+        .group_ids(&alb_sg)
+        .group_ids(&container_sg)
+        .group_ids(&endpoint_sg)
+        .send()
+        .await
+        .unwrap();
+    for g in groups.security_groups() {
+        let perms = g.ip_permissions();
+        assert_eq!(perms.len(), 1, "{:?}", g.group_name());
+        let p = &perms[0];
+        let id = g.group_id().unwrap();
+        if id == alb_sg {
+            assert_eq!(p.from_port(), Some(80));
+            assert_eq!(p.ip_ranges()[0].cidr_ip(), Some("0.0.0.0/0"));
+        } else if id == container_sg {
+            assert_eq!(p.from_port(), Some(8080));
+            assert!(p.ip_ranges().is_empty(), "no CIDR reaches the container");
+            assert_eq!(p.user_id_group_pairs()[0].group_id(), Some(alb_sg.as_str()));
+        } else {
+            assert_eq!(p.from_port(), Some(443));
+            assert!(p.ip_ranges().is_empty());
+            assert_eq!(
+                p.user_id_group_pairs()[0].group_id(),
+                Some(container_sg.as_str())
+            );
+        }
+    }
+
+    // ALB, target group, listener.
+    let lbs = aws
+        .elb
+        .describe_load_balancers()
+        .names("dynamodb-webapp-ALB")
+        .send()
+        .await
+        .unwrap();
+    let lb = &lbs.load_balancers()[0];
+    assert_eq!(lb.scheme().map(|s| s.as_str()), Some("internet-facing"));
+    let mut lb_subnets: Vec<String> = lb
+        .availability_zones()
+        .iter()
+        .filter_map(|z| z.subnet_id().map(str::to_string))
+        .collect();
+    lb_subnets.sort();
+    assert_eq!(lb_subnets, public);
+    assert_eq!(lb.security_groups(), &[alb_sg.clone()]);
+    let tgs = aws
+        .elb
+        .describe_target_groups()
+        .load_balancer_arn(lb.load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let tg = &tgs.target_groups()[0];
+    assert_eq!(tg.port(), Some(8080));
+    assert_eq!(tg.target_type().map(|t| t.as_str()), Some("ip"));
+    assert_eq!(tg.health_check_path(), Some("/"));
+    assert_eq!(
+        (
+            tg.healthy_threshold_count(),
+            tg.unhealthy_threshold_count(),
+            tg.health_check_timeout_seconds(),
+            tg.health_check_interval_seconds()
+        ),
+        (Some(5), Some(2), Some(5), Some(30))
+    );
+    assert_eq!(tg.matcher().and_then(|m| m.http_code()), Some("200"));
+    let attrs = aws
+        .elb
+        .describe_target_group_attributes()
+        .target_group_arn(tg.target_group_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let delay = attrs
+        .attributes()
+        .iter()
+        .find(|a| a.key() == Some("deregistration_delay.timeout_seconds"))
+        .and_then(|a| a.value());
+    assert_eq!(delay, Some("30"));
+    let listeners = aws
+        .elb
+        .describe_listeners()
+        .load_balancer_arn(lb.load_balancer_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let l = &listeners.listeners()[0];
+    assert_eq!(
+        (l.port(), l.protocol().map(|p| p.as_str())),
+        (Some(80), Some("HTTP"))
+    );
+    assert_eq!(
+        l.default_actions()[0].target_group_arn(),
+        tg.target_group_arn()
+    );
+
+    // The service: private subnets, no public IP, the container SG, attached on 8080, and
+    // created only after the listener.
+    let svc = aws
+        .ecs
+        .describe_services()
+        .cluster("dynamodb-webapp-cluster")
+        .services("dynamodb-webapp-service")
+        .send()
+        .await
+        .unwrap();
+    let s = &svc.services()[0];
+    let net = s
+        .network_configuration()
+        .unwrap()
+        .awsvpc_configuration()
+        .unwrap();
+    let mut sn = net.subnets().to_vec();
+    sn.sort();
+    assert_eq!(sn, private);
+    assert_eq!(net.assign_public_ip().map(|a| a.as_str()), Some("DISABLED"));
+    assert_eq!(net.security_groups(), &[container_sg.clone()]);
+    let attached = &s.load_balancers()[0];
+    assert_eq!(attached.target_group_arn(), tg.target_group_arn());
+    assert_eq!(attached.container_port(), Some(8080));
+    let td = aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(s.task_definition().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let td = td.task_definition().unwrap();
+    assert_eq!(
+        td.runtime_platform()
+            .and_then(|r| r.cpu_architecture())
+            .map(|a| a.as_str()),
+        Some("ARM64")
+    );
+}
+
+#[tokio::test]
+async fn second_up_is_write_free_and_the_listener_precedes_the_service() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let cfg = example(APP);
+    up(&proxy, &cfg).await.assert_success();
+    let listener = proxy
+        .position("CreateListener")
+        .expect("CreateListener sent");
+    let service = proxy.position("CreateService").expect("CreateService sent");
+    assert!(
+        listener < service,
+        "the service attaches only after the listener exists"
+    );
+
+    proxy.clear();
+    up(&proxy, &cfg).await.assert_success();
+    assert_eq!(proxy.writes(), vec![], "second up must make no write call");
+}
+
+#[tokio::test]
+async fn a_health_check_edit_updates_the_target_group_in_place() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    up(&proxy, &example(APP)).await.assert_success();
+
+    let text = std::fs::read_to_string(example(APP)).unwrap();
+    assert!(
+        text.contains("interval = 30"),
+        "example sets the seed's interval"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ecsdeploy.toml");
+    std::fs::write(&cfg, text.replacen("interval = 30", "interval = 20", 1)).unwrap();
+
+    proxy.clear();
+    let plan = run_async(&proxy, REGION, &["-c", cfg.to_str().unwrap(), "plan"]).await;
+    assert!(
+        plan.stdout.contains("health_check_interval: 30 → 20"),
+        "{}",
+        plan.stdout
+    );
+    assert!(plan.stdout.contains("1 to update"), "{}", plan.stdout);
+    up(&proxy, &cfg).await.assert_success();
+    let ops: Vec<String> = proxy.writes().iter().map(|c| c.operation.clone()).collect();
+    assert_eq!(ops, vec!["ModifyTargetGroup"]);
+    let tgs = aws.elb.describe_target_groups().send().await.unwrap();
+    assert_eq!(
+        tgs.target_groups()[0].health_check_interval_seconds(),
+        Some(20)
+    );
+}
+
+#[tokio::test]
+async fn a_target_port_change_creates_the_new_group_first_and_deletes_the_old_one() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    up(&proxy, &example(APP)).await.assert_success();
+    let before = aws.elb.describe_target_groups().send().await.unwrap();
+    let old_arn = before.target_groups()[0]
+        .target_group_arn()
+        .unwrap()
+        .to_string();
+
+    let text = std::fs::read_to_string(example(APP)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ecsdeploy.toml");
+    std::fs::write(&cfg, text.replace("8080", "8081")).unwrap();
+    proxy.clear();
+    up(&proxy, &cfg).await.assert_success();
+    let ops = proxy.operations();
+    let pos = |op: &str| {
+        ops.iter()
+            .position(|o| o == op)
+            .unwrap_or_else(|| panic!("{op} not sent: {ops:?}"))
+    };
+    assert!(pos("CreateTargetGroup") < pos("ModifyListener"));
+    assert!(pos("ModifyListener") < pos("DeleteTargetGroup"));
+    assert!(pos("UpdateService") < pos("DeleteTargetGroup"));
+    let after = aws.elb.describe_target_groups().send().await.unwrap();
+    assert_eq!(after.target_groups().len(), 1);
+    assert_ne!(
+        after.target_groups()[0].target_group_arn(),
+        Some(old_arn.as_str())
+    );
+    assert_eq!(after.target_groups()[0].port(), Some(8081));
+}
+
+#[tokio::test]
+async fn down_removes_everything_owned() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    let cfg = example(APP);
+    up(&proxy, &cfg).await.assert_success();
+    run_async(
+        &proxy,
+        REGION,
+        &["-c", cfg.to_str().unwrap(), "down", "--yes"],
+    )
+    .await
+    .assert_success();
+    let vpcs = aws
+        .ec2
+        .describe_vpcs()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    assert!(vpcs.vpcs().is_empty());
+    let eps = aws
+        .ec2
+        .describe_vpc_endpoints()
+        .filters(owned())
+        .send()
+        .await
+        .unwrap();
+    assert!(eps.vpc_endpoints().iter().all(|e| matches!(
+        e.state().map(|s| s.as_str()),
+        Some("deleted") | Some("deleting")
+    )));
+    let lbs = aws.elb.describe_load_balancers().send().await.unwrap();
+    assert!(lbs.load_balancers().is_empty());
+    let tgs = aws.elb.describe_target_groups().send().await.unwrap();
+    assert!(tgs.target_groups().is_empty());
+}
