@@ -26,6 +26,7 @@ pub async fn run(s: &mut Session, args: &DownArgs) -> Result<()> {
     s.ctx.delete_images = args.delete_images;
     s.ctx.delete_deadline = args.timeout;
     let observed = observe(s).await?;
+    refuse_protected(&observed)?;
     let plan = plan_down(&observed);
     if !plan.has_changes() {
         match s.output {
@@ -67,6 +68,32 @@ pub async fn run(s: &mut Session, args: &DownArgs) -> Result<()> {
         }
     }
     finish(&result.summary)
+}
+
+/// A load balancer with deletion protection on would stop `down` halfway (after its
+/// listeners and target groups are gone): refuse before deleting anything.
+fn refuse_protected(
+    observed: &std::collections::BTreeMap<crate::desired::ResourceId, crate::plan::Observed>,
+) -> Result<()> {
+    let protected: Vec<&str> = observed
+        .values()
+        .filter(|o| o.id.kind == crate::desired::Kind::LoadBalancer)
+        .filter(|o| {
+            o.fields
+                .get("attributes")
+                .and_then(|a| a.get("deletion_protection.enabled"))
+                .is_some_and(|v| v == "true")
+        })
+        .map(|o| o.name.as_str())
+        .collect();
+    if protected.is_empty() {
+        return Ok(());
+    }
+    Err(anyhow::anyhow!(
+        "nothing was deleted: load balancer {} has deletion protection on; set \
+         load_balancer.deletion_protection = false, run `ecsdeploy up`, then `down`",
+        protected.join(", ")
+    ))
 }
 
 /// List what will go and ask for the app name back.

@@ -1,25 +1,610 @@
-//! PLACEHOLDER — being written.
+//! The Application Load Balancer. Found by listing every load balancer in the region and
+//! reading their tags (20 per DescribeTags call): the desired one by name, orphans by the
+//! ownership tag. Scheme and type are immutable; subnets, security groups and the managed
+//! attributes are updated in place. Create and delete wait for the load balancer to become
+//! active / to disappear.
+//!
+//! Also home of what the other ELBv2 steps share: tags, ownership, the not-found codes,
+//! polling.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::time::Duration;
 
 use anyhow::{bail, Result};
+use aws_sdk_elasticloadbalancingv2::types::{
+    IpAddressType, LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum,
+    LoadBalancerStateEnum, LoadBalancerTypeEnum, Tag,
+};
+use futures::future::try_join_all;
+use serde_json::json;
 
-use super::Ctx;
-use crate::desired::{Outputs, Resolve, Resource};
+use super::{retry_until, Ctx, CONSISTENCY};
+use crate::aws::{code_of, err};
+use crate::desired::{
+    Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
+};
 use crate::plan::Observed;
 
-pub async fn observe(_ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
-    Ok(vec![])
+/// DescribeTags takes at most 20 resource ARNs per call.
+const TAGS_BATCH: usize = 20;
+
+/// How long `create` waits for a new load balancer to become active.
+const PROVISION_DEADLINE: Duration = Duration::from_secs(600);
+
+/// The attribute that makes DeleteLoadBalancer fail.
+const DELETION_PROTECTION: &str = "deletion_protection.enabled";
+
+/// Attributes reported for orphans (whose desired spec is unknown).
+const ORPHAN_ATTRIBUTES: &[&str] = &[DELETION_PROTECTION, "idle_timeout.timeout_seconds"];
+
+/// A resource's tags, key → value.
+pub(super) type Tags = BTreeMap<String, String>;
+
+/// True for ELBv2's "no such resource" codes (which [`super::is_gone`] does not know).
+pub(super) fn elb_gone(e: &anyhow::Error) -> bool {
+    matches!(
+        code_of(e),
+        Some("LoadBalancerNotFound" | "TargetGroupNotFound" | "ListenerNotFound" | "RuleNotFound")
+    )
 }
-pub async fn create(_ctx: &Ctx, _r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
-    bail!("not written yet")
+
+/// Map ELBv2's "already gone" to success.
+pub(super) fn elb_gone_ok(r: Result<()>) -> Result<()> {
+    match r {
+        Err(e) if elb_gone(&e) => Ok(()),
+        other => other,
+    }
 }
-pub async fn update(
-    _ctx: &Ctx,
-    _r: &Resource,
-    _o: &Observed,
-    _res: &dyn Resolve,
-) -> Result<Outputs> {
-    bail!("not written yet")
+
+/// Ownership tags for an ELBv2 create call.
+pub(super) fn elb_tags(ctx: &Ctx, id: &ResourceId, name: &str) -> Vec<Tag> {
+    ctx.tags(id, name)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
 }
-pub async fn delete(_ctx: &Ctx, _o: &Observed) -> Result<()> {
-    bail!("not written yet")
+
+/// True when the tags name this app as the owner.
+pub(super) fn is_ours(ctx: &Ctx, tags: Option<&Tags>) -> bool {
+    tags.and_then(|t| t.get(TAG_APP)) == Some(&ctx.app)
+}
+
+/// The logical id in an owned resource's tags, if it is of `kind`.
+pub(super) fn owned_id(ctx: &Ctx, tags: Option<&Tags>, kind: Kind) -> Option<ResourceId> {
+    if !is_ours(ctx, tags) {
+        return None;
+    }
+    tags?
+        .get(TAG_RESOURCE)
+        .and_then(|s| ResourceId::parse(s))
+        .filter(|id| id.kind == kind)
+}
+
+/// The id of an owned resource the config does not have under this name. When the config
+/// still has its id (the name was changed in the config), it gets an id of its own,
+/// `<id>@<name>`, so that it is deleted like any orphan (after what used it has moved to its
+/// successor) instead of standing in for the desired resource.
+pub(super) fn orphan_id(id: ResourceId, name: &str, desired: &BTreeSet<&ResourceId>) -> ResourceId {
+    if desired.contains(&id) {
+        ResourceId::new(id.kind, format!("{}@{name}", id.name))
+    } else {
+        id
+    }
+}
+
+/// `arn:...:listener/app/name/lb-id/listener-id` → `listener-id`.
+pub(super) fn last_segment(arn: &str) -> &str {
+    arn.rsplit_once('/').map_or(arn, |(_, s)| s)
+}
+
+/// Tags of the given resources (any ELBv2 kind), 20 ARNs per call, concurrently. A
+/// resource deleted meanwhile is left out.
+pub(super) async fn tags_of(ctx: &Ctx, arns: &[String]) -> Result<BTreeMap<String, Tags>> {
+    let batches = arns.chunks(TAGS_BATCH).map(|chunk| async move {
+        match describe_tags(ctx, chunk).await {
+            Err(e) if elb_gone(&e) => {
+                // One of them is gone: ask one by one and skip the missing.
+                let mut found = Vec::new();
+                for arn in chunk {
+                    match describe_tags(ctx, std::slice::from_ref(arn)).await {
+                        Ok(t) => found.extend(t),
+                        Err(e) if elb_gone(&e) => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+                Ok(found)
+            }
+            other => other,
+        }
+    });
+    Ok(try_join_all(batches).await?.into_iter().flatten().collect())
+}
+
+async fn describe_tags(ctx: &Ctx, arns: &[String]) -> Result<Vec<(String, Tags)>> {
+    let out = ctx
+        .aws
+        .elb
+        .describe_tags()
+        .set_resource_arns(Some(arns.to_vec()))
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out
+        .tag_descriptions()
+        .iter()
+        .filter_map(|d| {
+            let tags = d
+                .tags()
+                .iter()
+                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
+                .collect();
+            Some((d.resource_arn()?.to_string(), tags))
+        })
+        .collect())
+}
+
+/// Poll `check` until it yields a value, waiting 2 s doubling to 10 s between tries;
+/// `None` once `deadline` has passed.
+pub(super) async fn poll<T, F, Fut>(deadline: Duration, mut check: F) -> Result<Option<T>>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    let start = tokio::time::Instant::now();
+    let mut delay = Duration::from_secs(2);
+    loop {
+        if let Some(v) = check().await? {
+            return Ok(Some(v));
+        }
+        if start.elapsed() + delay > deadline {
+            return Ok(None);
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(10));
+    }
+}
+
+/// Every load balancer in the region with its tags.
+async fn all_with_tags(ctx: &Ctx) -> Result<Vec<(LoadBalancer, Tags)>> {
+    let lbs: Vec<LoadBalancer> = ctx
+        .aws
+        .elb
+        .describe_load_balancers()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(err)?;
+    let arns: Vec<String> = lbs
+        .iter()
+        .filter_map(|l| l.load_balancer_arn().map(str::to_string))
+        .collect();
+    let mut tags = tags_of(ctx, &arns).await?;
+    Ok(lbs
+        .into_iter()
+        .filter_map(|l| {
+            let t = tags.remove(l.load_balancer_arn()?)?;
+            Some((l, t))
+        })
+        .collect())
+}
+
+/// The load balancers this app owns, as (ARN, name).
+pub(super) async fn owned_load_balancers(ctx: &Ctx) -> Result<Vec<(String, String)>> {
+    Ok(all_with_tags(ctx)
+        .await?
+        .into_iter()
+        .filter(|(_, t)| is_ours(ctx, Some(t)))
+        .filter_map(|(l, _)| {
+            Some((
+                l.load_balancer_arn()?.to_string(),
+                l.load_balancer_name()?.to_string(),
+            ))
+        })
+        .collect())
+}
+
+pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
+    let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.name.as_str(), *r)).collect();
+    let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
+    let mut found: Vec<(ResourceId, LoadBalancer, Vec<String>)> = Vec::new();
+    for (lb, tags) in all_with_tags(ctx).await? {
+        let name = lb.load_balancer_name().unwrap_or_default();
+        let (id, keys) = match wanted.get(name) {
+            Some(r) if is_ours(ctx, Some(&tags)) => (r.id.clone(), managed_keys(r)),
+            Some(_) => bail!(
+                "load balancer {name} exists but is not owned by app {} (tag {TAG_APP}); \
+                 set load_balancer.name to another name or delete it",
+                ctx.app
+            ),
+            None => match owned_id(ctx, Some(&tags), Kind::LoadBalancer) {
+                Some(id) => {
+                    let keys = ORPHAN_ATTRIBUTES.iter().map(|k| k.to_string()).collect();
+                    (orphan_id(id, name, &desired_ids), keys)
+                }
+                None => continue,
+            },
+        };
+        found.push((id, lb, keys));
+    }
+    let observed = found.into_iter().map(|(id, lb, keys)| async move {
+        let arn = lb.load_balancer_arn().unwrap_or_default();
+        match attributes(ctx, arn).await {
+            Ok(attrs) => Ok(Some(observed(id, &lb, &attrs, &keys))),
+            Err(e) if elb_gone(&e) => Ok(None),
+            Err(e) => Err(e),
+        }
+    });
+    Ok(try_join_all(observed)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
+}
+
+/// The attribute keys a desired load balancer manages.
+fn managed_keys(r: &Resource) -> Vec<String> {
+    match &r.spec {
+        Spec::LoadBalancer(s) => s.attributes.keys().cloned().collect(),
+        _ => vec![],
+    }
+}
+
+async fn attributes(ctx: &Ctx, arn: &str) -> Result<BTreeMap<String, String>> {
+    let out = ctx
+        .aws
+        .elb
+        .describe_load_balancer_attributes()
+        .load_balancer_arn(arn)
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out
+        .attributes()
+        .iter()
+        .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
+        .collect())
+}
+
+/// Normalised fields in the shape of `Spec::fields` for load balancers; `attributes` holds
+/// the managed keys AWS reports.
+fn fields_of(lb: &LoadBalancer, attrs: &BTreeMap<String, String>, keys: &[String]) -> Fields {
+    let mut subnets: Vec<&str> = lb
+        .availability_zones()
+        .iter()
+        .filter_map(|z| z.subnet_id())
+        .collect();
+    subnets.sort();
+    subnets.dedup();
+    let mut sgs: Vec<&str> = lb.security_groups().iter().map(String::as_str).collect();
+    sgs.sort();
+    sgs.dedup();
+    let managed: BTreeMap<&str, &str> = keys
+        .iter()
+        .filter_map(|k| Some((k.as_str(), attrs.get(k)?.as_str())))
+        .collect();
+    let v = json!({
+        "type": lb.r#type().map(|t| t.as_str()),
+        "scheme": lb.scheme().map(|s| s.as_str()),
+        "ip_address_type": lb.ip_address_type().map(|t| t.as_str()),
+        "subnets": subnets,
+        "security_groups": sgs,
+        "attributes": managed,
+    });
+    v.as_object()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .collect()
+}
+
+fn state_of(lb: &LoadBalancer) -> &str {
+    lb.state()
+        .and_then(|s| s.code())
+        .map_or("unknown", |c| c.as_str())
+}
+
+fn observed(
+    id: ResourceId,
+    lb: &LoadBalancer,
+    attrs: &BTreeMap<String, String>,
+    keys: &[String],
+) -> Observed {
+    let name = lb.load_balancer_name().unwrap_or_default();
+    Observed {
+        id,
+        name: name.to_string(),
+        outputs: Outputs::with_id(name).arn(lb.load_balancer_arn().unwrap_or_default()),
+        fields: fields_of(lb, attrs, keys),
+        state: state_of(lb).to_string(),
+        details: json!({
+            "dns_name": lb.dns_name(),
+            "state": state_of(lb),
+        }),
+    }
+}
+
+pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::LoadBalancer(s) = &r.spec else {
+        unreachable!()
+    };
+    let subnets = s
+        .subnets
+        .iter()
+        .map(|v| res.need(v))
+        .collect::<Result<Vec<_>>>()?;
+    let sgs = s
+        .security_groups
+        .iter()
+        .map(|v| res.need(v))
+        .collect::<Result<Vec<_>>>()?;
+    let out = ctx
+        .aws
+        .elb
+        .create_load_balancer()
+        .name(&r.name)
+        .set_subnets(Some(subnets))
+        .set_security_groups(Some(sgs))
+        .scheme(LoadBalancerSchemeEnum::from(s.scheme.as_str()))
+        .r#type(LoadBalancerTypeEnum::Application)
+        .ip_address_type(IpAddressType::Ipv4)
+        .set_tags(Some(elb_tags(ctx, &r.id, &r.name)))
+        .send()
+        .await
+        .map_err(err)?;
+    let Some(arn) = out
+        .load_balancers()
+        .first()
+        .and_then(|l| l.load_balancer_arn())
+        .map(str::to_string)
+    else {
+        bail!("CreateLoadBalancer returned no load balancer");
+    };
+    let attrs: Vec<(&String, &String)> = s.attributes.iter().collect();
+    retry_until(CONSISTENCY, elb_gone, || {
+        modify_attributes(ctx, &arn, &attrs)
+    })
+    .await?;
+    wait_active(ctx, r, &arn).await?;
+    Ok(Outputs::with_id(&r.name).arn(arn))
+}
+
+/// Poll until the load balancer is active; `failed` or the deadline is an error.
+async fn wait_active(ctx: &Ctx, r: &Resource, arn: &str) -> Result<()> {
+    let key = r.id.to_string();
+    let last = std::sync::Mutex::new("provisioning".to_string());
+    let done = poll(PROVISION_DEADLINE, || async {
+        let lb = match describe_one(ctx, arn).await {
+            Ok(lb) => lb,
+            // Not yet visible everywhere.
+            Err(e) if elb_gone(&e) => None,
+            Err(e) => return Err(e),
+        };
+        let Some(lb) = lb else {
+            ctx.report.progress(&key, "provisioning");
+            return Ok(None);
+        };
+        match lb.state().and_then(|s| s.code()) {
+            Some(LoadBalancerStateEnum::Active | LoadBalancerStateEnum::ActiveImpaired) => {
+                Ok(Some(()))
+            }
+            Some(LoadBalancerStateEnum::Failed) => bail!(
+                "load balancer {} failed to provision: {}",
+                r.name,
+                lb.state()
+                    .and_then(|s| s.reason())
+                    .unwrap_or("no reason given")
+            ),
+            _ => {
+                let state = state_of(&lb).to_string();
+                ctx.report.progress(&key, &state);
+                *last.lock().unwrap() = state;
+                Ok(None)
+            }
+        }
+    })
+    .await?;
+    if done.is_none() {
+        bail!(
+            "timed out after {} waiting for load balancer {} to become active (state {})",
+            humantime::format_duration(PROVISION_DEADLINE),
+            r.name,
+            last.lock().unwrap()
+        );
+    }
+    Ok(())
+}
+
+/// The load balancer with this ARN, if it exists.
+async fn describe_one(ctx: &Ctx, arn: &str) -> Result<Option<LoadBalancer>> {
+    let out = ctx
+        .aws
+        .elb
+        .describe_load_balancers()
+        .load_balancer_arns(arn)
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out.load_balancers().first().cloned())
+}
+
+async fn modify_attributes(ctx: &Ctx, arn: &str, attrs: &[(&String, &String)]) -> Result<()> {
+    if attrs.is_empty() {
+        return Ok(());
+    }
+    let attrs = attrs
+        .iter()
+        .map(|(k, v)| LoadBalancerAttribute::builder().key(*k).value(*v).build())
+        .collect();
+    ctx.aws
+        .elb
+        .modify_load_balancer_attributes()
+        .load_balancer_arn(arn)
+        .set_attributes(Some(attrs))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(err)
+}
+
+pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::LoadBalancer(s) = &r.spec else {
+        unreachable!()
+    };
+    let arn = o.outputs.get(crate::desired::Attr::Arn).unwrap_or_default();
+    let want = r.spec.fields(res);
+    let changed = |k: &str| o.fields.get(k) != want.get(k);
+    if changed("subnets") {
+        let subnets = s
+            .subnets
+            .iter()
+            .map(|v| res.need(v))
+            .collect::<Result<Vec<_>>>()?;
+        ctx.aws
+            .elb
+            .set_subnets()
+            .load_balancer_arn(arn)
+            .set_subnets(Some(subnets))
+            .send()
+            .await
+            .map_err(err)?;
+    }
+    if changed("security_groups") {
+        let sgs = s
+            .security_groups
+            .iter()
+            .map(|v| res.need(v))
+            .collect::<Result<Vec<_>>>()?;
+        ctx.aws
+            .elb
+            .set_security_groups()
+            .load_balancer_arn(arn)
+            .set_security_groups(Some(sgs))
+            .send()
+            .await
+            .map_err(err)?;
+    }
+    let have = o.fields.get("attributes");
+    let differing: Vec<(&String, &String)> = s
+        .attributes
+        .iter()
+        .filter(|(k, v)| have.and_then(|h| h.get(k.as_str())) != Some(&json!(v)))
+        .collect();
+    modify_attributes(ctx, arn, &differing).await?;
+    Ok(o.outputs.clone())
+}
+
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+    let arn = o
+        .outputs
+        .get(crate::desired::Attr::Arn)
+        .unwrap_or_default()
+        .to_string();
+    let attrs = match attributes(ctx, &arn).await {
+        Ok(a) => a,
+        Err(e) if elb_gone(&e) => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    if attrs.get(DELETION_PROTECTION).map(String::as_str) == Some("true") {
+        bail!(
+            "load balancer {} has deletion protection on; set load_balancer.deletion_protection \
+             = false and run `ecsdeploy up`, then `down`",
+            o.name
+        );
+    }
+    elb_gone_ok(
+        ctx.aws
+            .elb
+            .delete_load_balancer()
+            .load_balancer_arn(&arn)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err),
+    )?;
+    // Its network interfaces are released once it is no longer listed; subnets and
+    // security groups can go only then.
+    let key = o.id.to_string();
+    let gone = poll(ctx.delete_deadline, || async {
+        match describe_one(ctx, &arn).await {
+            Ok(Some(_)) => {
+                ctx.report.progress(&key, "deleting");
+                Ok(None)
+            }
+            Ok(None) => Ok(Some(())),
+            Err(e) if elb_gone(&e) => Ok(Some(())),
+            Err(e) => Err(e),
+        }
+    })
+    .await?;
+    if gone.is_none() {
+        bail!(
+            "load balancer {} is still listed {} after its deletion; run the command again later",
+            o.name,
+            humantime::format_duration(ctx.delete_deadline)
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::{LoadBalancerSpec, NoRefs, Val};
+    use aws_sdk_elasticloadbalancingv2::types::{AvailabilityZone, LoadBalancerState};
+
+    #[test]
+    fn observed_fields_match_the_desired_shape() {
+        let mut attributes = BTreeMap::new();
+        attributes.insert("idle_timeout.timeout_seconds".to_string(), "60".to_string());
+        attributes.insert(DELETION_PROTECTION.to_string(), "false".to_string());
+        let spec = Spec::LoadBalancer(LoadBalancerSpec {
+            scheme: "internet-facing".into(),
+            subnets: vec![Val::lit("subnet-b"), Val::lit("subnet-a")],
+            security_groups: vec![Val::lit("sg-1")],
+            attributes: attributes.clone(),
+        });
+        let lb = LoadBalancer::builder()
+            .load_balancer_name("demo")
+            .r#type(LoadBalancerTypeEnum::Application)
+            .scheme(LoadBalancerSchemeEnum::InternetFacing)
+            .ip_address_type(IpAddressType::Ipv4)
+            .availability_zones(AvailabilityZone::builder().subnet_id("subnet-a").build())
+            .availability_zones(AvailabilityZone::builder().subnet_id("subnet-b").build())
+            .security_groups("sg-1")
+            .state(
+                LoadBalancerState::builder()
+                    .code(LoadBalancerStateEnum::Active)
+                    .build(),
+            )
+            .build();
+        let mut reported = attributes.clone();
+        reported.insert("access_logs.s3.bucket".into(), String::new());
+        let keys: Vec<String> = attributes.keys().cloned().collect();
+        assert_eq!(fields_of(&lb, &reported, &keys), spec.fields(&NoRefs));
+        assert_eq!(state_of(&lb), "active");
+    }
+
+    #[test]
+    fn a_renamed_resource_is_an_orphan_of_its_own() {
+        let main = ResourceId::new(Kind::LoadBalancer, "main");
+        let old = ResourceId::new(Kind::LoadBalancer, "old");
+        let desired: BTreeSet<&ResourceId> = [&main].into_iter().collect();
+        assert_eq!(
+            orphan_id(main.clone(), "demo-alb", &desired).to_string(),
+            "load_balancer.main@demo-alb"
+        );
+        assert_eq!(orphan_id(old.clone(), "x", &desired), old);
+    }
+
+    #[test]
+    fn last_segment_of_arns() {
+        assert_eq!(
+            last_segment("arn:aws:elasticloadbalancing:r:1:listener/app/demo/abc/def"),
+            "def"
+        );
+        assert_eq!(last_segment("plain"), "plain");
+    }
 }
