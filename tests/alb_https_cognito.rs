@@ -183,7 +183,7 @@ async fn https_cognito_alb_into_an_imported_network() {
     let lb = &lbs.load_balancers()[0];
     assert_eq!(lb.scheme().map(|s| s.as_str()), Some("internet-facing"));
     assert_eq!(lb.vpc_id(), Some(net.vpc.as_str()));
-    assert_eq!(lb.security_groups(), &[net.alb_sg.clone()]);
+    assert_eq!(lb.security_groups(), std::slice::from_ref(&net.alb_sg));
     let mut lb_subnets: Vec<String> = lb
         .availability_zones()
         .iter()
@@ -259,7 +259,10 @@ async fn https_cognito_alb_into_an_imported_network() {
     let mut private = net.private.clone();
     private.sort();
     assert_eq!(sn, private);
-    assert_eq!(vpc_conf.security_groups(), &[net.ecs_sg.clone()]);
+    assert_eq!(
+        vpc_conf.security_groups(),
+        std::slice::from_ref(&net.ecs_sg)
+    );
     assert_eq!(
         vpc_conf.assign_public_ip().map(|a| a.as_str()),
         Some("DISABLED")

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use aws_sdk_ec2::types::Filter;
 use common::{example, run_async, sdk_config, unique_account, Proxy};
@@ -41,7 +41,7 @@ fn tagged(id: &str) -> Filter {
         .build()
 }
 
-async fn up(proxy: &Proxy, cfg: &PathBuf) -> common::Output {
+async fn up(proxy: &Proxy, cfg: &Path) -> common::Output {
     run_async(proxy, REGION, &["-c", cfg.to_str().unwrap(), "up"]).await
 }
 
@@ -223,7 +223,7 @@ async fn alb_in_front_of_a_private_service_with_endpoints() {
         .collect();
     lb_subnets.sort();
     assert_eq!(lb_subnets, public);
-    assert_eq!(lb.security_groups(), &[alb_sg.clone()]);
+    assert_eq!(lb.security_groups(), std::slice::from_ref(&alb_sg));
     let tgs = aws
         .elb
         .describe_target_groups()
@@ -295,7 +295,7 @@ async fn alb_in_front_of_a_private_service_with_endpoints() {
     sn.sort();
     assert_eq!(sn, private);
     assert_eq!(net.assign_public_ip().map(|a| a.as_str()), Some("DISABLED"));
-    assert_eq!(net.security_groups(), &[container_sg.clone()]);
+    assert_eq!(net.security_groups(), std::slice::from_ref(&container_sg));
     let attached = &s.load_balancers()[0];
     assert_eq!(attached.target_group_arn(), tg.target_group_arn());
     assert_eq!(attached.container_port(), Some(8080));

@@ -361,7 +361,7 @@ impl Spec {
             Spec::SecurityGroup(_) => &["vpc_id", "description"],
             Spec::IamRole(_) => &["path"],
             Spec::Service(_) => &["cluster", "launch_type"],
-            Spec::NatGateway(_) => &["subnet_id", "allocation_id"],
+            Spec::NatGateway(_) => &["subnet_id", "allocation_id", "connectivity_type"],
             Spec::VpcEndpoint(_) => &["vpc_id", "service_name", "vpc_endpoint_type"],
             Spec::LoadBalancer(_) => &["type", "scheme"],
             Spec::TargetGroup(_) => &["vpc_id", "protocol", "port", "target_type"],

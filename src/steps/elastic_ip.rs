@@ -1,25 +1,151 @@
-//! PLACEHOLDER — being written.
+//! Elastic IPs: the public addresses of the NAT gateways. An address has nothing to
+//! update; it is released once the NAT gateway that uses it is gone.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
+use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
+use serde_json::json;
 
-use super::Ctx;
-use crate::desired::{Outputs, Resolve, Resource};
+use super::ec2_util::{name_or, owned, owned_id, tag_spec};
+use super::{gone_ok, retry_until, Ctx};
+use crate::aws::{code_of, err};
+use crate::desired::{Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
-pub async fn observe(_ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
-    Ok(vec![])
+/// The normalised fields, shaped exactly like `Spec::ElasticIp`'s.
+fn fields_of(a: &Address) -> Fields {
+    // Every address allocated today is a VPC address; an answer without the domain is one.
+    let domain = a.domain().map_or("vpc", |d| d.as_str());
+    [("domain".to_string(), json!(domain))]
+        .into_iter()
+        .collect()
 }
-pub async fn create(_ctx: &Ctx, _r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
-    bail!("not written yet")
+
+/// `associated` while a NAT gateway (or anything else) holds the address.
+fn state_of(a: &Address) -> &'static str {
+    if a.association_id().is_some_and(|s| !s.is_empty()) {
+        "associated"
+    } else {
+        "unassociated"
+    }
 }
-pub async fn update(
-    _ctx: &Ctx,
-    _r: &Resource,
-    _o: &Observed,
-    _res: &dyn Resolve,
-) -> Result<Outputs> {
-    bail!("not written yet")
+
+fn observed(a: &Address) -> Option<Observed> {
+    let id = owned_id(a.tags())?;
+    let alloc = a.allocation_id()?;
+    Some(Observed {
+        id,
+        name: name_or(a.tags(), alloc),
+        outputs: Outputs::with_id(alloc),
+        fields: fields_of(a),
+        state: state_of(a).to_string(),
+        details: json!({ "public_ip": a.public_ip() }),
+    })
 }
-pub async fn delete(_ctx: &Ctx, _o: &Observed) -> Result<()> {
-    bail!("not written yet")
+
+pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
+    let out = ctx
+        .aws
+        .ec2
+        .describe_addresses()
+        .filters(owned(ctx))
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out.addresses().iter().filter_map(observed).collect())
+}
+
+pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
+    let out = ctx
+        .aws
+        .ec2
+        .allocate_address()
+        .domain(DomainType::Vpc)
+        .tag_specifications(tag_spec(ctx, ResourceType::ElasticIp, &r.id, &r.name))
+        .send()
+        .await
+        .map_err(err)?;
+    let alloc = out
+        .allocation_id()
+        .ok_or_else(|| anyhow::anyhow!("AllocateAddress answered without an allocation id"))?;
+    Ok(Outputs::with_id(alloc))
+}
+
+pub async fn update(_: &Ctx, _: &Resource, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
+    Ok(o.outputs.clone())
+}
+
+/// True for the errors `ReleaseAddress` answers while a NAT gateway that used the address
+/// is still being deleted.
+fn still_held(e: &anyhow::Error) -> bool {
+    matches!(code_of(e), Some("AuthFailure" | "InvalidIPAddress.InUse"))
+}
+
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+    let alloc = o.outputs.id().to_string();
+    // Until the NAT gateway that used the address is fully deleted, AWS refuses the release
+    // with the misleading "AuthFailure: You do not have permission to access the specified
+    // resource." (or "InvalidIPAddress.InUse: Address 203.0.113.7 is in use."). The NAT
+    // step waits for `deleted`, but the address lags a little behind it.
+    retry_until(ctx.delete_deadline, still_held, || async {
+        gone_ok(
+            ctx.aws
+                .ec2
+                .release_address()
+                .allocation_id(&alloc)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err),
+        )
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use aws_sdk_ec2::types::Tag;
+
+    use super::*;
+    use crate::desired::{ElasticIpSpec, Kind, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
+
+    fn tag(k: &str, v: &str) -> Tag {
+        Tag::builder().key(k).value(v).build()
+    }
+
+    /// What DescribeAddresses answers for an address a NAT gateway holds (shape seen in
+    /// moto and AWS).
+    fn address() -> Address {
+        Address::builder()
+            .allocation_id("eipalloc-1")
+            .association_id("eipassoc-1")
+            .domain(DomainType::Vpc)
+            .public_ip("203.0.113.7")
+            .tags(tag("Name", "demo-nat-0"))
+            .tags(tag(TAG_APP, "demo"))
+            .tags(tag(TAG_RESOURCE, "elastic_ip.nat-0"))
+            .build()
+    }
+
+    #[test]
+    fn observed_fields_match_desired_fields() {
+        let o = observed(&address()).unwrap();
+        let known: BTreeMap<ResourceId, Outputs> = BTreeMap::new();
+        assert_eq!(o.fields, Spec::ElasticIp(ElasticIpSpec).fields(&known));
+        assert_eq!(o.id, ResourceId::new(Kind::ElasticIp, "nat-0"));
+        assert_eq!(o.outputs.id(), "eipalloc-1");
+        assert_eq!(o.name, "demo-nat-0");
+        assert_eq!(o.state, "associated");
+        assert_eq!(o.details, json!({ "public_ip": "203.0.113.7" }));
+    }
+
+    #[test]
+    fn unassociated_and_untagged_addresses() {
+        let mut a = address();
+        a.association_id = None;
+        assert_eq!(state_of(&a), "unassociated");
+        a.tags = Some(vec![tag(TAG_APP, "demo")]);
+        assert!(observed(&a).is_none());
+    }
 }

@@ -1,25 +1,442 @@
-//! PLACEHOLDER — being written.
+//! NAT gateways: one public NAT gateway per Elastic IP, in a public subnet. Subnet and
+//! allocation are immutable (a change is a replacement, refused by `up`), so `update` has
+//! nothing to do. Create waits for `available` and delete for `deleted`: the private
+//! routes, the Elastic IP and the subnet depend on those.
 
-use anyhow::{bail, Result};
+use std::future::Future;
+use std::time::Duration;
 
-use super::Ctx;
-use crate::desired::{Outputs, Resolve, Resource};
+use anyhow::{anyhow, bail, Result};
+use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGateway, NatGatewayAddress, ResourceType};
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::ec2_util::{name_or, owned, owned_id, tag, tag_spec};
+use super::{not_yet_visible, retry_until, Ctx, CONSISTENCY};
+use crate::aws::{code_of, err};
+use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP};
 use crate::plan::Observed;
 
-pub async fn observe(_ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
-    Ok(vec![])
+/// How long create waits for a gateway (or, in `vpc_endpoint`, an endpoint) to become
+/// available.
+pub(super) const CREATE_WAIT: Duration = Duration::from_secs(600);
+
+/// How many client tokens create tries when the earlier ones name dead resources.
+pub(super) const TOKEN_ATTEMPTS: u32 = 5;
+
+/// Poll `check` with backoff (2 s doubling to 15 s) until it answers `Some`; an error ends
+/// the wait at once. Fails once `deadline` has passed, naming `what` was awaited.
+pub(super) async fn poll<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<Option<T>>>,
+{
+    let start = tokio::time::Instant::now();
+    let mut delay = Duration::from_secs(2);
+    loop {
+        if let Some(v) = check().await? {
+            return Ok(v);
+        }
+        if start.elapsed() + delay > deadline {
+            bail!(
+                "gave up after {} waiting for {what}; run the command again",
+                humantime::format_duration(deadline)
+            );
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(15));
+    }
 }
-pub async fn create(_ctx: &Ctx, _r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
-    bail!("not written yet")
+
+/// An idempotency token for a create call: the same inputs give the same token, so a create
+/// retried after its answer was lost (by the SDK or by the next run) returns the resource
+/// the first call made instead of a second one. `attempt` moves on to a fresh token when
+/// the resource an earlier token made has since failed or been deleted (AWS keeps answering
+/// with it). At most 64 ASCII characters, the EC2 limit.
+pub(super) fn client_token(parts: &[&str], attempt: u32) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0u8]);
+    }
+    h.update(attempt.to_be_bytes());
+    let hex: String = h
+        .finalize()
+        .iter()
+        .take(20)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("ecsdeploy-{hex}")
 }
-pub async fn update(
-    _ctx: &Ctx,
-    _r: &Resource,
-    _o: &Observed,
-    _res: &dyn Resolve,
-) -> Result<Outputs> {
-    bail!("not written yet")
+
+fn nat_token(app: &str, id: &ResourceId, subnet: &str, alloc: &str, attempt: u32) -> String {
+    client_token(&[app, &id.to_string(), subnet, alloc], attempt)
 }
-pub async fn delete(_ctx: &Ctx, _o: &Observed) -> Result<()> {
-    bail!("not written yet")
+
+fn state_of(g: &NatGateway) -> &str {
+    g.state().map_or("unknown", |s| s.as_str())
+}
+
+/// Gateways that are gone or going do not count: a failed gateway holds nothing and AWS
+/// removes it (like a deleted one) after about an hour.
+fn live(g: &NatGateway) -> bool {
+    !matches!(state_of(g), "deleted" | "deleting" | "failed")
+}
+
+/// The gateway's primary address (the Elastic IP it was created with).
+fn primary(g: &NatGateway) -> Option<&NatGatewayAddress> {
+    let addrs = g.nat_gateway_addresses();
+    addrs
+        .iter()
+        .find(|a| a.is_primary() == Some(true))
+        .or(addrs.first())
+}
+
+/// The normalised fields, shaped exactly like `Spec::NatGateway`'s.
+fn fields_of(g: &NatGateway) -> Fields {
+    [
+        ("subnet_id", json!(g.subnet_id())),
+        (
+            "allocation_id",
+            json!(primary(g).and_then(|a| a.allocation_id())),
+        ),
+        (
+            "connectivity_type",
+            // `public` is the API's default.
+            json!(g.connectivity_type().map_or("public", |c| c.as_str())),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+fn observed(g: &NatGateway) -> Option<Observed> {
+    let id = owned_id(g.tags())?;
+    let nat_id = g.nat_gateway_id()?;
+    Some(Observed {
+        id,
+        name: name_or(g.tags(), nat_id),
+        outputs: Outputs::with_id(nat_id),
+        fields: fields_of(g),
+        state: state_of(g).to_string(),
+        details: json!({ "public_ip": primary(g).and_then(|a| a.public_ip()) }),
+    })
+}
+
+/// Live gateways carrying this app's ownership tag. The tag is checked here as well as in
+/// the filter: some emulators (moto) ignore tag filters on this API.
+fn owned_live<'a>(ctx: &'a Ctx, gs: &'a [NatGateway]) -> impl Iterator<Item = &'a NatGateway> {
+    gs.iter()
+        .filter(move |g| live(g) && tag(g.tags(), TAG_APP) == Some(ctx.app.as_str()))
+}
+
+pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
+    let out = ctx
+        .aws
+        .ec2
+        .describe_nat_gateways()
+        .filter(owned(ctx))
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(owned_live(ctx, out.nat_gateways())
+        .filter_map(observed)
+        .collect())
+}
+
+/// True when an error says the gateway does not exist.
+fn nat_gone(e: &anyhow::Error) -> bool {
+    matches!(
+        code_of(e),
+        Some("NatGatewayNotFound" | "InvalidNatGatewayID.NotFound")
+    )
+}
+
+/// The gateway as it is now; `None` when it does not exist.
+async fn describe(ctx: &Ctx, nat_id: &str) -> Result<Option<NatGateway>> {
+    match ctx
+        .aws
+        .ec2
+        .describe_nat_gateways()
+        .nat_gateway_ids(nat_id)
+        .send()
+        .await
+        .map_err(err)
+    {
+        Ok(out) => Ok(out
+            .nat_gateways()
+            .iter()
+            .find(|g| g.nat_gateway_id() == Some(nat_id))
+            .cloned()),
+        Err(e) if nat_gone(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// This resource's live gateway on exactly this subnet and address, if one exists.
+async fn find_own(ctx: &Ctx, r: &Resource, subnet: &str, alloc: &str) -> Result<Option<String>> {
+    let out = ctx
+        .aws
+        .ec2
+        .describe_nat_gateways()
+        .filter(owned(ctx))
+        .filter(Filter::builder().name("subnet-id").values(subnet).build())
+        .send()
+        .await
+        .map_err(err)?;
+    let found = owned_live(ctx, out.nat_gateways())
+        .filter(|g| owned_id(g.tags()).as_ref() == Some(&r.id))
+        .filter(|g| g.subnet_id() == Some(subnet))
+        .filter(|g| primary(g).and_then(|a| a.allocation_id()) == Some(alloc))
+        .find_map(|g| g.nat_gateway_id())
+        .map(str::to_string);
+    Ok(found)
+}
+
+pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::NatGateway(s) = &r.spec else {
+        unreachable!()
+    };
+    let subnet = res.need(&s.subnet)?;
+    let alloc = res.need(&s.allocation)?;
+    let mut nat_id = None;
+    for attempt in 0..TOKEN_ATTEMPTS {
+        let token = nat_token(&ctx.app, &r.id, &subnet, &alloc, attempt);
+        // The client token makes the retry safe; the subnet and the address were possibly
+        // created a moment ago.
+        let made = retry_until(CONSISTENCY, not_yet_visible, || async {
+            ctx.aws
+                .ec2
+                .create_nat_gateway()
+                .subnet_id(&subnet)
+                .allocation_id(&alloc)
+                .connectivity_type(ConnectivityType::Public)
+                .client_token(&token)
+                .tag_specifications(tag_spec(ctx, ResourceType::Natgateway, &r.id, &r.name))
+                .send()
+                .await
+                .map_err(err)
+        })
+        .await;
+        let g = match made {
+            Ok(out) => out
+                .nat_gateway()
+                .cloned()
+                .ok_or_else(|| anyhow!("CreateNatGateway answered without a gateway"))?,
+            // An emulator that ignores client tokens answers a repeated create with
+            // "Resource.AlreadyAssociated" (the address is held by the first gateway).
+            // Adopt that gateway when it is this resource's own.
+            Err(e) if code_of(&e) == Some("Resource.AlreadyAssociated") => {
+                match find_own(ctx, r, &subnet, &alloc).await? {
+                    Some(id) => {
+                        nat_id = Some(id);
+                        break;
+                    }
+                    None => return Err(e),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        if live(&g) {
+            nat_id = g.nat_gateway_id().map(str::to_string);
+            break;
+        }
+        // This token's gateway failed or was deleted since: AWS answers with it again.
+    }
+    let nat_id = nat_id.ok_or_else(|| {
+        anyhow!("CreateNatGateway kept answering with failed or deleted gateways")
+    })?;
+    wait_available(ctx, &r.id.to_string(), &nat_id).await?;
+    Ok(Outputs::with_id(nat_id))
+}
+
+async fn wait_available(ctx: &Ctx, key: &str, nat_id: &str) -> Result<()> {
+    let start = tokio::time::Instant::now();
+    let what = format!("NAT gateway {nat_id} to become available");
+    poll(CREATE_WAIT, &what, || async {
+        let Some(g) = describe(ctx, nat_id).await? else {
+            if start.elapsed() < CONSISTENCY {
+                return Ok(None); // not visible to every endpoint yet
+            }
+            bail!("NAT gateway {nat_id} disappeared while it was being created");
+        };
+        match state_of(&g) {
+            "available" => Ok(Some(())),
+            "failed" => bail!(
+                "NAT gateway {nat_id} failed: {} ({})",
+                g.failure_message().unwrap_or("no reason given"),
+                g.failure_code().unwrap_or("no code")
+            ),
+            s @ ("deleting" | "deleted") => {
+                bail!("NAT gateway {nat_id} is {s} while it was being created")
+            }
+            _ => {
+                ctx.report.progress(key, "pending");
+                Ok(None)
+            }
+        }
+    })
+    .await
+}
+
+pub async fn update(_: &Ctx, _: &Resource, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
+    Ok(o.outputs.clone())
+}
+
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+    let nat_id = o.outputs.id();
+    let key = o.id.to_string();
+    match describe(ctx, nat_id).await? {
+        None => return Ok(()),
+        Some(g) => match state_of(&g) {
+            "deleted" | "failed" => return Ok(()),
+            "deleting" => {}
+            _ => match ctx
+                .aws
+                .ec2
+                .delete_nat_gateway()
+                .nat_gateway_id(nat_id)
+                .send()
+                .await
+                .map_err(err)
+            {
+                Ok(_) => {}
+                Err(e) if nat_gone(&e) => return Ok(()),
+                Err(e) => return Err(e),
+            },
+        },
+    }
+    // The Elastic IP and the subnet stay in use until the gateway is `deleted`.
+    let what = format!("NAT gateway {nat_id} to be deleted");
+    poll(ctx.delete_deadline, &what, || async {
+        match describe(ctx, nat_id).await? {
+            None => Ok(Some(())),
+            Some(g) if matches!(state_of(&g), "deleted" | "failed") => Ok(Some(())),
+            Some(_) => {
+                ctx.report.progress(&key, "deleting");
+                Ok(None)
+            }
+        }
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use aws_sdk_ec2::types::{NatGatewayState, Tag};
+
+    use super::*;
+    use crate::desired::{Kind, NatGatewaySpec, Ref, Val, TAG_RESOURCE};
+
+    fn tag(k: &str, v: &str) -> Tag {
+        Tag::builder().key(k).value(v).build()
+    }
+
+    /// What DescribeNatGateways answers for a converged gateway (shape seen in moto).
+    fn gateway(state: NatGatewayState) -> NatGateway {
+        NatGateway::builder()
+            .nat_gateway_id("nat-1")
+            .subnet_id("subnet-a")
+            .vpc_id("vpc-1")
+            .state(state)
+            .connectivity_type(ConnectivityType::Public)
+            .nat_gateway_addresses(
+                NatGatewayAddress::builder()
+                    .allocation_id("eipalloc-1")
+                    .public_ip("203.0.113.7")
+                    .network_interface_id("eni-1")
+                    .build(),
+            )
+            .tags(tag("Name", "demo-nat-0"))
+            .tags(tag(TAG_APP, "demo"))
+            .tags(tag(TAG_RESOURCE, "nat_gateway.nat-0"))
+            .build()
+    }
+
+    #[test]
+    fn observed_fields_match_desired_fields_of_a_converged_gateway() {
+        let subnet = ResourceId::new(Kind::Subnet, "public-0");
+        let eip = ResourceId::new(Kind::ElasticIp, "nat-0");
+        let known: BTreeMap<ResourceId, Outputs> = [
+            (subnet.clone(), Outputs::with_id("subnet-a")),
+            (eip.clone(), Outputs::with_id("eipalloc-1")),
+        ]
+        .into_iter()
+        .collect();
+        let spec = Spec::NatGateway(NatGatewaySpec {
+            subnet: Val::Ref(Ref::id(&subnet)),
+            allocation: Val::Ref(Ref::id(&eip)),
+        });
+        let o = observed(&gateway(NatGatewayState::Available)).unwrap();
+        assert_eq!(o.fields, spec.fields(&known));
+        assert_eq!(o.id, ResourceId::new(Kind::NatGateway, "nat-0"));
+        assert_eq!(o.outputs.id(), "nat-1");
+        assert_eq!(o.state, "available");
+        assert_eq!(o.details, json!({ "public_ip": "203.0.113.7" }));
+    }
+
+    #[test]
+    fn primary_address_wins_over_order() {
+        let mut g = gateway(NatGatewayState::Available);
+        g.nat_gateway_addresses.as_mut().unwrap().insert(
+            0,
+            NatGatewayAddress::builder()
+                .allocation_id("eipalloc-2")
+                .is_primary(false)
+                .build(),
+        );
+        g.nat_gateway_addresses.as_mut().unwrap()[1].is_primary = Some(true);
+        assert_eq!(fields_of(&g)["allocation_id"], json!("eipalloc-1"));
+    }
+
+    #[test]
+    fn gone_and_failed_gateways_are_not_live() {
+        assert!(live(&gateway(NatGatewayState::Pending)));
+        assert!(live(&gateway(NatGatewayState::Available)));
+        for s in [
+            NatGatewayState::Deleting,
+            NatGatewayState::Deleted,
+            NatGatewayState::Failed,
+        ] {
+            assert!(!live(&gateway(s)));
+        }
+    }
+
+    #[test]
+    fn client_token_is_deterministic_short_and_input_bound() {
+        let id = ResourceId::new(Kind::NatGateway, "nat-0");
+        let t = nat_token("demo", &id, "subnet-a", "eipalloc-1", 0);
+        assert_eq!(t, nat_token("demo", &id, "subnet-a", "eipalloc-1", 0));
+        assert!(t.len() <= 64 && t.is_ascii(), "{t}");
+        assert_ne!(t, nat_token("demo", &id, "subnet-a", "eipalloc-1", 1));
+        assert_ne!(t, nat_token("demo", &id, "subnet-a", "eipalloc-2", 0));
+        assert_ne!(t, nat_token("demo", &id, "subnet-b", "eipalloc-1", 0));
+        assert_ne!(t, nat_token("other", &id, "subnet-a", "eipalloc-1", 0));
+        let other = ResourceId::new(Kind::NatGateway, "nat-1");
+        assert_ne!(t, nat_token("demo", &other, "subnet-a", "eipalloc-1", 0));
+        // Parts are delimited: moving a character between parts changes the token.
+        assert_ne!(client_token(&["ab", "c"], 0), client_token(&["a", "bc"], 0));
+    }
+
+    #[tokio::test]
+    async fn poll_returns_the_first_answer_and_stops_at_an_error() {
+        let mut calls = 0;
+        let v = poll(Duration::from_secs(60), "x", || {
+            calls += 1;
+            async { Ok(Some(7)) }
+        })
+        .await
+        .unwrap();
+        assert_eq!((v, calls), (7, 1));
+
+        let r: Result<()> = poll(Duration::from_secs(60), "x", || async { bail!("failed") }).await;
+        assert_eq!(r.unwrap_err().to_string(), "failed");
+
+        // A deadline shorter than the first pause: one look, then give up.
+        let r: Result<()> = poll(Duration::from_secs(1), "x", || async { Ok(None) }).await;
+        assert!(r.unwrap_err().to_string().contains("waiting for x"));
+    }
 }
