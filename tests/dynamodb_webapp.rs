@@ -332,6 +332,30 @@ async fn second_up_is_write_free_and_the_listener_precedes_the_service() {
     proxy.clear();
     up(&proxy, &cfg).await.assert_success();
     assert_eq!(proxy.writes(), vec![], "second up must make no write call");
+
+    let status = run_async(
+        &proxy,
+        REGION,
+        &["-c", cfg.to_str().unwrap(), "status", "--output", "json"],
+    )
+    .await;
+    status.assert_success();
+    let doc: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let url = doc["urls"][0].as_str().unwrap_or_default();
+    assert!(
+        url.starts_with("http://dynamodb-webapp-ALB"),
+        "app URL from the ALB's DNS name: {doc}"
+    );
+    let tg = doc["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "target_group")
+        .expect("target group in status");
+    assert!(
+        tg["details"]["targets"].is_array(),
+        "target health reported: {tg}"
+    );
 }
 
 #[tokio::test]

@@ -1,6 +1,8 @@
 //! `ecsdeploy status`: every owned resource with its id and state; services with their
 //! counts, rollout and task definition revision.
 
+use std::collections::BTreeMap;
+
 use anyhow::Result;
 use comfy_table::{presets, Table};
 use serde_json::json;
@@ -38,6 +40,7 @@ pub async fn run(s: &Session) -> Result<()> {
             print_json(&json!({
                 "app": s.config.app,
                 "region": s.ctx.aws.region,
+                "urls": urls(&observed),
                 "resources": resources,
                 "missing": missing.iter().map(|r| json!({"id": r.id.to_string(), "name": r.name})).collect::<Vec<_>>(),
             }));
@@ -49,7 +52,7 @@ pub async fn run(s: &Session) -> Result<()> {
 
 fn render(
     s: &Session,
-    observed: &std::collections::BTreeMap<ResourceId, Observed>,
+    observed: &BTreeMap<ResourceId, Observed>,
     desired_ids: &[&ResourceId],
     missing: &[&crate::desired::Resource],
 ) -> String {
@@ -83,6 +86,7 @@ fn render(
         s.ctx.aws.region,
         trimmed(&t)
     );
+    out.push_str(&render_load_balancer(observed));
     let services: Vec<&Observed> = observed
         .values()
         .filter(|o| o.id.kind == Kind::Service)
@@ -133,4 +137,120 @@ fn trimmed(t: &Table) -> String {
         .map(|l| l.trim_end().to_string())
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// The app's URLs: one per listener of the load balancer (`https://<dns>`, with the port
+/// when it is not the protocol's default).
+pub fn urls(observed: &BTreeMap<ResourceId, Observed>) -> Vec<String> {
+    let Some(dns) = observed
+        .values()
+        .find(|o| o.id.kind == Kind::LoadBalancer)
+        .and_then(|o| o.details["dns_name"].as_str())
+    else {
+        return vec![];
+    };
+    let mut urls: Vec<String> = observed
+        .values()
+        .filter(|o| o.id.kind == Kind::Listener)
+        .filter_map(|o| {
+            let proto = o.fields.get("protocol")?.as_str()?.to_ascii_lowercase();
+            let port = o.fields.get("port")?.as_u64()?;
+            let default = (proto == "http" && port == 80) || (proto == "https" && port == 443);
+            Some(if default {
+                format!("{proto}://{dns}/")
+            } else {
+                format!("{proto}://{dns}:{port}/")
+            })
+        })
+        .collect();
+    urls.sort();
+    urls
+}
+
+/// URLs, listeners and each target group's target health.
+fn render_load_balancer(observed: &BTreeMap<ResourceId, Observed>) -> String {
+    let urls = urls(observed);
+    let groups: Vec<&Observed> = observed
+        .values()
+        .filter(|o| o.id.kind == Kind::TargetGroup)
+        .collect();
+    if urls.is_empty() && groups.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    for u in &urls {
+        out.push_str(&format!("\nURL: {u}"));
+    }
+    if !urls.is_empty() {
+        out.push('\n');
+    }
+    for g in groups {
+        out.push_str(&format!("\nTarget group {}: {}\n", g.name, g.state));
+        for t in g.details["targets"].as_array().into_iter().flatten() {
+            let reason = t["reason"]
+                .as_str()
+                .map(|r| format!(" ({r})"))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "  {}:{} {}{reason}\n",
+                t["id"].as_str().unwrap_or("?"),
+                t["port"],
+                t["state"].as_str().unwrap_or("?"),
+            ));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::Outputs;
+    use serde_json::Value;
+
+    fn obs(kind: Kind, name: &str, fields: Value, details: Value) -> (ResourceId, Observed) {
+        let id = ResourceId::new(kind, name);
+        let o = Observed {
+            id: id.clone(),
+            name: name.into(),
+            outputs: Outputs::with_id(name),
+            fields: fields.as_object().unwrap().clone().into_iter().collect(),
+            state: "ok".into(),
+            details,
+        };
+        (id, o)
+    }
+
+    #[test]
+    fn urls_follow_the_listeners() {
+        let observed: BTreeMap<_, _> = [
+            obs(
+                Kind::LoadBalancer,
+                "main",
+                json!({}),
+                json!({"dns_name": "app-1.elb.amazonaws.com"}),
+            ),
+            obs(
+                Kind::Listener,
+                "443",
+                json!({"protocol": "HTTPS", "port": 443}),
+                Value::Null,
+            ),
+            obs(
+                Kind::Listener,
+                "8080",
+                json!({"protocol": "HTTP", "port": 8080}),
+                Value::Null,
+            ),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(
+            urls(&observed),
+            vec![
+                "http://app-1.elb.amazonaws.com:8080/",
+                "https://app-1.elb.amazonaws.com/"
+            ]
+        );
+    }
 }
