@@ -640,3 +640,24 @@ async fn json_output_keeps_stderr_free_of_progress() {
     assert_eq!(doc["planned"]["create"], 17);
     assert!(out.stderr.trim().is_empty(), "stderr: {}", out.stderr);
 }
+
+#[tokio::test]
+async fn a_deployment_that_never_settles_is_reported_as_a_timeout() {
+    let proxy = Proxy::start(&unique_account()).await;
+    // moto runs one task per new service (MOTO_ECS_SERVICE_RUNNING=1): with two desired,
+    // the deployment stays IN_PROGRESS for ever.
+    let (_dir, cfg) = edited("desired_count = 1", "desired_count = 2");
+    let started = std::time::Instant::now();
+    let out = ecsdeploy(&proxy, &cfg, &["up", "--wait-timeout", "3s"]).await;
+    assert_eq!(out.code, Some(1), "{}", out.stderr);
+    let all = format!("{}{}", out.stdout, out.stderr);
+    assert!(
+        all.contains("timed out after 3s waiting for deployment"),
+        "{all}"
+    );
+    assert!(
+        all.contains("1/2 running"),
+        "the last state is reported: {all}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}

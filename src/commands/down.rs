@@ -27,7 +27,7 @@ pub async fn run(s: &mut Session, args: &DownArgs) -> Result<()> {
     s.ctx.delete_deadline = args.timeout;
     let observed = observe(s).await?;
     refuse_protected(&observed)?;
-    let plan = plan_down(&observed);
+    let plan = plan_down(&observed, &s.desired);
     if !plan.has_changes() {
         match s.output {
             OutputFormat::Json => {

@@ -35,6 +35,7 @@ pub fn to_json(s: &Session, plan: &Plan) -> Value {
             },
         })).collect::<Vec<_>>(),
         "rollout_order": rollout_order(plan),
+        "service_rollout_order": service_order(plan),
         "summary": summary_json(plan),
     })
 }
@@ -56,6 +57,50 @@ fn rollout_order(plan: &Plan) -> Vec<Vec<String>> {
         .unwrap_or_default()
         .into_iter()
         .map(|l| l.iter().map(ResourceId::to_string).collect())
+        .collect()
+}
+
+/// The services that change, grouped by when they roll out (`a, b → c`): a service waits
+/// for the deployments of the services it depends on.
+pub fn service_order(plan: &Plan) -> Vec<String> {
+    let services: Vec<ResourceId> = plan
+        .pending()
+        .filter(|c| c.id.kind == crate::desired::Kind::Service)
+        .map(|c| c.id.clone())
+        .collect();
+    // Project the graph onto services: a service follows another if a path links them.
+    let reaches = |from: &ResourceId, to: &ResourceId| {
+        let mut stack = vec![from.clone()];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            for d in plan.graph.deps(&n) {
+                if d == to {
+                    return true;
+                }
+                if seen.insert(d.clone()) {
+                    stack.push(d.clone());
+                }
+            }
+        }
+        false
+    };
+    let dag = crate::plan::Dag::new(services.iter().map(|s| {
+        let deps = services
+            .iter()
+            .filter(|o| *o != s && reaches(s, o))
+            .cloned()
+            .collect();
+        (s.clone(), deps)
+    }));
+    dag.levels()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| {
+            l.iter()
+                .map(|id| id.name.clone())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
         .collect()
 }
 
@@ -127,6 +172,13 @@ pub fn render(s: &Session, plan: &Plan) -> String {
             "\nReplacements change a field AWS cannot modify in place; `up` refuses them. \
              Revert the change, or run `ecsdeploy down` and then `up`.\n",
         );
+    }
+    let services = service_order(plan);
+    if !services.is_empty() {
+        out.push_str(&format!(
+            "\nService rollout order: {}\n",
+            services.join(" → ")
+        ));
     }
     let order = rollout_order(plan);
     if order.len() > 1 {

@@ -101,6 +101,8 @@ fn render(
             "PENDING",
             "ROLLOUT",
             "TASK DEFINITION",
+            "DEPENDS ON",
+            "CONNECT",
         ]);
         for o in &services {
             let d = &o.details;
@@ -113,6 +115,8 @@ fn render(
                 d["pending"].to_string(),
                 d["rollout_state"].as_str().unwrap_or("-").to_string(),
                 revision.to_string(),
+                depends_on(s, &o.id.name),
+                connect_names(s, &o.id.name),
             ]);
         }
         out.push_str(&format!("\n{}\n", trimmed(&st)));
@@ -200,6 +204,49 @@ fn render_load_balancer(observed: &BTreeMap<ResourceId, Observed>) -> String {
         }
     }
     out
+}
+
+/// The services a service waits for, from the config (`-` when none).
+fn depends_on(s: &Session, key: &str) -> String {
+    match s.config.services.get(key) {
+        Some(svc) if !svc.depends_on.is_empty() => svc.depends_on.join(", "),
+        _ => "-".to_string(),
+    }
+}
+
+/// `<namespace>: <discovery names>` of a connected service, from the desired state (moto
+/// and older ECS answers do not echo Service Connect settings).
+fn connect_names(s: &Session, key: &str) -> String {
+    let id = crate::desired::service_id(key);
+    let Some(crate::desired::Spec::Service(spec)) =
+        s.desired.iter().find(|r| r.id == id).map(|r| &r.spec)
+    else {
+        return "-".to_string();
+    };
+    match &spec.service_connect {
+        None => "-".to_string(),
+        Some(c) if c.services.is_empty() => {
+            let ns = s
+                .config
+                .service_connect
+                .as_ref()
+                .map_or("", |n| n.namespace.as_str());
+            format!("{ns}: client only")
+        }
+        Some(c) => {
+            let ns = s
+                .config
+                .service_connect
+                .as_ref()
+                .map_or("", |n| n.namespace.as_str());
+            let names: Vec<String> = c
+                .services
+                .iter()
+                .map(|x| format!("{}:{}", x.dns_name, x.client_port))
+                .collect();
+            format!("{ns}: {}", names.join(", "))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -31,6 +31,9 @@ pub struct Config {
     /// The app's Application Load Balancer, if any service is exposed through one.
     #[serde(default)]
     pub load_balancer: Option<LoadBalancer>,
+    /// ECS Service Connect: the Cloud Map namespace services find each other in.
+    #[serde(default)]
+    pub service_connect: Option<ServiceConnect>,
     /// ECS services, keyed by a logical name.
     #[serde(default)]
     pub services: BTreeMap<String, Service>,
@@ -242,6 +245,37 @@ pub struct Service {
     /// Expose one container port through the app's load balancer.
     #[serde(default)]
     pub target_group: Option<TargetGroup>,
+    /// Services that must be deployed and stable before this one is created or updated
+    /// (and that `down` deletes after it). Their security groups admit this service.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// This service's part in Service Connect; absent = not connected.
+    #[serde(default)]
+    pub connect: Option<Connect>,
+    /// Rollout settings.
+    #[serde(default)]
+    pub deployment: Deployment,
+    /// Allow `ecs execute-command` into the tasks (ECS Exec). Default false.
+    #[serde(default)]
+    pub enable_execute_command: bool,
+    /// Container health check of the main container.
+    #[serde(default)]
+    pub health_check: Option<ContainerHealthCheck>,
+    /// Seconds between SIGTERM and SIGKILL for the main container (2..=120).
+    #[serde(default)]
+    pub stop_timeout: Option<u32>,
+    /// Resource limits of the main container, e.g. `{ nofile = { soft = 65536, hard = 65536 } }`.
+    #[serde(default)]
+    pub ulimits: BTreeMap<String, Ulimit>,
+    /// Further containers in the task (log routers, proxies, agents).
+    #[serde(default)]
+    pub sidecars: Vec<Sidecar>,
+    /// Containers the main container waits for, with the condition.
+    #[serde(default)]
+    pub container_depends_on: Vec<ContainerDependency>,
+    /// Application Auto Scaling of the desired count.
+    #[serde(default)]
+    pub autoscaling: Option<Autoscaling>,
     /// ARN of an existing task role. Mutually exclusive with `task_policy`.
     #[serde(default)]
     pub task_role: Option<String>,
@@ -668,4 +702,194 @@ fn default_hc_unhealthy() -> u32 {
 }
 fn default_hc_matcher() -> String {
     "200".to_string()
+}
+
+/// `[service_connect]`: the Cloud Map HTTP namespace of the app.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct ServiceConnect {
+    /// Namespace name, e.g. `local` (clients then call `http://<dns_name>:<port>`).
+    pub namespace: String,
+    /// Use an existing namespace of that name instead of creating one.
+    #[serde(default)]
+    pub existing: bool,
+    /// Make it the cluster's default Service Connect namespace. Default true.
+    #[serde(default = "yes")]
+    pub cluster_default: bool,
+}
+
+/// `[services.<key>.connect]`: published ports (none = client only) and proxy logs.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+pub struct Connect {
+    /// Ports this service publishes in the namespace. Empty: the service only calls others.
+    #[serde(default)]
+    pub publish: Vec<ConnectPort>,
+    /// Stream prefix of the Service Connect proxy's logs in the app's log group.
+    /// Default `<key>-connect`.
+    #[serde(default)]
+    pub log_stream_prefix: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct ConnectPort {
+    /// Container port to publish; one of the service's `ports`.
+    pub port: u16,
+    /// Name of the port mapping. Default: the service key.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Cloud Map service name. Default: the port name.
+    #[serde(default)]
+    pub discovery_name: Option<String>,
+    /// DNS name clients use. Default: the discovery name.
+    #[serde(default)]
+    pub dns_name: Option<String>,
+    /// Port clients use. Default: `port`.
+    #[serde(default)]
+    pub client_port: Option<u16>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct Deployment {
+    /// Lower bound of running tasks during a rollout, in % of desired. Default 100.
+    #[serde(default = "default_min_healthy")]
+    pub minimum_healthy_percent: u32,
+    /// Upper bound of running tasks during a rollout, in % of desired. Default 200.
+    #[serde(default = "default_max_percent")]
+    pub maximum_percent: u32,
+    /// Roll back automatically when the circuit breaker trips. Default true.
+    #[serde(default = "yes")]
+    pub rollback: bool,
+}
+
+impl Default for Deployment {
+    fn default() -> Self {
+        Deployment {
+            minimum_healthy_percent: default_min_healthy(),
+            maximum_percent: default_max_percent(),
+            rollback: true,
+        }
+    }
+}
+
+fn default_min_healthy() -> u32 {
+    100
+}
+fn default_max_percent() -> u32 {
+    200
+}
+
+/// A container health check (`CMD-SHELL` command run inside the container).
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct ContainerHealthCheck {
+    /// Shell command; exit 0 = healthy. E.g. `curl -f http://localhost:5000/healthcheck || exit 1`.
+    pub command: String,
+    /// Seconds between checks (5..=300). Default 30.
+    #[serde(default = "default_chc_interval")]
+    pub interval: u32,
+    /// Seconds (2..=60). Default 5.
+    #[serde(default = "default_chc_timeout")]
+    pub timeout: u32,
+    /// Failures before unhealthy (1..=10). Default 3.
+    #[serde(default = "default_chc_retries")]
+    pub retries: u32,
+    /// Grace seconds after start (0..=300). Default 0.
+    #[serde(default)]
+    pub start_period: u32,
+}
+
+fn default_chc_interval() -> u32 {
+    30
+}
+fn default_chc_timeout() -> u32 {
+    5
+}
+fn default_chc_retries() -> u32 {
+    3
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+pub struct Ulimit {
+    pub soft: u32,
+    pub hard: u32,
+}
+
+/// A further container in the task.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct Sidecar {
+    pub name: String,
+    /// A full image reference.
+    pub image: String,
+    /// Task stops when it stops. Default false for sidecars.
+    #[serde(default)]
+    pub essential: bool,
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    #[serde(default)]
+    pub health_check: Option<ContainerHealthCheck>,
+    #[serde(default)]
+    pub depends_on: Vec<ContainerDependency>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct ContainerDependency {
+    /// Container name (a sidecar's `name`, or the service key for the main container).
+    pub container: String,
+    /// `START`, `COMPLETE`, `SUCCESS` or `HEALTHY`. Default `START`.
+    #[serde(default)]
+    pub condition: ContainerCondition,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ContainerCondition {
+    #[default]
+    Start,
+    Complete,
+    Success,
+    Healthy,
+}
+
+impl ContainerCondition {
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            ContainerCondition::Start => "START",
+            ContainerCondition::Complete => "COMPLETE",
+            ContainerCondition::Success => "SUCCESS",
+            ContainerCondition::Healthy => "HEALTHY",
+        }
+    }
+}
+
+/// `[services.<key>.autoscaling]`: target tracking on one metric.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct Autoscaling {
+    /// Fewest tasks. Default 1.
+    #[serde(default = "default_desired")]
+    pub min: u32,
+    pub max: u32,
+    /// Target average CPU utilisation (%).
+    #[serde(default)]
+    pub cpu: Option<f64>,
+    /// Target average memory utilisation (%).
+    #[serde(default)]
+    pub memory: Option<f64>,
+    /// Target ALB requests per target (needs a target group).
+    #[serde(default)]
+    pub requests_per_target: Option<f64>,
+    /// Seconds. Default 60.
+    #[serde(default = "default_cooldown")]
+    pub scale_in_cooldown: u32,
+    /// Seconds. Default 60.
+    #[serde(default = "default_cooldown")]
+    pub scale_out_cooldown: u32,
+    /// Only scale out; never remove tasks. Default false.
+    #[serde(default)]
+    pub disable_scale_in: bool,
+}
+
+fn default_cooldown() -> u32 {
+    60
 }

@@ -81,8 +81,20 @@ pub fn build(c: &Config, env: &Env) -> Vec<Resource> {
         name: c.cluster_name(),
         spec: Spec::Cluster(ClusterSpec {
             container_insights: c.cluster.container_insights.as_aws().to_string(),
+            service_connect_namespace: c
+                .service_connect
+                .as_ref()
+                .filter(|sc| sc.cluster_default)
+                .map(|_| namespace_val(c)),
         }),
     });
+    if let Some(sc) = c.service_connect.as_ref().filter(|sc| !sc.existing) {
+        out.push(Resource {
+            id: namespace_id(),
+            name: sc.namespace.clone(),
+            spec: Spec::Namespace(NamespaceSpec),
+        });
+    }
     out.push(Resource {
         id: log_group_id(),
         name: c.log_group_name(),
@@ -122,7 +134,7 @@ fn service_resources(
 ) {
     let s = &c.services[key];
     let security_groups = if s.security_groups.is_empty() {
-        out.push(service_sg(c, net, lb, key));
+        out.push(service_sg(c, env, net, lb, key));
         vec![Val::Ref(Ref::id(&service_sg_id(key)))]
     } else {
         s.security_groups
@@ -181,22 +193,53 @@ fn service_resources(
             cpu_architecture: s.cpu_architecture.as_aws().to_string(),
             execution_role,
             task_role,
-            containers: vec![ContainerSpec {
+            containers: std::iter::once(ContainerSpec {
                 name: c.container_name(key),
                 image: with_tag(image, image_tag),
+                essential: true,
                 ports: s.ports.clone(),
+                port_names: port_names(key, s),
+                health_check: s.health_check.as_ref().map(health_check),
+                stop_timeout: s.stop_timeout,
+                ulimits: s
+                    .ulimits
+                    .iter()
+                    .map(|(n, u)| (n.clone(), (u.soft, u.hard)))
+                    .collect(),
+                depends_on: container_deps(&s.container_depends_on),
                 environment: s
                     .environment
                     .iter()
                     .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect::<BTreeMap<_, _>>()
-                    .into_iter()
                     .collect(),
                 command: s.command.clone(),
                 log_group: c.log_group_name(),
                 log_region: env.region.clone(),
                 log_stream_prefix: key.to_string(),
-            }],
+            })
+            .chain(s.sidecars.iter().map(|sc| {
+                ContainerSpec {
+                    name: sc.name.clone(),
+                    image: Val::lit(&sc.image),
+                    essential: sc.essential,
+                    ports: sc.ports.clone(),
+                    port_names: BTreeMap::new(),
+                    health_check: sc.health_check.as_ref().map(health_check),
+                    stop_timeout: None,
+                    ulimits: BTreeMap::new(),
+                    depends_on: container_deps(&sc.depends_on),
+                    environment: sc
+                        .environment
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect(),
+                    command: sc.command.clone(),
+                    log_group: c.log_group_name(),
+                    log_region: env.region.clone(),
+                    log_stream_prefix: format!("{key}-{}", sc.name),
+                }
+            }))
+            .collect(),
             after: vec![log_group_id()],
         }),
     });
@@ -215,7 +258,10 @@ fn service_resources(
         spec: Spec::Service(ServiceSpec {
             cluster: Val::Ref(Ref::id(&cluster_id())),
             task_definition: Val::Ref(Ref::arn(&td)),
-            desired_count: s.desired_count,
+            desired_count: match &s.autoscaling {
+                Some(a) => s.desired_count.clamp(a.min, a.max.max(a.min)),
+                None => s.desired_count,
+            },
             subnets: net.subnets(s.subnets),
             security_groups,
             assign_public_ip: s
@@ -223,14 +269,152 @@ fn service_resources(
                 .unwrap_or(s.subnets == SubnetKind::Public),
             health_check_grace_period: s.target_group.as_ref().map(|t| t.health_check_grace_period),
             load_balancers,
-            after: lb.routes_to.get(key).cloned().unwrap_or_default(),
+            desired_count_managed: s.autoscaling.is_some(),
+            enable_execute_command: s.enable_execute_command,
+            minimum_healthy_percent: s.deployment.minimum_healthy_percent,
+            maximum_percent: s.deployment.maximum_percent,
+            rollback: s.deployment.rollback,
+            service_connect: service_connect(c, env, key),
+            // Listeners routing to it, and the services it depends on (deployed and
+            // stable first: their steps wait for the deployment).
+            after: lb
+                .routes_to
+                .get(key)
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .chain(s.depends_on.iter().map(|d| service_id(d)))
+                .collect(),
+        }),
+    });
+    if let Some(a) = &s.autoscaling {
+        autoscaling(c, lb, key, a, out);
+    }
+}
+
+/// The namespace as services and the cluster refer to it: the created one's ARN, or an
+/// existing one by name.
+fn namespace_val(c: &Config) -> Val {
+    match &c.service_connect {
+        Some(sc) if sc.existing => Val::lit(&sc.namespace),
+        _ => Val::Ref(Ref::arn(&namespace_id())),
+    }
+}
+
+/// Names of the main container's port mappings: published Service Connect ports.
+fn port_names(key: &str, s: &crate::config::Service) -> BTreeMap<u16, String> {
+    s.connect
+        .iter()
+        .flat_map(|c| c.publish.iter())
+        .map(|p| (p.port, p.name.clone().unwrap_or_else(|| key.to_string())))
+        .collect()
+}
+
+fn health_check(h: &crate::config::ContainerHealthCheck) -> HealthCheckCmd {
+    HealthCheckCmd {
+        command: h.command.clone(),
+        interval: h.interval,
+        timeout: h.timeout,
+        retries: h.retries,
+        start_period: h.start_period,
+    }
+}
+
+fn container_deps(deps: &[crate::config::ContainerDependency]) -> Vec<(String, String)> {
+    deps.iter()
+        .map(|d| (d.container.clone(), d.condition.as_aws().to_string()))
+        .collect()
+}
+
+fn service_connect(c: &Config, env: &Env, key: &str) -> Option<ServiceConnectSpec> {
+    let conn = c.services[key].connect.as_ref()?;
+    let names = port_names(key, &c.services[key]);
+    let namespace = c
+        .service_connect
+        .as_ref()
+        .map_or("", |n| n.namespace.as_str());
+    Some(ServiceConnectSpec {
+        namespace: namespace_val(c),
+        services: conn
+            .publish
+            .iter()
+            .map(|p| {
+                let port_name = names[&p.port].clone();
+                let discovery_name = p
+                    .discovery_name
+                    .clone()
+                    .unwrap_or_else(|| port_name.clone());
+                ConnectServiceSpec {
+                    // AWS's own default: `<discovery name>.<namespace>`.
+                    dns_name: p
+                        .dns_name
+                        .clone()
+                        .unwrap_or_else(|| format!("{discovery_name}.{namespace}")),
+                    client_port: p.client_port.unwrap_or(p.port),
+                    port_name,
+                    discovery_name,
+                }
+            })
+            .collect(),
+        log_group: c.log_group_name(),
+        log_region: env.region.clone(),
+        log_stream_prefix: conn
+            .log_stream_prefix
+            .clone()
+            .unwrap_or_else(|| format!("{key}-connect")),
+    })
+}
+
+/// The scalable target of a service and its target-tracking policy.
+fn autoscaling(
+    c: &Config,
+    lb: &LbWiring,
+    key: &str,
+    a: &crate::config::Autoscaling,
+    out: &mut Vec<Resource>,
+) {
+    let target = scalable_target_id(key);
+    out.push(Resource {
+        id: target.clone(),
+        name: format!("service/{}/{}", c.cluster_name(), c.service_name(key)),
+        spec: Spec::ScalableTarget(ScalableTargetSpec {
+            service: Val::Ref(Ref::id(&service_id(key))),
+            cluster: c.cluster_name(),
+            min: a.min,
+            max: a.max,
+        }),
+    });
+    let (metric, value, by_requests) = if let Some(v) = a.cpu {
+        ("ECSServiceAverageCPUUtilization", v, false)
+    } else if let Some(v) = a.memory {
+        ("ECSServiceAverageMemoryUtilization", v, false)
+    } else {
+        (
+            "ALBRequestCountPerTarget",
+            a.requests_per_target.unwrap_or(1000.0),
+            true,
+        )
+    };
+    let tg = lb.target_groups.get(key).filter(|_| by_requests);
+    out.push(Resource {
+        id: scaling_policy_id(key),
+        name: format!("{}-{}-{}", c.app, key, metric),
+        spec: Spec::ScalingPolicy(ScalingPolicySpec {
+            target: Val::Ref(Ref::id(&target)),
+            metric: metric.to_string(),
+            target_group: tg.map(|t| Val::Ref(Ref::arn(t))),
+            load_balancer: tg.map(|_| Val::Ref(Ref::arn(&lb_id()))),
+            target_value: value,
+            scale_in_cooldown: a.scale_in_cooldown,
+            scale_out_cooldown: a.scale_out_cooldown,
+            disable_scale_in: a.disable_scale_in,
         }),
     });
 }
 
 /// The service's security group: the configured CIDR rules, plus its target port from
 /// the load balancer's security groups. Nothing else reaches the container.
-fn service_sg(c: &Config, net: &Net, lb: &LbWiring, key: &str) -> Resource {
+fn service_sg(c: &Config, env: &Env, net: &Net, lb: &LbWiring, key: &str) -> Resource {
     let s = &c.services[key];
     let tcp = |port: u16, source: Source, description: Option<String>| IngressRule {
         protocol: "tcp".to_string(),
@@ -252,6 +436,31 @@ fn service_sg(c: &Config, net: &Net, lb: &LbWiring, key: &str) -> Resource {
             })
         })
         .collect();
+    // Services that depend on this one reach its ports from their own groups only.
+    for (other_key, other) in c
+        .services
+        .iter()
+        .filter(|(_, o)| o.depends_on.iter().any(|d| d == key))
+    {
+        let sources: Vec<Val> = if other.security_groups.is_empty() {
+            vec![Val::Ref(Ref::id(&service_sg_id(other_key)))]
+        } else {
+            other
+                .security_groups
+                .iter()
+                .map(|g| env.imported_sg(g))
+                .collect()
+        };
+        for port in &s.ports {
+            for g in &sources {
+                ingress.push(tcp(
+                    *port,
+                    Source::Group(g.clone()),
+                    Some(format!("from service {other_key}")),
+                ));
+            }
+        }
+    }
     if let Some(tg) = &s.target_group {
         for g in &lb.security_groups {
             ingress.push(tcp(

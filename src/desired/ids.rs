@@ -82,3 +82,12 @@ pub fn task_def_id(svc: &str) -> ResourceId {
 pub fn service_id(svc: &str) -> ResourceId {
     ResourceId::new(Kind::Service, svc)
 }
+pub fn namespace_id() -> ResourceId {
+    ResourceId::new(Kind::Namespace, "main")
+}
+pub fn scalable_target_id(svc: &str) -> ResourceId {
+    ResourceId::new(Kind::ScalableTarget, svc)
+}
+pub fn scaling_policy_id(svc: &str) -> ResourceId {
+    ResourceId::new(Kind::ScalingPolicy, svc)
+}

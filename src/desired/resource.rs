@@ -30,15 +30,18 @@ pub enum Kind {
     Listener,
     ListenerRule,
     EcrRepository,
+    Namespace,
     Cluster,
     IamRole,
     LogGroup,
     TaskDefinition,
     Service,
+    ScalableTarget,
+    ScalingPolicy,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 18] = [
+    pub const ALL: [Kind; 21] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -52,11 +55,14 @@ impl Kind {
         Kind::Listener,
         Kind::ListenerRule,
         Kind::EcrRepository,
+        Kind::Namespace,
         Kind::Cluster,
         Kind::IamRole,
         Kind::LogGroup,
         Kind::TaskDefinition,
         Kind::Service,
+        Kind::ScalableTarget,
+        Kind::ScalingPolicy,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -74,6 +80,9 @@ impl Kind {
             Kind::Listener => "listener",
             Kind::ListenerRule => "listener_rule",
             Kind::EcrRepository => "ecr_repository",
+            Kind::Namespace => "namespace",
+            Kind::ScalableTarget => "scalable_target",
+            Kind::ScalingPolicy => "scaling_policy",
             Kind::Cluster => "cluster",
             Kind::IamRole => "iam_role",
             Kind::LogGroup => "log_group",
@@ -92,7 +101,12 @@ impl Kind {
     pub fn deleted_after(self) -> &'static [Kind] {
         use Kind::*;
         match self {
-            Service | ListenerRule => &[],
+            ScalingPolicy => &[],
+            ScalableTarget => &[ScalingPolicy],
+            Service => &[ScalableTarget, ScalingPolicy],
+            ListenerRule => &[],
+            // Cloud Map refuses to delete a namespace that still has services.
+            Namespace => &[Service, Cluster],
             Listener => &[ListenerRule],
             LoadBalancer => &[Listener, ListenerRule],
             TargetGroup => &[Service, Listener, ListenerRule],

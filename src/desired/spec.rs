@@ -30,11 +30,14 @@ pub enum Spec {
     Listener(ListenerSpec),
     ListenerRule(ListenerRuleSpec),
     EcrRepository(EcrSpec),
+    Namespace(NamespaceSpec),
     Cluster(ClusterSpec),
     IamRole(RoleSpec),
     LogGroup(LogGroupSpec),
     TaskDefinition(TaskDefSpec),
     Service(ServiceSpec),
+    ScalableTarget(ScalableTargetSpec),
+    ScalingPolicy(ScalingPolicySpec),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -214,6 +217,69 @@ pub struct EcrSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClusterSpec {
     pub container_insights: String,
+    /// Default Service Connect namespace (name or ARN), if any.
+    pub service_connect_namespace: Option<Val>,
+}
+
+/// A Cloud Map HTTP namespace (the resource name is the namespace name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamespaceSpec;
+
+/// Application Auto Scaling target for one ECS service's desired count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalableTargetSpec {
+    /// The service (its name); the target is `service/<cluster>/<service>`.
+    pub service: Val,
+    pub cluster: String,
+    pub min: u32,
+    pub max: u32,
+}
+
+/// A target-tracking policy on a scalable target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalingPolicySpec {
+    /// The scalable target (its `service/<cluster>/<service>` resource id).
+    pub target: Val,
+    /// `ECSServiceAverageCPUUtilization`, `ECSServiceAverageMemoryUtilization` or
+    /// `ALBRequestCountPerTarget`.
+    pub metric: String,
+    /// For ALB requests: the target group's ARN (the label is derived from it and the LB's).
+    pub target_group: Option<Val>,
+    pub load_balancer: Option<Val>,
+    pub target_value: f64,
+    pub scale_in_cooldown: u32,
+    pub scale_out_cooldown: u32,
+    pub disable_scale_in: bool,
+}
+
+/// A container health check as ECS runs it (`CMD-SHELL`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthCheckCmd {
+    pub command: String,
+    pub interval: u32,
+    pub timeout: u32,
+    pub retries: u32,
+    pub start_period: u32,
+}
+
+/// One published Service Connect port.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectServiceSpec {
+    pub port_name: String,
+    pub discovery_name: String,
+    pub dns_name: String,
+    pub client_port: u16,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceConnectSpec {
+    /// Namespace name or ARN.
+    pub namespace: Val,
+    /// Published ports; empty = client only.
+    pub services: Vec<ConnectServiceSpec>,
+    pub log_group: String,
+    pub log_region: String,
+    pub log_stream_prefix: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -235,7 +301,16 @@ pub struct LogGroupSpec {
 pub struct ContainerSpec {
     pub name: String,
     pub image: Val,
+    pub essential: bool,
     pub ports: Vec<u16>,
+    /// Names of port mappings (Service Connect refers to ports by name).
+    pub port_names: BTreeMap<u16, String>,
+    pub health_check: Option<HealthCheckCmd>,
+    pub stop_timeout: Option<u32>,
+    /// name → (soft, hard)
+    pub ulimits: BTreeMap<String, (u32, u32)>,
+    /// (container, condition)
+    pub depends_on: Vec<(String, String)>,
     pub environment: Vec<(String, String)>,
     pub command: Option<Vec<String>>,
     pub log_group: String,
@@ -265,6 +340,13 @@ pub struct ServiceSpec {
     pub assign_public_ip: bool,
     pub load_balancers: Vec<LbAttachment>,
     pub health_check_grace_period: Option<u32>,
+    /// `None` when autoscaling owns the desired count (then it is not compared).
+    pub desired_count_managed: bool,
+    pub enable_execute_command: bool,
+    pub minimum_healthy_percent: u32,
+    pub maximum_percent: u32,
+    pub rollback: bool,
+    pub service_connect: Option<ServiceConnectSpec>,
     /// Listeners and rules that must route to the target group before the service
     /// attaches to it (ECS rejects a target group without a load balancer).
     pub after: Vec<ResourceId>,
@@ -287,6 +369,9 @@ impl Spec {
             Spec::ListenerRule(_) => Kind::ListenerRule,
             Spec::EcrRepository(_) => Kind::EcrRepository,
             Spec::Cluster(_) => Kind::Cluster,
+            Spec::Namespace(_) => Kind::Namespace,
+            Spec::ScalableTarget(_) => Kind::ScalableTarget,
+            Spec::ScalingPolicy(_) => Kind::ScalingPolicy,
             Spec::IamRole(_) => Kind::IamRole,
             Spec::LogGroup(_) => Kind::LogGroup,
             Spec::TaskDefinition(_) => Kind::TaskDefinition,
@@ -297,7 +382,13 @@ impl Spec {
     /// References to other resources' values.
     pub fn refs(&self) -> Vec<&Ref> {
         let vals: Vec<&Val> = match self {
-            Spec::Vpc(_) | Spec::EcrRepository(_) | Spec::Cluster(_) => vec![],
+            Spec::Vpc(_) | Spec::EcrRepository(_) | Spec::Namespace(_) => vec![],
+            Spec::Cluster(s) => s.service_connect_namespace.iter().collect(),
+            Spec::ScalableTarget(s) => vec![&s.service],
+            Spec::ScalingPolicy(s) => std::iter::once(&s.target)
+                .chain(s.target_group.iter())
+                .chain(s.load_balancer.iter())
+                .collect(),
             Spec::IamRole(_) | Spec::LogGroup(_) | Spec::ElasticIp(_) => vec![],
             Spec::NatGateway(s) => vec![&s.subnet, &s.allocation],
             Spec::VpcEndpoint(s) => std::iter::once(&s.vpc)
@@ -334,6 +425,7 @@ impl Spec {
                 .chain(s.subnets.iter())
                 .chain(s.security_groups.iter())
                 .chain(s.load_balancers.iter().map(|l| &l.target_group))
+                .chain(s.service_connect.iter().map(|c| &c.namespace))
                 .collect(),
         };
         vals.into_iter().filter_map(Val::as_ref).collect()
@@ -352,6 +444,15 @@ impl Spec {
         d
     }
 
+    /// Fields another actor owns once the resource exists (autoscaling owns a scaled
+    /// service's desired count): never compared.
+    pub fn unmanaged_fields(&self) -> &'static [&'static str] {
+        match self {
+            Spec::Service(s) if s.desired_count_managed => &["desired_count"],
+            _ => &[],
+        }
+    }
+
     /// Fields whose change cannot be applied in place: the resource is replaced.
     pub fn immutable_fields(&self) -> &'static [&'static str] {
         match self {
@@ -366,6 +467,8 @@ impl Spec {
             Spec::LoadBalancer(_) => &["type", "scheme"],
             Spec::TargetGroup(_) => &["vpc_id", "protocol", "port", "target_type"],
             Spec::ListenerRule(_) => &["listener_arn"],
+            Spec::ScalableTarget(_) => &["resource_id"],
+            Spec::ScalingPolicy(_) => &["resource_id"],
             Spec::Listener(_) => &["load_balancer_arn"],
             _ => &[],
         }
@@ -466,7 +569,29 @@ impl Spec {
                 "scan_on_push": s.scan_on_push,
                 "image_tag_mutability": s.tag_mutability,
             }),
-            Spec::Cluster(s) => json!({ "container_insights": s.container_insights }),
+            Spec::Cluster(s) => json!({
+                "container_insights": s.container_insights,
+                "service_connect_namespace": s.service_connect_namespace.as_ref().map(|v| r.val(v)),
+            }),
+            Spec::Namespace(_) => json!({ "type": "HTTP" }),
+            Spec::ScalableTarget(s) => json!({
+                "resource_id": format!("service/{}/{}", s.cluster, r.val(&s.service)),
+                "min_capacity": s.min,
+                "max_capacity": s.max,
+            }),
+            Spec::ScalingPolicy(s) => json!({
+                "resource_id": r.val(&s.target),
+                "policy_type": "TargetTrackingScaling",
+                "metric": s.metric,
+                "resource_label": match (&s.load_balancer, &s.target_group) {
+                    (Some(lb), Some(tg)) => json!(resource_label(&r.val(lb), &r.val(tg))),
+                    _ => Value::Null,
+                },
+                "target_value": s.target_value,
+                "scale_in_cooldown": s.scale_in_cooldown,
+                "scale_out_cooldown": s.scale_out_cooldown,
+                "disable_scale_in": s.disable_scale_in,
+            }),
             Spec::IamRole(s) => json!({
                 "path": s.path,
                 "assume_role_policy": assume_role_policy(&s.principal),
@@ -485,6 +610,13 @@ impl Spec {
                 "assign_public_ip": s.assign_public_ip,
                 "load_balancers": lb_fields(&s.load_balancers, r),
                 "health_check_grace_period": s.health_check_grace_period,
+                "enable_execute_command": s.enable_execute_command,
+                "deployment": {
+                    "minimum_healthy_percent": s.minimum_healthy_percent,
+                    "maximum_percent": s.maximum_percent,
+                    "circuit_breaker": {"enable": true, "rollback": s.rollback},
+                },
+                "service_connect": s.service_connect.as_ref().map(|c| service_connect_fields(c, r)),
             }),
         };
         match v {
@@ -645,8 +777,22 @@ fn task_def_fields(s: &TaskDefSpec, r: &dyn Resolve) -> Value {
             json!({
                 "name": c.name,
                 "image": r.val(&c.image),
-                "essential": true,
-                "port_mappings": c.ports.iter().map(|p| json!({"container_port": p, "protocol": "tcp"})).collect::<Vec<_>>(),
+                "essential": c.essential,
+                "port_mappings": c.ports.iter().map(|p| json!({
+                    "container_port": p,
+                    "protocol": "tcp",
+                    "name": c.port_names.get(p),
+                })).collect::<Vec<_>>(),
+                "health_check": c.health_check.as_ref().map(|h| json!({
+                    "command": ["CMD-SHELL", h.command],
+                    "interval": h.interval,
+                    "timeout": h.timeout,
+                    "retries": h.retries,
+                    "start_period": h.start_period,
+                })),
+                "stop_timeout": c.stop_timeout,
+                "ulimits": c.ulimits.iter().map(|(n, (soft, hard))| json!({"name": n, "soft": soft, "hard": hard})).collect::<Vec<_>>(),
+                "depends_on": c.depends_on.iter().map(|(n, cond)| json!({"container": n, "condition": cond})).collect::<Vec<_>>(),
                 "environment": c.environment.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
                 "command": c.command,
                 "log_configuration": {
@@ -671,4 +817,52 @@ fn task_def_fields(s: &TaskDefSpec, r: &dyn Resolve) -> Value {
         "task_role_arn": s.task_role.as_ref().map(|t| r.val(t)),
         "containers": containers,
     })
+}
+
+/// Normal form of a service's Service Connect configuration.
+pub fn service_connect_fields(c: &ServiceConnectSpec, r: &dyn Resolve) -> Value {
+    json!({
+        "namespace": r.val(&c.namespace),
+        "services": c.services.iter().map(|s| json!({
+            "port_name": s.port_name,
+            "discovery_name": s.discovery_name,
+            "client_aliases": [{"port": s.client_port, "dns_name": s.dns_name}],
+        })).collect::<Vec<_>>(),
+        "log_configuration": {
+            "driver": "awslogs",
+            "options": {
+                "awslogs-group": c.log_group,
+                "awslogs-region": c.log_region,
+                "awslogs-stream-prefix": c.log_stream_prefix,
+            },
+        },
+    })
+}
+
+/// `app/<lb-name>/<lb-id>/targetgroup/<tg-name>/<tg-id>` from the two ARNs: the label
+/// target tracking on ALB requests needs.
+pub fn resource_label(lb_arn: &str, tg_arn: &str) -> String {
+    let lb = lb_arn
+        .split_once(":loadbalancer/")
+        .map_or(lb_arn, |(_, x)| x);
+    let tg = tg_arn
+        .split_once(":targetgroup/")
+        .map_or(tg_arn, |(_, x)| x);
+    format!("{lb}/targetgroup/{tg}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alb_resource_label() {
+        assert_eq!(
+            resource_label(
+                "arn:aws:elasticloadbalancing:ap-northeast-1:1:loadbalancer/app/web/50dc6c495c0c9188",
+                "arn:aws:elasticloadbalancing:ap-northeast-1:1:targetgroup/web-tg/943f017f100becff"
+            ),
+            "app/web/50dc6c495c0c9188/targetgroup/web-tg/943f017f100becff"
+        );
+    }
 }

@@ -111,7 +111,12 @@ pub fn plan_up(desired: &[Resource], observed: &BTreeMap<ResourceId, Observed>) 
         let action = match observed.get(id) {
             None => Action::Create,
             Some(o) => {
-                let diffs = diff_fields(&o.fields, &want);
+                // Fields another actor owns (the autoscaler's desired count) are not ours.
+                let mut live = o.fields.clone();
+                for k in r.spec.unmanaged_fields() {
+                    live.remove(*k);
+                }
+                let diffs = diff_fields(&live, &want);
                 let immutable = r.spec.immutable_fields();
                 if diffs.is_empty() {
                     Action::NoOp
@@ -165,8 +170,9 @@ pub fn plan_up(desired: &[Resource], observed: &BTreeMap<ResourceId, Observed>) 
     }
 }
 
-/// Plan for `down`: delete everything observed, dependents first.
-pub fn plan_down(observed: &BTreeMap<ResourceId, Observed>) -> Plan {
+/// Plan for `down`: delete everything observed, dependents first — by kind, and by the
+/// config's own dependencies reversed (a frontend service before the backend it calls).
+pub fn plan_down(observed: &BTreeMap<ResourceId, Observed>, desired: &[Resource]) -> Plan {
     let all: Vec<&Observed> = observed.values().collect();
     let mut changes: Vec<Change> = all
         .iter()
@@ -176,7 +182,19 @@ pub fn plan_down(observed: &BTreeMap<ResourceId, Observed>) -> Plan {
             action: Action::Delete,
         })
         .collect();
-    let graph = Dag::new(delete_nodes(&all));
+    let mut nodes = delete_nodes(&all);
+    for r in desired {
+        for dep in r.spec.deps() {
+            // Same-kind dependencies only: across kinds, `Kind::deleted_after` already
+            // orders deletions, and mixing both could disagree.
+            if dep.kind == r.id.kind && observed.contains_key(&r.id) {
+                if let Some((_, deps)) = nodes.iter_mut().find(|(id, _)| *id == dep) {
+                    deps.push(r.id.clone());
+                }
+            }
+        }
+    }
+    let graph = Dag::new(nodes);
     let order = graph.topo().expect("kind order has no cycles");
     changes.sort_by_key(|c| order.iter().position(|id| *id == c.id));
     Plan { changes, graph }

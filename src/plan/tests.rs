@@ -181,7 +181,7 @@ fn immutable_change_is_a_replacement() {
 #[test]
 fn down_deletes_dependents_first() {
     let d = desired(CONFIG);
-    let plan = plan_down(&converged(&d));
+    let plan = plan_down(&converged(&d), &d);
     let pos = |id: &str| {
         plan.changes
             .iter()
@@ -194,4 +194,81 @@ fn down_deletes_dependents_first() {
     assert!(pos("subnet.public-b") < pos("vpc.main"));
     assert!(pos("task_definition.api") < pos("iam_role.execution"));
     assert_eq!(plan.count("delete"), d.len());
+}
+
+const CHAIN: &str = r#"
+app = "demo"
+region = "ap-northeast-1"
+[network]
+azs = ["ap-northeast-1a", "ap-northeast-1c"]
+[services.backend]
+image = "nginx:latest"
+ports = [5000]
+[services.frontend]
+image = "nginx:latest"
+ports = [3000]
+depends_on = ["backend"]
+[services.frontend.autoscaling]
+min = 1
+max = 5
+memory = 20.0
+"#;
+
+#[test]
+fn dependent_service_waits_for_its_dependency_and_goes_first_on_down() {
+    let d = desired(CHAIN);
+    let up = plan_up(&d, &BTreeMap::new());
+    let deps: Vec<_> = up
+        .graph
+        .deps(&crate::desired::service_id("frontend"))
+        .collect();
+    assert!(
+        deps.contains(&&crate::desired::service_id("backend")),
+        "{deps:?}"
+    );
+    let down = plan_down(&converged(&d), &d);
+    let pos = |id: &str| {
+        down.changes
+            .iter()
+            .position(|c| c.id.to_string() == id)
+            .unwrap()
+    };
+    assert!(pos("service.frontend") < pos("service.backend"));
+    // The backend's group names the frontend's group in a rule; AWS refuses to delete a
+    // group another group's rule references, so the referencing one goes first.
+    assert!(pos("security_group.backend") < pos("security_group.frontend"));
+}
+
+#[test]
+fn the_autoscaler_owns_the_desired_count() {
+    let d = desired(CHAIN);
+    let mut observed = converged(&d);
+    let front = crate::desired::service_id("frontend");
+    observed
+        .get_mut(&front)
+        .unwrap()
+        .fields
+        .insert("desired_count".into(), serde_json::json!(4));
+    let plan = plan_up(&d, &observed);
+    assert_eq!(
+        plan.pending().count(),
+        0,
+        "a scaled-out service is not scaled back"
+    );
+}
+
+#[test]
+fn service_rollout_order_follows_dependencies() {
+    let d = desired(CHAIN);
+    let plan = plan_up(&d, &BTreeMap::new());
+    assert_eq!(
+        crate::commands::plan::service_order(&plan),
+        vec!["backend".to_string(), "frontend".to_string()]
+    );
+    let independent = desired(&CHAIN.replace("depends_on = [\"backend\"]", ""));
+    let plan = plan_up(&independent, &BTreeMap::new());
+    assert_eq!(
+        crate::commands::plan::service_order(&plan),
+        vec!["backend, frontend".to_string()]
+    );
 }

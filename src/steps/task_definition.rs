@@ -4,9 +4,10 @@
 
 use anyhow::Result;
 use aws_sdk_ecs::types::{
-    Compatibility, ContainerDefinition, CpuArchitecture, KeyValuePair, LogConfiguration, LogDriver,
-    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Tag, TaskDefinition,
-    TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+    Compatibility, ContainerCondition, ContainerDefinition, ContainerDependency, CpuArchitecture,
+    HealthCheck, KeyValuePair, LogConfiguration, LogDriver, NetworkMode, OsFamily, PortMapping,
+    RuntimePlatform, Tag, TaskDefinition, TaskDefinitionFamilyStatus, TaskDefinitionField,
+    TaskDefinitionStatus, TransportProtocol, Ulimit, UlimitName,
 };
 use futures::future::try_join_all;
 use serde_json::{json, Value};
@@ -103,6 +104,12 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                     "options": l.options().cloned().unwrap_or_default(),
                 })
             });
+            let mut ulimits: Vec<Value> = c
+                .ulimits()
+                .iter()
+                .map(|u| json!({"name": u.name().as_str(), "soft": u.soft_limit(), "hard": u.hard_limit()}))
+                .collect();
+            ulimits.sort_by_key(|u| u["name"].to_string());
             json!({
                 "name": c.name(),
                 "image": c.image(),
@@ -110,6 +117,21 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                 "port_mappings": c.port_mappings().iter().map(|p| json!({
                     "container_port": p.container_port(),
                     "protocol": p.protocol().map_or("tcp", |x| x.as_str()),
+                    "name": p.name(),
+                })).collect::<Vec<_>>(),
+                "health_check": c.health_check().map(|h| json!({
+                    "command": h.command(),
+                    // ECS fills in its defaults when a field was not sent.
+                    "interval": h.interval().unwrap_or(30),
+                    "timeout": h.timeout().unwrap_or(5),
+                    "retries": h.retries().unwrap_or(3),
+                    "start_period": h.start_period().unwrap_or(0),
+                })),
+                "stop_timeout": c.stop_timeout(),
+                "ulimits": ulimits,
+                "depends_on": c.depends_on().iter().map(|d| json!({
+                    "container": d.container_name(),
+                    "condition": d.condition().as_str(),
                 })).collect::<Vec<_>>(),
                 "environment": env.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
                 "command": (!c.command().is_empty()).then(|| c.command().to_vec()),
@@ -171,7 +193,8 @@ async fn register(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs>
         let mut b = ContainerDefinition::builder()
             .name(&c.name)
             .image(res.need(&c.image)?)
-            .essential(true)
+            .essential(c.essential)
+            .set_stop_timeout(c.stop_timeout.map(|t| t as i32))
             .log_configuration(
                 LogConfiguration::builder()
                     .log_driver(LogDriver::Awslogs)
@@ -185,7 +208,37 @@ async fn register(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs>
                 PortMapping::builder()
                     .container_port(i32::from(*p))
                     .protocol(TransportProtocol::Tcp)
+                    .set_name(c.port_names.get(p).cloned())
                     .build(),
+            );
+        }
+        if let Some(h) = &c.health_check {
+            b = b.health_check(
+                HealthCheck::builder()
+                    .command("CMD-SHELL")
+                    .command(&h.command)
+                    .interval(h.interval as i32)
+                    .timeout(h.timeout as i32)
+                    .retries(h.retries as i32)
+                    .start_period(h.start_period as i32)
+                    .build()?,
+            );
+        }
+        for (name, (soft, hard)) in &c.ulimits {
+            b = b.ulimits(
+                Ulimit::builder()
+                    .name(UlimitName::from(name.as_str()))
+                    .soft_limit(*soft as i32)
+                    .hard_limit(*hard as i32)
+                    .build()?,
+            );
+        }
+        for (container, condition) in &c.depends_on {
+            b = b.depends_on(
+                ContainerDependency::builder()
+                    .container_name(container)
+                    .condition(ContainerCondition::from(condition.as_str()))
+                    .build()?,
             );
         }
         for (k, v) in &c.environment {
@@ -275,6 +328,18 @@ mod tests {
             containers: vec![ContainerSpec {
                 name: "web".into(),
                 image: Val::lit("nginx:latest"),
+                essential: true,
+                port_names: BTreeMap::from([(80, "web".to_string())]),
+                health_check: Some(crate::desired::HealthCheckCmd {
+                    command: "curl -f http://localhost/ || exit 1".into(),
+                    interval: 30,
+                    timeout: 5,
+                    retries: 3,
+                    start_period: 10,
+                }),
+                stop_timeout: Some(20),
+                ulimits: BTreeMap::from([("nofile".to_string(), (1024, 4096))]),
+                depends_on: vec![("log-router".into(), "START".into())],
                 ports: vec![80],
                 environment: vec![("A".into(), "1".into()), ("B".into(), "2".into())],
                 command: None,
@@ -292,7 +357,35 @@ mod tests {
                 PortMapping::builder()
                     .container_port(80)
                     .protocol(TransportProtocol::Tcp)
+                    .name("web")
                     .build(),
+            )
+            .health_check(
+                HealthCheck::builder()
+                    .command("CMD-SHELL")
+                    .command("curl -f http://localhost/ || exit 1")
+                    .interval(30)
+                    .timeout(5)
+                    .retries(3)
+                    .start_period(10)
+                    .build()
+                    .unwrap(),
+            )
+            .stop_timeout(20)
+            .ulimits(
+                Ulimit::builder()
+                    .name(UlimitName::Nofile)
+                    .soft_limit(1024)
+                    .hard_limit(4096)
+                    .build()
+                    .unwrap(),
+            )
+            .depends_on(
+                ContainerDependency::builder()
+                    .container_name("log-router")
+                    .condition(ContainerCondition::Start)
+                    .build()
+                    .unwrap(),
             )
             .environment(KeyValuePair::builder().name("B").value("2").build())
             .environment(KeyValuePair::builder().name("A").value("1").build())

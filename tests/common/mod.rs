@@ -234,6 +234,7 @@ pub struct Proxy {
     addr: SocketAddr,
     account: String,
     calls: Arc<Mutex<Vec<Call>>>,
+    bodies: Arc<Mutex<Vec<(String, String)>>>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -248,6 +249,7 @@ impl Proxy {
         let (stop, stopped) = tokio::sync::oneshot::channel();
         let state = Arc::new(ProxyState::new(account_id, moto().port()));
         let calls = state.calls.clone();
+        let bodies = state.bodies.clone();
         std::thread::Builder::new()
             .name(format!("proxy-{account_id}"))
             .spawn(move || serve(listener, state, stopped))
@@ -256,6 +258,7 @@ impl Proxy {
             addr,
             account: account_id.to_owned(),
             calls,
+            bodies,
             _stop: stop,
         }
     }
@@ -277,6 +280,19 @@ impl Proxy {
     /// Forgets the calls recorded so far.
     pub fn clear(&self) {
         self.calls.lock().unwrap().clear();
+        self.bodies.lock().unwrap().clear();
+    }
+
+    /// The request bodies of every call of `operation`, in order: what the binary *sent*,
+    /// for settings moto accepts but does not echo back.
+    pub fn bodies(&self, operation: &str) -> Vec<String> {
+        self.bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(op, _)| op == operation)
+            .map(|(_, b)| b.clone())
+            .collect()
     }
 
     /// The calls that may change state (see [`Call::is_read`] for the rule).
@@ -309,6 +325,7 @@ struct ProxyState {
     account: HeaderValue,
     moto_port: u16,
     calls: Arc<Mutex<Vec<Call>>>,
+    bodies: Arc<Mutex<Vec<(String, String)>>>,
     client: Client<HttpConnector, Full<Bytes>>,
 }
 
@@ -318,6 +335,7 @@ impl ProxyState {
             account: HeaderValue::from_str(account_id).expect("account id header value"),
             moto_port,
             calls: Arc::default(),
+            bodies: Arc::default(),
             client: Client::builder(TokioExecutor::new()).build_http(),
         }
     }
@@ -367,7 +385,12 @@ async fn handle(
         Ok(collected) => collected.to_bytes(),
         Err(e) => return Ok(proxy_error(StatusCode::BAD_REQUEST, e)),
     };
-    state.calls.lock().unwrap().push(call_of(&parts, &body));
+    let call = call_of(&parts, &body);
+    state.bodies.lock().unwrap().push((
+        call.operation.clone(),
+        String::from_utf8_lossy(&body).into_owned(),
+    ));
+    state.calls.lock().unwrap().push(call);
     parts
         .headers
         .insert("x-moto-account-id", state.account.clone());
