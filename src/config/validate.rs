@@ -11,13 +11,15 @@ use ipnet::Ipv4Net;
 
 use super::load::{KeyPath, Problem};
 use super::model::{
-    Config, ExistingNetwork, HealthCheck, Image, Listener, NatMode, Network, Protocol, Scheme,
-    Service, SubnetKind, TargetGroup, DEFAULT_AZ_COUNT, DEFAULT_SSL_POLICY,
+    Autoscaling, Config, Connect, ContainerCondition, ContainerDependency, ContainerHealthCheck,
+    ExistingNetwork, HealthCheck, Image, Listener, NatMode, Network, Protocol, Scheme, Service,
+    SubnetKind, TargetGroup, DEFAULT_AZ_COUNT, DEFAULT_SSL_POLICY,
 };
 use super::network::{
     derive_private_subnets, derive_public_subnets, overlaps, parse_cidr, GATEWAY_ENDPOINTS,
     INTERFACE_ENDPOINTS, MAX_AZS, PRIVATE_BLOCK_OFFSET,
 };
+use crate::plan::Dag;
 
 /// Retention periods CloudWatch Logs accepts, in days.
 pub const RETENTION_DAYS: [u32; 22] = [
@@ -56,6 +58,33 @@ pub const MAX_SESSION_TIMEOUT: u32 = 604_800;
 /// `load_balancer.ingress_cidrs` when not set: everyone.
 const DEFAULT_LB_CIDR: &str = "0.0.0.0/0";
 
+/// Longest Cloud Map namespace name.
+pub const MAX_NAMESPACE_LEN: usize = 1024;
+/// Longest port mapping name and Cloud Map (discovery) service name.
+pub const MAX_CONNECT_NAME_LEN: usize = 64;
+/// Longest Service Connect client alias DNS name.
+pub const MAX_DNS_NAME_LEN: usize = 127;
+/// Resource limits a container may set in `ulimits`.
+pub const ULIMIT_NAMES: [&str; 15] = [
+    "core",
+    "cpu",
+    "data",
+    "fsize",
+    "locks",
+    "memlock",
+    "msgqueue",
+    "nice",
+    "nofile",
+    "nproc",
+    "rss",
+    "rtprio",
+    "rttime",
+    "sigpending",
+    "stack",
+];
+/// Longest autoscaling cooldown, in seconds.
+pub const MAX_COOLDOWN: u32 = 3600;
+
 /// Memory sizes (MiB) Fargate accepts for `cpu`, with a short description; `None` for a
 /// CPU value Fargate does not offer.
 pub fn fargate_memory(cpu: u32) -> Option<(Vec<u32>, String)> {
@@ -88,6 +117,8 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     v.logs();
     v.iam();
     v.services();
+    v.service_dependencies();
+    v.service_connect();
     v.load_balancer();
     v.target_groups_used();
     v.out
@@ -109,6 +140,31 @@ pub fn warnings(c: &Config) -> Vec<Problem> {
                 ));
             }
         }
+        for (i, sc) in s.sidecars.iter().enumerate() {
+            for name in sc.environment.keys().filter(|n| looks_secret(n)) {
+                out.push(Problem::at(
+                    sp.key("sidecars").index(i).key("environment").key(name),
+                    format!(
+                        "`{name}` looks like a secret; plain environment values are visible in \
+                         the task definition to anyone who can describe it"
+                    ),
+                ));
+            }
+        }
+        if let Some(a) = s.autoscaling.as_ref().filter(|a| a.min <= a.max) {
+            if !(a.min..=a.max).contains(&s.desired_count) {
+                let start = s.desired_count.clamp(a.min, a.max);
+                out.push(Problem::at(
+                    sp.key("desired_count"),
+                    format!(
+                        "desired_count {} is outside the autoscaling range {} to {}; the \
+                         autoscaler starts from the nearest bound ({start}) and owns the count \
+                         from then on",
+                        s.desired_count, a.min, a.max
+                    ),
+                ));
+            }
+        }
         if s.subnets == SubnetKind::Public && s.assign_public_ip == Some(false) {
             out.push(Problem::at(
                 sp.key("assign_public_ip"),
@@ -124,6 +180,19 @@ pub fn warnings(c: &Config) -> Vec<Problem> {
             if let Some(m) = private_pull_problem(c, s) {
                 out.push(Problem::at(sp.key("subnets"), m));
             }
+        }
+    }
+    if let Some(sc) = &c.service_connect {
+        if c.services.values().all(|s| s.connect.is_none()) {
+            out.push(Problem::at(
+                root("service_connect"),
+                format!(
+                    "[service_connect] is set but no service has `connect`, so the namespace \
+                     `{}` would serve nobody; add [services.<key>.connect] to the services that \
+                     call or serve each other, or remove [service_connect]",
+                    sc.namespace
+                ),
+            ));
         }
     }
     let net = &c.network;
@@ -838,7 +907,7 @@ impl Validator<'_> {
             self.image(&sp, s);
             self.size(&sp, s);
             self.ports(&sp, s);
-            self.environment(&sp, s);
+            self.environment(&sp.key("environment"), &s.environment);
             if let Some(cmd) = &s.command {
                 if cmd.is_empty() {
                     self.err(
@@ -887,6 +956,14 @@ impl Validator<'_> {
                 self.target_group(&sp, key, s, tg, derive_ok, &mut tg_names);
             }
             self.task_iam(&sp, s);
+            self.containers(&sp, key, s);
+            if let Some(conn) = &s.connect {
+                self.connect(&sp, key, s, conn);
+            }
+            self.deployment(&sp, s);
+            if let Some(a) = &s.autoscaling {
+                self.autoscaling(&sp, s, a);
+            }
         }
     }
 
@@ -1023,9 +1100,10 @@ impl Validator<'_> {
         }
     }
 
-    fn environment(&mut self, sp: &KeyPath, s: &Service) {
-        for name in s.environment.keys() {
-            let ep = sp.key("environment").key(name);
+    /// Environment variable names of a container; `path` is its `environment` key.
+    fn environment(&mut self, path: &KeyPath, env: &BTreeMap<String, String>) {
+        for name in env.keys() {
+            let ep = path.key(name);
             let len = name.chars().count();
             if !is_env_name(name) {
                 self.err(
@@ -1081,7 +1159,8 @@ impl Validator<'_> {
                     self.err(
                         rp.key("cidrs").index(j),
                         format!(
-                            "port {} from {cidr} is already opened by ingress[{}]; EC2 keeps one                              rule per port and CIDR, so list it once",
+                            "port {} from {cidr} is already opened by ingress[{}]; EC2 keeps one \
+                             rule per port and CIDR, so list it once",
                             rule.port, first.2
                         ),
                     );
@@ -1162,6 +1241,684 @@ impl Validator<'_> {
                         ),
                     );
                 }
+            }
+        }
+    }
+
+    /// `depends_on` of every service: known keys, no self or repeated entries, no cycles.
+    fn service_dependencies(&mut self) {
+        let c = self.c;
+        let keys: Vec<String> = c.services.keys().map(|k| format!("`{k}`")).collect();
+        for (key, s) in &c.services {
+            let dp = service_path(key).key("depends_on");
+            for (i, d) in s.depends_on.iter().enumerate() {
+                let ip = dp.index(i);
+                if d == key {
+                    self.err(
+                        ip,
+                        format!(
+                            "services.{key} depends on itself; a service cannot wait for its own \
+                             deployment, so remove `{d}`"
+                        ),
+                    );
+                } else if let Some(j) = s.depends_on[..i].iter().position(|x| x == d) {
+                    self.err(ip, format!("`{d}` is listed twice (also depends_on[{j}])"));
+                } else if !c.services.contains_key(d) {
+                    self.err(
+                        ip,
+                        format!(
+                            "unknown dependency `{d}`: it is not a key of [services]; services: \
+                             {}",
+                            keys.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        let graph = c
+            .services
+            .iter()
+            .map(|(k, s)| {
+                (
+                    k.as_str(),
+                    s.depends_on.iter().map(String::as_str).collect(),
+                )
+            })
+            .collect();
+        for cycle in cycles(graph) {
+            self.err(
+                service_path(cycle[0]).key("depends_on"),
+                format!(
+                    "dependency cycle: {}; a service is deployed only after the services it \
+                     depends on are stable, so none of these could ever start: remove one of \
+                     the dependencies",
+                    cycle.join(" → ")
+                ),
+            );
+        }
+    }
+
+    /// `[service_connect]`, and what needs the whole app: every connected service needs the
+    /// namespace, and discovery and DNS names are unique in it.
+    fn service_connect(&mut self) {
+        let c = self.c;
+        if let Some(sc) = c
+            .service_connect
+            .as_ref()
+            .filter(|sc| sc.namespace.starts_with("arn:"))
+        {
+            // An existing namespace (for instance one shared from another account) by ARN.
+            let np = root("service_connect").key("namespace");
+            if !sc.existing {
+                self.err(
+                    np,
+                    "an ARN names a namespace that already exists: set existing = true to use \
+                     it, or give the name of the namespace ecsdeploy should create",
+                );
+            } else if let Err(m) = check_regional_arn(
+                &sc.namespace,
+                "a Cloud Map namespace ARN",
+                "servicediscovery",
+                "namespace/",
+                "arn:aws:servicediscovery:ap-northeast-1:123456789012:namespace/ns-abc123",
+            ) {
+                self.err(np, m);
+            }
+        } else if let Some(sc) = &c.service_connect {
+            if let Some(reason) = namespace_problem(&sc.namespace) {
+                self.err(
+                    root("service_connect").key("namespace"),
+                    format!(
+                        "`{}` is not a valid namespace name ({reason}); a Cloud Map namespace \
+                         name is 1 to {MAX_NAMESPACE_LEN} letters, digits, hyphens and dots, not \
+                         starting or ending with a dot or a hyphen (e.g. `local` or \
+                         `internal.example`)",
+                        sc.namespace
+                    ),
+                );
+            }
+        }
+        // name → (service key, publish index, written explicitly)
+        let mut discovery: BTreeMap<String, (&str, usize, bool)> = BTreeMap::new();
+        let mut dns: BTreeMap<String, (&str, usize, bool)> = BTreeMap::new();
+        for (key, s) in &c.services {
+            let Some(conn) = &s.connect else {
+                continue;
+            };
+            let cp = service_path(key).key("connect");
+            if c.service_connect.is_none() {
+                self.err(
+                    cp.clone(),
+                    "connect needs a namespace: add a [service_connect] section, e.g. \
+                     namespace = \"local\", or remove connect",
+                );
+            }
+            for (i, p) in conn.publish.iter().enumerate() {
+                let pp = cp.key("publish").index(i);
+                let port_name = p.name.clone().unwrap_or_else(|| key.clone());
+                let discovery_name = p.discovery_name.clone().unwrap_or(port_name);
+                // The same default the desired state uses: `<discovery name>.<namespace>`.
+                let namespace = self
+                    .c
+                    .service_connect
+                    .as_ref()
+                    .map_or("", |n| n.namespace.as_str());
+                let dns_name = p
+                    .dns_name
+                    .clone()
+                    .unwrap_or_else(|| format!("{discovery_name}.{namespace}"));
+                let explicit = p.discovery_name.is_some();
+                match discovery.get(&discovery_name) {
+                    // Two defaults in one service: the port names clash, reported there.
+                    Some((k, _, e)) if *k == key.as_str() && !explicit && !e => {}
+                    Some((k, j, _)) => {
+                        let path = if explicit {
+                            pp.key("discovery_name")
+                        } else {
+                            pp.clone()
+                        };
+                        self.err(
+                            path,
+                            format!(
+                                "discovery name `{discovery_name}` of services.{key} is also the \
+                                 discovery name of services.{k}.connect.publish[{j}]; discovery \
+                                 names are unique in the namespace (they default to the port \
+                                 name), so set a distinct `discovery_name`"
+                            ),
+                        );
+                    }
+                    None => {
+                        discovery.insert(discovery_name, (key, i, explicit));
+                    }
+                }
+                let explicit = p.dns_name.is_some();
+                match dns.get(&dns_name) {
+                    // Both derived from discovery names: that clash is reported above.
+                    Some((_, _, false)) if !explicit => {}
+                    Some((k, j, _)) => {
+                        let path = if explicit {
+                            pp.key("dns_name")
+                        } else {
+                            pp.clone()
+                        };
+                        self.err(
+                            path,
+                            format!(
+                                "DNS name `{dns_name}` of services.{key} is also the DNS name of \
+                                 services.{k}.connect.publish[{j}]; clients could not tell the \
+                                 two apart, so set a distinct `dns_name`"
+                            ),
+                        );
+                    }
+                    None => {
+                        dns.insert(dns_name, (key, i, explicit));
+                    }
+                }
+            }
+        }
+    }
+
+    /// `[services.<key>.connect]`: the checks that need only the service.
+    fn connect(&mut self, sp: &KeyPath, key: &str, s: &Service, conn: &Connect) {
+        let cp = sp.key("connect");
+        for (i, p) in conn.publish.iter().enumerate() {
+            let pp = cp.key("publish").index(i);
+            let in_ports = s.ports.contains(&p.port);
+            if !in_ports {
+                self.err(pp.key("port"), not_a_service_port(p.port, &s.ports));
+            } else if let Some(j) = conn.publish[..i].iter().position(|x| x.port == p.port) {
+                self.err(
+                    pp.key("port"),
+                    format!(
+                        "port {} is already published by publish[{j}]; a port mapping has one \
+                         name, so publish each port once",
+                        p.port
+                    ),
+                );
+            }
+            let name = p.name.as_deref().unwrap_or(key);
+            let np = if p.name.is_some() {
+                pp.key("name")
+            } else {
+                pp.clone()
+            };
+            if let Some(n) = &p.name {
+                if let Some(reason) = connect_name_problem(n) {
+                    self.err(
+                        np.clone(),
+                        format!(
+                            "`{n}` is not a valid port name ({reason}); port names are 1 to \
+                             {MAX_CONNECT_NAME_LEN} lowercase letters, digits and hyphens, not \
+                             starting with a hyphen"
+                        ),
+                    );
+                }
+            }
+            if let Some(j) = conn.publish[..i]
+                .iter()
+                .position(|x| x.name.as_deref().unwrap_or(key) == name)
+            {
+                self.err(
+                    np,
+                    format!(
+                        "port name `{name}` is also the name of publish[{j}] (a port name \
+                         defaults to the service key); give each published port its own `name`"
+                    ),
+                );
+            }
+            if let Some(d) = &p.discovery_name {
+                if let Some(reason) = connect_name_problem(d) {
+                    self.err(
+                        pp.key("discovery_name"),
+                        format!(
+                            "`{d}` is not a valid discovery name ({reason}); discovery names are \
+                             1 to {MAX_CONNECT_NAME_LEN} lowercase letters, digits and hyphens, \
+                             not starting with a hyphen"
+                        ),
+                    );
+                }
+            }
+            if let Some(d) = &p.dns_name {
+                if let Some(reason) = dns_name_problem(d) {
+                    self.err(
+                        pp.key("dns_name"),
+                        format!(
+                            "`{d}` is not a valid DNS name ({reason}); a client alias DNS name is \
+                             1 to {MAX_DNS_NAME_LEN} lowercase letters, digits, hyphens and dots, \
+                             not starting with a hyphen or a dot and not ending with a dot"
+                        ),
+                    );
+                }
+            }
+            if let Some(cport) = p.client_port {
+                if cport == 0 {
+                    self.err(
+                        pp.key("client_port"),
+                        "client_port 0 is not a valid port; ports are 1 to 65535",
+                    );
+                } else if !in_ports {
+                    self.err(
+                        pp.key("client_port"),
+                        format!(
+                            "client alias port {cport} without a named port mapping: port {} is \
+                             not one of the service's ports, so the task has no port mapping to \
+                             name and the alias would lead nowhere; add {} to ports",
+                            p.port, p.port
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(prefix) = &conn.log_stream_prefix {
+            let lp = cp.key("log_stream_prefix");
+            if prefix.is_empty() {
+                self.err(
+                    lp,
+                    format!(
+                        "log_stream_prefix is empty; omit it for the default `{key}-connect` or \
+                         give a prefix such as `{key}-traffic`"
+                    ),
+                );
+            } else if let Some(ch) = prefix.chars().find(|c| *c == ':' || *c == '*') {
+                self.err(
+                    lp,
+                    format!(
+                        "log_stream_prefix `{prefix}` contains `{ch}`; CloudWatch log stream \
+                         names cannot contain `:` or `*`"
+                    ),
+                );
+            }
+        }
+    }
+
+    /// `[services.<key>.deployment]`.
+    fn deployment(&mut self, sp: &KeyPath, s: &Service) {
+        let d = &s.deployment;
+        let dp = sp.key("deployment");
+        let min_ok = d.minimum_healthy_percent <= 100;
+        if !min_ok {
+            self.err(
+                dp.key("minimum_healthy_percent"),
+                format!(
+                    "minimum_healthy_percent is {}; it must be 0 to 100",
+                    d.minimum_healthy_percent
+                ),
+            );
+        }
+        let max_ok = (100..=200).contains(&d.maximum_percent);
+        if !max_ok {
+            self.err(
+                dp.key("maximum_percent"),
+                format!(
+                    "maximum_percent is {}; it must be 100 to 200",
+                    d.maximum_percent
+                ),
+            );
+        }
+        if min_ok && max_ok && d.maximum_percent <= d.minimum_healthy_percent {
+            self.err(
+                dp.key("maximum_percent"),
+                format!(
+                    "maximum_percent {} with minimum_healthy_percent {} leaves no room to roll \
+                     out: ECS may neither start a new task before an old one stops nor stop an \
+                     old one first; raise maximum_percent (e.g. 200) or lower \
+                     minimum_healthy_percent (e.g. 50)",
+                    d.maximum_percent, d.minimum_healthy_percent
+                ),
+            );
+        }
+    }
+
+    /// A container health check (of the main container or a sidecar) at `hp`.
+    fn container_health_check(&mut self, hp: &KeyPath, hc: &ContainerHealthCheck) {
+        if hc.command.trim().is_empty() {
+            self.err(
+                hp.key("command"),
+                "command is empty; give a shell command that exits 0 when the container is \
+                 healthy, e.g. \"curl -f http://localhost:8080/health || exit 1\"",
+            );
+        }
+        let ranges = [
+            ("interval", hc.interval, 5, 300),
+            ("timeout", hc.timeout, 2, 60),
+            ("retries", hc.retries, 1, 10),
+            ("start_period", hc.start_period, 0, 300),
+        ];
+        for (key, value, lo, hi) in ranges {
+            if !(lo..=hi).contains(&value) {
+                self.err(
+                    hp.key(key),
+                    format!("{key} is {value}; it must be {lo} to {hi}"),
+                );
+            }
+        }
+        if hc.timeout >= hc.interval {
+            self.err(
+                hp.key("timeout"),
+                format!(
+                    "timeout ({} s) must be less than interval ({} s): a check must finish \
+                     before the next one starts",
+                    hc.timeout, hc.interval
+                ),
+            );
+        }
+    }
+
+    /// The task's containers: the main one's health check, stop timeout and ulimits, the
+    /// sidecars, and the start order between them.
+    fn containers(&mut self, sp: &KeyPath, key: &str, s: &Service) {
+        if let Some(hc) = &s.health_check {
+            self.container_health_check(&sp.key("health_check"), hc);
+        }
+        if let Some(t) = s.stop_timeout {
+            if !(2..=120).contains(&t) {
+                self.err(
+                    sp.key("stop_timeout"),
+                    format!("stop_timeout is {t} seconds; it must be 2 to 120 (the Fargate limit)"),
+                );
+            }
+        }
+        for (name, u) in &s.ulimits {
+            let up = sp.key("ulimits").key(name);
+            if !ULIMIT_NAMES.contains(&name.as_str()) {
+                self.err(
+                    up.clone(),
+                    format!(
+                        "`{name}` is not a resource limit a container can set; use one of: {}",
+                        ULIMIT_NAMES.join(", ")
+                    ),
+                );
+            }
+            if u.soft > u.hard {
+                self.err(
+                    up.key("soft"),
+                    format!(
+                        "the soft limit {} is above the hard limit {}; soft must be at most hard",
+                        u.soft, u.hard
+                    ),
+                );
+            }
+        }
+
+        // Ports are shared by all containers of a task (awsvpc): who uses each one.
+        let mut ports: Vec<(u16, String)> = Vec::new();
+        for &port in &s.ports {
+            if port != 0 && !ports.iter().any(|(p, _)| *p == port) {
+                ports.push((port, format!("the main container `{key}` (ports)")));
+            }
+        }
+        for (i, sc) in s.sidecars.iter().enumerate() {
+            let scp = sp.key("sidecars").index(i);
+            if let Some(m) = charset_problem(
+                "sidecar name",
+                &sc.name,
+                255,
+                is_aws_name_char,
+                "letters, digits, `_` and `-`",
+            ) {
+                self.err(scp.key("name"), m);
+            } else if sc.name == key {
+                self.err(
+                    scp.key("name"),
+                    format!(
+                        "sidecar name `{key}` is the name of the main container (the service \
+                         key); container names are unique in a task, so rename the sidecar"
+                    ),
+                );
+            } else if let Some(j) = s.sidecars[..i].iter().position(|x| x.name == sc.name) {
+                self.err(
+                    scp.key("name"),
+                    format!(
+                        "`{}` is already the name of sidecars[{j}]; container names are unique \
+                         in a task",
+                        sc.name
+                    ),
+                );
+            }
+            if sc.image.is_empty() {
+                self.err(
+                    scp.key("image"),
+                    "image is empty; give a full image reference such as \
+                     `public.ecr.aws/aws-observability/aws-for-fluent-bit:stable`",
+                );
+            } else if sc.image.chars().any(char::is_whitespace) {
+                self.err(
+                    scp.key("image"),
+                    format!(
+                        "image reference {:?} contains whitespace, which no image reference may \
+                         contain",
+                        sc.image
+                    ),
+                );
+            }
+            for (j, &port) in sc.ports.iter().enumerate() {
+                let pp = scp.key("ports").index(j);
+                if port == 0 {
+                    self.err(pp, "port 0 is not a valid port; ports are 1 to 65535");
+                } else if let Some((_, owner)) = ports.iter().find(|(p, _)| *p == port) {
+                    self.err(
+                        pp,
+                        format!(
+                            "port {port} is already used by {owner}; the containers of a task \
+                             share one network interface, so each port can be used once"
+                        ),
+                    );
+                } else {
+                    ports.push((port, format!("sidecars[{i}] `{}`", sc.name)));
+                }
+            }
+            self.environment(&scp.key("environment"), &sc.environment);
+            if sc.command.as_ref().is_some_and(Vec::is_empty) {
+                self.err(
+                    scp.key("command"),
+                    "command is an empty list; remove it to use the image's CMD, or give the \
+                     program and its arguments",
+                );
+            }
+            if let Some(hc) = &sc.health_check {
+                self.container_health_check(&scp.key("health_check"), hc);
+            }
+            self.container_deps(&scp.key("depends_on"), &sc.name, &sc.depends_on, key, s);
+        }
+        self.container_deps(
+            &sp.key("container_depends_on"),
+            key,
+            &s.container_depends_on,
+            key,
+            s,
+        );
+
+        // A start order that goes round in a circle never starts the task. Only checked when
+        // the names are unique, else the report above says enough.
+        let mut names: Vec<&str> = vec![key];
+        names.extend(s.sidecars.iter().map(|x| x.name.as_str()));
+        let unique = names
+            .iter()
+            .enumerate()
+            .all(|(i, n)| !names[..i].contains(n));
+        if unique {
+            let graph = std::iter::once((key, &s.container_depends_on))
+                .chain(s.sidecars.iter().map(|x| (x.name.as_str(), &x.depends_on)))
+                .map(|(n, deps)| (n, deps.iter().map(|d| d.container.as_str()).collect()))
+                .collect();
+            for cycle in cycles(graph) {
+                let path = match s.sidecars.iter().position(|x| x.name == cycle[0]) {
+                    Some(i) => sp.key("sidecars").index(i).key("depends_on"),
+                    None => sp.key("container_depends_on"),
+                };
+                self.err(
+                    path,
+                    format!(
+                        "container dependency cycle: {}; each container waits for the ones it \
+                         depends on, so the task could never start: remove one of the \
+                         dependencies",
+                        cycle.join(" → ")
+                    ),
+                );
+            }
+        }
+    }
+
+    /// The containers one container (`me`) waits for, at `dp`. `key` is the main container.
+    fn container_deps(
+        &mut self,
+        dp: &KeyPath,
+        me: &str,
+        deps: &[ContainerDependency],
+        key: &str,
+        s: &Service,
+    ) {
+        for (i, d) in deps.iter().enumerate() {
+            let ip = dp.index(i);
+            // (essential, has a health check) of the named container.
+            let target = if d.container == key {
+                Some((true, s.health_check.is_some()))
+            } else {
+                s.sidecars
+                    .iter()
+                    .find(|x| x.name == d.container)
+                    .map(|x| (x.essential, x.health_check.is_some()))
+            };
+            if d.container == me {
+                self.err(
+                    ip.key("container"),
+                    format!("container `{me}` depends on itself; remove this entry"),
+                );
+                continue;
+            }
+            if let Some(j) = deps[..i].iter().position(|x| x.container == d.container) {
+                self.err(
+                    ip.key("container"),
+                    format!("`{}` is listed twice (also [{j}])", d.container),
+                );
+                continue;
+            }
+            let Some((essential, has_hc)) = target else {
+                let names: Vec<String> = std::iter::once(key)
+                    .chain(s.sidecars.iter().map(|x| x.name.as_str()))
+                    .map(|n| format!("`{n}`"))
+                    .collect();
+                self.err(
+                    ip.key("container"),
+                    format!(
+                        "`{}` is not a container of this task; its containers are {} (the main \
+                         container is named after the service key)",
+                        d.container,
+                        names.join(", ")
+                    ),
+                );
+                continue;
+            };
+            match d.condition {
+                ContainerCondition::Healthy if !has_hc => self.err(
+                    ip.key("condition"),
+                    format!(
+                        "condition HEALTHY needs a health_check on container `{}`, which has \
+                         none, so it would never become healthy; add a health_check to it or \
+                         use START",
+                        d.container
+                    ),
+                ),
+                ContainerCondition::Complete | ContainerCondition::Success if essential => self
+                    .err(
+                        ip.key("condition"),
+                        format!(
+                            "condition {} waits for container `{}` to exit, but it is essential \
+                             (the task stops when it exits); use it only with a sidecar that has \
+                             essential = false, or use START or HEALTHY",
+                            d.condition.as_aws(),
+                            d.container
+                        ),
+                    ),
+                _ => {}
+            }
+        }
+    }
+
+    /// `[services.<key>.autoscaling]`.
+    fn autoscaling(&mut self, sp: &KeyPath, s: &Service, a: &Autoscaling) {
+        let ap = sp.key("autoscaling");
+        if a.max == 0 || a.max > MAX_DESIRED_COUNT {
+            self.err(
+                ap.key("max"),
+                format!("max is {}; it must be 1 to {MAX_DESIRED_COUNT}", a.max),
+            );
+        }
+        if a.min > a.max {
+            self.err(
+                ap.key("min"),
+                format!(
+                    "min ({}) is greater than max ({}); the autoscaler keeps the count between \
+                     them",
+                    a.min, a.max
+                ),
+            );
+        }
+        let metrics: Vec<&str> = [
+            ("cpu", a.cpu.is_some()),
+            ("memory", a.memory.is_some()),
+            ("requests_per_target", a.requests_per_target.is_some()),
+        ]
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(k, _)| *k)
+        .collect();
+        match metrics.as_slice() {
+            [] => self.err(
+                ap.clone(),
+                "autoscaling has no target: set exactly one of `cpu`, `memory` or \
+                 `requests_per_target`",
+            ),
+            [_] => {}
+            [first, rest @ ..] => {
+                for second in rest {
+                    self.err(
+                        ap.key(*second),
+                        format!(
+                            "`{first}` and `{second}` are both set; autoscaling tracks exactly \
+                             one of `cpu`, `memory` or `requests_per_target`"
+                        ),
+                    );
+                }
+            }
+        }
+        for (k, v) in [("cpu", a.cpu), ("memory", a.memory)] {
+            if let Some(v) = v {
+                if !(v > 0.0 && v <= 100.0) {
+                    self.err(
+                        ap.key(k),
+                        format!(
+                            "{k} target is {v}; an average utilisation target must be above 0 \
+                             and at most 100 (%)"
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(v) = a.requests_per_target {
+            if !(v > 0.0 && v.is_finite()) {
+                self.err(
+                    ap.key("requests_per_target"),
+                    format!("requests_per_target is {v}; it must be above 0"),
+                );
+            }
+            if s.target_group.is_none() {
+                self.err(
+                    ap.key("requests_per_target"),
+                    "requests_per_target tracks the load balancer's requests per target, which \
+                     needs a target_group on this service; add one or track `cpu` or `memory`",
+                );
+            }
+        }
+        for (k, v) in [
+            ("scale_in_cooldown", a.scale_in_cooldown),
+            ("scale_out_cooldown", a.scale_out_cooldown),
+        ] {
+            if v > MAX_COOLDOWN {
+                self.err(
+                    ap.key(k),
+                    format!("{k} is {v} seconds; it must be 0 to {MAX_COOLDOWN}"),
+                );
             }
         }
     }
@@ -2259,6 +3016,112 @@ fn is_action(a: &str) -> bool {
                 && !a.chars().any(char::is_whitespace)
         }
         None => false,
+    }
+}
+
+/// The cycles of a graph given as node → the nodes it depends on (unknown nodes and
+/// self-edges are ignored: they are reported on their own). Each cycle is reported once,
+/// starting and ending at its alphabetically first node: `[b, a, b]`.
+fn cycles<'k>(graph: BTreeMap<&'k str, Vec<&'k str>>) -> Vec<Vec<&'k str>> {
+    let mut remaining = graph;
+    let mut out = Vec::new();
+    loop {
+        let dag = Dag::new(remaining.iter().map(|(k, d)| (*k, d.clone())));
+        let Err(mut cycle) = dag.levels() else {
+            break;
+        };
+        if cycle.len() < 2 || cycle.first() != cycle.last() {
+            break; // not a cycle; cannot happen
+        }
+        cycle.pop();
+        let first = (0..cycle.len()).min_by_key(|&i| cycle[i]).unwrap_or(0);
+        cycle.rotate_left(first);
+        for k in &cycle {
+            remaining.remove(k);
+        }
+        cycle.push(cycle[0]);
+        out.push(cycle);
+    }
+    out
+}
+
+/// The message for a port that is not one of the service's `ports`.
+fn not_a_service_port(port: u16, ports: &[u16]) -> String {
+    if ports.is_empty() {
+        format!(
+            "port {port} is not one of the service's ports: the service declares no `ports`; \
+             add {port} to ports"
+        )
+    } else {
+        let list: Vec<String> = ports.iter().map(u16::to_string).collect();
+        format!(
+            "port {port} is not one of the service's ports ({})",
+            list.join(", ")
+        )
+    }
+}
+
+/// What is wrong with a Cloud Map namespace name: 1..=1024 letters, digits, hyphens and
+/// dots, no leading or trailing dot or hyphen, no empty label.
+fn namespace_problem(name: &str) -> Option<String> {
+    let len = name.chars().count();
+    if len == 0 {
+        Some("it is empty".into())
+    } else if len > MAX_NAMESPACE_LEN {
+        Some(format!("it is {len} characters long"))
+    } else if let Some(ch) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '.'))
+    {
+        Some(format!("it contains `{ch}`"))
+    } else if name.starts_with(['.', '-']) || name.ends_with(['.', '-']) {
+        Some("it starts or ends with a dot or a hyphen".into())
+    } else if name.contains("..") {
+        Some("it contains `..`".into())
+    } else {
+        None
+    }
+}
+
+/// What is wrong with a port mapping or discovery name: 1..=64 lowercase letters, digits
+/// and hyphens, not starting with a hyphen.
+fn connect_name_problem(name: &str) -> Option<String> {
+    let len = name.chars().count();
+    if len == 0 {
+        Some("it is empty".into())
+    } else if len > MAX_CONNECT_NAME_LEN {
+        Some(format!("it is {len} characters long"))
+    } else if let Some(ch) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        Some(format!("it contains `{ch}`"))
+    } else if name.starts_with('-') {
+        Some("it starts with a hyphen".into())
+    } else {
+        None
+    }
+}
+
+/// What is wrong with a client alias DNS name: 1..=127 lowercase letters, digits, hyphens
+/// and dots, not starting with a hyphen or a dot, not ending with a dot.
+fn dns_name_problem(name: &str) -> Option<String> {
+    let len = name.chars().count();
+    if len == 0 {
+        Some("it is empty".into())
+    } else if len > MAX_DNS_NAME_LEN {
+        Some(format!("it is {len} characters long"))
+    } else if let Some(ch) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-' || *c == '.'))
+    {
+        Some(format!("it contains `{ch}`"))
+    } else if name.starts_with(['-', '.']) || name.ends_with('.') {
+        Some("it starts with a hyphen or a dot, or ends with a dot".into())
+    } else if name.contains("..") {
+        Some("it contains `..`".into())
+    } else {
+        None
     }
 }
 
@@ -4203,6 +5066,7 @@ image = "public.ecr.aws/nginx/nginx:1.27@sha256:abc"
             "dynamodb-webapp.toml",
             "alb-https-cognito.toml",
             "fargate-public.toml",
+            "service-connect.toml",
         ] {
             let path = Path::new(env!("CARGO_MANIFEST_DIR"))
                 .join("config/examples")
@@ -4255,6 +5119,933 @@ image = "public.ecr.aws/nginx/nginx:1.27@sha256:abc"
         assert_eq!((l.port, l.protocol), (443, Protocol::HTTPS));
         assert!(l.cognito.is_some());
         assert!(c.network.existing.is_some());
+    }
+
+    /// `svc(body)` plus a `[service_connect]` section with namespace `local`.
+    fn sc(body: &str) -> String {
+        format!("{}[service_connect]\nnamespace = \"local\"\n", svc(body))
+    }
+
+    /// BASE plus one `[services.<key>]` per (key, body), each with an image.
+    fn services(list: &[(&str, &str)]) -> String {
+        let mut text = BASE.to_string();
+        for (key, body) in list {
+            text.push_str(&format!("[services.{key}]\nimage = \"nginx\"\n{body}"));
+        }
+        text
+    }
+
+    #[test]
+    fn depends_on_must_name_another_service() {
+        let text =
+            |deps: &str| services(&[("api", ""), ("web", &format!("depends_on = [{deps}]\n"))]);
+        assert!(diags(&text("\"api\"")).is_empty());
+        one(
+            &text("\"api\", \"nope\""),
+            "services.web.depends_on[1]",
+            "unknown dependency `nope`: it is not a key of [services]; services: `api`, `web`",
+        );
+    }
+
+    #[test]
+    fn depends_on_itself() {
+        one(
+            &svc("depends_on = [\"web\"]\n"),
+            "services.web.depends_on[0]",
+            "services.web depends on itself",
+        );
+    }
+
+    #[test]
+    fn depends_on_duplicate() {
+        one(
+            &services(&[("api", ""), ("web", "depends_on = [\"api\", \"api\"]\n")]),
+            "services.web.depends_on[1]",
+            "`api` is listed twice (also depends_on[0])",
+        );
+    }
+
+    #[test]
+    fn dependency_cycle_is_named_once() {
+        let d = one(
+            &services(&[
+                ("frontend", "depends_on = [\"backend\"]\n"),
+                ("backend", "depends_on = [\"frontend\"]\n"),
+            ]),
+            "services.backend.depends_on",
+            "dependency cycle: backend → frontend → backend",
+        );
+        assert_eq!(d.line, 8, "on the first service of the cycle: {d:#?}");
+        // A longer cycle, with a service outside it that depends on it.
+        one(
+            &services(&[
+                ("c", "depends_on = [\"a\"]\n"),
+                ("b", "depends_on = [\"c\"]\n"),
+                ("a", "depends_on = [\"b\"]\n"),
+                ("d", "depends_on = [\"a\"]\n"),
+            ]),
+            "services.a.depends_on",
+            "dependency cycle: a → b → c → a",
+        );
+        // Two separate cycles: two problems.
+        let d = diags(&services(&[
+            ("a", "depends_on = [\"b\"]\n"),
+            ("b", "depends_on = [\"a\"]\n"),
+            ("x", "depends_on = [\"y\"]\n"),
+            ("y", "depends_on = [\"x\"]\n"),
+        ]));
+        let got: Vec<&str> = d.iter().map(|x| x.key.as_str()).collect();
+        assert_eq!(
+            got,
+            ["services.a.depends_on", "services.x.depends_on"],
+            "{d:#?}"
+        );
+        assert!(d[1].message.contains("x → y → x"), "{d:#?}");
+    }
+
+    #[test]
+    fn service_connect_namespace_name() {
+        let ns = |name: &str| format!("{BASE}[service_connect]\nnamespace = \"{name}\"\n");
+        let p = "service_connect.namespace";
+        for ok in ["local", "internal.example", "a-1.b2"] {
+            assert!(diags(&ns(ok)).is_empty(), "{ok}");
+        }
+        one(&ns(""), p, "`` is not a valid namespace name (it is empty)");
+        one(&ns("my_ns"), p, "(it contains `_`)");
+        one(&ns("-local"), p, "starts or ends with a dot or a hyphen");
+        one(&ns("local."), p, "starts or ends with a dot or a hyphen");
+        one(&ns("a..b"), p, "it contains `..`");
+        one(&ns(&"n".repeat(1025)), p, "it is 1025 characters long");
+    }
+
+    #[test]
+    fn existing_service_connect_namespace_by_arn() {
+        let arn = "arn:aws:servicediscovery:ap-northeast-1:123456789012:namespace/ns-abc123";
+        let ns = |name: &str, existing: bool| {
+            format!("{BASE}[service_connect]\nnamespace = \"{name}\"\nexisting = {existing}\n")
+        };
+        let p = "service_connect.namespace";
+        assert!(diags(&ns(arn, true)).is_empty());
+        assert!(diags(&ns("shared.internal", true)).is_empty());
+        one(
+            &ns(arn, false),
+            p,
+            "an ARN names a namespace that already exists: set existing = true",
+        );
+        one(
+            &ns(
+                "arn:aws:servicediscovery:ap-northeast-1:123456789012:service/srv-1",
+                true,
+            ),
+            p,
+            "is not a Cloud Map namespace ARN (the resource `service/srv-1` is not \
+             `namespace/<id>`)",
+        );
+    }
+
+    #[test]
+    fn connect_needs_service_connect() {
+        one(
+            &svc("ports = [80]\n[services.web.connect]\n"),
+            "services.web.connect",
+            "connect needs a namespace: add a [service_connect] section",
+        );
+        assert!(diags(&sc("ports = [80]\n[services.web.connect]\n")).is_empty());
+    }
+
+    #[test]
+    fn service_connect_without_connected_services_warns() {
+        let w = warns(&format!("{BASE}[service_connect]\nnamespace = \"local\"\n"));
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert_eq!(w[0].key, "service_connect");
+        assert!(
+            w[0].message.contains("no service has `connect`"),
+            "{}",
+            w[0].message
+        );
+    }
+
+    /// `sc` with `ports` and one `[[services.web.connect.publish]]` entry.
+    fn publish(ports: &str, entry: &str) -> String {
+        sc(&format!(
+            "ports = {ports}\n[services.web.connect]\n[[services.web.connect.publish]]\n{entry}"
+        ))
+    }
+
+    #[test]
+    fn published_port_must_be_a_service_port() {
+        assert!(diags(&publish("[80]", "port = 80\n")).is_empty());
+        one(
+            &publish("[80]", "port = 81\n"),
+            "services.web.connect.publish[0].port",
+            "port 81 is not one of the service's ports (80)",
+        );
+    }
+
+    #[test]
+    fn client_alias_needs_a_named_port_mapping() {
+        let d = diags(&publish("[80]", "port = 81\nclient_port = 8081\n"));
+        assert_eq!(d.len(), 2, "{d:#?}");
+        has(
+            &publish("[80]", "port = 81\nclient_port = 8081\n"),
+            "services.web.connect.publish[0].client_port",
+            "client alias port 8081 without a named port mapping",
+        );
+    }
+
+    #[test]
+    fn client_port_zero() {
+        one(
+            &publish("[80]", "port = 80\nclient_port = 0\n"),
+            "services.web.connect.publish[0].client_port",
+            "client_port 0 is not a valid port",
+        );
+    }
+
+    #[test]
+    fn published_port_twice() {
+        one(
+            &publish(
+                "[80]",
+                "port = 80\nname = \"a\"\n[[services.web.connect.publish]]\nport = 80\nname = \"b\"\n",
+            ),
+            "services.web.connect.publish[1].port",
+            "port 80 is already published by publish[0]",
+        );
+    }
+
+    #[test]
+    fn port_names_unique_within_the_service() {
+        // Both default to the service key.
+        one(
+            &publish(
+                "[80, 81]",
+                "port = 80\n[[services.web.connect.publish]]\nport = 81\n",
+            ),
+            "services.web.connect.publish[1]",
+            "port name `web` is also the name of publish[0]",
+        );
+        one(
+            &publish(
+                "[80, 81]",
+                "port = 80\nname = \"http\"\n[[services.web.connect.publish]]\nport = 81\nname = \"http\"\n",
+            ),
+            "services.web.connect.publish[1].name",
+            "port name `http` is also the name of publish[0]",
+        );
+    }
+
+    #[test]
+    fn port_name_rules() {
+        let p = "services.web.connect.publish[0].name";
+        let named = |n: &str| publish("[80]", &format!("port = 80\nname = \"{n}\"\n"));
+        assert!(diags(&named("http-1")).is_empty());
+        one(
+            &named("Http"),
+            p,
+            "`Http` is not a valid port name (it contains `H`)",
+        );
+        one(&named("a_b"), p, "(it contains `_`)");
+        one(&named("-a"), p, "(it starts with a hyphen)");
+        one(&named(""), p, "(it is empty)");
+        one(&named(&"a".repeat(65)), p, "(it is 65 characters long)");
+    }
+
+    #[test]
+    fn discovery_name_rules() {
+        one(
+            &publish("[80]", "port = 80\ndiscovery_name = \"Web\"\n"),
+            "services.web.connect.publish[0].discovery_name",
+            "`Web` is not a valid discovery name (it contains `W`)",
+        );
+    }
+
+    /// `api` and `web` with Service Connect, each publishing port 80 with `api_entry` /
+    /// `web_entry` added to the publish entry.
+    fn two_connected(api_entry: &str, web_entry: &str) -> String {
+        let entry = |key: &str, extra: &str| {
+            format!(
+                "ports = [80]\n[services.{key}.connect]\n[[services.{key}.connect.publish]]\n\
+                 port = 80\n{extra}"
+            )
+        };
+        format!(
+            "{}[service_connect]\nnamespace = \"local\"\n",
+            services(&[
+                ("api", &entry("api", api_entry)),
+                ("web", &entry("web", web_entry))
+            ])
+        )
+    }
+
+    #[test]
+    fn discovery_names_unique_across_services() {
+        assert!(diags(&two_connected("", "")).is_empty());
+        let d = one(
+            &two_connected(
+                "discovery_name = \"shared\"\n",
+                "discovery_name = \"shared\"\n",
+            ),
+            "services.web.connect.publish[0].discovery_name",
+            "discovery name `shared` of services.web is also the discovery name of \
+             services.api.connect.publish[0]",
+        );
+        assert!(
+            d.message.contains("unique in the namespace"),
+            "{}",
+            d.message
+        );
+        // Defaults clash too: web's port is named `api`, so is its discovery name.
+        one(
+            &two_connected("", "name = \"api\"\n"),
+            "services.web.connect.publish[0]",
+            "discovery name `api` of services.web is also the discovery name of services.api",
+        );
+    }
+
+    #[test]
+    fn dns_names_unique_across_services() {
+        one(
+            &two_connected("dns_name = \"shared\"\n", "dns_name = \"shared\"\n"),
+            "services.web.connect.publish[0].dns_name",
+            "DNS name `shared` of services.web is also the DNS name of \
+             services.api.connect.publish[0]",
+        );
+        // web's alias is api's default DNS name (`<discovery name>.<namespace>`).
+        one(
+            &two_connected("", "dns_name = \"api.local\"\n"),
+            "services.web.connect.publish[0].dns_name",
+            "DNS name `api.local` of services.web is also the DNS name of services.api",
+        );
+    }
+
+    #[test]
+    fn dns_name_rules() {
+        let dns = |n: &str| publish("[80]", &format!("port = 80\ndns_name = \"{n}\"\n"));
+        let p = "services.web.connect.publish[0].dns_name";
+        assert!(diags(&dns("backend-container.local")).is_empty());
+        one(
+            &dns("Backend"),
+            p,
+            "`Backend` is not a valid DNS name (it contains `B`)",
+        );
+        one(&dns(".x"), p, "starts with a hyphen or a dot");
+        one(&dns("x."), p, "ends with a dot");
+        one(&dns("a..b"), p, "it contains `..`");
+        one(&dns(&"d".repeat(128)), p, "it is 128 characters long");
+    }
+
+    #[test]
+    fn connect_log_stream_prefix() {
+        let prefix = |v: &str| {
+            sc(&format!(
+                "ports = [80]\n[services.web.connect]\nlog_stream_prefix = \"{v}\"\n"
+            ))
+        };
+        let p = "services.web.connect.log_stream_prefix";
+        assert!(diags(&prefix("web-traffic")).is_empty());
+        one(
+            &prefix(""),
+            p,
+            "log_stream_prefix is empty; omit it for the default `web-connect`",
+        );
+        one(&prefix("a:b"), p, "contains `:`");
+        one(&prefix("a*"), p, "contains `*`");
+    }
+
+    #[test]
+    fn deployment_percent_ranges() {
+        let dep = |body: &str| svc(&format!("[services.web.deployment]\n{body}"));
+        let p = "services.web.deployment";
+        assert!(diags(&dep("minimum_healthy_percent = 0\nmaximum_percent = 100\n")).is_empty());
+        assert!(diags(&dep("minimum_healthy_percent = 50\nrollback = false\n")).is_empty());
+        one(
+            &dep("minimum_healthy_percent = 101\n"),
+            &format!("{p}.minimum_healthy_percent"),
+            "minimum_healthy_percent is 101; it must be 0 to 100",
+        );
+        one(
+            &dep("minimum_healthy_percent = 50\nmaximum_percent = 99\n"),
+            &format!("{p}.maximum_percent"),
+            "maximum_percent is 99; it must be 100 to 200",
+        );
+        one(
+            &dep("maximum_percent = 201\n"),
+            &format!("{p}.maximum_percent"),
+            "maximum_percent is 201",
+        );
+    }
+
+    #[test]
+    fn deployment_needs_room_to_roll_out() {
+        one(
+            &svc("[services.web.deployment]\nmaximum_percent = 100\n"),
+            "services.web.deployment.maximum_percent",
+            "maximum_percent 100 with minimum_healthy_percent 100 leaves no room to roll out",
+        );
+    }
+
+    /// A container health check on the main container (`[services.web.health_check]`).
+    fn chc(body: &str) -> String {
+        svc(&format!(
+            "[services.web.health_check]\ncommand = \"curl -f http://localhost/ || exit 1\"\n{body}"
+        ))
+    }
+
+    #[test]
+    fn container_health_check_rules() {
+        let p = "services.web.health_check";
+        assert!(diags(&chc("")).is_empty());
+        assert!(diags(&chc(
+            "interval = 300\ntimeout = 60\nretries = 10\nstart_period = 300\n"
+        ))
+        .is_empty());
+        one(
+            &svc("[services.web.health_check]\ncommand = \" \"\n"),
+            &format!("{p}.command"),
+            "command is empty",
+        );
+        one(
+            &chc("interval = 4\ntimeout = 2\n"),
+            &format!("{p}.interval"),
+            "interval is 4; it must be 5 to 300",
+        );
+        one(
+            &chc("interval = 301\n"),
+            &format!("{p}.interval"),
+            "interval is 301",
+        );
+        one(
+            &chc("interval = 100\ntimeout = 61\n"),
+            &format!("{p}.timeout"),
+            "timeout is 61; it must be 2 to 60",
+        );
+        one(
+            &chc("timeout = 1\n"),
+            &format!("{p}.timeout"),
+            "timeout is 1",
+        );
+        one(
+            &chc("interval = 10\ntimeout = 10\n"),
+            &format!("{p}.timeout"),
+            "timeout (10 s) must be less than interval (10 s)",
+        );
+        one(
+            &chc("retries = 0\n"),
+            &format!("{p}.retries"),
+            "retries is 0; it must be 1 to 10",
+        );
+        one(
+            &chc("retries = 11\n"),
+            &format!("{p}.retries"),
+            "retries is 11",
+        );
+        one(
+            &chc("start_period = 301\n"),
+            &format!("{p}.start_period"),
+            "start_period is 301; it must be 0 to 300",
+        );
+    }
+
+    #[test]
+    fn sidecar_health_check_rules() {
+        one(
+            &svc(
+                "[[services.web.sidecars]]\nname = \"agent\"\nimage = \"busybox\"\n\
+                  health_check = { command = \"true\", retries = 0 }\n",
+            ),
+            "services.web.sidecars[0].health_check.retries",
+            "retries is 0; it must be 1 to 10",
+        );
+        one(
+            &svc(
+                "[[services.web.sidecars]]\nname = \"agent\"\nimage = \"busybox\"\n\
+                  health_check = { command = \"\" }\n",
+            ),
+            "services.web.sidecars[0].health_check.command",
+            "command is empty",
+        );
+    }
+
+    #[test]
+    fn stop_timeout_range() {
+        assert!(diags(&svc("stop_timeout = 2\n")).is_empty());
+        assert!(diags(&svc("stop_timeout = 120\n")).is_empty());
+        for t in [1, 121] {
+            one(
+                &svc(&format!("stop_timeout = {t}\n")),
+                "services.web.stop_timeout",
+                &format!("stop_timeout is {t} seconds; it must be 2 to 120"),
+            );
+        }
+    }
+
+    #[test]
+    fn ulimit_names() {
+        assert!(diags(&svc(
+            "ulimits = { nofile = { soft = 65536, hard = 65536 } }\n"
+        ))
+        .is_empty());
+        let d = one(
+            &svc("ulimits = { files = { soft = 1, hard = 1 } }\n"),
+            "services.web.ulimits.files",
+            "`files` is not a resource limit a container can set; use one of: core, cpu,",
+        );
+        assert!(d.message.contains("nofile"), "{}", d.message);
+    }
+
+    #[test]
+    fn ulimit_soft_above_hard() {
+        one(
+            &svc("ulimits = { nofile = { soft = 10, hard = 5 } }\n"),
+            "services.web.ulimits.nofile.soft",
+            "the soft limit 10 is above the hard limit 5",
+        );
+    }
+
+    /// `svc(body)` plus one `[[services.web.sidecars]]` per entry (the entry's keys).
+    fn sidecars(body: &str, entries: &[&str]) -> String {
+        let mut text = svc(body);
+        for e in entries {
+            text.push_str(&format!("[[services.web.sidecars]]\n{e}"));
+        }
+        text
+    }
+
+    #[test]
+    fn sidecars_baseline_is_valid() {
+        let text = sidecars(
+            "ports = [80]\ncontainer_depends_on = [{ container = \"init\", condition = \"SUCCESS\" }, \
+             { container = \"proxy\", condition = \"HEALTHY\" }]\n",
+            &[
+                "name = \"init\"\nimage = \"busybox\"\ncommand = [\"true\"]\n",
+                "name = \"proxy\"\nimage = \"envoyproxy/envoy:v1.31\"\nessential = true\n\
+                 ports = [9901]\nhealth_check = { command = \"true\" }\n\
+                 depends_on = [{ container = \"init\", condition = \"COMPLETE\" }]\n",
+            ],
+        );
+        assert!(diags(&text).is_empty(), "{:#?}", diags(&text));
+    }
+
+    #[test]
+    fn sidecar_name_rules() {
+        let named = |n: &str| sidecars("", &[&format!("name = \"{n}\"\nimage = \"busybox\"\n")]);
+        let p = "services.web.sidecars[0].name";
+        one(
+            &named("log router"),
+            p,
+            "sidecar name `log router` contains ` `",
+        );
+        one(&named(""), p, "sidecar name is empty");
+        one(
+            &named(&"s".repeat(256)),
+            p,
+            "is 256 characters long; the limit is 255",
+        );
+        one(
+            &named("web"),
+            p,
+            "sidecar name `web` is the name of the main container (the service key)",
+        );
+    }
+
+    #[test]
+    fn sidecar_names_unique() {
+        one(
+            &sidecars(
+                "",
+                &[
+                    "name = \"agent\"\nimage = \"busybox\"\n",
+                    "name = \"agent\"\nimage = \"busybox\"\n",
+                ],
+            ),
+            "services.web.sidecars[1].name",
+            "`agent` is already the name of sidecars[0]",
+        );
+    }
+
+    #[test]
+    fn sidecar_image_rules() {
+        let img = |i: &str| sidecars("", &[&format!("name = \"agent\"\nimage = \"{i}\"\n")]);
+        let p = "services.web.sidecars[0].image";
+        one(&img(""), p, "image is empty");
+        one(&img("busy box"), p, "contains whitespace");
+    }
+
+    #[test]
+    fn ports_unique_across_the_task() {
+        one(
+            &sidecars(
+                "ports = [80]\n",
+                &["name = \"proxy\"\nimage = \"envoy\"\nports = [80]\n"],
+            ),
+            "services.web.sidecars[0].ports[0]",
+            "port 80 is already used by the main container `web` (ports)",
+        );
+        one(
+            &sidecars(
+                "",
+                &[
+                    "name = \"a\"\nimage = \"busybox\"\nports = [9000]\n",
+                    "name = \"b\"\nimage = \"busybox\"\nports = [9000]\n",
+                ],
+            ),
+            "services.web.sidecars[1].ports[0]",
+            "port 9000 is already used by sidecars[0] `a`",
+        );
+        one(
+            &sidecars("", &["name = \"a\"\nimage = \"busybox\"\nports = [0]\n"]),
+            "services.web.sidecars[0].ports[0]",
+            "port 0 is not a valid port",
+        );
+    }
+
+    #[test]
+    fn sidecar_environment_and_command() {
+        one(
+            &sidecars(
+                "",
+                &["name = \"a\"\nimage = \"busybox\"\nenvironment = { \"1X\" = \"y\" }\n"],
+            ),
+            "services.web.sidecars[0].environment.1X",
+            "`1X` is not a valid environment variable name",
+        );
+        one(
+            &sidecars("", &["name = \"a\"\nimage = \"busybox\"\ncommand = []\n"]),
+            "services.web.sidecars[0].command",
+            "command is an empty list",
+        );
+        let w = warns(&sidecars(
+            "",
+            &["name = \"a\"\nimage = \"busybox\"\nenvironment = { API_TOKEN = \"y\" }\n"],
+        ));
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert_eq!(w[0].key, "services.web.sidecars[0].environment.API_TOKEN");
+    }
+
+    #[test]
+    fn container_dependency_must_name_a_container_of_the_task() {
+        one(
+            &sidecars(
+                "container_depends_on = [{ container = \"db\" }]\n",
+                &["name = \"log\"\nimage = \"busybox\"\n"],
+            ),
+            "services.web.container_depends_on[0].container",
+            "`db` is not a container of this task; its containers are `web`, `log`",
+        );
+        one(
+            &sidecars(
+                "",
+                &["name = \"log\"\nimage = \"busybox\"\ndepends_on = [{ container = \"nope\" }]\n"],
+            ),
+            "services.web.sidecars[0].depends_on[0].container",
+            "`nope` is not a container of this task",
+        );
+    }
+
+    #[test]
+    fn container_dependency_on_itself() {
+        one(
+            &svc("container_depends_on = [{ container = \"web\" }]\n"),
+            "services.web.container_depends_on[0].container",
+            "container `web` depends on itself",
+        );
+        one(
+            &sidecars(
+                "",
+                &["name = \"log\"\nimage = \"busybox\"\ndepends_on = [{ container = \"log\" }]\n"],
+            ),
+            "services.web.sidecars[0].depends_on[0].container",
+            "container `log` depends on itself",
+        );
+    }
+
+    #[test]
+    fn container_dependency_duplicate() {
+        one(
+            &sidecars(
+                "container_depends_on = [{ container = \"log\" }, { container = \"log\" }]\n",
+                &["name = \"log\"\nimage = \"busybox\"\n"],
+            ),
+            "services.web.container_depends_on[1].container",
+            "`log` is listed twice (also [0])",
+        );
+    }
+
+    #[test]
+    fn healthy_condition_needs_a_health_check() {
+        one(
+            &sidecars(
+                "container_depends_on = [{ container = \"proxy\", condition = \"HEALTHY\" }]\n",
+                &["name = \"proxy\"\nimage = \"envoy\"\n"],
+            ),
+            "services.web.container_depends_on[0].condition",
+            "condition HEALTHY needs a health_check on container `proxy`",
+        );
+        // The main container, without a health check.
+        one(
+            &sidecars(
+                "",
+                &["name = \"log\"\nimage = \"busybox\"\n\
+                   depends_on = [{ container = \"web\", condition = \"HEALTHY\" }]\n"],
+            ),
+            "services.web.sidecars[0].depends_on[0].condition",
+            "condition HEALTHY needs a health_check on container `web`",
+        );
+    }
+
+    #[test]
+    fn complete_condition_on_an_essential_container() {
+        one(
+            &sidecars(
+                "",
+                &["name = \"log\"\nimage = \"busybox\"\n\
+                   depends_on = [{ container = \"web\", condition = \"COMPLETE\" }]\n"],
+            ),
+            "services.web.sidecars[0].depends_on[0].condition",
+            "condition COMPLETE waits for container `web` to exit, but it is essential",
+        );
+        one(
+            &sidecars(
+                "container_depends_on = [{ container = \"init\", condition = \"SUCCESS\" }]\n",
+                &["name = \"init\"\nimage = \"busybox\"\nessential = true\n"],
+            ),
+            "services.web.container_depends_on[0].condition",
+            "condition SUCCESS waits for container `init` to exit",
+        );
+    }
+
+    #[test]
+    fn container_dependency_cycle() {
+        one(
+            &sidecars(
+                "container_depends_on = [{ container = \"b\" }]\n",
+                &[
+                    "name = \"b\"\nimage = \"busybox\"\ndepends_on = [{ container = \"a\" }]\n",
+                    "name = \"a\"\nimage = \"busybox\"\ndepends_on = [{ container = \"web\" }]\n",
+                ],
+            ),
+            "services.web.sidecars[1].depends_on",
+            "container dependency cycle: a → web → b → a",
+        );
+    }
+
+    fn scaling(body: &str) -> String {
+        svc(&format!("[services.web.autoscaling]\n{body}"))
+    }
+
+    #[test]
+    fn autoscaling_bounds() {
+        let p = "services.web.autoscaling";
+        assert!(diags(&scaling("min = 0\nmax = 1000\ncpu = 50\n")).is_empty());
+        one(
+            &scaling("min = 0\nmax = 0\ncpu = 50\n"),
+            &format!("{p}.max"),
+            "max is 0; it must be 1 to 1000",
+        );
+        one(
+            &scaling("min = 1\nmax = 1001\ncpu = 50\n"),
+            &format!("{p}.max"),
+            "max is 1001",
+        );
+        one(
+            &scaling("min = 3\nmax = 2\ncpu = 50\n"),
+            &format!("{p}.min"),
+            "min (3) is greater than max (2)",
+        );
+    }
+
+    #[test]
+    fn autoscaling_tracks_exactly_one_metric() {
+        let p = "services.web.autoscaling";
+        one(
+            &scaling("min = 1\nmax = 2\n"),
+            p,
+            "set exactly one of `cpu`, `memory` or `requests_per_target`",
+        );
+        one(
+            &scaling("min = 1\nmax = 2\ncpu = 50\nmemory = 50\n"),
+            &format!("{p}.memory"),
+            "`cpu` and `memory` are both set; autoscaling tracks exactly one of `cpu`, `memory` \
+             or `requests_per_target`",
+        );
+    }
+
+    #[test]
+    fn autoscaling_utilisation_targets() {
+        let p = "services.web.autoscaling";
+        assert!(diags(&scaling("min = 1\nmax = 2\nmemory = 100\n")).is_empty());
+        assert!(diags(&scaling("min = 1\nmax = 2\ncpu = 0.5\n")).is_empty());
+        one(
+            &scaling("min = 1\nmax = 2\ncpu = 0\n"),
+            &format!("{p}.cpu"),
+            "cpu target is 0; an average utilisation target must be above 0 and at most 100",
+        );
+        one(
+            &scaling("min = 1\nmax = 2\nmemory = 100.5\n"),
+            &format!("{p}.memory"),
+            "memory target is 100.5",
+        );
+        one(
+            &scaling("min = 1\nmax = 2\ncpu = nan\n"),
+            &format!("{p}.cpu"),
+            "cpu target is NaN",
+        );
+    }
+
+    #[test]
+    fn autoscaling_requests_per_target() {
+        let p = "services.web.autoscaling.requests_per_target";
+        let with_tg = |v: &str| {
+            alb(
+                "",
+                "",
+                "",
+                &format!(
+                    "{}[services.web.autoscaling]\nmin = 1\nmax = 4\nrequests_per_target = {v}\n",
+                    http_web()
+                ),
+            )
+        };
+        assert!(
+            diags(&with_tg("500")).is_empty(),
+            "{:#?}",
+            diags(&with_tg("500"))
+        );
+        one(
+            &with_tg("0"),
+            p,
+            "requests_per_target is 0; it must be above 0",
+        );
+        one(
+            &scaling("min = 1\nmax = 2\nrequests_per_target = 100\n"),
+            p,
+            "requests_per_target tracks the load balancer's requests per target, which needs a \
+             target_group",
+        );
+    }
+
+    #[test]
+    fn autoscaling_cooldowns() {
+        one(
+            &scaling("min = 1\nmax = 2\ncpu = 50\nscale_in_cooldown = 3601\n"),
+            "services.web.autoscaling.scale_in_cooldown",
+            "scale_in_cooldown is 3601 seconds; it must be 0 to 3600",
+        );
+        one(
+            &scaling("min = 1\nmax = 2\ncpu = 50\nscale_out_cooldown = 4000\n"),
+            "services.web.autoscaling.scale_out_cooldown",
+            "scale_out_cooldown is 4000 seconds",
+        );
+    }
+
+    #[test]
+    fn desired_count_outside_the_autoscaling_range_warns() {
+        let w = warns(&svc(
+            "desired_count = 10\n[services.web.autoscaling]\nmin = 1\nmax = 5\ncpu = 50\n",
+        ));
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert_eq!(w[0].key, "services.web.desired_count");
+        assert!(
+            w[0].message.contains(
+                "desired_count 10 is outside the autoscaling range 1 to 5; the autoscaler starts \
+                 from the nearest bound (5)"
+            ),
+            "{}",
+            w[0].message
+        );
+        // The default desired_count (1) below min.
+        let w = warns(&scaling("min = 2\nmax = 5\ncpu = 50\n"));
+        assert_eq!(w.len(), 1, "{w:#?}");
+        assert!(
+            w[0].message.contains("nearest bound (2)"),
+            "{}",
+            w[0].message
+        );
+        assert!(warns(&scaling("min = 1\nmax = 5\ncpu = 50\n")).is_empty());
+    }
+
+    #[test]
+    fn service_connect_example_matches_the_reference() {
+        let path =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/examples/service-connect.toml");
+        let c = crate::config::load_file(&path)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .config;
+        assert_eq!(c.app, "ecs-web-app");
+        assert_eq!(c.cluster_name(), "ecs-web-app-cluster");
+        assert_eq!(c.log_group_name(), "ecs-web-app");
+        let sc = c.service_connect.as_ref().unwrap();
+        assert_eq!((sc.namespace.as_str(), sc.cluster_default), ("local", true));
+        assert_eq!(c.service_name("frontend"), "frontend-service");
+        assert_eq!(c.service_name("backend"), "backend-service");
+        let l = &c.load_balancer.as_ref().unwrap().listeners[0];
+        assert_eq!((l.port, l.protocol), (80, Protocol::HTTP));
+        assert_eq!(l.service.as_deref(), Some("frontend"));
+        for (key, port, name, discovery, prefix, hc) in [
+            (
+                "frontend",
+                3000,
+                "frontend",
+                "frontend-container",
+                "frontend-traffic",
+                "curl -f http://localhost:3000 || exit 1",
+            ),
+            (
+                "backend",
+                5000,
+                "backend",
+                "backend-container",
+                "backend-traffic",
+                "curl -f http://localhost:5000/healthcheck || exit 1",
+            ),
+        ] {
+            let s = &c.services[key];
+            assert_eq!(s.ports, [port]);
+            assert_eq!(s.subnets, SubnetKind::Public);
+            assert_eq!(s.assign_public_ip, Some(true));
+            assert!(s.enable_execute_command);
+            let conn = s.connect.as_ref().unwrap();
+            assert_eq!(conn.log_stream_prefix.as_deref(), Some(prefix));
+            let p = &conn.publish[0];
+            assert_eq!(
+                (p.port, p.name.as_deref(), p.discovery_name.as_deref()),
+                (port, Some(name), Some(discovery))
+            );
+            let h = s.health_check.as_ref().unwrap();
+            assert_eq!(
+                (
+                    h.command.as_str(),
+                    h.interval,
+                    h.timeout,
+                    h.retries,
+                    h.start_period
+                ),
+                (hc, 30, 5, 3, 10)
+            );
+            let a = s.autoscaling.as_ref().unwrap();
+            assert_eq!((a.min, a.max, a.memory), (1, 5, Some(20.0)));
+            assert_eq!((a.scale_in_cooldown, a.scale_out_cooldown), (60, 60));
+            assert!(a.cpu.is_none() && a.requests_per_target.is_none());
+            // ECS Exec works only when the task role may open the SSM channels.
+            assert!(s.task_policy[0]
+                .actions
+                .iter()
+                .any(|x| x == "ssmmessages:OpenDataChannel"));
+        }
+        assert_eq!(c.services["frontend"].depends_on, ["backend"]);
+        assert!(c.services["backend"].depends_on.is_empty());
+        let tg = c.services["frontend"].target_group.as_ref().unwrap();
+        assert_eq!(
+            (
+                tg.port,
+                tg.health_check.path.as_str(),
+                tg.health_check.matcher.as_str()
+            ),
+            (3000, "/", "200")
+        );
+        assert_eq!(c.network.nat, NatMode::None);
+        assert!(!c.needs_private());
     }
 
     #[test]

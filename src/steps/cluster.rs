@@ -1,14 +1,19 @@
-//! ECS cluster: Container Insights setting. The desired cluster is found by name, orphans
-//! (clusters tagged with the app but no longer in the config) through ListClusters; both are
-//! described together, 100 per DescribeClusters call, with their tags and settings.
+//! ECS cluster: Container Insights setting and default Service Connect namespace. The
+//! desired cluster is found by name, orphans (clusters tagged with the app but no longer in
+//! the config) through ListClusters; both are described together, 100 per DescribeClusters
+//! call, with their tags and settings.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::{bail, Result};
-use aws_sdk_ecs::types::{Cluster, ClusterField, ClusterSetting, ClusterSettingName, Tag};
+use aws_sdk_ecs::types::{
+    Cluster, ClusterField, ClusterServiceConnectDefaultsRequest, ClusterSetting,
+    ClusterSettingName, Tag,
+};
 use futures::future::try_join_all;
 use serde_json::json;
 
+use super::namespace::{as_configured, forms_differ, literal, names_by_arn};
 use super::{gone_ok, Ctx};
 use crate::aws::{code_of, err};
 use crate::desired::{
@@ -22,6 +27,17 @@ const DESCRIBE_BATCH: usize = 100;
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
     let wanted: BTreeMap<&str, &ResourceId> =
         desired.iter().map(|r| (r.name.as_str(), &r.id)).collect();
+    // The default namespace as the config writes it, when it names an existing one.
+    let configured_ns: BTreeMap<&str, &str> = desired
+        .iter()
+        .filter_map(|r| match &r.spec {
+            Spec::Cluster(s) => Some((
+                r.name.as_str(),
+                literal(s.service_connect_namespace.as_ref())?,
+            )),
+            _ => None,
+        })
+        .collect();
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
     let arns: Vec<String> = ctx
         .aws
@@ -43,6 +59,23 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         .collect();
     let described = try_join_all(names.chunks(DESCRIBE_BATCH).map(|c| describe(ctx, c))).await?;
 
+    // ARN → name of every namespace, read only when a reported default namespace and the
+    // configured one are written in different forms.
+    let needs_names = described.iter().flatten().any(|c| {
+        match (
+            configured_ns.get(c.cluster_name().unwrap_or_default()),
+            reported_namespace(c),
+        ) {
+            (Some(want), Some(got)) => forms_differ(got, want),
+            _ => false,
+        }
+    });
+    let names = if needs_names {
+        names_by_arn(ctx).await?
+    } else {
+        BTreeMap::new()
+    };
+
     let mut found = Vec::new();
     for c in described.iter().flatten() {
         // INACTIVE clusters linger in DescribeClusters for a while after deletion.
@@ -63,7 +96,11 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
                 _ => continue,
             },
         };
-        found.push(observed(id, c));
+        let namespace = reported_namespace(c).map(|got| match configured_ns.get(name) {
+            Some(want) => as_configured(got, want, &names),
+            None => got.to_string(),
+        });
+        found.push(observed(id, c, namespace));
     }
     Ok(found)
 }
@@ -104,12 +141,25 @@ fn container_insights(c: &Cluster) -> &str {
         .unwrap_or("disabled")
 }
 
-fn observed(id: ResourceId, c: &Cluster) -> Observed {
+/// The default Service Connect namespace AWS reports (an ARN; emulators echo what they were
+/// given). Removing it leaves an empty string in some answers: that means none.
+fn reported_namespace(c: &Cluster) -> Option<&str> {
+    c.service_connect_defaults()
+        .and_then(|d| d.namespace())
+        .filter(|n| !n.is_empty())
+}
+
+/// `namespace`: the reported default namespace, in the configured form when it is the
+/// configured one.
+fn observed(id: ResourceId, c: &Cluster, namespace: Option<String>) -> Observed {
     let name = c.cluster_name().unwrap_or_default();
-    let fields: Fields = [("container_insights", json!(container_insights(c)))]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+    let fields: Fields = [
+        ("container_insights", json!(container_insights(c))),
+        ("service_connect_namespace", json!(namespace)),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect();
     Observed {
         id,
         name: name.to_string(),
@@ -134,7 +184,14 @@ fn insights(value: &str) -> ClusterSetting {
         .build()
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
+/// The default Service Connect namespace to send; the empty name removes it.
+fn sc_defaults(namespace: &str) -> Result<ClusterServiceConnectDefaultsRequest> {
+    Ok(ClusterServiceConnectDefaultsRequest::builder()
+        .namespace(namespace)
+        .build()?)
+}
+
+pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
     let Spec::Cluster(s) = &r.spec else {
         unreachable!()
     };
@@ -144,6 +201,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
         .create_cluster()
         .cluster_name(&r.name)
         .settings(insights(&s.container_insights));
+    if let Some(ns) = &s.service_connect_namespace {
+        req = req.service_connect_defaults(sc_defaults(&res.need(ns)?)?);
+    }
     for (k, v) in ctx.tags(&r.id, &r.name) {
         req = req.tags(Tag::builder().key(k).value(v).build());
     }
@@ -152,22 +212,29 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
 }
 
 /// Settings go through UpdateCluster, which takes the same `settings` as
-/// UpdateClusterSettings (the emulator only implements the former).
+/// UpdateClusterSettings (the emulator only implements the former), together with the
+/// default Service Connect namespace, in one call.
 pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let Spec::Cluster(s) = &r.spec else {
         unreachable!()
     };
     let want = r.spec.fields(res);
-    if o.fields.get("container_insights") != want.get("container_insights") {
-        ctx.aws
-            .ecs
-            .update_cluster()
-            .cluster(o.outputs.id())
-            .settings(insights(&s.container_insights))
-            .send()
-            .await
-            .map_err(err)?;
+    let changed = |k: &str| o.fields.get(k) != want.get(k);
+    if !changed("container_insights") && !changed("service_connect_namespace") {
+        return Ok(o.outputs.clone());
     }
+    let mut req = ctx.aws.ecs.update_cluster().cluster(o.outputs.id());
+    if changed("container_insights") {
+        req = req.settings(insights(&s.container_insights));
+    }
+    if changed("service_connect_namespace") {
+        let ns = match &s.service_connect_namespace {
+            Some(v) => res.need(v)?,
+            None => String::new(),
+        };
+        req = req.service_connect_defaults(sc_defaults(&ns)?);
+    }
+    req.send().await.map_err(err)?;
     Ok(o.outputs.clone())
 }
 
@@ -218,5 +285,48 @@ mod tests {
             .settings(insights("enhanced"))
             .build();
         assert_eq!(container_insights(&set), "enhanced");
+    }
+
+    fn with_namespace(ns: &str) -> Cluster {
+        Cluster::builder()
+            .cluster_name("c")
+            .service_connect_defaults(
+                aws_sdk_ecs::types::ClusterServiceConnectDefaults::builder()
+                    .namespace(ns)
+                    .build(),
+            )
+            .build()
+    }
+
+    #[test]
+    fn removed_default_namespace_reads_as_none() {
+        assert_eq!(reported_namespace(&with_namespace("")), None);
+        assert_eq!(reported_namespace(&Cluster::builder().build()), None);
+        assert_eq!(reported_namespace(&with_namespace("local")), Some("local"));
+    }
+
+    #[test]
+    fn observed_fields_match_the_desired_ones() {
+        use crate::desired::{ClusterSpec, NoRefs, Val};
+        let arn = "arn:aws:servicediscovery:ap-northeast-1:1:namespace/ns-abc";
+        for ns in [Some(arn), None] {
+            let spec = Spec::Cluster(ClusterSpec {
+                container_insights: "disabled".into(),
+                service_connect_namespace: ns.map(Val::lit),
+            });
+            let c = ns.map_or_else(
+                || Cluster::builder().cluster_name("c").build(),
+                with_namespace,
+            );
+            let o = observed(
+                ResourceId::new(Kind::Cluster, "main"),
+                &c,
+                reported_namespace(&c).map(str::to_string),
+            );
+            assert_eq!(
+                crate::plan::diff_fields(&o.fields, &spec.fields(&NoRefs)),
+                vec![]
+            );
+        }
     }
 }

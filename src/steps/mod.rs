@@ -20,8 +20,11 @@ mod listener;
 mod listener_rule;
 mod load_balancer;
 mod log_group;
+mod namespace;
 mod nat_gateway;
 mod route_table;
+mod scalable_target;
+mod scaling_policy;
 mod security_group;
 mod service;
 mod subnet;
@@ -74,6 +77,9 @@ impl Ctx {
 pub async fn observe(ctx: &Ctx, kind: Kind, desired: &[&Resource]) -> Result<Vec<Observed>> {
     match kind {
         Kind::Vpc => vpc::observe(ctx, desired).await,
+        Kind::Namespace => namespace::observe(ctx, desired).await,
+        Kind::ScalableTarget => scalable_target::observe(ctx, desired).await,
+        Kind::ScalingPolicy => scaling_policy::observe(ctx, desired).await,
         Kind::ElasticIp => elastic_ip::observe(ctx, desired).await,
         Kind::NatGateway => nat_gateway::observe(ctx, desired).await,
         Kind::VpcEndpoint => vpc_endpoint::observe(ctx, desired).await,
@@ -97,6 +103,9 @@ pub async fn observe(ctx: &Ctx, kind: Kind, desired: &[&Resource]) -> Result<Vec
 pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
     match r.spec.kind() {
         Kind::Vpc => vpc::create(ctx, r, res).await,
+        Kind::Namespace => namespace::create(ctx, r, res).await,
+        Kind::ScalableTarget => scalable_target::create(ctx, r, res).await,
+        Kind::ScalingPolicy => scaling_policy::create(ctx, r, res).await,
         Kind::ElasticIp => elastic_ip::create(ctx, r, res).await,
         Kind::NatGateway => nat_gateway::create(ctx, r, res).await,
         Kind::VpcEndpoint => vpc_endpoint::create(ctx, r, res).await,
@@ -120,6 +129,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
 pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     match r.spec.kind() {
         Kind::Vpc => vpc::update(ctx, r, o, res).await,
+        Kind::Namespace => namespace::update(ctx, r, o, res).await,
+        Kind::ScalableTarget => scalable_target::update(ctx, r, o, res).await,
+        Kind::ScalingPolicy => scaling_policy::update(ctx, r, o, res).await,
         Kind::ElasticIp => elastic_ip::update(ctx, r, o, res).await,
         Kind::NatGateway => nat_gateway::update(ctx, r, o, res).await,
         Kind::VpcEndpoint => vpc_endpoint::update(ctx, r, o, res).await,
@@ -143,6 +155,9 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     match o.id.kind {
         Kind::Vpc => vpc::delete(ctx, o).await,
+        Kind::Namespace => namespace::delete(ctx, o).await,
+        Kind::ScalableTarget => scalable_target::delete(ctx, o).await,
+        Kind::ScalingPolicy => scaling_policy::delete(ctx, o).await,
         Kind::ElasticIp => elastic_ip::delete(ctx, o).await,
         Kind::NatGateway => nat_gateway::delete(ctx, o).await,
         Kind::VpcEndpoint => vpc_endpoint::delete(ctx, o).await,

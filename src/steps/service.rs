@@ -3,20 +3,26 @@
 //! response, so neither an older deployment nor clock skew can fake success — to complete,
 //! fail (circuit breaker), or time out.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
-    DeploymentRolloutState, DesiredStatus, LaunchType, NetworkConfiguration, PropagateTags,
-    Service, ServiceField, Tag,
+    DeploymentRolloutState, DesiredStatus, LaunchType, LogConfiguration, LogDriver,
+    NetworkConfiguration, PropagateTags, Service, ServiceConnectClientAlias,
+    ServiceConnectConfiguration, ServiceConnectService, ServiceField, Tag,
 };
 use futures::future::try_join_all;
-use serde_json::json;
+use serde_json::{json, Value};
 
+use super::namespace::{as_configured, forms_differ, literal, names_by_arn};
 use super::Ctx;
 use crate::aws::err;
-use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
+use crate::desired::{
+    Fields, Outputs, Resolve, Resource, ResourceId, ServiceConnectSpec, ServiceSpec, Spec, TAG_APP,
+    TAG_RESOURCE,
+};
 use crate::plan::Observed;
 
 /// DescribeServices takes at most 10 services per call.
@@ -38,7 +44,53 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         Err(e) => return Err(e),
     }
     let found = describe_services(ctx, &names).await?;
-    Ok(found.iter().filter_map(|s| observed(ctx, s)).collect())
+    let mut all: Vec<Observed> = found.iter().filter_map(|s| observed(ctx, s)).collect();
+    namespaces_as_configured(ctx, desired, &mut all).await?;
+    Ok(all)
+}
+
+/// Where a service's config names an existing namespace (by name or ARN) and AWS reports
+/// the same namespace in the other form, report it in the configured form.
+async fn namespaces_as_configured(
+    ctx: &Ctx,
+    desired: &[&Resource],
+    found: &mut [Observed],
+) -> Result<()> {
+    let configured: BTreeMap<&ResourceId, &str> = desired
+        .iter()
+        .filter_map(|r| match &r.spec {
+            Spec::Service(s) => Some((
+                &r.id,
+                literal(s.service_connect.as_ref().map(|c| &c.namespace))?,
+            )),
+            _ => None,
+        })
+        .collect();
+    let reported = |o: &Observed| -> Option<String> {
+        o.fields
+            .get("service_connect")?
+            .get("namespace")?
+            .as_str()
+            .map(str::to_string)
+    };
+    let needs_names = found
+        .iter()
+        .any(|o| match (configured.get(&o.id), reported(o)) {
+            (Some(want), Some(got)) => forms_differ(&got, want),
+            _ => false,
+        });
+    if !needs_names {
+        return Ok(());
+    }
+    let names = names_by_arn(ctx).await?;
+    for o in found.iter_mut() {
+        if let (Some(want), Some(got)) = (configured.get(&o.id), reported(o)) {
+            if let Some(sc) = o.fields.get_mut("service_connect") {
+                sc["namespace"] = json!(as_configured(&got, want, &names));
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn list_services(ctx: &Ctx) -> Result<Vec<String>> {
@@ -165,7 +217,71 @@ pub fn fields_of(s: &Service) -> Fields {
     if let Some(g) = s.health_check_grace_period_seconds() {
         fields.insert("health_check_grace_period".into(), json!(g));
     }
+    // AWS always reports the deployment configuration, and with it `enableExecuteCommand`
+    // (which the SDK turns into a plain bool, absent reading as false). An answer without
+    // it comes from an emulator that drops these settings on create (moto): then neither
+    // is reported, and an absent Service Connect configuration means "not echoed" rather
+    // than "off".
+    let complete = s.deployment_configuration().is_some();
+    if let Some(d) = s.deployment_configuration() {
+        fields.insert("deployment".into(), deployment_fields(d));
+        fields.insert(
+            "enable_execute_command".into(),
+            json!(s.enable_execute_command()),
+        );
+    }
+    let primary_sc = s
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))
+        .and_then(|d| d.service_connect_configuration());
+    match primary_sc {
+        Some(c) => {
+            fields.insert("service_connect".into(), service_connect_fields(c));
+        }
+        None if complete => {
+            fields.insert("service_connect".into(), Value::Null);
+        }
+        None => {}
+    }
     fields
+}
+
+/// The deployment settings in the shape of `Spec::fields` (`deployment`). An absent
+/// circuit breaker is a disabled one.
+fn deployment_fields(d: &DeploymentConfiguration) -> Value {
+    let cb = d.deployment_circuit_breaker();
+    json!({
+        "minimum_healthy_percent": d.minimum_healthy_percent(),
+        "maximum_percent": d.maximum_percent(),
+        "circuit_breaker": {
+            "enable": cb.is_some_and(|c| c.enable()),
+            "rollback": cb.is_some_and(|c| c.rollback()),
+        },
+    })
+}
+
+/// A Service Connect configuration in the shape of `service_connect_fields`; a disabled
+/// one is none.
+fn service_connect_fields(c: &ServiceConnectConfiguration) -> Value {
+    if !c.enabled() {
+        return Value::Null;
+    }
+    json!({
+        "namespace": c.namespace(),
+        "services": c.services().iter().map(|s| json!({
+            "port_name": s.port_name(),
+            "discovery_name": s.discovery_name(),
+            "client_aliases": s.client_aliases().iter().map(|a| json!({
+                "port": a.port(),
+                "dns_name": a.dns_name(),
+            })).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "log_configuration": c.log_configuration().map(|l| json!({
+            "driver": l.log_driver().as_str(),
+            "options": l.options().cloned().unwrap_or_default().into_iter().collect::<BTreeMap<_, _>>(),
+        })),
+    })
 }
 
 fn lb_fields(s: &Service) -> serde_json::Value {
@@ -185,7 +301,7 @@ fn lb_fields(s: &Service) -> serde_json::Value {
 }
 
 fn load_balancers(
-    s: &crate::desired::ServiceSpec,
+    s: &ServiceSpec,
     res: &dyn Resolve,
 ) -> Result<Vec<aws_sdk_ecs::types::LoadBalancer>> {
     s.load_balancers
@@ -200,7 +316,7 @@ fn load_balancers(
         .collect()
 }
 
-fn network(s: &crate::desired::ServiceSpec, res: &dyn Resolve) -> Result<NetworkConfiguration> {
+fn network(s: &ServiceSpec, res: &dyn Resolve) -> Result<NetworkConfiguration> {
     let mut vpc = AwsVpcConfiguration::builder().assign_public_ip(if s.assign_public_ip {
         AssignPublicIp::Enabled
     } else {
@@ -217,18 +333,57 @@ fn network(s: &crate::desired::ServiceSpec, res: &dyn Resolve) -> Result<Network
         .build())
 }
 
-/// Circuit breaker with rollback: a deployment whose tasks keep failing is rolled back by
-/// ECS and reported as FAILED instead of retrying forever.
-fn deployment_config() -> DeploymentConfiguration {
+/// Circuit breaker always on: a deployment whose tasks keep failing is reported as FAILED
+/// (and rolled back by ECS when `rollback` is set) instead of retrying forever.
+fn deployment_config(s: &ServiceSpec) -> DeploymentConfiguration {
     DeploymentConfiguration::builder()
         .deployment_circuit_breaker(
             DeploymentCircuitBreaker::builder()
                 .enable(true)
-                .rollback(true)
+                .rollback(s.rollback)
                 .build(),
         )
-        .maximum_percent(200)
-        .minimum_healthy_percent(100)
+        .maximum_percent(s.maximum_percent as i32)
+        .minimum_healthy_percent(s.minimum_healthy_percent as i32)
+        .build()
+}
+
+/// Service Connect on, in the namespace, publishing the configured ports, with the proxy's
+/// logs in the app's log group.
+fn service_connect(
+    c: &ServiceConnectSpec,
+    res: &dyn Resolve,
+) -> Result<ServiceConnectConfiguration> {
+    let mut b = ServiceConnectConfiguration::builder()
+        .enabled(true)
+        .namespace(res.need(&c.namespace)?);
+    for p in &c.services {
+        b = b.services(
+            ServiceConnectService::builder()
+                .port_name(&p.port_name)
+                .discovery_name(&p.discovery_name)
+                .client_aliases(
+                    ServiceConnectClientAlias::builder()
+                        .port(i32::from(p.client_port))
+                        .dns_name(&p.dns_name)
+                        .build()?,
+                )
+                .build()?,
+        );
+    }
+    let logs = LogConfiguration::builder()
+        .log_driver(LogDriver::Awslogs)
+        .options("awslogs-group", &c.log_group)
+        .options("awslogs-region", &c.log_region)
+        .options("awslogs-stream-prefix", &c.log_stream_prefix)
+        .build()?;
+    Ok(b.log_configuration(logs).build())
+}
+
+/// What UpdateService sends to turn Service Connect off.
+fn service_connect_off() -> ServiceConnectConfiguration {
+    ServiceConnectConfiguration::builder()
+        .enabled(false)
         .build()
 }
 
@@ -248,7 +403,14 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .network_configuration(network(s, res)?)
         .set_load_balancers(Some(load_balancers(s, res)?))
         .set_health_check_grace_period_seconds(s.health_check_grace_period.map(|g| g as i32))
-        .deployment_configuration(deployment_config())
+        .deployment_configuration(deployment_config(s))
+        .enable_execute_command(s.enable_execute_command)
+        .set_service_connect_configuration(
+            s.service_connect
+                .as_ref()
+                .map(|c| service_connect(c, res))
+                .transpose()?,
+        )
         .enable_ecs_managed_tags(true)
         .propagate_tags(PropagateTags::Service)
         // Same token on the SDK's own retries of this request: a create whose response was
@@ -269,7 +431,9 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
         unreachable!()
     };
     let want = r.spec.fields(res);
-    let changed = |k: &str| o.fields.get(k) != want.get(k);
+    // As in the plan: a field AWS does not report is not compared, so not sent either (an
+    // emulator that drops a setting on create would start echoing it once updated).
+    let changed = |k: &str| o.fields.get(k).is_some_and(|v| want.get(k) != Some(v));
     let mut req = ctx
         .aws
         .ecs
@@ -279,7 +443,8 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
     if changed("task_definition") {
         req = req.task_definition(res.need(&s.task_definition)?);
     }
-    if changed("desired_count") {
+    // Once autoscaling owns the desired count, only CreateService sets it (the initial one).
+    if changed("desired_count") && !s.desired_count_managed {
         req = req.desired_count(s.desired_count as i32);
     }
     if changed("subnets") || changed("security_groups") || changed("assign_public_ip") {
@@ -291,6 +456,31 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
     if changed("health_check_grace_period") || changed("load_balancers") {
         req = req
             .set_health_check_grace_period_seconds(s.health_check_grace_period.map(|g| g as i32));
+    }
+    if changed("deployment") {
+        req = req.deployment_configuration(deployment_config(s));
+    }
+    if changed("service_connect") {
+        req = req.service_connect_configuration(match &s.service_connect {
+            Some(c) => service_connect(c, res)?,
+            None => service_connect_off(),
+        });
+    }
+    if changed("enable_execute_command") {
+        req = req.enable_execute_command(s.enable_execute_command);
+        // ECS Exec reaches only tasks started after the change, and this parameter alone
+        // starts no deployment: replace the running tasks unless another change does.
+        let redeploys = [
+            "task_definition",
+            "subnets",
+            "security_groups",
+            "assign_public_ip",
+            "load_balancers",
+            "service_connect",
+        ];
+        if !redeploys.iter().any(|k| changed(k)) {
+            req = req.force_new_deployment(true);
+        }
     }
     let out = req.send().await.map_err(err)?;
     let svc = out
@@ -370,7 +560,17 @@ pub fn judge(s: &Service, deployment_id: &str) -> Judgement {
     };
     let reason = d.rollout_state_reason().unwrap_or("").to_string();
     match d.rollout_state() {
-        Some(DeploymentRolloutState::Failed) => return Judgement::Failed(reason),
+        Some(DeploymentRolloutState::Failed) => {
+            // With rollback on, ECS starts a deployment of the previous revision.
+            let back_to = s
+                .deployments()
+                .iter()
+                .find(|x| x.id() != Some(deployment_id))
+                .and_then(|x| x.task_definition())
+                .map(|td| format!("; rolled back to {}", td.rsplit('/').next().unwrap_or(td)))
+                .unwrap_or_default();
+            return Judgement::Failed(format!("{reason}{back_to}"));
+        }
         Some(DeploymentRolloutState::Completed)
             if d.status() == Some("PRIMARY")
                 && s.running_count() == s.desired_count()
@@ -571,6 +771,25 @@ mod tests {
     }
 
     #[test]
+    fn failure_names_the_revision_rolled_back_to() {
+        let mut back = deployment("d3", "PRIMARY", DeploymentRolloutState::InProgress);
+        back.task_definition =
+            Some("arn:aws:ecs:ap-northeast-1:1:task-definition/web:7".to_string());
+        let s = service(
+            vec![
+                back,
+                deployment("d2", "ACTIVE", DeploymentRolloutState::Failed),
+            ],
+            1,
+            1,
+        );
+        assert_eq!(
+            judge(&s, "d2"),
+            Judgement::Failed("reason text; rolled back to web:7".into())
+        );
+    }
+
+    #[test]
     fn an_older_completed_deployment_does_not_count() {
         let s = service(
             vec![
@@ -608,5 +827,129 @@ mod tests {
             1,
         );
         assert!(matches!(judge(&s, "d2"), Judgement::Failed(m) if m.contains("no longer listed")));
+    }
+
+    fn spec(service_connect: Option<ServiceConnectSpec>) -> ServiceSpec {
+        use crate::desired::Val;
+        ServiceSpec {
+            cluster: Val::lit("shop-cluster"),
+            task_definition: Val::lit("arn:aws:ecs:ap-northeast-1:1:task-definition/web:3"),
+            desired_count: 2,
+            subnets: vec![Val::lit("subnet-b"), Val::lit("subnet-a")],
+            security_groups: vec![Val::lit("sg-1")],
+            assign_public_ip: false,
+            load_balancers: vec![],
+            health_check_grace_period: None,
+            desired_count_managed: false,
+            enable_execute_command: true,
+            minimum_healthy_percent: 50,
+            maximum_percent: 200,
+            rollback: true,
+            service_connect,
+            after: vec![],
+        }
+    }
+
+    fn connect() -> ServiceConnectSpec {
+        use crate::desired::{ConnectServiceSpec, Val};
+        ServiceConnectSpec {
+            namespace: Val::lit("arn:aws:servicediscovery:ap-northeast-1:1:namespace/ns-abc"),
+            services: vec![ConnectServiceSpec {
+                port_name: "backend".into(),
+                discovery_name: "backend-container".into(),
+                dns_name: "backend-container".into(),
+                client_port: 5000,
+            }],
+            log_group: "/ecs/shop".into(),
+            log_region: "ap-northeast-1".into(),
+            log_stream_prefix: "backend-traffic".into(),
+        }
+    }
+
+    /// A service as AWS describes it after being created from `s`.
+    fn described(s: &ServiceSpec, res: &dyn Resolve, with_settings: bool) -> Service {
+        let mut primary = Deployment::builder()
+            .id("d1")
+            .status("PRIMARY")
+            .rollout_state(DeploymentRolloutState::Completed);
+        if with_settings {
+            if let Some(c) = &s.service_connect {
+                primary = primary.service_connect_configuration(service_connect(c, res).unwrap());
+            }
+        }
+        let mut b = Service::builder()
+            .cluster_arn("arn:aws:ecs:ap-northeast-1:1:cluster/shop-cluster")
+            .launch_type(LaunchType::Fargate)
+            .task_definition("arn:aws:ecs:ap-northeast-1:1:task-definition/web:3")
+            .desired_count(2)
+            .network_configuration(network(s, res).unwrap())
+            .deployments(primary.build());
+        if with_settings {
+            b = b
+                .deployment_configuration(deployment_config(s))
+                .enable_execute_command(s.enable_execute_command);
+        }
+        b.build()
+    }
+
+    fn no_diff(live: &Fields, want: &Fields) {
+        assert_eq!(crate::plan::diff_fields(live, want), vec![]);
+    }
+
+    #[test]
+    fn observed_settings_match_the_spec_they_were_created_from() {
+        use crate::desired::NoRefs;
+        for sc in [Some(connect()), None] {
+            let s = spec(sc);
+            let live = fields_of(&described(&s, &NoRefs, true));
+            let want = Spec::Service(s.clone()).fields(&NoRefs);
+            for k in ["deployment", "enable_execute_command", "service_connect"] {
+                assert_eq!(live.get(k), want.get(k), "{k}");
+            }
+            no_diff(&live, &want);
+        }
+    }
+
+    #[test]
+    fn an_answer_without_the_settings_reports_none_of_them() {
+        use crate::desired::NoRefs;
+        let s = spec(Some(connect()));
+        let live = fields_of(&described(&s, &NoRefs, false));
+        for k in ["deployment", "enable_execute_command", "service_connect"] {
+            assert!(!live.contains_key(k), "{k}");
+        }
+        no_diff(&live, &Spec::Service(s).fields(&NoRefs));
+    }
+
+    #[test]
+    fn service_connect_missing_from_a_complete_answer_is_off() {
+        use crate::desired::NoRefs;
+        let with = spec(Some(connect()));
+        let live = fields_of(&described(&spec(None), &NoRefs, true));
+        assert_eq!(live["service_connect"], Value::Null);
+        let d = crate::plan::diff_fields(&live, &Spec::Service(with).fields(&NoRefs));
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].field, "service_connect");
+    }
+
+    #[test]
+    fn disabled_service_connect_is_off() {
+        assert_eq!(service_connect_fields(&service_connect_off()), Value::Null);
+    }
+
+    #[test]
+    fn deployment_settings_follow_the_spec() {
+        let mut s = spec(None);
+        s.rollback = false;
+        s.minimum_healthy_percent = 0;
+        s.maximum_percent = 150;
+        assert_eq!(
+            deployment_fields(&deployment_config(&s)),
+            json!({
+                "minimum_healthy_percent": 0,
+                "maximum_percent": 150,
+                "circuit_breaker": {"enable": true, "rollback": false},
+            })
+        );
     }
 }

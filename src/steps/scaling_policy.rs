@@ -1,0 +1,335 @@
+//! Target-tracking scaling policy on a service's scalable target: metric (and ALB resource
+//! label), target value, cooldowns, scale-in switch.
+//!
+//! Policies carry no tags and their target's resource id is not known before the target's
+//! step has run, so one paginated DescribeScalingPolicies (ECS namespace) reads them all,
+//! and only those on the desired count of services in the app's cluster count. A
+//! policy is the desired one when its name is a desired name (`<app>-<key>-<metric>`);
+//! another policy there is an orphan of the app when its name has that shape
+//! (`<app>-…-<one of the three metrics>`), with logical id `scaling_policy.@<name>` (the
+//! service key cannot be told apart from a hyphenated app name). Two apps sharing one
+//! cluster, one named like `<other app>-…`, would therefore see each other's policies as
+//! orphans; per-app clusters (the default) do not.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::{anyhow, Result};
+use aws_sdk_applicationautoscaling::types::{
+    MetricType, PolicyType, PredefinedMetricSpecification, ScalingPolicy,
+    TargetTrackingScalingPolicyConfiguration,
+};
+use serde_json::{json, Value};
+
+use super::scalable_target::{already_gone, cluster_prefix, says, DIMENSION, NAMESPACE};
+use super::{retry_until, Ctx, CONSISTENCY};
+use crate::aws::err;
+use crate::desired::{resource_label, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
+use crate::plan::Observed;
+
+/// The predefined metrics ecsdeploy tracks (the last part of its policy names).
+const METRICS: [&str; 3] = [
+    "ECSServiceAverageCPUUtilization",
+    "ECSServiceAverageMemoryUtilization",
+    "ALBRequestCountPerTarget",
+];
+
+pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
+    let wanted: BTreeMap<&str, &ResourceId> =
+        desired.iter().map(|r| (r.name.as_str(), &r.id)).collect();
+    let prefix = cluster_prefix(&ctx.cluster);
+    let policies: Vec<ScalingPolicy> = ctx
+        .aws
+        .autoscaling
+        .describe_scaling_policies()
+        .service_namespace(NAMESPACE)
+        // No ScalableDimension filter: AWS accepts it only together with a resource id.
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(err)?;
+    // Sorted so that which of two same-named policies counts as the desired one is stable.
+    let mut ours: Vec<&ScalingPolicy> = policies
+        .iter()
+        .filter(|p| p.resource_id().starts_with(&prefix) && p.scalable_dimension() == &DIMENSION)
+        .collect();
+    ours.sort_by_key(|p| (p.policy_name(), p.resource_id()));
+
+    let mut found = Vec::new();
+    let mut taken: BTreeSet<ResourceId> = BTreeSet::new();
+    for p in ours {
+        let name = p.policy_name();
+        let id = match wanted.get(name) {
+            Some(id) if !taken.contains(*id) => (*id).clone(),
+            // A second policy of a desired name (on another target): a leftover.
+            Some(_) => orphan(name, p.resource_id(), &taken),
+            None if named_like_ours(&ctx.app, name) => orphan(name, p.resource_id(), &taken),
+            None => continue,
+        };
+        taken.insert(id.clone());
+        found.push(observed(id, p));
+    }
+    Ok(found)
+}
+
+/// `<app>-<key>-<metric>` with a non-empty key.
+fn named_like_ours(app: &str, name: &str) -> bool {
+    let Some(rest) = name.strip_prefix(app).and_then(|r| r.strip_prefix('-')) else {
+        return false;
+    };
+    METRICS.iter().any(|m| {
+        rest.strip_suffix(m)
+            .and_then(|k| k.strip_suffix('-'))
+            .is_some_and(|k| !k.is_empty())
+    })
+}
+
+/// The orphan id of a policy: `@<name>`, or `@<name>@<resource id>` when a policy of that
+/// name on another target already has it.
+fn orphan(name: &str, resource_id: &str, taken: &BTreeSet<ResourceId>) -> ResourceId {
+    let id = ResourceId::new(Kind::ScalingPolicy, format!("@{name}"));
+    if taken.contains(&id) {
+        ResourceId::new(Kind::ScalingPolicy, format!("@{name}@{resource_id}"))
+    } else {
+        id
+    }
+}
+
+fn observed(id: ResourceId, p: &ScalingPolicy) -> Observed {
+    let alarms: Vec<&str> = p.alarms().iter().map(|a| a.alarm_name()).collect();
+    Observed {
+        id,
+        name: p.policy_name().to_string(),
+        outputs: Outputs::with_id(p.policy_name()).arn(p.policy_arn()),
+        fields: fields(p),
+        state: "active".to_string(),
+        details: if alarms.is_empty() {
+            Value::Null
+        } else {
+            json!({ "alarms": alarms })
+        },
+    }
+}
+
+/// The same shape as `Spec::fields` renders for a scaling policy. The target value is a
+/// JSON number made from an `f64` on both sides, so `70` and `70.0` compare equal.
+fn fields(p: &ScalingPolicy) -> Fields {
+    let c = p.target_tracking_scaling_policy_configuration();
+    let m = c.and_then(|c| c.predefined_metric_specification());
+    [
+        ("resource_id", json!(p.resource_id())),
+        ("policy_type", json!(p.policy_type().as_str())),
+        (
+            "metric",
+            json!(m.map(|m| m.predefined_metric_type().as_str())),
+        ),
+        ("resource_label", json!(m.and_then(|m| m.resource_label()))),
+        ("target_value", json!(c.map(|c| c.target_value()))),
+        (
+            "scale_in_cooldown",
+            json!(c.and_then(|c| c.scale_in_cooldown())),
+        ),
+        (
+            "scale_out_cooldown",
+            json!(c.and_then(|c| c.scale_out_cooldown())),
+        ),
+        // Absent means scale-in is enabled.
+        (
+            "disable_scale_in",
+            json!(c.map(|c| c.disable_scale_in().unwrap_or(false))),
+        ),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+/// PutScalingPolicy (an upsert) with the desired configuration; returns the outputs.
+async fn put(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
+    let Spec::ScalingPolicy(s) = &r.spec else {
+        unreachable!()
+    };
+    let resource_id = res.need(&s.target)?;
+    let label = match (&s.load_balancer, &s.target_group) {
+        (Some(lb), Some(tg)) => Some(resource_label(&res.need(lb)?, &res.need(tg)?)),
+        _ => None,
+    };
+    let metric = PredefinedMetricSpecification::builder()
+        .predefined_metric_type(MetricType::from(s.metric.as_str()))
+        .set_resource_label(label)
+        .build()?;
+    let config = TargetTrackingScalingPolicyConfiguration::builder()
+        .target_value(s.target_value)
+        .predefined_metric_specification(metric)
+        .scale_in_cooldown(i32::try_from(s.scale_in_cooldown)?)
+        .scale_out_cooldown(i32::try_from(s.scale_out_cooldown)?)
+        .disable_scale_in(s.disable_scale_in)
+        .build()?;
+    let req = ctx
+        .aws
+        .autoscaling
+        .put_scaling_policy()
+        .policy_name(&r.name)
+        .service_namespace(NAMESPACE)
+        .resource_id(&resource_id)
+        .scalable_dimension(DIMENSION)
+        .policy_type(PolicyType::TargetTrackingScaling)
+        .target_tracking_scaling_policy_configuration(config);
+    // The target registered a moment ago may not be visible to PutScalingPolicy yet.
+    let out = retry_until(CONSISTENCY, target_not_visible, || {
+        let req = req.clone();
+        async move { req.send().await.map_err(err) }
+    })
+    .await?;
+    Ok(Outputs::with_id(&r.name).arn(out.policy_arn()))
+}
+
+fn target_not_visible(e: &anyhow::Error) -> bool {
+    crate::aws::code_of(e) == Some("ObjectNotFoundException")
+        || says(e, "ValidationException", "No scalable target")
+}
+
+pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
+    put(ctx, r, res).await
+}
+
+/// Every field changes in place (PutScalingPolicy overwrites the policy of that name);
+/// a changed resource id replaces the policy.
+pub async fn update(ctx: &Ctx, r: &Resource, _o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+    put(ctx, r, res).await
+}
+
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+    let resource_id = o
+        .fields
+        .get("resource_id")
+        .and_then(Value::as_str)
+        .ok_or_else(|| anyhow!("internal: scaling policy {} has no resource id", o.name))?;
+    let out = ctx
+        .aws
+        .autoscaling
+        .delete_scaling_policy()
+        .policy_name(&o.name)
+        .service_namespace(NAMESPACE)
+        .resource_id(resource_id)
+        .scalable_dimension(DIMENSION)
+        .send()
+        .await;
+    match out {
+        Ok(_) => Ok(()),
+        Err(e) if already_gone(&e) => Ok(()),
+        Err(e) => Err(err(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desired::{Ref, ScalingPolicySpec, Val};
+
+    #[test]
+    fn policy_names_of_the_app() {
+        assert!(named_like_ours(
+            "shop",
+            "shop-web-ECSServiceAverageCPUUtilization"
+        ));
+        assert!(named_like_ours(
+            "shop",
+            "shop-api-v2-ALBRequestCountPerTarget"
+        ));
+        assert!(named_like_ours(
+            "my-app",
+            "my-app-web-ECSServiceAverageMemoryUtilization"
+        ));
+        assert!(!named_like_ours(
+            "shop",
+            "shop-ECSServiceAverageCPUUtilization"
+        ));
+        assert!(!named_like_ours(
+            "shop",
+            "shopweb-ECSServiceAverageCPUUtilization"
+        ));
+        assert!(!named_like_ours(
+            "shop",
+            "blog-web-ECSServiceAverageCPUUtilization"
+        ));
+        assert!(!named_like_ours("shop", "shop-web-cpu"));
+    }
+
+    #[test]
+    fn orphan_ids_stay_distinct() {
+        let mut taken = BTreeSet::new();
+        let a = orphan("p", "service/c/a", &taken);
+        assert_eq!(a.to_string(), "scaling_policy.@p");
+        taken.insert(a);
+        assert_eq!(
+            orphan("p", "service/c/b", &taken).to_string(),
+            "scaling_policy.@p@service/c/b"
+        );
+    }
+
+    fn policy(value: f64, label: Option<&str>, disable: Option<bool>) -> ScalingPolicy {
+        let mut m = PredefinedMetricSpecification::builder()
+            .predefined_metric_type(MetricType::from("ALBRequestCountPerTarget"));
+        if let Some(l) = label {
+            m = m.resource_label(l);
+        }
+        let c = TargetTrackingScalingPolicyConfiguration::builder()
+            .target_value(value)
+            .predefined_metric_specification(m.build().unwrap())
+            .scale_in_cooldown(60)
+            .scale_out_cooldown(30)
+            .set_disable_scale_in(disable)
+            .build()
+            .unwrap();
+        ScalingPolicy::builder()
+            .policy_arn("arn:aws:autoscaling:x")
+            .policy_name("shop-web-ALBRequestCountPerTarget")
+            .service_namespace(NAMESPACE)
+            .resource_id("service/shop-cluster/shop-web")
+            .scalable_dimension(DIMENSION)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(c)
+            .creation_time(aws_smithy_types::DateTime::from_secs(0))
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn converged_policy_diffs_to_nothing() {
+        let target = ResourceId::new(Kind::ScalableTarget, "web");
+        let tg = ResourceId::new(Kind::TargetGroup, "web");
+        let lb = ResourceId::new(Kind::LoadBalancer, "main");
+        let spec = Spec::ScalingPolicy(ScalingPolicySpec {
+            target: Val::Ref(Ref::id(&target)),
+            metric: "ALBRequestCountPerTarget".to_string(),
+            target_group: Some(Val::Ref(Ref::arn(&tg))),
+            load_balancer: Some(Val::Ref(Ref::arn(&lb))),
+            target_value: 1000.0,
+            scale_in_cooldown: 60,
+            scale_out_cooldown: 30,
+            disable_scale_in: false,
+        });
+        let mut outputs: BTreeMap<ResourceId, Outputs> = BTreeMap::new();
+        outputs.insert(target, Outputs::with_id("service/shop-cluster/shop-web"));
+        outputs.insert(
+            tg,
+            Outputs::with_id("x").arn("arn:aws:elasticloadbalancing:r:1:targetgroup/web/2"),
+        );
+        outputs.insert(
+            lb,
+            Outputs::with_id("y").arn("arn:aws:elasticloadbalancing:r:1:loadbalancer/app/main/1"),
+        );
+        let want = spec.fields(&outputs);
+        // AWS answers `1000` or `1000.0` alike: both parse to the same f64.
+        let live = fields(&policy(1000.0, Some("app/main/1/targetgroup/web/2"), None));
+        assert_eq!(live, want);
+        let live = fields(&policy(
+            1000.5,
+            Some("app/main/1/targetgroup/web/2"),
+            Some(false),
+        ));
+        assert_ne!(live, want);
+    }
+}
