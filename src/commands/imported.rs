@@ -201,103 +201,93 @@ async fn vpcs(ctx: &Ctx, written: &str) -> Result<Lookup> {
     Ok(BTreeMap::from([(written.to_string(), found)]))
 }
 
-async fn subnets(ctx: &Ctx, refs: &[String]) -> Result<Lookup> {
-    let (ids, names) = split(refs, "subnet-");
+/// One describe call of some EC2 kind: by id, or by a `Name` tag filter.
+enum Query {
+    Id(String),
+    Names(Filter),
+}
+
+/// Resolve `refs` (ids starting with `id_prefix`, else `Name` tags) with `describe`, which
+/// answers (Name tag, found) pairs and treats not-found as none. Ids are described one
+/// call each, concurrently: a batched call fails whole on any unknown id, and the error
+/// must say which one is missing. Names share one filtered call.
+async fn lookup<F, Fut>(refs: &[String], id_prefix: &str, describe: F) -> Result<Lookup>
+where
+    F: Fn(Query) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<(String, Found)>>>,
+{
+    let (ids, names) = split(refs, id_prefix);
     let mut out: Lookup = refs.iter().map(|r| (r.clone(), vec![])).collect();
-    // One call per id, concurrently: a batched call fails whole on any unknown id, and
-    // the error must say which one is missing.
-    let by_id = try_join_all(ids.iter().map(|id| async move {
-        match ctx.aws.ec2.describe_subnets().subnet_ids(*id).send().await {
-            Ok(r) => Ok(r
-                .subnets()
-                .iter()
-                .filter_map(|s| {
-                    Some(Found {
-                        id: s.subnet_id()?.into(),
-                        vpc_id: s.vpc_id()?.into(),
-                    })
-                })
-                .collect()),
-            Err(e) if crate::aws::is_not_found(&e) => Ok(vec![]),
-            Err(e) => Err(err(e)),
-        }
-    }))
-    .await?;
-    out.extend(ids.iter().map(|id| id.to_string()).zip(by_id));
+    let by_id = try_join_all(ids.iter().map(|id| describe(Query::Id(id.to_string())))).await?;
+    for (id, found) in ids.iter().zip(by_id) {
+        out.insert(id.to_string(), found.into_iter().map(|(_, f)| f).collect());
+    }
     if !names.is_empty() {
-        let r = ctx
-            .aws
-            .ec2
-            .describe_subnets()
-            .filters(name_filter(&names))
-            .send()
-            .await
-            .map_err(err)?;
-        for s in r.subnets() {
-            let name = crate::steps::ec2_util::tag(s.tags(), "Name").unwrap_or("");
-            if let (Some(sid), Some(vpc), Some(list)) =
-                (s.subnet_id(), s.vpc_id(), out.get_mut(name))
-            {
-                list.push(Found {
-                    id: sid.into(),
-                    vpc_id: vpc.into(),
-                });
+        for (name, found) in describe(Query::Names(name_filter(&names))).await? {
+            if let Some(list) = out.get_mut(&name) {
+                list.push(found);
             }
         }
     }
     Ok(out)
 }
 
-async fn security_groups(ctx: &Ctx, refs: &[String]) -> Result<Lookup> {
-    let (ids, names) = split(refs, "sg-");
-    let mut out: Lookup = refs.iter().map(|r| (r.clone(), vec![])).collect();
-    let by_id = try_join_all(ids.iter().map(|id| async move {
-        match ctx
-            .aws
-            .ec2
-            .describe_security_groups()
-            .group_ids(*id)
-            .send()
-            .await
-        {
+fn name_of(tags: &[aws_sdk_ec2::types::Tag]) -> String {
+    crate::steps::ec2_util::tag(tags, "Name")
+        .unwrap_or("")
+        .to_string()
+}
+
+async fn subnets(ctx: &Ctx, refs: &[String]) -> Result<Lookup> {
+    lookup(refs, "subnet-", |q| async move {
+        let req = ctx.aws.ec2.describe_subnets();
+        let req = match q {
+            Query::Id(id) => req.subnet_ids(id),
+            Query::Names(f) => req.filters(f),
+        };
+        match req.send().await {
             Ok(r) => Ok(r
-                .security_groups()
+                .subnets()
                 .iter()
-                .filter_map(|g| {
-                    Some(Found {
-                        id: g.group_id()?.into(),
-                        vpc_id: g.vpc_id()?.into(),
-                    })
+                .filter_map(|s| {
+                    let found = Found {
+                        id: s.subnet_id()?.into(),
+                        vpc_id: s.vpc_id()?.into(),
+                    };
+                    Some((name_of(s.tags()), found))
                 })
                 .collect()),
             Err(e) if crate::aws::is_not_found(&e) => Ok(vec![]),
             Err(e) => Err(err(e)),
         }
-    }))
-    .await?;
-    out.extend(ids.iter().map(|id| id.to_string()).zip(by_id));
-    if !names.is_empty() {
-        let r = ctx
-            .aws
-            .ec2
-            .describe_security_groups()
-            .filters(name_filter(&names))
-            .send()
-            .await
-            .map_err(err)?;
-        for g in r.security_groups() {
-            let name = crate::steps::ec2_util::tag(g.tags(), "Name").unwrap_or("");
-            if let (Some(gid), Some(vpc), Some(list)) =
-                (g.group_id(), g.vpc_id(), out.get_mut(name))
-            {
-                list.push(Found {
-                    id: gid.into(),
-                    vpc_id: vpc.into(),
-                });
-            }
+    })
+    .await
+}
+
+async fn security_groups(ctx: &Ctx, refs: &[String]) -> Result<Lookup> {
+    lookup(refs, "sg-", |q| async move {
+        let req = ctx.aws.ec2.describe_security_groups();
+        let req = match q {
+            Query::Id(id) => req.group_ids(id),
+            Query::Names(f) => req.filters(f),
+        };
+        match req.send().await {
+            Ok(r) => Ok(r
+                .security_groups()
+                .iter()
+                .filter_map(|g| {
+                    let found = Found {
+                        id: g.group_id()?.into(),
+                        vpc_id: g.vpc_id()?.into(),
+                    };
+                    Some((name_of(g.tags()), found))
+                })
+                .collect()),
+            Err(e) if crate::aws::is_not_found(&e) => Ok(vec![]),
+            Err(e) => Err(err(e)),
         }
-    }
-    Ok(out)
+    })
+    .await
 }
 
 #[cfg(test)]
