@@ -271,6 +271,34 @@ impl Validator<'_> {
         self.out.push(Problem::at(path, message));
     }
 
+    /// Shared by container and target-group health checks: each `(key, value, lo, hi)`
+    /// within its range, and the timeout shorter than the interval.
+    fn check_timing(
+        &mut self,
+        hp: &KeyPath,
+        ranges: &[(&str, u32, u32, u32)],
+        timeout: u32,
+        interval: u32,
+    ) {
+        for &(key, value, lo, hi) in ranges {
+            if !(lo..=hi).contains(&value) {
+                self.err(
+                    hp.key(key),
+                    format!("{key} is {value}; it must be {lo} to {hi}"),
+                );
+            }
+        }
+        if timeout >= interval {
+            self.err(
+                hp.key("timeout"),
+                format!(
+                    "timeout ({timeout} s) must be less than interval ({interval} s): a check \
+                     must finish before the next one starts"
+                ),
+            );
+        }
+    }
+
     fn app(&mut self) {
         let app = &self.c.app;
         let reason = if app.is_empty() {
@@ -1584,24 +1612,7 @@ impl Validator<'_> {
             ("retries", hc.retries, 1, 10),
             ("start_period", hc.start_period, 0, 300),
         ];
-        for (key, value, lo, hi) in ranges {
-            if !(lo..=hi).contains(&value) {
-                self.err(
-                    hp.key(key),
-                    format!("{key} is {value}; it must be {lo} to {hi}"),
-                );
-            }
-        }
-        if hc.timeout >= hc.interval {
-            self.err(
-                hp.key("timeout"),
-                format!(
-                    "timeout ({} s) must be less than interval ({} s): a check must finish \
-                     before the next one starts",
-                    hc.timeout, hc.interval
-                ),
-            );
-        }
+        self.check_timing(hp, &ranges, hc.timeout, hc.interval);
     }
 
     /// The task's containers: the main one's health check, stop timeout and ulimits, the
@@ -2101,24 +2112,7 @@ impl Validator<'_> {
             ("healthy_threshold", hc.healthy_threshold, 2, 10),
             ("unhealthy_threshold", hc.unhealthy_threshold, 2, 10),
         ];
-        for (key, value, lo, hi) in ranges {
-            if !(lo..=hi).contains(&value) {
-                self.err(
-                    hp.key(key),
-                    format!("{key} is {value}; it must be {lo} to {hi}"),
-                );
-            }
-        }
-        if hc.timeout >= hc.interval {
-            self.err(
-                hp.key("timeout"),
-                format!(
-                    "timeout ({} s) must be less than interval ({} s): a check must finish \
-                     before the next one starts",
-                    hc.timeout, hc.interval
-                ),
-            );
-        }
+        self.check_timing(hp, &ranges, hc.timeout, hc.interval);
         if let Some(reason) = matcher_problem(&hc.matcher) {
             self.err(
                 hp.key("matcher"),
