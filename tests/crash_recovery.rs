@@ -6,8 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use aws_sdk_ec2::types::Filter;
-use common::{example, run_async, sdk_config, spawn, unique_account, Proxy};
+use common::{example, owned_by, run_async, sdk_config, spawn, unique_account, Proxy};
 
 const REGION: &str = "ap-northeast-1";
 
@@ -15,12 +14,7 @@ async fn count_owned(proxy: &Proxy) -> [usize; 5] {
     let c = sdk_config(proxy, REGION).await;
     let ec2 = aws_sdk_ec2::Client::new(&c);
     let ecs = aws_sdk_ecs::Client::new(&c);
-    let owned = || {
-        Filter::builder()
-            .name("tag:ecsdeploy:app")
-            .values("fargate-public")
-            .build()
-    };
+    let owned = || owned_by("fargate-public");
     let vpcs = ec2.describe_vpcs().filters(owned()).send().await.unwrap();
     let subnets = ec2
         .describe_subnets()

@@ -6,8 +6,7 @@ mod common;
 
 use std::path::Path;
 
-use aws_sdk_ec2::types::Filter;
-use common::{example, run_async, sdk_config, unique_account, Proxy};
+use common::{example, owned_by, run_async, sdk_config, tagged, unique_account, Proxy};
 
 const REGION: &str = "ap-northeast-1";
 const APP: &str = "dynamodb-webapp";
@@ -27,20 +26,6 @@ async fn aws(proxy: &Proxy) -> Aws {
     }
 }
 
-fn owned() -> Filter {
-    Filter::builder()
-        .name("tag:ecsdeploy:app")
-        .values(APP)
-        .build()
-}
-
-fn tagged(id: &str) -> Filter {
-    Filter::builder()
-        .name("tag:ecsdeploy:resource")
-        .values(id)
-        .build()
-}
-
 async fn up(proxy: &Proxy, cfg: &Path) -> common::Output {
     run_async(proxy, REGION, &["-c", cfg.to_str().unwrap(), "up"]).await
 }
@@ -49,7 +34,7 @@ async fn sg_id(aws: &Aws, logical: &str) -> String {
     let out = aws
         .ec2
         .describe_security_groups()
-        .filters(owned())
+        .filters(owned_by(APP))
         .filters(tagged(logical))
         .send()
         .await
@@ -62,7 +47,7 @@ async fn subnet_ids(aws: &Aws, prefix: &str) -> Vec<String> {
     let out = aws
         .ec2
         .describe_subnets()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -91,7 +76,7 @@ async fn alb_in_front_of_a_private_service_with_endpoints() {
     let subnets = aws
         .ec2
         .describe_subnets()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -110,7 +95,7 @@ async fn alb_in_front_of_a_private_service_with_endpoints() {
     let nats = aws
         .ec2
         .describe_nat_gateways()
-        .filter(owned())
+        .filter(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -118,7 +103,7 @@ async fn alb_in_front_of_a_private_service_with_endpoints() {
     let rts = aws
         .ec2
         .describe_route_tables()
-        .filters(owned())
+        .filters(owned_by(APP))
         .filters(tagged("route_table.private"))
         .send()
         .await
@@ -137,7 +122,7 @@ async fn alb_in_front_of_a_private_service_with_endpoints() {
     let eps = aws
         .ec2
         .describe_vpc_endpoints()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -442,7 +427,7 @@ async fn down_removes_everything_owned() {
     let vpcs = aws
         .ec2
         .describe_vpcs()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -450,7 +435,7 @@ async fn down_removes_everything_owned() {
     let eps = aws
         .ec2
         .describe_vpc_endpoints()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();

@@ -6,8 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use aws_sdk_ec2::types::Filter;
-use common::{example, run_async, sdk_config, unique_account, Proxy};
+use common::{example, owned_by, run_async, sdk_config, unique_account, Proxy};
 
 const REGION: &str = "ap-northeast-1";
 const APP: &str = "fargate-public";
@@ -29,13 +28,6 @@ async fn aws(proxy: &Proxy) -> Aws {
         iam: aws_sdk_iam::Client::new(&c),
         logs: aws_sdk_cloudwatchlogs::Client::new(&c),
     }
-}
-
-fn owned() -> Filter {
-    Filter::builder()
-        .name("tag:ecsdeploy:app")
-        .values(APP)
-        .build()
 }
 
 fn config_path() -> PathBuf {
@@ -78,7 +70,7 @@ async fn assert_reference_system(aws: &Aws) {
     let vpcs = aws
         .ec2
         .describe_vpcs()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -107,7 +99,7 @@ async fn assert_reference_system(aws: &Aws) {
     let subnets = aws
         .ec2
         .describe_subnets()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -138,7 +130,7 @@ async fn assert_reference_system(aws: &Aws) {
     let igws = aws
         .ec2
         .describe_internet_gateways()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -148,7 +140,7 @@ async fn assert_reference_system(aws: &Aws) {
     let rts = aws
         .ec2
         .describe_route_tables()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -172,7 +164,7 @@ async fn assert_reference_system(aws: &Aws) {
     let sgs = aws
         .ec2
         .describe_security_groups()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -281,7 +273,7 @@ async fn assert_nothing_owned(aws: &Aws) {
     let vpcs = aws
         .ec2
         .describe_vpcs()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -289,7 +281,7 @@ async fn assert_nothing_owned(aws: &Aws) {
     let subnets = aws
         .ec2
         .describe_subnets()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -297,7 +289,7 @@ async fn assert_nothing_owned(aws: &Aws) {
     let sgs = aws
         .ec2
         .describe_security_groups()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -308,7 +300,7 @@ async fn assert_nothing_owned(aws: &Aws) {
     let igws = aws
         .ec2
         .describe_internet_gateways()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();
@@ -524,7 +516,7 @@ async fn service_removed_from_config_is_deleted_with_what_it_owned() {
     let sgs = aws
         .ec2
         .describe_security_groups()
-        .filters(owned())
+        .filters(owned_by(APP))
         .send()
         .await
         .unwrap();

@@ -6,25 +6,11 @@
 
 mod common;
 
-use aws_sdk_ec2::types::Filter;
-use common::{example, run_async, sdk_config, unique_account, Proxy};
+use common::{example, owned_by, run_async, sdk_config, tagged, unique_account, Proxy};
 use serde_json::Value;
 
 const REGION: &str = "ap-northeast-1";
 const APP: &str = "ecs-web-app";
-
-fn owned_with(id: &str) -> [Filter; 2] {
-    [
-        Filter::builder()
-            .name("tag:ecsdeploy:app")
-            .values(APP)
-            .build(),
-        Filter::builder()
-            .name("tag:ecsdeploy:resource")
-            .values(id)
-            .build(),
-    ]
-}
 
 /// (index in the call log, parsed body) of each CreateService, keyed by service name.
 fn create_service_requests(proxy: &Proxy) -> Vec<(usize, Value)> {
@@ -142,7 +128,8 @@ async fn backend_first_service_connect_and_autoscaling() {
         async move {
             let out = ec2
                 .describe_security_groups()
-                .set_filters(Some(owned_with(id).to_vec()))
+                .filters(owned_by(APP))
+                .filters(tagged(id))
                 .send()
                 .await
                 .unwrap();

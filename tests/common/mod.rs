@@ -590,3 +590,19 @@ pub fn example(name: &str) -> PathBuf {
         .join("config/examples")
         .join(format!("{name}.toml"))
 }
+
+/// EC2 filter: resources whose ownership tag names `app`.
+pub fn owned_by(app: &str) -> aws_sdk_ec2::types::Filter {
+    aws_sdk_ec2::types::Filter::builder()
+        .name("tag:ecsdeploy:app")
+        .values(app)
+        .build()
+}
+
+/// EC2 filter: the resource whose logical-id tag is `id` (e.g. `security_group.alb`).
+pub fn tagged(id: &str) -> aws_sdk_ec2::types::Filter {
+    aws_sdk_ec2::types::Filter::builder()
+        .name("tag:ecsdeploy:resource")
+        .values(id)
+        .build()
+}
