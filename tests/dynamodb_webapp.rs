@@ -65,6 +65,15 @@ async fn subnet_ids(aws: &Aws, prefix: &str) -> Vec<String> {
     v
 }
 
+/// A temp dir holding the example's seed file, and where an edited config goes beside it.
+fn copy_example() -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let seed = "dynamodb-webapp-music.json";
+    std::fs::copy(example(APP).with_file_name(seed), dir.path().join(seed)).unwrap();
+    let cfg = dir.path().join("ecsdeploy.toml");
+    (dir, cfg)
+}
+
 #[tokio::test]
 async fn alb_in_front_of_a_private_service_with_endpoints() {
     let proxy = Proxy::start(&unique_account()).await;
@@ -354,8 +363,7 @@ async fn a_health_check_edit_updates_the_target_group_in_place() {
         text.contains("interval = 30"),
         "example sets the seed's interval"
     );
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("ecsdeploy.toml");
+    let (_dir, cfg) = copy_example();
     std::fs::write(&cfg, text.replacen("interval = 30", "interval = 20", 1)).unwrap();
 
     proxy.clear();
@@ -388,8 +396,7 @@ async fn a_target_port_change_creates_the_new_group_first_and_deletes_the_old_on
         .to_string();
 
     let text = std::fs::read_to_string(example(APP)).unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("ecsdeploy.toml");
+    let (_dir, cfg) = copy_example();
     std::fs::write(&cfg, text.replace("8080", "8081")).unwrap();
     proxy.clear();
     up(&proxy, &cfg).await.assert_success();
@@ -447,4 +454,210 @@ async fn down_removes_everything_owned() {
     assert!(lbs.load_balancers().is_empty());
     let tgs = aws.elb.describe_target_groups().send().await.unwrap();
     assert!(tgs.target_groups().is_empty());
+}
+
+async fn dynamodb(proxy: &Proxy) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&sdk_config(proxy, REGION).await)
+}
+
+const TABLE: &str = "dynamodb-webapp-Music";
+
+/// (Artist, SongTitle) of every item, sorted.
+async fn scanned_keys(db: &aws_sdk_dynamodb::Client) -> Vec<(String, String)> {
+    let out = db.scan().table_name(TABLE).send().await.unwrap();
+    let s = |item: &std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue>,
+             k: &str| item[k].as_s().unwrap().clone();
+    let mut keys: Vec<(String, String)> = out
+        .items()
+        .iter()
+        .map(|i| (s(i, "Artist"), s(i, "SongTitle")))
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[tokio::test]
+async fn the_table_is_seeded_once_and_the_task_role_may_only_scan_it() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let db = dynamodb(&proxy).await;
+    let c = sdk_config(&proxy, REGION).await;
+    let iam = aws_sdk_iam::Client::new(&c);
+    let ecs = aws_sdk_ecs::Client::new(&c);
+    let cfg = example(APP);
+    up(&proxy, &cfg).await.assert_success();
+
+    let t = db.describe_table().table_name(TABLE).send().await.unwrap();
+    let t = t.table().unwrap();
+    let keys: Vec<(String, String)> = t
+        .key_schema()
+        .iter()
+        .map(|k| {
+            (
+                k.attribute_name().to_string(),
+                k.key_type().as_str().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        vec![
+            ("Artist".to_string(), "HASH".to_string()),
+            ("SongTitle".to_string(), "RANGE".to_string())
+        ]
+    );
+    assert_eq!(
+        t.billing_mode_summary()
+            .and_then(|b| b.billing_mode())
+            .map(|b| b.as_str()),
+        Some("PAY_PER_REQUEST")
+    );
+    assert_eq!(t.deletion_protection_enabled(), Some(true));
+    let table_arn = t.table_arn().unwrap().to_string();
+    let expected = vec![
+        ("Acme Band".to_string(), "Happy Day".to_string()),
+        ("Acme Band".to_string(), "PartiQL Rocks".to_string()),
+        ("No One You Know".to_string(), "Call Me Today".to_string()),
+        ("No One You Know".to_string(), "Howdy".to_string()),
+    ];
+    assert_eq!(scanned_keys(&db).await, expected);
+    let full = db.scan().table_name(TABLE).send().await.unwrap();
+    let awards: Vec<&str> = full
+        .items()
+        .iter()
+        .map(|i| i["Awards"].as_n().unwrap().as_str())
+        .collect();
+    assert_eq!(awards.len(), 4);
+    assert!(
+        awards.contains(&"10") && awards.contains(&"8"),
+        "{awards:?}"
+    );
+
+    // The task role: dynamodb:Scan on this table's ARN, nothing else.
+    let policy = common::inline_policy(&iam, "dynamodb-webapp-bottle-task").await;
+    let statements = policy["Statement"].as_array().unwrap();
+    assert_eq!(statements.len(), 1, "{policy}");
+    assert_eq!(
+        common::string_list(&statements[0]["Action"]),
+        ["dynamodb:Scan"]
+    );
+    assert_eq!(common::string_list(&statements[0]["Resource"]), [table_arn]);
+
+    // The container learns the table name from TABLE_NAME.
+    let svc = ecs
+        .describe_services()
+        .cluster("dynamodb-webapp-cluster")
+        .services("dynamodb-webapp-service")
+        .send()
+        .await
+        .unwrap();
+    let td = ecs
+        .describe_task_definition()
+        .task_definition(svc.services()[0].task_definition().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let env = td.task_definition().unwrap().container_definitions()[0].environment();
+    assert!(
+        env.iter()
+            .any(|kv| kv.name() == Some("TABLE_NAME") && kv.value() == Some(TABLE)),
+        "{env:?}"
+    );
+
+    // Someone changes an item; a second `up` neither rewrites nor duplicates the seed.
+    db.delete_item()
+        .table_name(TABLE)
+        .key(
+            "Artist",
+            aws_sdk_dynamodb::types::AttributeValue::S("Acme Band".into()),
+        )
+        .key(
+            "SongTitle",
+            aws_sdk_dynamodb::types::AttributeValue::S("Happy Day".into()),
+        )
+        .send()
+        .await
+        .unwrap();
+    proxy.clear();
+    up(&proxy, &cfg).await.assert_success();
+    assert_eq!(proxy.writes(), vec![], "second up must make no write call");
+    assert_eq!(
+        scanned_keys(&db).await.len(),
+        3,
+        "the seed is not written again"
+    );
+
+    // status: the table, its state and item estimate; no secret anywhere.
+    let status = run_async(
+        &proxy,
+        REGION,
+        &["-c", cfg.to_str().unwrap(), "status", "--output", "json"],
+    )
+    .await;
+    status.assert_success();
+    let doc: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
+    let table = doc["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["kind"] == "dynamodb_table")
+        .expect("table in status");
+    assert_eq!(table["state"], "ACTIVE");
+    assert!(table["details"]["item_count"].is_number(), "{table}");
+}
+
+#[tokio::test]
+async fn down_keeps_the_table_and_delete_data_removes_it() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let db = dynamodb(&proxy).await;
+    let cfg = example(APP);
+    up(&proxy, &cfg).await.assert_success();
+    let down = run_async(
+        &proxy,
+        REGION,
+        &["-c", cfg.to_str().unwrap(), "down", "--yes"],
+    )
+    .await;
+    down.assert_success();
+    assert!(
+        down.stdout
+            .contains("kept: dynamodb_table.music (dynamodb-webapp-Music)"),
+        "{down}"
+    );
+    assert!(down.stdout.contains("--delete-data"), "{down}");
+    assert_eq!(scanned_keys(&db).await.len(), 4, "the data survives `down`");
+
+    // `up` again adopts the kept table: no second seed, no duplicate.
+    up(&proxy, &cfg).await.assert_success();
+    assert_eq!(scanned_keys(&db).await.len(), 4);
+
+    let gone = run_async(
+        &proxy,
+        REGION,
+        &[
+            "-c",
+            cfg.to_str().unwrap(),
+            "down",
+            "--yes",
+            "--delete-data",
+        ],
+    )
+    .await;
+    gone.assert_success();
+    let err = db
+        .describe_table()
+        .table_name(TABLE)
+        .send()
+        .await
+        .expect_err("table deleted");
+    assert!(
+        format!("{err:?}").contains("ResourceNotFoundException"),
+        "{err:?}"
+    );
+    let ops = proxy.operations();
+    let lift = ops.iter().rposition(|o| o == "UpdateTable");
+    let delete = ops.iter().rposition(|o| o == "DeleteTable");
+    assert!(
+        lift.is_some() && lift < delete,
+        "deletion protection is lifted before the delete: {ops:?}"
+    );
 }

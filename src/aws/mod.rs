@@ -30,6 +30,10 @@ pub struct Clients {
     pub cloudmap: aws_sdk_servicediscovery::Client,
     /// Application Auto Scaling.
     pub autoscaling: aws_sdk_applicationautoscaling::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
+    pub rds: aws_sdk_rds::Client,
+    pub efs: aws_sdk_efs::Client,
+    pub secrets: aws_sdk_secretsmanager::Client,
 }
 
 impl Clients {
@@ -64,6 +68,10 @@ impl Clients {
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
             cloudmap: aws_sdk_servicediscovery::Client::new(&conf),
             autoscaling: aws_sdk_applicationautoscaling::Client::new(&conf),
+            dynamodb: aws_sdk_dynamodb::Client::new(&conf),
+            rds: aws_sdk_rds::Client::new(&conf),
+            efs: aws_sdk_efs::Client::new(&conf),
+            secrets: aws_sdk_secretsmanager::Client::new(&conf),
         })
     }
 }

@@ -9,7 +9,7 @@ use super::up::{finish, render_summary};
 use super::{observe, print_json, Session, UsageError};
 use crate::cli::{DownArgs, OutputFormat};
 use crate::engine::apply;
-use crate::plan::plan_down;
+use crate::plan::{holds_data, plan_down, Kept};
 
 /// Refuse early, before any AWS call, when confirmation is impossible.
 pub fn check_confirmable(args: &DownArgs) -> Result<()> {
@@ -23,20 +23,30 @@ pub fn check_confirmable(args: &DownArgs) -> Result<()> {
 }
 
 pub async fn run(s: &mut Session, args: &DownArgs) -> Result<()> {
-    s.ctx.delete_images = args.delete_images;
+    s.ctx.delete_images = args.delete_images || args.delete_data;
     s.ctx.delete_deadline = args.timeout;
+    s.ctx.skip_final_snapshot = args.skip_final_snapshot;
     let observed = observe(s).await?;
     refuse_protected(&observed)?;
-    let plan = plan_down(&observed, &s.desired);
+    let plan = plan_down(&observed, &s.desired, args.delete_data);
     if !plan.has_changes() {
         match s.output {
-            OutputFormat::Json => {
-                print_json(&json!({"app": s.config.app, "deleted": [], "kept": []}))
-            }
-            OutputFormat::Text => println!(
+            OutputFormat::Json => print_json(&json!({
+                "app": s.config.app,
+                "deleted": [],
+                "kept": kept_json(&plan.kept),
+            })),
+            OutputFormat::Text if plan.kept.is_empty() => println!(
                 "Nothing to delete: app {} owns no resources in {}.",
                 s.config.app, s.ctx.aws.region
             ),
+            OutputFormat::Text => {
+                println!(
+                    "Nothing to delete but data: app {} keeps these in {}:",
+                    s.config.app, s.ctx.aws.region
+                );
+                print!("{}", render_kept(&plan.kept));
+            }
         }
         return Ok(());
     }
@@ -56,7 +66,8 @@ pub async fn run(s: &mut Session, args: &DownArgs) -> Result<()> {
         OutputFormat::Json => print_json(&json!({
             "app": s.config.app,
             "results": result.summary.results,
-            "kept": result.kept,
+            "kept": kept_json(&plan.kept),
+            "kept_repositories": result.kept,
             "interrupted": result.summary.interrupted,
             "elapsed_seconds": result.summary.elapsed.as_secs_f64(),
         })),
@@ -65,9 +76,46 @@ pub async fn run(s: &mut Session, args: &DownArgs) -> Result<()> {
             for k in &result.kept {
                 println!("kept: {k}");
             }
+            print!("{}", render_kept(&plan.kept));
         }
     }
     finish(&result.summary)
+}
+
+fn kept_json(kept: &[Kept]) -> serde_json::Value {
+    json!(kept
+        .iter()
+        .map(|k| json!({"id": k.id.to_string(), "name": k.name, "reason": k.reason}))
+        .collect::<Vec<_>>())
+}
+
+/// What `down` kept, and how to delete it.
+pub fn render_kept(kept: &[Kept]) -> String {
+    if kept.is_empty() {
+        return String::new();
+    }
+    let mut out = String::new();
+    let data: Vec<&Kept> = kept.iter().filter(|k| holds_data(&k.id)).collect();
+    out.push_str(&format!("Kept {} data resources:\n", data.len()));
+    for k in &data {
+        out.push_str(&format!("  kept: {} ({})\n", k.id, k.name));
+    }
+    let network: Vec<&Kept> = kept.iter().filter(|k| !holds_data(&k.id)).collect();
+    if !network.is_empty() {
+        out.push_str(&format!(
+            "Kept {} network resources the data stores still use, so none is left \
+             half-connected:\n",
+            network.len()
+        ));
+        for k in &network {
+            out.push_str(&format!("  kept: {} ({}): {}\n", k.id, k.name, k.reason));
+        }
+    }
+    out.push_str(
+        "Run `ecsdeploy up` to use them again, or `ecsdeploy down --delete-data` to delete \
+         them (databases get a final snapshot unless --skip-final-snapshot).\n",
+    );
+    out
 }
 
 /// A load balancer with deletion protection on would stop `down` halfway (after its
@@ -108,6 +156,13 @@ fn confirm(s: &Session, plan: &crate::plan::Plan) -> Result<bool> {
     )?;
     for c in &plan.changes {
         writeln!(err, "  - {} ({})", c.id, c.name)?;
+    }
+    if !plan.kept.is_empty() {
+        writeln!(
+            err,
+            "and keeps {} resources that hold data or that data needs (--delete-data deletes them too).",
+            plan.kept.len()
+        )?;
     }
     write!(err, "Type the app name ({}) to confirm: ", s.config.app)?;
     err.flush()?;

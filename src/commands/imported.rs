@@ -290,6 +290,45 @@ async fn security_groups(ctx: &Ctx, refs: &[String]) -> Result<Lookup> {
     .await
 }
 
+/// Existing secrets named in the config (by name or ARN) → their full ARNs. A secret that
+/// does not exist is a usage error naming the config key, before anything is changed.
+pub async fn resolve_secrets(ctx: &Ctx, c: &Config) -> Result<BTreeMap<String, String>> {
+    let written: Vec<(&String, &String)> = c
+        .secrets
+        .iter()
+        .filter_map(|(k, s)| s.existing.as_ref().map(|e| (k, e)))
+        .collect();
+    let found = futures::future::try_join_all(written.iter().map(|(key, name)| async move {
+        match ctx
+            .aws
+            .secrets
+            .describe_secret()
+            .secret_id(name.as_str())
+            .send()
+            .await
+        {
+            Ok(out) => Ok(((*name).clone(), out.arn().unwrap_or(name).to_string())),
+            Err(e) => {
+                let e = crate::aws::err(e);
+                if crate::steps::is_gone(&e) {
+                    Err(UsageError(format!(
+                        "secrets.{key}.existing: secret `{name}` does not exist in {}; create \
+                         it first or use `generate` instead",
+                        ctx.aws.region
+                    ))
+                    .into())
+                } else {
+                    Err(e.context(format!(
+                        "looking up secret `{name}` (secrets.{key}.existing)"
+                    )))
+                }
+            }
+        }
+    }))
+    .await?;
+    Ok(found.into_iter().collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

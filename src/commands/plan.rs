@@ -34,6 +34,9 @@ pub fn to_json(s: &Session, plan: &Plan) -> Value {
                 _ => json!([]),
             },
         })).collect::<Vec<_>>(),
+        "kept": plan.kept.iter().map(|k| json!({
+            "id": k.id.to_string(), "name": k.name, "reason": k.reason,
+        })).collect::<Vec<_>>(),
         "rollout_order": rollout_order(plan),
         "service_rollout_order": service_order(plan),
         "summary": summary_json(plan),
@@ -166,6 +169,9 @@ pub fn render(s: &Session, plan: &Plan) -> String {
             }
             _ => {}
         }
+    }
+    for k in &plan.kept {
+        out.push_str(&format!("  = keep {} ({}): {}\n", k.id, k.name, k.reason));
     }
     if !plan.replacements().is_empty() {
         out.push_str(

@@ -10,10 +10,23 @@ use serde_json::json;
 use super::{observe, print_json, Session};
 use crate::cli::OutputFormat;
 use crate::desired::{Kind, ResourceId};
-use crate::plan::Observed;
+use crate::plan::{Action, Observed};
 
 pub async fn run(s: &Session) -> Result<()> {
     let observed = observe(s).await?;
+    // Drift: what differs between AWS and the config, field by field (the plan `up` would
+    // run). Stateless, so "changed outside ecsdeploy" and "config edited" look the same.
+    let plan = crate::plan::plan_up(&s.desired, &observed);
+    let drift: BTreeMap<ResourceId, Vec<String>> = plan
+        .changes
+        .iter()
+        .filter_map(|c| match &c.action {
+            Action::Update(f) | Action::Replace(f) => {
+                Some((c.id.clone(), f.iter().map(|f| f.field.clone()).collect()))
+            }
+            _ => None,
+        })
+        .collect();
     let desired_ids: Vec<&ResourceId> = s.desired.iter().map(|r| &r.id).collect();
     let missing: Vec<&crate::desired::Resource> = s
         .desired
@@ -34,6 +47,7 @@ pub async fn run(s: &Session) -> Result<()> {
                         "state": o.state,
                         "details": o.details,
                         "in_config": desired_ids.contains(&&o.id),
+                        "differs_from_config": drift.get(&o.id),
                     })
                 })
                 .collect();
@@ -45,9 +59,46 @@ pub async fn run(s: &Session) -> Result<()> {
                 "missing": missing.iter().map(|r| json!({"id": r.id.to_string(), "name": r.name})).collect::<Vec<_>>(),
             }));
         }
-        OutputFormat::Text => print!("{}", render(s, &observed, &desired_ids, &missing)),
+        OutputFormat::Text => print!("{}", render(s, &observed, &desired_ids, &missing, &drift)),
     }
     Ok(())
+}
+
+/// Data stores: what each holds or where to reach it. Secrets by name only, never values.
+fn render_stores(observed: &BTreeMap<ResourceId, Observed>) -> String {
+    let mut t = Table::new();
+    t.load_preset(presets::NOTHING);
+    t.set_header(["DATA STORE", "NAME", "STATE", "DETAILS"]);
+    let mut rows = 0;
+    for o in observed.values() {
+        let d = &o.details;
+        let detail = match o.id.kind {
+            Kind::DynamodbTable => format!(
+                "~{} items (estimate, refreshed by AWS every ~6 h)",
+                d["item_count"].as_i64().unwrap_or(0)
+            ),
+            Kind::DbInstance => format!(
+                "endpoint {}",
+                d["endpoint"].as_str().unwrap_or("(not yet known)")
+            ),
+            Kind::FileSystem => {
+                format!("{} mount targets", d["mount_targets"].as_i64().unwrap_or(0))
+            }
+            Kind::Secret => "value not shown".to_string(),
+            _ => continue,
+        };
+        rows += 1;
+        t.add_row([
+            o.id.kind.to_string(),
+            o.name.clone(),
+            o.state.clone(),
+            detail,
+        ]);
+    }
+    if rows == 0 {
+        return String::new();
+    }
+    format!("\n{}\n", trimmed(&t))
 }
 
 fn render(
@@ -55,13 +106,25 @@ fn render(
     observed: &BTreeMap<ResourceId, Observed>,
     desired_ids: &[&ResourceId],
     missing: &[&crate::desired::Resource],
+    drift: &BTreeMap<ResourceId, Vec<String>>,
 ) -> String {
     let mut t = Table::new();
     t.load_preset(presets::NOTHING);
     t.set_header(["RESOURCE", "NAME", "AWS ID", "STATE"]);
     for o in observed.values() {
-        let state = if desired_ids.contains(&&o.id) {
+        let state = if let Some(fields) = drift.get(&o.id) {
+            format!(
+                "{} (differs from config: {}; `up` repairs it)",
+                o.state,
+                fields.join(", ")
+            )
+        } else if desired_ids.contains(&&o.id) {
             o.state.clone()
+        } else if crate::plan::holds_data(&o.id) {
+            format!(
+                "{} (not in config: kept, it holds data; `down --delete-data` deletes it)",
+                o.state
+            )
         } else {
             format!("{} (not in config: `up` deletes it)", o.state)
         };
@@ -87,6 +150,7 @@ fn render(
         trimmed(&t)
     );
     out.push_str(&render_load_balancer(observed));
+    out.push_str(&render_stores(observed));
     let services: Vec<&Observed> = observed
         .values()
         .filter(|o| o.id.kind == Kind::Service)

@@ -56,6 +56,57 @@ impl Config {
         format!("{}-{}", self.app, key)
     }
 
+    pub fn table_name(&self, key: &str) -> String {
+        self.tables
+            .get(key)
+            .and_then(|t| t.name.clone())
+            .unwrap_or_else(|| format!("{}-{}", self.app, key))
+    }
+
+    /// RDS instance identifier (lowercase: RDS stores identifiers lowercased).
+    pub fn db_identifier(&self, key: &str) -> String {
+        self.databases
+            .get(key)
+            .and_then(|d| d.identifier.clone())
+            .unwrap_or_else(|| format!("{}-{}", self.app, key))
+            .to_ascii_lowercase()
+    }
+
+    pub fn db_subnet_group_name(&self, key: &str) -> String {
+        self.db_identifier(key)
+    }
+
+    /// Name of the database inside the instance.
+    pub fn db_name(&self, key: &str) -> String {
+        self.databases
+            .get(key)
+            .and_then(|d| d.db_name.clone())
+            .unwrap_or_else(|| key.replace('-', "_"))
+    }
+
+    /// A database's security group. The dots keep it apart from service groups
+    /// (`<app>-<service key>`): service keys cannot contain dots.
+    pub fn db_sg_name(&self, key: &str) -> String {
+        format!("{}.db.{}", self.app, key)
+    }
+
+    /// EFS creation token and `Name` tag of a file system.
+    pub fn file_system_name(&self, key: &str) -> String {
+        format!("{}-{}", self.app, key)
+    }
+
+    pub fn efs_sg_name(&self, key: &str) -> String {
+        format!("{}.efs.{}", self.app, key)
+    }
+
+    /// Name of a generated secret (existing ones keep theirs).
+    pub fn secret_name(&self, key: &str) -> String {
+        self.secrets
+            .get(key)
+            .and_then(|s| s.name.clone())
+            .unwrap_or_else(|| format!("{}/{}", self.app, key))
+    }
+
     pub fn vpc_name(&self) -> String {
         format!("{}-vpc", self.app)
     }

@@ -21,6 +21,8 @@ use super::network::{
 };
 use crate::plan::Dag;
 
+mod stores;
+
 /// Retention periods CloudWatch Logs accepts, in days.
 pub const RETENTION_DAYS: [u32; 22] = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -121,6 +123,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     v.service_connect();
     v.load_balancer();
     v.target_groups_used();
+    v.stores();
     v.out
 }
 
@@ -204,6 +207,7 @@ pub fn warnings(c: &Config) -> Vec<Problem> {
              money; remove nat or move a service to subnets = \"private\"",
         ));
     }
+    out.extend(stores::warnings(c));
     out
 }
 

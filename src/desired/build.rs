@@ -3,13 +3,12 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::json;
-
 use super::ids::*;
 use super::load_balancer::{self, LbWiring};
 use super::network::{self, Net};
 use super::resource::{Ref, Val};
 use super::spec::*;
+use super::stores::{self, Wiring};
 use crate::config::{Config, Image, SubnetKind};
 
 /// Facts about the target account/region the desired state depends on.
@@ -22,6 +21,8 @@ pub struct Env {
     pub imported: Option<ImportedNetwork>,
     /// Imported security groups as written in the config (id or Name tag) → group id.
     pub security_groups: BTreeMap<String, String>,
+    /// Existing secrets as written in the config (name or ARN) → full ARN.
+    pub secrets: BTreeMap<String, String>,
 }
 
 /// An existing network, by id, as found in AWS.
@@ -66,6 +67,7 @@ pub fn role_path(app: &str) -> String {
 pub fn build(c: &Config, env: &Env) -> Vec<Resource> {
     let mut out = Vec::new();
     let net = network::build(c, env, &mut out);
+    let stores = stores::build(c, env, &net, &mut out);
     for (key, r) in &c.repositories {
         out.push(Resource {
             id: repository_id(key),
@@ -113,13 +115,23 @@ pub fn build(c: &Config, env: &Env) -> Vec<Resource> {
                     "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                     partition(&env.region)
                 )],
-                inline_policy: None,
+                // Exactly the secrets the services get injected, nothing else.
+                inline_policy: if stores.execution_secrets.is_empty() {
+                    vec![]
+                } else {
+                    vec![PolicyStatement {
+                        effect: "Allow".to_string(),
+                        actions: vec!["secretsmanager:GetSecretValue".to_string()],
+                        resources: stores.execution_secrets.clone(),
+                    }]
+                },
             }),
         });
     }
     let lb = load_balancer::build(c, env, &net, &mut out);
     for key in c.services.keys() {
-        service_resources(c, env, &net, &lb, key, &mut out);
+        let wiring = stores.wiring.get(key).cloned().unwrap_or_default();
+        service_resources(c, env, &net, &lb, key, wiring, &mut out);
     }
     out
 }
@@ -130,33 +142,30 @@ fn service_resources(
     net: &Net,
     lb: &LbWiring,
     key: &str,
+    wiring: Wiring,
     out: &mut Vec<Resource>,
 ) {
     let s = &c.services[key];
-    let security_groups = if s.security_groups.is_empty() {
+    if s.security_groups.is_empty() {
         out.push(service_sg(c, env, net, lb, key));
-        vec![Val::Ref(Ref::id(&service_sg_id(key)))]
-    } else {
-        s.security_groups
-            .iter()
-            .map(|g| env.imported_sg(g))
-            .collect()
-    };
+    }
+    let security_groups = stores::service_groups(c, env, key);
 
-    let task_role = match (&s.task_role, s.task_policy.is_empty()) {
-        (Some(arn), _) => Some(Val::lit(arn)),
-        (None, no_policy) => {
+    let task_role = match &s.task_role {
+        Some(arn) => Some(Val::lit(arn)),
+        None => {
             let id = task_role_id(key);
-            let inline_policy = (!no_policy).then(|| {
-                json!({
-                    "Version": "2012-10-17",
-                    "Statement": s.task_policy.iter().map(|st| json!({
-                        "Effect": format!("{:?}", st.effect),
-                        "Action": st.actions,
-                        "Resource": st.resources,
-                    })).collect::<Vec<_>>(),
+            // The configured statements, then the grants of the stores the service uses.
+            let inline_policy: Vec<PolicyStatement> = s
+                .task_policy
+                .iter()
+                .map(|st| PolicyStatement {
+                    effect: format!("{:?}", st.effect),
+                    actions: st.actions.clone(),
+                    resources: st.resources.iter().map(Val::lit).collect(),
                 })
-            });
+                .chain(wiring.task_statements.iter().cloned())
+                .collect();
             out.push(Resource {
                 id: id.clone(),
                 name: c.task_role_name(key),
@@ -207,11 +216,18 @@ fn service_resources(
                     .map(|(n, u)| (n.clone(), (u.soft, u.hard)))
                     .collect(),
                 depends_on: container_deps(&s.container_depends_on),
-                environment: s
-                    .environment
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect(),
+                environment: {
+                    let mut env: Vec<(String, Val)> = s
+                        .environment
+                        .iter()
+                        .map(|(k, v)| (k.clone(), Val::lit(v)))
+                        .chain(wiring.environment.iter().cloned())
+                        .collect();
+                    env.sort_by(|a, b| a.0.cmp(&b.0));
+                    env
+                },
+                secrets: wiring.secrets.clone(),
+                mount_points: wiring.mount_points.clone(),
                 command: s.command.clone(),
                 log_group: c.log_group_name(),
                 log_region: env.region.clone(),
@@ -231,8 +247,10 @@ fn service_resources(
                     environment: sc
                         .environment
                         .iter()
-                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .map(|(k, v)| (k.clone(), Val::lit(v)))
                         .collect(),
+                    secrets: vec![],
+                    mount_points: vec![],
                     command: sc.command.clone(),
                     log_group: c.log_group_name(),
                     log_region: env.region.clone(),
@@ -240,6 +258,7 @@ fn service_resources(
                 }
             }))
             .collect(),
+            volumes: wiring.volumes.clone(),
             after: vec![log_group_id()],
         }),
     });
@@ -284,6 +303,7 @@ fn service_resources(
                 .unwrap_or_default()
                 .into_iter()
                 .chain(s.depends_on.iter().map(|d| service_id(d)))
+                .chain(wiring.after.iter().cloned())
                 .collect(),
         }),
     });

@@ -91,3 +91,39 @@ pub fn scalable_target_id(svc: &str) -> ResourceId {
 pub fn scaling_policy_id(svc: &str) -> ResourceId {
     ResourceId::new(Kind::ScalingPolicy, svc)
 }
+pub fn table_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::DynamodbTable, key)
+}
+pub fn db_subnet_group_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::DbSubnetGroup, key)
+}
+pub fn db_instance_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::DbInstance, key)
+}
+/// A database's security group. The `database.` prefix cannot clash with a service key
+/// (service keys have no dots) and tells `down` the group belongs to a data store.
+pub fn db_sg_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::SecurityGroup, format!("database.{key}"))
+}
+pub fn file_system_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::FileSystem, key)
+}
+pub fn mount_target_id(key: &str, az: usize) -> ResourceId {
+    ResourceId::new(Kind::MountTarget, format!("{key}-{}", az_letter(az)))
+}
+pub fn access_point_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::AccessPoint, key)
+}
+/// A file system's security group (NFS from the services that mount it).
+pub fn efs_sg_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::SecurityGroup, format!("file_system.{key}"))
+}
+pub fn secret_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::Secret, key)
+}
+
+/// True for the security group of a data store (kept with the store by `down`).
+pub fn is_store_sg(id: &ResourceId) -> bool {
+    id.kind == Kind::SecurityGroup
+        && (id.name.starts_with("database.") || id.name.starts_with("file_system."))
+}

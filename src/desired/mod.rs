@@ -6,8 +6,10 @@ mod load_balancer;
 mod network;
 mod resource;
 mod spec;
+mod stores;
 
 pub use build::*;
 pub use ids::*;
 pub use resource::*;
 pub use spec::*;
+pub use stores::{env_name, Stores, Wiring, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS};

@@ -38,10 +38,17 @@ pub enum Kind {
     Service,
     ScalableTarget,
     ScalingPolicy,
+    DynamodbTable,
+    DbSubnetGroup,
+    DbInstance,
+    FileSystem,
+    MountTarget,
+    AccessPoint,
+    Secret,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 21] = [
+    pub const ALL: [Kind; 28] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -63,6 +70,13 @@ impl Kind {
         Kind::Service,
         Kind::ScalableTarget,
         Kind::ScalingPolicy,
+        Kind::DynamodbTable,
+        Kind::DbSubnetGroup,
+        Kind::DbInstance,
+        Kind::FileSystem,
+        Kind::MountTarget,
+        Kind::AccessPoint,
+        Kind::Secret,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -88,7 +102,30 @@ impl Kind {
             Kind::LogGroup => "log_group",
             Kind::TaskDefinition => "task_definition",
             Kind::Service => "service",
+            Kind::DynamodbTable => "dynamodb_table",
+            Kind::DbSubnetGroup => "db_subnet_group",
+            Kind::DbInstance => "db_instance",
+            Kind::FileSystem => "file_system",
+            Kind::MountTarget => "mount_target",
+            Kind::AccessPoint => "access_point",
+            Kind::Secret => "secret",
         }
+    }
+
+    /// Kinds that hold the app's data (and the parts a data store cannot work without):
+    /// `down` keeps them unless `--delete-data`, and `up` never deletes them.
+    pub fn holds_data(self) -> bool {
+        use Kind::*;
+        matches!(
+            self,
+            DynamodbTable
+                | DbSubnetGroup
+                | DbInstance
+                | FileSystem
+                | MountTarget
+                | AccessPoint
+                | Secret
+        )
     }
 
     pub fn parse(s: &str) -> Option<Kind> {
@@ -102,6 +139,12 @@ impl Kind {
         use Kind::*;
         match self {
             ScalingPolicy => &[],
+            DynamodbTable | Secret => &[Service, TaskDefinition, IamRole],
+            DbInstance => &[Service],
+            DbSubnetGroup => &[DbInstance],
+            AccessPoint => &[Service],
+            MountTarget => &[Service],
+            FileSystem => &[MountTarget, AccessPoint],
             ScalableTarget => &[ScalingPolicy],
             Service => &[ScalableTarget, ScalingPolicy],
             ListenerRule => &[],
@@ -116,11 +159,19 @@ impl Kind {
             IamRole => &[Service, TaskDefinition],
             // Security groups reference each other (service ← ALB, endpoint ← service);
             // the DependencyViolation retry in the step settles the order among them.
-            SecurityGroup => &[Service, LoadBalancer, VpcEndpoint],
+            SecurityGroup => &[Service, LoadBalancer, VpcEndpoint, DbInstance, MountTarget],
             RouteTable => &[Service, VpcEndpoint, NatGateway],
             // "has some mapped public address(es)" while a NAT, ALB or public task remains.
             InternetGateway => &[Service, NatGateway, ElasticIp, LoadBalancer],
-            Subnet => &[Service, NatGateway, VpcEndpoint, LoadBalancer],
+            Subnet => &[
+                Service,
+                NatGateway,
+                VpcEndpoint,
+                LoadBalancer,
+                DbSubnetGroup,
+                DbInstance,
+                MountTarget,
+            ],
             Vpc => &[
                 Service,
                 Subnet,
@@ -132,6 +183,9 @@ impl Kind {
                 VpcEndpoint,
                 LoadBalancer,
                 TargetGroup,
+                DbInstance,
+                DbSubnetGroup,
+                MountTarget,
             ],
         }
     }
@@ -180,6 +234,12 @@ pub enum Attr {
     Arn,
     /// Repository URI (ECR).
     Uri,
+    /// Host name clients connect to (RDS endpoint address).
+    Endpoint,
+    /// Port clients connect to (RDS).
+    Port,
+    /// ARN of the secret holding the credentials (RDS-managed master password).
+    Secret,
 }
 
 impl Attr {
@@ -188,6 +248,9 @@ impl Attr {
             Attr::Id => "id",
             Attr::Arn => "arn",
             Attr::Uri => "uri",
+            Attr::Endpoint => "endpoint",
+            Attr::Port => "port",
+            Attr::Secret => "secret",
         }
     }
 }
@@ -216,6 +279,12 @@ impl Ref {
         Ref {
             id: id.clone(),
             attr: Attr::Uri,
+        }
+    }
+    pub fn attr(id: &ResourceId, attr: Attr) -> Self {
+        Ref {
+            id: id.clone(),
+            attr,
         }
     }
 }
@@ -257,6 +326,11 @@ impl Outputs {
     }
     pub fn uri(mut self, uri: impl Into<String>) -> Self {
         self.0.insert("uri", uri.into());
+        self
+    }
+    /// Any other output (`endpoint`, `port`, `secret`).
+    pub fn with(mut self, attr: Attr, value: impl Into<String>) -> Self {
+        self.0.insert(attr.key(), value.into());
         self
     }
     pub fn get(&self, attr: Attr) -> Option<&str> {

@@ -38,6 +38,13 @@ pub enum Spec {
     Service(ServiceSpec),
     ScalableTarget(ScalableTargetSpec),
     ScalingPolicy(ScalingPolicySpec),
+    DynamodbTable(TableSpec),
+    DbSubnetGroup(DbSubnetGroupSpec),
+    DbInstance(DbInstanceSpec),
+    FileSystem(FileSystemSpec),
+    MountTarget(MountTargetSpec),
+    AccessPoint(AccessPointSpec),
+    Secret(SecretSpec),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -288,8 +295,18 @@ pub struct RoleSpec {
     pub principal: String,
     pub path: String,
     pub managed_policies: Vec<String>,
-    /// Inline policy document (name = role name), if any.
-    pub inline_policy: Option<Value>,
+    /// Statements of the inline policy (named after the role); empty = no inline policy.
+    pub inline_policy: Vec<PolicyStatement>,
+}
+
+/// One statement of a generated or configured inline policy. Resources may reference
+/// other resources' ARNs (a table, a secret), known only once those exist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyStatement {
+    /// `Allow` or `Deny`.
+    pub effect: String,
+    pub actions: Vec<String>,
+    pub resources: Vec<Val>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -311,7 +328,12 @@ pub struct ContainerSpec {
     pub ulimits: BTreeMap<String, (u32, u32)>,
     /// (container, condition)
     pub depends_on: Vec<(String, String)>,
-    pub environment: Vec<(String, String)>,
+    /// Plain environment variables; values may reference other resources (a DB endpoint).
+    pub environment: Vec<(String, Val)>,
+    /// Environment variables ECS fills from Secrets Manager: name → `valueFrom` (a secret
+    /// ARN, or `<arn>:<json-key>::`).
+    pub secrets: Vec<(String, Val)>,
+    pub mount_points: Vec<MountPointSpec>,
     pub command: Option<Vec<String>>,
     pub log_group: String,
     pub log_region: String,
@@ -326,8 +348,139 @@ pub struct TaskDefSpec {
     pub execution_role: Val,
     pub task_role: Option<Val>,
     pub containers: Vec<ContainerSpec>,
+    /// EFS volumes of the task.
+    pub volumes: Vec<EfsVolumeSpec>,
     /// Resources that must exist before tasks can start (log group); not referenced by value.
     pub after: Vec<ResourceId>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MountPointSpec {
+    pub volume: String,
+    pub container_path: String,
+    pub read_only: bool,
+}
+
+/// An EFS volume mounted through an access point, with TLS and IAM authorization.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EfsVolumeSpec {
+    pub name: String,
+    pub file_system: Val,
+    pub access_point: Val,
+}
+
+/// A DynamoDB key attribute: name and type (`S`, `N` or `B`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct KeyAttr {
+    pub name: String,
+    pub attr_type: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexSpec {
+    pub name: String,
+    pub hash_key: KeyAttr,
+    pub range_key: Option<KeyAttr>,
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
+    pub projection: String,
+    /// For `INCLUDE`.
+    pub non_key_attributes: Vec<String>,
+    /// Provisioned tables only.
+    pub read_capacity: Option<u32>,
+    pub write_capacity: Option<u32>,
+}
+
+/// Items written once, when the table is created (DynamoDB JSON, already validated).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SeedSpec {
+    /// The file as written in the config (for messages).
+    pub file: String,
+    pub items: Vec<serde_json::Map<String, Value>>,
+    /// sha256 of the file, recorded in the `ecsdeploy:seeded` tag once written.
+    pub digest: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableSpec {
+    pub hash_key: KeyAttr,
+    pub range_key: Option<KeyAttr>,
+    /// `PAY_PER_REQUEST` or `PROVISIONED`.
+    pub billing_mode: String,
+    pub read_capacity: Option<u32>,
+    pub write_capacity: Option<u32>,
+    /// `STANDARD` or `STANDARD_INFREQUENT_ACCESS`.
+    pub table_class: String,
+    pub point_in_time_recovery: bool,
+    pub ttl_attribute: Option<String>,
+    pub deletion_protection: bool,
+    pub indexes: Vec<IndexSpec>,
+    pub seed: Option<SeedSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbSubnetGroupSpec {
+    pub description: String,
+    pub subnets: Vec<Val>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DbInstanceSpec {
+    /// `mysql` or `postgres`.
+    pub engine: String,
+    /// As configured (`8.0`, `16.4`); AWS picks the newest minor of a major version.
+    pub engine_version: String,
+    pub instance_class: String,
+    pub allocated_storage: u32,
+    pub storage_type: String,
+    pub multi_az: bool,
+    pub backup_retention_days: u32,
+    pub deletion_protection: bool,
+    pub db_name: String,
+    pub username: String,
+    pub port: u16,
+    /// The subnet group (its name).
+    pub subnet_group: Val,
+    pub security_groups: Vec<Val>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileSystemSpec {
+    /// `generalPurpose` or `maxIO`.
+    pub performance_mode: String,
+    /// `bursting` or `elastic`.
+    pub throughput_mode: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MountTargetSpec {
+    pub file_system: Val,
+    pub subnet: Val,
+    pub security_groups: Vec<Val>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessPointSpec {
+    pub file_system: Val,
+    pub uid: u32,
+    pub gid: u32,
+    /// Root directory of the access point, created with `uid:gid` and `permissions`.
+    pub path: String,
+    /// Octal, e.g. `755`.
+    pub permissions: String,
+}
+
+/// A secret ecsdeploy creates with a random value (Secrets Manager's GetRandomPassword).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SecretSpec {
+    pub description: String,
+    pub length: u32,
+    pub exclude_characters: String,
+    pub exclude_numbers: bool,
+    pub exclude_punctuation: bool,
+    pub exclude_uppercase: bool,
+    pub exclude_lowercase: bool,
+    pub include_space: bool,
+    pub require_each_included_type: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -376,6 +529,13 @@ impl Spec {
             Spec::LogGroup(_) => Kind::LogGroup,
             Spec::TaskDefinition(_) => Kind::TaskDefinition,
             Spec::Service(_) => Kind::Service,
+            Spec::DynamodbTable(_) => Kind::DynamodbTable,
+            Spec::DbSubnetGroup(_) => Kind::DbSubnetGroup,
+            Spec::DbInstance(_) => Kind::DbInstance,
+            Spec::FileSystem(_) => Kind::FileSystem,
+            Spec::MountTarget(_) => Kind::MountTarget,
+            Spec::AccessPoint(_) => Kind::AccessPoint,
+            Spec::Secret(_) => Kind::Secret,
         }
     }
 
@@ -389,7 +549,22 @@ impl Spec {
                 .chain(s.target_group.iter())
                 .chain(s.load_balancer.iter())
                 .collect(),
-            Spec::IamRole(_) | Spec::LogGroup(_) | Spec::ElasticIp(_) => vec![],
+            Spec::IamRole(s) => s
+                .inline_policy
+                .iter()
+                .flat_map(|st| st.resources.iter())
+                .collect(),
+            Spec::LogGroup(_) | Spec::ElasticIp(_) => vec![],
+            Spec::DynamodbTable(_) | Spec::FileSystem(_) | Spec::Secret(_) => vec![],
+            Spec::DbSubnetGroup(s) => s.subnets.iter().collect(),
+            Spec::DbInstance(s) => std::iter::once(&s.subnet_group)
+                .chain(s.security_groups.iter())
+                .collect(),
+            Spec::MountTarget(s) => std::iter::once(&s.file_system)
+                .chain(std::iter::once(&s.subnet))
+                .chain(s.security_groups.iter())
+                .collect(),
+            Spec::AccessPoint(s) => vec![&s.file_system],
             Spec::NatGateway(s) => vec![&s.subnet, &s.allocation],
             Spec::VpcEndpoint(s) => std::iter::once(&s.vpc)
                 .chain(s.route_tables.iter())
@@ -419,6 +594,16 @@ impl Spec {
             Spec::TaskDefinition(s) => std::iter::once(&s.execution_role)
                 .chain(s.task_role.iter())
                 .chain(s.containers.iter().map(|c| &c.image))
+                .chain(
+                    s.containers
+                        .iter()
+                        .flat_map(|c| c.environment.iter().chain(c.secrets.iter()).map(|(_, v)| v)),
+                )
+                .chain(
+                    s.volumes
+                        .iter()
+                        .flat_map(|v| [&v.file_system, &v.access_point]),
+                )
                 .collect(),
             Spec::Service(s) => [&s.cluster, &s.task_definition]
                 .into_iter()
@@ -470,6 +655,17 @@ impl Spec {
             Spec::ScalableTarget(_) => &["resource_id"],
             Spec::ScalingPolicy(_) => &["resource_id"],
             Spec::Listener(_) => &["load_balancer_arn"],
+            Spec::DynamodbTable(_) => &["key_schema"],
+            Spec::DbInstance(_) => &[
+                "engine",
+                "db_name",
+                "master_username",
+                "storage_encrypted",
+                "db_subnet_group",
+            ],
+            Spec::FileSystem(_) => &["encrypted", "performance_mode"],
+            Spec::MountTarget(_) => &["file_system_id", "subnet_id"],
+            Spec::AccessPoint(_) => &["file_system_id", "posix_user", "root_directory"],
             _ => &[],
         }
     }
@@ -596,8 +792,51 @@ impl Spec {
                 "path": s.path,
                 "assume_role_policy": assume_role_policy(&s.principal),
                 "managed_policy_arns": sorted(s.managed_policies.iter().cloned()),
-                "inline_policy": s.inline_policy.clone().unwrap_or(Value::Null),
+                "inline_policy": policy_document(&s.inline_policy, r),
             }),
+            Spec::DynamodbTable(s) => table_fields(s),
+            Spec::DbSubnetGroup(s) => json!({
+                "description": s.description,
+                "subnet_ids": sorted(s.subnets.iter().map(|v| r.val(v))),
+            }),
+            Spec::DbInstance(s) => json!({
+                "engine": s.engine,
+                "engine_version": s.engine_version,
+                "instance_class": s.instance_class,
+                "allocated_storage": s.allocated_storage,
+                "storage_type": s.storage_type,
+                "storage_encrypted": true,
+                "multi_az": s.multi_az,
+                "backup_retention_days": s.backup_retention_days,
+                "deletion_protection": s.deletion_protection,
+                "db_name": s.db_name,
+                "master_username": s.username,
+                "port": s.port,
+                "publicly_accessible": false,
+                "db_subnet_group": r.val(&s.subnet_group),
+                "security_groups": sorted(s.security_groups.iter().map(|v| r.val(v))),
+            }),
+            Spec::FileSystem(s) => json!({
+                "encrypted": true,
+                "performance_mode": s.performance_mode,
+                "throughput_mode": s.throughput_mode,
+            }),
+            Spec::MountTarget(s) => json!({
+                "file_system_id": r.val(&s.file_system),
+                "subnet_id": r.val(&s.subnet),
+                "security_groups": sorted(s.security_groups.iter().map(|v| r.val(v))),
+            }),
+            Spec::AccessPoint(s) => json!({
+                "file_system_id": r.val(&s.file_system),
+                "posix_user": {"uid": s.uid, "gid": s.gid},
+                "root_directory": {
+                    "path": s.path,
+                    "owner_uid": s.uid,
+                    "owner_gid": s.gid,
+                    "permissions": s.permissions,
+                },
+            }),
+            Spec::Secret(s) => json!({ "description": s.description }),
             Spec::LogGroup(s) => json!({ "retention_in_days": s.retention_days }),
             Spec::TaskDefinition(s) => task_def_fields(s, r),
             Spec::Service(s) => json!({
@@ -793,7 +1032,13 @@ fn task_def_fields(s: &TaskDefSpec, r: &dyn Resolve) -> Value {
                 "stop_timeout": c.stop_timeout,
                 "ulimits": c.ulimits.iter().map(|(n, (soft, hard))| json!({"name": n, "soft": soft, "hard": hard})).collect::<Vec<_>>(),
                 "depends_on": c.depends_on.iter().map(|(n, cond)| json!({"container": n, "condition": cond})).collect::<Vec<_>>(),
-                "environment": c.environment.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
+                "environment": c.environment.iter().map(|(k, v)| json!({"name": k, "value": r.val(v)})).collect::<Vec<_>>(),
+                "secrets": c.secrets.iter().map(|(k, v)| json!({"name": k, "value_from": r.val(v)})).collect::<Vec<_>>(),
+                "mount_points": c.mount_points.iter().map(|m| json!({
+                    "source_volume": m.volume,
+                    "container_path": m.container_path,
+                    "read_only": m.read_only,
+                })).collect::<Vec<_>>(),
                 "command": c.command,
                 "log_configuration": {
                     "driver": "awslogs",
@@ -816,6 +1061,13 @@ fn task_def_fields(s: &TaskDefSpec, r: &dyn Resolve) -> Value {
         "execution_role_arn": r.val(&s.execution_role),
         "task_role_arn": s.task_role.as_ref().map(|t| r.val(t)),
         "containers": containers,
+        "volumes": s.volumes.iter().map(|v| json!({
+            "name": v.name,
+            "file_system_id": r.val(&v.file_system),
+            "access_point_id": r.val(&v.access_point),
+            "transit_encryption": "ENABLED",
+            "iam": "ENABLED",
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -837,6 +1089,66 @@ pub fn service_connect_fields(c: &ServiceConnectSpec, r: &dyn Resolve) -> Value 
             },
         },
     })
+}
+
+/// The inline policy document of a role, or null when it has no statements. Actions and
+/// resources are sorted lists: the normal form the IAM step compares against.
+pub fn policy_document(statements: &[PolicyStatement], r: &dyn Resolve) -> Value {
+    if statements.is_empty() {
+        return Value::Null;
+    }
+    json!({
+        "Version": "2012-10-17",
+        "Statement": statements.iter().map(|st| json!({
+            "Effect": st.effect,
+            "Action": sorted(st.actions.iter().cloned()),
+            "Resource": sorted(st.resources.iter().map(|v| r.val(v))),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+fn key_schema(hash: &KeyAttr, range: Option<&KeyAttr>) -> Value {
+    Value::Array(
+        std::iter::once(json!({"attribute": hash.name, "type": hash.attr_type, "key": "HASH"}))
+            .chain(range.map(|k| json!({"attribute": k.name, "type": k.attr_type, "key": "RANGE"})))
+            .collect(),
+    )
+}
+
+/// Normal form of a table. `seeded` appears only when the config has seed data.
+fn table_fields(s: &TableSpec) -> Value {
+    let mut indexes: Vec<Value> = s
+        .indexes
+        .iter()
+        .map(|i| {
+            let mut non_key = i.non_key_attributes.clone();
+            non_key.sort();
+            json!({
+                "name": i.name,
+                "key_schema": key_schema(&i.hash_key, i.range_key.as_ref()),
+                "projection": i.projection,
+                "non_key_attributes": non_key,
+                "read_capacity": i.read_capacity,
+                "write_capacity": i.write_capacity,
+            })
+        })
+        .collect();
+    indexes.sort_by_key(|v| v["name"].as_str().unwrap_or_default().to_string());
+    let mut v = json!({
+        "key_schema": key_schema(&s.hash_key, s.range_key.as_ref()),
+        "billing_mode": s.billing_mode,
+        "read_capacity": s.read_capacity,
+        "write_capacity": s.write_capacity,
+        "table_class": s.table_class,
+        "point_in_time_recovery": s.point_in_time_recovery,
+        "ttl_attribute": s.ttl_attribute,
+        "deletion_protection": s.deletion_protection,
+        "indexes": indexes,
+    });
+    if s.seed.is_some() {
+        v["seeded"] = json!(true);
+    }
+    v
 }
 
 /// `app/<lb-name>/<lb-id>/targetgroup/<tg-name>/<tg-id>` from the two ARNs: the label

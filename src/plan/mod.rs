@@ -61,6 +61,14 @@ pub struct Change {
     pub action: Action,
 }
 
+/// A resource the plan deliberately leaves in place, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Kept {
+    pub id: ResourceId,
+    pub name: String,
+    pub reason: String,
+}
+
 /// The changes `up` (or `down`) would make, and the order constraints between them.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -68,6 +76,13 @@ pub struct Plan {
     pub changes: Vec<Change>,
     /// Dependencies between the changes that do something (NoOps are not nodes).
     pub graph: Dag<ResourceId>,
+    /// Owned resources not deleted although nothing in the config keeps them: data.
+    pub kept: Vec<Kept>,
+}
+
+/// True for resources that hold data, and for the security groups guarding them.
+pub fn holds_data(id: &ResourceId) -> bool {
+    id.kind.holds_data() || crate::desired::is_store_sg(id)
 }
 
 impl Plan {
@@ -150,9 +165,21 @@ pub fn plan_up(desired: &[Resource], observed: &BTreeMap<ResourceId, Observed>) 
         .map(|c| (c.id.clone(), by_id[&c.id].spec.deps()))
         .collect();
     let live: Vec<ResourceId> = nodes.iter().map(|(k, _)| k.clone()).collect();
-    let orphans: Vec<&Observed> = observed
+    // Data is never deleted by `up`: a store dropped from the config stays until
+    // `down --delete-data`.
+    let (retained, orphans): (Vec<&Observed>, Vec<&Observed>) = observed
         .values()
         .filter(|o| !by_id.contains_key(&o.id))
+        .partition(|o| holds_data(&o.id));
+    let kept = retained
+        .iter()
+        .map(|o| Kept {
+            id: o.id.clone(),
+            name: o.name.clone(),
+            reason: "no longer in the config; it holds data, so `up` keeps it (delete it with \
+                     `ecsdeploy down --delete-data`)"
+                .to_string(),
+        })
         .collect();
     for (id, mut deps) in delete_nodes(&orphans) {
         // Orphans go only after everything else has moved off them.
@@ -167,13 +194,56 @@ pub fn plan_up(desired: &[Resource], observed: &BTreeMap<ResourceId, Observed>) 
     Plan {
         changes,
         graph: Dag::new(nodes),
+        kept,
     }
+}
+
+/// What `down` keeps unless told to delete data: every data store, and everything a kept
+/// store depends on (its subnets, the VPC, its security group and the groups that group
+/// admits), so nothing is left half-connected. Pure.
+pub fn retained(observed: &BTreeMap<ResourceId, Observed>, desired: &[Resource]) -> Vec<Kept> {
+    let deps: BTreeMap<&ResourceId, Vec<ResourceId>> =
+        desired.iter().map(|r| (&r.id, r.spec.deps())).collect();
+    let mut kept: BTreeMap<ResourceId, String> = observed
+        .keys()
+        .filter(|id| holds_data(id))
+        .map(|id| (id.clone(), "holds data".to_string()))
+        .collect();
+    let mut todo: Vec<ResourceId> = kept.keys().cloned().collect();
+    while let Some(id) = todo.pop() {
+        for d in deps.get(&id).into_iter().flatten() {
+            if observed.contains_key(d) && !kept.contains_key(d) {
+                kept.insert(d.clone(), format!("needed by kept {id}"));
+                todo.push(d.clone());
+            }
+        }
+    }
+    kept.into_iter()
+        .map(|(id, reason)| Kept {
+            name: observed[&id].name.clone(),
+            id,
+            reason,
+        })
+        .collect()
 }
 
 /// Plan for `down`: delete everything observed, dependents first — by kind, and by the
 /// config's own dependencies reversed (a frontend service before the backend it calls).
-pub fn plan_down(observed: &BTreeMap<ResourceId, Observed>, desired: &[Resource]) -> Plan {
-    let all: Vec<&Observed> = observed.values().collect();
+/// Unless `delete_data`, the stores and what they need stay ([`retained`]).
+pub fn plan_down(
+    observed: &BTreeMap<ResourceId, Observed>,
+    desired: &[Resource],
+    delete_data: bool,
+) -> Plan {
+    let kept = if delete_data {
+        vec![]
+    } else {
+        retained(observed, desired)
+    };
+    let all: Vec<&Observed> = observed
+        .values()
+        .filter(|o| !kept.iter().any(|k| k.id == o.id))
+        .collect();
     let mut changes: Vec<Change> = all
         .iter()
         .map(|o| Change {
@@ -187,7 +257,7 @@ pub fn plan_down(observed: &BTreeMap<ResourceId, Observed>, desired: &[Resource]
         for dep in r.spec.deps() {
             // Same-kind dependencies only: across kinds, `Kind::deleted_after` already
             // orders deletions, and mixing both could disagree.
-            if dep.kind == r.id.kind && observed.contains_key(&r.id) {
+            if dep.kind == r.id.kind && all.iter().any(|o| o.id == r.id) {
                 if let Some((_, deps)) = nodes.iter_mut().find(|(id, _)| *id == dep) {
                     deps.push(r.id.clone());
                 }
@@ -197,7 +267,11 @@ pub fn plan_down(observed: &BTreeMap<ResourceId, Observed>, desired: &[Resource]
     let graph = Dag::new(nodes);
     let order = graph.topo().expect("kind order has no cycles");
     changes.sort_by_key(|c| order.iter().position(|id| *id == c.id));
-    Plan { changes, graph }
+    Plan {
+        changes,
+        graph,
+        kept,
+    }
 }
 
 /// Deletion nodes: a resource is deleted after every listed resource of the kinds that

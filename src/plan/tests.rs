@@ -181,7 +181,7 @@ fn immutable_change_is_a_replacement() {
 #[test]
 fn down_deletes_dependents_first() {
     let d = desired(CONFIG);
-    let plan = plan_down(&converged(&d), &d);
+    let plan = plan_down(&converged(&d), &d, true);
     let pos = |id: &str| {
         plan.changes
             .iter()
@@ -226,7 +226,7 @@ fn dependent_service_waits_for_its_dependency_and_goes_first_on_down() {
         deps.contains(&&crate::desired::service_id("backend")),
         "{deps:?}"
     );
-    let down = plan_down(&converged(&d), &d);
+    let down = plan_down(&converged(&d), &d, true);
     let pos = |id: &str| {
         down.changes
             .iter()
@@ -271,4 +271,198 @@ fn service_rollout_order_follows_dependencies() {
         crate::commands::plan::service_order(&plan),
         vec!["backend, frontend".to_string()]
     );
+}
+
+const STORES: &str = r#"
+app = "shop"
+region = "ap-northeast-1"
+[network]
+azs = ["ap-northeast-1a", "ap-northeast-1c"]
+nat = "single"
+[tables.orders]
+hash_key = { name = "id" }
+[databases.main]
+engine = "mysql"
+[file_systems.uploads]
+[secrets.api-key]
+generate = {}
+[load_balancer]
+[[load_balancer.listeners]]
+port = 80
+protocol = "HTTP"
+service = "web"
+[services.web]
+image = "nginx:latest"
+ports = [80]
+subnets = "private"
+target_group = { port = 80 }
+uses = [
+  { table = "orders", actions = ["dynamodb:GetItem"] },
+  { database = "main" },
+  { file_system = "uploads", path = "/uploads" },
+  { secret = "api-key" },
+]
+"#;
+
+fn ids(kept: &[Kept]) -> Vec<String> {
+    kept.iter().map(|k| k.id.to_string()).collect()
+}
+
+#[test]
+fn down_keeps_data_and_the_network_it_hangs_on() {
+    let d = desired(STORES);
+    let plan = plan_down(&converged(&d), &d, false);
+    let kept = ids(&plan.kept);
+    for id in [
+        "dynamodb_table.orders",
+        "db_instance.main",
+        "db_subnet_group.main",
+        "file_system.uploads",
+        "mount_target.uploads-a",
+        "mount_target.uploads-b",
+        "access_point.uploads",
+        "secret.api-key",
+        // What the stores stand on: their groups, the groups those admit, the subnets
+        // and the VPC.
+        "security_group.database.main",
+        "security_group.file_system.uploads",
+        "security_group.web",
+        "subnet.private-a",
+        "subnet.private-b",
+        "vpc.main",
+    ] {
+        assert!(kept.contains(&id.to_string()), "{id} not kept: {kept:?}");
+    }
+    let deleted: Vec<String> = plan.changes.iter().map(|c| c.id.to_string()).collect();
+    for id in [
+        "service.web",
+        "task_definition.web",
+        "load_balancer.main",
+        "nat_gateway.a",
+        "internet_gateway.main",
+        "subnet.public-a",
+        "route_table.private",
+        "iam_role.web-task",
+        "cluster.main",
+    ] {
+        assert!(deleted.contains(&id.to_string()), "{id} not deleted");
+    }
+    assert!(deleted.iter().all(|id| !kept.contains(id)));
+    assert_eq!(plan.changes.len() + plan.kept.len(), d.len());
+}
+
+#[test]
+fn down_with_delete_data_deletes_stores_after_their_users() {
+    let d = desired(STORES);
+    let plan = plan_down(&converged(&d), &d, true);
+    assert!(plan.kept.is_empty());
+    assert_eq!(plan.changes.len(), d.len());
+    let order = plan.graph.topo().unwrap();
+    let pos = |id: &str| {
+        order
+            .iter()
+            .position(|c| c.to_string() == id)
+            .unwrap_or_else(|| panic!("{id} missing"))
+    };
+    assert!(pos("service.web") < pos("db_instance.main"));
+    assert!(pos("db_instance.main") < pos("db_subnet_group.main"));
+    assert!(pos("db_instance.main") < pos("security_group.database.main"));
+    assert!(pos("db_subnet_group.main") < pos("subnet.private-a"));
+    assert!(pos("mount_target.uploads-a") < pos("file_system.uploads"));
+    assert!(pos("mount_target.uploads-a") < pos("security_group.file_system.uploads"));
+    assert!(pos("mount_target.uploads-b") < pos("subnet.private-b"));
+    assert!(pos("task_definition.web") < pos("secret.api-key"));
+    assert!(pos("iam_role.web-task") < pos("dynamodb_table.orders"));
+}
+
+#[test]
+fn up_never_deletes_a_store_dropped_from_the_config() {
+    let d = desired(STORES);
+    let observed = converged(&d);
+    let without = desired(
+        &STORES
+            .replace("[tables.orders]\nhash_key = { name = \"id\" }\n", "")
+            .replace(
+                "  { table = \"orders\", actions = [\"dynamodb:GetItem\"] },\n",
+                "",
+            ),
+    );
+    let plan = plan_up(&without, &observed);
+    assert_eq!(ids(&plan.kept), vec!["dynamodb_table.orders".to_string()]);
+    assert!(plan
+        .changes
+        .iter()
+        .all(|c| c.id.kind != Kind::DynamodbTable));
+    // The task role loses its grant on the table: an update, not a deletion.
+    assert!(matches!(
+        action_of(&plan, "iam_role.web-task"),
+        Action::Update(_)
+    ));
+}
+
+#[test]
+fn store_users_are_wired_with_least_privilege() {
+    let d = desired(STORES);
+    let none: BTreeMap<ResourceId, Outputs> = BTreeMap::new();
+    let outputs: BTreeMap<ResourceId, Outputs> = converged(&d)
+        .into_iter()
+        .map(|(id, o)| (id, o.outputs))
+        .collect();
+    let role = d
+        .iter()
+        .find(|r| r.id.to_string() == "iam_role.web-task")
+        .unwrap();
+    let policy = &role.spec.fields(&outputs)["inline_policy"];
+    let text = policy.to_string();
+    assert!(!text.contains("\"*\""), "{text}");
+    assert!(text.contains("arn:dynamodb_table.orders"), "{text}");
+    assert!(text.contains("dynamodb:GetItem"), "{text}");
+    assert!(!text.contains("dynamodb:Scan"), "{text}");
+    assert!(text.contains("elasticfilesystem:ClientMount"), "{text}");
+    let exec = d
+        .iter()
+        .find(|r| r.id.to_string() == "iam_role.execution")
+        .unwrap();
+    let exec_policy = exec.spec.fields(&outputs)["inline_policy"].to_string();
+    assert!(
+        exec_policy.contains("secretsmanager:GetSecretValue"),
+        "{exec_policy}"
+    );
+    assert!(exec_policy.contains("arn:secret.api-key"), "{exec_policy}");
+    let td = d
+        .iter()
+        .find(|r| r.id.to_string() == "task_definition.web")
+        .unwrap();
+    let f = td.spec.fields(&none);
+    let c = &f["containers"][0];
+    let env: Vec<&str> = c["environment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        env,
+        ["DB_HOST", "DB_NAME", "DB_PORT", "DB_USER", "ORDERS_TABLE"]
+    );
+    let secrets: Vec<&str> = c["secrets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(secrets, ["API_KEY", "DB_PASSWORD"]);
+    assert_eq!(c["mount_points"][0]["container_path"], "/uploads");
+    // The database and file-system groups admit the service's group on their port only.
+    for (sg, port) in [
+        ("security_group.database.main", 3306),
+        ("security_group.file_system.uploads", 2049),
+    ] {
+        let r = d.iter().find(|r| r.id.to_string() == sg).unwrap();
+        let ingress = r.spec.fields(&outputs)["ingress"].clone();
+        assert_eq!(ingress.as_array().unwrap().len(), 1, "{sg}: {ingress}");
+        assert_eq!(ingress[0]["from_port"], port);
+        assert_eq!(ingress[0]["source_group"], "security_group.web-id");
+        assert_eq!(ingress[0]["cidr"], serde_json::Value::Null);
+    }
 }

@@ -5,9 +5,11 @@
 use anyhow::Result;
 use aws_sdk_ecs::types::{
     Compatibility, ContainerCondition, ContainerDefinition, ContainerDependency, CpuArchitecture,
-    HealthCheck, KeyValuePair, LogConfiguration, LogDriver, NetworkMode, OsFamily, PortMapping,
-    RuntimePlatform, Tag, TaskDefinition, TaskDefinitionFamilyStatus, TaskDefinitionField,
-    TaskDefinitionStatus, TransportProtocol, Ulimit, UlimitName,
+    EfsAuthorizationConfig, EfsAuthorizationConfigIam, EfsTransitEncryption,
+    EfsVolumeConfiguration, HealthCheck, KeyValuePair, LogConfiguration, LogDriver, MountPoint,
+    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, Tag, TaskDefinition,
+    TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+    Ulimit, UlimitName, Volume,
 };
 use futures::future::try_join_all;
 use serde_json::{json, Value};
@@ -98,6 +100,12 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                 .map(|kv| (kv.name().unwrap_or(""), kv.value().unwrap_or("")))
                 .collect();
             env.sort();
+            let mut secrets: Vec<(&str, &str)> = c
+                .secrets()
+                .iter()
+                .map(|s| (s.name(), s.value_from()))
+                .collect();
+            secrets.sort();
             let log = c.log_configuration().map(|l| {
                 json!({
                     "driver": l.log_driver().as_str(),
@@ -134,6 +142,12 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                     "condition": d.condition().as_str(),
                 })).collect::<Vec<_>>(),
                 "environment": env.iter().map(|(k, v)| json!({"name": k, "value": v})).collect::<Vec<_>>(),
+                "secrets": secrets.iter().map(|(k, v)| json!({"name": k, "value_from": v})).collect::<Vec<_>>(),
+                "mount_points": c.mount_points().iter().map(|m| json!({
+                    "source_volume": m.source_volume(),
+                    "container_path": m.container_path(),
+                    "read_only": m.read_only().unwrap_or(false),
+                })).collect::<Vec<_>>(),
                 "command": (!c.command().is_empty()).then(|| c.command().to_vec()),
                 "log_configuration": log,
             })
@@ -149,6 +163,17 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
         "execution_role_arn": td.execution_role_arn(),
         "task_role_arn": td.task_role_arn(),
         "containers": containers,
+        "volumes": td.volumes().iter().map(|v| {
+            let efs = v.efs_volume_configuration();
+            let auth = efs.and_then(|e| e.authorization_config());
+            json!({
+                "name": v.name(),
+                "file_system_id": efs.map(|e| e.file_system_id()),
+                "access_point_id": auth.and_then(|a| a.access_point_id()),
+                "transit_encryption": efs.and_then(|e| e.transit_encryption()).map_or("DISABLED", |t| t.as_str()),
+                "iam": auth.and_then(|a| a.iam()).map_or("DISABLED", |i| i.as_str()),
+            })
+        }).collect::<Vec<_>>(),
     });
     v.as_object()
         .cloned()
@@ -242,12 +267,45 @@ async fn register(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs>
             );
         }
         for (k, v) in &c.environment {
-            b = b.environment(KeyValuePair::builder().name(k).value(v).build());
+            b = b.environment(KeyValuePair::builder().name(k).value(res.need(v)?).build());
+        }
+        for (k, v) in &c.secrets {
+            b = b.secrets(Secret::builder().name(k).value_from(res.need(v)?).build()?);
+        }
+        for m in &c.mount_points {
+            b = b.mount_points(
+                MountPoint::builder()
+                    .source_volume(&m.volume)
+                    .container_path(&m.container_path)
+                    .read_only(m.read_only)
+                    .build(),
+            );
         }
         if let Some(cmd) = &c.command {
             b = b.set_command(Some(cmd.clone()));
         }
         req = req.container_definitions(b.build());
+    }
+    for v in &s.volumes {
+        // Through an access point the root directory must be `/` (the access point's
+        // own root applies); TLS in transit and IAM authorization always on.
+        req = req.volumes(
+            Volume::builder()
+                .name(&v.name)
+                .efs_volume_configuration(
+                    EfsVolumeConfiguration::builder()
+                        .file_system_id(res.need(&v.file_system)?)
+                        .transit_encryption(EfsTransitEncryption::Enabled)
+                        .authorization_config(
+                            EfsAuthorizationConfig::builder()
+                                .access_point_id(res.need(&v.access_point)?)
+                                .iam(EfsAuthorizationConfigIam::Enabled)
+                                .build(),
+                        )
+                        .build()?,
+                )
+                .build(),
+        );
     }
     for (k, v) in ctx.tags(&r.id, &r.name) {
         req = req.tags(Tag::builder().key(k).value(v).build());
@@ -341,11 +399,25 @@ mod tests {
                 ulimits: BTreeMap::from([("nofile".to_string(), (1024, 4096))]),
                 depends_on: vec![("log-router".into(), "START".into())],
                 ports: vec![80],
-                environment: vec![("A".into(), "1".into()), ("B".into(), "2".into())],
+                environment: vec![("A".into(), Val::lit("1")), ("B".into(), Val::lit("2"))],
+                secrets: vec![(
+                    "DB_PASSWORD".into(),
+                    Val::lit("arn:aws:secretsmanager:ap-northeast-1:1:secret:db-AbCdEf:password::"),
+                )],
+                mount_points: vec![crate::desired::MountPointSpec {
+                    volume: "content".into(),
+                    container_path: "/var/www/html/wp-content".into(),
+                    read_only: false,
+                }],
                 command: None,
                 log_group: "/ecs/demo".into(),
                 log_region: "ap-northeast-1".into(),
                 log_stream_prefix: "web".into(),
+            }],
+            volumes: vec![crate::desired::EfsVolumeSpec {
+                name: "content".into(),
+                file_system: Val::lit("fs-1234"),
+                access_point: Val::lit("fsap-1234"),
             }],
             after: vec![],
         };
@@ -389,6 +461,22 @@ mod tests {
             )
             .environment(KeyValuePair::builder().name("B").value("2").build())
             .environment(KeyValuePair::builder().name("A").value("1").build())
+            .secrets(
+                Secret::builder()
+                    .name("DB_PASSWORD")
+                    .value_from(
+                        "arn:aws:secretsmanager:ap-northeast-1:1:secret:db-AbCdEf:password::",
+                    )
+                    .build()
+                    .unwrap(),
+            )
+            .mount_points(
+                MountPoint::builder()
+                    .source_volume("content")
+                    .container_path("/var/www/html/wp-content")
+                    .read_only(false)
+                    .build(),
+            )
             .log_configuration(
                 LogConfiguration::builder()
                     .log_driver(LogDriver::Awslogs)
@@ -412,6 +500,24 @@ mod tests {
             )
             .execution_role_arn("arn:aws:iam::1:role/exec")
             .container_definitions(container)
+            .volumes(
+                Volume::builder()
+                    .name("content")
+                    .efs_volume_configuration(
+                        EfsVolumeConfiguration::builder()
+                            .file_system_id("fs-1234")
+                            .transit_encryption(EfsTransitEncryption::Enabled)
+                            .authorization_config(
+                                EfsAuthorizationConfig::builder()
+                                    .access_point_id("fsap-1234")
+                                    .iam(EfsAuthorizationConfigIam::Enabled)
+                                    .build(),
+                            )
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
             .build();
         let none: BTreeMap<ResourceId, Outputs> = BTreeMap::new();
         let want = Spec::TaskDefinition(spec).fields(&none);
