@@ -18,6 +18,7 @@ Exit codes:
   1    failure (an AWS call or a deployment failed)
   2    usage or configuration error (nothing was changed);
        `plan --detailed-exitcode`: changes are pending
+  3    locked: another `up`/`down` of the same app is running (nothing was changed)
   130  interrupted (Ctrl-C)";
 
 #[derive(Debug, Parser)]
@@ -93,6 +94,10 @@ pub struct UpArgs {
     /// Return once the changes are sent, without waiting for deployments.
     #[arg(long)]
     pub no_wait: bool,
+    /// Delete the app's run lock first, whoever holds it (when a run died and you cannot
+    /// wait for its lease to expire).
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -103,9 +108,21 @@ pub struct DownArgs {
     /// Also delete ECR repositories that still contain images.
     #[arg(long)]
     pub delete_images: bool,
+    /// Also delete the app's data: DynamoDB tables (deletion protection is lifted first),
+    /// RDS databases (after a final snapshot), EFS file systems, generated secrets (7-day
+    /// recovery window), ECR images, and the network they kept.
+    #[arg(long)]
+    pub delete_data: bool,
+    /// With --delete-data: delete databases without a final snapshot.
+    #[arg(long, requires = "delete_data")]
+    pub skip_final_snapshot: bool,
     /// How long to retry deletes that AWS refuses while dependencies drain (ENIs).
     #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
     pub timeout: Duration,
+    /// Delete the app's run lock first, whoever holds it (when a run died and you cannot
+    /// wait for its lease to expire).
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -9,11 +9,14 @@ use clap::Parser;
 use ecsdeploy::cli::{Cli, Command, Global, OutputFormat};
 use ecsdeploy::commands::{self, Interrupted, UsageError};
 use ecsdeploy::config::ConfigErrors;
+use ecsdeploy::lock::{self, Locked};
 use ecsdeploy::report::{Plain, Quiet, Reporter, Tty};
 use tokio::sync::watch;
 
 const EXIT_FAILURE: u8 = 1;
 const EXIT_USAGE: u8 = 2;
+/// Another `up`/`down` of the same app holds the lock.
+const EXIT_LOCKED: u8 = 3;
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
@@ -64,10 +67,14 @@ fn reporter(g: &Global) -> Arc<dyn Reporter> {
     }
 }
 
-/// First Ctrl-C: stop starting new steps. Second: exit at once.
-fn cancellation() -> watch::Receiver<bool> {
+/// First Ctrl-C: stop starting new steps. Second: exit at once. The sender also serves the
+/// run lock, which cancels the run the same way when the lock is lost.
+fn cancellation() -> (Arc<watch::Sender<bool>>, watch::Receiver<bool>) {
     let (tx, rx) = watch::channel(false);
+    let tx = Arc::new(tx);
+    let signal_tx = tx.clone();
     tokio::spawn(async move {
+        let tx = signal_tx;
         if tokio::signal::ctrl_c().await.is_ok() {
             let _ = tx.send(true);
             if tokio::signal::ctrl_c().await.is_ok() {
@@ -76,18 +83,44 @@ fn cancellation() -> watch::Receiver<bool> {
             }
         }
     });
-    rx
+    (tx, rx)
 }
 
 async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
     if let Command::Down(args) = &cli.command {
         commands::down::check_confirmable(args).map_err(print_error)?;
     }
+    // `up` and `down` hold the app's run lock; `plan` and `status` take none.
+    let locking = match &cli.command {
+        Command::Up(a) => Some(("up", a.force_unlock)),
+        Command::Down(a) => Some(("down", a.force_unlock)),
+        _ => None,
+    };
+    let lease = match locking {
+        Some(_) => lock::lease_from_env().map_err(print_error)?,
+        None => lock::DEFAULT_LEASE,
+    };
     let loaded = commands::load_config(&cli.global, report.as_ref()).map_err(print_error)?;
-    let cancel = cancellation();
-    let mut session = commands::open(&cli.global, loaded, report, cancel)
+    let (cancel_tx, cancel) = cancellation();
+    let mut session = commands::open(&cli.global, loaded, report.clone(), cancel)
         .await
         .map_err(print_error)?;
+    let held = match locking {
+        Some((command, force)) => Some(
+            lock::acquire(
+                &session.ctx.aws.dynamodb,
+                &session.config.app,
+                command,
+                force,
+                lease,
+                cancel_tx,
+                report,
+            )
+            .await
+            .map_err(print_error)?,
+        ),
+        None => None,
+    };
     let result = match &cli.command {
         Command::Up(a) => commands::up::run(&mut session, a).await.map(|_| 0),
         Command::Down(a) => commands::down::run(&mut session, a).await.map(|_| 0),
@@ -99,6 +132,10 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
                 0
             }
         }),
+    };
+    let result = match held {
+        Some(l) => l.release(result).await,
+        None => result,
     };
     result.map_err(print_error)
 }
@@ -115,6 +152,8 @@ fn print_error(e: anyhow::Error) -> anyhow::Error {
 fn exit_code(e: &anyhow::Error) -> u8 {
     if e.downcast_ref::<ConfigErrors>().is_some() || e.downcast_ref::<UsageError>().is_some() {
         EXIT_USAGE
+    } else if e.downcast_ref::<Locked>().is_some() {
+        EXIT_LOCKED
     } else if e.downcast_ref::<Interrupted>().is_some() {
         EXIT_INTERRUPTED
     } else {

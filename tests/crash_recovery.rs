@@ -78,7 +78,8 @@ async fn up_killed_at_seeded_points_then_rerun_converges_without_duplicates() {
         }
         let killed_at = proxy.writes().len();
 
-        let again = run_async(&proxy, REGION, &["-c", cfg, "up"]).await;
+        // The killed run's lock would hold until its lease ends; this test knows it is dead.
+        let again = run_async(&proxy, REGION, &["-c", cfg, "up", "--force-unlock"]).await;
         again.assert_success();
         assert_eq!(
             count_owned(&proxy).await,

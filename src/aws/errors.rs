@@ -74,6 +74,94 @@ where
     })
 }
 
+/// Error codes of throttling and of server-side trouble: the request may not have been
+/// executed, or may have been executed with its answer lost.
+const TRANSIENT_CODES: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+    "BandwidthLimitExceeded",
+    "LimitExceededException",
+    "RequestThrottled",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "EC2ThrottledException",
+    "RequestTimeout",
+    "RequestTimeoutException",
+    "InternalError",
+    "InternalFailure",
+    "InternalServerError",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "Unavailable",
+];
+
+/// True when a call failed in a way that says nothing about whether it was executed:
+/// timeouts, connection failures, unreadable answers, 5xx answers and throttling. A
+/// non-idempotent create failing like this may have created its resource.
+pub fn is_transient_sdk<E: ProvideErrorMetadata>(
+    e: &SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> bool {
+    match e {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(s) => {
+            s.raw().status().is_server_error() || e.code().is_some_and(is_transient_code)
+        }
+        _ => false,
+    }
+}
+
+/// True for the error codes of throttling and server-side trouble.
+pub fn is_transient_code(code: &str) -> bool {
+    TRANSIENT_CODES.contains(&code)
+}
+
+/// Like [`err`], and marks the error [`Transient`] when [`is_transient_sdk`] says so (see
+/// [`is_transient`]).
+pub fn err_classified<E>(e: SdkError<E, aws_smithy_runtime_api::http::Response>) -> anyhow::Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let transient = is_transient_sdk(&e);
+    let text = describe(&e);
+    let inner = AwsError {
+        code: e.code().map(str::to_string),
+        text,
+    };
+    if transient {
+        anyhow::Error::new(Transient(inner))
+    } else {
+        anyhow::Error::new(inner)
+    }
+}
+
+/// An [`AwsError`] that says nothing about whether the call was executed (see
+/// [`is_transient_sdk`]); displays as, and has the code of, the wrapped error.
+#[derive(Debug)]
+pub struct Transient(pub AwsError);
+
+impl std::fmt::Display for Transient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+// No `source`: `{:#}` would print the text twice; [`code_of`] looks inside instead.
+impl std::error::Error for Transient {}
+
+/// True when an `anyhow::Error` made by [`err_classified`] is transient, or carries a
+/// transient AWS code.
+pub fn is_transient(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| c.is::<Transient>()) || code_of(e).is_some_and(is_transient_code)
+}
+
 /// An AWS failure, classified by code; `anyhow` carries it up to the engine.
 #[derive(Debug)]
 pub struct AwsError {
@@ -92,7 +180,10 @@ impl std::error::Error for AwsError {}
 /// The AWS error code inside an `anyhow::Error`, if it came from AWS.
 pub fn code_of(e: &anyhow::Error) -> Option<&str> {
     e.chain()
-        .find_map(|c| c.downcast_ref::<AwsError>())
+        .find_map(|c| {
+            c.downcast_ref::<AwsError>()
+                .or_else(|| c.downcast_ref::<Transient>().map(|t| &t.0))
+        })
         .and_then(|a| a.code.as_deref())
 }
 

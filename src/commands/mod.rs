@@ -86,14 +86,19 @@ pub async fn open(
         service_wait: None,
         delete_images: false,
         delete_deadline: Duration::from_secs(600),
+        skip_final_snapshot: false,
     };
-    let (azs, imported) =
-        tokio::try_join!(resolve_azs(&ctx, &config), imported::resolve(&ctx, &config))?;
+    let (azs, imported, secrets) = tokio::try_join!(
+        resolve_azs(&ctx, &config),
+        imported::resolve(&ctx, &config),
+        imported::resolve_secrets(&ctx, &config)
+    )?;
     let env = Env {
         region: ctx.aws.region.clone(),
         azs,
         imported: imported.network,
         security_groups: imported.security_groups,
+        secrets,
     };
     let desired = desired::build(&config, &env);
     Ok(Session {

@@ -152,19 +152,37 @@ pub fn load_str(text: &str, path: &Path) -> Result<Loaded, ConfigErrors> {
         return Err(ConfigErrors { diagnostics });
     }
 
+    let shape: Vec<Diagnostic> = super::shape::arrays_for_tables(&doc)
+        .into_iter()
+        .map(|(key, span)| {
+            loc.at_span(
+                Some(span),
+                key.clone(),
+                format!("invalid type: sequence, expected a table (`{key}` is a table of settings, not an array)"),
+            )
+        })
+        .collect();
+    if !shape.is_empty() {
+        let mut diagnostics = shape;
+        diagnostics.sort_by_key(|d| (d.line, d.col));
+        return Err(ConfigErrors { diagnostics });
+    }
+
     let mut unknown: Vec<String> = Vec::new();
     let de = toml::de::Deserializer::from(doc.clone());
     let parsed: Result<Config, _> = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()));
-    let config = match parsed {
+    let mut config = match parsed {
         Ok(c) => c,
         Err(e) => {
             let mut diags = vec![loc.at_span(e.span(), String::new(), first_line(e.message()))];
             diags.extend(unknown_diags(&loc, &doc, &unknown));
+            diags.sort_by_key(|d| (d.line, d.col));
             return Err(ConfigErrors { diagnostics: diags });
         }
     };
 
     let mut problems = validate::validate(&config);
+    problems.extend(read_seeds(&mut config, path));
     let warnings: Vec<Diagnostic> = validate::warnings(&config)
         .into_iter()
         .map(|p| loc.locate(&doc, &p))
@@ -180,6 +198,38 @@ pub fn load_str(text: &str, path: &Path) -> Result<Loaded, ConfigErrors> {
         path: path.to_path_buf(),
         warnings,
     })
+}
+
+/// Read and check the seed file of every table that has one (relative to the config file's
+/// directory), storing the items in the table's `seed_items`; problems are located at the
+/// table's `seed` key.
+fn read_seeds(config: &mut Config, path: &Path) -> Vec<Problem> {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let mut problems = Vec::new();
+    for (key, t) in config.tables.iter_mut() {
+        let Some(file) = &t.seed else { continue };
+        let at = || KeyPath::root().key("tables").key(key.as_str()).key("seed");
+        let full = dir.join(file);
+        let text = match std::fs::read_to_string(&full) {
+            Ok(text) => text,
+            Err(e) => {
+                problems.push(Problem::at(
+                    at(),
+                    format!("cannot read seed file {}: {e}", full.display()),
+                ));
+                continue;
+            }
+        };
+        match super::seed::parse_seed(&text, &t.hash_key, t.range_key.as_ref()) {
+            Ok(items) => t.seed_items = Some(items),
+            Err(errors) => problems.extend(
+                errors
+                    .into_iter()
+                    .map(|m| Problem::at(at(), format!("seed file {}: {m}", full.display()))),
+            ),
+        }
+    }
+    problems
 }
 
 fn first_line(s: &str) -> String {
@@ -361,5 +411,75 @@ mod tests {
             .index(1);
         let span = find_span(&doc, &path.0);
         assert_eq!(&text[span], "80");
+    }
+
+    fn with_seed(seed: Option<&str>) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("app.toml");
+        std::fs::write(
+            &cfg,
+            "app = \"demo\"\n\n[tables.music]\nhash_key = { name = \"Artist\" }\n\
+             range_key = { name = \"Song\" }\nseed = \"data/music.json\"\n",
+        )
+        .unwrap();
+        if let Some(seed) = seed {
+            std::fs::create_dir(dir.path().join("data")).unwrap();
+            std::fs::write(dir.path().join("data/music.json"), seed).unwrap();
+        }
+        (dir, cfg)
+    }
+
+    #[test]
+    fn seed_file_is_read_relative_to_the_config() {
+        let seed = r#"[{"Artist": {"S": "A"}, "Song": {"S": "1"}, "Awards": {"N": "3"}}]"#;
+        let (_dir, cfg) = with_seed(Some(seed));
+        let loaded = load_file(&cfg).unwrap();
+        let items = loaded.config.tables["music"].seed_items.clone().unwrap();
+        assert_eq!(items.items.len(), 1);
+        assert_eq!(items.digest, super::super::seed::digest(seed));
+    }
+
+    #[test]
+    fn seed_errors_are_located_at_the_seed_key() {
+        let seed = r#"[{"Artist": {"S": "A"}}, {"Artist": {"N": "1"}, "Song": {"S": "x"}}]"#;
+        let (_dir, cfg) = with_seed(Some(seed));
+        let e = load_file(&cfg).unwrap_err().diagnostics;
+        assert_eq!(e.len(), 2, "{e:?}");
+        let text = e.iter().map(|d| d.to_string()).collect::<Vec<_>>();
+        let file = cfg.parent().unwrap().join("data/music.json");
+        assert_eq!(
+            text[0],
+            format!(
+                "{}:6:1: tables.music.seed: seed file {}: item [0]: key attribute `Song` (S) \
+                 is missing",
+                cfg.display(),
+                file.display()
+            )
+        );
+        assert!(
+            text[1].contains("item [1]: key attribute `Artist` must be of type S"),
+            "{text:?}"
+        );
+    }
+
+    #[test]
+    fn unreadable_seed_file_is_a_config_error() {
+        let (_dir, cfg) = with_seed(None);
+        let e = load_file(&cfg).unwrap_err().diagnostics;
+        assert_eq!(e.len(), 1, "{e:?}");
+        assert_eq!((e[0].line, e[0].col), (6, 1));
+        assert_eq!(e[0].key, "tables.music.seed");
+        assert!(e[0].message.starts_with("cannot read seed file "), "{e:?}");
+        assert!(e[0].message.contains("data/music.json"), "{e:?}");
+    }
+
+    #[test]
+    fn seed_errors_come_with_the_other_problems() {
+        let (_dir, cfg) = with_seed(Some("[{"));
+        let text = std::fs::read_to_string(&cfg).unwrap() + "colour = 1\n";
+        let e = load_str(&text, &cfg).unwrap_err().diagnostics;
+        assert_eq!(e.len(), 2, "{e:?}");
+        assert!(e[0].message.contains("not valid JSON at line 1:"), "{e:?}");
+        assert_eq!(e[1].key, "tables.music.colour");
     }
 }

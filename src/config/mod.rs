@@ -4,6 +4,8 @@ mod load;
 pub mod model;
 mod names;
 pub mod network;
+mod seed;
+mod shape;
 pub mod validate;
 
 pub use load::{load_file, load_str, ConfigErrors, Diagnostic, KeyPath, Loaded, Problem, Seg};

@@ -171,7 +171,7 @@ fn explicit_scan_flag(req: &mut HttpRequest) {
     }
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
     let Spec::EcrRepository(s) = &r.spec else {
         unreachable!()
     };
@@ -185,7 +185,16 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
     for (k, v) in ctx.tags(&r.id, &r.name) {
         req = req.tags(Tag::builder().key(k).value(v).build()?);
     }
-    let out = req.send().await.map_err(err)?;
+    let out = req.send().await.map_err(err);
+    let out = match out {
+        // Exists already: a create whose answer was lost and that was sent again. Ours
+        // (observe refuses anyone else's) is adopted and brought to the desired state.
+        Err(e) if matches!(code_of(&e), Some("RepositoryAlreadyExistsException")) => {
+            let o = super::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
+            return update(ctx, r, &o, res).await;
+        }
+        other => other?,
+    };
     Ok(out.repository().map(outputs).unwrap_or_default())
 }
 

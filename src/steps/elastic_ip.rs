@@ -6,8 +6,8 @@ use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use serde_json::json;
 
 use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{gone_ok, retry_until, Ctx};
-use crate::aws::{code_of, err};
+use super::{create_once, gone_ok, no_sdk_retry, retry_until, tagged, Ctx};
+use crate::aws::{code_of, err, err_classified};
 use crate::desired::{Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
@@ -55,18 +55,38 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
-    let out = ctx
-        .aws
-        .ec2
-        .allocate_address()
-        .domain(DomainType::Vpc)
-        .tag_specifications(tag_spec(ctx, ResourceType::ElasticIp, &r.id, &r.name))
-        .send()
-        .await
-        .map_err(err)?;
-    let alloc = out
-        .allocation_id()
-        .ok_or_else(|| anyhow::anyhow!("AllocateAddress answered without an allocation id"))?;
+    let create = || async {
+        let out = ctx
+            .aws
+            .ec2
+            .allocate_address()
+            .domain(DomainType::Vpc)
+            .tag_specifications(tag_spec(ctx, ResourceType::ElasticIp, &r.id, &r.name))
+            .customize()
+            .config_override(no_sdk_retry())
+            .send()
+            .await
+            .map_err(err_classified)?;
+        out.allocation_id()
+            .map(str::to_string)
+            .ok_or_else(|| anyhow::anyhow!("AllocateAddress answered without an allocation id"))
+    };
+    let find = || async {
+        let out = ctx
+            .aws
+            .ec2
+            .describe_addresses()
+            .set_filters(Some(tagged(ctx, &r.id)))
+            .send()
+            .await
+            .map_err(err)?;
+        Ok(out
+            .addresses()
+            .first()
+            .and_then(|a| a.allocation_id())
+            .map(str::to_string))
+    };
+    let alloc = create_once(ctx, &r.id, create, find).await?;
     Ok(Outputs::with_id(alloc))
 }
 

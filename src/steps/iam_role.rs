@@ -209,11 +209,20 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     for (k, v) in ctx.tags(&r.id, &r.name) {
         req = req.tags(Tag::builder().key(k).value(v).build()?);
     }
-    let out = req.send().await.map_err(err)?;
+    let out = req.send().await.map_err(err);
+    let out = match out {
+        // Exists already: a create whose answer was lost and that was sent again. Ours
+        // (observe refuses anyone else's) is adopted and brought to the desired state.
+        Err(e) if matches!(code_of(&e), Some("EntityAlreadyExists")) => {
+            let o = super::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
+            return update(ctx, r, &o, res).await;
+        }
+        other => other?,
+    };
     let arn = out.role().map(|r| r.arn()).unwrap_or_default().to_string();
     try_join_all(s.managed_policies.iter().map(|p| attach(ctx, &r.name, p))).await?;
-    if let Some(doc) = &s.inline_policy {
-        put_inline(ctx, &r.name, doc).await?;
+    if !s.inline_policy.is_empty() {
+        put_inline(ctx, &r.name, &want["inline_policy"]).await?;
     }
     Ok(Outputs::with_id(&r.name).arn(arn))
 }

@@ -6,8 +6,11 @@ use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use serde_json::{json, Value};
 
 use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{gone_ok, is_dependency_violation, not_yet_visible, retry_until, Ctx, CONSISTENCY};
-use crate::aws::err;
+use super::{
+    create_once, gone_ok, is_dependency_violation, no_sdk_retry, not_yet_visible, retry_until,
+    tagged, Ctx, CONSISTENCY,
+};
+use crate::aws::{code_of, err, err_classified};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
 
@@ -65,19 +68,39 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         unreachable!()
     };
     let vpc_id = res.need(&s.vpc)?;
-    let out = ctx
-        .aws
-        .ec2
-        .create_internet_gateway()
-        .tag_specifications(tag_spec(ctx, ResourceType::InternetGateway, &r.id, &r.name))
-        .send()
-        .await
-        .map_err(err)?;
-    let igw_id = out
-        .internet_gateway()
-        .and_then(|g| g.internet_gateway_id())
-        .unwrap_or_default()
-        .to_string();
+    let create = || async {
+        let out = ctx
+            .aws
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(tag_spec(ctx, ResourceType::InternetGateway, &r.id, &r.name))
+            .customize()
+            .config_override(no_sdk_retry())
+            .send()
+            .await
+            .map_err(err_classified)?;
+        Ok(out
+            .internet_gateway()
+            .and_then(|g| g.internet_gateway_id())
+            .unwrap_or_default()
+            .to_string())
+    };
+    let find = || async {
+        let out = ctx
+            .aws
+            .ec2
+            .describe_internet_gateways()
+            .set_filters(Some(tagged(ctx, &r.id)))
+            .send()
+            .await
+            .map_err(err)?;
+        Ok(out
+            .internet_gateways()
+            .first()
+            .and_then(|g| g.internet_gateway_id())
+            .map(str::to_string))
+    };
+    let igw_id = create_once(ctx, &r.id, create, find).await?;
     retry_until(CONSISTENCY, not_yet_visible, || {
         attach(ctx, &igw_id, &vpc_id)
     })
@@ -86,7 +109,8 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
 }
 
 async fn attach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
-    ctx.aws
+    let attached = ctx
+        .aws
         .ec2
         .attach_internet_gateway()
         .internet_gateway_id(igw_id)
@@ -94,7 +118,25 @@ async fn attach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
         .send()
         .await
         .map(|_| ())
-        .map_err(err)
+        .map_err(err);
+    match attached {
+        // A retried attach whose first answer was lost: attached already, to this VPC?
+        Err(e) if code_of(&e) == Some("Resource.AlreadyAssociated") => {
+            let out = ctx
+                .aws
+                .ec2
+                .describe_internet_gateways()
+                .internet_gateway_ids(igw_id)
+                .send()
+                .await
+                .map_err(err)?;
+            match out.internet_gateways().first().and_then(attached_vpc) {
+                Some(v) if v == vpc_id => Ok(()),
+                _ => Err(e),
+            }
+        }
+        other => other,
+    }
 }
 
 /// Detach; not attached (any more) is success. While task ENIs with public IPs drain,

@@ -26,7 +26,7 @@ use super::load_balancer::{
     elb_gone, elb_gone_ok, elb_tags, last_segment, owned_id, owned_load_balancers, tags_of,
 };
 use super::{retry_until, Ctx, CONSISTENCY};
-use crate::aws::err;
+use crate::aws::{code_of, err};
 use crate::desired::{
     actions_fields, ActionSpec, Attr, Fields, Kind, NoRefs, Outputs, Resolve, Resource, ResourceId,
     Spec, Val,
@@ -476,7 +476,16 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .set_tags(Some(elb_tags(ctx, &r.id, &r.name)))
         .send()
         .await
-        .map_err(err)?;
+        .map_err(err);
+    let out = match out {
+        // Exists already: a create whose answer was lost and that was sent again. Ours
+        // (observe refuses anyone else's) is adopted and brought to the desired state.
+        Err(e) if matches!(code_of(&e), Some("DuplicateListener")) => {
+            let o = super::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
+            return update(ctx, r, &o, res).await;
+        }
+        other => other?,
+    };
     let Some(arn) = out
         .listeners()
         .first()

@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use super::listener::{from_aws_actions, has_oidc, owned_listeners, to_aws_actions, Secret};
 use super::load_balancer::{elb_gone, elb_gone_ok, elb_tags, last_segment, owned_id, tags_of};
 use super::Ctx;
-use crate::aws::err;
+use crate::aws::{code_of, err};
 use crate::desired::{
     actions_fields, conditions_fields, sorted, Attr, Fields, Kind, ListenerRuleSpec, NoRefs,
     Outputs, Resolve, Resource, ResourceId, Spec,
@@ -186,7 +186,16 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .set_tags(Some(elb_tags(ctx, &r.id, &r.name)))
         .send()
         .await
-        .map_err(err)?;
+        .map_err(err);
+    let out = match out {
+        // Exists already: a create whose answer was lost and that was sent again. Ours
+        // (observe refuses anyone else's) is adopted and brought to the desired state.
+        Err(e) if matches!(code_of(&e), Some("PriorityInUse")) => {
+            let o = super::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
+            return update(ctx, r, &o, res).await;
+        }
+        other => other?,
+    };
     let Some(arn) = out.rules().first().and_then(|r| r.rule_arn()) else {
         bail!("CreateRule returned no rule");
     };

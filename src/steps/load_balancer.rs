@@ -20,9 +20,9 @@ use futures::future::try_join_all;
 use serde_json::json;
 
 use super::{retry_until, Ctx, CONSISTENCY};
-use crate::aws::{code_of, err};
+use crate::aws::{code_of, err, err_classified};
 use crate::desired::{
-    Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
+    Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
 use crate::plan::Observed;
 
@@ -340,27 +340,50 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .iter()
         .map(|v| res.need(v))
         .collect::<Result<Vec<_>>>()?;
-    let out = ctx
-        .aws
-        .elb
-        .create_load_balancer()
-        .name(&r.name)
-        .set_subnets(Some(subnets))
-        .set_security_groups(Some(sgs))
-        .scheme(LoadBalancerSchemeEnum::from(s.scheme.as_str()))
-        .r#type(LoadBalancerTypeEnum::Application)
-        .ip_address_type(IpAddressType::Ipv4)
-        .set_tags(Some(elb_tags(ctx, &r.id, &r.name)))
-        .send()
-        .await
-        .map_err(err)?;
-    let Some(arn) = out
-        .load_balancers()
-        .first()
-        .and_then(|l| l.load_balancer_arn())
-        .map(str::to_string)
-    else {
-        bail!("CreateLoadBalancer returned no load balancer");
+    // Not idempotent in every implementation (the emulator makes a second balancer of the
+    // same name): sent once, a lost answer looked up by name (see `create_once`).
+    let create = || async {
+        let out = ctx
+            .aws
+            .elb
+            .create_load_balancer()
+            .name(&r.name)
+            .set_subnets(Some(subnets.clone()))
+            .set_security_groups(Some(sgs.clone()))
+            .scheme(LoadBalancerSchemeEnum::from(s.scheme.as_str()))
+            .r#type(LoadBalancerTypeEnum::Application)
+            .ip_address_type(IpAddressType::Ipv4)
+            .set_tags(Some(elb_tags(ctx, &r.id, &r.name)))
+            .customize()
+            .config_override(
+                aws_sdk_elasticloadbalancingv2::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await
+            .map_err(err_classified)?;
+        out.load_balancers()
+            .first()
+            .and_then(|l| l.load_balancer_arn())
+            .map(str::to_string)
+            .ok_or_else(|| anyhow::anyhow!("CreateLoadBalancer returned no load balancer"))
+    };
+    // observe refuses a balancer of this name that another app owns.
+    let find = || async {
+        Ok(observe(ctx, &[r])
+            .await?
+            .into_iter()
+            .find(|o| o.id == r.id)
+            .and_then(|o| o.outputs.get(Attr::Arn).map(str::to_string)))
+    };
+    let arn = match super::create_once(ctx, &r.id, create, find).await {
+        // Exists already (an earlier attempt): ours is adopted and brought to the desired
+        // state.
+        Err(e) if matches!(code_of(&e), Some("DuplicateLoadBalancerName")) => {
+            let o = super::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
+            return update(ctx, r, &o, res).await;
+        }
+        other => other?,
     };
     let attrs: Vec<(&String, &String)> = s.attributes.iter().collect();
     retry_until(CONSISTENCY, elb_gone, || {

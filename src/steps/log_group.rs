@@ -6,7 +6,7 @@ use aws_sdk_cloudwatchlogs::types::LogGroup;
 use serde_json::{json, Value};
 
 use super::{gone_ok, Ctx};
-use crate::aws::err;
+use crate::aws::{code_of, err};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec, TAG_APP};
 use crate::plan::Observed;
 
@@ -96,7 +96,7 @@ async fn put_retention(ctx: &Ctx, name: &str, days: i32) -> Result<()> {
     Ok(())
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
     let Spec::LogGroup(s) = &r.spec else {
         unreachable!()
     };
@@ -104,7 +104,16 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
     for (k, v) in ctx.tags(&r.id, &r.name) {
         req = req.tags(k, v);
     }
-    req.send().await.map_err(err)?;
+    let out = req.send().await.map_err(err);
+    match out {
+        // Exists already: a create whose answer was lost and that was sent again. Ours
+        // (observe refuses anyone else's) is adopted and brought to the desired state.
+        Err(e) if matches!(code_of(&e), Some("ResourceAlreadyExistsException")) => {
+            let o = super::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
+            return update(ctx, r, &o, res).await;
+        }
+        other => other?,
+    };
     put_retention(ctx, &r.name, s.retention_days).await?;
     // CreateLogGroup answers nothing; read the ARN back.
     let outputs = Outputs::with_id(&r.name);

@@ -11,20 +11,28 @@
 //!
 //! This file only dispatches by kind and holds what all steps share.
 
+mod access_point;
 mod cluster;
+mod create_once;
+mod db_instance;
+mod db_subnet_group;
+mod dynamodb_table;
 mod ecr_repository;
 mod elastic_ip;
+mod file_system;
 mod iam_role;
 mod internet_gateway;
 mod listener;
 mod listener_rule;
 mod load_balancer;
 mod log_group;
+mod mount_target;
 mod namespace;
 mod nat_gateway;
 mod route_table;
 mod scalable_target;
 mod scaling_policy;
+mod secret;
 mod security_group;
 mod service;
 mod subnet;
@@ -33,6 +41,7 @@ mod task_definition;
 mod vpc;
 mod vpc_endpoint;
 
+pub use create_once::{create_once, no_sdk_retry, tagged};
 pub use ecr_repository::KeptNotEmpty;
 pub use service::{describe_services, judge, wait_stable, Judgement, WaitOutcome};
 
@@ -60,6 +69,8 @@ pub struct Ctx {
     pub delete_images: bool,
     /// How long deletes retry `DependencyViolation` (ENIs draining) before giving up.
     pub delete_deadline: Duration,
+    /// `down --delete-data --skip-final-snapshot`: delete databases without a final snapshot.
+    pub skip_final_snapshot: bool,
 }
 
 impl Ctx {
@@ -97,6 +108,13 @@ pub async fn observe(ctx: &Ctx, kind: Kind, desired: &[&Resource]) -> Result<Vec
         Kind::LogGroup => log_group::observe(ctx, desired).await,
         Kind::TaskDefinition => task_definition::observe(ctx, desired).await,
         Kind::Service => service::observe(ctx, desired).await,
+        Kind::DynamodbTable => dynamodb_table::observe(ctx, desired).await,
+        Kind::DbSubnetGroup => db_subnet_group::observe(ctx, desired).await,
+        Kind::DbInstance => db_instance::observe(ctx, desired).await,
+        Kind::FileSystem => file_system::observe(ctx, desired).await,
+        Kind::MountTarget => mount_target::observe(ctx, desired).await,
+        Kind::AccessPoint => access_point::observe(ctx, desired).await,
+        Kind::Secret => secret::observe(ctx, desired).await,
     }
 }
 
@@ -123,6 +141,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         Kind::LogGroup => log_group::create(ctx, r, res).await,
         Kind::TaskDefinition => task_definition::create(ctx, r, res).await,
         Kind::Service => service::create(ctx, r, res).await,
+        Kind::DynamodbTable => dynamodb_table::create(ctx, r, res).await,
+        Kind::DbSubnetGroup => db_subnet_group::create(ctx, r, res).await,
+        Kind::DbInstance => db_instance::create(ctx, r, res).await,
+        Kind::FileSystem => file_system::create(ctx, r, res).await,
+        Kind::MountTarget => mount_target::create(ctx, r, res).await,
+        Kind::AccessPoint => access_point::create(ctx, r, res).await,
+        Kind::Secret => secret::create(ctx, r, res).await,
     }
 }
 
@@ -149,6 +174,13 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
         Kind::LogGroup => log_group::update(ctx, r, o, res).await,
         Kind::TaskDefinition => task_definition::update(ctx, r, o, res).await,
         Kind::Service => service::update(ctx, r, o, res).await,
+        Kind::DynamodbTable => dynamodb_table::update(ctx, r, o, res).await,
+        Kind::DbSubnetGroup => db_subnet_group::update(ctx, r, o, res).await,
+        Kind::DbInstance => db_instance::update(ctx, r, o, res).await,
+        Kind::FileSystem => file_system::update(ctx, r, o, res).await,
+        Kind::MountTarget => mount_target::update(ctx, r, o, res).await,
+        Kind::AccessPoint => access_point::update(ctx, r, o, res).await,
+        Kind::Secret => secret::update(ctx, r, o, res).await,
     }
 }
 
@@ -176,6 +208,13 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         Kind::LogGroup => log_group::delete(ctx, o).await,
         Kind::TaskDefinition => task_definition::delete(ctx, o).await,
         Kind::Service => service::delete(ctx, o).await,
+        Kind::DynamodbTable => dynamodb_table::delete(ctx, o).await,
+        Kind::DbSubnetGroup => db_subnet_group::delete(ctx, o).await,
+        Kind::DbInstance => db_instance::delete(ctx, o).await,
+        Kind::FileSystem => file_system::delete(ctx, o).await,
+        Kind::MountTarget => mount_target::delete(ctx, o).await,
+        Kind::AccessPoint => access_point::delete(ctx, o).await,
+        Kind::Secret => secret::delete(ctx, o).await,
     }
 }
 
@@ -227,13 +266,38 @@ pub fn is_gone(e: &anyhow::Error) -> bool {
                 c,
                 "NoSuchEntity"
                     | "ResourceNotFoundException"
+                    // DynamoDB's DescribeContinuousBackups; moto's DescribeTimeToLive.
+                    | "TableNotFoundException"
+                    | "ResourceNotFound"
                     | "RepositoryNotFoundException"
                     | "ClusterNotFoundException"
                     | "ServiceNotFoundException"
                     | "ServiceNotActiveException"
                     | "Gateway.NotAttached"
+                    | "DBInstanceNotFound"
+                    | "DBSubnetGroupNotFoundFault"
+                    | "FileSystemNotFound"
+                    | "MountTargetNotFound"
+                    | "AccessPointNotFound"
             )
     })
+}
+
+/// The resource a create was told already exists, when `found` (what the kind's `observe`
+/// found for `r`; observe refuses resources other apps own) holds it: typically a create
+/// whose answer was lost and that was sent again. Otherwise the create's error `e`.
+pub fn adopted(
+    ctx: &Ctx,
+    r: &Resource,
+    found: Vec<Observed>,
+    e: anyhow::Error,
+) -> Result<Observed> {
+    let o = found.into_iter().find(|o| o.id == r.id).ok_or(e)?;
+    ctx.report.progress(
+        &r.id.to_string(),
+        &format!("already exists; adopting {}", o.outputs.id()),
+    );
+    Ok(o)
 }
 
 /// Map "already gone" to success: deletes are idempotent.

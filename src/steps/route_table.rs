@@ -11,9 +11,10 @@ use serde_json::{json, Value};
 
 use super::ec2_util::{name_or, owned, owned_id, tag_spec};
 use super::{
-    gone_ok, is_dependency_violation, is_gone, not_yet_visible, retry_until, Ctx, CONSISTENCY,
+    create_once, gone_ok, is_dependency_violation, is_gone, no_sdk_retry, not_yet_visible,
+    retry_until, tagged, Ctx, CONSISTENCY,
 };
-use crate::aws::{code_of, err};
+use crate::aws::{code_of, err, err_classified};
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
 
@@ -166,20 +167,41 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         unreachable!()
     };
     let (routes, subnets) = wanted(r, res)?;
-    let out = ctx
-        .aws
-        .ec2
-        .create_route_table()
-        .vpc_id(res.need(&s.vpc)?)
-        .tag_specifications(tag_spec(ctx, ResourceType::RouteTable, &r.id, &r.name))
-        .send()
-        .await
-        .map_err(err)?;
-    let rtb_id = out
-        .route_table()
-        .and_then(|t| t.route_table_id())
-        .unwrap_or_default()
-        .to_string();
+    let vpc_id = res.need(&s.vpc)?;
+    let create = || async {
+        let out = ctx
+            .aws
+            .ec2
+            .create_route_table()
+            .vpc_id(&vpc_id)
+            .tag_specifications(tag_spec(ctx, ResourceType::RouteTable, &r.id, &r.name))
+            .customize()
+            .config_override(no_sdk_retry())
+            .send()
+            .await
+            .map_err(err_classified)?;
+        Ok(out
+            .route_table()
+            .and_then(|t| t.route_table_id())
+            .unwrap_or_default()
+            .to_string())
+    };
+    let find = || async {
+        let out = ctx
+            .aws
+            .ec2
+            .describe_route_tables()
+            .set_filters(Some(tagged(ctx, &r.id)))
+            .send()
+            .await
+            .map_err(err)?;
+        Ok(out
+            .route_tables()
+            .first()
+            .and_then(|t| t.route_table_id())
+            .map(str::to_string))
+    };
+    let rtb_id = create_once(ctx, &r.id, create, find).await?;
     let mut ops: Vec<BoxFuture<'_, Result<()>>> = Vec::new();
     for (dest, target) in &routes {
         let rtb_id = rtb_id.as_str();
@@ -453,14 +475,22 @@ macro_rules! with_target {
     };
 }
 
+/// Create a route. `RouteAlreadyExists` (a retried create whose first answer was lost, or
+/// a route made since the describe) becomes a replace, which sets the wanted target.
 async fn create_route(ctx: &Ctx, rtb_id: &str, dest: &str, target: &str) -> Result<()> {
     let b = ctx.aws.ec2.create_route().route_table_id(rtb_id);
     let b = with_dest!(b, dest);
-    with_target!(b, target)
+    let created = with_target!(b, target)
         .send()
         .await
         .map(|_| ())
-        .map_err(err)
+        .map_err(err);
+    match created {
+        Err(e) if code_of(&e) == Some("RouteAlreadyExists") => {
+            replace_route(ctx, rtb_id, dest, target).await
+        }
+        other => other,
+    }
 }
 
 async fn replace_route(ctx: &Ctx, rtb_id: &str, dest: &str, target: &str) -> Result<()> {

@@ -7,15 +7,19 @@ use std::collections::BTreeMap;
 
 use anyhow::Result;
 use aws_sdk_ec2::types::{
-    IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup, UserIdGroupPair,
+    Filter, IpPermission, IpRange, Ipv6Range, ResourceType, SecurityGroup, UserIdGroupPair,
 };
 use serde_json::{json, Value};
 
-use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{gone_ok, is_dependency_violation, not_yet_visible, retry_until, Ctx, CONSISTENCY};
-use crate::aws::err;
+use super::ec2_util::{name_or, owned, owned_id, tag, tag_spec};
+use super::{
+    create_once, gone_ok, is_dependency_violation, no_sdk_retry, not_yet_visible, retry_until,
+    tagged, Ctx, CONSISTENCY,
+};
+use crate::aws::{code_of, err, err_classified};
 use crate::desired::{
     ingress_fields, Fields, IngressRule, NoRefs, Outputs, Resolve, Resource, Source, Spec, Val,
+    TAG_APP,
 };
 
 use crate::plan::Observed;
@@ -224,24 +228,99 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     let Spec::SecurityGroup(s) = &r.spec else {
         unreachable!()
     };
-    let out = ctx
-        .aws
-        .ec2
-        .create_security_group()
-        .group_name(&r.name)
-        .description(&s.description)
-        .vpc_id(res.need(&s.vpc)?)
-        .tag_specifications(tag_spec(ctx, ResourceType::SecurityGroup, &r.id, &r.name))
-        .send()
-        .await
-        .map_err(err)?;
-    let sg_id = out.group_id().unwrap_or_default().to_string();
+    let vpc_id = res.need(&s.vpc)?;
+    let create = || async {
+        let out = ctx
+            .aws
+            .ec2
+            .create_security_group()
+            .group_name(&r.name)
+            .description(&s.description)
+            .vpc_id(&vpc_id)
+            .tag_specifications(tag_spec(ctx, ResourceType::SecurityGroup, &r.id, &r.name))
+            .customize()
+            .config_override(no_sdk_retry())
+            .send()
+            .await
+            .map_err(err_classified)?;
+        Ok(out.group_id().unwrap_or_default().to_string())
+    };
+    let find = || async {
+        let out = ctx
+            .aws
+            .ec2
+            .describe_security_groups()
+            .set_filters(Some(tagged(ctx, &r.id)))
+            .send()
+            .await
+            .map_err(err)?;
+        Ok(out
+            .security_groups()
+            .first()
+            .and_then(|g| g.group_id())
+            .map(str::to_string))
+    };
+    let sg_id = match create_once(ctx, &r.id, create, find).await {
+        // The name is taken in this VPC: ours (made by an earlier run or attempt whose
+        // answer was lost) is adopted; anyone else's is an error.
+        Err(e) if code_of(&e) == Some("InvalidGroup.Duplicate") => {
+            adoptable(ctx, r, &vpc_id).await?.ok_or(e)?
+        }
+        other => other?,
+    };
     let rules = resolved(&s.ingress, res)?;
-    retry_until(CONSISTENCY, not_yet_visible, || {
-        authorize(ctx, &sg_id, &rules)
+    retry_until(CONSISTENCY, not_yet_visible, || async {
+        match authorize(ctx, &sg_id, &rules).await {
+            // Some rules exist already (an adopted group, or an authorize whose answer was
+            // lost and that the SDK sent again): add only the missing ones.
+            Err(e) if code_of(&e) == Some("InvalidPermission.Duplicate") => {
+                let have = current_rules(ctx, &sg_id).await?;
+                authorize(ctx, &sg_id, &ingress_changes(&have, &rules).authorize).await
+            }
+            other => other,
+        }
     })
     .await?;
     Ok(Outputs::with_id(sg_id))
+}
+
+/// The group named `r.name` in `vpc_id` when its ownership tags say it is `r`.
+async fn adoptable(ctx: &Ctx, r: &Resource, vpc_id: &str) -> Result<Option<String>> {
+    let by = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
+    let out = ctx
+        .aws
+        .ec2
+        .describe_security_groups()
+        .filters(by("group-name", &r.name))
+        .filters(by("vpc-id", vpc_id))
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out
+        .security_groups()
+        .iter()
+        .find(|g| {
+            tag(g.tags(), TAG_APP) == Some(&ctx.app) && owned_id(g.tags()).as_ref() == Some(&r.id)
+        })
+        .and_then(|g| g.group_id())
+        .map(str::to_string))
+}
+
+/// The group's ingress rules as they are now.
+async fn current_rules(ctx: &Ctx, sg_id: &str) -> Result<Vec<IngressRule>> {
+    let out = ctx
+        .aws
+        .ec2
+        .describe_security_groups()
+        .group_ids(sg_id)
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out
+        .security_groups()
+        .first()
+        .map(|g| rules_of(g.ip_permissions()))
+        .unwrap_or_default())
 }
 
 pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {

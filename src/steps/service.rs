@@ -419,7 +419,16 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     for (k, v) in ctx.tags(&r.id, &r.name) {
         req = req.tags(Tag::builder().key(k).value(v).build());
     }
-    let out = req.send().await.map_err(err)?;
+    // A role created a moment ago is not yet usable by ECS (IAM is eventually consistent):
+    // "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/x' that was
+    // provided for this task. Please verify that the role being passed has the proper trust
+    // relationship and permissions and that your IAM user has permissions to pass this
+    // role." (InvalidParameterException or ClientException). Retried until it is.
+    let out = super::retry_until(ROLE_PROPAGATION, role_not_yet_assumable, || {
+        let req = req.clone();
+        async move { req.send().await.map_err(err) }
+    })
+    .await?;
     let svc = out
         .service()
         .ok_or_else(|| anyhow::anyhow!("CreateService returned no service"))?;
@@ -515,6 +524,17 @@ fn primary_id(svc: &Service) -> Option<String> {
         .find(|d| d.status() == Some("PRIMARY"))
         .and_then(|d| d.id())
         .map(str::to_string)
+}
+
+/// How long CreateService waits for new IAM roles to become assumable by ECS.
+const ROLE_PROPAGATION: Duration = Duration::from_secs(60);
+
+/// True for ECS's "unable to assume the role" answer about a role IAM has not propagated.
+fn role_not_yet_assumable(e: &anyhow::Error) -> bool {
+    matches!(
+        crate::aws::code_of(e),
+        Some("InvalidParameterException" | "ClientException")
+    ) && e.to_string().contains("unable to assume the role")
 }
 
 fn client_token(name: &str) -> String {

@@ -6,8 +6,8 @@ use aws_sdk_ec2::types::ResourceType;
 use serde_json::{json, Value};
 
 use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{gone_ok, Ctx};
-use crate::aws::err;
+use super::{create_once, gone_ok, no_sdk_retry, tagged, Ctx};
+use crate::aws::{err, err_classified};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
 
@@ -50,18 +50,43 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     let Spec::Subnet(s) = &r.spec else {
         unreachable!()
     };
-    let out = ctx
-        .aws
-        .ec2
-        .create_subnet()
-        .vpc_id(res.need(&s.vpc)?)
-        .cidr_block(&s.cidr)
-        .availability_zone(&s.az)
-        .tag_specifications(tag_spec(ctx, ResourceType::Subnet, &r.id, &r.name))
-        .send()
-        .await
-        .map_err(err)?;
-    let id = out.subnet().and_then(|s| s.subnet_id()).unwrap_or_default();
+    let vpc_id = res.need(&s.vpc)?;
+    let create = || async {
+        let out = ctx
+            .aws
+            .ec2
+            .create_subnet()
+            .vpc_id(&vpc_id)
+            .cidr_block(&s.cidr)
+            .availability_zone(&s.az)
+            .tag_specifications(tag_spec(ctx, ResourceType::Subnet, &r.id, &r.name))
+            .customize()
+            .config_override(no_sdk_retry())
+            .send()
+            .await
+            .map_err(err_classified)?;
+        Ok(out
+            .subnet()
+            .and_then(|s| s.subnet_id())
+            .unwrap_or_default()
+            .to_string())
+    };
+    let find = || async {
+        let out = ctx
+            .aws
+            .ec2
+            .describe_subnets()
+            .set_filters(Some(tagged(ctx, &r.id)))
+            .send()
+            .await
+            .map_err(err)?;
+        Ok(out
+            .subnets()
+            .first()
+            .and_then(|s| s.subnet_id())
+            .map(str::to_string))
+    };
+    let id = create_once(ctx, &r.id, create, find).await?;
     Ok(Outputs::with_id(id))
 }
 

@@ -213,7 +213,16 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .set_tags(Some(elb_tags(ctx, &r.id, &r.name)))
         .send()
         .await
-        .map_err(err)?;
+        .map_err(err);
+    let out = match out {
+        // Exists already: a create whose answer was lost and that was sent again. Ours
+        // (observe refuses anyone else's) is adopted and brought to the desired state.
+        Err(e) if matches!(code_of(&e), Some("DuplicateTargetGroupName")) => {
+            let o = super::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
+            return update(ctx, r, &o, res).await;
+        }
+        other => other?,
+    };
     let Some(arn) = out
         .target_groups()
         .first()

@@ -5,8 +5,8 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use serde_json::{json, Value};
 
 use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{gone_ok, Ctx};
-use crate::aws::err;
+use super::{create_once, gone_ok, no_sdk_retry, tagged, Ctx};
+use crate::aws::{err, err_classified};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
 
@@ -69,20 +69,40 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
     let Spec::Vpc(s) = &r.spec else {
         unreachable!()
     };
-    let out = ctx
-        .aws
-        .ec2
-        .create_vpc()
-        .cidr_block(&s.cidr)
-        .tag_specifications(tag_spec(ctx, ResourceType::Vpc, &r.id, &r.name))
-        .send()
-        .await
-        .map_err(err)?;
-    let vpc_id = out
-        .vpc()
-        .and_then(|v| v.vpc_id())
-        .unwrap_or_default()
-        .to_string();
+    let create = || async {
+        let out = ctx
+            .aws
+            .ec2
+            .create_vpc()
+            .cidr_block(&s.cidr)
+            .tag_specifications(tag_spec(ctx, ResourceType::Vpc, &r.id, &r.name))
+            .customize()
+            .config_override(no_sdk_retry())
+            .send()
+            .await
+            .map_err(err_classified)?;
+        Ok(out
+            .vpc()
+            .and_then(|v| v.vpc_id())
+            .unwrap_or_default()
+            .to_string())
+    };
+    let find = || async {
+        let out = ctx
+            .aws
+            .ec2
+            .describe_vpcs()
+            .set_filters(Some(tagged(ctx, &r.id)))
+            .send()
+            .await
+            .map_err(err)?;
+        Ok(out
+            .vpcs()
+            .first()
+            .and_then(|v| v.vpc_id())
+            .map(str::to_string))
+    };
+    let vpc_id = create_once(ctx, &r.id, create, find).await?;
     set_dns(ctx, &vpc_id, true, true).await?;
     Ok(Outputs::with_id(vpc_id))
 }

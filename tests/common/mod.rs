@@ -9,14 +9,18 @@
 //!   so they see the same account); [`run`] / [`run_async`] run the binary.
 //!
 //! Typical test: start a proxy, `proxy.clear()`, run the binary, read `proxy.writes()`.
+//! Calls on ecsdeploy's run-lock table ([`LOCK_TABLE`]) are not among the writes: every `up`
+//! and `down` takes and releases the lock; [`Proxy::lock_calls`] lists them.
 #![allow(dead_code)] // each test binary uses a different subset of the harness
+
+pub mod faults;
 
 use std::convert::Infallible;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -222,6 +226,14 @@ impl Call {
     }
 }
 
+/// ecsdeploy's run-lock table (src/lock.rs): every `up`/`down` writes to it.
+pub const LOCK_TABLE: &str = "ecsdeploy-locks";
+
+/// Whether a request body names the lock table (DynamoDB's JSON protocol).
+fn names_lock_table(body: &str) -> bool {
+    body.contains(&format!("\"TableName\":\"{LOCK_TABLE}\""))
+}
+
 /// Operation-name prefixes of AWS API calls that do not change state.
 pub const READ_PREFIXES: &[&str] = &[
     "Describe", "List", "Get", "BatchGet", "Scan", "Query", "Search", "Validate", "Lookup",
@@ -235,21 +247,28 @@ pub struct Proxy {
     account: String,
     calls: Arc<Mutex<Vec<Call>>>,
     bodies: Arc<Mutex<Vec<(String, String)>>>,
+    injected: Arc<AtomicUsize>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
 impl Proxy {
     /// Starts a proxy on a free loopback port that sends everything to `account_id`.
     pub async fn start(account_id: &str) -> Proxy {
+        Proxy::start_with(account_id, faults::Faults::default()).await
+    }
+
+    /// [`Proxy::start`] injecting `faults` (see [`faults`]).
+    pub async fn start_with(account_id: &str, faults: faults::Faults) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy port");
         listener
             .set_nonblocking(true)
             .expect("nonblocking listener");
         let addr = listener.local_addr().expect("proxy addr");
         let (stop, stopped) = tokio::sync::oneshot::channel();
-        let state = Arc::new(ProxyState::new(account_id, moto().port()));
+        let state = Arc::new(ProxyState::new(account_id, moto().port(), faults));
         let calls = state.calls.clone();
         let bodies = state.bodies.clone();
+        let injected = state.faults.injected.clone();
         std::thread::Builder::new()
             .name(format!("proxy-{account_id}"))
             .spawn(move || serve(listener, state, stopped))
@@ -259,8 +278,14 @@ impl Proxy {
             account: account_id.to_owned(),
             calls,
             bodies,
+            injected,
             _stop: stop,
         }
+    }
+
+    /// How many faults (errors, lost answers) the proxy has injected so far.
+    pub fn faults_injected(&self) -> usize {
+        self.injected.load(Ordering::Relaxed)
     }
 
     /// `http://127.0.0.1:PORT`
@@ -279,8 +304,9 @@ impl Proxy {
 
     /// Forgets the calls recorded so far.
     pub fn clear(&self) {
+        let mut bodies = self.bodies.lock().unwrap(); // same lock order as `handle`
+        bodies.clear();
         self.calls.lock().unwrap().clear();
-        self.bodies.lock().unwrap().clear();
     }
 
     /// The request bodies of every call of `operation`, in order: what the binary *sent*,
@@ -295,9 +321,37 @@ impl Proxy {
             .collect()
     }
 
-    /// The calls that may change state (see [`Call::is_read`] for the rule).
+    /// The calls that may change state (see [`Call::is_read`] for the rule), except those on
+    /// the run-lock table [`LOCK_TABLE`] (its PutItem/UpdateItem/DeleteItem/CreateTable are
+    /// bookkeeping of every `up`/`down`, not changes to the app; see [`Proxy::lock_calls`]).
     pub fn writes(&self) -> Vec<Call> {
-        self.calls().into_iter().filter(|c| !c.is_read()).collect()
+        self.calls_with_bodies()
+            .into_iter()
+            .filter(|(c, body)| !c.is_read() && !names_lock_table(body))
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// The calls (reads and writes) whose request body names the run-lock table
+    /// [`LOCK_TABLE`], in order.
+    pub fn lock_calls(&self) -> Vec<Call> {
+        self.calls_with_bodies()
+            .into_iter()
+            .filter(|(_, body)| names_lock_table(body))
+            .map(|(c, _)| c)
+            .collect()
+    }
+
+    /// Every call with its request body ([`handle`] records both under the bodies lock, so
+    /// they stay aligned).
+    fn calls_with_bodies(&self) -> Vec<(Call, String)> {
+        let bodies = self.bodies.lock().unwrap();
+        let calls = self.calls.lock().unwrap();
+        calls
+            .iter()
+            .cloned()
+            .zip(bodies.iter().map(|(_, b)| b.clone()))
+            .collect()
     }
 
     /// The operation names of [`Proxy::calls`], in order.
@@ -327,16 +381,18 @@ struct ProxyState {
     calls: Arc<Mutex<Vec<Call>>>,
     bodies: Arc<Mutex<Vec<(String, String)>>>,
     client: Client<HttpConnector, Full<Bytes>>,
+    faults: faults::FaultState,
 }
 
 impl ProxyState {
-    fn new(account_id: &str, moto_port: u16) -> ProxyState {
+    fn new(account_id: &str, moto_port: u16, faults: faults::Faults) -> ProxyState {
         ProxyState {
             account: HeaderValue::from_str(account_id).expect("account id header value"),
             moto_port,
             calls: Arc::default(),
             bodies: Arc::default(),
             client: Client::builder(TokioExecutor::new()).build_http(),
+            faults: faults::FaultState::new(faults),
         }
     }
 }
@@ -386,11 +442,26 @@ async fn handle(
         Err(e) => return Ok(proxy_error(StatusCode::BAD_REQUEST, e)),
     };
     let call = call_of(&parts, &body);
-    state.bodies.lock().unwrap().push((
-        call.operation.clone(),
-        String::from_utf8_lossy(&body).into_owned(),
-    ));
-    state.calls.lock().unwrap().push(call);
+    let lock_call = names_lock_table(&String::from_utf8_lossy(&body));
+    let action = state.faults.decide(&call, &parts.headers, &body, lock_call);
+    {
+        // Both under the bodies lock, so `calls` and `bodies` stay index-aligned.
+        let mut bodies = state.bodies.lock().unwrap();
+        bodies.push((
+            call.operation.clone(),
+            String::from_utf8_lossy(&body).into_owned(),
+        ));
+        state.calls.lock().unwrap().push(call);
+    }
+    let latency = state.faults.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    let lost = match action {
+        faults::Action::Forward => None,
+        faults::Action::Answer(answer) => return Ok(answer),
+        faults::Action::LoseAnswer(answer) => Some(answer),
+    };
     parts
         .headers
         .insert("x-moto-account-id", state.account.clone());
@@ -401,7 +472,14 @@ async fn handle(
         .request(Request::from_parts(parts, Full::new(body)))
         .await
     {
-        Ok(response) => Ok(response.map(BodyExt::boxed)),
+        Ok(response) => match lost {
+            // moto executed the call; its answer is read and dropped.
+            Some(answer) => {
+                let _ = response.into_body().collect().await;
+                Ok(answer)
+            }
+            None => Ok(response.map(BodyExt::boxed)),
+        },
         Err(e) => Ok(proxy_error(StatusCode::BAD_GATEWAY, e)),
     }
 }
@@ -536,6 +614,24 @@ pub async fn run_async(proxy: &Proxy, region: &str, args: &[&str]) -> Output {
     }
 }
 
+/// [`run_async`] with further environment variables set (or overriding the harness's, e.g. a
+/// distinctive `AWS_SECRET_ACCESS_KEY`, an `AWS_SESSION_TOKEN`, an OIDC client secret).
+pub async fn run_with_env(
+    proxy: &Proxy,
+    region: &str,
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+) -> Output {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecsdeploy"));
+    command.args(args).stdin(Stdio::null()).kill_on_drop(true);
+    configure_env(command.as_std_mut(), proxy, region);
+    command.envs(extra_env.iter().copied());
+    match tokio::time::timeout(RUN_TIMEOUT, command.output()).await {
+        Ok(output) => to_output(output.expect("run ecsdeploy")),
+        Err(_) => panic!("ecsdeploy {args:?} did not finish within {RUN_TIMEOUT:?}"),
+    }
+}
+
 /// Starts `ecsdeploy <args>` in the background (same environment as [`run_async`]), for
 /// tests that interrupt or kill it. The child is killed if dropped.
 pub fn spawn(proxy: &Proxy, region: &str, args: &[&str]) -> tokio::process::Child {
@@ -605,4 +701,56 @@ pub fn tagged(id: &str) -> aws_sdk_ec2::types::Filter {
         .name("tag:ecsdeploy:resource")
         .values(id)
         .build()
+}
+
+/// The JSON of an IAM policy document as IAM returns it (URL-encoded).
+pub fn policy_json(encoded: &str) -> serde_json::Value {
+    let bytes = encoded.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => {
+                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).expect("ascii");
+                out.push(u8::from_str_radix(hex, 16).expect("percent escape"));
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    serde_json::from_slice(&out).expect("policy document is JSON")
+}
+
+/// Inline policy `name` of role `name` (ecsdeploy names the policy after the role).
+pub async fn inline_policy(iam: &aws_sdk_iam::Client, role: &str) -> serde_json::Value {
+    let out = iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(role)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("inline policy of {role}: {e:?}"));
+    policy_json(out.policy_document())
+}
+
+/// Statement values (`Action`, `Resource`) as a sorted list whether IAM kept a string or
+/// an array.
+pub fn string_list(v: &serde_json::Value) -> Vec<String> {
+    let mut out: Vec<String> = match v {
+        serde_json::Value::String(s) => vec![s.clone()],
+        serde_json::Value::Array(a) => a
+            .iter()
+            .map(|x| x.as_str().unwrap_or_default().to_string())
+            .collect(),
+        _ => vec![],
+    };
+    out.sort();
+    out
 }

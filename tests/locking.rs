@@ -1,0 +1,423 @@
+//! The per-app run lock (src/lock.rs): a second `up`/`down` fails fast with exit code 3
+//! naming the holder and changes nothing; expired locks are taken over; `--force-unlock`
+//! takes over a live one; a finished run leaves no lock; a SIGKILLed run's lock blocks until
+//! its lease ends; two simultaneous `up`s never both hold it. Every test is bounded in time.
+
+mod common;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType,
+};
+use common::faults::Faults;
+use common::{example, run_async, run_with_env, sdk_config, spawn, unique_account, Output, Proxy};
+use ecsdeploy::lock::TABLE;
+
+const REGION: &str = "ap-northeast-1";
+const APP: &str = "fargate-public";
+/// A locked run must give up at once, not wait for the lock.
+const FAIL_FAST: Duration = Duration::from_secs(20);
+/// Upper bound for a whole test.
+const TEST_TIMEOUT: Duration = Duration::from_secs(240);
+
+async fn bounded<F: Future<Output = ()>>(f: F) {
+    tokio::time::timeout(TEST_TIMEOUT, f)
+        .await
+        .expect("test did not finish in time");
+}
+
+fn cfg() -> String {
+    example(APP).to_str().unwrap().to_string()
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+async fn ddb(proxy: &Proxy) -> aws_sdk_dynamodb::Client {
+    aws_sdk_dynamodb::Client::new(&sdk_config(proxy, REGION).await)
+}
+
+/// Inserts a lock item for APP held by `mallory@elsewhere` (pid 31337), acquired 30 s ago
+/// and expiring `expires_in` seconds from now (negative: already expired).
+async fn insert_lock(proxy: &Proxy, expires_in: i64) {
+    let db = ddb(proxy).await;
+    let created = db
+        .create_table()
+        .table_name(TABLE)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name("lock_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
+        )
+        .key_schema(
+            KeySchemaElement::builder()
+                .attribute_name("lock_id")
+                .key_type(KeyType::Hash)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await;
+    if let Err(e) = created {
+        assert!(format!("{e:?}").contains("ResourceInUseException"), "{e:?}");
+    }
+    let acquired = UNIX_EPOCH + Duration::from_secs((now() - 30) as u64);
+    let s = |v: &str| AttributeValue::S(v.to_string());
+    let n = |v: i64| AttributeValue::N(v.to_string());
+    db.put_item()
+        .table_name(TABLE)
+        .set_item(Some(HashMap::from([
+            ("lock_id".to_string(), s(APP)),
+            ("holder".to_string(), s("mallory@elsewhere")),
+            ("pid".to_string(), n(31337)),
+            ("command".to_string(), s("up")),
+            ("version".to_string(), s("0.0.1")),
+            (
+                "acquired_at".to_string(),
+                s(&humantime::format_rfc3339_seconds(acquired).to_string()),
+            ),
+            ("expires_at".to_string(), n(now() + expires_in)),
+            ("token".to_string(), s("someone-elses-token")),
+        ])))
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The lock item of APP, if any.
+async fn lock_item(proxy: &Proxy) -> Option<HashMap<String, AttributeValue>> {
+    ddb(proxy)
+        .await
+        .get_item()
+        .table_name(TABLE)
+        .key("lock_id", AttributeValue::S(APP.into()))
+        .consistent_read(true)
+        .send()
+        .await
+        .unwrap()
+        .item
+}
+
+fn attr(item: &HashMap<String, AttributeValue>, k: &str) -> String {
+    match &item[k] {
+        AttributeValue::S(s) | AttributeValue::N(s) => s.clone(),
+        other => panic!("{k}: {other:?}"),
+    }
+}
+
+/// Exit 3 with the full lock message, naming `who` (e.g. `(pid 42, ecsdeploy up)`).
+fn assert_locked(out: &Output, who: &str) {
+    assert_eq!(out.code, Some(3), "expected exit 3 (locked)\n{out}");
+    assert!(
+        out.stderr.contains(&format!("app {APP} is locked by "))
+            && out.stderr.contains(who)
+            && out.stderr.contains("ago); the lock expires in ")
+            && out.stderr.contains("use --force-unlock to take it over"),
+        "lock message\n{out}"
+    );
+}
+
+fn ops(calls: Vec<common::Call>) -> Vec<String> {
+    calls.into_iter().map(|c| c.operation).collect()
+}
+
+/// Waits until the proxy saw `n` app writes (the run holds the lock by then).
+async fn writes_reach(proxy: &Proxy, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while proxy.writes().len() < n {
+        assert!(Instant::now() < deadline, "never reached {n} writes");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+/// Waits until the run holds the lock: its PutItem was answered (a call follows it).
+async fn lock_taken(proxy: &Proxy) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let answered = || {
+        let ops = proxy.operations();
+        ops.iter()
+            .position(|o| o == "PutItem")
+            .is_some_and(|at| ops.len() > at + 1)
+    };
+    while !answered() {
+        assert!(Instant::now() < deadline, "the lock was never taken");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_held_lock_stops_up_and_down_at_once_without_writes() {
+    bounded(async {
+        let proxy = Proxy::start(&unique_account()).await;
+        insert_lock(&proxy, 600).await;
+        let cfg = cfg();
+        for cmd in [&["up"][..], &["down", "--yes"][..]] {
+            proxy.clear();
+            let mut args = vec!["-c", cfg.as_str()];
+            args.extend_from_slice(cmd);
+            let started = Instant::now();
+            let out = run_async(&proxy, REGION, &args).await;
+            assert!(started.elapsed() < FAIL_FAST, "{cmd:?} did not fail fast");
+            assert_locked(
+                &out,
+                "locked by mallory@elsewhere (pid 31337, ecsdeploy up) since ",
+            );
+            assert_eq!(proxy.writes(), vec![], "{cmd:?} changed something\n{out}");
+            assert_eq!(ops(proxy.lock_calls()), ["PutItem", "GetItem"], "{cmd:?}");
+        }
+        let item = lock_item(&proxy).await.expect("lock kept");
+        assert_eq!(attr(&item, "token"), "someone-elses-token");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_expired_lock_is_taken_over() {
+    bounded(async {
+        let proxy = Proxy::start(&unique_account()).await;
+        insert_lock(&proxy, -5).await;
+        run_async(&proxy, REGION, &["-c", &cfg(), "up"])
+            .await
+            .assert_success();
+        assert!(lock_item(&proxy).await.is_none(), "released at the end");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn force_unlock_takes_over_a_live_lock_and_says_whose_it_was() {
+    bounded(async {
+        let proxy = Proxy::start(&unique_account()).await;
+        insert_lock(&proxy, 600).await;
+        let out = run_async(&proxy, REGION, &["-c", &cfg(), "up", "--force-unlock"]).await;
+        out.assert_success();
+        assert!(
+            out.stderr.contains(&format!(
+                "--force-unlock: removed the lock on app {APP} held by mallory@elsewhere \
+                 (pid 31337, ecsdeploy up) since "
+            )),
+            "{out}"
+        );
+        assert!(lock_item(&proxy).await.is_none());
+        // Nothing to remove: says so, and works.
+        let out = run_async(
+            &proxy,
+            REGION,
+            &["-c", &cfg(), "down", "--yes", "--force-unlock"],
+        )
+        .await;
+        out.assert_success();
+        assert!(
+            out.stderr.contains(&format!("app {APP} was not locked")),
+            "{out}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_finished_run_leaves_no_lock_and_the_table_is_no_apps() {
+    bounded(async {
+        let proxy = Proxy::start(&unique_account()).await;
+        run_async(&proxy, REGION, &["-c", &cfg(), "up"])
+            .await
+            .assert_success();
+        let lock_ops = ops(proxy.lock_calls());
+        for op in ["CreateTable", "PutItem", "DeleteItem"] {
+            assert!(lock_ops.iter().any(|o| o == op), "{op}: {lock_ops:?}");
+        }
+        assert!(lock_item(&proxy).await.is_none());
+        let db = ddb(&proxy).await;
+        let arn = db
+            .describe_table()
+            .table_name(TABLE)
+            .send()
+            .await
+            .unwrap()
+            .table
+            .unwrap()
+            .table_arn
+            .unwrap();
+        let tags = db
+            .list_tags_of_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .unwrap();
+        let tags: HashMap<_, _> = tags.tags().iter().map(|t| (t.key(), t.value())).collect();
+        assert_eq!(tags.get("ecsdeploy:managed"), Some(&"true"));
+        assert!(!tags.contains_key("ecsdeploy:app"), "{tags:?}");
+
+        // A no-op `up` still writes nothing but the lock.
+        proxy.clear();
+        run_async(&proxy, REGION, &["-c", &cfg(), "up"])
+            .await
+            .assert_success();
+        assert_eq!(proxy.writes(), vec![]);
+        assert_eq!(
+            ops(proxy.lock_calls()),
+            ["PutItem", "DeleteItem"],
+            "table exists now"
+        );
+        // `down` leaves the lock table alone, and `plan`/`status` take no lock.
+        run_async(&proxy, REGION, &["-c", &cfg(), "down", "--yes"])
+            .await
+            .assert_success();
+        db.describe_table().table_name(TABLE).send().await.unwrap();
+        proxy.clear();
+        for cmd in ["plan", "status"] {
+            run_async(&proxy, REGION, &["-c", &cfg(), cmd])
+                .await
+                .assert_success();
+        }
+        assert_eq!(proxy.lock_calls(), vec![]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_killed_runs_lock_blocks_until_its_lease_ends() {
+    bounded(async {
+        let cfg = cfg();
+        // Default lease (60 s): the next `up` is refused, naming the dead run.
+        let proxy = Proxy::start(&unique_account()).await;
+        let mut child = spawn(&proxy, REGION, &["-c", &cfg, "up"]);
+        let pid = child.id().unwrap();
+        writes_reach(&proxy, 3).await;
+        assert!(child.try_wait().unwrap().is_none(), "up finished too early");
+        child.kill().await.unwrap();
+        let item = lock_item(&proxy)
+            .await
+            .expect("the killed run's lock stays");
+        assert_eq!(attr(&item, "pid"), pid.to_string());
+        proxy.clear();
+        let out = run_async(&proxy, REGION, &["-c", &cfg, "up"]).await;
+        assert_locked(&out, &format!("(pid {pid}, ecsdeploy up) since "));
+        assert_eq!(proxy.writes(), vec![]);
+
+        // A 2 s lease: after a wait the next `up` proceeds and converges.
+        let proxy = Proxy::start(&unique_account()).await;
+        let short = [("ECSDEPLOY_LOCK_LEASE_SECS", "2")];
+        let up = ["-c", cfg.as_str(), "up"];
+        let doomed = run_with_env(&proxy, REGION, &up, &short);
+        tokio::select! {
+            out = doomed => panic!("up finished before the kill\n{out}"),
+            // Dropping `doomed` SIGKILLs the run (kill_on_drop).
+            () = writes_reach(&proxy, 3) => {}
+        }
+        assert!(lock_item(&proxy).await.is_some());
+        tokio::time::sleep(Duration::from_secs(4)).await;
+        run_with_env(&proxy, REGION, &["-c", &cfg, "up"], &short)
+            .await
+            .assert_success();
+        assert!(lock_item(&proxy).await.is_none());
+        proxy.clear();
+        run_async(&proxy, REGION, &["-c", &cfg, "up"])
+            .await
+            .assert_success();
+        assert_eq!(proxy.writes(), vec![], "converged");
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_simultaneous_ups_never_both_hold_the_lock() {
+    bounded(async {
+        let proxy = Proxy::start(&unique_account()).await;
+        let cfg = example("dynamodb-webapp");
+        let cfg = cfg.to_str().unwrap();
+        let args = ["-c", cfg, "up"];
+        let (a, b) = tokio::join!(
+            run_async(&proxy, REGION, &args),
+            run_async(&proxy, REGION, &args)
+        );
+        // Both start within milliseconds and take the lock within a second; a deployment
+        // takes far longer, so the second always finds the first's lock.
+        let mut codes = [a.code, b.code];
+        codes.sort();
+        assert_eq!(
+            codes,
+            [Some(0), Some(3)],
+            "exactly one run succeeds\n{a}\n{b}"
+        );
+        let loser = if a.code == Some(3) { &a } else { &b };
+        assert!(
+            loser.stderr.contains("app dynamodb-webapp is locked by "),
+            "{loser}"
+        );
+        // On this fresh account the table is created on the way (by one run, or by both with
+        // one CreateTable refused as ResourceInUseException). The loser reads the holder once;
+        // only the winner releases.
+        let lock_ops = ops(proxy.lock_calls());
+        let count = |op: &str| lock_ops.iter().filter(|o| *o == op).count();
+        assert!(count("CreateTable") >= 1, "{lock_ops:?}");
+        assert_eq!(count("GetItem"), 1, "{lock_ops:?}");
+        assert_eq!(
+            count("DeleteItem"),
+            1,
+            "only the winner releases\n{lock_ops:?}"
+        );
+        assert_eq!(
+            proxy.count("CreateVpc"),
+            1,
+            "only one run built the network"
+        );
+        assert!(lock_item(&proxy).await.is_none());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_run_whose_lock_is_taken_over_stops_and_fails() {
+    bounded(async {
+        // 150 ms per call: the run lasts seconds (moto alone answers a whole `up` in less
+        // than a second), well past the takeover below and the next renewal.
+        let slow = Faults {
+            latency: Duration::from_millis(150),
+            ..Faults::default()
+        };
+        let proxy = Proxy::start_with(&unique_account(), slow).await;
+        insert_lock(&proxy, -5).await; // the table exists; the stale lock is taken over
+        proxy.clear();
+        let cfg = cfg();
+        let up = ["-c", cfg.as_str(), "up"];
+        // A 1 s lease: renewed every ~333 ms.
+        let run = run_with_env(&proxy, REGION, &up, &[("ECSDEPLOY_LOCK_LEASE_SECS", "1")]);
+        tokio::pin!(run);
+        tokio::select! {
+            out = &mut run => panic!("up finished before the takeover\n{out}"),
+            () = lock_taken(&proxy) => {}
+        }
+        // Someone else's now, while the run still observes or applies.
+        insert_lock(&proxy, 600).await;
+        let out = run.await;
+        assert_eq!(out.code, Some(1), "{out}");
+        assert_eq!(proxy.faults_injected(), 0);
+        assert!(
+            out.stderr.contains("skipped (interrupted)"),
+            "no new step after the loss\n{out}"
+        );
+        assert!(
+            out.stderr.contains(&format!(
+                "lost the lock on app {APP}: another run took it over"
+            )),
+            "{out}"
+        );
+        let item = lock_item(&proxy)
+            .await
+            .expect("the new holder's lock stays");
+        assert_eq!(attr(&item, "token"), "someone-elses-token");
+    })
+    .await;
+}
