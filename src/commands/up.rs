@@ -11,7 +11,9 @@ use crate::report::short_duration;
 
 pub async fn run(s: &mut Session, args: &UpArgs) -> Result<()> {
     s.ctx.service_wait = (!args.no_wait).then_some(args.wait_timeout);
+    let observing = std::time::Instant::now();
     let observed = observe(s).await?;
+    let observe_seconds = observing.elapsed().as_secs_f64();
     let plan = plan_up(&s.desired, &observed);
 
     let replacements = plan.replacements();
@@ -31,6 +33,7 @@ pub async fn run(s: &mut Session, args: &UpArgs) -> Result<()> {
                 "app": s.config.app,
                 "changes": [],
                 "summary": super::plan::summary_json(&plan),
+                "observe_seconds": observe_seconds,
             })),
             OutputFormat::Text => println!(
                 "No changes: {} resources of app {} are up to date.",
@@ -55,16 +58,23 @@ pub async fn run(s: &mut Session, args: &UpArgs) -> Result<()> {
         s.cancel.clone(),
     )
     .await;
-    report(s, &result.summary, &super::plan::summary_json(&plan));
+    report(
+        s,
+        &result.summary,
+        &super::plan::summary_json(&plan),
+        observe_seconds,
+    );
     finish(&result.summary)
 }
 
-fn report(s: &Session, summary: &RunSummary, planned: &serde_json::Value) {
+fn report(s: &Session, summary: &RunSummary, planned: &serde_json::Value, observe_seconds: f64) {
     match s.output {
         OutputFormat::Json => print_json(&json!({
             "app": s.config.app,
             "planned": planned,
             "results": summary.results,
+            "steps": summary.timings,
+            "observe_seconds": observe_seconds,
             "interrupted": summary.interrupted,
             "elapsed_seconds": summary.elapsed.as_secs_f64(),
         })),

@@ -31,10 +31,20 @@ pub enum StepResult {
     Skipped(String),
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct StepTiming {
+    pub start: f64,
+    pub seconds: f64,
+    pub deps: Vec<String>,
+}
+
 #[derive(Debug, Default, Serialize)]
 pub struct RunSummary {
     pub results: BTreeMap<String, StepResult>,
     pub interrupted: bool,
+    /// Per step: when it started (seconds after the run began), how long it took, and the
+    /// steps it waited for. The benchmark derives the critical path from these.
+    pub timings: BTreeMap<String, StepTiming>,
     #[serde(skip)]
     pub elapsed: Duration,
 }
@@ -88,9 +98,10 @@ where
                 let key = id.to_string();
                 report.start(&key, &label(&id));
                 let fut = work(id.clone());
+                let start = started_at.elapsed();
                 running.push(async move {
                     let t = Instant::now();
-                    (id, fut.await, t.elapsed())
+                    (id, fut.await, t.elapsed(), start)
                 });
             }
         }
@@ -98,8 +109,13 @@ where
             break;
         }
         tokio::select! {
-            Some((id, result, elapsed)) = running.next() => {
+            Some((id, result, elapsed, start)) = running.next() => {
                 let key = id.to_string();
+                summary.timings.insert(key.clone(), StepTiming {
+                    start: start.as_secs_f64(),
+                    seconds: elapsed.as_secs_f64(),
+                    deps: graph.deps(&id).map(ResourceId::to_string).collect(),
+                });
                 let (outcome, step) = match result {
                     Ok(msg) => {
                         succeeded.insert(id);

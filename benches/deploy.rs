@@ -1,0 +1,254 @@
+//! Deploy benchmark (`cargo bench --bench deploy`; not a timed test). Runs the real binary
+//! against moto behind the test proxy with a fixed latency added to every AWS call, and
+//! prints a Markdown table: wall time and API calls of a fresh `up`, a no-op `up`,
+//! `status`, `plan` and `down`, with the default concurrency and with `--concurrency 1`,
+//! for every example config and a synthetic app of 20 services; plus the critical-path
+//! lower bound of the fresh `up` (the observe phase plus the longest chain of dependent
+//! steps, each step as long as its own sequential calls took), binary start time and peak
+//! memory. Method and results: docs/performance.md.
+//!
+//! `ECSDEPLOY_BENCH_LATENCY_MS` sets the added latency (default 50), `ECSDEPLOY_BENCH_ONLY`
+//! limits the run to configs whose name contains it.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::faults::Faults;
+use common::{example, run_async, unique_account, Proxy};
+
+const REGION: &str = "ap-northeast-1";
+
+struct Row {
+    config: String,
+    concurrency: &'static str,
+    command: &'static str,
+    seconds: f64,
+    calls: usize,
+    writes: usize,
+    note: String,
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let latency = Duration::from_millis(
+        std::env::var("ECSDEPLOY_BENCH_LATENCY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(50),
+    );
+    let only = std::env::var("ECSDEPLOY_BENCH_ONLY").unwrap_or_default();
+    let synthetic_dir = tempfile::tempdir().unwrap();
+    let synthetic = synthetic_dir.path().join("synthetic-20.toml");
+    std::fs::write(&synthetic, synthetic_app(20)).unwrap();
+    let synthetic_10 = synthetic_dir.path().join("synthetic-10.toml");
+    std::fs::write(&synthetic_10, synthetic_app(10)).unwrap();
+    let mut configs: Vec<(String, PathBuf)> = [
+        "fargate-public",
+        "dynamodb-webapp",
+        "service-connect",
+        "wordpress",
+    ]
+    .iter()
+    .map(|n| (n.to_string(), example(n)))
+    .collect();
+    configs.push(("synthetic-10".into(), synthetic_10));
+    configs.push(("synthetic-20".into(), synthetic.clone()));
+    configs.retain(|(n, _)| n.contains(&only));
+
+    let mut rows = Vec::new();
+    for (name, path) in &configs {
+        for (label, extra) in [("default", None), ("1", Some("1"))] {
+            rows.extend(bench_config(name, path, label, extra, latency).await);
+        }
+    }
+    println!(
+        "\nAdded latency per AWS call: {} ms; moto 5.2.5 on 127.0.0.1.\n",
+        latency.as_millis()
+    );
+    println!("| config | concurrency | command | wall (s) | API calls | writes | notes |");
+    println!("|---|---|---|---:|---:|---:|---|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {:.2} | {} | {} | {} |",
+            r.config, r.concurrency, r.command, r.seconds, r.calls, r.writes, r.note
+        );
+    }
+    println!("\n{}", startup_and_memory(&synthetic).await);
+}
+
+async fn bench_config(
+    name: &str,
+    path: &Path,
+    label: &'static str,
+    concurrency: Option<&str>,
+    latency: Duration,
+) -> Vec<Row> {
+    let proxy = Proxy::start_with(
+        &unique_account(),
+        Faults {
+            latency,
+            ..Faults::default()
+        },
+    )
+    .await;
+    let cfg = path.to_str().unwrap();
+    let mut rows = Vec::new();
+    for command in ["up", "up (no-op)", "status", "plan", "down"] {
+        let mut args = vec!["-c", cfg];
+        if let Some(c) = concurrency {
+            args.extend(["--concurrency", c]);
+        }
+        match command {
+            "up" | "up (no-op)" => args.extend(["up", "--output", "json"]),
+            "down" => args.extend(["down", "--yes"]),
+            other => args.push(other),
+        }
+        proxy.clear();
+        let t = Instant::now();
+        let out = run_async(&proxy, REGION, &args).await;
+        let seconds = t.elapsed().as_secs_f64();
+        assert!(out.success(), "{name} {command}:\n{out}");
+        let note = match command {
+            "up" => critical_path_note(&out.stdout, seconds, latency),
+            _ => format!("≈ {:.0} round trips", seconds / latency.as_secs_f64()),
+        };
+        rows.push(Row {
+            config: name.to_string(),
+            concurrency: label,
+            command,
+            seconds,
+            calls: proxy.calls().len(),
+            writes: proxy.writes().len(),
+            note,
+        });
+    }
+    rows
+}
+
+/// The fresh `up`'s critical-path lower bound: observe time plus the longest chain of
+/// dependent steps (each as long as it took). Scheduling overhead shows as the ratio.
+fn critical_path_note(json: &str, wall: f64, latency: Duration) -> String {
+    let doc: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    let observe = doc["observe_seconds"].as_f64().unwrap_or(0.0);
+    let steps: BTreeMap<String, (f64, Vec<String>)> = doc["steps"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| {
+                    let deps = v["deps"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|d| d.as_str().map(str::to_string))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    (k.clone(), (v["seconds"].as_f64().unwrap_or(0.0), deps))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut memo: BTreeMap<String, f64> = BTreeMap::new();
+    fn finish(
+        id: &str,
+        steps: &BTreeMap<String, (f64, Vec<String>)>,
+        memo: &mut BTreeMap<String, f64>,
+    ) -> f64 {
+        if let Some(v) = memo.get(id) {
+            return *v;
+        }
+        let (own, deps) = steps.get(id).cloned().unwrap_or_default();
+        let before = deps
+            .iter()
+            .map(|d| finish(d, steps, memo))
+            .fold(0.0, f64::max);
+        memo.insert(id.to_string(), before + own);
+        before + own
+    }
+    let chain = steps
+        .keys()
+        .map(|k| finish(k, &steps, &mut memo))
+        .fold(0.0, f64::max);
+    let bound = observe + chain;
+    format!(
+        "critical path {bound:.2} s (observe {observe:.2} + chain {chain:.2}; ≈ {:.0} round \
+         trips); wall/bound {:.2}",
+        bound / latency.as_secs_f64(),
+        wall / bound.max(f64::EPSILON)
+    )
+}
+
+/// `--help` start time (median of 20) and the peak resident memory of a fresh `up` of the
+/// synthetic 20-service app (VmHWM sampled from /proc until the process exits).
+async fn startup_and_memory(synthetic: &Path) -> String {
+    let bin = env!("CARGO_BIN_EXE_ecsdeploy");
+    let mut times: Vec<f64> = (0..20)
+        .map(|_| {
+            let t = Instant::now();
+            let ok = std::process::Command::new(bin)
+                .arg("--help")
+                .output()
+                .unwrap()
+                .status
+                .success();
+            assert!(ok);
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    let proxy = Proxy::start(&unique_account()).await;
+    let mut child = common::spawn(&proxy, REGION, &["-c", synthetic.to_str().unwrap(), "up"]);
+    let pid = child.id().unwrap();
+    let mut peak_kib = 0u64;
+    loop {
+        if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+            if let Some(v) = status
+                .lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<u64>().ok())
+            {
+                peak_kib = peak_kib.max(v);
+            }
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            assert!(status.success(), "synthetic up failed");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    format!(
+        "Binary start (`ecsdeploy --help`): median {:.1} ms of 20 runs (min {:.1}, max {:.1}).\n\
+         Peak memory of a fresh `up` of synthetic-20 (no added latency): {:.1} MiB (VmHWM).",
+        times[10],
+        times[0],
+        times[19],
+        peak_kib as f64 / 1024.0
+    )
+}
+
+/// An app of `n` services behind one ALB, one path rule each, in public subnets.
+fn synthetic_app(n: usize) -> String {
+    let mut s = String::from(
+        "app = \"synthetic\"\nregion = \"ap-northeast-1\"\n\
+         [network]\nazs = [\"ap-northeast-1a\", \"ap-northeast-1c\"]\n\
+         [load_balancer]\n[[load_balancer.listeners]]\nport = 80\nprotocol = \"HTTP\"\n\
+         service = \"s01\"\n",
+    );
+    for i in 2..=n {
+        s.push_str(&format!(
+            "[[load_balancer.listeners.rules]]\nservice = \"s{i:02}\"\npaths = [\"/s{i:02}/*\"]\n"
+        ));
+    }
+    for i in 1..=n {
+        s.push_str(&format!(
+            "[services.s{i:02}]\nimage = \"nginx:latest\"\nports = [80]\n\
+             target_group = {{ port = 80 }}\n"
+        ));
+    }
+    s
+}
