@@ -1,7 +1,8 @@
 //! The per-app run lock (src/lock.rs): a second `up`/`down` fails fast with exit code 3
 //! naming the holder and changes nothing; expired locks are taken over; `--force-unlock`
 //! takes over a live one; a finished run leaves no lock; a SIGKILLed run's lock blocks until
-//! its lease ends; two simultaneous `up`s never both hold it. Every test is bounded in time.
+//! its lease ends; two simultaneous `up`s never both hold it; a run whose lock is taken over
+//! stops and fails; Ctrl-C releases it. Every test is bounded in time.
 
 mod common;
 
@@ -418,6 +419,37 @@ async fn a_run_whose_lock_is_taken_over_stops_and_fails() {
             .await
             .expect("the new holder's lock stays");
         assert_eq!(attr(&item, "token"), "someone-elses-token");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn ctrl_c_releases_the_lock() {
+    bounded(async {
+        // Slow calls keep the run going well past the interrupt.
+        let slow = Faults {
+            latency: Duration::from_millis(150),
+            ..Faults::default()
+        };
+        let proxy = Proxy::start_with(&unique_account(), slow).await;
+        let mut child = spawn(&proxy, REGION, &["-c", &cfg(), "up"]);
+        lock_taken(&proxy).await;
+        let pid = child.id().unwrap().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+            .await
+            .expect("the interrupted run ends")
+            .unwrap();
+        assert_eq!(status.code(), Some(130), "exit code of an interrupted run");
+        assert_eq!(
+            ops(proxy.lock_calls()).last().map(String::as_str),
+            Some("DeleteItem")
+        );
+        assert!(lock_item(&proxy).await.is_none(), "released on Ctrl-C");
     })
     .await;
 }
