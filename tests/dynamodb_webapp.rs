@@ -44,25 +44,7 @@ async fn sg_id(aws: &Aws, logical: &str) -> String {
 }
 
 async fn subnet_ids(aws: &Aws, prefix: &str) -> Vec<String> {
-    let out = aws
-        .ec2
-        .describe_subnets()
-        .filters(owned_by(APP))
-        .send()
-        .await
-        .unwrap();
-    let mut v: Vec<String> = out
-        .subnets()
-        .iter()
-        .filter(|s| {
-            s.tags().iter().any(|t| {
-                t.key() == Some("ecsdeploy:resource") && t.value().unwrap_or("").starts_with(prefix)
-            })
-        })
-        .map(|s| s.subnet_id().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
+    common::owned_subnets(&aws.ec2, APP, prefix).await
 }
 
 /// A temp dir holding the example's seed file, and where an edited config goes beside it.

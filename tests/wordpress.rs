@@ -59,26 +59,7 @@ async fn sg(aws: &Aws, logical: &str) -> aws_sdk_ec2::types::SecurityGroup {
 }
 
 async fn private_subnets(aws: &Aws) -> Vec<String> {
-    let out = aws
-        .ec2
-        .describe_subnets()
-        .filters(owned_by(APP))
-        .send()
-        .await
-        .unwrap();
-    let mut v: Vec<String> = out
-        .subnets()
-        .iter()
-        .filter(|s| {
-            s.tags().iter().any(|t| {
-                t.key() == Some("ecsdeploy:resource")
-                    && t.value().unwrap_or("").starts_with("subnet.private-")
-            })
-        })
-        .map(|s| s.subnet_id().unwrap().to_string())
-        .collect();
-    v.sort();
-    v
+    common::owned_subnets(&aws.ec2, APP, "subnet.private-").await
 }
 
 /// The only rule of a store's group: `port` from the service's group, no CIDR.

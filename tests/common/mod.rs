@@ -754,3 +754,25 @@ pub fn string_list(v: &serde_json::Value) -> Vec<String> {
     out.sort();
     out
 }
+
+/// Ids of `app`'s subnets whose logical id starts with `prefix` (`subnet.private-`), sorted.
+pub async fn owned_subnets(ec2: &aws_sdk_ec2::Client, app: &str, prefix: &str) -> Vec<String> {
+    let out = ec2
+        .describe_subnets()
+        .filters(owned_by(app))
+        .send()
+        .await
+        .unwrap();
+    let mut v: Vec<String> = out
+        .subnets()
+        .iter()
+        .filter(|s| {
+            s.tags().iter().any(|t| {
+                t.key() == Some("ecsdeploy:resource") && t.value().unwrap_or("").starts_with(prefix)
+            })
+        })
+        .map(|s| s.subnet_id().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
+}
