@@ -1,15 +1,18 @@
 //! EFS access points: the POSIX identity and root directory tasks mount the file system
-//! through. Every setting is immutable; the client token makes a retried create return the
-//! access point the first call made.
+//! through. Every setting is immutable. The create is sent once with a client token derived
+//! from the app, the logical id, the file system and the settings (AWS answers a repeat with
+//! `AccessPointAlreadyExists`; moto ignores the token and would make a second one), and a
+//! lost answer is settled by looking the access point up by its ownership tags.
 
 use anyhow::{bail, Context, Result};
 use aws_sdk_efs::types::{AccessPointDescription, CreationInfo, PosixUser, RootDirectory, Tag};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use super::{gone_ok, nat_gateway::poll, Ctx};
-use crate::aws::err;
-use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
+use super::{create_once, gone_ok, nat_gateway::poll, Ctx};
+use crate::aws::{code_of, err, err_classified};
+use crate::desired::{
+    AccessPointSpec, Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
+};
 use crate::plan::Observed;
 
 const WAIT: std::time::Duration = std::time::Duration::from_secs(300);
@@ -58,50 +61,66 @@ fn observed(id: ResourceId, name: &str, a: &AccessPointDescription) -> Observed 
     }
 }
 
-/// Idempotency token: the same app and logical id give the same token (at most 64 chars).
-fn client_token(app: &str, id: &ResourceId) -> String {
-    let mut h = Sha256::new();
-    h.update(app.as_bytes());
-    h.update([0]);
-    h.update(id.to_string().as_bytes());
-    h.finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect::<String>()[..40]
-        .to_string()
+/// True while an access point is (or is becoming) usable: not on its way out.
+fn alive(a: &AccessPointDescription) -> bool {
+    !a.life_cycle_state()
+        .is_some_and(|s| matches!(s.as_str(), "deleting" | "deleted"))
 }
 
-async fn all(ctx: &Ctx) -> Result<Vec<AccessPointDescription>> {
+/// Idempotency token (at most 64 characters): the same app, logical id, file system and
+/// settings give the same token; a new file system or new settings (a replacement) give a
+/// new one, so a token AWS remembers from a deleted access point is never reused.
+fn client_token(app: &str, id: &ResourceId, fs: &str, s: &AccessPointSpec) -> String {
+    super::nat_gateway::client_token(
+        &[
+            app,
+            &id.to_string(),
+            fs,
+            &s.uid.to_string(),
+            &s.gid.to_string(),
+            &s.path,
+            &s.permissions,
+        ],
+        0,
+    )
+}
+
+/// Access points of one file system, or of the account.
+async fn list(ctx: &Ctx, fs: Option<&str>) -> Result<Vec<AccessPointDescription>> {
     let mut out = Vec::new();
-    let mut next: Option<String> = None;
-    loop {
-        let page = ctx
-            .aws
-            .efs
-            .describe_access_points()
-            .set_next_token(next.clone())
-            .send()
-            .await
-            .map_err(err)?;
-        out.extend(page.access_points().iter().cloned());
-        next = page.next_token().map(str::to_string);
-        if next.is_none() {
-            return Ok(out);
-        }
+    let mut pages = ctx
+        .aws
+        .efs
+        .describe_access_points()
+        .set_file_system_id(fs.map(str::to_string))
+        .into_paginator()
+        .send();
+    while let Some(page) = pages.try_next().await.map_err(err)? {
+        out.extend(page.access_points().iter().filter(|a| alive(a)).cloned());
     }
+    Ok(out)
 }
 
+fn owned_as(ctx: &Ctx, a: &AccessPointDescription) -> Option<ResourceId> {
+    if tag(a.tags(), TAG_APP) != Some(ctx.app.as_str()) {
+        return None;
+    }
+    tag(a.tags(), TAG_RESOURCE).and_then(ResourceId::parse)
+}
+
+/// Access points carry their ownership tags, so one listing of the account's access
+/// points finds the desired ones and the orphans alike.
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let mut found = Vec::new();
-    for a in all(ctx).await? {
-        if tag(a.tags(), TAG_APP) != Some(ctx.app.as_str()) {
-            continue;
-        }
-        let Some(id) = tag(a.tags(), TAG_RESOURCE).and_then(ResourceId::parse) else {
+    let mut found: Vec<Observed> = Vec::new();
+    for a in list(ctx, None).await? {
+        let Some(id) = owned_as(ctx, &a) else {
             continue;
         };
+        if found.iter().any(|o| o.id == id) {
+            continue;
+        }
         let name = desired.iter().find(|r| r.id == id).map_or_else(
-            || a.name().unwrap_or_default().to_string(),
+            || tag(a.tags(), "Name").unwrap_or_default().to_string(),
             |r| r.name.clone(),
         );
         found.push(observed(id, &name, &a));
@@ -114,41 +133,70 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         unreachable!()
     };
     let fs = res.need(&s.file_system)?;
-    let mut req = ctx
-        .aws
-        .efs
-        .create_access_point()
-        .client_token(client_token(&ctx.app, &r.id))
-        .file_system_id(&fs)
-        .posix_user(
-            PosixUser::builder()
-                .uid(i64::from(s.uid))
-                .gid(i64::from(s.gid))
+    let tags = ctx
+        .tags(&r.id, &r.name)
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect::<Result<Vec<_>, _>>()?;
+    let user = PosixUser::builder()
+        .uid(i64::from(s.uid))
+        .gid(i64::from(s.gid))
+        .build()?;
+    let root = RootDirectory::builder()
+        .path(&s.path)
+        .creation_info(
+            CreationInfo::builder()
+                .owner_uid(i64::from(s.uid))
+                .owner_gid(i64::from(s.gid))
+                .permissions(&s.permissions)
                 .build()?,
         )
-        .root_directory(
-            RootDirectory::builder()
-                .path(&s.path)
-                .creation_info(
-                    CreationInfo::builder()
-                        .owner_uid(i64::from(s.uid))
-                        .owner_gid(i64::from(s.gid))
-                        .permissions(&s.permissions)
-                        .build()?,
-                )
-                .build(),
-        );
-    for (k, v) in ctx.tags(&r.id, &r.name) {
-        req = req.tags(Tag::builder().key(k).value(v).build()?);
-    }
-    let out = req
-        .send()
-        .await
-        .map_err(err)
-        .with_context(|| format!("creating access point {}", r.name))?;
-    let Some(id) = out.access_point_id().map(str::to_string) else {
-        bail!("CreateAccessPoint returned no id for {}", r.name);
+        .build();
+    let token = client_token(&ctx.app, &r.id, &fs, s);
+    let find = || async {
+        Ok(list(ctx, Some(&fs))
+            .await?
+            .into_iter()
+            .find(|a| owned_as(ctx, a).as_ref() == Some(&r.id))
+            .and_then(|a| a.access_point_id().map(str::to_string)))
     };
+    let create = || async {
+        let sent = ctx
+            .aws
+            .efs
+            .create_access_point()
+            .client_token(&token)
+            .file_system_id(&fs)
+            .posix_user(user.clone())
+            .root_directory(root.clone())
+            .set_tags(Some(tags.clone()))
+            .customize()
+            .config_override(
+                aws_sdk_efs::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await;
+        match sent {
+            Ok(out) => match out.access_point_id() {
+                Some(id) => Ok(id.to_string()),
+                None => bail!("CreateAccessPoint returned no id for {}", r.name),
+            },
+            Err(e) => {
+                let e = err_classified(e);
+                // The token's access point exists: an earlier create whose answer was lost.
+                if code_of(&e) == Some("AccessPointAlreadyExists") {
+                    if let Some(id) = find().await? {
+                        return Ok(id);
+                    }
+                }
+                Err(e)
+            }
+        }
+    };
+    let id = create_once(ctx, &r.id, create, &find)
+        .await
+        .with_context(|| format!("creating access point {}", r.name))?;
     let a = poll(
         WAIT,
         &format!("access point {id} to become available"),
@@ -161,13 +209,16 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
                 .send()
                 .await
                 .map_err(err)?;
-            Ok(d.access_points()
-                .first()
-                .filter(|a| {
-                    a.life_cycle_state()
-                        .is_some_and(|s| s.as_str() == "available")
-                })
-                .cloned())
+            let Some(a) = d.access_points().first() else {
+                return Ok(None);
+            };
+            let state = a.life_cycle_state().map_or("unknown", |s| s.as_str());
+            if state == "error" {
+                bail!("access point {id} ({}) is in state `error`", r.name);
+            }
+            ctx.report
+                .progress(&r.id.to_string(), &format!("status: {state}"));
+            Ok((state == "available").then(|| a.clone()))
         },
     )
     .await?;
@@ -185,39 +236,47 @@ pub async fn update(
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+    let id = o.outputs.id();
     gone_ok(
         ctx.aws
             .efs
             .delete_access_point()
-            .access_point_id(o.outputs.id())
+            .access_point_id(id)
             .send()
             .await
             .map(|_| ())
             .map_err(err),
     )
+    .with_context(|| format!("deleting access point {} ({id})", o.name))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::{AccessPointSpec, Kind, Ref, Val};
+    use crate::desired::{Kind, Ref, Val};
+    use aws_sdk_efs::types::LifeCycleState;
     use std::collections::BTreeMap;
 
+    fn spec(fs: &ResourceId, path: &str) -> AccessPointSpec {
+        AccessPointSpec {
+            file_system: Val::Ref(Ref::id(fs)),
+            uid: 33,
+            gid: 33,
+            path: path.into(),
+            permissions: "755".into(),
+        }
+    }
+
     #[test]
-    fn an_access_point_diffs_to_nothing_and_tokens_are_stable() {
+    fn an_access_point_diffs_to_nothing() {
         let fs = ResourceId::new(Kind::FileSystem, "content");
         let outputs: BTreeMap<ResourceId, Outputs> = [(fs.clone(), Outputs::with_id("fs-1"))]
             .into_iter()
             .collect();
-        let spec = Spec::AccessPoint(AccessPointSpec {
-            file_system: Val::Ref(Ref::id(&fs)),
-            uid: 33,
-            gid: 33,
-            path: "/wp-content".into(),
-            permissions: "755".into(),
-        });
         let a = AccessPointDescription::builder()
             .file_system_id("fs-1")
+            .access_point_id("fsap-1")
+            .life_cycle_state(LifeCycleState::Available)
             .posix_user(PosixUser::builder().uid(33).gid(33).build().unwrap())
             .root_directory(
                 RootDirectory::builder()
@@ -233,13 +292,34 @@ mod tests {
                     .build(),
             )
             .build();
+        let want = Spec::AccessPoint(spec(&fs, "/wp-content"));
         assert_eq!(
-            crate::plan::diff_fields(&fields_of(&a), &spec.fields(&outputs)),
+            crate::plan::diff_fields(&fields_of(&a), &want.fields(&outputs)),
             vec![]
         );
+        let moved = Spec::AccessPoint(spec(&fs, "/uploads"));
+        let diffs = crate::plan::diff_fields(&fields_of(&a), &moved.fields(&outputs));
+        assert_eq!(diffs.len(), 1);
+        assert!(moved.immutable_fields().contains(&diffs[0].field.as_str()));
+        assert!(alive(&a));
+        let o = observed(
+            ResourceId::new(Kind::AccessPoint, "content"),
+            "wp-content",
+            &a,
+        );
+        assert_eq!((o.outputs.id(), o.state.as_str()), ("fsap-1", "available"));
+    }
+
+    #[test]
+    fn client_tokens_are_stable_short_and_specific() {
+        let fs = ResourceId::new(Kind::FileSystem, "content");
         let id = ResourceId::new(Kind::AccessPoint, "content");
-        assert_eq!(client_token("wp", &id), client_token("wp", &id));
-        assert_ne!(client_token("wp", &id), client_token("other", &id));
-        assert_eq!(client_token("wp", &id).len(), 40);
+        let s = spec(&fs, "/wp-content");
+        let t = client_token("wp", &id, "fs-1", &s);
+        assert_eq!(t, client_token("wp", &id, "fs-1", &s));
+        assert!(t.len() <= 64, "{t}");
+        assert_ne!(t, client_token("other", &id, "fs-1", &s));
+        assert_ne!(t, client_token("wp", &id, "fs-2", &s));
+        assert_ne!(t, client_token("wp", &id, "fs-1", &spec(&fs, "/uploads")));
     }
 }

@@ -1,12 +1,16 @@
 //! EFS mount targets, one per private subnet. They carry no tags: a mount target belongs to
 //! the app when its file system does, and its logical id follows from the file system's
 //! logical id and the subnet's (its ownership tag, or its literal id in an imported network).
+//! A mount target no desired one matches is an orphan named
+//! `mount_target.<file system key>-<subnet id>`.
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
+use aws_sdk_ec2::types::Filter;
 use aws_sdk_efs::types::MountTargetDescription;
+use futures::future::try_join_all;
 use serde_json::json;
 
-use super::{gone_ok, nat_gateway::poll, Ctx};
+use super::{gone_ok, is_gone, nat_gateway::poll, Ctx};
 use crate::aws::{code_of, err};
 use crate::desired::{
     sorted, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, Val, TAG_APP, TAG_RESOURCE,
@@ -26,6 +30,11 @@ fn fields_of(m: &MountTargetDescription, groups: &[String]) -> Fields {
     .collect()
 }
 
+/// True while a mount target is (or is becoming) usable: not on its way out.
+fn alive(m: &MountTargetDescription) -> bool {
+    !matches!(m.life_cycle_state().as_str(), "deleting" | "deleted")
+}
+
 /// How a desired subnet reads before anything is resolved: its logical id, or a literal id.
 fn subnet_key(v: &Val) -> String {
     match v {
@@ -34,11 +43,36 @@ fn subnet_key(v: &Val) -> String {
     }
 }
 
+/// The desired mount target for the file system `fs` (logical id) in the subnet
+/// `subnet_id`, whose ownership tag (created network) is `subnet_logical`.
+fn matching<'a>(
+    desired: &[&'a Resource],
+    fs: &ResourceId,
+    subnet_id: &str,
+    subnet_logical: Option<&str>,
+) -> Option<&'a Resource> {
+    desired.iter().copied().find(|r| match &r.spec {
+        Spec::MountTarget(s) => {
+            let key = subnet_key(&s.subnet);
+            s.file_system.as_ref().is_some_and(|f| f.id == *fs)
+                && (key == subnet_id || Some(key.as_str()) == subnet_logical)
+        }
+        _ => false,
+    })
+}
+
+/// The logical id and name of a mount target no desired resource matches.
+fn orphan_id(fs: &ResourceId, subnet_id: &str) -> (ResourceId, String) {
+    let name = format!("{}-{subnet_id}", fs.name);
+    (ResourceId::new(Kind::MountTarget, &name), name)
+}
+
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
     // The app's file systems and their logical ids.
     let systems: Vec<(String, ResourceId)> = super::file_system::all(ctx)
         .await?
         .into_iter()
+        .filter(super::file_system::alive)
         .filter(|f| super::file_system::tag(f.tags(), TAG_APP) == Some(ctx.app.as_str()))
         .filter_map(|f| {
             let id = super::file_system::tag(f.tags(), TAG_RESOURCE)
@@ -47,73 +81,80 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
             Some((f.file_system_id().to_string(), id))
         })
         .collect();
-    let mut targets: Vec<(MountTargetDescription, ResourceId)> = Vec::new();
-    for (fs_id, fs_logical) in &systems {
-        let out = ctx
+    // Their mount targets: one describe per file system (the API takes one), concurrently.
+    let per_system = try_join_all(systems.iter().map(|(fs_id, fs_logical)| async move {
+        let mut out = Vec::new();
+        let mut pages = ctx
             .aws
             .efs
             .describe_mount_targets()
             .file_system_id(fs_id)
-            .send()
-            .await
-            .map_err(err)?;
-        targets.extend(
-            out.mount_targets()
-                .iter()
-                .map(|m| (m.clone(), fs_logical.clone())),
-        );
-    }
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.try_next().await.map_err(err)? {
+            out.extend(
+                page.mount_targets()
+                    .iter()
+                    .filter(|m| alive(m))
+                    .map(|m| (m.clone(), fs_logical.clone())),
+            );
+        }
+        anyhow::Ok(out)
+    }))
+    .await?;
+    let targets: Vec<(MountTargetDescription, ResourceId)> =
+        per_system.into_iter().flatten().collect();
     if targets.is_empty() {
         return Ok(vec![]);
     }
-    // Subnet id → logical id (`subnet.private-a`) for created networks.
-    let subnet_ids: Vec<String> = targets
+    // Subnet id → logical id (`subnet.private-a`) for created networks: one describe, by
+    // filter so that a subnet that is gone is just not answered.
+    let mut subnet_ids: Vec<String> = targets
         .iter()
         .map(|(m, _)| m.subnet_id().to_string())
         .collect();
+    subnet_ids.sort();
+    subnet_ids.dedup();
     let subnets = ctx
         .aws
         .ec2
         .describe_subnets()
-        .set_subnet_ids(Some(subnet_ids))
+        .filters(
+            Filter::builder()
+                .name("subnet-id")
+                .set_values(Some(subnet_ids))
+                .build(),
+        )
         .send()
         .await
         .map_err(err)?;
-    let logical_subnet = |subnet_id: &str| -> String {
+    let logical_subnet = |subnet_id: &str| -> Option<String> {
         subnets
             .subnets()
             .iter()
             .find(|s| s.subnet_id() == Some(subnet_id))
             .and_then(|s| super::ec2_util::tag(s.tags(), TAG_RESOURCE))
-            .unwrap_or(subnet_id)
-            .to_string()
+            .map(str::to_string)
     };
-    let mut found = Vec::new();
-    for (m, fs_logical) in &targets {
-        let groups = ctx
+    // Security groups: one call per mount target (there is no batch form), concurrently.
+    let groups = try_join_all(targets.iter().map(|(m, _)| async move {
+        let out = ctx
             .aws
             .efs
             .describe_mount_target_security_groups()
             .mount_target_id(m.mount_target_id())
             .send()
             .await
-            .map_err(err)?
-            .security_groups()
-            .to_vec();
+            .map_err(err)?;
+        anyhow::Ok(out.security_groups().to_vec())
+    }))
+    .await?;
+    let mut found = Vec::new();
+    for ((m, fs_logical), groups) in targets.iter().zip(groups) {
         let subnet = logical_subnet(m.subnet_id());
-        let matched = desired.iter().find(|r| match &r.spec {
-            Spec::MountTarget(s) => {
-                s.file_system.as_ref().is_some_and(|f| f.id == *fs_logical)
-                    && (subnet_key(&s.subnet) == subnet || subnet_key(&s.subnet) == m.subnet_id())
-            }
-            _ => false,
-        });
-        let (id, name) = match matched {
+        let (id, name) = match matching(desired, fs_logical, m.subnet_id(), subnet.as_deref()) {
             Some(r) => (r.id.clone(), r.name.clone()),
-            None => {
-                let name = format!("{}-{}", fs_logical.name, m.subnet_id());
-                (ResourceId::new(Kind::MountTarget, &name), name)
-            }
+            None => orphan_id(fs_logical, m.subnet_id()),
         };
         found.push(Observed {
             id,
@@ -127,26 +168,47 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     Ok(found)
 }
 
-async fn wait(ctx: &Ctx, r: &Resource, fs: &str, subnet: &str) -> Result<MountTargetDescription> {
+/// The mount target of `fs` in `subnet`, if any.
+async fn in_subnet(ctx: &Ctx, fs: &str, subnet: &str) -> Result<Option<MountTargetDescription>> {
+    let out = ctx
+        .aws
+        .efs
+        .describe_mount_targets()
+        .file_system_id(fs)
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(out
+        .mount_targets()
+        .iter()
+        .find(|m| m.subnet_id() == subnet)
+        .cloned())
+}
+
+async fn wait_available(
+    ctx: &Ctx,
+    r: &Resource,
+    fs: &str,
+    subnet: &str,
+) -> Result<MountTargetDescription> {
     poll(
         WAIT,
-        &format!("the mount target of {fs} in {subnet}"),
+        &format!("the mount target of {fs} in {subnet} to become available"),
         || async {
-            let out = ctx
-                .aws
-                .efs
-                .describe_mount_targets()
-                .file_system_id(fs)
-                .send()
-                .await
-                .map_err(err)?;
-            let Some(m) = out.mount_targets().iter().find(|m| m.subnet_id() == subnet) else {
+            let Some(m) = in_subnet(ctx, fs, subnet).await? else {
                 return Ok(None);
             };
             let state = m.life_cycle_state().as_str().to_string();
+            if matches!(state.as_str(), "error" | "deleting" | "deleted") {
+                bail!(
+                    "mount target {} ({}) is in state `{state}`",
+                    m.mount_target_id(),
+                    r.name
+                );
+            }
             ctx.report
                 .progress(&r.id.to_string(), &format!("status: {state}"));
-            Ok((state == "available").then(|| m.clone()))
+            Ok((state == "available").then_some(m))
         },
     )
     .await
@@ -163,24 +225,56 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .iter()
         .map(|g| res.need(g))
         .collect::<Result<Vec<_>>>()?;
-    let sent = ctx
-        .aws
-        .efs
-        .create_mount_target()
-        .file_system_id(&fs)
-        .subnet_id(&subnet)
-        .set_security_groups(Some(groups))
-        .send()
-        .await;
-    if let Err(e) = sent {
-        let e = err(e);
-        // One mount target per subnet and file system: an earlier create (answer lost)
-        // already made it; the wait below finds it.
+    let send = || {
+        ctx.aws
+            .efs
+            .create_mount_target()
+            .file_system_id(&fs)
+            .subnet_id(&subnet)
+            .set_security_groups(Some(groups.clone()))
+            .send()
+    };
+    let mut waited = false;
+    loop {
+        let e = match send().await {
+            Ok(_) => break,
+            Err(e) => err(e),
+        };
+        // One mount target per file system and AZ.
         if code_of(&e) != Some("MountTargetConflict") {
             return Err(e).with_context(|| format!("creating mount target {}", r.name));
         }
+        match in_subnet(ctx, &fs, &subnet).await? {
+            // An earlier create (its answer lost) made it: wait for it below.
+            Some(m) if alive(&m) => {
+                ctx.report.progress(
+                    &r.id.to_string(),
+                    &format!("already exists; adopting {}", m.mount_target_id()),
+                );
+                break;
+            }
+            // The one an earlier run deleted is still going away.
+            Some(m) if !waited => {
+                ctx.report.progress(
+                    &r.id.to_string(),
+                    &format!("waiting for the deletion of {}", m.mount_target_id()),
+                );
+                wait_gone(ctx, WAIT, m.mount_target_id()).await?;
+                waited = true;
+            }
+            // Another subnet of the same AZ has the file system's mount target.
+            _ => {
+                return Err(e).with_context(|| {
+                    format!(
+                        "creating mount target {} in {subnet}: file system {fs} already has a \
+                         mount target in that subnet's availability zone",
+                        r.name
+                    )
+                })
+            }
+        }
     }
-    let m = wait(ctx, r, &fs, &subnet).await?;
+    let m = wait_available(ctx, r, &fs, &subnet).await?;
     Ok(Outputs::with_id(m.mount_target_id()))
 }
 
@@ -203,9 +297,43 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
             .send()
             .await
             .map_err(err)
-            .with_context(|| format!("updating the security groups of {}", r.name))?;
+            .with_context(|| format!("updating the security groups of mount target {}", r.name))?;
     }
     Ok(o.outputs.clone())
+}
+
+/// Waits until the mount target `id` is gone (its network interface holds the subnet and
+/// the security groups until then).
+async fn wait_gone(ctx: &Ctx, deadline: std::time::Duration, id: &str) -> Result<()> {
+    poll(
+        deadline,
+        &format!("mount target {id} to be deleted"),
+        || async {
+            match ctx
+                .aws
+                .efs
+                .describe_mount_targets()
+                .mount_target_id(id)
+                .send()
+                .await
+            {
+                Ok(out) => Ok(out
+                    .mount_targets()
+                    .iter()
+                    .all(|m| m.life_cycle_state().as_str() == "deleted")
+                    .then_some(())),
+                Err(e) => {
+                    let e = err(e);
+                    if is_gone(&e) {
+                        Ok(Some(()))
+                    } else {
+                        Err(e)
+                    }
+                }
+            }
+        },
+    )
+    .await
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
@@ -219,37 +347,9 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
             .await
             .map(|_| ())
             .map_err(err),
-    )?;
-    // Its network interface holds the subnet and the security group until it is gone.
-    poll(
-        ctx.delete_deadline,
-        &format!("mount target {id} to be deleted"),
-        || async {
-            match ctx
-                .aws
-                .efs
-                .describe_mount_targets()
-                .mount_target_id(&id)
-                .send()
-                .await
-            {
-                Ok(out) => Ok(out
-                    .mount_targets()
-                    .iter()
-                    .all(|m| m.life_cycle_state().as_str() == "deleted")
-                    .then_some(())),
-                Err(e) => {
-                    let e = err(e);
-                    if super::is_gone(&e) {
-                        Ok(Some(()))
-                    } else {
-                        Err(e)
-                    }
-                }
-            }
-        },
     )
-    .await
+    .with_context(|| format!("deleting mount target {} ({id})", o.name))?;
+    wait_gone(ctx, ctx.delete_deadline, &id).await
 }
 
 #[cfg(test)]
@@ -258,6 +358,18 @@ mod tests {
     use crate::desired::{MountTargetSpec, Ref};
     use aws_sdk_efs::types::LifeCycleState;
     use std::collections::BTreeMap;
+
+    fn desired(fs: &ResourceId, subnet: Val, sg: &ResourceId, name: &str) -> Resource {
+        Resource {
+            id: ResourceId::new(Kind::MountTarget, name),
+            name: format!("wp-{name}"),
+            spec: Spec::MountTarget(MountTargetSpec {
+                file_system: Val::Ref(Ref::id(fs)),
+                subnet,
+                security_groups: vec![Val::Ref(Ref::id(sg))],
+            }),
+        }
+    }
 
     #[test]
     fn a_mount_target_diffs_to_nothing() {
@@ -271,11 +383,7 @@ mod tests {
         ]
         .into_iter()
         .collect();
-        let spec = Spec::MountTarget(MountTargetSpec {
-            file_system: Val::Ref(Ref::id(&fs)),
-            subnet: Val::Ref(Ref::id(&subnet)),
-            security_groups: vec![Val::Ref(Ref::id(&sg))],
-        });
+        let r = desired(&fs, Val::Ref(Ref::id(&subnet)), &sg, "content-a");
         let m = MountTargetDescription::builder()
             .mount_target_id("fsmt-1")
             .file_system_id("fs-1")
@@ -286,10 +394,59 @@ mod tests {
         assert_eq!(
             crate::plan::diff_fields(
                 &fields_of(&m, &["sg-1".to_string()]),
-                &spec.fields(&outputs)
+                &r.spec.fields(&outputs)
             ),
             vec![]
         );
-        assert_eq!(subnet_key(&Val::Ref(Ref::id(&subnet))), "subnet.private-a");
+        // Two groups in any order read the same; a missing one is a change.
+        let two = Spec::MountTarget(MountTargetSpec {
+            file_system: Val::Ref(Ref::id(&fs)),
+            subnet: Val::Ref(Ref::id(&subnet)),
+            security_groups: vec![Val::Lit("sg-2".into()), Val::Ref(Ref::id(&sg))],
+        });
+        assert_eq!(
+            crate::plan::diff_fields(
+                &fields_of(&m, &["sg-1".to_string(), "sg-2".to_string()]),
+                &two.fields(&outputs)
+            ),
+            vec![]
+        );
+        assert_eq!(
+            crate::plan::diff_fields(&fields_of(&m, &["sg-1".to_string()]), &two.fields(&outputs))
+                .len(),
+            1
+        );
+        assert!(alive(&m));
+    }
+
+    #[test]
+    fn observed_mount_targets_are_matched_by_file_system_and_subnet() {
+        let fs = ResourceId::new(Kind::FileSystem, "content");
+        let other_fs = ResourceId::new(Kind::FileSystem, "media");
+        let sg = ResourceId::new(Kind::SecurityGroup, "file_system.content");
+        let a = desired(
+            &fs,
+            Val::Ref(Ref::id(&ResourceId::new(Kind::Subnet, "private-a"))),
+            &sg,
+            "content-a",
+        );
+        let imported = desired(&fs, Val::Lit("subnet-77".into()), &sg, "content-b");
+        let all = [&a, &imported];
+        // A created network's subnet, by its ownership tag.
+        assert_eq!(
+            matching(&all, &fs, "subnet-1", Some("subnet.private-a")).map(|r| &r.id),
+            Some(&a.id)
+        );
+        // An imported subnet, by its literal id.
+        assert_eq!(
+            matching(&all, &fs, "subnet-77", None).map(|r| &r.id),
+            Some(&imported.id)
+        );
+        // Another file system, or a subnet no desired mount target has: an orphan.
+        assert!(matching(&all, &other_fs, "subnet-1", Some("subnet.private-a")).is_none());
+        assert!(matching(&all, &fs, "subnet-9", Some("subnet.private-c")).is_none());
+        let (id, name) = orphan_id(&fs, "subnet-9");
+        assert_eq!(id.to_string(), "mount_target.content-subnet-9");
+        assert_eq!(name, "content-subnet-9");
     }
 }

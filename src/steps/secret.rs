@@ -5,15 +5,21 @@
 //! with its old value.
 
 use anyhow::{bail, Context, Result};
-use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, SecretListEntry, Tag};
+use aws_sdk_secretsmanager::operation::describe_secret::DescribeSecretOutput;
+use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
+use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::Ctx;
+use super::{is_gone, Ctx};
 use crate::aws::{code_of, err};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
+/// `Observed.state` of a secret deleted with a recovery window.
 const SCHEDULED: &str = "scheduled for deletion";
+
+/// Days a deleted secret stays recoverable.
+const RECOVERY_DAYS: i64 = 7;
 
 fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
     tags.iter()
@@ -21,138 +27,166 @@ fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
         .and_then(|t| t.value())
 }
 
-/// Normal form: the description; a secret scheduled for deletion reads as having none, so
-/// the plan updates (restores) it.
-fn fields_of(s: &SecretListEntry) -> Fields {
-    let description = if s.deleted_date().is_some() {
-        Value::Null
+/// What observe needs of a secret, from DescribeSecret or a ListSecrets entry. No value.
+#[derive(Debug, Clone, PartialEq)]
+struct Seen {
+    name: String,
+    arn: String,
+    description: String,
+    tags: Vec<Tag>,
+    scheduled: bool,
+    last_changed: Option<String>,
+}
+
+impl Seen {
+    fn of_describe(d: &DescribeSecretOutput) -> Seen {
+        Seen {
+            name: d.name().unwrap_or_default().to_string(),
+            arn: d.arn().unwrap_or_default().to_string(),
+            description: d.description().unwrap_or_default().to_string(),
+            tags: d.tags().to_vec(),
+            scheduled: d.deleted_date().is_some(),
+            last_changed: d.last_changed_date().map(|t| t.to_string()),
+        }
+    }
+
+    fn ours(&self, app: &str) -> bool {
+        tag(&self.tags, TAG_APP) == Some(app)
+    }
+}
+
+/// Normal form: the description. A secret scheduled for deletion reads as such, so the
+/// plan shows it is restored (by `update`).
+fn fields_of(s: &Seen) -> Fields {
+    let description = if s.scheduled {
+        format!("({SCHEDULED})")
     } else {
-        json!(s.description().unwrap_or_default())
+        s.description.clone()
     };
-    [("description".to_string(), description)]
+    [("description".to_string(), Value::String(description))]
         .into_iter()
         .collect()
 }
 
-fn observed(id: ResourceId, s: &SecretListEntry) -> Observed {
-    let name = s.name().unwrap_or_default().to_string();
+fn observed(id: ResourceId, s: &Seen) -> Observed {
     Observed {
         id,
-        outputs: Outputs::with_id(&name).arn(s.arn().unwrap_or_default()),
-        name,
+        name: s.name.clone(),
+        outputs: Outputs::with_id(&s.name).arn(&s.arn),
         fields: fields_of(s),
-        state: if s.deleted_date().is_some() {
-            SCHEDULED.to_string()
-        } else {
-            "active".to_string()
-        },
+        state: if s.scheduled { SCHEDULED } else { "active" }.to_string(),
         // Names and dates only; never a value.
-        details: json!({ "last_changed": s.last_changed_date().map(|d| d.to_string()) }),
+        details: json!({ "last_changed": s.last_changed }),
     }
 }
 
-/// Every secret the app owns (including ones scheduled for deletion), plus any secret with
-/// a desired name.
-async fn list(ctx: &Ctx, names: &[&str]) -> Result<Vec<SecretListEntry>> {
+/// One secret by name or ARN; `None` when there is none. DescribeSecret is consistent and
+/// also answers for secrets scheduled for deletion (ListSecrets lags by minutes).
+async fn describe(ctx: &Ctx, id: &str) -> Result<Option<Seen>> {
+    match ctx.aws.secrets.describe_secret().secret_id(id).send().await {
+        Ok(d) => Ok(Some(Seen::of_describe(&d))),
+        Err(e) => {
+            let e = err(e);
+            if is_gone(&e) {
+                Ok(None)
+            } else {
+                Err(e).with_context(|| format!("describing secret {id}"))
+            }
+        }
+    }
+}
+
+/// The app's live secrets, by their ownership tags (ListSecrets filters match prefixes,
+/// so the tags are checked again here).
+async fn owned(ctx: &Ctx) -> Result<Vec<Seen>> {
     let mut out = Vec::new();
     let mut pages = ctx
         .aws
         .secrets
         .list_secrets()
-        .include_planned_deletion(true)
         .filters(
             Filter::builder()
                 .key(FilterNameStringType::TagKey)
                 .values(TAG_APP)
                 .build(),
         )
+        .filters(
+            Filter::builder()
+                .key(FilterNameStringType::TagValue)
+                .values(&ctx.app)
+                .build(),
+        )
         .into_paginator()
         .send();
     while let Some(page) = pages.try_next().await.map_err(err)? {
-        out.extend(page.secret_list().iter().cloned());
+        out.extend(page.secret_list().iter().map(|s| Seen {
+            name: s.name().unwrap_or_default().to_string(),
+            arn: s.arn().unwrap_or_default().to_string(),
+            description: s.description().unwrap_or_default().to_string(),
+            tags: s.tags().to_vec(),
+            scheduled: s.deleted_date().is_some(),
+            last_changed: s.last_changed_date().map(|t| t.to_string()),
+        }));
     }
-    for name in names {
-        if out.iter().any(|s| s.name() == Some(name)) {
+    Ok(out.into_iter().filter(|s| s.ours(&ctx.app)).collect())
+}
+
+/// Desired secrets by name (DescribeSecret, concurrently; one scheduled for deletion is
+/// reported as such) and the app's orphans (ListSecrets by tag; ones already scheduled for
+/// deletion are on their way out and left alone).
+pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
+    let (wanted, listed) = futures::try_join!(
+        try_join_all(desired.iter().map(|r| describe(ctx, &r.name))),
+        owned(ctx)
+    )?;
+    let mut found = Vec::new();
+    for (r, s) in desired.iter().zip(wanted) {
+        let Some(s) = s else { continue };
+        if !s.ours(&ctx.app) {
+            bail!(
+                "secret {} exists but is not owned by app {} (tag {TAG_APP}); give the \
+                 generated secret another name (secrets.{}.name) or use the existing one \
+                 with `existing`",
+                r.name,
+                ctx.app,
+                r.id.name
+            );
+        }
+        found.push(observed(r.id.clone(), &s));
+    }
+    for s in listed {
+        if s.scheduled || desired.iter().any(|r| r.name == s.name) {
             continue;
         }
-        if let Some(s) = describe(ctx, name).await? {
-            out.push(s);
-        }
-    }
-    Ok(out)
-}
-
-/// One secret by name, in the shape ListSecrets gives.
-async fn describe(ctx: &Ctx, name: &str) -> Result<Option<SecretListEntry>> {
-    match ctx
-        .aws
-        .secrets
-        .describe_secret()
-        .secret_id(name)
-        .send()
-        .await
-    {
-        Ok(d) => Ok(Some(
-            SecretListEntry::builder()
-                .set_arn(d.arn().map(str::to_string))
-                .set_name(d.name().map(str::to_string))
-                .set_description(d.description().map(str::to_string))
-                .set_tags(Some(d.tags().to_vec()))
-                .set_deleted_date(d.deleted_date().cloned())
-                .set_last_changed_date(d.last_changed_date().cloned())
-                .build(),
-        )),
-        Err(e) => {
-            let e = err(e);
-            if super::is_gone(&e) {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        }
-    }
-}
-
-pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let names: Vec<&str> = desired.iter().map(|r| r.name.as_str()).collect();
-    let all = list(ctx, &names).await?;
-    let mut found = Vec::new();
-    for s in &all {
-        let tags = s.tags();
-        let ours = tag(tags, TAG_APP) == Some(ctx.app.as_str());
-        if let Some(r) = desired.iter().find(|r| s.name() == Some(r.name.as_str())) {
-            if !ours {
-                bail!(
-                    "secret {} exists but is not owned by app {} (tag {TAG_APP}); rename it \
-                     in the config (secrets.{}.name) or use it with `existing`",
-                    r.name,
-                    ctx.app,
-                    r.id.name
-                );
-            }
-            found.push(observed(r.id.clone(), s));
-        } else if ours {
-            if let Some(id) = tag(tags, TAG_RESOURCE).and_then(ResourceId::parse) {
-                // A deleted orphan is already on its way out.
-                if s.deleted_date().is_none() {
-                    found.push(observed(id, s));
-                }
-            }
+        let Some(id) = tag(&s.tags, TAG_RESOURCE).and_then(ResourceId::parse) else {
+            continue;
+        };
+        if found.iter().all(|o| o.id != id) {
+            found.push(observed(id, &s));
         }
     }
     Ok(found)
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
     let Spec::Secret(s) = &r.spec else {
         unreachable!()
     };
+    // A secret of that name deleted by `down --delete-data` and still recoverable: restore
+    // it (and its value) rather than fail on the name.
+    if let Some(existing) = describe(ctx, &r.name).await? {
+        if existing.scheduled && existing.ours(&ctx.app) {
+            return update(ctx, r, &observed(r.id.clone(), &existing), res).await;
+        }
+    }
     let random = ctx
         .aws
         .secrets
         .get_random_password()
         .password_length(i64::from(s.length))
-        .exclude_characters(&s.exclude_characters)
+        .set_exclude_characters(
+            (!s.exclude_characters.is_empty()).then(|| s.exclude_characters.clone()),
+        )
         .exclude_numbers(s.exclude_numbers)
         .exclude_punctuation(s.exclude_punctuation)
         .exclude_uppercase(s.exclude_uppercase)
@@ -163,7 +197,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
         .await
         .map_err(err)
         .with_context(|| format!("generating a value for secret {}", r.name))?;
-    let value = random.random_password().unwrap_or_default();
+    let Some(value) = random.random_password() else {
+        bail!("GetRandomPassword answered no value for secret {}", r.name);
+    };
     let mut req = ctx
         .aws
         .secrets
@@ -174,37 +210,43 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
     for (k, v) in ctx.tags(&r.id, &r.name) {
         req = req.tags(Tag::builder().key(k).value(v).build());
     }
-    match req.send().await {
-        Ok(out) => Ok(Outputs::with_id(&r.name).arn(out.arn().unwrap_or_default())),
-        Err(e) => {
-            let e = err(e);
-            // An earlier create whose answer was lost, or a secret deleted by
-            // `down --delete-data` and still in its recovery window: adopt it if ours.
-            if code_of(&e) != Some("ResourceExistsException")
-                && code_of(&e) != Some("InvalidRequestException")
-            {
-                return Err(e).with_context(|| format!("creating secret {}", r.name));
-            }
-            let Some(existing) = describe(ctx, &r.name).await? else {
-                return Err(e).with_context(|| format!("creating secret {}", r.name));
-            };
-            if tag(existing.tags(), TAG_APP) != Some(ctx.app.as_str()) {
-                return Err(e).with_context(|| {
-                    format!(
-                        "creating secret {}: a secret of that name exists and is not owned \
-                         by app {}",
-                        r.name, ctx.app
-                    )
-                });
-            }
-            let o = observed(r.id.clone(), &existing);
-            update(ctx, r, &o, _res).await
+    // The SDK sends the same ClientRequestToken on its retries, so AWS answers a retry of a
+    // create that happened with success; moto answers ResourceExistsException.
+    let e = match req.send().await {
+        Ok(out) => return Ok(Outputs::with_id(&r.name).arn(out.arn().unwrap_or_default())),
+        Err(e) => err(e),
+    };
+    // An earlier create whose answer was lost (ResourceExistsException), or a secret
+    // scheduled for deletion in between (InvalidRequestException): adopt it if ours.
+    if !matches!(
+        code_of(&e),
+        Some("ResourceExistsException" | "InvalidRequestException")
+    ) {
+        return Err(e).with_context(|| format!("creating secret {}", r.name));
+    }
+    match describe(ctx, &r.name).await? {
+        Some(existing) if existing.ours(&ctx.app) => {
+            ctx.report.progress(
+                &r.id.to_string(),
+                &format!("already exists; adopting {}", existing.name),
+            );
+            update(ctx, r, &observed(r.id.clone(), &existing), res).await
         }
+        Some(_) => Err(e).with_context(|| {
+            format!(
+                "creating secret {}: a secret of that name exists and is not owned by app {}",
+                r.name, ctx.app
+            )
+        }),
+        None => Err(e).with_context(|| format!("creating secret {}", r.name)),
     }
 }
 
+/// Restores a secret scheduled for deletion, then brings the description in line. Never
+/// touches the value: rotating an app's keys would, e.g., log every WordPress user out.
 pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let want = r.spec.fields(res);
+    let mut live = o.fields.get("description").cloned();
     if o.state == SCHEDULED {
         ctx.aws
             .secrets
@@ -219,12 +261,11 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
              with its old value",
             r.name
         ));
+        live = describe(ctx, o.outputs.id())
+            .await?
+            .map(|s| Value::String(s.description));
     }
-    let live = describe(ctx, o.outputs.id())
-        .await?
-        .map(|s| json!(s.description().unwrap_or_default()));
     if live.as_ref() != want.get("description") {
-        // The value is never touched: rotating an app's keys would log everyone out.
         ctx.aws
             .secrets
             .update_secret()
@@ -238,24 +279,40 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
     Ok(o.outputs.clone())
 }
 
+/// Schedules the secret for deletion with a 7-day recovery window (only `down
+/// --delete-data` deletes secrets); one already scheduled is left as it is.
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     if o.state == SCHEDULED {
         return Ok(());
     }
-    super::gone_ok(
-        ctx.aws
-            .secrets
-            .delete_secret()
-            .secret_id(o.outputs.id())
-            .recovery_window_in_days(7)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
-    )?;
+    let sent = ctx
+        .aws
+        .secrets
+        .delete_secret()
+        .secret_id(o.outputs.id())
+        .recovery_window_in_days(RECOVERY_DAYS)
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(err);
+    match sent {
+        Ok(()) => {}
+        Err(e) if is_gone(&e) => return Ok(()),
+        // "marked for deletion" (a delete whose answer was lost, or a stale listing).
+        Err(e) if code_of(&e) == Some("InvalidRequestException") => {
+            match describe(ctx, o.outputs.id()).await? {
+                None => return Ok(()),
+                Some(s) if s.scheduled => {}
+                Some(_) => {
+                    return Err(e).with_context(|| format!("deleting secret {}", o.name));
+                }
+            }
+        }
+        Err(e) => return Err(e).with_context(|| format!("deleting secret {}", o.name)),
+    }
     ctx.report.info(&format!(
-        "secret {} is scheduled for deletion: recoverable for 7 days (`ecsdeploy up` restores \
-         it with its value)",
+        "secret {} is scheduled for deletion: recoverable for {RECOVERY_DAYS} days \
+         (`ecsdeploy up` restores it with its value)",
         o.name
     ));
     Ok(())
@@ -264,7 +321,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::SecretSpec;
+    use crate::desired::{Kind, SecretSpec};
     use std::collections::BTreeMap;
 
     fn spec() -> Spec {
@@ -281,25 +338,55 @@ mod tests {
         })
     }
 
+    fn described(deleted: bool) -> DescribeSecretOutput {
+        let b = DescribeSecretOutput::builder()
+            .arn("arn:aws:secretsmanager:ap-northeast-1:1:secret:wp/auth-key-AbCdEf")
+            .name("wp/auth-key")
+            .description("ecsdeploy wp secret auth-key")
+            .tags(Tag::builder().key(TAG_APP).value("wp").build())
+            .tags(
+                Tag::builder()
+                    .key(TAG_RESOURCE)
+                    .value("secret.auth-key")
+                    .build(),
+            );
+        if deleted {
+            b.deleted_date(aws_smithy_types::DateTime::from_secs(1))
+                .build()
+        } else {
+            b.build()
+        }
+    }
+
     #[test]
     fn a_live_secret_diffs_to_nothing_and_a_deleted_one_is_restored() {
         let none: BTreeMap<ResourceId, Outputs> = BTreeMap::new();
-        let live = SecretListEntry::builder()
-            .name("wp/auth-key")
-            .description("ecsdeploy wp secret auth-key")
-            .build();
+        let id = ResourceId::new(Kind::Secret, "auth-key");
+        let live = observed(id.clone(), &Seen::of_describe(&described(false)));
         assert_eq!(
-            crate::plan::diff_fields(&fields_of(&live), &spec().fields(&none)),
+            crate::plan::diff_fields(&live.fields, &spec().fields(&none)),
             vec![]
         );
-        let deleted = SecretListEntry::builder()
-            .name("wp/auth-key")
-            .description("ecsdeploy wp secret auth-key")
-            .deleted_date(aws_smithy_types::DateTime::from_secs(1))
-            .build();
+        assert_eq!(live.state, "active");
+        assert_eq!(live.outputs.id(), "wp/auth-key");
+        assert!(live.outputs.0["arn"].ends_with("wp/auth-key-AbCdEf"));
+
+        let deleted = observed(id, &Seen::of_describe(&described(true)));
+        assert_eq!(deleted.state, SCHEDULED);
+        let diffs = crate::plan::diff_fields(&deleted.fields, &spec().fields(&none));
+        assert_eq!(diffs.len(), 1);
         assert_eq!(
-            crate::plan::diff_fields(&fields_of(&deleted), &spec().fields(&none)).len(),
-            1
+            deleted.fields["description"],
+            json!("(scheduled for deletion)")
         );
+    }
+
+    #[test]
+    fn ownership_comes_from_the_tags() {
+        let s = Seen::of_describe(&described(false));
+        assert!(s.ours("wp"));
+        assert!(!s.ours("wp2"));
+        let untagged = Seen::of_describe(&DescribeSecretOutput::builder().name("x").build());
+        assert!(!untagged.ours("wp"));
     }
 }
