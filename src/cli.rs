@@ -63,8 +63,9 @@ pub struct Global {
     /// More detail on stderr (-v: ecsdeploy debug, -vv: AWS SDK debug).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
-    /// At most this many AWS steps at once.
-    #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    /// At most this many AWS steps at once; throttling is absorbed by the SDK's adaptive
+    /// retry.
+    #[arg(long, global = true, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=64))]
     pub concurrency: u16,
 }
 
