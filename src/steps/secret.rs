@@ -283,6 +283,10 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
 /// --delete-data` deletes secrets); one already scheduled is left as it is.
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     if o.state == SCHEDULED {
+        ctx.report.info(&format!(
+            "secret {} was already scheduled for deletion (recoverable until its window ends)",
+            o.name
+        ));
         return Ok(());
     }
     let sent = ctx
