@@ -99,6 +99,7 @@ pub async fn open(
         imported: imported.network,
         security_groups: imported.security_groups,
         secrets,
+        image_tags: image_tags(&config)?,
     };
     let desired = desired::build(&config, &env);
     Ok(Session {
@@ -109,6 +110,24 @@ pub async fn open(
         concurrency: usize::from(global.concurrency),
         cancel,
     })
+}
+
+/// The tag of every image the config builds, from its context's source (git commit).
+fn image_tags(c: &Config) -> Result<BTreeMap<String, String>> {
+    let mut tags = BTreeMap::new();
+    for (key, s) in &c.services {
+        if let config::Image::Repository(config::RepositoryImage { build: Some(b), .. }) = &s.image
+        {
+            let dir = b
+                .context_dir
+                .as_deref()
+                .unwrap_or(std::path::Path::new(&b.context));
+            let tag = crate::image::tag::source_tag(dir)
+                .with_context(|| format!("reading the build context of service {key}"))?;
+            tags.insert(key.clone(), tag);
+        }
+    }
+    Ok(tags)
 }
 
 /// AZ names: as configured (checked against the region), or the region's first N zones.

@@ -43,6 +43,12 @@ pub async fn run(s: &mut Session, args: &UpArgs) -> Result<()> {
         }
         return Ok(());
     }
+    // Building needs docker: say so before changing anything, not halfway through.
+    if plan.pending().any(|c| {
+        c.id.kind == crate::desired::Kind::Image && c.action == crate::plan::Action::Create
+    }) {
+        crate::image::docker::find_docker()?;
+    }
     s.ctx.report.info(&format!(
         "Applying {} changes to app {} in {} ...",
         plan.pending().count(),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::model::Config;
+use super::model::{Config, Image, Repository, RepositoryImage, TagMutability};
 use super::validate;
 
 /// One segment of a key path such as `services.web.ports[1]`.
@@ -181,8 +181,10 @@ pub fn load_str(text: &str, path: &Path) -> Result<Loaded, ConfigErrors> {
         }
     };
 
+    implicit_repositories(&mut config);
     let mut problems = validate::validate(&config);
     problems.extend(read_seeds(&mut config, path));
+    problems.extend(check_builds(&mut config, path));
     let warnings: Vec<Diagnostic> = validate::warnings(&config)
         .into_iter()
         .map(|p| loc.locate(&doc, &p))
@@ -228,6 +230,79 @@ fn read_seeds(config: &mut Config, path: &Path) -> Vec<Problem> {
                     .map(|m| Problem::at(at(), format!("seed file {}: {m}", full.display()))),
             ),
         }
+    }
+    problems
+}
+
+/// A service that builds its image without naming a repository pushes to the repository
+/// keyed like the service, declared with default settings when the config has none.
+fn implicit_repositories(config: &mut Config) {
+    for (key, s) in config.services.iter_mut() {
+        let Image::Repository(ri) = &mut s.image else {
+            continue;
+        };
+        if ri.repository.is_none() && ri.build.is_some() {
+            ri.repository = Some(key.clone());
+            config
+                .repositories
+                .entry(key.clone())
+                .or_insert_with(|| Repository {
+                    name: None,
+                    scan_on_push: true,
+                    tag_mutability: TagMutability::Mutable,
+                });
+        }
+    }
+}
+
+/// Resolve each `image.build` context (relative to the config file's directory) and its
+/// Dockerfile (relative to the context), and check both exist.
+fn check_builds(config: &mut Config, path: &Path) -> Vec<Problem> {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let mut problems = Vec::new();
+    for (key, s) in config.services.iter_mut() {
+        let Image::Repository(RepositoryImage { build: Some(b), .. }) = &mut s.image else {
+            continue;
+        };
+        let at = |k: &str| {
+            KeyPath::root()
+                .key("services")
+                .key(key.as_str())
+                .key("image")
+                .key("build")
+                .key(k)
+        };
+        if b.context.trim().is_empty() {
+            continue; // reported by validation
+        }
+        let context = dir.join(&b.context);
+        if !context.is_dir() {
+            problems.push(Problem::at(
+                at("context"),
+                format!(
+                    "build context {} is not a directory (paths are relative to the config file)",
+                    context.display()
+                ),
+            ));
+            continue;
+        }
+        let dockerfile = context.join(b.dockerfile.as_deref().unwrap_or("Dockerfile"));
+        if !dockerfile.is_file() {
+            problems.push(Problem::at(
+                if b.dockerfile.is_some() {
+                    at("dockerfile")
+                } else {
+                    at("context")
+                },
+                format!(
+                    "no Dockerfile at {} (the dockerfile path is relative to the context)",
+                    dockerfile.display()
+                ),
+            ));
+            continue;
+        }
+        b.context_dir = Some(std::fs::canonicalize(&context).unwrap_or(context));
+        b.dockerfile_path = Some(std::fs::canonicalize(&dockerfile).unwrap_or(dockerfile));
     }
     problems
 }
@@ -427,6 +502,77 @@ mod tests {
             std::fs::write(dir.path().join("data/music.json"), seed).unwrap();
         }
         (dir, cfg)
+    }
+
+    /// A config in a temp dir whose `api` service has `image = <image>`; `files` are
+    /// created (relative to the config's directory).
+    fn with_build(image: &str, files: &[&str]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        for f in files {
+            let path = dir.path().join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "FROM scratch\n").unwrap();
+        }
+        let cfg = dir.path().join("app.toml");
+        std::fs::write(
+            &cfg,
+            format!("app = \"demo\"\n\n[services.api]\nimage = {image}\nports = [80]\n"),
+        )
+        .unwrap();
+        (dir, cfg)
+    }
+
+    #[test]
+    fn build_without_repository_gets_the_service_repository() {
+        let (dir, cfg) = with_build(
+            r#"{ build = { context = "api", dockerfile = "docker/prod.Dockerfile" } }"#,
+            &["api/docker/prod.Dockerfile"],
+        );
+        let c = load_file(&cfg).unwrap().config;
+        let Image::Repository(ri) = &c.services["api"].image else {
+            panic!()
+        };
+        assert_eq!(ri.repository.as_deref(), Some("api"));
+        let repo = &c.repositories["api"];
+        assert!(
+            repo.scan_on_push,
+            "implicit repository has the documented defaults"
+        );
+        let b = ri.build.as_ref().unwrap();
+        let root = std::fs::canonicalize(dir.path()).unwrap();
+        assert_eq!(b.context_dir.as_deref(), Some(root.join("api").as_path()));
+        assert_eq!(
+            b.dockerfile_path.as_deref(),
+            Some(root.join("api/docker/prod.Dockerfile").as_path())
+        );
+    }
+
+    #[test]
+    fn build_problems_are_located_at_their_keys() {
+        let (_d, cfg) = with_build(r#"{ build = { context = "nowhere" } }"#, &[]);
+        let e = load_file(&cfg).unwrap_err().to_string();
+        assert!(e.contains("services.api.image.build.context"), "{e}");
+        assert!(e.contains("is not a directory"), "{e}");
+
+        let (_d, cfg) = with_build(r#"{ build = { context = "api" } }"#, &["api/other"]);
+        let e = load_file(&cfg).unwrap_err().to_string();
+        assert!(e.contains("no Dockerfile at"), "{e}");
+
+        let (_d, cfg) = with_build(
+            r#"{ build = { context = "api" }, tag = "v1" }"#,
+            &["api/Dockerfile"],
+        );
+        let e = load_file(&cfg).unwrap_err().to_string();
+        assert!(e.contains("services.api.image.tag"), "{e}");
+        assert!(e.contains("cannot be combined with `build`"), "{e}");
+
+        let (_d, cfg) = with_build(r#"{ tag = "v1" }"#, &[]);
+        let e = load_file(&cfg).unwrap_err().to_string();
+        assert!(e.contains("give `repository`"), "{e}");
+
+        let (_d, cfg) = with_build(r#"{ build = { contxt = "api" } }"#, &[]);
+        let e = load_file(&cfg).unwrap_err().to_string();
+        assert!(e.contains("context"), "{e}");
     }
 
     #[test]

@@ -817,15 +817,53 @@ pub enum Image {
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct RepositoryImage {
-    /// Key of an entry in `[repositories]`.
-    pub repository: String,
-    /// Image tag. Default `latest`.
-    #[serde(default = "default_tag")]
-    pub tag: String,
+    /// Key of an entry in `[repositories]`. Required unless `build` is given; with `build`
+    /// the default is the service key (and `[repositories.<service>]` is created with
+    /// default settings when the config does not declare it).
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// Image tag. Default `latest`. Not allowed with `build`: a built image is tagged with
+    /// the git commit of its context.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Build the image from source with `docker buildx`, push it to the repository and
+    /// deploy it by digest.
+    #[serde(default)]
+    pub build: Option<Build>,
 }
 
-fn default_tag() -> String {
-    "latest".to_string()
+impl RepositoryImage {
+    /// The repository key (set for every service once the config is loaded).
+    pub fn repository_key(&self) -> &str {
+        self.repository.as_deref().unwrap_or_default()
+    }
+    /// The configured tag, `latest` by default.
+    pub fn tag(&self) -> &str {
+        self.tag.as_deref().unwrap_or("latest")
+    }
+}
+
+/// `build = { context = "./backend", dockerfile = "Dockerfile" }`: how to build an image.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct Build {
+    /// Build context directory, relative to the config file.
+    pub context: String,
+    /// Dockerfile, relative to the context. Default `Dockerfile`.
+    #[serde(default)]
+    pub dockerfile: Option<String>,
+    /// Build arguments (`--build-arg NAME=VALUE`). Not for secrets: they stay in the image
+    /// history.
+    #[serde(default)]
+    pub args: BTreeMap<String, String>,
+    /// Build stage of a multi-stage Dockerfile (`--target`).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The context directory, resolved and checked by the loader.
+    #[serde(skip)]
+    pub context_dir: Option<std::path::PathBuf>,
+    /// The Dockerfile, resolved and checked by the loader.
+    #[serde(skip)]
+    pub dockerfile_path: Option<std::path::PathBuf>,
 }
 
 // Hand-written instead of `#[serde(untagged)]`: an untagged enum buffers its input, which

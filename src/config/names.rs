@@ -176,7 +176,7 @@ impl Config {
     pub fn uses_repository(&self, key: &str) -> bool {
         self.services
             .values()
-            .any(|s| matches!(&s.image, Image::Repository(r) if r.repository == key))
+            .any(|s| matches!(&s.image, Image::Repository(r) if r.repository_key() == key))
     }
 }
 

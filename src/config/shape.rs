@@ -29,6 +29,8 @@ const TABLES: &[&str] = &[
     "services",
     "services.*",
     "services.*.environment",
+    "services.*.image.build",
+    "services.*.image.build.args",
     "services.*.ingress.*",
     "services.*.target_group",
     "services.*.target_group.health_check",

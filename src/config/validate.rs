@@ -11,9 +11,9 @@ use ipnet::Ipv4Net;
 
 use super::load::{KeyPath, Problem};
 use super::model::{
-    Autoscaling, Config, Connect, ContainerCondition, ContainerDependency, ContainerHealthCheck,
-    ExistingNetwork, HealthCheck, Image, Listener, NatMode, Network, Protocol, Scheme, Service,
-    SubnetKind, TargetGroup, DEFAULT_AZ_COUNT, DEFAULT_SSL_POLICY,
+    Autoscaling, Build, Config, Connect, ContainerCondition, ContainerDependency,
+    ContainerHealthCheck, ExistingNetwork, HealthCheck, Image, Listener, NatMode, Network,
+    Protocol, Scheme, Service, SubnetKind, TargetGroup, DEFAULT_AZ_COUNT, DEFAULT_SSL_POLICY,
 };
 use super::network::{
     derive_private_subnets, derive_public_subnets, overlaps, parse_cidr, GATEWAY_ENDPOINTS,
@@ -1031,6 +1031,41 @@ impl Validator<'_> {
         }
     }
 
+    /// `image.build`: what can be checked without the file system (the loader checks that
+    /// the context and the Dockerfile exist).
+    fn build(&mut self, bp: &KeyPath, b: &Build) {
+        if b.context.trim().is_empty() {
+            self.err(
+                bp.key("context"),
+                "build context is empty; give the directory to build, relative to the config \
+                 file (e.g. \"./backend\")",
+            );
+        }
+        if b.dockerfile.as_deref().is_some_and(|d| d.trim().is_empty()) {
+            self.err(
+                bp.key("dockerfile"),
+                "dockerfile is empty; omit it for `Dockerfile` in the context",
+            );
+        }
+        if b.target.as_deref().is_some_and(|t| t.trim().is_empty()) {
+            self.err(
+                bp.key("target"),
+                "target is empty; give a build stage name or omit it",
+            );
+        }
+        for name in b.args.keys() {
+            if name.is_empty() || name.contains('=') || name.chars().any(char::is_whitespace) {
+                self.err(
+                    bp.key("args").key(name),
+                    format!(
+                        "build argument name {name:?} is invalid: it must be non-empty, without \
+                         `=` or whitespace"
+                    ),
+                );
+            }
+        }
+    }
+
     fn image(&mut self, sp: &KeyPath, s: &Service) {
         let ip = sp.key("image");
         match &s.image {
@@ -1057,35 +1092,55 @@ impl Validator<'_> {
                 }
             }
             Image::Repository(ri) => {
-                if !self.c.repositories.contains_key(&ri.repository) {
-                    let declared: Vec<String> = self
-                        .c
-                        .repositories
-                        .keys()
-                        .map(|k| format!("`{k}`"))
-                        .collect();
-                    let hint = if declared.is_empty() {
-                        format!(
-                            "no repositories are declared; add a [repositories.{}] section",
-                            ri.repository
-                        )
-                    } else {
-                        format!("declared repositories: {}", declared.join(", "))
-                    };
-                    self.err(
-                        ip.key("repository"),
-                        format!("`{}` is not a key of [repositories]; {hint}", ri.repository),
-                    );
+                match &ri.repository {
+                    None if ri.build.is_none() => self.err(
+                        ip.clone(),
+                        "give `repository` (a key of [repositories]) or `build` (to build the \
+                         image from source), or use an image reference string",
+                    ),
+                    None => {}
+                    Some(repo) if !self.c.repositories.contains_key(repo) => {
+                        let declared: Vec<String> = self
+                            .c
+                            .repositories
+                            .keys()
+                            .map(|k| format!("`{k}`"))
+                            .collect();
+                        let hint = if declared.is_empty() {
+                            format!(
+                                "no repositories are declared; add a [repositories.{repo}] section"
+                            )
+                        } else {
+                            format!("declared repositories: {}", declared.join(", "))
+                        };
+                        self.err(
+                            ip.key("repository"),
+                            format!("`{repo}` is not a key of [repositories]; {hint}"),
+                        );
+                    }
+                    Some(_) => {}
                 }
-                if let Some(reason) = tag_problem(&ri.tag) {
+                if let (Some(tag), Some(_)) = (&ri.tag, &ri.build) {
+                    self.err(
+                        ip.key("tag"),
+                        format!(
+                            "`tag = \"{tag}\"` cannot be combined with `build`: a built image is \
+                             tagged with the git commit of its context (or a digest of its \
+                             files) and deployed by digest; remove `tag`"
+                        ),
+                    );
+                } else if let Some(reason) = tag_problem(ri.tag()) {
                     self.err(
                         ip.key("tag"),
                         format!(
                             "`{}` is not a valid image tag ({reason}); a tag is 1 to 128 letters, \
                              digits, `_`, `.` and `-`, not starting with `.` or `-`",
-                            ri.tag
+                            ri.tag()
                         ),
                     );
+                }
+                if let Some(b) = &ri.build {
+                    self.build(&ip.key("build"), b);
                 }
             }
         }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::ids::*;
 use super::load_balancer::{self, LbWiring};
 use super::network::{self, Net};
-use super::resource::{Ref, Val};
+use super::resource::{Ref, Val, UNKNOWN};
 use super::spec::*;
 use super::stores::{self, Wiring};
 use crate::config::{Config, Image, SubnetKind};
@@ -23,6 +23,8 @@ pub struct Env {
     pub security_groups: BTreeMap<String, String>,
     /// Existing secrets as written in the config (name or ARN) → full ARN.
     pub secrets: BTreeMap<String, String>,
+    /// Services that build their image → the tag of this build (see `image::tag`).
+    pub image_tags: BTreeMap<String, String>,
 }
 
 /// An existing network, by id, as found in AWS.
@@ -180,13 +182,20 @@ fn service_resources(
         }
     };
 
-    let image = match &s.image {
-        Image::Reference(r) => Val::lit(r),
-        Image::Repository(r) => Val::Ref(Ref::uri(&repository_id(&r.repository))),
-    };
-    let image_tag = match &s.image {
-        Image::Repository(r) => Some(r.tag.clone()),
-        Image::Reference(_) => None,
+    let (image, image_tag) = match &s.image {
+        Image::Reference(r) => (Val::lit(r), None),
+        Image::Repository(r) => match &r.build {
+            // Built here: the pushed image, by digest.
+            Some(b) => {
+                let id = image_id(key);
+                out.push(image_resource(c, env, key, r.repository_key(), b));
+                (Val::Ref(Ref::uri(&id)), None)
+            }
+            None => (
+                Val::Ref(Ref::uri(&repository_id(r.repository_key()))),
+                Some(r.tag().to_string()),
+            ),
+        },
     };
     let execution_role = match &c.iam.execution_role {
         Some(arn) => Val::lit(arn),
@@ -309,6 +318,43 @@ fn service_resources(
     });
     if let Some(a) = &s.autoscaling {
         autoscaling(c, lb, key, a, out);
+    }
+}
+
+/// The image a service builds: pushed to `repo` with the tag of its source.
+fn image_resource(
+    c: &Config,
+    env: &Env,
+    key: &str,
+    repo: &str,
+    b: &crate::config::Build,
+) -> Resource {
+    let s = &c.services[key];
+    let tag = env
+        .image_tags
+        .get(key)
+        .cloned()
+        .unwrap_or_else(|| UNKNOWN.to_string());
+    let context = b
+        .context_dir
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from(&b.context));
+    Resource {
+        id: image_id(key),
+        name: format!("{}:{tag}", c.repository_name(repo)),
+        spec: Spec::Image(ImageSpec {
+            repository_uri: Val::Ref(Ref::uri(&repository_id(repo))),
+            repository_name: c.repository_name(repo),
+            tag,
+            platform: crate::image::platform(s.cpu_architecture.as_aws()).to_string(),
+            dockerfile: b
+                .dockerfile_path
+                .clone()
+                .unwrap_or_else(|| context.join(b.dockerfile.as_deref().unwrap_or("Dockerfile"))),
+            context,
+            build_args: b.args.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            target: b.target.clone(),
+        }),
     }
 }
 

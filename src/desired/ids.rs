@@ -76,6 +76,10 @@ pub fn service_sg_id(svc: &str) -> ResourceId {
 pub fn repository_id(key: &str) -> ResourceId {
     ResourceId::new(Kind::EcrRepository, key)
 }
+/// The image a service builds from source and pushes.
+pub fn image_id(svc: &str) -> ResourceId {
+    ResourceId::new(Kind::Image, svc)
+}
 pub fn task_def_id(svc: &str) -> ResourceId {
     ResourceId::new(Kind::TaskDefinition, svc)
 }

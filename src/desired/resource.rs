@@ -30,6 +30,7 @@ pub enum Kind {
     Listener,
     ListenerRule,
     EcrRepository,
+    Image,
     Namespace,
     Cluster,
     IamRole,
@@ -48,7 +49,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 28] = [
+    pub const ALL: [Kind; 29] = [
         Kind::Vpc,
         Kind::Subnet,
         Kind::InternetGateway,
@@ -62,6 +63,7 @@ impl Kind {
         Kind::Listener,
         Kind::ListenerRule,
         Kind::EcrRepository,
+        Kind::Image,
         Kind::Namespace,
         Kind::Cluster,
         Kind::IamRole,
@@ -94,6 +96,7 @@ impl Kind {
             Kind::Listener => "listener",
             Kind::ListenerRule => "listener_rule",
             Kind::EcrRepository => "ecr_repository",
+            Kind::Image => "image",
             Kind::Namespace => "namespace",
             Kind::ScalableTarget => "scalable_target",
             Kind::ScalingPolicy => "scaling_policy",
@@ -139,6 +142,8 @@ impl Kind {
         use Kind::*;
         match self {
             ScalingPolicy => &[],
+            // Never deleted on its own: images go with their repository.
+            Image => &[],
             DynamodbTable | Secret => &[Service, TaskDefinition, IamRole],
             DbInstance => &[Service],
             DbSubnetGroup => &[DbInstance],

@@ -30,6 +30,7 @@ pub enum Spec {
     Listener(ListenerSpec),
     ListenerRule(ListenerRuleSpec),
     EcrRepository(EcrSpec),
+    Image(ImageSpec),
     Namespace(NamespaceSpec),
     Cluster(ClusterSpec),
     IamRole(RoleSpec),
@@ -340,6 +341,24 @@ pub struct ContainerSpec {
     pub log_stream_prefix: String,
 }
 
+/// An image built from source and pushed to an ECR repository of the app. Its `uri`
+/// output is the pushed image by digest (`<repository uri>@sha256:...`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSpec {
+    /// The repository's URI (a reference: known once the repository exists).
+    pub repository_uri: Val,
+    /// The repository's name (known offline; observe looks the tag up by it).
+    pub repository_name: String,
+    /// Tag from the source (git commit, or a digest of the context's files).
+    pub tag: String,
+    /// `linux/amd64` or `linux/arm64`, from the task's CPU architecture.
+    pub platform: String,
+    pub context: std::path::PathBuf,
+    pub dockerfile: std::path::PathBuf,
+    pub build_args: Vec<(String, String)>,
+    pub target: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskDefSpec {
     pub cpu: u32,
@@ -521,6 +540,7 @@ impl Spec {
             Spec::Listener(_) => Kind::Listener,
             Spec::ListenerRule(_) => Kind::ListenerRule,
             Spec::EcrRepository(_) => Kind::EcrRepository,
+            Spec::Image(_) => Kind::Image,
             Spec::Cluster(_) => Kind::Cluster,
             Spec::Namespace(_) => Kind::Namespace,
             Spec::ScalableTarget(_) => Kind::ScalableTarget,
@@ -543,6 +563,7 @@ impl Spec {
     pub fn refs(&self) -> Vec<&Ref> {
         let vals: Vec<&Val> = match self {
             Spec::Vpc(_) | Spec::EcrRepository(_) | Spec::Namespace(_) => vec![],
+            Spec::Image(s) => vec![&s.repository_uri],
             Spec::Cluster(s) => s.service_connect_namespace.iter().collect(),
             Spec::ScalableTarget(s) => vec![&s.service],
             Spec::ScalingPolicy(s) => std::iter::once(&s.target)
@@ -838,6 +859,13 @@ impl Spec {
             }),
             Spec::Secret(s) => json!({ "description": s.description }),
             Spec::LogGroup(s) => json!({ "retention_in_days": s.retention_days }),
+            // Observed images report only their tag (found by it); the rest is shown when
+            // the image is to be built.
+            Spec::Image(s) => json!({
+                "tag": s.tag,
+                "platform": s.platform,
+                "context": s.context.display().to_string(),
+            }),
             Spec::TaskDefinition(s) => task_def_fields(s, r),
             Spec::Service(s) => json!({
                 "cluster": r.val(&s.cluster),

@@ -240,9 +240,11 @@ pub fn plan_down(
     } else {
         retained(observed, desired)
     };
+    // Images go with their repository (kept while it holds images, unless
+    // --delete-images), never one by one.
     let all: Vec<&Observed> = observed
         .values()
-        .filter(|o| !kept.iter().any(|k| k.id == o.id))
+        .filter(|o| o.id.kind != Kind::Image && !kept.iter().any(|k| k.id == o.id))
         .collect();
     let mut changes: Vec<Change> = all
         .iter()

@@ -466,3 +466,88 @@ fn store_users_are_wired_with_least_privilege() {
         assert_eq!(ingress[0]["cidr"], serde_json::Value::Null);
     }
 }
+
+/// A config whose `api` service builds its image from `./api` (no repository declared).
+fn built(tag: &str) -> (tempfile::TempDir, Vec<Resource>) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("api")).unwrap();
+    std::fs::write(dir.path().join("api/Dockerfile"), "FROM scratch\n").unwrap();
+    let text = CONFIG.replace(
+        "image = \"nginx:latest\"",
+        "image = { build = { context = \"./api\" } }\ncpu_architecture = \"ARM64\"",
+    );
+    let path = dir.path().join("ecsdeploy.toml");
+    let loaded = load_str(&text, &path).expect("valid config");
+    let env = Env {
+        region: "ap-northeast-1".into(),
+        azs: vec!["ap-northeast-1a".into(), "ap-northeast-1c".into()],
+        image_tags: [("api".to_string(), tag.to_string())].into_iter().collect(),
+        ..Default::default()
+    };
+    (dir, build(&loaded.config, &env))
+}
+
+#[test]
+fn built_image_is_pushed_concurrently_with_the_network_and_before_its_task_definition() {
+    let (_dir, d) = built("abc123");
+    let image = d.iter().find(|r| r.id.to_string() == "image.api").unwrap();
+    assert_eq!(
+        image.name, "demo-api:abc123",
+        "implicit repository <app>-<service>"
+    );
+    let Spec::Image(s) = &image.spec else {
+        panic!()
+    };
+    assert_eq!(s.platform, "linux/arm64");
+    assert!(s.dockerfile.ends_with("api/Dockerfile"));
+    assert_eq!(
+        image.spec.deps(),
+        vec![crate::desired::repository_id("api")],
+        "an image waits only for its repository"
+    );
+    let plan = plan_up(&d, &BTreeMap::new());
+    let levels = plan.graph.levels().unwrap();
+    let level_of = |id: &str| {
+        levels
+            .iter()
+            .position(|l| l.iter().any(|x| x.to_string() == id))
+            .unwrap()
+    };
+    assert!(level_of("image.api") <= level_of("subnet.public-a"));
+    assert!(level_of("image.api") < level_of("task_definition.api"));
+    let td = d
+        .iter()
+        .find(|r| r.id.to_string() == "task_definition.api")
+        .unwrap();
+    assert!(td.spec.deps().contains(&crate::desired::image_id("api")));
+}
+
+#[test]
+fn new_commit_builds_and_rolls_out_and_unchanged_source_does_nothing() {
+    let (_a, d) = built("abc123");
+    let observed = converged(&d);
+    assert!(!plan_up(&d, &observed).has_changes());
+    // A new commit's tag is not in the repository yet: observe finds no image.
+    let mut observed = observed;
+    observed.remove(&crate::desired::image_id("api"));
+    let (_b, next) = built("def456");
+    let plan = plan_up(&next, &observed);
+    assert_eq!(action_of(&plan, "image.api"), &Action::Create);
+    assert!(matches!(
+        action_of(&plan, "task_definition.api"),
+        Action::Update(_)
+    ));
+    assert!(matches!(action_of(&plan, "service.api"), Action::Update(_)));
+    assert_eq!(action_of(&plan, "ecr_repository.api"), &Action::NoOp);
+}
+
+#[test]
+fn down_leaves_images_to_their_repository() {
+    let (_dir, d) = built("abc123");
+    let plan = plan_down(&converged(&d), &d, false);
+    assert!(plan.changes.iter().all(|c| c.id.kind != Kind::Image));
+    assert!(plan
+        .changes
+        .iter()
+        .any(|c| c.id.to_string() == "ecr_repository.api"));
+}

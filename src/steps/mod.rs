@@ -21,6 +21,7 @@ mod ecr_repository;
 mod elastic_ip;
 mod file_system;
 mod iam_role;
+mod image;
 mod internet_gateway;
 mod listener;
 mod listener_rule;
@@ -103,6 +104,7 @@ pub async fn observe(ctx: &Ctx, kind: Kind, desired: &[&Resource]) -> Result<Vec
         Kind::RouteTable => route_table::observe(ctx, desired).await,
         Kind::SecurityGroup => security_group::observe(ctx, desired).await,
         Kind::EcrRepository => ecr_repository::observe(ctx, desired).await,
+        Kind::Image => image::observe(ctx, desired).await,
         Kind::Cluster => cluster::observe(ctx, desired).await,
         Kind::IamRole => iam_role::observe(ctx, desired).await,
         Kind::LogGroup => log_group::observe(ctx, desired).await,
@@ -136,6 +138,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         Kind::RouteTable => route_table::create(ctx, r, res).await,
         Kind::SecurityGroup => security_group::create(ctx, r, res).await,
         Kind::EcrRepository => ecr_repository::create(ctx, r, res).await,
+        Kind::Image => image::create(ctx, r, res).await,
         Kind::Cluster => cluster::create(ctx, r, res).await,
         Kind::IamRole => iam_role::create(ctx, r, res).await,
         Kind::LogGroup => log_group::create(ctx, r, res).await,
@@ -169,6 +172,7 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
         Kind::RouteTable => route_table::update(ctx, r, o, res).await,
         Kind::SecurityGroup => security_group::update(ctx, r, o, res).await,
         Kind::EcrRepository => ecr_repository::update(ctx, r, o, res).await,
+        Kind::Image => image::update(ctx, r, o, res).await,
         Kind::Cluster => cluster::update(ctx, r, o, res).await,
         Kind::IamRole => iam_role::update(ctx, r, o, res).await,
         Kind::LogGroup => log_group::update(ctx, r, o, res).await,
@@ -203,6 +207,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         Kind::SecurityGroup => security_group::delete(ctx, o).await,
         Kind::EcrRepository if ctx.delete_images => ecr_repository::delete_forced(ctx, o).await,
         Kind::EcrRepository => ecr_repository::delete(ctx, o).await,
+        Kind::Image => image::delete(ctx, o).await,
         Kind::Cluster => cluster::delete(ctx, o).await,
         Kind::IamRole => iam_role::delete(ctx, o).await,
         Kind::LogGroup => log_group::delete(ctx, o).await,

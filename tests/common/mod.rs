@@ -128,6 +128,12 @@ fn moto_server_path() -> PathBuf {
     path
 }
 
+/// The Python of the venv moto_server runs in (it has boto3): for test stubs that act on
+/// the emulator the way an external tool would (`docker push` writing to ECR).
+pub fn venv_python() -> PathBuf {
+    moto_server_path().with_file_name("python")
+}
+
 fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     listener.local_addr().expect("local addr").port()

@@ -1,0 +1,217 @@
+//! The docker command lines ecsdeploy runs, built as plain argument lists (pure), and the
+//! code that runs them. The registry password goes to `docker login` on stdin, never on a
+//! command line (where `ps` and shell history would show it).
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{bail, Context, Result};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+/// What `docker buildx build` needs for one image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildRequest {
+    pub context: PathBuf,
+    pub dockerfile: PathBuf,
+    /// `linux/amd64` or `linux/arm64`.
+    pub platform: String,
+    /// `<repository uri>:<tag>`.
+    pub reference: String,
+    pub args: Vec<(String, String)>,
+    pub target: Option<String>,
+}
+
+/// `docker buildx build ... --push <context>`. Provenance attestations are off so ECR
+/// stores a single-platform image manifest (what ECS pulls) rather than an index.
+pub fn build_args(b: &BuildRequest) -> Vec<String> {
+    let mut a: Vec<String> = [
+        "buildx",
+        "build",
+        "--platform",
+        &b.platform,
+        "--file",
+        &b.dockerfile.to_string_lossy(),
+        "--tag",
+        &b.reference,
+        "--provenance=false",
+        "--push",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    for (k, v) in &b.args {
+        a.push("--build-arg".into());
+        a.push(format!("{k}={v}"));
+    }
+    if let Some(t) = &b.target {
+        a.push("--target".into());
+        a.push(t.clone());
+    }
+    a.push(b.context.to_string_lossy().into_owned());
+    a
+}
+
+/// `docker login --username AWS --password-stdin <registry>`.
+pub fn login_args(user: &str, registry: &str) -> Vec<String> {
+    ["login", "--username", user, "--password-stdin", registry]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+/// The registry host of an ECR proxy endpoint (`https://123.dkr.ecr.../` → `123.dkr.ecr...`).
+pub fn registry_host(endpoint: &str) -> &str {
+    let host = endpoint
+        .strip_prefix("https://")
+        .or_else(|| endpoint.strip_prefix("http://"))
+        .unwrap_or(endpoint);
+    host.trim_end_matches('/')
+}
+
+/// The `docker` executable on PATH, or a clear error saying what needs it.
+pub fn find_docker() -> Result<PathBuf> {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("docker"))
+        .find(|p| is_executable(p))
+        .ok_or_else(|| anyhow::anyhow!(MISSING_DOCKER))
+}
+
+pub const MISSING_DOCKER: &str = "docker is not installed or not on PATH. Building an image \
+     (`image.build` in the config) runs `docker buildx build`; install Docker with the buildx \
+     plugin (https://docs.docker.com/engine/install/), or build and push the image elsewhere \
+     and set `image` to its reference";
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// Run `docker <args>` with `stdin` (if any) written to its standard input. Each output
+/// line goes to `line` (progress); on failure the error carries the last lines.
+pub async fn run(
+    docker: &Path,
+    args: &[String],
+    stdin: Option<&str>,
+    mut line: impl FnMut(&str),
+) -> Result<()> {
+    let mut child = Command::new(docker)
+        .args(args)
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .with_context(|| format!("starting {}", docker.display()))?;
+    if let (Some(text), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(text.as_bytes()).await?;
+        drop(pipe); // EOF: docker login reads until it
+    }
+    let (out, err) = (child.stdout.take(), child.stderr.take());
+    let mut tail: Vec<String> = Vec::new();
+    let mut lines = futures::stream::select(
+        tokio_stream_lines(out.map(BufReader::new)),
+        tokio_stream_lines(err.map(BufReader::new)),
+    );
+    use futures::StreamExt;
+    while let Some(l) = lines.next().await {
+        line(&l);
+        tail.push(l);
+        if tail.len() > 20 {
+            tail.remove(0);
+        }
+    }
+    let status = child.wait().await?;
+    if !status.success() {
+        bail!(
+            "`docker {}` failed ({status}):\n{}",
+            args.first().map(String::as_str).unwrap_or_default(),
+            tail.join("\n")
+        );
+    }
+    Ok(())
+}
+
+fn tokio_stream_lines<R: tokio::io::AsyncRead + Unpin + Send + 'static>(
+    r: Option<BufReader<R>>,
+) -> futures::stream::BoxStream<'static, String> {
+    use futures::StreamExt;
+    match r {
+        Some(r) => futures::stream::unfold(r.lines(), |mut lines| async move {
+            match lines.next_line().await {
+                Ok(Some(l)) => Some((l, lines)),
+                _ => None,
+            }
+        })
+        .boxed(),
+        None => futures::stream::empty().boxed(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_command_line() {
+        let b = BuildRequest {
+            context: "/src/backend".into(),
+            dockerfile: "/src/backend/Dockerfile.prod".into(),
+            platform: "linux/arm64".into(),
+            reference: "1.dkr.ecr.us-east-1.amazonaws.com/shop-api:abc123".into(),
+            args: vec![("VERSION".into(), "1.2".into())],
+            target: Some("runtime".into()),
+        };
+        assert_eq!(
+            build_args(&b).join(" "),
+            "buildx build --platform linux/arm64 --file /src/backend/Dockerfile.prod \
+             --tag 1.dkr.ecr.us-east-1.amazonaws.com/shop-api:abc123 --provenance=false --push \
+             --build-arg VERSION=1.2 --target runtime /src/backend"
+        );
+    }
+
+    #[test]
+    fn login_reads_the_password_from_stdin() {
+        let a = login_args("AWS", "1.dkr.ecr.us-east-1.amazonaws.com");
+        assert!(a.contains(&"--password-stdin".to_string()));
+        assert!(!a.iter().any(|x| x == "--password" || x == "-p"));
+    }
+
+    #[test]
+    fn registry_host_of_proxy_endpoint() {
+        assert_eq!(
+            registry_host("https://1.dkr.ecr.us-east-1.amazonaws.com"),
+            "1.dkr.ecr.us-east-1.amazonaws.com"
+        );
+        assert_eq!(registry_host("http://localhost:5000/"), "localhost:5000");
+    }
+
+    #[tokio::test]
+    async fn run_passes_stdin_and_reports_failure_with_output() {
+        let sh = Path::new("/bin/sh");
+        let mut seen = Vec::new();
+        run(
+            sh,
+            &["-c".into(), "read x; echo got-$x".into()],
+            Some("secret\n"),
+            |l| seen.push(l.to_string()),
+        )
+        .await
+        .unwrap();
+        assert_eq!(seen, vec!["got-secret"]);
+        let e = run(
+            sh,
+            &["-c".into(), "echo boom >&2; exit 3".into()],
+            None,
+            |_| {},
+        )
+        .await
+        .unwrap_err();
+        assert!(e.to_string().contains("boom"), "{e}");
+    }
+}
