@@ -142,7 +142,7 @@ const CASES: &[Case] = &[
     case(
         "type: missing required key",
         "app = \"demo\"\n[services.web]\ncpu = 256\n",
-        &[(2, 1, "", "missing field `image`")],
+        &[(2, 11, "services.web", "missing `image`")],
     ),
     // ---- unknown keys ------------------------------------------------------------------
     case(
@@ -736,6 +736,58 @@ const CASES: &[Case] = &[
         &[(4, 1, "tables.music.seed", "not valid JSON at line 1")],
     )
     .files(&[("data/music.json", "[{")]),
+    // ---- images built from source, task-definition files ---------------------------------
+    case(
+        "image: tag with build",
+        "app = \"demo\"\n[services.web]\nimage = { build = { context = \"web\" }, tag = \"v1\" }\n",
+        &[(3, 40, "services.web.image.tag", "cannot be combined with `build`")],
+    )
+    .files(&[("web/Dockerfile", "FROM scratch\n")]),
+    case(
+        "image: build context missing",
+        "app = \"demo\"\n[services.web]\nimage = { build = { context = \"nowhere\" } }\n",
+        &[(
+            3,
+            21,
+            "services.web.image.build.context",
+            "is not a directory",
+        )],
+    ),
+    case(
+        "task definition: file missing",
+        "app = \"demo\"\n[services.web]\ntask_definition = \"web.json\"\n",
+        &[(
+            3,
+            1,
+            "services.web.task_definition",
+            "cannot read task-definition file",
+        )],
+    ),
+    case(
+        "task definition: not JSON",
+        "app = \"demo\"\n[services.web]\ntask_definition = \"web.json\"\n",
+        &[(
+            3,
+            1,
+            "services.web.task_definition",
+            "key must be a string at line 1 column 2",
+        )],
+    )
+    .files(&[("web.json", "{,}")]),
+    case(
+        "task definition: container keys in TOML too",
+        "app = \"demo\"\n[services.web]\ntask_definition = \"web.json\"\ncommand = [\"sh\"]\n",
+        &[(
+            4,
+            1,
+            "services.web.command",
+            "cannot be combined with `task_definition`",
+        )],
+    )
+    .files(&[(
+        "web.json",
+        "{\"containerDefinitions\": [{\"name\": \"web\", \"image\": \"nginx\"}]}",
+    )]),
     case(
         "store: seed file not a list of items",
         "app = \"demo\"\n[tables.music]\nhash_key = { name = \"Artist\" }\n\

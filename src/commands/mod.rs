@@ -116,7 +116,7 @@ pub async fn open(
 fn image_tags(c: &Config) -> Result<BTreeMap<String, String>> {
     let mut tags = BTreeMap::new();
     for (key, s) in &c.services {
-        if let config::Image::Repository(config::RepositoryImage { build: Some(b), .. }) = &s.image
+        if let config::Image::Repository(config::RepositoryImage { build: Some(b), .. }) = s.image()
         {
             let dir = b
                 .context_dir

@@ -182,11 +182,13 @@ pub fn load_str(text: &str, path: &Path) -> Result<Loaded, ConfigErrors> {
     };
 
     implicit_repositories(&mut config);
-    let mut problems = validate::validate(&config);
+    let (mut problems, native_warnings) = read_task_definitions(&mut config, path, &doc);
+    problems.extend(validate::validate(&config));
     problems.extend(read_seeds(&mut config, path));
     problems.extend(check_builds(&mut config, path));
     let warnings: Vec<Diagnostic> = validate::warnings(&config)
         .into_iter()
+        .chain(native_warnings)
         .map(|p| loc.locate(&doc, &p))
         .collect();
     let mut diags = unknown_diags(&loc, &doc, &unknown);
@@ -238,7 +240,7 @@ fn read_seeds(config: &mut Config, path: &Path) -> Vec<Problem> {
 /// keyed like the service, declared with default settings when the config has none.
 fn implicit_repositories(config: &mut Config) {
     for (key, s) in config.services.iter_mut() {
-        let Image::Repository(ri) = &mut s.image else {
+        let Some(Image::Repository(ri)) = &mut s.image else {
             continue;
         };
         if ri.repository.is_none() && ri.build.is_some() {
@@ -261,7 +263,7 @@ fn check_builds(config: &mut Config, path: &Path) -> Vec<Problem> {
     let dir = path.parent().unwrap_or(Path::new(""));
     let mut problems = Vec::new();
     for (key, s) in config.services.iter_mut() {
-        let Image::Repository(RepositoryImage { build: Some(b), .. }) = &mut s.image else {
+        let Some(Image::Repository(RepositoryImage { build: Some(b), .. })) = &mut s.image else {
             continue;
         };
         let at = |k: &str| {
@@ -307,6 +309,130 @@ fn check_builds(config: &mut Config, path: &Path) -> Vec<Problem> {
     problems
 }
 
+/// Service keys that describe the containers, which a task-definition file replaces.
+const CONTAINER_KEYS: &[&str] = &[
+    "cpu",
+    "memory",
+    "cpu_architecture",
+    "ports",
+    "command",
+    "environment",
+    "health_check",
+    "stop_timeout",
+    "ulimits",
+    "sidecars",
+    "container_depends_on",
+];
+
+/// Read each service's `task_definition` file (relative to the config file), check it,
+/// and take the task's size, architecture, ports and (unless `image` is given) image from
+/// it, so the rest of validation and planning see them as if written in TOML. Returns
+/// problems and warnings, located at the `task_definition` key.
+fn read_task_definitions(
+    config: &mut Config,
+    path: &Path,
+    doc: &Spanned<DeTable>,
+) -> (Vec<Problem>, Vec<Problem>) {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let (mut problems, mut warnings) = (Vec::new(), Vec::new());
+    for (key, s) in config.services.iter_mut() {
+        let service_path = || KeyPath::root().key("services").key(key.as_str());
+        let given = |k: &str| {
+            doc.get_ref()
+                .get("services")
+                .and_then(|v| match v.get_ref() {
+                    DeValue::Table(t) => t.get(key.as_str()),
+                    _ => None,
+                })
+                .is_some_and(|v| matches!(v.get_ref(), DeValue::Table(t) if t.contains_key(k)))
+        };
+        let Some(file) = &s.task_definition else {
+            if s.image.is_none() {
+                problems.push(Problem::at(
+                    service_path(),
+                    "missing `image` (an image reference, { repository = ... } or { build = ... }), or `task_definition` (a task-definition JSON file)",
+                ));
+            }
+            continue;
+        };
+        let at = || service_path().key("task_definition");
+        for k in CONTAINER_KEYS.iter().filter(|k| given(k)) {
+            problems.push(Problem::at(
+                service_path().key(*k),
+                format!(
+                    "`{k}` cannot be combined with `task_definition`: the task-definition \
+                     file describes the containers; set it there"
+                ),
+            ));
+        }
+        let full = dir.join(file);
+        let text = match std::fs::read_to_string(&full) {
+            Ok(t) => t,
+            Err(e) => {
+                problems.push(Problem::at(
+                    at(),
+                    format!("cannot read task-definition file {}: {e}", full.display()),
+                ));
+                continue;
+            }
+        };
+        let parsed = super::native::parse(&text);
+        let shown = full.display();
+        problems.extend(
+            parsed
+                .errors
+                .iter()
+                .map(|e| Problem::at(at(), format!("task-definition file {shown}: {e}"))),
+        );
+        warnings.extend(
+            parsed
+                .warnings
+                .iter()
+                .map(|w| Problem::at(at(), format!("task-definition file {shown}: {w}"))),
+        );
+        let Some(def) = parsed.def else { continue };
+        if !parsed.errors.is_empty() {
+            continue;
+        }
+        if let Some(cpu) = def.cpu.as_ref().and_then(|u| u.value()) {
+            s.cpu = cpu;
+        }
+        s.memory = def.memory.as_ref().and_then(|u| u.value()).or(s.memory);
+        if let Some(a) = def
+            .runtime_platform
+            .as_ref()
+            .and_then(|r| r.cpu_architecture.as_deref())
+        {
+            s.cpu_architecture = if a == "ARM64" {
+                super::model::CpuArchitecture::Arm64
+            } else {
+                super::model::CpuArchitecture::X86_64
+            };
+        }
+        let main = def.main_container(key).cloned().unwrap_or_default();
+        s.ports = main
+            .port_mappings
+            .iter()
+            .map(|p| p.container_port)
+            .collect();
+        if s.image.is_none() {
+            match &main.image {
+                Some(i) => s.image = Some(Image::Reference(i.clone())),
+                None => problems.push(Problem::at(
+                    at(),
+                    format!(
+                        "task-definition file {shown}: the main container `{}` has no image; \
+                         give `image` in the file or in the service",
+                        main.name
+                    ),
+                )),
+            }
+        }
+        s.native = Some(def);
+    }
+    (problems, warnings)
+}
+
 fn first_line(s: &str) -> String {
     s.trim().lines().next().unwrap_or("").to_string()
 }
@@ -336,6 +462,8 @@ fn unknown_diags(loc: &Locator, doc: &Spanned<DeTable>, unknown: &[String]) -> V
 fn parse_ignored_path(s: &str) -> KeyPath {
     KeyPath(
         s.split('.')
+            // `?` stands for the inside of an `Option` (`services.web.image.?.tagg`).
+            .filter(|seg| *seg != "?")
             .map(|seg| match seg.parse::<usize>() {
                 Ok(i) => Seg::Index(i),
                 Err(_) => Seg::Key(seg.to_string()),
@@ -529,7 +657,7 @@ mod tests {
             &["api/docker/prod.Dockerfile"],
         );
         let c = load_file(&cfg).unwrap().config;
-        let Image::Repository(ri) = &c.services["api"].image else {
+        let Image::Repository(ri) = c.services["api"].image() else {
             panic!()
         };
         assert_eq!(ri.repository.as_deref(), Some("api"));

@@ -3,6 +3,7 @@
 mod load;
 pub mod model;
 mod names;
+pub mod native;
 pub mod network;
 mod seed;
 mod shape;

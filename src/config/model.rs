@@ -218,8 +218,19 @@ pub struct Service {
     /// ECS service name. Default `<app>-<key>`.
     #[serde(default)]
     pub name: Option<String>,
-    /// Container image: a full reference (`nginx:latest`) or `{ repository = "<key>", tag = "..." }`.
-    pub image: Image,
+    /// Container image: a full reference (`nginx:latest`), `{ repository = "<key>", tag =
+    /// "..." }` or `{ build = { context = "..." } }`. Required unless `task_definition` is
+    /// given (then it overrides the main container's image).
+    #[serde(default)]
+    pub image: Option<Image>,
+    /// A native ECS task-definition JSON file (the `register-task-definition
+    /// --cli-input-json` format), relative to the config file, instead of the container
+    /// keys (`command`, `environment`, `health_check`, `sidecars`, `cpu`, `memory`, ...).
+    #[serde(default)]
+    pub task_definition: Option<String>,
+    /// The task-definition file, read and checked by the loader.
+    #[serde(skip)]
+    pub native: Option<super::native::NativeTaskDef>,
     /// Task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384). Default 256.
     #[serde(default = "default_cpu")]
     pub cpu: u32,
@@ -744,6 +755,11 @@ fn default_cpu() -> u32 {
     256
 }
 impl Service {
+    /// The image (an empty reference when the config has none: reported by the loader).
+    pub fn image(&self) -> &Image {
+        self.image.as_ref().unwrap_or(&NO_IMAGE)
+    }
+
     /// Task memory in MiB, the default applied.
     pub fn memory_mib(&self) -> u32 {
         self.memory.unwrap_or(self.cpu * 2)
@@ -814,6 +830,10 @@ pub enum Image {
     Reference(String),
     Repository(RepositoryImage),
 }
+
+/// What a service without `image` reads as (the loader reports it as missing unless a
+/// task-definition file gives the image).
+pub static NO_IMAGE: Image = Image::Reference(String::new());
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct RepositoryImage {

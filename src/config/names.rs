@@ -43,9 +43,14 @@ impl Config {
         self.service_name(key)
     }
 
-    /// Container name inside the task definition: the service key.
+    /// Name of the main container: the service key, or the main container of the service's
+    /// task-definition file.
     pub fn container_name(&self, key: &str) -> String {
-        key.to_string()
+        self.services
+            .get(key)
+            .and_then(|s| s.native.as_ref())
+            .and_then(|d| d.main_container(key))
+            .map_or_else(|| key.to_string(), |m| m.name.clone())
     }
 
     pub fn task_role_name(&self, key: &str) -> String {
@@ -176,7 +181,7 @@ impl Config {
     pub fn uses_repository(&self, key: &str) -> bool {
         self.services
             .values()
-            .any(|s| matches!(&s.image, Image::Repository(r) if r.repository_key() == key))
+            .any(|s| matches!(s.image(), Image::Repository(r) if r.repository_key() == key))
     }
 }
 

@@ -228,7 +228,7 @@ fn private_pull_problem(c: &Config, s: &Service) -> Option<String> {
             missing.join(", ")
         ));
     }
-    match &s.image {
+    match s.image() {
         Image::Reference(r) if !r.contains(".dkr.ecr.") => Some(format!(
             "image `{r}` is pulled from outside the VPC, which tasks in private subnets without \
              a NAT gateway (network.nat = \"none\") cannot reach: the ECR endpoints serve only \
@@ -1068,7 +1068,10 @@ impl Validator<'_> {
 
     fn image(&mut self, sp: &KeyPath, s: &Service) {
         let ip = sp.key("image");
-        match &s.image {
+        let Some(image) = &s.image else {
+            return; // missing: reported by the loader
+        };
+        match image {
             Image::Reference(r) => {
                 if r.is_empty() {
                     self.err(

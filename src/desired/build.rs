@@ -182,7 +182,7 @@ fn service_resources(
         }
     };
 
-    let (image, image_tag) = match &s.image {
+    let (image, image_tag) = match s.image() {
         Image::Reference(r) => (Val::lit(r), None),
         Image::Repository(r) => match &r.build {
             // Built here: the pushed image, by digest.
@@ -201,6 +201,68 @@ fn service_resources(
         Some(arn) => Val::lit(arn),
         None => Val::Ref(Ref::arn(&execution_role_id())),
     };
+    let image = with_tag(image, image_tag);
+    let containers: Vec<ContainerSpec> = match &s.native {
+        Some(def) => native_containers(c, env, key, def, image, &wiring),
+        None => std::iter::once(ContainerSpec {
+            name: c.container_name(key),
+            image,
+            essential: true,
+            ports: s.ports.clone(),
+            port_names: port_names(key, s),
+            health_check: s.health_check.as_ref().map(health_check),
+            stop_timeout: s.stop_timeout,
+            ulimits: s
+                .ulimits
+                .iter()
+                .map(|(n, u)| (n.clone(), (u.soft, u.hard)))
+                .collect(),
+            depends_on: container_deps(&s.container_depends_on),
+            environment: {
+                let mut env: Vec<(String, Val)> = s
+                    .environment
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Val::lit(v)))
+                    .chain(wiring.environment.iter().cloned())
+                    .collect();
+                env.sort_by(|a, b| a.0.cmp(&b.0));
+                env
+            },
+            secrets: wiring.secrets.clone(),
+            mount_points: wiring.mount_points.clone(),
+            command: s.command.clone(),
+            log_group: c.log_group_name(),
+            log_region: env.region.clone(),
+            log_stream_prefix: key.to_string(),
+            extra: ContainerExtra::default(),
+        })
+        .chain(s.sidecars.iter().map(|sc| {
+            ContainerSpec {
+                name: sc.name.clone(),
+                image: Val::lit(&sc.image),
+                essential: sc.essential,
+                ports: sc.ports.clone(),
+                port_names: BTreeMap::new(),
+                health_check: sc.health_check.as_ref().map(health_check),
+                stop_timeout: None,
+                ulimits: BTreeMap::new(),
+                depends_on: container_deps(&sc.depends_on),
+                environment: sc
+                    .environment
+                    .iter()
+                    .map(|(k, v)| (k.clone(), Val::lit(v)))
+                    .collect(),
+                secrets: vec![],
+                mount_points: vec![],
+                command: sc.command.clone(),
+                log_group: c.log_group_name(),
+                log_region: env.region.clone(),
+                log_stream_prefix: format!("{key}-{}", sc.name),
+                extra: ContainerExtra::default(),
+            }
+        }))
+        .collect(),
+    };
     let td = task_def_id(key);
     out.push(Resource {
         id: td.clone(),
@@ -211,62 +273,7 @@ fn service_resources(
             cpu_architecture: s.cpu_architecture.as_aws().to_string(),
             execution_role,
             task_role,
-            containers: std::iter::once(ContainerSpec {
-                name: c.container_name(key),
-                image: with_tag(image, image_tag),
-                essential: true,
-                ports: s.ports.clone(),
-                port_names: port_names(key, s),
-                health_check: s.health_check.as_ref().map(health_check),
-                stop_timeout: s.stop_timeout,
-                ulimits: s
-                    .ulimits
-                    .iter()
-                    .map(|(n, u)| (n.clone(), (u.soft, u.hard)))
-                    .collect(),
-                depends_on: container_deps(&s.container_depends_on),
-                environment: {
-                    let mut env: Vec<(String, Val)> = s
-                        .environment
-                        .iter()
-                        .map(|(k, v)| (k.clone(), Val::lit(v)))
-                        .chain(wiring.environment.iter().cloned())
-                        .collect();
-                    env.sort_by(|a, b| a.0.cmp(&b.0));
-                    env
-                },
-                secrets: wiring.secrets.clone(),
-                mount_points: wiring.mount_points.clone(),
-                command: s.command.clone(),
-                log_group: c.log_group_name(),
-                log_region: env.region.clone(),
-                log_stream_prefix: key.to_string(),
-            })
-            .chain(s.sidecars.iter().map(|sc| {
-                ContainerSpec {
-                    name: sc.name.clone(),
-                    image: Val::lit(&sc.image),
-                    essential: sc.essential,
-                    ports: sc.ports.clone(),
-                    port_names: BTreeMap::new(),
-                    health_check: sc.health_check.as_ref().map(health_check),
-                    stop_timeout: None,
-                    ulimits: BTreeMap::new(),
-                    depends_on: container_deps(&sc.depends_on),
-                    environment: sc
-                        .environment
-                        .iter()
-                        .map(|(k, v)| (k.clone(), Val::lit(v)))
-                        .collect(),
-                    secrets: vec![],
-                    mount_points: vec![],
-                    command: sc.command.clone(),
-                    log_group: c.log_group_name(),
-                    log_region: env.region.clone(),
-                    log_stream_prefix: format!("{key}-{}", sc.name),
-                }
-            }))
-            .collect(),
+            containers,
             volumes: wiring.volumes.clone(),
             after: vec![log_group_id()],
         }),
@@ -319,6 +326,116 @@ fn service_resources(
     if let Some(a) = &s.autoscaling {
         autoscaling(c, lb, key, a, out);
     }
+}
+
+/// The containers of a task-definition file: the main container gets the service's image
+/// (when the config gives one), the wiring of the stores it uses, the Service Connect port
+/// names, and every container the app's log group.
+fn native_containers(
+    c: &Config,
+    env: &Env,
+    key: &str,
+    def: &crate::config::native::NativeTaskDef,
+    image: Val,
+    wiring: &Wiring,
+) -> Vec<ContainerSpec> {
+    let s = &c.services[key];
+    let main = c.container_name(key);
+    let published = port_names(key, s);
+    def.container_definitions
+        .iter()
+        .map(|n| {
+            let is_main = n.name == main;
+            let mut environment: Vec<(String, Val)> = n
+                .environment
+                .iter()
+                .map(|kv| (kv.name.clone(), Val::lit(&kv.value)))
+                .chain(
+                    is_main
+                        .then(|| wiring.environment.clone())
+                        .into_iter()
+                        .flatten(),
+                )
+                .collect();
+            environment.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut secrets: Vec<(String, Val)> = n
+                .secrets
+                .iter()
+                .map(|x| (x.name.clone(), Val::lit(&x.value_from)))
+                .chain(
+                    is_main
+                        .then(|| wiring.secrets.clone())
+                        .into_iter()
+                        .flatten(),
+                )
+                .collect();
+            secrets.sort_by(|a, b| a.0.cmp(&b.0));
+            ContainerSpec {
+                name: n.name.clone(),
+                image: if is_main {
+                    image.clone()
+                } else {
+                    Val::lit(n.image.clone().unwrap_or_default())
+                },
+                essential: n.essential.unwrap_or(true),
+                ports: n.port_mappings.iter().map(|p| p.container_port).collect(),
+                port_names: n
+                    .port_mappings
+                    .iter()
+                    .filter_map(|p| {
+                        let published = is_main.then(|| published.get(&p.container_port)).flatten();
+                        published
+                            .cloned()
+                            .or_else(|| p.name.clone())
+                            .map(|name| (p.container_port, name))
+                    })
+                    .collect(),
+                health_check: n.health_check.as_ref().map(|h| HealthCheckCmd {
+                    command: h.command.clone(),
+                    interval: h.interval.unwrap_or(30),
+                    timeout: h.timeout.unwrap_or(5),
+                    retries: h.retries.unwrap_or(3),
+                    start_period: h.start_period.unwrap_or(0),
+                }),
+                stop_timeout: n.stop_timeout,
+                ulimits: n
+                    .ulimits
+                    .iter()
+                    .map(|u| (u.name.clone(), (u.soft_limit, u.hard_limit)))
+                    .collect(),
+                depends_on: n
+                    .depends_on
+                    .iter()
+                    .map(|d| (d.container_name.clone(), d.condition.clone()))
+                    .collect(),
+                environment,
+                secrets,
+                mount_points: if is_main {
+                    wiring.mount_points.clone()
+                } else {
+                    vec![]
+                },
+                command: n.command.clone(),
+                log_group: c.log_group_name(),
+                log_region: env.region.clone(),
+                log_stream_prefix: if is_main {
+                    key.to_string()
+                } else {
+                    format!("{key}-{}", n.name)
+                },
+                extra: ContainerExtra {
+                    entry_point: n.entry_point.clone(),
+                    working_directory: n.working_directory.clone(),
+                    user: n.user.clone(),
+                    readonly_root_filesystem: n.readonly_root_filesystem,
+                    cpu: n.cpu,
+                    memory: n.memory,
+                    memory_reservation: n.memory_reservation,
+                    docker_labels: n.docker_labels.clone(),
+                },
+            }
+        })
+        .collect()
 }
 
 /// The image a service builds: pushed to `repo` with the tag of its source.
@@ -378,7 +495,7 @@ fn port_names(key: &str, s: &crate::config::Service) -> BTreeMap<u16, String> {
 
 fn health_check(h: &crate::config::ContainerHealthCheck) -> HealthCheckCmd {
     HealthCheckCmd {
-        command: h.command.clone(),
+        command: vec!["CMD-SHELL".to_string(), h.command.clone()],
         interval: h.interval,
         timeout: h.timeout,
         retries: h.retries,

@@ -263,7 +263,8 @@ pub struct ScalingPolicySpec {
 /// A container health check as ECS runs it (`CMD-SHELL`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct HealthCheckCmd {
-    pub command: String,
+    /// The full ECS form: `["CMD-SHELL", "<shell command>"]` or `["CMD", exe, args...]`.
+    pub command: Vec<String>,
     pub interval: u32,
     pub timeout: u32,
     pub retries: u32,
@@ -339,6 +340,38 @@ pub struct ContainerSpec {
     pub log_group: String,
     pub log_region: String,
     pub log_stream_prefix: String,
+    /// Settings only task-definition files give (TOML services leave them unset).
+    pub extra: ContainerExtra,
+}
+
+/// Container settings of native task-definition files beyond what the TOML describes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContainerExtra {
+    pub entry_point: Option<Vec<String>>,
+    pub working_directory: Option<String>,
+    pub user: Option<String>,
+    pub readonly_root_filesystem: Option<bool>,
+    /// Container CPU units; 0 and unset are the same to ECS.
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    pub memory_reservation: Option<u32>,
+    pub docker_labels: BTreeMap<String, String>,
+}
+
+impl ContainerExtra {
+    /// Normal form shared by the desired and the observed side.
+    pub fn fields(&self) -> Value {
+        json!({
+            "entry_point": self.entry_point.as_ref().filter(|e| !e.is_empty()),
+            "working_directory": self.working_directory,
+            "user": self.user,
+            "readonly_root_filesystem": self.readonly_root_filesystem.unwrap_or(false),
+            "cpu": self.cpu.filter(|c| *c != 0),
+            "memory": self.memory,
+            "memory_reservation": self.memory_reservation,
+            "docker_labels": self.docker_labels,
+        })
+    }
 }
 
 /// An image built from source and pushed to an ECR repository of the app. Its `uri`
@@ -1051,7 +1084,7 @@ fn task_def_fields(s: &TaskDefSpec, r: &dyn Resolve) -> Value {
                     "name": c.port_names.get(p),
                 })).collect::<Vec<_>>(),
                 "health_check": c.health_check.as_ref().map(|h| json!({
-                    "command": ["CMD-SHELL", h.command],
+                    "command": h.command,
                     "interval": h.interval,
                     "timeout": h.timeout,
                     "retries": h.retries,
@@ -1076,6 +1109,7 @@ fn task_def_fields(s: &TaskDefSpec, r: &dyn Resolve) -> Value {
                         "awslogs-stream-prefix": c.log_stream_prefix,
                     },
                 },
+                "extra": c.extra.fields(),
             })
         })
         .collect();

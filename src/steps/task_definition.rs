@@ -150,6 +150,20 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                 })).collect::<Vec<_>>(),
                 "command": (!c.command().is_empty()).then(|| c.command().to_vec()),
                 "log_configuration": log,
+                "extra": crate::desired::ContainerExtra {
+                    entry_point: Some(c.entry_point().to_vec()),
+                    working_directory: c.working_directory().map(str::to_string),
+                    user: c.user().map(str::to_string),
+                    readonly_root_filesystem: c.readonly_root_filesystem(),
+                    cpu: u32::try_from(c.cpu()).ok(),
+                    memory: c.memory().and_then(|m| u32::try_from(m).ok()),
+                    memory_reservation: c.memory_reservation().and_then(|m| u32::try_from(m).ok()),
+                    docker_labels: c
+                        .docker_labels()
+                        .map(|l| l.clone().into_iter().collect())
+                        .unwrap_or_default(),
+                }
+                .fields(),
             })
         })
         .collect();
@@ -240,8 +254,7 @@ async fn register(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs>
         if let Some(h) = &c.health_check {
             b = b.health_check(
                 HealthCheck::builder()
-                    .command("CMD-SHELL")
-                    .command(&h.command)
+                    .set_command(Some(h.command.clone()))
                     .interval(h.interval as i32)
                     .timeout(h.timeout as i32)
                     .retries(h.retries as i32)
@@ -283,6 +296,18 @@ async fn register(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs>
         }
         if let Some(cmd) = &c.command {
             b = b.set_command(Some(cmd.clone()));
+        }
+        let x = &c.extra;
+        b = b
+            .set_entry_point(x.entry_point.clone())
+            .set_working_directory(x.working_directory.clone())
+            .set_user(x.user.clone())
+            .set_readonly_root_filesystem(x.readonly_root_filesystem)
+            .set_cpu(x.cpu.map(|v| v as i32))
+            .set_memory(x.memory.map(|v| v as i32))
+            .set_memory_reservation(x.memory_reservation.map(|v| v as i32));
+        if !x.docker_labels.is_empty() {
+            b = b.set_docker_labels(Some(x.docker_labels.clone().into_iter().collect()));
         }
         req = req.container_definitions(b.build());
     }
@@ -389,7 +414,10 @@ mod tests {
                 essential: true,
                 port_names: BTreeMap::from([(80, "web".to_string())]),
                 health_check: Some(crate::desired::HealthCheckCmd {
-                    command: "curl -f http://localhost/ || exit 1".into(),
+                    command: vec![
+                        "CMD-SHELL".into(),
+                        "curl -f http://localhost/ || exit 1".into(),
+                    ],
                     interval: 30,
                     timeout: 5,
                     retries: 3,
@@ -413,6 +441,13 @@ mod tests {
                 log_group: "/ecs/demo".into(),
                 log_region: "ap-northeast-1".into(),
                 log_stream_prefix: "web".into(),
+                extra: crate::desired::ContainerExtra {
+                    entry_point: Some(vec!["/entry.sh".into()]),
+                    user: Some("101".into()),
+                    memory_reservation: Some(256),
+                    docker_labels: BTreeMap::from([("team".to_string(), "web".to_string())]),
+                    ..Default::default()
+                },
             }],
             volumes: vec![crate::desired::EfsVolumeSpec {
                 name: "content".into(),
@@ -425,6 +460,12 @@ mod tests {
             .name("web")
             .image("nginx:latest")
             .essential(true)
+            // What ECS reports for a container given no CPU share, and the extras.
+            .cpu(0)
+            .entry_point("/entry.sh")
+            .user("101")
+            .memory_reservation(256)
+            .docker_labels("team", "web")
             .port_mappings(
                 PortMapping::builder()
                     .container_port(80)

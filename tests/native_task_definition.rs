@@ -1,0 +1,214 @@
+//! A service described by a native ECS task-definition JSON file (the `aws ecs
+//! register-task-definition --cli-input-json` format ecspresso uses): registered with what
+//! ecsdeploy owns filled in, read back through describe, and stable across `up`s.
+
+mod common;
+
+use std::path::PathBuf;
+
+use common::{run_async, sdk_config, unique_account, Proxy};
+
+const REGION: &str = "us-east-1";
+
+const TASKDEF: &str = r#"{
+  "family": "ignored-family",
+  "cpu": "512",
+  "memory": "1024",
+  "networkMode": "bridge",
+  "requiresCompatibilities": ["EC2"],
+  "runtimePlatform": {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"},
+  "executionRoleArn": "arn:aws:iam::123456789012:role/someone-elses-role",
+  "containerDefinitions": [
+    {
+      "name": "app",
+      "image": "public.ecr.aws/nginx/nginx:1.27",
+      "essential": true,
+      "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp", "name": "http"}],
+      "environment": [{"name": "MODE", "value": "prod"}],
+      "entryPoint": ["/docker-entrypoint.sh"],
+      "command": ["nginx", "-g", "daemon off;"],
+      "workingDirectory": "/srv",
+      "user": "101",
+      "readonlyRootFilesystem": true,
+      "memoryReservation": 256,
+      "dockerLabels": {"team": "web"},
+      "healthCheck": {"command": ["CMD", "curl", "-f", "http://localhost/"], "interval": 10, "retries": 2},
+      "stopTimeout": 20,
+      "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/elsewhere"}}
+    },
+    {
+      "name": "log-router",
+      "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable",
+      "essential": false,
+      "dependsOn": []
+    }
+  ]
+}"#;
+
+const CONFIG: &str = r#"app = "nativetd"
+[services.web]
+task_definition = "web-taskdef.json"
+ingress = [{ port = 80, cidrs = ["10.0.0.0/16"] }]
+"#;
+
+fn project(taskdef: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("web-taskdef.json"), taskdef).unwrap();
+    let path = dir.path().join("ecsdeploy.toml");
+    std::fs::write(&path, CONFIG).unwrap();
+    (dir, path)
+}
+
+async fn ecsdeploy(proxy: &Proxy, config: &std::path::Path, args: &[&str]) -> common::Output {
+    let mut all = vec!["-c", config.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run_async(proxy, REGION, &all).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registers_the_file_with_what_ecsdeploy_owns_and_converges() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let (dir, config) = project(TASKDEF);
+    let up = ecsdeploy(&proxy, &config, &["up", "--no-wait"]).await;
+    up.assert_success();
+    assert!(
+        up.stderr
+            .contains("`executionRoleArn` in the task-definition file is ignored"),
+        "{up}"
+    );
+
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(&proxy, REGION).await);
+    let td = ecs
+        .describe_task_definition()
+        .task_definition("nativetd-web")
+        .send()
+        .await
+        .unwrap();
+    let td = td.task_definition().unwrap();
+    // Owned by ecsdeploy: family, awsvpc, Fargate, its own execution role, logs.
+    assert_eq!(td.family(), Some("nativetd-web"));
+    assert_eq!(td.network_mode().map(|m| m.as_str()), Some("awsvpc"));
+    assert_eq!(
+        td.requires_compatibilities()
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>(),
+        ["FARGATE"]
+    );
+    assert!(
+        td.execution_role_arn()
+            .unwrap()
+            .ends_with(":role/ecsdeploy/nativetd/nativetd-execution"),
+        "{:?}",
+        td.execution_role_arn()
+    );
+    // From the file: size, architecture, both containers and their settings.
+    assert_eq!((td.cpu(), td.memory()), (Some("512"), Some("1024")));
+    assert_eq!(
+        td.runtime_platform()
+            .and_then(|r| r.cpu_architecture())
+            .map(|a| a.as_str()),
+        Some("ARM64")
+    );
+    let names: Vec<&str> = td
+        .container_definitions()
+        .iter()
+        .filter_map(|c| c.name())
+        .collect();
+    assert_eq!(names, ["app", "log-router"]);
+    let app = &td.container_definitions()[0];
+    assert_eq!(app.image(), Some("public.ecr.aws/nginx/nginx:1.27"));
+    assert_eq!(app.entry_point(), ["/docker-entrypoint.sh"]);
+    assert_eq!(app.command(), ["nginx", "-g", "daemon off;"]);
+    assert_eq!(app.working_directory(), Some("/srv"));
+    assert_eq!(app.user(), Some("101"));
+    assert_eq!(app.readonly_root_filesystem(), Some(true));
+    assert_eq!(app.memory_reservation(), Some(256));
+    assert_eq!(
+        app.docker_labels()
+            .and_then(|l| l.get("team"))
+            .map(String::as_str),
+        Some("web")
+    );
+    assert_eq!(
+        app.health_check().unwrap().command(),
+        ["CMD", "curl", "-f", "http://localhost/"]
+    );
+    assert_eq!(app.port_mappings()[0].container_port(), Some(80));
+    let log = app.log_configuration().unwrap();
+    assert_eq!(log.log_driver().as_str(), "awslogs");
+    let options = log.options().unwrap();
+    assert_eq!(
+        options.get("awslogs-group").map(String::as_str),
+        Some("/ecs/nativetd")
+    );
+    assert_eq!(
+        options.get("awslogs-stream-prefix").map(String::as_str),
+        Some("web")
+    );
+    let router = &td.container_definitions()[1];
+    assert_eq!(router.essential(), Some(false));
+    assert_eq!(
+        router
+            .log_configuration()
+            .and_then(|l| l.options())
+            .and_then(|o| o.get("awslogs-stream-prefix"))
+            .map(String::as_str),
+        Some("web-log-router")
+    );
+
+    // Read back, the registered definition equals the file: nothing to do.
+    proxy.clear();
+    let again = ecsdeploy(&proxy, &config, &["up", "--no-wait"]).await;
+    again.assert_success();
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+
+    // An edit in the file is a field diff and a new revision.
+    std::fs::write(
+        dir.path().join("web-taskdef.json"),
+        TASKDEF.replace("\"prod\"", "\"staging\""),
+    )
+    .unwrap();
+    let plan = ecsdeploy(&proxy, &config, &["plan"]).await;
+    plan.assert_success();
+    assert!(plan.stdout.contains("task_definition.web"), "{plan}");
+    assert!(plan.stdout.contains("staging"), "{plan}");
+    ecsdeploy(&proxy, &config, &["up", "--no-wait"])
+        .await
+        .assert_success();
+    let td = ecs
+        .describe_task_definition()
+        .task_definition("nativetd-web")
+        .send()
+        .await
+        .unwrap();
+    let td = td.task_definition().unwrap();
+    assert_eq!(td.revision(), 2);
+    let env = td.container_definitions()[0].environment();
+    assert_eq!(env[0].value(), Some("staging"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_ecsdeploy_cannot_register_faithfully_is_refused_before_any_call() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let (_dir, config) = project(&TASKDEF.replace(
+        "\"user\": \"101\",",
+        "\"user\": \"101\", \"linuxParameters\": {\"initProcessEnabled\": true},",
+    ));
+    let out = ecsdeploy(&proxy, &config, &["up"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(out.stderr.contains("services.web.task_definition"), "{out}");
+    assert!(out.stderr.contains("linuxParameters"), "{out}");
+    assert!(proxy.calls().is_empty(), "{:?}", proxy.calls());
+
+    // Container keys in TOML next to a task-definition file are a conflict.
+    std::fs::write(&config, format!("{CONFIG}cpu = 1024\n")).unwrap();
+    let out = ecsdeploy(&proxy, &config, &["up"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(out.stderr.contains("services.web.cpu"), "{out}");
+    assert!(
+        out.stderr
+            .contains("cannot be combined with `task_definition`"),
+        "{out}"
+    );
+}
