@@ -371,7 +371,7 @@ async fn up_converges_then_is_write_free_and_down_removes_everything() {
     assert_eq!(plan.code, Some(0), "{}{}", plan.stdout, plan.stderr);
     assert!(
         plan.stdout
-            .contains("0 to create, 0 to update, 0 to replace, 0 to delete, 17 unchanged"),
+            .contains("0 to create, 0 to update, 0 to delete, 0 to replace, 17 unchanged"),
         "{}",
         plan.stdout
     );

@@ -3,6 +3,7 @@
 
 mod diff;
 pub mod graph;
+pub mod render;
 
 use std::collections::BTreeMap;
 
