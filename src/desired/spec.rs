@@ -359,13 +359,22 @@ pub struct ContainerExtra {
 }
 
 impl ContainerExtra {
+    /// `container` (a JSON object) with these settings' fields added.
+    pub fn merged_into(&self, mut container: Value) -> Value {
+        if let (Value::Object(c), Value::Object(x)) = (&mut container, self.fields()) {
+            c.extend(x);
+        }
+        container
+    }
+
     /// Normal form shared by the desired and the observed side.
     pub fn fields(&self) -> Value {
         json!({
             "entry_point": self.entry_point.as_ref().filter(|e| !e.is_empty()),
             "working_directory": self.working_directory,
             "user": self.user,
-            "readonly_root_filesystem": self.readonly_root_filesystem.unwrap_or(false),
+            // false and unset are the same to ECS.
+            "readonly_root_filesystem": self.readonly_root_filesystem.filter(|r| *r),
             "cpu": self.cpu.filter(|c| *c != 0),
             "memory": self.memory,
             "memory_reservation": self.memory_reservation,
@@ -1074,7 +1083,7 @@ fn task_def_fields(s: &TaskDefSpec, r: &dyn Resolve) -> Value {
         .containers
         .iter()
         .map(|c| {
-            json!({
+            c.extra.merged_into(json!({
                 "name": c.name,
                 "image": r.val(&c.image),
                 "essential": c.essential,
@@ -1109,8 +1118,7 @@ fn task_def_fields(s: &TaskDefSpec, r: &dyn Resolve) -> Value {
                         "awslogs-stream-prefix": c.log_stream_prefix,
                     },
                 },
-                "extra": c.extra.fields(),
-            })
+            }))
         })
         .collect();
     json!({

@@ -118,7 +118,20 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                 .map(|u| json!({"name": u.name().as_str(), "soft": u.soft_limit(), "hard": u.hard_limit()}))
                 .collect();
             ulimits.sort_by_key(|u| u["name"].to_string());
-            json!({
+            let extra = crate::desired::ContainerExtra {
+                entry_point: Some(c.entry_point().to_vec()),
+                working_directory: c.working_directory().map(str::to_string),
+                user: c.user().map(str::to_string),
+                readonly_root_filesystem: c.readonly_root_filesystem(),
+                cpu: u32::try_from(c.cpu()).ok(),
+                memory: c.memory().and_then(|m| u32::try_from(m).ok()),
+                memory_reservation: c.memory_reservation().and_then(|m| u32::try_from(m).ok()),
+                docker_labels: c
+                    .docker_labels()
+                    .map(|l| l.clone().into_iter().collect())
+                    .unwrap_or_default(),
+            };
+            extra.merged_into(json!({
                 "name": c.name(),
                 "image": c.image(),
                 "essential": c.essential().unwrap_or(true),
@@ -150,21 +163,7 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                 })).collect::<Vec<_>>(),
                 "command": (!c.command().is_empty()).then(|| c.command().to_vec()),
                 "log_configuration": log,
-                "extra": crate::desired::ContainerExtra {
-                    entry_point: Some(c.entry_point().to_vec()),
-                    working_directory: c.working_directory().map(str::to_string),
-                    user: c.user().map(str::to_string),
-                    readonly_root_filesystem: c.readonly_root_filesystem(),
-                    cpu: u32::try_from(c.cpu()).ok(),
-                    memory: c.memory().and_then(|m| u32::try_from(m).ok()),
-                    memory_reservation: c.memory_reservation().and_then(|m| u32::try_from(m).ok()),
-                    docker_labels: c
-                        .docker_labels()
-                        .map(|l| l.clone().into_iter().collect())
-                        .unwrap_or_default(),
-                }
-                .fields(),
-            })
+            }))
         })
         .collect();
     let v = json!({
