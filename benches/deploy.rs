@@ -114,7 +114,11 @@ async fn bench_config(
         assert!(out.success(), "{name} {command}:\n{out}");
         let note = match command {
             "up" => critical_path_note(&out.stdout, seconds, latency),
-            _ => format!("≈ {:.0} round trips", seconds / latency.as_secs_f64()),
+            _ => format!(
+                "{} round trips (measured; wall/latency {:.0})",
+                proxy.depth(),
+                seconds / latency.as_secs_f64()
+            ),
         };
         rows.push(Row {
             config: name.to_string(),

@@ -124,7 +124,10 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
     let result = match &cli.command {
         Command::Up(a) => commands::up::run(&mut session, a).await.map(|_| 0),
         Command::Down(a) => commands::down::run(&mut session, a).await.map(|_| 0),
-        Command::Status => commands::status::run(&session).await.map(|_| 0),
+        Command::Status => {
+            session.ctx.status_details = true;
+            commands::status::run(&session).await.map(|_| 0)
+        }
         Command::Plan(a) => commands::plan::run(&session, a).await.map(|pending| {
             if a.detailed_exitcode && pending {
                 2

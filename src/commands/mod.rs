@@ -87,6 +87,7 @@ pub async fn open(
         delete_images: false,
         delete_deadline: Duration::from_secs(600),
         skip_final_snapshot: false,
+        status_details: false,
     };
     let (azs, imported, secrets) = tokio::try_join!(
         resolve_azs(&ctx, &config),
@@ -190,9 +191,16 @@ pub async fn observe(s: &Session) -> Result<BTreeMap<ResourceId, Observed>> {
     let per_kind = Kind::ALL.into_iter().map(|kind| {
         let desired: Vec<&Resource> = s.desired.iter().filter(|r| r.id.kind == kind).collect();
         async move {
-            crate::steps::observe(&s.ctx, kind, &desired)
+            let started = std::time::Instant::now();
+            let found = crate::steps::observe(&s.ctx, kind, &desired)
                 .await
-                .with_context(|| format!("observing {kind} resources"))
+                .with_context(|| format!("observing {kind} resources"));
+            tracing::debug!(
+                "observed {kind}: {} found in {} ms",
+                found.as_ref().map_or(0, Vec::len),
+                started.elapsed().as_millis()
+            );
+            found
         }
     });
     let mut all = BTreeMap::new();

@@ -95,21 +95,12 @@ async fn observe_role(
     let want = desired.map(|r| r.spec.fields(&BTreeMap::<ResourceId, Outputs>::new()));
     let want = |k: &str| want.as_ref().and_then(|w| w.get(k));
 
-    let (attached, inline_names) =
-        tokio::try_join!(attached_arns(ctx, name), inline_names(ctx, name))?;
-    let inline = if inline_names.iter().any(|p| p == name) {
-        let out = ctx
-            .aws
-            .iam
-            .get_role_policy()
-            .role_name(name)
-            .policy_name(name)
-            .send()
-            .await
-            .map_err(err)?;
-        shaped_like(decode_policy(out.policy_document())?, want("inline_policy"))
-    } else {
-        Value::Null
+    // The inline policy ecsdeploy writes is named after the role: read it directly (one
+    // call, no ListRolePolicies first).
+    let (attached, inline) = tokio::try_join!(attached_arns(ctx, name), inline_policy(ctx, name))?;
+    let inline = match inline {
+        Some(doc) => shaped_like(decode_policy(&doc)?, want("inline_policy")),
+        None => Value::Null,
     };
     let trust = match role.assume_role_policy_document() {
         Some(doc) => shaped_like(decode_policy(doc)?, want("assume_role_policy")),
@@ -180,6 +171,24 @@ async fn attached_arns(ctx: &Ctx, role: &str) -> Result<Vec<String>> {
 }
 
 /// Names of a role's inline policies.
+/// The document of the role's inline policy named like the role, if it has one.
+async fn inline_policy(ctx: &Ctx, role: &str) -> Result<Option<String>> {
+    match ctx
+        .aws
+        .iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(role)
+        .send()
+        .await
+        .map_err(err)
+    {
+        Ok(out) => Ok(Some(out.policy_document().to_string())),
+        Err(e) if code_of(&e) == Some("NoSuchEntity") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 async fn inline_names(ctx: &Ctx, role: &str) -> Result<Vec<String>> {
     ctx.aws
         .iam

@@ -72,6 +72,9 @@ pub struct Ctx {
     pub delete_deadline: Duration,
     /// `down --delete-data --skip-final-snapshot`: delete databases without a final snapshot.
     pub skip_final_snapshot: bool,
+    /// Observe the facts only `status` shows (target health), at one call per resource;
+    /// `plan`, `up` and `down` skip them.
+    pub status_details: bool,
 }
 
 impl Ctx {

@@ -66,7 +66,13 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     }
     let observed = found.into_iter().map(|(id, tg)| async move {
         let arn = tg.target_group_arn().unwrap_or_default();
-        let facts = futures::future::try_join(attributes(ctx, arn), health(ctx, arn)).await;
+        let health = async {
+            match ctx.status_details {
+                true => health(ctx, arn).await,
+                false => Ok(vec![]),
+            }
+        };
+        let facts = futures::future::try_join(attributes(ctx, arn), health).await;
         match facts {
             Ok((attrs, health)) => Ok(Some(observed(id, &tg, &attrs, &health))),
             // Deleted between the listing and now.

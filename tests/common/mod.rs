@@ -253,9 +253,13 @@ pub struct Proxy {
     account: String,
     calls: Arc<Mutex<Vec<Call>>>,
     bodies: Arc<Mutex<Vec<(String, String)>>>,
+    spans: Arc<Mutex<Vec<Span>>>,
     injected: Arc<AtomicUsize>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
+
+/// When a call reached the proxy and when its answer was ready (index-aligned with calls).
+type Span = (Instant, Option<Instant>);
 
 impl Proxy {
     /// Starts a proxy on a free loopback port that sends everything to `account_id`.
@@ -274,6 +278,7 @@ impl Proxy {
         let state = Arc::new(ProxyState::new(account_id, moto().port(), faults));
         let calls = state.calls.clone();
         let bodies = state.bodies.clone();
+        let spans = state.spans.clone();
         let injected = state.faults.injected.clone();
         std::thread::Builder::new()
             .name(format!("proxy-{account_id}"))
@@ -284,6 +289,7 @@ impl Proxy {
             account: account_id.to_owned(),
             calls,
             bodies,
+            spans,
             injected,
             _stop: stop,
         }
@@ -292,6 +298,30 @@ impl Proxy {
     /// How many faults (errors, lost answers) the proxy has injected so far.
     pub fn faults_injected(&self) -> usize {
         self.injected.load(Ordering::Relaxed)
+    }
+
+    /// The round-trip depth of the calls so far: the longest chain of calls each of which
+    /// was sent only after the previous one had been answered. Calls in flight together
+    /// count once, so this is what a run costs in latency on a real network, whatever the
+    /// emulator's own throughput.
+    pub fn depth(&self) -> usize {
+        let mut spans: Vec<(Instant, Instant)> = self
+            .spans
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|(start, end)| end.map(|end| (*start, end)))
+            .collect();
+        spans.sort();
+        let mut depth = vec![1usize; spans.len()];
+        for i in 0..spans.len() {
+            for j in 0..i {
+                if spans[j].1 <= spans[i].0 {
+                    depth[i] = depth[i].max(depth[j] + 1);
+                }
+            }
+        }
+        depth.into_iter().max().unwrap_or(0)
     }
 
     /// `http://127.0.0.1:PORT`
@@ -313,6 +343,7 @@ impl Proxy {
         let mut bodies = self.bodies.lock().unwrap(); // same lock order as `handle`
         bodies.clear();
         self.calls.lock().unwrap().clear();
+        self.spans.lock().unwrap().clear();
     }
 
     /// The request bodies of every call of `operation`, in order: what the binary *sent*,
@@ -386,6 +417,7 @@ struct ProxyState {
     moto_port: u16,
     calls: Arc<Mutex<Vec<Call>>>,
     bodies: Arc<Mutex<Vec<(String, String)>>>,
+    spans: Arc<Mutex<Vec<Span>>>,
     client: Client<HttpConnector, Full<Bytes>>,
     faults: faults::FaultState,
 }
@@ -397,6 +429,7 @@ impl ProxyState {
             moto_port,
             calls: Arc::default(),
             bodies: Arc::default(),
+            spans: Arc::default(),
             client: Client::builder(TokioExecutor::new()).build_http(),
             faults: faults::FaultState::new(faults),
         }
@@ -442,7 +475,7 @@ async fn handle(
     state: Arc<ProxyState>,
     req: Request<Incoming>,
 ) -> Result<Response<ProxyBody>, Infallible> {
-    let (mut parts, body) = req.into_parts();
+    let (parts, body) = req.into_parts();
     let body = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => return Ok(proxy_error(StatusCode::BAD_REQUEST, e)),
@@ -450,15 +483,32 @@ async fn handle(
     let call = call_of(&parts, &body);
     let lock_call = names_lock_table(&String::from_utf8_lossy(&body));
     let action = state.faults.decide(&call, &parts.headers, &body, lock_call);
-    {
-        // Both under the bodies lock, so `calls` and `bodies` stay index-aligned.
+    let index = {
+        // All under the bodies lock, so `calls`, `bodies` and `spans` stay index-aligned.
         let mut bodies = state.bodies.lock().unwrap();
         bodies.push((
             call.operation.clone(),
             String::from_utf8_lossy(&body).into_owned(),
         ));
         state.calls.lock().unwrap().push(call);
+        let mut spans = state.spans.lock().unwrap();
+        spans.push((Instant::now(), None));
+        spans.len() - 1
+    };
+    let response = forward(&state, parts, body, action).await;
+    if let Some(span) = state.spans.lock().unwrap().get_mut(index) {
+        span.1 = Some(Instant::now());
     }
+    response
+}
+
+/// Applies the latency and the fault decision, forwards to moto when the call goes there.
+async fn forward(
+    state: &ProxyState,
+    mut parts: Parts,
+    body: Bytes,
+    action: faults::Action,
+) -> Result<Response<ProxyBody>, Infallible> {
     let latency = state.faults.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
