@@ -145,6 +145,66 @@ async fn inventory(proxy: &Proxy, app: &str, cluster: &str) -> BTreeMap<String, 
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&c);
     let lbs = elb.describe_load_balancers().send().await.unwrap();
     inv.insert("load_balancers".into(), lbs.load_balancers().len());
+    // Named once per account: a duplicate shows as a second entry.
+    let tgs = elb.describe_target_groups().send().await.unwrap();
+    inv.insert("target_groups".into(), tgs.target_groups().len());
+    let families = ecs
+        .list_task_definition_families()
+        .status(aws_sdk_ecs::types::TaskDefinitionFamilyStatus::Active)
+        .send()
+        .await
+        .unwrap();
+    // moto lists families whatever their status: count those with ACTIVE revisions.
+    let mut active_families = 0;
+    for f in families.families() {
+        let revisions = ecs
+            .list_task_definitions()
+            .family_prefix(f)
+            .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+            .send()
+            .await
+            .unwrap();
+        if !revisions.task_definition_arns().is_empty() {
+            active_families += 1;
+        }
+    }
+    inv.insert("task_families".into(), active_families);
+    let cloudmap = aws_sdk_servicediscovery::Client::new(&c);
+    let namespaces = cloudmap.list_namespaces().send().await.unwrap();
+    inv.insert("namespaces".into(), namespaces.namespaces().len());
+    // Data stores.
+    let dynamodb = aws_sdk_dynamodb::Client::new(&c);
+    let tables = dynamodb.list_tables().send().await.unwrap();
+    let tables = tables
+        .table_names()
+        .iter()
+        .filter(|t| t.as_str() != common::LOCK_TABLE)
+        .count();
+    inv.insert("tables".into(), tables);
+    let rds = aws_sdk_rds::Client::new(&c);
+    let dbs = rds.describe_db_instances().send().await.unwrap();
+    inv.insert("db_instances".into(), dbs.db_instances().len());
+    let groups = rds.describe_db_subnet_groups().send().await.unwrap();
+    inv.insert("db_subnet_groups".into(), groups.db_subnet_groups().len());
+    let efs = aws_sdk_efs::Client::new(&c);
+    let filesystems = efs.describe_file_systems().send().await.unwrap();
+    inv.insert("file_systems".into(), filesystems.file_systems().len());
+    let mut mount_targets = 0;
+    for fs in filesystems.file_systems() {
+        let mts = efs
+            .describe_mount_targets()
+            .file_system_id(fs.file_system_id())
+            .send()
+            .await
+            .unwrap();
+        mount_targets += mts.mount_targets().len();
+    }
+    inv.insert("mount_targets".into(), mount_targets);
+    let aps = efs.describe_access_points().send().await.unwrap();
+    inv.insert("access_points".into(), aps.access_points().len());
+    let secrets = aws_sdk_secretsmanager::Client::new(&c);
+    let listed = secrets.list_secrets().send().await.unwrap();
+    inv.insert("secrets".into(), listed.secret_list().len());
     inv.retain(|_, n| *n > 0);
     inv
 }
@@ -200,6 +260,15 @@ async fn lost_answers_never_duplicate_resources() {
                 "ecs-web-app-cluster",
                 &[4][..],
             ),
+            // Data stores: RDS (and its managed secret), EFS with mount targets and an
+            // access point, generated secrets, a seeded DynamoDB table.
+            ("wordpress", "wordpress", "wordpress", &[5][..]),
+            (
+                "dynamodb-webapp",
+                "dynamodb-webapp",
+                "dynamodb-webapp-cluster",
+                &[6][..],
+            ),
         ];
         for (config, app, cluster, seeds) in cases {
             let reference = Proxy::start(&unique_account()).await;
@@ -251,6 +320,61 @@ async fn lost_answers_never_duplicate_resources() {
     .await;
 }
 
+/// Deterministic complement of the random test above: the first answer of *every* write
+/// operation an `up` makes is lost (the call executes, the answer is a 503), for apps that
+/// together use every resource kind. Each create must re-find what it made instead of
+/// making it again.
+#[tokio::test]
+async fn every_write_survives_its_first_answer_being_lost() {
+    bounded(1200, "first answers lost", async {
+        let cases = [
+            ("service-connect", "ecs-web-app", "ecs-web-app-cluster"),
+            ("wordpress", "wordpress", "wordpress"),
+            (
+                "dynamodb-webapp",
+                "dynamodb-webapp",
+                "dynamodb-webapp-cluster",
+            ),
+        ];
+        for (config, app, cluster) in cases {
+            let reference = Proxy::start(&unique_account()).await;
+            reference.clear();
+            up(&reference, config).await.assert_success();
+            let want = inventory(&reference, app, cluster).await;
+            let mut ops: Vec<String> = reference
+                .writes()
+                .into_iter()
+                .map(|c| c.operation)
+                .collect();
+            ops.sort();
+            ops.dedup();
+            let faults = Faults {
+                lose_first: ops.iter().map(|op| (op.clone(), 1)).collect(),
+                ..Faults::default()
+            };
+            let proxy = Proxy::start_with(&unique_account(), faults).await;
+            let mut runs = 0;
+            loop {
+                runs += 1;
+                let out = up(&proxy, config).await;
+                if out.success() {
+                    break;
+                }
+                assert!(runs < 4, "{config}: up failed {runs} times:\n{out}");
+                eprintln!("{config}: run {runs} failed:\n{}", out.stderr);
+            }
+            assert!(proxy.faults_injected() >= ops.len(), "{config}: {ops:?}");
+            let got = inventory(&proxy, app, cluster).await;
+            assert_each_tag_once(&got, config);
+            assert_eq!(got, want, "{config}: owned resources differ ({runs} runs)");
+            proxy.clear();
+            up(&proxy, config).await.assert_success();
+            assert_eq!(proxy.writes(), vec![], "{config}: not converged");
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn down_retries_dependency_violations() {
     bounded(600, "dependency violations", async {
@@ -280,6 +404,28 @@ async fn down_retries_dependency_violations() {
         }
         let left = inventory(&proxy, "fargate-public", "fargate-public-cluster").await;
         assert_eq!(left, BTreeMap::new(), "down left owned resources");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn create_service_waits_for_a_draining_namesake() {
+    bounded(300, "service still draining", async {
+        let faults = Faults {
+            inject: vec![Injection::new(
+                "CreateService",
+                2,
+                400,
+                "InvalidParameterException",
+                "Unable to Start a service that is still Draining.",
+            )],
+            ..Faults::default()
+        };
+        let proxy = Proxy::start_with(&unique_account(), faults).await;
+        up(&proxy, "fargate-public").await.assert_success();
+        assert_eq!(proxy.faults_injected(), 2);
+        let inv = inventory(&proxy, "fargate-public", "fargate-public-cluster").await;
+        assert_eq!(inv.get("services"), Some(&2));
     })
     .await;
 }

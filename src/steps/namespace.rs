@@ -25,6 +25,9 @@ use crate::plan::Observed;
 /// How long a Cloud Map operation (create, delete) may take.
 const OPERATION_WAIT: Duration = Duration::from_secs(300);
 
+/// How long a create is resent after transient failures.
+const CREATE_RETRY: Duration = Duration::from_secs(120);
+
 /// Tag listings run this many at a time (one call per namespace).
 const TAG_CONCURRENCY: usize = 8;
 
@@ -201,16 +204,42 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
         .collect::<Result<Vec<_>, _>>()?;
     for attempt in 0..TOKEN_ATTEMPTS {
         let token = creator_request_id(&ctx.app, &r.name, attempt);
-        let sent = ctx
-            .aws
-            .cloudmap
-            .create_http_namespace()
-            .name(&r.name)
-            .creator_request_id(&token)
-            .description(format!("ecsdeploy app {}", ctx.app))
-            .set_tags(Some(tags.clone()))
-            .send()
-            .await;
+        // Sent once (SDK retries off): after a lost answer, Cloud Map honours the request id
+        // on a resend, but an emulator may not, so the namespace is looked up first.
+        let send = || {
+            ctx.aws
+                .cloudmap
+                .create_http_namespace()
+                .name(&r.name)
+                .creator_request_id(&token)
+                .description(format!("ecsdeploy app {}", ctx.app))
+                .set_tags(Some(tags.clone()))
+                .customize()
+                .config_override(
+                    aws_sdk_servicediscovery::config::Builder::default()
+                        .retry_config(aws_config::retry::RetryConfig::disabled()),
+                )
+                .send()
+        };
+        let mut delay = Duration::from_secs(1);
+        let started = tokio::time::Instant::now();
+        let sent = loop {
+            let sent = send().await;
+            match &sent {
+                Err(e) if crate::aws::is_transient_sdk(e) && started.elapsed() < CREATE_RETRY => {
+                    if let Some(o) = observe(ctx, &[r]).await?.into_iter().find(|o| o.id == r.id) {
+                        ctx.report.progress(
+                            &key,
+                            "create answered with an error but had happened; using it",
+                        );
+                        return Ok(o.outputs);
+                    }
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(10));
+                }
+                _ => break sent,
+            }
+        };
         let op_id = match sent {
             Ok(out) => out
                 .operation_id()

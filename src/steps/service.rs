@@ -424,7 +424,14 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     // provided for this task. Please verify that the role being passed has the proper trust
     // relationship and permissions and that your IAM user has permissions to pass this
     // role." (InvalidParameterException or ClientException). Retried until it is.
-    let out = super::retry_until(ROLE_PROPAGATION, role_not_yet_assumable, || {
+    // A service of the same name deleted a moment ago (a `down` followed by `up`) is still
+    // DRAINING: "Unable to Start a service that is still Draining." Retried too, by name,
+    // until it is gone.
+    let started = std::time::Instant::now();
+    let retryable = |e: &anyhow::Error| {
+        still_draining(e) || (role_not_yet_assumable(e) && started.elapsed() < ROLE_PROPAGATION)
+    };
+    let out = super::retry_until(DRAINING_WAIT, retryable, || {
         let req = req.clone();
         async move { req.send().await.map_err(err) }
     })
@@ -528,6 +535,18 @@ fn primary_id(svc: &Service) -> Option<String> {
 
 /// How long CreateService waits for new IAM roles to become assumable by ECS.
 const ROLE_PROPAGATION: Duration = Duration::from_secs(60);
+
+/// How long CreateService waits for a draining service of the same name to be gone (its
+/// tasks stop after the load balancer's deregistration delay).
+const DRAINING_WAIT: Duration = Duration::from_secs(600);
+
+/// True for ECS's refusal to create a service whose namesake is still DRAINING.
+fn still_draining(e: &anyhow::Error) -> bool {
+    matches!(
+        crate::aws::code_of(e),
+        Some("InvalidParameterException" | "ClientException")
+    ) && e.to_string().to_lowercase().contains("still draining")
+}
 
 /// True for ECS's "unable to assume the role" answer about a role IAM has not propagated.
 fn role_not_yet_assumable(e: &anyhow::Error) -> bool {

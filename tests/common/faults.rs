@@ -39,6 +39,9 @@ pub struct Faults {
     pub dependency_violation: Vec<(String, u32)>,
     /// Any error on the first k calls of an operation, without forwarding.
     pub inject: Vec<Injection>,
+    /// Lost answers on the first k calls of an operation: forwarded (so they execute), the
+    /// answer replaced by a 503.
+    pub lose_first: Vec<(String, u32)>,
     pub seed: u64,
 }
 
@@ -149,6 +152,9 @@ impl FaultState {
         if f.dependency_violation.iter().any(|(op, k)| first(op, *k)) {
             let message = "resource has a dependent object (injected by the test proxy)";
             return Action::Answer(error(proto, 400, "DependencyViolation", message));
+        }
+        if f.lose_first.iter().any(|(op, k)| first(op, *k)) {
+            return Action::LoseAnswer(unavailable());
         }
         if f.only_writes && call.is_read() {
             return Action::Forward;
