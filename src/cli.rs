@@ -11,6 +11,10 @@ Examples:
   ecsdeploy up -c config/examples/fargate-public.toml
   ecsdeploy status --output json          # machine-readable state
   ecsdeploy down --yes                    # delete everything the app owns
+  ecsdeploy logs web --follow --since 1h  # the service's logs, all tasks
+  ecsdeploy exec web -- sh                # a shell in a running task (ECS Exec)
+  ecsdeploy init && ecsdeploy validate    # a starter config, checked offline
+  ecsdeploy completions bash > /etc/bash_completion.d/ecsdeploy
   AWS_ENDPOINT_URL=http://127.0.0.1:5000 ecsdeploy up   # against a local emulator
 
 Exit codes:
@@ -85,6 +89,84 @@ pub enum Command {
     Status,
     /// Show what `up` would do, making no change.
     Plan(PlanArgs),
+    /// Print a service's CloudWatch logs: all its tasks and containers, interleaved by
+    /// time, each line prefixed with the task id and container.
+    Logs(LogsArgs),
+    /// Run a command in a running task of a service (ECS Exec; needs the AWS
+    /// session-manager-plugin).
+    Exec(ExecArgs),
+    /// Check the config offline: no AWS call, no credentials needed.
+    Validate,
+    /// Write a commented starter config (asks on a terminal; flags for scripts).
+    Init(InitArgs),
+    /// Print the JSON Schema of the config (for editors: completion and checks).
+    Schema,
+    /// Print a shell completion script.
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// The service's key in the config.
+    pub service: String,
+    /// Keep printing new events until interrupted (Ctrl-C ends it with exit code 0).
+    #[arg(long, short = 'f')]
+    pub follow: bool,
+    /// How far back to start, e.g. `10m`, `2h`, `1d`.
+    #[arg(long, default_value = "10m", value_parser = humantime::parse_duration)]
+    pub since: Duration,
+    /// CloudWatch Logs filter pattern, e.g. `ERROR` or `"status=500"`.
+    #[arg(long)]
+    pub filter: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExecArgs {
+    /// The service's key in the config.
+    pub service: String,
+    /// Container to run in (default: the service's main container).
+    #[arg(long)]
+    pub container: Option<String>,
+    /// Task id (default: the first running task of the service).
+    #[arg(long)]
+    pub task: Option<String>,
+    /// The command, after `--` (default `/bin/sh`).
+    #[arg(last = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// App name (default: the current directory's name, made valid).
+    #[arg(long)]
+    pub app: Option<String>,
+    /// Container image of the first service.
+    #[arg(long)]
+    pub image: Option<String>,
+    /// Container port of the first service.
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Put an Application Load Balancer in front of the service.
+    #[arg(long, conflicts_with = "no_load_balancer")]
+    pub load_balancer: bool,
+    /// No load balancer: the tasks get public IPs.
+    #[arg(long)]
+    pub no_load_balancer: bool,
+    /// Run on ARM64 (Graviton) instead of X86_64.
+    #[arg(long)]
+    pub arm64: bool,
+    /// Accept the defaults for everything not given, without asking.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Overwrite an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Args)]

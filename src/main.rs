@@ -87,6 +87,28 @@ fn cancellation() -> (Arc<watch::Sender<bool>>, watch::Receiver<bool>) {
 }
 
 async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
+    // Offline commands: no config load into a session, no AWS.
+    match &cli.command {
+        Command::Schema => {
+            commands::print_json(&commands::schema::schema());
+            return Ok(0);
+        }
+        Command::Completions(a) => {
+            use std::io::Write;
+            std::io::stdout().write_all(&commands::schema::completions(a.shell))?;
+            return Ok(0);
+        }
+        Command::Validate => {
+            let result = ecsdeploy::config::load_file(&cli.global.config);
+            return Ok(commands::validate::report(result, cli.global.output));
+        }
+        Command::Init(a) => {
+            let message = commands::init::run(&cli.global.config, a).map_err(print_error)?;
+            println!("{message}");
+            return Ok(0);
+        }
+        _ => {}
+    }
     if let Command::Down(args) = &cli.command {
         commands::down::check_confirmable(args).map_err(print_error)?;
     }
@@ -135,6 +157,11 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
                 0
             }
         }),
+        Command::Logs(a) => commands::logs::run(&session, a).await.map(|_| 0),
+        Command::Exec(a) => commands::exec::run(&session, a, cli.global.profile.as_deref()).await,
+        Command::Schema | Command::Completions(_) | Command::Validate | Command::Init(_) => {
+            unreachable!("offline commands return above")
+        }
     };
     let result = match held {
         Some(l) => l.release(result).await,

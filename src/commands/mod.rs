@@ -2,10 +2,15 @@
 //! observe, plan, and hand the plan to the engine or the printer.
 
 pub mod down;
+pub mod exec;
 mod imported;
+pub mod init;
+pub mod logs;
 pub mod plan;
+pub mod schema;
 pub mod status;
 pub mod up;
+pub mod validate;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -10,7 +10,8 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// The whole configuration file.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Config {
     /// Application name: prefix of every generated name and value of the ownership tag.
     pub app: String,
@@ -51,7 +52,8 @@ pub struct Config {
     pub secrets: BTreeMap<String, Secret>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Network {
     /// IPv4 CIDR of the VPC ecsdeploy creates.
     #[serde(default = "default_vpc_cidr")]
@@ -97,7 +99,9 @@ impl Default for Network {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum NatMode {
     #[default]
@@ -108,7 +112,8 @@ pub enum NatMode {
 
 /// An imported network. Each value is an id (`vpc-...`, `subnet-...`) or the value of the
 /// resource's `Name` tag. ecsdeploy never modifies or deletes these.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ExistingNetwork {
     pub vpc: String,
     #[serde(default)]
@@ -123,7 +128,8 @@ fn default_vpc_cidr() -> String {
 
 pub const DEFAULT_AZ_COUNT: u8 = 2;
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Repository {
     /// Repository name. Default `<app>-<key>`.
     #[serde(default)]
@@ -136,7 +142,9 @@ pub struct Repository {
     pub tag_mutability: TagMutability,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TagMutability {
     #[default]
@@ -153,7 +161,8 @@ impl TagMutability {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Cluster {
     /// Cluster name. Default `<app>-cluster`.
     #[serde(default)]
@@ -163,7 +172,9 @@ pub struct Cluster {
     pub container_insights: ContainerInsights,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum ContainerInsights {
     #[default]
@@ -182,7 +193,8 @@ impl ContainerInsights {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Iam {
     /// ARN of an existing task execution role. When omitted ecsdeploy creates
     /// `<app>-execution` with the AWS managed policy AmazonECSTaskExecutionRolePolicy.
@@ -190,7 +202,8 @@ pub struct Iam {
     pub execution_role: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Logs {
     /// Log group name. Default `/ecs/<app>`.
     #[serde(default)]
@@ -213,7 +226,8 @@ fn default_retention() -> u32 {
     30
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Service {
     /// ECS service name. Default `<app>-<key>`.
     #[serde(default)]
@@ -312,7 +326,8 @@ pub struct Service {
 }
 
 /// `[[services.<key>.uses]]`: exactly one of `table`, `database`, `file_system`, `secret`.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Use {
     /// Key of a `[tables]` entry.
     #[serde(default)]
@@ -395,7 +410,8 @@ impl StoreKind {
 }
 
 /// `[tables.<key>]`: a DynamoDB table.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Table {
     /// Table name. Default `<app>-<key>`.
     #[serde(default)]
@@ -444,7 +460,8 @@ pub struct SeedItems {
     pub digest: String,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct KeyAttribute {
     pub name: String,
     /// `S` (default), `N` or `B`.
@@ -452,7 +469,9 @@ pub struct KeyAttribute {
     pub attr_type: KeyType,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 pub enum KeyType {
     #[default]
     S,
@@ -470,7 +489,9 @@ impl KeyType {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Billing {
     #[default]
@@ -487,7 +508,9 @@ impl Billing {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TableClass {
     #[default]
@@ -505,7 +528,8 @@ impl TableClass {
 }
 
 /// `[[tables.<key>.indexes]]`: a global secondary index.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct TableIndex {
     pub name: String,
     pub hash_key: KeyAttribute,
@@ -524,7 +548,9 @@ pub struct TableIndex {
     pub write_capacity: Option<u32>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Projection {
     #[default]
@@ -544,7 +570,8 @@ impl Projection {
 }
 
 /// `[databases.<key>]`: an RDS instance in the private subnets.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Database {
     /// DB instance identifier. Default `<app>-<key>`.
     #[serde(default)]
@@ -598,7 +625,7 @@ fn default_db_user() -> String {
     "app".to_string()
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
     Mysql,
@@ -636,7 +663,8 @@ impl Database {
 
 /// `[file_systems.<key>]`: an encrypted EFS file system with mount targets in the private
 /// subnets and one access point.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct FileSystem {
     /// `generalPurpose` (default) or `maxIO`.
     #[serde(default = "default_performance_mode")]
@@ -656,7 +684,8 @@ fn default_throughput_mode() -> String {
     "bursting".to_string()
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct AccessPoint {
     /// POSIX user id files are created as. Default 1000.
     #[serde(default = "default_posix_id")]
@@ -694,7 +723,8 @@ fn default_ap_permissions() -> String {
 }
 
 /// `[secrets.<key>]`: generated (`generate`) or existing (`existing`), not both.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Secret {
     /// Secret name for a generated secret. Default `<app>/<key>`.
     #[serde(default)]
@@ -709,7 +739,8 @@ pub struct Secret {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Generate {
     /// Characters (1..=4096). Default 32.
     #[serde(default = "default_secret_length")]
@@ -773,7 +804,9 @@ fn yes() -> bool {
     true
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CpuArchitecture {
     #[default]
@@ -790,7 +823,9 @@ impl CpuArchitecture {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum SubnetKind {
     #[default]
@@ -798,7 +833,8 @@ pub enum SubnetKind {
     Private,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Ingress {
     /// Container port this rule opens; must be one of the service's `ports`.
     pub port: u16,
@@ -808,7 +844,8 @@ pub struct Ingress {
     pub description: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Statement {
     #[serde(default)]
     pub effect: Effect,
@@ -816,7 +853,9 @@ pub struct Statement {
     pub resources: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 pub enum Effect {
     #[default]
     Allow,
@@ -824,7 +863,7 @@ pub enum Effect {
 }
 
 /// `image = "nginx:latest"` or `image = { repository = "web", tag = "v1" }`.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum Image {
     Reference(String),
@@ -835,7 +874,8 @@ pub enum Image {
 /// task-definition file gives the image).
 pub static NO_IMAGE: Image = Image::Reference(String::new());
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct RepositoryImage {
     /// Key of an entry in `[repositories]`. Required unless `build` is given; with `build`
     /// the default is the service key (and `[repositories.<service>]` is created with
@@ -864,7 +904,8 @@ impl RepositoryImage {
 }
 
 /// `build = { context = "./backend", dockerfile = "Dockerfile" }`: how to build an image.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Build {
     /// Build context directory, relative to the config file.
     pub context: String,
@@ -910,7 +951,8 @@ impl<'de> Deserialize<'de> for Image {
 }
 
 /// `[load_balancer]`: one Application Load Balancer shared by the app's services.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct LoadBalancer {
     /// ALB name (at most 32 characters). Default `<app>`.
     #[serde(default)]
@@ -985,7 +1027,9 @@ fn default_lb_cidrs() -> Vec<String> {
     vec!["0.0.0.0/0".to_string()]
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Scheme {
     #[default]
@@ -1002,7 +1046,9 @@ impl Scheme {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 pub enum Protocol {
     #[default]
     HTTP,
@@ -1021,7 +1067,8 @@ impl Protocol {
 /// The TLS policy HTTPS listeners get by default: TLS 1.3 and 1.2 with forward secrecy.
 pub const DEFAULT_SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Listener {
     pub port: u16,
     pub protocol: Protocol,
@@ -1051,7 +1098,8 @@ pub struct Listener {
     pub rules: Vec<Rule>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct FixedResponse {
     pub status: u16,
     #[serde(default = "default_content_type")]
@@ -1064,7 +1112,8 @@ fn default_content_type() -> String {
     "text/plain".to_string()
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Cognito {
     pub user_pool_arn: String,
     pub client_id: String,
@@ -1079,7 +1128,8 @@ pub struct Cognito {
     pub session_timeout: Option<u32>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Oidc {
     pub issuer: String,
     pub authorization_endpoint: String,
@@ -1097,7 +1147,9 @@ pub struct Oidc {
     pub session_timeout: Option<u32>,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum OnUnauthenticated {
     #[default]
@@ -1116,7 +1168,8 @@ impl OnUnauthenticated {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Rule {
     /// Forward matching requests to this service's target group.
     pub service: String,
@@ -1132,7 +1185,8 @@ pub struct Rule {
 }
 
 /// `[services.<key>.target_group]`: how the load balancer reaches the service.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct TargetGroup {
     /// Container port to register; one of the service's `ports`.
     pub port: u16,
@@ -1161,7 +1215,8 @@ fn default_grace_period() -> u32 {
     60
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct HealthCheck {
     #[serde(default = "default_hc_path")]
     pub path: String,
@@ -1222,7 +1277,8 @@ fn default_hc_matcher() -> String {
 }
 
 /// `[service_connect]`: the Cloud Map HTTP namespace of the app.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ServiceConnect {
     /// Namespace name, e.g. `local` (clients then call `http://<dns_name>:<port>`).
     pub namespace: String,
@@ -1235,7 +1291,8 @@ pub struct ServiceConnect {
 }
 
 /// `[services.<key>.connect]`: published ports (none = client only) and proxy logs.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Connect {
     /// Ports this service publishes in the namespace. Empty: the service only calls others.
     #[serde(default)]
@@ -1246,7 +1303,8 @@ pub struct Connect {
     pub log_stream_prefix: Option<String>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ConnectPort {
     /// Container port to publish; one of the service's `ports`.
     pub port: u16,
@@ -1264,7 +1322,8 @@ pub struct ConnectPort {
     pub client_port: Option<u16>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Deployment {
     /// Lower bound of running tasks during a rollout, in % of desired. Default 100.
     #[serde(default = "default_min_healthy")]
@@ -1295,7 +1354,8 @@ fn default_max_percent() -> u32 {
 }
 
 /// A container health check (`CMD-SHELL` command run inside the container).
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ContainerHealthCheck {
     /// Shell command; exit 0 = healthy. E.g. `curl -f http://localhost:5000/healthcheck || exit 1`.
     pub command: String,
@@ -1323,14 +1383,16 @@ fn default_chc_retries() -> u32 {
     3
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Ulimit {
     pub soft: u32,
     pub hard: u32,
 }
 
 /// A further container in the task.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Sidecar {
     pub name: String,
     /// A full image reference.
@@ -1350,7 +1412,8 @@ pub struct Sidecar {
     pub depends_on: Vec<ContainerDependency>,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct ContainerDependency {
     /// Container name (a sidecar's `name`, or the service key for the main container).
     pub container: String,
@@ -1359,7 +1422,9 @@ pub struct ContainerDependency {
     pub condition: ContainerCondition,
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ContainerCondition {
     #[default]
@@ -1381,7 +1446,8 @@ impl ContainerCondition {
 }
 
 /// `[services.<key>.autoscaling]`: target tracking on one metric.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
 pub struct Autoscaling {
     /// Fewest tasks. Default 1.
     #[serde(default = "default_desired")]

@@ -702,6 +702,20 @@ pub fn spawn(proxy: &Proxy, region: &str, args: &[&str]) -> tokio::process::Chil
     command.spawn().expect("spawn ecsdeploy")
 }
 
+/// Like [`spawn`], with stdout piped to the test (for commands that stream, such as
+/// `logs --follow`). The child is killed if dropped.
+pub fn spawn_piped(proxy: &Proxy, region: &str, args: &[&str]) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecsdeploy"));
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    configure_env(command.as_std_mut(), proxy, region);
+    command.spawn().expect("spawn ecsdeploy")
+}
+
 /// The binary talks only to the proxy, with test credentials, and sees none of the
 /// developer's AWS settings (every inherited `AWS_*` variable is dropped, `~/.aws` ignored).
 fn configure_env(command: &mut std::process::Command, proxy: &Proxy, region: &str) {

@@ -1,0 +1,325 @@
+//! The offline commands: `schema`, `completions`, `validate`, `init`. None of them may call
+//! AWS; the runs here point AWS_ENDPOINT_URL at a closed port to make sure.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::venv_python;
+
+/// Runs the binary in `dir` with no usable AWS: a closed endpoint, no credentials.
+fn ecsdeploy(dir: &Path, args: &[&str]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ecsdeploy"));
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("AWS_") {
+            c.env_remove(k);
+        }
+    }
+    c.args(args)
+        .current_dir(dir)
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn examples() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/examples");
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    v.sort();
+    assert!(v.len() >= 5, "{v:?}");
+    v
+}
+
+/// Validate `documents` (TOML texts) against the schema with Python's `jsonschema` (in the
+/// venv moto runs from); returns one verdict per document: `None` valid, else the error.
+fn schema_verdicts(schema: &str, documents: &[String]) -> Vec<Option<String>> {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schema.json"), schema).unwrap();
+    let mut files = Vec::new();
+    for (i, d) in documents.iter().enumerate() {
+        let value: toml::Value = toml::from_str(d).unwrap();
+        let json = serde_json::to_string(&value).unwrap();
+        let f = dir.path().join(format!("doc{i}.json"));
+        std::fs::write(&f, json).unwrap();
+        files.push(f);
+    }
+    let script = r#"
+import json, sys, jsonschema
+schema = json.load(open(sys.argv[1]))
+jsonschema.Draft202012Validator.check_schema(schema)
+v = jsonschema.Draft202012Validator(schema)
+for f in sys.argv[2:]:
+    errors = sorted(v.iter_errors(json.load(open(f))), key=lambda e: list(e.path))
+    print(json.dumps(None if not errors else "; ".join(
+        "/".join(map(str, e.path)) + ": " + e.message for e in errors)))
+"#;
+    let out = Command::new(venv_python())
+        .arg("-c")
+        .arg(script)
+        .arg(dir.path().join("schema.json"))
+        .args(&files)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn every_example_validates_against_the_schema_and_broken_ones_do_not() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = ecsdeploy(tmp.path(), &["schema"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let schema = text(&out.stdout);
+    let docs: Vec<String> = examples()
+        .iter()
+        .map(|p| std::fs::read_to_string(p).unwrap())
+        .collect();
+    for (p, verdict) in examples().iter().zip(schema_verdicts(&schema, &docs)) {
+        assert_eq!(verdict, None, "{} does not validate", p.display());
+    }
+    let base = "app = \"demo\"\n[services.web]\nimage = \"nginx\"\n";
+    let broken = [
+        ("wrong type", format!("{base}cpu = \"lots\"\n"), "cpu"),
+        (
+            "unknown key",
+            format!("{base}colour = \"blue\"\n"),
+            "colour",
+        ),
+        (
+            "bad enum value",
+            format!("{base}subnets = \"dmz\"\n"),
+            "dmz",
+        ),
+        (
+            "missing app",
+            "[services.web]\nimage = \"nginx\"\n".to_string(),
+            "app",
+        ),
+        (
+            "image of the wrong shape",
+            "app = \"demo\"\n[services.web]\nimage = { repo = \"x\" }\n".to_string(),
+            "image",
+        ),
+    ];
+    let texts: Vec<String> = broken.iter().map(|(_, t, _)| t.clone()).collect();
+    for ((what, _, needle), verdict) in broken.iter().zip(schema_verdicts(&schema, &texts)) {
+        let e = verdict.unwrap_or_else(|| panic!("{what}: accepted by the schema"));
+        assert!(e.contains(needle), "{what}: {e}");
+    }
+}
+
+#[test]
+fn completions_for_every_shell() {
+    let tmp = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let out = ecsdeploy(tmp.path(), &["completions", shell]);
+        assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
+        let script = text(&out.stdout);
+        assert!(script.contains("ecsdeploy"), "{shell}");
+        for sub in ["up", "logs", "exec", "validate"] {
+            assert!(script.contains(sub), "{shell}: `{sub}` not completed");
+        }
+    }
+    let out = ecsdeploy(tmp.path(), &["completions", "tcsh"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn validate_is_offline_and_names_every_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    for p in examples() {
+        let out = ecsdeploy(tmp.path(), &["-c", p.to_str().unwrap(), "validate"]);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            p.display(),
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stdout).contains("config OK"),
+            "{}",
+            text(&out.stdout)
+        );
+    }
+    let bad = tmp.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "app = \"demo\"\n[services.web]\nimage = \"nginx\"\ncpu = 300\nports = [80, 80]\n",
+    )
+    .unwrap();
+    let out = ecsdeploy(tmp.path(), &["-c", "bad.toml", "validate"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("bad.toml:4:1: services.web.cpu"), "{err}");
+    assert!(err.contains("services.web.ports"), "{err}");
+    let out = ecsdeploy(
+        tmp.path(),
+        &["-c", "bad.toml", "validate", "--output", "json"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["valid"], false);
+    assert_eq!(v["errors"].as_array().unwrap().len(), 2, "{v}");
+    assert_eq!(v["errors"][0]["line"], 4);
+}
+
+#[test]
+fn init_writes_a_valid_config_and_never_overwrites_by_accident() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("My Shop");
+    std::fs::create_dir(&dir).unwrap();
+    // stdin is not a terminal: defaults, said on stderr.
+    let out = ecsdeploy(&dir, &["init"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("using app = \"my-shop\""),
+        "{}",
+        text(&out.stderr)
+    );
+    let written = std::fs::read_to_string(dir.join("ecsdeploy.toml")).unwrap();
+    assert!(written.contains("app = \"my-shop\""));
+    assert!(written.contains("[load_balancer]"));
+    let out = ecsdeploy(&dir, &["validate"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = ecsdeploy(&dir, &["init", "--app", "other"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(dir.join("ecsdeploy.toml")).unwrap(),
+        written
+    );
+
+    let out = ecsdeploy(
+        &dir,
+        &[
+            "-c",
+            "api.toml",
+            "init",
+            "--app",
+            "api",
+            "--image",
+            "nginx:1.27",
+            "--port",
+            "8080",
+            "--no-load-balancer",
+            "--arm64",
+            "--yes",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).is_empty(), "--yes asks and says nothing");
+    let out = ecsdeploy(&dir, &["-c", "api.toml", "validate", "--output", "json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let api = std::fs::read_to_string(dir.join("api.toml")).unwrap();
+    assert!(api.contains("ports = [8080]") && api.contains("ARM64") && api.contains("ingress"));
+
+    // An app name that is not valid: nothing written.
+    let out = ecsdeploy(
+        &dir,
+        &["-c", "x.toml", "init", "--app", "Bad_Name", "--yes"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(!dir.join("x.toml").exists());
+}
+
+/// Every key name of the schema (all levels, through `$ref`s).
+fn schema_keys(schema: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    fn walk(
+        v: &serde_json::Value,
+        defs: &serde_json::Value,
+        seen: &mut std::collections::BTreeSet<String>,
+        keys: &mut std::collections::BTreeSet<String>,
+    ) {
+        match v {
+            serde_json::Value::Object(m) => {
+                if let Some(r) = m.get("$ref").and_then(|r| r.as_str()) {
+                    let name = r.trim_start_matches("#/$defs/").to_string();
+                    if seen.insert(name.clone()) {
+                        walk(&defs[&name], defs, seen, keys);
+                    }
+                }
+                if let Some(props) = m.get("properties").and_then(|p| p.as_object()) {
+                    keys.extend(props.keys().cloned());
+                }
+                for (k, child) in m {
+                    if k != "$defs" {
+                        walk(child, defs, seen, keys);
+                    }
+                }
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, defs, seen, keys)),
+            _ => {}
+        }
+    }
+    let mut keys = std::collections::BTreeSet::new();
+    walk(schema, &schema["$defs"], &mut Default::default(), &mut keys);
+    keys
+}
+
+/// docs/configuration.md cannot drift from the config types: every key of the schema is
+/// documented, and every key the reference tables document exists.
+#[test]
+fn configuration_reference_matches_the_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = ecsdeploy(tmp.path(), &["schema"]);
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let keys = schema_keys(&schema);
+    assert!(keys.len() > 100, "the walk found only {} keys", keys.len());
+    for k in [
+        "app",
+        "vpc_cidr",
+        "health_check",
+        "deregistration_delay",
+        "build",
+        "context",
+    ] {
+        assert!(keys.contains(k), "walk misses `{k}`");
+    }
+    let doc = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/configuration.md"),
+    )
+    .unwrap();
+    let undocumented: Vec<&String> = keys
+        .iter()
+        .filter(|k| !doc.contains(&format!("`{k}`")) && !doc.contains(&format!("{k} =")))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "keys missing from docs/configuration.md: {undocumented:?}"
+    );
+    // The first column of every reference table row: `| `key` | type | ...`.
+    let documented: Vec<String> = doc
+        .lines()
+        .filter_map(|l| l.trim_start().strip_prefix("| `"))
+        .filter_map(|rest| rest.split_once('`').map(|(k, _)| k.to_string()))
+        .filter(|k| !k.starts_with('<') && !k.contains(' ') && !k.contains('.'))
+        .collect();
+    assert!(documented.len() > 100, "{} rows", documented.len());
+    let unknown: Vec<&String> = documented
+        .iter()
+        .filter(|k| !keys.contains(*k) && !NOT_KEYS.contains(&k.as_str()))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "documented keys the config does not have: {unknown:?}"
+    );
+}
+
+/// First-column entries of docs/configuration.md tables that are values, not keys.
+const NOT_KEYS: &[&str] = &[];
