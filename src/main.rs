@@ -90,7 +90,7 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
     // Offline commands: no config load into a session, no AWS.
     match &cli.command {
         Command::Schema => {
-            commands::print_json(&commands::schema::schema());
+            commands::print_json(&commands::schema::config_schema());
             return Ok(0);
         }
         Command::Completions(a) => {
