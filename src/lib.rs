@@ -12,3 +12,4 @@ pub mod lock;
 pub mod plan;
 pub mod report;
 pub mod steps;
+pub mod tools;

@@ -2,8 +2,6 @@
 //! SSM session; the AWS session-manager-plugin (a separate program, as for `aws ecs
 //! execute-command`) connects the terminal to it.
 
-use std::path::PathBuf;
-
 use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_ecs::types::{DesiredStatus, Task};
 use serde_json::json;
@@ -18,14 +16,6 @@ pub const MISSING_PLUGIN: &str = "the AWS Session Manager plugin (`session-manag
      is not installed or not on PATH; ECS Exec needs it to connect your terminal to the task. \
      Install it: https://docs.aws.amazon.com/systems-manager/latest/userguide/\
      session-manager-working-with-install-plugin.html";
-
-/// The plugin on PATH.
-pub fn find_plugin() -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(PLUGIN))
-        .find(|p| p.is_file())
-}
 
 /// The SSM target of a container: `ecs:<cluster>_<task id>_<container runtime id>`.
 pub fn target(cluster_arn: &str, task_arn: &str, runtime_id: &str) -> String {
@@ -56,15 +46,7 @@ pub fn plugin_args(
 
 /// Runs the command; returns the plugin's exit code.
 pub async fn run(s: &Session, a: &ExecArgs, profile: Option<&str>) -> Result<u8> {
-    let Some(service) = s.config.services.get(&a.service) else {
-        let known: Vec<&str> = s.config.services.keys().map(String::as_str).collect();
-        return Err(UsageError(format!(
-            "exec: `{}` is not a service of this config; services: {}",
-            a.service,
-            known.join(", ")
-        ))
-        .into());
-    };
+    let service = s.service("exec", &a.service)?;
     if !service.enable_execute_command {
         return Err(UsageError(format!(
             "exec: service `{}` does not allow ECS Exec; set `enable_execute_command = true` \
@@ -74,7 +56,7 @@ pub async fn run(s: &Session, a: &ExecArgs, profile: Option<&str>) -> Result<u8>
         ))
         .into());
     }
-    let plugin = find_plugin().ok_or_else(|| anyhow!(MISSING_PLUGIN))?;
+    let plugin = crate::tools::on_path(PLUGIN).ok_or_else(|| anyhow!(MISSING_PLUGIN))?;
     let cluster = s.config.cluster_name();
     let service_name = s.config.service_name(&a.service);
     let container = a

@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use serde_json::json;
 
-use super::{Session, UsageError};
+use super::Session;
 use crate::aws::err;
 use crate::cli::{LogsArgs, OutputFormat};
 
@@ -109,15 +109,7 @@ impl Seen {
 }
 
 pub async fn run(s: &Session, a: &LogsArgs) -> Result<()> {
-    let Some(service) = s.config.services.get(&a.service) else {
-        let known: Vec<&str> = s.config.services.keys().map(String::as_str).collect();
-        return Err(UsageError(format!(
-            "logs: `{}` is not a service of this config; services: {}",
-            a.service,
-            known.join(", ")
-        ))
-        .into());
-    };
+    let service = s.service("logs", &a.service)?;
     let sidecars: Vec<String> = service.sidecars.iter().map(|c| c.name.clone()).collect();
     let group = s.config.log_group_name();
     let mut from = start_ms(a.since);

@@ -61,6 +61,20 @@ pub struct Session {
     pub cancel: watch::Receiver<bool>,
 }
 
+impl Session {
+    /// The service `key` of the config, or a usage error naming the services there are.
+    pub fn service(&self, command: &str, key: &str) -> Result<&config::Service> {
+        self.config.services.get(key).ok_or_else(|| {
+            let known: Vec<&str> = self.config.services.keys().map(String::as_str).collect();
+            UsageError(format!(
+                "{command}: `{key}` is not a service of this config; services: {}",
+                known.join(", ")
+            ))
+            .into()
+        })
+    }
+}
+
 /// Load and validate the config (no AWS call before it is valid), then connect.
 pub fn load_config(global: &Global, report: &dyn Reporter) -> Result<Loaded> {
     let loaded = config::load_file(&global.config)?;

@@ -60,33 +60,25 @@ pub fn login_args(user: &str, registry: &str) -> Vec<String> {
         .collect()
 }
 
-/// The registry host of an ECR proxy endpoint (`https://123.dkr.ecr.../` → `123.dkr.ecr...`).
+/// The registry host of an ECR proxy endpoint (`https://123.dkr.ecr.../` → `123.dkr.ecr...`)
+/// or of a repository URI (`123.dkr.ecr.../shop-api` → `123.dkr.ecr...`).
 pub fn registry_host(endpoint: &str) -> &str {
     let host = endpoint
         .strip_prefix("https://")
         .or_else(|| endpoint.strip_prefix("http://"))
         .unwrap_or(endpoint);
-    host.trim_end_matches('/')
+    host.split('/').next().unwrap_or(host)
 }
 
 /// The `docker` executable on PATH, or a clear error saying what needs it.
 pub fn find_docker() -> Result<PathBuf> {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
-        .map(|d| d.join("docker"))
-        .find(|p| is_executable(p))
-        .ok_or_else(|| anyhow::anyhow!(MISSING_DOCKER))
+    crate::tools::on_path("docker").ok_or_else(|| anyhow::anyhow!(MISSING_DOCKER))
 }
 
 pub const MISSING_DOCKER: &str = "docker is not installed or not on PATH. Building an image \
      (`image.build` in the config) runs `docker buildx build`; install Docker with the buildx \
      plugin (https://docs.docker.com/engine/install/), or build and push the image elsewhere \
      and set `image` to its reference";
-
-fn is_executable(p: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
 
 /// Run `docker <args>` with `stdin` (if any) written to its standard input. Each output
 /// line goes to `line` (progress); on failure the error carries the last lines.
@@ -189,6 +181,10 @@ mod tests {
             "1.dkr.ecr.us-east-1.amazonaws.com"
         );
         assert_eq!(registry_host("http://localhost:5000/"), "localhost:5000");
+        assert_eq!(
+            registry_host("1.dkr.ecr.us-east-1.amazonaws.com/shop-api"),
+            "1.dkr.ecr.us-east-1.amazonaws.com"
+        );
     }
 
     #[tokio::test]

@@ -102,7 +102,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     let key = r.id.to_string();
     let docker_bin = docker::find_docker()?;
     let repository_uri = res.need(&s.repository_uri)?;
-    login(ctx, &docker_bin, &key).await?;
+    login(
+        ctx,
+        &docker_bin,
+        &key,
+        docker::registry_host(&repository_uri),
+    )
+    .await?;
     let request = BuildRequest {
         context: s.context.clone(),
         dockerfile: s.dockerfile.clone(),
@@ -138,9 +144,18 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
 
 /// Logs docker in to the account's registry once per run: a fresh token from
 /// GetAuthorizationToken, the password on `docker login`'s standard input.
-async fn login(ctx: &Ctx, docker_bin: &std::path::Path, key: &str) -> Result<()> {
+async fn login(
+    ctx: &Ctx,
+    docker_bin: &std::path::Path,
+    key: &str,
+    repository_host: &str,
+) -> Result<()> {
     static DONE: OnceLock<Mutex<BTreeSet<String>>> = OnceLock::new();
     let mut done = DONE.get_or_init(Default::default).lock().await;
+    // The registry is the host of the repository URI: no token needed when logged in.
+    if done.contains(repository_host) {
+        return Ok(());
+    }
     let out = ctx
         .aws
         .ecr
