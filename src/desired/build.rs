@@ -204,64 +204,7 @@ fn service_resources(
     let image = with_tag(image, image_tag);
     let containers: Vec<ContainerSpec> = match &s.native {
         Some(def) => native_containers(c, env, key, def, image, &wiring),
-        None => std::iter::once(ContainerSpec {
-            name: c.container_name(key),
-            image,
-            essential: true,
-            ports: s.ports.clone(),
-            port_names: port_names(key, s),
-            health_check: s.health_check.as_ref().map(health_check),
-            stop_timeout: s.stop_timeout,
-            ulimits: s
-                .ulimits
-                .iter()
-                .map(|(n, u)| (n.clone(), (u.soft, u.hard)))
-                .collect(),
-            depends_on: container_deps(&s.container_depends_on),
-            environment: {
-                let mut env: Vec<(String, Val)> = s
-                    .environment
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Val::lit(v)))
-                    .chain(wiring.environment.iter().cloned())
-                    .collect();
-                env.sort_by(|a, b| a.0.cmp(&b.0));
-                env
-            },
-            secrets: wiring.secrets.clone(),
-            mount_points: wiring.mount_points.clone(),
-            command: s.command.clone(),
-            log_group: c.log_group_name(),
-            log_region: env.region.clone(),
-            log_stream_prefix: key.to_string(),
-            extra: ContainerExtra::default(),
-        })
-        .chain(s.sidecars.iter().map(|sc| {
-            ContainerSpec {
-                name: sc.name.clone(),
-                image: Val::lit(&sc.image),
-                essential: sc.essential,
-                ports: sc.ports.clone(),
-                port_names: BTreeMap::new(),
-                health_check: sc.health_check.as_ref().map(health_check),
-                stop_timeout: None,
-                ulimits: BTreeMap::new(),
-                depends_on: container_deps(&sc.depends_on),
-                environment: sc
-                    .environment
-                    .iter()
-                    .map(|(k, v)| (k.clone(), Val::lit(v)))
-                    .collect(),
-                secrets: vec![],
-                mount_points: vec![],
-                command: sc.command.clone(),
-                log_group: c.log_group_name(),
-                log_region: env.region.clone(),
-                log_stream_prefix: format!("{key}-{}", sc.name),
-                extra: ContainerExtra::default(),
-            }
-        }))
-        .collect(),
+        None => toml_containers(c, env, key, image, &wiring),
     };
     let td = task_def_id(key);
     out.push(Resource {
@@ -326,6 +269,76 @@ fn service_resources(
     if let Some(a) = &s.autoscaling {
         autoscaling(c, lb, key, a, out);
     }
+}
+
+/// The containers of a service described in TOML: the main container (named like the
+/// service, with the wiring of the stores it uses) and its sidecars.
+fn toml_containers(
+    c: &Config,
+    env: &Env,
+    key: &str,
+    image: Val,
+    wiring: &Wiring,
+) -> Vec<ContainerSpec> {
+    let s = &c.services[key];
+    std::iter::once(ContainerSpec {
+        name: c.container_name(key),
+        image,
+        essential: true,
+        ports: s.ports.clone(),
+        port_names: port_names(key, s),
+        health_check: s.health_check.as_ref().map(health_check),
+        stop_timeout: s.stop_timeout,
+        ulimits: s
+            .ulimits
+            .iter()
+            .map(|(n, u)| (n.clone(), (u.soft, u.hard)))
+            .collect(),
+        depends_on: container_deps(&s.container_depends_on),
+        environment: {
+            let mut env: Vec<(String, Val)> = s
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), Val::lit(v)))
+                .chain(wiring.environment.iter().cloned())
+                .collect();
+            env.sort_by(|a, b| a.0.cmp(&b.0));
+            env
+        },
+        secrets: wiring.secrets.clone(),
+        mount_points: wiring.mount_points.clone(),
+        command: s.command.clone(),
+        log_group: c.log_group_name(),
+        log_region: env.region.clone(),
+        log_stream_prefix: key.to_string(),
+        extra: ContainerExtra::default(),
+    })
+    .chain(s.sidecars.iter().map(|sc| {
+        ContainerSpec {
+            name: sc.name.clone(),
+            image: Val::lit(&sc.image),
+            essential: sc.essential,
+            ports: sc.ports.clone(),
+            port_names: BTreeMap::new(),
+            health_check: sc.health_check.as_ref().map(health_check),
+            stop_timeout: None,
+            ulimits: BTreeMap::new(),
+            depends_on: container_deps(&sc.depends_on),
+            environment: sc
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), Val::lit(v)))
+                .collect(),
+            secrets: vec![],
+            mount_points: vec![],
+            command: sc.command.clone(),
+            log_group: c.log_group_name(),
+            log_region: env.region.clone(),
+            log_stream_prefix: format!("{key}-{}", sc.name),
+            extra: ContainerExtra::default(),
+        }
+    }))
+    .collect()
 }
 
 /// The containers of a task-definition file: the main container gets the service's image
