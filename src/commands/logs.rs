@@ -12,6 +12,7 @@ use serde_json::json;
 use super::Session;
 use crate::aws::err;
 use crate::cli::{LogsArgs, OutputFormat};
+use crate::desired::{service_id, task_def_id, Resource, Spec};
 
 /// One log event, as printed.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,19 +30,39 @@ pub fn parse_stream(stream: &str) -> Option<(&str, &str, &str)> {
     Some((parts.next()?, parts.next()?, parts.next()?))
 }
 
-/// Whether a stream belongs to service `key`: its main container's prefix is the key, a
-/// sidecar's is `<key>-<sidecar>` (a longer service key such as `web2` does not match).
-pub fn belongs(stream: &str, key: &str, sidecars: &[String]) -> bool {
-    match parse_stream(stream) {
-        Some((prefix, container, _)) => {
-            prefix == key
-                || sidecars
-                    .iter()
-                    .any(|s| s == container && prefix == format!("{key}-{s}"))
-        }
-        None => false,
-    }
+/// Whether a stream is one of the service's: its prefix is one the service's task
+/// definition (or Service Connect proxy) logs with. A longer service key such as `web2`
+/// does not match `web`.
+pub fn belongs(stream: &str, prefixes: &BTreeSet<String>) -> bool {
+    parse_stream(stream).is_some_and(|(prefix, _, _)| prefixes.contains(prefix))
 }
+
+/// The awslogs stream prefixes of service `key`, from the desired state `up` registers:
+/// each container's (`<key>`, `<key>-<sidecar>`, a task-definition file's containers) and
+/// the Service Connect proxy's.
+pub fn prefixes(desired: &[Resource], key: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for r in desired {
+        match &r.spec {
+            Spec::TaskDefinition(t) if r.id == task_def_id(key) => {
+                out.extend(t.containers.iter().map(|c| c.log_stream_prefix.clone()));
+            }
+            Spec::Service(s) if r.id == service_id(key) => {
+                out.extend(
+                    s.service_connect
+                        .iter()
+                        .map(|c| c.log_stream_prefix.clone()),
+                );
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// How far back each `--follow` poll looks again: CloudWatch may receive an event after
+/// newer ones (a slow agent), and the ids already printed are skipped.
+const LATE: i64 = 30_000;
 
 /// `2026-11-23T03:20:01.123Z`
 pub fn iso(ms: i64) -> String {
@@ -109,21 +130,23 @@ impl Seen {
 }
 
 pub async fn run(s: &Session, a: &LogsArgs) -> Result<()> {
-    let service = s.service("logs", &a.service)?;
-    let sidecars: Vec<String> = service.sidecars.iter().map(|c| c.name.clone()).collect();
+    s.service("logs", &a.service)?;
+    let prefixes = prefixes(&s.desired, &a.service);
     let group = s.config.log_group_name();
-    let mut from = start_ms(a.since);
+    let start = start_ms(a.since);
+    let mut from = start;
     let mut seen = Seen::new();
     let mut cancel = s.cancel.clone();
     let mut idle = Duration::from_secs(1);
     loop {
-        let lines = fetch(s, &group, &a.service, &sidecars, from, a.filter.as_deref()).await?;
+        let lines = fetch(s, &group, &a.service, &prefixes, from, a.filter.as_deref()).await?;
+        let mut newest = from;
         let mut printed = false;
         for l in lines {
             if !seen.first(&l.event_id) {
                 continue;
             }
-            from = from.max(l.timestamp);
+            newest = newest.max(l.timestamp);
             printed = true;
             match s.output {
                 OutputFormat::Json => println!("{}", json_line(&l)),
@@ -133,6 +156,7 @@ pub async fn run(s: &Session, a: &LogsArgs) -> Result<()> {
         if !a.follow {
             return Ok(());
         }
+        from = (newest - LATE).max(start);
         // Poll again soon after news, back off to 5 s while idle.
         idle = if printed {
             Duration::from_secs(1)
@@ -151,7 +175,7 @@ async fn fetch(
     s: &Session,
     group: &str,
     key: &str,
-    sidecars: &[String],
+    prefixes: &BTreeSet<String>,
     from: i64,
     filter: Option<&str>,
 ) -> Result<Vec<Line>> {
@@ -174,7 +198,9 @@ async fn fetch(
     })? {
         for e in page.events() {
             let stream = e.log_stream_name().unwrap_or_default();
-            if !belongs(stream, key, sidecars) {
+            // Checked here too: the prefix filter also matches a service `web2` for `web`
+            // (and some emulators ignore it).
+            if !belongs(stream, prefixes) {
                 continue;
             }
             let (_, container, task) = parse_stream(stream).unwrap_or_default();
@@ -196,13 +222,31 @@ mod tests {
     use super::*;
 
     #[test]
-    fn streams_of_a_service_and_its_sidecars_only() {
-        let sc = vec!["log-router".to_string()];
-        assert!(belongs("web/web/0123abcd", "web", &sc));
-        assert!(belongs("web-log-router/log-router/0123abcd", "web", &sc));
-        assert!(!belongs("web2/web2/0123abcd", "web", &sc));
-        assert!(!belongs("web-other/other/0123abcd", "web", &sc));
-        assert!(!belongs("web", "web", &sc));
+    fn streams_of_a_service_its_sidecars_and_proxy_only() {
+        let text = "app = \"demo\"\nregion = \"us-east-1\"\n\
+                    [service_connect]\nnamespace = \"demo.local\"\n\
+                    [services.web]\nimage = \"nginx\"\nports = [80]\n\
+                    connect = { publish = [{ port = 80 }] }\n\
+                    sidecars = [{ name = \"log-router\", image = \"fluent-bit\" }]\n\
+                    [services.web2]\nimage = \"nginx\"\n";
+        let loaded = crate::config::load_str(text, std::path::Path::new("t.toml")).unwrap();
+        let env = crate::desired::Env {
+            region: "us-east-1".into(),
+            azs: vec!["us-east-1a".into(), "us-east-1b".into()],
+            ..Default::default()
+        };
+        let desired = crate::desired::build(&loaded.config, &env);
+        let p = prefixes(&desired, "web");
+        assert!(p.len() >= 3, "{p:?}");
+        assert!(belongs("web/web/0123abcd", &p));
+        assert!(belongs("web-log-router/log-router/0123abcd", &p));
+        assert!(
+            p.iter().any(|x| x != "web" && x != "web-log-router"),
+            "proxy: {p:?}"
+        );
+        assert!(!belongs("web2/web2/0123abcd", &p));
+        assert!(!belongs("web-other/other/0123abcd", &p));
+        assert!(!belongs("web", &p));
         assert_eq!(
             parse_stream("web/app/5f1c2e"),
             Some(("web", "app", "5f1c2e"))
