@@ -158,7 +158,15 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
             }
         }),
         Command::Logs(a) => commands::logs::run(&session, a).await.map(|_| 0),
-        Command::Exec(a) => commands::exec::run(&session, a, cli.global.profile.as_deref()).await,
+        Command::Exec(a) => {
+            commands::exec::run(
+                &session,
+                a,
+                cli.global.profile.as_deref(),
+                cli.global.endpoint_url.as_deref(),
+            )
+            .await
+        }
         Command::Schema | Command::Completions(_) | Command::Validate | Command::Init(_) => {
             unreachable!("offline commands return above")
         }

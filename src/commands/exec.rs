@@ -23,9 +23,9 @@ pub fn target(cluster_arn: &str, task_arn: &str, runtime_id: &str) -> String {
     format!("ecs:{}_{}_{runtime_id}", last(cluster_arn), last(task_arn))
 }
 
-/// The plugin's arguments, as the AWS CLI passes them: the session (JSON), the region,
-/// `StartSession`, the profile (may be empty), the request parameters (JSON) and the SSM
-/// endpoint.
+/// The plugin's arguments, as the AWS CLI passes them (awscli/customizations/ecs/
+/// executecommand.py): the session (JSON), the region, `StartSession`, the profile (may be
+/// empty), the request parameters (JSON) and the ECS client's endpoint URL.
 pub fn plugin_args(
     session_id: &str,
     stream_url: &str,
@@ -33,6 +33,7 @@ pub fn plugin_args(
     region: &str,
     profile: &str,
     target: &str,
+    endpoint: &str,
 ) -> Vec<String> {
     vec![
         json!({"SessionId": session_id, "StreamUrl": stream_url, "TokenValue": token}).to_string(),
@@ -40,12 +41,35 @@ pub fn plugin_args(
         "StartSession".to_string(),
         profile.to_string(),
         json!({ "Target": target }).to_string(),
-        format!("https://ssm.{region}.amazonaws.com"),
+        endpoint.to_string(),
     ]
 }
 
+/// The ECS endpoint the calls go to: `--endpoint-url` / `AWS_ENDPOINT_URL_ECS` /
+/// `AWS_ENDPOINT_URL` when set, else the region's public one.
+pub fn ecs_endpoint(configured: Option<&str>, region: &str) -> String {
+    let from_env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    configured
+        .map(str::to_string)
+        .or_else(|| from_env("AWS_ENDPOINT_URL_ECS"))
+        .or_else(|| from_env("AWS_ENDPOINT_URL"))
+        .unwrap_or_else(|| {
+            let domain = if region.starts_with("cn-") {
+                "amazonaws.com.cn"
+            } else {
+                "amazonaws.com"
+            };
+            format!("https://ecs.{region}.{domain}")
+        })
+}
+
 /// Runs the command; returns the plugin's exit code.
-pub async fn run(s: &Session, a: &ExecArgs, profile: Option<&str>) -> Result<u8> {
+pub async fn run(
+    s: &Session,
+    a: &ExecArgs,
+    profile: Option<&str>,
+    endpoint_url: Option<&str>,
+) -> Result<u8> {
     let service = s.service("exec", &a.service)?;
     if !service.enable_execute_command {
         return Err(UsageError(format!(
@@ -145,6 +169,7 @@ pub async fn run(s: &Session, a: &ExecArgs, profile: Option<&str>) -> Result<u8>
         &s.ctx.aws.region,
         profile.unwrap_or_default(),
         &target(out.cluster_arn().unwrap_or(&cluster), task_arn, &runtime_id),
+        &ecs_endpoint(endpoint_url, &s.ctx.aws.region),
     );
     let status = tokio::process::Command::new(&plugin)
         .args(&args)
@@ -186,7 +211,15 @@ mod tests {
 
     #[test]
     fn plugin_arguments_in_the_aws_cli_order() {
-        let a = plugin_args("s-1", "wss://x", "tok", "eu-west-1", "", "ecs:c_t_r");
+        let a = plugin_args(
+            "s-1",
+            "wss://x",
+            "tok",
+            "eu-west-1",
+            "",
+            "ecs:c_t_r",
+            &ecs_endpoint(Some("https://ecs.eu-west-1.amazonaws.com"), "eu-west-1"),
+        );
         assert_eq!(a.len(), 6);
         let session: serde_json::Value = serde_json::from_str(&a[0]).unwrap();
         assert_eq!(session["SessionId"], "s-1");
@@ -194,6 +227,10 @@ mod tests {
         assert_eq!(&a[1..4], ["eu-west-1", "StartSession", ""]);
         let params: serde_json::Value = serde_json::from_str(&a[4]).unwrap();
         assert_eq!(params["Target"], "ecs:c_t_r");
-        assert_eq!(a[5], "https://ssm.eu-west-1.amazonaws.com");
+        assert_eq!(a[5], "https://ecs.eu-west-1.amazonaws.com");
+        assert_eq!(
+            ecs_endpoint(Some("http://127.0.0.1:5000"), "x"),
+            "http://127.0.0.1:5000"
+        );
     }
 }
