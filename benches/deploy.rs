@@ -8,7 +8,8 @@
 //! memory. Method and results: docs/performance.md.
 //!
 //! `ECSDEPLOY_BENCH_LATENCY_MS` sets the added latency (default 50), `ECSDEPLOY_BENCH_ONLY`
-//! limits the run to configs whose name contains it.
+//! limits the run to configs whose name contains it, and `ECSDEPLOY_BENCH_TRACE=up,status`
+//! prints every AWS call of those commands (when sent, how long it took) with their output.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -112,8 +113,22 @@ async fn bench_config(
         let out = run_async(&proxy, REGION, &args).await;
         let seconds = t.elapsed().as_secs_f64();
         assert!(out.success(), "{name} {command}:\n{out}");
+        if std::env::var("ECSDEPLOY_BENCH_TRACE").is_ok_and(|c| c.split(',').any(|c| c == command))
+        {
+            eprintln!("--- {name} (concurrency {label}) {command}: {seconds:.3} s");
+            for (call, at, took) in proxy.timeline(t) {
+                eprintln!(
+                    "{:8.3} {:6.3} {} {}",
+                    at.as_secs_f64(),
+                    took.as_secs_f64(),
+                    call.service,
+                    call.operation
+                );
+            }
+            eprintln!("{}", out.stdout);
+        }
         let note = match command {
-            "up" => critical_path_note(&out.stdout, seconds, latency),
+            "up" => critical_path_note(&out.stdout, release_seconds(&proxy), seconds, latency),
             _ => format!(
                 "{} round trips (measured; wall/latency {:.0})",
                 proxy.depth(),
@@ -133,10 +148,21 @@ async fn bench_config(
     rows
 }
 
-/// The fresh `up`'s critical-path lower bound: observe time plus the longest chain of
-/// dependent steps (each as long as it took). Scheduling overhead shows as the ratio.
-fn critical_path_note(json: &str, wall: f64, latency: Duration) -> String {
+/// How long the run lock's release took: the last call of an `up`, a DeleteItem.
+fn release_seconds(proxy: &Proxy) -> f64 {
+    match proxy.timeline(Instant::now()).last() {
+        Some((call, _, took)) if call.operation == "DeleteItem" => took.as_secs_f64(),
+        _ => 0.0,
+    }
+}
+
+/// The fresh `up`'s critical-path lower bound: the calls every step waits for (the
+/// session's reads and the run lock, concurrently; then observing), the longest chain of
+/// dependent steps (each as long as it took), and the lock's release. Whatever the engine
+/// adds on top shows as the ratio.
+fn critical_path_note(json: &str, release: f64, wall: f64, latency: Duration) -> String {
     let doc: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    let setup = doc["setup_seconds"].as_f64().unwrap_or(0.0);
     let observe = doc["observe_seconds"].as_f64().unwrap_or(0.0);
     let steps: BTreeMap<String, (f64, Vec<String>)> = doc["steps"]
         .as_object()
@@ -177,10 +203,10 @@ fn critical_path_note(json: &str, wall: f64, latency: Duration) -> String {
         .keys()
         .map(|k| finish(k, &steps, &mut memo))
         .fold(0.0, f64::max);
-    let bound = observe + chain;
+    let bound = setup + observe + chain + release;
     format!(
-        "critical path {bound:.2} s (observe {observe:.2} + chain {chain:.2}; ≈ {:.0} round \
-         trips); wall/bound {:.2}",
+        "critical path {bound:.2} s (setup {setup:.2} + observe {observe:.2} + chain \
+         {chain:.2} + release {release:.2}; ≈ {:.0} round trips); wall/bound {:.2}",
         bound / latency.as_secs_f64(),
         wall / bound.max(f64::EPSILON)
     )

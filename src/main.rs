@@ -124,25 +124,45 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
     };
     let loaded = commands::load_config(&cli.global, report.as_ref()).map_err(print_error)?;
     let (cancel_tx, cancel) = cancellation();
-    let mut session = commands::open(&cli.global, loaded, report.clone(), cancel)
+    let aws = commands::connect(&cli.global, &loaded.config)
         .await
         .map_err(print_error)?;
-    let held = match locking {
-        Some((command, force)) => Some(
-            lock::acquire(
-                &session.ctx.aws.dynamodb,
-                &session.config.app,
+    // The session's reads (zones, imported network, secrets) and the lock are independent:
+    // one round trip less on every `up`/`down`.
+    let setup = std::time::Instant::now();
+    let (dynamodb, app) = (aws.dynamodb.clone(), loaded.config.app.clone());
+    let locked = async {
+        match locking {
+            Some((command, force)) => lock::acquire(
+                &dynamodb,
+                &app,
                 command,
                 force,
                 lease,
                 cancel_tx,
-                report,
+                report.clone(),
             )
             .await
-            .map_err(print_error)?,
-        ),
-        None => None,
+            .map(Some),
+            None => Ok(None),
+        }
     };
+    let (session, held) = tokio::join!(
+        commands::open(&cli.global, loaded, aws, report.clone(), cancel),
+        locked
+    );
+    let held = held.map_err(print_error)?;
+    let mut session = match session {
+        Ok(s) => s,
+        Err(e) => {
+            let e = match held {
+                Some(l) => l.release::<()>(Err(e)).await.unwrap_err(),
+                None => e,
+            };
+            return Err(print_error(e));
+        }
+    };
+    session.setup_seconds = setup.elapsed().as_secs_f64();
     let result = match &cli.command {
         Command::Up(a) => commands::up::run(&mut session, a).await.map(|_| 0),
         Command::Down(a) => commands::down::run(&mut session, a).await.map(|_| 0),

@@ -59,6 +59,9 @@ pub struct Session {
     pub output: OutputFormat,
     pub concurrency: usize,
     pub cancel: watch::Receiver<bool>,
+    /// How long the AWS reads of [`open`] and the run lock took together (seconds); `up
+    /// --output json` reports it for the benchmark's critical path.
+    pub setup_seconds: f64,
 }
 
 impl Session {
@@ -84,19 +87,29 @@ pub fn load_config(global: &Global, report: &dyn Reporter) -> Result<Loaded> {
     Ok(loaded)
 }
 
-pub async fn open(
-    global: &Global,
-    loaded: Loaded,
-    report: Arc<dyn Reporter>,
-    cancel: watch::Receiver<bool>,
-) -> Result<Session> {
-    let config = loaded.config;
+/// The AWS clients for the config's region (or `--region`), and the checks that need only
+/// the region: nothing here calls AWS.
+pub async fn connect(global: &Global, config: &Config) -> Result<Clients> {
     let target = Target {
         region: global.region.clone().or_else(|| config.region.clone()),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
     };
     let aws = Clients::new(&target).await?;
+    check_azs(config, &aws.region)?;
+    Ok(aws)
+}
+
+/// Read what the desired state depends on (zones, imported network and secrets) and build
+/// it. Only reads: `up` and `down` take their lock at the same time.
+pub async fn open(
+    global: &Global,
+    loaded: Loaded,
+    aws: Clients,
+    report: Arc<dyn Reporter>,
+    cancel: watch::Receiver<bool>,
+) -> Result<Session> {
+    let config = loaded.config;
     let ctx = Ctx {
         app: config.app.clone(),
         cluster: config.cluster_name(),
@@ -129,6 +142,7 @@ pub async fn open(
         output: global.output,
         concurrency: usize::from(global.concurrency),
         cancel,
+        setup_seconds: 0.0,
     })
 }
 
@@ -150,7 +164,25 @@ fn image_tags(c: &Config) -> Result<BTreeMap<String, String>> {
     Ok(tags)
 }
 
-/// AZ names: as configured (checked against the region), or the region's first N zones.
+/// Configured AZ names must belong to the region: a usage error before any AWS call.
+fn check_azs(c: &Config, region: &str) -> Result<()> {
+    if let Some(bad) = c
+        .network
+        .azs
+        .iter()
+        .flatten()
+        .find(|az| !az_in_region(az, region))
+    {
+        return Err(UsageError(format!(
+            "network.azs: `{bad}` is not an availability zone of region {region}; \
+             fix the config or pass the right --region"
+        ))
+        .into());
+    }
+    Ok(())
+}
+
+/// AZ names: as configured (checked by [`check_azs`]), or the region's first N zones.
 /// An imported network brings its own subnets, so it needs none.
 async fn resolve_azs(ctx: &Ctx, c: &Config) -> Result<Vec<String>> {
     if c.network.existing.is_some() {
@@ -158,13 +190,6 @@ async fn resolve_azs(ctx: &Ctx, c: &Config) -> Result<Vec<String>> {
     }
     let region = &ctx.aws.region;
     if let Some(azs) = &c.network.azs {
-        if let Some(bad) = azs.iter().find(|az| !az_in_region(az, region)) {
-            return Err(UsageError(format!(
-                "network.azs: `{bad}` is not an availability zone of region {region}; \
-                 fix the config or pass the right --region"
-            ))
-            .into());
-        }
         return Ok(azs.clone());
     }
     let want = usize::from(c.network.az_count.unwrap_or(DEFAULT_AZ_COUNT));

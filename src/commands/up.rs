@@ -33,6 +33,7 @@ pub async fn run(s: &mut Session, args: &UpArgs) -> Result<()> {
                 "app": s.config.app,
                 "changes": [],
                 "summary": super::plan::summary_json(&plan),
+                "setup_seconds": s.setup_seconds,
                 "observe_seconds": observe_seconds,
             })),
             OutputFormat::Text => println!(
@@ -80,6 +81,7 @@ fn report(s: &Session, summary: &RunSummary, planned: &serde_json::Value, observ
             "planned": planned,
             "results": summary.results,
             "steps": summary.timings,
+            "setup_seconds": s.setup_seconds,
             "observe_seconds": observe_seconds,
             "interrupted": summary.interrupted,
             "elapsed_seconds": summary.elapsed.as_secs_f64(),

@@ -324,6 +324,22 @@ impl Proxy {
         depth.into_iter().max().unwrap_or(0)
     }
 
+    /// Every answered call since the last [`Proxy::clear`] with when it reached the proxy
+    /// and when its answer was ready, both relative to `since` (the benchmark's
+    /// `ECSDEPLOY_BENCH_TRACE`).
+    #[allow(dead_code)]
+    pub fn timeline(&self, since: Instant) -> Vec<(Call, Duration, Duration)> {
+        let calls = self.calls();
+        let spans = self.spans.lock().unwrap().clone();
+        calls
+            .into_iter()
+            .zip(spans)
+            .filter_map(|(c, (start, end))| {
+                end.map(|end| (c, start.saturating_duration_since(since), end - start))
+            })
+            .collect()
+    }
+
     /// `http://127.0.0.1:PORT`
     pub fn url(&self) -> String {
         format!("http://{}", self.addr)
