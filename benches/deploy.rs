@@ -60,6 +60,15 @@ async fn main() {
     configs.push(("synthetic-20".into(), synthetic.clone()));
     configs.retain(|(n, _)| n.contains(&only));
 
+    // moto imports each service's backend on its first request (EC2's takes seconds):
+    // pay that once here, not inside the first config's numbers.
+    let warm = Proxy::start(&unique_account()).await;
+    for cfg in ["wordpress", "dynamodb-webapp", "service-connect"] {
+        let path = example(cfg);
+        let out = run_async(&warm, REGION, &["-c", path.to_str().unwrap(), "plan"]).await;
+        assert!(out.success(), "warm-up plan of {cfg}:\n{out}");
+    }
+
     let mut rows = Vec::new();
     for (name, path) in &configs {
         for (label, extra) in [("default", None), ("1", Some("1"))] {
