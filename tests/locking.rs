@@ -2,7 +2,8 @@
 //! naming the holder and changes nothing; expired locks are taken over; `--force-unlock`
 //! takes over a live one; a finished run leaves no lock; a SIGKILLed run's lock blocks until
 //! its lease ends; two simultaneous `up`s never both hold it; a run whose lock is taken over
-//! stops and fails; Ctrl-C releases it. Every test is bounded in time.
+//! stops and fails; Ctrl-C releases it, and so does a failed read of what the config imports
+//! (the lock is taken during those reads). Every test is bounded in time.
 
 mod common;
 
@@ -450,6 +451,43 @@ async fn ctrl_c_releases_the_lock() {
             Some("DeleteItem")
         );
         assert!(lock_item(&proxy).await.is_none(), "released on Ctrl-C");
+    })
+    .await;
+}
+
+/// `up` takes the lock while it reads what the config imports; when that read fails (here:
+/// the imported VPC does not exist), the run changes nothing and still releases the lock.
+#[tokio::test]
+async fn a_failed_import_lookup_releases_the_lock() {
+    bounded(async {
+        let proxy = Proxy::start(&unique_account()).await;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ecsdeploy.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "app = \"{APP}\"\nregion = \"{REGION}\"\n\
+                 [network.existing]\nvpc = \"no-such-vpc\"\n\
+                 public_subnets = [\"no-such-a\", \"no-such-c\"]\n\
+                 [services.web]\nimage = \"nginx\"\nports = [80]\n"
+            ),
+        )
+        .unwrap();
+        let out = run_async(&proxy, REGION, &["-c", path.to_str().unwrap(), "up"]).await;
+        assert_eq!(out.code, Some(2), "a config problem: {out}");
+        assert!(
+            out.stderr
+                .contains("network.existing.vpc: no VPC has the id or Name tag `no-such-vpc`"),
+            "{out}"
+        );
+        assert_eq!(proxy.writes(), vec![], "{out}");
+        let lock_ops = ops(proxy.lock_calls());
+        assert!(lock_ops.iter().any(|o| o == "PutItem"), "{lock_ops:?}");
+        assert_eq!(lock_ops.last().map(String::as_str), Some("DeleteItem"));
+        assert!(
+            lock_item(&proxy).await.is_none(),
+            "released after the failure"
+        );
     })
     .await;
 }
