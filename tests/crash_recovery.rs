@@ -1,65 +1,65 @@
 //! A SIGKILL at arbitrary points of `up`, followed by another `up`, converges: every
-//! resource exists exactly once and a third `up` has nothing to do. Kill points are seeded
-//! by the number of write calls the proxy has seen; each run is bounded in time.
+//! resource exists exactly once (the same inventory as a faultless run) and a third `up` has
+//! nothing to do. Kill points are spread over the whole run, by the number of write calls
+//! the proxy has seen (a faultless reference run gives the total), plus the first sight of
+//! the task-definition and service creates. Each run is bounded in time.
 
 mod common;
 
 use std::time::Duration;
 
-use common::{example, owned_by, run_async, sdk_config, spawn, unique_account, Proxy};
+use common::inventory::{assert_each_tag_once, inventory};
+use common::{example, run_async, spawn, unique_account, Proxy};
 
 const REGION: &str = "ap-northeast-1";
+const APP: &str = "fargate-public";
+const CLUSTER: &str = "fargate-public-cluster";
+/// How many kill points are spread over the writes of a whole `up`.
+const SPREAD: usize = 10;
 
-async fn count_owned(proxy: &Proxy) -> [usize; 5] {
-    let c = sdk_config(proxy, REGION).await;
-    let ec2 = aws_sdk_ec2::Client::new(&c);
-    let ecs = aws_sdk_ecs::Client::new(&c);
-    let owned = || owned_by("fargate-public");
-    let vpcs = ec2.describe_vpcs().filters(owned()).send().await.unwrap();
-    let subnets = ec2
-        .describe_subnets()
-        .filters(owned())
-        .send()
-        .await
-        .unwrap();
-    let sgs = ec2
-        .describe_security_groups()
-        .filters(owned())
-        .send()
-        .await
-        .unwrap();
-    let igws = ec2
-        .describe_internet_gateways()
-        .filters(owned())
-        .send()
-        .await
-        .unwrap();
-    let services = ecs
-        .list_services()
-        .cluster("fargate-public-cluster")
-        .send()
-        .await
-        .unwrap();
-    [
-        vpcs.vpcs().len(),
-        subnets.subnets().len(),
-        sgs.security_groups().len(),
-        igws.internet_gateways().len(),
-        services.service_arns().len(),
-    ]
+/// Where to kill the run: after this many writes, or when this operation is first sent.
+#[derive(Debug, Clone, Copy)]
+enum KillPoint {
+    Writes(usize),
+    FirstSight(&'static str),
+}
+
+impl KillPoint {
+    fn reached(self, proxy: &Proxy) -> bool {
+        match self {
+            KillPoint::Writes(n) => proxy.writes().len() >= n,
+            KillPoint::FirstSight(op) => proxy.count(op) > 0,
+        }
+    }
 }
 
 #[tokio::test]
 async fn up_killed_at_seeded_points_then_rerun_converges_without_duplicates() {
-    let config = example("fargate-public");
+    let config = example(APP);
     let cfg = config.to_str().unwrap();
+
+    let reference = Proxy::start(&unique_account()).await;
+    run_async(&reference, REGION, &["-c", cfg, "up"])
+        .await
+        .assert_success();
+    let total = reference.writes().len();
+    let want = inventory(&reference, REGION, APP, CLUSTER).await;
+    assert_each_tag_once(&want, "faultless");
+    assert!(total > SPREAD, "only {total} writes in a whole up");
+
+    let mut points: Vec<KillPoint> = (1..=SPREAD)
+        .map(|i| KillPoint::Writes(1 + (i - 1) * (total - 1) / SPREAD))
+        .collect();
+    points.push(KillPoint::FirstSight("RegisterTaskDefinition"));
+    points.push(KillPoint::FirstSight("CreateService"));
+
     let mut killed_mid_run = 0;
-    for kill_after in [1usize, 3, 6, 9, 13, 17] {
+    for point in points {
         let proxy = Proxy::start(&unique_account()).await;
         let mut child = spawn(&proxy, REGION, &["-c", cfg, "up"]);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
         loop {
-            if proxy.writes().len() >= kill_after {
+            if point.reached(&proxy) {
                 if child.try_wait().unwrap().is_none() {
                     killed_mid_run += 1;
                 }
@@ -72,32 +72,27 @@ async fn up_killed_at_seeded_points_then_rerun_converges_without_duplicates() {
             }
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "kill point {kill_after} never reached"
+                "kill point {point:?} never reached"
             );
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
         let killed_at = proxy.writes().len();
+        let context = format!("killed at {point:?} (after {killed_at} of {total} writes)");
 
         // The killed run's lock would hold until its lease ends; this test knows it is dead.
         let again = run_async(&proxy, REGION, &["-c", cfg, "up", "--force-unlock"]).await;
-        again.assert_success();
-        assert_eq!(
-            count_owned(&proxy).await,
-            [1, 2, 2, 1, 2],
-            "kill after {killed_at} writes: VPCs, subnets, SGs, IGWs, services must exist once"
-        );
+        assert!(again.success(), "{context}: the next up failed\n{again}");
+        let got = inventory(&proxy, REGION, APP, CLUSTER).await;
+        assert_each_tag_once(&got, &context);
+        assert_eq!(got, want, "{context}: owned resources differ");
         proxy.clear();
         let third = run_async(&proxy, REGION, &["-c", cfg, "up"]).await;
         third.assert_success();
-        assert_eq!(
-            proxy.writes(),
-            vec![],
-            "kill after {killed_at} writes: not converged"
-        );
+        assert_eq!(proxy.writes(), vec![], "{context}: not converged");
     }
-    // Otherwise the test would prove nothing: most kill points must land mid-run.
+    // Otherwise the test would prove nothing: the kills must land mid-run.
     assert!(
-        killed_mid_run >= 4,
+        killed_mid_run >= SPREAD,
         "only {killed_mid_run} kills landed before up finished"
     );
 }

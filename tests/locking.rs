@@ -2,7 +2,7 @@
 //! naming the holder and changes nothing; expired locks are taken over; `--force-unlock`
 //! takes over a live one; a finished run leaves no lock; a SIGKILLed run's lock blocks until
 //! its lease ends; two simultaneous `up`s never both hold it; a run whose lock is taken over
-//! stops and fails; Ctrl-C releases it, and so does a failed read of what the config imports
+//! stops and fails; Ctrl-C stops new steps, says so and releases it, and so does a failed read of what the config imports
 //! (the lock is taken during those reads). Every test is bounded in time.
 
 mod common;
@@ -16,11 +16,16 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType,
 };
 use common::faults::Faults;
-use common::{example, run_async, run_with_env, sdk_config, spawn, unique_account, Output, Proxy};
+use common::inventory::inventory;
+use common::{
+    example, run_async, run_with_env, sdk_config, spawn, spawn_captured, unique_account, Output,
+    Proxy,
+};
 use ecsdeploy::lock::TABLE;
 
 const REGION: &str = "ap-northeast-1";
 const APP: &str = "fargate-public";
+const CLUSTER: &str = "fargate-public-cluster";
 /// A locked run must give up at once, not wait for the lock.
 const FAIL_FAST: Duration = Duration::from_secs(20);
 /// Upper bound for a whole test.
@@ -424,33 +429,84 @@ async fn a_run_whose_lock_is_taken_over_stops_and_fails() {
     .await;
 }
 
+/// Ctrl-C (SIGINT) mid-`up`: no new step starts, the running ones finish, the summary says
+/// what was skipped and how to continue, the exit code is 130 and the lock is released; the
+/// next `up` continues to the same end state as an uninterrupted one.
 #[tokio::test]
-async fn ctrl_c_releases_the_lock() {
+async fn ctrl_c_stops_new_steps_says_so_and_releases_the_lock() {
     bounded(async {
+        let reference = Proxy::start(&unique_account()).await;
+        run_async(&reference, REGION, &["-c", &cfg(), "up"])
+            .await
+            .assert_success();
+        let total = reference.writes().len();
+        let want = inventory(&reference, REGION, APP, CLUSTER).await;
+
         // Slow calls keep the run going well past the interrupt.
         let slow = Faults {
             latency: Duration::from_millis(150),
             ..Faults::default()
         };
         let proxy = Proxy::start_with(&unique_account(), slow).await;
-        let mut child = spawn(&proxy, REGION, &["-c", &cfg(), "up"]);
-        lock_taken(&proxy).await;
+        let child = spawn_captured(&proxy, REGION, &["-c", &cfg(), "up"]);
+        writes_reach(&proxy, 2).await;
         let pid = child.id().unwrap().to_string();
         let sent = std::process::Command::new("kill")
             .args(["-INT", &pid])
             .status()
             .unwrap();
         assert!(sent.success());
-        let status = tokio::time::timeout(Duration::from_secs(60), child.wait())
+        let out = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
             .await
             .expect("the interrupted run ends")
             .unwrap();
-        assert_eq!(status.code(), Some(130), "exit code of an interrupted run");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let shown = format!("--- stdout\n{stdout}--- stderr\n{stderr}");
+        assert_eq!(out.status.code(), Some(130), "exit code\n{shown}");
+        assert!(
+            stderr.contains("interrupted: starting no new steps; waiting for the running ones"),
+            "{shown}"
+        );
+        assert!(stderr.contains("skipped (interrupted)"), "{shown}");
+        assert!(
+            stdout
+                .contains("Interrupted: run the same command again to continue where it stopped."),
+            "{shown}"
+        );
+        // `N done, 0 failed, M skipped in T.`
+        let counts: Vec<usize> = stdout
+            .lines()
+            .find(|l| l.contains(" done, ") && l.contains(" skipped in "))
+            .unwrap_or_else(|| panic!("no summary line\n{shown}"))
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|n| n.parse().ok())
+            .take(3)
+            .collect();
+        assert!(
+            counts.len() == 3 && counts[1] == 0 && counts[2] > 0,
+            "summary {counts:?}\n{shown}"
+        );
+        let made = proxy.writes().len();
+        assert!(
+            made < total,
+            "{made} of {total} writes: the run did not stop"
+        );
         assert_eq!(
             ops(proxy.lock_calls()).last().map(String::as_str),
             Some("DeleteItem")
         );
         assert!(lock_item(&proxy).await.is_none(), "released on Ctrl-C");
+
+        run_async(&proxy, REGION, &["-c", &cfg(), "up"])
+            .await
+            .assert_success();
+        assert_eq!(inventory(&proxy, REGION, APP, CLUSTER).await, want);
+        proxy.clear();
+        run_async(&proxy, REGION, &["-c", &cfg(), "up"])
+            .await
+            .assert_success();
+        assert_eq!(proxy.writes(), vec![], "not converged");
     })
     .await;
 }

@@ -14,6 +14,7 @@
 #![allow(dead_code)] // each test binary uses a different subset of the harness
 
 pub mod faults;
+pub mod inventory;
 
 use std::convert::Infallible;
 use std::io::{Read, Write};
@@ -727,6 +728,19 @@ pub fn spawn_piped(proxy: &Proxy, region: &str, args: &[&str]) -> tokio::process
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
+        .kill_on_drop(true);
+    configure_env(command.as_std_mut(), proxy, region);
+    command.spawn().expect("spawn ecsdeploy")
+}
+
+/// [`spawn`] with stdout and stderr captured, for `wait_with_output`.
+pub fn spawn_captured(proxy: &Proxy, region: &str, args: &[&str]) -> tokio::process::Child {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecsdeploy"));
+    command
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .kill_on_drop(true);
     configure_env(command.as_std_mut(), proxy, region);
     command.spawn().expect("spawn ecsdeploy")
