@@ -1,9 +1,11 @@
 //! Non-idempotent creates (EC2's CreateVpc, CreateSubnet, ... take no client token that
-//! every emulator honours) must not run twice because their answer was lost: the SDK would
-//! retry a 503 on its own and make a second VPC. So such a create is sent once, without the
-//! SDK's retries ([`no_sdk_retry`]), and [`create_once`] decides what a transient failure
-//! means: the resource carries its ownership tags from the create call itself, so it looks
-//! the resource up by them first, and creates again only when it is not there.
+//! every emulator honours; ECS's RegisterTaskDefinition takes none at all) must not run
+//! twice because their answer was lost: the SDK would retry a 503 on its own and make a
+//! second VPC or revision. So such a create is sent once, without the SDK's retries
+//! ([`no_sdk_retry`]), and [`create_once`] decides what a transient failure means: it looks
+//! the resource up first (EC2: by the ownership tags the create call itself set; a task
+//! definition: the family's latest revision, if it is exactly the one being registered),
+//! and creates again only when it is not there.
 
 use std::future::Future;
 use std::time::Duration;

@@ -14,10 +14,10 @@ use aws_sdk_ecs::types::{
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::Ctx;
-use crate::aws::err;
+use super::{create_once, Ctx};
+use crate::aws::{err, err_classified};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
-use crate::plan::Observed;
+use crate::plan::{diff_fields, Observed};
 
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
     let mut families: Vec<String> = desired.iter().map(|r| r.name.clone()).collect();
@@ -334,12 +334,37 @@ async fn register(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs>
     for (k, v) in ctx.tags(&r.id, &r.name) {
         req = req.tags(Tag::builder().key(k).value(v).build());
     }
-    let out = req.send().await.map_err(err)?;
-    let td = out
-        .task_definition()
-        .ok_or_else(|| anyhow::anyhow!("RegisterTaskDefinition returned no task definition"))?;
-    Ok(Outputs::with_id(format!("{}:{}", r.name, td.revision()))
-        .arn(td.task_definition_arn().unwrap_or_default()))
+    // RegisterTaskDefinition takes no client token: an answer lost after ECS registered the
+    // revision, retried by the SDK, would register a second one. So it is sent once, and
+    // after a transient failure the family's latest revision is used when it already is
+    // exactly this definition.
+    let want = r.spec.fields(res);
+    let send = || {
+        let req = req.clone();
+        async move {
+            let out = req
+                .customize()
+                .config_override(
+                    aws_sdk_ecs::config::Builder::default()
+                        .retry_config(aws_config::retry::RetryConfig::disabled()),
+                )
+                .send()
+                .await
+                .map_err(err_classified)?;
+            let td = out.task_definition().ok_or_else(|| {
+                anyhow::anyhow!("RegisterTaskDefinition returned no task definition")
+            })?;
+            Ok(Outputs::with_id(format!("{}:{}", r.name, td.revision()))
+                .arn(td.task_definition_arn().unwrap_or_default()))
+        }
+    };
+    let find = || async {
+        Ok(latest(ctx, &r.name)
+            .await?
+            .filter(|o| o.id == r.id && diff_fields(&o.fields, &want).is_empty())
+            .map(|o| o.outputs))
+    };
+    create_once(ctx, &r.id, send, find).await
 }
 
 /// Deregister every ACTIVE revision of the family (not just the latest).

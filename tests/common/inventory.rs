@@ -141,7 +141,9 @@ pub async fn inventory(
         .await
         .unwrap();
     // moto lists families whatever their status: count those with ACTIVE revisions.
+    // A revision registered twice (a lost answer, retried) shows as an extra revision.
     let mut active_families = 0;
+    let mut active_revisions = 0;
     for f in families.families() {
         let revisions = ecs
             .list_task_definitions()
@@ -153,8 +155,10 @@ pub async fn inventory(
         if !revisions.task_definition_arns().is_empty() {
             active_families += 1;
         }
+        active_revisions += revisions.task_definition_arns().len();
     }
     inv.insert("task_families".into(), active_families);
+    inv.insert("task_revisions".into(), active_revisions);
     let cloudmap = aws_sdk_servicediscovery::Client::new(&c);
     let namespaces = cloudmap.list_namespaces().send().await.unwrap();
     inv.insert("namespaces".into(), namespaces.namespaces().len());
