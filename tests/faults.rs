@@ -184,6 +184,8 @@ async fn down_retries_dependency_violations() {
             "DeleteSecurityGroup",
             "DeleteSubnet",
             "DetachInternetGateway",
+            "DeleteRouteTable",
+            "DeleteVpc",
         ];
         let faults = Faults {
             dependency_violation: ops.iter().map(|op| (op.to_string(), 3)).collect(),
@@ -200,12 +202,79 @@ async fn down_retries_dependency_violations() {
         )
         .await
         .assert_success();
-        assert_eq!(proxy.faults_injected(), 9, "3 for each operation");
+        assert_eq!(
+            proxy.faults_injected(),
+            3 * ops.len(),
+            "3 for each operation"
+        );
         for op in ops {
             assert!(proxy.count(op) > 3, "{op} not retried past the violations");
         }
         let left = inventory(&proxy, REGION, "fargate-public", "fargate-public-cluster").await;
         assert_eq!(left, BTreeMap::new(), "down left owned resources");
+    })
+    .await;
+}
+
+/// EC2 is eventually consistent: right after a create, another endpoint may not know the new
+/// id yet and answers `*.NotFound`. Every such follow-up call is retried until it is seen.
+#[tokio::test]
+async fn calls_on_a_just_created_resource_retry_not_found() {
+    bounded(300, "not yet visible", async {
+        let faults = Faults {
+            inject: vec![
+                Injection::new(
+                    "AuthorizeSecurityGroupIngress",
+                    2,
+                    400,
+                    "InvalidGroup.NotFound",
+                    "The security group 'sg-1' does not exist",
+                ),
+                Injection::new(
+                    "AttachInternetGateway",
+                    1,
+                    400,
+                    "InvalidInternetGatewayID.NotFound",
+                    "The internetGateway ID 'igw-1' does not exist",
+                ),
+                Injection::new(
+                    "CreateRoute",
+                    1,
+                    400,
+                    "InvalidRouteTableID.NotFound",
+                    "The routeTable ID 'rtb-1' does not exist",
+                ),
+            ],
+            ..Faults::default()
+        };
+        let reference = Proxy::start(&unique_account()).await;
+        up(&reference, "fargate-public").await.assert_success();
+        let want = inventory(
+            &reference,
+            REGION,
+            "fargate-public",
+            "fargate-public-cluster",
+        )
+        .await;
+
+        let proxy = Proxy::start_with(&unique_account(), faults).await;
+        up(&proxy, "fargate-public").await.assert_success();
+        assert_eq!(proxy.faults_injected(), 4);
+        for op in [
+            "AuthorizeSecurityGroupIngress",
+            "AttachInternetGateway",
+            "CreateRoute",
+        ] {
+            assert!(
+                proxy.count(op) > reference.count(op),
+                "{op} was not sent again after NotFound"
+            );
+        }
+        let got = inventory(&proxy, REGION, "fargate-public", "fargate-public-cluster").await;
+        assert_eq!(got, want);
+        proxy.clear();
+        up(&proxy, "fargate-public").await.assert_success();
+        assert_eq!(proxy.writes(), vec![], "not converged");
     })
     .await;
 }
