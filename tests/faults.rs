@@ -1,7 +1,7 @@
 //! `up` and `down` through a proxy that injects faults (tests/common/faults.rs): latency and
 //! throttling/503 answers, answers lost after the call executed, `DependencyViolation` on
-//! deletes and ECS's "unable to assume the role" on CreateService. Every run is bounded in
-//! time, every seed fixed.
+//! deletes, EC2's `*.NotFound` right after a create, and ECS's "unable to assume the role"
+//! and "still Draining" on CreateService. Every run is bounded in time, every seed fixed.
 
 mod common;
 
