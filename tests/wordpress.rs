@@ -99,8 +99,13 @@ async fn stores_are_wired_by_reference_and_guarded_by_their_groups() {
     let proxy = Proxy::start(&unique_account()).await;
     let aws = aws(&proxy).await;
     let cfg = example(APP);
-    let up = ecsdeploy(&proxy, &cfg, &["up"]).await;
+    // With the SDK's own traces on: the run that generates the secrets must not show them.
+    let up = ecsdeploy(&proxy, &cfg, &["up", "-vv"]).await;
     up.assert_success();
+    assert!(
+        up.stderr.contains("aws_smithy_runtime"),
+        "SDK traces were off"
+    );
     let private = private_subnets(&aws).await;
     assert_eq!(private.len(), 2);
     let service_sg = sg(&aws, "security_group.web").await;
