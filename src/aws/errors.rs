@@ -56,10 +56,17 @@ where
                 s.push_str(&inner.to_string());
                 src = inner.source();
             }
+            if matches!(e, SdkError::DispatchFailure(_)) {
+                s.push_str(UNREACHABLE_HINT);
+            }
             s
         }
     }
 }
+
+/// Said after a request that never reached AWS (the SDK gave up after its retries).
+const UNREACHABLE_HINT: &str = " (hint: AWS could not be reached; check the network, any \
+     HTTPS proxy settings, and AWS_ENDPOINT_URL / --endpoint-url if set)";
 
 /// Turn an SDK error into an `anyhow::Error` carrying the AWS code and message.
 pub fn err<E, R>(e: SdkError<E, R>) -> anyhow::Error
@@ -207,4 +214,19 @@ pub fn hint_for(code: &str) -> Option<&'static str> {
         }
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+
+    #[test]
+    fn an_unreachable_endpoint_gets_a_hint() {
+        let e: SdkError<aws_sdk_ec2::operation::describe_vpcs::DescribeVpcsError, ()> =
+            SdkError::dispatch_failure(ConnectorError::io("Connection refused".into()));
+        let text = describe(&e);
+        assert!(text.contains("Connection refused"), "{text}");
+        assert!(text.ends_with(UNREACHABLE_HINT), "{text}");
+    }
 }
