@@ -1,6 +1,7 @@
 //! Tests of the integration-test harness itself (tests/common), so product tests can rely on
 //! it: account isolation through the proxy, call recording for both AWS protocols, the
-//! read/write rule, and running the binary.
+//! read/write rule, running the binary, and the fault proxy (a lost answer executes; each
+//! protocol gets its own throttling code).
 
 mod common;
 
@@ -186,4 +187,123 @@ async fn ecs_services_report_completed_deployments() {
         Some("COMPLETED"),
         "MOTO_ECS_SERVICE_RUNNING not applied"
     );
+}
+
+/// The fault proxy itself (tests/common/faults.rs): a lost answer reaches moto (the call
+/// executes) while the client sees a 503, so the tests of lost answers test what they claim.
+#[tokio::test]
+async fn a_lost_answer_is_executed_and_answered_with_503() {
+    use common::faults::Faults;
+    let faults = Faults {
+        lose_first: vec![("CreateVpc".into(), 1)],
+        ..Faults::default()
+    };
+    let proxy = Proxy::start_with(&unique_account(), faults).await;
+    let config = sdk_config(&proxy, REGION).await;
+    let ec2 = aws_sdk_ec2::Client::from_conf(
+        aws_sdk_ec2::config::Builder::from(&config)
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    let e = ec2
+        .create_vpc()
+        .cidr_block("10.77.0.0/16")
+        .send()
+        .await
+        .expect_err("the answer is lost");
+    assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(503));
+    assert_eq!(proxy.faults_injected(), 1);
+    let found = ec2
+        .describe_vpcs()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("cidr")
+                .values("10.77.0.0/16")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(found.vpcs().len(), 1, "the lost CreateVpc did not execute");
+    // Only the first call: the second goes through.
+    ec2.create_vpc()
+        .cidr_block("10.78.0.0/16")
+        .send()
+        .await
+        .expect("second CreateVpc");
+}
+
+/// Throttling is written in each protocol's own error format, so the SDK reads the code AWS
+/// would send: EC2 (`RequestLimitExceeded`), awsQuery (IAM: `Throttling`), awsJson (ECS:
+/// `ThrottlingException`) and restJson (EFS: 429 `ThrottlingException`).
+#[tokio::test]
+async fn throttling_answers_carry_each_protocols_code() {
+    use aws_sdk_ec2::error::ProvideErrorMetadata;
+    use common::faults::Faults;
+    let faults = Faults {
+        error_rate: 1.0,
+        seed: 3,
+        ..Faults::default()
+    };
+    let proxy = Proxy::start_with(&unique_account(), faults).await;
+    let config = sdk_config(&proxy, REGION).await;
+    let off = aws_config::retry::RetryConfig::disabled;
+    let ec2 = aws_sdk_ec2::Client::from_conf(
+        aws_sdk_ec2::config::Builder::from(&config)
+            .retry_config(off())
+            .build(),
+    );
+    let iam = aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::config::Builder::from(&config)
+            .retry_config(off())
+            .build(),
+    );
+    let ecs = aws_sdk_ecs::Client::from_conf(
+        aws_sdk_ecs::config::Builder::from(&config)
+            .retry_config(off())
+            .build(),
+    );
+    let efs = aws_sdk_efs::Client::from_conf(
+        aws_sdk_efs::config::Builder::from(&config)
+            .retry_config(off())
+            .build(),
+    );
+    // error_rate 1.0 answers every call with a throttle or a bare 503 (a seeded coin per
+    // call): up to 12 calls each find the throttle.
+    let mut codes: Vec<(String, u16)> = Vec::new();
+    let mut calls = 0;
+    macro_rules! throttled {
+        ($send:expr) => {{
+            let mut found = None;
+            for _ in 0..12 {
+                calls += 1;
+                let e = $send
+                    .await
+                    .expect_err("every call is answered with an error");
+                if let Some(code) = e
+                    .code()
+                    .filter(|c| c.contains("Throttl") || *c == "RequestLimitExceeded")
+                {
+                    let status = e.raw_response().map(|r| r.status().as_u16()).unwrap_or(0);
+                    found = Some((code.to_string(), status));
+                    break;
+                }
+            }
+            codes.push(found.expect("no throttling answer in 12 calls"));
+        }};
+    }
+    throttled!(ec2.describe_vpcs().send());
+    throttled!(iam.list_roles().send());
+    throttled!(ecs.list_clusters().send());
+    throttled!(efs.describe_file_systems().send());
+    assert_eq!(
+        codes,
+        [
+            ("RequestLimitExceeded".to_string(), 503),
+            ("Throttling".to_string(), 400),
+            ("ThrottlingException".to_string(), 400),
+            ("ThrottlingException".to_string(), 429),
+        ]
+    );
+    assert_eq!(proxy.faults_injected(), calls, "every call was a fault");
 }

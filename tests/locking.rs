@@ -2,8 +2,9 @@
 //! naming the holder and changes nothing; expired locks are taken over; `--force-unlock`
 //! takes over a live one; a finished run leaves no lock; a SIGKILLed run's lock blocks until
 //! its lease ends; two simultaneous `up`s never both hold it; a run whose lock is taken over
-//! stops and fails; Ctrl-C stops new steps, says so and releases it, and so does a failed read of what the config imports
-//! (the lock is taken during those reads). Every test is bounded in time.
+//! stops and fails; Ctrl-C stops new steps, says so and releases it, and so does a failed
+//! read of what the config imports (the lock is taken during those reads); a lost answer to
+//! the lock's own PutItem is recognised as ours. Every test is bounded in time.
 
 mod common;
 
@@ -52,11 +53,10 @@ async fn ddb(proxy: &Proxy) -> aws_sdk_dynamodb::Client {
     aws_sdk_dynamodb::Client::new(&sdk_config(proxy, REGION).await)
 }
 
-/// Inserts a lock item for APP held by `mallory@elsewhere` (pid 31337), acquired 30 s ago
-/// and expiring `expires_in` seconds from now (negative: already expired).
-async fn insert_lock(proxy: &Proxy, expires_in: i64) {
-    let db = ddb(proxy).await;
-    let created = db
+/// Creates the lock table as ecsdeploy's first run would, unless it exists.
+async fn create_lock_table(proxy: &Proxy) {
+    let created = ddb(proxy)
+        .await
         .create_table()
         .table_name(TABLE)
         .billing_mode(BillingMode::PayPerRequest)
@@ -79,6 +79,13 @@ async fn insert_lock(proxy: &Proxy, expires_in: i64) {
     if let Err(e) = created {
         assert!(format!("{e:?}").contains("ResourceInUseException"), "{e:?}");
     }
+}
+
+/// Inserts a lock item for APP held by `mallory@elsewhere` (pid 31337), acquired 30 s ago
+/// and expiring `expires_in` seconds from now (negative: already expired).
+async fn insert_lock(proxy: &Proxy, expires_in: i64) {
+    create_lock_table(proxy).await;
+    let db = ddb(proxy).await;
     let acquired = UNIX_EPOCH + Duration::from_secs((now() - 30) as u64);
     let s = |v: &str| AttributeValue::S(v.to_string());
     let n = |v: i64| AttributeValue::N(v.to_string());
@@ -544,6 +551,35 @@ async fn a_failed_import_lookup_releases_the_lock() {
             lock_item(&proxy).await.is_none(),
             "released after the failure"
         );
+    })
+    .await;
+}
+
+/// A lost answer to the lock's own PutItem: the write happened, the SDK sends it again and
+/// meets its own item (condition failed); the run reads the item back, recognises its token
+/// and goes on holding the lock — not "locked by someone else".
+#[tokio::test]
+async fn a_lost_answer_to_the_lock_put_is_recognised_as_ours() {
+    bounded(async {
+        let faults = Faults {
+            lose_first: vec![("PutItem".into(), 1)],
+            include_lock_table: true,
+            ..Faults::default()
+        };
+        let proxy = Proxy::start_with(&unique_account(), faults).await;
+        create_lock_table(&proxy).await;
+        proxy.clear();
+        let out = run_async(&proxy, REGION, &["-c", &cfg(), "up"]).await;
+        out.assert_success();
+        assert_eq!(proxy.faults_injected(), 1);
+        let lock_ops = ops(proxy.lock_calls());
+        assert_eq!(
+            lock_ops[..3],
+            ["PutItem", "PutItem", "GetItem"],
+            "resent, refused, read back: {lock_ops:?}"
+        );
+        assert_eq!(lock_ops.last().map(String::as_str), Some("DeleteItem"));
+        assert!(lock_item(&proxy).await.is_none(), "released at the end");
     })
     .await;
 }

@@ -7,9 +7,10 @@
 //! Errors are written in each protocol's format so the SDK classifies them as AWS would
 //! send them: EC2 XML, awsQuery `ErrorResponse` (IAM, ELBv2, RDS), awsJson (`X-Amz-Target`:
 //! ECS, ECR, Logs, DynamoDB, ...) and restJson (EFS, ...). Calls on the run-lock table
-//! ([`super::LOCK_TABLE`]) get latency but no errors: a lost answer to its conditional
-//! PutItem reads as "locked by someone else" (src/lock.rs does not check the holder's
-//! token), which is the lock's business, not the steps'.
+//! ([`super::LOCK_TABLE`]) get latency but no errors unless [`Faults::include_lock_table`]:
+//! the app's tests are about the steps, and the lock's handling of its own lost answers (a
+//! resent PutItem meets its own item; src/lock.rs reads it back and checks the token) has
+//! its own test in tests/locking.rs.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -43,6 +44,9 @@ pub struct Faults {
     /// answer replaced by a 503.
     pub lose_first: Vec<(String, u32)>,
     pub seed: u64,
+    /// Apply the faults to calls on the run-lock table too (by default they only get the
+    /// latency).
+    pub include_lock_table: bool,
 }
 
 /// An error answered to the first `first` calls of `operation` (not forwarded).
@@ -126,7 +130,7 @@ impl FaultState {
         body: &[u8],
         lock_call: bool,
     ) -> Action {
-        if lock_call {
+        if lock_call && !self.faults.include_lock_table {
             return Action::Forward;
         }
         let n = {
