@@ -301,6 +301,49 @@ async fn create_service_waits_for_a_draining_namesake() {
     .await;
 }
 
+/// A role ECS never manages to assume (a wrong trust policy, not propagation) fails the run
+/// once the propagation wait (60 s) is over: the retry has a deadline, and the error names
+/// the service and ECS's message.
+#[tokio::test]
+async fn create_service_gives_up_on_a_role_that_never_becomes_assumable() {
+    bounded(240, "role never assumable", async {
+        let message = "ECS was unable to assume the role \
+            'arn:aws:iam::123456789012:role/x' that was provided for this task.";
+        let faults = Faults {
+            inject: vec![Injection::new(
+                "CreateService",
+                1000,
+                400,
+                "InvalidParameterException",
+                message,
+            )],
+            ..Faults::default()
+        };
+        let proxy = Proxy::start_with(&unique_account(), faults).await;
+        let started = std::time::Instant::now();
+        let out = up(&proxy, "fargate-public").await;
+        let took = started.elapsed();
+        assert_eq!(out.code, Some(1), "{out}");
+        assert!(
+            out.stderr.contains("creating service.service1")
+                && out.stderr.contains("unable to assume the role"),
+            "{out}"
+        );
+        assert!(
+            took >= Duration::from_secs(60) && took < Duration::from_secs(120),
+            "gave up after {took:?}, not once the 60 s propagation wait was over"
+        );
+        let sent = proxy.count("CreateService");
+        assert!(
+            (4..=30).contains(&sent),
+            "{sent} CreateService calls for two services in ~60 s"
+        );
+        let inv = inventory(&proxy, REGION, "fargate-public", "fargate-public-cluster").await;
+        assert_eq!(inv.get("services"), None, "{inv:?}");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn create_service_waits_for_the_role_to_be_assumable() {
     bounded(300, "unable to assume role", async {
