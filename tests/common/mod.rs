@@ -708,39 +708,34 @@ pub async fn run_with_env(
 /// Starts `ecsdeploy <args>` in the background (same environment as [`run_async`]), for
 /// tests that interrupt or kill it. The child is killed if dropped.
 pub fn spawn(proxy: &Proxy, region: &str, args: &[&str]) -> tokio::process::Child {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecsdeploy"));
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    configure_env(command.as_std_mut(), proxy, region);
-    command.spawn().expect("spawn ecsdeploy")
+    spawn_with(proxy, region, args, false, false)
 }
 
 /// Like [`spawn`], with stdout piped to the test (for commands that stream, such as
 /// `logs --follow`). The child is killed if dropped.
 pub fn spawn_piped(proxy: &Proxy, region: &str, args: &[&str]) -> tokio::process::Child {
-    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecsdeploy"));
-    command
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true);
-    configure_env(command.as_std_mut(), proxy, region);
-    command.spawn().expect("spawn ecsdeploy")
+    spawn_with(proxy, region, args, true, false)
 }
 
 /// [`spawn`] with stdout and stderr captured, for `wait_with_output`.
 pub fn spawn_captured(proxy: &Proxy, region: &str, args: &[&str]) -> tokio::process::Child {
+    spawn_with(proxy, region, args, true, true)
+}
+
+fn spawn_with(
+    proxy: &Proxy,
+    region: &str,
+    args: &[&str],
+    stdout: bool,
+    stderr: bool,
+) -> tokio::process::Child {
+    let pipe = |on: bool| if on { Stdio::piped() } else { Stdio::null() };
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecsdeploy"));
     command
         .args(args)
         .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(pipe(stdout))
+        .stderr(pipe(stderr))
         .kill_on_drop(true);
     configure_env(command.as_std_mut(), proxy, region);
     command.spawn().expect("spawn ecsdeploy")
