@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod desired;
 pub mod engine;
+pub mod graph;
 pub mod image;
 pub mod lock;
 pub mod plan;

@@ -19,7 +19,7 @@ use super::network::{
     derive_private_subnets, derive_public_subnets, overlaps, parse_cidr, GATEWAY_ENDPOINTS,
     INTERFACE_ENDPOINTS, MAX_AZS, PRIVATE_BLOCK_OFFSET,
 };
-use crate::plan::Dag;
+use crate::graph::Dag;
 
 mod stores;
 

@@ -16,7 +16,7 @@ use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::desired::ResourceId;
-use crate::plan::Dag;
+use crate::graph::Dag;
 use crate::report::{Outcome, Reporter};
 
 /// Set to true (by Ctrl-C) to stop starting new steps.

@@ -2,7 +2,6 @@
 //! calls AWS.
 
 mod diff;
-pub mod graph;
 pub mod render;
 
 use std::collections::BTreeMap;
@@ -11,7 +10,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 pub use diff::{diff_fields, FieldChange};
-pub use graph::Dag;
+pub use crate::graph::Dag;
 
 use crate::desired::{Fields, Kind, Outputs, Resource, ResourceId, Spec};
 
