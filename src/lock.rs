@@ -12,7 +12,6 @@
 //! the item unconditionally first. `plan` and `status` take no lock.
 
 use std::collections::HashMap;
-use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -26,7 +25,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 use crate::aws::{code, err};
-use crate::commands::UsageError;
+use crate::error::{Interrupted, Locked, UsageError};
 use crate::report::Reporter;
 
 /// The lock table, shared by every app of the account and region.
@@ -42,17 +41,6 @@ const TAG_MANAGED: &str = "ecsdeploy:managed";
 /// How long a freshly created lock table may take to become ACTIVE.
 const TABLE_ACTIVE_WAIT: Duration = Duration::from_secs(120);
 const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
-
-/// Another run holds the lock (exit code 3).
-#[derive(Debug)]
-pub struct Locked(pub String);
-
-impl fmt::Display for Locked {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-impl std::error::Error for Locked {}
 
 /// What a lock item says about its holder.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -289,11 +277,7 @@ impl Lock {
                 self.app
             );
             return Err(match result {
-                Err(inner)
-                    if inner
-                        .downcast_ref::<crate::commands::Interrupted>()
-                        .is_none() =>
-                {
+                Err(inner) if inner.downcast_ref::<Interrupted>().is_none() => {
                     e.context(format!("{inner:#}"))
                 }
                 _ => e,

@@ -7,17 +7,14 @@ use std::sync::Arc;
 
 use clap::Parser;
 use ecsdeploy::cli::{Cli, Command, Global, OutputFormat};
-use ecsdeploy::commands::{self, Interrupted, UsageError};
+use ecsdeploy::commands;
 use ecsdeploy::config::ConfigErrors;
-use ecsdeploy::lock::{self, Locked};
+use ecsdeploy::error::{
+    Interrupted, Locked, UsageError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_USAGE,
+};
+use ecsdeploy::lock;
 use ecsdeploy::report::{Plain, Quiet, Reporter, Tty};
 use tokio::sync::watch;
-
-const EXIT_FAILURE: u8 = 1;
-const EXIT_USAGE: u8 = 2;
-/// Another `up`/`down` of the same app holds the lock.
-const EXIT_LOCKED: u8 = 3;
-const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -55,11 +52,15 @@ fn init_tracing(verbose: u8) {
         .init();
 }
 
-/// Bars on a terminal; plain lines in CI, pipes or with --no-progress; nothing with JSON.
+/// Bars on a terminal; plain lines in CI, pipes, with --no-progress or with -v (so that
+/// debug lines do not tear the bars); nothing with JSON.
 fn reporter(g: &Global) -> Arc<dyn Reporter> {
     if g.output == OutputFormat::Json {
         Arc::new(Quiet)
-    } else if g.no_progress || std::env::var_os("CI").is_some() || !std::io::stderr().is_terminal()
+    } else if g.no_progress
+        || g.verbose > 0
+        || std::env::var_os("CI").is_some()
+        || !std::io::stderr().is_terminal()
     {
         Arc::new(Plain::new())
     } else {
@@ -148,11 +149,18 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
         }
     };
     let (session, held) = tokio::join!(
-        commands::open(&cli.global, loaded, aws, report.clone(), cancel),
+        commands::open(
+            &cli.global,
+            loaded,
+            aws,
+            report.clone(),
+            cancel,
+            commands::settings(&cli.command)
+        ),
         locked
     );
     let held = held.map_err(print_error)?;
-    let mut session = match session {
+    let session = match session {
         Ok(s) => s,
         Err(e) => {
             let e = match held {
@@ -162,14 +170,11 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
             return Err(print_error(e));
         }
     };
-    session.setup_seconds = setup.elapsed().as_secs_f64();
+    let setup_seconds = setup.elapsed().as_secs_f64();
     let result = match &cli.command {
-        Command::Up(a) => commands::up::run(&mut session, a).await.map(|_| 0),
-        Command::Down(a) => commands::down::run(&mut session, a).await.map(|_| 0),
-        Command::Status => {
-            session.ctx.status_details = true;
-            commands::status::run(&session).await.map(|_| 0)
-        }
+        Command::Up(_) => commands::up::run(&session, setup_seconds).await.map(|_| 0),
+        Command::Down(a) => commands::down::run(&session, a).await.map(|_| 0),
+        Command::Status => commands::status::run(&session).await.map(|_| 0),
         Command::Plan(a) => commands::plan::run(&session, a).await.map(|pending| {
             if a.detailed_exitcode && pending {
                 2

@@ -6,9 +6,10 @@ use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_ecs::types::{DesiredStatus, Task};
 use serde_json::json;
 
-use super::{Session, UsageError};
+use super::Session;
 use crate::aws::err;
 use crate::cli::ExecArgs;
+use crate::error::UsageError;
 
 pub const PLUGIN: &str = "session-manager-plugin";
 

@@ -183,7 +183,7 @@ ingress = [{{ port = {port}, cidrs = ["0.0.0.0/0"] }}]
 /// Writes the file; returns the answers used and whether questions were asked.
 pub fn run(path: &Path, a: &InitArgs) -> Result<String> {
     if path.exists() && !a.force {
-        return Err(super::UsageError(format!(
+        return Err(crate::error::UsageError(format!(
             "{} exists; pass --force to overwrite it, or --config to write elsewhere",
             path.display()
         ))

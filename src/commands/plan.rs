@@ -5,15 +5,16 @@ use std::io::IsTerminal;
 
 use anyhow::Result;
 
-use super::{observe, print_json, Session};
+use super::{print_json, Session};
 use crate::cli::{OutputFormat, PlanArgs};
+use crate::observe::observe;
 use crate::plan::{plan_up, render};
 
 pub use crate::plan::render::{service_order, summary_json};
 
 /// Returns whether changes are pending.
 pub async fn run(s: &Session, _args: &PlanArgs) -> Result<bool> {
-    let observed = observe(s).await?;
+    let observed = observe(&s.ctx, &s.desired).await?;
     let plan = plan_up(&s.desired, &observed);
     let (app, region) = (&s.config.app, &s.ctx.aws.region);
     match s.output {

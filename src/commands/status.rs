@@ -7,13 +7,14 @@ use anyhow::Result;
 use comfy_table::{presets, Table};
 use serde_json::json;
 
-use super::{observe, print_json, Session};
+use super::{print_json, Session};
 use crate::cli::OutputFormat;
 use crate::desired::{Kind, ResourceId};
+use crate::observe::observe;
 use crate::plan::{Action, Observed};
 
 pub async fn run(s: &Session) -> Result<()> {
-    let observed = observe(s).await?;
+    let observed = observe(&s.ctx, &s.desired).await?;
     // Drift: what differs between AWS and the config, field by field (the plan `up` would
     // run). Stateless, so "changed outside ecsdeploy" and "config edited" look the same.
     let plan = crate::plan::plan_up(&s.desired, &observed);

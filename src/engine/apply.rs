@@ -7,10 +7,11 @@ use std::sync::Mutex;
 
 use anyhow::anyhow;
 
-use super::{run, Cancel, RunSummary};
+use super::{run, Cancel};
 use crate::aws::{code_of, hint_for};
 use crate::desired::{Outputs, Resource, ResourceId};
 use crate::plan::{Action, Observed, Plan};
+use crate::report::RunSummary;
 use crate::steps::{self, Ctx, KeptNotEmpty};
 
 pub struct ApplyResult {

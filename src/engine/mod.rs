@@ -7,62 +7,19 @@ mod apply;
 
 pub use apply::{apply, ApplyResult};
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
 use futures::stream::{FuturesUnordered, StreamExt};
-use serde::Serialize;
 use tokio::sync::watch;
 
 use crate::desired::ResourceId;
 use crate::graph::Dag;
-use crate::report::{Outcome, Reporter};
+use crate::report::{Outcome, Reporter, RunSummary, StepTiming};
 
 /// Set to true (by Ctrl-C) to stop starting new steps.
 pub type Cancel = watch::Receiver<bool>;
-
-/// The end state of one step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "status", content = "message", rename_all = "snake_case")]
-pub enum StepResult {
-    Done(String),
-    Failed(String),
-    Skipped(String),
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StepTiming {
-    pub start: f64,
-    pub seconds: f64,
-    pub deps: Vec<String>,
-}
-
-#[derive(Debug, Default, Serialize)]
-pub struct RunSummary {
-    pub results: BTreeMap<String, StepResult>,
-    pub interrupted: bool,
-    /// Per step: when it started (seconds after the run began), how long it took, and the
-    /// steps it waited for. The benchmark derives the critical path from these.
-    pub timings: BTreeMap<String, StepTiming>,
-    #[serde(skip)]
-    pub elapsed: Duration,
-}
-
-impl RunSummary {
-    pub fn failed(&self) -> usize {
-        self.count(|r| matches!(r, StepResult::Failed(_)))
-    }
-    pub fn skipped(&self) -> usize {
-        self.count(|r| matches!(r, StepResult::Skipped(_)))
-    }
-    pub fn done(&self) -> usize {
-        self.count(|r| matches!(r, StepResult::Done(_)))
-    }
-    fn count(&self, f: impl Fn(&StepResult) -> bool) -> usize {
-        self.results.values().filter(|r| f(r)).count()
-    }
-}
 
 /// Run `work` for every node of `graph`. `label` names a node for progress output.
 pub async fn run<W, Fut>(
@@ -116,19 +73,18 @@ where
                     seconds: elapsed.as_secs_f64(),
                     deps: graph.deps(&id).map(ResourceId::to_string).collect(),
                 });
-                let (outcome, step) = match result {
+                let outcome = match result {
                     Ok(msg) => {
                         succeeded.insert(id);
-                        (Outcome::Done(msg.clone()), StepResult::Done(msg))
+                        Outcome::Done(msg)
                     }
                     Err(e) => {
                         stop = true;
-                        let msg = format!("{e:#}");
-                        (Outcome::Failed(msg.clone()), StepResult::Failed(msg))
+                        Outcome::Failed(format!("{e:#}"))
                     }
                 };
                 report.done(&key, &outcome, elapsed);
-                summary.results.insert(key, step);
+                summary.results.insert(key, outcome);
             }
             Ok(()) = cancel.changed(), if !stop => {
                 if *cancel.borrow() {
@@ -146,8 +102,9 @@ where
     };
     for id in waiting {
         let key = id.to_string();
-        report.done(&key, &Outcome::Skipped(why.into()), Duration::ZERO);
-        summary.results.insert(key, StepResult::Skipped(why.into()));
+        let outcome = Outcome::Skipped(why.into());
+        report.done(&key, &outcome, Duration::ZERO);
+        summary.results.insert(key, outcome);
     }
     summary.elapsed = started_at.elapsed();
     summary
@@ -254,10 +211,10 @@ mod tests {
             },
         )
         .await;
-        assert_eq!(s.results["vpc.a"], StepResult::Failed("boom".into()));
-        assert_eq!(s.results["vpc.b"], StepResult::Done(String::new()));
-        assert!(matches!(s.results["vpc.c"], StepResult::Skipped(_)));
-        assert!(matches!(s.results["vpc.d"], StepResult::Skipped(_)));
+        assert_eq!(s.results["vpc.a"], Outcome::Failed("boom".into()));
+        assert_eq!(s.results["vpc.b"], Outcome::Done(String::new()));
+        assert!(matches!(s.results["vpc.c"], Outcome::Skipped(_)));
+        assert!(matches!(s.results["vpc.d"], Outcome::Skipped(_)));
         assert!(!s.interrupted);
     }
 
@@ -284,10 +241,7 @@ mod tests {
         )
         .await;
         assert!(s.interrupted);
-        assert!(matches!(s.results["vpc.a"], StepResult::Done(_)));
-        assert_eq!(
-            s.results["vpc.d"],
-            StepResult::Skipped("interrupted".into())
-        );
+        assert!(matches!(s.results["vpc.a"], Outcome::Done(_)));
+        assert_eq!(s.results["vpc.d"], Outcome::Skipped("interrupted".into()));
     }
 }

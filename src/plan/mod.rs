@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use serde_json::Value;
 
-pub use diff::{diff_fields, FieldChange};
 pub use crate::graph::Dag;
+pub use diff::{diff_fields, FieldChange};
 
 use crate::desired::{Fields, Kind, Outputs, Resource, ResourceId, Spec};
 

@@ -3,15 +3,18 @@
 //! `--output json`. Progress goes to stderr; results are printed by the commands on stdout.
 
 mod plain;
+mod summary;
 mod tty;
 
 pub use plain::Plain;
+pub use summary::{render_kept, render_summary, RunSummary, StepTiming};
 pub use tty::Tty;
 
 use std::time::Duration;
 
-/// How a step ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a step ended: what the reporter draws, and what `up --output json` lists per step.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(tag = "status", content = "message", rename_all = "snake_case")]
 pub enum Outcome {
     Done(String),
     Failed(String),

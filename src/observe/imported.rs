@@ -8,10 +8,10 @@ use anyhow::Result;
 use aws_sdk_ec2::types::Filter;
 use futures::future::try_join_all;
 
-use super::UsageError;
 use crate::aws::err;
 use crate::config::Config;
 use crate::desired::ImportedNetwork;
+use crate::error::UsageError;
 use crate::steps::Ctx;
 
 /// One EC2 thing found for a value written in the config.

@@ -1,0 +1,90 @@
+//! `up`: observe, plan, refuse replacements, apply, wait for service deployments.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{bail, Result};
+
+use super::{Session, Settings};
+use crate::desired::{Kind, ResourceId};
+use crate::engine::{apply, ApplyResult};
+use crate::observe::observe;
+use crate::plan::{plan_up, Action, Observed, Plan};
+
+/// What `up` is asked to do beyond the config.
+#[derive(Debug, Clone)]
+pub struct UpOptions {
+    /// How long to wait for each service deployment; `None` = do not wait.
+    pub wait: Option<Duration>,
+}
+
+impl UpOptions {
+    /// The session settings `up` needs.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            service_wait: self.wait,
+            ..Settings::default()
+        }
+    }
+}
+
+/// What `up` found and did.
+pub struct UpReport {
+    pub plan: Plan,
+    pub observe_seconds: f64,
+    /// `None` when nothing needed changing.
+    pub applied: Option<ApplyResult>,
+}
+
+pub async fn up(s: &Session) -> Result<UpReport> {
+    let observing = std::time::Instant::now();
+    let observed: BTreeMap<ResourceId, Observed> = observe(&s.ctx, &s.desired).await?;
+    let observe_seconds = observing.elapsed().as_secs_f64();
+    let plan = plan_up(&s.desired, &observed);
+
+    let replacements = plan.replacements();
+    if !replacements.is_empty() {
+        let names: Vec<String> = replacements.iter().map(|c| c.id.to_string()).collect();
+        bail!(
+            "nothing changed: {} would need replacing ({}) because a field AWS cannot modify \
+             in place changed; see `ecsdeploy plan`, then revert the change or run \
+             `ecsdeploy down` followed by `up`",
+            names.len(),
+            names.join(", ")
+        );
+    }
+    if !plan.has_changes() {
+        return Ok(UpReport {
+            plan,
+            observe_seconds,
+            applied: None,
+        });
+    }
+    // Building needs docker: say so before changing anything, not halfway through.
+    if plan
+        .pending()
+        .any(|c| c.id.kind == Kind::Image && c.action == Action::Create)
+    {
+        crate::image::docker::find_docker()?;
+    }
+    s.ctx.report.info(&format!(
+        "Applying {} changes to app {} in {} ...",
+        plan.pending().count(),
+        s.config.app,
+        s.ctx.aws.region
+    ));
+    let result = apply(
+        &s.ctx,
+        &plan,
+        &s.desired,
+        &observed,
+        s.concurrency,
+        s.cancel.clone(),
+    )
+    .await;
+    Ok(UpReport {
+        plan,
+        observe_seconds,
+        applied: Some(result),
+    })
+}
