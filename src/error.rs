@@ -29,3 +29,43 @@ pub struct Interrupted;
 #[derive(Debug, Error)]
 #[error("{0}")]
 pub struct Locked(pub String);
+
+/// What the user can do next about an error; `main` prints it under the error as `hint: …`.
+pub trait Hint {
+    fn hint(&self) -> Option<String>;
+}
+
+/// How `main` shows an error that ends a run: the error itself, then each cause on its own
+/// line (outermost first, as cargo does), then the hint if there is one.
+pub fn render(e: &anyhow::Error, hint: Option<String>) -> String {
+    let mut out = format!("error: {e}\n");
+    let mut causes = e.chain().skip(1).peekable();
+    if causes.peek().is_some() {
+        out.push_str("\nCaused by:\n");
+        for c in causes {
+            out.push_str(&format!("    {c}\n"));
+        }
+    }
+    if let Some(h) = hint {
+        out.push_str(&format!("\nhint: {h}\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anyhow::Context;
+
+    #[test]
+    fn an_error_shows_its_causes_one_a_line_and_then_the_hint() {
+        let e = Err::<(), _>(anyhow::anyhow!("AccessDenied: no"))
+            .context("listing availability zones")
+            .unwrap_err();
+        assert_eq!(
+            render(&e, Some("ask for the permission".into())),
+            "error: listing availability zones\n\nCaused by:\n    AccessDenied: no\n\nhint: ask for the permission\n"
+        );
+        assert_eq!(render(&anyhow::anyhow!("boom"), None), "error: boom\n");
+    }
+}

@@ -10,7 +10,8 @@ use ecsdeploy::cli::{Cli, Command, Global, OutputFormat};
 use ecsdeploy::commands;
 use ecsdeploy::config::ConfigErrors;
 use ecsdeploy::error::{
-    Interrupted, Locked, UsageError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_LOCKED, EXIT_USAGE,
+    self, Hint, Interrupted, Locked, UsageError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_LOCKED,
+    EXIT_USAGE,
 };
 use ecsdeploy::lock;
 use ecsdeploy::report::{Plain, Quiet, Reporter, Tty};
@@ -207,7 +208,7 @@ fn print_error(e: anyhow::Error) -> anyhow::Error {
     if e.downcast_ref::<ConfigErrors>().is_some() {
         eprint!("{e}");
     } else if e.downcast_ref::<Interrupted>().is_none() {
-        eprintln!("error: {e:#}");
+        eprint!("{}", error::render(&e, e.hint()));
     }
     e
 }

@@ -194,6 +194,13 @@ pub fn code_of(e: &anyhow::Error) -> Option<&str> {
         .and_then(|a| a.code.as_deref())
 }
 
+/// An error that reached `main` gets the hint of the first AWS code in its chain.
+impl crate::error::Hint for anyhow::Error {
+    fn hint(&self) -> Option<String> {
+        code_of(self).and_then(hint_for).map(str::to_string)
+    }
+}
+
 /// A hint for common AWS error codes, naming what the user can do next.
 pub fn hint_for(code: &str) -> Option<&'static str> {
     Some(match code {
