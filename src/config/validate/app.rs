@@ -79,17 +79,12 @@ impl Validator<'_> {
                     );
                 }
             }
-            if let Some(prev) = names.get(&name) {
-                self.err(
-                    np,
-                    format!(
-                        "repository name `{name}` is also the name of repositories.{prev}; each \
-                         repository needs its own name"
-                    ),
-                );
-            } else {
-                names.insert(name, key);
-            }
+            self.unique(&mut names, name, key, np, |name, prev| {
+                format!(
+                    "repository name `{name}` is also the name of repositories.{prev}; each \
+                     repository needs its own name"
+                )
+            });
         }
     }
 

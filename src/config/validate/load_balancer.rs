@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::names::{
     check_regional_arn, elb_name_problem, host_pattern_problem, is_env_name, matcher_problem,
-    path_pattern_problem, PATH_PATTERN_PUNCT,
+    path_pattern_problem, set_keys, PATH_PATTERN_PUNCT,
 };
 use super::{
     az_count, root, service_path, Validator, DEFAULT_LB_CIDR, FIXED_RESPONSE_CONTENT_TYPES,
@@ -69,17 +69,12 @@ impl Validator<'_> {
                     );
                 }
             }
-            if let Some(prev) = names.get(&name) {
-                self.err(
-                    np,
-                    format!(
-                        "target group name `{name}` is also the target group name of \
-                         services.{prev}; each service needs its own target group"
-                    ),
-                );
-            } else {
-                names.insert(name, key);
-            }
+            self.unique(names, name, key, np, |name, prev| {
+                format!(
+                    "target group name `{name}` is also the target group name of \
+                     services.{prev}; each service needs its own target group"
+                )
+            });
         }
         if tg.deregistration_delay > 3600 {
             self.err(
@@ -380,15 +375,11 @@ impl Validator<'_> {
         }
 
         // Exactly one default action.
-        let actions: Vec<&str> = [
+        let actions = set_keys(&[
             ("service", l.service.is_some()),
             ("redirect_https_port", l.redirect_https_port.is_some()),
             ("fixed_response", l.fixed_response.is_some()),
-        ]
-        .iter()
-        .filter(|(_, set)| *set)
-        .map(|(k, _)| *k)
-        .collect();
+        ]);
         match actions.as_slice() {
             [] => self.err(
                 lp.clone(),

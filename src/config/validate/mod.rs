@@ -281,6 +281,23 @@ impl Validator<'_> {
         self.out.push(Problem::at(path, message));
     }
 
+    /// Records that `key` takes `name` in `names`; when another key took it first, reports
+    /// `clash(name, that key)` at `path` instead.
+    fn unique<'k>(
+        &mut self,
+        names: &mut BTreeMap<String, &'k str>,
+        name: String,
+        key: &'k str,
+        path: KeyPath,
+        clash: impl FnOnce(&str, &str) -> String,
+    ) {
+        if let Some(prev) = names.get(&name) {
+            self.err(path, clash(&name, prev));
+        } else {
+            names.insert(name, key);
+        }
+    }
+
     /// Shared by container and target-group health checks: each `(key, value, lo, hi)`
     /// within its range, and the timeout shorter than the interval.
     fn check_timing(

@@ -426,6 +426,15 @@ pub(super) fn dns_name_problem(name: &str) -> Option<String> {
     })
 }
 
+/// The keys of `options` that are set, in order, for "exactly one of" rules.
+pub(super) fn set_keys<'a>(options: &[(&'a str, bool)]) -> Vec<&'a str> {
+    options
+        .iter()
+        .filter(|(_, set)| *set)
+        .map(|(k, _)| *k)
+        .collect()
+}
+
 /// Environment variable names that probably hold a secret.
 pub(super) fn looks_secret(name: &str) -> bool {
     let up = name.to_ascii_uppercase();

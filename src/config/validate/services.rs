@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::names::{
     charset_problem, check_role_arn, cycles, is_action, is_aws_name_char, is_env_name,
-    is_rule_description_char, key_problem, tag_problem, RULE_DESCRIPTION_PUNCT,
+    is_rule_description_char, key_problem, set_keys, tag_problem, RULE_DESCRIPTION_PUNCT,
 };
 use super::{
     fargate_memory, service_path, Validator, FARGATE_CPUS, MAX_COOLDOWN, MAX_DESIRED_COUNT,
@@ -49,17 +49,12 @@ impl Validator<'_> {
                     }
                 }
             }
-            if let Some(prev) = names.get(&name) {
-                self.err(
-                    name_path.clone(),
-                    format!(
-                        "service name `{name}` is also the name of services.{prev}; ECS service \
-                         names must be unique in the cluster"
-                    ),
-                );
-            } else {
-                names.insert(name, key);
-            }
+            self.unique(&mut names, name, key, name_path.clone(), |name, prev| {
+                format!(
+                    "service name `{name}` is also the name of services.{prev}; ECS service \
+                     names must be unique in the cluster"
+                )
+            });
             if derive_ok {
                 if s.task_role.is_none() {
                     let role = c.task_role_name(key);
@@ -584,15 +579,11 @@ impl Validator<'_> {
                 ),
             );
         }
-        let metrics: Vec<&str> = [
+        let metrics = set_keys(&[
             ("cpu", a.cpu.is_some()),
             ("memory", a.memory.is_some()),
             ("requests_per_target", a.requests_per_target.is_some()),
-        ]
-        .iter()
-        .filter(|(_, set)| *set)
-        .map(|(k, _)| *k)
-        .collect();
+        ]);
         match metrics.as_slice() {
             [] => self.err(
                 ap.clone(),

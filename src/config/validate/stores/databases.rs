@@ -362,17 +362,12 @@ impl Validator<'_> {
                 );
             }
         }
-        if let Some(prev) = ids.get(&id) {
-            self.err(
-                id_path,
-                format!(
-                    "instance identifier `{id}` is also the identifier of databases.{prev} \
-                     (identifiers are case-insensitive); every database needs its own"
-                ),
-            );
-        } else {
-            ids.insert(id, key);
-        }
+        self.unique(ids, id, key, id_path, |id, prev| {
+            format!(
+                "instance identifier `{id}` is also the identifier of databases.{prev} \
+                 (identifiers are case-insensitive); every database needs its own"
+            )
+        });
 
         if let Some(v) = &d.engine_version {
             if let Some(m) = engine_version_problem(engine, v) {

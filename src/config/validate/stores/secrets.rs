@@ -124,17 +124,12 @@ impl Validator<'_> {
                     );
                 }
             }
-            if let Some(prev) = names.get(&name) {
-                self.err(
-                    name_path,
-                    format!(
-                        "secret name `{name}` is also the name of secrets.{prev}; every \
-                         generated secret needs its own name"
-                    ),
-                );
-            } else {
-                names.insert(name, key);
-            }
+            self.unique(names, name, key, name_path, |name, prev| {
+                format!(
+                    "secret name `{name}` is also the name of secrets.{prev}; every \
+                     generated secret needs its own name"
+                )
+            });
             if !(1..=4096).contains(&g.length) {
                 self.err(
                     gp.key("length"),

@@ -51,17 +51,12 @@ impl Validator<'_> {
                 );
             }
         }
-        if let Some(prev) = names.get(&name) {
-            self.err(
-                name_path,
-                format!(
-                    "table name `{name}` is also the name of tables.{prev}; every table needs its \
-                     own name"
-                ),
-            );
-        } else {
-            names.insert(name, key);
-        }
+        self.unique(names, name, key, name_path, |name, prev| {
+            format!(
+                "table name `{name}` is also the name of tables.{prev}; every table needs its \
+                 own name"
+            )
+        });
 
         // Every attribute used as a key, with its type and where it was first declared:
         // DynamoDB's AttributeDefinitions hold one type per name.

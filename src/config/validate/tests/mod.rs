@@ -18,8 +18,19 @@ fn diags(text: &str) -> Vec<Diagnostic> {
 /// Asserts `text` has exactly one problem, at `key`, whose message contains `msg`.
 #[track_caller]
 fn one(text: &str, key: &str, msg: &str) -> Diagnostic {
-    let d = diags(text);
-    assert_eq!(d.len(), 1, "expected exactly one problem, got {d:#?}");
+    only(diags(text), "problem", key, msg)
+}
+
+/// Asserts `text` has exactly one warning, at `key`, containing `msg`.
+#[track_caller]
+fn one_warning(text: &str, key: &str, msg: &str) -> Diagnostic {
+    only(warns(text), "warning", key, msg)
+}
+
+/// Asserts `d` holds exactly one `what`, at `key`, whose message contains `msg`.
+#[track_caller]
+fn only(d: Vec<Diagnostic>, what: &str, key: &str, msg: &str) -> Diagnostic {
+    assert_eq!(d.len(), 1, "expected exactly one {what}, got {d:#?}");
     assert_eq!(d[0].key, key, "{d:#?}");
     assert!(
         d[0].message.contains(msg),

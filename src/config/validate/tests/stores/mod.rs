@@ -2,20 +2,6 @@
 
 use super::*;
 
-/// Asserts `text` has exactly one warning, at `key`, containing `msg`.
-#[track_caller]
-fn one_warning(text: &str, key: &str, msg: &str) -> Diagnostic {
-    let w = warns(text);
-    assert_eq!(w.len(), 1, "expected exactly one warning, got {w:#?}");
-    assert_eq!(w[0].key, key, "{w:#?}");
-    assert!(
-        w[0].message.contains(msg),
-        "message {:?} does not contain {msg:?}",
-        w[0].message
-    );
-    w[0].clone()
-}
-
 /// BASE, a service `web` (lines 5-6) using `uses`, then `rest` (from line 7 + the
 /// number of lines of `uses`).
 fn with(uses: &str, rest: &str) -> String {
