@@ -4,6 +4,11 @@
 //! file in one pass. Names derived from `app` (or from a service / repository key) are only
 //! checked when `app` (and the key) are themselves valid, so one bad `app` does not turn
 //! into a dozen follow-on errors about names the user never wrote.
+//!
+//! This file holds the entry points, the `Validator` and what several areas share; each
+//! area's rules are an `impl Validator` block in its own file (`app`, `network`,
+//! `services`, `containers`, `connect`, `load_balancer`, `stores/`), and `names` holds the
+//! pure checks of single values. The tests live in `tests/`, one file per area.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +16,6 @@ use ipnet::Ipv4Net;
 
 use super::diagnostic::{KeyPath, Problem};
 use super::model::{Config, Image, NatMode, Service, SubnetKind, DEFAULT_AZ_COUNT};
-
 use names::looks_secret;
 
 mod app;

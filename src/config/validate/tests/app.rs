@@ -1,3 +1,5 @@
+//! `app`, `region`, `[repositories]`, `[cluster]`, `[logs]` and `[iam]`.
+
 use super::*;
 
 #[test]

@@ -1,3 +1,5 @@
+//! Service Connect: the namespace, published ports, discovery and DNS names.
+
 use super::*;
 
 /// `svc(body)` plus a `[service_connect]` section with namespace `local`.

@@ -1,3 +1,5 @@
+//! Container health checks, stop timeout, ulimits, sidecars and container dependencies.
+
 use super::*;
 
 /// A container health check on the main container (`[services.web.health_check]`).

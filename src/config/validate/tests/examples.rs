@@ -1,3 +1,5 @@
+//! Whole files: the shipped examples, the documentation's example, all problems at once.
+
 use super::*;
 use crate::config::model::Protocol;
 

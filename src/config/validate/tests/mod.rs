@@ -139,3 +139,4 @@ mod load_balancer;
 mod network;
 mod services;
 mod stores;
+mod target_groups;

@@ -1,3 +1,5 @@
+//! `[network]`: created and imported networks, subnets, NAT, endpoints, private services.
+
 use super::*;
 use crate::config::network::{GATEWAY_ENDPOINTS, INTERFACE_ENDPOINTS};
 

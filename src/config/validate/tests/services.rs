@@ -1,3 +1,6 @@
+//! `[services.<key>]`: keys, names, image, size, ports, environment, ingress, task IAM,
+//! dependencies, deployment and autoscaling.
+
 use super::load_balancer::{alb, http_web};
 use super::*;
 

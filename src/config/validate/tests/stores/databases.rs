@@ -1,3 +1,5 @@
+//! `[databases.<key>]`: identifiers, engines, classes, storage, names and users.
+
 use super::*;
 
 #[test]

@@ -1,3 +1,5 @@
+//! `[file_systems.<key>]` and their access points.
+
 use super::*;
 
 #[test]

@@ -1,3 +1,5 @@
+//! `[secrets.<key>]`: generated and existing secrets.
+
 use super::*;
 
 #[test]

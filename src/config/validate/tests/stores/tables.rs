@@ -1,3 +1,5 @@
+//! `[tables.<key>]`: names, keys, capacities and indexes.
+
 use super::*;
 
 #[test]

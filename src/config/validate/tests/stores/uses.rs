@@ -1,3 +1,5 @@
+//! The services' `uses`: stores, options, environment names, paths and grants.
+
 use super::*;
 
 #[test]

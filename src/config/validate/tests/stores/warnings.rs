@@ -1,3 +1,5 @@
+//! Warnings about the data stores.
+
 use super::*;
 
 #[test]
