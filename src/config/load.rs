@@ -8,92 +8,9 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+use super::diagnostic::{Diagnostic, KeyPath, Problem, Seg};
 use super::model::{Config, Image, Repository, RepositoryImage, TagMutability};
 use super::validate;
-
-/// One segment of a key path such as `services.web.ports[1]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seg {
-    Key(String),
-    Index(usize),
-}
-
-/// A dotted key path. Built with [`KeyPath::root`] and the `key` / `index` helpers.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct KeyPath(pub Vec<Seg>);
-
-impl KeyPath {
-    pub fn root() -> Self {
-        KeyPath(Vec::new())
-    }
-    pub fn key(&self, k: impl Into<String>) -> Self {
-        let mut v = self.0.clone();
-        v.push(Seg::Key(k.into()));
-        KeyPath(v)
-    }
-    pub fn index(&self, i: usize) -> Self {
-        let mut v = self.0.clone();
-        v.push(Seg::Index(i));
-        KeyPath(v)
-    }
-}
-
-impl fmt::Display for KeyPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut first = true;
-        for seg in &self.0 {
-            match seg {
-                Seg::Key(k) => {
-                    if !first {
-                        f.write_str(".")?;
-                    }
-                    f.write_str(k)?;
-                }
-                Seg::Index(i) => write!(f, "[{i}]")?,
-            }
-            first = false;
-        }
-        Ok(())
-    }
-}
-
-/// A problem found in the config, located by key path (validation) or byte span (parser).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub path: KeyPath,
-    pub message: String,
-    pub span: Option<Range<usize>>,
-}
-
-impl Problem {
-    pub fn at(path: KeyPath, message: impl Into<String>) -> Self {
-        Problem {
-            path,
-            message: message.into(),
-            span: None,
-        }
-    }
-}
-
-/// A located diagnostic, ready to print.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Diagnostic {
-    pub file: PathBuf,
-    pub line: usize,
-    pub col: usize,
-    pub key: String,
-    pub message: String,
-}
-
-impl fmt::Display for Diagnostic {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}:{}: ", self.file.display(), self.line, self.col)?;
-        if !self.key.is_empty() {
-            write!(f, "{}: ", self.key)?;
-        }
-        f.write_str(&self.message)
-    }
-}
 
 /// Every problem of one config file. Exit code 2.
 #[derive(Debug, Clone)]

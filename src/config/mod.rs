@@ -1,5 +1,6 @@
 //! The configuration file: model, loading with located errors, validation, derived names.
 
+mod diagnostic;
 mod load;
 pub mod model;
 mod names;
@@ -9,6 +10,7 @@ mod seed;
 mod shape;
 pub mod validate;
 
-pub use load::{load_file, load_str, ConfigErrors, Diagnostic, KeyPath, Loaded, Problem, Seg};
+pub use diagnostic::{Diagnostic, KeyPath, Problem, Seg};
+pub use load::{load_file, load_str, ConfigErrors, Loaded};
 pub use model::*;
 pub use names::{az_letter, target_group_hash};

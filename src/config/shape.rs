@@ -9,7 +9,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 /// Key patterns whose value must be a table. `*` matches any key or array index.
-/// Kept next to the model (`model.rs`): every struct- or map-typed field appears here.
+/// Kept next to the model (`model/`): every struct- or map-typed field appears here.
 const TABLES: &[&str] = &[
     "network",
     "network.existing",

@@ -1,0 +1,340 @@
+//! `[services.<key>]`: the service, its image, ingress, task policy, deployment and
+//! autoscaling.
+
+use std::collections::BTreeMap;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::{
+    yes, Connect, ContainerDependency, ContainerHealthCheck, Sidecar, TargetGroup, Ulimit, Use,
+};
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Service {
+    /// ECS service name. Default `<app>-<key>`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Container image: a full reference (`nginx:latest`), `{ repository = "<key>", tag =
+    /// "..." }` or `{ build = { context = "..." } }`. Required unless `task_definition` is
+    /// given (then it overrides the main container's image).
+    #[serde(default)]
+    pub image: Option<Image>,
+    /// A native ECS task-definition JSON file (the `register-task-definition
+    /// --cli-input-json` format), relative to the config file, instead of the container
+    /// keys (`command`, `environment`, `health_check`, `sidecars`, `cpu`, `memory`, ...).
+    #[serde(default)]
+    pub task_definition: Option<String>,
+    /// The task-definition file, read and checked by the loader.
+    #[serde(skip)]
+    pub native: Option<crate::config::native::NativeTaskDef>,
+    /// Task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384). Default 256.
+    #[serde(default = "default_cpu")]
+    pub cpu: u32,
+    /// Task memory in MiB; must be valid for `cpu` on Fargate. Default: twice `cpu`
+    /// (the smallest valid value for every cpu size).
+    #[serde(default)]
+    pub memory: Option<u32>,
+    /// `X86_64` (default) or `ARM64`.
+    #[serde(default)]
+    pub cpu_architecture: CpuArchitecture,
+    /// Container ports (TCP).
+    #[serde(default)]
+    pub ports: Vec<u16>,
+    /// Plain environment variables. Secrets do not belong here.
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    /// Overrides the image's CMD.
+    #[serde(default)]
+    pub command: Option<Vec<String>>,
+    /// Number of tasks. Default 1.
+    #[serde(default = "default_desired")]
+    pub desired_count: u32,
+    /// Which subnets the tasks run in: `public` (default) or `private`.
+    #[serde(default)]
+    pub subnets: SubnetKind,
+    /// Give tasks a public IP. Default: true in public subnets, false in private ones.
+    #[serde(default)]
+    pub assign_public_ip: Option<bool>,
+    /// Inbound rules of the service's security group.
+    #[serde(default)]
+    pub ingress: Vec<Ingress>,
+    /// Existing security groups (ids or `Name` tags) to use instead of the generated one.
+    #[serde(default)]
+    pub security_groups: Vec<String>,
+    /// Expose one container port through the app's load balancer.
+    #[serde(default)]
+    pub target_group: Option<TargetGroup>,
+    /// Services that must be deployed and stable before this one is created or updated
+    /// (and that `down` deletes after it). Their security groups admit this service.
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// This service's part in Service Connect; absent = not connected.
+    #[serde(default)]
+    pub connect: Option<Connect>,
+    /// Rollout settings.
+    #[serde(default)]
+    pub deployment: Deployment,
+    /// Allow `ecs execute-command` into the tasks (ECS Exec). Default false.
+    #[serde(default)]
+    pub enable_execute_command: bool,
+    /// Container health check of the main container.
+    #[serde(default)]
+    pub health_check: Option<ContainerHealthCheck>,
+    /// Seconds between SIGTERM and SIGKILL for the main container (2..=120).
+    #[serde(default)]
+    pub stop_timeout: Option<u32>,
+    /// Resource limits of the main container, e.g. `{ nofile = { soft = 65536, hard = 65536 } }`.
+    #[serde(default)]
+    pub ulimits: BTreeMap<String, Ulimit>,
+    /// Further containers in the task (log routers, proxies, agents).
+    #[serde(default)]
+    pub sidecars: Vec<Sidecar>,
+    /// Containers the main container waits for, with the condition.
+    #[serde(default)]
+    pub container_depends_on: Vec<ContainerDependency>,
+    /// Application Auto Scaling of the desired count.
+    #[serde(default)]
+    pub autoscaling: Option<Autoscaling>,
+    /// ARN of an existing task role. Mutually exclusive with `task_policy`.
+    #[serde(default)]
+    pub task_role: Option<String>,
+    /// Inline statements of the generated task role `<app>-<key>-task`.
+    #[serde(default)]
+    pub task_policy: Vec<Statement>,
+    /// Data stores and secrets this service uses: each adds its environment variables (or
+    /// task-definition secrets, or a volume) and a task-role grant scoped to that resource.
+    #[serde(default)]
+    pub uses: Vec<Use>,
+}
+
+fn default_cpu() -> u32 {
+    256
+}
+
+impl Service {
+    /// The image (an empty reference when the config has none: reported by the loader).
+    pub fn image(&self) -> &Image {
+        self.image.as_ref().unwrap_or(&NO_IMAGE)
+    }
+
+    /// Task memory in MiB, the default applied.
+    pub fn memory_mib(&self) -> u32 {
+        self.memory.unwrap_or(self.cpu * 2)
+    }
+}
+
+fn default_desired() -> u32 {
+    1
+}
+
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum CpuArchitecture {
+    #[default]
+    X86_64,
+    Arm64,
+}
+
+impl CpuArchitecture {
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            CpuArchitecture::X86_64 => "X86_64",
+            CpuArchitecture::Arm64 => "ARM64",
+        }
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum SubnetKind {
+    #[default]
+    Public,
+    Private,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Ingress {
+    /// Container port this rule opens; must be one of the service's `ports`.
+    pub port: u16,
+    /// Source IPv4 CIDRs.
+    pub cidrs: Vec<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Statement {
+    #[serde(default)]
+    pub effect: Effect,
+    pub actions: Vec<String>,
+    pub resources: Vec<String>,
+}
+
+#[derive(
+    Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, Default, schemars::JsonSchema,
+)]
+pub enum Effect {
+    #[default]
+    Allow,
+    Deny,
+}
+
+/// `image = "nginx:latest"` or `image = { repository = "web", tag = "v1" }`.
+#[derive(Debug, Clone, Serialize, PartialEq, schemars::JsonSchema)]
+#[serde(untagged)]
+pub enum Image {
+    Reference(String),
+    Repository(RepositoryImage),
+}
+
+/// What a service without `image` reads as (the loader reports it as missing unless a
+/// task-definition file gives the image).
+pub static NO_IMAGE: Image = Image::Reference(String::new());
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct RepositoryImage {
+    /// Key of an entry in `[repositories]`. Required unless `build` is given; with `build`
+    /// the default is the service key (and `[repositories.<service>]` is created with
+    /// default settings when the config does not declare it).
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// Image tag. Default `latest`. Not allowed with `build`: a built image is tagged with
+    /// the git commit of its context.
+    #[serde(default)]
+    pub tag: Option<String>,
+    /// Build the image from source with `docker buildx`, push it to the repository and
+    /// deploy it by digest.
+    #[serde(default)]
+    pub build: Option<Build>,
+}
+
+impl RepositoryImage {
+    /// The repository key (set for every service once the config is loaded).
+    pub fn repository_key(&self) -> &str {
+        self.repository.as_deref().unwrap_or_default()
+    }
+    /// The configured tag, `latest` by default.
+    pub fn tag(&self) -> &str {
+        self.tag.as_deref().unwrap_or("latest")
+    }
+}
+
+/// `build = { context = "./backend", dockerfile = "Dockerfile" }`: how to build an image.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Build {
+    /// Build context directory, relative to the config file.
+    pub context: String,
+    /// Dockerfile, relative to the context. Default `Dockerfile`.
+    #[serde(default)]
+    pub dockerfile: Option<String>,
+    /// Build arguments (`--build-arg NAME=VALUE`). Not for secrets: they stay in the image
+    /// history.
+    #[serde(default)]
+    pub args: BTreeMap<String, String>,
+    /// Build stage of a multi-stage Dockerfile (`--target`).
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The context directory, resolved and checked by the loader.
+    #[serde(skip)]
+    pub context_dir: Option<std::path::PathBuf>,
+    /// The Dockerfile, resolved and checked by the loader.
+    #[serde(skip)]
+    pub dockerfile_path: Option<std::path::PathBuf>,
+}
+
+// Hand-written instead of `#[serde(untagged)]`: an untagged enum buffers its input, which
+// hides unknown keys from serde_ignored and turns every mistake into "did not match any
+// variant". A visitor keeps both the unknown-key report and serde's precise messages.
+impl<'de> Deserialize<'de> for Image {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Image;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an image reference string or a table { repository, tag }")
+            }
+            fn visit_str<E: de::Error>(self, s: &str) -> Result<Image, E> {
+                Ok(Image::Reference(s.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Image, A::Error> {
+                RepositoryImage::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(Image::Repository)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Deployment {
+    /// Lower bound of running tasks during a rollout, in % of desired. Default 100.
+    #[serde(default = "default_min_healthy")]
+    pub minimum_healthy_percent: u32,
+    /// Upper bound of running tasks during a rollout, in % of desired. Default 200.
+    #[serde(default = "default_max_percent")]
+    pub maximum_percent: u32,
+    /// Roll back automatically when the circuit breaker trips. Default true.
+    #[serde(default = "yes")]
+    pub rollback: bool,
+}
+
+impl Default for Deployment {
+    fn default() -> Self {
+        Deployment {
+            minimum_healthy_percent: default_min_healthy(),
+            maximum_percent: default_max_percent(),
+            rollback: true,
+        }
+    }
+}
+
+fn default_min_healthy() -> u32 {
+    100
+}
+
+fn default_max_percent() -> u32 {
+    200
+}
+
+/// `[services.<key>.autoscaling]`: target tracking on one metric.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Autoscaling {
+    /// Fewest tasks. Default 1.
+    #[serde(default = "default_desired")]
+    pub min: u32,
+    pub max: u32,
+    /// Target average CPU utilisation (%).
+    #[serde(default)]
+    pub cpu: Option<f64>,
+    /// Target average memory utilisation (%).
+    #[serde(default)]
+    pub memory: Option<f64>,
+    /// Target ALB requests per target (needs a target group).
+    #[serde(default)]
+    pub requests_per_target: Option<f64>,
+    /// Seconds. Default 60.
+    #[serde(default = "default_cooldown")]
+    pub scale_in_cooldown: u32,
+    /// Seconds. Default 60.
+    #[serde(default = "default_cooldown")]
+    pub scale_out_cooldown: u32,
+    /// Only scale out; never remove tasks. Default false.
+    #[serde(default)]
+    pub disable_scale_in: bool,
+}
+
+fn default_cooldown() -> u32 {
+    60
+}

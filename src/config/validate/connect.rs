@@ -1,0 +1,248 @@
+//! Validation of Service Connect: `[service_connect]` and `[services.<key>.connect]`.
+
+use std::collections::BTreeMap;
+
+use super::names::{
+    check_regional_arn, connect_name_problem, dns_name_problem, namespace_problem,
+    not_a_service_port,
+};
+use super::{
+    root, service_path, Validator, MAX_CONNECT_NAME_LEN, MAX_DNS_NAME_LEN, MAX_NAMESPACE_LEN,
+};
+use crate::config::diagnostic::KeyPath;
+use crate::config::model::{Connect, Service};
+
+impl Validator<'_> {
+    /// `[service_connect]`, and what needs the whole app: every connected service needs the
+    /// namespace, and discovery and DNS names are unique in it.
+    pub(super) fn service_connect(&mut self) {
+        let c = self.c;
+        if let Some(sc) = c
+            .service_connect
+            .as_ref()
+            .filter(|sc| sc.namespace.starts_with("arn:"))
+        {
+            // An existing namespace (for instance one shared from another account) by ARN.
+            let np = root("service_connect").key("namespace");
+            if !sc.existing {
+                self.err(
+                    np,
+                    "an ARN names a namespace that already exists: set existing = true to use \
+                     it, or give the name of the namespace ecsdeploy should create",
+                );
+            } else if let Err(m) = check_regional_arn(
+                &sc.namespace,
+                "a Cloud Map namespace ARN",
+                "servicediscovery",
+                "namespace/",
+                "arn:aws:servicediscovery:ap-northeast-1:123456789012:namespace/ns-abc123",
+            ) {
+                self.err(np, m);
+            }
+        } else if let Some(sc) = &c.service_connect {
+            if let Some(reason) = namespace_problem(&sc.namespace) {
+                self.err(
+                    root("service_connect").key("namespace"),
+                    format!(
+                        "`{}` is not a valid namespace name ({reason}); a Cloud Map namespace \
+                         name is 1 to {MAX_NAMESPACE_LEN} letters, digits, hyphens and dots, not \
+                         starting or ending with a dot or a hyphen (e.g. `local` or \
+                         `internal.example`)",
+                        sc.namespace
+                    ),
+                );
+            }
+        }
+        // name → (service key, publish index, written explicitly)
+        let mut discovery: BTreeMap<String, (&str, usize, bool)> = BTreeMap::new();
+        let mut dns: BTreeMap<String, (&str, usize, bool)> = BTreeMap::new();
+        for (key, s) in &c.services {
+            let Some(conn) = &s.connect else {
+                continue;
+            };
+            let cp = service_path(key).key("connect");
+            if c.service_connect.is_none() {
+                self.err(
+                    cp.clone(),
+                    "connect needs a namespace: add a [service_connect] section, e.g. \
+                     namespace = \"local\", or remove connect",
+                );
+            }
+            for (i, p) in conn.publish.iter().enumerate() {
+                let pp = cp.key("publish").index(i);
+                let port_name = p.name.clone().unwrap_or_else(|| key.clone());
+                let discovery_name = p.discovery_name.clone().unwrap_or(port_name);
+                // The same default the desired state uses: `<discovery name>.<namespace>`.
+                let namespace = self
+                    .c
+                    .service_connect
+                    .as_ref()
+                    .map_or("", |n| n.namespace.as_str());
+                let dns_name = p
+                    .dns_name
+                    .clone()
+                    .unwrap_or_else(|| format!("{discovery_name}.{namespace}"));
+                let explicit = p.discovery_name.is_some();
+                match discovery.get(&discovery_name) {
+                    // Two defaults in one service: the port names clash, reported there.
+                    Some((k, _, e)) if *k == key.as_str() && !explicit && !e => {}
+                    Some((k, j, _)) => {
+                        let path = if explicit {
+                            pp.key("discovery_name")
+                        } else {
+                            pp.clone()
+                        };
+                        self.err(
+                            path,
+                            format!(
+                                "discovery name `{discovery_name}` of services.{key} is also the \
+                                 discovery name of services.{k}.connect.publish[{j}]; discovery \
+                                 names are unique in the namespace (they default to the port \
+                                 name), so set a distinct `discovery_name`"
+                            ),
+                        );
+                    }
+                    None => {
+                        discovery.insert(discovery_name, (key, i, explicit));
+                    }
+                }
+                let explicit = p.dns_name.is_some();
+                match dns.get(&dns_name) {
+                    // Both derived from discovery names: that clash is reported above.
+                    Some((_, _, false)) if !explicit => {}
+                    Some((k, j, _)) => {
+                        let path = if explicit {
+                            pp.key("dns_name")
+                        } else {
+                            pp.clone()
+                        };
+                        self.err(
+                            path,
+                            format!(
+                                "DNS name `{dns_name}` of services.{key} is also the DNS name of \
+                                 services.{k}.connect.publish[{j}]; clients could not tell the \
+                                 two apart, so set a distinct `dns_name`"
+                            ),
+                        );
+                    }
+                    None => {
+                        dns.insert(dns_name, (key, i, explicit));
+                    }
+                }
+            }
+        }
+    }
+
+    /// `[services.<key>.connect]`: the checks that need only the service.
+    pub(super) fn connect(&mut self, sp: &KeyPath, key: &str, s: &Service, conn: &Connect) {
+        let cp = sp.key("connect");
+        for (i, p) in conn.publish.iter().enumerate() {
+            let pp = cp.key("publish").index(i);
+            let in_ports = s.ports.contains(&p.port);
+            if !in_ports {
+                self.err(pp.key("port"), not_a_service_port(p.port, &s.ports));
+            } else if let Some(j) = conn.publish[..i].iter().position(|x| x.port == p.port) {
+                self.err(
+                    pp.key("port"),
+                    format!(
+                        "port {} is already published by publish[{j}]; a port mapping has one \
+                         name, so publish each port once",
+                        p.port
+                    ),
+                );
+            }
+            let name = p.name.as_deref().unwrap_or(key);
+            let np = if p.name.is_some() {
+                pp.key("name")
+            } else {
+                pp.clone()
+            };
+            if let Some(n) = &p.name {
+                if let Some(reason) = connect_name_problem(n) {
+                    self.err(
+                        np.clone(),
+                        format!(
+                            "`{n}` is not a valid port name ({reason}); port names are 1 to \
+                             {MAX_CONNECT_NAME_LEN} lowercase letters, digits and hyphens, not \
+                             starting with a hyphen"
+                        ),
+                    );
+                }
+            }
+            if let Some(j) = conn.publish[..i]
+                .iter()
+                .position(|x| x.name.as_deref().unwrap_or(key) == name)
+            {
+                self.err(
+                    np,
+                    format!(
+                        "port name `{name}` is also the name of publish[{j}] (a port name \
+                         defaults to the service key); give each published port its own `name`"
+                    ),
+                );
+            }
+            if let Some(d) = &p.discovery_name {
+                if let Some(reason) = connect_name_problem(d) {
+                    self.err(
+                        pp.key("discovery_name"),
+                        format!(
+                            "`{d}` is not a valid discovery name ({reason}); discovery names are \
+                             1 to {MAX_CONNECT_NAME_LEN} lowercase letters, digits and hyphens, \
+                             not starting with a hyphen"
+                        ),
+                    );
+                }
+            }
+            if let Some(d) = &p.dns_name {
+                if let Some(reason) = dns_name_problem(d) {
+                    self.err(
+                        pp.key("dns_name"),
+                        format!(
+                            "`{d}` is not a valid DNS name ({reason}); a client alias DNS name is \
+                             1 to {MAX_DNS_NAME_LEN} lowercase letters, digits, hyphens and dots, \
+                             not starting with a hyphen or a dot and not ending with a dot"
+                        ),
+                    );
+                }
+            }
+            if let Some(cport) = p.client_port {
+                if cport == 0 {
+                    self.err(
+                        pp.key("client_port"),
+                        "client_port 0 is not a valid port; ports are 1 to 65535",
+                    );
+                } else if !in_ports {
+                    self.err(
+                        pp.key("client_port"),
+                        format!(
+                            "client alias port {cport} without a named port mapping: port {} is \
+                             not one of the service's ports, so the task has no port mapping to \
+                             name and the alias would lead nowhere; add {} to ports",
+                            p.port, p.port
+                        ),
+                    );
+                }
+            }
+        }
+        if let Some(prefix) = &conn.log_stream_prefix {
+            let lp = cp.key("log_stream_prefix");
+            if prefix.is_empty() {
+                self.err(
+                    lp,
+                    format!(
+                        "log_stream_prefix is empty; omit it for the default `{key}-connect` or \
+                         give a prefix such as `{key}-traffic`"
+                    ),
+                );
+            } else if let Some(ch) = prefix.chars().find(|c| *c == ':' || *c == '*') {
+                self.err(
+                    lp,
+                    format!(
+                        "log_stream_prefix `{prefix}` contains `{ch}`; CloudWatch log stream \
+                         names cannot contain `:` or `*`"
+                    ),
+                );
+            }
+        }
+    }
+}
