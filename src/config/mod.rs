@@ -12,3 +12,4 @@ pub mod validate;
 pub use load::{load_file, load_str, ConfigErrors, Diagnostic, KeyPath, Loaded, Problem, Seg};
 pub use model::*;
 pub use names::{az_letter, target_group_hash};
+pub use seed::{parse_seed, SeedItem, SeedValue};

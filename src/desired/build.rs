@@ -1,8 +1,10 @@
 //! Config → desired resources (pure). Everything AWS-specific that is not known offline
-//! (the region's AZ names, imported network ids) comes in through [`Env`].
+//! (the region's AZ names, imported network ids) comes in through [`Env`]. The area
+//! builders (network, load balancer, stores) sit below this file and know only [`Env`].
 
 use std::collections::BTreeMap;
 
+use super::env::{partition, Env};
 use super::ids::*;
 use super::load_balancer::{self, LbWiring};
 use super::network::{self, Net};
@@ -10,53 +12,6 @@ use super::resource::{Ref, Val, UNKNOWN};
 use super::spec::*;
 use super::stores::{self, Wiring};
 use crate::config::{Config, Image, SubnetKind};
-
-/// Facts about the target account/region the desired state depends on.
-#[derive(Debug, Clone, Default)]
-pub struct Env {
-    pub region: String,
-    /// AZ names, one per subnet pair, in config order (created networks).
-    pub azs: Vec<String>,
-    /// The imported network, resolved and checked before building.
-    pub imported: Option<ImportedNetwork>,
-    /// Imported security groups as written in the config (id or Name tag) → group id.
-    pub security_groups: BTreeMap<String, String>,
-    /// Existing secrets as written in the config (name or ARN) → full ARN.
-    pub secrets: BTreeMap<String, String>,
-    /// Services that build their image → the tag of this build (see `image::tag`).
-    pub image_tags: BTreeMap<String, String>,
-}
-
-/// An existing network, by id, as found in AWS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportedNetwork {
-    pub vpc_id: String,
-    pub public_subnets: Vec<String>,
-    pub private_subnets: Vec<String>,
-}
-
-impl Env {
-    /// The id of an imported security group named in the config.
-    pub fn imported_sg(&self, written: &str) -> Val {
-        Val::lit(
-            self.security_groups
-                .get(written)
-                .cloned()
-                .unwrap_or_else(|| written.to_string()),
-        )
-    }
-}
-
-/// ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
 
 pub const ECS_TASKS_PRINCIPAL: &str = "ecs-tasks.amazonaws.com";
 

@@ -2,7 +2,7 @@
 //! private) subnets, gateways, route tables, NAT and endpoints — or an imported network,
 //! which contributes ids only and is never managed.
 
-use super::build::Env;
+use super::env::Env;
 use super::ids::*;
 use super::resource::{Ref, Val};
 use super::spec::*;

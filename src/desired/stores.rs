@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::build::Env;
+use super::env::Env;
 use super::ids::*;
 use super::network::Net;
 use super::resource::{Attr, Ref, ResourceId, Val};
