@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::kind_spec::{sorted, KindSpec};
+use super::kind_spec::{sorted_vals, KindSpec};
 use super::stores::EfsVolumeSpec;
 use crate::desired::resource::{Kind, Resolve, ResourceId, Val};
 
@@ -456,8 +456,8 @@ impl KindSpec for ServiceSpec {
             "launch_type": "FARGATE",
             "task_definition": r.val(&self.task_definition),
             "desired_count": self.desired_count,
-            "subnets": sorted(self.subnets.iter().map(|v| r.val(v))),
-            "security_groups": sorted(self.security_groups.iter().map(|v| r.val(v))),
+            "subnets": sorted_vals(&self.subnets, r),
+            "security_groups": sorted_vals(&self.security_groups, r),
             "assign_public_ip": self.assign_public_ip,
             "load_balancers": lb_fields(&self.load_balancers, r),
             "health_check_grace_period": self.health_check_grace_period,

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::kind_spec::{sorted, KindSpec};
+use super::kind_spec::{sorted, sorted_vals, KindSpec};
 use crate::desired::resource::{Kind, Resolve, Val};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +48,7 @@ pub fn policy_document(statements: &[PolicyStatement], r: &dyn Resolve) -> Value
         "Statement": statements.iter().map(|st| json!({
             "Effect": st.effect,
             "Action": sorted(st.actions.iter().cloned()),
-            "Resource": sorted(st.resources.iter().map(|v| r.val(v))),
+            "Resource": sorted_vals(&st.resources, r),
         })).collect::<Vec<_>>(),
     })
 }

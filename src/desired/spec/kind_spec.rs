@@ -38,3 +38,8 @@ pub fn sorted(items: impl Iterator<Item = String>) -> Value {
     v.dedup();
     json!(v)
 }
+
+/// The resolved values of `vals` as a sorted set (subnets, security groups, ...).
+pub fn sorted_vals(vals: &[Val], r: &dyn Resolve) -> Value {
+    sorted(vals.iter().map(|v| r.val(v)))
+}

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::kind_spec::{sorted, KindSpec};
+use super::kind_spec::{sorted, sorted_vals, KindSpec};
 use crate::desired::resource::{Kind, Resolve, Val};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -189,8 +189,8 @@ impl KindSpec for LoadBalancerSpec {
             "type": "application",
             "scheme": self.scheme,
             "ip_address_type": "ipv4",
-            "subnets": sorted(self.subnets.iter().map(|v| r.val(v))),
-            "security_groups": sorted(self.security_groups.iter().map(|v| r.val(v))),
+            "subnets": sorted_vals(&self.subnets, r),
+            "security_groups": sorted_vals(&self.security_groups, r),
             "attributes": self.attributes,
         })
     }

@@ -12,7 +12,7 @@ mod stores;
 
 pub use ecs::*;
 pub use iam::*;
-pub use kind_spec::{sorted, KindSpec};
+pub use kind_spec::{sorted, sorted_vals, KindSpec};
 pub use load_balancer::*;
 pub use network::*;
 pub use stores::*;

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::kind_spec::{sorted, KindSpec};
+use super::kind_spec::{sorted_vals, KindSpec};
 use crate::desired::resource::{Kind, Resolve, Val};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -73,6 +73,19 @@ pub struct IngressRule {
     pub to_port: i32,
     pub source: Source,
     pub description: Option<String>,
+}
+
+impl IngressRule {
+    /// TCP on one port.
+    pub fn tcp(port: u16, source: Source, description: Option<String>) -> Self {
+        IngressRule {
+            protocol: "tcp".to_string(),
+            from_port: i32::from(port),
+            to_port: i32::from(port),
+            source,
+            description,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -170,7 +183,7 @@ impl KindSpec for RouteTableSpec {
         json!({
             "vpc_id": r.val(&self.vpc),
             "routes": routes,
-            "subnet_associations": sorted(self.subnets.iter().map(|v| r.val(v))),
+            "subnet_associations": sorted_vals(&self.subnets, r),
         })
     }
 }
@@ -218,14 +231,14 @@ impl KindSpec for VpcEndpointSpec {
                 "vpc_id": r.val(&self.vpc),
                 "service_name": self.service_name,
                 "vpc_endpoint_type": "Gateway",
-                "route_table_ids": sorted(self.route_tables.iter().map(|v| r.val(v))),
+                "route_table_ids": sorted_vals(&self.route_tables, r),
             }),
             EndpointType::Interface => json!({
                 "vpc_id": r.val(&self.vpc),
                 "service_name": self.service_name,
                 "vpc_endpoint_type": "Interface",
-                "subnet_ids": sorted(self.subnets.iter().map(|v| r.val(v))),
-                "security_group_ids": sorted(self.security_groups.iter().map(|v| r.val(v))),
+                "subnet_ids": sorted_vals(&self.subnets, r),
+                "security_group_ids": sorted_vals(&self.security_groups, r),
                 "private_dns_enabled": true,
             }),
         }

@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::kind_spec::{sorted, KindSpec};
+use super::kind_spec::{sorted_vals, KindSpec};
 use crate::config::SeedItem;
 use crate::desired::resource::{Kind, Resolve, Val};
 
@@ -191,7 +191,7 @@ impl KindSpec for DbSubnetGroupSpec {
     fn fields(&self, r: &dyn Resolve) -> Value {
         json!({
             "description": self.description,
-            "subnet_ids": sorted(self.subnets.iter().map(|v| r.val(v))),
+            "subnet_ids": sorted_vals(&self.subnets, r),
         })
     }
 }
@@ -228,7 +228,7 @@ impl KindSpec for DbInstanceSpec {
             "port": self.port,
             "publicly_accessible": false,
             "db_subnet_group": r.val(&self.subnet_group),
-            "security_groups": sorted(self.security_groups.iter().map(|v| r.val(v))),
+            "security_groups": sorted_vals(&self.security_groups, r),
         })
     }
 }
@@ -261,7 +261,7 @@ impl KindSpec for MountTargetSpec {
         json!({
             "file_system_id": r.val(&self.file_system),
             "subnet_id": r.val(&self.subnet),
-            "security_groups": sorted(self.security_groups.iter().map(|v| r.val(v))),
+            "security_groups": sorted_vals(&self.security_groups, r),
         })
     }
 }
