@@ -5,6 +5,9 @@
 //! - a JSON array of items: `[{"Artist": {"S": "Acme"}, "Awards": {"N": "10"}}, ...]`;
 //! - the `aws dynamodb batch-write-item --request-items` file, for exactly one table:
 //!   `{"<TableName>": [{"PutRequest": {"Item": {...}}}, ...]}`.
+//!
+//! The file is parsed once, here, into typed items ([`SeedItem`]): the table step writes
+//! those without reading DynamoDB JSON again.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +18,61 @@ use super::model::{KeyAttribute, KeyType, SeedItems};
 
 /// The type descriptors of DynamoDB JSON.
 const DESCRIPTORS: &str = "S, N, B, BOOL, NULL, M, L, SS, NS, BS";
+
+/// One item of a seed file: attribute name → value.
+pub type SeedItem = BTreeMap<String, SeedValue>;
+
+/// One attribute value of a seed item, checked: numbers are valid DynamoDB numbers (kept
+/// as written), binaries decoded, sets non-empty and without repeats.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SeedValue {
+    S(String),
+    N(String),
+    B(Vec<u8>),
+    Bool(bool),
+    /// `{"NULL": true}`.
+    Null,
+    M(BTreeMap<String, SeedValue>),
+    L(Vec<SeedValue>),
+    Ss(Vec<String>),
+    Ns(Vec<String>),
+    Bs(Vec<Vec<u8>>),
+}
+
+impl SeedValue {
+    /// The value in DynamoDB JSON (binaries in base64).
+    pub fn to_json(&self) -> Value {
+        let b64 = |b: &Vec<u8>| Value::String(aws_smithy_types::base64::encode(b));
+        let strings =
+            |v: &Vec<String>| Value::Array(v.iter().cloned().map(Value::String).collect());
+        let (ty, inner) = match self {
+            SeedValue::S(s) => ("S", Value::String(s.clone())),
+            SeedValue::N(n) => ("N", Value::String(n.clone())),
+            SeedValue::B(b) => ("B", b64(b)),
+            SeedValue::Bool(b) => ("BOOL", Value::Bool(*b)),
+            SeedValue::Null => ("NULL", Value::Bool(true)),
+            SeedValue::M(m) => (
+                "M",
+                Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
+            ),
+            SeedValue::L(l) => (
+                "L",
+                Value::Array(l.iter().map(SeedValue::to_json).collect()),
+            ),
+            SeedValue::Ss(v) => ("SS", strings(v)),
+            SeedValue::Ns(v) => ("NS", strings(v)),
+            SeedValue::Bs(v) => ("BS", Value::Array(v.iter().map(b64).collect())),
+        };
+        Value::Object(Map::from_iter([(ty.to_string(), inner)]))
+    }
+}
+
+/// A value equals the DynamoDB JSON that writes it.
+impl PartialEq<Value> for SeedValue {
+    fn eq(&self, other: &Value) -> bool {
+        self.to_json() == *other
+    }
+}
 
 /// Parse and check a seed file's text against the table's key attributes. Every problem
 /// is returned, each naming the item (by index, from 0) and the attribute.
@@ -39,8 +97,12 @@ pub fn parse_seed(
             continue;
         };
         let before = errors.len();
+        let mut typed = SeedItem::new();
         for (name, v) in &map {
-            check_value(v, &format!("item [{i}]: attribute `{name}`"), &mut errors);
+            if let Some(v) = parse_value(v, &format!("item [{i}]: attribute `{name}`"), &mut errors)
+            {
+                typed.insert(name.clone(), v);
+            }
         }
         let mut key = Vec::new();
         for k in std::iter::once(hash).chain(range) {
@@ -62,7 +124,7 @@ pub fn parse_seed(
                 }
             }
         }
-        items.push(map);
+        items.push(typed);
     }
     if !errors.is_empty() {
         return Err(errors);
@@ -174,14 +236,15 @@ fn json_type(v: &Value) -> &'static str {
     }
 }
 
-/// Check one DynamoDB JSON attribute value (recursively); `at` names it in messages.
-fn check_value(v: &Value, at: &str, errors: &mut Vec<String>) {
+/// Parse one DynamoDB JSON attribute value (recursively); `at` names it in messages.
+/// `None` when it is malformed: every problem found is in `errors`.
+fn parse_value(v: &Value, at: &str, errors: &mut Vec<String>) -> Option<SeedValue> {
     let Value::Object(m) = v else {
         errors.push(format!(
             "{at}: expected a DynamoDB JSON value such as {{\"S\": \"text\"}}, found {}",
             json_type(v)
         ));
-        return;
+        return None;
     };
     if m.len() != 1 {
         let found = if m.is_empty() {
@@ -195,58 +258,76 @@ fn check_value(v: &Value, at: &str, errors: &mut Vec<String>) {
         errors.push(format!(
             "{at}: needs exactly one type descriptor ({DESCRIPTORS}), found {found}"
         ));
-        return;
+        return None;
     }
     let (ty, inner) = m.iter().next().expect("one entry");
+    let mut fail = |m: String| {
+        errors.push(m);
+        None
+    };
     let wrong = |want: &str| format!("{at}: {ty} needs {want}, found {}", json_type(inner));
     match (ty.as_str(), inner) {
-        ("S", Value::String(_)) => {}
-        ("N", Value::String(s)) => {
-            if !is_number(s) {
-                errors.push(format!("{at}: N value \"{s}\" is not a number"));
-            }
-        }
-        ("B", Value::String(s)) => {
-            if !is_base64(s) {
-                errors.push(format!("{at}: B value is not valid base64"));
-            }
-        }
-        ("BOOL", Value::Bool(_)) => {}
-        ("NULL", Value::Bool(true)) => {}
-        ("NULL", Value::Bool(false)) => {
-            errors.push(format!("{at}: NULL must be true"));
-        }
+        ("S", Value::String(s)) => Some(SeedValue::S(s.clone())),
+        ("N", Value::String(s)) if is_number(s) => Some(SeedValue::N(s.clone())),
+        ("N", Value::String(s)) => fail(format!("{at}: N value \"{s}\" is not a number")),
+        ("B", Value::String(s)) => match decode_base64(s) {
+            Some(b) => Some(SeedValue::B(b)),
+            None => fail(format!("{at}: B value is not valid base64")),
+        },
+        ("BOOL", Value::Bool(b)) => Some(SeedValue::Bool(*b)),
+        ("NULL", Value::Bool(true)) => Some(SeedValue::Null),
+        ("NULL", Value::Bool(false)) => fail(format!("{at}: NULL must be true")),
         ("M", Value::Object(fields)) => {
-            for (k, v) in fields {
-                check_value(v, &format!("{at}.{k}"), errors);
-            }
+            let parsed: BTreeMap<String, Option<SeedValue>> = fields
+                .iter()
+                .map(|(k, v)| (k.clone(), parse_value(v, &format!("{at}.{k}"), errors)))
+                .collect();
+            let fields: Option<BTreeMap<String, SeedValue>> =
+                parsed.into_iter().map(|(k, v)| v.map(|v| (k, v))).collect();
+            fields.map(SeedValue::M)
         }
         ("L", Value::Array(vals)) => {
-            for (i, v) in vals.iter().enumerate() {
-                check_value(v, &format!("{at}[{i}]"), errors);
-            }
+            let parsed: Vec<Option<SeedValue>> = vals
+                .iter()
+                .enumerate()
+                .map(|(i, v)| parse_value(v, &format!("{at}[{i}]"), errors))
+                .collect();
+            let vals: Option<Vec<SeedValue>> = parsed.into_iter().collect();
+            vals.map(SeedValue::L)
         }
         (set @ ("SS" | "NS" | "BS"), Value::Array(vals)) => {
-            check_set(set, vals, at, errors);
+            let strings = parse_set(set, vals, at, errors)?;
+            Some(match set {
+                "SS" => SeedValue::Ss(strings),
+                "NS" => SeedValue::Ns(strings),
+                _ => SeedValue::Bs(
+                    strings
+                        .iter()
+                        .map(|s| decode_base64(s).expect("checked by parse_set"))
+                        .collect(),
+                ),
+            })
         }
-        ("S" | "N" | "B", _) => errors.push(wrong("a string")),
-        ("BOOL" | "NULL", _) => errors.push(wrong("a boolean")),
-        ("M", _) => errors.push(wrong("an object")),
-        ("L" | "SS" | "NS" | "BS", _) => errors.push(wrong("an array")),
-        _ => errors.push(format!(
+        ("S" | "N" | "B", _) => fail(wrong("a string")),
+        ("BOOL" | "NULL", _) => fail(wrong("a boolean")),
+        ("M", _) => fail(wrong("an object")),
+        ("L" | "SS" | "NS" | "BS", _) => fail(wrong("an array")),
+        _ => fail(format!(
             "{at}: unknown type descriptor `{ty}` (expected one of {DESCRIPTORS})"
         )),
     }
 }
 
-/// SS, NS, BS: non-empty arrays of distinct strings of the element type.
-fn check_set(set: &str, vals: &[Value], at: &str, errors: &mut Vec<String>) {
+/// SS, NS, BS: non-empty arrays of distinct strings of the element type. The elements,
+/// or `None` when any is wrong (all reported in `errors`).
+fn parse_set(set: &str, vals: &[Value], at: &str, errors: &mut Vec<String>) -> Option<Vec<String>> {
     if vals.is_empty() {
         errors.push(format!(
             "{at}: {set} must not be empty (DynamoDB has no empty sets)"
         ));
-        return;
+        return None;
     }
+    let before = errors.len();
     let mut seen = std::collections::BTreeSet::new();
     for (i, v) in vals.iter().enumerate() {
         let Value::String(s) = v else {
@@ -260,7 +341,7 @@ fn check_set(set: &str, vals: &[Value], at: &str, errors: &mut Vec<String>) {
             "NS" if !is_number(s) => {
                 errors.push(format!("{at}[{i}]: NS element \"{s}\" is not a number"));
             }
-            "BS" if !is_base64(s) => {
+            "BS" if decode_base64(s).is_none() => {
                 errors.push(format!("{at}[{i}]: BS element is not valid base64"));
             }
             _ if !seen.insert(s.as_str()) => {
@@ -269,11 +350,16 @@ fn check_set(set: &str, vals: &[Value], at: &str, errors: &mut Vec<String>) {
             _ => {}
         }
     }
+    (errors.len() == before).then(|| {
+        vals.iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    })
 }
 
 /// The key attribute `k` of an item, checked: present, of the key's type, not empty.
 /// Answers the value's canonical text (for duplicate detection); `Err(None)` when the value
-/// is malformed, which `check_value` has already reported.
+/// is malformed, which `parse_value` has already reported.
 fn check_key(item: &Map<String, Value>, k: &KeyAttribute) -> Result<String, Option<String>> {
     let want = k.attr_type.as_aws();
     let Some(v) = item.get(&k.name) else {
@@ -375,8 +461,8 @@ fn canonical_number(s: &str) -> String {
     format!("{}0.{digits}e{exp}", if neg { "-" } else { "" })
 }
 
-fn is_base64(s: &str) -> bool {
-    aws_smithy_types::base64::decode(s).is_ok()
+fn decode_base64(s: &str) -> Option<Vec<u8>> {
+    aws_smithy_types::base64::decode(s).ok()
 }
 
 #[cfg(test)]
@@ -537,6 +623,62 @@ mod tests {
             assert!(e.contains(want), "{attr}: {e}");
             assert!(e.starts_with("item [0]: attribute `X`"), "{attr}: {e}");
         }
+    }
+
+    /// Moved from the table step, which no longer reads DynamoDB JSON: what it refused
+    /// when writing, the loader refuses.
+    #[test]
+    fn malformed_dynamodb_json_is_an_error() {
+        for bad in [
+            r#""x""#,
+            r#"{}"#,
+            r#"{"S": "a", "N": "1"}"#,
+            r#"{"S": 1}"#,
+            r#"{"B": "%%"}"#,
+            r#"{"L": {}}"#,
+            r#"{"M": []}"#,
+            r#"{"BOOL": "yes"}"#,
+            r#"{"Q": 1}"#,
+        ] {
+            let text = format!(r#"[{{"Id": {{"N": "1"}}, "a": {bad}}}]"#);
+            let e = parse_seed(&text, &key("Id", KeyType::N), None).unwrap_err();
+            assert!(e[0].starts_with("item [0]: attribute `a`"), "{bad}: {e:?}");
+        }
+        let e = parse_seed(
+            r#"[{"Id": {"N": "1"}, "a": {"M": {"b": {"S": 1}}}}]"#,
+            &key("Id", KeyType::N),
+            None,
+        )
+        .unwrap_err();
+        assert_eq!(
+            e,
+            vec!["item [0]: attribute `a`.b: S needs a string, found a number"]
+        );
+    }
+
+    #[test]
+    fn typed_items_keep_every_value() {
+        let s = parse(
+            r#"[{"Artist": {"S": "A"}, "Song": {"S": "1"}, "raw": {"B": "aGk="},
+                 "bins": {"BS": ["aGk="]}, "none": {"NULL": true},
+                 "m": {"M": {"l": {"L": [{"N": "1.0"}, {"BOOL": false}]}}},
+                 "tags": {"SS": ["x", "y"]}, "nums": {"NS": ["1", "2"]}}]"#,
+        )
+        .unwrap();
+        let item = &s.items[0];
+        assert_eq!(item["raw"], SeedValue::B(b"hi".to_vec()));
+        assert_eq!(item["bins"], SeedValue::Bs(vec![b"hi".to_vec()]));
+        assert_eq!(item["none"], SeedValue::Null);
+        assert_eq!(
+            item["m"],
+            SeedValue::M(BTreeMap::from([(
+                "l".to_string(),
+                SeedValue::L(vec![SeedValue::N("1.0".into()), SeedValue::Bool(false)])
+            )]))
+        );
+        assert_eq!(item["tags"], SeedValue::Ss(vec!["x".into(), "y".into()]));
+        assert_eq!(item["nums"], SeedValue::Ns(vec!["1".into(), "2".into()]));
+        assert_eq!(item["raw"], serde_json::json!({"B": "aGk="}));
     }
 
     #[test]

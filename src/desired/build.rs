@@ -1,8 +1,10 @@
 //! Config → desired resources (pure). Everything AWS-specific that is not known offline
-//! (the region's AZ names, imported network ids) comes in through [`Env`].
+//! (the region's AZ names, imported network ids) comes in through [`Env`]. The area
+//! builders (network, load balancer, stores) sit below this file and know only [`Env`].
 
 use std::collections::BTreeMap;
 
+use super::env::{partition, Env};
 use super::ids::*;
 use super::load_balancer::{self, LbWiring};
 use super::network::{self, Net};
@@ -10,53 +12,6 @@ use super::resource::{Ref, Val, UNKNOWN};
 use super::spec::*;
 use super::stores::{self, Wiring};
 use crate::config::{Config, Image, SubnetKind};
-
-/// Facts about the target account/region the desired state depends on.
-#[derive(Debug, Clone, Default)]
-pub struct Env {
-    pub region: String,
-    /// AZ names, one per subnet pair, in config order (created networks).
-    pub azs: Vec<String>,
-    /// The imported network, resolved and checked before building.
-    pub imported: Option<ImportedNetwork>,
-    /// Imported security groups as written in the config (id or Name tag) → group id.
-    pub security_groups: BTreeMap<String, String>,
-    /// Existing secrets as written in the config (name or ARN) → full ARN.
-    pub secrets: BTreeMap<String, String>,
-    /// Services that build their image → the tag of this build (see `image::tag`).
-    pub image_tags: BTreeMap<String, String>,
-}
-
-/// An existing network, by id, as found in AWS.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportedNetwork {
-    pub vpc_id: String,
-    pub public_subnets: Vec<String>,
-    pub private_subnets: Vec<String>,
-}
-
-impl Env {
-    /// The id of an imported security group named in the config.
-    pub fn imported_sg(&self, written: &str) -> Val {
-        Val::lit(
-            self.security_groups
-                .get(written)
-                .cloned()
-                .unwrap_or_else(|| written.to_string()),
-        )
-    }
-}
-
-/// ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`).
-pub fn partition(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "aws-cn"
-    } else if region.starts_with("us-gov-") {
-        "aws-us-gov"
-    } else {
-        "aws"
-    }
-}
 
 pub const ECS_TASKS_PRINCIPAL: &str = "ecs-tasks.amazonaws.com";
 
@@ -295,16 +250,10 @@ fn toml_containers(
             .map(|(n, u)| (n.clone(), (u.soft, u.hard)))
             .collect(),
         depends_on: container_deps(&s.container_depends_on),
-        environment: {
-            let mut env: Vec<(String, Val)> = s
-                .environment
-                .iter()
-                .map(|(k, v)| (k.clone(), Val::lit(v)))
-                .chain(wiring.environment.iter().cloned())
-                .collect();
-            env.sort_by(|a, b| a.0.cmp(&b.0));
-            env
-        },
+        environment: by_name(
+            s.environment.iter().map(|(k, v)| (k.clone(), Val::lit(v))),
+            &wiring.environment,
+        ),
         secrets: wiring.secrets.clone(),
         mount_points: wiring.mount_points.clone(),
         command: s.command.clone(),
@@ -359,30 +308,19 @@ fn native_containers(
         .iter()
         .map(|n| {
             let is_main = n.name == main;
-            let mut environment: Vec<(String, Val)> = n
-                .environment
-                .iter()
-                .map(|kv| (kv.name.clone(), Val::lit(&kv.value)))
-                .chain(
-                    is_main
-                        .then(|| wiring.environment.clone())
-                        .into_iter()
-                        .flatten(),
-                )
-                .collect();
-            environment.sort_by(|a, b| a.0.cmp(&b.0));
-            let mut secrets: Vec<(String, Val)> = n
-                .secrets
-                .iter()
-                .map(|x| (x.name.clone(), Val::lit(&x.value_from)))
-                .chain(
-                    is_main
-                        .then(|| wiring.secrets.clone())
-                        .into_iter()
-                        .flatten(),
-                )
-                .collect();
-            secrets.sort_by(|a, b| a.0.cmp(&b.0));
+            let wired = |w: &Vec<(String, Val)>| if is_main { w.clone() } else { vec![] };
+            let environment = by_name(
+                n.environment
+                    .iter()
+                    .map(|kv| (kv.name.clone(), Val::lit(&kv.value))),
+                &wired(&wiring.environment),
+            );
+            let secrets = by_name(
+                n.secrets
+                    .iter()
+                    .map(|x| (x.name.clone(), Val::lit(&x.value_from))),
+                &wired(&wiring.secrets),
+            );
             ContainerSpec {
                 name: n.name.clone(),
                 image: if is_main {
@@ -612,13 +550,7 @@ fn autoscaling(
 /// the load balancer's security groups. Nothing else reaches the container.
 fn service_sg(c: &Config, env: &Env, net: &Net, lb: &LbWiring, key: &str) -> Resource {
     let s = &c.services[key];
-    let tcp = |port: u16, source: Source, description: Option<String>| IngressRule {
-        protocol: "tcp".to_string(),
-        from_port: i32::from(port),
-        to_port: i32::from(port),
-        source,
-        description,
-    };
+    let tcp = IngressRule::tcp;
     let mut ingress: Vec<IngressRule> = s
         .ingress
         .iter()
@@ -633,20 +565,12 @@ fn service_sg(c: &Config, env: &Env, net: &Net, lb: &LbWiring, key: &str) -> Res
         })
         .collect();
     // Services that depend on this one reach its ports from their own groups only.
-    for (other_key, other) in c
+    for (other_key, _) in c
         .services
         .iter()
         .filter(|(_, o)| o.depends_on.iter().any(|d| d == key))
     {
-        let sources: Vec<Val> = if other.security_groups.is_empty() {
-            vec![Val::Ref(Ref::id(&service_sg_id(other_key)))]
-        } else {
-            other
-                .security_groups
-                .iter()
-                .map(|g| env.imported_sg(g))
-                .collect()
-        };
+        let sources = stores::service_groups(c, env, other_key);
         for port in &s.ports {
             for g in &sources {
                 ingress.push(tcp(
@@ -667,15 +591,22 @@ fn service_sg(c: &Config, env: &Env, net: &Net, lb: &LbWiring, key: &str) -> Res
         }
     }
     ingress.sort();
-    Resource {
-        id: service_sg_id(key),
-        name: c.service_sg_name(key),
-        spec: Spec::SecurityGroup(SecurityGroupSpec {
-            vpc: net.vpc.clone(),
-            description: format!("ecsdeploy {} service {}", c.app, key),
-            ingress,
-        }),
-    }
+    net.security_group(
+        service_sg_id(key),
+        c.service_sg_name(key),
+        format!("ecsdeploy {} service {}", c.app, key),
+        ingress,
+    )
+}
+
+/// A container's own name/value pairs, then those its store wiring adds, sorted by name.
+fn by_name(
+    own: impl Iterator<Item = (String, Val)>,
+    wired: &[(String, Val)],
+) -> Vec<(String, Val)> {
+    let mut pairs: Vec<(String, Val)> = own.chain(wired.iter().cloned()).collect();
+    pairs.sort_by(|a, b| a.0.cmp(&b.0));
+    pairs
 }
 
 /// An image from a declared repository is the repository URI plus `:tag`.

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::build::Env;
+use super::env::Env;
 use super::ids::*;
 use super::network::Net;
 use super::resource::{Ref, ResourceId, Val};
@@ -101,24 +101,19 @@ fn security_groups(
     let mut ingress = Vec::new();
     for l in &lb.listeners {
         for cidr in &lb.ingress_cidrs {
-            ingress.push(IngressRule {
-                protocol: "tcp".to_string(),
-                from_port: i32::from(l.port),
-                to_port: i32::from(l.port),
-                source: Source::Cidr(cidr.clone()),
-                description: Some(format!("{} listener", l.protocol.as_aws())),
-            });
+            ingress.push(IngressRule::tcp(
+                l.port,
+                Source::Cidr(cidr.clone()),
+                Some(format!("{} listener", l.protocol.as_aws())),
+            ));
         }
     }
-    out.push(Resource {
-        id: lb_sg_id(),
-        name: c.load_balancer_sg_name(),
-        spec: Spec::SecurityGroup(SecurityGroupSpec {
-            vpc: net.vpc.clone(),
-            description: format!("ecsdeploy {} load balancer", c.app),
-            ingress,
-        }),
-    });
+    out.push(net.security_group(
+        lb_sg_id(),
+        c.load_balancer_sg_name(),
+        format!("ecsdeploy {} load balancer", c.app),
+        ingress,
+    ));
     vec![Val::Ref(Ref::id(&lb_sg_id()))]
 }
 

@@ -1,6 +1,7 @@
 //! Desired state: what the config says should exist, as plain data (no AWS calls).
 
 mod build;
+mod env;
 mod ids;
 mod load_balancer;
 mod network;
@@ -9,6 +10,7 @@ mod spec;
 mod stores;
 
 pub use build::*;
+pub use env::*;
 pub use ids::*;
 pub use resource::*;
 pub use spec::*;

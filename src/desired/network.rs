@@ -2,9 +2,9 @@
 //! private) subnets, gateways, route tables, NAT and endpoints — or an imported network,
 //! which contributes ids only and is never managed.
 
-use super::build::Env;
+use super::env::Env;
 use super::ids::*;
-use super::resource::{Ref, Val};
+use super::resource::{Ref, ResourceId, Val};
 use super::spec::*;
 use crate::config::network::{self, GATEWAY_ENDPOINTS};
 use crate::config::{Config, NatMode, SubnetKind};
@@ -24,6 +24,25 @@ impl Net {
         match kind {
             SubnetKind::Public => self.public.clone(),
             SubnetKind::Private => self.private.clone(),
+        }
+    }
+
+    /// A security group in the VPC admitting `ingress`.
+    pub fn security_group(
+        &self,
+        id: ResourceId,
+        name: String,
+        description: String,
+        ingress: Vec<IngressRule>,
+    ) -> Resource {
+        Resource {
+            id,
+            name,
+            spec: Spec::SecurityGroup(SecurityGroupSpec {
+                vpc: self.vpc.clone(),
+                description,
+                ingress,
+            }),
         }
     }
 }
@@ -220,23 +239,20 @@ fn endpoints(c: &Config, env: &Env, net: &Net, out: &mut Vec<Resource>) {
             .services
             .iter()
             .filter(|(_, s)| s.security_groups.is_empty())
-            .map(|(key, _)| IngressRule {
-                protocol: "tcp".to_string(),
-                from_port: 443,
-                to_port: 443,
-                source: Source::Group(Val::Ref(Ref::id(&service_sg_id(key)))),
-                description: Some(format!("HTTPS from service {key}")),
+            .map(|(key, _)| {
+                IngressRule::tcp(
+                    443,
+                    Source::Group(Val::Ref(Ref::id(&service_sg_id(key)))),
+                    Some(format!("HTTPS from service {key}")),
+                )
             })
             .collect();
-        out.push(Resource {
-            id: endpoint_sg_id(),
-            name: c.endpoint_sg_name(),
-            spec: Spec::SecurityGroup(SecurityGroupSpec {
-                vpc: net.vpc.clone(),
-                description: format!("ecsdeploy {} VPC endpoints", c.app),
-                ingress,
-            }),
-        });
+        out.push(net.security_group(
+            endpoint_sg_id(),
+            c.endpoint_sg_name(),
+            format!("ecsdeploy {} VPC endpoints", c.app),
+            ingress,
+        ));
     }
     for e in &c.network.endpoints {
         let gateway = GATEWAY_ENDPOINTS.contains(&e.as_str());

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::build::Env;
+use super::env::Env;
 use super::ids::*;
 use super::network::Net;
 use super::resource::{Attr, Ref, ResourceId, Val};
@@ -369,23 +369,15 @@ fn store_sg(
 ) -> Resource {
     let mut ingress: Vec<IngressRule> = sources
         .into_iter()
-        .map(|g| IngressRule {
-            protocol: "tcp".to_string(),
-            from_port: i32::from(port),
-            to_port: i32::from(port),
-            source: Source::Group(g),
-            description: Some("from a service that uses it".to_string()),
+        .map(|g| {
+            IngressRule::tcp(
+                port,
+                Source::Group(g),
+                Some("from a service that uses it".to_string()),
+            )
         })
         .collect();
     ingress.sort();
     ingress.dedup();
-    Resource {
-        id,
-        name,
-        spec: Spec::SecurityGroup(SecurityGroupSpec {
-            vpc: net.vpc.clone(),
-            description,
-            ingress,
-        }),
-    }
+    net.security_group(id, name, description, ingress)
 }

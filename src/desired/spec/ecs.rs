@@ -1,0 +1,534 @@
+//! ECS specs: repositories and images, the cluster and its namespace, logs, task
+//! definitions, services and their autoscaling.
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use super::kind_spec::{sorted_vals, KindSpec};
+use super::stores::EfsVolumeSpec;
+use crate::desired::resource::{Kind, Resolve, ResourceId, Val};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EcrSpec {
+    pub scan_on_push: bool,
+    pub tag_mutability: String,
+}
+
+/// An image built from source and pushed to an ECR repository of the app. Its `uri`
+/// output is the pushed image by digest (`<repository uri>@sha256:...`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageSpec {
+    /// The repository's URI (a reference: known once the repository exists).
+    pub repository_uri: Val,
+    /// The repository's name (known offline; observe looks the tag up by it).
+    pub repository_name: String,
+    /// Tag from the source (git commit, or a digest of the context's files).
+    pub tag: String,
+    /// `linux/amd64` or `linux/arm64`, from the task's CPU architecture.
+    pub platform: String,
+    pub context: std::path::PathBuf,
+    pub dockerfile: std::path::PathBuf,
+    pub build_args: Vec<(String, String)>,
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClusterSpec {
+    pub container_insights: String,
+    /// Default Service Connect namespace (name or ARN), if any.
+    pub service_connect_namespace: Option<Val>,
+}
+
+/// A Cloud Map HTTP namespace (the resource name is the namespace name).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NamespaceSpec;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogGroupSpec {
+    pub retention_days: i32,
+}
+
+/// A container health check as ECS runs it (`CMD-SHELL`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct HealthCheckCmd {
+    /// The full ECS form: `["CMD-SHELL", "<shell command>"]` or `["CMD", exe, args...]`.
+    pub command: Vec<String>,
+    pub interval: u32,
+    pub timeout: u32,
+    pub retries: u32,
+    pub start_period: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MountPointSpec {
+    pub volume: String,
+    pub container_path: String,
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerSpec {
+    pub name: String,
+    pub image: Val,
+    pub essential: bool,
+    pub ports: Vec<u16>,
+    /// Names of port mappings (Service Connect refers to ports by name).
+    pub port_names: BTreeMap<u16, String>,
+    pub health_check: Option<HealthCheckCmd>,
+    pub stop_timeout: Option<u32>,
+    /// name → (soft, hard)
+    pub ulimits: BTreeMap<String, (u32, u32)>,
+    /// (container, condition)
+    pub depends_on: Vec<(String, String)>,
+    /// Plain environment variables; values may reference other resources (a DB endpoint).
+    pub environment: Vec<(String, Val)>,
+    /// Environment variables ECS fills from Secrets Manager: name → `valueFrom` (a secret
+    /// ARN, or `<arn>:<json-key>::`).
+    pub secrets: Vec<(String, Val)>,
+    pub mount_points: Vec<MountPointSpec>,
+    pub command: Option<Vec<String>>,
+    pub log_group: String,
+    pub log_region: String,
+    pub log_stream_prefix: String,
+    /// Settings only task-definition files give (TOML services leave them unset).
+    pub extra: ContainerExtra,
+}
+
+/// Container settings of native task-definition files beyond what the TOML describes.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContainerExtra {
+    pub entry_point: Option<Vec<String>>,
+    pub working_directory: Option<String>,
+    pub user: Option<String>,
+    pub readonly_root_filesystem: Option<bool>,
+    /// Container CPU units; 0 and unset are the same to ECS.
+    pub cpu: Option<u32>,
+    pub memory: Option<u32>,
+    pub memory_reservation: Option<u32>,
+    pub docker_labels: BTreeMap<String, String>,
+}
+
+impl ContainerExtra {
+    /// `container` (a JSON object) with these settings' fields added.
+    pub fn merged_into(&self, mut container: Value) -> Value {
+        if let (Value::Object(c), Value::Object(x)) = (&mut container, self.fields()) {
+            c.extend(x);
+        }
+        container
+    }
+
+    /// Normal form shared by the desired and the observed side.
+    pub fn fields(&self) -> Value {
+        json!({
+            "entry_point": self.entry_point.as_ref().filter(|e| !e.is_empty()),
+            "working_directory": self.working_directory,
+            "user": self.user,
+            // false and unset are the same to ECS.
+            "readonly_root_filesystem": self.readonly_root_filesystem.filter(|r| *r),
+            "cpu": self.cpu.filter(|c| *c != 0),
+            "memory": self.memory,
+            "memory_reservation": self.memory_reservation,
+            "docker_labels": self.docker_labels,
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskDefSpec {
+    pub cpu: u32,
+    pub memory: u32,
+    pub cpu_architecture: String,
+    pub execution_role: Val,
+    pub task_role: Option<Val>,
+    pub containers: Vec<ContainerSpec>,
+    /// EFS volumes of the task.
+    pub volumes: Vec<EfsVolumeSpec>,
+    /// Resources that must exist before tasks can start (log group); not referenced by value.
+    pub after: Vec<ResourceId>,
+}
+
+fn task_def_fields(s: &TaskDefSpec, r: &dyn Resolve) -> Value {
+    let containers: Vec<Value> = s
+        .containers
+        .iter()
+        .map(|c| {
+            c.extra.merged_into(json!({
+                "name": c.name,
+                "image": r.val(&c.image),
+                "essential": c.essential,
+                "port_mappings": c.ports.iter().map(|p| json!({
+                    "container_port": p,
+                    "protocol": "tcp",
+                    "name": c.port_names.get(p),
+                })).collect::<Vec<_>>(),
+                "health_check": c.health_check.as_ref().map(|h| json!({
+                    "command": h.command,
+                    "interval": h.interval,
+                    "timeout": h.timeout,
+                    "retries": h.retries,
+                    "start_period": h.start_period,
+                })),
+                "stop_timeout": c.stop_timeout,
+                "ulimits": c.ulimits.iter().map(|(n, (soft, hard))| json!({"name": n, "soft": soft, "hard": hard})).collect::<Vec<_>>(),
+                "depends_on": c.depends_on.iter().map(|(n, cond)| json!({"container": n, "condition": cond})).collect::<Vec<_>>(),
+                "environment": c.environment.iter().map(|(k, v)| json!({"name": k, "value": r.val(v)})).collect::<Vec<_>>(),
+                "secrets": c.secrets.iter().map(|(k, v)| json!({"name": k, "value_from": r.val(v)})).collect::<Vec<_>>(),
+                "mount_points": c.mount_points.iter().map(|m| json!({
+                    "source_volume": m.volume,
+                    "container_path": m.container_path,
+                    "read_only": m.read_only,
+                })).collect::<Vec<_>>(),
+                "command": c.command,
+                "log_configuration": {
+                    "driver": "awslogs",
+                    "options": {
+                        "awslogs-group": c.log_group,
+                        "awslogs-region": c.log_region,
+                        "awslogs-stream-prefix": c.log_stream_prefix,
+                    },
+                },
+            }))
+        })
+        .collect();
+    json!({
+        "network_mode": "awsvpc",
+        "requires_compatibilities": ["FARGATE"],
+        "cpu": s.cpu.to_string(),
+        "memory": s.memory.to_string(),
+        "cpu_architecture": s.cpu_architecture,
+        "operating_system_family": "LINUX",
+        "execution_role_arn": r.val(&s.execution_role),
+        "task_role_arn": s.task_role.as_ref().map(|t| r.val(t)),
+        "containers": containers,
+        "volumes": s.volumes.iter().map(|v| json!({
+            "name": v.name,
+            "file_system_id": r.val(&v.file_system),
+            "access_point_id": r.val(&v.access_point),
+            "transit_encryption": "ENABLED",
+            "iam": "ENABLED",
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// A service's attachment to a target group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LbAttachment {
+    pub target_group: Val,
+    pub container_name: String,
+    pub container_port: u16,
+}
+
+/// One published Service Connect port.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConnectServiceSpec {
+    pub port_name: String,
+    pub discovery_name: String,
+    pub dns_name: String,
+    pub client_port: u16,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceConnectSpec {
+    /// Namespace name or ARN.
+    pub namespace: Val,
+    /// Published ports; empty = client only.
+    pub services: Vec<ConnectServiceSpec>,
+    pub log_group: String,
+    pub log_region: String,
+    pub log_stream_prefix: String,
+}
+
+/// Normal form of a service's Service Connect configuration.
+pub fn service_connect_fields(c: &ServiceConnectSpec, r: &dyn Resolve) -> Value {
+    json!({
+        "namespace": r.val(&c.namespace),
+        "services": c.services.iter().map(|s| json!({
+            "port_name": s.port_name,
+            "discovery_name": s.discovery_name,
+            "client_aliases": [{"port": s.client_port, "dns_name": s.dns_name}],
+        })).collect::<Vec<_>>(),
+        "log_configuration": {
+            "driver": "awslogs",
+            "options": {
+                "awslogs-group": c.log_group,
+                "awslogs-region": c.log_region,
+                "awslogs-stream-prefix": c.log_stream_prefix,
+            },
+        },
+    })
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ServiceSpec {
+    pub cluster: Val,
+    pub task_definition: Val,
+    pub desired_count: u32,
+    pub subnets: Vec<Val>,
+    pub security_groups: Vec<Val>,
+    pub assign_public_ip: bool,
+    pub load_balancers: Vec<LbAttachment>,
+    pub health_check_grace_period: Option<u32>,
+    /// `None` when autoscaling owns the desired count (then it is not compared).
+    pub desired_count_managed: bool,
+    pub enable_execute_command: bool,
+    pub minimum_healthy_percent: u32,
+    pub maximum_percent: u32,
+    pub rollback: bool,
+    pub service_connect: Option<ServiceConnectSpec>,
+    /// Listeners and rules that must route to the target group before the service
+    /// attaches to it (ECS rejects a target group without a load balancer).
+    pub after: Vec<ResourceId>,
+}
+
+fn lb_fields(lbs: &[LbAttachment], r: &dyn Resolve) -> Value {
+    let mut out: Vec<Value> = lbs
+        .iter()
+        .map(|l| {
+            json!({
+                "target_group_arn": r.val(&l.target_group),
+                "container_name": l.container_name,
+                "container_port": l.container_port,
+            })
+        })
+        .collect();
+    out.sort_by_key(|v| v.to_string());
+    Value::Array(out)
+}
+
+/// Application Auto Scaling target for one ECS service's desired count.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalableTargetSpec {
+    /// The service (its name); the target is `service/<cluster>/<service>`.
+    pub service: Val,
+    pub cluster: String,
+    pub min: u32,
+    pub max: u32,
+}
+
+/// A target-tracking policy on a scalable target.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScalingPolicySpec {
+    /// The scalable target (its `service/<cluster>/<service>` resource id).
+    pub target: Val,
+    /// `ECSServiceAverageCPUUtilization`, `ECSServiceAverageMemoryUtilization` or
+    /// `ALBRequestCountPerTarget`.
+    pub metric: String,
+    /// For ALB requests: the target group's ARN (the label is derived from it and the LB's).
+    pub target_group: Option<Val>,
+    pub load_balancer: Option<Val>,
+    pub target_value: f64,
+    pub scale_in_cooldown: u32,
+    pub scale_out_cooldown: u32,
+    pub disable_scale_in: bool,
+}
+
+/// `app/<lb-name>/<lb-id>/targetgroup/<tg-name>/<tg-id>` from the two ARNs: the label
+/// target tracking on ALB requests needs.
+pub fn resource_label(lb_arn: &str, tg_arn: &str) -> String {
+    let lb = lb_arn
+        .split_once(":loadbalancer/")
+        .map_or(lb_arn, |(_, x)| x);
+    let tg = tg_arn
+        .split_once(":targetgroup/")
+        .map_or(tg_arn, |(_, x)| x);
+    format!("{lb}/targetgroup/{tg}")
+}
+
+impl KindSpec for EcrSpec {
+    const KIND: Kind = Kind::EcrRepository;
+
+    fn fields(&self, _r: &dyn Resolve) -> Value {
+        json!({
+            "scan_on_push": self.scan_on_push,
+            "image_tag_mutability": self.tag_mutability,
+        })
+    }
+}
+
+impl KindSpec for ImageSpec {
+    const KIND: Kind = Kind::Image;
+
+    fn vals(&self) -> Vec<&Val> {
+        vec![&self.repository_uri]
+    }
+
+    // Observed images report only their tag (found by it); the rest is shown when the
+    // image is to be built.
+    fn fields(&self, _r: &dyn Resolve) -> Value {
+        json!({
+            "tag": self.tag,
+            "platform": self.platform,
+            "context": self.context.display().to_string(),
+        })
+    }
+}
+
+impl KindSpec for ClusterSpec {
+    const KIND: Kind = Kind::Cluster;
+
+    fn vals(&self) -> Vec<&Val> {
+        self.service_connect_namespace.iter().collect()
+    }
+
+    fn fields(&self, r: &dyn Resolve) -> Value {
+        json!({
+            "container_insights": self.container_insights,
+            "service_connect_namespace": self.service_connect_namespace.as_ref().map(|v| r.val(v)),
+        })
+    }
+}
+
+impl KindSpec for NamespaceSpec {
+    const KIND: Kind = Kind::Namespace;
+
+    fn fields(&self, _r: &dyn Resolve) -> Value {
+        json!({ "type": "HTTP" })
+    }
+}
+
+impl KindSpec for LogGroupSpec {
+    const KIND: Kind = Kind::LogGroup;
+
+    fn fields(&self, _r: &dyn Resolve) -> Value {
+        json!({ "retention_in_days": self.retention_days })
+    }
+}
+
+impl KindSpec for TaskDefSpec {
+    const KIND: Kind = Kind::TaskDefinition;
+
+    fn vals(&self) -> Vec<&Val> {
+        std::iter::once(&self.execution_role)
+            .chain(self.task_role.iter())
+            .chain(self.containers.iter().map(|c| &c.image))
+            .chain(
+                self.containers
+                    .iter()
+                    .flat_map(|c| c.environment.iter().chain(c.secrets.iter()).map(|(_, v)| v)),
+            )
+            .chain(
+                self.volumes
+                    .iter()
+                    .flat_map(|v| [&v.file_system, &v.access_point]),
+            )
+            .collect()
+    }
+
+    fn after(&self) -> &[ResourceId] {
+        &self.after
+    }
+
+    fn fields(&self, r: &dyn Resolve) -> Value {
+        task_def_fields(self, r)
+    }
+}
+
+impl KindSpec for ServiceSpec {
+    const KIND: Kind = Kind::Service;
+    const IMMUTABLE: &'static [&'static str] = &["cluster", "launch_type"];
+
+    fn vals(&self) -> Vec<&Val> {
+        [&self.cluster, &self.task_definition]
+            .into_iter()
+            .chain(self.subnets.iter())
+            .chain(self.security_groups.iter())
+            .chain(self.load_balancers.iter().map(|l| &l.target_group))
+            .chain(self.service_connect.iter().map(|c| &c.namespace))
+            .collect()
+    }
+
+    fn after(&self) -> &[ResourceId] {
+        &self.after
+    }
+
+    fn unmanaged(&self) -> &'static [&'static str] {
+        if self.desired_count_managed {
+            &["desired_count"]
+        } else {
+            &[]
+        }
+    }
+
+    fn fields(&self, r: &dyn Resolve) -> Value {
+        json!({
+            "cluster": r.val(&self.cluster),
+            "launch_type": "FARGATE",
+            "task_definition": r.val(&self.task_definition),
+            "desired_count": self.desired_count,
+            "subnets": sorted_vals(&self.subnets, r),
+            "security_groups": sorted_vals(&self.security_groups, r),
+            "assign_public_ip": self.assign_public_ip,
+            "load_balancers": lb_fields(&self.load_balancers, r),
+            "health_check_grace_period": self.health_check_grace_period,
+            "enable_execute_command": self.enable_execute_command,
+            "deployment": {
+                "minimum_healthy_percent": self.minimum_healthy_percent,
+                "maximum_percent": self.maximum_percent,
+                "circuit_breaker": {"enable": true, "rollback": self.rollback},
+            },
+            "service_connect": self.service_connect.as_ref().map(|c| service_connect_fields(c, r)),
+        })
+    }
+}
+
+impl KindSpec for ScalableTargetSpec {
+    const KIND: Kind = Kind::ScalableTarget;
+    const IMMUTABLE: &'static [&'static str] = &["resource_id"];
+
+    fn vals(&self) -> Vec<&Val> {
+        vec![&self.service]
+    }
+
+    fn fields(&self, r: &dyn Resolve) -> Value {
+        json!({
+            "resource_id": format!("service/{}/{}", self.cluster, r.val(&self.service)),
+            "min_capacity": self.min,
+            "max_capacity": self.max,
+        })
+    }
+}
+
+impl KindSpec for ScalingPolicySpec {
+    const KIND: Kind = Kind::ScalingPolicy;
+    const IMMUTABLE: &'static [&'static str] = &["resource_id"];
+
+    fn vals(&self) -> Vec<&Val> {
+        std::iter::once(&self.target)
+            .chain(self.target_group.iter())
+            .chain(self.load_balancer.iter())
+            .collect()
+    }
+
+    fn fields(&self, r: &dyn Resolve) -> Value {
+        json!({
+            "resource_id": r.val(&self.target),
+            "policy_type": "TargetTrackingScaling",
+            "metric": self.metric,
+            "resource_label": match (&self.load_balancer, &self.target_group) {
+                (Some(lb), Some(tg)) => json!(resource_label(&r.val(lb), &r.val(tg))),
+                _ => Value::Null,
+            },
+            "target_value": self.target_value,
+            "scale_in_cooldown": self.scale_in_cooldown,
+            "scale_out_cooldown": self.scale_out_cooldown,
+            "disable_scale_in": self.disable_scale_in,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alb_resource_label() {
+        assert_eq!(
+            resource_label(
+                "arn:aws:elasticloadbalancing:ap-northeast-1:1:loadbalancer/app/web/50dc6c495c0c9188",
+                "arn:aws:elasticloadbalancing:ap-northeast-1:1:targetgroup/web-tg/943f017f100becff"
+            ),
+            "app/web/50dc6c495c0c9188/targetgroup/web-tg/943f017f100becff"
+        );
+    }
+}

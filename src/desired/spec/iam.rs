@@ -1,0 +1,75 @@
+//! IAM specs: roles and their inline policies.
+
+use serde_json::{json, Value};
+
+use super::kind_spec::{sorted, sorted_vals, KindSpec};
+use crate::desired::resource::{Kind, Resolve, Val};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoleSpec {
+    /// Service principal allowed to assume the role.
+    pub principal: String,
+    pub path: String,
+    pub managed_policies: Vec<String>,
+    /// Statements of the inline policy (named after the role); empty = no inline policy.
+    pub inline_policy: Vec<PolicyStatement>,
+}
+
+/// One statement of a generated or configured inline policy. Resources may reference
+/// other resources' ARNs (a table, a secret), known only once those exist.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyStatement {
+    /// `Allow` or `Deny`.
+    pub effect: String,
+    pub actions: Vec<String>,
+    pub resources: Vec<Val>,
+}
+
+/// The trust policy of a role assumable by one service principal.
+pub fn assume_role_policy(principal: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": { "Service": principal },
+            "Action": "sts:AssumeRole",
+        }],
+    })
+}
+
+/// The inline policy document of a role, or null when it has no statements. Actions and
+/// resources are sorted lists: the normal form the IAM step compares against.
+pub fn policy_document(statements: &[PolicyStatement], r: &dyn Resolve) -> Value {
+    if statements.is_empty() {
+        return Value::Null;
+    }
+    json!({
+        "Version": "2012-10-17",
+        "Statement": statements.iter().map(|st| json!({
+            "Effect": st.effect,
+            "Action": sorted(st.actions.iter().cloned()),
+            "Resource": sorted_vals(&st.resources, r),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+impl KindSpec for RoleSpec {
+    const KIND: Kind = Kind::IamRole;
+    const IMMUTABLE: &'static [&'static str] = &["path"];
+
+    fn vals(&self) -> Vec<&Val> {
+        self.inline_policy
+            .iter()
+            .flat_map(|st| st.resources.iter())
+            .collect()
+    }
+
+    fn fields(&self, r: &dyn Resolve) -> Value {
+        json!({
+            "path": self.path,
+            "assume_role_policy": assume_role_policy(&self.principal),
+            "managed_policy_arns": sorted(self.managed_policies.iter().cloned()),
+            "inline_policy": policy_document(&self.inline_policy, r),
+        })
+    }
+}

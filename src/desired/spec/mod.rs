@@ -1,0 +1,148 @@
+//! Desired specification of each resource kind (pure data), by area. Each kind's spec
+//! says itself (through [`KindSpec`]) what it references, the normalised fields a diff
+//! compares against what the step modules observe in AWS, and which of those force a
+//! replacement; [`Spec`] only dispatches to the variant's spec.
+
+mod ecs;
+mod iam;
+mod kind_spec;
+mod load_balancer;
+mod network;
+mod stores;
+
+pub use ecs::*;
+pub use iam::*;
+pub use kind_spec::{sorted, sorted_vals, KindSpec};
+pub use load_balancer::*;
+pub use network::*;
+pub use stores::*;
+
+use serde_json::Value;
+
+use super::resource::{Fields, Kind, Ref, Resolve, ResourceId, Val};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resource {
+    pub id: ResourceId,
+    /// The AWS name (or `Name` tag for EC2 resources).
+    pub name: String,
+    pub spec: Spec,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Spec {
+    Vpc(VpcSpec),
+    Subnet(SubnetSpec),
+    InternetGateway(IgwSpec),
+    RouteTable(RouteTableSpec),
+    ElasticIp(ElasticIpSpec),
+    NatGateway(NatGatewaySpec),
+    VpcEndpoint(VpcEndpointSpec),
+    SecurityGroup(SecurityGroupSpec),
+    LoadBalancer(LoadBalancerSpec),
+    TargetGroup(TargetGroupSpec),
+    Listener(ListenerSpec),
+    ListenerRule(ListenerRuleSpec),
+    EcrRepository(EcrSpec),
+    Image(ImageSpec),
+    Namespace(NamespaceSpec),
+    Cluster(ClusterSpec),
+    IamRole(RoleSpec),
+    LogGroup(LogGroupSpec),
+    TaskDefinition(TaskDefSpec),
+    Service(ServiceSpec),
+    ScalableTarget(ScalableTargetSpec),
+    ScalingPolicy(ScalingPolicySpec),
+    DynamodbTable(TableSpec),
+    DbSubnetGroup(DbSubnetGroupSpec),
+    DbInstance(DbInstanceSpec),
+    FileSystem(FileSystemSpec),
+    MountTarget(MountTargetSpec),
+    AccessPoint(AccessPointSpec),
+    Secret(SecretSpec),
+}
+
+/// `$e` with `$s` bound to the spec of whichever variant `$spec` is.
+macro_rules! each_kind {
+    ($spec:expr, $s:ident => $e:expr) => {
+        match $spec {
+            Spec::Vpc($s) => $e,
+            Spec::Subnet($s) => $e,
+            Spec::InternetGateway($s) => $e,
+            Spec::RouteTable($s) => $e,
+            Spec::ElasticIp($s) => $e,
+            Spec::NatGateway($s) => $e,
+            Spec::VpcEndpoint($s) => $e,
+            Spec::SecurityGroup($s) => $e,
+            Spec::LoadBalancer($s) => $e,
+            Spec::TargetGroup($s) => $e,
+            Spec::Listener($s) => $e,
+            Spec::ListenerRule($s) => $e,
+            Spec::EcrRepository($s) => $e,
+            Spec::Image($s) => $e,
+            Spec::Namespace($s) => $e,
+            Spec::Cluster($s) => $e,
+            Spec::IamRole($s) => $e,
+            Spec::LogGroup($s) => $e,
+            Spec::TaskDefinition($s) => $e,
+            Spec::Service($s) => $e,
+            Spec::ScalableTarget($s) => $e,
+            Spec::ScalingPolicy($s) => $e,
+            Spec::DynamodbTable($s) => $e,
+            Spec::DbSubnetGroup($s) => $e,
+            Spec::DbInstance($s) => $e,
+            Spec::FileSystem($s) => $e,
+            Spec::MountTarget($s) => $e,
+            Spec::AccessPoint($s) => $e,
+            Spec::Secret($s) => $e,
+        }
+    };
+}
+
+impl Spec {
+    pub fn kind(&self) -> Kind {
+        fn kind_of<T: KindSpec>(_: &T) -> Kind {
+            T::KIND
+        }
+        each_kind!(self, s => kind_of(s))
+    }
+
+    /// References to other resources' values.
+    pub fn refs(&self) -> Vec<&Ref> {
+        each_kind!(self, s => s.vals())
+            .into_iter()
+            .filter_map(Val::as_ref)
+            .collect()
+    }
+
+    /// Every resource this one must come after: referenced ones plus ordering-only ones.
+    pub fn deps(&self) -> Vec<ResourceId> {
+        let mut d: Vec<ResourceId> = self.refs().into_iter().map(|r| r.id.clone()).collect();
+        d.extend(each_kind!(self, s => s.after()).iter().cloned());
+        d.sort();
+        d.dedup();
+        d
+    }
+
+    /// Fields another actor owns once the resource exists (autoscaling owns a scaled
+    /// service's desired count): never compared.
+    pub fn unmanaged_fields(&self) -> &'static [&'static str] {
+        each_kind!(self, s => s.unmanaged())
+    }
+
+    /// Fields whose change cannot be applied in place: the resource is replaced.
+    pub fn immutable_fields(&self) -> &'static [&'static str] {
+        fn immutable_of<T: KindSpec>(_: &T) -> &'static [&'static str] {
+            T::IMMUTABLE
+        }
+        each_kind!(self, s => immutable_of(s))
+    }
+
+    /// The normalised fields a diff compares, references resolved through `r`.
+    pub fn fields(&self, r: &dyn Resolve) -> Fields {
+        match each_kind!(self, s => s.fields(r)) {
+            Value::Object(m) => m.into_iter().collect(),
+            _ => unreachable!("fields are always an object"),
+        }
+    }
+}
