@@ -13,5 +13,5 @@ pub mod validate;
 pub use diagnostic::{Diagnostic, KeyPath, Problem, Seg};
 pub use load::{load_file, load_str, ConfigErrors, Loaded};
 pub use model::*;
-pub use names::{az_letter, target_group_hash};
+pub use names::{az_letter, env_name, target_group_hash};
 pub use seed::{parse_seed, SeedItem, SeedValue};

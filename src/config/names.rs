@@ -231,3 +231,9 @@ mod tests {
         );
     }
 }
+
+/// Env-var form of a config key: upper case, `-` as `_` (the default variable name a
+/// `uses` entry injects).
+pub fn env_name(key: &str) -> String {
+    key.to_ascii_uppercase().replace('-', "_")
+}

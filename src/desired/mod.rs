@@ -9,9 +9,10 @@ mod resource;
 mod spec;
 mod stores;
 
+pub use crate::config::env_name;
 pub use build::*;
 pub use env::*;
 pub use ids::*;
 pub use resource::*;
 pub use spec::*;
-pub use stores::{env_name, Stores, Wiring, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS};
+pub use stores::{Stores, Wiring, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS};

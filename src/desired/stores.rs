@@ -9,7 +9,7 @@ use super::ids::*;
 use super::network::Net;
 use super::resource::{Attr, Ref, ResourceId, Val};
 use super::spec::*;
-use crate::config::{Config, StoreKind, SubnetKind, Use};
+use crate::config::{env_name, Config, StoreKind, SubnetKind, Use};
 
 /// DynamoDB actions a `uses` entry grants by default (read) and with `write = true`.
 pub const TABLE_READ_ACTIONS: [&str; 5] = [
@@ -58,11 +58,6 @@ pub fn service_groups(c: &Config, env: &Env, key: &str) -> Vec<Val> {
             .map(|g| env.imported_sg(g))
             .collect()
     }
-}
-
-/// Env-var form of a config key: upper case, `-` as `_`.
-pub fn env_name(key: &str) -> String {
-    key.to_ascii_uppercase().replace('-', "_")
 }
 
 pub fn build(c: &Config, env: &Env, net: &Net, out: &mut Vec<Resource>) -> Stores {

@@ -132,11 +132,10 @@ pub struct Table {
     pub seed_items: Option<SeedItems>,
 }
 
-/// Seed items as read from the seed file (each item a DynamoDB JSON map) and the file's
-/// sha256.
+/// Seed items as parsed from the seed file (see `seed.rs`) and the file's sha256.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SeedItems {
-    pub items: Vec<serde_json::Map<String, serde_json::Value>>,
+    pub items: Vec<crate::config::seed::SeedItem>,
     pub digest: String,
 }
 

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 
 use super::{kind_name, listed, store_key_problem};
 use crate::config::diagnostic::KeyPath;
+use crate::config::env_name;
 use crate::config::model::{Service, StoreKind, Use};
 use crate::config::validate::names::is_env_name;
 use crate::config::validate::{service_path, Validator};
-use crate::desired::env_name;
 
 /// Keys of a `uses` entry and the kinds of store each applies to.
 pub(super) const USE_OPTIONS: [(&str, &[StoreKind]); 5] = [
