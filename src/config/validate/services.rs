@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use super::names::{
     charset_problem, check_role_arn, cycles, is_action, is_aws_name_char, is_env_name,
-    is_rule_description_char, key_problem, set_keys, tag_problem, RULE_DESCRIPTION_PUNCT,
+    is_rule_description_char, key_problem, not_a_service_port, set_keys, tag_problem,
+    RULE_DESCRIPTION_PUNCT,
 };
 use super::{
     fargate_memory, service_path, Validator, FARGATE_CPUS, MAX_COOLDOWN, MAX_DESIRED_COUNT,
@@ -351,21 +352,7 @@ impl Validator<'_> {
         for (i, rule) in s.ingress.iter().enumerate() {
             let rp = sp.key("ingress").index(i);
             if !s.ports.contains(&rule.port) {
-                let msg = if s.ports.is_empty() {
-                    format!(
-                        "port {} is not one of the service's ports: the service declares no \
-                         `ports`; add {} to ports",
-                        rule.port, rule.port
-                    )
-                } else {
-                    let ports: Vec<String> = s.ports.iter().map(u16::to_string).collect();
-                    format!(
-                        "port {} is not one of the service's ports ({})",
-                        rule.port,
-                        ports.join(", ")
-                    )
-                };
-                self.err(rp.key("port"), msg);
+                self.err(rp.key("port"), not_a_service_port(rule.port, &s.ports));
             }
             if rule.cidrs.is_empty() {
                 self.err(
