@@ -624,7 +624,7 @@ impl Validator<'_> {
     }
 
     /// A listener or rule forwards to `svc`: it must be a service with a target group.
-    pub(super) fn forward_target(&mut self, path: KeyPath, svc: &str) {
+    fn forward_target(&mut self, path: KeyPath, svc: &str) {
         let with_tg: Vec<String> = self
             .c
             .services

@@ -148,7 +148,7 @@ impl Validator<'_> {
     }
 
     /// Checks a service key; true when it is valid.
-    pub(super) fn service_key(&mut self, key: &str) -> bool {
+    fn service_key(&mut self, key: &str) -> bool {
         let reason = key_problem(key, MAX_SERVICE_KEY_LEN);
         match reason {
             Some(reason) => {
@@ -168,7 +168,7 @@ impl Validator<'_> {
 
     /// `image.build`: what can be checked without the file system (the loader checks that
     /// the context and the Dockerfile exist).
-    pub(super) fn build(&mut self, bp: &KeyPath, b: &Build) {
+    fn build(&mut self, bp: &KeyPath, b: &Build) {
         if b.context.trim().is_empty() {
             self.err(
                 bp.key("context"),
@@ -404,7 +404,7 @@ impl Validator<'_> {
         }
     }
 
-    pub(super) fn task_iam(&mut self, sp: &KeyPath, s: &Service) {
+    fn task_iam(&mut self, sp: &KeyPath, s: &Service) {
         if let Some(arn) = &s.task_role {
             if let Err(m) = check_role_arn(arn) {
                 self.err(sp.key("task_role"), m);
@@ -634,7 +634,7 @@ impl Validator<'_> {
     /// A service's generated security group `<app>-<key>` (logical id `security_group.<key>`)
     /// must not collide with the load balancer's (`<app>-alb`) or the endpoints' group
     /// (`<app>-endpoints`).
-    pub(super) fn sg_name_clash(&mut self, sp: &KeyPath, key: &str, s: &Service) {
+    fn sg_name_clash(&mut self, sp: &KeyPath, key: &str, s: &Service) {
         if !s.security_groups.is_empty() {
             return;
         }
