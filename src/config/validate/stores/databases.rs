@@ -18,8 +18,7 @@ pub const POSTGRES_VERSIONS: std::ops::RangeInclusive<u32> = 11..=17;
 pub const STORAGE_TYPES: [&str; 2] = ["gp2", "gp3"];
 
 /// Instance sizes in ascending order, as they appear in `db.<family>.<size>`.
-const BURSTABLE_SIZES: &[&str] =
-    &["micro", "small", "medium", "large", "xlarge", "2xlarge"];
+const BURSTABLE_SIZES: &[&str] = &["micro", "small", "medium", "large", "xlarge", "2xlarge"];
 
 const SIZES_24: &[&str] = &[
     "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge",
@@ -123,11 +122,9 @@ const SQL_RESERVED: &[&str] = &[
     "with",
 ];
 
-const MYSQL_RESERVED: &[&str] =
-    &["database", "databases", "index", "key", "keys", "schema"];
+const MYSQL_RESERVED: &[&str] = &["database", "databases", "index", "key", "keys", "schema"];
 
-const POSTGRES_RESERVED: &[&str] =
-    &["current_role", "current_user", "session_user", "user"];
+const POSTGRES_RESERVED: &[&str] = &["current_role", "current_user", "session_user", "user"];
 
 /// Databases the engine (or RDS) already has.
 const MYSQL_SYSTEM_DBS: &[&str] = &[
