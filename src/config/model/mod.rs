@@ -1,5 +1,5 @@
 //! The serde model of `ecsdeploy.toml`. Plain data: defaults live here, rules live in
-//! `validate/`, and nothing in this file talks to AWS.
+//! `validate/`, and nothing here talks to AWS.
 //!
 //! Unknown keys are not rejected by serde (`deny_unknown_fields` stops at the first one);
 //! `load.rs` collects every ignored key with `serde_ignored` so they are all reported at once.

@@ -10,7 +10,7 @@ use crate::config::model::{
 
 impl Validator<'_> {
     /// A container health check (of the main container or a sidecar) at `hp`.
-    pub(super) fn container_health_check(&mut self, hp: &KeyPath, hc: &ContainerHealthCheck) {
+    fn container_health_check(&mut self, hp: &KeyPath, hc: &ContainerHealthCheck) {
         if hc.command.trim().is_empty() {
             self.err(
                 hp.key("command"),
@@ -183,7 +183,7 @@ impl Validator<'_> {
     }
 
     /// The containers one container (`me`) waits for, at `dp`. `key` is the main container.
-    pub(super) fn container_deps(
+    fn container_deps(
         &mut self,
         dp: &KeyPath,
         me: &str,

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use super::names::{
     check_regional_arn, elb_name_problem, host_pattern_problem, is_env_name, matcher_problem,
-    path_pattern_problem, set_keys, PATH_PATTERN_PUNCT,
+    not_a_service_port, path_pattern_problem, set_keys, PATH_PATTERN_PUNCT,
 };
 use super::{
     az_count, root, service_path, Validator, DEFAULT_LB_CIDR, FIXED_RESPONSE_CONTENT_TYPES,
@@ -37,21 +37,7 @@ impl Validator<'_> {
             );
         }
         if !s.ports.contains(&tg.port) {
-            let msg = if s.ports.is_empty() {
-                format!(
-                    "port {} is not one of the service's ports: the service declares no `ports`; \
-                     add {} to ports",
-                    tg.port, tg.port
-                )
-            } else {
-                let ports: Vec<String> = s.ports.iter().map(u16::to_string).collect();
-                format!(
-                    "port {} is not one of the service's ports ({})",
-                    tg.port,
-                    ports.join(", ")
-                )
-            };
-            self.err(tp.key("port"), msg);
+            self.err(tp.key("port"), not_a_service_port(tg.port, &s.ports));
         }
         let explicit = tg.name.is_some();
         let np = if explicit { tp.key("name") } else { tp.clone() };
@@ -638,7 +624,7 @@ impl Validator<'_> {
     }
 
     /// A listener or rule forwards to `svc`: it must be a service with a target group.
-    pub(super) fn forward_target(&mut self, path: KeyPath, svc: &str) {
+    fn forward_target(&mut self, path: KeyPath, svc: &str) {
         let with_tg: Vec<String> = self
             .c
             .services

@@ -65,7 +65,7 @@ pub(super) fn shape_problem(name: &str, max: usize, ok: impl Fn(char) -> bool) -
 }
 
 /// A character of an app name or a key: a lowercase letter, a digit or a hyphen.
-pub(super) fn is_key_char(c: char) -> bool {
+fn is_key_char(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
 }
 

@@ -175,7 +175,7 @@ impl Validator<'_> {
 
     /// Checks an explicit `public_subnets` / `private_subnets` list (`kind` is `public` or
     /// `private`); returns the entries that parsed, with their index.
-    pub(super) fn subnet_cidrs(
+    fn subnet_cidrs(
         &mut self,
         kind: &str,
         subnets: &[String],
@@ -237,7 +237,7 @@ impl Validator<'_> {
     }
 
     /// `[network.existing]`: an imported network, used as it is.
-    pub(super) fn existing_network(&mut self, ex: &ExistingNetwork) {
+    fn existing_network(&mut self, ex: &ExistingNetwork) {
         let net = &self.c.network;
         let np = root("network");
         let conflicts = [

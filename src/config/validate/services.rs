@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use super::names::{
     charset_problem, check_role_arn, cycles, is_action, is_aws_name_char, is_env_name,
-    is_rule_description_char, key_problem, set_keys, tag_problem, RULE_DESCRIPTION_PUNCT,
+    is_rule_description_char, key_problem, not_a_service_port, set_keys, tag_problem,
+    RULE_DESCRIPTION_PUNCT,
 };
 use super::{
     fargate_memory, service_path, Validator, FARGATE_CPUS, MAX_COOLDOWN, MAX_DESIRED_COUNT,
@@ -147,7 +148,7 @@ impl Validator<'_> {
     }
 
     /// Checks a service key; true when it is valid.
-    pub(super) fn service_key(&mut self, key: &str) -> bool {
+    fn service_key(&mut self, key: &str) -> bool {
         let reason = key_problem(key, MAX_SERVICE_KEY_LEN);
         match reason {
             Some(reason) => {
@@ -167,7 +168,7 @@ impl Validator<'_> {
 
     /// `image.build`: what can be checked without the file system (the loader checks that
     /// the context and the Dockerfile exist).
-    pub(super) fn build(&mut self, bp: &KeyPath, b: &Build) {
+    fn build(&mut self, bp: &KeyPath, b: &Build) {
         if b.context.trim().is_empty() {
             self.err(
                 bp.key("context"),
@@ -351,21 +352,7 @@ impl Validator<'_> {
         for (i, rule) in s.ingress.iter().enumerate() {
             let rp = sp.key("ingress").index(i);
             if !s.ports.contains(&rule.port) {
-                let msg = if s.ports.is_empty() {
-                    format!(
-                        "port {} is not one of the service's ports: the service declares no \
-                         `ports`; add {} to ports",
-                        rule.port, rule.port
-                    )
-                } else {
-                    let ports: Vec<String> = s.ports.iter().map(u16::to_string).collect();
-                    format!(
-                        "port {} is not one of the service's ports ({})",
-                        rule.port,
-                        ports.join(", ")
-                    )
-                };
-                self.err(rp.key("port"), msg);
+                self.err(rp.key("port"), not_a_service_port(rule.port, &s.ports));
             }
             if rule.cidrs.is_empty() {
                 self.err(
@@ -417,7 +404,7 @@ impl Validator<'_> {
         }
     }
 
-    pub(super) fn task_iam(&mut self, sp: &KeyPath, s: &Service) {
+    fn task_iam(&mut self, sp: &KeyPath, s: &Service) {
         if let Some(arn) = &s.task_role {
             if let Err(m) = check_role_arn(arn) {
                 self.err(sp.key("task_role"), m);
@@ -647,7 +634,7 @@ impl Validator<'_> {
     /// A service's generated security group `<app>-<key>` (logical id `security_group.<key>`)
     /// must not collide with the load balancer's (`<app>-alb`) or the endpoints' group
     /// (`<app>-endpoints`).
-    pub(super) fn sg_name_clash(&mut self, sp: &KeyPath, key: &str, s: &Service) {
+    fn sg_name_clash(&mut self, sp: &KeyPath, key: &str, s: &Service) {
         if !s.security_groups.is_empty() {
             return;
         }

@@ -18,23 +18,22 @@ pub const POSTGRES_VERSIONS: std::ops::RangeInclusive<u32> = 11..=17;
 pub const STORAGE_TYPES: [&str; 2] = ["gp2", "gp3"];
 
 /// Instance sizes in ascending order, as they appear in `db.<family>.<size>`.
-pub(super) const BURSTABLE_SIZES: &[&str] =
-    &["micro", "small", "medium", "large", "xlarge", "2xlarge"];
+const BURSTABLE_SIZES: &[&str] = &["micro", "small", "medium", "large", "xlarge", "2xlarge"];
 
-pub(super) const SIZES_24: &[&str] = &[
+const SIZES_24: &[&str] = &[
     "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge",
 ];
 
-pub(super) const SIZES_16: &[&str] = &[
+const SIZES_16: &[&str] = &[
     "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge",
 ];
 
-pub(super) const SIZES_32: &[&str] = &[
+const SIZES_32: &[&str] = &[
     "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge",
     "32xlarge",
 ];
 
-pub(super) const SIZES_48: &[&str] = &[
+const SIZES_48: &[&str] = &[
     "large", "xlarge", "2xlarge", "4xlarge", "8xlarge", "12xlarge", "16xlarge", "24xlarge",
     "48xlarge",
 ];
@@ -65,7 +64,7 @@ pub const DB_FAMILIES: &[(&str, &[&str])] = &[
 ];
 
 /// Words neither engine accepts as a database or user name.
-pub(super) const SQL_RESERVED: &[&str] = &[
+const SQL_RESERVED: &[&str] = &[
     "all",
     "and",
     "as",
@@ -123,14 +122,12 @@ pub(super) const SQL_RESERVED: &[&str] = &[
     "with",
 ];
 
-pub(super) const MYSQL_RESERVED: &[&str] =
-    &["database", "databases", "index", "key", "keys", "schema"];
+const MYSQL_RESERVED: &[&str] = &["database", "databases", "index", "key", "keys", "schema"];
 
-pub(super) const POSTGRES_RESERVED: &[&str] =
-    &["current_role", "current_user", "session_user", "user"];
+const POSTGRES_RESERVED: &[&str] = &["current_role", "current_user", "session_user", "user"];
 
 /// Databases the engine (or RDS) already has.
-pub(super) const MYSQL_SYSTEM_DBS: &[&str] = &[
+const MYSQL_SYSTEM_DBS: &[&str] = &[
     "information_schema",
     "mysql",
     "performance_schema",
@@ -138,17 +135,17 @@ pub(super) const MYSQL_SYSTEM_DBS: &[&str] = &[
     "rdsadmin",
 ];
 
-pub(super) const POSTGRES_SYSTEM_DBS: &[&str] = &["postgres", "rdsadmin", "template0", "template1"];
+const POSTGRES_SYSTEM_DBS: &[&str] = &["postgres", "rdsadmin", "template0", "template1"];
 
 /// Users RDS keeps for itself.
-pub(super) const RDS_USERS: &[&str] = &["rdsadmin", "rdsrepladmin", "rdsproxyadmin"];
+const RDS_USERS: &[&str] = &["rdsadmin", "rdsrepladmin", "rdsproxyadmin"];
 
 /// PostgreSQL role names it refuses (besides `pg_*`).
-pub(super) const POSTGRES_ROLES: &[&str] = &["none", "public"];
+const POSTGRES_ROLES: &[&str] = &["none", "public"];
 
 /// What is wrong with an RDS instance identifier: 1..=63 letters, digits and hyphens,
 /// starting with a letter, not ending with a hyphen, no `--`.
-pub(super) fn db_identifier_problem(id: &str) -> Option<String> {
+fn db_identifier_problem(id: &str) -> Option<String> {
     shape_problem(id, 63, |c| c.is_ascii_alphanumeric() || c == '-')
         .or_else(|| {
             (!id.starts_with(|c: char| c.is_ascii_alphabetic()))
@@ -158,7 +155,7 @@ pub(super) fn db_identifier_problem(id: &str) -> Option<String> {
 }
 
 /// What is wrong with an engine version for `engine`, naming the supported ones.
-pub(super) fn engine_version_problem(engine: Engine, v: &str) -> Option<String> {
+fn engine_version_problem(engine: Engine, v: &str) -> Option<String> {
     let parts: Vec<&str> = v.split('.').collect();
     let shape_ok = !v.is_empty()
         && parts
@@ -209,7 +206,7 @@ pub(super) fn engine_version_problem(engine: Engine, v: &str) -> Option<String> 
 }
 
 /// What is wrong with an RDS instance class (`db.<family>.<size>`), if anything.
-pub(super) fn instance_class_problem(engine: Engine, class: &str) -> Option<String> {
+fn instance_class_problem(engine: Engine, class: &str) -> Option<String> {
     let families: Vec<&str> = DB_FAMILIES.iter().map(|(f, _)| *f).collect();
     let parts: Vec<&str> = class.split('.').collect();
     if parts.len() != 3 || parts[0] != "db" {
@@ -238,7 +235,7 @@ pub(super) fn instance_class_problem(engine: Engine, class: &str) -> Option<Stri
 
 /// What is wrong with a database or user name: letters, digits and `_`, starting with a
 /// letter, at most `max`.
-pub(super) fn sql_name_problem(name: &str, max: usize) -> Option<String> {
+fn sql_name_problem(name: &str, max: usize) -> Option<String> {
     let len = name.chars().count();
     if len == 0 {
         Some("it is empty".into())
@@ -256,7 +253,7 @@ pub(super) fn sql_name_problem(name: &str, max: usize) -> Option<String> {
     }
 }
 
-pub(super) fn is_sql_reserved(engine: Engine, lower: &str) -> bool {
+fn is_sql_reserved(engine: Engine, lower: &str) -> bool {
     SQL_RESERVED.contains(&lower)
         || match engine {
             Engine::Mysql => MYSQL_RESERVED.contains(&lower),
@@ -264,7 +261,7 @@ pub(super) fn is_sql_reserved(engine: Engine, lower: &str) -> bool {
         }
 }
 
-pub(super) fn db_name_problem(engine: Engine, name: &str) -> Option<String> {
+fn db_name_problem(engine: Engine, name: &str) -> Option<String> {
     let max = match engine {
         Engine::Mysql => 64,
         Engine::Postgres => 63,
@@ -294,7 +291,7 @@ pub(super) fn db_name_problem(engine: Engine, name: &str) -> Option<String> {
     }
 }
 
-pub(super) fn username_problem(engine: Engine, name: &str) -> Option<String> {
+fn username_problem(engine: Engine, name: &str) -> Option<String> {
     let max = match engine {
         Engine::Mysql => 16,
         Engine::Postgres => 63,

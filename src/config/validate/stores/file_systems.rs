@@ -6,7 +6,7 @@ use crate::config::validate::Validator;
 
 /// What is wrong with an access point directory, per EFS: absolute, not `/`, at most 100
 /// characters and 4 components, no component starting with `.`, no shell metacharacters.
-pub(super) fn access_point_path_problem(path: &str) -> Option<String> {
+fn access_point_path_problem(path: &str) -> Option<String> {
     let len = path.chars().count();
     if !path.starts_with('/') {
         return Some("it is not absolute (it must start with `/`)".into());

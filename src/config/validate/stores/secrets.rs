@@ -9,9 +9,9 @@ use crate::config::validate::names::check_regional_arn;
 use crate::config::validate::Validator;
 
 /// Secrets Manager's punctuation for generated passwords.
-pub(super) const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+const PUNCTUATION: &str = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
 
-pub(super) fn is_secret_name_char(c: char) -> bool {
+fn is_secret_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || "/_+=.@-".contains(c)
 }
 
@@ -142,7 +142,7 @@ impl Validator<'_> {
 
     /// The character classes a generated secret may draw from: at least one, and each of
     /// them possible when every one is required.
-    pub(super) fn generated_chars(&mut self, gp: &KeyPath, g: &crate::config::model::Generate) {
+    fn generated_chars(&mut self, gp: &KeyPath, g: &crate::config::model::Generate) {
         let excluded = |c: char| g.exclude_characters.contains(c);
         let classes: [(&str, &str, bool, String); 5] = [
             (

@@ -14,7 +14,7 @@ pub const MAX_TABLE_INDEXES: usize = 20;
 pub const MAX_PROJECTED_ATTRIBUTES: usize = 100;
 
 /// What is wrong with a DynamoDB table or index name: 3..=255 of `[A-Za-z0-9_.-]`.
-pub(super) fn dynamo_name_problem(name: &str) -> Option<String> {
+fn dynamo_name_problem(name: &str) -> Option<String> {
     let len = name.chars().count();
     if len < 3 {
         Some(format!("it is {len} character(s) long, the minimum is 3"))
@@ -194,7 +194,7 @@ impl Validator<'_> {
     }
 
     /// A key attribute: a name of 1..=255 characters, and the same type wherever it is used.
-    pub(super) fn key_attr<'c>(
+    fn key_attr<'c>(
         &mut self,
         kp: &KeyPath,
         label: &str,

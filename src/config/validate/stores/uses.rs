@@ -11,7 +11,7 @@ use crate::config::validate::names::is_env_name;
 use crate::config::validate::{service_path, Validator};
 
 /// Keys of a `uses` entry and the kinds of store each applies to.
-pub(super) const USE_OPTIONS: [(&str, &[StoreKind]); 5] = [
+const USE_OPTIONS: [(&str, &[StoreKind]); 5] = [
     ("actions", &[StoreKind::Table]),
     ("write", &[StoreKind::Table, StoreKind::FileSystem]),
     ("env", &[StoreKind::Table, StoreKind::Secret]),
@@ -20,10 +20,10 @@ pub(super) const USE_OPTIONS: [(&str, &[StoreKind]); 5] = [
 ];
 
 /// The variables a database use adds, after its prefix.
-pub(super) const DB_VARS: [&str; 5] = ["HOST", "PORT", "NAME", "USER", "PASSWORD"];
+const DB_VARS: [&str; 5] = ["HOST", "PORT", "NAME", "USER", "PASSWORD"];
 
 /// What is wrong with a container mount path: absolute, not `/`, no `..`.
-pub(super) fn mount_path_problem(path: &str) -> Option<String> {
+fn mount_path_problem(path: &str) -> Option<String> {
     if !path.starts_with('/') {
         Some("it is not absolute (it must start with `/`)".into())
     } else if path.trim_end_matches('/').is_empty() {
@@ -38,7 +38,7 @@ pub(super) fn mount_path_problem(path: &str) -> Option<String> {
 }
 
 /// The environment variables a `uses` entry adds, with the key path that sets each name.
-pub(super) fn use_env_vars(u: &Use, up: &KeyPath) -> Vec<(String, KeyPath)> {
+fn use_env_vars(u: &Use, up: &KeyPath) -> Vec<(String, KeyPath)> {
     let Some((kind, key)) = u.target() else {
         return Vec::new();
     };
@@ -63,7 +63,7 @@ pub(super) fn use_env_vars(u: &Use, up: &KeyPath) -> Vec<(String, KeyPath)> {
     }
 }
 
-pub(super) fn describe_use(i: usize, u: &Use) -> String {
+fn describe_use(i: usize, u: &Use) -> String {
     match u.target() {
         Some((kind, key)) => format!("uses[{i}] ({} `{key}`)", kind_name(kind)),
         None => format!("uses[{i}]"),

@@ -12,7 +12,7 @@ use crate::config::validate::names::looks_secret;
 use crate::config::validate::{environments, root, service_path};
 
 /// A plain environment value that looks like a credential: what it looks like.
-pub(super) fn value_looks_secret(v: &str) -> Option<&'static str> {
+fn value_looks_secret(v: &str) -> Option<&'static str> {
     if v.contains("-----BEGIN") && v.contains("PRIVATE KEY") {
         return Some("a PEM private key");
     }
@@ -78,12 +78,9 @@ pub(super) fn value_looks_secret(v: &str) -> Option<&'static str> {
     None
 }
 
-/// Warnings about the data stores: unused ones, deletion protection turned off, no
-/// backups, ambiguous secret names, an imported execution role that must read secrets,
-/// and plain environment values that look like credentials.
 /// Private tasks in a created network without NAT reach AWS only through VPC endpoints:
 /// secrets need `secretsmanager` (ECS fetches them at task start) and tables `dynamodb`.
-pub(super) fn endpoint_warnings(c: &Config) -> Vec<Problem> {
+fn endpoint_warnings(c: &Config) -> Vec<Problem> {
     let net = &c.network;
     if net.existing.is_some() || net.nat != crate::config::NatMode::None {
         return vec![];
@@ -121,6 +118,9 @@ pub(super) fn endpoint_warnings(c: &Config) -> Vec<Problem> {
     out
 }
 
+/// Warnings about the data stores: unused ones, deletion protection turned off, no
+/// backups, ambiguous secret names, an imported execution role that must read secrets,
+/// and plain environment values that look like credentials.
 pub(in crate::config::validate) fn warnings(c: &Config) -> Vec<Problem> {
     let mut out = endpoint_warnings(c);
     let used = |kind: StoreKind, key: &str| {

@@ -12,6 +12,11 @@ pub(super) fn alb(svc_extra: &str, tg_extra: &str, lb_extra: &str, listeners: &s
     )
 }
 
+/// `alb` with only `listeners` added.
+pub(super) fn alb_listeners(listeners: &str) -> String {
+    alb("", "", "", listeners)
+}
+
 /// `[[load_balancer.listeners]]` with `port`, `protocol` and `rest`.
 fn listener(port: u16, protocol: &str, rest: &str) -> String {
     format!("[[load_balancer.listeners]]\nport = {port}\nprotocol = \"{protocol}\"\n{rest}")
@@ -35,7 +40,7 @@ fn https_web(rest: &str) -> String {
 
 #[test]
 fn load_balancer_baseline_is_valid() {
-    let text = alb("", "", "", &http_web());
+    let text = alb_listeners(&http_web());
     assert!(diags(&text).is_empty(), "{:#?}", diags(&text));
     assert!(warns(&text).is_empty());
     let full = alb(
@@ -85,7 +90,7 @@ fn load_balancer_name_rules() {
     one(&named(""), "load_balancer.name", "it is empty");
     // The default name is the app name.
     one(
-        &alb("", "", "", &http_web()).replace("app = \"demo\"", "app = \"internal-tools\""),
+        &alb_listeners(&http_web()).replace("app = \"demo\"", "app = \"internal-tools\""),
         "load_balancer",
         "`internal-tools` is not a valid load balancer name (the default, the app name",
     );
@@ -110,7 +115,7 @@ fn internet_facing_load_balancer_needs_public_subnets() {
 
 #[test]
 fn load_balancer_needs_two_zones() {
-    let text = alb("", "", "", &http_web()).replace(
+    let text = alb_listeners(&http_web()).replace(
         "[services.web]",
         "[network]\nazs = [\"ap-northeast-1a\"]\npublic_subnets = [\"10.0.0.0/24\"]\n[services.web]",
     );
@@ -120,10 +125,10 @@ fn load_balancer_needs_two_zones() {
         "`azs` lists 1 zone(s), but an Application Load Balancer needs subnets in at least \
          two availability zones",
     );
-    let text = alb("", "", "", &http_web())
+    let text = alb_listeners(&http_web())
         .replace("[services.web]", "[network]\naz_count = 1\n[services.web]");
     one(&text, "network.az_count", "`az_count` is 1, but");
-    let existing = alb("", "", "", &http_web()).replace(
+    let existing = alb_listeners(&http_web()).replace(
         "[services.web]",
         "[network.existing]\nvpc = \"v\"\npublic_subnets = [\"a\"]\n[services.web]",
     );
@@ -252,22 +257,17 @@ fn load_balancer_needs_a_listener() {
 #[test]
 fn listener_ports() {
     let d = one(
-        &alb(
-            "",
-            "",
-            "",
-            &format!(
-                "{}{}",
-                http_web(),
-                listener(80, "HTTP", "redirect_https_port = 443\n")
-            ),
-        ),
+        &alb_listeners(&format!(
+            "{}{}",
+            http_web(),
+            listener(80, "HTTP", "redirect_https_port = 443\n")
+        )),
         "load_balancer.listeners[1].port",
         "port 80 is already the port of listeners[0]",
     );
     assert_eq!(d.line, 14);
     one(
-        &alb("", "", "", &listener(0, "HTTP", "service = \"web\"\n")),
+        &alb_listeners(&listener(0, "HTTP", "service = \"web\"\n")),
         "load_balancer.listeners[0].port",
         "port 0 is not a valid port",
     );
@@ -276,21 +276,16 @@ fn listener_ports() {
 #[test]
 fn https_listener_certificates() {
     one(
-        &alb("", "", "", &listener(443, "HTTPS", "service = \"web\"\n")),
+        &alb_listeners(&listener(443, "HTTPS", "service = \"web\"\n")),
         "load_balancer.listeners[0].certificates",
         "an HTTPS listener needs at least one ACM certificate",
     );
     let cert = |c: &str| {
-        alb(
-            "",
-            "",
-            "",
-            &listener(
-                443,
-                "HTTPS",
-                &format!("certificates = [\"{c}\"]\nservice = \"web\"\n"),
-            ),
-        )
+        alb_listeners(&listener(
+            443,
+            "HTTPS",
+            &format!("certificates = [\"{c}\"]\nservice = \"web\"\n"),
+        ))
     };
     one(
         &cert("arn:aws:acm:ap-northeast-1:123456789012:cert/x"),
@@ -322,35 +317,25 @@ fn https_listener_certificates() {
 #[test]
 fn http_listener_has_no_tls_settings() {
     one(
-        &alb(
-            "",
-            "",
-            "",
-            &listener(
-                80,
-                "HTTP",
-                &format!("certificates = [\"{CERT}\"]\nservice = \"web\"\n"),
-            ),
-        ),
+        &alb_listeners(&listener(
+            80,
+            "HTTP",
+            &format!("certificates = [\"{CERT}\"]\nservice = \"web\"\n"),
+        )),
         "load_balancer.listeners[0].certificates",
         "an HTTP listener does not use certificates",
     );
     one(
-        &alb(
-            "",
-            "",
-            "",
-            &listener(
-                80,
-                "HTTP",
-                "ssl_policy = \"ELBSecurityPolicy-2016-08\"\nservice = \"web\"\n",
-            ),
-        ),
+        &alb_listeners(&listener(
+            80,
+            "HTTP",
+            "ssl_policy = \"ELBSecurityPolicy-2016-08\"\nservice = \"web\"\n",
+        )),
         "load_balancer.listeners[0].ssl_policy",
         "an HTTP listener has no TLS policy",
     );
     one(
-        &alb("", "", "", &https_web("ssl_policy = \"TLS13\"\n")),
+        &alb_listeners(&https_web("ssl_policy = \"TLS13\"\n")),
         "load_balancer.listeners[0].ssl_policy",
         "`TLS13` is not an ELB security policy",
     );
@@ -359,27 +344,17 @@ fn http_listener_has_no_tls_settings() {
 #[test]
 fn listener_default_action() {
     one(
-        &alb(
-            "",
-            "",
-            "",
-            &format!("{}{}", http_web(), listener(8080, "HTTP", "")),
-        ),
+        &alb_listeners(&format!("{}{}", http_web(), listener(8080, "HTTP", ""))),
         "load_balancer.listeners[1]",
         "the listener has no default action; set exactly one of `service`, \
          `redirect_https_port` or `fixed_response`",
     );
     one(
-        &alb(
-            "",
-            "",
-            "",
-            &listener(
-                80,
-                "HTTP",
-                "service = \"web\"\nfixed_response = { status = 404 }\n",
-            ),
-        ),
+        &alb_listeners(&listener(
+            80,
+            "HTTP",
+            "service = \"web\"\nfixed_response = { status = 404 }\n",
+        )),
         "load_balancer.listeners[0].fixed_response",
         "`service` and `fixed_response` are both set",
     );
@@ -387,39 +362,21 @@ fn listener_default_action() {
 
 #[test]
 fn listener_service_must_have_a_target_group() {
-    let text = format!(
-        "{}[services.worker]\nimage = \"busybox\"\n",
-        alb(
-            "",
-            "",
-            "",
-            &format!(
-                "{}{}",
-                http_web(),
-                listener(81, "HTTP", "service = \"wbe\"\n")
-            )
+    // A second listener forwarding to `service`, next to a `worker` without a target group.
+    let forward_to = |service: &str| {
+        let second = listener(81, "HTTP", &format!("service = \"{service}\"\n"));
+        format!(
+            "{}[services.worker]\nimage = \"busybox\"\n",
+            alb_listeners(&format!("{}{second}", http_web()))
         )
-    );
+    };
     one(
-        &text,
+        &forward_to("wbe"),
         "load_balancer.listeners[1].service",
         "`wbe` is not a key of [services]; services with a target_group: `web`",
     );
-    let text = format!(
-        "{}[services.worker]\nimage = \"busybox\"\n",
-        alb(
-            "",
-            "",
-            "",
-            &format!(
-                "{}{}",
-                http_web(),
-                listener(81, "HTTP", "service = \"worker\"\n")
-            )
-        )
-    );
     one(
-        &text,
+        &forward_to("worker"),
         "load_balancer.listeners[1].service",
         "services.worker has no target_group, so the load balancer cannot forward to it",
     );
@@ -428,20 +385,15 @@ fn listener_service_must_have_a_target_group() {
 #[test]
 fn redirect_on_https_listener() {
     one(
-        &alb(
-            "",
-            "",
-            "",
-            &format!(
-                "{}{}",
-                http_web(),
-                listener(
-                    443,
-                    "HTTPS",
-                    &format!("certificates = [\"{CERT}\"]\nredirect_https_port = 443\n")
-                )
-            ),
-        ),
+        &alb_listeners(&format!(
+            "{}{}",
+            http_web(),
+            listener(
+                443,
+                "HTTPS",
+                &format!("certificates = [\"{CERT}\"]\nredirect_https_port = 443\n")
+            )
+        )),
         "load_balancer.listeners[1].redirect_https_port",
         "redirect_https_port on an HTTPS listener would redirect HTTPS to itself",
     );
@@ -450,16 +402,11 @@ fn redirect_on_https_listener() {
 #[test]
 fn fixed_response_rules() {
     let fixed = |f: &str| {
-        alb(
-            "",
-            "",
-            "",
-            &format!(
-                "{}{}",
-                http_web(),
-                listener(81, "HTTP", &format!("fixed_response = {{ {f} }}\n"))
-            ),
-        )
+        alb_listeners(&format!(
+            "{}{}",
+            http_web(),
+            listener(81, "HTTP", &format!("fixed_response = {{ {f} }}\n"))
+        ))
     };
     assert!(diags(&fixed(
         "status = 503, content_type = \"application/json\", body = \"{}\""
@@ -500,49 +447,37 @@ fn oidc(extra: &str) -> String {
 
 #[test]
 fn authentication_rules() {
-    assert!(diags(&alb("", "", "", &https_web(&oidc("session_timeout = 1\n")))).is_empty());
+    assert!(diags(&alb_listeners(&https_web(&oidc("session_timeout = 1\n")))).is_empty());
     one(
-        &alb(
-            "",
-            "",
-            "",
-            &https_web(&format!("{}{}", cognito(""), oidc(""))),
-        ),
+        &alb_listeners(&https_web(&format!("{}{}", cognito(""), oidc("")))),
         "load_balancer.listeners[0].oidc",
         "cognito and oidc are mutually exclusive",
     );
     one(
-        &alb(
-            "",
-            "",
-            "",
-            &listener(80, "HTTP", &format!("service = \"web\"\n{}", cognito(""))),
-        ),
+        &alb_listeners(&listener(
+            80,
+            "HTTP",
+            &format!("service = \"web\"\n{}", cognito("")),
+        )),
         "load_balancer.listeners[0].cognito",
         "cognito sign-in needs an HTTPS listener: the ALB runs authenticate actions only on HTTPS",
     );
     one(
-        &alb(
-            "",
-            "",
-            "",
-            &listener(80, "HTTP", &format!("service = \"web\"\n{}", oidc(""))),
-        ),
+        &alb_listeners(&listener(
+            80,
+            "HTTP",
+            &format!("service = \"web\"\n{}", oidc("")),
+        )),
         "load_balancer.listeners[0].oidc",
         "oidc sign-in needs an HTTPS listener",
     );
     one(
-        &alb(
-            "",
-            "",
-            "",
-            &https_web(&cognito(", session_timeout = 604801")),
-        ),
+        &alb_listeners(&https_web(&cognito(", session_timeout = 604801"))),
         "load_balancer.listeners[0].cognito.session_timeout",
         "session_timeout is 604801 seconds; it must be 1 to 604800",
     );
     one(
-        &alb("", "", "", &https_web(&oidc("session_timeout = 0\n"))),
+        &alb_listeners(&https_web(&oidc("session_timeout = 0\n"))),
         "load_balancer.listeners[0].oidc.session_timeout",
         "session_timeout is 0 seconds",
     );
@@ -550,15 +485,10 @@ fn authentication_rules() {
 
 #[test]
 fn cognito_values() {
-    let text = alb(
-        "",
-        "",
-        "",
-        &https_web(
-            "cognito = { user_pool_arn = \"arn:aws:cognito-idp:ap-northeast-1:123456789012:pool/x\", \
+    let text = alb_listeners(&https_web(
+        "cognito = { user_pool_arn = \"arn:aws:cognito-idp:ap-northeast-1:123456789012:pool/x\", \
              client_id = \"\", domain = \" \" }\n",
-        ),
-    );
+    ));
     let d = diags(&text);
     assert_eq!(d.len(), 3, "{d:#?}");
     has(
@@ -580,20 +510,15 @@ fn cognito_values() {
 
 #[test]
 fn oidc_values() {
-    let text = alb(
-        "",
-        "",
-        "",
-        &https_web(
-            &oidc("")
-                .replace(
-                    "\"https://idp.example.com/token\"",
-                    "\"http://idp.example.com/token\"",
-                )
-                .replace("\"OIDC_SECRET\"", "\"OIDC-SECRET\"")
-                .replace("client_id = \"c\"", "client_id = \"\""),
-        ),
-    );
+    let text = alb_listeners(&https_web(
+        &oidc("")
+            .replace(
+                "\"https://idp.example.com/token\"",
+                "\"http://idp.example.com/token\"",
+            )
+            .replace("\"OIDC_SECRET\"", "\"OIDC-SECRET\"")
+            .replace("client_id = \"c\"", "client_id = \"\""),
+    ));
     let d = diags(&text);
     assert_eq!(d.len(), 3, "{d:#?}");
     has(
@@ -615,7 +540,7 @@ fn oidc_values() {
 
 /// `http_web()` plus the rules in `rules` (each a `[[...rules]]` body).
 fn with_rules(rules: &[&str]) -> String {
-    let mut text = alb("", "", "", &http_web());
+    let mut text = alb_listeners(&http_web());
     for r in rules {
         text.push_str("[[load_balancer.listeners.rules]]\n");
         text.push_str(r);
@@ -719,7 +644,7 @@ fn rule_priorities() {
     let two = format!(
         "{}[[load_balancer.listeners.rules]]\nservice = \"web\"\npaths = [\"/a\"]\n{}\
          [[load_balancer.listeners.rules]]\nservice = \"web\"\npaths = [\"/a\"]\n",
-        alb("", "", "", &http_web()),
+        alb_listeners(&http_web()),
         https_web("")
     );
     assert!(diags(&two).is_empty(), "{:#?}", diags(&two));

@@ -1,7 +1,7 @@
 //! `[services.<key>]`: keys, names, image, size, ports, environment, ingress, task IAM,
 //! dependencies, deployment and autoscaling.
 
-use super::load_balancer::{alb, http_web};
+use super::load_balancer::{alb_listeners, http_web};
 use super::*;
 
 #[test]
@@ -256,7 +256,7 @@ fn imported_service_security_groups() {
 
 #[test]
 fn service_key_must_not_clash_with_generated_groups() {
-    let text = alb("", "", "", &http_web())
+    let text = alb_listeners(&http_web())
         .replace("services.web", "services.alb")
         .replace("\"web\"", "\"alb\"");
     one(
@@ -445,15 +445,10 @@ fn autoscaling_utilisation_targets() {
 fn autoscaling_requests_per_target() {
     let p = "services.web.autoscaling.requests_per_target";
     let with_tg = |v: &str| {
-        alb(
-            "",
-            "",
-            "",
-            &format!(
-                "{}[services.web.autoscaling]\nmin = 1\nmax = 4\nrequests_per_target = {v}\n",
-                http_web()
-            ),
-        )
+        alb_listeners(&format!(
+            "{}[services.web.autoscaling]\nmin = 1\nmax = 4\nrequests_per_target = {v}\n",
+            http_web()
+        ))
     };
     assert!(
         diags(&with_tg("500")).is_empty(),

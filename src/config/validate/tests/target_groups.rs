@@ -1,13 +1,13 @@
 //! The services' target groups and their health checks.
 
-use super::load_balancer::{alb, http_web};
+use super::load_balancer::{alb, alb_listeners, http_web};
 use super::*;
 
 #[test]
 fn target_group_must_be_used_and_needs_a_load_balancer() {
     let text = format!(
         "{}[services.api]\nimage = \"nginx\"\nports = [80]\n[services.api.target_group]\nport = 80\n",
-        alb("", "", "", &http_web())
+        alb_listeners(&http_web())
     );
     one(
         &text,
@@ -25,7 +25,7 @@ fn target_group_must_be_used_and_needs_a_load_balancer() {
 #[test]
 fn target_group_port_and_name() {
     one(
-        &alb("", "", "", &http_web()).replace("port = 8080\n[load", "port = 9090\n[load"),
+        &alb_listeners(&http_web()).replace("port = 8080\n[load", "port = 9090\n[load"),
         "services.web.target_group.port",
         "port 9090 is not one of the service's ports (8080)",
     );
