@@ -1,5 +1,5 @@
 //! docs/configuration.md cannot drift from the config types: every key path of the JSON
-//! Schema (`ecsdeploy schema`, derived from `src/config/model.rs`) is documented in a
+//! Schema (`ecsdeploy schema`, derived from `src/config/model/`) is documented in a
 //! reference table of the page, and every key of those tables exists in the schema.
 //!
 //! How the page is read. A *reference table* is a Markdown table whose header is

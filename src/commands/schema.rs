@@ -1,5 +1,5 @@
 //! `ecsdeploy schema`: the JSON Schema of `ecsdeploy.toml`, derived from the config types in
-//! `config/model.rs` (their doc comments become the descriptions), for editors such as taplo
+//! `config/model/` (their doc comments become the descriptions), for editors such as taplo
 //! (Even Better TOML) and for CI checks. No config is read and no AWS call is made.
 //!
 //! The schema describes what the loader accepts *structurally*: key names, value types,

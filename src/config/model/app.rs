@@ -8,7 +8,6 @@ use super::yes;
 #[schemars(deny_unknown_fields)]
 pub struct Repository {
     /// Repository name. Default `<app>-<key>`.
-    #[serde(default)]
     pub name: Option<String>,
     /// Scan images on push. Default true.
     #[serde(default = "yes")]
@@ -41,7 +40,6 @@ impl TagMutability {
 #[schemars(deny_unknown_fields)]
 pub struct Cluster {
     /// Cluster name. Default `<app>-cluster`.
-    #[serde(default)]
     pub name: Option<String>,
     /// Container Insights: `disabled` (default), `enabled` or `enhanced`.
     #[serde(default)]
@@ -74,7 +72,6 @@ impl ContainerInsights {
 pub struct Iam {
     /// ARN of an existing task execution role. When omitted ecsdeploy creates
     /// `<app>-execution` with the AWS managed policy AmazonECSTaskExecutionRolePolicy.
-    #[serde(default)]
     pub execution_role: Option<String>,
 }
 
@@ -82,7 +79,6 @@ pub struct Iam {
 #[schemars(deny_unknown_fields)]
 pub struct Logs {
     /// Log group name. Default `/ecs/<app>`.
-    #[serde(default)]
     pub group: Option<String>,
     /// Retention in days; one of the values CloudWatch Logs accepts. Default 30.
     #[serde(default = "default_retention")]

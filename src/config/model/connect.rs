@@ -27,7 +27,6 @@ pub struct Connect {
     pub publish: Vec<ConnectPort>,
     /// Stream prefix of the Service Connect proxy's logs in the app's log group.
     /// Default `<key>-connect`.
-    #[serde(default)]
     pub log_stream_prefix: Option<String>,
 }
 
@@ -37,15 +36,11 @@ pub struct ConnectPort {
     /// Container port to publish; one of the service's `ports`.
     pub port: u16,
     /// Name of the port mapping. Default: the service key.
-    #[serde(default)]
     pub name: Option<String>,
     /// Cloud Map service name. Default: the port name.
-    #[serde(default)]
     pub discovery_name: Option<String>,
     /// DNS name clients use. Default: the discovery name.
-    #[serde(default)]
     pub dns_name: Option<String>,
     /// Port clients use. Default: `port`.
-    #[serde(default)]
     pub client_port: Option<u16>,
 }

@@ -58,9 +58,7 @@ pub struct Sidecar {
     pub ports: Vec<u16>,
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
-    #[serde(default)]
     pub command: Option<Vec<String>>,
-    #[serde(default)]
     pub health_check: Option<ContainerHealthCheck>,
     #[serde(default)]
     pub depends_on: Vec<ContainerDependency>,

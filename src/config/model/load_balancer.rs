@@ -12,13 +12,11 @@ use super::SubnetKind;
 #[schemars(deny_unknown_fields)]
 pub struct LoadBalancer {
     /// ALB name (at most 32 characters). Default `<app>`.
-    #[serde(default)]
     pub name: Option<String>,
     /// `internet-facing` (default) or `internal`.
     #[serde(default)]
     pub scheme: Scheme,
     /// Subnets: default `public` for internet-facing, `private` for internal.
-    #[serde(default)]
     pub subnets: Option<SubnetKind>,
     /// Idle timeout in seconds (1..=4000). Default 60.
     #[serde(default = "default_idle_timeout")]
@@ -106,22 +104,16 @@ pub struct Listener {
     #[serde(default)]
     pub certificates: Vec<String>,
     /// TLS policy (HTTPS). Default `ELBSecurityPolicy-TLS13-1-2-2021-06`.
-    #[serde(default)]
     pub ssl_policy: Option<String>,
     /// Default action: forward to this service's target group.
-    #[serde(default)]
     pub service: Option<String>,
     /// Default action: redirect to HTTPS on this port (e.g. 443).
-    #[serde(default)]
     pub redirect_https_port: Option<u16>,
     /// Default action: a fixed response.
-    #[serde(default)]
     pub fixed_response: Option<FixedResponse>,
     /// Sign users in with Cognito before forwarding (default action and rules).
-    #[serde(default)]
     pub cognito: Option<Cognito>,
     /// Sign users in with an OIDC provider before forwarding (default action and rules).
-    #[serde(default)]
     pub oidc: Option<Oidc>,
     /// Routing rules, evaluated by priority before the default action.
     #[serde(default)]
@@ -134,7 +126,6 @@ pub struct FixedResponse {
     pub status: u16,
     #[serde(default = "default_content_type")]
     pub content_type: String,
-    #[serde(default)]
     pub body: Option<String>,
 }
 
@@ -152,9 +143,7 @@ pub struct Cognito {
     /// `authenticate` (default), `allow` or `deny`.
     #[serde(default)]
     pub on_unauthenticated: OnUnauthenticated,
-    #[serde(default)]
     pub scope: Option<String>,
-    #[serde(default)]
     pub session_timeout: Option<u32>,
 }
 
@@ -171,9 +160,7 @@ pub struct Oidc {
     pub client_secret_env: String,
     #[serde(default)]
     pub on_unauthenticated: OnUnauthenticated,
-    #[serde(default)]
     pub scope: Option<String>,
-    #[serde(default)]
     pub session_timeout: Option<u32>,
 }
 
@@ -210,7 +197,6 @@ pub struct Rule {
     #[serde(default)]
     pub hosts: Vec<String>,
     /// 1..=50000. Default: 10 × the rule's position in the listener (10, 20, ...).
-    #[serde(default)]
     pub priority: Option<u32>,
 }
 
@@ -225,7 +211,6 @@ pub struct TargetGroup {
     pub protocol: Protocol,
     /// Target group name (at most 32 characters). Default: derived from app and key plus a
     /// short hash of port and protocol, so changing those creates a new group first.
-    #[serde(default)]
     pub name: Option<String>,
     /// Seconds a draining target keeps serving in-flight requests. Default 30 (AWS: 300).
     #[serde(default = "default_deregistration_delay")]

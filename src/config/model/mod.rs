@@ -31,7 +31,6 @@ pub struct Config {
     /// Application name: prefix of every generated name and value of the ownership tag.
     pub app: String,
     /// AWS region. `--region` and the standard AWS chain override / fill it.
-    #[serde(default)]
     pub region: Option<String>,
     #[serde(default)]
     pub network: Network,
@@ -45,10 +44,8 @@ pub struct Config {
     #[serde(default)]
     pub logs: Logs,
     /// The app's Application Load Balancer, if any service is exposed through one.
-    #[serde(default)]
     pub load_balancer: Option<LoadBalancer>,
     /// ECS Service Connect: the Cloud Map namespace services find each other in.
-    #[serde(default)]
     pub service_connect: Option<ServiceConnect>,
     /// ECS services, keyed by a logical name.
     #[serde(default)]

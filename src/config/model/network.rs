@@ -9,17 +9,13 @@ pub struct Network {
     #[serde(default = "default_vpc_cidr")]
     pub vpc_cidr: String,
     /// Availability zones by name (e.g. `ap-northeast-1a`). Mutually exclusive with `az_count`.
-    #[serde(default)]
     pub azs: Option<Vec<String>>,
     /// Number of availability zones to use (the region's first N). Default 2.
-    #[serde(default)]
     pub az_count: Option<u8>,
     /// Public subnet CIDRs, one per AZ. Derived from `vpc_cidr` when omitted.
-    #[serde(default)]
     pub public_subnets: Option<Vec<String>>,
     /// Private subnet CIDRs, one per AZ. Derived from `vpc_cidr` when omitted and something
     /// runs in private subnets.
-    #[serde(default)]
     pub private_subnets: Option<Vec<String>>,
     /// NAT gateways for the private subnets: `none` (default), `single` or `per-az`.
     #[serde(default)]
@@ -30,7 +26,6 @@ pub struct Network {
     pub endpoints: Vec<String>,
     /// Use an existing network instead of creating one. Mutually exclusive with every
     /// other key of `[network]`.
-    #[serde(default)]
     pub existing: Option<ExistingNetwork>,
 }
 

@@ -14,17 +14,14 @@ use super::{
 #[schemars(deny_unknown_fields)]
 pub struct Service {
     /// ECS service name. Default `<app>-<key>`.
-    #[serde(default)]
     pub name: Option<String>,
     /// Container image: a full reference (`nginx:latest`), `{ repository = "<key>", tag =
     /// "..." }` or `{ build = { context = "..." } }`. Required unless `task_definition` is
     /// given (then it overrides the main container's image).
-    #[serde(default)]
     pub image: Option<Image>,
     /// A native ECS task-definition JSON file (the `register-task-definition
     /// --cli-input-json` format), relative to the config file, instead of the container
     /// keys (`command`, `environment`, `health_check`, `sidecars`, `cpu`, `memory`, ...).
-    #[serde(default)]
     pub task_definition: Option<String>,
     /// The task-definition file, read and checked by the loader.
     #[serde(skip)]
@@ -34,7 +31,6 @@ pub struct Service {
     pub cpu: u32,
     /// Task memory in MiB; must be valid for `cpu` on Fargate. Default: twice `cpu`
     /// (the smallest valid value for every cpu size).
-    #[serde(default)]
     pub memory: Option<u32>,
     /// `X86_64` (default) or `ARM64`.
     #[serde(default)]
@@ -46,7 +42,6 @@ pub struct Service {
     #[serde(default)]
     pub environment: BTreeMap<String, String>,
     /// Overrides the image's CMD.
-    #[serde(default)]
     pub command: Option<Vec<String>>,
     /// Number of tasks. Default 1.
     #[serde(default = "default_desired")]
@@ -55,7 +50,6 @@ pub struct Service {
     #[serde(default)]
     pub subnets: SubnetKind,
     /// Give tasks a public IP. Default: true in public subnets, false in private ones.
-    #[serde(default)]
     pub assign_public_ip: Option<bool>,
     /// Inbound rules of the service's security group.
     #[serde(default)]
@@ -64,14 +58,12 @@ pub struct Service {
     #[serde(default)]
     pub security_groups: Vec<String>,
     /// Expose one container port through the app's load balancer.
-    #[serde(default)]
     pub target_group: Option<TargetGroup>,
     /// Services that must be deployed and stable before this one is created or updated
     /// (and that `down` deletes after it). Their security groups admit this service.
     #[serde(default)]
     pub depends_on: Vec<String>,
     /// This service's part in Service Connect; absent = not connected.
-    #[serde(default)]
     pub connect: Option<Connect>,
     /// Rollout settings.
     #[serde(default)]
@@ -80,10 +72,8 @@ pub struct Service {
     #[serde(default)]
     pub enable_execute_command: bool,
     /// Container health check of the main container.
-    #[serde(default)]
     pub health_check: Option<ContainerHealthCheck>,
     /// Seconds between SIGTERM and SIGKILL for the main container (2..=120).
-    #[serde(default)]
     pub stop_timeout: Option<u32>,
     /// Resource limits of the main container, e.g. `{ nofile = { soft = 65536, hard = 65536 } }`.
     #[serde(default)]
@@ -95,10 +85,8 @@ pub struct Service {
     #[serde(default)]
     pub container_depends_on: Vec<ContainerDependency>,
     /// Application Auto Scaling of the desired count.
-    #[serde(default)]
     pub autoscaling: Option<Autoscaling>,
     /// ARN of an existing task role. Mutually exclusive with `task_policy`.
-    #[serde(default)]
     pub task_role: Option<String>,
     /// Inline statements of the generated task role `<app>-<key>-task`.
     #[serde(default)]
@@ -165,7 +153,6 @@ pub struct Ingress {
     pub port: u16,
     /// Source IPv4 CIDRs.
     pub cidrs: Vec<String>,
-    #[serde(default)]
     pub description: Option<String>,
 }
 
@@ -205,15 +192,12 @@ pub struct RepositoryImage {
     /// Key of an entry in `[repositories]`. Required unless `build` is given; with `build`
     /// the default is the service key (and `[repositories.<service>]` is created with
     /// default settings when the config does not declare it).
-    #[serde(default)]
     pub repository: Option<String>,
     /// Image tag. Default `latest`. Not allowed with `build`: a built image is tagged with
     /// the git commit of its context.
-    #[serde(default)]
     pub tag: Option<String>,
     /// Build the image from source with `docker buildx`, push it to the repository and
     /// deploy it by digest.
-    #[serde(default)]
     pub build: Option<Build>,
 }
 
@@ -235,14 +219,12 @@ pub struct Build {
     /// Build context directory, relative to the config file.
     pub context: String,
     /// Dockerfile, relative to the context. Default `Dockerfile`.
-    #[serde(default)]
     pub dockerfile: Option<String>,
     /// Build arguments (`--build-arg NAME=VALUE`). Not for secrets: they stay in the image
     /// history.
     #[serde(default)]
     pub args: BTreeMap<String, String>,
     /// Build stage of a multi-stage Dockerfile (`--target`).
-    #[serde(default)]
     pub target: Option<String>,
     /// The context directory, resolved and checked by the loader.
     #[serde(skip)]
@@ -316,13 +298,10 @@ pub struct Autoscaling {
     pub min: u32,
     pub max: u32,
     /// Target average CPU utilisation (%).
-    #[serde(default)]
     pub cpu: Option<f64>,
     /// Target average memory utilisation (%).
-    #[serde(default)]
     pub memory: Option<f64>,
     /// Target ALB requests per target (needs a target group).
-    #[serde(default)]
     pub requests_per_target: Option<f64>,
     /// Seconds. Default 60.
     #[serde(default = "default_cooldown")]
