@@ -2,16 +2,19 @@
 
 mod build;
 mod env;
+mod iam;
 mod ids;
 mod load_balancer;
 mod network;
 mod resource;
+mod services;
 mod spec;
 mod stores;
 
 pub use crate::config::env_name;
 pub use build::*;
 pub use env::*;
+pub use iam::{role_path, ECS_TASKS_PRINCIPAL};
 pub use ids::*;
 pub use resource::*;
 pub use spec::*;

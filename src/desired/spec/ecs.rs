@@ -148,69 +148,6 @@ pub struct TaskDefSpec {
     pub after: Vec<ResourceId>,
 }
 
-fn task_def_fields(s: &TaskDefSpec, r: &dyn Resolve) -> Value {
-    let containers: Vec<Value> = s
-        .containers
-        .iter()
-        .map(|c| {
-            c.extra.merged_into(json!({
-                "name": c.name,
-                "image": r.val(&c.image),
-                "essential": c.essential,
-                "port_mappings": c.ports.iter().map(|p| json!({
-                    "container_port": p,
-                    "protocol": "tcp",
-                    "name": c.port_names.get(p),
-                })).collect::<Vec<_>>(),
-                "health_check": c.health_check.as_ref().map(|h| json!({
-                    "command": h.command,
-                    "interval": h.interval,
-                    "timeout": h.timeout,
-                    "retries": h.retries,
-                    "start_period": h.start_period,
-                })),
-                "stop_timeout": c.stop_timeout,
-                "ulimits": c.ulimits.iter().map(|(n, (soft, hard))| json!({"name": n, "soft": soft, "hard": hard})).collect::<Vec<_>>(),
-                "depends_on": c.depends_on.iter().map(|(n, cond)| json!({"container": n, "condition": cond})).collect::<Vec<_>>(),
-                "environment": c.environment.iter().map(|(k, v)| json!({"name": k, "value": r.val(v)})).collect::<Vec<_>>(),
-                "secrets": c.secrets.iter().map(|(k, v)| json!({"name": k, "value_from": r.val(v)})).collect::<Vec<_>>(),
-                "mount_points": c.mount_points.iter().map(|m| json!({
-                    "source_volume": m.volume,
-                    "container_path": m.container_path,
-                    "read_only": m.read_only,
-                })).collect::<Vec<_>>(),
-                "command": c.command,
-                "log_configuration": {
-                    "driver": "awslogs",
-                    "options": {
-                        "awslogs-group": c.log_group,
-                        "awslogs-region": c.log_region,
-                        "awslogs-stream-prefix": c.log_stream_prefix,
-                    },
-                },
-            }))
-        })
-        .collect();
-    json!({
-        "network_mode": "awsvpc",
-        "requires_compatibilities": ["FARGATE"],
-        "cpu": s.cpu.to_string(),
-        "memory": s.memory.to_string(),
-        "cpu_architecture": s.cpu_architecture,
-        "operating_system_family": "LINUX",
-        "execution_role_arn": r.val(&s.execution_role),
-        "task_role_arn": s.task_role.as_ref().map(|t| r.val(t)),
-        "containers": containers,
-        "volumes": s.volumes.iter().map(|v| json!({
-            "name": v.name,
-            "file_system_id": r.val(&v.file_system),
-            "access_point_id": r.val(&v.access_point),
-            "transit_encryption": "ENABLED",
-            "iam": "ENABLED",
-        })).collect::<Vec<_>>(),
-    })
-}
-
 /// A service's attachment to a target group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LbAttachment {
@@ -420,7 +357,66 @@ impl KindSpec for TaskDefSpec {
     }
 
     fn fields(&self, r: &dyn Resolve) -> Value {
-        task_def_fields(self, r)
+        let containers: Vec<Value> = self
+            .containers
+            .iter()
+            .map(|c| {
+                c.extra.merged_into(json!({
+                    "name": c.name,
+                    "image": r.val(&c.image),
+                    "essential": c.essential,
+                    "port_mappings": c.ports.iter().map(|p| json!({
+                        "container_port": p,
+                        "protocol": "tcp",
+                        "name": c.port_names.get(p),
+                    })).collect::<Vec<_>>(),
+                    "health_check": c.health_check.as_ref().map(|h| json!({
+                        "command": h.command,
+                        "interval": h.interval,
+                        "timeout": h.timeout,
+                        "retries": h.retries,
+                        "start_period": h.start_period,
+                    })),
+                    "stop_timeout": c.stop_timeout,
+                    "ulimits": c.ulimits.iter().map(|(n, (soft, hard))| json!({"name": n, "soft": soft, "hard": hard})).collect::<Vec<_>>(),
+                    "depends_on": c.depends_on.iter().map(|(n, cond)| json!({"container": n, "condition": cond})).collect::<Vec<_>>(),
+                    "environment": c.environment.iter().map(|(k, v)| json!({"name": k, "value": r.val(v)})).collect::<Vec<_>>(),
+                    "secrets": c.secrets.iter().map(|(k, v)| json!({"name": k, "value_from": r.val(v)})).collect::<Vec<_>>(),
+                    "mount_points": c.mount_points.iter().map(|m| json!({
+                        "source_volume": m.volume,
+                        "container_path": m.container_path,
+                        "read_only": m.read_only,
+                    })).collect::<Vec<_>>(),
+                    "command": c.command,
+                    "log_configuration": {
+                        "driver": "awslogs",
+                        "options": {
+                            "awslogs-group": c.log_group,
+                            "awslogs-region": c.log_region,
+                            "awslogs-stream-prefix": c.log_stream_prefix,
+                        },
+                    },
+                }))
+            })
+            .collect();
+        json!({
+            "network_mode": "awsvpc",
+            "requires_compatibilities": ["FARGATE"],
+            "cpu": self.cpu.to_string(),
+            "memory": self.memory.to_string(),
+            "cpu_architecture": self.cpu_architecture,
+            "operating_system_family": "LINUX",
+            "execution_role_arn": r.val(&self.execution_role),
+            "task_role_arn": self.task_role.as_ref().map(|t| r.val(t)),
+            "containers": containers,
+            "volumes": self.volumes.iter().map(|v| json!({
+                "name": v.name,
+                "file_system_id": r.val(&v.file_system),
+                "access_point_id": r.val(&v.access_point),
+                "transit_encryption": "ENABLED",
+                "iam": "ENABLED",
+            })).collect::<Vec<_>>(),
+        })
     }
 }
 

@@ -62,42 +62,6 @@ fn key_schema(hash: &KeyAttr, range: Option<&KeyAttr>) -> Value {
     )
 }
 
-/// Normal form of a table. `seeded` appears only when the config has seed data.
-fn table_fields(s: &TableSpec) -> Value {
-    let mut indexes: Vec<Value> = s
-        .indexes
-        .iter()
-        .map(|i| {
-            let mut non_key = i.non_key_attributes.clone();
-            non_key.sort();
-            json!({
-                "name": i.name,
-                "key_schema": key_schema(&i.hash_key, i.range_key.as_ref()),
-                "projection": i.projection,
-                "non_key_attributes": non_key,
-                "read_capacity": i.read_capacity,
-                "write_capacity": i.write_capacity,
-            })
-        })
-        .collect();
-    indexes.sort_by_key(|v| v["name"].as_str().unwrap_or_default().to_string());
-    let mut v = json!({
-        "key_schema": key_schema(&s.hash_key, s.range_key.as_ref()),
-        "billing_mode": s.billing_mode,
-        "read_capacity": s.read_capacity,
-        "write_capacity": s.write_capacity,
-        "table_class": s.table_class,
-        "point_in_time_recovery": s.point_in_time_recovery,
-        "ttl_attribute": s.ttl_attribute,
-        "deletion_protection": s.deletion_protection,
-        "indexes": indexes,
-    });
-    if s.seed.is_some() {
-        v["seeded"] = json!(true);
-    }
-    v
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub struct DbSubnetGroupSpec {
     pub description: String,
@@ -176,8 +140,40 @@ impl KindSpec for TableSpec {
     const KIND: Kind = Kind::DynamodbTable;
     const IMMUTABLE: &'static [&'static str] = &["key_schema"];
 
+    /// Normal form of a table. `seeded` appears only when the config has seed data.
     fn fields(&self, _r: &dyn Resolve) -> Value {
-        table_fields(self)
+        let mut indexes: Vec<Value> = self
+            .indexes
+            .iter()
+            .map(|i| {
+                let mut non_key = i.non_key_attributes.clone();
+                non_key.sort();
+                json!({
+                    "name": i.name,
+                    "key_schema": key_schema(&i.hash_key, i.range_key.as_ref()),
+                    "projection": i.projection,
+                    "non_key_attributes": non_key,
+                    "read_capacity": i.read_capacity,
+                    "write_capacity": i.write_capacity,
+                })
+            })
+            .collect();
+        indexes.sort_by_key(|v| v["name"].as_str().unwrap_or_default().to_string());
+        let mut v = json!({
+            "key_schema": key_schema(&self.hash_key, self.range_key.as_ref()),
+            "billing_mode": self.billing_mode,
+            "read_capacity": self.read_capacity,
+            "write_capacity": self.write_capacity,
+            "table_class": self.table_class,
+            "point_in_time_recovery": self.point_in_time_recovery,
+            "ttl_attribute": self.ttl_attribute,
+            "deletion_protection": self.deletion_protection,
+            "indexes": indexes,
+        });
+        if self.seed.is_some() {
+            v["seeded"] = json!(true);
+        }
+        v
     }
 }
 

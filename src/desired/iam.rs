@@ -1,0 +1,74 @@
+//! The IAM part of the desired state: the roles ECS tasks assume (the shared execution
+//! role and each service's task role), all under the app's IAM path.
+
+use super::env::{partition, Env};
+use super::ids::*;
+use super::resource::Val;
+use super::spec::*;
+use crate::config::Config;
+
+pub const ECS_TASKS_PRINCIPAL: &str = "ecs-tasks.amazonaws.com";
+
+/// IAM path of every role ecsdeploy creates for `app`; lets `down` find them all.
+pub fn role_path(app: &str) -> String {
+    format!("/ecsdeploy/{app}/")
+}
+
+/// A role ECS tasks of the app assume.
+fn ecs_tasks_role(
+    c: &Config,
+    managed_policies: Vec<String>,
+    inline_policy: Vec<PolicyStatement>,
+) -> Spec {
+    Spec::IamRole(RoleSpec {
+        principal: ECS_TASKS_PRINCIPAL.to_string(),
+        path: role_path(&c.app),
+        managed_policies,
+        inline_policy,
+    })
+}
+
+/// The execution role the services share: AWS's managed policy, plus reading exactly the
+/// secrets the services get injected, nothing else.
+pub fn execution_role(c: &Config, env: &Env, secrets: &[Val]) -> Resource {
+    Resource {
+        id: execution_role_id(),
+        name: c.execution_role_name(),
+        spec: ecs_tasks_role(
+            c,
+            vec![format!(
+                "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
+                partition(&env.region)
+            )],
+            if secrets.is_empty() {
+                vec![]
+            } else {
+                vec![PolicyStatement {
+                    effect: "Allow".to_string(),
+                    actions: vec!["secretsmanager:GetSecretValue".to_string()],
+                    resources: secrets.to_vec(),
+                }]
+            },
+        ),
+    }
+}
+
+/// A service's task role: the configured statements, then the grants of the stores the
+/// service uses.
+pub fn task_role(c: &Config, key: &str, store_grants: &[PolicyStatement]) -> Resource {
+    let inline_policy: Vec<PolicyStatement> = c.services[key]
+        .task_policy
+        .iter()
+        .map(|st| PolicyStatement {
+            effect: format!("{:?}", st.effect),
+            actions: st.actions.clone(),
+            resources: st.resources.iter().map(Val::lit).collect(),
+        })
+        .chain(store_grants.iter().cloned())
+        .collect();
+    Resource {
+        id: task_role_id(key),
+        name: c.task_role_name(key),
+        spec: ecs_tasks_role(c, vec![], inline_policy),
+    }
+}
