@@ -210,6 +210,12 @@ fn derived_tg_name(app: &str, key: &str, tg: &TargetGroup) -> String {
     format!("{base}-{}", target_group_hash(tg))
 }
 
+/// Env-var form of a config key: upper case, `-` as `_` (the default variable name a
+/// `uses` entry injects).
+pub fn env_name(key: &str) -> String {
+    key.to_ascii_uppercase().replace('-', "_")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,10 +236,4 @@ mod tests {
             derived_tg_name("a-very-long-app-name", "frontend-service-x", &tg(3000))
         );
     }
-}
-
-/// Env-var form of a config key: upper case, `-` as `_` (the default variable name a
-/// `uses` entry injects).
-pub fn env_name(key: &str) -> String {
-    key.to_ascii_uppercase().replace('-', "_")
 }
