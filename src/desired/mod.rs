@@ -4,6 +4,7 @@ mod build;
 mod env;
 mod iam;
 mod ids;
+mod kinds;
 mod load_balancer;
 mod network;
 mod resource;

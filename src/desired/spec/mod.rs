@@ -19,6 +19,7 @@ pub use stores::*;
 
 use serde_json::Value;
 
+use super::kinds::with_kinds;
 use super::resource::{Fields, Kind, Ref, Resolve, ResourceId, Val};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,73 +30,30 @@ pub struct Resource {
     pub spec: Spec,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub enum Spec {
-    Vpc(VpcSpec),
-    Subnet(SubnetSpec),
-    InternetGateway(IgwSpec),
-    RouteTable(RouteTableSpec),
-    ElasticIp(ElasticIpSpec),
-    NatGateway(NatGatewaySpec),
-    VpcEndpoint(VpcEndpointSpec),
-    SecurityGroup(SecurityGroupSpec),
-    LoadBalancer(LoadBalancerSpec),
-    TargetGroup(TargetGroupSpec),
-    Listener(ListenerSpec),
-    ListenerRule(ListenerRuleSpec),
-    EcrRepository(EcrSpec),
-    Image(ImageSpec),
-    Namespace(NamespaceSpec),
-    Cluster(ClusterSpec),
-    IamRole(RoleSpec),
-    LogGroup(LogGroupSpec),
-    TaskDefinition(TaskDefSpec),
-    Service(ServiceSpec),
-    ScalableTarget(ScalableTargetSpec),
-    ScalingPolicy(ScalingPolicySpec),
-    DynamodbTable(TableSpec),
-    DbSubnetGroup(DbSubnetGroupSpec),
-    DbInstance(DbInstanceSpec),
-    FileSystem(FileSystemSpec),
-    MountTarget(MountTargetSpec),
-    AccessPoint(AccessPointSpec),
-    Secret(SecretSpec),
+/// `Spec` from the kinds table: one variant per kind, holding the kind's spec type.
+macro_rules! define_spec {
+    ( ; $($variant:ident($spec:ident) = $name:literal => $module:ident,)*) => {
+        #[derive(Debug, Clone, PartialEq)]
+        pub enum Spec {
+            $($variant($spec),)*
+        }
+    };
+}
+with_kinds!(define_spec);
+
+/// `match $spec { Spec::<each kind>($s) => $e }`, from the kinds table.
+macro_rules! each_kind_match {
+    ($spec:expr, $s:ident => $e:expr ; $($variant:ident($ty:ident) = $name:literal => $module:ident,)*) => {
+        match $spec {
+            $(Spec::$variant($s) => $e,)*
+        }
+    };
 }
 
 /// `$e` with `$s` bound to the spec of whichever variant `$spec` is.
 macro_rules! each_kind {
     ($spec:expr, $s:ident => $e:expr) => {
-        match $spec {
-            Spec::Vpc($s) => $e,
-            Spec::Subnet($s) => $e,
-            Spec::InternetGateway($s) => $e,
-            Spec::RouteTable($s) => $e,
-            Spec::ElasticIp($s) => $e,
-            Spec::NatGateway($s) => $e,
-            Spec::VpcEndpoint($s) => $e,
-            Spec::SecurityGroup($s) => $e,
-            Spec::LoadBalancer($s) => $e,
-            Spec::TargetGroup($s) => $e,
-            Spec::Listener($s) => $e,
-            Spec::ListenerRule($s) => $e,
-            Spec::EcrRepository($s) => $e,
-            Spec::Image($s) => $e,
-            Spec::Namespace($s) => $e,
-            Spec::Cluster($s) => $e,
-            Spec::IamRole($s) => $e,
-            Spec::LogGroup($s) => $e,
-            Spec::TaskDefinition($s) => $e,
-            Spec::Service($s) => $e,
-            Spec::ScalableTarget($s) => $e,
-            Spec::ScalingPolicy($s) => $e,
-            Spec::DynamodbTable($s) => $e,
-            Spec::DbSubnetGroup($s) => $e,
-            Spec::DbInstance($s) => $e,
-            Spec::FileSystem($s) => $e,
-            Spec::MountTarget($s) => $e,
-            Spec::AccessPoint($s) => $e,
-            Spec::Secret($s) => $e,
-        }
+        with_kinds!(each_kind_match, $spec, $s => $e)
     };
 }
 
