@@ -5,9 +5,10 @@ use anyhow::Result;
 use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use serde_json::json;
 
-use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{create_once, gone_ok, no_sdk_retry, retry_until, tagged, Ctx};
-use crate::aws::{code_of, err, err_classified};
+use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
+use super::support::no_sdk_retry;
+use super::Ctx;
+use crate::aws::{code_of, err, err_classified, gone_ok, retry_until};
 use crate::desired::{Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
@@ -71,22 +72,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
             .map(str::to_string)
             .ok_or_else(|| anyhow::anyhow!("AllocateAddress answered without an allocation id"))
     };
-    let find = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .describe_addresses()
-            .set_filters(Some(tagged(ctx, &r.id)))
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(out
-            .addresses()
-            .first()
-            .and_then(|a| a.allocation_id())
-            .map(str::to_string))
-    };
-    let alloc = create_once(ctx, &r.id, create, find).await?;
+    let alloc = create_tagged(ctx, &r.id, ResourceType::ElasticIp, create).await?;
     Ok(Outputs::with_id(alloc))
 }
 

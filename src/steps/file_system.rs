@@ -6,21 +6,19 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_efs::types::{FileSystemDescription, PerformanceMode, Tag, ThroughputMode};
 use serde_json::json;
 
-use super::{gone_ok, is_gone, nat_gateway::poll, retry_until, Ctx};
-use crate::aws::{code_of, err};
+use super::support::efs::{alive, all};
+use super::support::ownership::not_owned;
+use super::support::tags::owned_tags;
+use super::support::tags::tag;
+use super::Ctx;
+use crate::aws::{code_of, err, gone_ok, is_gone, poll, retry_until};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
+/// What to do about a file system of the configured creation token that another app owns.
+const ANOTHER_NAME: &str = "give the app another name or delete that file system";
+
 const WAIT: std::time::Duration = std::time::Duration::from_secs(600);
-
-pub(super) fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter().find(|t| t.key() == key).map(|t| t.value())
-}
-
-/// True while a file system can still be used: not on its way out.
-pub(super) fn alive(f: &FileSystemDescription) -> bool {
-    !matches!(f.life_cycle_state().as_str(), "deleting" | "deleted")
-}
 
 fn fields_of(f: &FileSystemDescription) -> Fields {
     [
@@ -50,16 +48,6 @@ fn observed(id: ResourceId, name: &str, f: &FileSystemDescription) -> Observed {
     }
 }
 
-/// Every file system of the account (one paginated describe).
-pub(super) async fn all(ctx: &Ctx) -> Result<Vec<FileSystemDescription>> {
-    let mut out = Vec::new();
-    let mut pages = ctx.aws.efs.describe_file_systems().into_paginator().send();
-    while let Some(page) = pages.try_next().await.map_err(err)? {
-        out.extend(page.file_systems().iter().cloned());
-    }
-    Ok(out)
-}
-
 /// The desired file systems (by creation token = name) and the app's orphans (by tags).
 /// File systems being deleted are left out: they are gone for every purpose but `create`,
 /// which waits for them.
@@ -70,13 +58,12 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         let ours = tag(f.tags(), TAG_APP) == Some(ctx.app.as_str());
         if let Some(r) = desired.iter().find(|r| f.creation_token() == r.name) {
             if !ours {
-                bail!(
-                    "EFS file system {} (creation token {}) exists but is not owned by app {} \
-                     (tag {TAG_APP}); give the app another name or delete that file system",
+                let what = format!(
+                    "EFS file system {} (creation token {})",
                     f.file_system_id(),
-                    r.name,
-                    ctx.app
+                    r.name
                 );
+                return Err(not_owned(ctx, &what, ANOTHER_NAME));
             }
             found.push(observed(r.id.clone(), &r.name, f));
         }
@@ -171,11 +158,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
     let Spec::FileSystem(s) = &r.spec else {
         unreachable!()
     };
-    let tags = ctx
-        .tags(&r.id, &r.name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()?;
+    let tags: Vec<Tag> = owned_tags(ctx, &r.id, &r.name)?;
     let send = || {
         ctx.aws
             .efs
@@ -204,13 +187,12 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
             continue;
         };
         if tag(f.tags(), TAG_APP) != Some(ctx.app.as_str()) {
-            return Err(e).with_context(|| {
-                format!(
-                    "creating file system {}: a file system with that creation token exists \
-                     and is not owned by app {}",
-                    r.name, ctx.app
-                )
-            });
+            let what = format!(
+                "EFS file system {} (creation token {})",
+                f.file_system_id(),
+                r.name
+            );
+            return Err(e).context(not_owned(ctx, &what, ANOTHER_NAME));
         }
         if alive(&f) {
             ctx.report.progress(

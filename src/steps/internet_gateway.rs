@@ -5,12 +5,13 @@ use anyhow::Result;
 use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use serde_json::{json, Value};
 
-use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{
-    create_once, gone_ok, is_dependency_violation, no_sdk_retry, not_yet_visible, retry_until,
-    tagged, Ctx, CONSISTENCY,
+use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
+use super::support::no_sdk_retry;
+use super::Ctx;
+use crate::aws::{
+    code_of, err, err_classified, gone_ok, is_dependency_violation, is_gone, not_yet_visible,
+    retry_until, CONSISTENCY,
 };
-use crate::aws::{code_of, err, err_classified};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
 
@@ -85,22 +86,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
             .unwrap_or_default()
             .to_string())
     };
-    let find = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .describe_internet_gateways()
-            .set_filters(Some(tagged(ctx, &r.id)))
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(out
-            .internet_gateways()
-            .first()
-            .and_then(|g| g.internet_gateway_id())
-            .map(str::to_string))
-    };
-    let igw_id = create_once(ctx, &r.id, create, find).await?;
+    let igw_id = create_tagged(ctx, &r.id, ResourceType::InternetGateway, create).await?;
     retry_until(CONSISTENCY, not_yet_visible, || {
         attach(ctx, &igw_id, &vpc_id)
     })
@@ -188,7 +174,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         .map_err(err);
     let out = match described {
         Ok(out) => out,
-        Err(e) if super::is_gone(&e) => return Ok(()),
+        Err(e) if is_gone(&e) => return Ok(()),
         Err(e) => return Err(e),
     };
     let Some(g) = out.internet_gateways().first() else {

@@ -10,8 +10,10 @@ use aws_sdk_efs::types::MountTargetDescription;
 use futures::future::try_join_all;
 use serde_json::json;
 
-use super::{gone_ok, is_gone, nat_gateway::poll, Ctx};
-use crate::aws::{code_of, err};
+use super::support::efs;
+use super::support::tags::tag;
+use super::Ctx;
+use crate::aws::{code_of, err, gone_ok, is_gone, poll};
 use crate::desired::{
     sorted, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, Val, TAG_APP, TAG_RESOURCE,
 };
@@ -69,13 +71,13 @@ fn orphan_id(fs: &ResourceId, subnet_id: &str) -> (ResourceId, String) {
 
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
     // The app's file systems and their logical ids.
-    let systems: Vec<(String, ResourceId)> = super::file_system::all(ctx)
+    let systems: Vec<(String, ResourceId)> = efs::all(ctx)
         .await?
         .into_iter()
-        .filter(super::file_system::alive)
-        .filter(|f| super::file_system::tag(f.tags(), TAG_APP) == Some(ctx.app.as_str()))
+        .filter(efs::alive)
+        .filter(|f| tag(f.tags(), TAG_APP) == Some(ctx.app.as_str()))
         .filter_map(|f| {
-            let id = super::file_system::tag(f.tags(), TAG_RESOURCE)
+            let id = tag(f.tags(), TAG_RESOURCE)
                 .and_then(ResourceId::parse)
                 .filter(|id| id.kind == Kind::FileSystem)?;
             Some((f.file_system_id().to_string(), id))
@@ -133,7 +135,7 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
             .subnets()
             .iter()
             .find(|s| s.subnet_id() == Some(subnet_id))
-            .and_then(|s| super::ec2_util::tag(s.tags(), TAG_RESOURCE))
+            .and_then(|s| tag(s.tags(), TAG_RESOURCE))
             .map(str::to_string)
     };
     // Security groups: one call per mount target (there is no batch form), concurrently.

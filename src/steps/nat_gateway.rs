@@ -3,71 +3,20 @@
 //! nothing to do. Create waits for `available` and delete for `deleted`: the private
 //! routes, the Elastic IP and the subnet depend on those.
 
-use std::future::Future;
-use std::time::Duration;
-
 use anyhow::{anyhow, bail, Result};
 use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGateway, NatGatewayAddress, ResourceType};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use super::ec2_util::{name_or, owned, owned_id, tag, tag_spec};
-use super::{not_yet_visible, retry_until, Ctx, CONSISTENCY};
-use crate::aws::{code_of, err};
+use super::support::ec2::CREATE_WAIT;
+use super::support::ec2::{name_or, owned, owned_id, tag_spec};
+use super::support::tags::tag;
+use super::Ctx;
+use crate::aws::{
+    client_token, code_of, err, is_nat_gateway_gone, not_yet_visible, poll, retry_until,
+    CONSISTENCY, TOKEN_ATTEMPTS,
+};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP};
 use crate::plan::Observed;
-
-/// How long create waits for a gateway (or, in `vpc_endpoint`, an endpoint) to become
-/// available.
-pub(super) const CREATE_WAIT: Duration = Duration::from_secs(600);
-
-/// How many client tokens create tries when the earlier ones name dead resources.
-pub(super) const TOKEN_ATTEMPTS: u32 = 5;
-
-/// Poll `check` with backoff (2 s doubling to 15 s) until it answers `Some`; an error ends
-/// the wait at once. Fails once `deadline` has passed, naming `what` was awaited.
-pub(super) async fn poll<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>>>,
-{
-    let start = tokio::time::Instant::now();
-    let mut delay = Duration::from_secs(2);
-    loop {
-        if let Some(v) = check().await? {
-            return Ok(v);
-        }
-        if start.elapsed() + delay > deadline {
-            bail!(
-                "gave up after {} waiting for {what}; run the command again",
-                humantime::format_duration(deadline)
-            );
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(15));
-    }
-}
-
-/// An idempotency token for a create call: the same inputs give the same token, so a create
-/// retried after its answer was lost (by the SDK or by the next run) returns the resource
-/// the first call made instead of a second one. `attempt` moves on to a fresh token when
-/// the resource an earlier token made has since failed or been deleted (AWS keeps answering
-/// with it). At most 64 ASCII characters, the EC2 limit.
-pub(super) fn client_token(parts: &[&str], attempt: u32) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0u8]);
-    }
-    h.update(attempt.to_be_bytes());
-    let hex: String = h
-        .finalize()
-        .iter()
-        .take(20)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("ecsdeploy-{hex}")
-}
 
 fn nat_token(app: &str, id: &ResourceId, subnet: &str, alloc: &str, attempt: u32) -> String {
     client_token(&[app, &id.to_string(), subnet, alloc], attempt)
@@ -145,14 +94,6 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
         .collect())
 }
 
-/// True when an error says the gateway does not exist.
-fn nat_gone(e: &anyhow::Error) -> bool {
-    matches!(
-        code_of(e),
-        Some("NatGatewayNotFound" | "InvalidNatGatewayID.NotFound")
-    )
-}
-
 /// The gateway as it is now; `None` when it does not exist.
 async fn describe(ctx: &Ctx, nat_id: &str) -> Result<Option<NatGateway>> {
     match ctx
@@ -169,7 +110,7 @@ async fn describe(ctx: &Ctx, nat_id: &str) -> Result<Option<NatGateway>> {
             .iter()
             .find(|g| g.nat_gateway_id() == Some(nat_id))
             .cloned()),
-        Err(e) if nat_gone(&e) => Ok(None),
+        Err(e) if is_nat_gateway_gone(&e) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -302,7 +243,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
                 .map_err(err)
             {
                 Ok(_) => {}
-                Err(e) if nat_gone(&e) => return Ok(()),
+                Err(e) if is_nat_gateway_gone(&e) => return Ok(()),
                 Err(e) => return Err(e),
             },
         },
@@ -419,24 +360,5 @@ mod tests {
         assert_ne!(t, nat_token("demo", &other, "subnet-a", "eipalloc-1", 0));
         // Parts are delimited: moving a character between parts changes the token.
         assert_ne!(client_token(&["ab", "c"], 0), client_token(&["a", "bc"], 0));
-    }
-
-    #[tokio::test]
-    async fn poll_returns_the_first_answer_and_stops_at_an_error() {
-        let mut calls = 0;
-        let v = poll(Duration::from_secs(60), "x", || {
-            calls += 1;
-            async { Ok(Some(7)) }
-        })
-        .await
-        .unwrap();
-        assert_eq!((v, calls), (7, 1));
-
-        let r: Result<()> = poll(Duration::from_secs(60), "x", || async { bail!("failed") }).await;
-        assert_eq!(r.unwrap_err().to_string(), "failed");
-
-        // A deadline shorter than the first pause: one look, then give up.
-        let r: Result<()> = poll(Duration::from_secs(1), "x", || async { Ok(None) }).await;
-        assert!(r.unwrap_err().to_string().contains("waiting for x"));
     }
 }

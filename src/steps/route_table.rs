@@ -9,12 +9,13 @@ use futures::future::{try_join_all, BoxFuture};
 use futures::FutureExt;
 use serde_json::{json, Value};
 
-use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{
-    create_once, gone_ok, is_dependency_violation, is_gone, no_sdk_retry, not_yet_visible,
-    retry_until, tagged, Ctx, CONSISTENCY,
+use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
+use super::support::no_sdk_retry;
+use super::Ctx;
+use crate::aws::{
+    code_of, err, err_classified, gone_ok, is_dependency_violation, is_gone, not_yet_visible,
+    retry_until, CONSISTENCY,
 };
-use crate::aws::{code_of, err, err_classified};
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
 
@@ -186,22 +187,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
             .unwrap_or_default()
             .to_string())
     };
-    let find = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .describe_route_tables()
-            .set_filters(Some(tagged(ctx, &r.id)))
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(out
-            .route_tables()
-            .first()
-            .and_then(|t| t.route_table_id())
-            .map(str::to_string))
-    };
-    let rtb_id = create_once(ctx, &r.id, create, find).await?;
+    let rtb_id = create_tagged(ctx, &r.id, ResourceType::RouteTable, create).await?;
     let mut ops: Vec<BoxFuture<'_, Result<()>>> = Vec::new();
     for (dest, target) in &routes {
         let rtb_id = rtb_id.as_str();

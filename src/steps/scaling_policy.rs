@@ -20,9 +20,9 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use serde_json::{json, Value};
 
-use super::scalable_target::{already_gone, cluster_prefix, says, DIMENSION, NAMESPACE};
-use super::{retry_until, Ctx, CONSISTENCY};
-use crate::aws::err;
+use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
+use super::Ctx;
+use crate::aws::{err, is_autoscaling_gone_sdk as already_gone, retry_until, says, CONSISTENCY};
 use crate::desired::{resource_label, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::plan::Observed;
 

@@ -11,12 +11,14 @@ use aws_sdk_ec2::types::{
 };
 use serde_json::{json, Value};
 
-use super::ec2_util::{name_or, owned, owned_id, tag, tag_spec};
-use super::{
-    create_once, gone_ok, is_dependency_violation, no_sdk_retry, not_yet_visible, retry_until,
-    tagged, Ctx, CONSISTENCY,
+use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
+use super::support::no_sdk_retry;
+use super::support::tags::tag;
+use super::Ctx;
+use crate::aws::{
+    code_of, err, err_classified, gone_ok, is_dependency_violation, not_yet_visible, retry_until,
+    CONSISTENCY,
 };
-use crate::aws::{code_of, err, err_classified};
 use crate::desired::{
     ingress_fields, Fields, IngressRule, NoRefs, Outputs, Resolve, Resource, Source, Spec, Val,
     TAG_APP,
@@ -245,22 +247,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
             .map_err(err_classified)?;
         Ok(out.group_id().unwrap_or_default().to_string())
     };
-    let find = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .describe_security_groups()
-            .set_filters(Some(tagged(ctx, &r.id)))
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(out
-            .security_groups()
-            .first()
-            .and_then(|g| g.group_id())
-            .map(str::to_string))
-    };
-    let sg_id = match create_once(ctx, &r.id, create, find).await {
+    let sg_id = match create_tagged(ctx, &r.id, ResourceType::SecurityGroup, create).await {
         // The name is taken in this VPC: ours (made by an earlier run or attempt whose
         // answer was lost) is adopted; anyone else's is an error.
         Err(e) if code_of(&e) == Some("InvalidGroup.Duplicate") => {

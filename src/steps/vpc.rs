@@ -4,9 +4,10 @@ use anyhow::Result;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use serde_json::{json, Value};
 
-use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{create_once, gone_ok, no_sdk_retry, tagged, Ctx};
-use crate::aws::{err, err_classified};
+use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
+use super::support::no_sdk_retry;
+use super::Ctx;
+use crate::aws::{err, err_classified, gone_ok, is_dependency_violation, retry_until};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
 
@@ -87,22 +88,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
             .unwrap_or_default()
             .to_string())
     };
-    let find = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .describe_vpcs()
-            .set_filters(Some(tagged(ctx, &r.id)))
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(out
-            .vpcs()
-            .first()
-            .and_then(|v| v.vpc_id())
-            .map(str::to_string))
-    };
-    let vpc_id = create_once(ctx, &r.id, create, find).await?;
+    let vpc_id = create_tagged(ctx, &r.id, ResourceType::Vpc, create).await?;
     set_dns(ctx, &vpc_id, true, true).await?;
     Ok(Outputs::with_id(vpc_id))
 }
@@ -147,21 +133,17 @@ pub async fn update(ctx: &Ctx, _r: &Resource, o: &Observed, _res: &dyn Resolve) 
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let vpc_id = o.outputs.id().to_string();
-    super::retry_until(
-        ctx.delete_deadline,
-        super::is_dependency_violation,
-        || async {
-            gone_ok(
-                ctx.aws
-                    .ec2
-                    .delete_vpc()
-                    .vpc_id(&vpc_id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(err),
-            )
-        },
-    )
+    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
+        gone_ok(
+            ctx.aws
+                .ec2
+                .delete_vpc()
+                .vpc_id(&vpc_id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err),
+        )
+    })
     .await
 }

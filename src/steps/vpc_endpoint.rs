@@ -8,10 +8,13 @@ use aws_sdk_ec2::operation::delete_vpc_endpoints::DeleteVpcEndpointsOutput;
 use aws_sdk_ec2::types::{ResourceType, VpcEndpoint, VpcEndpointType};
 use serde_json::{json, Value};
 
-use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::nat_gateway::{client_token, poll, CREATE_WAIT, TOKEN_ATTEMPTS};
-use super::{not_yet_visible, retry_until, Ctx, CONSISTENCY};
-use crate::aws::{code_of, err, AwsError};
+use super::support::ec2::CREATE_WAIT;
+use super::support::ec2::{name_or, owned, owned_id, tag_spec};
+use super::Ctx;
+use crate::aws::{
+    client_token, code_of, err, is_vpc_endpoint_gone, not_yet_visible, poll, retry_until, AwsError,
+    CONSISTENCY, TOKEN_ATTEMPTS,
+};
 use crate::desired::{
     sorted, EndpointType, Fields, Outputs, Resolve, Resource, Spec, VpcEndpointSpec,
 };
@@ -119,7 +122,7 @@ async fn describe(ctx: &Ctx, vpce_id: &str) -> Result<Option<VpcEndpoint>> {
             .iter()
             .find(|e| e.vpc_endpoint_id() == Some(vpce_id))
             .cloned()),
-        Err(e) if endpoint_gone(code_of(&e)) => Ok(None),
+        Err(e) if is_vpc_endpoint_gone(code_of(&e)) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -313,15 +316,6 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
     Ok(o.outputs.clone())
 }
 
-/// Codes that say an endpoint does not exist: `DescribeVpcEndpoints` answers the second;
-/// `DeleteVpcEndpoints` reports either in `Unsuccessful`.
-fn endpoint_gone(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some("InvalidVpcEndpoint.NotFound" | "InvalidVpcEndpointId.NotFound")
-    )
-}
-
 async fn delete_call(ctx: &Ctx, vpce_id: &str) -> Result<DeleteVpcEndpointsOutput> {
     ctx.aws
         .ec2
@@ -373,13 +367,13 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     };
     let out = match out {
         Ok(out) => out,
-        Err(e) if endpoint_gone(code_of(&e)) => return Ok(()),
+        Err(e) if is_vpc_endpoint_gone(code_of(&e)) => return Ok(()),
         Err(e) => return Err(e),
     };
     // This API answers success and lists per-id failures instead.
     if let Some(u) = out.unsuccessful().first() {
         let code = u.error().and_then(|e| e.code());
-        if endpoint_gone(code) {
+        if is_vpc_endpoint_gone(code) {
             return Ok(());
         }
         let message = u.error().and_then(|e| e.message()).unwrap_or("");
@@ -587,10 +581,10 @@ mod tests {
 
     #[test]
     fn only_endpoint_not_found_means_gone() {
-        assert!(endpoint_gone(Some("InvalidVpcEndpoint.NotFound")));
-        assert!(endpoint_gone(Some("InvalidVpcEndpointId.NotFound")));
-        assert!(!endpoint_gone(Some("InvalidRoute.NotFound")));
-        assert!(!endpoint_gone(Some("DependencyViolation")));
-        assert!(!endpoint_gone(None));
+        assert!(is_vpc_endpoint_gone(Some("InvalidVpcEndpoint.NotFound")));
+        assert!(is_vpc_endpoint_gone(Some("InvalidVpcEndpointId.NotFound")));
+        assert!(!is_vpc_endpoint_gone(Some("InvalidRoute.NotFound")));
+        assert!(!is_vpc_endpoint_gone(Some("DependencyViolation")));
+        assert!(!is_vpc_endpoint_gone(None));
     }
 }
