@@ -21,7 +21,7 @@ enum Scope {
     NatGateway,
     /// EC2's VPC endpoint calls ([`is_vpc_endpoint_gone`]).
     VpcEndpoint,
-    /// Application Auto Scaling ([`is_autoscaling_gone_sdk`]).
+    /// Application Auto Scaling ([`is_autoscaling_gone`]).
     AutoScaling,
 }
 
@@ -97,8 +97,12 @@ pub fn is_vpc_endpoint_gone(code: Option<&str>) -> bool {
 /// True when an Application Auto Scaling call failed because the target (or policy) is
 /// already gone. AWS says `ObjectNotFoundException`; moto says `ValidationException: No
 /// scalable target found ...` (or `No scaling policy found ...`).
-pub fn is_autoscaling_gone_sdk<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
-    autoscaling_gone(e.code(), e.message())
+pub fn is_autoscaling_gone(e: &anyhow::Error) -> bool {
+    let message = e
+        .chain()
+        .filter_map(|c| c.downcast_ref::<AwsError>())
+        .find_map(|a| a.text.split_once(": ").map(|(_, m)| m));
+    autoscaling_gone(code_of(e), message)
 }
 
 fn autoscaling_gone(code: Option<&str>, message: Option<&str>) -> bool {
@@ -134,6 +138,19 @@ pub fn says(e: &anyhow::Error, code: &str, needle: &str) -> bool {
 /// Map "already gone" ([`is_gone`]) to success: deletes are idempotent.
 pub fn gone_ok<T: Default>(r: anyhow::Result<T>) -> anyhow::Result<T> {
     gone_ok_if(is_gone, r)
+}
+
+/// `Some` value of `r`; `None` when it failed with an error `gone` accepts: for a delete
+/// that has nothing left to do once the resource is found gone.
+pub fn unless_gone<T>(
+    gone: impl Fn(&anyhow::Error) -> bool,
+    r: anyhow::Result<T>,
+) -> anyhow::Result<Option<T>> {
+    match r {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if gone(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
 }
 
 /// Map an error `gone` accepts to success (the default value): for the APIs whose "not

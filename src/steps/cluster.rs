@@ -13,11 +13,12 @@ use futures::future::try_join_all;
 use serde_json::json;
 
 use super::support::cloudmap::{as_configured, forms_differ, literal, names_by_arn};
+use super::support::delete_when_free;
 use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok, retry_until};
+use crate::aws::{code_of, err};
 use crate::desired::{
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
@@ -238,17 +239,15 @@ fn is_busy(e: &anyhow::Error) -> bool {
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let name = o.outputs.id().to_string();
-    retry_until(ctx.delete_deadline, is_busy, || async {
-        gone_ok(
-            ctx.aws
-                .ecs
-                .delete_cluster()
-                .cluster(&name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, is_busy, || async {
+        ctx.aws
+            .ecs
+            .delete_cluster()
+            .cluster(&name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }

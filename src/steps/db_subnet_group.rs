@@ -6,10 +6,11 @@ use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_rds::types::{DbSubnetGroup, Tag};
 use serde_json::json;
 
+use super::support::delete_when_free;
 use super::support::ownership::not_owned;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok, retry_until};
+use crate::aws::{code_of, err};
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::desired::{TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
@@ -216,23 +217,21 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let name = o.outputs.id();
     // The group stays in use for a while after its instance is deleted.
-    gone_ok(
-        retry_until(
-            ctx.delete_deadline,
-            |e| code_of(e) == Some("InvalidDBSubnetGroupStateFault"),
-            || async {
-                ctx.aws
-                    .rds
-                    .delete_db_subnet_group()
-                    .db_subnet_group_name(name)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(err)
-            },
-        )
-        .await,
+    delete_when_free(
+        ctx,
+        |e| code_of(e) == Some("InvalidDBSubnetGroupStateFault"),
+        || async {
+            ctx.aws
+                .rds
+                .delete_db_subnet_group()
+                .db_subnet_group_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err)
+        },
     )
+    .await
     .with_context(|| format!("deleting DB subnet group {name}"))
 }
 

@@ -5,10 +5,11 @@ use anyhow::Result;
 use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use serde_json::json;
 
+use super::support::delete_when_free;
 use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
 use super::support::no_sdk_retry;
 use super::Ctx;
-use crate::aws::{code_of, err, err_classified, gone_ok, retry_until};
+use crate::aws::{code_of, err, err_classified};
 use crate::desired::{Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
@@ -92,17 +93,15 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     // with the misleading "AuthFailure: You do not have permission to access the specified
     // resource." (or "InvalidIPAddress.InUse: Address 203.0.113.7 is in use."). The NAT
     // step waits for `deleted`, but the address lags a little behind it.
-    retry_until(ctx.delete_deadline, still_held, || async {
-        gone_ok(
-            ctx.aws
-                .ec2
-                .release_address()
-                .allocation_id(&alloc)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, still_held, || async {
+        ctx.aws
+            .ec2
+            .release_address()
+            .allocation_id(&alloc)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }

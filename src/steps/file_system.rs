@@ -6,12 +6,13 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_efs::types::{FileSystemDescription, PerformanceMode, Tag, ThroughputMode};
 use serde_json::json;
 
+use super::support::delete_when_free;
 use super::support::efs::{alive, all};
 use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok, is_gone, poll, retry_until};
+use crate::aws::{code_of, err, is_gone, poll};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
@@ -246,23 +247,21 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let id = o.outputs.id().to_string();
     // "FileSystemInUse" while its mount targets are still being deleted.
-    gone_ok(
-        retry_until(
-            ctx.delete_deadline,
-            |e| code_of(e) == Some("FileSystemInUse"),
-            || async {
-                ctx.aws
-                    .efs
-                    .delete_file_system()
-                    .file_system_id(&id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(err)
-            },
-        )
-        .await,
+    delete_when_free(
+        ctx,
+        |e| code_of(e) == Some("FileSystemInUse"),
+        || async {
+            ctx.aws
+                .efs
+                .delete_file_system()
+                .file_system_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err)
+        },
     )
+    .await
     .with_context(|| format!("deleting file system {} ({id})", o.name))?;
     wait_gone(ctx, ctx.delete_deadline, &id).await
 }

@@ -5,12 +5,13 @@ use anyhow::Result;
 use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use serde_json::{json, Value};
 
+use super::support::delete_when_free;
 use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{
-    code_of, err, err_classified, gone_ok, is_dependency_violation, is_gone, not_yet_visible,
-    retry_until, CONSISTENCY,
+    code_of, err, err_classified, is_dependency_violation, is_gone, not_yet_visible, retry_until,
+    unless_gone, CONSISTENCY,
 };
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
@@ -128,18 +129,16 @@ async fn attach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
 /// Detach; not attached (any more) is success. While task ENIs with public IPs drain,
 /// AWS answers `DependencyViolation` ("has some mapped public address(es)"): retried.
 async fn detach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
-    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
-        gone_ok(
-            ctx.aws
-                .ec2
-                .detach_internet_gateway()
-                .internet_gateway_id(igw_id)
-                .vpc_id(vpc_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, is_dependency_violation, || async {
+        ctx.aws
+            .ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(igw_id)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }
@@ -172,10 +171,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         .send()
         .await
         .map_err(err);
-    let out = match described {
-        Ok(out) => out,
-        Err(e) if is_gone(&e) => return Ok(()),
-        Err(e) => return Err(e),
+    let Some(out) = unless_gone(is_gone, described)? else {
+        return Ok(());
     };
     let Some(g) = out.internet_gateways().first() else {
         return Ok(());
@@ -183,17 +180,15 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     if let Some(vpc_id) = attached_vpc(g) {
         detach(ctx, &igw_id, vpc_id).await?;
     }
-    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
-        gone_ok(
-            ctx.aws
-                .ec2
-                .delete_internet_gateway()
-                .internet_gateway_id(&igw_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, is_dependency_violation, || async {
+        ctx.aws
+            .ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(&igw_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }

@@ -24,7 +24,8 @@ use super::support::tags::owned_tags;
 use super::support::{self, create_once};
 use super::Ctx;
 use crate::aws::{
-    code_of, err, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, CONSISTENCY,
+    code_of, err, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, unless_gone,
+    CONSISTENCY,
 };
 use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::plan::Observed;
@@ -357,10 +358,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         .get(crate::desired::Attr::Arn)
         .unwrap_or_default()
         .to_string();
-    let attrs = match attributes(ctx, &arn).await {
-        Ok(a) => a,
-        Err(e) if is_elb_gone(&e) => return Ok(()),
-        Err(e) => return Err(e),
+    let Some(attrs) = unless_gone(is_elb_gone, attributes(ctx, &arn).await)? else {
+        return Ok(());
     };
     if attrs.get(DELETION_PROTECTION).map(String::as_str) == Some("true") {
         bail!(

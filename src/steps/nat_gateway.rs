@@ -13,7 +13,7 @@ use super::support::tags::tag;
 use super::Ctx;
 use crate::aws::{
     client_token, code_of, err, is_nat_gateway_gone, not_yet_visible, poll, retry_until,
-    CONSISTENCY, TOKEN_ATTEMPTS,
+    unless_gone, CONSISTENCY, TOKEN_ATTEMPTS,
 };
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP};
 use crate::plan::Observed;
@@ -233,19 +233,13 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         Some(g) => match state_of(&g) {
             "deleted" | "failed" => return Ok(()),
             "deleting" => {}
-            _ => match ctx
-                .aws
-                .ec2
-                .delete_nat_gateway()
-                .nat_gateway_id(nat_id)
-                .send()
-                .await
-                .map_err(err)
-            {
-                Ok(_) => {}
-                Err(e) if is_nat_gateway_gone(&e) => return Ok(()),
-                Err(e) => return Err(e),
-            },
+            _ => {
+                let req = ctx.aws.ec2.delete_nat_gateway().nat_gateway_id(nat_id);
+                let sent = req.send().await.map_err(err);
+                if unless_gone(is_nat_gateway_gone, sent)?.is_none() {
+                    return Ok(());
+                }
+            }
         },
     }
     // The Elastic IP and the subnet stay in use until the gateway is `deleted`.

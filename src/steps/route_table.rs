@@ -9,6 +9,7 @@ use futures::future::{try_join_all, BoxFuture};
 use futures::FutureExt;
 use serde_json::{json, Value};
 
+use super::support::delete_when_free;
 use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
 use super::support::no_sdk_retry;
 use super::Ctx;
@@ -259,17 +260,15 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
             .map(|assoc| disassociate(ctx, assoc)),
     )
     .await?;
-    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
-        gone_ok(
-            ctx.aws
-                .ec2
-                .delete_route_table()
-                .route_table_id(&rtb_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, is_dependency_violation, || async {
+        ctx.aws
+            .ec2
+            .delete_route_table()
+            .route_table_id(&rtb_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }

@@ -27,7 +27,7 @@ use serde_json::{json, Value};
 
 use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
 use super::Ctx;
-use crate::aws::{err, is_autoscaling_gone_sdk as already_gone, retry_until, says, CONSISTENCY};
+use crate::aws::{err, gone_ok_if, is_autoscaling_gone, retry_until, says, CONSISTENCY};
 use crate::desired::{
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
@@ -273,12 +273,10 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         .resource_id(o.outputs.id())
         .scalable_dimension(DIMENSION)
         .send()
-        .await;
-    match out {
-        Ok(_) => Ok(()),
-        Err(e) if already_gone(&e) => Ok(()),
-        Err(e) => Err(err(e)),
-    }
+        .await
+        .map(|_| ())
+        .map_err(err);
+    gone_ok_if(is_autoscaling_gone, out)
 }
 
 #[cfg(test)]

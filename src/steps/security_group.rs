@@ -11,12 +11,13 @@ use aws_sdk_ec2::types::{
 };
 use serde_json::{json, Value};
 
+use super::support::delete_when_free;
 use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
 use super::support::no_sdk_retry;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::aws::{
-    code_of, err, err_classified, gone_ok, is_dependency_violation, not_yet_visible, retry_until,
+    code_of, err, err_classified, is_dependency_violation, not_yet_visible, retry_until,
     CONSISTENCY,
 };
 use crate::desired::{
@@ -379,17 +380,15 @@ async fn revoke(ctx: &Ctx, sg_id: &str, rules: &[IngressRule]) -> Result<()> {
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let sg_id = o.outputs.id().to_string();
     // ENIs of stopped tasks keep the group in use for minutes: DependencyViolation.
-    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
-        gone_ok(
-            ctx.aws
-                .ec2
-                .delete_security_group()
-                .group_id(&sg_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, is_dependency_violation, || async {
+        ctx.aws
+            .ec2
+            .delete_security_group()
+            .group_id(&sg_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }

@@ -5,10 +5,11 @@ use anyhow::Result;
 use aws_sdk_ec2::types::ResourceType;
 use serde_json::{json, Value};
 
+use super::support::delete_when_free;
 use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
 use super::support::no_sdk_retry;
 use super::Ctx;
-use crate::aws::{err, err_classified, gone_ok, is_dependency_violation, retry_until};
+use crate::aws::{err, err_classified, is_dependency_violation};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
 
@@ -84,17 +85,15 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let subnet_id = o.outputs.id().to_string();
     // Task ENIs linger for minutes after a service is deleted: "The subnet 'subnet-...' has
     // dependencies and cannot be deleted." (DependencyViolation).
-    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
-        gone_ok(
-            ctx.aws
-                .ec2
-                .delete_subnet()
-                .subnet_id(&subnet_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, is_dependency_violation, || async {
+        ctx.aws
+            .ec2
+            .delete_subnet()
+            .subnet_id(&subnet_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }

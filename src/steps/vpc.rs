@@ -4,10 +4,11 @@ use anyhow::Result;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use serde_json::{json, Value};
 
+use super::support::delete_when_free;
 use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
 use super::support::no_sdk_retry;
 use super::Ctx;
-use crate::aws::{err, err_classified, gone_ok, is_dependency_violation, retry_until};
+use crate::aws::{err, err_classified, is_dependency_violation};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
 
@@ -133,17 +134,15 @@ pub async fn update(ctx: &Ctx, _r: &Resource, o: &Observed, _res: &dyn Resolve) 
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let vpc_id = o.outputs.id().to_string();
-    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
-        gone_ok(
-            ctx.aws
-                .ec2
-                .delete_vpc()
-                .vpc_id(&vpc_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, is_dependency_violation, || async {
+        ctx.aws
+            .ec2
+            .delete_vpc()
+            .vpc_id(&vpc_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }

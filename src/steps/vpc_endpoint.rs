@@ -12,8 +12,8 @@ use super::support::ec2::CREATE_WAIT;
 use super::support::ec2::{name_or, owned, owned_id, tag_spec};
 use super::Ctx;
 use crate::aws::{
-    client_token, code_of, err, is_vpc_endpoint_gone, not_yet_visible, poll, retry_until, AwsError,
-    CONSISTENCY, TOKEN_ATTEMPTS,
+    client_token, code_of, err, is_vpc_endpoint_gone, not_yet_visible, poll, retry_until,
+    unless_gone, AwsError, CONSISTENCY, TOKEN_ATTEMPTS,
 };
 use crate::desired::{
     sorted, EndpointType, Fields, Outputs, Resolve, Resource, Spec, VpcEndpointSpec,
@@ -365,10 +365,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         }
         other => other,
     };
-    let out = match out {
-        Ok(out) => out,
-        Err(e) if is_vpc_endpoint_gone(code_of(&e)) => return Ok(()),
-        Err(e) => return Err(e),
+    let Some(out) = unless_gone(|e| is_vpc_endpoint_gone(code_of(e)), out)? else {
+        return Ok(());
     };
     // This API answers success and lists per-id failures instead.
     if let Some(u) = out.unsuccessful().first() {

@@ -13,9 +13,12 @@ pub mod elb_actions;
 pub mod ownership;
 pub mod tags;
 
+use std::future::Future;
+
 use anyhow::Result;
 
 use super::Ctx;
+use crate::aws::{gone_ok, retry_until};
 use crate::desired::Resource;
 use crate::plan::Observed;
 
@@ -36,4 +39,18 @@ pub fn adopted(
         &format!("already exists; adopting {}", o.outputs.id()),
     );
     Ok(o)
+}
+
+/// Delete (or detach) with `call`, sent again while `busy` says something still holds the
+/// resource (until `ctx.delete_deadline`); already gone is success.
+pub async fn delete_when_free<F, Fut>(
+    ctx: &Ctx,
+    busy: impl Fn(&anyhow::Error) -> bool,
+    call: F,
+) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    gone_ok(retry_until(ctx.delete_deadline, busy, call).await)
 }
