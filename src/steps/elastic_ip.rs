@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use serde_json::json;
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
+use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{code_of, err, err_classified};
@@ -34,14 +34,14 @@ fn state_of(a: &Address) -> &'static str {
 fn observed(a: &Address) -> Option<Observed> {
     let id = owned_id(a.tags())?;
     let alloc = a.allocation_id()?;
-    Some(Observed {
+    Some(observation(
         id,
-        name: name_or(a.tags(), alloc),
-        outputs: Outputs::with_id(alloc),
-        fields: fields_of(a),
-        state: state_of(a).to_string(),
-        details: json!({ "public_ip": a.public_ip() }),
-    })
+        a.tags(),
+        alloc,
+        fields_of(a),
+        state_of(a).to_string(),
+        json!({ "public_ip": a.public_ip() }),
+    ))
 }
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {

@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
+use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{
@@ -48,19 +48,19 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
             let fields: Fields = [("attached_vpc_id".to_string(), json!(vpc))]
                 .into_iter()
                 .collect();
-            Some(Observed {
+            Some(observation(
                 id,
-                name: name_or(g.tags(), igw_id),
-                outputs: Outputs::with_id(igw_id),
+                g.tags(),
+                igw_id,
                 fields,
-                state: if vpc.is_some() {
+                if vpc.is_some() {
                     "attached"
                 } else {
                     "detached"
                 }
                 .to_string(),
-                details: Value::Null,
-            })
+                Value::Null,
+            ))
         })
         .collect())
 }

@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGateway, NatGatewayAddress
 use serde_json::json;
 
 use super::support::ec2::CREATE_WAIT;
-use super::support::ec2::{name_or, owned, owned_id, tag_spec};
+use super::support::ec2::{observation, owned, owned_id, tag_spec};
 use super::support::tags::tag;
 use super::Ctx;
 use crate::aws::{
@@ -63,14 +63,14 @@ fn fields_of(g: &NatGateway) -> Fields {
 fn observed(g: &NatGateway) -> Option<Observed> {
     let id = owned_id(g.tags())?;
     let nat_id = g.nat_gateway_id()?;
-    Some(Observed {
+    Some(observation(
         id,
-        name: name_or(g.tags(), nat_id),
-        outputs: Outputs::with_id(nat_id),
-        fields: fields_of(g),
-        state: state_of(g).to_string(),
-        details: json!({ "public_ip": primary(g).and_then(|a| a.public_ip()) }),
-    })
+        g.tags(),
+        nat_id,
+        fields_of(g),
+        state_of(g).to_string(),
+        json!({ "public_ip": primary(g).and_then(|a| a.public_ip()) }),
+    ))
 }
 
 /// Live gateways carrying this app's ownership tag. The tag is checked here as well as in

@@ -10,7 +10,7 @@ use futures::FutureExt;
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
+use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{
@@ -115,14 +115,14 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
         .filter_map(|t| {
             let id = owned_id(t.tags())?;
             let rtb_id = t.route_table_id()?;
-            Some(Observed {
+            Some(observation(
                 id,
-                name: name_or(t.tags(), rtb_id),
-                outputs: Outputs::with_id(rtb_id),
-                fields: fields_of(t),
-                state: "available".to_string(),
-                details: Value::Null,
-            })
+                t.tags(),
+                rtb_id,
+                fields_of(t),
+                "available".to_string(),
+                Value::Null,
+            ))
         })
         .collect())
 }

@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::ResourceType;
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
+use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{err, err_classified, is_dependency_violation};
@@ -36,14 +36,14 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
             .into_iter()
             .map(|(k, v)| (k.to_string(), v))
             .collect();
-            Some(Observed {
+            Some(observation(
                 id,
-                name: name_or(s.tags(), subnet_id),
-                outputs: Outputs::with_id(subnet_id),
+                s.tags(),
+                subnet_id,
                 fields,
-                state: s.state().map_or("unknown", |x| x.as_str()).to_string(),
-                details: Value::Null,
-            })
+                s.state().map_or("unknown", |x| x.as_str()).to_string(),
+                Value::Null,
+            ))
         })
         .collect())
 }

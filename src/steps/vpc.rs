@@ -5,7 +5,7 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
+use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{err, err_classified, is_dependency_violation};
@@ -38,14 +38,14 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect();
-        found.push(Observed {
+        found.push(observation(
             id,
-            name: name_or(v.tags(), vpc_id),
-            outputs: Outputs::with_id(vpc_id),
+            v.tags(),
+            vpc_id,
             fields,
-            state: v.state().map_or("unknown", |s| s.as_str()).to_string(),
-            details: Value::Null,
-        });
+            v.state().map_or("unknown", |s| s.as_str()).to_string(),
+            Value::Null,
+        ));
     }
     Ok(found)
 }

@@ -9,7 +9,7 @@ use aws_sdk_ec2::types::{ResourceType, VpcEndpoint, VpcEndpointType};
 use serde_json::{json, Value};
 
 use super::support::ec2::CREATE_WAIT;
-use super::support::ec2::{name_or, owned, owned_id, tag_spec};
+use super::support::ec2::{observation, owned, owned_id, tag_spec};
 use super::Ctx;
 use crate::aws::{
     client_token, code_of, err, is_vpc_endpoint_gone, not_yet_visible, poll, retry_until,
@@ -79,14 +79,14 @@ fn fields_of(e: &VpcEndpoint) -> Fields {
 fn observed(e: &VpcEndpoint) -> Option<Observed> {
     let id = owned_id(e.tags())?;
     let vpce_id = e.vpc_endpoint_id()?;
-    Some(Observed {
+    Some(observation(
         id,
-        name: name_or(e.tags(), vpce_id),
-        outputs: Outputs::with_id(vpce_id),
-        fields: fields_of(e),
-        state: state_of(e),
-        details: Value::Null,
-    })
+        e.tags(),
+        vpce_id,
+        fields_of(e),
+        state_of(e),
+        Value::Null,
+    ))
 }
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {

@@ -10,7 +10,10 @@ use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use super::create_once::{create_once, tagged};
 use super::tags::tag;
 use crate::aws::err;
-use crate::desired::{ResourceId, TAG_APP, TAG_RESOURCE};
+use serde_json::Value;
+
+use crate::desired::{Fields, Outputs, ResourceId, TAG_APP, TAG_RESOURCE};
+use crate::plan::Observed;
 use crate::steps::Ctx;
 
 /// How long create waits for a NAT gateway or a VPC endpoint to become available.
@@ -41,6 +44,26 @@ pub fn owned_id(tags: &[Tag]) -> Option<ResourceId> {
 /// The `Name` tag, or the given fallback (the AWS id).
 pub fn name_or(tags: &[Tag], fallback: &str) -> String {
     tag(tags, "Name").unwrap_or(fallback).to_string()
+}
+
+/// What observe reports for the owned EC2 resource `id` with AWS id `aws_id`: named by its
+/// `Name` tag.
+pub fn observation(
+    id: ResourceId,
+    tags: &[Tag],
+    aws_id: &str,
+    fields: Fields,
+    state: impl Into<String>,
+    details: Value,
+) -> Observed {
+    Observed {
+        id,
+        name: name_or(tags, aws_id),
+        outputs: Outputs::with_id(aws_id),
+        fields,
+        state: state.into(),
+        details,
+    }
 }
 
 /// Create the EC2 resource `id` of type `rt` once (see [`create_once`]): `create` sends the
