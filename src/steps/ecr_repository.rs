@@ -16,7 +16,7 @@ use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::{Ctx, Deleted, Kept};
-use crate::aws::{code_of, err, gone_ok, is_gone};
+use crate::aws::{code_of, err, gone_ok, is_gone, unless_gone};
 use crate::desired::{
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
@@ -79,11 +79,7 @@ async fn tags_of(ctx: &Ctx, repo: &Repository) -> Result<Option<Vec<Tag>>> {
         .send()
         .await
         .map_err(err);
-    match out {
-        Ok(out) => Ok(Some(out.tags().to_vec())),
-        Err(e) if is_gone(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+    Ok(unless_gone(is_gone, out)?.map(|out| out.tags().to_vec()))
 }
 
 fn observed(id: ResourceId, repo: &Repository) -> Observed {

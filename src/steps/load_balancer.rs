@@ -64,11 +64,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     }
     let observed = found.into_iter().map(|(id, lb, keys)| async move {
         let arn = lb.load_balancer_arn().unwrap_or_default();
-        match attributes(ctx, arn).await {
-            Ok(attrs) => Ok(Some(observed(id, &lb, &attrs, &keys))),
-            Err(e) if is_elb_gone(&e) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let attrs = unless_gone(is_elb_gone, attributes(ctx, arn).await)?;
+        Ok::<_, anyhow::Error>(attrs.map(|attrs| observed(id, &lb, &attrs, &keys)))
     });
     Ok(try_join_all(observed)
         .await?

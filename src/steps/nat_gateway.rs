@@ -96,23 +96,18 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 /// The gateway as it is now; `None` when it does not exist.
 async fn describe(ctx: &Ctx, nat_id: &str) -> Result<Option<NatGateway>> {
-    match ctx
+    let out = ctx
         .aws
         .ec2
         .describe_nat_gateways()
         .nat_gateway_ids(nat_id)
         .send()
         .await
-        .map_err(err)
-    {
-        Ok(out) => Ok(out
-            .nat_gateways()
-            .iter()
-            .find(|g| g.nat_gateway_id() == Some(nat_id))
-            .cloned()),
-        Err(e) if is_nat_gateway_gone(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .map_err(err);
+    Ok(unless_gone(is_nat_gateway_gone, out)?.and_then(|out| {
+        let mut gs = out.nat_gateways().iter();
+        gs.find(|g| g.nat_gateway_id() == Some(nat_id)).cloned()
+    }))
 }
 
 /// This resource's live gateway on exactly this subnet and address, if one exists.

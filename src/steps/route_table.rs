@@ -15,7 +15,7 @@ use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{
     code_of, err, err_classified, gone_ok, is_dependency_violation, is_gone, not_yet_visible,
-    retry_until, CONSISTENCY,
+    retry_until, unless_gone, CONSISTENCY,
 };
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
@@ -129,19 +129,15 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 /// The table as it is now; `None` when it does not exist.
 async fn describe(ctx: &Ctx, rtb_id: &str) -> Result<Option<RouteTable>> {
-    match ctx
+    let out = ctx
         .aws
         .ec2
         .describe_route_tables()
         .route_table_ids(rtb_id)
         .send()
         .await
-        .map_err(err)
-    {
-        Ok(out) => Ok(out.route_tables().first().cloned()),
-        Err(e) if is_gone(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .map_err(err);
+    Ok(unless_gone(is_gone, out)?.and_then(|out| out.route_tables().first().cloned()))
 }
 
 /// Desired routes (destination → target id) and subnets, references resolved.

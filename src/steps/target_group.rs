@@ -18,7 +18,7 @@ use super::support::elb::*;
 use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, retry_until, CONSISTENCY};
+use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, retry_until, unless_gone, CONSISTENCY};
 use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::plan::Observed;
 
@@ -74,12 +74,9 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
             }
         };
         let facts = futures::future::try_join(attributes(ctx, arn), health).await;
-        match facts {
-            Ok((attrs, health)) => Ok(Some(observed(id, &tg, &attrs, &health))),
-            // Deleted between the listing and now.
-            Err(e) if is_elb_gone(&e) => Ok(None),
-            Err(e) => Err(e),
-        }
+        // None: deleted between the listing and now.
+        let facts = unless_gone(is_elb_gone, facts)?;
+        Ok::<_, anyhow::Error>(facts.map(|(attrs, health)| observed(id, &tg, &attrs, &health)))
     });
     Ok(try_join_all(observed)
         .await?

@@ -108,23 +108,20 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 /// The endpoint as it is now; `None` when it does not exist.
 async fn describe(ctx: &Ctx, vpce_id: &str) -> Result<Option<VpcEndpoint>> {
-    match ctx
+    let out = ctx
         .aws
         .ec2
         .describe_vpc_endpoints()
         .vpc_endpoint_ids(vpce_id)
         .send()
         .await
-        .map_err(err)
-    {
-        Ok(out) => Ok(out
-            .vpc_endpoints()
-            .iter()
-            .find(|e| e.vpc_endpoint_id() == Some(vpce_id))
-            .cloned()),
-        Err(e) if is_vpc_endpoint_gone(code_of(&e)) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .map_err(err);
+    Ok(
+        unless_gone(|e| is_vpc_endpoint_gone(code_of(e)), out)?.and_then(|out| {
+            let mut es = out.vpc_endpoints().iter();
+            es.find(|e| e.vpc_endpoint_id() == Some(vpce_id)).cloned()
+        }),
+    )
 }
 
 /// The desired ids, references resolved, each list sorted and deduplicated.
