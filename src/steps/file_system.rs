@@ -12,7 +12,7 @@ use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
-use crate::aws::{code_of, err, is_gone, poll};
+use crate::aws::{code_of, err, is_gone, poll, unless_gone};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
@@ -132,24 +132,18 @@ async fn wait_gone(ctx: &Ctx, deadline: std::time::Duration, id: &str) -> Result
         deadline,
         &format!("file system {id} to be deleted"),
         || async {
-            match ctx
+            let out = ctx
                 .aws
                 .efs
                 .describe_file_systems()
                 .file_system_id(id)
                 .send()
                 .await
-            {
-                Ok(f) => Ok(f.file_systems().iter().all(|f| !alive(f)).then_some(())),
-                Err(e) => {
-                    let e = err(e);
-                    if is_gone(&e) {
-                        Ok(Some(()))
-                    } else {
-                        Err(e)
-                    }
-                }
-            }
+                .map_err(err);
+            Ok(match unless_gone(is_gone, out)? {
+                Some(f) => f.file_systems().iter().all(|f| !alive(f)).then_some(()),
+                None => Some(()),
+            })
         },
     )
     .await

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::support::efs;
 use super::support::tags::tag;
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok, is_gone, poll};
+use crate::aws::{code_of, err, gone_ok, is_gone, poll, unless_gone};
 use crate::desired::{
     sorted, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, Val, TAG_APP, TAG_RESOURCE,
 };
@@ -311,28 +311,22 @@ async fn wait_gone(ctx: &Ctx, deadline: std::time::Duration, id: &str) -> Result
         deadline,
         &format!("mount target {id} to be deleted"),
         || async {
-            match ctx
+            let out = ctx
                 .aws
                 .efs
                 .describe_mount_targets()
                 .mount_target_id(id)
                 .send()
                 .await
-            {
-                Ok(out) => Ok(out
-                    .mount_targets()
-                    .iter()
-                    .all(|m| m.life_cycle_state().as_str() == "deleted")
-                    .then_some(())),
-                Err(e) => {
-                    let e = err(e);
-                    if is_gone(&e) {
-                        Ok(Some(()))
-                    } else {
-                        Err(e)
-                    }
+                .map_err(err);
+            Ok(match unless_gone(is_gone, out)? {
+                Some(out) => {
+                    let mut ts = out.mount_targets().iter();
+                    ts.all(|m| m.life_cycle_state().as_str() == "deleted")
+                        .then_some(())
                 }
-            }
+                None => Some(()),
+            })
         },
     )
     .await
