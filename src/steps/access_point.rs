@@ -9,6 +9,7 @@ use aws_sdk_efs::types::{AccessPointDescription, CreationInfo, PosixUser, RootDi
 use serde_json::json;
 
 use super::support::create_once;
+use super::support::field_map;
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
@@ -24,7 +25,7 @@ fn fields_of(a: &AccessPointDescription) -> Fields {
     let user = a.posix_user();
     let root = a.root_directory();
     let info = root.and_then(|r| r.creation_info());
-    [
+    field_map([
         ("file_system_id", json!(a.file_system_id())),
         (
             "posix_user",
@@ -39,10 +40,7 @@ fn fields_of(a: &AccessPointDescription) -> Fields {
                 "permissions": info.map(|i| i.permissions()),
             }),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 fn observed(id: ResourceId, name: &str, a: &AccessPointDescription) -> Observed {

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::support::cloudmap::{as_configured, forms_differ, literal, names_by_arn};
 use super::support::delete_when_free;
+use super::support::field_map;
 use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
@@ -146,13 +147,10 @@ fn reported_namespace(c: &Cluster) -> Option<&str> {
 /// configured one.
 fn observed(id: ResourceId, c: &Cluster, namespace: Option<String>) -> Observed {
     let name = c.cluster_name().unwrap_or_default();
-    let fields: Fields = [
+    let fields: Fields = field_map([
         ("container_insights", json!(container_insights(c))),
         ("service_connect_namespace", json!(namespace)),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    ]);
     Observed {
         id,
         name: name.to_string(),

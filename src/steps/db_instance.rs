@@ -10,6 +10,7 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_rds::types::DbInstance;
 use serde_json::{json, Value};
 
+use super::support::field_map;
 use super::support::ownership::not_owned;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
@@ -68,7 +69,7 @@ fn fields_of(d: &DbInstance, want_version: Option<&str>) -> Fields {
         .iter()
         .filter_map(|g| g.vpc_security_group_id())
         .map(str::to_string);
-    [
+    field_map([
         ("engine", json!(d.engine())),
         (
             "engine_version",
@@ -90,10 +91,7 @@ fn fields_of(d: &DbInstance, want_version: Option<&str>) -> Fields {
             json!(d.db_subnet_group().and_then(|g| g.db_subnet_group_name())),
         ),
         ("security_groups", sorted(groups)),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 fn outputs_of(d: &DbInstance) -> Outputs {

@@ -7,6 +7,7 @@ use aws_sdk_rds::types::{DbSubnetGroup, Tag};
 use serde_json::json;
 
 use super::support::delete_when_free;
+use super::support::field_map;
 use super::support::ownership::not_owned;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
@@ -25,13 +26,10 @@ fn fields_of(g: &DbSubnetGroup) -> Fields {
         .iter()
         .filter_map(|s| s.subnet_identifier())
         .map(str::to_string);
-    [
+    field_map([
         ("description", json!(g.db_subnet_group_description())),
         ("subnet_ids", sorted(subnets)),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 fn observed(id: ResourceId, g: &DbSubnetGroup) -> Observed {

@@ -12,6 +12,7 @@ use futures::future::try_join_all;
 use serde_json::json;
 
 use super::support;
+use super::support::field_map;
 use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
@@ -84,7 +85,7 @@ async fn tags_of(ctx: &Ctx, repo: &Repository) -> Result<Option<Vec<Tag>>> {
 
 fn observed(id: ResourceId, repo: &Repository) -> Observed {
     let name = repo.repository_name().unwrap_or_default();
-    let fields: Fields = [
+    let fields: Fields = field_map([
         (
             "scan_on_push",
             json!(repo
@@ -97,10 +98,7 @@ fn observed(id: ResourceId, repo: &Repository) -> Observed {
                 .image_tag_mutability()
                 .map_or("MUTABLE", |m| m.as_str())),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    ]);
     Observed {
         id,
         name: name.to_string(),

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::support::delete_when_free;
 use super::support::efs::{alive, all};
+use super::support::field_map;
 use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
@@ -22,17 +23,14 @@ const ANOTHER_NAME: &str = "give the app another name or delete that file system
 const WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
 fn fields_of(f: &FileSystemDescription) -> Fields {
-    [
+    field_map([
         ("encrypted", json!(f.encrypted().unwrap_or(false))),
         ("performance_mode", json!(f.performance_mode().as_str())),
         (
             "throughput_mode",
             json!(f.throughput_mode().map_or("bursting", |t| t.as_str())),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 fn observed(id: ResourceId, name: &str, f: &FileSystemDescription) -> Observed {

@@ -11,6 +11,7 @@ use futures::future::try_join_all;
 use serde_json::{json, Map, Value};
 
 use super::support;
+use super::support::field_map;
 use super::support::ownership::not_owned_because;
 use super::support::tags::owned_tags;
 use super::Ctx;
@@ -109,15 +110,12 @@ async fn observe_role(
         Some(doc) => shaped_like(decode_policy(doc)?, want("assume_role_policy")),
         None => Value::Null,
     };
-    let fields: Fields = [
+    let fields: Fields = field_map([
         ("path", json!(role.path())),
         ("assume_role_policy", trust),
         ("managed_policy_arns", json!(attached)),
         ("inline_policy", inline),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    ]);
     Ok(Some(Observed {
         id,
         name: name.to_string(),

@@ -6,6 +6,7 @@ use aws_sdk_cloudwatchlogs::types::LogGroup;
 use serde_json::{json, Value};
 
 use super::support;
+use super::support::field_map;
 use super::support::ownership::not_owned;
 use super::Ctx;
 use crate::aws::{code_of, err, gone_ok};
@@ -36,10 +37,7 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
                 "rename it in the config or delete it",
             ));
         }
-        let fields: Fields = [("retention_in_days", json!(g.retention_in_days()))]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let fields: Fields = field_map([("retention_in_days", json!(g.retention_in_days()))]);
         found.push(Observed {
             id: r.id.clone(),
             name: r.name.clone(),

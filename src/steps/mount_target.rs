@@ -11,6 +11,7 @@ use futures::future::try_join_all;
 use serde_json::json;
 
 use super::support::efs;
+use super::support::field_map;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::aws::{code_of, err, gone_ok, is_gone, poll, unless_gone};
@@ -22,14 +23,11 @@ use crate::plan::Observed;
 const WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
 fn fields_of(m: &MountTargetDescription, groups: &[String]) -> Fields {
-    [
+    field_map([
         ("file_system_id", json!(m.file_system_id())),
         ("subnet_id", json!(m.subnet_id())),
         ("security_groups", sorted(groups.iter().cloned())),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 /// True while a mount target is (or is becoming) usable: not on its way out.

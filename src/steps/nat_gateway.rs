@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::support::ec2::CREATE_WAIT;
 use super::support::ec2::{observation, owned, owned_id, tag_spec};
+use super::support::field_map;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::aws::{
@@ -43,7 +44,7 @@ fn primary(g: &NatGateway) -> Option<&NatGatewayAddress> {
 
 /// The normalised fields, shaped exactly like `Spec::NatGateway`'s.
 fn fields_of(g: &NatGateway) -> Fields {
-    [
+    field_map([
         ("subnet_id", json!(g.subnet_id())),
         (
             "allocation_id",
@@ -54,10 +55,7 @@ fn fields_of(g: &NatGateway) -> Fields {
             // `public` is the API's default.
             json!(g.connectivity_type().map_or("public", |c| c.as_str())),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 fn observed(g: &NatGateway) -> Option<Observed> {

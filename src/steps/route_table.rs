@@ -11,6 +11,7 @@ use serde_json::{json, Value};
 
 use super::support::delete_when_free;
 use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
+use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{
@@ -87,17 +88,14 @@ fn fields_of(t: &RouteTable) -> Fields {
         .map(|(d, g)| json!({ "destination": d, "gateway_id": g }))
         .collect();
     routes.sort_by_key(|v| v.to_string());
-    [
+    field_map([
         ("vpc_id", json!(t.vpc_id())),
         ("routes", json!(routes)),
         (
             "subnet_associations",
             sorted(subnet_associations(t).into_keys()),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {

@@ -26,6 +26,7 @@ use futures::future::try_join_all;
 use serde_json::{json, Value};
 
 use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
+use super::support::field_map;
 use super::Ctx;
 use crate::aws::{err, gone_ok_if, is_autoscaling_gone, retry_until, says, CONSISTENCY};
 use crate::desired::{
@@ -196,14 +197,11 @@ fn observed(id: ResourceId, t: &ScalableTarget) -> Observed {
 
 /// The same shape as `Spec::fields` renders for a scalable target.
 fn fields(t: &ScalableTarget) -> Fields {
-    [
+    field_map([
         ("resource_id", json!(t.resource_id())),
         ("min_capacity", json!(t.min_capacity())),
         ("max_capacity", json!(t.max_capacity())),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 /// RegisterScalableTarget: creates the target, or sets min/max of an existing one.

@@ -21,6 +21,7 @@ use aws_sdk_applicationautoscaling::types::{
 use serde_json::{json, Value};
 
 use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
+use super::support::field_map;
 use super::Ctx;
 use crate::aws::{err, gone_ok_if, is_autoscaling_gone, retry_until, says, CONSISTENCY};
 use crate::desired::{resource_label, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
@@ -117,7 +118,7 @@ fn observed(id: ResourceId, p: &ScalingPolicy) -> Observed {
 fn fields(p: &ScalingPolicy) -> Fields {
     let c = p.target_tracking_scaling_policy_configuration();
     let m = c.and_then(|c| c.predefined_metric_specification());
-    [
+    field_map([
         ("resource_id", json!(p.resource_id())),
         ("policy_type", json!(p.policy_type().as_str())),
         (
@@ -139,10 +140,7 @@ fn fields(p: &ScalingPolicy) -> Fields {
             "disable_scale_in",
             json!(c.map(|c| c.disable_scale_in().unwrap_or(false))),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 /// PutScalingPolicy (an upsert) with the desired configuration; returns the outputs.

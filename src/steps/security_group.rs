@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 
 use super::support::delete_when_free;
 use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
+use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::support::tags::tag;
 use super::Ctx;
@@ -185,17 +186,14 @@ fn ingress_changes(have: &[IngressRule], want: &[IngressRule]) -> IngressChanges
 }
 
 fn fields_of(g: &SecurityGroup) -> Fields {
-    [
+    field_map([
         ("vpc_id", json!(g.vpc_id())),
         ("description", json!(g.description())),
         (
             "ingress",
             ingress_fields(&rules_of(g.ip_permissions()), &NoRefs),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {

@@ -7,6 +7,7 @@ use serde_json::{json, Value};
 
 use super::support::delete_when_free;
 use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
+use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{err, err_classified, is_dependency_violation};
@@ -28,14 +29,11 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
         .filter_map(|s| {
             let id = owned_id(s.tags())?;
             let subnet_id = s.subnet_id()?;
-            let fields: Fields = [
+            let fields: Fields = field_map([
                 ("vpc_id", json!(s.vpc_id())),
                 ("cidr_block", json!(s.cidr_block())),
                 ("availability_zone", json!(s.availability_zone())),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+            ]);
             Some(observation(
                 id,
                 s.tags(),

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use super::support::delete_when_free;
 use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
+use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{err, err_classified, is_dependency_violation};
@@ -30,14 +31,11 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
             attribute(ctx, vpc_id, VpcAttributeName::EnableDnsSupport),
             attribute(ctx, vpc_id, VpcAttributeName::EnableDnsHostnames),
         )?;
-        let fields: Fields = [
+        let fields: Fields = field_map([
             ("cidr_block", json!(v.cidr_block())),
             ("enable_dns_support", json!(support)),
             ("enable_dns_hostnames", json!(hostnames)),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
+        ]);
         found.push(observation(
             id,
             v.tags(),

@@ -19,7 +19,9 @@ use anyhow::Result;
 
 use super::Ctx;
 use crate::aws::{gone_ok, retry_until};
-use crate::desired::Resource;
+use serde_json::Value;
+
+use crate::desired::{Fields, Resource};
 use crate::plan::Observed;
 
 pub use create_once::{create_once, no_sdk_retry, tagged};
@@ -53,4 +55,9 @@ where
     Fut: Future<Output = Result<()>>,
 {
     gone_ok(retry_until(ctx.delete_deadline, busy, call).await)
+}
+
+/// Observed fields from `(name, value)` pairs.
+pub fn field_map<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
