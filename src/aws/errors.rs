@@ -1,41 +1,12 @@
 //! Classifying AWS errors by their error code, in one place, so steps never match on
-//! message strings scattered around.
+//! message strings scattered around. Which codes mean "not found" is in `gone.rs`.
 
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-/// Error codes that mean "the thing is not there" across the services ecsdeploy uses.
-const NOT_FOUND: &[&str] = &[
-    "InvalidVpcID.NotFound",
-    "InvalidSubnetID.NotFound",
-    "InvalidGroup.NotFound",
-    "InvalidInternetGatewayID.NotFound",
-    "InvalidRouteTableID.NotFound",
-    "InvalidAssociationID.NotFound",
-    "InvalidPermission.NotFound",
-    "Gateway.NotAttached",
-    "NoSuchEntity",
-    "ResourceNotFoundException",
-    "RepositoryNotFoundException",
-    "ClusterNotFoundException",
-    "ServiceNotFoundException",
-    "ServiceNotActiveException",
-];
-
 /// The AWS error code of an SDK error, if the service sent one.
 pub fn code<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> Option<&str> {
     e.code()
-}
-
-/// True when the error says the resource does not exist (already deleted counts as done).
-pub fn is_not_found<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
-    code(e).is_some_and(|c| NOT_FOUND.contains(&c))
-}
-
-/// True for `DependencyViolation`: AWS still holds something that uses the resource
-/// (typically ENIs of stopped tasks that take minutes to release).
-pub fn is_dependency_violation<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
-    code(e) == Some("DependencyViolation")
 }
 
 /// `code: message` of an SDK error, falling back to the SDK's own description

@@ -1,8 +1,17 @@
-//! The AWS client bundle and error classification. Steps use these; nothing else here.
+//! The AWS client bundle, error classification (`errors`, `gone`), and the retry, wait and
+//! client-token machinery the steps share. Steps use these; nothing else here.
 
 mod errors;
+mod gone;
+mod retry;
+mod token;
+mod wait;
 
 pub use errors::*;
+pub use gone::*;
+pub use retry::*;
+pub use token::*;
+pub use wait::*;
 
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region};

@@ -12,7 +12,7 @@ use crate::aws::{code_of, hint_for};
 use crate::desired::{Outputs, Resource, ResourceId};
 use crate::plan::{Action, Observed, Plan};
 use crate::report::RunSummary;
-use crate::steps::{self, Ctx, KeptNotEmpty};
+use crate::steps::{self, Ctx, Deleted};
 
 pub struct ApplyResult {
     pub summary: RunSummary,
@@ -75,16 +75,16 @@ pub async fn apply(
                     (Action::Update(_), Some(r), Some(o)) => steps::update(ctx, r, o, &snapshot)
                         .await
                         .map(|o| publish(o, "updated")),
-                    (Action::Delete, _, Some(o)) => match steps::delete(ctx, o).await {
-                        Ok(()) => Ok(format!("deleted {}", o.outputs.id())),
-                        Err(e) => match e.downcast_ref::<KeptNotEmpty>() {
-                            Some(k) => {
-                                kept.lock().unwrap().push(k.to_string());
-                                Ok(format!("kept {} (it holds images)", o.name))
+                    (Action::Delete, _, Some(o)) => {
+                        steps::delete(ctx, o).await.map(|deleted| match deleted {
+                            Deleted::Gone => format!("deleted {}", o.outputs.id()),
+                            Deleted::Kept(k) => {
+                                let line = format!("kept {} ({})", o.name, k.note);
+                                kept.lock().unwrap().push(k.message);
+                                line
                             }
-                            None => Err(e),
-                        },
-                    },
+                        })
+                    }
                     _ => Err(anyhow!("internal: cannot {} {id}", action.verb())),
                 };
                 result.map_err(|e| explain(e, action, &id))

@@ -233,7 +233,7 @@ where
 }
 
 fn name_of(tags: &[aws_sdk_ec2::types::Tag]) -> String {
-    crate::steps::ec2_util::tag(tags, "Name")
+    crate::steps::support::tags::tag(tags, "Name")
         .unwrap_or("")
         .to_string()
 }
@@ -310,7 +310,7 @@ pub async fn resolve_secrets(ctx: &Ctx, c: &Config) -> Result<BTreeMap<String, S
             Ok(out) => Ok(((*name).clone(), out.arn().unwrap_or(name).to_string())),
             Err(e) => {
                 let e = crate::aws::err(e);
-                if crate::steps::is_gone(&e) {
+                if crate::aws::is_gone(&e) {
                     Err(UsageError(format!(
                         "secrets.{key}.existing: secret `{name}` does not exist in {}; create \
                          it first or use `generate` instead",

@@ -8,8 +8,12 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_efs::types::{AccessPointDescription, CreationInfo, PosixUser, RootDirectory, Tag};
 use serde_json::json;
 
-use super::{create_once, gone_ok, nat_gateway::poll, Ctx};
-use crate::aws::{code_of, err, err_classified};
+use super::support::create_once;
+use super::support::field_map;
+use super::support::tags::owned_tags;
+use super::support::tags::tag;
+use super::Ctx;
+use crate::aws::{code_of, err, err_classified, gone_ok, poll};
 use crate::desired::{
     AccessPointSpec, Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
@@ -17,15 +21,11 @@ use crate::plan::Observed;
 
 const WAIT: std::time::Duration = std::time::Duration::from_secs(300);
 
-fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter().find(|t| t.key() == key).map(|t| t.value())
-}
-
 fn fields_of(a: &AccessPointDescription) -> Fields {
     let user = a.posix_user();
     let root = a.root_directory();
     let info = root.and_then(|r| r.creation_info());
-    [
+    field_map([
         ("file_system_id", json!(a.file_system_id())),
         (
             "posix_user",
@@ -40,10 +40,7 @@ fn fields_of(a: &AccessPointDescription) -> Fields {
                 "permissions": info.map(|i| i.permissions()),
             }),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 fn observed(id: ResourceId, name: &str, a: &AccessPointDescription) -> Observed {
@@ -71,7 +68,7 @@ fn alive(a: &AccessPointDescription) -> bool {
 /// settings give the same token; a new file system or new settings (a replacement) give a
 /// new one, so a token AWS remembers from a deleted access point is never reused.
 fn client_token(app: &str, id: &ResourceId, fs: &str, s: &AccessPointSpec) -> String {
-    super::nat_gateway::client_token(
+    crate::aws::client_token(
         &[
             app,
             &id.to_string(),
@@ -133,11 +130,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         unreachable!()
     };
     let fs = res.need(&s.file_system)?;
-    let tags = ctx
-        .tags(&r.id, &r.name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()?;
+    let tags: Vec<Tag> = owned_tags(ctx, &r.id, &r.name)?;
     let user = PosixUser::builder()
         .uid(i64::from(s.uid))
         .gid(i64::from(s.gid))

@@ -5,16 +5,20 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use aws_sdk_ecs::types::{
-    Cluster, ClusterField, ClusterServiceConnectDefaultsRequest, ClusterSetting,
-    ClusterSettingName, Tag,
+    Cluster, ClusterField, ClusterServiceConnectDefaultsRequest, ClusterSetting, ClusterSettingName,
 };
 use futures::future::try_join_all;
 use serde_json::json;
 
-use super::namespace::{as_configured, forms_differ, literal, names_by_arn};
-use super::{gone_ok, Ctx};
+use super::support::cloudmap::{as_configured, forms_differ, literal, names_by_arn};
+use super::support::delete_when_free;
+use super::support::field_map;
+use super::support::ownership::{claim, not_owned};
+use super::support::tags::owned_tags;
+use super::support::tags::tag;
+use super::Ctx;
 use crate::aws::{code_of, err};
 use crate::desired::{
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
@@ -83,18 +87,14 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
             continue;
         }
         let name = c.cluster_name().unwrap_or_default();
-        let ours = tag(c.tags(), TAG_APP) == Some(ctx.app.as_str());
-        let id = match wanted.get(name) {
-            Some(id) if ours => (*id).clone(),
-            Some(_) => bail!(
-                "ECS cluster {name} exists but is not owned by app {} (tag {TAG_APP}); \
-                 rename it in the config or delete it",
-                ctx.app
-            ),
-            None => match tag(c.tags(), TAG_RESOURCE).and_then(ResourceId::parse) {
-                Some(id) if ours && id.kind == Kind::Cluster && !desired_ids.contains(&id) => id,
-                _ => continue,
-            },
+        let tags = (tag(c.tags(), TAG_APP), tag(c.tags(), TAG_RESOURCE));
+        let refuse = || {
+            let what = format!("ECS cluster {name}");
+            not_owned(ctx, &what, "rename it in the config or delete it")
+        };
+        let want = wanted.get(name).copied();
+        let Some(id) = claim(ctx, Kind::Cluster, want, tags, &desired_ids, refuse)? else {
+            continue;
         };
         let namespace = reported_namespace(c).map(|got| match configured_ns.get(name) {
             Some(want) => as_configured(got, want, &names),
@@ -125,12 +125,6 @@ fn name_of_arn(arn: &str) -> &str {
     arn.rsplit_once('/').map_or(arn, |(_, n)| n)
 }
 
-fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter()
-        .find(|t| t.key() == Some(key))
-        .and_then(|t| t.value())
-}
-
 /// The Container Insights value; AWS omits the setting on clusters where it was never set,
 /// which means disabled.
 fn container_insights(c: &Cluster) -> &str {
@@ -153,13 +147,10 @@ fn reported_namespace(c: &Cluster) -> Option<&str> {
 /// configured one.
 fn observed(id: ResourceId, c: &Cluster, namespace: Option<String>) -> Observed {
     let name = c.cluster_name().unwrap_or_default();
-    let fields: Fields = [
+    let fields: Fields = field_map([
         ("container_insights", json!(container_insights(c))),
         ("service_connect_namespace", json!(namespace)),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    ]);
     Observed {
         id,
         name: name.to_string(),
@@ -204,9 +195,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     if let Some(ns) = &s.service_connect_namespace {
         req = req.service_connect_defaults(sc_defaults(&res.need(ns)?)?);
     }
-    for (k, v) in ctx.tags(&r.id, &r.name) {
-        req = req.tags(Tag::builder().key(k).value(v).build());
-    }
+    req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     let out = req.send().await.map_err(err)?;
     Ok(out.cluster().map(outputs).unwrap_or_default())
 }
@@ -248,17 +237,15 @@ fn is_busy(e: &anyhow::Error) -> bool {
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let name = o.outputs.id().to_string();
-    super::retry_until(ctx.delete_deadline, is_busy, || async {
-        gone_ok(
-            ctx.aws
-                .ecs
-                .delete_cluster()
-                .cluster(&name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, is_busy, || async {
+        ctx.aws
+            .ecs
+            .delete_cluster()
+            .cluster(&name)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }

@@ -10,10 +10,11 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_rds::types::DbInstance;
 use serde_json::{json, Value};
 
-use super::db_subnet_group::{rds_tags, tag};
-use super::nat_gateway::poll;
-use super::{retry_until, Ctx};
-use crate::aws::{code_of, err};
+use super::support::field_map;
+use super::support::ownership::not_owned;
+use super::support::tags::{owned_tags, tag};
+use super::Ctx;
+use crate::aws::{code_of, err, poll, retry_until};
 use crate::desired::{sorted, Attr, Fields, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::desired::{TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
@@ -68,7 +69,7 @@ fn fields_of(d: &DbInstance, want_version: Option<&str>) -> Fields {
         .iter()
         .filter_map(|g| g.vpc_security_group_id())
         .map(str::to_string);
-    [
+    field_map([
         ("engine", json!(d.engine())),
         (
             "engine_version",
@@ -90,10 +91,7 @@ fn fields_of(d: &DbInstance, want_version: Option<&str>) -> Fields {
             json!(d.db_subnet_group().and_then(|g| g.db_subnet_group_name())),
         ),
         ("security_groups", sorted(groups)),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 fn outputs_of(d: &DbInstance) -> Outputs {
@@ -135,6 +133,9 @@ fn ours(ctx: &Ctx, d: &DbInstance) -> bool {
     tag(d.tag_list(), TAG_APP) == Some(ctx.app.as_str())
 }
 
+/// What to do about a DB instance of the configured identifier that another app owns.
+const ANOTHER_IDENTIFIER: &str = "set another `identifier` for the database in the config";
+
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
     let mut found = Vec::new();
     let mut pages = ctx.aws.rds.describe_db_instances().into_paginator().send();
@@ -144,11 +145,13 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
                 continue;
             };
             match desired.iter().find(|r| r.name == ident) {
-                Some(_) if !ours(ctx, d) => bail!(
-                    "DB instance {ident} exists but is not owned by app {} (tag {TAG_APP}); \
-                     set another `identifier` for the database in the config",
-                    ctx.app
-                ),
+                Some(_) if !ours(ctx, d) => {
+                    return Err(not_owned(
+                        ctx,
+                        &format!("DB instance {ident}"),
+                        ANOTHER_IDENTIFIER,
+                    ))
+                }
                 Some(r) => {
                     let version = match &r.spec {
                         Spec::DbInstance(s) => Some(s.engine_version.as_str()),
@@ -254,7 +257,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .db_subnet_group_name(group)
         .set_vpc_security_group_ids(Some(sgs))
         .copy_tags_to_snapshot(true)
-        .set_tags(Some(rds_tags(ctx, &r.id, &r.name)))
+        .set_tags(Some(owned_tags(ctx, &r.id, &r.name)?))
         .send()
         .await
         .map_err(err);
@@ -265,11 +268,11 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
             let d = describe(ctx, &r.name).await?.ok_or(e)?;
             let id = r.id.to_string();
             if !ours(ctx, &d) || tag(d.tag_list(), TAG_RESOURCE) != Some(id.as_str()) {
-                bail!(
-                    "DB instance {} exists but is not owned by app {}",
-                    r.name,
-                    ctx.app
-                );
+                return Err(not_owned(
+                    ctx,
+                    &format!("DB instance {}", r.name),
+                    ANOTHER_IDENTIFIER,
+                ));
             }
         }
         Err(e) => return Err(e).with_context(|| format!("creating DB instance {}", r.name)),

@@ -6,25 +6,18 @@ use anyhow::{anyhow, bail, Context, Result};
 use aws_sdk_rds::types::{DbSubnetGroup, Tag};
 use serde_json::json;
 
-use super::{gone_ok, retry_until, Ctx};
+use super::support::delete_when_free;
+use super::support::field_map;
+use super::support::ownership::not_owned;
+use super::support::tags::{owned_tags, tag};
+use super::Ctx;
 use crate::aws::{code_of, err};
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::desired::{TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
-/// RDS tags of a create call: the ownership tags.
-pub(super) fn rds_tags(ctx: &Ctx, id: &ResourceId, name: &str) -> Vec<Tag> {
-    ctx.tags(id, name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
-pub(super) fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter()
-        .find(|t| t.key() == Some(key))
-        .and_then(|t| t.value())
-}
+/// What to do about a DB subnet group of the configured name that another app owns.
+const RENAME: &str = "rename the database in the config or delete the group";
 
 /// The normalised fields, shaped exactly like `Spec::DbSubnetGroup`'s.
 fn fields_of(g: &DbSubnetGroup) -> Fields {
@@ -33,13 +26,10 @@ fn fields_of(g: &DbSubnetGroup) -> Fields {
         .iter()
         .filter_map(|s| s.subnet_identifier())
         .map(str::to_string);
-    [
+    field_map([
         ("description", json!(g.db_subnet_group_description())),
         ("subnet_ids", sorted(subnets)),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 fn observed(id: ResourceId, g: &DbSubnetGroup) -> Observed {
@@ -91,11 +81,9 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
             .with_context(|| format!("reading tags of DB subnet group {name}"))?;
         let ours = tag(&tags, TAG_APP) == Some(ctx.app.as_str());
         match wanted {
-            Some(_) if !ours => bail!(
-                "DB subnet group {name} exists but is not owned by app {} (tag {TAG_APP}); \
-                 rename the database in the config or delete the group",
-                ctx.app
-            ),
+            Some(_) if !ours => {
+                return Err(not_owned(ctx, &format!("DB subnet group {name}"), RENAME))
+            }
             Some(r) => found.push(observed(r.id.clone(), g)),
             None if ours => {
                 let id = tag(&tags, TAG_RESOURCE).and_then(ResourceId::parse);
@@ -147,7 +135,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .db_subnet_group_name(&r.name)
         .db_subnet_group_description(&s.description)
         .set_subnet_ids(Some(subnets))
-        .set_tags(Some(rds_tags(ctx, &r.id, &r.name)))
+        .set_tags(Some(owned_tags(ctx, &r.id, &r.name)?))
         .send()
         .await
         .map_err(err);
@@ -165,11 +153,11 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
             if tag(&tags, TAG_RESOURCE) != Some(r.id.to_string().as_str())
                 || tag(&tags, TAG_APP) != Some(ctx.app.as_str())
             {
-                bail!(
-                    "DB subnet group {} exists but is not owned by app {}",
-                    r.name,
-                    ctx.app
-                );
+                return Err(not_owned(
+                    ctx,
+                    &format!("DB subnet group {}", r.name),
+                    RENAME,
+                ));
             }
             update_group(ctx, r, &g, res).await
         }
@@ -227,23 +215,21 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let name = o.outputs.id();
     // The group stays in use for a while after its instance is deleted.
-    gone_ok(
-        retry_until(
-            ctx.delete_deadline,
-            |e| code_of(e) == Some("InvalidDBSubnetGroupStateFault"),
-            || async {
-                ctx.aws
-                    .rds
-                    .delete_db_subnet_group()
-                    .db_subnet_group_name(name)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(err)
-            },
-        )
-        .await,
+    delete_when_free(
+        ctx,
+        |e| code_of(e) == Some("InvalidDBSubnetGroupStateFault"),
+        || async {
+            ctx.aws
+                .rds
+                .delete_db_subnet_group()
+                .db_subnet_group_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err)
+        },
     )
+    .await
     .with_context(|| format!("deleting DB subnet group {name}"))
 }
 

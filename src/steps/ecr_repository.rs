@@ -4,37 +4,24 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use aws_sdk_ecr::types::{ImageScanningConfiguration, ImageTagMutability, Repository, Tag};
 use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use aws_smithy_types::body::SdkBody;
 use futures::future::try_join_all;
 use serde_json::json;
 
-use super::{gone_ok, is_gone, Ctx};
-use crate::aws::{code_of, err};
+use super::support;
+use super::support::field_map;
+use super::support::ownership::{claim, not_owned};
+use super::support::tags::owned_tags;
+use super::support::tags::tag;
+use super::{Ctx, Deleted, Kept};
+use crate::aws::{code_of, err, gone_ok, is_gone, unless_gone};
 use crate::desired::{
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
 use crate::plan::Observed;
-
-/// A repository `delete` left in place because it still holds images.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeptNotEmpty {
-    pub name: String,
-}
-
-impl std::fmt::Display for KeptNotEmpty {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "repository {} still has images; kept (use --delete-images to delete it with its images)",
-            self.name
-        )
-    }
-}
-
-impl std::error::Error for KeptNotEmpty {}
 
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
     let wanted: BTreeMap<&str, &ResourceId> =
@@ -69,22 +56,14 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
             continue;
         };
         let name = repo.repository_name().unwrap_or_default();
-        let ours = tag(&tags, TAG_APP) == Some(ctx.app.as_str());
-        let id = match wanted.get(name) {
-            Some(id) if ours => (*id).clone(),
-            Some(_) => bail!(
-                "ECR repository {name} exists but is not owned by app {} (tag {TAG_APP}); \
-                 rename it in the config or delete it",
-                ctx.app
-            ),
-            None => match tag(&tags, TAG_RESOURCE).and_then(ResourceId::parse) {
-                Some(id)
-                    if ours && id.kind == Kind::EcrRepository && !desired_ids.contains(&id) =>
-                {
-                    id
-                }
-                _ => continue,
-            },
+        let tags = (tag(&tags, TAG_APP), tag(&tags, TAG_RESOURCE));
+        let refuse = || {
+            let what = format!("ECR repository {name}");
+            not_owned(ctx, &what, "rename it in the config or delete it")
+        };
+        let want = wanted.get(name).copied();
+        let Some(id) = claim(ctx, Kind::EcrRepository, want, tags, &desired_ids, refuse)? else {
+            continue;
         };
         found.push(observed(id, repo));
     }
@@ -101,20 +80,12 @@ async fn tags_of(ctx: &Ctx, repo: &Repository) -> Result<Option<Vec<Tag>>> {
         .send()
         .await
         .map_err(err);
-    match out {
-        Ok(out) => Ok(Some(out.tags().to_vec())),
-        Err(e) if is_gone(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter().find(|t| t.key() == key).map(|t| t.value())
+    Ok(unless_gone(is_gone, out)?.map(|out| out.tags().to_vec()))
 }
 
 fn observed(id: ResourceId, repo: &Repository) -> Observed {
     let name = repo.repository_name().unwrap_or_default();
-    let fields: Fields = [
+    let fields: Fields = field_map([
         (
             "scan_on_push",
             json!(repo
@@ -127,10 +98,7 @@ fn observed(id: ResourceId, repo: &Repository) -> Observed {
                 .image_tag_mutability()
                 .map_or("MUTABLE", |m| m.as_str())),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    ]);
     Observed {
         id,
         name: name.to_string(),
@@ -182,15 +150,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .repository_name(&r.name)
         .image_scanning_configuration(scanning(s.scan_on_push))
         .image_tag_mutability(ImageTagMutability::from(s.tag_mutability.as_str()));
-    for (k, v) in ctx.tags(&r.id, &r.name) {
-        req = req.tags(Tag::builder().key(k).value(v).build()?);
-    }
+    req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     let out = req.send().await.map_err(err);
     let out = match out {
         // Exists already: a create whose answer was lost and that was sent again. Ours
         // (observe refuses anyone else's) is adopted and brought to the desired state.
         Err(e) if matches!(code_of(&e), Some("RepositoryAlreadyExistsException")) => {
-            let o = super::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
+            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
             return update(ctx, r, &o, res).await;
         }
         other => other?,
@@ -229,42 +195,36 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
     Ok(o.outputs.clone())
 }
 
-/// Delete an empty repository. One that still has images is kept: the error is a
-/// [`KeptNotEmpty`] so the caller can report it as such.
-pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
+/// Delete the repository: with `down --delete-images` together with its images; else one
+/// that still has images is kept.
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<Deleted> {
     let name = o.outputs.id();
     let result = ctx
         .aws
         .ecr
         .delete_repository()
         .repository_name(name)
+        .set_force(ctx.delete_images.then_some(true))
         .send()
         .await
         .map(|_| ())
         .map_err(err);
     match result {
-        Err(e) if code_of(&e) == Some("RepositoryNotEmptyException") => {
-            Err(anyhow::Error::new(KeptNotEmpty {
-                name: name.to_string(),
-            }))
+        Err(e) if !ctx.delete_images && code_of(&e) == Some("RepositoryNotEmptyException") => {
+            Ok(Deleted::Kept(kept_not_empty(name)))
         }
-        other => gone_ok(other),
+        other => gone_ok(other).map(|()| Deleted::Gone),
     }
 }
 
-/// Delete a repository together with its images (`down --delete-images`).
-pub async fn delete_forced(ctx: &Ctx, o: &Observed) -> Result<()> {
-    gone_ok(
-        ctx.aws
-            .ecr
-            .delete_repository()
-            .repository_name(o.outputs.id())
-            .force(true)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
-    )
+/// Why a repository with images is kept.
+fn kept_not_empty(name: &str) -> Kept {
+    Kept {
+        note: "it holds images".to_string(),
+        message: format!(
+            "repository {name} still has images; kept (use --delete-images to delete it with its images)"
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -272,15 +232,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kept_not_empty_is_recognisable_through_anyhow() {
-        let e = anyhow::Error::new(KeptNotEmpty {
-            name: "demo-web".to_string(),
-        });
+    fn kept_not_empty_says_why() {
+        let k = kept_not_empty("demo-web");
         assert_eq!(
-            e.to_string(),
+            k.to_string(),
             "repository demo-web still has images; kept (use --delete-images to delete it with its images)"
         );
-        assert!(e.downcast_ref::<KeptNotEmpty>().is_some());
+        assert_eq!(k.note, "it holds images");
     }
 
     #[test]

@@ -5,8 +5,10 @@ use anyhow::Result;
 use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use serde_json::json;
 
-use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{create_once, gone_ok, no_sdk_retry, retry_until, tagged, Ctx};
+use super::support::delete_when_free;
+use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
+use super::support::no_sdk_retry;
+use super::Ctx;
 use crate::aws::{code_of, err, err_classified};
 use crate::desired::{Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
@@ -32,14 +34,14 @@ fn state_of(a: &Address) -> &'static str {
 fn observed(a: &Address) -> Option<Observed> {
     let id = owned_id(a.tags())?;
     let alloc = a.allocation_id()?;
-    Some(Observed {
+    Some(observation(
         id,
-        name: name_or(a.tags(), alloc),
-        outputs: Outputs::with_id(alloc),
-        fields: fields_of(a),
-        state: state_of(a).to_string(),
-        details: json!({ "public_ip": a.public_ip() }),
-    })
+        a.tags(),
+        alloc,
+        fields_of(a),
+        state_of(a).to_string(),
+        json!({ "public_ip": a.public_ip() }),
+    ))
 }
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
@@ -71,22 +73,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
             .map(str::to_string)
             .ok_or_else(|| anyhow::anyhow!("AllocateAddress answered without an allocation id"))
     };
-    let find = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .describe_addresses()
-            .set_filters(Some(tagged(ctx, &r.id)))
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(out
-            .addresses()
-            .first()
-            .and_then(|a| a.allocation_id())
-            .map(str::to_string))
-    };
-    let alloc = create_once(ctx, &r.id, create, find).await?;
+    let alloc = create_tagged(ctx, &r.id, ResourceType::ElasticIp, create).await?;
     Ok(Outputs::with_id(alloc))
 }
 
@@ -106,17 +93,15 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     // with the misleading "AuthFailure: You do not have permission to access the specified
     // resource." (or "InvalidIPAddress.InUse: Address 203.0.113.7 is in use."). The NAT
     // step waits for `deleted`, but the address lags a little behind it.
-    retry_until(ctx.delete_deadline, still_held, || async {
-        gone_ok(
-            ctx.aws
-                .ec2
-                .release_address()
-                .allocation_id(&alloc)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, still_held, || async {
+        ctx.aws
+            .ec2
+            .release_address()
+            .allocation_id(&alloc)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }

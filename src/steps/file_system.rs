@@ -6,34 +6,31 @@ use anyhow::{bail, Context, Result};
 use aws_sdk_efs::types::{FileSystemDescription, PerformanceMode, Tag, ThroughputMode};
 use serde_json::json;
 
-use super::{gone_ok, is_gone, nat_gateway::poll, retry_until, Ctx};
-use crate::aws::{code_of, err};
+use super::support::delete_when_free;
+use super::support::efs::{alive, all};
+use super::support::field_map;
+use super::support::ownership::not_owned;
+use super::support::tags::owned_tags;
+use super::support::tags::tag;
+use super::Ctx;
+use crate::aws::{code_of, err, is_gone, poll, unless_gone};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
+/// What to do about a file system of the configured creation token that another app owns.
+const ANOTHER_NAME: &str = "give the app another name or delete that file system";
+
 const WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
-pub(super) fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter().find(|t| t.key() == key).map(|t| t.value())
-}
-
-/// True while a file system can still be used: not on its way out.
-pub(super) fn alive(f: &FileSystemDescription) -> bool {
-    !matches!(f.life_cycle_state().as_str(), "deleting" | "deleted")
-}
-
 fn fields_of(f: &FileSystemDescription) -> Fields {
-    [
+    field_map([
         ("encrypted", json!(f.encrypted().unwrap_or(false))),
         ("performance_mode", json!(f.performance_mode().as_str())),
         (
             "throughput_mode",
             json!(f.throughput_mode().map_or("bursting", |t| t.as_str())),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 fn observed(id: ResourceId, name: &str, f: &FileSystemDescription) -> Observed {
@@ -50,16 +47,6 @@ fn observed(id: ResourceId, name: &str, f: &FileSystemDescription) -> Observed {
     }
 }
 
-/// Every file system of the account (one paginated describe).
-pub(super) async fn all(ctx: &Ctx) -> Result<Vec<FileSystemDescription>> {
-    let mut out = Vec::new();
-    let mut pages = ctx.aws.efs.describe_file_systems().into_paginator().send();
-    while let Some(page) = pages.try_next().await.map_err(err)? {
-        out.extend(page.file_systems().iter().cloned());
-    }
-    Ok(out)
-}
-
 /// The desired file systems (by creation token = name) and the app's orphans (by tags).
 /// File systems being deleted are left out: they are gone for every purpose but `create`,
 /// which waits for them.
@@ -70,13 +57,12 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         let ours = tag(f.tags(), TAG_APP) == Some(ctx.app.as_str());
         if let Some(r) = desired.iter().find(|r| f.creation_token() == r.name) {
             if !ours {
-                bail!(
-                    "EFS file system {} (creation token {}) exists but is not owned by app {} \
-                     (tag {TAG_APP}); give the app another name or delete that file system",
+                let what = format!(
+                    "EFS file system {} (creation token {})",
                     f.file_system_id(),
-                    r.name,
-                    ctx.app
+                    r.name
                 );
+                return Err(not_owned(ctx, &what, ANOTHER_NAME));
             }
             found.push(observed(r.id.clone(), &r.name, f));
         }
@@ -144,24 +130,18 @@ async fn wait_gone(ctx: &Ctx, deadline: std::time::Duration, id: &str) -> Result
         deadline,
         &format!("file system {id} to be deleted"),
         || async {
-            match ctx
+            let out = ctx
                 .aws
                 .efs
                 .describe_file_systems()
                 .file_system_id(id)
                 .send()
                 .await
-            {
-                Ok(f) => Ok(f.file_systems().iter().all(|f| !alive(f)).then_some(())),
-                Err(e) => {
-                    let e = err(e);
-                    if is_gone(&e) {
-                        Ok(Some(()))
-                    } else {
-                        Err(e)
-                    }
-                }
-            }
+                .map_err(err);
+            Ok(match unless_gone(is_gone, out)? {
+                Some(f) => f.file_systems().iter().all(|f| !alive(f)).then_some(()),
+                None => Some(()),
+            })
         },
     )
     .await
@@ -171,11 +151,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
     let Spec::FileSystem(s) = &r.spec else {
         unreachable!()
     };
-    let tags = ctx
-        .tags(&r.id, &r.name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()?;
+    let tags: Vec<Tag> = owned_tags(ctx, &r.id, &r.name)?;
     let send = || {
         ctx.aws
             .efs
@@ -204,13 +180,12 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
             continue;
         };
         if tag(f.tags(), TAG_APP) != Some(ctx.app.as_str()) {
-            return Err(e).with_context(|| {
-                format!(
-                    "creating file system {}: a file system with that creation token exists \
-                     and is not owned by app {}",
-                    r.name, ctx.app
-                )
-            });
+            let what = format!(
+                "EFS file system {} (creation token {})",
+                f.file_system_id(),
+                r.name
+            );
+            return Err(e).context(not_owned(ctx, &what, ANOTHER_NAME));
         }
         if alive(&f) {
             ctx.report.progress(
@@ -264,23 +239,21 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let id = o.outputs.id().to_string();
     // "FileSystemInUse" while its mount targets are still being deleted.
-    gone_ok(
-        retry_until(
-            ctx.delete_deadline,
-            |e| code_of(e) == Some("FileSystemInUse"),
-            || async {
-                ctx.aws
-                    .efs
-                    .delete_file_system()
-                    .file_system_id(&id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(err)
-            },
-        )
-        .await,
+    delete_when_free(
+        ctx,
+        |e| code_of(e) == Some("FileSystemInUse"),
+        || async {
+            ctx.aws
+                .efs
+                .delete_file_system()
+                .file_system_id(&id)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(err)
+        },
     )
+    .await
     .with_context(|| format!("deleting file system {} ({id})", o.name))?;
     wait_gone(ctx, ctx.delete_deadline, &id).await
 }

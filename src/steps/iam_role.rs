@@ -5,13 +5,17 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use anyhow::{anyhow, bail, Result};
+use anyhow::{anyhow, Result};
 use aws_sdk_iam::types::{Role, Tag};
 use futures::future::try_join_all;
 use serde_json::{json, Map, Value};
 
-use super::{gone_ok, is_gone, Ctx};
-use crate::aws::{code_of, err};
+use super::support;
+use super::support::field_map;
+use super::support::ownership::not_owned_because;
+use super::support::tags::owned_tags;
+use super::Ctx;
+use crate::aws::{code_of, err, gone_ok, is_gone};
 use crate::desired::{
     role_path, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_RESOURCE,
 };
@@ -65,12 +69,12 @@ async fn get_unlisted(ctx: &Ctx, name: &str, path: &str) -> Result<Option<Role>>
     {
         Ok(out) => match out.role() {
             Some(role) if role.path().starts_with(path) => Ok(Some(role.clone())),
-            Some(role) => bail!(
-                "IAM role {name} exists but is not owned by app {} (its path is {}, not {path}); \
-                 delete it or use another app name",
-                ctx.app,
-                role.path()
-            ),
+            Some(role) => Err(not_owned_because(
+                ctx,
+                &format!("IAM role {name}"),
+                &format!("its path is {}, not {path}", role.path()),
+                "delete it or use another app name",
+            )),
             None => Ok(None),
         },
         Err(e) if code_of(&e) == Some("NoSuchEntity") => Ok(None),
@@ -106,15 +110,12 @@ async fn observe_role(
         Some(doc) => shaped_like(decode_policy(doc)?, want("assume_role_policy")),
         None => Value::Null,
     };
-    let fields: Fields = [
+    let fields: Fields = field_map([
         ("path", json!(role.path())),
         ("assume_role_policy", trust),
         ("managed_policy_arns", json!(attached)),
         ("inline_policy", inline),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect();
+    ]);
     Ok(Some(Observed {
         id,
         name: name.to_string(),
@@ -215,15 +216,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .role_name(&r.name)
         .path(&s.path)
         .assume_role_policy_document(trust);
-    for (k, v) in ctx.tags(&r.id, &r.name) {
-        req = req.tags(Tag::builder().key(k).value(v).build()?);
-    }
+    req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     let out = req.send().await.map_err(err);
     let out = match out {
         // Exists already: a create whose answer was lost and that was sent again. Ours
         // (observe refuses anyone else's) is adopted and brought to the desired state.
         Err(e) if matches!(code_of(&e), Some("EntityAlreadyExists")) => {
-            let o = super::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
+            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
             return update(ctx, r, &o, res).await;
         }
         other => other?,

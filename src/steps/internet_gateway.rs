@@ -5,12 +5,14 @@ use anyhow::Result;
 use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use serde_json::{json, Value};
 
-use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{
-    create_once, gone_ok, is_dependency_violation, no_sdk_retry, not_yet_visible, retry_until,
-    tagged, Ctx, CONSISTENCY,
+use super::support::delete_when_free;
+use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
+use super::support::no_sdk_retry;
+use super::Ctx;
+use crate::aws::{
+    code_of, err, err_classified, is_dependency_violation, is_gone, not_yet_visible, retry_until,
+    unless_gone, CONSISTENCY,
 };
-use crate::aws::{code_of, err, err_classified};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
 
@@ -46,19 +48,19 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
             let fields: Fields = [("attached_vpc_id".to_string(), json!(vpc))]
                 .into_iter()
                 .collect();
-            Some(Observed {
+            Some(observation(
                 id,
-                name: name_or(g.tags(), igw_id),
-                outputs: Outputs::with_id(igw_id),
+                g.tags(),
+                igw_id,
                 fields,
-                state: if vpc.is_some() {
+                if vpc.is_some() {
                     "attached"
                 } else {
                     "detached"
                 }
                 .to_string(),
-                details: Value::Null,
-            })
+                Value::Null,
+            ))
         })
         .collect())
 }
@@ -85,22 +87,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
             .unwrap_or_default()
             .to_string())
     };
-    let find = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .describe_internet_gateways()
-            .set_filters(Some(tagged(ctx, &r.id)))
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(out
-            .internet_gateways()
-            .first()
-            .and_then(|g| g.internet_gateway_id())
-            .map(str::to_string))
-    };
-    let igw_id = create_once(ctx, &r.id, create, find).await?;
+    let igw_id = create_tagged(ctx, &r.id, ResourceType::InternetGateway, create).await?;
     retry_until(CONSISTENCY, not_yet_visible, || {
         attach(ctx, &igw_id, &vpc_id)
     })
@@ -142,18 +129,16 @@ async fn attach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
 /// Detach; not attached (any more) is success. While task ENIs with public IPs drain,
 /// AWS answers `DependencyViolation` ("has some mapped public address(es)"): retried.
 async fn detach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
-    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
-        gone_ok(
-            ctx.aws
-                .ec2
-                .detach_internet_gateway()
-                .internet_gateway_id(igw_id)
-                .vpc_id(vpc_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, is_dependency_violation, || async {
+        ctx.aws
+            .ec2
+            .detach_internet_gateway()
+            .internet_gateway_id(igw_id)
+            .vpc_id(vpc_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }
@@ -186,10 +171,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         .send()
         .await
         .map_err(err);
-    let out = match described {
-        Ok(out) => out,
-        Err(e) if super::is_gone(&e) => return Ok(()),
-        Err(e) => return Err(e),
+    let Some(out) = unless_gone(is_gone, described)? else {
+        return Ok(());
     };
     let Some(g) = out.internet_gateways().first() else {
         return Ok(());
@@ -197,17 +180,15 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     if let Some(vpc_id) = attached_vpc(g) {
         detach(ctx, &igw_id, vpc_id).await?;
     }
-    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
-        gone_ok(
-            ctx.aws
-                .ec2
-                .delete_internet_gateway()
-                .internet_gateway_id(&igw_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, is_dependency_violation, || async {
+        ctx.aws
+            .ec2
+            .delete_internet_gateway()
+            .internet_gateway_id(&igw_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }

@@ -13,10 +13,12 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::listener::{from_aws_actions, has_oidc, owned_listeners, to_aws_actions, Secret};
-use super::load_balancer::{elb_gone, elb_gone_ok, elb_tags, last_segment, owned_id, tags_of};
+use super::support;
+use super::support::elb::*;
+use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Secret};
+use super::support::tags::owned_tags;
 use super::Ctx;
-use crate::aws::{code_of, err};
+use crate::aws::{code_of, err, gone_ok_if, is_elb_gone};
 use crate::desired::{
     actions_fields, conditions_fields, sorted, Attr, Fields, Kind, ListenerRuleSpec, NoRefs,
     Outputs, Resolve, Resource, ResourceId, Spec,
@@ -41,7 +43,7 @@ async fn rules_of(ctx: &Ctx, listener_arn: &str) -> Result<Vec<Rule>> {
             .into_iter()
             .filter(|r| r.is_default() != Some(true))
             .collect()),
-        Err(e) if elb_gone(&e) => Ok(vec![]),
+        Err(e) if is_elb_gone(&e) => Ok(vec![]),
         Err(e) => Err(e),
     }
 }
@@ -183,7 +185,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .priority(s.priority as i32)
         .set_conditions(Some(conditions(s)))
         .set_actions(Some(to_aws_actions(&s.actions, res, Secret::Required)?))
-        .set_tags(Some(elb_tags(ctx, &r.id, &r.name)))
+        .set_tags(Some(owned_tags(ctx, &r.id, &r.name)?))
         .send()
         .await
         .map_err(err);
@@ -191,7 +193,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         // Exists already: a create whose answer was lost and that was sent again. Ours
         // (observe refuses anyone else's) is adopted and brought to the desired state.
         Err(e) if matches!(code_of(&e), Some("PriorityInUse")) => {
-            let o = super::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
+            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
             return update(ctx, r, &o, res).await;
         }
         other => other?,
@@ -243,7 +245,8 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default();
-    elb_gone_ok(
+    gone_ok_if(
+        is_elb_gone,
         ctx.aws
             .elb
             .delete_rule()

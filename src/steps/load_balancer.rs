@@ -8,26 +8,27 @@
 //! polling.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::future::Future;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
 use aws_sdk_elasticloadbalancingv2::types::{
     IpAddressType, LoadBalancer, LoadBalancerAttribute, LoadBalancerSchemeEnum,
-    LoadBalancerStateEnum, LoadBalancerTypeEnum, Tag,
+    LoadBalancerStateEnum, LoadBalancerTypeEnum,
 };
 use futures::future::try_join_all;
 use serde_json::json;
 
-use super::{retry_until, Ctx, CONSISTENCY};
-use crate::aws::{code_of, err, err_classified};
-use crate::desired::{
-    Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
+use super::support::elb::*;
+use super::support::ownership::not_owned;
+use super::support::tags::owned_tags;
+use super::support::{self, create_once};
+use super::Ctx;
+use crate::aws::{
+    code_of, err, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, unless_gone,
+    CONSISTENCY,
 };
+use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::plan::Observed;
-
-/// DescribeTags takes at most 20 resource ARNs per call.
-const TAGS_BATCH: usize = 20;
 
 /// How long `create` waits for a new load balancer to become active.
 const PROVISION_DEADLINE: Duration = Duration::from_secs(600);
@@ -38,174 +39,6 @@ const DELETION_PROTECTION: &str = "deletion_protection.enabled";
 /// Attributes reported for orphans (whose desired spec is unknown).
 const ORPHAN_ATTRIBUTES: &[&str] = &[DELETION_PROTECTION, "idle_timeout.timeout_seconds"];
 
-/// A resource's tags, key → value.
-pub(super) type Tags = BTreeMap<String, String>;
-
-/// True for ELBv2's "no such resource" codes (which [`super::is_gone`] does not know).
-pub(super) fn elb_gone(e: &anyhow::Error) -> bool {
-    matches!(
-        code_of(e),
-        Some("LoadBalancerNotFound" | "TargetGroupNotFound" | "ListenerNotFound" | "RuleNotFound")
-    )
-}
-
-/// Map ELBv2's "already gone" to success.
-pub(super) fn elb_gone_ok(r: Result<()>) -> Result<()> {
-    match r {
-        Err(e) if elb_gone(&e) => Ok(()),
-        other => other,
-    }
-}
-
-/// Ownership tags for an ELBv2 create call.
-pub(super) fn elb_tags(ctx: &Ctx, id: &ResourceId, name: &str) -> Vec<Tag> {
-    ctx.tags(id, name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect()
-}
-
-/// True when the tags name this app as the owner.
-pub(super) fn is_ours(ctx: &Ctx, tags: Option<&Tags>) -> bool {
-    tags.and_then(|t| t.get(TAG_APP)) == Some(&ctx.app)
-}
-
-/// The logical id in an owned resource's tags, if it is of `kind`.
-pub(super) fn owned_id(ctx: &Ctx, tags: Option<&Tags>, kind: Kind) -> Option<ResourceId> {
-    if !is_ours(ctx, tags) {
-        return None;
-    }
-    tags?
-        .get(TAG_RESOURCE)
-        .and_then(|s| ResourceId::parse(s))
-        .filter(|id| id.kind == kind)
-}
-
-/// The id of an owned resource the config does not have under this name. When the config
-/// still has its id (the name was changed in the config), it gets an id of its own,
-/// `<id>@<name>`, so that it is deleted like any orphan (after what used it has moved to its
-/// successor) instead of standing in for the desired resource.
-pub(super) fn orphan_id(id: ResourceId, name: &str, desired: &BTreeSet<&ResourceId>) -> ResourceId {
-    if desired.contains(&id) {
-        ResourceId::new(id.kind, format!("{}@{name}", id.name))
-    } else {
-        id
-    }
-}
-
-/// `arn:...:listener/app/name/lb-id/listener-id` → `listener-id`.
-pub(super) fn last_segment(arn: &str) -> &str {
-    arn.rsplit_once('/').map_or(arn, |(_, s)| s)
-}
-
-/// Tags of the given resources (any ELBv2 kind), 20 ARNs per call, concurrently. A
-/// resource deleted meanwhile is left out.
-pub(super) async fn tags_of(ctx: &Ctx, arns: &[String]) -> Result<BTreeMap<String, Tags>> {
-    let batches = arns.chunks(TAGS_BATCH).map(|chunk| async move {
-        match describe_tags(ctx, chunk).await {
-            Err(e) if elb_gone(&e) => {
-                // One of them is gone: ask one by one and skip the missing.
-                let mut found = Vec::new();
-                for arn in chunk {
-                    match describe_tags(ctx, std::slice::from_ref(arn)).await {
-                        Ok(t) => found.extend(t),
-                        Err(e) if elb_gone(&e) => {}
-                        Err(e) => return Err(e),
-                    }
-                }
-                Ok(found)
-            }
-            other => other,
-        }
-    });
-    Ok(try_join_all(batches).await?.into_iter().flatten().collect())
-}
-
-async fn describe_tags(ctx: &Ctx, arns: &[String]) -> Result<Vec<(String, Tags)>> {
-    let out = ctx
-        .aws
-        .elb
-        .describe_tags()
-        .set_resource_arns(Some(arns.to_vec()))
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(out
-        .tag_descriptions()
-        .iter()
-        .filter_map(|d| {
-            let tags = d
-                .tags()
-                .iter()
-                .filter_map(|t| Some((t.key()?.to_string(), t.value()?.to_string())))
-                .collect();
-            Some((d.resource_arn()?.to_string(), tags))
-        })
-        .collect())
-}
-
-/// Poll `check` until it yields a value, waiting 2 s doubling to 10 s between tries;
-/// `None` once `deadline` has passed.
-pub(super) async fn poll<T, F, Fut>(deadline: Duration, mut check: F) -> Result<Option<T>>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>>>,
-{
-    let start = tokio::time::Instant::now();
-    let mut delay = Duration::from_secs(2);
-    loop {
-        if let Some(v) = check().await? {
-            return Ok(Some(v));
-        }
-        if start.elapsed() + delay > deadline {
-            return Ok(None);
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(10));
-    }
-}
-
-/// Every load balancer in the region with its tags.
-async fn all_with_tags(ctx: &Ctx) -> Result<Vec<(LoadBalancer, Tags)>> {
-    let lbs: Vec<LoadBalancer> = ctx
-        .aws
-        .elb
-        .describe_load_balancers()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
-    let arns: Vec<String> = lbs
-        .iter()
-        .filter_map(|l| l.load_balancer_arn().map(str::to_string))
-        .collect();
-    let mut tags = tags_of(ctx, &arns).await?;
-    Ok(lbs
-        .into_iter()
-        .filter_map(|l| {
-            let t = tags.remove(l.load_balancer_arn()?)?;
-            Some((l, t))
-        })
-        .collect())
-}
-
-/// The load balancers this app owns, as (ARN, name).
-pub(super) async fn owned_load_balancers(ctx: &Ctx) -> Result<Vec<(String, String)>> {
-    Ok(all_with_tags(ctx)
-        .await?
-        .into_iter()
-        .filter(|(_, t)| is_ours(ctx, Some(t)))
-        .filter_map(|(l, _)| {
-            Some((
-                l.load_balancer_arn()?.to_string(),
-                l.load_balancer_name()?.to_string(),
-            ))
-        })
-        .collect())
-}
-
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
     let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.name.as_str(), *r)).collect();
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
@@ -214,11 +47,11 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         let name = lb.load_balancer_name().unwrap_or_default();
         let (id, keys) = match wanted.get(name) {
             Some(r) if is_ours(ctx, Some(&tags)) => (r.id.clone(), managed_keys(r)),
-            Some(_) => bail!(
-                "load balancer {name} exists but is not owned by app {} (tag {TAG_APP}); \
-                 set load_balancer.name to another name or delete it",
-                ctx.app
-            ),
+            Some(_) => {
+                let what = format!("load balancer {name}");
+                let remedy = "set load_balancer.name to another name or delete it";
+                return Err(not_owned(ctx, &what, remedy));
+            }
             None => match owned_id(ctx, Some(&tags), Kind::LoadBalancer) {
                 Some(id) => {
                     let keys = ORPHAN_ATTRIBUTES.iter().map(|k| k.to_string()).collect();
@@ -231,11 +64,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     }
     let observed = found.into_iter().map(|(id, lb, keys)| async move {
         let arn = lb.load_balancer_arn().unwrap_or_default();
-        match attributes(ctx, arn).await {
-            Ok(attrs) => Ok(Some(observed(id, &lb, &attrs, &keys))),
-            Err(e) if elb_gone(&e) => Ok(None),
-            Err(e) => Err(e),
-        }
+        let attrs = unless_gone(is_elb_gone, attributes(ctx, arn).await)?;
+        Ok::<_, anyhow::Error>(attrs.map(|attrs| observed(id, &lb, &attrs, &keys)))
     });
     Ok(try_join_all(observed)
         .await?
@@ -353,7 +183,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
             .scheme(LoadBalancerSchemeEnum::from(s.scheme.as_str()))
             .r#type(LoadBalancerTypeEnum::Application)
             .ip_address_type(IpAddressType::Ipv4)
-            .set_tags(Some(elb_tags(ctx, &r.id, &r.name)))
+            .set_tags(Some(owned_tags(ctx, &r.id, &r.name)?))
             .customize()
             .config_override(
                 aws_sdk_elasticloadbalancingv2::config::Builder::default()
@@ -376,17 +206,17 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
             .find(|o| o.id == r.id)
             .and_then(|o| o.outputs.get(Attr::Arn).map(str::to_string)))
     };
-    let arn = match super::create_once(ctx, &r.id, create, find).await {
+    let arn = match create_once(ctx, &r.id, create, find).await {
         // Exists already (an earlier attempt): ours is adopted and brought to the desired
         // state.
         Err(e) if matches!(code_of(&e), Some("DuplicateLoadBalancerName")) => {
-            let o = super::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
+            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
             return update(ctx, r, &o, res).await;
         }
         other => other?,
     };
     let attrs: Vec<(&String, &String)> = s.attributes.iter().collect();
-    retry_until(CONSISTENCY, elb_gone, || {
+    retry_until(CONSISTENCY, is_elb_gone, || {
         modify_attributes(ctx, &arn, &attrs)
     })
     .await?;
@@ -398,11 +228,11 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
 async fn wait_active(ctx: &Ctx, r: &Resource, arn: &str) -> Result<()> {
     let key = r.id.to_string();
     let last = std::sync::Mutex::new("provisioning".to_string());
-    let done = poll(PROVISION_DEADLINE, || async {
+    let done = poll_until(PROVISION_DEADLINE, || async {
         let lb = match describe_one(ctx, arn).await {
             Ok(lb) => lb,
             // Not yet visible everywhere.
-            Err(e) if elb_gone(&e) => None,
+            Err(e) if is_elb_gone(&e) => None,
             Err(e) => return Err(e),
         };
         let Some(lb) = lb else {
@@ -525,10 +355,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         .get(crate::desired::Attr::Arn)
         .unwrap_or_default()
         .to_string();
-    let attrs = match attributes(ctx, &arn).await {
-        Ok(a) => a,
-        Err(e) if elb_gone(&e) => return Ok(()),
-        Err(e) => return Err(e),
+    let Some(attrs) = unless_gone(is_elb_gone, attributes(ctx, &arn).await)? else {
+        return Ok(());
     };
     if attrs.get(DELETION_PROTECTION).map(String::as_str) == Some("true") {
         bail!(
@@ -537,7 +365,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
             o.name
         );
     }
-    elb_gone_ok(
+    gone_ok_if(
+        is_elb_gone,
         ctx.aws
             .elb
             .delete_load_balancer()
@@ -550,14 +379,14 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     // Its network interfaces are released once it is no longer listed; subnets and
     // security groups can go only then.
     let key = o.id.to_string();
-    let gone = poll(ctx.delete_deadline, || async {
+    let gone = poll_until(ctx.delete_deadline, || async {
         match describe_one(ctx, &arn).await {
             Ok(Some(_)) => {
                 ctx.report.progress(&key, "deleting");
                 Ok(None)
             }
             Ok(None) => Ok(Some(())),
-            Err(e) if elb_gone(&e) => Ok(Some(())),
+            Err(e) if is_elb_gone(&e) => Ok(Some(())),
             Err(e) => Err(e),
         }
     })

@@ -1,12 +1,15 @@
 //! CloudWatch Logs group: retention. Found by its exact name only (there is no cheap way to
 //! search log groups by tag); ownership is read from its tags.
 
-use anyhow::{bail, Result};
+use anyhow::Result;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 use serde_json::{json, Value};
 
-use super::{gone_ok, Ctx};
-use crate::aws::{code_of, err};
+use super::support;
+use super::support::field_map;
+use super::support::ownership::not_owned;
+use super::Ctx;
+use crate::aws::{code_of, err, gone_ok};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec, TAG_APP};
 use crate::plan::Observed;
 
@@ -27,17 +30,14 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
             .map_err(err)?;
         let owner = tags.tags().and_then(|t| t.get(TAG_APP));
         if owner != Some(&ctx.app) {
-            bail!(
-                "log group {} exists but is not owned by app {} (tag {TAG_APP}); \
-                 rename it in the config or delete it",
-                r.name,
-                ctx.app
-            );
+            let what = format!("log group {}", r.name);
+            return Err(not_owned(
+                ctx,
+                &what,
+                "rename it in the config or delete it",
+            ));
         }
-        let fields: Fields = [("retention_in_days", json!(g.retention_in_days()))]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
+        let fields: Fields = field_map([("retention_in_days", json!(g.retention_in_days()))]);
         found.push(Observed {
             id: r.id.clone(),
             name: r.name.clone(),
@@ -109,7 +109,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         // Exists already: a create whose answer was lost and that was sent again. Ours
         // (observe refuses anyone else's) is adopted and brought to the desired state.
         Err(e) if matches!(code_of(&e), Some("ResourceAlreadyExistsException")) => {
-            let o = super::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
+            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
             return update(ctx, r, &o, res).await;
         }
         other => other?,

@@ -7,13 +7,13 @@
 //!   call itself, then any follow-up settings.
 //! - `update(ctx, resource, observed, resolve) -> Outputs`: bring an existing resource to the
 //!   desired fields (recomputing the diff with references resolved).
-//! - `delete(ctx, observed)`: delete; already-gone is success.
+//! - `delete(ctx, observed)`: delete; already-gone is success. Only `ecr_repository` can
+//!   keep what it was asked to delete ([`Deleted::Kept`]).
 //!
 //! This file only dispatches by kind and holds what all steps share.
 
 mod access_point;
 mod cluster;
-mod create_once;
 mod db_instance;
 mod db_subnet_group;
 mod dynamodb_table;
@@ -37,13 +37,12 @@ mod secret;
 mod security_group;
 mod service;
 mod subnet;
+pub mod support;
 mod target_group;
 mod task_definition;
 mod vpc;
 mod vpc_endpoint;
 
-pub use create_once::{create_once, no_sdk_retry, tagged};
-pub use ecr_repository::KeptNotEmpty;
 pub use service::{describe_services, judge, wait_stable, Judgement, WaitOutcome};
 
 use std::sync::Arc;
@@ -191,8 +190,32 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
     }
 }
 
-pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
-    match o.id.kind {
+/// What a delete did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deleted {
+    /// Deleted, or gone already.
+    Gone,
+    /// Left in place on purpose.
+    Kept(Kept),
+}
+
+/// A resource a delete left in place, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Kept {
+    /// Why, in a few words (the step's line: "kept NAME (NOTE)").
+    pub note: String,
+    /// What was kept and what the user can do (the summary's list of kept resources).
+    pub message: String,
+}
+
+impl std::fmt::Display for Kept {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<Deleted> {
+    let deleted = match o.id.kind {
         Kind::Vpc => vpc::delete(ctx, o).await,
         Kind::Namespace => namespace::delete(ctx, o).await,
         Kind::ScalableTarget => scalable_target::delete(ctx, o).await,
@@ -208,8 +231,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         Kind::InternetGateway => internet_gateway::delete(ctx, o).await,
         Kind::RouteTable => route_table::delete(ctx, o).await,
         Kind::SecurityGroup => security_group::delete(ctx, o).await,
-        Kind::EcrRepository if ctx.delete_images => ecr_repository::delete_forced(ctx, o).await,
-        Kind::EcrRepository => ecr_repository::delete(ctx, o).await,
+        Kind::EcrRepository => return ecr_repository::delete(ctx, o).await,
         Kind::Image => image::delete(ctx, o).await,
         Kind::Cluster => cluster::delete(ctx, o).await,
         Kind::IamRole => iam_role::delete(ctx, o).await,
@@ -223,97 +245,6 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         Kind::MountTarget => mount_target::delete(ctx, o).await,
         Kind::AccessPoint => access_point::delete(ctx, o).await,
         Kind::Secret => secret::delete(ctx, o).await,
-    }
+    };
+    deleted.map(|()| Deleted::Gone)
 }
-
-/// Retry `op` while it fails with an error `retryable` accepts, with exponential backoff
-/// (1 s doubling to 15 s) until `deadline` has passed; then return the last error.
-pub async fn retry_until<T, F, Fut>(
-    deadline: Duration,
-    retryable: impl Fn(&anyhow::Error) -> bool,
-    mut op: F,
-) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    let start = tokio::time::Instant::now();
-    let mut delay = Duration::from_secs(1);
-    loop {
-        match op().await {
-            Ok(v) => return Ok(v),
-            Err(e) if retryable(&e) && start.elapsed() + delay < deadline => {
-                tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(Duration::from_secs(15));
-            }
-            Err(e) => return Err(e),
-        }
-    }
-}
-
-/// How long a follow-up call retries `*.NotFound` for a resource created a moment ago
-/// (EC2 describes and mutates through eventually consistent endpoints).
-pub const CONSISTENCY: Duration = Duration::from_secs(30);
-
-/// True for EC2's `*.NotFound` on a resource that was just created and is not yet visible
-/// to every endpoint.
-pub fn not_yet_visible(e: &anyhow::Error) -> bool {
-    crate::aws::code_of(e).is_some_and(|c| c.ends_with(".NotFound"))
-}
-
-/// True when an error is AWS's `DependencyViolation`.
-pub fn is_dependency_violation(e: &anyhow::Error) -> bool {
-    crate::aws::code_of(e) == Some("DependencyViolation")
-}
-
-/// True when an error says the resource is already gone.
-pub fn is_gone(e: &anyhow::Error) -> bool {
-    crate::aws::code_of(e).is_some_and(|c| {
-        c.ends_with(".NotFound")
-            || matches!(
-                c,
-                "NoSuchEntity"
-                    | "ResourceNotFoundException"
-                    // DynamoDB's DescribeContinuousBackups; moto's DescribeTimeToLive.
-                    | "TableNotFoundException"
-                    | "ResourceNotFound"
-                    | "RepositoryNotFoundException"
-                    | "ClusterNotFoundException"
-                    | "ServiceNotFoundException"
-                    | "ServiceNotActiveException"
-                    | "Gateway.NotAttached"
-                    | "DBInstanceNotFound"
-                    | "DBSubnetGroupNotFoundFault"
-                    | "FileSystemNotFound"
-                    | "MountTargetNotFound"
-                    | "AccessPointNotFound"
-            )
-    })
-}
-
-/// The resource a create was told already exists, when `found` (what the kind's `observe`
-/// found for `r`; observe refuses resources other apps own) holds it: typically a create
-/// whose answer was lost and that was sent again. Otherwise the create's error `e`.
-pub fn adopted(
-    ctx: &Ctx,
-    r: &Resource,
-    found: Vec<Observed>,
-    e: anyhow::Error,
-) -> Result<Observed> {
-    let o = found.into_iter().find(|o| o.id == r.id).ok_or(e)?;
-    ctx.report.progress(
-        &r.id.to_string(),
-        &format!("already exists; adopting {}", o.outputs.id()),
-    );
-    Ok(o)
-}
-
-/// Map "already gone" to success: deletes are idempotent.
-pub fn gone_ok(r: Result<()>) -> Result<()> {
-    match r {
-        Err(e) if is_gone(&e) => Ok(()),
-        other => other,
-    }
-}
-
-pub mod ec2_util;

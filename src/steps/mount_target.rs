@@ -10,8 +10,11 @@ use aws_sdk_efs::types::MountTargetDescription;
 use futures::future::try_join_all;
 use serde_json::json;
 
-use super::{gone_ok, is_gone, nat_gateway::poll, Ctx};
-use crate::aws::{code_of, err};
+use super::support::efs;
+use super::support::field_map;
+use super::support::tags::tag;
+use super::Ctx;
+use crate::aws::{code_of, err, gone_ok, is_gone, poll, unless_gone};
 use crate::desired::{
     sorted, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, Val, TAG_APP, TAG_RESOURCE,
 };
@@ -20,14 +23,11 @@ use crate::plan::Observed;
 const WAIT: std::time::Duration = std::time::Duration::from_secs(600);
 
 fn fields_of(m: &MountTargetDescription, groups: &[String]) -> Fields {
-    [
+    field_map([
         ("file_system_id", json!(m.file_system_id())),
         ("subnet_id", json!(m.subnet_id())),
         ("security_groups", sorted(groups.iter().cloned())),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 /// True while a mount target is (or is becoming) usable: not on its way out.
@@ -69,13 +69,13 @@ fn orphan_id(fs: &ResourceId, subnet_id: &str) -> (ResourceId, String) {
 
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
     // The app's file systems and their logical ids.
-    let systems: Vec<(String, ResourceId)> = super::file_system::all(ctx)
+    let systems: Vec<(String, ResourceId)> = efs::all(ctx)
         .await?
         .into_iter()
-        .filter(super::file_system::alive)
-        .filter(|f| super::file_system::tag(f.tags(), TAG_APP) == Some(ctx.app.as_str()))
+        .filter(efs::alive)
+        .filter(|f| tag(f.tags(), TAG_APP) == Some(ctx.app.as_str()))
         .filter_map(|f| {
-            let id = super::file_system::tag(f.tags(), TAG_RESOURCE)
+            let id = tag(f.tags(), TAG_RESOURCE)
                 .and_then(ResourceId::parse)
                 .filter(|id| id.kind == Kind::FileSystem)?;
             Some((f.file_system_id().to_string(), id))
@@ -133,7 +133,7 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
             .subnets()
             .iter()
             .find(|s| s.subnet_id() == Some(subnet_id))
-            .and_then(|s| super::ec2_util::tag(s.tags(), TAG_RESOURCE))
+            .and_then(|s| tag(s.tags(), TAG_RESOURCE))
             .map(str::to_string)
     };
     // Security groups: one call per mount target (there is no batch form), concurrently.
@@ -309,28 +309,22 @@ async fn wait_gone(ctx: &Ctx, deadline: std::time::Duration, id: &str) -> Result
         deadline,
         &format!("mount target {id} to be deleted"),
         || async {
-            match ctx
+            let out = ctx
                 .aws
                 .efs
                 .describe_mount_targets()
                 .mount_target_id(id)
                 .send()
                 .await
-            {
-                Ok(out) => Ok(out
-                    .mount_targets()
-                    .iter()
-                    .all(|m| m.life_cycle_state().as_str() == "deleted")
-                    .then_some(())),
-                Err(e) => {
-                    let e = err(e);
-                    if is_gone(&e) {
-                        Ok(Some(()))
-                    } else {
-                        Err(e)
-                    }
+                .map_err(err);
+            Ok(match unless_gone(is_gone, out)? {
+                Some(out) => {
+                    let mut ts = out.mount_targets().iter();
+                    ts.all(|m| m.life_cycle_state().as_str() == "deleted")
+                        .then_some(())
                 }
-            }
+                None => Some(()),
+            })
         },
     )
     .await

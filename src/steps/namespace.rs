@@ -10,16 +10,17 @@ use anyhow::{anyhow, bail, Result};
 use aws_sdk_servicediscovery::operation::create_http_namespace::CreateHttpNamespaceError;
 use aws_sdk_servicediscovery::operation::delete_namespace::DeleteNamespaceError;
 use aws_sdk_servicediscovery::types::{
-    FilterCondition, NamespaceFilter, NamespaceFilterName, NamespaceSummary, NamespaceType,
-    Operation, OperationStatus, OperationTargetType, Tag,
+    NamespaceSummary, NamespaceType, Operation, OperationStatus, OperationTargetType, Tag,
 };
 use futures::{StreamExt, TryStreamExt};
 use serde_json::json;
 
-use super::nat_gateway::{client_token, TOKEN_ATTEMPTS};
-use super::{Ctx, CONSISTENCY};
-use crate::aws::{code_of, err};
-use crate::desired::{Kind, Outputs, Resolve, Resource, ResourceId, Val, TAG_APP, TAG_RESOURCE};
+use super::support::cloudmap::list;
+use super::support::ownership::{claim, not_owned};
+use super::support::tags::owned_tags;
+use super::Ctx;
+use crate::aws::{client_token, code_of, err, retry_until, Backoff, CONSISTENCY, TOKEN_ATTEMPTS};
+use crate::desired::{Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
 /// How long a Cloud Map operation (create, delete) may take.
@@ -27,6 +28,9 @@ const OPERATION_WAIT: Duration = Duration::from_secs(300);
 
 /// How long a create is resent after transient failures.
 const CREATE_RETRY: Duration = Duration::from_secs(120);
+
+/// What to do about a namespace of the configured name that another app owns.
+const USE_EXISTING: &str = "set service_connect.existing = true to use it";
 
 /// Tag listings run this many at a time (one call per namespace).
 const TAG_CONCURRENCY: usize = 8;
@@ -62,42 +66,18 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let mut found = Vec::new();
     for (n, tags) in &tagged {
         let name = n.name().unwrap_or_default();
-        let ours = tags.get(TAG_APP).map(String::as_str) == Some(ctx.app.as_str());
-        let id = match wanted.get(name) {
-            Some(id) if ours => (*id).clone(),
-            Some(_) => bail!(
-                "namespace {name} exists but is not owned by app {}; set \
-                 service_connect.existing = true to use it",
-                ctx.app
-            ),
-            None => match tags.get(TAG_RESOURCE).and_then(|t| ResourceId::parse(t)) {
-                Some(id) if ours && id.kind == Kind::Namespace && !desired_ids.contains(&id) => id,
-                _ => continue,
-            },
+        let tags = (
+            tags.get(TAG_APP).map(String::as_str),
+            tags.get(TAG_RESOURCE).map(String::as_str),
+        );
+        let refuse = || not_owned(ctx, &format!("namespace {name}"), USE_EXISTING);
+        let want = wanted.get(name).copied();
+        let Some(id) = claim(ctx, Kind::Namespace, want, tags, &desired_ids, refuse)? else {
+            continue;
         };
         found.push(observed(id, n));
     }
     Ok(found)
-}
-
-/// Every namespace in the account and region (only HTTP ones when `http_only`).
-async fn list(ctx: &Ctx, http_only: bool) -> Result<Vec<NamespaceSummary>> {
-    let mut req = ctx.aws.cloudmap.list_namespaces();
-    if http_only {
-        req = req.filters(
-            NamespaceFilter::builder()
-                .name(NamespaceFilterName::Type)
-                .values("HTTP")
-                .condition(FilterCondition::Eq)
-                .build()?,
-        );
-    }
-    let mut pages = req.into_paginator().send();
-    let mut out = Vec::new();
-    while let Some(page) = pages.next().await {
-        out.extend(page.map_err(err)?.namespaces().iter().cloned());
-    }
-    Ok(out)
 }
 
 async fn tags_of(ctx: &Ctx, arn: &str) -> Result<BTreeMap<String, String>> {
@@ -135,58 +115,6 @@ fn observed(id: ResourceId, n: &NamespaceSummary) -> Observed {
     }
 }
 
-/// Namespace ARN → name, for every namespace (of any type) in the account and region.
-pub(super) async fn names_by_arn(ctx: &Ctx) -> Result<BTreeMap<String, String>> {
-    Ok(list(ctx, false)
-        .await?
-        .into_iter()
-        .filter_map(|n| Some((n.arn()?.to_string(), n.name()?.to_string())))
-        .collect())
-}
-
-pub(super) fn is_arn(s: &str) -> bool {
-    s.starts_with("arn:")
-}
-
-/// The namespace as the config wrote it, when that is a literal (an existing namespace
-/// by name or ARN); `None` for a reference to the namespace ecsdeploy creates.
-pub(super) fn literal(v: Option<&Val>) -> Option<&str> {
-    match v {
-        Some(Val::Lit(s)) => Some(s),
-        _ => None,
-    }
-}
-
-/// True when a reported namespace and the configured one are written in different forms
-/// (one a name, the other an ARN): comparing them needs [`names_by_arn`].
-pub(super) fn forms_differ(reported: &str, configured: &str) -> bool {
-    is_arn(reported) != is_arn(configured)
-}
-
-/// A namespace reference as AWS reported it, rewritten to the configured form when both
-/// denote the same namespace (ECS answers with the ARN, or with what it was given); else
-/// as reported, so the diff shows the difference.
-pub(super) fn as_configured(
-    reported: &str,
-    configured: &str,
-    names: &BTreeMap<String, String>,
-) -> String {
-    if !forms_differ(reported, configured) {
-        return reported.to_string();
-    }
-    let name_of = |s: &str| -> Option<String> {
-        if is_arn(s) {
-            names.get(s).cloned()
-        } else {
-            Some(s.to_string())
-        }
-    };
-    match (name_of(reported), name_of(configured)) {
-        (Some(a), Some(b)) if a == b => configured.to_string(),
-        _ => reported.to_string(),
-    }
-}
-
 /// The creator request id of a create: the same app and name give the same id, so a
 /// create repeated after its answer was lost (by the next run) returns the first one's
 /// operation instead of creating a second namespace. `attempt` moves on to a fresh id
@@ -197,11 +125,7 @@ fn creator_request_id(app: &str, name: &str, attempt: u32) -> String {
 
 pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
     let key = r.id.to_string();
-    let tags = ctx
-        .tags(&r.id, &r.name)
-        .into_iter()
-        .map(|(k, v)| Tag::builder().key(k).value(v).build())
-        .collect::<Result<Vec<_>, _>>()?;
+    let tags: Vec<Tag> = owned_tags(ctx, &r.id, &r.name)?;
     for attempt in 0..TOKEN_ATTEMPTS {
         let token = creator_request_id(&ctx.app, &r.name, attempt);
         // Sent once (SDK retries off): after a lost answer, Cloud Map honours the request id
@@ -221,12 +145,11 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
                 )
                 .send()
         };
-        let mut delay = Duration::from_secs(1);
-        let started = tokio::time::Instant::now();
+        let mut backoff = Backoff::new(CREATE_RETRY);
         let sent = loop {
             let sent = send().await;
             match &sent {
-                Err(e) if crate::aws::is_transient_sdk(e) && started.elapsed() < CREATE_RETRY => {
+                Err(e) if crate::aws::is_transient_sdk(e) && backoff.elapsed() < CREATE_RETRY => {
                     if let Some(o) = observe(ctx, &[r]).await?.into_iter().find(|o| o.id == r.id) {
                         ctx.report.progress(
                             &key,
@@ -234,8 +157,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
                         );
                         return Ok(o.outputs);
                     }
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(10));
+                    backoff.pause().await;
                 }
                 _ => break sent,
             }
@@ -262,12 +184,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
                         None => continue,
                     }
                 }
-                Some(CreateHttpNamespaceError::NamespaceAlreadyExists(_)) => bail!(
-                    "namespace {} exists but is not owned by app {}; set \
-                     service_connect.existing = true to use it",
-                    r.name,
-                    ctx.app
-                ),
+                Some(CreateHttpNamespaceError::NamespaceAlreadyExists(_)) => {
+                    return Err(not_owned(
+                        ctx,
+                        &format!("namespace {}", r.name),
+                        USE_EXISTING,
+                    ))
+                }
                 _ => return Err(err(e)),
             },
         };
@@ -290,7 +213,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
 /// The ARN of a namespace, `None` when it does not exist (after a short wait: it may have
 /// been created a moment ago).
 async fn arn_of(ctx: &Ctx, ns_id: &str) -> Result<Option<String>> {
-    let got = super::retry_until(
+    let got = retry_until(
         Duration::from_secs(10),
         |e| code_of(e) == Some("NamespaceNotFound"),
         || async {
@@ -317,10 +240,9 @@ async fn arn_of(ctx: &Ctx, ns_id: &str) -> Result<Option<String>> {
 }
 
 /// Poll a Cloud Map operation until it succeeds (its description is returned) or fails
-/// (an error with Cloud Map's message). Backoff 1 s doubling to 10 s, for at most 5 min.
+/// (an error with Cloud Map's message), on the [`Backoff`] schedule for at most 5 min.
 async fn wait_operation(ctx: &Ctx, key: &str, op_id: &str) -> Result<Operation> {
-    let start = tokio::time::Instant::now();
-    let mut delay = Duration::from_secs(1);
+    let mut backoff = Backoff::new(OPERATION_WAIT);
     loop {
         let status = match ctx
             .aws
@@ -349,7 +271,7 @@ async fn wait_operation(ctx: &Ctx, key: &str, op_id: &str) -> Result<Operation> 
             Err(e)
                 if e.as_service_error()
                     .is_some_and(|x| x.is_operation_not_found())
-                    && start.elapsed() < CONSISTENCY =>
+                    && backoff.elapsed() < CONSISTENCY =>
             {
                 "SUBMITTED".to_string()
             }
@@ -357,14 +279,12 @@ async fn wait_operation(ctx: &Ctx, key: &str, op_id: &str) -> Result<Operation> 
         };
         ctx.report
             .progress(key, &format!("operation {op_id} {status}"));
-        if start.elapsed() + delay > OPERATION_WAIT {
+        if !backoff.pause().await {
             bail!(
                 "timed out after {} waiting for Cloud Map operation {op_id} ({status})",
                 humantime::format_duration(OPERATION_WAIT)
             );
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(10));
     }
 }
 
@@ -382,7 +302,7 @@ fn in_use(e: &anyhow::Error) -> bool {
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let ns_id = o.outputs.id().to_string();
     let key = o.id.to_string();
-    let op_id = super::retry_until(ctx.delete_deadline, in_use, || async {
+    let op_id = retry_until(ctx.delete_deadline, in_use, || async {
         match ctx.aws.cloudmap.delete_namespace().id(&ns_id).send().await {
             Ok(out) => Ok(out.operation_id().map(str::to_string)),
             Err(e) => match e.as_service_error() {
@@ -421,49 +341,6 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desired::Ref;
-
-    const ARN: &str = "arn:aws:servicediscovery:ap-northeast-1:123456789012:namespace/ns-abc";
-
-    fn names() -> BTreeMap<String, String> {
-        [(ARN.to_string(), "local".to_string())]
-            .into_iter()
-            .collect()
-    }
-
-    #[test]
-    fn reported_arn_reads_as_the_configured_name() {
-        assert_eq!(as_configured(ARN, "local", &names()), "local");
-        // Another namespace: shown as reported, so the diff names it.
-        assert_eq!(as_configured(ARN, "other", &names()), ARN);
-    }
-
-    #[test]
-    fn reported_name_reads_as_the_configured_arn() {
-        assert_eq!(as_configured("local", ARN, &names()), ARN);
-        assert_eq!(as_configured("other", ARN, &names()), "other");
-        // An ARN Cloud Map does not know: no match.
-        assert_eq!(
-            as_configured("local", "arn:aws:x:y:z:namespace/ns-q", &names()),
-            "local"
-        );
-    }
-
-    #[test]
-    fn same_form_is_compared_as_is() {
-        assert!(!forms_differ(ARN, ARN));
-        assert!(!forms_differ("a", "b"));
-        assert!(forms_differ(ARN, "local"));
-        assert_eq!(as_configured("local", "other", &names()), "local");
-    }
-
-    #[test]
-    fn only_literals_are_configured_forms() {
-        let created = Val::Ref(Ref::arn(&ResourceId::new(Kind::Namespace, "local")));
-        assert_eq!(literal(Some(&created)), None);
-        assert_eq!(literal(Some(&Val::lit("local"))), Some("local"));
-        assert_eq!(literal(None), None);
-    }
 
     #[test]
     fn creator_request_id_is_deterministic_and_short() {

@@ -3,71 +3,21 @@
 //! nothing to do. Create waits for `available` and delete for `deleted`: the private
 //! routes, the Elastic IP and the subnet depend on those.
 
-use std::future::Future;
-use std::time::Duration;
-
 use anyhow::{anyhow, bail, Result};
 use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGateway, NatGatewayAddress, ResourceType};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use super::ec2_util::{name_or, owned, owned_id, tag, tag_spec};
-use super::{not_yet_visible, retry_until, Ctx, CONSISTENCY};
-use crate::aws::{code_of, err};
+use super::support::ec2::CREATE_WAIT;
+use super::support::ec2::{observation, owned, owned_id, tag_spec};
+use super::support::field_map;
+use super::support::tags::tag;
+use super::Ctx;
+use crate::aws::{
+    client_token, code_of, err, is_nat_gateway_gone, not_yet_visible, poll, retry_until,
+    unless_gone, CONSISTENCY, TOKEN_ATTEMPTS,
+};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP};
 use crate::plan::Observed;
-
-/// How long create waits for a gateway (or, in `vpc_endpoint`, an endpoint) to become
-/// available.
-pub(super) const CREATE_WAIT: Duration = Duration::from_secs(600);
-
-/// How many client tokens create tries when the earlier ones name dead resources.
-pub(super) const TOKEN_ATTEMPTS: u32 = 5;
-
-/// Poll `check` with backoff (2 s doubling to 15 s) until it answers `Some`; an error ends
-/// the wait at once. Fails once `deadline` has passed, naming `what` was awaited.
-pub(super) async fn poll<T, F, Fut>(deadline: Duration, what: &str, mut check: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<Option<T>>>,
-{
-    let start = tokio::time::Instant::now();
-    let mut delay = Duration::from_secs(2);
-    loop {
-        if let Some(v) = check().await? {
-            return Ok(v);
-        }
-        if start.elapsed() + delay > deadline {
-            bail!(
-                "gave up after {} waiting for {what}; run the command again",
-                humantime::format_duration(deadline)
-            );
-        }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(15));
-    }
-}
-
-/// An idempotency token for a create call: the same inputs give the same token, so a create
-/// retried after its answer was lost (by the SDK or by the next run) returns the resource
-/// the first call made instead of a second one. `attempt` moves on to a fresh token when
-/// the resource an earlier token made has since failed or been deleted (AWS keeps answering
-/// with it). At most 64 ASCII characters, the EC2 limit.
-pub(super) fn client_token(parts: &[&str], attempt: u32) -> String {
-    let mut h = Sha256::new();
-    for p in parts {
-        h.update(p.as_bytes());
-        h.update([0u8]);
-    }
-    h.update(attempt.to_be_bytes());
-    let hex: String = h
-        .finalize()
-        .iter()
-        .take(20)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("ecsdeploy-{hex}")
-}
 
 fn nat_token(app: &str, id: &ResourceId, subnet: &str, alloc: &str, attempt: u32) -> String {
     client_token(&[app, &id.to_string(), subnet, alloc], attempt)
@@ -94,7 +44,7 @@ fn primary(g: &NatGateway) -> Option<&NatGatewayAddress> {
 
 /// The normalised fields, shaped exactly like `Spec::NatGateway`'s.
 fn fields_of(g: &NatGateway) -> Fields {
-    [
+    field_map([
         ("subnet_id", json!(g.subnet_id())),
         (
             "allocation_id",
@@ -105,23 +55,20 @@ fn fields_of(g: &NatGateway) -> Fields {
             // `public` is the API's default.
             json!(g.connectivity_type().map_or("public", |c| c.as_str())),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 fn observed(g: &NatGateway) -> Option<Observed> {
     let id = owned_id(g.tags())?;
     let nat_id = g.nat_gateway_id()?;
-    Some(Observed {
+    Some(observation(
         id,
-        name: name_or(g.tags(), nat_id),
-        outputs: Outputs::with_id(nat_id),
-        fields: fields_of(g),
-        state: state_of(g).to_string(),
-        details: json!({ "public_ip": primary(g).and_then(|a| a.public_ip()) }),
-    })
+        g.tags(),
+        nat_id,
+        fields_of(g),
+        state_of(g).to_string(),
+        json!({ "public_ip": primary(g).and_then(|a| a.public_ip()) }),
+    ))
 }
 
 /// Live gateways carrying this app's ownership tag. The tag is checked here as well as in
@@ -145,33 +92,20 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
         .collect())
 }
 
-/// True when an error says the gateway does not exist.
-fn nat_gone(e: &anyhow::Error) -> bool {
-    matches!(
-        code_of(e),
-        Some("NatGatewayNotFound" | "InvalidNatGatewayID.NotFound")
-    )
-}
-
 /// The gateway as it is now; `None` when it does not exist.
 async fn describe(ctx: &Ctx, nat_id: &str) -> Result<Option<NatGateway>> {
-    match ctx
+    let out = ctx
         .aws
         .ec2
         .describe_nat_gateways()
         .nat_gateway_ids(nat_id)
         .send()
         .await
-        .map_err(err)
-    {
-        Ok(out) => Ok(out
-            .nat_gateways()
-            .iter()
-            .find(|g| g.nat_gateway_id() == Some(nat_id))
-            .cloned()),
-        Err(e) if nat_gone(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .map_err(err);
+    Ok(unless_gone(is_nat_gateway_gone, out)?.and_then(|out| {
+        let mut gs = out.nat_gateways().iter();
+        gs.find(|g| g.nat_gateway_id() == Some(nat_id)).cloned()
+    }))
 }
 
 /// This resource's live gateway on exactly this subnet and address, if one exists.
@@ -292,19 +226,13 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         Some(g) => match state_of(&g) {
             "deleted" | "failed" => return Ok(()),
             "deleting" => {}
-            _ => match ctx
-                .aws
-                .ec2
-                .delete_nat_gateway()
-                .nat_gateway_id(nat_id)
-                .send()
-                .await
-                .map_err(err)
-            {
-                Ok(_) => {}
-                Err(e) if nat_gone(&e) => return Ok(()),
-                Err(e) => return Err(e),
-            },
+            _ => {
+                let req = ctx.aws.ec2.delete_nat_gateway().nat_gateway_id(nat_id);
+                let sent = req.send().await.map_err(err);
+                if unless_gone(is_nat_gateway_gone, sent)?.is_none() {
+                    return Ok(());
+                }
+            }
         },
     }
     // The Elastic IP and the subnet stay in use until the gateway is `deleted`.
@@ -419,24 +347,5 @@ mod tests {
         assert_ne!(t, nat_token("demo", &other, "subnet-a", "eipalloc-1", 0));
         // Parts are delimited: moving a character between parts changes the token.
         assert_ne!(client_token(&["ab", "c"], 0), client_token(&["a", "bc"], 0));
-    }
-
-    #[tokio::test]
-    async fn poll_returns_the_first_answer_and_stops_at_an_error() {
-        let mut calls = 0;
-        let v = poll(Duration::from_secs(60), "x", || {
-            calls += 1;
-            async { Ok(Some(7)) }
-        })
-        .await
-        .unwrap();
-        assert_eq!((v, calls), (7, 1));
-
-        let r: Result<()> = poll(Duration::from_secs(60), "x", || async { bail!("failed") }).await;
-        assert_eq!(r.unwrap_err().to_string(), "failed");
-
-        // A deadline shorter than the first pause: one look, then give up.
-        let r: Result<()> = poll(Duration::from_secs(1), "x", || async { Ok(None) }).await;
-        assert!(r.unwrap_err().to_string().contains("waiting for x"));
     }
 }

@@ -9,12 +9,15 @@ use futures::future::{try_join_all, BoxFuture};
 use futures::FutureExt;
 use serde_json::{json, Value};
 
-use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{
-    create_once, gone_ok, is_dependency_violation, is_gone, no_sdk_retry, not_yet_visible,
-    retry_until, tagged, Ctx, CONSISTENCY,
+use super::support::delete_when_free;
+use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
+use super::support::field_map;
+use super::support::no_sdk_retry;
+use super::Ctx;
+use crate::aws::{
+    code_of, err, err_classified, gone_ok, is_dependency_violation, is_gone, not_yet_visible,
+    retry_until, unless_gone, CONSISTENCY,
 };
-use crate::aws::{code_of, err, err_classified};
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
 
@@ -85,17 +88,14 @@ fn fields_of(t: &RouteTable) -> Fields {
         .map(|(d, g)| json!({ "destination": d, "gateway_id": g }))
         .collect();
     routes.sort_by_key(|v| v.to_string());
-    [
+    field_map([
         ("vpc_id", json!(t.vpc_id())),
         ("routes", json!(routes)),
         (
             "subnet_associations",
             sorted(subnet_associations(t).into_keys()),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
@@ -113,33 +113,29 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
         .filter_map(|t| {
             let id = owned_id(t.tags())?;
             let rtb_id = t.route_table_id()?;
-            Some(Observed {
+            Some(observation(
                 id,
-                name: name_or(t.tags(), rtb_id),
-                outputs: Outputs::with_id(rtb_id),
-                fields: fields_of(t),
-                state: "available".to_string(),
-                details: Value::Null,
-            })
+                t.tags(),
+                rtb_id,
+                fields_of(t),
+                "available".to_string(),
+                Value::Null,
+            ))
         })
         .collect())
 }
 
 /// The table as it is now; `None` when it does not exist.
 async fn describe(ctx: &Ctx, rtb_id: &str) -> Result<Option<RouteTable>> {
-    match ctx
+    let out = ctx
         .aws
         .ec2
         .describe_route_tables()
         .route_table_ids(rtb_id)
         .send()
         .await
-        .map_err(err)
-    {
-        Ok(out) => Ok(out.route_tables().first().cloned()),
-        Err(e) if is_gone(&e) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .map_err(err);
+    Ok(unless_gone(is_gone, out)?.and_then(|out| out.route_tables().first().cloned()))
 }
 
 /// Desired routes (destination → target id) and subnets, references resolved.
@@ -186,22 +182,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
             .unwrap_or_default()
             .to_string())
     };
-    let find = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .describe_route_tables()
-            .set_filters(Some(tagged(ctx, &r.id)))
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(out
-            .route_tables()
-            .first()
-            .and_then(|t| t.route_table_id())
-            .map(str::to_string))
-    };
-    let rtb_id = create_once(ctx, &r.id, create, find).await?;
+    let rtb_id = create_tagged(ctx, &r.id, ResourceType::RouteTable, create).await?;
     let mut ops: Vec<BoxFuture<'_, Result<()>>> = Vec::new();
     for (dest, target) in &routes {
         let rtb_id = rtb_id.as_str();
@@ -273,17 +254,15 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
             .map(|assoc| disassociate(ctx, assoc)),
     )
     .await?;
-    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
-        gone_ok(
-            ctx.aws
-                .ec2
-                .delete_route_table()
-                .route_table_id(&rtb_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, is_dependency_violation, || async {
+        ctx.aws
+            .ec2
+            .delete_route_table()
+            .route_table_id(&rtb_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }

@@ -19,53 +19,20 @@ use std::time::Duration;
 use anyhow::Result;
 use aws_sdk_applicationautoscaling::error::SdkError;
 use aws_sdk_applicationautoscaling::operation::register_scalable_target::builders::RegisterScalableTargetFluentBuilder;
-use aws_sdk_applicationautoscaling::types::{ScalableDimension, ScalableTarget, ServiceNamespace};
+use aws_sdk_applicationautoscaling::types::ScalableTarget;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_smithy_types::retry::RetryConfig;
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::{retry_until, Ctx, CONSISTENCY};
-use crate::aws::{err, AwsError};
+use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
+use super::support::field_map;
+use super::Ctx;
+use crate::aws::{err, gone_ok_if, is_autoscaling_gone, retry_until, says, CONSISTENCY};
 use crate::desired::{
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
 use crate::plan::Observed;
-
-/// Service namespace of every target and policy ecsdeploy manages.
-pub(super) const NAMESPACE: ServiceNamespace = ServiceNamespace::Ecs;
-/// What the targets scale: the service's desired count.
-pub(super) const DIMENSION: ScalableDimension = ScalableDimension::EcsServiceDesiredCount;
-
-/// Resource ids of the services in `cluster` start with this.
-pub(super) fn cluster_prefix(cluster: &str) -> String {
-    format!("service/{cluster}/")
-}
-
-/// True when a delete failed because the target (or policy) is already gone. AWS says
-/// `ObjectNotFoundException`; moto says `ValidationException: No scalable target found ...`
-/// (or `No scaling policy found ...`).
-pub(super) fn already_gone<E: ProvideErrorMetadata, R>(e: &SdkError<E, R>) -> bool {
-    gone_code(e.code(), e.message())
-}
-
-fn gone_code(code: Option<&str>, message: Option<&str>) -> bool {
-    match code {
-        Some("ObjectNotFoundException") => true,
-        Some("ValidationException") => message.is_some_and(|m| {
-            m.starts_with("No scalable target found") || m.starts_with("No scaling policy found")
-        }),
-        _ => false,
-    }
-}
-
-/// True for an AWS error with `code` whose message contains `needle` (Application Auto
-/// Scaling reports several distinct conditions as `ValidationException`).
-pub(super) fn says(e: &anyhow::Error, code: &str, needle: &str) -> bool {
-    e.chain()
-        .filter_map(|c| c.downcast_ref::<AwsError>())
-        .any(|a| a.code.as_deref() == Some(code) && a.text.contains(needle))
-}
 
 /// RegisterScalableTarget right after CreateService can miss the new service for a moment.
 fn service_not_visible(e: &anyhow::Error) -> bool {
@@ -230,14 +197,11 @@ fn observed(id: ResourceId, t: &ScalableTarget) -> Observed {
 
 /// The same shape as `Spec::fields` renders for a scalable target.
 fn fields(t: &ScalableTarget) -> Fields {
-    [
+    field_map([
         ("resource_id", json!(t.resource_id())),
         ("min_capacity", json!(t.min_capacity())),
         ("max_capacity", json!(t.max_capacity())),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 /// RegisterScalableTarget: creates the target, or sets min/max of an existing one.
@@ -307,12 +271,10 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         .resource_id(o.outputs.id())
         .scalable_dimension(DIMENSION)
         .send()
-        .await;
-    match out {
-        Ok(_) => Ok(()),
-        Err(e) if already_gone(&e) => Ok(()),
-        Err(e) => Err(err(e)),
-    }
+        .await
+        .map(|_| ())
+        .map_err(err);
+    gone_ok_if(is_autoscaling_gone, out)
 }
 
 #[cfg(test)]
@@ -374,24 +336,6 @@ mod tests {
             None
         );
         assert_eq!(orphan_id("shop", &p, "service/other/shop-web", None), None);
-    }
-
-    #[test]
-    fn gone_errors() {
-        assert!(gone_code(Some("ObjectNotFoundException"), None));
-        assert!(gone_code(
-            Some("ValidationException"),
-            Some("No scalable target found for service namespace: ecs, resource ID: x")
-        ));
-        assert!(gone_code(
-            Some("ValidationException"),
-            Some("No scaling policy found for service namespace: ecs")
-        ));
-        assert!(!gone_code(
-            Some("ValidationException"),
-            Some("ECS service doesn't exist: service/a/b")
-        ));
-        assert!(!gone_code(None, None));
     }
 
     #[test]

@@ -20,9 +20,10 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use serde_json::{json, Value};
 
-use super::scalable_target::{already_gone, cluster_prefix, says, DIMENSION, NAMESPACE};
-use super::{retry_until, Ctx, CONSISTENCY};
-use crate::aws::err;
+use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
+use super::support::field_map;
+use super::Ctx;
+use crate::aws::{err, gone_ok_if, is_autoscaling_gone, retry_until, says, CONSISTENCY};
 use crate::desired::{resource_label, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::plan::Observed;
 
@@ -117,7 +118,7 @@ fn observed(id: ResourceId, p: &ScalingPolicy) -> Observed {
 fn fields(p: &ScalingPolicy) -> Fields {
     let c = p.target_tracking_scaling_policy_configuration();
     let m = c.and_then(|c| c.predefined_metric_specification());
-    [
+    field_map([
         ("resource_id", json!(p.resource_id())),
         ("policy_type", json!(p.policy_type().as_str())),
         (
@@ -139,10 +140,7 @@ fn fields(p: &ScalingPolicy) -> Fields {
             "disable_scale_in",
             json!(c.map(|c| c.disable_scale_in().unwrap_or(false))),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 /// PutScalingPolicy (an upsert) with the desired configuration; returns the outputs.
@@ -215,12 +213,10 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         .resource_id(resource_id)
         .scalable_dimension(DIMENSION)
         .send()
-        .await;
-    match out {
-        Ok(_) => Ok(()),
-        Err(e) if already_gone(&e) => Ok(()),
-        Err(e) => Err(err(e)),
-    }
+        .await
+        .map(|_| ())
+        .map_err(err);
+    gone_ok_if(is_autoscaling_gone, out)
 }
 
 #[cfg(test)]

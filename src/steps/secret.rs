@@ -10,8 +10,11 @@ use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType, Tag};
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::{is_gone, Ctx};
-use crate::aws::{code_of, err};
+use super::support::ownership::not_owned;
+use super::support::tags::owned_tags;
+use super::support::tags::tag;
+use super::Ctx;
+use crate::aws::{code_of, err, is_gone};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
@@ -20,12 +23,6 @@ const SCHEDULED: &str = "scheduled for deletion";
 
 /// Days a deleted secret stays recoverable.
 const RECOVERY_DAYS: i64 = 7;
-
-fn tag<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter()
-        .find(|t| t.key() == Some(key))
-        .and_then(|t| t.value())
-}
 
 /// What observe needs of a secret, from DescribeSecret or a ListSecrets entry. No value.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,6 +128,16 @@ async fn owned(ctx: &Ctx) -> Result<Vec<Seen>> {
     Ok(out.into_iter().filter(|s| s.ours(&ctx.app)).collect())
 }
 
+/// The error for a secret of the configured name that another app owns.
+fn refuse(ctx: &Ctx, r: &Resource) -> anyhow::Error {
+    let remedy = format!(
+        "give the generated secret another name (secrets.{}.name) or use the existing one \
+         with `existing`",
+        r.id.name
+    );
+    not_owned(ctx, &format!("secret {}", r.name), &remedy)
+}
+
 /// Desired secrets by name (DescribeSecret, concurrently; one scheduled for deletion is
 /// reported as such) and the app's orphans (ListSecrets by tag; ones already scheduled for
 /// deletion are on their way out and left alone).
@@ -143,14 +150,7 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     for (r, s) in desired.iter().zip(wanted) {
         let Some(s) = s else { continue };
         if !s.ours(&ctx.app) {
-            bail!(
-                "secret {} exists but is not owned by app {} (tag {TAG_APP}); give the \
-                 generated secret another name (secrets.{}.name) or use the existing one \
-                 with `existing`",
-                r.name,
-                ctx.app,
-                r.id.name
-            );
+            return Err(refuse(ctx, r));
         }
         found.push(observed(r.id.clone(), &s));
     }
@@ -207,9 +207,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .name(&r.name)
         .description(&s.description)
         .secret_string(value);
-    for (k, v) in ctx.tags(&r.id, &r.name) {
-        req = req.tags(Tag::builder().key(k).value(v).build());
-    }
+    req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     // The SDK sends the same ClientRequestToken on its retries, so AWS answers a retry of a
     // create that happened with success; moto answers ResourceExistsException.
     let e = match req.send().await {
@@ -232,12 +230,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
             );
             update(ctx, r, &observed(r.id.clone(), &existing), res).await
         }
-        Some(_) => Err(e).with_context(|| {
-            format!(
-                "creating secret {}: a secret of that name exists and is not owned by app {}",
-                r.name, ctx.app
-            )
-        }),
+        Some(_) => Err(e).context(refuse(ctx, r)),
         None => Err(e).with_context(|| format!("creating secret {}", r.name)),
     }
 }

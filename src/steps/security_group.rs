@@ -11,12 +11,16 @@ use aws_sdk_ec2::types::{
 };
 use serde_json::{json, Value};
 
-use super::ec2_util::{name_or, owned, owned_id, tag, tag_spec};
-use super::{
-    create_once, gone_ok, is_dependency_violation, no_sdk_retry, not_yet_visible, retry_until,
-    tagged, Ctx, CONSISTENCY,
+use super::support::delete_when_free;
+use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
+use super::support::field_map;
+use super::support::no_sdk_retry;
+use super::support::tags::tag;
+use super::Ctx;
+use crate::aws::{
+    code_of, err, err_classified, is_dependency_violation, not_yet_visible, retry_until,
+    CONSISTENCY,
 };
-use crate::aws::{code_of, err, err_classified};
 use crate::desired::{
     ingress_fields, Fields, IngressRule, NoRefs, Outputs, Resolve, Resource, Source, Spec, Val,
     TAG_APP,
@@ -182,17 +186,14 @@ fn ingress_changes(have: &[IngressRule], want: &[IngressRule]) -> IngressChanges
 }
 
 fn fields_of(g: &SecurityGroup) -> Fields {
-    [
+    field_map([
         ("vpc_id", json!(g.vpc_id())),
         ("description", json!(g.description())),
         (
             "ingress",
             ingress_fields(&rules_of(g.ip_permissions()), &NoRefs),
         ),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v))
-    .collect()
+    ])
 }
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
@@ -245,22 +246,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
             .map_err(err_classified)?;
         Ok(out.group_id().unwrap_or_default().to_string())
     };
-    let find = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .describe_security_groups()
-            .set_filters(Some(tagged(ctx, &r.id)))
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(out
-            .security_groups()
-            .first()
-            .and_then(|g| g.group_id())
-            .map(str::to_string))
-    };
-    let sg_id = match create_once(ctx, &r.id, create, find).await {
+    let sg_id = match create_tagged(ctx, &r.id, ResourceType::SecurityGroup, create).await {
         // The name is taken in this VPC: ours (made by an earlier run or attempt whose
         // answer was lost) is adopted; anyone else's is an error.
         Err(e) if code_of(&e) == Some("InvalidGroup.Duplicate") => {
@@ -392,17 +378,15 @@ async fn revoke(ctx: &Ctx, sg_id: &str, rules: &[IngressRule]) -> Result<()> {
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let sg_id = o.outputs.id().to_string();
     // ENIs of stopped tasks keep the group in use for minutes: DependencyViolation.
-    retry_until(ctx.delete_deadline, is_dependency_violation, || async {
-        gone_ok(
-            ctx.aws
-                .ec2
-                .delete_security_group()
-                .group_id(&sg_id)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+    delete_when_free(ctx, is_dependency_violation, || async {
+        ctx.aws
+            .ec2
+            .delete_security_group()
+            .group_id(&sg_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
     })
     .await
 }

@@ -11,14 +11,15 @@ use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
     DeploymentRolloutState, DesiredStatus, LaunchType, LogConfiguration, LogDriver,
     NetworkConfiguration, PropagateTags, Service, ServiceConnectClientAlias,
-    ServiceConnectConfiguration, ServiceConnectService, ServiceField, Tag,
+    ServiceConnectConfiguration, ServiceConnectService, ServiceField,
 };
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::namespace::{as_configured, forms_differ, literal, names_by_arn};
+use super::support::cloudmap::{as_configured, forms_differ, literal, names_by_arn};
+use super::support::tags::{owned_tags, tag};
 use super::Ctx;
-use crate::aws::err;
+use crate::aws::{err, gone_ok, is_gone, retry_until, Backoff};
 use crate::desired::{
     Fields, Outputs, Resolve, Resource, ResourceId, ServiceConnectSpec, ServiceSpec, Spec, TAG_APP,
     TAG_RESOURCE,
@@ -40,7 +41,7 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
                 }
             }
         }
-        Err(e) if super::is_gone(&e) => return Ok(vec![]),
+        Err(e) if is_gone(&e) => return Ok(vec![]),
         Err(e) => return Err(e),
     }
     let found = describe_services(ctx, &names).await?;
@@ -135,19 +136,12 @@ pub async fn describe_services(ctx: &Ctx, names: &[String]) -> Result<Vec<Servic
     Ok(try_join_all(batches).await?.into_iter().flatten().collect())
 }
 
-fn tag<'a>(s: &'a Service, key: &str) -> Option<&'a str> {
-    s.tags()
-        .iter()
-        .find(|t| t.key() == Some(key))
-        .and_then(|t| t.value())
-}
-
 /// An ACTIVE service this app owns, as observed state.
 fn observed(ctx: &Ctx, s: &Service) -> Option<Observed> {
-    if s.status() != Some("ACTIVE") || tag(s, TAG_APP) != Some(ctx.app.as_str()) {
+    if s.status() != Some("ACTIVE") || tag(s.tags(), TAG_APP) != Some(ctx.app.as_str()) {
         return None;
     }
-    let id = tag(s, TAG_RESOURCE).and_then(ResourceId::parse)?;
+    let id = tag(s.tags(), TAG_RESOURCE).and_then(ResourceId::parse)?;
     let name = s.service_name()?.to_string();
     let primary = s
         .deployments()
@@ -416,9 +410,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         // Same token on the SDK's own retries of this request: a create whose response was
         // lost is not executed twice.
         .client_token(client_token(&r.name));
-    for (k, v) in ctx.tags(&r.id, &r.name) {
-        req = req.tags(Tag::builder().key(k).value(v).build());
-    }
+    req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     // A role created a moment ago is not yet usable by ECS (IAM is eventually consistent):
     // "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/x' that was
     // provided for this task. Please verify that the role being passed has the proper trust
@@ -431,7 +423,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     let retryable = |e: &anyhow::Error| {
         still_draining(e) || (role_not_yet_assumable(e) && started.elapsed() < ROLE_PROPAGATION)
     };
-    let out = super::retry_until(DRAINING_WAIT, retryable, || {
+    let out = retry_until(DRAINING_WAIT, retryable, || {
         let req = req.clone();
         async move { req.send().await.map_err(err) }
     })
@@ -635,7 +627,7 @@ pub fn judge(s: &Service, deployment_id: &str) -> Judgement {
 }
 
 /// Poll until the deployment is judged, printing new service events as progress.
-/// Backoff: 2 s doubling to 15 s.
+/// Polls on the [`Backoff`] schedule, the last time at `timeout`.
 pub async fn wait_stable(
     ctx: &Ctx,
     key: &str,
@@ -643,8 +635,7 @@ pub async fn wait_stable(
     deployment_id: &str,
     timeout: Duration,
 ) -> Result<WaitOutcome> {
-    let start = tokio::time::Instant::now();
-    let mut delay = Duration::from_secs(2);
+    let mut backoff = Backoff::new(timeout);
     let mut seen_events: Vec<String> = Vec::new();
     loop {
         let found = describe_services(ctx, &[name.to_string()]).await?;
@@ -672,13 +663,11 @@ pub async fn wait_stable(
             }
             Judgement::InProgress(state) => {
                 ctx.report.progress(key, &state);
-                if start.elapsed() + delay > timeout {
+                if !backoff.pause().await {
                     return Ok(WaitOutcome::TimedOut(state));
                 }
             }
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(15));
     }
 }
 
@@ -729,7 +718,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         .await
         .map(|_| ())
         .map_err(err);
-    super::gone_ok(scale)?;
+    gone_ok(scale)?;
     let del = ctx
         .aws
         .ecs
@@ -741,9 +730,9 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         .await
         .map(|_| ())
         .map_err(err);
-    super::gone_ok(del)?;
+    gone_ok(del)?;
     let key = o.id.to_string();
-    super::retry_until(
+    retry_until(
         ctx.delete_deadline,
         |e| e.to_string().contains("still draining"),
         || async {

@@ -5,9 +5,12 @@ use anyhow::Result;
 use aws_sdk_ec2::types::ResourceType;
 use serde_json::{json, Value};
 
-use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{create_once, gone_ok, no_sdk_retry, tagged, Ctx};
-use crate::aws::{err, err_classified};
+use super::support::delete_when_free;
+use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
+use super::support::field_map;
+use super::support::no_sdk_retry;
+use super::Ctx;
+use crate::aws::{err, err_classified, is_dependency_violation};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
 
@@ -26,22 +29,19 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
         .filter_map(|s| {
             let id = owned_id(s.tags())?;
             let subnet_id = s.subnet_id()?;
-            let fields: Fields = [
+            let fields: Fields = field_map([
                 ("vpc_id", json!(s.vpc_id())),
                 ("cidr_block", json!(s.cidr_block())),
                 ("availability_zone", json!(s.availability_zone())),
-            ]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v))
-            .collect();
-            Some(Observed {
+            ]);
+            Some(observation(
                 id,
-                name: name_or(s.tags(), subnet_id),
-                outputs: Outputs::with_id(subnet_id),
+                s.tags(),
+                subnet_id,
                 fields,
-                state: s.state().map_or("unknown", |x| x.as_str()).to_string(),
-                details: Value::Null,
-            })
+                s.state().map_or("unknown", |x| x.as_str()).to_string(),
+                Value::Null,
+            ))
         })
         .collect())
 }
@@ -71,22 +71,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
             .unwrap_or_default()
             .to_string())
     };
-    let find = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .describe_subnets()
-            .set_filters(Some(tagged(ctx, &r.id)))
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(out
-            .subnets()
-            .first()
-            .and_then(|s| s.subnet_id())
-            .map(str::to_string))
-    };
-    let id = create_once(ctx, &r.id, create, find).await?;
+    let id = create_tagged(ctx, &r.id, ResourceType::Subnet, create).await?;
     Ok(Outputs::with_id(id))
 }
 
@@ -98,21 +83,15 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let subnet_id = o.outputs.id().to_string();
     // Task ENIs linger for minutes after a service is deleted: "The subnet 'subnet-...' has
     // dependencies and cannot be deleted." (DependencyViolation).
-    super::retry_until(
-        ctx.delete_deadline,
-        super::is_dependency_violation,
-        || async {
-            gone_ok(
-                ctx.aws
-                    .ec2
-                    .delete_subnet()
-                    .subnet_id(&subnet_id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(err),
-            )
-        },
-    )
+    delete_when_free(ctx, is_dependency_violation, || async {
+        ctx.aws
+            .ec2
+            .delete_subnet()
+            .subnet_id(&subnet_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
+    })
     .await
 }

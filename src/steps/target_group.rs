@@ -13,12 +13,13 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::load_balancer::{
-    elb_gone, elb_gone_ok, elb_tags, is_ours, orphan_id, owned_id, tags_of,
-};
-use super::{retry_until, Ctx, CONSISTENCY};
-use crate::aws::{code_of, err};
-use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP};
+use super::support;
+use super::support::elb::*;
+use super::support::ownership::not_owned;
+use super::support::tags::owned_tags;
+use super::Ctx;
+use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, retry_until, unless_gone, CONSISTENCY};
+use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::plan::Observed;
 
 /// The attribute holding the deregistration delay, in seconds.
@@ -52,11 +53,11 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         let t = tags.get(arn);
         let id = match wanted.get(name) {
             Some(id) if is_ours(ctx, t) => (*id).clone(),
-            Some(_) => bail!(
-                "target group {name} exists but is not owned by app {} (tag {TAG_APP}); \
-                 set the service's target_group.name to another name or delete it",
-                ctx.app
-            ),
+            Some(_) => {
+                let what = format!("target group {name}");
+                let remedy = "set the service's target_group.name to another name or delete it";
+                return Err(not_owned(ctx, &what, remedy));
+            }
             None => match owned_id(ctx, t, Kind::TargetGroup) {
                 Some(id) => orphan_id(id, name, &desired_ids),
                 None => continue,
@@ -73,12 +74,9 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
             }
         };
         let facts = futures::future::try_join(attributes(ctx, arn), health).await;
-        match facts {
-            Ok((attrs, health)) => Ok(Some(observed(id, &tg, &attrs, &health))),
-            // Deleted between the listing and now.
-            Err(e) if elb_gone(&e) => Ok(None),
-            Err(e) => Err(e),
-        }
+        // None: deleted between the listing and now.
+        let facts = unless_gone(is_elb_gone, facts)?;
+        Ok::<_, anyhow::Error>(facts.map(|(attrs, health)| observed(id, &tg, &attrs, &health)))
     });
     Ok(try_join_all(observed)
         .await?
@@ -216,7 +214,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         .healthy_threshold_count(hc.healthy_threshold)
         .unhealthy_threshold_count(hc.unhealthy_threshold)
         .matcher(Matcher::builder().http_code(&hc.matcher).build())
-        .set_tags(Some(elb_tags(ctx, &r.id, &r.name)))
+        .set_tags(Some(owned_tags(ctx, &r.id, &r.name)?))
         .send()
         .await
         .map_err(err);
@@ -224,7 +222,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         // Exists already: a create whose answer was lost and that was sent again. Ours
         // (observe refuses anyone else's) is adopted and brought to the desired state.
         Err(e) if matches!(code_of(&e), Some("DuplicateTargetGroupName")) => {
-            let o = super::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
+            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
             return update(ctx, r, &o, res).await;
         }
         other => other?,
@@ -237,7 +235,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     else {
         bail!("CreateTargetGroup returned no target group");
     };
-    retry_until(CONSISTENCY, elb_gone, || {
+    retry_until(CONSISTENCY, is_elb_gone, || {
         set_delay(ctx, &arn, s.deregistration_delay)
     })
     .await?;
@@ -316,7 +314,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         ctx.delete_deadline,
         |e| code_of(e) == Some("ResourceInUse"),
         || async {
-            elb_gone_ok(
+            gone_ok_if(
+                is_elb_gone,
                 ctx.aws
                     .elb
                     .delete_target_group()

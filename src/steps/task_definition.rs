@@ -7,15 +7,17 @@ use aws_sdk_ecs::types::{
     Compatibility, ContainerCondition, ContainerDefinition, ContainerDependency, CpuArchitecture,
     EfsAuthorizationConfig, EfsAuthorizationConfigIam, EfsTransitEncryption,
     EfsVolumeConfiguration, HealthCheck, KeyValuePair, LogConfiguration, LogDriver, MountPoint,
-    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, Tag, TaskDefinition,
+    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinition,
     TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
     Ulimit, UlimitName, Volume,
 };
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::{create_once, Ctx};
-use crate::aws::{err, err_classified};
+use super::support::create_once;
+use super::support::tags::owned_tags;
+use super::Ctx;
+use crate::aws::{err, err_classified, gone_ok};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
 use crate::plan::{diff_fields, Observed};
 
@@ -331,9 +333,7 @@ async fn register(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs>
                 .build(),
         );
     }
-    for (k, v) in ctx.tags(&r.id, &r.name) {
-        req = req.tags(Tag::builder().key(k).value(v).build());
-    }
+    req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     // RegisterTaskDefinition takes no client token: an answer lost after ECS registered the
     // revision, retried by the SDK, would register a second one. So it is sent once, and
     // after a transient failure the family's latest revision is used when it already is
@@ -390,7 +390,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         );
     }
     try_join_all(arns.iter().map(|arn| async move {
-        super::gone_ok(
+        gone_ok(
             ctx.aws
                 .ecs
                 .deregister_task_definition()

@@ -4,9 +4,12 @@ use anyhow::Result;
 use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use serde_json::{json, Value};
 
-use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::{create_once, gone_ok, no_sdk_retry, tagged, Ctx};
-use crate::aws::{err, err_classified};
+use super::support::delete_when_free;
+use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
+use super::support::field_map;
+use super::support::no_sdk_retry;
+use super::Ctx;
+use crate::aws::{err, err_classified, is_dependency_violation};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::plan::Observed;
 
@@ -28,22 +31,19 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
             attribute(ctx, vpc_id, VpcAttributeName::EnableDnsSupport),
             attribute(ctx, vpc_id, VpcAttributeName::EnableDnsHostnames),
         )?;
-        let fields: Fields = [
+        let fields: Fields = field_map([
             ("cidr_block", json!(v.cidr_block())),
             ("enable_dns_support", json!(support)),
             ("enable_dns_hostnames", json!(hostnames)),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v))
-        .collect();
-        found.push(Observed {
+        ]);
+        found.push(observation(
             id,
-            name: name_or(v.tags(), vpc_id),
-            outputs: Outputs::with_id(vpc_id),
+            v.tags(),
+            vpc_id,
             fields,
-            state: v.state().map_or("unknown", |s| s.as_str()).to_string(),
-            details: Value::Null,
-        });
+            v.state().map_or("unknown", |s| s.as_str()).to_string(),
+            Value::Null,
+        ));
     }
     Ok(found)
 }
@@ -87,22 +87,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
             .unwrap_or_default()
             .to_string())
     };
-    let find = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .describe_vpcs()
-            .set_filters(Some(tagged(ctx, &r.id)))
-            .send()
-            .await
-            .map_err(err)?;
-        Ok(out
-            .vpcs()
-            .first()
-            .and_then(|v| v.vpc_id())
-            .map(str::to_string))
-    };
-    let vpc_id = create_once(ctx, &r.id, create, find).await?;
+    let vpc_id = create_tagged(ctx, &r.id, ResourceType::Vpc, create).await?;
     set_dns(ctx, &vpc_id, true, true).await?;
     Ok(Outputs::with_id(vpc_id))
 }
@@ -147,21 +132,15 @@ pub async fn update(ctx: &Ctx, _r: &Resource, o: &Observed, _res: &dyn Resolve) 
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let vpc_id = o.outputs.id().to_string();
-    super::retry_until(
-        ctx.delete_deadline,
-        super::is_dependency_violation,
-        || async {
-            gone_ok(
-                ctx.aws
-                    .ec2
-                    .delete_vpc()
-                    .vpc_id(&vpc_id)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(err),
-            )
-        },
-    )
+    delete_when_free(ctx, is_dependency_violation, || async {
+        ctx.aws
+            .ec2
+            .delete_vpc()
+            .vpc_id(&vpc_id)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(err)
+    })
     .await
 }

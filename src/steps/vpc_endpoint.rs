@@ -8,10 +8,13 @@ use aws_sdk_ec2::operation::delete_vpc_endpoints::DeleteVpcEndpointsOutput;
 use aws_sdk_ec2::types::{ResourceType, VpcEndpoint, VpcEndpointType};
 use serde_json::{json, Value};
 
-use super::ec2_util::{name_or, owned, owned_id, tag_spec};
-use super::nat_gateway::{client_token, poll, CREATE_WAIT, TOKEN_ATTEMPTS};
-use super::{not_yet_visible, retry_until, Ctx, CONSISTENCY};
-use crate::aws::{code_of, err, AwsError};
+use super::support::ec2::CREATE_WAIT;
+use super::support::ec2::{observation, owned, owned_id, tag_spec};
+use super::Ctx;
+use crate::aws::{
+    client_token, code_of, err, is_vpc_endpoint_gone, not_yet_visible, poll, retry_until,
+    unless_gone, AwsError, CONSISTENCY, TOKEN_ATTEMPTS,
+};
 use crate::desired::{
     sorted, EndpointType, Fields, Outputs, Resolve, Resource, Spec, VpcEndpointSpec,
 };
@@ -76,14 +79,14 @@ fn fields_of(e: &VpcEndpoint) -> Fields {
 fn observed(e: &VpcEndpoint) -> Option<Observed> {
     let id = owned_id(e.tags())?;
     let vpce_id = e.vpc_endpoint_id()?;
-    Some(Observed {
+    Some(observation(
         id,
-        name: name_or(e.tags(), vpce_id),
-        outputs: Outputs::with_id(vpce_id),
-        fields: fields_of(e),
-        state: state_of(e),
-        details: Value::Null,
-    })
+        e.tags(),
+        vpce_id,
+        fields_of(e),
+        state_of(e),
+        Value::Null,
+    ))
 }
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
@@ -105,23 +108,20 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 /// The endpoint as it is now; `None` when it does not exist.
 async fn describe(ctx: &Ctx, vpce_id: &str) -> Result<Option<VpcEndpoint>> {
-    match ctx
+    let out = ctx
         .aws
         .ec2
         .describe_vpc_endpoints()
         .vpc_endpoint_ids(vpce_id)
         .send()
         .await
-        .map_err(err)
-    {
-        Ok(out) => Ok(out
-            .vpc_endpoints()
-            .iter()
-            .find(|e| e.vpc_endpoint_id() == Some(vpce_id))
-            .cloned()),
-        Err(e) if endpoint_gone(code_of(&e)) => Ok(None),
-        Err(e) => Err(e),
-    }
+        .map_err(err);
+    Ok(
+        unless_gone(|e| is_vpc_endpoint_gone(code_of(e)), out)?.and_then(|out| {
+            let mut es = out.vpc_endpoints().iter();
+            es.find(|e| e.vpc_endpoint_id() == Some(vpce_id)).cloned()
+        }),
+    )
 }
 
 /// The desired ids, references resolved, each list sorted and deduplicated.
@@ -313,15 +313,6 @@ pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) ->
     Ok(o.outputs.clone())
 }
 
-/// Codes that say an endpoint does not exist: `DescribeVpcEndpoints` answers the second;
-/// `DeleteVpcEndpoints` reports either in `Unsuccessful`.
-fn endpoint_gone(code: Option<&str>) -> bool {
-    matches!(
-        code,
-        Some("InvalidVpcEndpoint.NotFound" | "InvalidVpcEndpointId.NotFound")
-    )
-}
-
 async fn delete_call(ctx: &Ctx, vpce_id: &str) -> Result<DeleteVpcEndpointsOutput> {
     ctx.aws
         .ec2
@@ -371,15 +362,13 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         }
         other => other,
     };
-    let out = match out {
-        Ok(out) => out,
-        Err(e) if endpoint_gone(code_of(&e)) => return Ok(()),
-        Err(e) => return Err(e),
+    let Some(out) = unless_gone(|e| is_vpc_endpoint_gone(code_of(e)), out)? else {
+        return Ok(());
     };
     // This API answers success and lists per-id failures instead.
     if let Some(u) = out.unsuccessful().first() {
         let code = u.error().and_then(|e| e.code());
-        if endpoint_gone(code) {
+        if is_vpc_endpoint_gone(code) {
             return Ok(());
         }
         let message = u.error().and_then(|e| e.message()).unwrap_or("");
@@ -587,10 +576,10 @@ mod tests {
 
     #[test]
     fn only_endpoint_not_found_means_gone() {
-        assert!(endpoint_gone(Some("InvalidVpcEndpoint.NotFound")));
-        assert!(endpoint_gone(Some("InvalidVpcEndpointId.NotFound")));
-        assert!(!endpoint_gone(Some("InvalidRoute.NotFound")));
-        assert!(!endpoint_gone(Some("DependencyViolation")));
-        assert!(!endpoint_gone(None));
+        assert!(is_vpc_endpoint_gone(Some("InvalidVpcEndpoint.NotFound")));
+        assert!(is_vpc_endpoint_gone(Some("InvalidVpcEndpointId.NotFound")));
+        assert!(!is_vpc_endpoint_gone(Some("InvalidRoute.NotFound")));
+        assert!(!is_vpc_endpoint_gone(Some("DependencyViolation")));
+        assert!(!is_vpc_endpoint_gone(None));
     }
 }

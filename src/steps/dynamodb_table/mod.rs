@@ -32,9 +32,9 @@ use serde_json::{json, Value};
 
 use self::seed::seed_table;
 use self::shape::*;
-use super::nat_gateway::poll;
-use super::{is_gone, retry_until, Ctx, CONSISTENCY};
-use crate::aws::{code_of, err};
+use super::support::ownership::{not_owned, not_owned_because};
+use super::Ctx;
+use crate::aws::{code_of, err, is_gone, poll, retry_until, CONSISTENCY};
 use crate::desired::{
     Attr, IndexSpec, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
@@ -89,11 +89,14 @@ async fn observe_one(
     let ours = tags.get(TAG_APP) == Some(&ctx.app);
     let id = match want {
         Some(r) if ours => r.id.clone(),
-        Some(_) => bail!(
-            "DynamoDB table {name} exists but is not owned by app {} (tag {TAG_APP}); \
-             rename it in the config or delete it",
-            ctx.app
-        ),
+        Some(_) => {
+            let what = format!("DynamoDB table {name}");
+            return Err(not_owned(
+                ctx,
+                &what,
+                "rename it in the config or delete it",
+            ));
+        }
         None => match tags.get(TAG_RESOURCE).and_then(|v| ResourceId::parse(v)) {
             Some(id) if ours && id.kind == Kind::DynamodbTable && !desired_ids.contains(&id) => id,
             _ => return Ok(None),
@@ -298,12 +301,14 @@ async fn adopt(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
     if tags.get(TAG_APP) != Some(&ctx.app)
         || tags.get(TAG_RESOURCE).map(String::as_str) != Some(key.as_str())
     {
-        bail!(
-            "DynamoDB table {} exists but is not owned by app {} as {key} (tags {TAG_APP}, \
-             {TAG_RESOURCE}); rename it in the config or delete it",
-            r.name,
-            ctx.app
-        );
+        let why = format!("as {key}: tags {TAG_APP}, {TAG_RESOURCE}");
+        let what = format!("DynamoDB table {}", r.name);
+        return Err(not_owned_because(
+            ctx,
+            &what,
+            &why,
+            "rename it in the config or delete it",
+        ));
     }
     let desired_ids = BTreeSet::from([&r.id]);
     let o = observe_one(ctx, &r.name, Some(r), &desired_ids)

@@ -13,9 +13,9 @@ use std::time::Duration;
 use anyhow::Result;
 use aws_sdk_ec2::types::Filter;
 
-use super::Ctx;
-use crate::aws::is_transient;
+use crate::aws::{is_transient, Backoff};
 use crate::desired::{ResourceId, TAG_APP, TAG_RESOURCE};
+use crate::steps::Ctx;
 
 /// How long a create keeps trying after transient failures.
 const CREATE_DEADLINE: Duration = Duration::from_secs(120);
@@ -51,7 +51,7 @@ pub fn tagged(ctx: &Ctx, id: &ResourceId) -> Vec<Filter> {
 /// failure ([`is_transient`]: 5xx, throttling, timeout, connection failure) the create may
 /// or may not have happened: `find` looks for the resource by its ownership tags (a few
 /// times, for eventual consistency) and its answer is returned when found; otherwise the
-/// create is tried again with backoff until [`CREATE_DEADLINE`]. Other errors are returned
+/// create is tried again on the [`Backoff`] schedule until [`CREATE_DEADLINE`]. Other errors are returned
 /// as they are.
 pub async fn create_once<T, C, CF, F, FF>(
     ctx: &Ctx,
@@ -65,8 +65,7 @@ where
     F: FnMut() -> FF,
     FF: Future<Output = Result<Option<T>>>,
 {
-    let start = tokio::time::Instant::now();
-    let mut delay = Duration::from_secs(1);
+    let mut backoff = Backoff::new(CREATE_DEADLINE);
     loop {
         let e = match create().await {
             Ok(v) => return Ok(v),
@@ -80,11 +79,9 @@ where
             );
             return Ok(v);
         }
-        if start.elapsed() + delay >= CREATE_DEADLINE {
+        if !backoff.pause().await {
             return Err(e);
         }
-        tokio::time::sleep(delay).await;
-        delay = (delay * 2).min(Duration::from_secs(15));
     }
 }
 

@@ -1,0 +1,148 @@
+//! EC2 helpers: ownership tags in create calls, owner filters, reading tags back, and
+//! create-once for the EC2 creates that take no client token ([`create_tagged`]).
+
+use std::future::Future;
+use std::time::Duration;
+
+use anyhow::Result;
+use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+
+use super::create_once::{create_once, tagged};
+use super::tags::tag;
+use crate::aws::err;
+use serde_json::Value;
+
+use crate::desired::{Fields, Outputs, ResourceId, TAG_APP, TAG_RESOURCE};
+use crate::plan::Observed;
+use crate::steps::Ctx;
+
+/// How long create waits for a NAT gateway or a VPC endpoint to become available.
+pub const CREATE_WAIT: Duration = Duration::from_secs(600);
+
+/// Tag specification for a create call: ownership tags land atomically with the resource.
+pub fn tag_spec(ctx: &Ctx, rt: ResourceType, id: &ResourceId, name: &str) -> TagSpecification {
+    let mut b = TagSpecification::builder().resource_type(rt);
+    for (k, v) in ctx.tags(id, name) {
+        b = b.tags(Tag::builder().key(k).value(v).build());
+    }
+    b.build()
+}
+
+/// Filter matching every EC2 resource this app owns.
+pub fn owned(ctx: &Ctx) -> Filter {
+    Filter::builder()
+        .name(format!("tag:{TAG_APP}"))
+        .values(ctx.app.clone())
+        .build()
+}
+
+/// The logical id in a resource's ownership tag.
+pub fn owned_id(tags: &[Tag]) -> Option<ResourceId> {
+    tag(tags, TAG_RESOURCE).and_then(ResourceId::parse)
+}
+
+/// The `Name` tag, or the given fallback (the AWS id).
+pub fn name_or(tags: &[Tag], fallback: &str) -> String {
+    tag(tags, "Name").unwrap_or(fallback).to_string()
+}
+
+/// What observe reports for the owned EC2 resource `id` with AWS id `aws_id`: named by its
+/// `Name` tag.
+pub fn observation(
+    id: ResourceId,
+    tags: &[Tag],
+    aws_id: &str,
+    fields: Fields,
+    state: impl Into<String>,
+    details: Value,
+) -> Observed {
+    Observed {
+        id,
+        name: name_or(tags, aws_id),
+        outputs: Outputs::with_id(aws_id),
+        fields,
+        state: state.into(),
+        details,
+    }
+}
+
+/// Create the EC2 resource `id` of type `rt` once (see [`create_once`]): `create` sends the
+/// create call with the ownership tags ([`tag_spec`]) and SDK retries off ([`no_sdk_retry`])
+/// and answers the new resource's id. After a transient failure the resource is looked up
+/// by those tags ([`find_tagged`]).
+///
+/// [`no_sdk_retry`]: super::create_once::no_sdk_retry
+pub async fn create_tagged<C, CF>(
+    ctx: &Ctx,
+    id: &ResourceId,
+    rt: ResourceType,
+    create: C,
+) -> Result<String>
+where
+    C: FnMut() -> CF,
+    CF: Future<Output = Result<String>>,
+{
+    create_once(ctx, id, create, || find_tagged(ctx, &rt, id)).await
+}
+
+/// The id of the EC2 resource of type `rt` whose ownership tags name this app and `id`.
+pub async fn find_tagged(ctx: &Ctx, rt: &ResourceType, id: &ResourceId) -> Result<Option<String>> {
+    let ec2 = &ctx.aws.ec2;
+    let filters = Some(tagged(ctx, id));
+    let found = match rt {
+        ResourceType::Vpc => {
+            let out = ec2.describe_vpcs().set_filters(filters).send().await;
+            let out = out.map_err(err)?;
+            out.vpcs()
+                .first()
+                .and_then(|v| v.vpc_id())
+                .map(str::to_string)
+        }
+        ResourceType::Subnet => {
+            let out = ec2.describe_subnets().set_filters(filters).send().await;
+            let out = out.map_err(err)?;
+            out.subnets()
+                .first()
+                .and_then(|s| s.subnet_id())
+                .map(str::to_string)
+        }
+        ResourceType::InternetGateway => {
+            let out = ec2
+                .describe_internet_gateways()
+                .set_filters(filters)
+                .send()
+                .await;
+            let out = out.map_err(err)?;
+            let g = out.internet_gateways().first();
+            g.and_then(|g| g.internet_gateway_id()).map(str::to_string)
+        }
+        ResourceType::RouteTable => {
+            let out = ec2
+                .describe_route_tables()
+                .set_filters(filters)
+                .send()
+                .await;
+            let out = out.map_err(err)?;
+            let t = out.route_tables().first();
+            t.and_then(|t| t.route_table_id()).map(str::to_string)
+        }
+        ResourceType::SecurityGroup => {
+            let out = ec2
+                .describe_security_groups()
+                .set_filters(filters)
+                .send()
+                .await;
+            let out = out.map_err(err)?;
+            let g = out.security_groups().first();
+            g.and_then(|g| g.group_id()).map(str::to_string)
+        }
+        ResourceType::ElasticIp => {
+            let out = ec2.describe_addresses().set_filters(filters).send().await;
+            let out = out.map_err(err)?;
+            let a = out.addresses().first();
+            a.and_then(|a| a.allocation_id()).map(str::to_string)
+        }
+        other => anyhow::bail!("no lookup by tags for EC2 {}", other.as_str()),
+    };
+    Ok(found)
+}

@@ -1,0 +1,63 @@
+//! The support kit every kind module builds on (the kind modules import this, never each
+//! other): ownership and its one error wording, tags per SDK, create-once for creates
+//! without an idempotency token, and per-service helpers more than one kind needs.
+//! Error classification, retries, waits and client tokens are in `crate::aws`.
+
+pub mod autoscaling;
+pub mod cloudmap;
+pub mod create_once;
+pub mod ec2;
+pub mod efs;
+pub mod elb;
+pub mod elb_actions;
+pub mod ownership;
+pub mod tags;
+
+use std::future::Future;
+
+use anyhow::Result;
+
+use super::Ctx;
+use crate::aws::{gone_ok, retry_until};
+use serde_json::Value;
+
+use crate::desired::{Fields, Resource};
+use crate::plan::Observed;
+
+pub use create_once::{create_once, no_sdk_retry, tagged};
+
+/// The resource a create was told already exists, when `found` (what the kind's `observe`
+/// found for `r`; observe refuses resources other apps own) holds it: typically a create
+/// whose answer was lost and that was sent again. Otherwise the create's error `e`.
+pub fn adopted(
+    ctx: &Ctx,
+    r: &Resource,
+    found: Vec<Observed>,
+    e: anyhow::Error,
+) -> Result<Observed> {
+    let o = found.into_iter().find(|o| o.id == r.id).ok_or(e)?;
+    ctx.report.progress(
+        &r.id.to_string(),
+        &format!("already exists; adopting {}", o.outputs.id()),
+    );
+    Ok(o)
+}
+
+/// Delete (or detach) with `call`, sent again while `busy` says something still holds the
+/// resource (until `ctx.delete_deadline`); already gone is success.
+pub async fn delete_when_free<F, Fut>(
+    ctx: &Ctx,
+    busy: impl Fn(&anyhow::Error) -> bool,
+    call: F,
+) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    gone_ok(retry_until(ctx.delete_deadline, busy, call).await)
+}
+
+/// Observed fields from `(name, value)` pairs.
+pub fn field_map<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
