@@ -17,6 +17,7 @@ pub use build::*;
 pub use env::*;
 pub use iam::{role_path, ECS_TASKS_PRINCIPAL};
 pub use ids::*;
+pub(crate) use kinds::with_kinds;
 pub use resource::*;
 pub use spec::*;
 pub use stores::{Stores, Wiring, TABLE_READ_ACTIONS, TABLE_WRITE_ACTIONS};

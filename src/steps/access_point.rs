@@ -15,7 +15,7 @@ use super::support::tags::tag;
 use super::Ctx;
 use crate::aws::{code_of, err, err_classified, gone_ok, poll};
 use crate::desired::{
-    AccessPointSpec, Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
+    AccessPointSpec, Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
 };
 use crate::plan::Observed;
 
@@ -125,10 +125,7 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     Ok(found)
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::AccessPoint(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &AccessPointSpec, res: &dyn Resolve) -> Result<Outputs> {
     let fs = res.need(&s.file_system)?;
     let tags: Vec<Tag> = owned_tags(ctx, &r.id, &r.name)?;
     let user = PosixUser::builder()
@@ -219,12 +216,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
 }
 
 /// Every field is immutable (the planner replaces instead), so there is nothing to change.
-pub async fn update(
-    _ctx: &Ctx,
-    _r: &Resource,
-    o: &Observed,
-    _res: &dyn Resolve,
-) -> Result<Outputs> {
+pub async fn update(_ctx: &Ctx, _r: &Resource, _spec: &AccessPointSpec, o: &Observed, _res: &dyn Resolve) -> Result<Outputs> {
     Ok(o.outputs.clone())
 }
 
@@ -245,6 +237,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use crate::desired::Spec;
     use super::*;
     use crate::desired::{Kind, Ref, Val};
     use aws_sdk_efs::types::LifeCycleState;

@@ -19,6 +19,7 @@ use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
+use crate::desired::ClusterSpec;
 use crate::aws::{code_of, err};
 use crate::desired::{
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
@@ -182,10 +183,7 @@ fn sc_defaults(namespace: &str) -> Result<ClusterServiceConnectDefaultsRequest> 
         .build()?)
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::Cluster(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &ClusterSpec, res: &dyn Resolve) -> Result<Outputs> {
     let mut req = ctx
         .aws
         .ecs
@@ -203,10 +201,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
 /// Settings go through UpdateCluster, which takes the same `settings` as
 /// UpdateClusterSettings (the emulator only implements the former), together with the
 /// default Service Connect namespace, in one call.
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::Cluster(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn update(ctx: &Ctx, r: &Resource, s: &ClusterSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);
     if !changed("container_insights") && !changed("service_connect_namespace") {

@@ -14,6 +14,7 @@ use super::support::field_map;
 use super::support::ownership::not_owned;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
+use crate::desired::DbInstanceSpec;
 use crate::aws::{code_of, err, poll, retry_until};
 use crate::desired::{sorted, Attr, Fields, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::desired::{TAG_APP, TAG_RESOURCE};
@@ -225,10 +226,7 @@ async fn wait_available(ctx: &Ctx, key: &str, ident: &str) -> Result<DbInstance>
     .await
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::DbInstance(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &DbInstanceSpec, res: &dyn Resolve) -> Result<Outputs> {
     let group = res.need(&s.subnet_group)?;
     let sgs = s
         .security_groups
@@ -281,10 +279,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     Ok(outputs_of(&d))
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, _o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::DbInstance(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn update(ctx: &Ctx, r: &Resource, s: &DbInstanceSpec, _o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let key = r.id.to_string();
     // An earlier run may have left it `creating` (or it is still applying a change).
     let d = wait_available(ctx, &key, &r.name).await?;

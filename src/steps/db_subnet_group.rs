@@ -11,8 +11,9 @@ use super::support::field_map;
 use super::support::ownership::not_owned;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
+use crate::desired::DbSubnetGroupSpec;
 use crate::aws::{code_of, err};
-use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, ResourceId, Spec};
+use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, ResourceId};
 use crate::desired::{TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
@@ -119,10 +120,7 @@ fn outputs_of(g: &DbSubnetGroup) -> Outputs {
         .arn(g.db_subnet_group_arn().unwrap_or_default())
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::DbSubnetGroup(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &DbSubnetGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
     let subnets = s
         .subnets
         .iter()
@@ -159,7 +157,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
                     RENAME,
                 ));
             }
-            update_group(ctx, r, &g, res).await
+            update_group(ctx, r, s, &g, res).await
         }
         Err(e) => Err(e),
     }
@@ -169,6 +167,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
 async fn update_group(
     ctx: &Ctx,
     r: &Resource,
+    s: &DbSubnetGroupSpec,
     g: &DbSubnetGroup,
     res: &dyn Resolve,
 ) -> Result<Outputs> {
@@ -198,13 +197,13 @@ async fn update_group(
         Some(g) => Ok(outputs_of(&g)),
         // moto 5.2.5's ModifyDBSubnetGroup drops the group from its store (a bug); AWS
         // never does this. Create it again so the run converges.
-        None => Box::pin(create(ctx, r, res)).await,
+        None => Box::pin(create(ctx, r, s, res)).await,
     }
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(ctx: &Ctx, r: &Resource, s: &DbSubnetGroupSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     match describe(ctx, &r.name).await? {
-        Some(g) => update_group(ctx, r, &g, res).await,
+        Some(g) => update_group(ctx, r, s, &g, res).await,
         None => bail!(
             "DB subnet group {} disappeared; run the command again",
             o.name
@@ -235,6 +234,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use crate::desired::Spec;
     use std::collections::BTreeMap;
 
     use aws_sdk_rds::types::Subnet;

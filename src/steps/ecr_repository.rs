@@ -18,8 +18,8 @@ use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::{Ctx, Deleted, Kept};
 use crate::aws::{code_of, err, gone_ok, is_gone, unless_gone};
-use crate::desired::{
-    Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
+use crate::desired::{EcrSpec, 
+    Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
 };
 use crate::plan::Observed;
 
@@ -139,10 +139,7 @@ fn explicit_scan_flag(req: &mut HttpRequest) {
     }
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::EcrRepository(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &EcrSpec, res: &dyn Resolve) -> Result<Outputs> {
     let mut req = ctx
         .aws
         .ecr
@@ -157,17 +154,14 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         // (observe refuses anyone else's) is adopted and brought to the desired state.
         Err(e) if matches!(code_of(&e), Some("RepositoryAlreadyExistsException")) => {
             let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, &o, res).await;
+            return update(ctx, r, s, &o, res).await;
         }
         other => other?,
     };
     Ok(out.repository().map(outputs).unwrap_or_default())
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::EcrRepository(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn update(ctx: &Ctx, r: &Resource, s: &EcrSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let want = r.spec.fields(res);
     let differs = |k: &str| o.fields.get(k) != want.get(k);
     if differs("scan_on_push") {

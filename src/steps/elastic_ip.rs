@@ -9,6 +9,7 @@ use super::support::delete_when_free;
 use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
 use super::support::no_sdk_retry;
 use super::Ctx;
+use crate::desired::ElasticIpSpec;
 use crate::aws::{code_of, err, err_classified};
 use crate::desired::{Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
@@ -56,7 +57,7 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
     Ok(out.addresses().iter().filter_map(observed).collect())
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(ctx: &Ctx, r: &Resource, _spec: &ElasticIpSpec, _res: &dyn Resolve) -> Result<Outputs> {
     let create = || async {
         let out = ctx
             .aws
@@ -77,7 +78,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
     Ok(Outputs::with_id(alloc))
 }
 
-pub async fn update(_: &Ctx, _: &Resource, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(_: &Ctx, _: &Resource, _spec: &ElasticIpSpec, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
     Ok(o.outputs.clone())
 }
 

@@ -14,7 +14,7 @@ use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::aws::{code_of, err, is_gone, poll, unless_gone};
-use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
+use crate::desired::{FileSystemSpec, Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
 /// What to do about a file system of the configured creation token that another app owns.
@@ -147,10 +147,7 @@ async fn wait_gone(ctx: &Ctx, deadline: std::time::Duration, id: &str) -> Result
     .await
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::FileSystem(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &FileSystemSpec, _res: &dyn Resolve) -> Result<Outputs> {
     let tags: Vec<Tag> = owned_tags(ctx, &r.id, &r.name)?;
     let send = || {
         ctx.aws
@@ -211,7 +208,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outpu
 
 /// Only the throughput mode can change in place (`encrypted` and `performance_mode` are
 /// immutable: the planner replaces instead).
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(ctx: &Ctx, r: &Resource, _spec: &FileSystemSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let want = r.spec.fields(res);
     if o.fields.get("throughput_mode") != want.get("throughput_mode") {
         let mode = want["throughput_mode"].as_str().unwrap_or("bursting");
@@ -260,6 +257,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use crate::desired::Spec;
     use super::*;
     use crate::desired::FileSystemSpec;
     use aws_sdk_efs::types::{FileSystemSize, LifeCycleState};

@@ -16,8 +16,8 @@ use super::support::ownership::not_owned_because;
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::aws::{code_of, err, gone_ok, is_gone};
-use crate::desired::{
-    role_path, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_RESOURCE,
+use crate::desired::{RoleSpec, 
+    role_path, Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_RESOURCE,
 };
 use crate::plan::Observed;
 
@@ -203,10 +203,7 @@ async fn inline_names(ctx: &Ctx, role: &str) -> Result<Vec<String>> {
         .map_err(err)
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::IamRole(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &RoleSpec, res: &dyn Resolve) -> Result<Outputs> {
     let want = r.spec.fields(res);
     let trust = serde_json::to_string(&want["assume_role_policy"])?;
     let mut req = ctx
@@ -223,7 +220,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         // (observe refuses anyone else's) is adopted and brought to the desired state.
         Err(e) if matches!(code_of(&e), Some("EntityAlreadyExists")) => {
             let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, &o, res).await;
+            return update(ctx, r, s, &o, res).await;
         }
         other => other?,
     };
@@ -235,7 +232,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     Ok(Outputs::with_id(&r.name).arn(arn))
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(ctx: &Ctx, r: &Resource, _spec: &RoleSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let want = r.spec.fields(res);
     let name = o.outputs.id();
     let differs = |k: &str| o.fields.get(k) != want.get(k);

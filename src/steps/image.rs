@@ -16,6 +16,7 @@ use serde_json::json;
 use tokio::sync::Mutex;
 
 use super::Ctx;
+use crate::desired::ImageSpec;
 use crate::aws::{code_of, err};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::image::docker::{self, BuildRequest};
@@ -97,8 +98,7 @@ fn pinned(ctx: &Ctx, d: &ImageDetail) -> String {
     )
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let s = spec(r);
+pub async fn create(ctx: &Ctx, r: &Resource, s: &ImageSpec, res: &dyn Resolve) -> Result<Outputs> {
     let key = r.id.to_string();
     let docker_bin = docker::find_docker()?;
     let repository_uri = res.need(&s.repository_uri)?;
@@ -195,7 +195,7 @@ async fn login(
 }
 
 /// Nothing to change in place: an image found by its tag is the one wanted.
-pub async fn update(_: &Ctx, _: &Resource, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(_: &Ctx, _: &Resource, _spec: &ImageSpec, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
     Ok(o.outputs.clone())
 }
 

@@ -13,7 +13,7 @@ use crate::aws::{
     code_of, err, err_classified, is_dependency_violation, is_gone, not_yet_visible, retry_until,
     unless_gone, CONSISTENCY,
 };
-use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
+use crate::desired::{IgwSpec, Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
 /// The VPC the gateway is attached to (or attaching to); detached ones do not count.
@@ -65,10 +65,7 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
         .collect())
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::InternetGateway(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &IgwSpec, res: &dyn Resolve) -> Result<Outputs> {
     let vpc_id = res.need(&s.vpc)?;
     let create = || async {
         let out = ctx
@@ -143,10 +140,7 @@ async fn detach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
     .await
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::InternetGateway(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn update(ctx: &Ctx, _r: &Resource, s: &IgwSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let want = res.need(&s.vpc)?;
     let igw_id = o.outputs.id();
     let current = o.fields.get("attached_vpc_id").and_then(Value::as_str);

@@ -22,6 +22,7 @@ use super::support::elb::*;
 use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Secret};
 use super::support::tags::owned_tags;
 use super::Ctx;
+use crate::desired::ListenerSpec;
 use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, retry_until, CONSISTENCY};
 use crate::desired::{
     actions_fields, Attr, Fields, Kind, NoRefs, Outputs, Resolve, Resource, ResourceId, Spec,
@@ -162,10 +163,7 @@ fn certificate(arn: &str) -> Certificate {
     Certificate::builder().certificate_arn(arn).build()
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::Listener(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &ListenerSpec, res: &dyn Resolve) -> Result<Outputs> {
     let out = ctx
         .aws
         .elb
@@ -189,7 +187,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         // (observe refuses anyone else's) is adopted and brought to the desired state.
         Err(e) if matches!(code_of(&e), Some("DuplicateListener")) => {
             let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, &o, res).await;
+            return update(ctx, r, s, &o, res).await;
         }
         other => other?,
     };
@@ -239,10 +237,7 @@ async fn remove_certificates(ctx: &Ctx, arn: &str, certs: &[&str]) -> Result<()>
         .map_err(err)
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::Listener(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn update(ctx: &Ctx, r: &Resource, s: &ListenerSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default();
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);

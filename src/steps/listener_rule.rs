@@ -21,7 +21,7 @@ use super::Ctx;
 use crate::aws::{code_of, err, gone_ok_if, is_elb_gone};
 use crate::desired::{
     actions_fields, conditions_fields, sorted, Attr, Fields, Kind, ListenerRuleSpec, NoRefs,
-    Outputs, Resolve, Resource, ResourceId, Spec,
+    Outputs, Resolve, Resource, ResourceId,
 };
 use crate::plan::Observed;
 
@@ -173,10 +173,7 @@ fn conditions(s: &ListenerRuleSpec) -> Vec<RuleCondition> {
     v
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::ListenerRule(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &ListenerRuleSpec, res: &dyn Resolve) -> Result<Outputs> {
     let out = ctx
         .aws
         .elb
@@ -194,7 +191,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         // (observe refuses anyone else's) is adopted and brought to the desired state.
         Err(e) if matches!(code_of(&e), Some("PriorityInUse")) => {
             let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, &o, res).await;
+            return update(ctx, r, s, &o, res).await;
         }
         other => other?,
     };
@@ -204,10 +201,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     Ok(Outputs::with_id(last_segment(arn)).arn(arn))
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::ListenerRule(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn update(ctx: &Ctx, r: &Resource, s: &ListenerRuleSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default();
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);
@@ -260,6 +254,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use crate::desired::Spec;
     use super::*;
     use crate::desired::{ActionSpec, Val};
     use aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum;

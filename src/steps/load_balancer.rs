@@ -23,6 +23,7 @@ use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
 use super::support::{self, create_once};
 use super::Ctx;
+use crate::desired::LoadBalancerSpec;
 use crate::aws::{
     code_of, err, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, unless_gone,
     CONSISTENCY,
@@ -156,10 +157,7 @@ fn observed(
     }
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::LoadBalancer(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, res: &dyn Resolve) -> Result<Outputs> {
     let subnets = s
         .subnets
         .iter()
@@ -211,7 +209,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         // state.
         Err(e) if matches!(code_of(&e), Some("DuplicateLoadBalancerName")) => {
             let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, &o, res).await;
+            return update(ctx, r, s, &o, res).await;
         }
         other => other?,
     };
@@ -302,10 +300,7 @@ async fn modify_attributes(ctx: &Ctx, arn: &str, attrs: &[(&String, &String)]) -
         .map_err(err)
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::LoadBalancer(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn update(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let arn = o.outputs.get(crate::desired::Attr::Arn).unwrap_or_default();
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);

@@ -10,7 +10,7 @@ use super::support::field_map;
 use super::support::ownership::not_owned;
 use super::Ctx;
 use crate::aws::{code_of, err, gone_ok};
-use crate::desired::{Fields, Outputs, Resolve, Resource, Spec, TAG_APP};
+use crate::desired::{LogGroupSpec, Fields, Outputs, Resolve, Resource, TAG_APP};
 use crate::plan::Observed;
 
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
@@ -96,10 +96,7 @@ async fn put_retention(ctx: &Ctx, name: &str, days: i32) -> Result<()> {
     Ok(())
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::LogGroup(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &LogGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
     let mut req = ctx.aws.logs.create_log_group().log_group_name(&r.name);
     for (k, v) in ctx.tags(&r.id, &r.name) {
         req = req.tags(k, v);
@@ -110,7 +107,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         // (observe refuses anyone else's) is adopted and brought to the desired state.
         Err(e) if matches!(code_of(&e), Some("ResourceAlreadyExistsException")) => {
             let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, &o, res).await;
+            return update(ctx, r, s, &o, res).await;
         }
         other => other?,
     };
@@ -123,7 +120,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     })
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(ctx: &Ctx, r: &Resource, _spec: &LogGroupSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let want = r.spec.fields(res);
     let days = want.get("retention_in_days").unwrap_or(&Value::Null);
     if o.fields.get("retention_in_days") != Some(days) {

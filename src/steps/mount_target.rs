@@ -14,6 +14,7 @@ use super::support::efs;
 use super::support::field_map;
 use super::support::tags::tag;
 use super::Ctx;
+use crate::desired::MountTargetSpec;
 use crate::aws::{code_of, err, gone_ok, is_gone, poll, unless_gone};
 use crate::desired::{
     sorted, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, Val, TAG_APP, TAG_RESOURCE,
@@ -214,10 +215,7 @@ async fn wait_available(
     .await
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::MountTarget(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &MountTargetSpec, res: &dyn Resolve) -> Result<Outputs> {
     let fs = res.need(&s.file_system)?;
     let subnet = res.need(&s.subnet)?;
     let groups = s
@@ -278,7 +276,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     Ok(Outputs::with_id(m.mount_target_id()))
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(ctx: &Ctx, r: &Resource, _spec: &MountTargetSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let want = r.spec.fields(res);
     if o.fields.get("security_groups") != want.get("security_groups") {
         let groups: Vec<String> = want["security_groups"]

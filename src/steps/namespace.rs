@@ -20,7 +20,7 @@ use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::aws::{client_token, code_of, err, retry_until, Backoff, CONSISTENCY, TOKEN_ATTEMPTS};
-use crate::desired::{Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
+use crate::desired::{NamespaceSpec, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
 /// How long a Cloud Map operation (create, delete) may take.
@@ -123,7 +123,7 @@ fn creator_request_id(app: &str, name: &str, attempt: u32) -> String {
     client_token(&[app, "namespace", name], attempt)
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(ctx: &Ctx, r: &Resource, _spec: &NamespaceSpec, _res: &dyn Resolve) -> Result<Outputs> {
     let key = r.id.to_string();
     let tags: Vec<Tag> = owned_tags(ctx, &r.id, &r.name)?;
     for attempt in 0..TOKEN_ATTEMPTS {
@@ -289,7 +289,7 @@ async fn wait_operation(ctx: &Ctx, key: &str, op_id: &str) -> Result<Operation> 
 }
 
 /// Nothing to change in place: an HTTP namespace only has its name.
-pub async fn update(_: &Ctx, _: &Resource, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(_: &Ctx, _: &Resource, _spec: &NamespaceSpec, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
     Ok(o.outputs.clone())
 }
 

@@ -12,11 +12,12 @@ use super::support::ec2::{observation, owned, owned_id, tag_spec};
 use super::support::field_map;
 use super::support::tags::tag;
 use super::Ctx;
+use crate::desired::NatGatewaySpec;
 use crate::aws::{
     client_token, code_of, err, is_nat_gateway_gone, not_yet_visible, poll, retry_until,
     unless_gone, CONSISTENCY, TOKEN_ATTEMPTS,
 };
-use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP};
+use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP};
 use crate::plan::Observed;
 
 fn nat_token(app: &str, id: &ResourceId, subnet: &str, alloc: &str, attempt: u32) -> String {
@@ -128,10 +129,7 @@ async fn find_own(ctx: &Ctx, r: &Resource, subnet: &str, alloc: &str) -> Result<
     Ok(found)
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::NatGateway(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &NatGatewaySpec, res: &dyn Resolve) -> Result<Outputs> {
     let subnet = res.need(&s.subnet)?;
     let alloc = res.need(&s.allocation)?;
     let mut nat_id = None;
@@ -214,7 +212,7 @@ async fn wait_available(ctx: &Ctx, key: &str, nat_id: &str) -> Result<()> {
     .await
 }
 
-pub async fn update(_: &Ctx, _: &Resource, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(_: &Ctx, _: &Resource, _spec: &NatGatewaySpec, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
     Ok(o.outputs.clone())
 }
 
@@ -252,6 +250,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use crate::desired::Spec;
     use std::collections::BTreeMap;
 
     use aws_sdk_ec2::types::{NatGatewayState, Tag};

@@ -14,11 +14,12 @@ use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec}
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
+use crate::desired::RouteTableSpec;
 use crate::aws::{
     code_of, err, err_classified, gone_ok, is_dependency_violation, is_gone, not_yet_visible,
     retry_until, unless_gone, CONSISTENCY,
 };
-use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, Spec};
+use crate::desired::{sorted, Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
 /// Destination → target of the routes ecsdeploy manages: everything except the VPC's
@@ -139,10 +140,7 @@ async fn describe(ctx: &Ctx, rtb_id: &str) -> Result<Option<RouteTable>> {
 }
 
 /// Desired routes (destination → target id) and subnets, references resolved.
-fn wanted(r: &Resource, res: &dyn Resolve) -> Result<(BTreeMap<String, String>, Vec<String>)> {
-    let Spec::RouteTable(s) = &r.spec else {
-        unreachable!()
-    };
+fn wanted(s: &RouteTableSpec, res: &dyn Resolve) -> Result<(BTreeMap<String, String>, Vec<String>)> {
     let routes = s
         .routes
         .iter()
@@ -158,11 +156,8 @@ fn wanted(r: &Resource, res: &dyn Resolve) -> Result<(BTreeMap<String, String>, 
     Ok((routes, subnets))
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::RouteTable(s) = &r.spec else {
-        unreachable!()
-    };
-    let (routes, subnets) = wanted(r, res)?;
+pub async fn create(ctx: &Ctx, r: &Resource, s: &RouteTableSpec, res: &dyn Resolve) -> Result<Outputs> {
+    let (routes, subnets) = wanted(s, res)?;
     let vpc_id = res.need(&s.vpc)?;
     let create = || async {
         let out = ctx
@@ -203,9 +198,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     Ok(Outputs::with_id(rtb_id))
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(ctx: &Ctx, _r: &Resource, s: &RouteTableSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let rtb_id = o.outputs.id();
-    let (want_routes, want_subnets) = wanted(r, res)?;
+    let (want_routes, want_subnets) = wanted(s, res)?;
     let Some(t) = describe(ctx, rtb_id).await? else {
         anyhow::bail!("route table {rtb_id} no longer exists; run the command again");
     };
@@ -490,6 +485,7 @@ async fn delete_route(ctx: &Ctx, rtb_id: &str, dest: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use crate::desired::Spec;
     use std::collections::BTreeMap;
 
     use aws_sdk_ec2::types::{

@@ -28,9 +28,10 @@ use serde_json::{json, Value};
 use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
 use super::support::field_map;
 use super::Ctx;
+use crate::desired::ScalableTargetSpec;
 use crate::aws::{err, gone_ok_if, is_autoscaling_gone, retry_until, says, CONSISTENCY};
 use crate::desired::{
-    Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
+    Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
 };
 use crate::plan::Observed;
 
@@ -231,10 +232,7 @@ async fn send(req: RegisterScalableTargetFluentBuilder) -> Result<Option<String>
     Ok(out.scalable_target_arn().map(str::to_string))
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::ScalableTarget(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &ScalableTargetSpec, res: &dyn Resolve) -> Result<Outputs> {
     let resource_id = format!("service/{}/{}", s.cluster, res.need(&s.service)?);
     let mut req = register(ctx, &resource_id, s.min, s.max)?;
     // Tags are accepted only when the target is created (TagResource tags existing ones).
@@ -250,10 +248,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
 
 /// Min/max change in place: RegisterScalableTarget is an upsert. (The resource id is
 /// immutable: a change replaces the target.)
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, _res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::ScalableTarget(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn update(ctx: &Ctx, _r: &Resource, s: &ScalableTargetSpec, o: &Observed, _res: &dyn Resolve) -> Result<Outputs> {
     let arn = send(register(ctx, o.outputs.id(), s.min, s.max)?).await?;
     Ok(match arn {
         Some(arn) if !arn.is_empty() => o.outputs.clone().arn(arn),
@@ -279,6 +274,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use crate::desired::Spec;
     use super::*;
     use crate::desired::{NoRefs, ScalableTargetSpec, Val};
 

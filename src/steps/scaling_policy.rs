@@ -23,8 +23,9 @@ use serde_json::{json, Value};
 use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
 use super::support::field_map;
 use super::Ctx;
+use crate::desired::ScalingPolicySpec;
 use crate::aws::{err, gone_ok_if, is_autoscaling_gone, retry_until, says, CONSISTENCY};
-use crate::desired::{resource_label, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
+use crate::desired::{resource_label, Fields, Kind, Outputs, Resolve, Resource, ResourceId};
 use crate::plan::Observed;
 
 /// The predefined metrics ecsdeploy tracks (the last part of its policy names).
@@ -144,10 +145,7 @@ fn fields(p: &ScalingPolicy) -> Fields {
 }
 
 /// PutScalingPolicy (an upsert) with the desired configuration; returns the outputs.
-async fn put(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::ScalingPolicy(s) = &r.spec else {
-        unreachable!()
-    };
+async fn put(ctx: &Ctx, r: &Resource, s: &ScalingPolicySpec, res: &dyn Resolve) -> Result<Outputs> {
     let resource_id = res.need(&s.target)?;
     let label = match (&s.load_balancer, &s.target_group) {
         (Some(lb), Some(tg)) => Some(resource_label(&res.need(lb)?, &res.need(tg)?)),
@@ -188,14 +186,14 @@ fn target_not_visible(e: &anyhow::Error) -> bool {
         || says(e, "ValidationException", "No scalable target")
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    put(ctx, r, res).await
+pub async fn create(ctx: &Ctx, r: &Resource, s: &ScalingPolicySpec, res: &dyn Resolve) -> Result<Outputs> {
+    put(ctx, r, s, res).await
 }
 
 /// Every field changes in place (PutScalingPolicy overwrites the policy of that name);
 /// a changed resource id replaces the policy.
-pub async fn update(ctx: &Ctx, r: &Resource, _o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    put(ctx, r, res).await
+pub async fn update(ctx: &Ctx, r: &Resource, s: &ScalingPolicySpec, _o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+    put(ctx, r, s, res).await
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
@@ -221,6 +219,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use crate::desired::Spec;
     use super::*;
     use crate::desired::{Ref, ScalingPolicySpec, Val};
 

@@ -14,8 +14,9 @@ use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
+use crate::desired::SecretSpec;
 use crate::aws::{code_of, err, is_gone};
-use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
+use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
 /// `Observed.state` of a secret deleted with a recovery window.
@@ -168,15 +169,12 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     Ok(found)
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::Secret(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &SecretSpec, res: &dyn Resolve) -> Result<Outputs> {
     // A secret of that name deleted by `down --delete-data` and still recoverable: restore
     // it (and its value) rather than fail on the name.
     if let Some(existing) = describe(ctx, &r.name).await? {
         if existing.scheduled && existing.ours(&ctx.app) {
-            return update(ctx, r, &observed(r.id.clone(), &existing), res).await;
+            return update(ctx, r, s, &observed(r.id.clone(), &existing), res).await;
         }
     }
     let random = ctx
@@ -228,7 +226,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
                 &r.id.to_string(),
                 &format!("already exists; adopting {}", existing.name),
             );
-            update(ctx, r, &observed(r.id.clone(), &existing), res).await
+            update(ctx, r, s, &observed(r.id.clone(), &existing), res).await
         }
         Some(_) => Err(e).context(refuse(ctx, r)),
         None => Err(e).with_context(|| format!("creating secret {}", r.name)),
@@ -237,7 +235,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
 
 /// Restores a secret scheduled for deletion, then brings the description in line. Never
 /// touches the value: rotating an app's keys would, e.g., log every WordPress user out.
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(ctx: &Ctx, r: &Resource, _spec: &SecretSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let want = r.spec.fields(res);
     let mut live = o.fields.get("description").cloned();
     if o.state == SCHEDULED {
@@ -317,6 +315,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use crate::desired::Spec;
     use super::*;
     use crate::desired::{Kind, SecretSpec};
     use std::collections::BTreeMap;

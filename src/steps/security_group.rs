@@ -21,8 +21,8 @@ use crate::aws::{
     code_of, err, err_classified, is_dependency_violation, not_yet_visible, retry_until,
     CONSISTENCY,
 };
-use crate::desired::{
-    ingress_fields, Fields, IngressRule, NoRefs, Outputs, Resolve, Resource, Source, Spec, Val,
+use crate::desired::{SecurityGroupSpec, 
+    ingress_fields, Fields, IngressRule, NoRefs, Outputs, Resolve, Resource, Source, Val,
     TAG_APP,
 };
 
@@ -225,10 +225,7 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
         .collect())
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::SecurityGroup(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &SecurityGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
     let vpc_id = res.need(&s.vpc)?;
     let create = || async {
         let out = ctx
@@ -309,10 +306,7 @@ async fn current_rules(ctx: &Ctx, sg_id: &str) -> Result<Vec<IngressRule>> {
         .unwrap_or_default())
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::SecurityGroup(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn update(ctx: &Ctx, _r: &Resource, s: &SecurityGroupSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let sg_id = o.outputs.id();
     // The rules as they are now, not as they were when the plan was made.
     let out = ctx

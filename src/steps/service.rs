@@ -381,10 +381,7 @@ fn service_connect_off() -> ServiceConnectConfiguration {
         .build()
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::Service(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &ServiceSpec, res: &dyn Resolve) -> Result<Outputs> {
     let mut req = ctx
         .aws
         .ecs
@@ -434,10 +431,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     settle(ctx, r, svc).await
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::Service(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn update(ctx: &Ctx, r: &Resource, s: &ServiceSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let want = r.spec.fields(res);
     // As in the plan: a field AWS does not report is not compared, so not sent either (an
     // emulator that drops a setting on create would start echoing it once updated).

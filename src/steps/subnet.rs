@@ -11,7 +11,7 @@ use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{err, err_classified, is_dependency_violation};
-use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
+use crate::desired::{SubnetSpec, Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
@@ -46,10 +46,7 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
         .collect())
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::Subnet(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &SubnetSpec, res: &dyn Resolve) -> Result<Outputs> {
     let vpc_id = res.need(&s.vpc)?;
     let create = || async {
         let out = ctx
@@ -75,7 +72,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
     Ok(Outputs::with_id(id))
 }
 
-pub async fn update(_: &Ctx, _: &Resource, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(_: &Ctx, _: &Resource, _spec: &SubnetSpec, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
     Ok(o.outputs.clone())
 }
 

@@ -18,8 +18,9 @@ use super::support::elb::*;
 use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
 use super::Ctx;
+use crate::desired::TargetGroupSpec;
 use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, retry_until, unless_gone, CONSISTENCY};
-use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
+use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId};
 use crate::plan::Observed;
 
 /// The attribute holding the deregistration delay, in seconds.
@@ -191,10 +192,7 @@ fn observed(
     }
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::TargetGroup(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &TargetGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
     let hc = &s.health_check;
     let out = ctx
         .aws
@@ -223,7 +221,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         // (observe refuses anyone else's) is adopted and brought to the desired state.
         Err(e) if matches!(code_of(&e), Some("DuplicateTargetGroupName")) => {
             let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, &o, res).await;
+            return update(ctx, r, s, &o, res).await;
         }
         other => other?,
     };
@@ -259,10 +257,7 @@ async fn set_delay(ctx: &Ctx, arn: &str, seconds: u32) -> Result<()> {
         .map_err(err)
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::TargetGroup(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn update(ctx: &Ctx, r: &Resource, s: &TargetGroupSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default();
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);
@@ -332,6 +327,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use crate::desired::Spec;
     use super::*;
     use crate::desired::{HealthCheckSpec, NoRefs, TargetGroupSpec, Val};
     use aws_sdk_elasticloadbalancingv2::types::{

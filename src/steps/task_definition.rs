@@ -17,8 +17,9 @@ use serde_json::{json, Value};
 use super::support::create_once;
 use super::support::tags::owned_tags;
 use super::Ctx;
+use crate::desired::TaskDefSpec;
 use crate::aws::{err, err_classified, gone_ok};
-use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE};
+use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::{diff_fields, Observed};
 
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
@@ -197,19 +198,16 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
         .collect()
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    register(ctx, r, res).await
+pub async fn create(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -> Result<Outputs> {
+    register(ctx, r, s, res).await
 }
 
 /// Any difference means a new revision; earlier revisions stay ACTIVE for rollback.
-pub async fn update(ctx: &Ctx, r: &Resource, _o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    register(ctx, r, res).await
+pub async fn update(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, _o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+    register(ctx, r, s, res).await
 }
 
-async fn register(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::TaskDefinition(s) = &r.spec else {
-        unreachable!()
-    };
+async fn register(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -> Result<Outputs> {
     let mut req = ctx
         .aws
         .ecs
@@ -412,6 +410,7 @@ fn family_of(arn: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
+    use crate::desired::Spec;
     use super::*;
     use crate::desired::{ContainerSpec, TaskDefSpec, Val};
     use std::collections::BTreeMap;

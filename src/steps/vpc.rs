@@ -10,7 +10,7 @@ use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{err, err_classified, is_dependency_violation};
-use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
+use crate::desired::{VpcSpec, Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
@@ -65,10 +65,7 @@ async fn attribute(ctx: &Ctx, vpc_id: &str, attr: VpcAttributeName) -> Result<bo
     Ok(value.and_then(|v| v.value()).unwrap_or(false))
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, _res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::Vpc(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &VpcSpec, _res: &dyn Resolve) -> Result<Outputs> {
     let create = || async {
         let out = ctx
             .aws
@@ -118,7 +115,7 @@ async fn set_dns(ctx: &Ctx, vpc_id: &str, support: bool, hostnames: bool) -> Res
     Ok(())
 }
 
-pub async fn update(ctx: &Ctx, _r: &Resource, o: &Observed, _res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(ctx: &Ctx, _r: &Resource, _spec: &VpcSpec, o: &Observed, _res: &dyn Resolve) -> Result<Outputs> {
     let off = |k: &str| o.fields.get(k) != Some(&json!(true));
     set_dns(
         ctx,

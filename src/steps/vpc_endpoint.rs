@@ -16,7 +16,7 @@ use crate::aws::{
     unless_gone, AwsError, CONSISTENCY, TOKEN_ATTEMPTS,
 };
 use crate::desired::{
-    sorted, EndpointType, Fields, Outputs, Resolve, Resource, Spec, VpcEndpointSpec,
+    sorted, EndpointType, Fields, Outputs, Resolve, Resource, VpcEndpointSpec,
 };
 use crate::plan::Observed;
 
@@ -174,10 +174,7 @@ fn endpoint_token(app: &str, r: &Resource, s: &VpcEndpointSpec, w: &Wanted, n: u
     )
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::VpcEndpoint(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &VpcEndpointSpec, res: &dyn Resolve) -> Result<Outputs> {
     let w = wanted(s, res)?;
     let mut vpce_id = None;
     for attempt in 0..TOKEN_ATTEMPTS {
@@ -267,10 +264,7 @@ fn delta(have: &[String], want: &[String]) -> (Vec<String>, Vec<String>) {
     (add, remove)
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::VpcEndpoint(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn update(ctx: &Ctx, _r: &Resource, s: &VpcEndpointSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let w = wanted(s, res)?;
     let vpce_id = o.outputs.id();
     let Some(e) = describe(ctx, vpce_id).await? else {
@@ -398,6 +392,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use crate::desired::Spec;
     use std::collections::BTreeMap;
 
     use aws_sdk_ec2::types::{SecurityGroupIdentifier, State, Tag};

@@ -35,7 +35,7 @@ use self::shape::*;
 use super::support::ownership::{not_owned, not_owned_because};
 use super::Ctx;
 use crate::aws::{code_of, err, is_gone, poll, retry_until, CONSISTENCY};
-use crate::desired::{
+use crate::desired::{TableSpec, 
     Attr, IndexSpec, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
 use crate::plan::{diff_fields, Observed};
@@ -233,10 +233,7 @@ async fn ttl_of(ctx: &Ctx, name: &str) -> Result<Option<Option<String>>> {
 
 // ---- create -----------------------------------------------------------------------------
 
-pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::DynamodbTable(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn create(ctx: &Ctx, r: &Resource, s: &TableSpec, res: &dyn Resolve) -> Result<Outputs> {
     let key = r.id.to_string();
     let mut req = ctx
         .aws
@@ -262,7 +259,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
         // Exists: our earlier create whose answer was lost, a crashed run, or a table
         // still being deleted.
         Err(e) if code_of(&e) == Some("ResourceInUseException") => {
-            return adopt(ctx, r, res).await;
+            return adopt(ctx, r, s, res).await;
         }
         Err(e) => return Err(e.context(format!("creating table {}", r.name))),
     }
@@ -281,7 +278,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Output
 
 /// CreateTable said the table exists: take it over when it is ours, then converge it like
 /// an update. A table of ours still being deleted is waited for and created anew.
-async fn adopt(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
+async fn adopt(ctx: &Ctx, r: &Resource, s: &TableSpec, res: &dyn Resolve) -> Result<Outputs> {
     let key = r.id.to_string();
     let Some(t) = describe(ctx, &r.name).await? else {
         bail!(
@@ -291,7 +288,7 @@ async fn adopt(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
     };
     if t.table_status().is_some_and(|s| s.as_str() == "DELETING") {
         wait_gone(ctx, &key, &r.name, ACTIVE_WAIT).await?;
-        return Box::pin(create(ctx, r, res)).await;
+        return Box::pin(create(ctx, r, s, res)).await;
     }
     // Tags are read once the table is ACTIVE (a table being created may not answer yet).
     let t = wait_active(ctx, &key, &r.name).await?;
@@ -317,7 +314,7 @@ async fn adopt(ctx: &Ctx, r: &Resource, res: &dyn Resolve) -> Result<Outputs> {
     if diff_fields(&o.fields, &r.spec.fields(res)).is_empty() {
         return Ok(o.outputs);
     }
-    update(ctx, r, &o, res).await
+    update(ctx, r, s, &o, res).await
 }
 
 /// Poll until the table and all its indexes are ACTIVE.
@@ -396,10 +393,7 @@ async fn set_ttl(ctx: &Ctx, name: &str, attr: &str, on: bool) -> Result<()> {
 
 // ---- update -----------------------------------------------------------------------------
 
-pub async fn update(ctx: &Ctx, r: &Resource, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
-    let Spec::DynamodbTable(s) = &r.spec else {
-        unreachable!()
-    };
+pub async fn update(ctx: &Ctx, r: &Resource, s: &TableSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let want = r.spec.fields(res);
     let have = &o.fields;
     let differs = |k: &str| have.get(k) != want.get(k);
