@@ -8,7 +8,6 @@ use std::sync::Mutex;
 use anyhow::anyhow;
 
 use super::{run, Cancel};
-use crate::aws::{code_of, hint_for};
 use crate::desired::{Outputs, Resource, ResourceId};
 use crate::plan::{Action, Observed, Plan};
 use crate::report::RunSummary;
@@ -98,7 +97,8 @@ pub async fn apply(
     }
 }
 
-/// `creating subnet.public-a: <AWS message>` plus a hint for well-known AWS codes.
+/// `creating subnet.public-a`, around the step's own error: the chain is kept (the engine
+/// reads the hint from the AWS code in it when it reports the failure).
 fn explain(e: anyhow::Error, action: &Action, id: &ResourceId) -> anyhow::Error {
     let doing = match action {
         Action::Create => "creating",
@@ -107,9 +107,5 @@ fn explain(e: anyhow::Error, action: &Action, id: &ResourceId) -> anyhow::Error 
         Action::Replace(_) => "replacing",
         Action::NoOp => "checking",
     };
-    let mut msg = format!("{doing} {id}: {e:#}");
-    if let Some(h) = code_of(&e).and_then(hint_for) {
-        msg.push_str(&format!(" (hint: {h})"));
-    }
-    anyhow!(msg)
+    e.context(format!("{doing} {id}"))
 }

@@ -15,6 +15,7 @@ use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::watch;
 
 use crate::desired::ResourceId;
+use crate::error::Hint;
 use crate::graph::Dag;
 use crate::report::{Outcome, Reporter, RunSummary, StepTiming};
 
@@ -80,7 +81,7 @@ where
                     }
                     Err(e) => {
                         stop = true;
-                        Outcome::Failed(format!("{e:#}"))
+                        Outcome::Failed(failure(&e))
                     }
                 };
                 report.done(&key, &outcome, elapsed);
@@ -108,6 +109,15 @@ where
     }
     summary.elapsed = started_at.elapsed();
     summary
+}
+
+/// A failed step's line: the error with its causes, then the hint for its AWS code, if any
+/// (`creating subnet.public-a: <AWS message> (hint: ...)`).
+fn failure(e: &anyhow::Error) -> String {
+    match e.hint() {
+        Some(h) => format!("{e:#} (hint: {h})"),
+        None => format!("{e:#}"),
+    }
 }
 
 #[cfg(test)]
@@ -243,5 +253,23 @@ mod tests {
         assert!(s.interrupted);
         assert!(matches!(s.results["vpc.a"], Outcome::Done(_)));
         assert_eq!(s.results["vpc.d"], Outcome::Skipped("interrupted".into()));
+    }
+
+    #[test]
+    fn a_failure_keeps_its_causes_and_gets_the_hint_of_its_aws_code() {
+        use anyhow::Context;
+        let aws = crate::aws::AwsError {
+            code: Some("AccessDenied".into()),
+            text: "AccessDenied: not allowed".into(),
+        };
+        let e = Err::<(), _>(anyhow::Error::new(aws))
+            .context("creating vpc.main")
+            .unwrap_err();
+        let line = failure(&e);
+        assert!(
+            line.starts_with("creating vpc.main: AccessDenied: not allowed (hint: "),
+            "{line}"
+        );
+        assert_eq!(failure(&anyhow::anyhow!("boom")), "boom");
     }
 }
