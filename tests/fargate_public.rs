@@ -593,6 +593,48 @@ async fn bad_config_is_rejected_with_every_problem_and_no_aws_call() {
 }
 
 #[tokio::test]
+async fn a_zone_the_region_lacks_is_a_usage_error_before_any_write() {
+    // moto's ap-northeast-1 has the zones a, c and d (1b is apne1-az3, where Fargate does
+    // not run on AWS either).
+    let proxy = Proxy::start(&unique_account()).await;
+    let (_dir, cfg) = edited(
+        "azs = [\"ap-northeast-1a\", \"ap-northeast-1c\"]",
+        "azs = [\"ap-northeast-1a\", \"ap-northeast-1b\"]",
+    );
+    for cmd in ["plan", "up"] {
+        let out = ecsdeploy(&proxy, &cfg, &[cmd]).await;
+        assert_eq!(out.code, Some(2), "{cmd}: {out}");
+        assert!(
+            out.stderr
+                .contains("network.azs[1]: `ap-northeast-1b` is not an available zone of region ap-northeast-1"),
+            "{cmd}: {out}"
+        );
+    }
+    assert_eq!(proxy.writes(), vec![], "nothing is written");
+    // Asking for more zones than the region has is the same kind of error (exit 2).
+    let (_dir, cfg) = edited(
+        "azs = [\"ap-northeast-1a\", \"ap-northeast-1c\"]",
+        "az_count = 4",
+    );
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replace(
+            "public_subnets = [\"10.0.1.0/24\", \"10.0.2.0/24\"]",
+            "public_subnets = [\"10.0.1.0/24\", \"10.0.2.0/24\", \"10.0.3.0/24\", \"10.0.4.0/24\"]",
+        ),
+    )
+    .unwrap();
+    let out = ecsdeploy(&proxy, &cfg, &["up"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr.contains("network.az_count: 4 zones asked for"),
+        "{out}"
+    );
+    assert_eq!(proxy.writes(), vec![]);
+}
+
+#[tokio::test]
 async fn down_without_yes_off_a_terminal_refuses_before_any_call() {
     let proxy = Proxy::start(&unique_account()).await;
     let out = ecsdeploy(&proxy, &config_path(), &["down"]).await;
