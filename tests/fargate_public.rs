@@ -665,6 +665,43 @@ async fn a_same_named_resource_the_app_does_not_own_is_never_adopted() {
 }
 
 #[tokio::test]
+async fn a_same_named_service_the_app_does_not_own_is_refused_before_any_write() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    ecsdeploy(&proxy, &config_path(), &["up", "--no-wait"])
+        .await
+        .assert_success();
+    // service1 loses its ownership tags: a same-named service someone else made.
+    let arn = service(&aws, "fargate-public-service1")
+        .await
+        .expect("service1 exists")
+        .service_arn()
+        .unwrap()
+        .to_string();
+    aws.ecs
+        .untag_resource()
+        .resource_arn(&arn)
+        .tag_keys("ecsdeploy:app")
+        .tag_keys("ecsdeploy:resource")
+        .send()
+        .await
+        .unwrap();
+    proxy.clear();
+    for cmd in ["plan", "up"] {
+        let out = ecsdeploy(&proxy, &config_path(), &[cmd]).await;
+        assert_eq!(out.code, Some(1), "{cmd}: {out}");
+        assert!(
+            out.stderr.contains(
+                "ECS service fargate-public-service1 in cluster fargate-public-cluster exists \
+                 but is not owned by app fargate-public"
+            ),
+            "{cmd}: {out}"
+        );
+    }
+    assert_eq!(proxy.writes(), vec![], "nothing is written");
+}
+
+#[tokio::test]
 async fn json_output_keeps_stderr_free_of_progress() {
     let proxy = Proxy::start(&unique_account()).await;
     let out = ecsdeploy(&proxy, &config_path(), &["up", "--output", "json"]).await;

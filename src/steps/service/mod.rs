@@ -17,6 +17,7 @@ use futures::future::try_join_all;
 use serde_json::{json, Value};
 
 use super::support::cloudmap::{as_configured, forms_differ, literal, names_by_arn};
+use super::support::ownership::{is_ours, not_owned};
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
 use crate::aws::{err, gone_ok, is_gone, retry_until};
@@ -45,9 +46,31 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         Err(e) => return Err(e),
     }
     let found = describe_services(ctx, &names).await?;
+    refuse_foreign(ctx, desired, &found)?;
     let mut all: Vec<Observed> = found.iter().filter_map(|s| observed(ctx, s)).collect();
     namespaces_as_configured(ctx, desired, &mut all).await?;
     Ok(all)
+}
+
+/// An ACTIVE service in the cluster with a desired service's name that this app does not
+/// own (no ownership tag, or another app's): refused while observing, so `plan` says so and
+/// `up` writes nothing, as for every other kind (CreateService on AWS would fail on the
+/// name only after everything before it was created).
+fn refuse_foreign(ctx: &Ctx, desired: &[&Resource], found: &[Service]) -> Result<()> {
+    for s in found.iter().filter(|s| s.status() == Some("ACTIVE")) {
+        let Some(name) = s.service_name() else {
+            continue;
+        };
+        if desired.iter().any(|r| r.name == name) && !is_ours(ctx, tag(s.tags(), TAG_APP)) {
+            return Err(not_owned(
+                ctx,
+                &format!("ECS service {name} in cluster {}", ctx.cluster),
+                "give the service another name in the config (services.<key>.name) or delete \
+                 the other one",
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Where a service's config names an existing namespace (by name or ARN) and AWS reports
