@@ -8,7 +8,9 @@ use super::ids::*;
 use super::network::Net;
 use super::resource::{Ref, ResourceId, Val};
 use super::spec::*;
-use crate::config::{target_group_hash, Config, Listener, LoadBalancer, DEFAULT_SSL_POLICY};
+use crate::config::{
+    target_group_hash, Config, Listener, LoadBalancer, Scheme, DEFAULT_SSL_POLICY,
+};
 
 /// What services need to know about the load balancer.
 #[derive(Debug, Clone, Default)]
@@ -75,6 +77,10 @@ pub fn build(c: &Config, env: &Env, net: &Net, out: &mut Vec<Resource>) -> LbWir
             subnets: net.subnets(lb.subnet_kind()),
             security_groups: w.security_groups.clone(),
             attributes,
+            after: match lb.scheme {
+                Scheme::InternetFacing => net.igw.iter().cloned().collect(),
+                Scheme::Internal => vec![],
+            },
         }),
     });
     for l in &lb.listeners {

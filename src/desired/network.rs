@@ -17,9 +17,26 @@ pub struct Net {
     pub private: Vec<Val>,
     /// Route tables the private subnets use (gateway endpoints attach to these).
     pub private_route_tables: Vec<Val>,
+    /// The internet gateway ecsdeploy attaches (none in an imported network).
+    pub igw: Option<ResourceId>,
+    /// What a task in the public subnets needs to reach ECR and CloudWatch Logs: the public
+    /// route table (its default route to the attached internet gateway, its subnet
+    /// associations). Ordering only; empty in an imported network.
+    pub public_ready: Vec<ResourceId>,
+    /// The same for the private subnets: their route tables (default routes to the NAT
+    /// gateways) and the VPC endpoints.
+    pub private_ready: Vec<ResourceId>,
 }
 
 impl Net {
+    /// What must exist before a task in subnets of `kind` can pull its image and ship logs.
+    pub fn ready(&self, kind: SubnetKind) -> Vec<ResourceId> {
+        match kind {
+            SubnetKind::Public => self.public_ready.clone(),
+            SubnetKind::Private => self.private_ready.clone(),
+        }
+    }
+
     pub fn subnets(&self, kind: SubnetKind) -> Vec<Val> {
         match kind {
             SubnetKind::Public => self.public.clone(),
@@ -54,6 +71,9 @@ pub fn build(c: &Config, env: &Env, out: &mut Vec<Resource>) -> Net {
             public: imported.public_subnets.iter().map(Val::lit).collect(),
             private: imported.private_subnets.iter().map(Val::lit).collect(),
             private_route_tables: vec![],
+            igw: None,
+            public_ready: vec![],
+            private_ready: vec![],
         };
     }
     let vpc = Val::Ref(Ref::id(&vpc_id()));
@@ -98,10 +118,13 @@ pub fn build(c: &Config, env: &Env, out: &mut Vec<Resource>) -> Net {
         public,
         private: vec![],
         private_route_tables: vec![],
+        igw: Some(igw_id()),
+        public_ready: vec![public_rt_id()],
+        private_ready: vec![],
     };
     if c.needs_private() {
         private_network(c, env, &vpc_net, &mut net, out);
-        endpoints(c, env, &net, out);
+        endpoints(c, env, &mut net, out);
     }
     net
 }
@@ -179,6 +202,7 @@ fn private_network(
             spec: Spec::NatGateway(NatGatewaySpec {
                 subnet: net.public[i].clone(),
                 allocation: Val::Ref(Ref::id(&eip_id(i))),
+                after: net.igw.iter().cloned().collect(),
             }),
         });
     }
@@ -213,6 +237,7 @@ fn private_network(
     {
         let id = private_rt_id(az);
         net.private_route_tables.push(Val::Ref(Ref::id(&id)));
+        net.private_ready.push(id.clone());
         out.push(Resource {
             id,
             name: c.private_route_table_name(az),
@@ -227,7 +252,7 @@ fn private_network(
 
 /// VPC endpoints. Interface endpoints sit in the private subnets behind a security group
 /// that admits HTTPS only from the services' security groups.
-fn endpoints(c: &Config, env: &Env, net: &Net, out: &mut Vec<Resource>) {
+fn endpoints(c: &Config, env: &Env, net: &mut Net, out: &mut Vec<Resource>) {
     let interface: Vec<&String> = c
         .network
         .endpoints
@@ -255,6 +280,7 @@ fn endpoints(c: &Config, env: &Env, net: &Net, out: &mut Vec<Resource>) {
         ));
     }
     for e in &c.network.endpoints {
+        net.private_ready.push(endpoint_id(e));
         let gateway = GATEWAY_ENDPOINTS.contains(&e.as_str());
         out.push(Resource {
             id: endpoint_id(e),

@@ -120,6 +120,8 @@ pub fn build(
                 .into_iter()
                 .chain(s.depends_on.iter().map(|d| service_id(d)))
                 .chain(wiring.after.iter().cloned())
+                // What its tasks need to pull the image and ship logs from its subnets.
+                .chain(net.ready(s.subnets))
                 .collect(),
         }),
     });

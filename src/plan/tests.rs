@@ -551,3 +551,58 @@ fn down_leaves_images_to_their_repository() {
         .iter()
         .any(|c| c.id.to_string() == "ecr_repository.api"));
 }
+
+/// The ids `id` must come after, as the desired state says.
+fn deps_of(resources: &[Resource], id: &str) -> Vec<String> {
+    let r = resources
+        .iter()
+        .find(|r| r.id.to_string() == id)
+        .unwrap_or_else(|| panic!("{id} is desired"));
+    r.spec.deps().iter().map(ResourceId::to_string).collect()
+}
+
+#[test]
+fn what_needs_the_internet_gateway_or_a_route_out_waits_for_it() {
+    let text = r#"
+app = "demo"
+region = "ap-northeast-1"
+[network]
+azs = ["ap-northeast-1a", "ap-northeast-1c"]
+nat = "single"
+endpoints = ["s3", "logs"]
+[load_balancer]
+[[load_balancer.listeners]]
+port = 80
+protocol = "HTTP"
+service = "web"
+[services.web]
+image = "nginx:latest"
+ports = [80]
+subnets = "private"
+target_group = { port = 80 }
+[services.edge]
+image = "nginx:latest"
+"#;
+    let d = desired(text);
+    // AWS refuses an internet-facing ALB in a VPC without an attached gateway, and a public
+    // NAT gateway made before the attachment goes `failed`.
+    assert!(deps_of(&d, "load_balancer.main").contains(&"internet_gateway.main".into()));
+    assert!(deps_of(&d, "nat_gateway.a").contains(&"internet_gateway.main".into()));
+    // A private service's tasks pull through the NAT route and the endpoints; a public one
+    // through the public route to the gateway.
+    let web = deps_of(&d, "service.web");
+    for need in [
+        "route_table.private",
+        "vpc_endpoint.s3",
+        "vpc_endpoint.logs",
+    ] {
+        assert!(web.contains(&need.to_string()), "{need} in {web:?}");
+    }
+    assert!(!web.contains(&"route_table.public".to_string()), "{web:?}");
+    let edge = deps_of(&d, "service.edge");
+    assert!(edge.contains(&"route_table.public".to_string()), "{edge:?}");
+    assert!(
+        !edge.contains(&"route_table.private".to_string()),
+        "{edge:?}"
+    );
+}

@@ -412,6 +412,7 @@ mod tests {
             subnets: vec![Val::lit("subnet-b"), Val::lit("subnet-a")],
             security_groups: vec![Val::lit("sg-1")],
             attributes: attributes.clone(),
+            after: vec![],
         });
         let lb = LoadBalancer::builder()
             .load_balancer_name("demo")

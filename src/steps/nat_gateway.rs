@@ -296,6 +296,7 @@ mod tests {
         let spec = Spec::NatGateway(NatGatewaySpec {
             subnet: Val::Ref(Ref::id(&subnet)),
             allocation: Val::Ref(Ref::id(&eip)),
+            after: vec![],
         });
         let o = observed(&gateway(NatGatewayState::Available)).unwrap();
         assert_eq!(o.fields, spec.fields(&known));

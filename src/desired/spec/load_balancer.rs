@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde_json::{json, Value};
 
 use super::kind_spec::{sorted, sorted_vals, KindSpec};
-use crate::desired::resource::{Kind, Resolve, Val};
+use crate::desired::resource::{Kind, Resolve, ResourceId, Val};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct LoadBalancerSpec {
@@ -14,6 +14,10 @@ pub struct LoadBalancerSpec {
     pub security_groups: Vec<Val>,
     /// The attributes ecsdeploy manages (key → value as AWS spells them).
     pub attributes: BTreeMap<String, String>,
+    /// Ordering only: an internet-facing load balancer comes after the internet gateway is
+    /// attached (AWS refuses it in a VPC without one: InvalidSubnet "VPC ... has no
+    /// internet gateway").
+    pub after: Vec<ResourceId>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -182,6 +186,10 @@ impl KindSpec for LoadBalancerSpec {
             .iter()
             .chain(self.security_groups.iter())
             .collect()
+    }
+
+    fn after(&self) -> &[ResourceId] {
+        &self.after
     }
 
     fn fields(&self, r: &dyn Resolve) -> Value {

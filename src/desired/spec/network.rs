@@ -3,7 +3,7 @@
 use serde_json::{json, Value};
 
 use super::kind_spec::{sorted_vals, KindSpec};
-use crate::desired::resource::{Kind, Resolve, Val};
+use crate::desired::resource::{Kind, Resolve, ResourceId, Val};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct VpcSpec {
@@ -37,6 +37,9 @@ pub struct ElasticIpSpec;
 pub struct NatGatewaySpec {
     pub subnet: Val,
     pub allocation: Val,
+    /// Ordering only: a public NAT gateway made before the VPC's internet gateway is
+    /// attached is created and then goes `failed` (Gateway.NotAttached).
+    pub after: Vec<ResourceId>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -202,6 +205,10 @@ impl KindSpec for NatGatewaySpec {
 
     fn vals(&self) -> Vec<&Val> {
         vec![&self.subnet, &self.allocation]
+    }
+
+    fn after(&self) -> &[ResourceId] {
+        &self.after
     }
 
     fn fields(&self, r: &dyn Resolve) -> Value {
