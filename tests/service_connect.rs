@@ -231,3 +231,63 @@ async fn backend_first_service_connect_and_autoscaling() {
         .iter()
         .all(|n| n.name() != Some("local")));
 }
+
+/// The example with its namespace replaced by an existing one, given by ARN.
+fn with_namespace_arn(arn: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let text = std::fs::read_to_string(example("service-connect")).unwrap();
+    let from = "namespace = \"local\"";
+    assert!(text.contains(from));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ecsdeploy.toml");
+    let to = format!("namespace = \"{arn}\"\nexisting = true");
+    std::fs::write(&path, text.replacen(from, &to, 1)).unwrap();
+    (dir, path)
+}
+
+#[tokio::test]
+async fn a_namespace_given_by_arn_gives_default_dns_names_from_its_name() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let conf = sdk_config(&proxy, REGION).await;
+    let cloudmap = aws_sdk_servicediscovery::Client::new(&conf);
+    cloudmap
+        .create_http_namespace()
+        .name("shared.local")
+        .send()
+        .await
+        .unwrap();
+    let ns = cloudmap.list_namespaces().send().await.unwrap();
+    let arn = ns.namespaces()[0].arn().unwrap().to_string();
+
+    // A namespace that is not there: a usage error before anything is written.
+    let missing = arn.replace(ns.namespaces()[0].id().unwrap(), "ns-0000000000000000");
+    let (_dir, cfg) = with_namespace_arn(&missing);
+    let out = run_async(&proxy, REGION, &["-c", cfg.to_str().unwrap(), "plan"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr
+            .contains("service_connect.namespace: no Cloud Map namespace"),
+        "{out}"
+    );
+
+    let (_dir, cfg) = with_namespace_arn(&arn);
+    proxy.clear(); // the namespace above was made by this test
+    run_async(
+        &proxy,
+        REGION,
+        &["-c", cfg.to_str().unwrap(), "up", "--no-wait"],
+    )
+    .await
+    .assert_success();
+    assert_eq!(
+        proxy.position("CreateHttpNamespace"),
+        None,
+        "it is not ours"
+    );
+    let reqs = create_service_requests(&proxy);
+    let (_, backend) = request_for(&reqs, "backend-service");
+    assert_eq!(
+        backend["serviceConnectConfiguration"]["services"][0]["clientAliases"][0]["dnsName"],
+        "backend-container.shared.local",
+        "<discovery name>.<namespace name>, not the ARN"
+    );
+}

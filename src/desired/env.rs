@@ -20,6 +20,9 @@ pub struct Env {
     pub secrets: BTreeMap<String, String>,
     /// Services that build their image → the tag of this build (see `image::tag`).
     pub image_tags: BTreeMap<String, String>,
+    /// The name of an existing Service Connect namespace the config gives by ARN, read from
+    /// Cloud Map (default client-alias DNS names are composed from the name).
+    pub namespace_name: Option<String>,
 }
 
 /// An existing network, by id, as found in AWS.

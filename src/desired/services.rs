@@ -367,10 +367,12 @@ fn container_deps(deps: &[crate::config::ContainerDependency]) -> Vec<(String, S
 fn service_connect(c: &Config, env: &Env, key: &str) -> Option<ServiceConnectSpec> {
     let conn = c.services[key].connect.as_ref()?;
     let names = port_names(key, &c.services[key]);
-    let namespace = c
-        .service_connect
-        .as_ref()
-        .map_or("", |n| n.namespace.as_str());
+    // By name as written, or as read from Cloud Map when the config gives an ARN.
+    let namespace = env.namespace_name.as_deref().unwrap_or_else(|| {
+        c.service_connect
+            .as_ref()
+            .map_or("", |n| n.namespace.as_str())
+    });
     Some(ServiceConnectSpec {
         namespace: namespace_val(c),
         services: conn

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use aws_sdk_ec2::types::Filter;
 use futures::future::try_join_all;
 
-use crate::aws::err;
+use crate::aws::{code, err};
+use crate::config::validate::{default_dns_names, default_dns_problem};
 use crate::config::Config;
 use crate::desired::ImportedNetwork;
 use crate::error::UsageError;
@@ -288,6 +289,44 @@ async fn security_groups(ctx: &Ctx, refs: &[String]) -> Result<Lookup> {
         }
     })
     .await
+}
+
+/// The name of the existing Service Connect namespace the config gives by ARN (the
+/// default client-alias DNS names are `<discovery name>.<namespace name>`, never the ARN),
+/// with every default DNS name it makes checked as AWS would check it: a usage error naming
+/// the publish entries, before anything is changed.
+pub async fn resolve_namespace(ctx: &Ctx, c: &Config) -> Result<Option<String>> {
+    let Some(arn) = c
+        .service_connect
+        .as_ref()
+        .filter(|sc| sc.existing && sc.namespace.starts_with("arn:"))
+        .map(|sc| sc.namespace.as_str())
+    else {
+        return Ok(None);
+    };
+    let id = arn.rsplit('/').next().unwrap_or_default();
+    let name = match ctx.aws.cloudmap.get_namespace().id(id).send().await {
+        Ok(out) => out.namespace().and_then(|n| n.name()).map(str::to_string),
+        Err(e) if code(&e) == Some("NamespaceNotFound") => None,
+        Err(e) => return Err(err(e)).with_context(|| format!("reading Cloud Map namespace {arn}")),
+    };
+    let Some(name) = name else {
+        return Err(UsageError(format!(
+            "service_connect.namespace: no Cloud Map namespace {arn} in this account and \
+             region; check the ARN, or share the namespace with this account"
+        ))
+        .into());
+    };
+    let problems: Vec<String> = default_dns_names(c, &name)
+        .into_iter()
+        .filter_map(|(key, i, dns)| {
+            default_dns_problem(&dns).map(|m| format!("services.{key}.connect.publish[{i}]: {m}"))
+        })
+        .collect();
+    if !problems.is_empty() {
+        return Err(UsageError(problems.join("\n")).into());
+    }
+    Ok(Some(name))
 }
 
 /// Existing secrets named in the config (by name or ARN) → their full ARNs. A secret that

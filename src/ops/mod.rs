@@ -109,10 +109,11 @@ pub async fn open(
         skip_final_snapshot: settings.skip_final_snapshot,
         status_details: settings.status_details,
     };
-    let (azs, imported, secrets) = tokio::try_join!(
+    let (azs, imported, secrets, namespace_name) = tokio::try_join!(
         zones::resolve_azs(&ctx, &config),
         imported::resolve(&ctx, &config),
-        imported::resolve_secrets(&ctx, &config)
+        imported::resolve_secrets(&ctx, &config),
+        imported::resolve_namespace(&ctx, &config)
     )?;
     let env = Env {
         region: ctx.aws.region.clone(),
@@ -121,6 +122,7 @@ pub async fn open(
         security_groups: imported.security_groups,
         secrets,
         image_tags: image_tags(&config)?,
+        namespace_name,
     };
     let desired = desired::build(&config, &env);
     Ok(Session {

@@ -10,7 +10,41 @@ use super::{
     root, service_path, Validator, MAX_CONNECT_NAME_LEN, MAX_DNS_NAME_LEN, MAX_NAMESPACE_LEN,
 };
 use crate::config::diagnostic::KeyPath;
-use crate::config::model::{Connect, Service};
+use crate::config::model::{Config, Connect, Service};
+
+/// The client-alias DNS names the config leaves to AWS's default, `<discovery
+/// name>.<namespace>` (no `dns_name` written): (service key, publish index, the name).
+/// A discovery or port name that is itself invalid is reported at its own key, not here.
+pub fn default_dns_names<'c>(c: &'c Config, namespace: &str) -> Vec<(&'c str, usize, String)> {
+    c.services
+        .iter()
+        .flat_map(|(key, s)| {
+            s.connect
+                .iter()
+                .flat_map(|conn| conn.publish.iter().enumerate())
+                .filter(|(_, p)| p.dns_name.is_none())
+                .filter_map(move |(i, p)| {
+                    let port_name = p.name.clone().unwrap_or_else(|| key.clone());
+                    let discovery = p.discovery_name.clone().unwrap_or(port_name);
+                    connect_name_problem(&discovery)
+                        .is_none()
+                        .then(|| (key.as_str(), i, format!("{discovery}.{namespace}")))
+                })
+        })
+        .collect()
+}
+
+/// Why a default DNS name is not one AWS accepts for a client alias, as the message for its
+/// publish entry.
+pub fn default_dns_problem(dns: &str) -> Option<String> {
+    dns_name_problem(dns).map(|reason| {
+        format!(
+            "its default DNS name `{dns}` (<discovery name>.<namespace>) is not a valid client \
+             alias ({reason}); set dns_name to 1 to {MAX_DNS_NAME_LEN} lowercase letters, \
+             digits, underscores, hyphens and dots"
+        )
+    })
+}
 
 impl Validator<'_> {
     /// `[service_connect]`, and what needs the whole app: every connected service needs the
@@ -40,6 +74,14 @@ impl Validator<'_> {
                 self.err(np, m);
             }
         } else if let Some(sc) = &c.service_connect {
+            if namespace_problem(&sc.namespace).is_none() {
+                // A namespace given by ARN is checked once its name is read (observe).
+                for (key, i, dns) in default_dns_names(c, &sc.namespace) {
+                    if let Some(m) = default_dns_problem(&dns) {
+                        self.err(service_path(key).key("connect").key("publish").index(i), m);
+                    }
+                }
+            }
             if let Some(reason) = namespace_problem(&sc.namespace) {
                 self.err(
                     root("service_connect").key("namespace"),
@@ -199,7 +241,7 @@ impl Validator<'_> {
                         pp.key("dns_name"),
                         format!(
                             "`{d}` is not a valid DNS name ({reason}); a client alias DNS name is \
-                             1 to {MAX_DNS_NAME_LEN} lowercase letters, digits, hyphens and dots, \
+                             1 to {MAX_DNS_NAME_LEN} lowercase letters, digits, underscores, hyphens and dots, \
                              not starting with a hyphen or a dot and not ending with a dot"
                         ),
                     );

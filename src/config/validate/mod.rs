@@ -26,6 +26,8 @@ mod names;
 mod network;
 mod services;
 mod stores;
+
+pub use connect::{default_dns_names, default_dns_problem};
 #[cfg(test)]
 mod tests;
 

@@ -412,10 +412,14 @@ pub(super) fn connect_name_problem(name: &str) -> Option<String> {
     })
 }
 
-/// What is wrong with a client alias DNS name: 1..=127 lowercase letters, digits, hyphens
-/// and dots, not starting with a hyphen or a dot, not ending with a dot.
+/// What is wrong with a client alias DNS name: 1..=127 lowercase letters, digits,
+/// underscores, hyphens and dots (ECS API reference, ServiceConnectClientAlias.dnsName),
+/// not starting with a hyphen or a dot, not ending with a dot.
 pub(super) fn dns_name_problem(name: &str) -> Option<String> {
-    shape_problem(name, MAX_DNS_NAME_LEN, |c| is_key_char(c) || c == '.').or_else(|| {
+    shape_problem(name, MAX_DNS_NAME_LEN, |c| {
+        is_key_char(c) || c == '.' || c == '_'
+    })
+    .or_else(|| {
         if name.starts_with(['-', '.']) || name.ends_with('.') {
             Some("it starts with a hyphen or a dot, or ends with a dot".into())
         } else if name.contains("..") {

@@ -48,6 +48,27 @@ fn existing_service_connect_namespace_by_arn() {
 }
 
 #[test]
+fn a_default_dns_name_from_the_namespace_must_be_a_valid_client_alias() {
+    // The default `<discovery name>.<namespace>` inherits the namespace's capitals, which a
+    // client alias refuses; a written dns_name sidesteps it.
+    let with = |ns: &str, publish: &str| {
+        format!(
+            "{}[service_connect]\nnamespace = \"{ns}\"\n",
+            svc(&format!(
+                "ports = [80]\n[services.web.connect]\npublish = [{publish}]\n"
+            ))
+        )
+    };
+    assert!(diags(&with("local", "{ port = 80 }")).is_empty());
+    one(
+        &with("Local", "{ port = 80 }"),
+        "services.web.connect.publish[0]",
+        "its default DNS name `web.Local` (<discovery name>.<namespace>) is not a valid client alias",
+    );
+    assert!(diags(&with("Local", "{ port = 80, dns_name = \"web.local\" }")).is_empty());
+}
+
+#[test]
 fn connect_needs_service_connect() {
     one(
         &svc("ports = [80]\n[services.web.connect]\n"),
@@ -228,6 +249,7 @@ fn dns_name_rules() {
     let dns = |n: &str| publish("[80]", &format!("port = 80\ndns_name = \"{n}\"\n"));
     let p = "services.web.connect.publish[0].dns_name";
     assert!(diags(&dns("backend-container.local")).is_empty());
+    assert!(diags(&dns("legacy_db.local")).is_empty(), "AWS allows `_`");
     one(
         &dns("Backend"),
         p,
