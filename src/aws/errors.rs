@@ -52,6 +52,18 @@ where
     })
 }
 
+/// Await an SDK call whose answer carries nothing the step needs: `Ok(())`, or its error
+/// as [`err`] makes it.
+pub async fn sent<T, E, R>(
+    call: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
+) -> anyhow::Result<()>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    call.await.map(|_| ()).map_err(err)
+}
+
 /// Error codes of throttling and of server-side trouble: the request may not have been
 /// executed, or may have been executed with its answer lost.
 const TRANSIENT_CODES: &[&str] = &[

@@ -232,15 +232,8 @@ fn is_busy(e: &anyhow::Error) -> bool {
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let name = o.outputs.id().to_string();
-    delete_when_free(ctx, is_busy, || async {
-        ctx.aws
-            .ecs
-            .delete_cluster()
-            .cluster(&name)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err)
+    delete_when_free(ctx, is_busy, || {
+        ctx.aws.ecs.delete_cluster().cluster(&name).send()
     })
     .await
 }

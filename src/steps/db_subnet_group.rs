@@ -217,15 +217,12 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     delete_when_free(
         ctx,
         |e| code_of(e) == Some("InvalidDBSubnetGroupStateFault"),
-        || async {
+        || {
             ctx.aws
                 .rds
                 .delete_db_subnet_group()
                 .db_subnet_group_name(name)
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(err)
         },
     )
     .await

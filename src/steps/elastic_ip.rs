@@ -6,11 +6,11 @@ use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use serde_json::json;
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
+use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation, tag_spec};
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::desired::ElasticIpSpec;
-use crate::aws::{code_of, err, err_classified};
+use crate::aws::{code_of, err_classified};
 use crate::desired::{Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
@@ -33,28 +33,15 @@ fn state_of(a: &Address) -> &'static str {
 }
 
 fn observed(a: &Address) -> Option<Observed> {
-    let id = owned_id(a.tags())?;
-    let alloc = a.allocation_id()?;
-    Some(observation(
-        id,
-        a.tags(),
-        alloc,
-        fields_of(a),
-        state_of(a).to_string(),
-        json!({ "public_ip": a.public_ip() }),
-    ))
+    owned_observation(a.tags(), a.allocation_id(), || {
+        let details = json!({ "public_ip": a.public_ip() });
+        (fields_of(a), state_of(a).to_string(), details)
+    })
 }
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_addresses()
-        .filters(owned(ctx))
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(out.addresses().iter().filter_map(observed).collect())
+    let described = ctx.aws.ec2.describe_addresses().filters(owned(ctx));
+    observe_owned(described.send(), |out| out.addresses(), observed).await
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, _spec: &ElasticIpSpec, _res: &dyn Resolve) -> Result<Outputs> {
@@ -94,15 +81,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     // with the misleading "AuthFailure: You do not have permission to access the specified
     // resource." (or "InvalidIPAddress.InUse: Address 203.0.113.7 is in use."). The NAT
     // step waits for `deleted`, but the address lags a little behind it.
-    delete_when_free(ctx, still_held, || async {
-        ctx.aws
-            .ec2
-            .release_address()
-            .allocation_id(&alloc)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err)
+    delete_when_free(ctx, still_held, || {
+        ctx.aws.ec2.release_address().allocation_id(&alloc).send()
     })
     .await
 }

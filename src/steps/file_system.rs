@@ -239,15 +239,12 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     delete_when_free(
         ctx,
         |e| code_of(e) == Some("FileSystemInUse"),
-        || async {
+        || {
             ctx.aws
                 .efs
                 .delete_file_system()
                 .file_system_id(&id)
                 .send()
-                .await
-                .map(|_| ())
-                .map_err(err)
         },
     )
     .await

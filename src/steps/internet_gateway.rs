@@ -6,14 +6,15 @@ use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
+use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation, tag_spec};
+use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{
     code_of, err, err_classified, is_dependency_violation, is_gone, not_yet_visible, retry_until,
     unless_gone, CONSISTENCY,
 };
-use crate::desired::{IgwSpec, Fields, Outputs, Resolve, Resource};
+use crate::desired::{IgwSpec, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
 /// The VPC the gateway is attached to (or attaching to); detached ones do not count.
@@ -29,40 +30,18 @@ fn attached_vpc(g: &InternetGateway) -> Option<&str> {
         .find_map(|a| a.vpc_id())
 }
 
+fn observed(g: &InternetGateway) -> Option<Observed> {
+    owned_observation(g.tags(), g.internet_gateway_id(), || {
+        let vpc = attached_vpc(g);
+        let state = if vpc.is_some() { "attached" } else { "detached" };
+        let fields = field_map([("attached_vpc_id", json!(vpc))]);
+        (fields, state.to_string(), Value::Null)
+    })
+}
+
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_internet_gateways()
-        .filters(owned(ctx))
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(out
-        .internet_gateways()
-        .iter()
-        .filter_map(|g| {
-            let id = owned_id(g.tags())?;
-            let igw_id = g.internet_gateway_id()?;
-            let vpc = attached_vpc(g);
-            let fields: Fields = [("attached_vpc_id".to_string(), json!(vpc))]
-                .into_iter()
-                .collect();
-            Some(observation(
-                id,
-                g.tags(),
-                igw_id,
-                fields,
-                if vpc.is_some() {
-                    "attached"
-                } else {
-                    "detached"
-                }
-                .to_string(),
-                Value::Null,
-            ))
-        })
-        .collect())
+    let described = ctx.aws.ec2.describe_internet_gateways().filters(owned(ctx));
+    observe_owned(described.send(), |out| out.internet_gateways(), observed).await
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &IgwSpec, res: &dyn Resolve) -> Result<Outputs> {
@@ -126,16 +105,13 @@ async fn attach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
 /// Detach; not attached (any more) is success. While task ENIs with public IPs drain,
 /// AWS answers `DependencyViolation` ("has some mapped public address(es)"): retried.
 async fn detach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
-    delete_when_free(ctx, is_dependency_violation, || async {
+    delete_when_free(ctx, is_dependency_violation, || {
         ctx.aws
             .ec2
             .detach_internet_gateway()
             .internet_gateway_id(igw_id)
             .vpc_id(vpc_id)
             .send()
-            .await
-            .map(|_| ())
-            .map_err(err)
     })
     .await
 }
@@ -174,15 +150,12 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     if let Some(vpc_id) = attached_vpc(g) {
         detach(ctx, &igw_id, vpc_id).await?;
     }
-    delete_when_free(ctx, is_dependency_violation, || async {
+    delete_when_free(ctx, is_dependency_violation, || {
         ctx.aws
             .ec2
             .delete_internet_gateway()
             .internet_gateway_id(&igw_id)
             .send()
-            .await
-            .map(|_| ())
-            .map_err(err)
     })
     .await
 }

@@ -23,7 +23,7 @@ use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Se
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::desired::ListenerSpec;
-use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, retry_until, CONSISTENCY};
+use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, retry_until, sent, CONSISTENCY};
 use crate::desired::{
     actions_fields, Attr, Fields, Kind, NoRefs, Outputs, Resolve, Resource, ResourceId, Spec,
 };
@@ -315,14 +315,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default();
     gone_ok_if(
         is_elb_gone,
-        ctx.aws
-            .elb
-            .delete_listener()
-            .listener_arn(arn)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
+        sent(ctx.aws.elb.delete_listener().listener_arn(arn).send()).await,
     )
 }
 

@@ -18,7 +18,7 @@ use super::support::elb::*;
 use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Secret};
 use super::support::tags::owned_tags;
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok_if, is_elb_gone};
+use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, sent};
 use crate::desired::{
     actions_fields, conditions_fields, sorted, Attr, Fields, Kind, ListenerRuleSpec, NoRefs,
     Outputs, Resolve, Resource, ResourceId,
@@ -241,14 +241,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default();
     gone_ok_if(
         is_elb_gone,
-        ctx.aws
-            .elb
-            .delete_rule()
-            .rule_arn(arn)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
+        sent(ctx.aws.elb.delete_rule().rule_arn(arn).send()).await,
     )
 }
 

@@ -9,7 +9,7 @@ use super::support;
 use super::support::field_map;
 use super::support::ownership::not_owned;
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok};
+use crate::aws::{code_of, err, gone_ok, sent};
 use crate::desired::{LogGroupSpec, Fields, Outputs, Resolve, Resource, TAG_APP};
 use crate::plan::Observed;
 
@@ -141,16 +141,8 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &LogGroupSpec, o: &Observed,
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
-    gone_ok(
-        ctx.aws
-            .logs
-            .delete_log_group()
-            .log_group_name(o.outputs.id())
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
-    )
+    let call = ctx.aws.logs.delete_log_group().log_group_name(o.outputs.id());
+    gone_ok(sent(call.send()).await)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use aws_sdk_ec2::types::{ConnectivityType, Filter, NatGateway, NatGatewayAddress
 use serde_json::json;
 
 use super::support::ec2::CREATE_WAIT;
-use super::support::ec2::{observation, owned, owned_id, tag_spec};
+use super::support::ec2::{observe_owned, owned, owned_id, owned_observation, tag_spec};
 use super::support::field_map;
 use super::support::tags::tag;
 use super::Ctx;
@@ -60,37 +60,22 @@ fn fields_of(g: &NatGateway) -> Fields {
 }
 
 fn observed(g: &NatGateway) -> Option<Observed> {
-    let id = owned_id(g.tags())?;
-    let nat_id = g.nat_gateway_id()?;
-    Some(observation(
-        id,
-        g.tags(),
-        nat_id,
-        fields_of(g),
-        state_of(g).to_string(),
-        json!({ "public_ip": primary(g).and_then(|a| a.public_ip()) }),
-    ))
+    owned_observation(g.tags(), g.nat_gateway_id(), || {
+        let details = json!({ "public_ip": primary(g).and_then(|a| a.public_ip()) });
+        (fields_of(g), state_of(g).to_string(), details)
+    })
 }
 
-/// Live gateways carrying this app's ownership tag. The tag is checked here as well as in
+/// A live gateway carrying this app's ownership tag. The tag is checked here as well as in
 /// the filter: some emulators (moto) ignore tag filters on this API.
-fn owned_live<'a>(ctx: &'a Ctx, gs: &'a [NatGateway]) -> impl Iterator<Item = &'a NatGateway> {
-    gs.iter()
-        .filter(move |g| live(g) && tag(g.tags(), TAG_APP) == Some(ctx.app.as_str()))
+fn owned_live(ctx: &Ctx, g: &NatGateway) -> bool {
+    live(g) && tag(g.tags(), TAG_APP) == Some(ctx.app.as_str())
 }
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_nat_gateways()
-        .filter(owned(ctx))
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(owned_live(ctx, out.nat_gateways())
-        .filter_map(observed)
-        .collect())
+    let described = ctx.aws.ec2.describe_nat_gateways().filter(owned(ctx));
+    let live_observed = |g: &NatGateway| if owned_live(ctx, g) { observed(g) } else { None };
+    observe_owned(described.send(), |out| out.nat_gateways(), live_observed).await
 }
 
 /// The gateway as it is now; `None` when it does not exist.
@@ -120,7 +105,10 @@ async fn find_own(ctx: &Ctx, r: &Resource, subnet: &str, alloc: &str) -> Result<
         .send()
         .await
         .map_err(err)?;
-    let found = owned_live(ctx, out.nat_gateways())
+    let found = out
+        .nat_gateways()
+        .iter()
+        .filter(|g| owned_live(ctx, g))
         .filter(|g| owned_id(g.tags()).as_ref() == Some(&r.id))
         .filter(|g| g.subnet_id() == Some(subnet))
         .filter(|g| primary(g).and_then(|a| a.allocation_id()) == Some(alloc))

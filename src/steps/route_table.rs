@@ -10,7 +10,7 @@ use futures::FutureExt;
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
+use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation, tag_spec};
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
@@ -99,31 +99,15 @@ fn fields_of(t: &RouteTable) -> Fields {
     ])
 }
 
+fn observed(t: &RouteTable) -> Option<Observed> {
+    owned_observation(t.tags(), t.route_table_id(), || {
+        (fields_of(t), "available".to_string(), Value::Null)
+    })
+}
+
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_route_tables()
-        .filters(owned(ctx))
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(out
-        .route_tables()
-        .iter()
-        .filter_map(|t| {
-            let id = owned_id(t.tags())?;
-            let rtb_id = t.route_table_id()?;
-            Some(observation(
-                id,
-                t.tags(),
-                rtb_id,
-                fields_of(t),
-                "available".to_string(),
-                Value::Null,
-            ))
-        })
-        .collect())
+    let described = ctx.aws.ec2.describe_route_tables().filters(owned(ctx));
+    observe_owned(described.send(), |out| out.route_tables(), observed).await
 }
 
 /// The table as it is now; `None` when it does not exist.
@@ -249,15 +233,12 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
             .map(|assoc| disassociate(ctx, assoc)),
     )
     .await?;
-    delete_when_free(ctx, is_dependency_violation, || async {
+    delete_when_free(ctx, is_dependency_violation, || {
         ctx.aws
             .ec2
             .delete_route_table()
             .route_table_id(&rtb_id)
             .send()
-            .await
-            .map(|_| ())
-            .map_err(err)
     })
     .await
 }

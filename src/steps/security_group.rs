@@ -12,7 +12,7 @@ use aws_sdk_ec2::types::{
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, name_or, owned, owned_id, tag_spec};
+use super::support::ec2::{create_tagged, observe_owned, owned, owned_id, owned_observation, tag_spec};
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::support::tags::tag;
@@ -196,33 +196,18 @@ fn fields_of(g: &SecurityGroup) -> Fields {
     ])
 }
 
+fn observed(g: &SecurityGroup) -> Option<Observed> {
+    let o = owned_observation(g.tags(), g.group_id(), || {
+        (fields_of(g), "available".to_string(), Value::Null)
+    })?;
+    // Named by its group name first, then by its `Name` tag.
+    let name = g.group_name().map_or(o.name.clone(), str::to_string);
+    Some(Observed { name, ..o })
+}
+
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_security_groups()
-        .filters(owned(ctx))
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(out
-        .security_groups()
-        .iter()
-        .filter_map(|g| {
-            let id = owned_id(g.tags())?;
-            let sg_id = g.group_id()?;
-            Some(Observed {
-                id,
-                name: g
-                    .group_name()
-                    .map_or_else(|| name_or(g.tags(), sg_id), str::to_string),
-                outputs: Outputs::with_id(sg_id),
-                fields: fields_of(g),
-                state: "available".to_string(),
-                details: Value::Null,
-            })
-        })
-        .collect())
+    let described = ctx.aws.ec2.describe_security_groups().filters(owned(ctx));
+    observe_owned(described.send(), |out| out.security_groups(), observed).await
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &SecurityGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
@@ -372,15 +357,12 @@ async fn revoke(ctx: &Ctx, sg_id: &str, rules: &[IngressRule]) -> Result<()> {
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let sg_id = o.outputs.id().to_string();
     // ENIs of stopped tasks keep the group in use for minutes: DependencyViolation.
-    delete_when_free(ctx, is_dependency_violation, || async {
+    delete_when_free(ctx, is_dependency_violation, || {
         ctx.aws
             .ec2
             .delete_security_group()
             .group_id(&sg_id)
             .send()
-            .await
-            .map(|_| ())
-            .map_err(err)
     })
     .await
 }

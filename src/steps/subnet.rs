@@ -2,48 +2,33 @@
 //! replacement, refused by `up`), so `update` has nothing to do.
 
 use anyhow::Result;
-use aws_sdk_ec2::types::ResourceType;
+use aws_sdk_ec2::types::{ResourceType, Subnet};
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
+use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation, tag_spec};
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
-use crate::aws::{err, err_classified, is_dependency_violation};
-use crate::desired::{SubnetSpec, Fields, Outputs, Resolve, Resource};
+use crate::aws::{err_classified, is_dependency_violation};
+use crate::desired::{SubnetSpec, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
+fn observed(s: &Subnet) -> Option<Observed> {
+    owned_observation(s.tags(), s.subnet_id(), || {
+        let fields = field_map([
+            ("vpc_id", json!(s.vpc_id())),
+            ("cidr_block", json!(s.cidr_block())),
+            ("availability_zone", json!(s.availability_zone())),
+        ]);
+        let state = s.state().map_or("unknown", |x| x.as_str());
+        (fields, state.to_string(), Value::Null)
+    })
+}
+
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_subnets()
-        .filters(owned(ctx))
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(out
-        .subnets()
-        .iter()
-        .filter_map(|s| {
-            let id = owned_id(s.tags())?;
-            let subnet_id = s.subnet_id()?;
-            let fields: Fields = field_map([
-                ("vpc_id", json!(s.vpc_id())),
-                ("cidr_block", json!(s.cidr_block())),
-                ("availability_zone", json!(s.availability_zone())),
-            ]);
-            Some(observation(
-                id,
-                s.tags(),
-                subnet_id,
-                fields,
-                s.state().map_or("unknown", |x| x.as_str()).to_string(),
-                Value::Null,
-            ))
-        })
-        .collect())
+    let described = ctx.aws.ec2.describe_subnets().filters(owned(ctx));
+    observe_owned(described.send(), |out| out.subnets(), observed).await
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &SubnetSpec, res: &dyn Resolve) -> Result<Outputs> {
@@ -80,15 +65,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let subnet_id = o.outputs.id().to_string();
     // Task ENIs linger for minutes after a service is deleted: "The subnet 'subnet-...' has
     // dependencies and cannot be deleted." (DependencyViolation).
-    delete_when_free(ctx, is_dependency_violation, || async {
-        ctx.aws
-            .ec2
-            .delete_subnet()
-            .subnet_id(&subnet_id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err)
+    delete_when_free(ctx, is_dependency_violation, || {
+        ctx.aws.ec2.delete_subnet().subnet_id(&subnet_id).send()
     })
     .await
 }

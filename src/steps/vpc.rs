@@ -129,15 +129,8 @@ pub async fn update(ctx: &Ctx, _r: &Resource, _spec: &VpcSpec, o: &Observed, _re
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let vpc_id = o.outputs.id().to_string();
-    delete_when_free(ctx, is_dependency_violation, || async {
-        ctx.aws
-            .ec2
-            .delete_vpc()
-            .vpc_id(&vpc_id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err)
+    delete_when_free(ctx, is_dependency_violation, || {
+        ctx.aws.ec2.delete_vpc().vpc_id(&vpc_id).send()
     })
     .await
 }

@@ -9,7 +9,7 @@ use aws_sdk_ec2::types::{ResourceType, VpcEndpoint, VpcEndpointType};
 use serde_json::{json, Value};
 
 use super::support::ec2::CREATE_WAIT;
-use super::support::ec2::{observation, owned, owned_id, tag_spec};
+use super::support::ec2::{observe_owned, owned, owned_observation, tag_spec};
 use super::Ctx;
 use crate::aws::{
     client_token, code_of, err, is_vpc_endpoint_gone, not_yet_visible, poll, retry_until,
@@ -77,33 +77,15 @@ fn fields_of(e: &VpcEndpoint) -> Fields {
 }
 
 fn observed(e: &VpcEndpoint) -> Option<Observed> {
-    let id = owned_id(e.tags())?;
-    let vpce_id = e.vpc_endpoint_id()?;
-    Some(observation(
-        id,
-        e.tags(),
-        vpce_id,
-        fields_of(e),
-        state_of(e),
-        Value::Null,
-    ))
+    owned_observation(e.tags(), e.vpc_endpoint_id(), || {
+        (fields_of(e), state_of(e), Value::Null)
+    })
 }
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_vpc_endpoints()
-        .filters(owned(ctx))
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(out
-        .vpc_endpoints()
-        .iter()
-        .filter(|e| live(e))
-        .filter_map(observed)
-        .collect())
+    let described = ctx.aws.ec2.describe_vpc_endpoints().filters(owned(ctx));
+    let live_observed = |e: &VpcEndpoint| if live(e) { observed(e) } else { None };
+    observe_owned(described.send(), |out| out.vpc_endpoints(), live_observed).await
 }
 
 /// The endpoint as it is now; `None` when it does not exist.

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use anyhow::Result;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::create_once::{create_once, tagged};
 use super::tags::tag;
@@ -64,6 +66,36 @@ pub fn observation(
         state: state.into(),
         details,
     }
+}
+
+/// [`observation`] of the EC2 resource with these `tags` and AWS id, when it carries an
+/// ownership tag and has an id (otherwise `None`): `describe` answers its fields, state
+/// and details.
+pub fn owned_observation(
+    tags: &[Tag],
+    aws_id: Option<&str>,
+    describe: impl FnOnce() -> (Fields, String, Value),
+) -> Option<Observed> {
+    let id = owned_id(tags)?;
+    let aws_id = aws_id?;
+    let (fields, state, details) = describe();
+    Some(observation(id, tags, aws_id, fields, state, details))
+}
+
+/// What observe reports: `call` lists the app's resources (a describe call filtered by
+/// [`owned`]), `items` picks them out of its answer, and `observed` reports each one it
+/// recognises (see [`owned_observation`]).
+pub async fn observe_owned<O, T, E, R>(
+    call: impl Future<Output = Result<O, SdkError<E, R>>>,
+    items: impl Fn(&O) -> &[T],
+    observed: impl Fn(&T) -> Option<Observed>,
+) -> Result<Vec<Observed>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let out = call.await.map_err(err)?;
+    Ok(items(&out).iter().filter_map(observed).collect())
 }
 
 /// Create the EC2 resource `id` of type `rt` once (see [`create_once`]): `create` sends the

@@ -18,7 +18,9 @@ use std::future::Future;
 use anyhow::Result;
 
 use super::Ctx;
-use crate::aws::{gone_ok, retry_until};
+use crate::aws::{gone_ok, retry_until, sent};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value;
 
 use crate::desired::{Fields, Resource};
@@ -43,18 +45,21 @@ pub fn adopted(
     Ok(o)
 }
 
-/// Delete (or detach) with `call`, sent again while `busy` says something still holds the
-/// resource (until `ctx.delete_deadline`); already gone is success.
-pub async fn delete_when_free<F, Fut>(
+/// Delete (or detach) with the SDK call `call` makes, sent again while `busy` says
+/// something still holds the resource (until `ctx.delete_deadline`); already gone is
+/// success. The call's answer is dropped ([`sent`]).
+pub async fn delete_when_free<F, Fut, T, E, R>(
     ctx: &Ctx,
     busy: impl Fn(&anyhow::Error) -> bool,
-    call: F,
+    mut call: F,
 ) -> Result<()>
 where
     F: FnMut() -> Fut,
-    Fut: Future<Output = Result<()>>,
+    Fut: Future<Output = Result<T, SdkError<E, R>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
 {
-    gone_ok(retry_until(ctx.delete_deadline, busy, call).await)
+    gone_ok(retry_until(ctx.delete_deadline, busy, || sent(call())).await)
 }
 
 /// Observed fields from `(name, value)` pairs.
