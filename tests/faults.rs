@@ -375,3 +375,32 @@ async fn create_service_waits_for_the_role_to_be_assumable() {
     })
     .await;
 }
+
+/// IAM refuses concurrent changes to one role: the first attach and the first inline-policy
+/// put answer `ConcurrentModification` (HTTP 409, awsQuery), and `up` sends them again.
+#[tokio::test]
+async fn iam_concurrent_modification_is_sent_again() {
+    bounded(240, "concurrent modification", async {
+        let message = "Cannot perform the operation on the role because another operation \
+                       is in progress.";
+        let faults = Faults {
+            inject: vec![
+                Injection::new(
+                    "AttachRolePolicy",
+                    1,
+                    409,
+                    "ConcurrentModification",
+                    message,
+                ),
+                Injection::new("PutRolePolicy", 1, 409, "ConcurrentModification", message),
+            ],
+            ..Faults::default()
+        };
+        let proxy = Proxy::start_with(&unique_account(), faults).await;
+        up(&proxy, "wordpress").await.assert_success();
+        assert_eq!(proxy.faults_injected(), 2);
+        assert!(proxy.count("AttachRolePolicy") >= 2);
+        assert!(proxy.count("PutRolePolicy") >= 2);
+    })
+    .await;
+}

@@ -3,12 +3,14 @@
 
 mod errors;
 mod gone;
+mod propagation;
 mod retry;
 mod token;
 mod wait;
 
 pub use errors::*;
 pub use gone::*;
+pub use propagation::*;
 pub use retry::*;
 pub use token::*;
 pub use wait::*;

@@ -20,7 +20,7 @@ use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::desired::ClusterSpec;
-use crate::aws::{code_of, err};
+use crate::aws::{code_of, err, not_yet_propagated, retry_until, PROPAGATION};
 use crate::desired::{
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
@@ -194,7 +194,12 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &ClusterSpec, res: &dyn Resolve)
         req = req.service_connect_defaults(sc_defaults(&res.need(ns)?)?);
     }
     req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
-    let out = req.send().await.map_err(err)?;
+    // An account's first ECS use: the service-linked role is not assumable for a while.
+    let out = retry_until(PROPAGATION, not_yet_propagated, || {
+        let req = req.clone();
+        async move { req.send().await.map_err(err) }
+    })
+    .await?;
     Ok(out.cluster().map(outputs).unwrap_or_default())
 }
 

@@ -15,7 +15,7 @@ use super::support::field_map;
 use super::support::ownership::not_owned_because;
 use super::support::tags::owned_tags;
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok, is_gone};
+use crate::aws::{code_of, err, gone_ok, is_gone, retry_until, sent, PROPAGATION};
 use crate::desired::{RoleSpec, 
     role_path, Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_RESOURCE,
 };
@@ -292,58 +292,42 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     )
 }
 
+/// IAM refuses concurrent changes to one role (`ConcurrentModification`, as when its
+/// policies are attached in parallel): each change is sent again for a while
+/// (terraform-provider-aws `iam/role_policy_attachment.go` retries it the same way).
+async fn changing<F, Fut>(op: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<()>>,
+{
+    retry_until(PROPAGATION, |e| code_of(e) == Some("ConcurrentModification"), op).await
+}
+
 async fn attach(ctx: &Ctx, role: &str, arn: &str) -> Result<()> {
-    ctx.aws
-        .iam
-        .attach_role_policy()
-        .role_name(role)
-        .policy_arn(arn)
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(())
+    let call = ctx.aws.iam.attach_role_policy().role_name(role).policy_arn(arn);
+    changing(|| sent(call.clone().send())).await
 }
 
 async fn detach(ctx: &Ctx, role: &str, arn: &str) -> Result<()> {
-    gone_ok(
-        ctx.aws
-            .iam
-            .detach_role_policy()
-            .role_name(role)
-            .policy_arn(arn)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
-    )
+    let call = ctx.aws.iam.detach_role_policy().role_name(role).policy_arn(arn);
+    gone_ok(changing(|| sent(call.clone().send())).await)
 }
 
 /// The inline policy is named after the role.
 async fn put_inline(ctx: &Ctx, role: &str, doc: &Value) -> Result<()> {
-    ctx.aws
+    let call = ctx
+        .aws
         .iam
         .put_role_policy()
         .role_name(role)
         .policy_name(role)
-        .policy_document(serde_json::to_string(doc)?)
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(())
+        .policy_document(serde_json::to_string(doc)?);
+    changing(|| sent(call.clone().send())).await
 }
 
 async fn delete_inline(ctx: &Ctx, role: &str, policy: &str) -> Result<()> {
-    gone_ok(
-        ctx.aws
-            .iam
-            .delete_role_policy()
-            .role_name(role)
-            .policy_name(policy)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
-    )
+    let call = ctx.aws.iam.delete_role_policy().role_name(role).policy_name(policy);
+    gone_ok(changing(|| sent(call.clone().send())).await)
 }
 
 /// A policy document as IAM returns it: URL-encoded JSON (RFC 3986, as in GetRole and

@@ -9,7 +9,9 @@ use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec}
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
-use crate::aws::{err, err_classified, is_dependency_violation};
+use crate::aws::{
+    err, err_classified, is_dependency_violation, not_yet_visible, retry_until, sent, CONSISTENCY,
+};
 use crate::desired::{VpcSpec, Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
@@ -89,28 +91,19 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &VpcSpec, _res: &dyn Resolve) ->
     Ok(Outputs::with_id(vpc_id))
 }
 
-/// ModifyVpcAttribute takes one attribute per call.
+/// ModifyVpcAttribute takes one attribute per call. Right after CreateVpc the VPC may not
+/// be visible yet (`InvalidVpcID.NotFound`): retried for [`CONSISTENCY`].
 async fn set_dns(ctx: &Ctx, vpc_id: &str, support: bool, hostnames: bool) -> Result<()> {
-    let on = |b: bool| AttributeBooleanValue::builder().value(b).build();
+    let on = || AttributeBooleanValue::builder().value(true).build();
     if support {
-        ctx.aws
-            .ec2
-            .modify_vpc_attribute()
-            .vpc_id(vpc_id)
-            .enable_dns_support(on(true))
-            .send()
-            .await
-            .map_err(err)?;
+        let call = ctx.aws.ec2.modify_vpc_attribute().vpc_id(vpc_id);
+        let call = call.enable_dns_support(on());
+        retry_until(CONSISTENCY, not_yet_visible, || sent(call.clone().send())).await?;
     }
     if hostnames {
-        ctx.aws
-            .ec2
-            .modify_vpc_attribute()
-            .vpc_id(vpc_id)
-            .enable_dns_hostnames(on(true))
-            .send()
-            .await
-            .map_err(err)?;
+        let call = ctx.aws.ec2.modify_vpc_attribute().vpc_id(vpc_id);
+        let call = call.enable_dns_hostnames(on());
+        retry_until(CONSISTENCY, not_yet_visible, || sent(call.clone().send())).await?;
     }
     Ok(())
 }

@@ -20,7 +20,7 @@ use super::support::cloudmap::{as_configured, forms_differ, literal, names_by_ar
 use super::support::ownership::{is_ours, not_owned};
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
-use crate::aws::{err, gone_ok, is_gone, retry_until};
+use crate::aws::{err, gone_ok, is_gone, not_yet_propagated, retry_until, PROPAGATION};
 use crate::desired::{
     Fields, Outputs, Resolve, Resource, ResourceId, ServiceConnectSpec, ServiceSpec, Spec, TAG_APP,
     TAG_RESOURCE,
@@ -431,17 +431,16 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &ServiceSpec, res: &dyn Resolve)
         // lost is not executed twice.
         .client_token(client_token(&r.name));
     req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
-    // A role created a moment ago is not yet usable by ECS (IAM is eventually consistent):
-    // "ECS was unable to assume the role 'arn:aws:iam::123456789012:role/x' that was
-    // provided for this task. Please verify that the role being passed has the proper trust
-    // relationship and permissions and that your IAM user has permissions to pass this
-    // role." (InvalidParameterException or ClientException). Retried until it is.
+    // What was made a moment ago is not yet visible to ECS (aws::not_yet_propagated): the
+    // service-linked role, the cluster, a role ("ECS was unable to assume the role
+    // 'arn:aws:iam::123456789012:role/x' that was provided for this task. ..."), the target
+    // group's listener rule. Retried for aws::PROPAGATION, then it counts as real.
     // A service of the same name deleted a moment ago (a `down` followed by `up`) is still
     // DRAINING: "Unable to Start a service that is still Draining." Retried too, by name,
     // until it is gone.
     let started = std::time::Instant::now();
     let retryable = |e: &anyhow::Error| {
-        still_draining(e) || (role_not_yet_assumable(e) && started.elapsed() < ROLE_PROPAGATION)
+        still_draining(e) || (not_yet_propagated(e) && started.elapsed() < PROPAGATION)
     };
     let out = retry_until(DRAINING_WAIT, retryable, || {
         let req = req.clone();
@@ -542,9 +541,6 @@ fn primary_id(svc: &Service) -> Option<String> {
         .map(str::to_string)
 }
 
-/// How long CreateService waits for new IAM roles to become assumable by ECS.
-const ROLE_PROPAGATION: Duration = Duration::from_secs(60);
-
 /// How long CreateService waits for a draining service of the same name to be gone (its
 /// tasks stop after the load balancer's deregistration delay).
 const DRAINING_WAIT: Duration = Duration::from_secs(600);
@@ -555,14 +551,6 @@ fn still_draining(e: &anyhow::Error) -> bool {
         crate::aws::code_of(e),
         Some("InvalidParameterException" | "ClientException")
     ) && e.to_string().to_lowercase().contains("still draining")
-}
-
-/// True for ECS's "unable to assume the role" answer about a role IAM has not propagated.
-fn role_not_yet_assumable(e: &anyhow::Error) -> bool {
-    matches!(
-        crate::aws::code_of(e),
-        Some("InvalidParameterException" | "ClientException")
-    ) && e.to_string().contains("unable to assume the role")
 }
 
 fn client_token(name: &str) -> String {

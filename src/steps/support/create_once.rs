@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Result;
 use aws_sdk_ec2::types::Filter;
 
-use crate::aws::{is_transient, Backoff};
+use crate::aws::{is_transient, not_yet_propagated, Backoff, PROPAGATION};
 use crate::desired::{ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::steps::Ctx;
 
@@ -70,6 +70,14 @@ where
         let e = match create().await {
             Ok(v) => return Ok(v),
             Err(e) if is_transient(&e) => e,
+            // What the create names was made a moment ago and is not visible yet (EC2's
+            // `InvalidVpcID.NotFound` for a new VPC): nothing was created; send it again.
+            Err(e) if not_yet_propagated(&e) && backoff.elapsed() < PROPAGATION => {
+                if backoff.pause().await {
+                    continue;
+                }
+                return Err(e);
+            }
             Err(e) => return Err(e),
         };
         if let Some(v) = find_settled(&mut find).await? {
