@@ -341,3 +341,82 @@ async fn an_imported_subnet_outside_the_imported_vpc_is_refused_before_any_write
     );
     assert_eq!(proxy.writes(), vec![], "nothing is created");
 }
+
+/// Through the AWS-realism layer (tests/aws_realism.rs has the other examples): the existing
+/// network, with the internet gateway a platform team would have attached, is made first
+/// through a plain proxy into the same account; then `up` in one run, a second `up` with
+/// zero writes and `down` to nothing the app owned.
+#[tokio::test]
+async fn under_aws_behaviour_it_deploys_in_one_run() {
+    let account = unique_account();
+    let setup = Proxy::start(&account).await;
+    let ec2 = aws_sdk_ec2::Client::new(&sdk_config(&setup, REGION).await);
+    let net = existing_network(&ec2).await;
+    let igw = ec2.create_internet_gateway().send().await.unwrap();
+    let igw = igw
+        .internet_gateway()
+        .unwrap()
+        .internet_gateway_id()
+        .unwrap();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(igw)
+        .vpc_id(&net.vpc)
+        .send()
+        .await
+        .unwrap();
+    let cert = certificate(&setup);
+    let (_dir, cfg) = config(&cert);
+    let cfg = cfg.to_str().unwrap();
+
+    let proxy = Proxy::start_realistic(&account, common::realism::Realism::aws()).await;
+    run_async(&proxy, REGION, &["-c", cfg, "up"])
+        .await
+        .assert_success();
+    let acted = proxy.realism_acted();
+    for want in [
+        "CreateCluster: InvalidParameterException",
+        "DescribeServices: timeline",
+    ] {
+        assert!(
+            acted.iter().any(|a| a == want),
+            "never `{want}`: {acted:#?}"
+        );
+    }
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(&proxy, REGION).await);
+    let svc = ecs
+        .describe_services()
+        .cluster("ecs-cls")
+        .services("EcsService")
+        .send()
+        .await
+        .unwrap();
+    let svc = &svc.services()[0];
+    assert_eq!(svc.status(), Some("ACTIVE"));
+    assert_eq!(
+        svc.deployments()[0].rollout_state().map(|r| r.as_str()),
+        Some("COMPLETED")
+    );
+
+    proxy.clear();
+    run_async(&proxy, REGION, &["-c", cfg, "up"])
+        .await
+        .assert_success();
+    assert_eq!(proxy.writes(), vec![], "a second up writes nothing");
+
+    run_async(&proxy, REGION, &["-c", cfg, "down", "--yes"])
+        .await
+        .assert_success();
+    let clusters = ecs
+        .describe_clusters()
+        .clusters("ecs-cls")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        clusters
+            .clusters()
+            .iter()
+            .all(|c| c.status() == Some("INACTIVE")),
+        "the cluster is deleted: {clusters:?}"
+    );
+}

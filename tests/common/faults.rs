@@ -82,14 +82,14 @@ pub(super) enum Action {
 
 /// The wire format of a call's errors.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Protocol {
+pub(super) enum Protocol {
     Ec2,
     Query,
     AwsJson,
     RestJson,
 }
 
-fn protocol(call: &Call, headers: &HeaderMap, body: &[u8]) -> Protocol {
+pub(super) fn protocol(call: &Call, headers: &HeaderMap, body: &[u8]) -> Protocol {
     if call.service == "ec2" {
         Protocol::Ec2
     } else if headers.contains_key("x-amz-target") {
@@ -228,7 +228,7 @@ fn unavailable() -> Response<ProxyBody> {
     response(503, &[], String::new())
 }
 
-fn throttling(proto: Protocol) -> Response<ProxyBody> {
+pub(super) fn throttling(proto: Protocol) -> Response<ProxyBody> {
     let message = "Rate exceeded (injected by the test proxy)";
     match proto {
         Protocol::Ec2 => error(proto, 503, "RequestLimitExceeded", message),
@@ -239,13 +239,18 @@ fn throttling(proto: Protocol) -> Response<ProxyBody> {
 }
 
 /// An error answer in the protocol's own format.
-fn error(proto: Protocol, status: u16, code: &str, message: &str) -> Response<ProxyBody> {
+pub(super) fn error(
+    proto: Protocol,
+    status: u16,
+    code: &str,
+    message: &str,
+) -> Response<ProxyBody> {
     let xml = |s: &str| {
         s.replace('&', "&amp;")
             .replace('<', "&lt;")
             .replace('>', "&gt;")
     };
-    match proto {
+    let mut answer = match proto {
         Protocol::Ec2 => response(
             status,
             &[(CONTENT_TYPE.as_str(), "text/xml")],
@@ -281,5 +286,13 @@ fn error(proto: Protocol, status: u16, code: &str, message: &str) -> Response<Pr
                 serde_json::json!({ "__type": code, "message": message }).to_string(),
             )
         }
+    };
+    // For the proxy's own records (the SDK ignores it).
+    if let Ok(v) = hyper::header::HeaderValue::from_str(code) {
+        answer.headers_mut().insert(ERROR_CODE_HEADER, v);
     }
+    answer
 }
+
+/// The header naming the code of an error the proxy answered itself.
+pub(super) const ERROR_CODE_HEADER: &str = "x-test-proxy-error-code";

@@ -15,6 +15,7 @@
 
 pub mod faults;
 pub mod inventory;
+pub mod realism;
 
 use std::convert::Infallible;
 use std::io::{Read, Write};
@@ -256,6 +257,7 @@ pub struct Proxy {
     bodies: Arc<Mutex<Vec<(String, String)>>>,
     spans: Arc<Mutex<Vec<Span>>>,
     injected: Arc<AtomicUsize>,
+    realism_acted: Arc<Mutex<Vec<String>>>,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -270,13 +272,31 @@ impl Proxy {
 
     /// [`Proxy::start`] injecting `faults` (see [`faults`]).
     pub async fn start_with(account_id: &str, faults: faults::Faults) -> Proxy {
+        Proxy::start_full(account_id, faults, None).await
+    }
+
+    /// [`Proxy::start`] answering as AWS does where moto does not (see [`realism`]).
+    pub async fn start_realistic(account_id: &str, realism: realism::Realism) -> Proxy {
+        Proxy::start_full(account_id, faults::Faults::default(), Some(realism)).await
+    }
+
+    /// [`Proxy::start`] with `faults` and, optionally, the AWS-realism layer.
+    pub async fn start_full(
+        account_id: &str,
+        faults: faults::Faults,
+        realism: Option<realism::Realism>,
+    ) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind proxy port");
         listener
             .set_nonblocking(true)
             .expect("nonblocking listener");
         let addr = listener.local_addr().expect("proxy addr");
         let (stop, stopped) = tokio::sync::oneshot::channel();
-        let state = Arc::new(ProxyState::new(account_id, moto().port(), faults));
+        let state = Arc::new(ProxyState::new(account_id, moto().port(), faults, realism));
+        let realism_acted = state
+            .realism
+            .as_ref()
+            .map_or_else(Arc::default, |r| r.acted.clone());
         let calls = state.calls.clone();
         let bodies = state.bodies.clone();
         let spans = state.spans.clone();
@@ -292,8 +312,16 @@ impl Proxy {
             bodies,
             spans,
             injected,
+            realism_acted,
             _stop: stop,
         }
+    }
+
+    /// What the realism layer did so far, one line per answer it gave, with its error code
+    /// (`CreateCluster: InvalidParameterException`), or changed (`DescribeServices:
+    /// timeline`).
+    pub fn realism_acted(&self) -> Vec<String> {
+        self.realism_acted.lock().unwrap().clone()
     }
 
     /// How many faults (errors, lost answers) the proxy has injected so far.
@@ -437,10 +465,16 @@ struct ProxyState {
     spans: Arc<Mutex<Vec<Span>>>,
     client: Client<HttpConnector, Full<Bytes>>,
     faults: faults::FaultState,
+    realism: Option<realism::RealismState>,
 }
 
 impl ProxyState {
-    fn new(account_id: &str, moto_port: u16, faults: faults::Faults) -> ProxyState {
+    fn new(
+        account_id: &str,
+        moto_port: u16,
+        faults: faults::Faults,
+        realism: Option<realism::Realism>,
+    ) -> ProxyState {
         ProxyState {
             account: HeaderValue::from_str(account_id).expect("account id header value"),
             moto_port,
@@ -449,6 +483,7 @@ impl ProxyState {
             spans: Arc::default(),
             client: Client::builder(TokioExecutor::new()).build_http(),
             faults: faults::FaultState::new(faults),
+            realism: realism.map(realism::RealismState::new),
         }
     }
 }
@@ -499,7 +534,15 @@ async fn handle(
     };
     let call = call_of(&parts, &body);
     let lock_call = names_lock_table(&String::from_utf8_lossy(&body));
-    let action = state.faults.decide(&call, &parts.headers, &body, lock_call);
+    let refusal = match &state.realism {
+        Some(r) if !lock_call => r.before(&call, &parts.headers, &body),
+        _ => None,
+    };
+    let action = match refusal {
+        Some(answer) => faults::Action::Answer(answer),
+        None => state.faults.decide(&call, &parts.headers, &body, lock_call),
+    };
+    let realistic = (state.realism.is_some() && !lock_call).then(|| call.clone());
     let index = {
         // All under the bodies lock, so `calls`, `bodies` and `spans` stay index-aligned.
         let mut bodies = state.bodies.lock().unwrap();
@@ -512,7 +555,21 @@ async fn handle(
         spans.push((Instant::now(), None));
         spans.len() - 1
     };
-    let response = forward(&state, parts, body, action).await;
+    let request = body.clone();
+    let mut response = forward(&state, parts, body, action).await;
+    if let (Some(call), Some(r), Ok(answer)) = (realistic, &state.realism, &mut response) {
+        if answer.status().is_success() {
+            let taken = std::mem::replace(answer.body_mut(), empty_body());
+            let bytes = taken
+                .collect()
+                .await
+                .map(|c| c.to_bytes())
+                .unwrap_or_default();
+            let bytes = r.after(&call, &request, &bytes).map_or(bytes, Bytes::from);
+            answer.headers_mut().remove(hyper::header::CONTENT_LENGTH);
+            *answer.body_mut() = Full::new(bytes).map_err(|never| match never {}).boxed();
+        }
+    }
     if let Some(span) = state.spans.lock().unwrap().get_mut(index) {
         span.1 = Some(Instant::now());
     }
@@ -555,6 +612,12 @@ async fn forward(
         },
         Err(e) => Ok(proxy_error(StatusCode::BAD_GATEWAY, e)),
     }
+}
+
+fn empty_body() -> ProxyBody {
+    Full::new(Bytes::new())
+        .map_err(|never| match never {})
+        .boxed()
 }
 
 fn moto_uri(port: u16, uri: &Uri) -> Uri {

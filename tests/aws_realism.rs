@@ -1,0 +1,309 @@
+//! Every example under config/examples/ through the AWS-realism layer (tests/common/realism.rs):
+//! propagation windows, preconditions, timelines and throttling as AWS has them, in
+//! compressed time. Each must `up` in one run, a second `up` must make zero writes, and
+//! `down --delete-data` must leave nothing the app owned. (alb-https-cognito, which needs an
+//! existing network and a certificate first, has its own in tests/alb_https_cognito.rs.)
+//!
+//! The layer's own answers are checked first, so that a layer that stopped acting cannot
+//! make these tests pass vacuously.
+
+mod common;
+
+use aws_sdk_ec2::types::ResourceType;
+use common::realism::Realism;
+use common::{example, run_async, sdk_config, unique_account, Proxy};
+
+const REGION: &str = "ap-northeast-1";
+
+/// A service's name and the rollout state of its primary deployment, for each service
+/// in `cluster`.
+async fn services(proxy: &Proxy, cluster: &str) -> Vec<(String, String, String)> {
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(proxy, REGION).await);
+    let arns = match ecs.list_services().cluster(cluster).send().await {
+        Ok(arns) => arns,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_cluster_not_found_exception()) =>
+        {
+            return vec![];
+        }
+        Err(e) => panic!("{e:?}"),
+    };
+    if arns.service_arns().is_empty() {
+        return vec![];
+    }
+    let out = ecs
+        .describe_services()
+        .cluster(cluster)
+        .set_services(Some(arns.service_arns().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    out.services()
+        .iter()
+        .map(|s| {
+            let rollout = s
+                .deployments()
+                .iter()
+                .find(|d| d.status() == Some("PRIMARY"))
+                .and_then(|d| d.rollout_state())
+                .map_or("none", |r| r.as_str());
+            (
+                s.service_name().unwrap_or_default().to_string(),
+                s.status().unwrap_or_default().to_string(),
+                rollout.to_string(),
+            )
+        })
+        .collect()
+}
+
+/// What the layer answers on every example's first `up`: the service-linked role, EC2 ids
+/// not yet visible, deployments in progress.
+const EVERY_FIRST_UP: &[&str] = &[
+    "CreateCluster: InvalidParameterException",
+    ".NotFound",
+    "DescribeServices: timeline",
+];
+
+/// `up` in one run, a second `up` with zero writes, `down --delete-data` to nothing.
+async fn one_run_then_no_writes_then_nothing(name: &str, cluster: &str, expected: &[&str]) {
+    let proxy = Proxy::start_realistic(&unique_account(), Realism::aws()).await;
+    let cfg = example(name);
+    let cfg = cfg.to_str().unwrap();
+
+    let up = run_async(&proxy, REGION, &["-c", cfg, "up"]).await;
+    up.assert_success();
+    let acted = proxy.realism_acted();
+    for want in EVERY_FIRST_UP.iter().chain(expected) {
+        assert!(
+            acted.iter().any(|a| a.contains(want)),
+            "{name}: the layer never answered `{want}`: {acted:#?}"
+        );
+    }
+    let deployed = services(&proxy, cluster).await;
+    assert!(!deployed.is_empty(), "{name}: no service");
+    for (service, status, rollout) in &deployed {
+        assert_eq!(status, "ACTIVE", "{name}: {service}");
+        assert_eq!(rollout, "COMPLETED", "{name}: {service}");
+    }
+
+    proxy.clear();
+    let again = run_async(&proxy, REGION, &["-c", cfg, "up"]).await;
+    again.assert_success();
+    assert_eq!(proxy.writes(), vec![], "{name}: a second up writes nothing");
+
+    let down = run_async(
+        &proxy,
+        REGION,
+        &["-c", cfg, "down", "--yes", "--delete-data"],
+    )
+    .await;
+    down.assert_success();
+    let acted = proxy.realism_acted();
+    assert!(
+        acted.iter().any(|a| a.ends_with(": DependencyViolation")),
+        "{name}: task ENIs lingered after the services were deleted: {acted:#?}"
+    );
+    let left = services(&proxy, cluster).await;
+    assert!(
+        left.iter().all(|(_, status, _)| status != "ACTIVE"),
+        "{name}: {left:?}"
+    );
+    let ec2 = aws_sdk_ec2::Client::new(&sdk_config(&proxy, REGION).await);
+    let vpcs = ec2.describe_vpcs().send().await.unwrap();
+    let owned = vpcs
+        .vpcs()
+        .iter()
+        .filter(|v| v.tags().iter().any(|t| t.key() == Some("ecsdeploy:app")))
+        .count();
+    assert_eq!(owned, 0, "{name}: its VPC is deleted");
+}
+
+#[tokio::test]
+async fn fargate_public_under_aws_behaviour() {
+    one_run_then_no_writes_then_nothing("fargate-public", "fargate-public-cluster", &[]).await;
+}
+
+#[tokio::test]
+async fn service_connect_under_aws_behaviour() {
+    one_run_then_no_writes_then_nothing("service-connect", "ecs-web-app-cluster", &[]).await;
+}
+
+#[tokio::test]
+async fn wordpress_under_aws_behaviour() {
+    one_run_then_no_writes_then_nothing(
+        "wordpress",
+        "wordpress",
+        &[
+            "DescribeDBInstances: timeline",
+            "DescribeNatGateways: timeline",
+        ],
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn dynamodb_webapp_under_aws_behaviour() {
+    one_run_then_no_writes_then_nothing("dynamodb-webapp", "dynamodb-webapp-cluster", &[]).await;
+}
+
+/// The layer's refusals, as the SDK sees them: codes and messages as AWS sends them.
+#[tokio::test]
+async fn the_layer_answers_as_aws_does() {
+    let proxy = Proxy::start_realistic(&unique_account(), Realism::aws()).await;
+    let conf = sdk_config(&proxy, REGION).await;
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    let code = |e: &dyn aws_smithy_types::error::metadata::ProvideErrorMetadata| {
+        (
+            e.code().unwrap_or_default().to_string(),
+            e.message().unwrap_or_default().to_string(),
+        )
+    };
+
+    // A VPC created a moment ago is not yet visible to the next call that names it.
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.9.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+    let subnet = || {
+        ec2.create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block("10.9.1.0/24")
+            .availability_zone("ap-northeast-1a")
+            .send()
+    };
+    let e = subnet().await.unwrap_err().into_service_error();
+    assert_eq!(code(&e).0, "InvalidVpcID.NotFound");
+    assert!(code(&e).1.contains(&vpc), "{e:?}");
+    let subnet = subnet().await.unwrap();
+    let subnet = subnet.subnet().unwrap().subnet_id().unwrap().to_string();
+
+    // An internet-facing load balancer in a VPC without an internet gateway.
+    let e = elb
+        .create_load_balancer()
+        .name("no-igw")
+        .subnets(&subnet)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&e).0, "InvalidSubnet");
+    assert_eq!(code(&e).1, format!("VPC {vpc} has no internet gateway"));
+    let internal = elb
+        .create_load_balancer()
+        .name("internal")
+        .scheme(aws_sdk_elasticloadbalancingv2::types::LoadBalancerSchemeEnum::Internal)
+        .subnets(&subnet)
+        .send()
+        .await;
+    assert!(internal.is_ok(), "{internal:?}");
+    let igw = ec2
+        .create_internet_gateway()
+        .tag_specifications(
+            aws_sdk_ec2::types::TagSpecification::builder()
+                .resource_type(ResourceType::InternetGateway)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let igw = igw
+        .internet_gateway()
+        .unwrap()
+        .internet_gateway_id()
+        .unwrap();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(igw)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let lb = elb
+        .create_load_balancer()
+        .name("public")
+        .subnets(&subnet)
+        .send()
+        .await
+        .unwrap();
+    let lb_arn = lb.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_string();
+    let state = elb
+        .describe_load_balancers()
+        .load_balancer_arns(&lb_arn)
+        .send()
+        .await
+        .unwrap();
+    let state = state.load_balancers()[0].state().unwrap().code().unwrap();
+    assert_eq!(
+        state.as_str(),
+        "provisioning",
+        "a new load balancer provisions first"
+    );
+
+    // An account's first ECS use: the service-linked role is not assumable yet.
+    let e = ecs
+        .create_cluster()
+        .cluster_name("first")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&e).0, "InvalidParameterException");
+    assert!(code(&e).1.contains("service linked role"), "{e:?}");
+}
+
+/// Twenty services at `--concurrency 32`: AWS's token buckets throttle the burst
+/// (`ThrottlingException`, `RequestLimitExceeded`), and the run still converges in one go.
+#[tokio::test]
+async fn twenty_services_at_concurrency_32_ride_out_throttling() {
+    let mut text = String::from(
+        "app = \"twenty\"\nregion = \"ap-northeast-1\"\n\n[network]\nvpc_cidr = \
+         \"10.0.0.0/16\"\nazs = [\"ap-northeast-1a\", \"ap-northeast-1c\"]\npublic_subnets = \
+         [\"10.0.1.0/24\", \"10.0.2.0/24\"]\n",
+    );
+    for i in 1..=20 {
+        text.push_str(&format!(
+            "\n[services.s{i}]\nimage = \"nginx:latest\"\ncpu = 256\nmemory = 512\nports = \
+             [80]\nsubnets = \"public\"\nassign_public_ip = true\n"
+        ));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ecsdeploy.toml");
+    std::fs::write(&cfg, text).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let realism = Realism {
+        // Half of AWS's buckets (ECS: 25 tokens, 10 a second): the run takes seconds
+        // where AWS takes minutes, so its calls come that much closer together.
+        throttle_scale: 0.5,
+        ..Realism::aws()
+    };
+    let proxy = Proxy::start_realistic(&unique_account(), realism).await;
+
+    let up = run_async(&proxy, REGION, &["-c", cfg, "up", "--concurrency", "32"]).await;
+    up.assert_success();
+    let acted = proxy.realism_acted();
+    assert!(
+        acted.iter().any(|a| a.ends_with(": ThrottlingException")),
+        "the ECS bucket ran dry at least once: {acted:#?}"
+    );
+    let deployed = services(&proxy, "twenty-cluster").await;
+    assert_eq!(deployed.len(), 20, "{deployed:?}");
+    assert!(deployed
+        .iter()
+        .all(|(_, s, r)| s == "ACTIVE" && r == "COMPLETED"));
+
+    proxy.clear();
+    let again = run_async(&proxy, REGION, &["-c", cfg, "up", "--concurrency", "32"]).await;
+    again.assert_success();
+    assert_eq!(proxy.writes(), vec![], "a second up writes nothing");
+    run_async(&proxy, REGION, &["-c", cfg, "down", "--yes"])
+        .await
+        .assert_success();
+}
