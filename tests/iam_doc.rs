@@ -1,10 +1,11 @@
 //! docs/iam.md's policy lists exactly the AWS actions ecsdeploy calls.
 //!
-//! Pure: no AWS, no emulator. The test reads every `src/**/*.rs`, finds the AWS SDK
-//! operation calls (the fluent builders: `ctx.aws.ec2.describe_vpcs()`, `client.put_item()`
-//! on a `aws_sdk_dynamodb::Client`, a builder kept in a variable and sent later), turns each
-//! into its IAM action (`ec2:DescribeVpcs`) and compares the set with the actions of the
-//! ```json policies in docs/iam.md:
+//! No AWS, no emulator (only the parliament check below needs the test venv's Python). The
+//! test reads every `src/**/*.rs`, finds the AWS SDK operation calls (the fluent builders:
+//! `ctx.aws.ec2.describe_vpcs()`, `client.put_item()` on a `aws_sdk_dynamodb::Client`, a
+//! builder kept in a variable and sent later), turns each into its IAM action
+//! (`ec2:DescribeVpcs`) and compares the set with the actions of the ```json policies in
+//! docs/iam.md:
 //!
 //! - every action the code calls must be in the document (so a new call fails here until
 //!   the deployer policy allows it), and
@@ -13,6 +14,12 @@
 //!   ([`IMPLIED`]), actions tools ecsdeploy runs call with the deployer's credentials
 //!   ([`EXTERNAL`]), and actions of code that is being written on other branches
 //!   ([`PENDING`]).
+//!
+//! A second check runs the IAM policy linter parliament (pinned in `scripts/venv.sh`, run
+//! with the Python of the test venv) on every policy of the document: it compares each
+//! statement's resources and conditions with the action's resource types and condition keys
+//! in its copy of the Service Authorization Reference. Every finding fails the test, except
+//! those listed in [`PARLIAMENT_IGNORED`] with the reason.
 //!
 //! The scanner is a small tokenizer (comments and string literals removed) plus a walk over
 //! method chains, written with std only. It knows the clients by their types, not by a list
@@ -26,6 +33,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// SDK crate → IAM service prefix.
 const SERVICES: &[(&str, &str)] = &[
@@ -229,6 +237,99 @@ const KNOWN: &[&str] = &[
     "dynamodb:PutItem",
     "dynamodb:DeleteItem",
 ];
+
+/// Findings of parliament on docs/iam.md that are wrong, or that name a deliberate choice,
+/// each with the reason. An item is what parliament reports per action: the action
+/// (`RESOURCE_STAR`), `<action> needs <ARN format>` (`RESOURCE_MISMATCH`), or the message
+/// (other issues); `"*"` is every item of that issue on that statement. An entry (or item)
+/// that no longer matches a finding fails the test: delete it.
+const PARLIAMENT_IGNORED: &[Ignored] = &[
+    Ignored {
+        issue: "RESOURCE_MISMATCH",
+        sid: "ElbTheAppsLoadBalancerListenersRulesTargetGroups",
+        items: &[
+            "elasticloadbalancing:AddListenerCertificates needs arn:*:elasticloadbalancing:*:*:listener/net/*/*/*",
+            "elasticloadbalancing:CreateRule needs arn:*:elasticloadbalancing:*:*:listener/net/*/*/*",
+            "elasticloadbalancing:DeleteListener needs arn:*:elasticloadbalancing:*:*:listener/net/*/*/*",
+            "elasticloadbalancing:DeleteRule needs arn:*:elasticloadbalancing:*:*:listener-rule/net/*/*/*/*",
+            "elasticloadbalancing:ModifyListener needs arn:*:elasticloadbalancing:*:*:listener/net/*/*/*",
+            "elasticloadbalancing:ModifyRule needs arn:*:elasticloadbalancing:*:*:listener-rule/net/*/*/*/*",
+            "elasticloadbalancing:RemoveListenerCertificates needs arn:*:elasticloadbalancing:*:*:listener/net/*/*/*",
+            "elasticloadbalancing:SetRulePriorities needs arn:*:elasticloadbalancing:*:*:listener-rule/net/*/*/*/*",
+        ],
+        why: "The Service Authorization Reference (Elastic Load Balancing V2) gives these \
+              actions two required resource types, listener/app and listener/net (rules: \
+              listener-rule/app and listener-rule/net): the ARN of a listener of an \
+              Application and of a Network Load Balancer. A call acts on one listener, which \
+              has one of the two ARNs; parliament wants a pattern for both. ecsdeploy only \
+              creates Application Load Balancers (LoadBalancerTypeEnum::Application), and the \
+              statement has their listener/app and listener-rule/app patterns; a listener/net \
+              pattern would only grant rights on a Network Load Balancer named <app>.",
+    },
+    Ignored {
+        issue: "UNKNOWN_CONDITION_FOR_ACTION",
+        sid: "KmsDescribeTheSecretsManagerKeyForRdsManagedPasswords",
+        items: &["Unknown condition kms:ResourceAliases for action kms:DescribeKey"],
+        why: "The Service Authorization Reference (AWS KMS) lists kms:ResourceAliases among \
+              the condition keys of the `key` resource type, and `key*` is the required \
+              resource type of kms:DescribeKey; resource condition keys apply to the actions \
+              on that resource type (the Reference's note on its Resource types table). \
+              Parliament checks only the keys in the action's own row (its data has \
+              kms:ResourceAliases on the key resource type too).",
+    },
+    Ignored {
+        issue: "RESOURCE_STAR",
+        sid: "Ec2ChangeOnlyTheAppsResourcesByTag",
+        items: &["*"],
+        why: "Scoped by the aws:ResourceTag condition, not by ARN: EC2 ARNs hold only ids, \
+              and each of these actions authorizes several resource types (CreateNatGateway: \
+              natgateway, subnet, elastic-ip), each of which must carry the app's tag. \
+              Parliament's RESOURCE_STAR does not look at conditions.",
+    },
+    Ignored {
+        issue: "RESOURCE_STAR",
+        sid: "EcsCreateOnlyTaggedForTheAppByTag",
+        items: &["*"],
+        why: "Scoped by the aws:RequestTag condition: the new cluster, service and task \
+              definition must carry the app's tag, which also covers clusters and services \
+              the config names explicitly. Parliament's RESOURCE_STAR does not look at \
+              conditions.",
+    },
+    Ignored {
+        issue: "RESOURCE_STAR",
+        sid: "EcsReadNoResourceLevelPermissions",
+        items: &["ecs:ListTasks"],
+        why: "The only resource type of ecs:ListTasks is container-instance, for a request \
+              that filters by container instance; Fargate tasks have none, and ecsdeploy \
+              lists them by cluster and service. Reads are wide on purpose (docs/iam.md).",
+    },
+    Ignored {
+        issue: "RESOURCE_STAR",
+        sid: "Ec2NetworkInterfacesOfEfsMountTargetsNoResourceLevelScoping",
+        items: &["*"],
+        why: "EFS makes and deletes the network interfaces of mount targets with the \
+              caller's credentials. The interface has no id before it exists and not the \
+              app's tag, and with [network.existing] the subnets and security groups are not \
+              the app's: the only patterns would be network-interface/*, subnet/* and \
+              security-group/*, which is \"*\".",
+    },
+    Ignored {
+        issue: "RESOURCE_STAR",
+        sid: "AutoscalingScalableTargetsAndPoliciesNoNamesInTheirArns",
+        items: &["*"],
+        why: "A scalable target's ARN holds an id Application Auto Scaling assigns when it is \
+              registered, so ecsdeploy cannot name it: scalable-target/* is \"*\". What the \
+              targets scale is the app's ECS services, whose ecs:UpdateService is \
+              conditioned on the app's tag.",
+    },
+];
+
+struct Ignored {
+    issue: &'static str,
+    sid: &'static str,
+    items: &'static [&'static str],
+    why: &'static str,
+}
 
 // ---------------------------------------------------------------------------------------
 // Tokens
@@ -933,12 +1034,7 @@ fn let_binding(t: &[Tok], i: usize, known: &Known, locals: &Locals) -> Option<(S
 fn documented_actions(doc: &str) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut policies = 0;
-    let mut rest = doc;
-    while let Some(start) = rest.find("```json\n") {
-        let body = &rest[start + "```json\n".len()..];
-        let end = body.find("\n```").expect("unclosed ```json block");
-        let json = &body[..end];
-        rest = &body[end..];
+    for json in json_blocks(doc) {
         let v: serde_json::Value = serde_json::from_str(json)
             .unwrap_or_else(|e| panic!("a ```json block in docs/iam.md is not JSON: {e}\n{json}"));
         let Some(statements) = v.get("Statement").and_then(|s| s.as_array()) else {
@@ -985,6 +1081,94 @@ fn documented_actions(doc: &str) -> BTreeMap<String, Vec<String>> {
         "docs/iam.md: expected the deployer policy and the lock policy"
     );
     out
+}
+
+/// The text of every ```json block of the document.
+fn json_blocks(doc: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = doc;
+    while let Some(start) = rest.find("```json\n") {
+        let body = &rest[start + "```json\n".len()..];
+        let end = body.find("\n```").expect("unclosed ```json block");
+        out.push(&body[..end]);
+        rest = &body[end..];
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// The linter
+
+/// Runs parliament on the policy on stdin, as its command line does (no community
+/// auditors), and prints `{"version", "findings": [{"sid", "issue", "severity", "title",
+/// "items"}]}`. A finding's statement is the one its location falls in.
+const PARLIAMENT: &str = r#"
+import importlib.metadata, json, sys
+import jsoncfg
+from parliament import analyze_policy_string, enhance_finding
+
+text = sys.stdin.read()
+policy = analyze_policy_string(text)
+starts = []
+for st in jsoncfg.loads_config(text)["Statement"]:
+    sid = st["Sid"].value if jsoncfg.node_exists(st["Sid"]) else "(no Sid)"
+    starts.append((jsoncfg.node_location(st).line, sid))
+findings = []
+for f in policy.findings:
+    f = enhance_finding(f)
+    line = f.location.get("line") if isinstance(f.location, dict) else None
+    sid = "(policy)"
+    for start, s in starts:
+        if line is not None and start <= line:
+            sid = s
+    items = []
+    for x in f.detail if isinstance(f.detail, list) else [f.detail]:
+        if isinstance(x, dict) and "required_format" in x:
+            x = "%s needs %s" % (x["action"], x["required_format"])
+        elif not isinstance(x, str):
+            x = json.dumps(x, sort_keys=True)
+        if x not in items:
+            items.append(x)
+    findings.append({"sid": sid, "issue": f.issue, "severity": f.severity,
+                     "title": f.title, "items": items})
+json.dump({"version": importlib.metadata.version("parliament"), "findings": findings},
+          sys.stdout)
+"#;
+
+/// The Python of the test venv, next to moto_server, as `venv_python()` in tests/common.
+fn venv_python() -> PathBuf {
+    std::env::var_os("ECSDEPLOY_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join(".venv/bin/moto_server"))
+        .with_file_name("python")
+}
+
+/// parliament's version and findings on one policy.
+fn parliament(policy: &str) -> (String, Vec<serde_json::Value>) {
+    let python = venv_python();
+    let mut child = Command::new(&python)
+        .args(["-c", PARLIAMENT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {}: {e}; run ./scripts/venv.sh (it installs parliament)",
+                python.display()
+            )
+        });
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), policy.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "parliament failed in {}; run ./scripts/venv.sh (it installs parliament):\n{}",
+        python.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let version = v["version"].as_str().unwrap().to_string();
+    (version, v["findings"].as_array().unwrap().clone())
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1099,6 +1283,72 @@ fn docs_iam_md_allows_exactly_what_the_code_calls() {
     assert!(
         problems.is_empty(),
         "docs/iam.md is out of date:\n{problems}"
+    );
+}
+
+#[test]
+fn parliament_finds_nothing_in_the_policies_but_what_is_explained() {
+    let doc = std::fs::read_to_string(root().join("docs/iam.md")).unwrap();
+    let mut problems = String::new();
+    let mut used = BTreeSet::new();
+    let mut version = String::new();
+    let mut policies = 0;
+    for json in json_blocks(&doc) {
+        let v: serde_json::Value = serde_json::from_str(json).unwrap();
+        if v.get("Statement").is_none() {
+            continue;
+        }
+        policies += 1;
+        let (ver, findings) = parliament(json);
+        version = ver;
+        for f in &findings {
+            let field = |k: &str| f[k].as_str().unwrap_or("?").to_string();
+            let (sid, issue) = (field("sid"), field("issue"));
+            for item in f["items"].as_array().unwrap() {
+                let item = item.as_str().unwrap();
+                let ignored = PARLIAMENT_IGNORED.iter().enumerate().find_map(|(k, i)| {
+                    if i.issue != issue || i.sid != sid {
+                        return None;
+                    }
+                    let x = i.items.iter().find(|x| **x == "*" || **x == item)?;
+                    Some((k, *x))
+                });
+                match ignored {
+                    Some(key) => {
+                        used.insert(key);
+                    }
+                    None => writeln!(
+                        problems,
+                        "- {sid}: {issue} ({}, {}): {item}",
+                        field("severity"),
+                        field("title")
+                    )
+                    .unwrap(),
+                }
+            }
+        }
+    }
+    assert!(policies >= 2, "docs/iam.md: expected two policies");
+    for (k, i) in PARLIAMENT_IGNORED.iter().enumerate() {
+        for x in i.items {
+            if !used.contains(&(k, *x)) {
+                writeln!(
+                    problems,
+                    "- PARLIAMENT_IGNORED in tests/iam_doc.rs: parliament no longer reports \
+                     {} on {}: {x}; delete it",
+                    i.issue, i.sid
+                )
+                .unwrap();
+            }
+        }
+        assert!(!i.why.is_empty());
+    }
+    assert!(
+        problems.is_empty(),
+        "parliament {version} (the IAM policy linter) on docs/iam.md:\n{problems}\nFix the \
+         statement: check the action's resource types and condition keys in the Service \
+         Authorization Reference. If parliament is wrong, add the finding to \
+         PARLIAMENT_IGNORED in tests/iam_doc.rs with what the Reference says."
     );
 }
 
