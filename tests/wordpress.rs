@@ -8,8 +8,8 @@ mod common;
 use std::path::Path;
 
 use common::{
-    example, inline_policy, owned_by, run_async, sdk_config, string_list, tagged, unique_account,
-    Proxy,
+    example, inline_policy, owned_by, policy_json, run_async, sdk_config, string_list, tagged,
+    unique_account, Proxy,
 };
 
 const REGION: &str = "ap-northeast-1";
@@ -266,21 +266,42 @@ async fn stores_are_wired_by_reference_and_guarded_by_their_groups() {
         Some("/var/www/html/wp-content")
     );
 
-    // Least privilege: the execution role reads exactly the nine secrets; the task role may
-    // mount and write this file system. No `*` in either.
+    // Least privilege: the execution role reads exactly the nine secrets, the database's
+    // through a policy of its own (put once RDS has made the secret, so that the role and
+    // the services that use no database need not wait for it); the task role may mount and
+    // write this file system. No `*` anywhere.
     let exec = inline_policy(&aws.iam, "wordpress-execution").await;
-    assert!(!exec.to_string().contains("\"*\""), "{exec}");
-    let st = &exec["Statement"][0];
+    let db_grant = aws
+        .iam
+        .get_role_policy()
+        .role_name("wordpress-execution")
+        .policy_name("ecsdeploy-db-db")
+        .send()
+        .await
+        .unwrap();
+    let db_grant = policy_json(db_grant.policy_document());
+    let mut granted = vec![];
+    for doc in [&exec, &db_grant] {
+        assert!(!doc.to_string().contains("\"*\""), "{doc}");
+        let st = &doc["Statement"][0];
+        assert_eq!(
+            string_list(&st["Action"]),
+            ["secretsmanager:GetSecretValue"]
+        );
+        granted.extend(string_list(&st["Resource"]));
+    }
+    let db_secret = secrets["WORDPRESS_DB_PASSWORD"].trim_end_matches(":password::");
     assert_eq!(
-        string_list(&st["Action"]),
-        ["secretsmanager:GetSecretValue"]
+        string_list(&db_grant["Statement"][0]["Resource"]),
+        [db_secret]
     );
+    granted.sort();
     let mut want: Vec<String> = secrets
         .values()
         .map(|v| v.trim_end_matches(":password::").to_string())
         .collect();
     want.sort();
-    assert_eq!(string_list(&st["Resource"]), want);
+    assert_eq!(granted, want);
     let task = inline_policy(&aws.iam, "wordpress-web-task").await;
     assert!(!task.to_string().contains("\"*\""), "{task}");
     let st = &task["Statement"][0];

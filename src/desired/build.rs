@@ -56,6 +56,12 @@ pub fn build(c: &Config, env: &Env) -> Vec<Resource> {
     });
     if c.iam.execution_role.is_none() && !c.services.is_empty() {
         out.push(iam::execution_role(c, env, &stores.execution_secrets));
+        out.extend(
+            stores
+                .databases
+                .iter()
+                .map(|db| iam::db_secret_policy(c, db)),
+        );
     }
     let lb = load_balancer::build(c, env, &net, &mut out);
     for key in c.services.keys() {

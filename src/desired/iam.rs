@@ -3,7 +3,7 @@
 
 use super::env::{partition, Env};
 use super::ids::*;
-use super::resource::Val;
+use super::resource::{Attr, Ref, Val};
 use super::spec::*;
 use crate::config::Config;
 
@@ -70,5 +70,23 @@ pub fn task_role(c: &Config, key: &str, store_grants: &[PolicyStatement]) -> Res
         id: task_role_id(key),
         name: c.task_role_name(key),
         spec: ecs_tasks_role(c, vec![], inline_policy),
+    }
+}
+
+/// The execution role's own inline policy that lets ECS read database `db`'s master-user
+/// secret (RDS makes the secret with the instance, minutes after the role).
+pub fn db_secret_policy(c: &Config, db: &str) -> Resource {
+    Resource {
+        id: db_secret_policy_id(db),
+        name: format!("ecsdeploy-db-{db}"),
+        spec: Spec::IamRolePolicy(RolePolicySpec {
+            role: c.execution_role_name(),
+            statements: vec![PolicyStatement {
+                effect: "Allow".to_string(),
+                actions: vec!["secretsmanager:GetSecretValue".to_string()],
+                resources: vec![Val::Ref(Ref::attr(&db_instance_id(db), Attr::Secret))],
+            }],
+            after: vec![execution_role_id()],
+        }),
     }
 }

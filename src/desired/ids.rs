@@ -67,6 +67,10 @@ pub fn log_group_id() -> ResourceId {
 pub fn execution_role_id() -> ResourceId {
     ResourceId::new(Kind::IamRole, "execution")
 }
+/// The execution role's own inline policy granting database `db`'s master-user secret.
+pub fn db_secret_policy_id(db: &str) -> ResourceId {
+    ResourceId::new(Kind::IamRolePolicy, format!("execution-db-{db}"))
+}
 pub fn task_role_id(svc: &str) -> ResourceId {
     ResourceId::new(Kind::IamRole, format!("{svc}-task"))
 }

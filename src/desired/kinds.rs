@@ -30,6 +30,7 @@ macro_rules! with_kinds {
             Namespace(NamespaceSpec) = "namespace" => namespace,
             Cluster(ClusterSpec) = "cluster" => cluster,
             IamRole(RoleSpec) = "iam_role" => iam_role,
+            IamRolePolicy(RolePolicySpec) = "iam_role_policy" => iam_role_policy,
             LogGroup(LogGroupSpec) = "log_group" => log_group,
             TaskDefinition(TaskDefSpec) = "task_definition" => task_definition,
             Service(ServiceSpec) = "service" => service,

@@ -62,7 +62,8 @@ impl Kind {
             TaskDefinition | Cluster | LogGroup | EcrRepository | NatGateway => &[Service],
             VpcEndpoint => &[Service],
             ElasticIp => &[NatGateway],
-            IamRole => &[Service, TaskDefinition],
+            IamRole => &[Service, TaskDefinition, IamRolePolicy],
+            IamRolePolicy => &[Service, TaskDefinition],
             // Security groups reference each other (service ← ALB, endpoint ← service);
             // the DependencyViolation retry in the step settles the order among them.
             SecurityGroup => &[Service, LoadBalancer, VpcEndpoint, DbInstance, MountTarget],

@@ -45,6 +45,10 @@ pub struct Stores {
     pub wiring: BTreeMap<String, Wiring>,
     /// Secrets the execution role must read (ARNs, or references to them).
     pub execution_secrets: Vec<Val>,
+    /// Databases whose master-user secret the execution role must read, by key: granted by
+    /// a policy of their own ([`db_secret_policy_id`]), so that only the services that use
+    /// a database wait for it.
+    pub databases: std::collections::BTreeSet<String>,
 }
 
 /// The security groups a service's tasks run with, as references or literal ids.
@@ -183,7 +187,7 @@ pub fn build(c: &Config, env: &Env, net: &Net, out: &mut Vec<Resource>) -> Store
     for (key, s) in &c.services {
         let mut w = Wiring::default();
         for u in &s.uses {
-            wire(c, env, net, u, &mut w, &mut stores.execution_secrets);
+            wire(c, env, net, u, &mut w, &mut stores);
         }
         w.environment.sort_by(|a, b| a.0.cmp(&b.0));
         w.secrets.sort_by(|a, b| a.0.cmp(&b.0));
@@ -208,7 +212,8 @@ pub fn secret_val(c: &Config, env: &Env, key: &str) -> Val {
     }
 }
 
-fn wire(c: &Config, env: &Env, net: &Net, u: &Use, w: &mut Wiring, exec: &mut Vec<Val>) {
+fn wire(c: &Config, env: &Env, net: &Net, u: &Use, w: &mut Wiring, stores: &mut Stores) {
+    let exec = &mut stores.execution_secrets;
     let Some((kind, key)) = u.target() else {
         return;
     };
@@ -264,7 +269,13 @@ fn wire(c: &Config, env: &Env, net: &Net, u: &Use, w: &mut Wiring, exec: &mut Ve
                 format!("{p}PASSWORD"),
                 Val::Suffixed(Ref::attr(&id, Attr::Secret), ":password::".to_string()),
             ));
-            exec.push(Val::Ref(Ref::attr(&id, Attr::Secret)));
+            // The execution role reads it through a policy of its own, which exists only
+            // once the database (and so its secret) does; the role an existing ARN names
+            // is the user's to grant.
+            if c.iam.execution_role.is_none() {
+                stores.databases.insert(key.to_string());
+                w.after.push(db_secret_policy_id(key));
+            }
         }
         StoreKind::FileSystem => {
             if !c.file_systems.contains_key(key) {

@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use super::*;
@@ -605,4 +605,59 @@ image = "nginx:latest"
         !edge.contains(&"route_table.private".to_string()),
         "{edge:?}"
     );
+}
+
+/// Everything `id` waits for, directly or through what it waits for.
+fn waits_for(resources: &[Resource], id: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![id.to_string()];
+    while let Some(next) = todo.pop() {
+        for dep in deps_of(resources, &next) {
+            if seen.insert(dep.clone()) {
+                todo.push(dep);
+            }
+        }
+    }
+    seen
+}
+
+#[test]
+fn only_the_services_that_use_a_database_wait_for_it() {
+    let text = r#"
+app = "demo"
+region = "ap-northeast-1"
+[network]
+azs = ["ap-northeast-1a", "ap-northeast-1c"]
+[databases.db]
+engine = "postgres"
+engine_version = "16"
+instance_class = "db.t4g.micro"
+username = "app"
+[services.api]
+image = "nginx:latest"
+subnets = "private"
+[[services.api.uses]]
+database = "db"
+[services.web]
+image = "nginx:latest"
+subnets = "private"
+"#;
+    let d = desired(text);
+    // RDS takes 5–15 minutes: the shared execution role must not name its secret, or every
+    // task definition, and every service, would wait for it.
+    let role = waits_for(&d, "iam_role.execution");
+    assert!(!role.contains("db_instance.db"), "{role:?}");
+    for id in ["task_definition.web", "service.web"] {
+        let deps = waits_for(&d, id);
+        assert!(!deps.contains("db_instance.db"), "{id}: {deps:?}");
+    }
+    // The grant is a policy of its own, which the service that uses the database waits for.
+    let policy = deps_of(&d, "iam_role_policy.execution-db-db");
+    assert!(policy.contains(&"db_instance.db".to_string()), "{policy:?}");
+    assert!(
+        policy.contains(&"iam_role.execution".to_string()),
+        "{policy:?}"
+    );
+    let api = waits_for(&d, "service.api");
+    assert!(api.contains("iam_role_policy.execution-db-db"), "{api:?}");
 }

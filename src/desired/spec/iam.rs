@@ -1,9 +1,10 @@
-//! IAM specs: roles and their inline policies.
+//! IAM specs: roles and their inline policies, and extra inline policies a role gets
+//! once what they grant exists.
 
 use serde_json::{json, Value};
 
 use super::kind_spec::{sorted, sorted_vals, KindSpec};
-use crate::desired::resource::{Kind, Resolve, Val};
+use crate::desired::resource::{Kind, Resolve, ResourceId, Val};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoleSpec {
@@ -70,6 +71,41 @@ impl KindSpec for RoleSpec {
             "assume_role_policy": assume_role_policy(&self.principal),
             "managed_policy_arns": sorted(self.managed_policies.iter().cloned()),
             "inline_policy": policy_document(&self.inline_policy, r),
+        })
+    }
+}
+
+/// An inline policy of its own on a role the app owns, for grants that name something made
+/// later than the role (a database's master-user secret): the role, and whatever needs only
+/// the role, does not wait for it. The resource's name is the policy's name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RolePolicySpec {
+    /// The role's name.
+    pub role: String,
+    pub statements: Vec<PolicyStatement>,
+    /// The role (by id): the policy is put on it once it exists.
+    pub after: Vec<ResourceId>,
+}
+
+impl KindSpec for RolePolicySpec {
+    const KIND: Kind = Kind::IamRolePolicy;
+    const IMMUTABLE: &'static [&'static str] = &["role"];
+
+    fn vals(&self) -> Vec<&Val> {
+        self.statements
+            .iter()
+            .flat_map(|st| st.resources.iter())
+            .collect()
+    }
+
+    fn after(&self) -> &[ResourceId] {
+        &self.after
+    }
+
+    fn fields(&self, r: &dyn Resolve) -> Value {
+        json!({
+            "role": self.role,
+            "policy": policy_document(&self.statements, r),
         })
     }
 }

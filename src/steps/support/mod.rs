@@ -10,6 +10,7 @@ pub mod ec2;
 pub mod efs;
 pub mod elb;
 pub mod elb_actions;
+pub mod iam;
 pub mod ownership;
 pub mod tags;
 
