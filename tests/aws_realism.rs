@@ -307,3 +307,73 @@ async fn twenty_services_at_concurrency_32_ride_out_throttling() {
         .await
         .assert_success();
 }
+
+/// The most calls of `operation` that were in flight at once.
+fn most_in_flight(proxy: &Proxy, operation: &str) -> usize {
+    let since = std::time::Instant::now() - std::time::Duration::from_secs(3600);
+    let mut edges: Vec<(std::time::Duration, i32)> = proxy
+        .timeline(since)
+        .into_iter()
+        .filter(|(c, _, _)| c.operation == operation)
+        .flat_map(|(_, start, took)| [(start, 1), (start + took, -1)])
+        .collect();
+    edges.sort();
+    let (mut now, mut most) = (0i32, 0i32);
+    for (_, step) in edges {
+        now += step;
+        most = most.max(now);
+    }
+    most as usize
+}
+
+/// A family with many revisions is deregistered a few calls at a time (src/aws/fanout.rs),
+/// not all at once: AWS's token buckets and the SDK's retry quota would run dry.
+#[tokio::test]
+async fn down_deregisters_many_revisions_a_few_at_a_time() {
+    let proxy = Proxy::start_realistic(&unique_account(), Realism::aws()).await;
+    let cfg = example("fargate-public");
+    let cfg = cfg.to_str().unwrap();
+    run_async(&proxy, REGION, &["-c", cfg, "up", "--no-wait"])
+        .await
+        .assert_success();
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(&proxy, REGION).await);
+    let container = aws_sdk_ecs::types::ContainerDefinition::builder()
+        .name("web")
+        .image("nginx:latest")
+        .memory(512)
+        .build();
+    // Forty earlier deploys: revisions carrying the app's tags, as `up` registers them.
+    let current = ecs
+        .describe_task_definition()
+        .task_definition("fargate-public-service1")
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .send()
+        .await
+        .unwrap();
+    for _ in 0..40 {
+        ecs.register_task_definition()
+            .family("fargate-public-service1")
+            .container_definitions(container.clone())
+            .set_tags(Some(current.tags().to_vec()))
+            .send()
+            .await
+            .unwrap();
+    }
+
+    proxy.clear();
+    run_async(&proxy, REGION, &["-c", cfg, "down", "--yes"])
+        .await
+        .assert_success();
+    let n = proxy.count("DeregisterTaskDefinition");
+    assert!(n >= 41, "{n} deregistered; ops {:?}", proxy.operations());
+    let most = most_in_flight(&proxy, "DeregisterTaskDefinition");
+    assert!((2..=8).contains(&most), "{most} deregistrations at once");
+    let left = ecs
+        .list_task_definitions()
+        .family_prefix("fargate-public-service1")
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.task_definition_arns(), [] as [String; 0]);
+}

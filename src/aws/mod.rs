@@ -2,6 +2,7 @@
 //! client-token machinery the steps share. Steps use these; nothing else here.
 
 mod errors;
+mod fanout;
 mod gone;
 mod propagation;
 mod retry;
@@ -9,6 +10,7 @@ mod token;
 mod wait;
 
 pub use errors::*;
+pub use fanout::*;
 pub use gone::*;
 pub use propagation::*;
 pub use retry::*;

@@ -18,7 +18,7 @@ use super::support::create_once;
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::desired::TaskDefSpec;
-use crate::aws::{err, err_classified, gone_ok};
+use crate::aws::{bounded, err, err_classified, gone_ok, sent, FAN_OUT};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::{diff_fields, Observed};
 
@@ -387,19 +387,12 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
                 .cloned(),
         );
     }
-    try_join_all(arns.iter().map(|arn| async move {
-        gone_ok(
-            ctx.aws
-                .ecs
-                .deregister_task_definition()
-                .task_definition(arn)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
-    }))
-    .await?;
+    // A family may have hundreds of revisions: a few at a time (aws::bounded).
+    let deregister = arns.iter().map(|arn| {
+        let call = ctx.aws.ecs.deregister_task_definition().task_definition(arn);
+        async move { gone_ok(sent(call.send()).await) }
+    });
+    bounded(deregister, FAN_OUT).await?;
     Ok(())
 }
 

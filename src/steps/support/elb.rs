@@ -8,7 +8,7 @@ use aws_sdk_elasticloadbalancingv2::types::{Listener, LoadBalancer};
 use futures::future::try_join_all;
 
 use super::ownership;
-use crate::aws::{err, is_elb_gone};
+use crate::aws::{bounded, err, is_elb_gone, FAN_OUT};
 use crate::desired::{Kind, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::steps::Ctx;
 
@@ -51,8 +51,9 @@ pub fn last_segment(arn: &str) -> &str {
     arn.rsplit_once('/').map_or(arn, |(_, s)| s)
 }
 
-/// Tags of the given resources (any ELBv2 kind), 20 ARNs per call, concurrently. A
-/// resource deleted meanwhile is left out.
+/// Tags of the given resources (any ELBv2 kind), 20 ARNs per call, [`FAN_OUT`] calls at a
+/// time (an account may hold thousands of target groups). A resource deleted meanwhile is
+/// left out.
 pub async fn tags_of(ctx: &Ctx, arns: &[String]) -> Result<BTreeMap<String, Tags>> {
     let batches = arns.chunks(TAGS_BATCH).map(|chunk| async move {
         match describe_tags(ctx, chunk).await {
@@ -71,7 +72,11 @@ pub async fn tags_of(ctx: &Ctx, arns: &[String]) -> Result<BTreeMap<String, Tags
             other => other,
         }
     });
-    Ok(try_join_all(batches).await?.into_iter().flatten().collect())
+    Ok(bounded(batches, FAN_OUT)
+        .await?
+        .into_iter()
+        .flatten()
+        .collect())
 }
 
 async fn describe_tags(ctx: &Ctx, arns: &[String]) -> Result<Vec<(String, Tags)>> {
