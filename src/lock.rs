@@ -437,7 +437,7 @@ async fn create_table(client: &Client) -> Result<()> {
                 "the lock table {TABLE} did not become ACTIVE within {TABLE_ACTIVE_WAIT:?}"
             );
         }
-        tokio::time::sleep(pause).await;
+        tokio::time::sleep(crate::aws::jitter(pause)).await;
         pause = (pause * 2).min(Duration::from_secs(3));
     }
 }

@@ -49,8 +49,9 @@ impl Backoff {
     }
 }
 
-/// Between half of `d` and all of it.
-fn jitter(d: Duration) -> Duration {
+/// Between half of `d` and all of it: every pause is jittered, so that concurrent steps
+/// (or two runs) that met the same error do not call again in step.
+pub fn jitter(d: Duration) -> Duration {
     let r = std::collections::hash_map::RandomState::new()
         .build_hasher()
         .finish();

@@ -107,7 +107,7 @@ where
             return Ok(());
         }
         if attempt < attempts {
-            tokio::time::sleep(pause).await;
+            tokio::time::sleep(crate::aws::jitter(pause)).await;
             pause = (pause * 2).min(Duration::from_secs(10));
         }
     }

@@ -13,7 +13,7 @@ use std::time::Duration;
 use anyhow::Result;
 use aws_sdk_ec2::types::Filter;
 
-use crate::aws::{is_transient, not_yet_propagated, Backoff, PROPAGATION};
+use crate::aws::{is_transient, jitter, not_yet_propagated, Backoff, PROPAGATION};
 use crate::desired::{ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::steps::Ctx;
 
@@ -103,7 +103,7 @@ where
         if let Some(v) = find().await? {
             return Ok(Some(v));
         }
-        tokio::time::sleep(delay).await;
+        tokio::time::sleep(jitter(delay)).await;
     }
     find().await
 }
