@@ -98,7 +98,7 @@ async fn registers_the_file_with_what_ecsdeploy_owns_and_converges() {
     assert!(
         td.execution_role_arn()
             .unwrap()
-            .ends_with(":role/ecsdeploy/nativetd/nativetd-execution"),
+            .ends_with(":role/ecsdeploy/nativetd/us-east-1/nativetd-execution"),
         "{:?}",
         td.execution_role_arn()
     );

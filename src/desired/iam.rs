@@ -9,20 +9,35 @@ use crate::config::Config;
 
 pub const ECS_TASKS_PRINCIPAL: &str = "ecs-tasks.amazonaws.com";
 
-/// IAM path of every role ecsdeploy creates for `app`; lets `down` find them all.
-pub fn role_path(app: &str) -> String {
+/// IAM path of every role ecsdeploy creates for `app` in `region`; lets `down` find them
+/// all. IAM is global, so the region is part of it: the same app deployed in two regions
+/// of one account does not take (or delete) the other's roles.
+pub fn role_path(app: &str, region: &str) -> String {
+    format!("/ecsdeploy/{app}/{region}/")
+}
+
+/// The path earlier versions gave every role of `app`, whatever the region. Such roles are
+/// adopted by the first region that deploys the app after the upgrade (IAM paths cannot
+/// be changed), which marks them with its region tag ([`TAG_REGION`]).
+pub fn legacy_role_path(app: &str) -> String {
     format!("/ecsdeploy/{app}/")
 }
+
+/// The tag that says which region's deployment a role made under [`legacy_role_path`]
+/// belongs to.
+pub const TAG_REGION: &str = "ecsdeploy:region";
 
 /// A role ECS tasks of the app assume.
 fn ecs_tasks_role(
     c: &Config,
+    env: &Env,
     managed_policies: Vec<String>,
     inline_policy: Vec<PolicyStatement>,
 ) -> Spec {
     Spec::IamRole(RoleSpec {
         principal: ECS_TASKS_PRINCIPAL.to_string(),
-        path: role_path(&c.app),
+        path: role_path(&c.app, &env.region),
+        region: env.region.clone(),
         managed_policies,
         inline_policy,
     })
@@ -36,6 +51,7 @@ pub fn execution_role(c: &Config, env: &Env, secrets: &[Val]) -> Resource {
         name: c.execution_role_name(),
         spec: ecs_tasks_role(
             c,
+            env,
             vec![format!(
                 "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                 partition(&env.region)
@@ -55,7 +71,7 @@ pub fn execution_role(c: &Config, env: &Env, secrets: &[Val]) -> Resource {
 
 /// A service's task role: the configured statements, then the grants of the stores the
 /// service uses.
-pub fn task_role(c: &Config, key: &str, store_grants: &[PolicyStatement]) -> Resource {
+pub fn task_role(c: &Config, env: &Env, key: &str, store_grants: &[PolicyStatement]) -> Resource {
     let inline_policy: Vec<PolicyStatement> = c.services[key]
         .task_policy
         .iter()
@@ -69,7 +85,7 @@ pub fn task_role(c: &Config, key: &str, store_grants: &[PolicyStatement]) -> Res
     Resource {
         id: task_role_id(key),
         name: c.task_role_name(key),
-        spec: ecs_tasks_role(c, vec![], inline_policy),
+        spec: ecs_tasks_role(c, env, vec![], inline_policy),
     }
 }
 

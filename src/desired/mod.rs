@@ -15,7 +15,7 @@ mod stores;
 pub use crate::config::env_name;
 pub use build::*;
 pub use env::*;
-pub use iam::{role_path, ECS_TASKS_PRINCIPAL};
+pub use iam::{legacy_role_path, role_path, ECS_TASKS_PRINCIPAL, TAG_REGION};
 pub use ids::*;
 pub(crate) use kinds::with_kinds;
 pub use resource::*;

@@ -34,7 +34,7 @@ pub fn build(
     let task_role = match &s.task_role {
         Some(arn) => Some(Val::lit(arn)),
         None => {
-            out.push(iam::task_role(c, key, &wiring.task_statements));
+            out.push(iam::task_role(c, env, key, &wiring.task_statements));
             Some(Val::Ref(Ref::arn(&task_role_id(key))))
         }
     };

@@ -1,7 +1,11 @@
 //! IAM roles: trust policy, attached managed policies and the inline policy named after the
-//! role. Every role the app owns lives under the path `/ecsdeploy/<app>/`, so one ListRoles
-//! finds them all; the path is the ownership mark (IAM role names are account-wide, so a
-//! desired name taken by a role outside that path belongs to someone else).
+//! role. IAM is global: every role the app owns in a region lives under the path
+//! `/ecsdeploy/<app>/<region>/`, so one ListRoles finds them all and another region's
+//! deployment of the same app is never taken for ours (IAM role names are account-wide, so
+//! a desired name taken by a role outside that path belongs to someone else). Roles that
+//! earlier versions made under `/ecsdeploy/<app>/` are ours when their `ecsdeploy:region`
+//! tag names this region, or when they have none yet (the first region to deploy after the
+//! upgrade adopts them and writes the tag).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,20 +21,52 @@ use super::support::ownership::not_owned_because;
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::aws::{code_of, err, gone_ok, is_gone, sent};
-use crate::desired::{RoleSpec, 
-    role_path, Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_RESOURCE,
+use crate::desired::{
+    legacy_role_path, role_path, Fields, Kind, Outputs, Resolve, Resource, ResourceId, RoleSpec,
+    TAG_REGION, TAG_RESOURCE,
 };
 use crate::plan::Observed;
 
+/// Whose a role under the app's IAM path is.
+#[derive(Debug, Clone, PartialEq)]
+enum Owner {
+    /// This region's deployment: (the region the role records, if any).
+    Ours(Option<String>),
+    /// The same app's deployment in another region.
+    Region(String),
+}
+
+/// Whose `role` is, by its path and, under the legacy path, its region tag.
+async fn owner(ctx: &Ctx, role: &Role) -> Result<Option<Owner>> {
+    let region = &ctx.aws.region;
+    let path = role.path();
+    if path == role_path(&ctx.app, region) {
+        return Ok(Some(Owner::Ours(Some(region.clone()))));
+    }
+    if path == legacy_role_path(&ctx.app) {
+        let tags = role_tags(ctx, role.role_name()).await?;
+        let tagged = tags.iter().find(|t| t.key() == TAG_REGION).map(|t| t.value());
+        return Ok(Some(match tagged {
+            Some(r) if r != region => Owner::Region(r.to_string()),
+            r => Owner::Ours(r.map(str::to_string)),
+        }));
+    }
+    let other = path
+        .strip_prefix(&legacy_role_path(&ctx.app))
+        .and_then(|rest| rest.strip_suffix('/'))
+        .filter(|r| !r.is_empty() && !r.contains('/'));
+    Ok(other.map(|r| Owner::Region(r.to_string())))
+}
+
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let path = role_path(&ctx.app);
     let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.name.as_str(), *r)).collect();
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
+    // Every region's roles and the legacy ones: one listing.
     let mut roles: Vec<Role> = ctx
         .aws
         .iam
         .list_roles()
-        .path_prefix(&path)
+        .path_prefix(legacy_role_path(&ctx.app))
         .into_paginator()
         .items()
         .send()
@@ -41,12 +77,23 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     // error), or ours but not listed yet (IAM is eventually consistent).
     let listed: BTreeSet<String> = roles.iter().map(|r| r.role_name().to_string()).collect();
     let unlisted = desired.iter().filter(|r| !listed.contains(&r.name));
-    for role in try_join_all(unlisted.map(|r| get_unlisted(ctx, &r.name, &path))).await? {
+    for role in try_join_all(unlisted.map(|r| get_unlisted(ctx, &r.name))).await? {
         roles.extend(role);
     }
     let found = try_join_all(roles.iter().map(|role| async {
         let desired = wanted.get(role.role_name()).copied();
-        match observe_role(ctx, role, desired, &desired_ids).await {
+        let owner = match owner(ctx, role).await {
+            Err(e) if is_gone(&e) => return Ok(None),
+            other => other?,
+        };
+        let recorded = match (owner, desired) {
+            (Some(Owner::Ours(recorded)), _) => recorded,
+            (Some(Owner::Region(r)), Some(_)) => {
+                return Err(another_region(ctx, role.role_name(), &r));
+            }
+            _ => return Ok(None),
+        };
+        match observe_role(ctx, role, recorded, desired, &desired_ids).await {
             // Deleted while we looked.
             Err(e) if is_gone(&e) => Ok(None),
             other => other,
@@ -56,9 +103,23 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     Ok(found.into_iter().flatten().collect())
 }
 
+/// The error for a desired role name that the same app's deployment in another region has.
+fn another_region(ctx: &Ctx, name: &str, region: &str) -> anyhow::Error {
+    not_owned_because(
+        ctx,
+        &format!("IAM role {name}"),
+        &format!(
+            "it belongs to this app's deployment in {region} (IAM names are global, one per \
+             account)"
+        ),
+        "deploy this region under another app name",
+    )
+}
+
 /// GetRole for a desired name ListRoles did not return: `None` when there is no such role,
-/// the role when it is under our path, an error when someone else's role has the name.
-async fn get_unlisted(ctx: &Ctx, name: &str, path: &str) -> Result<Option<Role>> {
+/// the role when it is under the app's path, an error when someone else's role has the name.
+async fn get_unlisted(ctx: &Ctx, name: &str) -> Result<Option<Role>> {
+    let path = role_path(&ctx.app, &ctx.aws.region);
     match ctx
         .aws
         .iam
@@ -69,7 +130,9 @@ async fn get_unlisted(ctx: &Ctx, name: &str, path: &str) -> Result<Option<Role>>
         .map_err(err)
     {
         Ok(out) => match out.role() {
-            Some(role) if role.path().starts_with(path) => Ok(Some(role.clone())),
+            Some(role) if role.path().starts_with(&legacy_role_path(&ctx.app)) => {
+                Ok(Some(role.clone()))
+            }
             Some(role) => Err(not_owned_because(
                 ctx,
                 &format!("IAM role {name}"),
@@ -83,9 +146,11 @@ async fn get_unlisted(ctx: &Ctx, name: &str, path: &str) -> Result<Option<Role>>
     }
 }
 
+/// `recorded`: the region the role records (its path, or its tag under the legacy path).
 async fn observe_role(
     ctx: &Ctx,
     role: &Role,
+    recorded: Option<String>,
     desired: Option<&Resource>,
     desired_ids: &BTreeSet<&ResourceId>,
 ) -> Result<Option<Observed>> {
@@ -111,8 +176,16 @@ async fn observe_role(
         Some(doc) => shaped_like(decode_policy(doc)?, want("assume_role_policy")),
         None => Value::Null,
     };
+    // A role under the legacy path keeps it (IAM paths cannot change): it counts as being
+    // where this version puts roles, not as a path to replace the role over.
+    let path = if role.path() == legacy_role_path(&ctx.app) {
+        role_path(&ctx.app, &ctx.aws.region)
+    } else {
+        role.path().to_string()
+    };
     let fields: Fields = field_map([
-        ("path", json!(role.path())),
+        ("path", json!(path)),
+        ("region", json!(recorded)),
         ("assume_role_policy", trust),
         ("managed_policy_arns", json!(attached)),
         ("inline_policy", inline),
@@ -130,17 +203,7 @@ async fn observe_role(
 /// The logical id of a role under our path that the config no longer names: its
 /// `ecsdeploy:resource` tag, or, if that is missing, the name without the `<app>-` prefix.
 async fn logical_id(ctx: &Ctx, name: &str) -> Result<Option<ResourceId>> {
-    let tags: Vec<Tag> = ctx
-        .aws
-        .iam
-        .list_role_tags()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    let tags = role_tags(ctx, name).await?;
     let tagged = tags
         .iter()
         .find(|t| t.key() == TAG_RESOURCE)
@@ -150,6 +213,20 @@ async fn logical_id(ctx: &Ctx, name: &str) -> Result<Option<ResourceId>> {
             .filter(|n| !n.is_empty())
             .map(|n| ResourceId::new(Kind::IamRole, n))
     }))
+}
+
+/// A role's tags.
+async fn role_tags(ctx: &Ctx, name: &str) -> Result<Vec<Tag>> {
+    ctx.aws
+        .iam
+        .list_role_tags()
+        .role_name(name)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(err)
 }
 
 /// ARNs of the managed policies attached to a role, sorted.
@@ -214,7 +291,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &RoleSpec, res: &dyn Resolve) ->
         .role_name(&r.name)
         .path(&s.path)
         .assume_role_policy_document(trust);
-    req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
+    let mut tags: Vec<Tag> = owned_tags(ctx, &r.id, &r.name)?;
+    tags.push(Tag::builder().key(TAG_REGION).value(&ctx.aws.region).build()?);
+    req = req.set_tags(Some(tags));
     let out = req.send().await.map_err(err);
     let out = match out {
         // Exists already: a create whose answer was lost and that was sent again. Ours
@@ -237,6 +316,13 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &RoleSpec, o: &Observed, res
     let want = r.spec.fields(res);
     let name = o.outputs.id();
     let differs = |k: &str| o.fields.get(k) != want.get(k);
+
+    // A role an earlier version made, adopted by this region: mark it as this region's.
+    if differs("region") {
+        let tag = Tag::builder().key(TAG_REGION).value(&ctx.aws.region).build()?;
+        let call = ctx.aws.iam.tag_role().role_name(name).tags(tag);
+        changing(|| sent(call.clone().send())).await?;
+    }
 
     if differs("assume_role_policy") {
         ctx.aws

@@ -11,6 +11,8 @@ pub struct RoleSpec {
     /// Service principal allowed to assume the role.
     pub principal: String,
     pub path: String,
+    /// The region whose deployment the role belongs to (IAM is global).
+    pub region: String,
     pub managed_policies: Vec<String>,
     /// Statements of the inline policy (named after the role); empty = no inline policy.
     pub inline_policy: Vec<PolicyStatement>,
@@ -68,6 +70,7 @@ impl KindSpec for RoleSpec {
     fn fields(&self, r: &dyn Resolve) -> Value {
         json!({
             "path": self.path,
+            "region": self.region,
             "assume_role_policy": assume_role_policy(&self.principal),
             "managed_policy_arns": sorted(self.managed_policies.iter().cloned()),
             "inline_policy": policy_document(&self.inline_policy, r),

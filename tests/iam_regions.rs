@@ -1,0 +1,151 @@
+//! IAM is global: the same app deployed in two regions of one account must not take or
+//! delete the other region's roles, and roles earlier versions made (under
+//! `/ecsdeploy/<app>/`, without a region) are adopted, not orphaned.
+
+mod common;
+
+use common::{example, run_async, sdk_config, unique_account, Proxy};
+
+const REGION: &str = "ap-northeast-1";
+
+/// The fargate-public example moved to `region` (its zones with it).
+fn in_region(region: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let text = std::fs::read_to_string(example("fargate-public")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ecsdeploy.toml");
+    std::fs::write(&path, text.replace("ap-northeast-1", region)).unwrap();
+    (dir, path)
+}
+
+async fn role_tags(iam: &aws_sdk_iam::Client, name: &str) -> Vec<(String, String)> {
+    let out = iam.list_role_tags().role_name(name).send().await.unwrap();
+    out.tags()
+        .iter()
+        .map(|t| (t.key().to_string(), t.value().to_string()))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_role_an_earlier_version_made_is_adopted_and_marked_with_the_region() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let iam = aws_sdk_iam::Client::new(&sdk_config(&proxy, REGION).await);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    iam.create_role()
+        .role_name("fargate-public-execution")
+        .path("/ecsdeploy/fargate-public/")
+        .assume_role_policy_document(trust)
+        .tags(
+            aws_sdk_iam::types::Tag::builder()
+                .key("ecsdeploy:app")
+                .value("fargate-public")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let cfg = example("fargate-public");
+    let cfg = cfg.to_str().unwrap();
+
+    proxy.clear();
+    run_async(&proxy, REGION, &["-c", cfg, "up", "--no-wait"])
+        .await
+        .assert_success();
+    let created: Vec<String> = proxy.bodies("CreateRole");
+    assert!(
+        created
+            .iter()
+            .all(|b| !b.contains("RoleName=fargate-public-execution")),
+        "the legacy role is adopted, not made again"
+    );
+    let tags = role_tags(&iam, "fargate-public-execution").await;
+    assert!(
+        tags.contains(&("ecsdeploy:region".to_string(), REGION.to_string())),
+        "{tags:?}"
+    );
+    let role = iam
+        .get_role()
+        .role_name("fargate-public-execution")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(role.role().unwrap().path(), "/ecsdeploy/fargate-public/");
+
+    proxy.clear();
+    run_async(&proxy, REGION, &["-c", cfg, "up", "--no-wait"])
+        .await
+        .assert_success();
+    assert_eq!(proxy.writes(), vec![], "a second up writes nothing");
+
+    run_async(&proxy, REGION, &["-c", cfg, "down", "--yes"])
+        .await
+        .assert_success();
+    let left = iam
+        .list_roles()
+        .path_prefix("/ecsdeploy/fargate-public/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.roles().len(), 0, "the adopted role goes with the app");
+}
+
+#[tokio::test]
+async fn the_same_app_in_another_region_does_not_take_its_roles() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let iam = aws_sdk_iam::Client::new(&sdk_config(&proxy, REGION).await);
+    let (_a, tokyo) = in_region(REGION);
+    run_async(
+        &proxy,
+        REGION,
+        &["-c", tokyo.to_str().unwrap(), "up", "--no-wait"],
+    )
+    .await
+    .assert_success();
+    let role = iam
+        .get_role()
+        .role_name("fargate-public-execution")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        role.role().unwrap().path(),
+        "/ecsdeploy/fargate-public/ap-northeast-1/"
+    );
+
+    // The same app name in us-east-1 would need the same (global) role names: refused
+    // before any write, naming the region that has them.
+    let (_b, virginia) = in_region("us-east-1");
+    proxy.clear();
+    let out = run_async(
+        &proxy,
+        "us-east-1",
+        &["-c", virginia.to_str().unwrap(), "up", "--no-wait"],
+    )
+    .await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stderr
+            .contains("belongs to this app's deployment in ap-northeast-1"),
+        "{out}"
+    );
+    assert_eq!(proxy.writes(), vec![], "{out}");
+
+    // Its `down` refuses the same way (observing finds the names taken) and deletes
+    // nothing: the other region's roles stay.
+    proxy.clear();
+    let out = run_async(
+        &proxy,
+        "us-east-1",
+        &["-c", virginia.to_str().unwrap(), "down", "--yes"],
+    )
+    .await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert_eq!(proxy.writes(), vec![], "{out}");
+    let roles = iam
+        .list_roles()
+        .path_prefix("/ecsdeploy/fargate-public/")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(roles.roles().len(), 3, "{out}");
+}
