@@ -228,11 +228,7 @@ async fn wait_available(ctx: &Ctx, key: &str, ident: &str) -> Result<DbInstance>
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &DbInstanceSpec, res: &dyn Resolve) -> Result<Outputs> {
     let group = res.need(&s.subnet_group)?;
-    let sgs = s
-        .security_groups
-        .iter()
-        .map(|v| res.need(v))
-        .collect::<Result<Vec<_>>>()?;
+    let sgs = res.need_all(&s.security_groups)?;
     let made = ctx
         .aws
         .rds
@@ -335,11 +331,7 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &DbInstanceSpec, _o: &Observed, 
         any = true;
     }
     if differs("security_groups") {
-        let sgs = s
-            .security_groups
-            .iter()
-            .map(|v| res.need(v))
-            .collect::<Result<Vec<_>>>()?;
+        let sgs = res.need_all(&s.security_groups)?;
         req = req.set_vpc_security_group_ids(Some(sgs));
         any = true;
     }

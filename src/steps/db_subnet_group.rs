@@ -121,11 +121,7 @@ fn outputs_of(g: &DbSubnetGroup) -> Outputs {
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &DbSubnetGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
-    let subnets = s
-        .subnets
-        .iter()
-        .map(|v| res.need(v))
-        .collect::<Result<Vec<_>>>()?;
+    let subnets = res.need_all(&s.subnets)?;
     let made = ctx
         .aws
         .rds

@@ -158,16 +158,8 @@ fn observed(
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, res: &dyn Resolve) -> Result<Outputs> {
-    let subnets = s
-        .subnets
-        .iter()
-        .map(|v| res.need(v))
-        .collect::<Result<Vec<_>>>()?;
-    let sgs = s
-        .security_groups
-        .iter()
-        .map(|v| res.need(v))
-        .collect::<Result<Vec<_>>>()?;
+    let subnets = res.need_all(&s.subnets)?;
+    let sgs = res.need_all(&s.security_groups)?;
     // Not idempotent in every implementation (the emulator makes a second balancer of the
     // same name): sent once, a lost answer looked up by name (see `create_once`).
     let create = || async {
@@ -305,11 +297,7 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, o: &Observed,
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);
     if changed("subnets") {
-        let subnets = s
-            .subnets
-            .iter()
-            .map(|v| res.need(v))
-            .collect::<Result<Vec<_>>>()?;
+        let subnets = res.need_all(&s.subnets)?;
         ctx.aws
             .elb
             .set_subnets()
@@ -320,11 +308,7 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, o: &Observed,
             .map_err(err)?;
     }
     if changed("security_groups") {
-        let sgs = s
-            .security_groups
-            .iter()
-            .map(|v| res.need(v))
-            .collect::<Result<Vec<_>>>()?;
+        let sgs = res.need_all(&s.security_groups)?;
         ctx.aws
             .elb
             .set_security_groups()

@@ -130,11 +130,7 @@ fn wanted(s: &RouteTableSpec, res: &dyn Resolve) -> Result<(BTreeMap<String, Str
         .iter()
         .map(|(d, g)| Ok((d.clone(), res.need(g)?)))
         .collect::<Result<_>>()?;
-    let mut subnets = s
-        .subnets
-        .iter()
-        .map(|v| res.need(v))
-        .collect::<Result<Vec<_>>>()?;
+    let mut subnets = res.need_all(&s.subnets)?;
     subnets.sort();
     subnets.dedup();
     Ok((routes, subnets))
