@@ -17,7 +17,7 @@ use aws_sdk_elasticloadbalancingv2::types::{Certificate, Listener, ProtocolEnum}
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support;
+use super::support::{self, object_fields};
 use super::support::elb::*;
 use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Secret};
 use super::support::tags::owned_tags;
@@ -140,11 +140,7 @@ fn fields_of(l: &Listener, certificates: &[String]) -> Fields {
         "ssl_policy": if tls { l.ssl_policy() } else { None },
         "default_actions": actions_fields(&from_aws_actions(l.default_actions()), &NoRefs),
     });
-    v.as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
+    object_fields(v)
 }
 
 fn observed(id: ResourceId, l: &Listener, certificates: &[String]) -> Observed {

@@ -13,7 +13,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support;
+use super::support::{self, object_fields};
 use super::support::elb::*;
 use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Secret};
 use super::support::tags::owned_tags;
@@ -38,14 +38,11 @@ async fn rules_of(ctx: &Ctx, listener_arn: &str) -> Result<Vec<Rule>> {
         .try_collect()
         .await
         .map_err(err);
-    match listed {
-        Ok(rules) => Ok(rules
-            .into_iter()
-            .filter(|r| r.is_default() != Some(true))
-            .collect()),
-        Err(e) if is_elb_gone(&e) => Ok(vec![]),
-        Err(e) => Err(e),
-    }
+    let rules = gone_ok_if(is_elb_gone, listed)?;
+    Ok(rules
+        .into_iter()
+        .filter(|r| r.is_default() != Some(true))
+        .collect())
 }
 
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
@@ -124,11 +121,7 @@ fn fields_of(listener_arn: Option<&str>, r: &Rule) -> Fields {
         "conditions": conditions_of(r.conditions()),
         "actions": actions_fields(&from_aws_actions(r.actions()), &NoRefs),
     });
-    v.as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
+    object_fields(v)
 }
 
 fn observed(id: ResourceId, name: String, l: &Listener, r: &Rule) -> Observed {

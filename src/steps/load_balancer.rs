@@ -21,7 +21,7 @@ use serde_json::json;
 use super::support::elb::*;
 use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
-use super::support::{self, create_once};
+use super::support::{self, create_once, object_fields};
 use super::Ctx;
 use crate::desired::LoadBalancerSpec;
 use crate::aws::{
@@ -124,11 +124,7 @@ fn fields_of(lb: &LoadBalancer, attrs: &BTreeMap<String, String>, keys: &[String
         "security_groups": sgs,
         "attributes": managed,
     });
-    v.as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
+    object_fields(v)
 }
 
 fn state_of(lb: &LoadBalancer) -> &str {

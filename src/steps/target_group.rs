@@ -13,7 +13,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support;
+use super::support::{self, object_fields};
 use super::support::elb::*;
 use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
@@ -131,12 +131,7 @@ fn fields_of(tg: &TargetGroup, attrs: &BTreeMap<String, String>) -> Fields {
         "unhealthy_threshold": tg.unhealthy_threshold_count(),
         "matcher": tg.matcher().and_then(|m| m.http_code()),
     });
-    let mut fields: Fields = v
-        .as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let mut fields = object_fields(v);
     if let Some(d) = attrs
         .get(DEREGISTRATION_DELAY)
         .and_then(|d| d.parse::<u64>().ok())

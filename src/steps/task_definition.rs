@@ -14,7 +14,7 @@ use aws_sdk_ecs::types::{
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support::create_once;
+use super::support::{create_once, object_fields};
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::desired::TaskDefSpec;
@@ -191,11 +191,7 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
             })
         }).collect::<Vec<_>>(),
     });
-    v.as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
+    object_fields(v)
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -> Result<Outputs> {

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 
 use super::support::cloudmap::{as_configured, forms_differ, literal, names_by_arn};
 use super::support::ownership::{is_ours, not_owned};
+use super::support::object_fields;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
 use crate::aws::{err, gone_ok, is_gone, not_yet_propagated, retry_until, PROPAGATION};
@@ -224,12 +225,7 @@ pub fn fields_of(s: &Service) -> Fields {
         "assign_public_ip": vpc.and_then(|v| v.assign_public_ip()) == Some(&AssignPublicIp::Enabled),
         "load_balancers": lb_fields(s),
     });
-    let mut fields: Fields = v
-        .as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let mut fields = object_fields(v);
     // Reported only when AWS says it (moto never echoes it): an absent field is not compared.
     if let Some(g) = s.health_check_grace_period_seconds() {
         fields.insert("health_check_grace_period".into(), json!(g));

@@ -8,7 +8,7 @@ use aws_sdk_elasticloadbalancingv2::types::{Listener, LoadBalancer};
 use futures::future::try_join_all;
 
 use super::ownership;
-use crate::aws::{err, is_elb_gone};
+use crate::aws::{err, gone_ok_if, is_elb_gone};
 use crate::desired::{Kind, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::steps::Ctx;
 
@@ -151,10 +151,7 @@ pub async fn listeners_of(ctx: &Ctx, lb_arn: &str) -> Result<Vec<Listener>> {
         .try_collect()
         .await
         .map_err(err);
-    match listed {
-        Err(e) if is_elb_gone(&e) => Ok(vec![]),
-        other => other,
-    }
+    gone_ok_if(is_elb_gone, listed)
 }
 
 /// The listeners of every load balancer the app owns.

@@ -66,3 +66,11 @@ where
 pub fn field_map<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
+
+/// Observed fields from the members of a JSON object (none when `v` is not an object).
+pub fn object_fields(v: Value) -> Fields {
+    match v {
+        Value::Object(members) => members.into_iter().collect(),
+        _ => Fields::new(),
+    }
+}
