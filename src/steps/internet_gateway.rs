@@ -6,12 +6,12 @@ use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation, tag_spec};
+use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation};
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{
-    code_of, err, err_classified, is_dependency_violation, is_gone, not_yet_visible, retry_until,
+    code_of, err, is_dependency_violation, is_gone, not_yet_visible, retry_until,
     unless_gone, CONSISTENCY,
 };
 use crate::desired::{IgwSpec, Outputs, Resolve, Resource};
@@ -46,24 +46,14 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &IgwSpec, res: &dyn Resolve) -> Result<Outputs> {
     let vpc_id = res.need(&s.vpc)?;
-    let create = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .create_internet_gateway()
-            .tag_specifications(tag_spec(ctx, ResourceType::InternetGateway, &r.id, &r.name))
-            .customize()
-            .config_override(no_sdk_retry())
-            .send()
-            .await
-            .map_err(err_classified)?;
-        Ok(out
-            .internet_gateway()
-            .and_then(|g| g.internet_gateway_id())
-            .unwrap_or_default()
-            .to_string())
+    let send = |tags| {
+        let call = ctx.aws.ec2.create_internet_gateway().tag_specifications(tags);
+        call.customize().config_override(no_sdk_retry()).send()
     };
-    let igw_id = create_tagged(ctx, &r.id, ResourceType::InternetGateway, create).await?;
+    let igw_id = create_tagged(ctx, r, ResourceType::InternetGateway, send, |out| {
+        out.internet_gateway()?.internet_gateway_id()
+    })
+    .await?;
     retry_until(CONSISTENCY, not_yet_visible, || {
         attach(ctx, &igw_id, &vpc_id)
     })

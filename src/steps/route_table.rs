@@ -10,13 +10,13 @@ use futures::FutureExt;
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation, tag_spec};
+use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation};
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::desired::RouteTableSpec;
 use crate::aws::{
-    code_of, err, err_classified, gone_ok, is_dependency_violation, is_gone, not_yet_visible,
+    code_of, err, gone_ok, is_dependency_violation, is_gone, not_yet_visible,
     retry_until, unless_gone, CONSISTENCY,
 };
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource};
@@ -139,25 +139,15 @@ fn wanted(s: &RouteTableSpec, res: &dyn Resolve) -> Result<(BTreeMap<String, Str
 pub async fn create(ctx: &Ctx, r: &Resource, s: &RouteTableSpec, res: &dyn Resolve) -> Result<Outputs> {
     let (routes, subnets) = wanted(s, res)?;
     let vpc_id = res.need(&s.vpc)?;
-    let create = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .create_route_table()
-            .vpc_id(&vpc_id)
-            .tag_specifications(tag_spec(ctx, ResourceType::RouteTable, &r.id, &r.name))
-            .customize()
-            .config_override(no_sdk_retry())
-            .send()
-            .await
-            .map_err(err_classified)?;
-        Ok(out
-            .route_table()
-            .and_then(|t| t.route_table_id())
-            .unwrap_or_default()
-            .to_string())
+    let send = |tags| {
+        let call = ctx.aws.ec2.create_route_table().vpc_id(&vpc_id);
+        let call = call.tag_specifications(tags);
+        call.customize().config_override(no_sdk_retry()).send()
     };
-    let rtb_id = create_tagged(ctx, &r.id, ResourceType::RouteTable, create).await?;
+    let rtb_id = create_tagged(ctx, r, ResourceType::RouteTable, send, |out| {
+        out.route_table()?.route_table_id()
+    })
+    .await?;
     let mut ops: Vec<BoxFuture<'_, Result<()>>> = Vec::new();
     for (dest, target) in &routes {
         let rtb_id = rtb_id.as_str();

@@ -12,13 +12,13 @@ use aws_sdk_ec2::types::{
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, observe_owned, owned, owned_id, owned_observation, tag_spec};
+use super::support::ec2::{create_tagged, observe_owned, owned, owned_id, owned_observation};
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::aws::{
-    code_of, err, err_classified, is_dependency_violation, not_yet_visible, retry_until,
+    code_of, err, is_dependency_violation, not_yet_visible, retry_until,
     CONSISTENCY,
 };
 use crate::desired::{SecurityGroupSpec, 
@@ -212,23 +212,20 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &SecurityGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
     let vpc_id = res.need(&s.vpc)?;
-    let create = || async {
-        let out = ctx
-            .aws
+    let send = |tags| {
+        ctx.aws
             .ec2
             .create_security_group()
             .group_name(&r.name)
             .description(&s.description)
             .vpc_id(&vpc_id)
-            .tag_specifications(tag_spec(ctx, ResourceType::SecurityGroup, &r.id, &r.name))
+            .tag_specifications(tags)
             .customize()
             .config_override(no_sdk_retry())
             .send()
-            .await
-            .map_err(err_classified)?;
-        Ok(out.group_id().unwrap_or_default().to_string())
     };
-    let sg_id = match create_tagged(ctx, &r.id, ResourceType::SecurityGroup, create).await {
+    let created = create_tagged(ctx, r, ResourceType::SecurityGroup, send, |out| out.group_id());
+    let sg_id = match created.await {
         // The name is taken in this VPC: ours (made by an earlier run or attempt whose
         // answer was lost) is adopted; anyone else's is an error.
         Err(e) if code_of(&e) == Some("InvalidGroup.Duplicate") => {
