@@ -12,7 +12,7 @@ use super::support::ownership::not_owned;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
 use crate::desired::DbSubnetGroupSpec;
-use crate::aws::{code_of, err};
+use crate::aws::{code_of, err, sent};
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, ResourceId};
 use crate::desired::{TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
@@ -179,15 +179,11 @@ async fn update_group(
                 .collect()
         })
         .unwrap_or_default();
-    ctx.aws
-        .rds
-        .modify_db_subnet_group()
-        .db_subnet_group_name(&r.name)
-        .db_subnet_group_description(want["description"].as_str().unwrap_or_default())
-        .set_subnet_ids(Some(subnets))
-        .send()
+    let description = want["description"].as_str().unwrap_or_default();
+    let call = ctx.aws.rds.modify_db_subnet_group().db_subnet_group_name(&r.name);
+    let call = call.db_subnet_group_description(description);
+    sent(call.set_subnet_ids(Some(subnets)).send())
         .await
-        .map_err(err)
         .with_context(|| format!("modifying DB subnet group {}", r.name))?;
     match describe(ctx, &r.name).await? {
         Some(g) => Ok(outputs_of(&g)),

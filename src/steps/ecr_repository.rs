@@ -17,7 +17,7 @@ use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::{Ctx, Deleted, Kept};
-use crate::aws::{code_of, err, gone_ok, is_gone, unless_gone};
+use crate::aws::{code_of, err, gone_ok, is_gone, sent, unless_gone};
 use crate::desired::{EcrSpec, 
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
 };
@@ -165,26 +165,16 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &EcrSpec, o: &Observed, res: &dy
     let want = r.spec.fields(res);
     let differs = |k: &str| o.fields.get(k) != want.get(k);
     if differs("scan_on_push") {
-        ctx.aws
-            .ecr
-            .put_image_scanning_configuration()
-            .repository_name(o.outputs.id())
-            .image_scanning_configuration(scanning(s.scan_on_push))
-            .customize()
-            .mutate_request(explicit_scan_flag)
-            .send()
-            .await
-            .map_err(err)?;
+        let call = ctx.aws.ecr.put_image_scanning_configuration();
+        let call = call.repository_name(o.outputs.id());
+        let call = call.image_scanning_configuration(scanning(s.scan_on_push));
+        sent(call.customize().mutate_request(explicit_scan_flag).send()).await?;
     }
     if differs("image_tag_mutability") {
-        ctx.aws
-            .ecr
-            .put_image_tag_mutability()
-            .repository_name(o.outputs.id())
-            .image_tag_mutability(ImageTagMutability::from(s.tag_mutability.as_str()))
-            .send()
-            .await
-            .map_err(err)?;
+        let mutability = ImageTagMutability::from(s.tag_mutability.as_str());
+        let call = ctx.aws.ecr.put_image_tag_mutability();
+        let call = call.repository_name(o.outputs.id());
+        sent(call.image_tag_mutability(mutability).send()).await?;
     }
     Ok(o.outputs.clone())
 }
@@ -193,16 +183,8 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &EcrSpec, o: &Observed, res: &dy
 /// that still has images is kept.
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<Deleted> {
     let name = o.outputs.id();
-    let result = ctx
-        .aws
-        .ecr
-        .delete_repository()
-        .repository_name(name)
-        .set_force(ctx.delete_images.then_some(true))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
+    let call = ctx.aws.ecr.delete_repository().repository_name(name);
+    let result = sent(call.set_force(ctx.delete_images.then_some(true)).send()).await;
     match result {
         Err(e) if !ctx.delete_images && code_of(&e) == Some("RepositoryNotEmptyException") => {
             Ok(Deleted::Kept(kept_not_empty(name)))

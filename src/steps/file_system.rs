@@ -13,7 +13,7 @@ use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
-use crate::aws::{code_of, err, is_gone, poll, unless_gone};
+use crate::aws::{code_of, err, is_gone, poll, sent, unless_gone};
 use crate::desired::{FileSystemSpec, Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
@@ -212,14 +212,9 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &FileSystemSpec, o: &Observe
     let want = r.spec.fields(res);
     if o.fields.get("throughput_mode") != want.get("throughput_mode") {
         let mode = want["throughput_mode"].as_str().unwrap_or("bursting");
-        ctx.aws
-            .efs
-            .update_file_system()
-            .file_system_id(o.outputs.id())
-            .throughput_mode(ThroughputMode::from(mode))
-            .send()
+        let call = ctx.aws.efs.update_file_system().file_system_id(o.outputs.id());
+        sent(call.throughput_mode(ThroughputMode::from(mode)).send())
             .await
-            .map_err(err)
             .with_context(|| {
                 format!(
                     "changing the throughput mode of file system {} to {mode}",

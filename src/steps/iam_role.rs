@@ -238,14 +238,9 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &RoleSpec, o: &Observed, res
     let differs = |k: &str| o.fields.get(k) != want.get(k);
 
     if differs("assume_role_policy") {
-        ctx.aws
-            .iam
-            .update_assume_role_policy()
-            .role_name(name)
-            .policy_document(serde_json::to_string(&want["assume_role_policy"])?)
-            .send()
-            .await
-            .map_err(err)?;
+        let doc = serde_json::to_string(&want["assume_role_policy"])?;
+        let call = ctx.aws.iam.update_assume_role_policy().role_name(name);
+        sent(call.policy_document(doc).send()).await?;
     }
 
     let arns = |f: &Fields| -> BTreeSet<String> {
@@ -279,14 +274,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
                 tokio::try_join!(attached_arns(ctx, name), inline_names(ctx, name))?;
             try_join_all(attached.iter().map(|p| detach(ctx, name, p))).await?;
             try_join_all(inline.iter().map(|p| delete_inline(ctx, name, p))).await?;
-            ctx.aws
-                .iam
-                .delete_role()
-                .role_name(name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err)
+            sent(ctx.aws.iam.delete_role().role_name(name).send()).await
         }
         .await,
     )

@@ -11,8 +11,8 @@ use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{
-    code_of, err, is_dependency_violation, is_gone, not_yet_visible, retry_until,
-    unless_gone, CONSISTENCY,
+    code_of, err, is_dependency_violation, is_gone, not_yet_visible, retry_until, sent, unless_gone,
+    CONSISTENCY,
 };
 use crate::desired::{IgwSpec, Outputs, Resolve, Resource};
 use crate::plan::Observed;
@@ -62,16 +62,8 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &IgwSpec, res: &dyn Resolve) -> 
 }
 
 async fn attach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
-    let attached = ctx
-        .aws
-        .ec2
-        .attach_internet_gateway()
-        .internet_gateway_id(igw_id)
-        .vpc_id(vpc_id)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
+    let call = ctx.aws.ec2.attach_internet_gateway().internet_gateway_id(igw_id);
+    let attached = sent(call.vpc_id(vpc_id).send()).await;
     match attached {
         // A retried attach whose first answer was lost: attached already, to this VPC?
         Err(e) if code_of(&e) == Some("Resource.AlreadyAssociated") => {

@@ -203,34 +203,25 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &ListenerSpec, res: &dyn Resolve
     Ok(Outputs::with_id(last_segment(&arn)).arn(arn))
 }
 
+/// The listener certificates with these ARNs.
+fn certificates(arns: &[&str]) -> Vec<Certificate> {
+    arns.iter().map(|c| certificate(c)).collect()
+}
+
 async fn add_certificates(ctx: &Ctx, arn: &str, certs: &[&str]) -> Result<()> {
     if certs.is_empty() {
         return Ok(());
     }
-    ctx.aws
-        .elb
-        .add_listener_certificates()
-        .listener_arn(arn)
-        .set_certificates(Some(certs.iter().map(|c| certificate(c)).collect()))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.elb.add_listener_certificates().listener_arn(arn);
+    sent(call.set_certificates(Some(certificates(certs))).send()).await
 }
 
 async fn remove_certificates(ctx: &Ctx, arn: &str, certs: &[&str]) -> Result<()> {
     if certs.is_empty() {
         return Ok(());
     }
-    ctx.aws
-        .elb
-        .remove_listener_certificates()
-        .listener_arn(arn)
-        .set_certificates(Some(certs.iter().map(|c| certificate(c)).collect()))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.elb.remove_listener_certificates().listener_arn(arn);
+    sent(call.set_certificates(Some(certificates(certs))).send()).await
 }
 
 pub async fn update(ctx: &Ctx, r: &Resource, s: &ListenerSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {

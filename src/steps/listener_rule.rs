@@ -199,18 +199,10 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &ListenerRuleSpec, o: &Observed,
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);
     if changed("priority") {
-        ctx.aws
-            .elb
-            .set_rule_priorities()
-            .rule_priorities(
-                RulePriorityPair::builder()
-                    .rule_arn(arn)
-                    .priority(s.priority as i32)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(err)?;
+        let pair = RulePriorityPair::builder().rule_arn(arn);
+        let pair = pair.priority(s.priority as i32).build();
+        let call = ctx.aws.elb.set_rule_priorities().rule_priorities(pair);
+        sent(call.send()).await?;
     }
     if changed("conditions") || changed("actions") {
         let mut req = ctx.aws.elb.modify_rule().rule_arn(arn);
@@ -225,7 +217,7 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &ListenerRuleSpec, o: &Observed,
             };
             req = req.set_actions(Some(to_aws_actions(&s.actions, res, secret)?));
         }
-        req.send().await.map_err(err)?;
+        sent(req.send()).await?;
     }
     Ok(o.outputs.clone())
 }

@@ -25,8 +25,8 @@ use super::support::{self, create_once, object_fields};
 use super::Ctx;
 use crate::desired::LoadBalancerSpec;
 use crate::aws::{
-    code_of, err, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, unless_gone,
-    CONSISTENCY,
+    code_of, err, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, sent,
+    unless_gone, CONSISTENCY,
 };
 use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::plan::Observed;
@@ -277,15 +277,8 @@ async fn modify_attributes(ctx: &Ctx, arn: &str, attrs: &[(&String, &String)]) -
         .iter()
         .map(|(k, v)| LoadBalancerAttribute::builder().key(*k).value(*v).build())
         .collect();
-    ctx.aws
-        .elb
-        .modify_load_balancer_attributes()
-        .load_balancer_arn(arn)
-        .set_attributes(Some(attrs))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.elb.modify_load_balancer_attributes();
+    sent(call.load_balancer_arn(arn).set_attributes(Some(attrs)).send()).await
 }
 
 pub async fn update(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
@@ -294,25 +287,13 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, o: &Observed,
     let changed = |k: &str| o.fields.get(k) != want.get(k);
     if changed("subnets") {
         let subnets = res.need_all(&s.subnets)?;
-        ctx.aws
-            .elb
-            .set_subnets()
-            .load_balancer_arn(arn)
-            .set_subnets(Some(subnets))
-            .send()
-            .await
-            .map_err(err)?;
+        let call = ctx.aws.elb.set_subnets().load_balancer_arn(arn);
+        sent(call.set_subnets(Some(subnets)).send()).await?;
     }
     if changed("security_groups") {
         let sgs = res.need_all(&s.security_groups)?;
-        ctx.aws
-            .elb
-            .set_security_groups()
-            .load_balancer_arn(arn)
-            .set_security_groups(Some(sgs))
-            .send()
-            .await
-            .map_err(err)?;
+        let call = ctx.aws.elb.set_security_groups().load_balancer_arn(arn);
+        sent(call.set_security_groups(Some(sgs)).send()).await?;
     }
     let have = o.fields.get("attributes");
     let differing: Vec<(&String, &String)> = s
@@ -340,17 +321,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
             o.name
         );
     }
-    gone_ok_if(
-        is_elb_gone,
-        ctx.aws
-            .elb
-            .delete_load_balancer()
-            .load_balancer_arn(&arn)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
-    )?;
+    let call = ctx.aws.elb.delete_load_balancer().load_balancer_arn(&arn);
+    gone_ok_if(is_elb_gone, sent(call.send()).await)?;
     // Its network interfaces are released once it is no longer listed; subnets and
     // security groups can go only then.
     let key = o.id.to_string();

@@ -85,15 +85,8 @@ fn arn_of(g: &LogGroup) -> String {
 }
 
 async fn put_retention(ctx: &Ctx, name: &str, days: i32) -> Result<()> {
-    ctx.aws
-        .logs
-        .put_retention_policy()
-        .log_group_name(name)
-        .retention_in_days(days)
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(())
+    let call = ctx.aws.logs.put_retention_policy().log_group_name(name);
+    sent(call.retention_in_days(days).send()).await
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &LogGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
@@ -127,13 +120,8 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &LogGroupSpec, o: &Observed,
         match days.as_i64() {
             Some(d) => put_retention(ctx, o.outputs.id(), i32::try_from(d)?).await?,
             None => {
-                ctx.aws
-                    .logs
-                    .delete_retention_policy()
-                    .log_group_name(o.outputs.id())
-                    .send()
-                    .await
-                    .map_err(err)?;
+                let call = ctx.aws.logs.delete_retention_policy();
+                sent(call.log_group_name(o.outputs.id()).send()).await?;
             }
         }
     }

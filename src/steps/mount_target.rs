@@ -15,7 +15,7 @@ use super::support::field_map;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::desired::MountTargetSpec;
-use crate::aws::{code_of, err, gone_ok, is_gone, poll, unless_gone};
+use crate::aws::{code_of, err, gone_ok, is_gone, poll, sent, unless_gone};
 use crate::desired::{
     sorted, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, Val, TAG_APP, TAG_RESOURCE,
 };
@@ -287,14 +287,10 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &MountTargetSpec, o: &Observ
                     .collect()
             })
             .unwrap_or_default();
-        ctx.aws
-            .efs
-            .modify_mount_target_security_groups()
-            .mount_target_id(o.outputs.id())
-            .set_security_groups(Some(groups))
-            .send()
+        let call = ctx.aws.efs.modify_mount_target_security_groups();
+        let call = call.mount_target_id(o.outputs.id());
+        sent(call.set_security_groups(Some(groups)).send())
             .await
-            .map_err(err)
             .with_context(|| format!("updating the security groups of mount target {}", r.name))?;
     }
     Ok(o.outputs.clone())
@@ -330,16 +326,8 @@ async fn wait_gone(ctx: &Ctx, deadline: std::time::Duration, id: &str) -> Result
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let id = o.outputs.id().to_string();
-    gone_ok(
-        ctx.aws
-            .efs
-            .delete_mount_target()
-            .mount_target_id(&id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
-    )
+    let call = ctx.aws.efs.delete_mount_target().mount_target_id(&id);
+    gone_ok(sent(call.send()).await)
     .with_context(|| format!("deleting mount target {} ({id})", o.name))?;
     wait_gone(ctx, ctx.delete_deadline, &id).await
 }

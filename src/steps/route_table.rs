@@ -16,8 +16,8 @@ use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::desired::RouteTableSpec;
 use crate::aws::{
-    code_of, err, gone_ok, is_dependency_violation, is_gone, not_yet_visible,
-    retry_until, unless_gone, CONSISTENCY,
+    code_of, err, gone_ok, is_dependency_violation, is_gone, not_yet_visible, retry_until, sent,
+    unless_gone, CONSISTENCY,
 };
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
@@ -280,15 +280,8 @@ async fn associate(ctx: &Ctx, rtb_id: &str, subnets: &[String]) -> Result<()> {
 }
 
 async fn associate_one(ctx: &Ctx, rtb_id: &str, subnet: &str) -> Result<()> {
-    ctx.aws
-        .ec2
-        .associate_route_table()
-        .route_table_id(rtb_id)
-        .subnet_id(subnet)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.ec2.associate_route_table().route_table_id(rtb_id);
+    sent(call.subnet_id(subnet).send()).await
 }
 
 /// The id of the subnet's explicit route table association, if it has one.
@@ -313,29 +306,14 @@ async fn association_of(ctx: &Ctx, subnet: &str) -> Result<Option<String>> {
 }
 
 async fn replace_association(ctx: &Ctx, assoc: &str, rtb_id: &str) -> Result<()> {
-    ctx.aws
-        .ec2
-        .replace_route_table_association()
-        .association_id(assoc)
-        .route_table_id(rtb_id)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.ec2.replace_route_table_association().association_id(assoc);
+    sent(call.route_table_id(rtb_id).send()).await
 }
 
 /// Disassociate; an association that is already gone is success.
 async fn disassociate(ctx: &Ctx, assoc: &str) -> Result<()> {
-    gone_ok(
-        ctx.aws
-            .ec2
-            .disassociate_route_table()
-            .association_id(assoc)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
-    )
+    let call = ctx.aws.ec2.disassociate_route_table().association_id(assoc);
+    gone_ok(sent(call.send()).await)
 }
 
 /// Which request parameter carries a route's destination.
@@ -421,11 +399,8 @@ macro_rules! with_target {
 async fn create_route(ctx: &Ctx, rtb_id: &str, dest: &str, target: &str) -> Result<()> {
     let b = ctx.aws.ec2.create_route().route_table_id(rtb_id);
     let b = with_dest!(b, dest);
-    let created = with_target!(b, target)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
+    let b = with_target!(b, target);
+    let created = sent(b.send()).await;
     match created {
         Err(e) if code_of(&e) == Some("RouteAlreadyExists") => {
             replace_route(ctx, rtb_id, dest, target).await
@@ -437,17 +412,15 @@ async fn create_route(ctx: &Ctx, rtb_id: &str, dest: &str, target: &str) -> Resu
 async fn replace_route(ctx: &Ctx, rtb_id: &str, dest: &str, target: &str) -> Result<()> {
     let b = ctx.aws.ec2.replace_route().route_table_id(rtb_id);
     let b = with_dest!(b, dest);
-    with_target!(b, target)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let b = with_target!(b, target);
+    sent(b.send()).await
 }
 
 /// Delete a route; one that is already gone (`InvalidRoute.NotFound`) is success.
 async fn delete_route(ctx: &Ctx, rtb_id: &str, dest: &str) -> Result<()> {
     let b = ctx.aws.ec2.delete_route().route_table_id(rtb_id);
-    gone_ok(with_dest!(b, dest).send().await.map(|_| ()).map_err(err))
+    let b = with_dest!(b, dest);
+    gone_ok(sent(b.send()).await)
 }
 
 #[cfg(test)]

@@ -29,7 +29,7 @@ use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
 use super::support::field_map;
 use super::Ctx;
 use crate::desired::ScalableTargetSpec;
-use crate::aws::{err, gone_ok_if, is_autoscaling_gone, retry_until, says, CONSISTENCY};
+use crate::aws::{err, gone_ok_if, is_autoscaling_gone, retry_until, says, sent, CONSISTENCY};
 use crate::desired::{
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
 };
@@ -258,17 +258,9 @@ pub async fn update(ctx: &Ctx, _r: &Resource, s: &ScalableTargetSpec, o: &Observ
 
 /// Deregistering a target also deletes its scaling policies (in AWS; moto keeps them).
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
-    let out = ctx
-        .aws
-        .autoscaling
-        .deregister_scalable_target()
-        .service_namespace(NAMESPACE)
-        .resource_id(o.outputs.id())
-        .scalable_dimension(DIMENSION)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
+    let call = ctx.aws.autoscaling.deregister_scalable_target();
+    let call = call.service_namespace(NAMESPACE).resource_id(o.outputs.id());
+    let out = sent(call.scalable_dimension(DIMENSION).send()).await;
     gone_ok_if(is_autoscaling_gone, out)
 }
 

@@ -24,7 +24,7 @@ use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
 use super::support::field_map;
 use super::Ctx;
 use crate::desired::ScalingPolicySpec;
-use crate::aws::{err, gone_ok_if, is_autoscaling_gone, retry_until, says, CONSISTENCY};
+use crate::aws::{err, gone_ok_if, is_autoscaling_gone, retry_until, says, sent, CONSISTENCY};
 use crate::desired::{resource_label, Fields, Kind, Outputs, Resolve, Resource, ResourceId};
 use crate::plan::Observed;
 
@@ -202,18 +202,9 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         .get("resource_id")
         .and_then(Value::as_str)
         .ok_or_else(|| anyhow!("internal: scaling policy {} has no resource id", o.name))?;
-    let out = ctx
-        .aws
-        .autoscaling
-        .delete_scaling_policy()
-        .policy_name(&o.name)
-        .service_namespace(NAMESPACE)
-        .resource_id(resource_id)
-        .scalable_dimension(DIMENSION)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
+    let call = ctx.aws.autoscaling.delete_scaling_policy().policy_name(&o.name);
+    let call = call.service_namespace(NAMESPACE).resource_id(resource_id);
+    let out = sent(call.scalable_dimension(DIMENSION).send()).await;
     gone_ok_if(is_autoscaling_gone, out)
 }
 

@@ -18,8 +18,7 @@ use super::support::no_sdk_retry;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::aws::{
-    code_of, err, is_dependency_violation, not_yet_visible, retry_until,
-    CONSISTENCY,
+    code_of, err, is_dependency_violation, not_yet_visible, retry_until, sent, CONSISTENCY,
 };
 use crate::desired::{SecurityGroupSpec, 
     ingress_fields, Fields, IngressRule, NoRefs, Outputs, Resolve, Resource, Source, Val,
@@ -307,14 +306,9 @@ pub async fn update(ctx: &Ctx, _r: &Resource, s: &SecurityGroupSpec, o: &Observe
     revoke(ctx, sg_id, &c.revoke).await?;
     authorize(ctx, sg_id, &c.reauthorize).await?;
     if !c.redescribe.is_empty() {
-        ctx.aws
-            .ec2
-            .update_security_group_rule_descriptions_ingress()
-            .group_id(sg_id)
-            .set_ip_permissions(Some(permissions(&c.redescribe)))
-            .send()
-            .await
-            .map_err(err)?;
+        let call = ctx.aws.ec2.update_security_group_rule_descriptions_ingress();
+        let call = call.group_id(sg_id);
+        sent(call.set_ip_permissions(Some(permissions(&c.redescribe))).send()).await?;
     }
     Ok(o.outputs.clone())
 }
@@ -324,15 +318,8 @@ async fn authorize(ctx: &Ctx, sg_id: &str, rules: &[IngressRule]) -> Result<()> 
     if rules.is_empty() {
         return Ok(());
     }
-    ctx.aws
-        .ec2
-        .authorize_security_group_ingress()
-        .group_id(sg_id)
-        .set_ip_permissions(Some(permissions(rules)))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.ec2.authorize_security_group_ingress().group_id(sg_id);
+    sent(call.set_ip_permissions(Some(permissions(rules))).send()).await
 }
 
 /// Revoke `rules` in one call (none: no call).
@@ -340,15 +327,8 @@ async fn revoke(ctx: &Ctx, sg_id: &str, rules: &[IngressRule]) -> Result<()> {
     if rules.is_empty() {
         return Ok(());
     }
-    ctx.aws
-        .ec2
-        .revoke_security_group_ingress()
-        .group_id(sg_id)
-        .set_ip_permissions(Some(permissions(rules)))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.ec2.revoke_security_group_ingress().group_id(sg_id);
+    sent(call.set_ip_permissions(Some(permissions(rules))).send()).await
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {

@@ -19,7 +19,9 @@ use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::desired::TargetGroupSpec;
-use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, retry_until, unless_gone, CONSISTENCY};
+use crate::aws::{
+    code_of, err, gone_ok_if, is_elb_gone, retry_until, sent, unless_gone, CONSISTENCY,
+};
 use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId};
 use crate::plan::Observed;
 
@@ -236,20 +238,10 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &TargetGroupSpec, res: &dyn Reso
 }
 
 async fn set_delay(ctx: &Ctx, arn: &str, seconds: u32) -> Result<()> {
-    ctx.aws
-        .elb
-        .modify_target_group_attributes()
-        .target_group_arn(arn)
-        .attributes(
-            TargetGroupAttribute::builder()
-                .key(DEREGISTRATION_DELAY)
-                .value(seconds.to_string())
-                .build(),
-        )
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let delay = TargetGroupAttribute::builder().key(DEREGISTRATION_DELAY);
+    let delay = delay.value(seconds.to_string()).build();
+    let call = ctx.aws.elb.modify_target_group_attributes().target_group_arn(arn);
+    sent(call.attributes(delay).send()).await
 }
 
 pub async fn update(ctx: &Ctx, r: &Resource, s: &TargetGroupSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
@@ -299,23 +291,12 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &TargetGroupSpec, o: &Observed, 
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default().to_string();
+    let call = ctx.aws.elb.delete_target_group().target_group_arn(&arn);
     // A listener, rule or service being removed may still use it for a while.
     retry_until(
         ctx.delete_deadline,
         |e| code_of(e) == Some("ResourceInUse"),
-        || async {
-            gone_ok_if(
-                is_elb_gone,
-                ctx.aws
-                    .elb
-                    .delete_target_group()
-                    .target_group_arn(&arn)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(err),
-            )
-        },
+        || async { gone_ok_if(is_elb_gone, sent(call.clone().send()).await) },
     )
     .await
 }

@@ -18,7 +18,7 @@ use super::support::{create_once, object_fields};
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::desired::TaskDefSpec;
-use crate::aws::{err, err_classified, gone_ok};
+use crate::aws::{err, err_classified, gone_ok, sent};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::{diff_fields, Observed};
 
@@ -384,16 +384,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         );
     }
     try_join_all(arns.iter().map(|arn| async move {
-        gone_ok(
-            ctx.aws
-                .ecs
-                .deregister_task_definition()
-                .task_definition(arn)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err),
-        )
+        let call = ctx.aws.ecs.deregister_task_definition().task_definition(arn);
+        gone_ok(sent(call.send()).await)
     }))
     .await?;
     Ok(())

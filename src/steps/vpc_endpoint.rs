@@ -12,7 +12,7 @@ use super::support::ec2::CREATE_WAIT;
 use super::support::ec2::{observe_owned, owned, owned_observation, tag_spec};
 use super::Ctx;
 use crate::aws::{
-    client_token, code_of, err, is_vpc_endpoint_gone, not_yet_visible, poll, retry_until,
+    client_token, code_of, err, is_vpc_endpoint_gone, not_yet_visible, poll, retry_until, sent,
     unless_gone, AwsError, CONSISTENCY, TOKEN_ATTEMPTS,
 };
 use crate::desired::{
@@ -318,15 +318,9 @@ async fn detach_route_tables(ctx: &Ctx, vpce_id: &str) -> Result<()> {
     if e.route_table_ids().is_empty() {
         return Ok(());
     }
-    ctx.aws
-        .ec2
-        .modify_vpc_endpoint()
-        .vpc_endpoint_id(vpce_id)
-        .set_remove_route_table_ids(Some(e.route_table_ids().to_vec()))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.ec2.modify_vpc_endpoint().vpc_endpoint_id(vpce_id);
+    let call = call.set_remove_route_table_ids(Some(e.route_table_ids().to_vec()));
+    sent(call.send()).await
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {

@@ -34,7 +34,7 @@ use self::seed::seed_table;
 use self::shape::*;
 use super::support::ownership::{not_owned, not_owned_because};
 use super::Ctx;
-use crate::aws::{code_of, err, is_gone, poll, retry_until, CONSISTENCY};
+use crate::aws::{code_of, err, is_gone, poll, retry_until, sent, CONSISTENCY};
 use crate::desired::{TableSpec, 
     Attr, IndexSpec, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
@@ -572,18 +572,9 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     // A table busy with an update answers ResourceInUseException: retry until it is not.
     let busy = |e: &anyhow::Error| code_of(e) == Some("ResourceInUseException");
     if o.fields.get("deletion_protection") == Some(&json!(true)) {
-        let lifted = retry_until(ctx.delete_deadline, busy, || async {
-            ctx.aws
-                .dynamodb
-                .update_table()
-                .table_name(name)
-                .deletion_protection_enabled(false)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err)
-        })
-        .await;
+        let call = ctx.aws.dynamodb.update_table().table_name(name);
+        let call = call.deletion_protection_enabled(false);
+        let lifted = retry_until(ctx.delete_deadline, busy, || sent(call.clone().send())).await;
         match lifted {
             Ok(()) => {}
             Err(e) if is_gone(&e) => return Ok(()),
@@ -592,17 +583,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
             }
         }
     }
-    let deleted = retry_until(ctx.delete_deadline, busy, || async {
-        ctx.aws
-            .dynamodb
-            .delete_table()
-            .table_name(name)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err)
-    })
-    .await;
+    let call = ctx.aws.dynamodb.delete_table().table_name(name);
+    let deleted = retry_until(ctx.delete_deadline, busy, || sent(call.clone().send())).await;
     match deleted {
         Ok(()) => {}
         Err(e) if is_gone(&e) => return Ok(()),

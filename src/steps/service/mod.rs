@@ -21,7 +21,7 @@ use super::support::ownership::{is_ours, not_owned};
 use super::support::object_fields;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
-use crate::aws::{err, gone_ok, is_gone, not_yet_propagated, retry_until, PROPAGATION};
+use crate::aws::{err, gone_ok, is_gone, not_yet_propagated, retry_until, sent, PROPAGATION};
 use crate::desired::{
     Fields, Outputs, Resolve, Resource, ResourceId, ServiceConnectSpec, ServiceSpec, Spec, TAG_APP,
     TAG_RESOURCE,
@@ -562,30 +562,10 @@ fn client_token(name: &str) -> String {
 /// the cluster and network behind it can go next.
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let name = o.name.clone();
-    let scale = ctx
-        .aws
-        .ecs
-        .update_service()
-        .cluster(&ctx.cluster)
-        .service(&name)
-        .desired_count(0)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
-    gone_ok(scale)?;
-    let del = ctx
-        .aws
-        .ecs
-        .delete_service()
-        .cluster(&ctx.cluster)
-        .service(&name)
-        .force(true)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
-    gone_ok(del)?;
+    let scale = ctx.aws.ecs.update_service().cluster(&ctx.cluster).service(&name);
+    gone_ok(sent(scale.desired_count(0).send()).await)?;
+    let del = ctx.aws.ecs.delete_service().cluster(&ctx.cluster).service(&name);
+    gone_ok(sent(del.force(true).send()).await)?;
     let key = o.id.to_string();
     retry_until(
         ctx.delete_deadline,
