@@ -17,7 +17,7 @@ use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::{Ctx, Deleted, Kept};
-use crate::aws::{code_of, err, gone_ok, is_gone, sent, unless_gone};
+use crate::aws::{answer, code_of, err, gone_ok, is_gone, sent, unless_gone};
 use crate::desired::{EcrSpec, 
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
 };
@@ -30,16 +30,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let prefix = format!("{}-", ctx.app);
     // One listing (1000 per page) instead of DescribeRepositories(names), which fails as a
     // whole with RepositoryNotFoundException when any name is missing and cannot find orphans.
-    let repos: Vec<Repository> = ctx
-        .aws
-        .ecr
-        .describe_repositories()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ecr.describe_repositories();
+    let repos: Vec<Repository> = answer(call.into_paginator().items().send().try_collect()).await?;
     let candidates: Vec<&Repository> = repos
         .iter()
         .filter(|r| {

@@ -15,7 +15,7 @@ use super::support::field_map;
 use super::support::ownership::not_owned_because;
 use super::support::tags::owned_tags;
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok, is_gone, retry_until, sent, PROPAGATION};
+use crate::aws::{answer, code_of, err, gone_ok, is_gone, retry_until, sent, PROPAGATION};
 use crate::desired::{RoleSpec, 
     role_path, Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_RESOURCE,
 };
@@ -25,17 +25,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let path = role_path(&ctx.app);
     let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.name.as_str(), *r)).collect();
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
-    let mut roles: Vec<Role> = ctx
-        .aws
-        .iam
-        .list_roles()
-        .path_prefix(&path)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.iam.list_roles().path_prefix(&path);
+    let mut roles: Vec<Role> = answer(call.into_paginator().items().send().try_collect()).await?;
     // A desired name missing from the listing is either free, taken outside our path (an
     // error), or ours but not listed yet (IAM is eventually consistent).
     let listed: BTreeSet<String> = roles.iter().map(|r| r.role_name().to_string()).collect();
@@ -129,17 +120,8 @@ async fn observe_role(
 /// The logical id of a role under our path that the config no longer names: its
 /// `ecsdeploy:resource` tag, or, if that is missing, the name without the `<app>-` prefix.
 async fn logical_id(ctx: &Ctx, name: &str) -> Result<Option<ResourceId>> {
-    let tags: Vec<Tag> = ctx
-        .aws
-        .iam
-        .list_role_tags()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.iam.list_role_tags().role_name(name);
+    let tags: Vec<Tag> = answer(call.into_paginator().items().send().try_collect()).await?;
     let tagged = tags
         .iter()
         .find(|t| t.key() == TAG_RESOURCE)
@@ -153,17 +135,8 @@ async fn logical_id(ctx: &Ctx, name: &str) -> Result<Option<ResourceId>> {
 
 /// ARNs of the managed policies attached to a role, sorted.
 async fn attached_arns(ctx: &Ctx, role: &str) -> Result<Vec<String>> {
-    let attached: Vec<_> = ctx
-        .aws
-        .iam
-        .list_attached_role_policies()
-        .role_name(role)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.iam.list_attached_role_policies().role_name(role);
+    let attached: Vec<_> = answer(call.into_paginator().items().send().try_collect()).await?;
     let arns: BTreeSet<String> = attached
         .iter()
         .filter_map(|p| p.policy_arn().map(str::to_string))
@@ -191,16 +164,8 @@ async fn inline_policy(ctx: &Ctx, role: &str) -> Result<Option<String>> {
 }
 
 async fn inline_names(ctx: &Ctx, role: &str) -> Result<Vec<String>> {
-    ctx.aws
-        .iam
-        .list_role_policies()
-        .role_name(role)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)
+    let call = ctx.aws.iam.list_role_policies().role_name(role);
+    answer(call.into_paginator().items().send().try_collect()).await
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &RoleSpec, res: &dyn Resolve) -> Result<Outputs> {

@@ -23,7 +23,7 @@ use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Se
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::desired::ListenerSpec;
-use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, retry_until, sent, CONSISTENCY};
+use crate::aws::{answer, code_of, err, gone_ok_if, is_elb_gone, retry_until, sent, CONSISTENCY};
 use crate::desired::{
     actions_fields, Attr, Fields, Kind, NoRefs, Outputs, Resolve, Resource, ResourceId, Spec,
 };
@@ -77,16 +77,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 
 /// DescribeListenerCertificates: the default certificate and the extra ones.
 async fn listed_certificates(ctx: &Ctx, arn: &str) -> Result<Vec<Certificate>> {
-    ctx.aws
-        .elb
-        .describe_listener_certificates()
-        .listener_arn(arn)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)
+    let call = ctx.aws.elb.describe_listener_certificates().listener_arn(arn);
+    answer(call.into_paginator().items().send().try_collect()).await
 }
 
 /// The default certificate of a listener, and its extra ones (without the default).

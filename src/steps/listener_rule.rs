@@ -18,7 +18,7 @@ use super::support::elb::*;
 use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Secret};
 use super::support::tags::owned_tags;
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, sent};
+use crate::aws::{answer, code_of, err, gone_ok_if, is_elb_gone, sent};
 use crate::desired::{
     actions_fields, conditions_fields, sorted, Attr, Fields, Kind, ListenerRuleSpec, NoRefs,
     Outputs, Resolve, Resource, ResourceId,
@@ -27,17 +27,8 @@ use crate::plan::Observed;
 
 /// The non-default rules of a listener (none if it is gone).
 async fn rules_of(ctx: &Ctx, listener_arn: &str) -> Result<Vec<Rule>> {
-    let listed: Result<Vec<Rule>> = ctx
-        .aws
-        .elb
-        .describe_rules()
-        .listener_arn(listener_arn)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err);
+    let call = ctx.aws.elb.describe_rules().listener_arn(listener_arn);
+    let listed = answer(call.into_paginator().items().send().try_collect()).await;
     let rules = gone_ok_if(is_elb_gone, listed)?;
     Ok(rules
         .into_iter()

@@ -20,7 +20,7 @@ use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::desired::TargetGroupSpec;
 use crate::aws::{
-    code_of, err, gone_ok_if, is_elb_gone, retry_until, sent, unless_gone, CONSISTENCY,
+    answer, code_of, err, gone_ok_if, is_elb_gone, retry_until, sent, unless_gone, CONSISTENCY,
 };
 use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId};
 use crate::plan::Observed;
@@ -32,16 +32,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let wanted: BTreeMap<&str, &ResourceId> =
         desired.iter().map(|r| (r.name.as_str(), &r.id)).collect();
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
-    let tgs: Vec<TargetGroup> = ctx
-        .aws
-        .elb
-        .describe_target_groups()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.elb.describe_target_groups();
+    let tgs: Vec<TargetGroup> = answer(call.into_paginator().items().send().try_collect()).await?;
     let arns: Vec<String> = tgs
         .iter()
         .filter_map(|t| t.target_group_arn().map(str::to_string))

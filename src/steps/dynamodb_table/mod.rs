@@ -34,7 +34,7 @@ use self::seed::seed_table;
 use self::shape::*;
 use super::support::ownership::{not_owned, not_owned_because};
 use super::Ctx;
-use crate::aws::{code_of, err, is_gone, poll, retry_until, sent, CONSISTENCY};
+use crate::aws::{answer, code_of, err, is_gone, poll, retry_until, sent, CONSISTENCY};
 use crate::desired::{TableSpec, 
     Attr, IndexSpec, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
@@ -52,16 +52,9 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.name.as_str(), *r)).collect();
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
     let prefix = format!("{}-", ctx.app);
-    let names: Vec<String> = ctx
-        .aws
-        .dynamodb
-        .list_tables()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
+    let call = ctx.aws.dynamodb.list_tables();
+    let names: Vec<String> = answer(call.into_paginator().items().send().try_collect())
         .await
-        .map_err(err)
         .context("listing DynamoDB tables")?;
     let candidates = names
         .iter()

@@ -8,7 +8,7 @@ use aws_sdk_elasticloadbalancingv2::types::{Listener, LoadBalancer};
 use futures::future::try_join_all;
 
 use super::ownership;
-use crate::aws::{err, gone_ok_if, is_elb_gone};
+use crate::aws::{answer, err, gone_ok_if, is_elb_gone};
 use crate::desired::{Kind, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::steps::Ctx;
 
@@ -99,16 +99,8 @@ async fn describe_tags(ctx: &Ctx, arns: &[String]) -> Result<Vec<(String, Tags)>
 
 /// Every load balancer in the region with its tags.
 pub async fn all_with_tags(ctx: &Ctx) -> Result<Vec<(LoadBalancer, Tags)>> {
-    let lbs: Vec<LoadBalancer> = ctx
-        .aws
-        .elb
-        .describe_load_balancers()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.elb.describe_load_balancers();
+    let lbs: Vec<LoadBalancer> = answer(call.into_paginator().items().send().try_collect()).await?;
     let arns: Vec<String> = lbs
         .iter()
         .filter_map(|l| l.load_balancer_arn().map(str::to_string))
@@ -140,17 +132,8 @@ pub async fn owned_load_balancers(ctx: &Ctx) -> Result<Vec<(String, String)>> {
 
 /// The listeners of a load balancer (none if it is gone).
 pub async fn listeners_of(ctx: &Ctx, lb_arn: &str) -> Result<Vec<Listener>> {
-    let listed: Result<Vec<Listener>> = ctx
-        .aws
-        .elb
-        .describe_listeners()
-        .load_balancer_arn(lb_arn)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err);
+    let call = ctx.aws.elb.describe_listeners().load_balancer_arn(lb_arn);
+    let listed = answer(call.into_paginator().items().send().try_collect()).await;
     gone_ok_if(is_elb_gone, listed)
 }
 
