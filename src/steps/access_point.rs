@@ -13,7 +13,7 @@ use super::support::field_map;
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
-use crate::aws::{code_of, err, err_classified, gone_ok, poll, sent};
+use crate::aws::{answer, code_of, err, err_classified, gone_ok, poll, sent};
 use crate::desired::{
     AccessPointSpec, Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
 };
@@ -191,14 +191,8 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &AccessPointSpec, res: &dyn Reso
         WAIT,
         &format!("access point {id} to become available"),
         || async {
-            let d = ctx
-                .aws
-                .efs
-                .describe_access_points()
-                .access_point_id(&id)
-                .send()
-                .await
-                .map_err(err)?;
+            let call = ctx.aws.efs.describe_access_points().access_point_id(&id);
+            let d = answer(call.send()).await?;
             let Some(a) = d.access_points().first() else {
                 return Ok(None);
             };

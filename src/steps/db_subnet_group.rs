@@ -12,7 +12,7 @@ use super::support::ownership::not_owned;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
 use crate::desired::DbSubnetGroupSpec;
-use crate::aws::{code_of, err, sent};
+use crate::aws::{answer, code_of, err, sent};
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, ResourceId};
 use crate::desired::{TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
@@ -46,14 +46,8 @@ fn observed(id: ResourceId, g: &DbSubnetGroup) -> Observed {
 }
 
 async fn tags_of(ctx: &Ctx, arn: &str) -> Result<Vec<Tag>> {
-    let out = ctx
-        .aws
-        .rds
-        .list_tags_for_resource()
-        .resource_name(arn)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.rds.list_tags_for_resource().resource_name(arn);
+    let out = answer(call.send()).await?;
     Ok(out.tag_list().to_vec())
 }
 

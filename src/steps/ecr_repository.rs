@@ -64,14 +64,9 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 
 /// A repository's tags; `None` when it is gone.
 async fn tags_of(ctx: &Ctx, repo: &Repository) -> Result<Option<Vec<Tag>>> {
-    let out = ctx
-        .aws
-        .ecr
-        .list_tags_for_resource()
-        .resource_arn(repo.repository_arn().unwrap_or_default())
-        .send()
-        .await
-        .map_err(err);
+    let call = ctx.aws.ecr.list_tags_for_resource();
+    let call = call.resource_arn(repo.repository_arn().unwrap_or_default());
+    let out = answer(call.send()).await;
     Ok(unless_gone(is_gone, out)?.map(|out| out.tags().to_vec()))
 }
 

@@ -11,8 +11,8 @@ use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{
-    code_of, err, is_dependency_violation, is_gone, not_yet_visible, retry_until, sent, unless_gone,
-    CONSISTENCY,
+    answer, code_of, is_dependency_violation, is_gone, not_yet_visible, retry_until, sent,
+    unless_gone, CONSISTENCY,
 };
 use crate::desired::{IgwSpec, Outputs, Resolve, Resource};
 use crate::plan::Observed;
@@ -67,14 +67,8 @@ async fn attach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
     match attached {
         // A retried attach whose first answer was lost: attached already, to this VPC?
         Err(e) if code_of(&e) == Some("Resource.AlreadyAssociated") => {
-            let out = ctx
-                .aws
-                .ec2
-                .describe_internet_gateways()
-                .internet_gateway_ids(igw_id)
-                .send()
-                .await
-                .map_err(err)?;
+            let call = ctx.aws.ec2.describe_internet_gateways().internet_gateway_ids(igw_id);
+            let out = answer(call.send()).await?;
             match out.internet_gateways().first().and_then(attached_vpc) {
                 Some(v) if v == vpc_id => Ok(()),
                 _ => Err(e),
@@ -115,14 +109,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let igw_id = o.outputs.id().to_string();
     // Look again rather than trusting the plan's snapshot: the gateway cannot be deleted
     // while attached to any VPC.
-    let described = ctx
-        .aws
-        .ec2
-        .describe_internet_gateways()
-        .internet_gateway_ids(&igw_id)
-        .send()
-        .await
-        .map_err(err);
+    let call = ctx.aws.ec2.describe_internet_gateways().internet_gateway_ids(&igw_id);
+    let described = answer(call.send()).await;
     let Some(out) = unless_gone(is_gone, described)? else {
         return Ok(());
     };

@@ -25,7 +25,7 @@ use super::support::{self, create_once, object_fields};
 use super::Ctx;
 use crate::desired::LoadBalancerSpec;
 use crate::aws::{
-    code_of, err, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, sent,
+    answer, code_of, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, sent,
     unless_gone, CONSISTENCY,
 };
 use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
@@ -84,14 +84,8 @@ fn managed_keys(r: &Resource) -> Vec<String> {
 }
 
 async fn attributes(ctx: &Ctx, arn: &str) -> Result<BTreeMap<String, String>> {
-    let out = ctx
-        .aws
-        .elb
-        .describe_load_balancer_attributes()
-        .load_balancer_arn(arn)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.elb.describe_load_balancer_attributes().load_balancer_arn(arn);
+    let out = answer(call.send()).await?;
     Ok(out
         .attributes()
         .iter()
@@ -258,14 +252,8 @@ async fn wait_active(ctx: &Ctx, r: &Resource, arn: &str) -> Result<()> {
 
 /// The load balancer with this ARN, if it exists.
 async fn describe_one(ctx: &Ctx, arn: &str) -> Result<Option<LoadBalancer>> {
-    let out = ctx
-        .aws
-        .elb
-        .describe_load_balancers()
-        .load_balancer_arns(arn)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.elb.describe_load_balancers().load_balancer_arns(arn);
+    let out = answer(call.send()).await?;
     Ok(out.load_balancers().first().cloned())
 }
 

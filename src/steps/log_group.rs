@@ -9,7 +9,7 @@ use super::support;
 use super::support::field_map;
 use super::support::ownership::not_owned;
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok, sent};
+use crate::aws::{answer, code_of, err, gone_ok, sent};
 use crate::desired::{LogGroupSpec, Fields, Outputs, Resolve, Resource, TAG_APP};
 use crate::plan::Observed;
 
@@ -20,14 +20,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
             continue;
         };
         let arn = arn_of(&g);
-        let tags = ctx
-            .aws
-            .logs
-            .list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
-            .await
-            .map_err(err)?;
+        let call = ctx.aws.logs.list_tags_for_resource().resource_arn(&arn);
+        let tags = answer(call.send()).await?;
         let owner = tags.tags().and_then(|t| t.get(TAG_APP));
         if owner != Some(&ctx.app) {
             let what = format!("log group {}", r.name);

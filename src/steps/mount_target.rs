@@ -15,7 +15,7 @@ use super::support::field_map;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::desired::MountTargetSpec;
-use crate::aws::{code_of, err, gone_ok, is_gone, poll, sent, unless_gone};
+use crate::aws::{answer, code_of, err, gone_ok, is_gone, poll, sent, unless_gone};
 use crate::desired::{
     sorted, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, Val, TAG_APP, TAG_RESOURCE,
 };
@@ -139,14 +139,9 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     };
     // Security groups: one call per mount target (there is no batch form), concurrently.
     let groups = try_join_all(targets.iter().map(|(m, _)| async move {
-        let out = ctx
-            .aws
-            .efs
-            .describe_mount_target_security_groups()
-            .mount_target_id(m.mount_target_id())
-            .send()
-            .await
-            .map_err(err)?;
+        let call = ctx.aws.efs.describe_mount_target_security_groups();
+        let call = call.mount_target_id(m.mount_target_id());
+        let out = answer(call.send()).await?;
         anyhow::Ok(out.security_groups().to_vec())
     }))
     .await?;
@@ -171,14 +166,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 
 /// The mount target of `fs` in `subnet`, if any.
 async fn in_subnet(ctx: &Ctx, fs: &str, subnet: &str) -> Result<Option<MountTargetDescription>> {
-    let out = ctx
-        .aws
-        .efs
-        .describe_mount_targets()
-        .file_system_id(fs)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.efs.describe_mount_targets().file_system_id(fs);
+    let out = answer(call.send()).await?;
     Ok(out
         .mount_targets()
         .iter()
@@ -303,14 +292,8 @@ async fn wait_gone(ctx: &Ctx, deadline: std::time::Duration, id: &str) -> Result
         deadline,
         &format!("mount target {id} to be deleted"),
         || async {
-            let out = ctx
-                .aws
-                .efs
-                .describe_mount_targets()
-                .mount_target_id(id)
-                .send()
-                .await
-                .map_err(err);
+            let call = ctx.aws.efs.describe_mount_targets().mount_target_id(id);
+            let out = answer(call.send()).await;
             Ok(match unless_gone(is_gone, out)? {
                 Some(out) => {
                     let mut ts = out.mount_targets().iter();

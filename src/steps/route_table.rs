@@ -16,8 +16,8 @@ use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::desired::RouteTableSpec;
 use crate::aws::{
-    code_of, err, gone_ok, is_dependency_violation, is_gone, not_yet_visible, retry_until, sent,
-    unless_gone, CONSISTENCY,
+    answer, code_of, err, gone_ok, is_dependency_violation, is_gone, not_yet_visible, retry_until,
+    sent, unless_gone, CONSISTENCY,
 };
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
@@ -112,14 +112,8 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 /// The table as it is now; `None` when it does not exist.
 async fn describe(ctx: &Ctx, rtb_id: &str) -> Result<Option<RouteTable>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_route_tables()
-        .route_table_ids(rtb_id)
-        .send()
-        .await
-        .map_err(err);
+    let call = ctx.aws.ec2.describe_route_tables().route_table_ids(rtb_id);
+    let out = answer(call.send()).await;
     Ok(unless_gone(is_gone, out)?.and_then(|out| out.route_tables().first().cloned()))
 }
 

@@ -18,7 +18,7 @@ use super::support::no_sdk_retry;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::aws::{
-    code_of, err, is_dependency_violation, not_yet_visible, retry_until, sent, CONSISTENCY,
+    answer, code_of, is_dependency_violation, not_yet_visible, retry_until, sent, CONSISTENCY,
 };
 use crate::desired::{SecurityGroupSpec, 
     ingress_fields, Fields, IngressRule, NoRefs, Outputs, Resolve, Resource, Source, Val,
@@ -251,15 +251,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &SecurityGroupSpec, res: &dyn Re
 /// The group named `r.name` in `vpc_id` when its ownership tags say it is `r`.
 async fn adoptable(ctx: &Ctx, r: &Resource, vpc_id: &str) -> Result<Option<String>> {
     let by = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
-    let out = ctx
-        .aws
-        .ec2
-        .describe_security_groups()
-        .filters(by("group-name", &r.name))
-        .filters(by("vpc-id", vpc_id))
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ec2.describe_security_groups().filters(by("group-name", &r.name));
+    let call = call.filters(by("vpc-id", vpc_id));
+    let out = answer(call.send()).await?;
     Ok(out
         .security_groups()
         .iter()
@@ -272,14 +266,8 @@ async fn adoptable(ctx: &Ctx, r: &Resource, vpc_id: &str) -> Result<Option<Strin
 
 /// The group's ingress rules as they are now.
 async fn current_rules(ctx: &Ctx, sg_id: &str) -> Result<Vec<IngressRule>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_security_groups()
-        .group_ids(sg_id)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ec2.describe_security_groups().group_ids(sg_id);
+    let out = answer(call.send()).await?;
     Ok(out
         .security_groups()
         .first()
@@ -290,14 +278,8 @@ async fn current_rules(ctx: &Ctx, sg_id: &str) -> Result<Vec<IngressRule>> {
 pub async fn update(ctx: &Ctx, _r: &Resource, s: &SecurityGroupSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let sg_id = o.outputs.id();
     // The rules as they are now, not as they were when the plan was made.
-    let out = ctx
-        .aws
-        .ec2
-        .describe_security_groups()
-        .group_ids(sg_id)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ec2.describe_security_groups().group_ids(sg_id);
+    let out = answer(call.send()).await?;
     let Some(g) = out.security_groups().first() else {
         anyhow::bail!("security group {sg_id} no longer exists; run the command again");
     };

@@ -81,14 +81,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 }
 
 async fn attributes(ctx: &Ctx, arn: &str) -> Result<BTreeMap<String, String>> {
-    let out = ctx
-        .aws
-        .elb
-        .describe_target_group_attributes()
-        .target_group_arn(arn)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.elb.describe_target_group_attributes().target_group_arn(arn);
+    let out = answer(call.send()).await?;
     Ok(out
         .attributes()
         .iter()
@@ -97,14 +91,8 @@ async fn attributes(ctx: &Ctx, arn: &str) -> Result<BTreeMap<String, String>> {
 }
 
 async fn health(ctx: &Ctx, arn: &str) -> Result<Vec<TargetHealthDescription>> {
-    let out = ctx
-        .aws
-        .elb
-        .describe_target_health()
-        .target_group_arn(arn)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.elb.describe_target_health().target_group_arn(arn);
+    let out = answer(call.send()).await?;
     Ok(out.target_health_descriptions().to_vec())
 }
 

@@ -18,7 +18,7 @@ use super::support::{create_once, object_fields};
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::desired::TaskDefSpec;
-use crate::aws::{err, err_classified, gone_ok, sent};
+use crate::aws::{answer, err, err_classified, gone_ok, sent};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::{diff_fields, Observed};
 
@@ -26,15 +26,9 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let mut families: Vec<String> = desired.iter().map(|r| r.name.clone()).collect();
     // Families of services removed from the config: found by the app-name prefix and
     // confirmed by the ownership tag below.
-    let listed = ctx
-        .aws
-        .ecs
-        .list_task_definition_families()
-        .family_prefix(format!("{}-", ctx.app))
-        .status(TaskDefinitionFamilyStatus::Active)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ecs.list_task_definition_families().family_prefix(format!("{}-", ctx.app));
+    let call = call.status(TaskDefinitionFamilyStatus::Active);
+    let listed = answer(call.send()).await?;
     for f in listed.families() {
         if !families.contains(f) {
             families.push(f.clone());

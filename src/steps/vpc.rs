@@ -9,21 +9,13 @@ use super::support::ec2::{create_tagged, observation, owned, owned_id};
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
-use crate::aws::{
-    err, is_dependency_violation, not_yet_visible, retry_until, sent, CONSISTENCY,
-};
+use crate::aws::{answer, is_dependency_violation, not_yet_visible, retry_until, sent, CONSISTENCY};
 use crate::desired::{VpcSpec, Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_vpcs()
-        .filters(owned(ctx))
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ec2.describe_vpcs().filters(owned(ctx));
+    let out = answer(call.send()).await?;
     let mut found = Vec::new();
     for v in out.vpcs() {
         let (Some(id), Some(vpc_id)) = (owned_id(v.tags()), v.vpc_id()) else {
@@ -51,15 +43,8 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 }
 
 async fn attribute(ctx: &Ctx, vpc_id: &str, attr: VpcAttributeName) -> Result<bool> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_vpc_attribute()
-        .vpc_id(vpc_id)
-        .attribute(attr.clone())
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ec2.describe_vpc_attribute().vpc_id(vpc_id).attribute(attr.clone());
+    let out = answer(call.send()).await?;
     let value = match attr {
         VpcAttributeName::EnableDnsSupport => out.enable_dns_support(),
         _ => out.enable_dns_hostnames(),

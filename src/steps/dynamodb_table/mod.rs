@@ -154,15 +154,9 @@ async fn tags_of(ctx: &Ctx, arn: &str) -> Result<Option<Tags>> {
     let mut tags = Tags::new();
     let mut token: Option<String> = None;
     loop {
-        let out = ctx
-            .aws
-            .dynamodb
-            .list_tags_of_resource()
-            .resource_arn(arn)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(err);
+        let call = ctx.aws.dynamodb.list_tags_of_resource().resource_arn(arn);
+        let call = call.set_next_token(token.take());
+        let out = answer(call.send()).await;
         let out = match out {
             Ok(out) => out,
             Err(e) if is_gone(&e) => return Ok(None),
@@ -341,14 +335,9 @@ async fn set_pitr(ctx: &Ctx, name: &str, on: bool) -> Result<()> {
         Duration::from_secs(120),
         |e| code_of(e) == Some("ContinuousBackupsUnavailableException"),
         || async {
-            ctx.aws
-                .dynamodb
-                .update_continuous_backups()
-                .table_name(name)
-                .point_in_time_recovery_specification(spec.clone())
-                .send()
-                .await
-                .map_err(err)
+            let call = ctx.aws.dynamodb.update_continuous_backups().table_name(name);
+            let call = call.point_in_time_recovery_specification(spec.clone());
+            answer(call.send()).await
         },
     )
     .await

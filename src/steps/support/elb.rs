@@ -8,7 +8,7 @@ use aws_sdk_elasticloadbalancingv2::types::{Listener, LoadBalancer};
 use futures::future::try_join_all;
 
 use super::ownership;
-use crate::aws::{answer, err, gone_ok_if, is_elb_gone};
+use crate::aws::{answer, gone_ok_if, is_elb_gone};
 use crate::desired::{Kind, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::steps::Ctx;
 
@@ -75,14 +75,9 @@ pub async fn tags_of(ctx: &Ctx, arns: &[String]) -> Result<BTreeMap<String, Tags
 }
 
 async fn describe_tags(ctx: &Ctx, arns: &[String]) -> Result<Vec<(String, Tags)>> {
-    let out = ctx
-        .aws
-        .elb
-        .describe_tags()
-        .set_resource_arns(Some(arns.to_vec()))
-        .send()
-        .await
-        .map_err(err)?;
+    let arns = Some(arns.to_vec());
+    let call = ctx.aws.elb.describe_tags().set_resource_arns(arns);
+    let out = answer(call.send()).await?;
     Ok(out
         .tag_descriptions()
         .iter()
