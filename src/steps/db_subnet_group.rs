@@ -7,7 +7,7 @@ use aws_sdk_rds::types::{DbSubnetGroup, Tag};
 use serde_json::json;
 
 use super::support::delete_when_free;
-use super::support::field_map;
+use super::support::{field_map, field_strings};
 use super::support::ownership::not_owned;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
@@ -165,14 +165,7 @@ async fn update_group(
     if fields_of(g) == want {
         return Ok(outputs_of(g));
     }
-    let subnets: Vec<String> = want["subnet_ids"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
+    let subnets: Vec<String> = field_strings(&want["subnet_ids"]);
     let description = want["description"].as_str().unwrap_or_default();
     let call = ctx.aws.rds.modify_db_subnet_group().db_subnet_group_name(&r.name);
     let call = call.db_subnet_group_description(description);

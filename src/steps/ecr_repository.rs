@@ -11,7 +11,7 @@ use aws_smithy_types::body::SdkBody;
 use futures::future::try_join_all;
 use serde_json::json;
 
-use super::support;
+use super::support::{made_or_existing, Made};
 use super::support::field_map;
 use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
@@ -136,14 +136,10 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &EcrSpec, res: &dyn Resolve) -> 
         .image_tag_mutability(ImageTagMutability::from(s.tag_mutability.as_str()));
     req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     let out = req.send().await.map_err(err);
-    let out = match out {
-        // Exists already: a create whose answer was lost and that was sent again. Ours
-        // (observe refuses anyone else's) is adopted and brought to the desired state.
-        Err(e) if matches!(code_of(&e), Some("RepositoryAlreadyExistsException")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
+    let exists = "RepositoryAlreadyExistsException";
+    let out = match made_or_existing(ctx, r, out, exists, observe).await? {
+        Made::New(out) => out,
+        Made::Existing(o) => return update(ctx, r, s, &o, res).await,
     };
     Ok(out.repository().map(outputs).unwrap_or_default())
 }

@@ -10,8 +10,8 @@ use aws_sdk_iam::types::{Role, Tag};
 use futures::future::try_join_all;
 use serde_json::{json, Map, Value};
 
-use super::support;
-use super::support::field_map;
+use super::support::{made_or_existing, Made};
+use super::support::{field_map, field_strings};
 use super::support::ownership::not_owned_because;
 use super::support::tags::owned_tags;
 use super::Ctx;
@@ -180,14 +180,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &RoleSpec, res: &dyn Resolve) ->
         .assume_role_policy_document(trust);
     req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     let out = req.send().await.map_err(err);
-    let out = match out {
-        // Exists already: a create whose answer was lost and that was sent again. Ours
-        // (observe refuses anyone else's) is adopted and brought to the desired state.
-        Err(e) if matches!(code_of(&e), Some("EntityAlreadyExists")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
+    let out = match made_or_existing(ctx, r, out, "EntityAlreadyExists", observe).await? {
+        Made::New(out) => out,
+        Made::Existing(o) => return update(ctx, r, s, &o, res).await,
     };
     let arn = out.role().map(|r| r.arn()).unwrap_or_default().to_string();
     try_join_all(s.managed_policies.iter().map(|p| attach(ctx, &r.name, p))).await?;
@@ -209,14 +204,7 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &RoleSpec, o: &Observed, res
     }
 
     let arns = |f: &Fields| -> BTreeSet<String> {
-        f.get("managed_policy_arns")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
+        f.get("managed_policy_arns").map(field_strings).unwrap_or_default()
     };
     let (have, need) = (arns(&o.fields), arns(&want));
     try_join_all(need.difference(&have).map(|p| attach(ctx, name, p))).await?;

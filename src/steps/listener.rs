@@ -17,13 +17,13 @@ use aws_sdk_elasticloadbalancingv2::types::{Certificate, Listener, ProtocolEnum}
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support::{self, object_fields};
+use super::support::{made_or_existing, object_fields, Made};
 use super::support::elb::*;
 use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Secret};
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::desired::ListenerSpec;
-use crate::aws::{answer, code_of, err, gone_ok_if, is_elb_gone, retry_until, sent, CONSISTENCY};
+use crate::aws::{answer, err, gone_ok_if, is_elb_gone, retry_until, sent, CONSISTENCY};
 use crate::desired::{
     actions_fields, Attr, Fields, Kind, NoRefs, Outputs, Resolve, Resource, ResourceId, Spec,
 };
@@ -170,14 +170,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &ListenerSpec, res: &dyn Resolve
         .send()
         .await
         .map_err(err);
-    let out = match out {
-        // Exists already: a create whose answer was lost and that was sent again. Ours
-        // (observe refuses anyone else's) is adopted and brought to the desired state.
-        Err(e) if matches!(code_of(&e), Some("DuplicateListener")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
+    let out = match made_or_existing(ctx, r, out, "DuplicateListener", observe).await? {
+        Made::New(out) => out,
+        Made::Existing(o) => return update(ctx, r, s, &o, res).await,
     };
     let Some(arn) = out
         .listeners()
@@ -292,10 +287,8 @@ async fn sync_extra_certificates(ctx: &Ctx, arn: &str, want: &[String]) -> Resul
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default();
-    gone_ok_if(
-        is_elb_gone,
-        sent(ctx.aws.elb.delete_listener().listener_arn(arn).send()).await,
-    )
+    let call = ctx.aws.elb.delete_listener().listener_arn(arn);
+    gone_ok_if(is_elb_gone, sent(call.send()).await)
 }
 
 #[cfg(test)]

@@ -13,12 +13,12 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support::{self, object_fields};
+use super::support::{made_or_existing, object_fields, Made};
 use super::support::elb::*;
 use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Secret};
 use super::support::tags::owned_tags;
 use super::Ctx;
-use crate::aws::{answer, code_of, err, gone_ok_if, is_elb_gone, sent};
+use crate::aws::{answer, err, gone_ok_if, is_elb_gone, sent};
 use crate::desired::{
     actions_fields, conditions_fields, sorted, Attr, Fields, Kind, ListenerRuleSpec, NoRefs,
     Outputs, Resolve, Resource, ResourceId,
@@ -170,14 +170,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &ListenerRuleSpec, res: &dyn Res
         .send()
         .await
         .map_err(err);
-    let out = match out {
-        // Exists already: a create whose answer was lost and that was sent again. Ours
-        // (observe refuses anyone else's) is adopted and brought to the desired state.
-        Err(e) if matches!(code_of(&e), Some("PriorityInUse")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
+    let out = match made_or_existing(ctx, r, out, "PriorityInUse", observe).await? {
+        Made::New(out) => out,
+        Made::Existing(o) => return update(ctx, r, s, &o, res).await,
     };
     let Some(arn) = out.rules().first().and_then(|r| r.rule_arn()) else {
         bail!("CreateRule returned no rule");
@@ -215,10 +210,8 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &ListenerRuleSpec, o: &Observed,
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default();
-    gone_ok_if(
-        is_elb_gone,
-        sent(ctx.aws.elb.delete_rule().rule_arn(arn).send()).await,
-    )
+    let call = ctx.aws.elb.delete_rule().rule_arn(arn);
+    gone_ok_if(is_elb_gone, sent(call.send()).await)
 }
 
 #[cfg(test)]

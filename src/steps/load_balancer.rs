@@ -21,11 +21,11 @@ use serde_json::json;
 use super::support::elb::*;
 use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
-use super::support::{self, create_once, object_fields};
+use super::support::{create_once, made_or_existing, object_fields, Made};
 use super::Ctx;
 use crate::desired::LoadBalancerSpec;
 use crate::aws::{
-    answer, code_of, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, sent,
+    answer, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, sent,
     unless_gone, CONSISTENCY,
 };
 use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
@@ -86,11 +86,7 @@ fn managed_keys(r: &Resource) -> Vec<String> {
 async fn attributes(ctx: &Ctx, arn: &str) -> Result<BTreeMap<String, String>> {
     let call = ctx.aws.elb.describe_load_balancer_attributes().load_balancer_arn(arn);
     let out = answer(call.send()).await?;
-    Ok(out
-        .attributes()
-        .iter()
-        .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
-        .collect())
+    Ok(attribute_map(out.attributes(), |a| (a.key(), a.value())))
 }
 
 /// Normalised fields in the shape of `Spec::fields` for load balancers; `attributes` holds
@@ -186,14 +182,10 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, res: &dyn Res
             .find(|o| o.id == r.id)
             .and_then(|o| o.outputs.get(Attr::Arn).map(str::to_string)))
     };
-    let arn = match create_once(ctx, &r.id, create, find).await {
-        // Exists already (an earlier attempt): ours is adopted and brought to the desired
-        // state.
-        Err(e) if matches!(code_of(&e), Some("DuplicateLoadBalancerName")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
+    let made = create_once(ctx, &r.id, create, find).await;
+    let arn = match made_or_existing(ctx, r, made, "DuplicateLoadBalancerName", observe).await? {
+        Made::New(arn) => arn,
+        Made::Existing(o) => return update(ctx, r, s, &o, res).await,
     };
     let attrs: Vec<(&String, &String)> = s.attributes.iter().collect();
     retry_until(CONSISTENCY, is_elb_gone, || {

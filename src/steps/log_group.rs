@@ -5,11 +5,11 @@ use anyhow::Result;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 use serde_json::{json, Value};
 
-use super::support;
+use super::support::{made_or_existing, Made};
 use super::support::field_map;
 use super::support::ownership::not_owned;
 use super::Ctx;
-use crate::aws::{answer, code_of, err, gone_ok, sent};
+use crate::aws::{answer, err, gone_ok, sent};
 use crate::desired::{LogGroupSpec, Fields, Outputs, Resolve, Resource, TAG_APP};
 use crate::plan::Observed;
 
@@ -89,15 +89,10 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &LogGroupSpec, res: &dyn Resolve
         req = req.tags(k, v);
     }
     let out = req.send().await.map_err(err);
-    match out {
-        // Exists already: a create whose answer was lost and that was sent again. Ours
-        // (observe refuses anyone else's) is adopted and brought to the desired state.
-        Err(e) if matches!(code_of(&e), Some("ResourceAlreadyExistsException")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
-    };
+    let exists = "ResourceAlreadyExistsException";
+    if let Made::Existing(o) = made_or_existing(ctx, r, out, exists, observe).await? {
+        return update(ctx, r, s, &o, res).await;
+    }
     put_retention(ctx, &r.name, s.retention_days).await?;
     // CreateLogGroup answers nothing; read the ARN back.
     let outputs = Outputs::with_id(&r.name);

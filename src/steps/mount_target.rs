@@ -11,7 +11,7 @@ use futures::future::try_join_all;
 use serde_json::json;
 
 use super::support::efs;
-use super::support::field_map;
+use super::support::{field_map, field_strings};
 use super::support::tags::tag;
 use super::Ctx;
 use crate::desired::MountTargetSpec;
@@ -268,14 +268,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &MountTargetSpec, res: &dyn Reso
 pub async fn update(ctx: &Ctx, r: &Resource, _spec: &MountTargetSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let want = r.spec.fields(res);
     if o.fields.get("security_groups") != want.get("security_groups") {
-        let groups: Vec<String> = want["security_groups"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let groups: Vec<String> = field_strings(&want["security_groups"]);
         let call = ctx.aws.efs.modify_mount_target_security_groups();
         let call = call.mount_target_id(o.outputs.id());
         sent(call.set_security_groups(Some(groups)).send())

@@ -13,7 +13,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support::{self, object_fields};
+use super::support::{made_or_existing, object_fields, Made};
 use super::support::elb::*;
 use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
@@ -83,11 +83,7 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 async fn attributes(ctx: &Ctx, arn: &str) -> Result<BTreeMap<String, String>> {
     let call = ctx.aws.elb.describe_target_group_attributes().target_group_arn(arn);
     let out = answer(call.send()).await?;
-    Ok(out
-        .attributes()
-        .iter()
-        .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
-        .collect())
+    Ok(attribute_map(out.attributes(), |a| (a.key(), a.value())))
 }
 
 async fn health(ctx: &Ctx, arn: &str) -> Result<Vec<TargetHealthDescription>> {
@@ -193,14 +189,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &TargetGroupSpec, res: &dyn Reso
         .send()
         .await
         .map_err(err);
-    let out = match out {
-        // Exists already: a create whose answer was lost and that was sent again. Ours
-        // (observe refuses anyone else's) is adopted and brought to the desired state.
-        Err(e) if matches!(code_of(&e), Some("DuplicateTargetGroupName")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
+    let out = match made_or_existing(ctx, r, out, "DuplicateTargetGroupName", observe).await? {
+        Made::New(out) => out,
+        Made::Existing(o) => return update(ctx, r, s, &o, res).await,
     };
     let Some(arn) = out
         .target_groups()

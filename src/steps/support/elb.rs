@@ -46,6 +46,18 @@ pub fn orphan_id(id: ResourceId, name: &str, desired: &BTreeSet<&ResourceId>) ->
     }
 }
 
+/// Load balancer or target group attributes as key → value; `kv` reads one's key and value.
+pub fn attribute_map<'a, A>(
+    attrs: &'a [A],
+    kv: impl Fn(&'a A) -> (Option<&'a str>, Option<&'a str>),
+) -> BTreeMap<String, String> {
+    let pair = |a| match kv(a) {
+        (Some(k), Some(v)) => Some((k.to_string(), v.to_string())),
+        _ => None,
+    };
+    attrs.iter().filter_map(pair).collect()
+}
+
 /// `arn:...:listener/app/name/lb-id/listener-id` → `listener-id`.
 pub fn last_segment(arn: &str) -> &str {
     arn.rsplit_once('/').map_or(arn, |(_, s)| s)

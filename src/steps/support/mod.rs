@@ -18,7 +18,7 @@ use std::future::Future;
 use anyhow::Result;
 
 use super::Ctx;
-use crate::aws::{gone_ok, retry_until, sent};
+use crate::aws::{code_of, gone_ok, retry_until, sent};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value;
@@ -43,6 +43,34 @@ pub fn adopted(
         &format!("already exists; adopting {}", o.outputs.id()),
     );
     Ok(o)
+}
+
+/// What a create made, or the resource it found in its way.
+pub enum Made<T> {
+    /// The create's answer.
+    New(T),
+    /// The resource exists already and is ours ([`adopted`]); the caller brings it to the
+    /// desired state.
+    Existing(Observed),
+}
+
+/// What the create answered (`made`); or, when it failed with the error code `exists` (a
+/// create whose answer was lost and that was sent again), the resource the kind's
+/// `observe` finds (observe refuses anyone else's; see [`adopted`]).
+pub async fn made_or_existing<T>(
+    ctx: &Ctx,
+    r: &Resource,
+    made: Result<T>,
+    exists: &str,
+    observe: impl AsyncFn(&Ctx, &[&Resource]) -> Result<Vec<Observed>>,
+) -> Result<Made<T>> {
+    match made {
+        Err(e) if code_of(&e) == Some(exists) => {
+            let found = observe(ctx, &[r]).await?;
+            Ok(Made::Existing(adopted(ctx, r, found, e)?))
+        }
+        other => Ok(Made::New(other?)),
+    }
 }
 
 /// Delete (or detach) with the SDK call `call` makes, sent again while `busy` says
@@ -73,4 +101,10 @@ pub fn object_fields(v: Value) -> Fields {
         Value::Object(members) => members.into_iter().collect(),
         _ => Fields::new(),
     }
+}
+
+/// The strings of a field holding a JSON array of strings (none when it holds no array).
+pub fn field_strings<C: FromIterator<String>>(v: &Value) -> C {
+    let strings = v.as_array().into_iter().flatten().filter_map(Value::as_str);
+    strings.map(str::to_string).collect()
 }
