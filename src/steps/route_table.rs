@@ -16,7 +16,7 @@ use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::desired::RouteTableSpec;
 use crate::aws::{
-    answer, code_of, err, gone_ok, is_dependency_violation, is_gone, not_yet_visible, retry_until,
+    answer, code_of, gone_ok, is_dependency_violation, is_gone, not_yet_visible, retry_until,
     sent, unless_gone, CONSISTENCY,
 };
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource};
@@ -231,22 +231,9 @@ async fn associate(ctx: &Ctx, rtb_id: &str, subnets: &[String]) -> Result<()> {
     if subnets.is_empty() {
         return Ok(());
     }
-    let out = ctx
-        .aws
-        .ec2
-        .describe_route_tables()
-        .filters(
-            Filter::builder()
-                .name("association.subnet-id")
-                .set_values(Some(subnets.to_vec()))
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(err)?;
     // Subnet → (table, association id) of its current explicit association.
     let mut current: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for t in out.route_tables() {
+    for t in &tables_of(ctx, subnets.to_vec()).await? {
         let table = t.route_table_id().unwrap_or_default();
         for (subnet, assoc) in subnet_associations(t) {
             current.insert(subnet, (table.to_string(), assoc));
@@ -278,23 +265,17 @@ async fn associate_one(ctx: &Ctx, rtb_id: &str, subnet: &str) -> Result<()> {
     sent(call.subnet_id(subnet).send()).await
 }
 
+/// The route tables explicitly associated with any of `subnets`.
+async fn tables_of(ctx: &Ctx, subnets: Vec<String>) -> Result<Vec<RouteTable>> {
+    let by_subnet = Filter::builder().name("association.subnet-id").set_values(Some(subnets));
+    let call = ctx.aws.ec2.describe_route_tables().filters(by_subnet.build());
+    Ok(answer(call.send()).await?.route_tables().to_vec())
+}
+
 /// The id of the subnet's explicit route table association, if it has one.
 async fn association_of(ctx: &Ctx, subnet: &str) -> Result<Option<String>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_route_tables()
-        .filters(
-            Filter::builder()
-                .name("association.subnet-id")
-                .values(subnet)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(out
-        .route_tables()
+    Ok(tables_of(ctx, vec![subnet.to_string()])
+        .await?
         .iter()
         .find_map(|t| subnet_associations(t).remove(subnet)))
 }
