@@ -12,7 +12,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::create_once::{create_once, tagged};
 use super::tags::tag;
-use crate::aws::{err, err_classified};
+use crate::aws::{answer, err, err_classified};
 use serde_json::Value;
 
 use crate::desired::{Fields, Outputs, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
@@ -132,58 +132,38 @@ pub async fn find_tagged(ctx: &Ctx, rt: &ResourceType, id: &ResourceId) -> Resul
     let filters = Some(tagged(ctx, id));
     let found = match rt {
         ResourceType::Vpc => {
-            let out = ec2.describe_vpcs().set_filters(filters).send().await;
-            let out = out.map_err(err)?;
-            out.vpcs()
-                .first()
-                .and_then(|v| v.vpc_id())
-                .map(str::to_string)
+            let out = answer(ec2.describe_vpcs().set_filters(filters).send()).await?;
+            first_id(out.vpcs(), |v| v.vpc_id())
         }
         ResourceType::Subnet => {
-            let out = ec2.describe_subnets().set_filters(filters).send().await;
-            let out = out.map_err(err)?;
-            out.subnets()
-                .first()
-                .and_then(|s| s.subnet_id())
-                .map(str::to_string)
+            let out = answer(ec2.describe_subnets().set_filters(filters).send()).await?;
+            first_id(out.subnets(), |s| s.subnet_id())
         }
         ResourceType::InternetGateway => {
-            let out = ec2
-                .describe_internet_gateways()
-                .set_filters(filters)
-                .send()
-                .await;
-            let out = out.map_err(err)?;
-            let g = out.internet_gateways().first();
-            g.and_then(|g| g.internet_gateway_id()).map(str::to_string)
+            let call = ec2.describe_internet_gateways().set_filters(filters);
+            let out = answer(call.send()).await?;
+            first_id(out.internet_gateways(), |g| g.internet_gateway_id())
         }
         ResourceType::RouteTable => {
-            let out = ec2
-                .describe_route_tables()
-                .set_filters(filters)
-                .send()
-                .await;
-            let out = out.map_err(err)?;
-            let t = out.route_tables().first();
-            t.and_then(|t| t.route_table_id()).map(str::to_string)
+            let call = ec2.describe_route_tables().set_filters(filters);
+            let out = answer(call.send()).await?;
+            first_id(out.route_tables(), |t| t.route_table_id())
         }
         ResourceType::SecurityGroup => {
-            let out = ec2
-                .describe_security_groups()
-                .set_filters(filters)
-                .send()
-                .await;
-            let out = out.map_err(err)?;
-            let g = out.security_groups().first();
-            g.and_then(|g| g.group_id()).map(str::to_string)
+            let call = ec2.describe_security_groups().set_filters(filters);
+            let out = answer(call.send()).await?;
+            first_id(out.security_groups(), |g| g.group_id())
         }
         ResourceType::ElasticIp => {
-            let out = ec2.describe_addresses().set_filters(filters).send().await;
-            let out = out.map_err(err)?;
-            let a = out.addresses().first();
-            a.and_then(|a| a.allocation_id()).map(str::to_string)
+            let out = answer(ec2.describe_addresses().set_filters(filters).send()).await?;
+            first_id(out.addresses(), |a| a.allocation_id())
         }
         other => anyhow::bail!("no lookup by tags for EC2 {}", other.as_str()),
     };
     Ok(found)
+}
+
+/// The id `id_of` reads from the first of `items`, if there is one.
+fn first_id<T>(items: &[T], id_of: impl Fn(&T) -> Option<&str>) -> Option<String> {
+    items.first().and_then(id_of).map(str::to_string)
 }
