@@ -64,6 +64,18 @@ where
     call.await.map(|_| ()).map_err(err)
 }
 
+/// Await an SDK call and keep its answer, or its error as [`err`] makes it. For a paginated
+/// listing: `answer(call.into_paginator().items().send().try_collect())`, every item.
+pub async fn answer<T, E, R>(
+    call: impl std::future::Future<Output = Result<T, SdkError<E, R>>>,
+) -> anyhow::Result<T>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    call.await.map_err(err)
+}
+
 /// Error codes of throttling and of server-side trouble: the request may not have been
 /// executed, or may have been executed with its answer lost.
 const TRANSIENT_CODES: &[&str] = &[

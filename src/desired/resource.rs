@@ -280,6 +280,11 @@ pub trait Resolve {
             Val::Suffixed(r, suffix) => Ok(format!("{}{suffix}", known(r)?)),
         }
     }
+
+    /// [`Resolve::need`] of each value, in order: the first unresolved one is the error.
+    fn need_all(&self, vals: &[Val]) -> anyhow::Result<Vec<String>> {
+        vals.iter().map(|v| self.need(v)).collect()
+    }
 }
 
 /// Resolves nothing: for values that hold literal ids only (observed state).

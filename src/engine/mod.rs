@@ -140,11 +140,25 @@ mod tests {
         ])
     }
 
+    /// How many steps run at once: (now, the most so far).
+    type Live = Arc<Mutex<(usize, usize)>>;
+
+    /// A step that counts itself in `live` while it runs for `ms` milliseconds.
+    async fn running_for(live: &Live, ms: u64) {
+        {
+            let mut l = live.lock().unwrap();
+            l.0 += 1;
+            l.1 = l.1.max(l.0);
+        }
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        live.lock().unwrap().0 -= 1;
+    }
+
     #[tokio::test]
     async fn runs_dependencies_first_and_independent_steps_together() {
         let (_tx, rx) = watch::channel(false);
         let log = Arc::new(Mutex::new(Vec::new()));
-        let live = Arc::new(Mutex::new((0usize, 0usize))); // (now, max)
+        let live = Live::default();
         let s = run(
             &graph(),
             |i| i.to_string(),
@@ -155,13 +169,7 @@ mod tests {
                 let log = log.clone();
                 let live = live.clone();
                 async move {
-                    {
-                        let mut l = live.lock().unwrap();
-                        l.0 += 1;
-                        l.1 = l.1.max(l.0);
-                    }
-                    tokio::time::sleep(Duration::from_millis(30)).await;
-                    live.lock().unwrap().0 -= 1;
+                    running_for(&live, 30).await;
                     log.lock().unwrap().push(i.name.clone());
                     Ok("ok".to_string())
                 }
@@ -178,7 +186,7 @@ mod tests {
     #[tokio::test]
     async fn concurrency_one_runs_serially() {
         let (_tx, rx) = watch::channel(false);
-        let live = Arc::new(Mutex::new((0usize, 0usize)));
+        let live = Live::default();
         run(
             &graph(),
             |i| i.to_string(),
@@ -188,13 +196,7 @@ mod tests {
             |_| {
                 let live = live.clone();
                 async move {
-                    {
-                        let mut l = live.lock().unwrap();
-                        l.0 += 1;
-                        l.1 = l.1.max(l.0);
-                    }
-                    tokio::time::sleep(Duration::from_millis(5)).await;
-                    live.lock().unwrap().0 -= 1;
+                    running_for(&live, 5).await;
                     Ok(String::new())
                 }
             },

@@ -294,4 +294,6 @@ fn delete_nodes(items: &[&Observed]) -> Vec<(ResourceId, Vec<ResourceId>)> {
 }
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod tests;

@@ -1,9 +1,9 @@
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
 
 use super::*;
 use crate::config::load_str;
-use crate::desired::{build, Env, Outputs, Resource};
+use crate::desired::{build, Env, Resource};
+use crate::plan::fixtures::{converged, desired};
 
 const CONFIG: &str = r#"
 app = "demo"
@@ -21,41 +21,10 @@ ingress = [{ port = 80, cidrs = ["0.0.0.0/0"] }]
 image = { repository = "web", tag = "v1" }
 "#;
 
-fn desired(text: &str) -> Vec<Resource> {
-    let loaded = load_str(text, Path::new("t.toml")).expect("valid config");
-    let env = Env {
-        region: "ap-northeast-1".into(),
-        azs: vec!["ap-northeast-1a".into(), "ap-northeast-1c".into()],
-        ..Default::default()
-    };
-    build(&loaded.config, &env)
-}
-
-/// What AWS would report once `resources` exist exactly as desired.
-fn converged(resources: &[Resource]) -> BTreeMap<ResourceId, Observed> {
-    let mut outputs: BTreeMap<ResourceId, Outputs> = BTreeMap::new();
-    for r in resources {
-        outputs.insert(
-            r.id.clone(),
-            Outputs::with_id(format!("{}-id", r.id))
-                .arn(format!("arn:{}", r.id))
-                .uri(format!("uri/{}", r.name)),
-        );
-    }
-    resources
-        .iter()
-        .map(|r| {
-            let o = Observed {
-                id: r.id.clone(),
-                name: r.name.clone(),
-                outputs: outputs[&r.id].clone(),
-                fields: r.spec.fields(&outputs),
-                state: "ok".into(),
-                details: serde_json::Value::Null,
-            };
-            (r.id.clone(), o)
-        })
-        .collect()
+/// Where the change to `id` stands in the plan's order.
+fn position(plan: &Plan, id: &str) -> usize {
+    let at = plan.changes.iter().position(|c| c.id.to_string() == id);
+    at.unwrap_or_else(|| panic!("{id} not in plan"))
 }
 
 fn action_of<'a>(plan: &'a Plan, id: &str) -> &'a Action {
@@ -73,12 +42,7 @@ fn fresh_account_creates_everything_in_dependency_order() {
     let plan = plan_up(&d, &BTreeMap::new());
     assert!(plan.changes.iter().all(|c| c.action == Action::Create));
     assert_eq!(plan.changes.len(), d.len());
-    let pos = |id: &str| {
-        plan.changes
-            .iter()
-            .position(|c| c.id.to_string() == id)
-            .unwrap()
-    };
+    let pos = |id: &str| position(&plan, id);
     assert!(pos("vpc.main") < pos("subnet.public-a"));
     assert!(pos("subnet.public-a") < pos("service.api"));
     assert!(pos("ecr_repository.web") < pos("task_definition.site"));
@@ -182,12 +146,7 @@ fn immutable_change_is_a_replacement() {
 fn down_deletes_dependents_first() {
     let d = desired(CONFIG);
     let plan = plan_down(&converged(&d), &d, true);
-    let pos = |id: &str| {
-        plan.changes
-            .iter()
-            .position(|c| c.id.to_string() == id)
-            .unwrap()
-    };
+    let pos = |id: &str| position(&plan, id);
     assert!(pos("service.api") < pos("security_group.api"));
     assert!(pos("service.api") < pos("cluster.main"));
     assert!(pos("security_group.api") < pos("vpc.main"));
@@ -227,12 +186,7 @@ fn dependent_service_waits_for_its_dependency_and_goes_first_on_down() {
         "{deps:?}"
     );
     let down = plan_down(&converged(&d), &d, true);
-    let pos = |id: &str| {
-        down.changes
-            .iter()
-            .position(|c| c.id.to_string() == id)
-            .unwrap()
-    };
+    let pos = |id: &str| position(&down, id);
     assert!(pos("service.frontend") < pos("service.backend"));
     // The backend's group names the frontend's group in a rule; AWS refuses to delete a
     // group another group's rule references, so the referencing one goes first.

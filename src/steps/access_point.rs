@@ -13,7 +13,7 @@ use super::support::field_map;
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
-use crate::aws::{code_of, err, err_classified, gone_ok, poll};
+use crate::aws::{answer, code_of, err, err_classified, gone_ok, poll, sent};
 use crate::desired::{
     AccessPointSpec, Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
 };
@@ -191,14 +191,8 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &AccessPointSpec, res: &dyn Reso
         WAIT,
         &format!("access point {id} to become available"),
         || async {
-            let d = ctx
-                .aws
-                .efs
-                .describe_access_points()
-                .access_point_id(&id)
-                .send()
-                .await
-                .map_err(err)?;
+            let call = ctx.aws.efs.describe_access_points().access_point_id(&id);
+            let d = answer(call.send()).await?;
             let Some(a) = d.access_points().first() else {
                 return Ok(None);
             };
@@ -222,16 +216,8 @@ pub async fn update(_ctx: &Ctx, _r: &Resource, _spec: &AccessPointSpec, o: &Obse
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let id = o.outputs.id();
-    gone_ok(
-        ctx.aws
-            .efs
-            .delete_access_point()
-            .access_point_id(id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
-    )
+    let call = ctx.aws.efs.delete_access_point().access_point_id(id);
+    gone_ok(sent(call.send()).await)
     .with_context(|| format!("deleting access point {} ({id})", o.name))
 }
 

@@ -20,7 +20,7 @@ use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::desired::ClusterSpec;
-use crate::aws::{code_of, err, not_yet_propagated, retry_until, PROPAGATION};
+use crate::aws::{answer, code_of, err, not_yet_propagated, retry_until, PROPAGATION};
 use crate::desired::{
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
@@ -44,16 +44,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         })
         .collect();
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
-    let arns: Vec<String> = ctx
-        .aws
-        .ecs
-        .list_clusters()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ecs.list_clusters();
+    let arns: Vec<String> = answer(call.into_paginator().items().send().try_collect()).await?;
     // Desired names are described even when the listing (eventually consistent) lacks them.
     let names: Vec<String> = arns
         .iter()

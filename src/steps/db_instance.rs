@@ -15,7 +15,7 @@ use super::support::ownership::not_owned;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
 use crate::desired::DbInstanceSpec;
-use crate::aws::{code_of, err, poll, retry_until};
+use crate::aws::{code_of, err, poll, retry_until, sent};
 use crate::desired::{sorted, Attr, Fields, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::desired::{TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
@@ -228,11 +228,7 @@ async fn wait_available(ctx: &Ctx, key: &str, ident: &str) -> Result<DbInstance>
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &DbInstanceSpec, res: &dyn Resolve) -> Result<Outputs> {
     let group = res.need(&s.subnet_group)?;
-    let sgs = s
-        .security_groups
-        .iter()
-        .map(|v| res.need(v))
-        .collect::<Result<Vec<_>>>()?;
+    let sgs = res.need_all(&s.security_groups)?;
     let made = ctx
         .aws
         .rds
@@ -335,11 +331,7 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &DbInstanceSpec, _o: &Observed, 
         any = true;
     }
     if differs("security_groups") {
-        let sgs = s
-            .security_groups
-            .iter()
-            .map(|v| res.need(v))
-            .collect::<Result<Vec<_>>>()?;
+        let sgs = res.need_all(&s.security_groups)?;
         req = req.set_vpc_security_group_ids(Some(sgs));
         any = true;
     }
@@ -382,19 +374,10 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     };
     if status_of(&d) != "deleting" {
         if d.deletion_protection() == Some(true) {
-            retry_until(ctx.delete_deadline, busy, || async {
-                ctx.aws
-                    .rds
-                    .modify_db_instance()
-                    .db_instance_identifier(ident)
-                    .deletion_protection(false)
-                    .apply_immediately(true)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(err)
-            })
-            .await
+            let call = ctx.aws.rds.modify_db_instance().db_instance_identifier(ident);
+            let call = call.deletion_protection(false).apply_immediately(true);
+            retry_until(ctx.delete_deadline, busy, || sent(call.clone().send()))
+                .await
             .with_context(|| format!("turning off deletion protection of DB instance {ident}"))?;
         }
         let snapshot = format!("{ident}-final-{}", unix_secs());
@@ -410,7 +393,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
             } else {
                 req.final_db_snapshot_identifier(&snapshot)
             };
-            req.send().await.map(|_| ()).map_err(err)
+            sent(req.send()).await
         })
         .await;
         match deleted {

@@ -7,12 +7,12 @@ use aws_sdk_rds::types::{DbSubnetGroup, Tag};
 use serde_json::json;
 
 use super::support::delete_when_free;
-use super::support::field_map;
+use super::support::{field_map, field_strings};
 use super::support::ownership::not_owned;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
 use crate::desired::DbSubnetGroupSpec;
-use crate::aws::{code_of, err};
+use crate::aws::{answer, code_of, err, sent};
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, ResourceId};
 use crate::desired::{TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
@@ -46,14 +46,8 @@ fn observed(id: ResourceId, g: &DbSubnetGroup) -> Observed {
 }
 
 async fn tags_of(ctx: &Ctx, arn: &str) -> Result<Vec<Tag>> {
-    let out = ctx
-        .aws
-        .rds
-        .list_tags_for_resource()
-        .resource_name(arn)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.rds.list_tags_for_resource().resource_name(arn);
+    let out = answer(call.send()).await?;
     Ok(out.tag_list().to_vec())
 }
 
@@ -121,11 +115,7 @@ fn outputs_of(g: &DbSubnetGroup) -> Outputs {
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &DbSubnetGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
-    let subnets = s
-        .subnets
-        .iter()
-        .map(|v| res.need(v))
-        .collect::<Result<Vec<_>>>()?;
+    let subnets = res.need_all(&s.subnets)?;
     let made = ctx
         .aws
         .rds
@@ -175,23 +165,12 @@ async fn update_group(
     if fields_of(g) == want {
         return Ok(outputs_of(g));
     }
-    let subnets: Vec<String> = want["subnet_ids"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|v| v.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    ctx.aws
-        .rds
-        .modify_db_subnet_group()
-        .db_subnet_group_name(&r.name)
-        .db_subnet_group_description(want["description"].as_str().unwrap_or_default())
-        .set_subnet_ids(Some(subnets))
-        .send()
+    let subnets: Vec<String> = field_strings(&want["subnet_ids"]);
+    let description = want["description"].as_str().unwrap_or_default();
+    let call = ctx.aws.rds.modify_db_subnet_group().db_subnet_group_name(&r.name);
+    let call = call.db_subnet_group_description(description);
+    sent(call.set_subnet_ids(Some(subnets)).send())
         .await
-        .map_err(err)
         .with_context(|| format!("modifying DB subnet group {}", r.name))?;
     match describe(ctx, &r.name).await? {
         Some(g) => Ok(outputs_of(&g)),

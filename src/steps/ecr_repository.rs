@@ -11,13 +11,13 @@ use aws_smithy_types::body::SdkBody;
 use futures::future::try_join_all;
 use serde_json::json;
 
-use super::support;
+use super::support::{made_or_existing, Made};
 use super::support::field_map;
 use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::{Ctx, Deleted, Kept};
-use crate::aws::{code_of, err, gone_ok, is_gone, unless_gone};
+use crate::aws::{answer, code_of, err, gone_ok, is_gone, sent, unless_gone};
 use crate::desired::{EcrSpec, 
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
 };
@@ -30,16 +30,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let prefix = format!("{}-", ctx.app);
     // One listing (1000 per page) instead of DescribeRepositories(names), which fails as a
     // whole with RepositoryNotFoundException when any name is missing and cannot find orphans.
-    let repos: Vec<Repository> = ctx
-        .aws
-        .ecr
-        .describe_repositories()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ecr.describe_repositories();
+    let repos: Vec<Repository> = answer(call.into_paginator().items().send().try_collect()).await?;
     let candidates: Vec<&Repository> = repos
         .iter()
         .filter(|r| {
@@ -72,14 +64,9 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 
 /// A repository's tags; `None` when it is gone.
 async fn tags_of(ctx: &Ctx, repo: &Repository) -> Result<Option<Vec<Tag>>> {
-    let out = ctx
-        .aws
-        .ecr
-        .list_tags_for_resource()
-        .resource_arn(repo.repository_arn().unwrap_or_default())
-        .send()
-        .await
-        .map_err(err);
+    let call = ctx.aws.ecr.list_tags_for_resource();
+    let call = call.resource_arn(repo.repository_arn().unwrap_or_default());
+    let out = answer(call.send()).await;
     Ok(unless_gone(is_gone, out)?.map(|out| out.tags().to_vec()))
 }
 
@@ -149,14 +136,10 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &EcrSpec, res: &dyn Resolve) -> 
         .image_tag_mutability(ImageTagMutability::from(s.tag_mutability.as_str()));
     req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     let out = req.send().await.map_err(err);
-    let out = match out {
-        // Exists already: a create whose answer was lost and that was sent again. Ours
-        // (observe refuses anyone else's) is adopted and brought to the desired state.
-        Err(e) if matches!(code_of(&e), Some("RepositoryAlreadyExistsException")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
+    let exists = "RepositoryAlreadyExistsException";
+    let out = match made_or_existing(ctx, r, out, exists, observe).await? {
+        Made::New(out) => out,
+        Made::Existing(o) => return update(ctx, r, s, &o, res).await,
     };
     Ok(out.repository().map(outputs).unwrap_or_default())
 }
@@ -165,26 +148,16 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &EcrSpec, o: &Observed, res: &dy
     let want = r.spec.fields(res);
     let differs = |k: &str| o.fields.get(k) != want.get(k);
     if differs("scan_on_push") {
-        ctx.aws
-            .ecr
-            .put_image_scanning_configuration()
-            .repository_name(o.outputs.id())
-            .image_scanning_configuration(scanning(s.scan_on_push))
-            .customize()
-            .mutate_request(explicit_scan_flag)
-            .send()
-            .await
-            .map_err(err)?;
+        let call = ctx.aws.ecr.put_image_scanning_configuration();
+        let call = call.repository_name(o.outputs.id());
+        let call = call.image_scanning_configuration(scanning(s.scan_on_push));
+        sent(call.customize().mutate_request(explicit_scan_flag).send()).await?;
     }
     if differs("image_tag_mutability") {
-        ctx.aws
-            .ecr
-            .put_image_tag_mutability()
-            .repository_name(o.outputs.id())
-            .image_tag_mutability(ImageTagMutability::from(s.tag_mutability.as_str()))
-            .send()
-            .await
-            .map_err(err)?;
+        let mutability = ImageTagMutability::from(s.tag_mutability.as_str());
+        let call = ctx.aws.ecr.put_image_tag_mutability();
+        let call = call.repository_name(o.outputs.id());
+        sent(call.image_tag_mutability(mutability).send()).await?;
     }
     Ok(o.outputs.clone())
 }
@@ -193,16 +166,8 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &EcrSpec, o: &Observed, res: &dy
 /// that still has images is kept.
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<Deleted> {
     let name = o.outputs.id();
-    let result = ctx
-        .aws
-        .ecr
-        .delete_repository()
-        .repository_name(name)
-        .set_force(ctx.delete_images.then_some(true))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
+    let call = ctx.aws.ecr.delete_repository().repository_name(name);
+    let result = sent(call.set_force(ctx.delete_images.then_some(true)).send()).await;
     match result {
         Err(e) if !ctx.delete_images && code_of(&e) == Some("RepositoryNotEmptyException") => {
             Ok(Deleted::Kept(kept_not_empty(name)))

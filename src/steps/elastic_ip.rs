@@ -6,11 +6,11 @@ use aws_sdk_ec2::types::{Address, DomainType, ResourceType};
 use serde_json::json;
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation, tag_spec};
+use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation};
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::desired::ElasticIpSpec;
-use crate::aws::{code_of, err_classified};
+use crate::aws::code_of;
 use crate::desired::{Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
@@ -45,23 +45,18 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, _spec: &ElasticIpSpec, _res: &dyn Resolve) -> Result<Outputs> {
-    let create = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .allocate_address()
-            .domain(DomainType::Vpc)
-            .tag_specifications(tag_spec(ctx, ResourceType::ElasticIp, &r.id, &r.name))
-            .customize()
-            .config_override(no_sdk_retry())
-            .send()
-            .await
-            .map_err(err_classified)?;
-        out.allocation_id()
-            .map(str::to_string)
-            .ok_or_else(|| anyhow::anyhow!("AllocateAddress answered without an allocation id"))
+    let send = |tags| {
+        let call = ctx.aws.ec2.allocate_address().domain(DomainType::Vpc);
+        let call = call.tag_specifications(tags);
+        call.customize().config_override(no_sdk_retry()).send()
     };
-    let alloc = create_tagged(ctx, &r.id, ResourceType::ElasticIp, create).await?;
+    let alloc = create_tagged(ctx, r, ResourceType::ElasticIp, send, |out| {
+        out.allocation_id()
+    })
+    .await?;
+    if alloc.is_empty() {
+        anyhow::bail!("AllocateAddress answered without an allocation id");
+    }
     Ok(Outputs::with_id(alloc))
 }
 

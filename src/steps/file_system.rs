@@ -13,7 +13,7 @@ use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
-use crate::aws::{code_of, err, is_gone, poll, unless_gone};
+use crate::aws::{answer, code_of, err, is_gone, poll, sent, unless_gone};
 use crate::desired::{FileSystemSpec, Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
@@ -85,14 +85,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 }
 
 async fn by_token(ctx: &Ctx, token: &str) -> Result<Option<FileSystemDescription>> {
-    let out = ctx
-        .aws
-        .efs
-        .describe_file_systems()
-        .creation_token(token)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.efs.describe_file_systems().creation_token(token);
+    let out = answer(call.send()).await?;
     Ok(out.file_systems().first().cloned())
 }
 
@@ -101,14 +95,8 @@ async fn wait_available(ctx: &Ctx, r: &Resource, id: &str) -> Result<FileSystemD
         WAIT,
         &format!("file system {id} to become available"),
         || async {
-            let f = ctx
-                .aws
-                .efs
-                .describe_file_systems()
-                .file_system_id(id)
-                .send()
-                .await
-                .map_err(err)?;
+            let call = ctx.aws.efs.describe_file_systems().file_system_id(id);
+            let f = answer(call.send()).await?;
             let Some(f) = f.file_systems().first() else {
                 return Ok(None);
             };
@@ -130,14 +118,8 @@ async fn wait_gone(ctx: &Ctx, deadline: std::time::Duration, id: &str) -> Result
         deadline,
         &format!("file system {id} to be deleted"),
         || async {
-            let out = ctx
-                .aws
-                .efs
-                .describe_file_systems()
-                .file_system_id(id)
-                .send()
-                .await
-                .map_err(err);
+            let call = ctx.aws.efs.describe_file_systems().file_system_id(id);
+            let out = answer(call.send()).await;
             Ok(match unless_gone(is_gone, out)? {
                 Some(f) => f.file_systems().iter().all(|f| !alive(f)).then_some(()),
                 None => Some(()),
@@ -212,14 +194,9 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &FileSystemSpec, o: &Observe
     let want = r.spec.fields(res);
     if o.fields.get("throughput_mode") != want.get("throughput_mode") {
         let mode = want["throughput_mode"].as_str().unwrap_or("bursting");
-        ctx.aws
-            .efs
-            .update_file_system()
-            .file_system_id(o.outputs.id())
-            .throughput_mode(ThroughputMode::from(mode))
-            .send()
+        let call = ctx.aws.efs.update_file_system().file_system_id(o.outputs.id());
+        sent(call.throughput_mode(ThroughputMode::from(mode)).send())
             .await
-            .map_err(err)
             .with_context(|| {
                 format!(
                     "changing the throughput mode of file system {} to {mode}",

@@ -14,13 +14,12 @@ use aws_sdk_iam::types::{Role, Tag};
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support;
-use super::support::field_map;
+use super::support::{field_map, field_strings, made_or_existing, Made};
 use super::support::iam::{changing, decode_policy, shaped_like};
 use super::support::ownership::not_owned_because;
 use super::support::tags::owned_tags;
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok, is_gone, sent};
+use crate::aws::{answer, code_of, err, gone_ok, is_gone, sent};
 use crate::desired::{
     legacy_role_path, role_path, Fields, Kind, Outputs, Resolve, Resource, ResourceId, RoleSpec,
     TAG_REGION, TAG_RESOURCE,
@@ -62,17 +61,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.name.as_str(), *r)).collect();
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
     // Every region's roles and the legacy ones: one listing.
-    let mut roles: Vec<Role> = ctx
-        .aws
-        .iam
-        .list_roles()
-        .path_prefix(legacy_role_path(&ctx.app))
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.iam.list_roles().path_prefix(legacy_role_path(&ctx.app));
+    let mut roles: Vec<Role> = answer(call.into_paginator().items().send().try_collect()).await?;
     // A desired name missing from the listing is either free, taken outside our path (an
     // error), or ours but not listed yet (IAM is eventually consistent).
     let listed: BTreeSet<String> = roles.iter().map(|r| r.role_name().to_string()).collect();
@@ -217,31 +207,14 @@ async fn logical_id(ctx: &Ctx, name: &str) -> Result<Option<ResourceId>> {
 
 /// A role's tags.
 async fn role_tags(ctx: &Ctx, name: &str) -> Result<Vec<Tag>> {
-    ctx.aws
-        .iam
-        .list_role_tags()
-        .role_name(name)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)
+    let call = ctx.aws.iam.list_role_tags().role_name(name);
+    answer(call.into_paginator().items().send().try_collect()).await
 }
 
 /// ARNs of the managed policies attached to a role, sorted.
 async fn attached_arns(ctx: &Ctx, role: &str) -> Result<Vec<String>> {
-    let attached: Vec<_> = ctx
-        .aws
-        .iam
-        .list_attached_role_policies()
-        .role_name(role)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.iam.list_attached_role_policies().role_name(role);
+    let attached: Vec<_> = answer(call.into_paginator().items().send().try_collect()).await?;
     let arns: BTreeSet<String> = attached
         .iter()
         .filter_map(|p| p.policy_arn().map(str::to_string))
@@ -269,16 +242,8 @@ async fn inline_policy(ctx: &Ctx, role: &str) -> Result<Option<String>> {
 }
 
 async fn inline_names(ctx: &Ctx, role: &str) -> Result<Vec<String>> {
-    ctx.aws
-        .iam
-        .list_role_policies()
-        .role_name(role)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)
+    let call = ctx.aws.iam.list_role_policies().role_name(role);
+    answer(call.into_paginator().items().send().try_collect()).await
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &RoleSpec, res: &dyn Resolve) -> Result<Outputs> {
@@ -295,14 +260,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &RoleSpec, res: &dyn Resolve) ->
     tags.push(Tag::builder().key(TAG_REGION).value(&ctx.aws.region).build()?);
     req = req.set_tags(Some(tags));
     let out = req.send().await.map_err(err);
-    let out = match out {
-        // Exists already: a create whose answer was lost and that was sent again. Ours
-        // (observe refuses anyone else's) is adopted and brought to the desired state.
-        Err(e) if matches!(code_of(&e), Some("EntityAlreadyExists")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
+    let out = match made_or_existing(ctx, r, out, "EntityAlreadyExists", observe).await? {
+        Made::New(out) => out,
+        Made::Existing(o) => return update(ctx, r, s, &o, res).await,
     };
     let arn = out.role().map(|r| r.arn()).unwrap_or_default().to_string();
     try_join_all(s.managed_policies.iter().map(|p| attach(ctx, &r.name, p))).await?;
@@ -325,25 +285,13 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &RoleSpec, o: &Observed, res
     }
 
     if differs("assume_role_policy") {
-        ctx.aws
-            .iam
-            .update_assume_role_policy()
-            .role_name(name)
-            .policy_document(serde_json::to_string(&want["assume_role_policy"])?)
-            .send()
-            .await
-            .map_err(err)?;
+        let doc = serde_json::to_string(&want["assume_role_policy"])?;
+        let call = ctx.aws.iam.update_assume_role_policy().role_name(name);
+        sent(call.policy_document(doc).send()).await?;
     }
 
     let arns = |f: &Fields| -> BTreeSet<String> {
-        f.get("managed_policy_arns")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default()
+        f.get("managed_policy_arns").map(field_strings).unwrap_or_default()
     };
     let (have, need) = (arns(&o.fields), arns(&want));
     try_join_all(need.difference(&have).map(|p| attach(ctx, name, p))).await?;

@@ -17,7 +17,7 @@ use tokio::sync::Mutex;
 
 use super::Ctx;
 use crate::desired::ImageSpec;
-use crate::aws::{code_of, err};
+use crate::aws::{answer, code_of, err};
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::image::docker::{self, BuildRequest};
 use crate::plan::Observed;
@@ -58,15 +58,9 @@ fn fields(tag: &str) -> Fields {
 
 /// The image tagged `tag` in `repository`, if it is there (and the repository too).
 async fn find(ctx: &Ctx, repository: &str, tag: &str) -> Result<Option<ImageDetail>> {
-    let out = ctx
-        .aws
-        .ecr
-        .describe_images()
-        .repository_name(repository)
-        .image_ids(ImageIdentifier::builder().image_tag(tag).build())
-        .send()
-        .await
-        .map_err(err);
+    let call = ctx.aws.ecr.describe_images().repository_name(repository);
+    let call = call.image_ids(ImageIdentifier::builder().image_tag(tag).build());
+    let out = answer(call.send()).await;
     match out {
         Ok(o) => Ok(o.image_details().first().cloned()),
         Err(e)

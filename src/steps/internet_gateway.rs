@@ -6,12 +6,12 @@ use aws_sdk_ec2::types::{InternetGateway, ResourceType};
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation, tag_spec};
+use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation};
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::aws::{
-    code_of, err, err_classified, is_dependency_violation, is_gone, not_yet_visible, retry_until,
+    answer, code_of, is_dependency_violation, is_gone, not_yet_visible, retry_until, sent,
     unless_gone, CONSISTENCY,
 };
 use crate::desired::{IgwSpec, Outputs, Resolve, Resource};
@@ -46,24 +46,14 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &IgwSpec, res: &dyn Resolve) -> Result<Outputs> {
     let vpc_id = res.need(&s.vpc)?;
-    let create = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .create_internet_gateway()
-            .tag_specifications(tag_spec(ctx, ResourceType::InternetGateway, &r.id, &r.name))
-            .customize()
-            .config_override(no_sdk_retry())
-            .send()
-            .await
-            .map_err(err_classified)?;
-        Ok(out
-            .internet_gateway()
-            .and_then(|g| g.internet_gateway_id())
-            .unwrap_or_default()
-            .to_string())
+    let send = |tags| {
+        let call = ctx.aws.ec2.create_internet_gateway().tag_specifications(tags);
+        call.customize().config_override(no_sdk_retry()).send()
     };
-    let igw_id = create_tagged(ctx, &r.id, ResourceType::InternetGateway, create).await?;
+    let igw_id = create_tagged(ctx, r, ResourceType::InternetGateway, send, |out| {
+        out.internet_gateway()?.internet_gateway_id()
+    })
+    .await?;
     retry_until(CONSISTENCY, not_yet_visible, || {
         attach(ctx, &igw_id, &vpc_id)
     })
@@ -72,27 +62,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &IgwSpec, res: &dyn Resolve) -> 
 }
 
 async fn attach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
-    let attached = ctx
-        .aws
-        .ec2
-        .attach_internet_gateway()
-        .internet_gateway_id(igw_id)
-        .vpc_id(vpc_id)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
+    let call = ctx.aws.ec2.attach_internet_gateway().internet_gateway_id(igw_id);
+    let attached = sent(call.vpc_id(vpc_id).send()).await;
     match attached {
         // A retried attach whose first answer was lost: attached already, to this VPC?
         Err(e) if code_of(&e) == Some("Resource.AlreadyAssociated") => {
-            let out = ctx
-                .aws
-                .ec2
-                .describe_internet_gateways()
-                .internet_gateway_ids(igw_id)
-                .send()
-                .await
-                .map_err(err)?;
+            let call = ctx.aws.ec2.describe_internet_gateways().internet_gateway_ids(igw_id);
+            let out = answer(call.send()).await?;
             match out.internet_gateways().first().and_then(attached_vpc) {
                 Some(v) if v == vpc_id => Ok(()),
                 _ => Err(e),
@@ -133,14 +109,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let igw_id = o.outputs.id().to_string();
     // Look again rather than trusting the plan's snapshot: the gateway cannot be deleted
     // while attached to any VPC.
-    let described = ctx
-        .aws
-        .ec2
-        .describe_internet_gateways()
-        .internet_gateway_ids(&igw_id)
-        .send()
-        .await
-        .map_err(err);
+    let call = ctx.aws.ec2.describe_internet_gateways().internet_gateway_ids(&igw_id);
+    let described = answer(call.send()).await;
     let Some(out) = unless_gone(is_gone, described)? else {
         return Ok(());
     };

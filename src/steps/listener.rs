@@ -17,13 +17,13 @@ use aws_sdk_elasticloadbalancingv2::types::{Certificate, Listener, ProtocolEnum}
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support;
+use super::support::{made_or_existing, object_fields, Made};
 use super::support::elb::*;
 use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Secret};
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::desired::ListenerSpec;
-use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, retry_until, sent, CONSISTENCY};
+use crate::aws::{answer, err, gone_ok_if, is_elb_gone, retry_until, sent, CONSISTENCY};
 use crate::desired::{
     actions_fields, Attr, Fields, Kind, NoRefs, Outputs, Resolve, Resource, ResourceId, Spec,
 };
@@ -77,16 +77,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 
 /// DescribeListenerCertificates: the default certificate and the extra ones.
 async fn listed_certificates(ctx: &Ctx, arn: &str) -> Result<Vec<Certificate>> {
-    ctx.aws
-        .elb
-        .describe_listener_certificates()
-        .listener_arn(arn)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)
+    let call = ctx.aws.elb.describe_listener_certificates().listener_arn(arn);
+    answer(call.into_paginator().items().send().try_collect()).await
 }
 
 /// The default certificate of a listener, and its extra ones (without the default).
@@ -140,11 +132,7 @@ fn fields_of(l: &Listener, certificates: &[String]) -> Fields {
         "ssl_policy": if tls { l.ssl_policy() } else { None },
         "default_actions": actions_fields(&from_aws_actions(l.default_actions()), &NoRefs),
     });
-    v.as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
+    object_fields(v)
 }
 
 fn observed(id: ResourceId, l: &Listener, certificates: &[String]) -> Observed {
@@ -182,14 +170,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &ListenerSpec, res: &dyn Resolve
         .send()
         .await
         .map_err(err);
-    let out = match out {
-        // Exists already: a create whose answer was lost and that was sent again. Ours
-        // (observe refuses anyone else's) is adopted and brought to the desired state.
-        Err(e) if matches!(code_of(&e), Some("DuplicateListener")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
+    let out = match made_or_existing(ctx, r, out, "DuplicateListener", observe).await? {
+        Made::New(out) => out,
+        Made::Existing(o) => return update(ctx, r, s, &o, res).await,
     };
     let Some(arn) = out
         .listeners()
@@ -207,34 +190,25 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &ListenerSpec, res: &dyn Resolve
     Ok(Outputs::with_id(last_segment(&arn)).arn(arn))
 }
 
+/// The listener certificates with these ARNs.
+fn certificates(arns: &[&str]) -> Vec<Certificate> {
+    arns.iter().map(|c| certificate(c)).collect()
+}
+
 async fn add_certificates(ctx: &Ctx, arn: &str, certs: &[&str]) -> Result<()> {
     if certs.is_empty() {
         return Ok(());
     }
-    ctx.aws
-        .elb
-        .add_listener_certificates()
-        .listener_arn(arn)
-        .set_certificates(Some(certs.iter().map(|c| certificate(c)).collect()))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.elb.add_listener_certificates().listener_arn(arn);
+    sent(call.set_certificates(Some(certificates(certs))).send()).await
 }
 
 async fn remove_certificates(ctx: &Ctx, arn: &str, certs: &[&str]) -> Result<()> {
     if certs.is_empty() {
         return Ok(());
     }
-    ctx.aws
-        .elb
-        .remove_listener_certificates()
-        .listener_arn(arn)
-        .set_certificates(Some(certs.iter().map(|c| certificate(c)).collect()))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.elb.remove_listener_certificates().listener_arn(arn);
+    sent(call.set_certificates(Some(certificates(certs))).send()).await
 }
 
 pub async fn update(ctx: &Ctx, r: &Resource, s: &ListenerSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
@@ -313,10 +287,8 @@ async fn sync_extra_certificates(ctx: &Ctx, arn: &str, want: &[String]) -> Resul
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default();
-    gone_ok_if(
-        is_elb_gone,
-        sent(ctx.aws.elb.delete_listener().listener_arn(arn).send()).await,
-    )
+    let call = ctx.aws.elb.delete_listener().listener_arn(arn);
+    gone_ok_if(is_elb_gone, sent(call.send()).await)
 }
 
 #[cfg(test)]

@@ -13,12 +13,12 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support;
+use super::support::{made_or_existing, object_fields, Made};
 use super::support::elb::*;
 use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Secret};
 use super::support::tags::owned_tags;
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, sent};
+use crate::aws::{answer, err, gone_ok_if, is_elb_gone, sent};
 use crate::desired::{
     actions_fields, conditions_fields, sorted, Attr, Fields, Kind, ListenerRuleSpec, NoRefs,
     Outputs, Resolve, Resource, ResourceId,
@@ -27,25 +27,13 @@ use crate::plan::Observed;
 
 /// The non-default rules of a listener (none if it is gone).
 async fn rules_of(ctx: &Ctx, listener_arn: &str) -> Result<Vec<Rule>> {
-    let listed: Result<Vec<Rule>> = ctx
-        .aws
-        .elb
-        .describe_rules()
-        .listener_arn(listener_arn)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err);
-    match listed {
-        Ok(rules) => Ok(rules
-            .into_iter()
-            .filter(|r| r.is_default() != Some(true))
-            .collect()),
-        Err(e) if is_elb_gone(&e) => Ok(vec![]),
-        Err(e) => Err(e),
-    }
+    let call = ctx.aws.elb.describe_rules().listener_arn(listener_arn);
+    let listed = answer(call.into_paginator().items().send().try_collect()).await;
+    let rules = gone_ok_if(is_elb_gone, listed)?;
+    Ok(rules
+        .into_iter()
+        .filter(|r| r.is_default() != Some(true))
+        .collect())
 }
 
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
@@ -124,11 +112,7 @@ fn fields_of(listener_arn: Option<&str>, r: &Rule) -> Fields {
         "conditions": conditions_of(r.conditions()),
         "actions": actions_fields(&from_aws_actions(r.actions()), &NoRefs),
     });
-    v.as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
+    object_fields(v)
 }
 
 fn observed(id: ResourceId, name: String, l: &Listener, r: &Rule) -> Observed {
@@ -186,14 +170,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &ListenerRuleSpec, res: &dyn Res
         .send()
         .await
         .map_err(err);
-    let out = match out {
-        // Exists already: a create whose answer was lost and that was sent again. Ours
-        // (observe refuses anyone else's) is adopted and brought to the desired state.
-        Err(e) if matches!(code_of(&e), Some("PriorityInUse")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
+    let out = match made_or_existing(ctx, r, out, "PriorityInUse", observe).await? {
+        Made::New(out) => out,
+        Made::Existing(o) => return update(ctx, r, s, &o, res).await,
     };
     let Some(arn) = out.rules().first().and_then(|r| r.rule_arn()) else {
         bail!("CreateRule returned no rule");
@@ -206,18 +185,10 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &ListenerRuleSpec, o: &Observed,
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);
     if changed("priority") {
-        ctx.aws
-            .elb
-            .set_rule_priorities()
-            .rule_priorities(
-                RulePriorityPair::builder()
-                    .rule_arn(arn)
-                    .priority(s.priority as i32)
-                    .build(),
-            )
-            .send()
-            .await
-            .map_err(err)?;
+        let pair = RulePriorityPair::builder().rule_arn(arn);
+        let pair = pair.priority(s.priority as i32).build();
+        let call = ctx.aws.elb.set_rule_priorities().rule_priorities(pair);
+        sent(call.send()).await?;
     }
     if changed("conditions") || changed("actions") {
         let mut req = ctx.aws.elb.modify_rule().rule_arn(arn);
@@ -232,17 +203,15 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &ListenerRuleSpec, o: &Observed,
             };
             req = req.set_actions(Some(to_aws_actions(&s.actions, res, secret)?));
         }
-        req.send().await.map_err(err)?;
+        sent(req.send()).await?;
     }
     Ok(o.outputs.clone())
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default();
-    gone_ok_if(
-        is_elb_gone,
-        sent(ctx.aws.elb.delete_rule().rule_arn(arn).send()).await,
-    )
+    let call = ctx.aws.elb.delete_rule().rule_arn(arn);
+    gone_ok_if(is_elb_gone, sent(call.send()).await)
 }
 
 #[cfg(test)]

@@ -21,12 +21,12 @@ use serde_json::json;
 use super::support::elb::*;
 use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
-use super::support::{self, create_once};
+use super::support::{create_once, made_or_existing, object_fields, Made};
 use super::Ctx;
 use crate::desired::LoadBalancerSpec;
 use crate::aws::{
-    code_of, err, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, unless_gone,
-    CONSISTENCY,
+    answer, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, sent,
+    unless_gone, CONSISTENCY,
 };
 use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::plan::Observed;
@@ -84,19 +84,9 @@ fn managed_keys(r: &Resource) -> Vec<String> {
 }
 
 async fn attributes(ctx: &Ctx, arn: &str) -> Result<BTreeMap<String, String>> {
-    let out = ctx
-        .aws
-        .elb
-        .describe_load_balancer_attributes()
-        .load_balancer_arn(arn)
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(out
-        .attributes()
-        .iter()
-        .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
-        .collect())
+    let call = ctx.aws.elb.describe_load_balancer_attributes().load_balancer_arn(arn);
+    let out = answer(call.send()).await?;
+    Ok(attribute_map(out.attributes(), |a| (a.key(), a.value())))
 }
 
 /// Normalised fields in the shape of `Spec::fields` for load balancers; `attributes` holds
@@ -124,11 +114,7 @@ fn fields_of(lb: &LoadBalancer, attrs: &BTreeMap<String, String>, keys: &[String
         "security_groups": sgs,
         "attributes": managed,
     });
-    v.as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
+    object_fields(v)
 }
 
 fn state_of(lb: &LoadBalancer) -> &str {
@@ -158,16 +144,8 @@ fn observed(
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, res: &dyn Resolve) -> Result<Outputs> {
-    let subnets = s
-        .subnets
-        .iter()
-        .map(|v| res.need(v))
-        .collect::<Result<Vec<_>>>()?;
-    let sgs = s
-        .security_groups
-        .iter()
-        .map(|v| res.need(v))
-        .collect::<Result<Vec<_>>>()?;
+    let subnets = res.need_all(&s.subnets)?;
+    let sgs = res.need_all(&s.security_groups)?;
     // Not idempotent in every implementation (the emulator makes a second balancer of the
     // same name): sent once, a lost answer looked up by name (see `create_once`).
     let create = || async {
@@ -204,14 +182,10 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, res: &dyn Res
             .find(|o| o.id == r.id)
             .and_then(|o| o.outputs.get(Attr::Arn).map(str::to_string)))
     };
-    let arn = match create_once(ctx, &r.id, create, find).await {
-        // Exists already (an earlier attempt): ours is adopted and brought to the desired
-        // state.
-        Err(e) if matches!(code_of(&e), Some("DuplicateLoadBalancerName")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
+    let made = create_once(ctx, &r.id, create, find).await;
+    let arn = match made_or_existing(ctx, r, made, "DuplicateLoadBalancerName", observe).await? {
+        Made::New(arn) => arn,
+        Made::Existing(o) => return update(ctx, r, s, &o, res).await,
     };
     let attrs: Vec<(&String, &String)> = s.attributes.iter().collect();
     retry_until(CONSISTENCY, is_elb_gone, || {
@@ -270,14 +244,8 @@ async fn wait_active(ctx: &Ctx, r: &Resource, arn: &str) -> Result<()> {
 
 /// The load balancer with this ARN, if it exists.
 async fn describe_one(ctx: &Ctx, arn: &str) -> Result<Option<LoadBalancer>> {
-    let out = ctx
-        .aws
-        .elb
-        .describe_load_balancers()
-        .load_balancer_arns(arn)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.elb.describe_load_balancers().load_balancer_arns(arn);
+    let out = answer(call.send()).await?;
     Ok(out.load_balancers().first().cloned())
 }
 
@@ -289,15 +257,8 @@ async fn modify_attributes(ctx: &Ctx, arn: &str, attrs: &[(&String, &String)]) -
         .iter()
         .map(|(k, v)| LoadBalancerAttribute::builder().key(*k).value(*v).build())
         .collect();
-    ctx.aws
-        .elb
-        .modify_load_balancer_attributes()
-        .load_balancer_arn(arn)
-        .set_attributes(Some(attrs))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.elb.modify_load_balancer_attributes();
+    sent(call.load_balancer_arn(arn).set_attributes(Some(attrs)).send()).await
 }
 
 pub async fn update(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
@@ -305,34 +266,14 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, o: &Observed,
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);
     if changed("subnets") {
-        let subnets = s
-            .subnets
-            .iter()
-            .map(|v| res.need(v))
-            .collect::<Result<Vec<_>>>()?;
-        ctx.aws
-            .elb
-            .set_subnets()
-            .load_balancer_arn(arn)
-            .set_subnets(Some(subnets))
-            .send()
-            .await
-            .map_err(err)?;
+        let subnets = res.need_all(&s.subnets)?;
+        let call = ctx.aws.elb.set_subnets().load_balancer_arn(arn);
+        sent(call.set_subnets(Some(subnets)).send()).await?;
     }
     if changed("security_groups") {
-        let sgs = s
-            .security_groups
-            .iter()
-            .map(|v| res.need(v))
-            .collect::<Result<Vec<_>>>()?;
-        ctx.aws
-            .elb
-            .set_security_groups()
-            .load_balancer_arn(arn)
-            .set_security_groups(Some(sgs))
-            .send()
-            .await
-            .map_err(err)?;
+        let sgs = res.need_all(&s.security_groups)?;
+        let call = ctx.aws.elb.set_security_groups().load_balancer_arn(arn);
+        sent(call.set_security_groups(Some(sgs)).send()).await?;
     }
     let have = o.fields.get("attributes");
     let differing: Vec<(&String, &String)> = s
@@ -360,17 +301,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
             o.name
         );
     }
-    gone_ok_if(
-        is_elb_gone,
-        ctx.aws
-            .elb
-            .delete_load_balancer()
-            .load_balancer_arn(&arn)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
-    )?;
+    let call = ctx.aws.elb.delete_load_balancer().load_balancer_arn(&arn);
+    gone_ok_if(is_elb_gone, sent(call.send()).await)?;
     // Its network interfaces are released once it is no longer listed; subnets and
     // security groups can go only then.
     let key = o.id.to_string();

@@ -5,11 +5,11 @@ use anyhow::Result;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 use serde_json::{json, Value};
 
-use super::support;
+use super::support::{made_or_existing, Made};
 use super::support::field_map;
 use super::support::ownership::not_owned;
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok, sent};
+use crate::aws::{answer, err, gone_ok, sent};
 use crate::desired::{LogGroupSpec, Fields, Outputs, Resolve, Resource, TAG_APP};
 use crate::plan::Observed;
 
@@ -20,14 +20,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
             continue;
         };
         let arn = arn_of(&g);
-        let tags = ctx
-            .aws
-            .logs
-            .list_tags_for_resource()
-            .resource_arn(&arn)
-            .send()
-            .await
-            .map_err(err)?;
+        let call = ctx.aws.logs.list_tags_for_resource().resource_arn(&arn);
+        let tags = answer(call.send()).await?;
         let owner = tags.tags().and_then(|t| t.get(TAG_APP));
         if owner != Some(&ctx.app) {
             let what = format!("log group {}", r.name);
@@ -85,15 +79,8 @@ fn arn_of(g: &LogGroup) -> String {
 }
 
 async fn put_retention(ctx: &Ctx, name: &str, days: i32) -> Result<()> {
-    ctx.aws
-        .logs
-        .put_retention_policy()
-        .log_group_name(name)
-        .retention_in_days(days)
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(())
+    let call = ctx.aws.logs.put_retention_policy().log_group_name(name);
+    sent(call.retention_in_days(days).send()).await
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &LogGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
@@ -102,15 +89,10 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &LogGroupSpec, res: &dyn Resolve
         req = req.tags(k, v);
     }
     let out = req.send().await.map_err(err);
-    match out {
-        // Exists already: a create whose answer was lost and that was sent again. Ours
-        // (observe refuses anyone else's) is adopted and brought to the desired state.
-        Err(e) if matches!(code_of(&e), Some("ResourceAlreadyExistsException")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
-    };
+    let exists = "ResourceAlreadyExistsException";
+    if let Made::Existing(o) = made_or_existing(ctx, r, out, exists, observe).await? {
+        return update(ctx, r, s, &o, res).await;
+    }
     put_retention(ctx, &r.name, s.retention_days).await?;
     // CreateLogGroup answers nothing; read the ARN back.
     let outputs = Outputs::with_id(&r.name);
@@ -127,13 +109,8 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &LogGroupSpec, o: &Observed,
         match days.as_i64() {
             Some(d) => put_retention(ctx, o.outputs.id(), i32::try_from(d)?).await?,
             None => {
-                ctx.aws
-                    .logs
-                    .delete_retention_policy()
-                    .log_group_name(o.outputs.id())
-                    .send()
-                    .await
-                    .map_err(err)?;
+                let call = ctx.aws.logs.delete_retention_policy();
+                sent(call.log_group_name(o.outputs.id()).send()).await?;
             }
         }
     }

@@ -11,11 +11,11 @@ use futures::future::try_join_all;
 use serde_json::json;
 
 use super::support::efs;
-use super::support::field_map;
+use super::support::{field_map, field_strings};
 use super::support::tags::tag;
 use super::Ctx;
 use crate::desired::MountTargetSpec;
-use crate::aws::{code_of, err, gone_ok, is_gone, poll, unless_gone};
+use crate::aws::{answer, code_of, err, gone_ok, is_gone, poll, sent, unless_gone};
 use crate::desired::{
     sorted, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, Val, TAG_APP, TAG_RESOURCE,
 };
@@ -139,14 +139,9 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     };
     // Security groups: one call per mount target (there is no batch form), concurrently.
     let groups = try_join_all(targets.iter().map(|(m, _)| async move {
-        let out = ctx
-            .aws
-            .efs
-            .describe_mount_target_security_groups()
-            .mount_target_id(m.mount_target_id())
-            .send()
-            .await
-            .map_err(err)?;
+        let call = ctx.aws.efs.describe_mount_target_security_groups();
+        let call = call.mount_target_id(m.mount_target_id());
+        let out = answer(call.send()).await?;
         anyhow::Ok(out.security_groups().to_vec())
     }))
     .await?;
@@ -171,14 +166,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 
 /// The mount target of `fs` in `subnet`, if any.
 async fn in_subnet(ctx: &Ctx, fs: &str, subnet: &str) -> Result<Option<MountTargetDescription>> {
-    let out = ctx
-        .aws
-        .efs
-        .describe_mount_targets()
-        .file_system_id(fs)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.efs.describe_mount_targets().file_system_id(fs);
+    let out = answer(call.send()).await?;
     Ok(out
         .mount_targets()
         .iter()
@@ -279,22 +268,11 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &MountTargetSpec, res: &dyn Reso
 pub async fn update(ctx: &Ctx, r: &Resource, _spec: &MountTargetSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let want = r.spec.fields(res);
     if o.fields.get("security_groups") != want.get("security_groups") {
-        let groups: Vec<String> = want["security_groups"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(|v| v.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        ctx.aws
-            .efs
-            .modify_mount_target_security_groups()
-            .mount_target_id(o.outputs.id())
-            .set_security_groups(Some(groups))
-            .send()
+        let groups: Vec<String> = field_strings(&want["security_groups"]);
+        let call = ctx.aws.efs.modify_mount_target_security_groups();
+        let call = call.mount_target_id(o.outputs.id());
+        sent(call.set_security_groups(Some(groups)).send())
             .await
-            .map_err(err)
             .with_context(|| format!("updating the security groups of mount target {}", r.name))?;
     }
     Ok(o.outputs.clone())
@@ -307,14 +285,8 @@ async fn wait_gone(ctx: &Ctx, deadline: std::time::Duration, id: &str) -> Result
         deadline,
         &format!("mount target {id} to be deleted"),
         || async {
-            let out = ctx
-                .aws
-                .efs
-                .describe_mount_targets()
-                .mount_target_id(id)
-                .send()
-                .await
-                .map_err(err);
+            let call = ctx.aws.efs.describe_mount_targets().mount_target_id(id);
+            let out = answer(call.send()).await;
             Ok(match unless_gone(is_gone, out)? {
                 Some(out) => {
                     let mut ts = out.mount_targets().iter();
@@ -330,16 +302,8 @@ async fn wait_gone(ctx: &Ctx, deadline: std::time::Duration, id: &str) -> Result
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let id = o.outputs.id().to_string();
-    gone_ok(
-        ctx.aws
-            .efs
-            .delete_mount_target()
-            .mount_target_id(&id)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
-    )
+    let call = ctx.aws.efs.delete_mount_target().mount_target_id(&id);
+    gone_ok(sent(call.send()).await)
     .with_context(|| format!("deleting mount target {} ({id})", o.name))?;
     wait_gone(ctx, ctx.delete_deadline, &id).await
 }

@@ -19,7 +19,9 @@ use super::support::cloudmap::list;
 use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::Ctx;
-use crate::aws::{client_token, code_of, err, retry_until, Backoff, CONSISTENCY, TOKEN_ATTEMPTS};
+use crate::aws::{
+    answer, client_token, code_of, err, retry_until, Backoff, CONSISTENCY, TOKEN_ATTEMPTS,
+};
 use crate::desired::{NamespaceSpec, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
@@ -81,14 +83,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 }
 
 async fn tags_of(ctx: &Ctx, arn: &str) -> Result<BTreeMap<String, String>> {
-    let out = ctx
-        .aws
-        .cloudmap
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.cloudmap.list_tags_for_resource().resource_arn(arn);
+    let out = answer(call.send()).await?;
     Ok(out
         .tags()
         .iter()
@@ -217,13 +213,8 @@ async fn arn_of(ctx: &Ctx, ns_id: &str) -> Result<Option<String>> {
         Duration::from_secs(10),
         |e| code_of(e) == Some("NamespaceNotFound"),
         || async {
-            ctx.aws
-                .cloudmap
-                .get_namespace()
-                .id(ns_id)
-                .send()
-                .await
-                .map_err(err)
+            let call = ctx.aws.cloudmap.get_namespace().id(ns_id);
+            answer(call.send()).await
         },
     )
     .await;

@@ -14,7 +14,7 @@ use super::support::tags::tag;
 use super::Ctx;
 use crate::desired::NatGatewaySpec;
 use crate::aws::{
-    client_token, code_of, err, is_nat_gateway_gone, not_yet_visible, poll, retry_until,
+    answer, client_token, code_of, err, is_nat_gateway_gone, not_yet_visible, poll, retry_until,
     unless_gone, CONSISTENCY, TOKEN_ATTEMPTS,
 };
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP};
@@ -80,14 +80,8 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 /// The gateway as it is now; `None` when it does not exist.
 async fn describe(ctx: &Ctx, nat_id: &str) -> Result<Option<NatGateway>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_nat_gateways()
-        .nat_gateway_ids(nat_id)
-        .send()
-        .await
-        .map_err(err);
+    let call = ctx.aws.ec2.describe_nat_gateways().nat_gateway_ids(nat_id);
+    let out = answer(call.send()).await;
     Ok(unless_gone(is_nat_gateway_gone, out)?.and_then(|out| {
         let mut gs = out.nat_gateways().iter();
         gs.find(|g| g.nat_gateway_id() == Some(nat_id)).cloned()
@@ -96,15 +90,9 @@ async fn describe(ctx: &Ctx, nat_id: &str) -> Result<Option<NatGateway>> {
 
 /// This resource's live gateway on exactly this subnet and address, if one exists.
 async fn find_own(ctx: &Ctx, r: &Resource, subnet: &str, alloc: &str) -> Result<Option<String>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_nat_gateways()
-        .filter(owned(ctx))
-        .filter(Filter::builder().name("subnet-id").values(subnet).build())
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ec2.describe_nat_gateways().filter(owned(ctx));
+    let call = call.filter(Filter::builder().name("subnet-id").values(subnet).build());
+    let out = answer(call.send()).await?;
     let found = out
         .nat_gateways()
         .iter()

@@ -10,14 +10,14 @@ use futures::FutureExt;
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation, tag_spec};
+use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation};
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
 use crate::desired::RouteTableSpec;
 use crate::aws::{
-    code_of, err, err_classified, gone_ok, is_dependency_violation, is_gone, not_yet_visible,
-    retry_until, unless_gone, CONSISTENCY,
+    answer, code_of, gone_ok, is_dependency_violation, is_gone, not_yet_visible, retry_until,
+    sent, unless_gone, CONSISTENCY,
 };
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
@@ -112,14 +112,8 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 /// The table as it is now; `None` when it does not exist.
 async fn describe(ctx: &Ctx, rtb_id: &str) -> Result<Option<RouteTable>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_route_tables()
-        .route_table_ids(rtb_id)
-        .send()
-        .await
-        .map_err(err);
+    let call = ctx.aws.ec2.describe_route_tables().route_table_ids(rtb_id);
+    let out = answer(call.send()).await;
     Ok(unless_gone(is_gone, out)?.and_then(|out| out.route_tables().first().cloned()))
 }
 
@@ -130,11 +124,7 @@ fn wanted(s: &RouteTableSpec, res: &dyn Resolve) -> Result<(BTreeMap<String, Str
         .iter()
         .map(|(d, g)| Ok((d.clone(), res.need(g)?)))
         .collect::<Result<_>>()?;
-    let mut subnets = s
-        .subnets
-        .iter()
-        .map(|v| res.need(v))
-        .collect::<Result<Vec<_>>>()?;
+    let mut subnets = res.need_all(&s.subnets)?;
     subnets.sort();
     subnets.dedup();
     Ok((routes, subnets))
@@ -143,25 +133,15 @@ fn wanted(s: &RouteTableSpec, res: &dyn Resolve) -> Result<(BTreeMap<String, Str
 pub async fn create(ctx: &Ctx, r: &Resource, s: &RouteTableSpec, res: &dyn Resolve) -> Result<Outputs> {
     let (routes, subnets) = wanted(s, res)?;
     let vpc_id = res.need(&s.vpc)?;
-    let create = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .create_route_table()
-            .vpc_id(&vpc_id)
-            .tag_specifications(tag_spec(ctx, ResourceType::RouteTable, &r.id, &r.name))
-            .customize()
-            .config_override(no_sdk_retry())
-            .send()
-            .await
-            .map_err(err_classified)?;
-        Ok(out
-            .route_table()
-            .and_then(|t| t.route_table_id())
-            .unwrap_or_default()
-            .to_string())
+    let send = |tags| {
+        let call = ctx.aws.ec2.create_route_table().vpc_id(&vpc_id);
+        let call = call.tag_specifications(tags);
+        call.customize().config_override(no_sdk_retry()).send()
     };
-    let rtb_id = create_tagged(ctx, &r.id, ResourceType::RouteTable, create).await?;
+    let rtb_id = create_tagged(ctx, r, ResourceType::RouteTable, send, |out| {
+        out.route_table()?.route_table_id()
+    })
+    .await?;
     let mut ops: Vec<BoxFuture<'_, Result<()>>> = Vec::new();
     for (dest, target) in &routes {
         let rtb_id = rtb_id.as_str();
@@ -251,22 +231,9 @@ async fn associate(ctx: &Ctx, rtb_id: &str, subnets: &[String]) -> Result<()> {
     if subnets.is_empty() {
         return Ok(());
     }
-    let out = ctx
-        .aws
-        .ec2
-        .describe_route_tables()
-        .filters(
-            Filter::builder()
-                .name("association.subnet-id")
-                .set_values(Some(subnets.to_vec()))
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(err)?;
     // Subnet → (table, association id) of its current explicit association.
     let mut current: BTreeMap<String, (String, String)> = BTreeMap::new();
-    for t in out.route_tables() {
+    for t in &tables_of(ctx, subnets.to_vec()).await? {
         let table = t.route_table_id().unwrap_or_default();
         for (subnet, assoc) in subnet_associations(t) {
             current.insert(subnet, (table.to_string(), assoc));
@@ -294,62 +261,34 @@ async fn associate(ctx: &Ctx, rtb_id: &str, subnets: &[String]) -> Result<()> {
 }
 
 async fn associate_one(ctx: &Ctx, rtb_id: &str, subnet: &str) -> Result<()> {
-    ctx.aws
-        .ec2
-        .associate_route_table()
-        .route_table_id(rtb_id)
-        .subnet_id(subnet)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.ec2.associate_route_table().route_table_id(rtb_id);
+    sent(call.subnet_id(subnet).send()).await
+}
+
+/// The route tables explicitly associated with any of `subnets`.
+async fn tables_of(ctx: &Ctx, subnets: Vec<String>) -> Result<Vec<RouteTable>> {
+    let by_subnet = Filter::builder().name("association.subnet-id").set_values(Some(subnets));
+    let call = ctx.aws.ec2.describe_route_tables().filters(by_subnet.build());
+    Ok(answer(call.send()).await?.route_tables().to_vec())
 }
 
 /// The id of the subnet's explicit route table association, if it has one.
 async fn association_of(ctx: &Ctx, subnet: &str) -> Result<Option<String>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_route_tables()
-        .filters(
-            Filter::builder()
-                .name("association.subnet-id")
-                .values(subnet)
-                .build(),
-        )
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(out
-        .route_tables()
+    Ok(tables_of(ctx, vec![subnet.to_string()])
+        .await?
         .iter()
         .find_map(|t| subnet_associations(t).remove(subnet)))
 }
 
 async fn replace_association(ctx: &Ctx, assoc: &str, rtb_id: &str) -> Result<()> {
-    ctx.aws
-        .ec2
-        .replace_route_table_association()
-        .association_id(assoc)
-        .route_table_id(rtb_id)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.ec2.replace_route_table_association().association_id(assoc);
+    sent(call.route_table_id(rtb_id).send()).await
 }
 
 /// Disassociate; an association that is already gone is success.
 async fn disassociate(ctx: &Ctx, assoc: &str) -> Result<()> {
-    gone_ok(
-        ctx.aws
-            .ec2
-            .disassociate_route_table()
-            .association_id(assoc)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err),
-    )
+    let call = ctx.aws.ec2.disassociate_route_table().association_id(assoc);
+    gone_ok(sent(call.send()).await)
 }
 
 /// Which request parameter carries a route's destination.
@@ -435,11 +374,8 @@ macro_rules! with_target {
 async fn create_route(ctx: &Ctx, rtb_id: &str, dest: &str, target: &str) -> Result<()> {
     let b = ctx.aws.ec2.create_route().route_table_id(rtb_id);
     let b = with_dest!(b, dest);
-    let created = with_target!(b, target)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
+    let b = with_target!(b, target);
+    let created = sent(b.send()).await;
     match created {
         Err(e) if code_of(&e) == Some("RouteAlreadyExists") => {
             replace_route(ctx, rtb_id, dest, target).await
@@ -451,17 +387,15 @@ async fn create_route(ctx: &Ctx, rtb_id: &str, dest: &str, target: &str) -> Resu
 async fn replace_route(ctx: &Ctx, rtb_id: &str, dest: &str, target: &str) -> Result<()> {
     let b = ctx.aws.ec2.replace_route().route_table_id(rtb_id);
     let b = with_dest!(b, dest);
-    with_target!(b, target)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let b = with_target!(b, target);
+    sent(b.send()).await
 }
 
 /// Delete a route; one that is already gone (`InvalidRoute.NotFound`) is success.
 async fn delete_route(ctx: &Ctx, rtb_id: &str, dest: &str) -> Result<()> {
     let b = ctx.aws.ec2.delete_route().route_table_id(rtb_id);
-    gone_ok(with_dest!(b, dest).send().await.map(|_| ()).map_err(err))
+    let b = with_dest!(b, dest);
+    gone_ok(sent(b.send()).await)
 }
 
 #[cfg(test)]

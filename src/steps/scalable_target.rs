@@ -29,7 +29,9 @@ use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
 use super::support::field_map;
 use super::Ctx;
 use crate::desired::ScalableTargetSpec;
-use crate::aws::{err, gone_ok_if, is_autoscaling_gone, retry_until, says, CONSISTENCY};
+use crate::aws::{
+    answer, err, gone_ok_if, is_autoscaling_gone, retry_until, says, sent, CONSISTENCY,
+};
 use crate::desired::{
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
 };
@@ -46,18 +48,10 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         desired.iter().map(|r| (r.name.as_str(), &r.id)).collect();
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
     let prefix = cluster_prefix(&ctx.cluster);
-    let targets: Vec<ScalableTarget> = ctx
-        .aws
-        .autoscaling
-        .describe_scalable_targets()
-        .service_namespace(NAMESPACE)
-        // No ScalableDimension filter: AWS accepts it only together with resource ids.
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    // No ScalableDimension filter: AWS accepts it only together with resource ids.
+    let call = ctx.aws.autoscaling.describe_scalable_targets().service_namespace(NAMESPACE);
+    let targets: Vec<ScalableTarget> =
+        answer(call.into_paginator().items().send().try_collect()).await?;
 
     let mut found = Vec::new();
     let mut taken: BTreeSet<ResourceId> = BTreeSet::new();
@@ -258,17 +252,9 @@ pub async fn update(ctx: &Ctx, _r: &Resource, s: &ScalableTargetSpec, o: &Observ
 
 /// Deregistering a target also deletes its scaling policies (in AWS; moto keeps them).
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
-    let out = ctx
-        .aws
-        .autoscaling
-        .deregister_scalable_target()
-        .service_namespace(NAMESPACE)
-        .resource_id(o.outputs.id())
-        .scalable_dimension(DIMENSION)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
+    let call = ctx.aws.autoscaling.deregister_scalable_target();
+    let call = call.service_namespace(NAMESPACE).resource_id(o.outputs.id());
+    let out = sent(call.scalable_dimension(DIMENSION).send()).await;
     gone_ok_if(is_autoscaling_gone, out)
 }
 

@@ -24,7 +24,9 @@ use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
 use super::support::field_map;
 use super::Ctx;
 use crate::desired::ScalingPolicySpec;
-use crate::aws::{err, gone_ok_if, is_autoscaling_gone, retry_until, says, CONSISTENCY};
+use crate::aws::{
+    answer, err, gone_ok_if, is_autoscaling_gone, retry_until, says, sent, CONSISTENCY,
+};
 use crate::desired::{resource_label, Fields, Kind, Outputs, Resolve, Resource, ResourceId};
 use crate::plan::Observed;
 
@@ -39,18 +41,10 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let wanted: BTreeMap<&str, &ResourceId> =
         desired.iter().map(|r| (r.name.as_str(), &r.id)).collect();
     let prefix = cluster_prefix(&ctx.cluster);
-    let policies: Vec<ScalingPolicy> = ctx
-        .aws
-        .autoscaling
-        .describe_scaling_policies()
-        .service_namespace(NAMESPACE)
-        // No ScalableDimension filter: AWS accepts it only together with a resource id.
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    // No ScalableDimension filter: AWS accepts it only together with a resource id.
+    let call = ctx.aws.autoscaling.describe_scaling_policies().service_namespace(NAMESPACE);
+    let policies: Vec<ScalingPolicy> =
+        answer(call.into_paginator().items().send().try_collect()).await?;
     // Sorted so that which of two same-named policies counts as the desired one is stable.
     let mut ours: Vec<&ScalingPolicy> = policies
         .iter()
@@ -202,18 +196,9 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         .get("resource_id")
         .and_then(Value::as_str)
         .ok_or_else(|| anyhow!("internal: scaling policy {} has no resource id", o.name))?;
-    let out = ctx
-        .aws
-        .autoscaling
-        .delete_scaling_policy()
-        .policy_name(&o.name)
-        .service_namespace(NAMESPACE)
-        .resource_id(resource_id)
-        .scalable_dimension(DIMENSION)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
+    let call = ctx.aws.autoscaling.delete_scaling_policy().policy_name(&o.name);
+    let call = call.service_namespace(NAMESPACE).resource_id(resource_id);
+    let out = sent(call.scalable_dimension(DIMENSION).send()).await;
     gone_ok_if(is_autoscaling_gone, out)
 }
 

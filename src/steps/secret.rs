@@ -15,7 +15,7 @@ use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::desired::SecretSpec;
-use crate::aws::{code_of, err, is_gone};
+use crate::aws::{code_of, err, is_gone, sent};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
@@ -239,13 +239,9 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &SecretSpec, o: &Observed, r
     let want = r.spec.fields(res);
     let mut live = o.fields.get("description").cloned();
     if o.state == SCHEDULED {
-        ctx.aws
-            .secrets
-            .restore_secret()
-            .secret_id(o.outputs.id())
-            .send()
+        let call = ctx.aws.secrets.restore_secret().secret_id(o.outputs.id());
+        sent(call.send())
             .await
-            .map_err(err)
             .with_context(|| format!("restoring secret {}", r.name))?;
         ctx.report.info(&format!(
             "restored secret {} (scheduled for deletion by an earlier `down --delete-data`) \
@@ -257,14 +253,10 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &SecretSpec, o: &Observed, r
             .map(|s| Value::String(s.description));
     }
     if live.as_ref() != want.get("description") {
-        ctx.aws
-            .secrets
-            .update_secret()
-            .secret_id(o.outputs.id())
-            .description(want["description"].as_str().unwrap_or_default())
-            .send()
+        let description = want["description"].as_str().unwrap_or_default();
+        let call = ctx.aws.secrets.update_secret().secret_id(o.outputs.id());
+        sent(call.description(description).send())
             .await
-            .map_err(err)
             .with_context(|| format!("updating the description of secret {}", r.name))?;
     }
     Ok(o.outputs.clone())
@@ -280,17 +272,9 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         ));
         return Ok(());
     }
-    let sent = ctx
-        .aws
-        .secrets
-        .delete_secret()
-        .secret_id(o.outputs.id())
-        .recovery_window_in_days(RECOVERY_DAYS)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
-    match sent {
+    let call = ctx.aws.secrets.delete_secret().secret_id(o.outputs.id());
+    let deleted = sent(call.recovery_window_in_days(RECOVERY_DAYS).send()).await;
+    match deleted {
         Ok(()) => {}
         Err(e) if is_gone(&e) => return Ok(()),
         // "marked for deletion" (a delete whose answer was lost, or a stale listing).

@@ -12,14 +12,13 @@ use aws_sdk_ec2::types::{
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, observe_owned, owned, owned_id, owned_observation, tag_spec};
+use super::support::ec2::{create_tagged, observe_owned, owned, owned_id, owned_observation};
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::aws::{
-    code_of, err, err_classified, is_dependency_violation, not_yet_visible, retry_until,
-    CONSISTENCY,
+    answer, code_of, is_dependency_violation, not_yet_visible, retry_until, sent, CONSISTENCY,
 };
 use crate::desired::{SecurityGroupSpec, 
     ingress_fields, Fields, IngressRule, NoRefs, Outputs, Resolve, Resource, Source, Val,
@@ -212,23 +211,20 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &SecurityGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
     let vpc_id = res.need(&s.vpc)?;
-    let create = || async {
-        let out = ctx
-            .aws
+    let send = |tags| {
+        ctx.aws
             .ec2
             .create_security_group()
             .group_name(&r.name)
             .description(&s.description)
             .vpc_id(&vpc_id)
-            .tag_specifications(tag_spec(ctx, ResourceType::SecurityGroup, &r.id, &r.name))
+            .tag_specifications(tags)
             .customize()
             .config_override(no_sdk_retry())
             .send()
-            .await
-            .map_err(err_classified)?;
-        Ok(out.group_id().unwrap_or_default().to_string())
     };
-    let sg_id = match create_tagged(ctx, &r.id, ResourceType::SecurityGroup, create).await {
+    let created = create_tagged(ctx, r, ResourceType::SecurityGroup, send, |out| out.group_id());
+    let sg_id = match created.await {
         // The name is taken in this VPC: ours (made by an earlier run or attempt whose
         // answer was lost) is adopted; anyone else's is an error.
         Err(e) if code_of(&e) == Some("InvalidGroup.Duplicate") => {
@@ -255,15 +251,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &SecurityGroupSpec, res: &dyn Re
 /// The group named `r.name` in `vpc_id` when its ownership tags say it is `r`.
 async fn adoptable(ctx: &Ctx, r: &Resource, vpc_id: &str) -> Result<Option<String>> {
     let by = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
-    let out = ctx
-        .aws
-        .ec2
-        .describe_security_groups()
-        .filters(by("group-name", &r.name))
-        .filters(by("vpc-id", vpc_id))
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ec2.describe_security_groups().filters(by("group-name", &r.name));
+    let call = call.filters(by("vpc-id", vpc_id));
+    let out = answer(call.send()).await?;
     Ok(out
         .security_groups()
         .iter()
@@ -276,14 +266,8 @@ async fn adoptable(ctx: &Ctx, r: &Resource, vpc_id: &str) -> Result<Option<Strin
 
 /// The group's ingress rules as they are now.
 async fn current_rules(ctx: &Ctx, sg_id: &str) -> Result<Vec<IngressRule>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_security_groups()
-        .group_ids(sg_id)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ec2.describe_security_groups().group_ids(sg_id);
+    let out = answer(call.send()).await?;
     Ok(out
         .security_groups()
         .first()
@@ -294,14 +278,8 @@ async fn current_rules(ctx: &Ctx, sg_id: &str) -> Result<Vec<IngressRule>> {
 pub async fn update(ctx: &Ctx, _r: &Resource, s: &SecurityGroupSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
     let sg_id = o.outputs.id();
     // The rules as they are now, not as they were when the plan was made.
-    let out = ctx
-        .aws
-        .ec2
-        .describe_security_groups()
-        .group_ids(sg_id)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ec2.describe_security_groups().group_ids(sg_id);
+    let out = answer(call.send()).await?;
     let Some(g) = out.security_groups().first() else {
         anyhow::bail!("security group {sg_id} no longer exists; run the command again");
     };
@@ -310,14 +288,9 @@ pub async fn update(ctx: &Ctx, _r: &Resource, s: &SecurityGroupSpec, o: &Observe
     revoke(ctx, sg_id, &c.revoke).await?;
     authorize(ctx, sg_id, &c.reauthorize).await?;
     if !c.redescribe.is_empty() {
-        ctx.aws
-            .ec2
-            .update_security_group_rule_descriptions_ingress()
-            .group_id(sg_id)
-            .set_ip_permissions(Some(permissions(&c.redescribe)))
-            .send()
-            .await
-            .map_err(err)?;
+        let call = ctx.aws.ec2.update_security_group_rule_descriptions_ingress();
+        let call = call.group_id(sg_id);
+        sent(call.set_ip_permissions(Some(permissions(&c.redescribe))).send()).await?;
     }
     Ok(o.outputs.clone())
 }
@@ -327,15 +300,8 @@ async fn authorize(ctx: &Ctx, sg_id: &str, rules: &[IngressRule]) -> Result<()> 
     if rules.is_empty() {
         return Ok(());
     }
-    ctx.aws
-        .ec2
-        .authorize_security_group_ingress()
-        .group_id(sg_id)
-        .set_ip_permissions(Some(permissions(rules)))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.ec2.authorize_security_group_ingress().group_id(sg_id);
+    sent(call.set_ip_permissions(Some(permissions(rules))).send()).await
 }
 
 /// Revoke `rules` in one call (none: no call).
@@ -343,15 +309,8 @@ async fn revoke(ctx: &Ctx, sg_id: &str, rules: &[IngressRule]) -> Result<()> {
     if rules.is_empty() {
         return Ok(());
     }
-    ctx.aws
-        .ec2
-        .revoke_security_group_ingress()
-        .group_id(sg_id)
-        .set_ip_permissions(Some(permissions(rules)))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.ec2.revoke_security_group_ingress().group_id(sg_id);
+    sent(call.set_ip_permissions(Some(permissions(rules))).send()).await
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {

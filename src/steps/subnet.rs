@@ -6,11 +6,11 @@ use aws_sdk_ec2::types::{ResourceType, Subnet};
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation, tag_spec};
+use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation};
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
-use crate::aws::{err_classified, is_dependency_violation};
+use crate::aws::{is_dependency_violation};
 use crate::desired::{SubnetSpec, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
@@ -33,27 +33,22 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &SubnetSpec, res: &dyn Resolve) -> Result<Outputs> {
     let vpc_id = res.need(&s.vpc)?;
-    let create = || async {
-        let out = ctx
-            .aws
+    let send = |tags| {
+        ctx.aws
             .ec2
             .create_subnet()
             .vpc_id(&vpc_id)
             .cidr_block(&s.cidr)
             .availability_zone(&s.az)
-            .tag_specifications(tag_spec(ctx, ResourceType::Subnet, &r.id, &r.name))
+            .tag_specifications(tags)
             .customize()
             .config_override(no_sdk_retry())
             .send()
-            .await
-            .map_err(err_classified)?;
-        Ok(out
-            .subnet()
-            .and_then(|s| s.subnet_id())
-            .unwrap_or_default()
-            .to_string())
     };
-    let id = create_tagged(ctx, &r.id, ResourceType::Subnet, create).await?;
+    let id = create_tagged(ctx, r, ResourceType::Subnet, send, |out| {
+        out.subnet()?.subnet_id()
+    })
+    .await?;
     Ok(Outputs::with_id(id))
 }
 

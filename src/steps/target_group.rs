@@ -13,13 +13,15 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support;
+use super::support::{made_or_existing, object_fields, Made};
 use super::support::elb::*;
 use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::desired::TargetGroupSpec;
-use crate::aws::{code_of, err, gone_ok_if, is_elb_gone, retry_until, unless_gone, CONSISTENCY};
+use crate::aws::{
+    answer, code_of, err, gone_ok_if, is_elb_gone, retry_until, sent, unless_gone, CONSISTENCY,
+};
 use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId};
 use crate::plan::Observed;
 
@@ -30,16 +32,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let wanted: BTreeMap<&str, &ResourceId> =
         desired.iter().map(|r| (r.name.as_str(), &r.id)).collect();
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
-    let tgs: Vec<TargetGroup> = ctx
-        .aws
-        .elb
-        .describe_target_groups()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.elb.describe_target_groups();
+    let tgs: Vec<TargetGroup> = answer(call.into_paginator().items().send().try_collect()).await?;
     let arns: Vec<String> = tgs
         .iter()
         .filter_map(|t| t.target_group_arn().map(str::to_string))
@@ -87,30 +81,14 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 }
 
 async fn attributes(ctx: &Ctx, arn: &str) -> Result<BTreeMap<String, String>> {
-    let out = ctx
-        .aws
-        .elb
-        .describe_target_group_attributes()
-        .target_group_arn(arn)
-        .send()
-        .await
-        .map_err(err)?;
-    Ok(out
-        .attributes()
-        .iter()
-        .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
-        .collect())
+    let call = ctx.aws.elb.describe_target_group_attributes().target_group_arn(arn);
+    let out = answer(call.send()).await?;
+    Ok(attribute_map(out.attributes(), |a| (a.key(), a.value())))
 }
 
 async fn health(ctx: &Ctx, arn: &str) -> Result<Vec<TargetHealthDescription>> {
-    let out = ctx
-        .aws
-        .elb
-        .describe_target_health()
-        .target_group_arn(arn)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.elb.describe_target_health().target_group_arn(arn);
+    let out = answer(call.send()).await?;
     Ok(out.target_health_descriptions().to_vec())
 }
 
@@ -131,12 +109,7 @@ fn fields_of(tg: &TargetGroup, attrs: &BTreeMap<String, String>) -> Fields {
         "unhealthy_threshold": tg.unhealthy_threshold_count(),
         "matcher": tg.matcher().and_then(|m| m.http_code()),
     });
-    let mut fields: Fields = v
-        .as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let mut fields = object_fields(v);
     if let Some(d) = attrs
         .get(DEREGISTRATION_DELAY)
         .and_then(|d| d.parse::<u64>().ok())
@@ -216,14 +189,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &TargetGroupSpec, res: &dyn Reso
         .send()
         .await
         .map_err(err);
-    let out = match out {
-        // Exists already: a create whose answer was lost and that was sent again. Ours
-        // (observe refuses anyone else's) is adopted and brought to the desired state.
-        Err(e) if matches!(code_of(&e), Some("DuplicateTargetGroupName")) => {
-            let o = support::adopted(ctx, r, observe(ctx, &[r]).await?, e)?;
-            return update(ctx, r, s, &o, res).await;
-        }
-        other => other?,
+    let out = match made_or_existing(ctx, r, out, "DuplicateTargetGroupName", observe).await? {
+        Made::New(out) => out,
+        Made::Existing(o) => return update(ctx, r, s, &o, res).await,
     };
     let Some(arn) = out
         .target_groups()
@@ -241,20 +209,10 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &TargetGroupSpec, res: &dyn Reso
 }
 
 async fn set_delay(ctx: &Ctx, arn: &str, seconds: u32) -> Result<()> {
-    ctx.aws
-        .elb
-        .modify_target_group_attributes()
-        .target_group_arn(arn)
-        .attributes(
-            TargetGroupAttribute::builder()
-                .key(DEREGISTRATION_DELAY)
-                .value(seconds.to_string())
-                .build(),
-        )
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let delay = TargetGroupAttribute::builder().key(DEREGISTRATION_DELAY);
+    let delay = delay.value(seconds.to_string()).build();
+    let call = ctx.aws.elb.modify_target_group_attributes().target_group_arn(arn);
+    sent(call.attributes(delay).send()).await
 }
 
 pub async fn update(ctx: &Ctx, r: &Resource, s: &TargetGroupSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
@@ -304,23 +262,12 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &TargetGroupSpec, o: &Observed, 
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default().to_string();
+    let call = ctx.aws.elb.delete_target_group().target_group_arn(&arn);
     // A listener, rule or service being removed may still use it for a while.
     retry_until(
         ctx.delete_deadline,
         |e| code_of(e) == Some("ResourceInUse"),
-        || async {
-            gone_ok_if(
-                is_elb_gone,
-                ctx.aws
-                    .elb
-                    .delete_target_group()
-                    .target_group_arn(&arn)
-                    .send()
-                    .await
-                    .map(|_| ())
-                    .map_err(err),
-            )
-        },
+        || async { gone_ok_if(is_elb_gone, sent(call.clone().send()).await) },
     )
     .await
 }

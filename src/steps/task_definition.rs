@@ -14,11 +14,11 @@ use aws_sdk_ecs::types::{
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support::create_once;
+use super::support::{create_once, object_fields};
 use super::support::tags::owned_tags;
 use super::Ctx;
 use crate::desired::TaskDefSpec;
-use crate::aws::{bounded, err, err_classified, gone_ok, sent, FAN_OUT};
+use crate::aws::{answer, bounded, err, err_classified, gone_ok, sent, FAN_OUT};
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::{diff_fields, Observed};
 
@@ -26,15 +26,9 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let mut families: Vec<String> = desired.iter().map(|r| r.name.clone()).collect();
     // Families of services removed from the config: found by the app-name prefix and
     // confirmed by the ownership tag below.
-    let listed = ctx
-        .aws
-        .ecs
-        .list_task_definition_families()
-        .family_prefix(format!("{}-", ctx.app))
-        .status(TaskDefinitionFamilyStatus::Active)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ecs.list_task_definition_families().family_prefix(format!("{}-", ctx.app));
+    let call = call.status(TaskDefinitionFamilyStatus::Active);
+    let listed = answer(call.send()).await?;
     for f in listed.families() {
         if !families.contains(f) {
             families.push(f.clone());
@@ -191,11 +185,7 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
             })
         }).collect::<Vec<_>>(),
     });
-    v.as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
+    object_fields(v)
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -> Result<Outputs> {

@@ -5,25 +5,17 @@ use aws_sdk_ec2::types::{AttributeBooleanValue, ResourceType, VpcAttributeName};
 use serde_json::{json, Value};
 
 use super::support::delete_when_free;
-use super::support::ec2::{create_tagged, observation, owned, owned_id, tag_spec};
+use super::support::ec2::{create_tagged, observation, owned, owned_id};
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
-use crate::aws::{
-    err, err_classified, is_dependency_violation, not_yet_visible, retry_until, sent, CONSISTENCY,
-};
+use crate::aws::{answer, is_dependency_violation, not_yet_visible, retry_until, sent, CONSISTENCY};
 use crate::desired::{VpcSpec, Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_vpcs()
-        .filters(owned(ctx))
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ec2.describe_vpcs().filters(owned(ctx));
+    let out = answer(call.send()).await?;
     let mut found = Vec::new();
     for v in out.vpcs() {
         let (Some(id), Some(vpc_id)) = (owned_id(v.tags()), v.vpc_id()) else {
@@ -51,15 +43,8 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 }
 
 async fn attribute(ctx: &Ctx, vpc_id: &str, attr: VpcAttributeName) -> Result<bool> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_vpc_attribute()
-        .vpc_id(vpc_id)
-        .attribute(attr.clone())
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ec2.describe_vpc_attribute().vpc_id(vpc_id).attribute(attr.clone());
+    let out = answer(call.send()).await?;
     let value = match attr {
         VpcAttributeName::EnableDnsSupport => out.enable_dns_support(),
         _ => out.enable_dns_hostnames(),
@@ -68,25 +53,12 @@ async fn attribute(ctx: &Ctx, vpc_id: &str, attr: VpcAttributeName) -> Result<bo
 }
 
 pub async fn create(ctx: &Ctx, r: &Resource, s: &VpcSpec, _res: &dyn Resolve) -> Result<Outputs> {
-    let create = || async {
-        let out = ctx
-            .aws
-            .ec2
-            .create_vpc()
-            .cidr_block(&s.cidr)
-            .tag_specifications(tag_spec(ctx, ResourceType::Vpc, &r.id, &r.name))
-            .customize()
-            .config_override(no_sdk_retry())
-            .send()
-            .await
-            .map_err(err_classified)?;
-        Ok(out
-            .vpc()
-            .and_then(|v| v.vpc_id())
-            .unwrap_or_default()
-            .to_string())
+    let send = |tags| {
+        let call = ctx.aws.ec2.create_vpc().cidr_block(&s.cidr);
+        let call = call.tag_specifications(tags);
+        call.customize().config_override(no_sdk_retry()).send()
     };
-    let vpc_id = create_tagged(ctx, &r.id, ResourceType::Vpc, create).await?;
+    let vpc_id = create_tagged(ctx, r, ResourceType::Vpc, send, |out| out.vpc()?.vpc_id()).await?;
     set_dns(ctx, &vpc_id, true, true).await?;
     Ok(Outputs::with_id(vpc_id))
 }

@@ -12,8 +12,8 @@ use super::support::ec2::CREATE_WAIT;
 use super::support::ec2::{observe_owned, owned, owned_observation, tag_spec};
 use super::Ctx;
 use crate::aws::{
-    client_token, code_of, err, is_vpc_endpoint_gone, not_yet_visible, poll, retry_until,
-    unless_gone, AwsError, CONSISTENCY, TOKEN_ATTEMPTS,
+    answer, client_token, code_of, err, is_vpc_endpoint_gone, not_yet_visible, poll, retry_until,
+    sent, unless_gone, AwsError, CONSISTENCY, TOKEN_ATTEMPTS,
 };
 use crate::desired::{
     sorted, EndpointType, Fields, Outputs, Resolve, Resource, VpcEndpointSpec,
@@ -90,14 +90,8 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 /// The endpoint as it is now; `None` when it does not exist.
 async fn describe(ctx: &Ctx, vpce_id: &str) -> Result<Option<VpcEndpoint>> {
-    let out = ctx
-        .aws
-        .ec2
-        .describe_vpc_endpoints()
-        .vpc_endpoint_ids(vpce_id)
-        .send()
-        .await
-        .map_err(err);
+    let call = ctx.aws.ec2.describe_vpc_endpoints().vpc_endpoint_ids(vpce_id);
+    let out = answer(call.send()).await;
     Ok(
         unless_gone(|e| is_vpc_endpoint_gone(code_of(e)), out)?.and_then(|out| {
             let mut es = out.vpc_endpoints().iter();
@@ -290,13 +284,8 @@ pub async fn update(ctx: &Ctx, _r: &Resource, s: &VpcEndpointSpec, o: &Observed,
 }
 
 async fn delete_call(ctx: &Ctx, vpce_id: &str) -> Result<DeleteVpcEndpointsOutput> {
-    ctx.aws
-        .ec2
-        .delete_vpc_endpoints()
-        .vpc_endpoint_ids(vpce_id)
-        .send()
-        .await
-        .map_err(err)
+    let call = ctx.aws.ec2.delete_vpc_endpoints().vpc_endpoint_ids(vpce_id);
+    answer(call.send()).await
 }
 
 /// Emulator workaround: moto's DeleteVpcEndpoints removes the endpoint's route from each of
@@ -318,15 +307,9 @@ async fn detach_route_tables(ctx: &Ctx, vpce_id: &str) -> Result<()> {
     if e.route_table_ids().is_empty() {
         return Ok(());
     }
-    ctx.aws
-        .ec2
-        .modify_vpc_endpoint()
-        .vpc_endpoint_id(vpce_id)
-        .set_remove_route_table_ids(Some(e.route_table_ids().to_vec()))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err)
+    let call = ctx.aws.ec2.modify_vpc_endpoint().vpc_endpoint_id(vpce_id);
+    let call = call.set_remove_route_table_ids(Some(e.route_table_ids().to_vec()));
+    sent(call.send()).await
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {

@@ -3,13 +3,12 @@
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
-use std::path::Path;
 
 use serde_json::json;
 
 use super::*;
-use crate::config::load_str;
-use crate::desired::{build, Env, Resource};
+use crate::desired::Resource;
+use crate::plan::fixtures::{converged, desired};
 use crate::plan::{plan_up, Observed};
 
 const CONFIG: &str = r#"
@@ -30,43 +29,6 @@ const WORKER: &str = r#"
 [services.worker]
 image = "busybox:1"
 "#;
-
-fn desired(text: &str) -> Vec<Resource> {
-    let loaded = load_str(text, Path::new("t.toml")).expect("valid config");
-    let env = Env {
-        region: "ap-northeast-1".into(),
-        azs: vec!["ap-northeast-1a".into(), "ap-northeast-1c".into()],
-        ..Default::default()
-    };
-    build(&loaded.config, &env)
-}
-
-/// What AWS would report once `resources` exist exactly as desired.
-fn converged(resources: &[Resource]) -> BTreeMap<ResourceId, Observed> {
-    let outputs: BTreeMap<ResourceId, Outputs> = resources
-        .iter()
-        .map(|r| {
-            let o = Outputs::with_id(format!("{}-id", r.id))
-                .arn(format!("arn:{}", r.id))
-                .uri(format!("uri/{}", r.name));
-            (r.id.clone(), o)
-        })
-        .collect();
-    resources
-        .iter()
-        .map(|r| {
-            let o = Observed {
-                id: r.id.clone(),
-                name: r.name.clone(),
-                outputs: outputs[&r.id].clone(),
-                fields: r.spec.fields(&outputs),
-                state: "ok".into(),
-                details: Value::Null,
-            };
-            (r.id.clone(), o)
-        })
-        .collect()
-}
 
 /// The plan from the converged `before` config to `after`, and `after`'s resources.
 fn edit(before: &str, after: &str) -> (Plan, Vec<Resource>) {

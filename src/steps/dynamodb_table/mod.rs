@@ -34,7 +34,7 @@ use self::seed::seed_table;
 use self::shape::*;
 use super::support::ownership::{not_owned, not_owned_because};
 use super::Ctx;
-use crate::aws::{code_of, err, is_gone, poll, retry_until, CONSISTENCY};
+use crate::aws::{answer, code_of, err, is_gone, poll, retry_until, sent, CONSISTENCY};
 use crate::desired::{TableSpec, 
     Attr, IndexSpec, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
@@ -52,16 +52,9 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.name.as_str(), *r)).collect();
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
     let prefix = format!("{}-", ctx.app);
-    let names: Vec<String> = ctx
-        .aws
-        .dynamodb
-        .list_tables()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
+    let call = ctx.aws.dynamodb.list_tables();
+    let names: Vec<String> = answer(call.into_paginator().items().send().try_collect())
         .await
-        .map_err(err)
         .context("listing DynamoDB tables")?;
     let candidates = names
         .iter()
@@ -161,15 +154,9 @@ async fn tags_of(ctx: &Ctx, arn: &str) -> Result<Option<Tags>> {
     let mut tags = Tags::new();
     let mut token: Option<String> = None;
     loop {
-        let out = ctx
-            .aws
-            .dynamodb
-            .list_tags_of_resource()
-            .resource_arn(arn)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(err);
+        let call = ctx.aws.dynamodb.list_tags_of_resource().resource_arn(arn);
+        let call = call.set_next_token(token.take());
+        let out = answer(call.send()).await;
         let out = match out {
             Ok(out) => out,
             Err(e) if is_gone(&e) => return Ok(None),
@@ -348,14 +335,9 @@ async fn set_pitr(ctx: &Ctx, name: &str, on: bool) -> Result<()> {
         Duration::from_secs(120),
         |e| code_of(e) == Some("ContinuousBackupsUnavailableException"),
         || async {
-            ctx.aws
-                .dynamodb
-                .update_continuous_backups()
-                .table_name(name)
-                .point_in_time_recovery_specification(spec.clone())
-                .send()
-                .await
-                .map_err(err)
+            let call = ctx.aws.dynamodb.update_continuous_backups().table_name(name);
+            let call = call.point_in_time_recovery_specification(spec.clone());
+            answer(call.send()).await
         },
     )
     .await
@@ -572,18 +554,9 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     // A table busy with an update answers ResourceInUseException: retry until it is not.
     let busy = |e: &anyhow::Error| code_of(e) == Some("ResourceInUseException");
     if o.fields.get("deletion_protection") == Some(&json!(true)) {
-        let lifted = retry_until(ctx.delete_deadline, busy, || async {
-            ctx.aws
-                .dynamodb
-                .update_table()
-                .table_name(name)
-                .deletion_protection_enabled(false)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(err)
-        })
-        .await;
+        let call = ctx.aws.dynamodb.update_table().table_name(name);
+        let call = call.deletion_protection_enabled(false);
+        let lifted = retry_until(ctx.delete_deadline, busy, || sent(call.clone().send())).await;
         match lifted {
             Ok(()) => {}
             Err(e) if is_gone(&e) => return Ok(()),
@@ -592,17 +565,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
             }
         }
     }
-    let deleted = retry_until(ctx.delete_deadline, busy, || async {
-        ctx.aws
-            .dynamodb
-            .delete_table()
-            .table_name(name)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(err)
-    })
-    .await;
+    let call = ctx.aws.dynamodb.delete_table().table_name(name);
+    let deleted = retry_until(ctx.delete_deadline, busy, || sent(call.clone().send())).await;
     match deleted {
         Ok(()) => {}
         Err(e) if is_gone(&e) => return Ok(()),

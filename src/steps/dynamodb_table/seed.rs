@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, Tag, WriteRequest};
 use aws_smithy_types::Blob;
 
 use super::TAG_SEEDED;
-use crate::aws::err;
+use crate::aws::{answer, err};
 use crate::config::{SeedItem, SeedValue};
 use crate::desired::SeedSpec;
 use crate::steps::Ctx;
@@ -47,14 +47,8 @@ pub(super) async fn seed_table(
             BATCH_ATTEMPTS,
             Duration::from_millis(200),
             |reqs| async move {
-                let out = ctx
-                    .aws
-                    .dynamodb
-                    .batch_write_item()
-                    .request_items(name, reqs)
-                    .send()
-                    .await
-                    .map_err(err)?;
+                let call = ctx.aws.dynamodb.batch_write_item().request_items(name, reqs);
+                let out = answer(call.send()).await?;
                 Ok(out
                     .unprocessed_items()
                     .and_then(|u| u.get(name))

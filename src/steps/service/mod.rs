@@ -18,9 +18,10 @@ use serde_json::{json, Value};
 
 use super::support::cloudmap::{as_configured, forms_differ, literal, names_by_arn};
 use super::support::ownership::{is_ours, not_owned};
+use super::support::object_fields;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
-use crate::aws::{err, gone_ok, is_gone, not_yet_propagated, retry_until, PROPAGATION};
+use crate::aws::{err, gone_ok, is_gone, not_yet_propagated, retry_until, sent, PROPAGATION};
 use crate::desired::{
     Fields, Outputs, Resolve, Resource, ResourceId, ServiceConnectSpec, ServiceSpec, Spec, TAG_APP,
     TAG_RESOURCE,
@@ -224,12 +225,7 @@ pub fn fields_of(s: &Service) -> Fields {
         "assign_public_ip": vpc.and_then(|v| v.assign_public_ip()) == Some(&AssignPublicIp::Enabled),
         "load_balancers": lb_fields(s),
     });
-    let mut fields: Fields = v
-        .as_object()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
+    let mut fields = object_fields(v);
     // Reported only when AWS says it (moto never echoes it): an absent field is not compared.
     if let Some(g) = s.health_check_grace_period_seconds() {
         fields.insert("health_check_grace_period".into(), json!(g));
@@ -566,30 +562,10 @@ fn client_token(name: &str) -> String {
 /// the cluster and network behind it can go next.
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let name = o.name.clone();
-    let scale = ctx
-        .aws
-        .ecs
-        .update_service()
-        .cluster(&ctx.cluster)
-        .service(&name)
-        .desired_count(0)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
-    gone_ok(scale)?;
-    let del = ctx
-        .aws
-        .ecs
-        .delete_service()
-        .cluster(&ctx.cluster)
-        .service(&name)
-        .force(true)
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(err);
-    gone_ok(del)?;
+    let scale = ctx.aws.ecs.update_service().cluster(&ctx.cluster).service(&name);
+    gone_ok(sent(scale.desired_count(0).send()).await)?;
+    let del = ctx.aws.ecs.delete_service().cluster(&ctx.cluster).service(&name);
+    gone_ok(sent(del.force(true).send()).await)?;
     let key = o.id.to_string();
     retry_until(
         ctx.delete_deadline,

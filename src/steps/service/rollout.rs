@@ -7,7 +7,7 @@ use anyhow::{bail, Result};
 use aws_sdk_ecs::types::{DeploymentRolloutState, DesiredStatus, Service};
 
 use super::describe_services;
-use crate::aws::{err, Backoff};
+use crate::aws::{answer, err, Backoff};
 use crate::steps::Ctx;
 
 /// How a wait for a deployment ended.
@@ -140,15 +140,9 @@ async fn stopped_reasons(ctx: &Ctx, name: &str) -> Result<Vec<String>> {
     if listed.task_arns().is_empty() {
         return Ok(vec![]);
     }
-    let tasks = ctx
-        .aws
-        .ecs
-        .describe_tasks()
-        .cluster(&ctx.cluster)
-        .set_tasks(Some(listed.task_arns().to_vec()))
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.ecs.describe_tasks().cluster(&ctx.cluster);
+    let call = call.set_tasks(Some(listed.task_arns().to_vec()));
+    let tasks = answer(call.send()).await?;
     Ok(tasks
         .tasks()
         .iter()

@@ -7,14 +7,15 @@ use std::time::Duration;
 use anyhow::Result;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
 use super::create_once::{create_once, tagged};
 use super::tags::tag;
-use crate::aws::err;
+use crate::aws::{answer, err, err_classified};
 use serde_json::Value;
 
-use crate::desired::{Fields, Outputs, ResourceId, TAG_APP, TAG_RESOURCE};
+use crate::desired::{Fields, Outputs, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 use crate::steps::Ctx;
 
@@ -98,23 +99,31 @@ where
     Ok(items(&out).iter().filter_map(observed).collect())
 }
 
-/// Create the EC2 resource `id` of type `rt` once (see [`create_once`]): `create` sends the
-/// create call with the ownership tags ([`tag_spec`]) and SDK retries off ([`no_sdk_retry`])
-/// and answers the new resource's id. After a transient failure the resource is looked up
+/// Create the EC2 resource `r` of type `rt` once (see [`create_once`]) and answer its id:
+/// `send` sends the create call with the ownership tags it is given ([`tag_spec`]) and SDK
+/// retries off ([`no_sdk_retry`]), and `id_of` reads the new resource's id from the answer
+/// (empty when the answer has none). After a transient failure the resource is looked up
 /// by those tags ([`find_tagged`]).
 ///
 /// [`no_sdk_retry`]: super::create_once::no_sdk_retry
-pub async fn create_tagged<C, CF>(
+pub async fn create_tagged<S, SF, O, E>(
     ctx: &Ctx,
-    id: &ResourceId,
+    r: &Resource,
     rt: ResourceType,
-    create: C,
+    send: S,
+    id_of: impl Fn(&O) -> Option<&str>,
 ) -> Result<String>
 where
-    C: FnMut() -> CF,
-    CF: Future<Output = Result<String>>,
+    S: Fn(TagSpecification) -> SF,
+    SF: Future<Output = Result<O, SdkError<E, HttpResponse>>>,
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    create_once(ctx, id, create, || find_tagged(ctx, &rt, id)).await
+    let create = || async {
+        let tags = tag_spec(ctx, rt.clone(), &r.id, &r.name);
+        let out = send(tags).await.map_err(err_classified)?;
+        Ok(id_of(&out).unwrap_or_default().to_string())
+    };
+    create_once(ctx, &r.id, create, || find_tagged(ctx, &rt, &r.id)).await
 }
 
 /// The id of the EC2 resource of type `rt` whose ownership tags name this app and `id`.
@@ -123,58 +132,38 @@ pub async fn find_tagged(ctx: &Ctx, rt: &ResourceType, id: &ResourceId) -> Resul
     let filters = Some(tagged(ctx, id));
     let found = match rt {
         ResourceType::Vpc => {
-            let out = ec2.describe_vpcs().set_filters(filters).send().await;
-            let out = out.map_err(err)?;
-            out.vpcs()
-                .first()
-                .and_then(|v| v.vpc_id())
-                .map(str::to_string)
+            let out = answer(ec2.describe_vpcs().set_filters(filters).send()).await?;
+            first_id(out.vpcs(), |v| v.vpc_id())
         }
         ResourceType::Subnet => {
-            let out = ec2.describe_subnets().set_filters(filters).send().await;
-            let out = out.map_err(err)?;
-            out.subnets()
-                .first()
-                .and_then(|s| s.subnet_id())
-                .map(str::to_string)
+            let out = answer(ec2.describe_subnets().set_filters(filters).send()).await?;
+            first_id(out.subnets(), |s| s.subnet_id())
         }
         ResourceType::InternetGateway => {
-            let out = ec2
-                .describe_internet_gateways()
-                .set_filters(filters)
-                .send()
-                .await;
-            let out = out.map_err(err)?;
-            let g = out.internet_gateways().first();
-            g.and_then(|g| g.internet_gateway_id()).map(str::to_string)
+            let call = ec2.describe_internet_gateways().set_filters(filters);
+            let out = answer(call.send()).await?;
+            first_id(out.internet_gateways(), |g| g.internet_gateway_id())
         }
         ResourceType::RouteTable => {
-            let out = ec2
-                .describe_route_tables()
-                .set_filters(filters)
-                .send()
-                .await;
-            let out = out.map_err(err)?;
-            let t = out.route_tables().first();
-            t.and_then(|t| t.route_table_id()).map(str::to_string)
+            let call = ec2.describe_route_tables().set_filters(filters);
+            let out = answer(call.send()).await?;
+            first_id(out.route_tables(), |t| t.route_table_id())
         }
         ResourceType::SecurityGroup => {
-            let out = ec2
-                .describe_security_groups()
-                .set_filters(filters)
-                .send()
-                .await;
-            let out = out.map_err(err)?;
-            let g = out.security_groups().first();
-            g.and_then(|g| g.group_id()).map(str::to_string)
+            let call = ec2.describe_security_groups().set_filters(filters);
+            let out = answer(call.send()).await?;
+            first_id(out.security_groups(), |g| g.group_id())
         }
         ResourceType::ElasticIp => {
-            let out = ec2.describe_addresses().set_filters(filters).send().await;
-            let out = out.map_err(err)?;
-            let a = out.addresses().first();
-            a.and_then(|a| a.allocation_id()).map(str::to_string)
+            let out = answer(ec2.describe_addresses().set_filters(filters).send()).await?;
+            first_id(out.addresses(), |a| a.allocation_id())
         }
         other => anyhow::bail!("no lookup by tags for EC2 {}", other.as_str()),
     };
     Ok(found)
+}
+
+/// The id `id_of` reads from the first of `items`, if there is one.
+fn first_id<T>(items: &[T], id_of: impl Fn(&T) -> Option<&str>) -> Option<String> {
+    items.first().and_then(id_of).map(str::to_string)
 }

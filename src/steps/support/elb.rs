@@ -8,7 +8,7 @@ use aws_sdk_elasticloadbalancingv2::types::{Listener, LoadBalancer};
 use futures::future::try_join_all;
 
 use super::ownership;
-use crate::aws::{bounded, err, is_elb_gone, FAN_OUT};
+use crate::aws::{answer, bounded, gone_ok_if, is_elb_gone, FAN_OUT};
 use crate::desired::{Kind, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::steps::Ctx;
 
@@ -46,6 +46,18 @@ pub fn orphan_id(id: ResourceId, name: &str, desired: &BTreeSet<&ResourceId>) ->
     }
 }
 
+/// Load balancer or target group attributes as key → value; `kv` reads one's key and value.
+pub fn attribute_map<'a, A>(
+    attrs: &'a [A],
+    kv: impl Fn(&'a A) -> (Option<&'a str>, Option<&'a str>),
+) -> BTreeMap<String, String> {
+    let pair = |a| match kv(a) {
+        (Some(k), Some(v)) => Some((k.to_string(), v.to_string())),
+        _ => None,
+    };
+    attrs.iter().filter_map(pair).collect()
+}
+
 /// `arn:...:listener/app/name/lb-id/listener-id` → `listener-id`.
 pub fn last_segment(arn: &str) -> &str {
     arn.rsplit_once('/').map_or(arn, |(_, s)| s)
@@ -80,14 +92,9 @@ pub async fn tags_of(ctx: &Ctx, arns: &[String]) -> Result<BTreeMap<String, Tags
 }
 
 async fn describe_tags(ctx: &Ctx, arns: &[String]) -> Result<Vec<(String, Tags)>> {
-    let out = ctx
-        .aws
-        .elb
-        .describe_tags()
-        .set_resource_arns(Some(arns.to_vec()))
-        .send()
-        .await
-        .map_err(err)?;
+    let arns = Some(arns.to_vec());
+    let call = ctx.aws.elb.describe_tags().set_resource_arns(arns);
+    let out = answer(call.send()).await?;
     Ok(out
         .tag_descriptions()
         .iter()
@@ -104,16 +111,8 @@ async fn describe_tags(ctx: &Ctx, arns: &[String]) -> Result<Vec<(String, Tags)>
 
 /// Every load balancer in the region with its tags.
 pub async fn all_with_tags(ctx: &Ctx) -> Result<Vec<(LoadBalancer, Tags)>> {
-    let lbs: Vec<LoadBalancer> = ctx
-        .aws
-        .elb
-        .describe_load_balancers()
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.elb.describe_load_balancers();
+    let lbs: Vec<LoadBalancer> = answer(call.into_paginator().items().send().try_collect()).await?;
     let arns: Vec<String> = lbs
         .iter()
         .filter_map(|l| l.load_balancer_arn().map(str::to_string))
@@ -145,21 +144,9 @@ pub async fn owned_load_balancers(ctx: &Ctx) -> Result<Vec<(String, String)>> {
 
 /// The listeners of a load balancer (none if it is gone).
 pub async fn listeners_of(ctx: &Ctx, lb_arn: &str) -> Result<Vec<Listener>> {
-    let listed: Result<Vec<Listener>> = ctx
-        .aws
-        .elb
-        .describe_listeners()
-        .load_balancer_arn(lb_arn)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err);
-    match listed {
-        Err(e) if is_elb_gone(&e) => Ok(vec![]),
-        other => other,
-    }
+    let call = ctx.aws.elb.describe_listeners().load_balancer_arn(lb_arn);
+    let listed = answer(call.into_paginator().items().send().try_collect()).await;
+    gone_ok_if(is_elb_gone, listed)
 }
 
 /// The listeners of every load balancer the app owns.

@@ -19,7 +19,7 @@ use std::future::Future;
 use anyhow::Result;
 
 use super::Ctx;
-use crate::aws::{gone_ok, retry_until, sent};
+use crate::aws::{code_of, gone_ok, retry_until, sent};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use serde_json::Value;
@@ -46,6 +46,34 @@ pub fn adopted(
     Ok(o)
 }
 
+/// What a create made, or the resource it found in its way.
+pub enum Made<T> {
+    /// The create's answer.
+    New(T),
+    /// The resource exists already and is ours ([`adopted`]); the caller brings it to the
+    /// desired state.
+    Existing(Observed),
+}
+
+/// What the create answered (`made`); or, when it failed with the error code `exists` (a
+/// create whose answer was lost and that was sent again), the resource the kind's
+/// `observe` finds (observe refuses anyone else's; see [`adopted`]).
+pub async fn made_or_existing<T>(
+    ctx: &Ctx,
+    r: &Resource,
+    made: Result<T>,
+    exists: &str,
+    observe: impl AsyncFn(&Ctx, &[&Resource]) -> Result<Vec<Observed>>,
+) -> Result<Made<T>> {
+    match made {
+        Err(e) if code_of(&e) == Some(exists) => {
+            let found = observe(ctx, &[r]).await?;
+            Ok(Made::Existing(adopted(ctx, r, found, e)?))
+        }
+        other => Ok(Made::New(other?)),
+    }
+}
+
 /// Delete (or detach) with the SDK call `call` makes, sent again while `busy` says
 /// something still holds the resource (until `ctx.delete_deadline`); already gone is
 /// success. The call's answer is dropped ([`sent`]).
@@ -66,4 +94,18 @@ where
 /// Observed fields from `(name, value)` pairs.
 pub fn field_map<const N: usize>(pairs: [(&str, Value); N]) -> Fields {
     pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Observed fields from the members of a JSON object (none when `v` is not an object).
+pub fn object_fields(v: Value) -> Fields {
+    match v {
+        Value::Object(members) => members.into_iter().collect(),
+        _ => Fields::new(),
+    }
+}
+
+/// The strings of a field holding a JSON array of strings (none when it holds no array).
+pub fn field_strings<C: FromIterator<String>>(v: &Value) -> C {
+    let strings = v.as_array().into_iter().flatten().filter_map(Value::as_str);
+    strings.map(str::to_string).collect()
 }
