@@ -12,7 +12,7 @@ use serde_json::json;
 use super::support::field_map;
 use super::support::iam::{changing, decode_policy, shaped_like};
 use super::Ctx;
-use crate::aws::{code_of, err, gone_ok, sent};
+use crate::aws::{answer, code_of, gone_ok, sent};
 use crate::desired::{Kind, Outputs, Resolve, Resource, ResourceId, RolePolicySpec, Spec};
 use crate::plan::Observed;
 
@@ -38,17 +38,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 
 /// The app's policies on one role (none when the role does not exist).
 async fn observe_role(ctx: &Ctx, role: &str, desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let listed = ctx
-        .aws
-        .iam
-        .list_role_policies()
-        .role_name(role)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(err);
+    let call = ctx.aws.iam.list_role_policies().role_name(role);
+    let listed = answer(call.into_paginator().items().send().try_collect()).await;
     let names: Vec<String> = match listed {
         Ok(names) => names,
         Err(e) if code_of(&e) == Some("NoSuchEntity") => return Ok(vec![]),
@@ -75,15 +66,8 @@ async fn observe_policy(
             ResourceId::new(Kind::IamRolePolicy, format!("{}-{what}", role_key(ctx, role)))
         }
     };
-    let out = ctx
-        .aws
-        .iam
-        .get_role_policy()
-        .role_name(role)
-        .policy_name(&name)
-        .send()
-        .await
-        .map_err(err)?;
+    let call = ctx.aws.iam.get_role_policy().role_name(role).policy_name(&name);
+    let out = answer(call.send()).await?;
     let doc = decode_policy(out.policy_document())?;
     // Unresolved references are fine: the desired shape is kept only when it means the same.
     let none = BTreeMap::<ResourceId, Outputs>::new();
@@ -118,24 +102,15 @@ pub async fn update(
 /// PutRolePolicy creates or replaces the document.
 async fn put(ctx: &Ctx, r: &Resource, s: &RolePolicySpec, res: &dyn Resolve) -> Result<Outputs> {
     let doc = serde_json::to_string(&r.spec.fields(res)["policy"])?;
-    let call = ctx
-        .aws
-        .iam
-        .put_role_policy()
-        .role_name(&s.role)
-        .policy_name(&r.name)
-        .policy_document(doc);
+    let call = ctx.aws.iam.put_role_policy().role_name(&s.role);
+    let call = call.policy_name(&r.name).policy_document(doc);
     changing(|| sent(call.clone().send())).await?;
     Ok(Outputs::with_id(&r.name))
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let role = o.fields.get("role").and_then(|v| v.as_str()).unwrap_or_default();
-    let call = ctx
-        .aws
-        .iam
-        .delete_role_policy()
-        .role_name(role)
-        .policy_name(o.outputs.id());
+    let call = ctx.aws.iam.delete_role_policy().role_name(role);
+    let call = call.policy_name(o.outputs.id());
     gone_ok(changing(|| sent(call.clone().send())).await)
 }
