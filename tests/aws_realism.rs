@@ -377,3 +377,39 @@ async fn down_deregisters_many_revisions_a_few_at_a_time() {
         .unwrap();
     assert_eq!(left.task_definition_arns(), [] as [String; 0]);
 }
+
+/// A service whose tasks never start: the circuit breaker fails its deployment, `up`
+/// reports it with ECS's reason and exits 1; the other service still deploys.
+#[tokio::test]
+async fn a_deployment_the_circuit_breaker_fails_fails_the_run() {
+    let realism = Realism {
+        failing_services: vec!["fargate-public-service1".into()],
+        ..Realism::aws()
+    };
+    let proxy = Proxy::start_realistic(&unique_account(), realism).await;
+    let cfg = example("fargate-public");
+    let out = run_async(&proxy, REGION, &["-c", cfg.to_str().unwrap(), "up"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stderr.contains("service.service1")
+            && out
+                .stderr
+                .contains("circuit breaker: tasks failed to start"),
+        "{out}"
+    );
+    let deployed = services(&proxy, "fargate-public-cluster").await;
+    let rollout = |name: &str| {
+        deployed
+            .iter()
+            .find(|(n, _, _)| n == name)
+            .map(|(_, _, r)| r.clone())
+    };
+    assert_eq!(
+        rollout("fargate-public-service1").as_deref(),
+        Some("FAILED")
+    );
+    assert_eq!(
+        rollout("fargate-public-service2").as_deref(),
+        Some("COMPLETED")
+    );
+}

@@ -45,6 +45,9 @@ pub struct Realism {
     /// Scales the buckets' sizes and refill rates (1.0: AWS's). Calls here come seconds
     /// apart where AWS's answers take minutes, so a smaller share stands in for AWS's.
     pub throttle_scale: f64,
+    /// Services (by name) whose tasks never start: once [`Realism::deployment`] is over,
+    /// their deployment is `FAILED` by the circuit breaker instead of `COMPLETED`.
+    pub failing_services: Vec<String>,
 }
 
 impl Realism {
@@ -60,6 +63,7 @@ impl Realism {
             eni_linger: Duration::from_secs(3),
             throttle: true,
             throttle_scale: 1.0,
+            failing_services: vec![],
         }
     }
 }
@@ -654,16 +658,27 @@ impl RealismState {
                 changed = true;
                 continue;
             }
+            let failing = self.cfg.failing_services.contains(&name);
             let mut rolling = false;
             for d in svc["deployments"].as_array_mut().into_iter().flatten() {
                 let Some(id) = d["id"].as_str().map(str::to_owned) else {
                     continue;
                 };
                 let first = *seen.deployments.entry(id.clone()).or_insert(now);
-                if d["status"] == "PRIMARY"
-                    && d["rolloutState"] == "COMPLETED"
-                    && now.duration_since(first) < self.cfg.deployment
-                {
+                let primary = d["status"] == "PRIMARY" && d["rolloutState"] == "COMPLETED";
+                if primary && failing && now.duration_since(first) >= self.cfg.deployment {
+                    // ECS API Deployment: the circuit breaker fails a deployment whose tasks
+                    // keep failing to start (ECS developer guide, "deployment circuit
+                    // breaker"), with this reason.
+                    d["rolloutState"] = "FAILED".into();
+                    d["rolloutStateReason"] =
+                        "ECS deployment circuit breaker: tasks failed to start.".into();
+                    d["failedTasks"] = 3.into();
+                    d["runningCount"] = 0.into();
+                    rolling = true;
+                    continue;
+                }
+                if primary && now.duration_since(first) < self.cfg.deployment {
                     d["rolloutState"] = "IN_PROGRESS".into();
                     d["rolloutStateReason"] = format!("ECS deployment {id} in progress.").into();
                     d["pendingCount"] = d["desiredCount"].clone();
