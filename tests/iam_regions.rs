@@ -149,3 +149,52 @@ async fn the_same_app_in_another_region_does_not_take_its_roles() {
         .unwrap();
     assert_eq!(roles.roles().len(), 3, "{out}");
 }
+
+/// The same app in another region with no services (so no roles of its own) leaves the
+/// grants on this region's execution role alone: its `down` deletes nothing of ours.
+#[tokio::test]
+async fn another_regions_down_leaves_this_regions_role_policies_alone() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let iam = aws_sdk_iam::Client::new(&sdk_config(&proxy, REGION).await);
+    let (_a, tokyo) = in_region(REGION);
+    run_async(
+        &proxy,
+        REGION,
+        &["-c", tokyo.to_str().unwrap(), "up", "--no-wait"],
+    )
+    .await
+    .assert_success();
+    // A database grant as iam_role_policy puts it.
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-x"]}]}"#;
+    iam.put_role_policy()
+        .role_name("fargate-public-execution")
+        .policy_name("ecsdeploy-db-db")
+        .policy_document(doc)
+        .send()
+        .await
+        .unwrap();
+
+    let text = std::fs::read_to_string(example("fargate-public")).unwrap();
+    let no_services =
+        text[..text.find("[services.").unwrap()].replace("ap-northeast-1", "us-east-1");
+    let dir = tempfile::tempdir().unwrap();
+    let virginia = dir.path().join("ecsdeploy.toml");
+    std::fs::write(&virginia, no_services).unwrap();
+    run_async(
+        &proxy,
+        "us-east-1",
+        &["-c", virginia.to_str().unwrap(), "down", "--yes"],
+    )
+    .await
+    .assert_success();
+    let left = iam
+        .list_role_policies()
+        .role_name("fargate-public-execution")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        left.policy_names().iter().any(|n| n == "ecsdeploy-db-db"),
+        "{left:?}"
+    );
+}

@@ -15,7 +15,7 @@ use futures::future::try_join_all;
 use serde_json::{json, Value};
 
 use super::support::{field_map, field_strings, made_or_existing, Made};
-use super::support::iam::{changing, decode_policy, shaped_like};
+use super::support::iam::{changing, decode_policy, owner, role_tags, shaped_like, Owner};
 use super::support::ownership::not_owned_because;
 use super::support::tags::owned_tags;
 use super::Ctx;
@@ -25,37 +25,6 @@ use crate::desired::{
     TAG_REGION, TAG_RESOURCE,
 };
 use crate::plan::Observed;
-
-/// Whose a role under the app's IAM path is.
-#[derive(Debug, Clone, PartialEq)]
-enum Owner {
-    /// This region's deployment: (the region the role records, if any).
-    Ours(Option<String>),
-    /// The same app's deployment in another region.
-    Region(String),
-}
-
-/// Whose `role` is, by its path and, under the legacy path, its region tag.
-async fn owner(ctx: &Ctx, role: &Role) -> Result<Option<Owner>> {
-    let region = &ctx.aws.region;
-    let path = role.path();
-    if path == role_path(&ctx.app, region) {
-        return Ok(Some(Owner::Ours(Some(region.clone()))));
-    }
-    if path == legacy_role_path(&ctx.app) {
-        let tags = role_tags(ctx, role.role_name()).await?;
-        let tagged = tags.iter().find(|t| t.key() == TAG_REGION).map(|t| t.value());
-        return Ok(Some(match tagged {
-            Some(r) if r != region => Owner::Region(r.to_string()),
-            r => Owner::Ours(r.map(str::to_string)),
-        }));
-    }
-    let other = path
-        .strip_prefix(&legacy_role_path(&ctx.app))
-        .and_then(|rest| rest.strip_suffix('/'))
-        .filter(|r| !r.is_empty() && !r.contains('/'));
-    Ok(other.map(|r| Owner::Region(r.to_string())))
-}
 
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
     let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.name.as_str(), *r)).collect();
@@ -203,12 +172,6 @@ async fn logical_id(ctx: &Ctx, name: &str) -> Result<Option<ResourceId>> {
             .filter(|n| !n.is_empty())
             .map(|n| ResourceId::new(Kind::IamRole, n))
     }))
-}
-
-/// A role's tags.
-async fn role_tags(ctx: &Ctx, name: &str) -> Result<Vec<Tag>> {
-    let call = ctx.aws.iam.list_role_tags().role_name(name);
-    answer(call.into_paginator().items().send().try_collect()).await
 }
 
 /// ARNs of the managed policies attached to a role, sorted.

@@ -10,7 +10,7 @@ use futures::future::try_join_all;
 use serde_json::json;
 
 use super::support::field_map;
-use super::support::iam::{changing, decode_policy, shaped_like};
+use super::support::iam::{changing, decode_policy, owner, shaped_like, Owner};
 use super::Ctx;
 use crate::aws::{answer, code_of, gone_ok, sent};
 use crate::desired::{Kind, Outputs, Resolve, Resource, ResourceId, RolePolicySpec, Spec};
@@ -36,8 +36,20 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     Ok(found.into_iter().flatten().collect())
 }
 
-/// The app's policies on one role (none when the role does not exist).
+/// The app's policies on one role: none when the role does not exist or is not this
+/// region's (IAM is global: the same app's role in another region is never ours).
 async fn observe_role(ctx: &Ctx, role: &str, desired: &[&Resource]) -> Result<Vec<Observed>> {
+    let found = match answer(ctx.aws.iam.get_role().role_name(role).send()).await {
+        Ok(out) => out.role().cloned(),
+        Err(e) if code_of(&e) == Some("NoSuchEntity") => None,
+        Err(e) => return Err(e),
+    };
+    let Some(found) = found else {
+        return Ok(vec![]);
+    };
+    if !matches!(owner(ctx, &found).await?, Some(Owner::Ours(_))) {
+        return Ok(vec![]);
+    }
     let call = ctx.aws.iam.list_role_policies().role_name(role);
     let listed = answer(call.into_paginator().items().send().try_collect()).await;
     let names: Vec<String> = match listed {

@@ -1,12 +1,17 @@
-//! IAM policy documents as IAM returns them (URL-encoded JSON) and in the normal form the
-//! IAM kinds compare: shared by roles and their extra inline policies.
+//! What the IAM kinds share: whose a role is (IAM is global: the app's roles in this
+//! region, or another region's), policy documents as IAM returns them (URL-encoded JSON)
+//! and in the normal form the kinds compare, and the `ConcurrentModification` retry.
 
 use std::collections::BTreeSet;
 
 use anyhow::{anyhow, Result};
 use serde_json::{json, Map, Value};
 
-use crate::aws::{code_of, retry_until, PROPAGATION};
+use aws_sdk_iam::types::{Role, Tag};
+
+use crate::aws::{answer, code_of, retry_until, PROPAGATION};
+use crate::desired::{legacy_role_path, role_path, TAG_REGION};
+use crate::steps::Ctx;
 
 /// IAM refuses concurrent changes to one role (`ConcurrentModification`, as when its
 /// policies are attached in parallel): each change is sent again for a while
@@ -22,6 +27,46 @@ where
         op,
     )
     .await
+}
+
+/// Whose a role under the app's IAM path is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Owner {
+    /// This region's deployment: (the region the role records, if any).
+    Ours(Option<String>),
+    /// The same app's deployment in another region.
+    Region(String),
+}
+
+/// Whose `role` is, by its path and, under the legacy path, its region tag.
+pub async fn owner(ctx: &Ctx, role: &Role) -> Result<Option<Owner>> {
+    let region = &ctx.aws.region;
+    let path = role.path();
+    if path == role_path(&ctx.app, region) {
+        return Ok(Some(Owner::Ours(Some(region.clone()))));
+    }
+    if path == legacy_role_path(&ctx.app) {
+        let tags = role_tags(ctx, role.role_name()).await?;
+        let tagged = tags
+            .iter()
+            .find(|t| t.key() == TAG_REGION)
+            .map(|t| t.value());
+        return Ok(Some(match tagged {
+            Some(r) if r != region => Owner::Region(r.to_string()),
+            r => Owner::Ours(r.map(str::to_string)),
+        }));
+    }
+    let other = path
+        .strip_prefix(&legacy_role_path(&ctx.app))
+        .and_then(|rest| rest.strip_suffix('/'))
+        .filter(|r| !r.is_empty() && !r.contains('/'));
+    Ok(other.map(|r| Owner::Region(r.to_string())))
+}
+
+/// A role's tags.
+pub async fn role_tags(ctx: &Ctx, name: &str) -> Result<Vec<Tag>> {
+    let call = ctx.aws.iam.list_role_tags().role_name(name);
+    answer(call.into_paginator().items().send().try_collect()).await
 }
 
 /// A policy document as IAM returns it: URL-encoded JSON (RFC 3986, as in GetRole and
