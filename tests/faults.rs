@@ -396,7 +396,10 @@ async fn iam_concurrent_modification_is_sent_again() {
             ],
             ..Faults::default()
         };
-        let proxy = Proxy::start_with(&unique_account(), faults).await;
+        // Through the AWS-realism layer too: wordpress's roles meet the rest of AWS's
+        // propagation on the way.
+        let realism = Some(common::realism::Realism::aws());
+        let proxy = Proxy::start_full(&unique_account(), faults, realism).await;
         up(&proxy, "wordpress").await.assert_success();
         assert_eq!(proxy.faults_injected(), 2);
         assert!(proxy.count("AttachRolePolicy") >= 2);

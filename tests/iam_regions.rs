@@ -4,9 +4,39 @@
 
 mod common;
 
+use common::realism::Realism;
 use common::{example, run_async, sdk_config, unique_account, Proxy};
 
 const REGION: &str = "ap-northeast-1";
+
+/// A plain proxy for the test's own setup and reads of AWS state, and one through the
+/// AWS-realism layer for ecsdeploy, both in one fresh account; with the IAM client of the
+/// plain one.
+async fn account() -> (Proxy, Proxy, aws_sdk_iam::Client) {
+    let account = unique_account();
+    let plain = Proxy::start(&account).await;
+    let realistic = Proxy::start_realistic(&account, Realism::aws()).await;
+    let iam = aws_sdk_iam::Client::new(&sdk_config(&plain, REGION).await);
+    (plain, realistic, iam)
+}
+
+/// The roles under the app's IAM path, any region's.
+async fn app_roles(iam: &aws_sdk_iam::Client) -> Vec<aws_sdk_iam::types::Role> {
+    let out = iam
+        .list_roles()
+        .path_prefix("/ecsdeploy/fargate-public/")
+        .send()
+        .await
+        .unwrap();
+    out.roles().to_vec()
+}
+
+/// `ecsdeploy -c <cfg> <args>` in `region`, through `proxy`, which must succeed.
+async fn ok(proxy: &Proxy, region: &str, cfg: &std::path::Path, args: &[&str]) {
+    let mut all = vec!["-c", cfg.to_str().unwrap()];
+    all.extend(args);
+    run_async(proxy, region, &all).await.assert_success();
+}
 
 /// The fargate-public example moved to `region` (its zones with it).
 fn in_region(region: &str) -> (tempfile::TempDir, std::path::PathBuf) {
@@ -27,8 +57,7 @@ async fn role_tags(iam: &aws_sdk_iam::Client, name: &str) -> Vec<(String, String
 
 #[tokio::test]
 async fn a_role_an_earlier_version_made_is_adopted_and_marked_with_the_region() {
-    let proxy = Proxy::start(&unique_account()).await;
-    let iam = aws_sdk_iam::Client::new(&sdk_config(&proxy, REGION).await);
+    let (_plain, proxy, iam) = account().await;
     let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
     iam.create_role()
         .role_name("fargate-public-execution")
@@ -45,12 +74,8 @@ async fn a_role_an_earlier_version_made_is_adopted_and_marked_with_the_region() 
         .await
         .unwrap();
     let cfg = example("fargate-public");
-    let cfg = cfg.to_str().unwrap();
 
-    proxy.clear();
-    run_async(&proxy, REGION, &["-c", cfg, "up", "--no-wait"])
-        .await
-        .assert_success();
+    ok(&proxy, REGION, &cfg, &["up", "--no-wait"]).await;
     let created: Vec<String> = proxy.bodies("CreateRole");
     assert!(
         created
@@ -72,35 +97,21 @@ async fn a_role_an_earlier_version_made_is_adopted_and_marked_with_the_region() 
     assert_eq!(role.role().unwrap().path(), "/ecsdeploy/fargate-public/");
 
     proxy.clear();
-    run_async(&proxy, REGION, &["-c", cfg, "up", "--no-wait"])
-        .await
-        .assert_success();
+    ok(&proxy, REGION, &cfg, &["up", "--no-wait"]).await;
     assert_eq!(proxy.writes(), vec![], "a second up writes nothing");
 
-    run_async(&proxy, REGION, &["-c", cfg, "down", "--yes"])
-        .await
-        .assert_success();
-    let left = iam
-        .list_roles()
-        .path_prefix("/ecsdeploy/fargate-public/")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(left.roles().len(), 0, "the adopted role goes with the app");
+    ok(&proxy, REGION, &cfg, &["down", "--yes"]).await;
+    assert!(
+        app_roles(&iam).await.is_empty(),
+        "the adopted role goes with the app"
+    );
 }
 
 #[tokio::test]
 async fn the_same_app_in_another_region_does_not_take_its_roles() {
-    let proxy = Proxy::start(&unique_account()).await;
-    let iam = aws_sdk_iam::Client::new(&sdk_config(&proxy, REGION).await);
+    let (_plain, proxy, iam) = account().await;
     let (_a, tokyo) = in_region(REGION);
-    run_async(
-        &proxy,
-        REGION,
-        &["-c", tokyo.to_str().unwrap(), "up", "--no-wait"],
-    )
-    .await
-    .assert_success();
+    ok(&proxy, REGION, &tokyo, &["up", "--no-wait"]).await;
     let role = iam
         .get_role()
         .role_name("fargate-public-execution")
@@ -141,29 +152,16 @@ async fn the_same_app_in_another_region_does_not_take_its_roles() {
     .await;
     assert_eq!(out.code, Some(1), "{out}");
     assert_eq!(proxy.writes(), vec![], "{out}");
-    let roles = iam
-        .list_roles()
-        .path_prefix("/ecsdeploy/fargate-public/")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(roles.roles().len(), 3, "{out}");
+    assert_eq!(app_roles(&iam).await.len(), 3, "{out}");
 }
 
 /// The same app in another region with no services (so no roles of its own) leaves the
 /// grants on this region's execution role alone: its `down` deletes nothing of ours.
 #[tokio::test]
 async fn another_regions_down_leaves_this_regions_role_policies_alone() {
-    let proxy = Proxy::start(&unique_account()).await;
-    let iam = aws_sdk_iam::Client::new(&sdk_config(&proxy, REGION).await);
+    let (_plain, proxy, iam) = account().await;
     let (_a, tokyo) = in_region(REGION);
-    run_async(
-        &proxy,
-        REGION,
-        &["-c", tokyo.to_str().unwrap(), "up", "--no-wait"],
-    )
-    .await
-    .assert_success();
+    ok(&proxy, REGION, &tokyo, &["up", "--no-wait"]).await;
     // A database grant as iam_role_policy puts it.
     let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-x"]}]}"#;
     iam.put_role_policy()
@@ -180,13 +178,7 @@ async fn another_regions_down_leaves_this_regions_role_policies_alone() {
     let dir = tempfile::tempdir().unwrap();
     let virginia = dir.path().join("ecsdeploy.toml");
     std::fs::write(&virginia, no_services).unwrap();
-    run_async(
-        &proxy,
-        "us-east-1",
-        &["-c", virginia.to_str().unwrap(), "down", "--yes"],
-    )
-    .await
-    .assert_success();
+    ok(&proxy, "us-east-1", &virginia, &["down", "--yes"]).await;
     let left = iam
         .list_role_policies()
         .role_name("fargate-public-execution")

@@ -246,8 +246,12 @@ fn with_namespace_arn(arn: &str) -> (tempfile::TempDir, std::path::PathBuf) {
 
 #[tokio::test]
 async fn a_namespace_given_by_arn_gives_default_dns_names_from_its_name() {
-    let proxy = Proxy::start(&unique_account()).await;
-    let conf = sdk_config(&proxy, REGION).await;
+    // The namespace is made through a plain proxy; ecsdeploy runs through the AWS-realism
+    // layer, in the same account.
+    let account = unique_account();
+    let setup = Proxy::start(&account).await;
+    let proxy = Proxy::start_realistic(&account, common::realism::Realism::aws()).await;
+    let conf = sdk_config(&setup, REGION).await;
     let cloudmap = aws_sdk_servicediscovery::Client::new(&conf);
     cloudmap
         .create_http_namespace()
@@ -270,7 +274,6 @@ async fn a_namespace_given_by_arn_gives_default_dns_names_from_its_name() {
     );
 
     let (_dir, cfg) = with_namespace_arn(&arn);
-    proxy.clear(); // the namespace above was made by this test
     run_async(
         &proxy,
         REGION,
