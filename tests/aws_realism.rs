@@ -257,6 +257,45 @@ async fn the_layer_answers_as_aws_does() {
         .into_service_error();
     assert_eq!(code(&e).0, "InvalidParameterException");
     assert!(code(&e).1.contains("service linked role"), "{e:?}");
+
+    // RDS's master password rules, which moto does not check.
+    let rds = aws_sdk_rds::Client::new(&conf);
+    let db = |password: Option<&str>| {
+        rds.create_db_instance()
+            .db_instance_identifier("pw")
+            .engine("mysql")
+            .db_instance_class("db.t4g.micro")
+            .allocated_storage(20)
+            .master_username("app")
+            .set_master_user_password(password.map(str::to_string))
+    };
+    let e = db(None).send().await.unwrap_err().into_service_error();
+    assert_eq!(code(&e).0, "InvalidParameterValue");
+    assert!(code(&e).1.contains("must be provided"), "{e:?}");
+    let e = db(Some("has/slash1"))
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&e).0, "InvalidParameterValue");
+    assert!(code(&e).1.contains("not a valid password"), "{e:?}");
+    let e = db(Some("Abcdefgh12"))
+        .manage_master_user_password(true)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&e).0, "InvalidParameterCombination");
+    db(Some("Abcdefgh12")).send().await.unwrap();
+    let e = rds
+        .modify_db_instance()
+        .db_instance_identifier("pw")
+        .manage_master_user_password(false)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&e).0, "InvalidParameterCombination");
 }
 
 /// Twenty services at `--concurrency 32`: AWS's token buckets throttle the burst

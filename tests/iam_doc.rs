@@ -138,22 +138,18 @@ const IMPLIED: &[(&str, &str, &str)] = &[
         "ecs:CreateService",
         "AWSServiceRoleForECS, ELB, RDS, EFS, autoscaling",
     ),
-    // RDS keeps the master password in a secret it creates as the caller
-    // (ManageMasterUserPassword), with the aws/secretsmanager key.
+    // Moving an instance made by an earlier version off RDS's managed master password
+    // (ManageMasterUserPassword=false): RDS deletes its own secret as the caller, and so
+    // does deleting an instance that still has one.
     (
-        "secretsmanager:CreateSecret",
-        "rds:CreateDBInstance",
+        "secretsmanager:DeleteSecret",
+        "rds:ModifyDBInstance",
         "ManageMasterUserPassword",
     ),
     (
-        "secretsmanager:TagResource",
-        "rds:CreateDBInstance",
-        "ManageMasterUserPassword",
-    ),
-    (
-        "kms:DescribeKey",
-        "rds:CreateDBInstance",
-        "ManageMasterUserPassword",
+        "secretsmanager:DeleteSecret",
+        "rds:DeleteDBInstance",
+        "an RDS-managed master password",
     ),
     // The final snapshot of `down --delete-data`.
     (
@@ -265,17 +261,6 @@ const PARLIAMENT_IGNORED: &[Ignored] = &[
               creates Application Load Balancers (LoadBalancerTypeEnum::Application), and the \
               statement has their listener/app and listener-rule/app patterns; a listener/net \
               pattern would only grant rights on a Network Load Balancer named <app>.",
-    },
-    Ignored {
-        issue: "UNKNOWN_CONDITION_FOR_ACTION",
-        sid: "KmsDescribeTheSecretsManagerKeyForRdsManagedPasswords",
-        items: &["Unknown condition kms:ResourceAliases for action kms:DescribeKey"],
-        why: "The Service Authorization Reference (AWS KMS) lists kms:ResourceAliases among \
-              the condition keys of the `key` resource type, and `key*` is the required \
-              resource type of kms:DescribeKey; resource condition keys apply to the actions \
-              on that resource type (the Reference's note on its Resource types table). \
-              Parliament checks only the keys in the action's own row (its data has \
-              kms:ResourceAliases on the key resource type too).",
     },
     Ignored {
         issue: "RESOURCE_STAR",

@@ -163,7 +163,7 @@ async fn another_regions_down_leaves_this_regions_role_policies_alone() {
     let (_a, tokyo) = in_region(REGION);
     ok(&proxy, REGION, &tokyo, &["up", "--no-wait"]).await;
     // A database grant as iam_role_policy puts it.
-    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:rds!db-x"]}]}"#;
+    let doc = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["secretsmanager:GetSecretValue"],"Resource":["arn:aws:secretsmanager:ap-northeast-1:123456789012:secret:fargate-public/databases/db-AbCdEf"]}]}"#;
     iam.put_role_policy()
         .role_name("fargate-public-execution")
         .policy_name("ecsdeploy-db-db")

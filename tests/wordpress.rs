@@ -7,6 +7,7 @@ mod common;
 
 use std::path::Path;
 
+use common::realism::form;
 use common::{
     example, inline_policy, owned_by, policy_json, run_async, sdk_config, string_list, tagged,
     unique_account, Proxy,
@@ -144,11 +145,43 @@ async fn stores_are_wired_by_reference_and_guarded_by_their_groups() {
         .collect();
     assert_eq!(db_groups, [db_sg.group_id().unwrap()]);
     admits_only(&db_sg, 3306, service_sg);
-    let master_secret = db
-        .master_user_secret()
-        .and_then(|s| s.secret_arn())
-        .expect("RDS manages the master password in Secrets Manager")
-        .to_string();
+    // The master password: a secret ecsdeploy generated (RDS's JSON shape, letters and
+    // digits), which the instance was created with, and which RDS does not rotate.
+    assert!(
+        db.master_user_secret().is_none(),
+        "RDS must not manage (and rotate) the password: {:?}",
+        db.master_user_secret()
+    );
+    let generated = aws
+        .secrets
+        .get_secret_value()
+        .secret_id("wordpress/databases/db")
+        .send()
+        .await
+        .unwrap();
+    let master_secret = generated.arn().unwrap().to_string();
+    let value: serde_json::Value =
+        serde_json::from_str(generated.secret_string().unwrap()).unwrap();
+    assert_eq!(value["username"], "wordpress");
+    let password = value["password"].as_str().unwrap();
+    assert_eq!(password.len(), 32);
+    assert!(password.chars().all(|c| c.is_ascii_alphanumeric()));
+    let created = proxy.bodies("CreateDBInstance");
+    assert_eq!(created.len(), 1);
+    let created = form(created[0].as_bytes());
+    assert!(
+        created.contains(&("MasterUserPassword".into(), password.into())),
+        "the instance is created with the generated password"
+    );
+    assert!(!created.iter().any(|(k, _)| k == "ManageMasterUserPassword"));
+    let rotation = aws
+        .secrets
+        .describe_secret()
+        .secret_id(&master_secret)
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(rotation.rotation_enabled(), Some(true));
     let endpoint = db.endpoint().and_then(|e| e.address()).unwrap().to_string();
 
     // EFS: encrypted, a mount target per private subnet behind its group, which admits NFS
@@ -267,9 +300,9 @@ async fn stores_are_wired_by_reference_and_guarded_by_their_groups() {
     );
 
     // Least privilege: the execution role reads exactly the nine secrets, the database's
-    // through a policy of its own (put once RDS has made the secret, so that the role and
-    // the services that use no database need not wait for it); the task role may mount and
-    // write this file system. No `*` anywhere.
+    // through a policy of its own (so that the role and the services that use no database
+    // need not wait for it); the task role may mount and write this file system. No `*`
+    // anywhere.
     let exec = inline_policy(&aws.iam, "wordpress-execution").await;
     let db_grant = aws
         .iam
@@ -337,13 +370,128 @@ async fn stores_are_wired_by_reference_and_guarded_by_their_groups() {
     assert_eq!(
         values.len(),
         9,
-        "eight generated secrets and the RDS password"
+        "eight generated secrets and the database's password"
     );
     for out in [&up, &again, &status] {
         for v in &values {
             assert!(!out.stdout.contains(v.as_str()) && !out.stderr.contains(v.as_str()));
         }
     }
+}
+
+/// A database made by an earlier version, whose master password RDS manages and rotates
+/// every 7 days, moves onto the generated secret with the password it has now: the running
+/// tasks hold that password, so they keep working.
+#[tokio::test]
+async fn an_rds_managed_password_moves_to_the_generated_secret_unchanged() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    let cfg = example(APP);
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    // What an earlier version left: RDS manages the password, no generated secret.
+    aws.secrets
+        .delete_secret()
+        .secret_id("wordpress/databases/db")
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+    let managed = aws
+        .rds
+        .modify_db_instance()
+        .db_instance_identifier(DB)
+        .manage_master_user_password(true)
+        .apply_immediately(true)
+        .send()
+        .await
+        .unwrap();
+    let managed = managed
+        .db_instance()
+        .and_then(|d| d.master_user_secret())
+        .and_then(|s| s.secret_arn())
+        .unwrap()
+        .to_string();
+    let current = aws
+        .secrets
+        .get_secret_value()
+        .secret_id(&managed)
+        .send()
+        .await
+        .unwrap();
+    let current: serde_json::Value =
+        serde_json::from_str(current.secret_string().unwrap()).unwrap();
+    let current = current["password"].as_str().unwrap().to_string();
+
+    let plan = ecsdeploy(&proxy, &cfg, &["plan"]).await;
+    plan.assert_success();
+    assert!(plan.stdout.contains("password_rotated_by_rds"), "{plan}");
+    proxy.clear();
+    let up = ecsdeploy(&proxy, &cfg, &["up"]).await;
+    up.assert_success();
+    assert!(
+        up.stderr
+            .contains("master password moves from RDS's rotating secret"),
+        "{up}"
+    );
+
+    let dbs = aws
+        .rds
+        .describe_db_instances()
+        .db_instance_identifier(DB)
+        .send()
+        .await
+        .unwrap();
+    assert!(dbs.db_instances()[0].master_user_secret().is_none());
+    let modified = proxy.bodies("ModifyDBInstance");
+    assert_eq!(modified.len(), 1);
+    let modified = form(modified[0].as_bytes());
+    assert!(modified.contains(&("ManageMasterUserPassword".into(), "false".into())));
+    assert!(
+        modified.contains(&("MasterUserPassword".into(), current.clone())),
+        "the instance keeps its current password"
+    );
+    let ours = aws
+        .secrets
+        .get_secret_value()
+        .secret_id("wordpress/databases/db")
+        .send()
+        .await
+        .unwrap();
+    let value: serde_json::Value = serde_json::from_str(ours.secret_string().unwrap()).unwrap();
+    assert_eq!(value["password"], current.as_str());
+    assert_eq!(value["username"], "wordpress");
+    // RDS's own secret is gone, and the service reads the generated one.
+    assert!(aws
+        .secrets
+        .describe_secret()
+        .secret_id(&managed)
+        .send()
+        .await
+        .map_or(true, |d| d.deleted_date().is_some()));
+    let families = aws.ecs.list_task_definitions().send().await.unwrap();
+    let latest = families.task_definition_arns().last().unwrap();
+    let td = aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(latest)
+        .send()
+        .await
+        .unwrap();
+    let from: Vec<&str> = td.task_definition().unwrap().container_definitions()[0]
+        .secrets()
+        .iter()
+        .filter(|s| s.name() == "WORDPRESS_DB_PASSWORD")
+        .map(|s| s.value_from())
+        .collect();
+    assert_eq!(from, [format!("{}:password::", ours.arn().unwrap())]);
+    for out in [&plan, &up] {
+        assert!(!out.stdout.contains(&current) && !out.stderr.contains(&current));
+    }
+
+    // Converged: the next `up` writes nothing.
+    proxy.clear();
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    assert_eq!(proxy.writes(), vec![]);
 }
 
 #[tokio::test]

@@ -112,6 +112,11 @@ impl Config {
             .unwrap_or_else(|| format!("{}/{}", self.app, key))
     }
 
+    /// Name of the generated secret that holds a database's master password.
+    pub fn db_password_name(&self, key: &str) -> String {
+        format!("{}/databases/{}", self.app, key)
+    }
+
     pub fn vpc_name(&self) -> String {
         format!("{}-vpc", self.app)
     }

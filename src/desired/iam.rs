@@ -3,7 +3,7 @@
 
 use super::env::{partition, Env};
 use super::ids::*;
-use super::resource::{Attr, Ref, Val};
+use super::resource::{Ref, Val};
 use super::spec::*;
 use crate::config::Config;
 
@@ -89,8 +89,8 @@ pub fn task_role(c: &Config, env: &Env, key: &str, store_grants: &[PolicyStateme
     }
 }
 
-/// The execution role's own inline policy that lets ECS read database `db`'s master-user
-/// secret (RDS makes the secret with the instance, minutes after the role).
+/// The execution role's own inline policy that lets ECS read database `db`'s master
+/// password secret; only the services that use the database wait for it.
 pub fn db_secret_policy(c: &Config, db: &str) -> Resource {
     Resource {
         id: db_secret_policy_id(db),
@@ -100,7 +100,7 @@ pub fn db_secret_policy(c: &Config, db: &str) -> Resource {
             statements: vec![PolicyStatement {
                 effect: "Allow".to_string(),
                 actions: vec!["secretsmanager:GetSecretValue".to_string()],
-                resources: vec![Val::Ref(Ref::attr(&db_instance_id(db), Attr::Secret))],
+                resources: vec![Val::Ref(Ref::arn(&db_password_id(db)))],
             }],
             after: vec![execution_role_id()],
         }),

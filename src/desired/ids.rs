@@ -67,7 +67,7 @@ pub fn log_group_id() -> ResourceId {
 pub fn execution_role_id() -> ResourceId {
     ResourceId::new(Kind::IamRole, "execution")
 }
-/// The execution role's own inline policy granting database `db`'s master-user secret.
+/// The execution role's own inline policy granting database `db`'s master password secret.
 pub fn db_secret_policy_id(db: &str) -> ResourceId {
     ResourceId::new(Kind::IamRolePolicy, format!("execution-db-{db}"))
 }
@@ -128,6 +128,11 @@ pub fn efs_sg_id(key: &str) -> ResourceId {
 }
 pub fn secret_id(key: &str) -> ResourceId {
     ResourceId::new(Kind::Secret, key)
+}
+/// The generated secret holding database `key`'s master password. The `database.` prefix
+/// cannot clash with a key of `[secrets]` (keys have no dots).
+pub fn db_password_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::Secret, format!("database.{key}"))
 }
 
 /// True for the security group of a data store (kept with the store by `down`).

@@ -45,7 +45,9 @@ impl Kind {
             ScalingPolicy => &[],
             // Never deleted on its own: images go with their repository.
             Image => &[],
-            DynamodbTable | Secret => &[Service, TaskDefinition, IamRole],
+            DynamodbTable => &[Service, TaskDefinition, IamRole],
+            // A database's master password outlives the database.
+            Secret => &[Service, TaskDefinition, IamRole, DbInstance],
             DbInstance => &[Service],
             DbSubnetGroup => &[DbInstance],
             AccessPoint => &[Service],
@@ -145,8 +147,6 @@ pub enum Attr {
     Endpoint,
     /// Port clients connect to (RDS).
     Port,
-    /// ARN of the secret holding the credentials (RDS-managed master password).
-    Secret,
 }
 
 impl Attr {
@@ -157,7 +157,6 @@ impl Attr {
             Attr::Uri => "uri",
             Attr::Endpoint => "endpoint",
             Attr::Port => "port",
-            Attr::Secret => "secret",
         }
     }
 }

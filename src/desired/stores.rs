@@ -45,7 +45,7 @@ pub struct Stores {
     pub wiring: BTreeMap<String, Wiring>,
     /// Secrets the execution role must read (ARNs, or references to them).
     pub execution_secrets: Vec<Val>,
-    /// Databases whose master-user secret the execution role must read, by key: granted by
+    /// Databases whose master password secret the execution role must read, by key: granted by
     /// a policy of their own ([`db_secret_policy_id`]), so that only the services that use
     /// a database wait for it.
     pub databases: std::collections::BTreeSet<String>,
@@ -61,6 +61,30 @@ pub fn service_groups(c: &Config, env: &Env, key: &str) -> Vec<Val> {
             .iter()
             .map(|g| env.imported_sg(g))
             .collect()
+    }
+}
+
+/// The secret that holds database `key`'s master password: generated once by Secrets
+/// Manager and never rotated (see [`DbInstanceSpec::password`]). Letters and digits only,
+/// 32 of them (about 190 bits; MySQL allows at most 41 characters): RDS refuses `/`, `"`,
+/// `@` and spaces, and apps that put the password into a connection URL or a shell
+/// command break on other punctuation.
+fn db_password(c: &Config, key: &str, username: &str) -> Resource {
+    Resource {
+        id: db_password_id(key),
+        name: c.db_password_name(key),
+        spec: Spec::Secret(SecretSpec {
+            description: format!("ecsdeploy {} database {key} master password", c.app),
+            length: 32,
+            exclude_characters: String::new(),
+            exclude_numbers: false,
+            exclude_punctuation: true,
+            exclude_uppercase: false,
+            exclude_lowercase: false,
+            include_space: false,
+            require_each_included_type: true,
+            json_username: Some(username.to_string()),
+        }),
     }
 }
 
@@ -94,6 +118,7 @@ pub fn build(c: &Config, env: &Env, net: &Net, out: &mut Vec<Resource>) -> Store
                 subnets: private.clone(),
             }),
         });
+        out.push(db_password(c, key, &d.username));
         out.push(Resource {
             id: db_instance_id(key),
             name: c.db_identifier(key),
@@ -111,6 +136,7 @@ pub fn build(c: &Config, env: &Env, net: &Net, out: &mut Vec<Resource>) -> Store
                 port: d.engine.port(),
                 subnet_group: Val::Ref(Ref::id(&db_subnet_group_id(key))),
                 security_groups: vec![Val::Ref(Ref::id(&sg))],
+                password: Val::Ref(Ref::arn(&db_password_id(key))),
             }),
         });
     }
@@ -178,6 +204,7 @@ pub fn build(c: &Config, env: &Env, net: &Net, out: &mut Vec<Resource>) -> Store
                     exclude_lowercase: g.exclude_lowercase,
                     include_space: g.include_space,
                     require_each_included_type: g.require_each_included_type,
+                    json_username: None,
                 }),
             });
         }
@@ -264,14 +291,14 @@ fn wire(c: &Config, env: &Env, net: &Net, u: &Use, w: &mut Wiring, stores: &mut 
                 (format!("{p}NAME"), Val::lit(c.db_name(key))),
                 (format!("{p}USER"), Val::lit(&d.username)),
             ]);
-            // RDS keeps the master password as JSON {"username", "password"}.
+            // The master password's secret is JSON {"username", "password"}, as RDS's are.
             w.secrets.push((
                 format!("{p}PASSWORD"),
-                Val::Suffixed(Ref::attr(&id, Attr::Secret), ":password::".to_string()),
+                Val::Suffixed(Ref::arn(&db_password_id(key)), ":password::".to_string()),
             ));
-            // The execution role reads it through a policy of its own, which exists only
-            // once the database (and so its secret) does; the role an existing ARN names
-            // is the user's to grant.
+            // The execution role reads it through a policy of its own, so that services
+            // that use no database never wait for one; the role an existing ARN names is
+            // the user's to grant.
             if c.iam.execution_role.is_none() {
                 stores.databases.insert(key.to_string());
                 w.after.push(db_secret_policy_id(key));

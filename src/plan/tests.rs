@@ -606,12 +606,23 @@ subnets = "private"
         assert!(!deps.contains("db_instance.db"), "{id}: {deps:?}");
     }
     // The grant is a policy of its own, which the service that uses the database waits for.
+    // It names the generated password secret, which the instance is created with.
     let policy = deps_of(&d, "iam_role_policy.execution-db-db");
-    assert!(policy.contains(&"db_instance.db".to_string()), "{policy:?}");
+    assert!(
+        policy.contains(&"secret.database.db".to_string()),
+        "{policy:?}"
+    );
+    assert!(
+        !policy.contains(&"db_instance.db".to_string()),
+        "{policy:?}"
+    );
+    let db = deps_of(&d, "db_instance.db");
+    assert!(db.contains(&"secret.database.db".to_string()), "{db:?}");
     assert!(
         policy.contains(&"iam_role.execution".to_string()),
         "{policy:?}"
     );
     let api = waits_for(&d, "service.api");
     assert!(api.contains("iam_role_policy.execution-db-db"), "{api:?}");
+    assert!(api.contains("db_instance.db"), "{api:?}");
 }

@@ -1,6 +1,5 @@
-//! Extra inline policies on the app's roles (`RolePolicySpec`), for grants that name
-//! something made after the role: the execution role's grant of a database's master-user
-//! secret. Each is named `ecsdeploy-<what>`, which is the ownership mark (the role is the
+//! Extra inline policies on the app's roles (`RolePolicySpec`), for grants that only some
+//! services need: the execution role's grant of a database's master password secret. Each is named `ecsdeploy-<what>`, which is the ownership mark (the role is the
 //! app's, under its IAM path; the policy named like the role belongs to the role's step).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -75,10 +74,18 @@ async fn observe_policy(
         Some(r) => r.id.clone(),
         None => {
             let what = name.strip_prefix(PREFIX).unwrap_or(&name);
-            ResourceId::new(Kind::IamRolePolicy, format!("{}-{what}", role_key(ctx, role)))
+            ResourceId::new(
+                Kind::IamRolePolicy,
+                format!("{}-{what}", role_key(ctx, role)),
+            )
         }
     };
-    let call = ctx.aws.iam.get_role_policy().role_name(role).policy_name(&name);
+    let call = ctx
+        .aws
+        .iam
+        .get_role_policy()
+        .role_name(role)
+        .policy_name(&name);
     let out = answer(call.send()).await?;
     let doc = decode_policy(out.policy_document())?;
     // Unresolved references are fine: the desired shape is kept only when it means the same.
@@ -97,7 +104,12 @@ async fn observe_policy(
     })
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &RolePolicySpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &RolePolicySpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     put(ctx, r, s, res).await
 }
 
@@ -121,7 +133,11 @@ async fn put(ctx: &Ctx, r: &Resource, s: &RolePolicySpec, res: &dyn Resolve) -> 
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
-    let role = o.fields.get("role").and_then(|v| v.as_str()).unwrap_or_default();
+    let role = o
+        .fields
+        .get("role")
+        .and_then(|v| v.as_str())
+        .unwrap_or_default();
     let call = ctx.aws.iam.delete_role_policy().role_name(role);
     let call = call.policy_name(o.outputs.id());
     gone_ok(changing(|| sent(call.clone().send())).await)

@@ -1,6 +1,9 @@
-//! Secrets Manager secrets that ecsdeploy generates (existing ones are only referenced).
-//! The value is drawn by Secrets Manager (GetRandomPassword) once, at creation, and never
-//! changed, logged or kept: only the description is managed afterwards. A secret deleted by
+//! Secrets Manager secrets that ecsdeploy generates (existing ones are only referenced),
+//! including each database's master password. The value is drawn by Secrets Manager
+//! (GetRandomPassword) once, at creation, and never changed, logged or kept: only the
+//! description is managed afterwards. (The one exception is a database's secret when the
+//! database step moves an older database off RDS-managed passwords: it writes the
+//! database's current password there, see `db_instance`.) A secret deleted by
 //! `down --delete-data` stays recoverable for 7 days; `up` within that window restores it
 //! with its old value.
 
@@ -14,8 +17,8 @@ use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
-use crate::desired::SecretSpec;
 use crate::aws::{code_of, err, is_gone, sent};
+use crate::desired::SecretSpec;
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
@@ -195,8 +198,12 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &SecretSpec, res: &dyn Resolve) 
         .await
         .map_err(err)
         .with_context(|| format!("generating a value for secret {}", r.name))?;
-    let Some(value) = random.random_password() else {
+    let Some(random) = random.random_password() else {
         bail!("GetRandomPassword answered no value for secret {}", r.name);
+    };
+    let value = match &s.json_username {
+        Some(username) => json!({ "username": username, "password": random }).to_string(),
+        None => random.to_string(),
     };
     let mut req = ctx
         .aws
@@ -235,7 +242,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &SecretSpec, res: &dyn Resolve) 
 
 /// Restores a secret scheduled for deletion, then brings the description in line. Never
 /// touches the value: rotating an app's keys would, e.g., log every WordPress user out.
-pub async fn update(ctx: &Ctx, r: &Resource, _spec: &SecretSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    _spec: &SecretSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let want = r.spec.fields(res);
     let mut live = o.fields.get("description").cloned();
     if o.state == SCHEDULED {
@@ -299,8 +312,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::desired::Spec;
     use super::*;
+    use crate::desired::Spec;
     use crate::desired::{Kind, SecretSpec};
     use std::collections::BTreeMap;
 
@@ -315,6 +328,7 @@ mod tests {
             exclude_lowercase: false,
             include_space: false,
             require_each_included_type: true,
+            json_username: None,
         })
     }
 

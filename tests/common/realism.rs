@@ -154,7 +154,7 @@ pub(super) struct RealismState {
 
 /// `Action=CreateSubnet&VpcId=vpc-1` → `[("Action", "CreateSubnet"), ("VpcId", "vpc-1")]`,
 /// percent-decoded.
-fn form(body: &[u8]) -> Vec<(String, String)> {
+pub fn form(body: &[u8]) -> Vec<(String, String)> {
     let text = String::from_utf8_lossy(body);
     text.split('&')
         .filter_map(|pair| pair.split_once('='))
@@ -392,6 +392,51 @@ impl RealismState {
                         "The target group with targetGroupArn {tg} does not have an associated \
                          load balancer."
                     ));
+                }
+                None
+            }
+            ("rds", op @ ("CreateDBInstance" | "ModifyDBInstance")) => {
+                // RDS API reference, CreateDBInstance / ModifyDBInstance `MasterUserPassword`
+                // and `ManageMasterUserPassword` (moto checks none of it): a password is
+                // required unless RDS manages it, never with it, and is printable ASCII
+                // without `/`, `"`, `@` or spaces; turning management off needs one.
+                let params = form(body);
+                let password = param(&params, "MasterUserPassword");
+                let managed = param(&params, "ManageMasterUserPassword");
+                let combination =
+                    |m: &str| Some(error(proto, 400, "InvalidParameterCombination", m));
+                let value = |m: &str| Some(error(proto, 400, "InvalidParameterValue", m));
+                match (op, managed, password) {
+                    (_, Some("true"), Some(_)) => {
+                        return combination(
+                            "You can't specify MasterUserPassword when ManageMasterUserPassword \
+                             is turned on.",
+                        )
+                    }
+                    ("ModifyDBInstance", Some("false"), None) => {
+                        return combination(
+                            "MasterUserPassword is required when ManageMasterUserPassword is \
+                             turned off.",
+                        )
+                    }
+                    ("CreateDBInstance", None | Some("false"), None) => {
+                        return value(
+                            "The parameter MasterUserPassword must be provided and must not be \
+                             blank.",
+                        )
+                    }
+                    _ => {}
+                }
+                let bad = password.is_some_and(|p| {
+                    p.len() < 8
+                        || p.chars()
+                            .any(|c| !c.is_ascii_graphic() || "/\"@".contains(c))
+                });
+                if bad {
+                    return value(
+                        "The parameter MasterUserPassword is not a valid password. Only \
+                         printable ASCII characters besides '/', '@', '\"', ' ' may be used.",
+                    );
                 }
                 None
             }

@@ -78,9 +78,9 @@ impl KindSpec for RoleSpec {
     }
 }
 
-/// An inline policy of its own on a role the app owns, for grants that name something made
-/// later than the role (a database's master-user secret): the role, and whatever needs only
-/// the role, does not wait for it. The resource's name is the policy's name.
+/// An inline policy of its own on a role the app owns, for grants that only some services
+/// need (a database's master password secret): the role, and whatever needs only the role,
+/// does not wait for what the grant names. The resource's name is the policy's name.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RolePolicySpec {
     /// The role's name.

@@ -86,6 +86,11 @@ pub struct DbInstanceSpec {
     /// The subnet group (its name).
     pub subnet_group: Val,
     pub security_groups: Vec<Val>,
+    /// The ARN of the generated secret that holds the master password (as RDS's own
+    /// secrets do: JSON `{"username", "password"}`). Never rotated by RDS: ECS reads a
+    /// secret only when a task starts, so a password RDS rotated every 7 days would leave
+    /// running tasks with a stale one.
+    pub password: Val,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -134,6 +139,9 @@ pub struct SecretSpec {
     pub exclude_lowercase: bool,
     pub include_space: bool,
     pub require_each_included_type: bool,
+    /// When set, the value is RDS's JSON shape `{"username": <this>, "password":
+    /// <random>}` (a database's master password); otherwise the random string itself.
+    pub json_username: Option<String>,
 }
 
 impl KindSpec for TableSpec {
@@ -203,7 +211,8 @@ impl KindSpec for DbInstanceSpec {
     ];
 
     fn vals(&self) -> Vec<&Val> {
-        std::iter::once(&self.subnet_group)
+        [&self.subnet_group, &self.password]
+            .into_iter()
             .chain(self.security_groups.iter())
             .collect()
     }
@@ -225,6 +234,7 @@ impl KindSpec for DbInstanceSpec {
             "publicly_accessible": false,
             "db_subnet_group": r.val(&self.subnet_group),
             "security_groups": sorted_vals(&self.security_groups, r),
+            "password_rotated_by_rds": false,
         })
     }
 }

@@ -124,6 +124,15 @@ impl Validator<'_> {
                     );
                 }
             }
+            if let Some(db) = c.databases.keys().find(|db| c.db_password_name(db) == name) {
+                self.err(
+                    name_path.clone(),
+                    format!(
+                        "secret name `{name}` is the name of the secret that holds \
+                         databases.{db}'s master password; give this secret another name"
+                    ),
+                );
+            }
             self.unique(names, name, key, name_path, |name, prev| {
                 format!(
                     "secret name `{name}` is also the name of secrets.{prev}; every \

@@ -221,7 +221,8 @@ pub(in crate::config::validate) fn warnings(c: &Config) -> Vec<Problem> {
                     None => continue,
                 },
                 StoreKind::Database if c.databases.contains_key(key) => format!(
-                    "the master password secret RDS creates for databases.{key} (`rds!db-...`)"
+                    "`{}` (the master password of databases.{key})",
+                    c.db_password_name(key)
                 ),
                 _ => continue,
             };

@@ -54,6 +54,16 @@ fn secret_names() {
         "secrets.b.name",
         "secret name `demo/a` is also the name of secrets.a",
     );
+    // A database's master password is a generated secret too (`<app>/databases/<key>`).
+    one(
+        &with(
+            "uses = [{ secret = \"a\" }, { database = \"db\" }]\n",
+            "[databases.db]\nengine = \"mysql\"\n\
+             [secrets.a]\ngenerate = {}\nname = \"demo/databases/db\"\n",
+        ),
+        "secrets.a.name",
+        "secret name `demo/databases/db` is the name of the secret that holds databases.db's",
+    );
 }
 
 #[test]

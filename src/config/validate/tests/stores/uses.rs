@@ -250,7 +250,7 @@ fn existing_execution_role_must_read_the_secrets() {
     let w = one_warning(
         &text,
         "iam.execution_role",
-        "the existing execution role must allow secretsmanager:GetSecretValue on `prod/s` (secrets.s), the master password secret RDS creates for databases.db",
+        "the existing execution role must allow secretsmanager:GetSecretValue on `prod/s` (secrets.s), `demo/databases/db` (the master password of databases.db)",
     );
     assert_eq!(w.line, 4);
     let tables_only = format!(
