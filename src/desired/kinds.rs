@@ -5,7 +5,8 @@
 //!
 //! `Kind` is generated from the table here, `Spec` and its per-variant dispatch in
 //! `spec/mod.rs`, and the step modules with their four dispatchers in `src/steps/mod.rs`.
-//! A new kind is therefore one row here, its spec type, and its step module.
+//! A new kind is therefore one row here, its spec type (which also says its deletion
+//! order and whether it holds data), and its step module.
 
 /// Calls `$callback! { <extra tokens> ; <rows> }` with every row of the table; `extra`
 /// lets a caller pass its own arguments through.

@@ -16,87 +16,8 @@ pub const UNKNOWN: &str = "(known after apply)";
 pub use super::kinds::Kind;
 
 impl Kind {
-    /// Kinds that hold the app's data (and the parts a data store cannot work without):
-    /// `down` keeps them unless `--delete-data`, and `up` never deletes them.
-    pub fn holds_data(self) -> bool {
-        use Kind::*;
-        matches!(
-            self,
-            DynamodbTable
-                | DbSubnetGroup
-                | DbInstance
-                | FileSystem
-                | MountTarget
-                | AccessPoint
-                | Secret
-        )
-    }
-
     pub fn parse(s: &str) -> Option<Kind> {
         Kind::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-
-    /// Kinds whose resources must be gone before a resource of this kind can be deleted.
-    /// Used to order `down` and the deletion of orphans; instance-level dependencies are
-    /// not known for resources that are no longer in the config.
-    pub fn deleted_after(self) -> &'static [Kind] {
-        use Kind::*;
-        match self {
-            ScalingPolicy => &[],
-            // Never deleted on its own: images go with their repository.
-            Image => &[],
-            DynamodbTable => &[Service, TaskDefinition, IamRole],
-            // A database's master password outlives the database.
-            Secret => &[Service, TaskDefinition, IamRole, DbInstance],
-            DbInstance => &[Service],
-            DbSubnetGroup => &[DbInstance],
-            AccessPoint => &[Service],
-            MountTarget => &[Service],
-            FileSystem => &[MountTarget, AccessPoint],
-            ScalableTarget => &[ScalingPolicy],
-            Service => &[ScalableTarget, ScalingPolicy],
-            ListenerRule => &[],
-            // Cloud Map refuses to delete a namespace that still has services.
-            Namespace => &[Service, Cluster],
-            Listener => &[ListenerRule],
-            LoadBalancer => &[Listener, ListenerRule],
-            TargetGroup => &[Service, Listener, ListenerRule],
-            TaskDefinition | Cluster | LogGroup | EcrRepository | NatGateway => &[Service],
-            VpcEndpoint => &[Service],
-            ElasticIp => &[NatGateway],
-            IamRole => &[Service, TaskDefinition, IamRolePolicy],
-            IamRolePolicy => &[Service, TaskDefinition],
-            // Security groups reference each other (service ← ALB, endpoint ← service);
-            // the DependencyViolation retry in the step settles the order among them.
-            SecurityGroup => &[Service, LoadBalancer, VpcEndpoint, DbInstance, MountTarget],
-            RouteTable => &[Service, VpcEndpoint, NatGateway],
-            // "has some mapped public address(es)" while a NAT, ALB or public task remains.
-            InternetGateway => &[Service, NatGateway, ElasticIp, LoadBalancer],
-            Subnet => &[
-                Service,
-                NatGateway,
-                VpcEndpoint,
-                LoadBalancer,
-                DbSubnetGroup,
-                DbInstance,
-                MountTarget,
-            ],
-            Vpc => &[
-                Service,
-                Subnet,
-                SecurityGroup,
-                RouteTable,
-                InternetGateway,
-                NatGateway,
-                ElasticIp,
-                VpcEndpoint,
-                LoadBalancer,
-                TargetGroup,
-                DbInstance,
-                DbSubnetGroup,
-                MountTarget,
-            ],
-        }
     }
 }
 

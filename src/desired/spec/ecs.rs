@@ -274,6 +274,7 @@ pub fn resource_label(lb_arn: &str, tg_arn: &str) -> String {
 
 impl KindSpec for EcrSpec {
     const KIND: Kind = Kind::EcrRepository;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
 
     fn fields(&self, _r: &dyn Resolve) -> Value {
         json!({
@@ -285,6 +286,8 @@ impl KindSpec for EcrSpec {
 
 impl KindSpec for ImageSpec {
     const KIND: Kind = Kind::Image;
+    /// Never deleted on its own: images go with their repository.
+    const DELETED_AFTER: &'static [Kind] = &[];
 
     fn vals(&self) -> Vec<&Val> {
         vec![&self.repository_uri]
@@ -303,6 +306,7 @@ impl KindSpec for ImageSpec {
 
 impl KindSpec for ClusterSpec {
     const KIND: Kind = Kind::Cluster;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
 
     fn vals(&self) -> Vec<&Val> {
         self.service_connect_namespace.iter().collect()
@@ -318,6 +322,8 @@ impl KindSpec for ClusterSpec {
 
 impl KindSpec for NamespaceSpec {
     const KIND: Kind = Kind::Namespace;
+    /// Cloud Map refuses to delete a namespace that still has services.
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service, Kind::Cluster];
 
     fn fields(&self, _r: &dyn Resolve) -> Value {
         json!({ "type": "HTTP" })
@@ -326,6 +332,7 @@ impl KindSpec for NamespaceSpec {
 
 impl KindSpec for LogGroupSpec {
     const KIND: Kind = Kind::LogGroup;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
 
     fn fields(&self, _r: &dyn Resolve) -> Value {
         json!({ "retention_in_days": self.retention_days })
@@ -334,6 +341,7 @@ impl KindSpec for LogGroupSpec {
 
 impl KindSpec for TaskDefSpec {
     const KIND: Kind = Kind::TaskDefinition;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
 
     fn vals(&self) -> Vec<&Val> {
         std::iter::once(&self.execution_role)
@@ -422,6 +430,7 @@ impl KindSpec for TaskDefSpec {
 
 impl KindSpec for ServiceSpec {
     const KIND: Kind = Kind::Service;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::ScalableTarget, Kind::ScalingPolicy];
     const IMMUTABLE: &'static [&'static str] = &["cluster", "launch_type"];
 
     fn vals(&self) -> Vec<&Val> {
@@ -470,6 +479,7 @@ impl KindSpec for ServiceSpec {
 
 impl KindSpec for ScalableTargetSpec {
     const KIND: Kind = Kind::ScalableTarget;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::ScalingPolicy];
     const IMMUTABLE: &'static [&'static str] = &["resource_id"];
 
     fn vals(&self) -> Vec<&Val> {
@@ -487,6 +497,7 @@ impl KindSpec for ScalableTargetSpec {
 
 impl KindSpec for ScalingPolicySpec {
     const KIND: Kind = Kind::ScalingPolicy;
+    const DELETED_AFTER: &'static [Kind] = &[];
     const IMMUTABLE: &'static [&'static str] = &["resource_id"];
 
     fn vals(&self) -> Vec<&Val> {

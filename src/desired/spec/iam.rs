@@ -58,6 +58,8 @@ pub fn policy_document(statements: &[PolicyStatement], r: &dyn Resolve) -> Value
 
 impl KindSpec for RoleSpec {
     const KIND: Kind = Kind::IamRole;
+    const DELETED_AFTER: &'static [Kind] =
+        &[Kind::Service, Kind::TaskDefinition, Kind::IamRolePolicy];
     const IMMUTABLE: &'static [&'static str] = &["path"];
 
     fn vals(&self) -> Vec<&Val> {
@@ -92,6 +94,7 @@ pub struct RolePolicySpec {
 
 impl KindSpec for RolePolicySpec {
     const KIND: Kind = Kind::IamRolePolicy;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service, Kind::TaskDefinition];
     const IMMUTABLE: &'static [&'static str] = &["role"];
 
     fn vals(&self) -> Vec<&Val> {

@@ -9,6 +9,15 @@ use crate::desired::resource::{Kind, Resolve, ResourceId, Val};
 pub trait KindSpec {
     const KIND: Kind;
 
+    /// Kinds whose resources must be gone before a resource of this kind can be deleted.
+    /// Used to order `down` and the deletion of orphans; instance-level dependencies are
+    /// not known for resources that are no longer in the config.
+    const DELETED_AFTER: &'static [Kind];
+
+    /// The kind holds the app's data (or is a part a data store cannot work without):
+    /// `down` keeps it unless `--delete-data`, and `up` never deletes it.
+    const HOLDS_DATA: bool = false;
+
     /// Fields whose change cannot be applied in place: the resource is replaced.
     const IMMUTABLE: &'static [&'static str] = &[];
 

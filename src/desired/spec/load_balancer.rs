@@ -179,6 +179,7 @@ pub fn conditions_fields(paths: &[String], hosts: &[String]) -> Value {
 
 impl KindSpec for LoadBalancerSpec {
     const KIND: Kind = Kind::LoadBalancer;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Listener, Kind::ListenerRule];
     const IMMUTABLE: &'static [&'static str] = &["type", "scheme"];
 
     fn vals(&self) -> Vec<&Val> {
@@ -206,6 +207,7 @@ impl KindSpec for LoadBalancerSpec {
 
 impl KindSpec for TargetGroupSpec {
     const KIND: Kind = Kind::TargetGroup;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service, Kind::Listener, Kind::ListenerRule];
     const IMMUTABLE: &'static [&'static str] = &["vpc_id", "protocol", "port", "target_type"];
 
     fn vals(&self) -> Vec<&Val> {
@@ -233,6 +235,7 @@ impl KindSpec for TargetGroupSpec {
 
 impl KindSpec for ListenerSpec {
     const KIND: Kind = Kind::Listener;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::ListenerRule];
     const IMMUTABLE: &'static [&'static str] = &["load_balancer_arn"];
 
     fn vals(&self) -> Vec<&Val> {
@@ -255,6 +258,7 @@ impl KindSpec for ListenerSpec {
 
 impl KindSpec for ListenerRuleSpec {
     const KIND: Kind = Kind::ListenerRule;
+    const DELETED_AFTER: &'static [Kind] = &[];
     const IMMUTABLE: &'static [&'static str] = &["listener_arn"];
 
     fn vals(&self) -> Vec<&Val> {

@@ -41,6 +41,28 @@ macro_rules! define_spec {
 }
 with_kinds!(define_spec);
 
+/// `Kind::deleted_after` and `Kind::holds_data`, from each kind's spec type.
+macro_rules! define_kind_constants {
+    ( ; $($variant:ident($spec:ident) = $name:literal => $module:ident,)*) => {
+        impl Kind {
+            /// See [`KindSpec::DELETED_AFTER`].
+            pub fn deleted_after(self) -> &'static [Kind] {
+                match self {
+                    $(Kind::$variant => <$spec as KindSpec>::DELETED_AFTER,)*
+                }
+            }
+
+            /// See [`KindSpec::HOLDS_DATA`].
+            pub fn holds_data(self) -> bool {
+                match self {
+                    $(Kind::$variant => <$spec as KindSpec>::HOLDS_DATA,)*
+                }
+            }
+        }
+    };
+}
+with_kinds!(define_kind_constants);
+
 /// `match $spec { Spec::<each kind>($s) => $e }`, from the kinds table.
 macro_rules! each_kind_match {
     ($spec:expr, $s:ident => $e:expr ; $($variant:ident($ty:ident) = $name:literal => $module:ident,)*) => {

@@ -125,6 +125,21 @@ pub fn ingress_fields(rules: &[IngressRule], r: &dyn Resolve) -> Value {
 
 impl KindSpec for VpcSpec {
     const KIND: Kind = Kind::Vpc;
+    const DELETED_AFTER: &'static [Kind] = &[
+        Kind::Service,
+        Kind::Subnet,
+        Kind::SecurityGroup,
+        Kind::RouteTable,
+        Kind::InternetGateway,
+        Kind::NatGateway,
+        Kind::ElasticIp,
+        Kind::VpcEndpoint,
+        Kind::LoadBalancer,
+        Kind::TargetGroup,
+        Kind::DbInstance,
+        Kind::DbSubnetGroup,
+        Kind::MountTarget,
+    ];
     const IMMUTABLE: &'static [&'static str] = &["cidr_block"];
 
     fn fields(&self, _r: &dyn Resolve) -> Value {
@@ -138,6 +153,15 @@ impl KindSpec for VpcSpec {
 
 impl KindSpec for SubnetSpec {
     const KIND: Kind = Kind::Subnet;
+    const DELETED_AFTER: &'static [Kind] = &[
+        Kind::Service,
+        Kind::NatGateway,
+        Kind::VpcEndpoint,
+        Kind::LoadBalancer,
+        Kind::DbSubnetGroup,
+        Kind::DbInstance,
+        Kind::MountTarget,
+    ];
     const IMMUTABLE: &'static [&'static str] = &["vpc_id", "cidr_block", "availability_zone"];
 
     fn vals(&self) -> Vec<&Val> {
@@ -155,6 +179,13 @@ impl KindSpec for SubnetSpec {
 
 impl KindSpec for IgwSpec {
     const KIND: Kind = Kind::InternetGateway;
+    /// "has some mapped public address(es)" while a NAT, ALB or public task remains.
+    const DELETED_AFTER: &'static [Kind] = &[
+        Kind::Service,
+        Kind::NatGateway,
+        Kind::ElasticIp,
+        Kind::LoadBalancer,
+    ];
 
     fn vals(&self) -> Vec<&Val> {
         vec![&self.vpc]
@@ -167,6 +198,7 @@ impl KindSpec for IgwSpec {
 
 impl KindSpec for RouteTableSpec {
     const KIND: Kind = Kind::RouteTable;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service, Kind::VpcEndpoint, Kind::NatGateway];
     const IMMUTABLE: &'static [&'static str] = &["vpc_id"];
 
     fn vals(&self) -> Vec<&Val> {
@@ -193,6 +225,7 @@ impl KindSpec for RouteTableSpec {
 
 impl KindSpec for ElasticIpSpec {
     const KIND: Kind = Kind::ElasticIp;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::NatGateway];
 
     fn fields(&self, _r: &dyn Resolve) -> Value {
         json!({ "domain": "vpc" })
@@ -201,6 +234,7 @@ impl KindSpec for ElasticIpSpec {
 
 impl KindSpec for NatGatewaySpec {
     const KIND: Kind = Kind::NatGateway;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
     const IMMUTABLE: &'static [&'static str] = &["subnet_id", "allocation_id", "connectivity_type"];
 
     fn vals(&self) -> Vec<&Val> {
@@ -222,6 +256,7 @@ impl KindSpec for NatGatewaySpec {
 
 impl KindSpec for VpcEndpointSpec {
     const KIND: Kind = Kind::VpcEndpoint;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
     const IMMUTABLE: &'static [&'static str] = &["vpc_id", "service_name", "vpc_endpoint_type"];
 
     fn vals(&self) -> Vec<&Val> {
@@ -254,6 +289,15 @@ impl KindSpec for VpcEndpointSpec {
 
 impl KindSpec for SecurityGroupSpec {
     const KIND: Kind = Kind::SecurityGroup;
+    /// Security groups reference each other (service ← ALB, endpoint ← service);
+    /// the DependencyViolation retry in the step settles the order among them.
+    const DELETED_AFTER: &'static [Kind] = &[
+        Kind::Service,
+        Kind::LoadBalancer,
+        Kind::VpcEndpoint,
+        Kind::DbInstance,
+        Kind::MountTarget,
+    ];
     const IMMUTABLE: &'static [&'static str] = &["vpc_id", "description"];
 
     fn vals(&self) -> Vec<&Val> {

@@ -146,6 +146,8 @@ pub struct SecretSpec {
 
 impl KindSpec for TableSpec {
     const KIND: Kind = Kind::DynamodbTable;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service, Kind::TaskDefinition, Kind::IamRole];
+    const HOLDS_DATA: bool = true;
     const IMMUTABLE: &'static [&'static str] = &["key_schema"];
 
     /// Normal form of a table. `seeded` appears only when the config has seed data.
@@ -187,6 +189,8 @@ impl KindSpec for TableSpec {
 
 impl KindSpec for DbSubnetGroupSpec {
     const KIND: Kind = Kind::DbSubnetGroup;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::DbInstance];
+    const HOLDS_DATA: bool = true;
 
     fn vals(&self) -> Vec<&Val> {
         self.subnets.iter().collect()
@@ -202,6 +206,8 @@ impl KindSpec for DbSubnetGroupSpec {
 
 impl KindSpec for DbInstanceSpec {
     const KIND: Kind = Kind::DbInstance;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
+    const HOLDS_DATA: bool = true;
     const IMMUTABLE: &'static [&'static str] = &[
         "engine",
         "db_name",
@@ -241,6 +247,8 @@ impl KindSpec for DbInstanceSpec {
 
 impl KindSpec for FileSystemSpec {
     const KIND: Kind = Kind::FileSystem;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::MountTarget, Kind::AccessPoint];
+    const HOLDS_DATA: bool = true;
     const IMMUTABLE: &'static [&'static str] = &["encrypted", "performance_mode"];
 
     fn fields(&self, _r: &dyn Resolve) -> Value {
@@ -254,6 +262,8 @@ impl KindSpec for FileSystemSpec {
 
 impl KindSpec for MountTargetSpec {
     const KIND: Kind = Kind::MountTarget;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
+    const HOLDS_DATA: bool = true;
     const IMMUTABLE: &'static [&'static str] = &["file_system_id", "subnet_id"];
 
     fn vals(&self) -> Vec<&Val> {
@@ -274,6 +284,8 @@ impl KindSpec for MountTargetSpec {
 
 impl KindSpec for AccessPointSpec {
     const KIND: Kind = Kind::AccessPoint;
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
+    const HOLDS_DATA: bool = true;
     const IMMUTABLE: &'static [&'static str] = &["file_system_id", "posix_user", "root_directory"];
 
     fn vals(&self) -> Vec<&Val> {
@@ -296,6 +308,14 @@ impl KindSpec for AccessPointSpec {
 
 impl KindSpec for SecretSpec {
     const KIND: Kind = Kind::Secret;
+    /// A database's master password outlives the database.
+    const DELETED_AFTER: &'static [Kind] = &[
+        Kind::Service,
+        Kind::TaskDefinition,
+        Kind::IamRole,
+        Kind::DbInstance,
+    ];
+    const HOLDS_DATA: bool = true;
 
     fn fields(&self, _r: &dyn Resolve) -> Value {
         json!({ "description": self.description })
