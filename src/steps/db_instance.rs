@@ -553,6 +553,19 @@ mod tests {
         })
     }
 
+    /// The desired fields of the instance `instance()` describes.
+    fn wanted() -> Fields {
+        let sg = ResourceId::new(Kind::SecurityGroup, "db-db");
+        let group = ResourceId::new(Kind::DbSubnetGroup, "db");
+        let known: BTreeMap<ResourceId, Outputs> = [
+            (sg.clone(), Outputs::with_id("sg-1")),
+            (group.clone(), Outputs::with_id("demo-db")),
+        ]
+        .into_iter()
+        .collect();
+        spec(&sg, &group).fields(&known)
+    }
+
     /// What DescribeDBInstances answers for a converged instance (shape seen in moto; AWS
     /// reports `DbInstancePort` 0 outside clusters).
     fn instance() -> DbInstance {
@@ -596,20 +609,12 @@ mod tests {
 
     #[test]
     fn converged_instance_diffs_to_nothing() {
-        let sg = ResourceId::new(Kind::SecurityGroup, "db-db");
-        let group = ResourceId::new(Kind::DbSubnetGroup, "db");
-        let known: BTreeMap<ResourceId, Outputs> = [
-            (sg.clone(), Outputs::with_id("sg-1")),
-            (group.clone(), Outputs::with_id("demo-db")),
-        ]
-        .into_iter()
-        .collect();
+        let want = wanted();
         let o = observed(
             ResourceId::new(Kind::DbInstance, "db"),
             &instance(),
             Some("8.0"),
         );
-        let want = spec(&sg, &group).fields(&known);
         assert_eq!(crate::plan::diff_fields(&o.fields, &want), vec![]);
         assert_eq!(o.fields, want);
         assert_eq!(
@@ -626,14 +631,7 @@ mod tests {
 
     #[test]
     fn an_rds_managed_password_is_a_change() {
-        let sg = ResourceId::new(Kind::SecurityGroup, "db-db");
-        let group = ResourceId::new(Kind::DbSubnetGroup, "db");
-        let known: BTreeMap<ResourceId, Outputs> = [
-            (sg.clone(), Outputs::with_id("sg-1")),
-            (group.clone(), Outputs::with_id("demo-db")),
-        ]
-        .into_iter()
-        .collect();
+        let want = wanted();
         let mut d = instance();
         d.master_user_secret = Some(
             MasterUserSecret::builder()
@@ -641,7 +639,6 @@ mod tests {
                 .build(),
         );
         let o = observed(ResourceId::new(Kind::DbInstance, "db"), &d, Some("8.0"));
-        let want = spec(&sg, &group).fields(&known);
         let diffs = crate::plan::diff_fields(&o.fields, &want);
         assert_eq!(diffs.len(), 1, "{diffs:?}");
         assert_eq!(o.fields["password_rotated_by_rds"], json!(true));
