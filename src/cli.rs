@@ -9,6 +9,7 @@ const EXAMPLES: &str = "\
 Examples:
   ecsdeploy plan                          # what `up` would change, changing nothing
   ecsdeploy up -c config/examples/fargate-public.toml
+  IMAGE_TAG=$GIT_SHA ecsdeploy --env staging up   # [environments.staging], ${IMAGE_TAG}
   ecsdeploy status --output json          # machine-readable state
   ecsdeploy down --yes                    # delete everything the app owns
   ecsdeploy logs web --follow --since 1h  # the service's logs, all tasks
@@ -48,6 +49,15 @@ pub struct Global {
     /// Config file.
     #[arg(short, long, global = true, default_value = "ecsdeploy.toml")]
     pub config: PathBuf,
+    /// The environment to deploy: `[environments.<name>]` of the config, applied over its
+    /// base; the app is then `<app>-<name>` unless the environment sets `app`.
+    #[arg(
+        long = "env",
+        global = true,
+        env = "ECSDEPLOY_ENV",
+        value_name = "NAME"
+    )]
+    pub env: Option<String>,
     /// AWS region (overrides the config's `region` and the AWS environment).
     #[arg(long, global = true)]
     pub region: Option<String>,

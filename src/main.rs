@@ -101,7 +101,8 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
             return Ok(0);
         }
         Command::Validate => {
-            let result = ecsdeploy::config::load_file(&cli.global.config);
+            let result =
+                ecsdeploy::config::load_all(&cli.global.config, commands::options(&cli.global));
             return Ok(commands::validate::report(result, cli.global.output));
         }
         Command::Init(a) => {

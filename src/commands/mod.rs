@@ -23,9 +23,18 @@ use crate::report::Reporter;
 
 pub use crate::ops::{connect, open, Session};
 
+/// How to read the config: the environment `--env` (or `ECSDEPLOY_ENV`) names, and
+/// variables from the process environment.
+pub fn options(global: &Global) -> config::Options<'_> {
+    config::Options {
+        environment: global.env.as_deref(),
+        ..config::Options::default()
+    }
+}
+
 /// Load and validate the config (no AWS call before it is valid), then connect.
 pub fn load_config(global: &Global, report: &dyn Reporter) -> Result<Loaded> {
-    let loaded = config::load_file(&global.config)?;
+    let loaded = config::load_file_with(&global.config, options(global))?;
     for w in &loaded.warnings {
         report.warn(&w.to_string());
     }
@@ -58,6 +67,14 @@ pub fn down_options(a: &crate::cli::DownArgs) -> DownOptions {
         delete_data: a.delete_data,
         deadline: a.timeout,
         skip_final_snapshot: a.skip_final_snapshot,
+    }
+}
+
+/// The app as text output names it: `shop-production (environment production)`.
+pub fn app_label(c: &config::Config) -> String {
+    match &c.environment {
+        Some(e) => format!("{} (environment {e})", c.app),
+        None => c.app.clone(),
     }
 }
 

@@ -18,13 +18,20 @@ pub async fn run(s: &Session, _args: &PlanArgs) -> Result<bool> {
     let plan = plan_up(&s.desired, &observed);
     let (app, region) = (&s.config.app, &s.ctx.aws.region);
     match s.output {
-        OutputFormat::Json => print_json(&render::json(app, region, &plan, &s.desired)),
+        OutputFormat::Json => {
+            let mut doc = render::json(app, region, &plan, &s.desired);
+            if let (Some(e), Some(o)) = (&s.config.environment, doc.as_object_mut()) {
+                o.insert("environment".into(), e.clone().into());
+            }
+            print_json(&doc)
+        }
         OutputFormat::Text => {
             let colour = render::use_colour(
                 std::io::stdout().is_terminal(),
                 std::env::var_os("NO_COLOR").as_deref(),
             );
-            print!("{}", render::text(app, region, &plan, &s.desired, colour));
+            let app = super::app_label(&s.config);
+            print!("{}", render::text(&app, region, &plan, &s.desired, colour));
         }
     }
     Ok(plan.has_changes())

@@ -54,6 +54,7 @@ pub async fn run(s: &Session) -> Result<()> {
                 .collect();
             print_json(&json!({
                 "app": s.config.app,
+                "environment": s.config.environment,
                 "region": s.ctx.aws.region,
                 "urls": urls(&observed),
                 "resources": resources,
@@ -146,7 +147,7 @@ fn render(
     }
     let mut out = format!(
         "App {} in {}\n\n{}\n",
-        s.config.app,
+        super::app_label(&s.config),
         s.ctx.aws.region,
         trimmed(&t)
     );

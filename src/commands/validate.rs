@@ -27,29 +27,58 @@ pub fn summary(loaded: &Loaded) -> String {
     if c.load_balancer.is_some() {
         parts.push("a load balancer".into());
     }
+    let within = match &c.environment {
+        Some(e) => format!(" (environment {e})"),
+        None => String::new(),
+    };
     format!(
-        "{}: config OK for app {}: {}",
+        "{}: config OK for app {}{within}: {}",
         loaded.path.display(),
         c.app,
         parts.join(", ")
     )
 }
 
-/// Prints the result; returns the exit code (0 valid, 2 not).
-pub fn report(result: Result<Loaded, ConfigErrors>, output: OutputFormat) -> u8 {
+/// The warnings of every environment, each once.
+fn warnings(all: &[Loaded]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for w in all.iter().flat_map(|l| &l.warnings) {
+        let w = w.to_string();
+        if !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out
+}
+
+/// Prints the result of the base config and each environment checked; returns the exit
+/// code (0 valid, 2 not).
+pub fn report(result: Result<Vec<Loaded>, ConfigErrors>, output: OutputFormat) -> u8 {
     match (result, output) {
-        (Ok(l), OutputFormat::Text) => {
-            for w in &l.warnings {
+        (Ok(all), OutputFormat::Text) => {
+            for w in warnings(&all) {
                 eprintln!("warning: {w}");
             }
-            println!("{}", summary(&l));
+            for l in &all {
+                println!("{}", summary(l));
+            }
             0
         }
-        (Ok(l), OutputFormat::Json) => {
-            let warnings: Vec<String> = l.warnings.iter().map(ToString::to_string).collect();
+        (Ok(all), OutputFormat::Json) => {
+            let apps: Vec<serde_json::Value> = all
+                .iter()
+                .map(|l| json!({"environment": l.config.environment, "app": l.config.app}))
+                .collect();
+            let app = all.first().map(|l| l.config.app.clone());
             println!(
                 "{}",
-                json!({"valid": true, "app": l.config.app, "errors": [], "warnings": warnings})
+                json!({
+                    "valid": true,
+                    "app": app,
+                    "environments": apps,
+                    "errors": [],
+                    "warnings": warnings(&all),
+                })
             );
             0
         }

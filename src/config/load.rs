@@ -9,8 +9,10 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use super::diagnostic::{Diagnostic, KeyPath, Problem, Seg};
+use super::environments;
 use super::model::{Config, Image, Repository, RepositoryImage, TagMutability};
 use super::validate;
+use super::variables::{self, Lookup};
 
 /// Every problem of one config file. Exit code 2.
 #[derive(Debug, Clone)]
@@ -43,9 +45,36 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Read and validate `path`. An unreadable file is a config error too (exit 2).
+/// How to read a config: for which environment, with which variables.
+#[derive(Clone, Copy)]
+pub struct Options<'a> {
+    /// `[environments.<name>]` to apply (`--env`), or the base config.
+    pub environment: Option<&'a str>,
+    /// Where `${NAME}` comes from.
+    pub variables: Lookup<'a>,
+}
+
+impl Default for Options<'_> {
+    fn default() -> Self {
+        Options {
+            environment: None,
+            variables: &variables::from_process,
+        }
+    }
+}
+
+/// Read and validate `path` (the base config, variables from the process environment).
 pub fn load_file(path: &Path) -> Result<Loaded, ConfigErrors> {
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigErrors {
+    load_file_with(path, Options::default())
+}
+
+/// Read and validate `path`. An unreadable file is a config error too (exit 2).
+pub fn load_file_with(path: &Path, options: Options) -> Result<Loaded, ConfigErrors> {
+    load_str_with(&read(path)?, path, options)
+}
+
+fn read(path: &Path) -> Result<String, ConfigErrors> {
+    std::fs::read_to_string(path).map_err(|e| ConfigErrors {
         diagnostics: vec![Diagnostic {
             file: path.to_path_buf(),
             line: 1,
@@ -53,14 +82,57 @@ pub fn load_file(path: &Path) -> Result<Loaded, ConfigErrors> {
             key: String::new(),
             message: format!("cannot read config file: {e}"),
         }],
-    })?;
-    load_str(&text, path)
+    })
 }
 
-/// Parse and validate config text; `path` is used only in messages.
+/// `validate`: the base config and every environment it defines (or only `environment`,
+/// when one is chosen), each problem reported once.
+pub fn load_all(path: &Path, options: Options) -> Result<Vec<Loaded>, ConfigErrors> {
+    let text = read(path)?;
+    let mut names: Vec<Option<String>> = match options.environment {
+        Some(e) => vec![Some(e.to_string())],
+        None => vec![None],
+    };
+    if options.environment.is_none() {
+        let (doc, _) = DeTable::parse_recoverable(&text);
+        names.extend(environments::names(&doc).into_iter().map(Some));
+    }
+    let mut loaded = Vec::new();
+    let mut diagnostics: Vec<Diagnostic> = Vec::new();
+    for name in &names {
+        let one = Options {
+            environment: name.as_deref(),
+            ..options
+        };
+        match load_str_with(&text, path, one) {
+            Ok(l) => loaded.push(l),
+            Err(e) => {
+                for d in e.diagnostics {
+                    if !diagnostics.contains(&d) {
+                        diagnostics.push(d);
+                    }
+                }
+            }
+        }
+    }
+    if diagnostics.is_empty() {
+        Ok(loaded)
+    } else {
+        diagnostics.sort_by_key(|d| (d.line, d.col));
+        Err(ConfigErrors { diagnostics })
+    }
+}
+
+/// Parse and validate the base config's text (variables from the process environment);
+/// `path` is used only in messages.
 pub fn load_str(text: &str, path: &Path) -> Result<Loaded, ConfigErrors> {
+    load_str_with(text, path, Options::default())
+}
+
+/// Parse and validate config text for `options`; `path` is used only in messages.
+pub fn load_str_with(text: &str, path: &Path, options: Options) -> Result<Loaded, ConfigErrors> {
     let loc = Locator::new(text, path);
-    let (doc, syntax) = DeTable::parse_recoverable(text);
+    let (mut doc, syntax) = DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
         let diagnostics = syntax
             .iter()
@@ -85,6 +157,26 @@ pub fn load_str(text: &str, path: &Path) -> Result<Loaded, ConfigErrors> {
         return Err(ConfigErrors { diagnostics });
     }
 
+    // The environment first (its values are written like the base's), then the variables
+    // of the result; their problems come with every other one.
+    let mut early = environments::check(&doc);
+    if let Some(name) = options.environment {
+        early.extend(
+            environments::apply(&mut doc, name)
+                .err()
+                .into_iter()
+                .flatten(),
+        );
+    }
+    let unset = variables::expand(&mut doc, options.variables);
+    let early_diags = |loc: &Locator, doc: &Spanned<DeTable>| -> Vec<Diagnostic> {
+        early
+            .iter()
+            .chain(&unset)
+            .map(|p| loc.locate(doc, p))
+            .collect()
+    };
+
     let mut unknown: Vec<String> = Vec::new();
     let de = toml::de::Deserializer::from(doc.clone());
     let parsed: Result<Config, _> = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()));
@@ -93,10 +185,12 @@ pub fn load_str(text: &str, path: &Path) -> Result<Loaded, ConfigErrors> {
         Err(e) => {
             let mut diags = vec![loc.at_span(e.span(), String::new(), first_line(e.message()))];
             diags.extend(unknown_diags(&loc, &doc, &unknown));
+            diags.extend(early_diags(&loc, &doc));
             diags.sort_by_key(|d| (d.line, d.col));
             return Err(ConfigErrors { diagnostics: diags });
         }
     };
+    config.environment = options.environment.map(str::to_string);
 
     implicit_repositories(&mut config);
     let (mut problems, native_warnings) = read_task_definitions(&mut config, path, &doc);
@@ -109,7 +203,11 @@ pub fn load_str(text: &str, path: &Path) -> Result<Loaded, ConfigErrors> {
         .map(|p| loc.locate(&doc, &p))
         .collect();
     let mut diags = unknown_diags(&loc, &doc, &unknown);
+    // A value whose variable is not set, or an app name an environment made too long, is
+    // reported as that, not as the invalid value it would otherwise be.
+    problems.retain(|p| !unset.iter().chain(&early).any(|u| u.path == p.path));
     diags.extend(problems.drain(..).map(|p| loc.locate(&doc, &p)));
+    diags.extend(early_diags(&loc, &doc));
     if !diags.is_empty() {
         diags.sort_by_key(|d| (d.line, d.col));
         return Err(ConfigErrors { diagnostics: diags });

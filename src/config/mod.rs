@@ -1,6 +1,7 @@
 //! The configuration file: model, loading with located errors, validation, derived names.
 
 mod diagnostic;
+mod environments;
 mod load;
 pub mod model;
 mod names;
@@ -9,9 +10,12 @@ pub mod network;
 mod seed;
 mod shape;
 pub mod validate;
+pub mod variables;
 
 pub use diagnostic::{Diagnostic, KeyPath, Problem, Seg};
-pub use load::{load_file, load_str, ConfigErrors, Loaded};
+pub use load::{
+    load_all, load_file, load_file_with, load_str, load_str_with, ConfigErrors, Loaded, Options,
+};
 pub use model::*;
 pub use names::{az_letter, env_name, target_group_hash};
 pub use seed::{parse_seed, SeedItem, SeedValue};

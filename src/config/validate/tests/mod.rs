@@ -134,6 +134,7 @@ image = "public.ecr.aws/nginx/nginx:1.27@sha256:abc"
 mod app;
 mod connect;
 mod containers;
+mod environments;
 mod examples;
 mod load_balancer;
 mod network;
