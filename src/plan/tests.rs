@@ -61,6 +61,59 @@ fn converged_state_plans_nothing() {
     assert!(plan.graph.is_empty());
 }
 
+/// `observed` with the service `key`'s latest deployment reported as not settled.
+fn with_unsettled(
+    mut observed: BTreeMap<ResourceId, Observed>,
+    key: &str,
+    failed: bool,
+) -> BTreeMap<ResourceId, Observed> {
+    let o = observed
+        .get_mut(&crate::desired::service_id(key))
+        .expect("service observed");
+    o.details = serde_json::json!({
+        UNSETTLED: Unsettled {
+            deployment: "ecs-svc/1".into(),
+            since: None,
+            failed,
+            reason: "ECS deployment circuit breaker: tasks failed to start.".into(),
+        }
+    });
+    observed
+}
+
+#[test]
+fn a_deployment_in_progress_or_failed_is_not_converged() {
+    let d = desired(CONFIG);
+    for failed in [false, true] {
+        let plan = plan_up(&d, &with_unsettled(converged(&d), "api", failed));
+        let pending: Vec<_> = plan.pending().map(|c| c.id.to_string()).collect();
+        assert_eq!(pending, ["service.api"]);
+        assert!(plan.has_changes(), "plan --detailed-exitcode reports it");
+        let u = match (failed, action_of(&plan, "service.api")) {
+            (false, Action::Wait(u)) | (true, Action::Failed(u)) => u,
+            (_, other) => panic!("{other:?}"),
+        };
+        assert_eq!(u.deployment, "ecs-svc/1");
+        // Nothing else waits on a wait: it is a node of its own.
+        assert_eq!(plan.graph.nodes().count(), 1);
+        let verb = if failed { "failed" } else { "wait" };
+        assert_eq!(plan.count(verb), 1);
+    }
+}
+
+#[test]
+fn a_change_to_a_failed_service_is_an_update_that_starts_a_new_deployment() {
+    let d = desired(CONFIG);
+    let observed = with_unsettled(converged(&d), "api", true);
+    let edited = desired(&CONFIG.replace("cpu = 512", "cpu = 512\ndesired_count = 3"));
+    let plan = plan_up(&edited, &observed);
+    assert!(
+        matches!(action_of(&plan, "service.api"), Action::Update(_)),
+        "{:?}",
+        action_of(&plan, "service.api")
+    );
+}
+
 #[test]
 fn desired_count_change_updates_only_the_service() {
     let d = desired(CONFIG);
