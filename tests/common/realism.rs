@@ -35,6 +35,10 @@ pub struct Realism {
     pub db_instance: Duration,
     /// An ECS deployment is `IN_PROGRESS` (no task running) this long before `COMPLETED`.
     pub deployment: Duration,
+    /// ... and, besides, in the first this many DescribeServices answers that show it: a
+    /// deployment as long as AWS's (minutes), which a second run meets in progress however
+    /// fast or slow the runs are here (0: time alone decides).
+    pub deployment_looks: u32,
     /// A deleted service is `DRAINING` this long before `INACTIVE`.
     pub draining: Duration,
     /// Task ENIs hold a deleted service's subnets and security groups this long after it
@@ -59,6 +63,7 @@ impl Realism {
             nat_gateway: Duration::from_secs(3),
             db_instance: Duration::from_secs(4),
             deployment: Duration::from_secs(3),
+            deployment_looks: 0,
             draining: Duration::from_secs(3),
             eni_linger: Duration::from_secs(3),
             throttle: true,
@@ -91,6 +96,8 @@ struct Seen {
     db_instances: HashMap<String, Instant>,
     /// ECS deployment id → when it was first seen.
     deployments: HashMap<String, Instant>,
+    /// ECS deployment id → how many DescribeServices answers have shown it.
+    deployment_looks: HashMap<String, u32>,
     /// Service name → when it was deleted.
     deleted_services: HashMap<String, Instant>,
     /// Subnets and security groups already refused for lingering ENIs.
@@ -665,8 +672,14 @@ impl RealismState {
                     continue;
                 };
                 let first = *seen.deployments.entry(id.clone()).or_insert(now);
+                let looks = seen.deployment_looks.entry(id.clone()).or_insert(0);
+                *looks += 1;
+                // ECS API Deployment.rolloutState: IN_PROGRESS until the deployment's tasks
+                // run (or the circuit breaker stops it), which takes minutes on AWS.
+                let over = now.duration_since(first) >= self.cfg.deployment
+                    && *looks > self.cfg.deployment_looks;
                 let primary = d["status"] == "PRIMARY" && d["rolloutState"] == "COMPLETED";
-                if primary && failing && now.duration_since(first) >= self.cfg.deployment {
+                if primary && failing && over {
                     // ECS API Deployment: the circuit breaker fails a deployment whose tasks
                     // keep failing to start (ECS developer guide, "deployment circuit
                     // breaker"), with this reason.
@@ -678,7 +691,7 @@ impl RealismState {
                     rolling = true;
                     continue;
                 }
-                if primary && now.duration_since(first) < self.cfg.deployment {
+                if primary && !over {
                     d["rolloutState"] = "IN_PROGRESS".into();
                     d["rolloutStateReason"] = format!("ECS deployment {id} in progress.").into();
                     d["pendingCount"] = d["desiredCount"].clone();
