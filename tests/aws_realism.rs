@@ -521,7 +521,7 @@ async fn a_rerun_after_a_failed_deployment_fails_and_plan_and_status_say_so() {
             && l.contains("circuit breaker: tasks failed to start")),
         "{again}"
     );
-    assert!(again.stderr.contains("nothing was redeployed"), "{again}");
+    assert!(again.stderr.contains("it was not redeployed"), "{again}");
     assert!(
         !again.stderr.contains("service.service2: FAILED"),
         "{again}"

@@ -224,6 +224,37 @@ pub fn plan_up(desired: &[Resource], observed: &BTreeMap<ResourceId, Observed>) 
         .map(|c| (c.id.clone(), by_id[&c.id].spec.deps()))
         .collect();
     let live: Vec<ResourceId> = nodes.iter().map(|(k, _)| k.clone()).collect();
+    // A failed deployment fails its step at once, and after a failure no new step starts:
+    // it goes after every change that does not depend on it, so that it holds up nothing
+    // unrelated (it is still the run's failure).
+    let reaches = |from: &ResourceId, to: &ResourceId| {
+        let mut stack = vec![from.clone()];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if &n == to {
+                return true;
+            }
+            if seen.insert(n.clone()) {
+                stack.extend(by_id.get(&n).map_or(vec![], |r| r.spec.deps()));
+            }
+        }
+        false
+    };
+    let failed: Vec<ResourceId> = changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Failed(_)))
+        .map(|c| c.id.clone())
+        .collect();
+    for f in &failed {
+        let before: Vec<ResourceId> = live
+            .iter()
+            .filter(|x| *x != f && !reaches(x, f))
+            .cloned()
+            .collect();
+        if let Some((_, deps)) = nodes.iter_mut().find(|(id, _)| id == f) {
+            deps.extend(before);
+        }
+    }
     // Data is never deleted by `up`: a store dropped from the config stays until
     // `down --delete-data`.
     let (retained, orphans): (Vec<&Observed>, Vec<&Observed>) = observed

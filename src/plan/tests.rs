@@ -102,6 +102,38 @@ fn a_deployment_in_progress_or_failed_is_not_converged() {
 }
 
 #[test]
+fn a_failed_deployment_holds_up_no_unrelated_change() {
+    // `site` failed; `api` gets a new desired count: the failure is reported after it.
+    let d = desired(&CONFIG.replace("cpu = 512", "cpu = 512\ndesired_count = 3"));
+    let observed = with_unsettled(converged(&desired(CONFIG)), "site", true);
+    let plan = plan_up(&d, &observed);
+    assert!(matches!(
+        action_of(&plan, "service.site"),
+        Action::Failed(_)
+    ));
+    let deps: Vec<_> = plan
+        .graph
+        .deps(&crate::desired::service_id("site"))
+        .collect();
+    assert_eq!(deps, [&crate::desired::service_id("api")]);
+    // A changed dependent of the failed service still comes after it (no cycle).
+    let d = desired(&CHAIN.replace("ports = [3000]", "ports = [3000]\ncpu = 512"));
+    let observed = with_unsettled(converged(&desired(CHAIN)), "backend", true);
+    let plan = plan_up(&d, &observed);
+    let (backend, frontend) = (
+        crate::desired::service_id("backend"),
+        crate::desired::service_id("frontend"),
+    );
+    assert!(matches!(
+        action_of(&plan, "service.frontend"),
+        Action::Update(_)
+    ));
+    assert!(plan.graph.deps(&frontend).any(|x| *x == backend));
+    assert!(!plan.graph.deps(&backend).any(|x| *x == frontend));
+    assert!(plan.graph.topo().is_ok());
+}
+
+#[test]
 fn a_change_to_a_failed_service_is_an_update_that_starts_a_new_deployment() {
     let d = desired(CONFIG);
     let observed = with_unsettled(converged(&d), "api", true);

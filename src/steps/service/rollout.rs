@@ -262,9 +262,13 @@ pub async fn follow(ctx: &Ctx, o: &Observed, u: &Unsettled) -> Result<String> {
     if u.failed {
         let reason = with_stopped(ctx, &o.name, u.reason.clone()).await;
         bail!(
-            "deployment {d} failed: {}. Nothing changed since, so nothing was redeployed: \
-             fix the cause (image, config) and run `up` again",
-            reason.trim_end_matches('.')
+            "deployment {d} failed: {}. The service's task definition and settings have not \
+             changed since, so it was not redeployed: change its image or config to start a \
+             new deployment (after a fix elsewhere, such as a role's policy, `aws ecs \
+             update-service --cluster {} --service {} --force-new-deployment` starts one)",
+            reason.trim_end_matches('.'),
+            ctx.cluster,
+            o.name
         );
     }
     let Some(timeout) = ctx.service_wait else {
