@@ -571,3 +571,44 @@ async fn a_rerun_after_a_failed_deployment_fails_and_plan_and_status_say_so() {
         "{deployed:?}"
     );
 }
+
+/// Progress during a wait shows only the service events newer than the mutation it
+/// follows: the first `up` streams ECS's "has started" and "has reached a steady state"
+/// once each; an `up` that then changes the desired count does not replay them.
+#[tokio::test]
+async fn a_wait_shows_only_events_newer_than_its_mutation() {
+    let proxy = Proxy::start_realistic(&unique_account(), Realism::aws()).await;
+    let text = std::fs::read_to_string(example("fargate-public")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ecsdeploy.toml");
+    std::fs::write(&cfg, &text).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let first = run_async(&proxy, REGION, &["-c", cfg, "up"]).await;
+    assert_eq!(first.code, Some(0), "{first}");
+    let shown = |out: &common::Output, what: &str| {
+        out.stderr
+            .lines()
+            .filter(|l| l.contains("service.service1: (service fargate-public-service1)"))
+            .filter(|l| l.contains(what))
+            .count()
+    };
+    assert_eq!(shown(&first, "has started 1 tasks."), 1, "{first}");
+    assert_eq!(shown(&first, "has reached a steady state."), 1, "{first}");
+
+    assert!(text.contains("desired_count = 1"));
+    std::fs::write(
+        dir.path().join("ecsdeploy.toml"),
+        text.replacen("desired_count = 1", "desired_count = 2", 1),
+    )
+    .unwrap();
+    let second = run_async(&proxy, REGION, &["-c", cfg, "up"]).await;
+    assert_eq!(second.code, Some(0), "{second}");
+    assert!(
+        second.stderr.contains("service.service1: updated"),
+        "the wait ran: {second}"
+    );
+    assert!(
+        !second.stderr.contains("(service fargate-public-"),
+        "{second}"
+    );
+}
