@@ -478,6 +478,11 @@ async fn a_rerun_waits_for_a_deployment_still_in_progress() {
             "{again}"
         );
     }
+    // The events of the deployment it waited for, each once (they are newer than it).
+    for what in ["has started 1 tasks.", "has reached a steady state."] {
+        let line = format!("service.service1: (service fargate-public-service1) {what}");
+        assert_eq!(again.stderr.matches(&line).count(), 1, "{what}: {again}");
+    }
     assert_eq!(proxy.writes(), vec![], "waiting writes nothing");
     // Observed once, then polled until COMPLETED: more than one look per service.
     assert!(describes(&proxy) >= 3, "{:?}", proxy.calls());
