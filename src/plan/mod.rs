@@ -49,6 +49,22 @@ pub struct Unsettled {
     pub failed: bool,
     /// Why it failed, or where it stands (`0/1 running, rollout IN_PROGRESS`).
     pub reason: String,
+    /// For a failed deployment, the fields it was to set, in the shape of `Spec::fields`
+    /// (a service's `task_definition`): once the circuit breaker has rolled the resource
+    /// back, asking for these values again is the same failed change, not a new one.
+    #[serde(default, skip_serializing_if = "Fields::is_empty")]
+    pub attempted: Fields,
+}
+
+impl Unsettled {
+    /// True when `diffs` only ask again for what this failed deployment attempted.
+    fn retries(&self, diffs: &[FieldChange]) -> bool {
+        self.failed
+            && !diffs.is_empty()
+            && diffs
+                .iter()
+                .all(|d| self.attempted.get(&d.field) == Some(&d.new))
+    }
 }
 
 impl std::fmt::Display for Unsettled {
@@ -185,11 +201,15 @@ pub fn plan_up(desired: &[Resource], observed: &BTreeMap<ResourceId, Observed>) 
                 }
                 let diffs = diff_fields(&live, &want);
                 let immutable = r.spec.immutable_fields();
-                if diffs.is_empty() {
+                let unsettled = o.unsettled();
+                // Rolled back from a failed deployment, the fields differ again, but only
+                // by what that deployment attempted: redeploying it would fail the same way.
+                let rolled_back = unsettled.as_ref().is_some_and(|u| u.retries(&diffs));
+                if diffs.is_empty() || rolled_back {
                     // Converged only once AWS has finished the last change too: an
                     // in-flight deployment is waited for, a failed one reported (a change
                     // to the fields starts a new one instead, as an update).
-                    match o.unsettled() {
+                    match unsettled {
                         Some(u) if u.failed => Action::Failed(u),
                         Some(u) => Action::Wait(u),
                         None => Action::NoOp,

@@ -4,6 +4,7 @@ use super::*;
 use crate::config::load_str;
 use crate::desired::{build, Env, Resource};
 use crate::plan::fixtures::{converged, desired};
+use serde_json::json;
 
 const CONFIG: &str = r#"
 app = "demo"
@@ -76,6 +77,7 @@ fn with_unsettled(
             since: None,
             failed,
             reason: "ECS deployment circuit breaker: tasks failed to start.".into(),
+            attempted: Default::default(),
         }
     });
     observed
@@ -98,6 +100,29 @@ fn a_deployment_in_progress_or_failed_is_not_converged() {
         assert_eq!(plan.graph.nodes().count(), 1);
         let verb = if failed { "failed" } else { "wait" };
         assert_eq!(plan.count(verb), 1);
+    }
+}
+
+#[test]
+fn a_rolled_back_service_asked_for_the_failed_revision_again_is_still_failed() {
+    let d = desired(CONFIG);
+    let api = crate::desired::service_id("api");
+    let wanted = converged(&d)[&api].fields["task_definition"].clone();
+    for (attempted, failed) in [(wanted.clone(), true), (json!("arn:other:9"), false)] {
+        // The circuit breaker put the service back on the previous revision; the failed
+        // deployment is still listed.
+        let mut observed = with_unsettled(converged(&d), "api", true);
+        let o = observed.get_mut(&api).unwrap();
+        o.fields
+            .insert("task_definition".into(), json!("arn:previous:1"));
+        o.details[UNSETTLED]["attempted"] = json!({ "task_definition": attempted });
+        let plan = plan_up(&d, &observed);
+        match (failed, action_of(&plan, "service.api")) {
+            (true, Action::Failed(u)) => assert_eq!(u.attempted["task_definition"], wanted),
+            // Another revision than the failed one: a new deployment.
+            (false, Action::Update(ch)) => assert_eq!(ch[0].field, "task_definition"),
+            (_, other) => panic!("{other:?}"),
+        }
     }
 }
 

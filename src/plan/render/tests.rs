@@ -428,6 +428,7 @@ fn an_unsettled_deployment_is_shown_and_counted() {
                 since: None,
                 failed,
                 reason: "ECS deployment circuit breaker: tasks failed to start.".into(),
+                attempted: Default::default(),
             }
         });
         let plan = plan_up(&d, &observed);

@@ -103,11 +103,16 @@ pub fn unsettled(s: &Service) -> Option<Unsettled> {
             Judgement::Failed(r) if !r.is_empty() => r,
             _ => "failed".to_string(),
         };
+        let mut attempted = crate::desired::Fields::new();
+        if let Some(td) = d.task_definition() {
+            attempted.insert("task_definition".into(), td.into());
+        }
         return Some(Unsettled {
             deployment: id.to_string(),
             since: since(d),
             failed: true,
             reason,
+            attempted,
         });
     }
     let primary = s
@@ -128,12 +133,14 @@ pub fn unsettled(s: &Service) -> Option<Unsettled> {
             since: since(primary),
             failed: false,
             reason: state,
+            attempted: Default::default(),
         }),
         Judgement::Failed(reason) => Some(Unsettled {
             deployment: id.to_string(),
             since: since(primary),
             failed: true,
             reason,
+            attempted: Default::default(),
         }),
     }
 }

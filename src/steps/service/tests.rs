@@ -162,18 +162,18 @@ fn a_failed_deployment_stays_a_failure_even_once_rolled_back() {
         let mut back = deployment("d3", "PRIMARY", rollout);
         back.task_definition =
             Some("arn:aws:ecs:ap-northeast-1:1:task-definition/web:7".to_string());
-        let s = service(
-            vec![
-                back,
-                deployment("d2", "ACTIVE", DeploymentRolloutState::Failed),
-            ],
-            1,
-            1,
-        );
+        let mut failed = deployment("d2", "ACTIVE", DeploymentRolloutState::Failed);
+        failed.task_definition =
+            Some("arn:aws:ecs:ap-northeast-1:1:task-definition/web:8".to_string());
+        let s = service(vec![back, failed], 1, 1);
         let u = unsettled(&s).expect("failed");
         assert!(u.failed);
         assert_eq!(u.deployment, "d2");
         assert_eq!(u.reason, "reason text; rolled back to web:7");
+        assert_eq!(
+            u.attempted["task_definition"],
+            "arn:aws:ecs:ap-northeast-1:1:task-definition/web:8"
+        );
     }
 }
 
