@@ -87,8 +87,9 @@ pub fn judge(s: &Service, deployment_id: &str) -> Judgement {
 /// Where the latest deployment of a described service stands, when it is not settled
 /// (pure): a deployment the circuit breaker failed — still PRIMARY, or ACTIVE beside the
 /// rollback ECS started — is a failure until a new deployment succeeds; otherwise the
-/// PRIMARY one is in progress until [`judge`] calls it stable. A deployment without a
-/// rollout state (not the ECS rolling-update controller) is settled once every task runs.
+/// PRIMARY one is in progress until it is COMPLETED and alone (the previous deployment's
+/// tasks gone). A deployment without a rollout state (not the ECS rolling-update
+/// controller) is settled once it is alone and every task runs.
 pub fn unsettled(s: &Service) -> Option<Unsettled> {
     let since = |d: &aws_sdk_ecs::types::Deployment| {
         d.created_at().and_then(|t| t.fmt(Format::DateTime).ok())
@@ -120,10 +121,15 @@ pub fn unsettled(s: &Service) -> Option<Unsettled> {
         .iter()
         .find(|d| d.status() == Some("PRIMARY"))?;
     let id = primary.id()?;
-    if primary.rollout_state().is_none()
-        && s.running_count() == s.desired_count()
-        && s.deployments().len() == 1
-    {
+    let alone = s.deployments().len() == 1;
+    let settled = match primary.rollout_state() {
+        // Once COMPLETED, a task that stops and is replaced, or an autoscaler's new desired
+        // count, is the service's life, not this deployment's: running may differ a while.
+        Some(DeploymentRolloutState::Completed) => alone,
+        None => alone && s.running_count() == s.desired_count(),
+        Some(_) => false,
+    };
+    if settled {
         return None;
     }
     match judge(s, id) {

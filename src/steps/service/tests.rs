@@ -136,6 +136,19 @@ fn a_deployment_in_progress_is_unsettled_until_stable() {
         1,
     );
     assert!(unsettled(&draining).is_some_and(|u| !u.failed));
+    // Completed and alone, one task short (one stopped and is being replaced, or the
+    // autoscaler just raised the count): settled; a wait after a mutation still needs it.
+    let churn = service(
+        vec![deployment(
+            "d2",
+            "PRIMARY",
+            DeploymentRolloutState::Completed,
+        )],
+        1,
+        2,
+    );
+    assert_eq!(unsettled(&churn), None);
+    assert!(matches!(judge(&churn, "d2"), Judgement::InProgress(_)));
 }
 
 #[test]
