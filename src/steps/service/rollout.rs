@@ -86,7 +86,7 @@ pub fn judge(s: &Service, deployment_id: &str) -> Judgement {
 
 /// Where the latest deployment of a described service stands, when it is not settled
 /// (pure): a deployment the circuit breaker failed — still PRIMARY, or ACTIVE beside the
-/// rollback ECS started — is a failure until a new deployment succeeds; otherwise the
+/// rollback ECS started — is a failure until a newer deployment succeeds; otherwise the
 /// PRIMARY one is in progress until it is COMPLETED and alone (the previous deployment's
 /// tasks gone). A deployment without a rollout state (not the ECS rolling-update
 /// controller) is settled once it is alone and every task runs.
@@ -94,10 +94,22 @@ pub fn unsettled(s: &Service) -> Option<Unsettled> {
     let since = |d: &aws_sdk_ecs::types::Deployment| {
         d.created_at().and_then(|t| t.fmt(Format::DateTime).ok())
     };
+    // The latest deployment: one started after a failed one (a new image, `up` again)
+    // supersedes it. The rollback does not: it rolls the service back to "the last
+    // deployment that completed successfully" (ECS API DeploymentCircuitBreaker.rollback),
+    // which the developer guide describes as taken up again (COMPLETED to IN_PROGRESS), so
+    // older than the failed one. Were it listed as a newer deployment, the rolled-back
+    // fields would differ from the config: an update, which fails again (exit 1 still).
+    let superseded = |d: &aws_sdk_ecs::types::Deployment| {
+        s.deployments().iter().any(|x| {
+            x.id() != d.id()
+                && matches!((x.created_at(), d.created_at()), (Some(a), Some(b)) if a > b)
+        })
+    };
     if let Some(d) = s
         .deployments()
         .iter()
-        .find(|d| d.rollout_state() == Some(&DeploymentRolloutState::Failed))
+        .find(|d| d.rollout_state() == Some(&DeploymentRolloutState::Failed) && !superseded(d))
     {
         let id = d.id().unwrap_or("?");
         let reason = match judge(s, id) {

@@ -191,6 +191,46 @@ fn a_failed_deployment_stays_a_failure_even_once_rolled_back() {
 }
 
 #[test]
+fn a_newer_deployment_supersedes_a_failed_one_but_a_rollback_does_not() {
+    let at = |mut d: Deployment, secs: i64| {
+        d.created_at = Some(aws_smithy_types::DateTime::from_secs(secs));
+        d
+    };
+    let failed = at(
+        deployment("d2", "ACTIVE", DeploymentRolloutState::Failed),
+        200,
+    );
+    // A new deployment started after the failure (a fixed image): in progress.
+    let fixed = service(
+        vec![
+            at(
+                deployment("d3", "PRIMARY", DeploymentRolloutState::InProgress),
+                300,
+            ),
+            failed.clone(),
+        ],
+        0,
+        1,
+    );
+    let u = unsettled(&fixed).expect("in progress");
+    assert_eq!((u.deployment.as_str(), u.failed), ("d3", false));
+    // The circuit breaker took up the last completed deployment again: still the failure.
+    let rolled_back = service(
+        vec![
+            at(
+                deployment("d1", "PRIMARY", DeploymentRolloutState::InProgress),
+                100,
+            ),
+            failed,
+        ],
+        1,
+        1,
+    );
+    let u = unsettled(&rolled_back).expect("failed");
+    assert_eq!((u.deployment.as_str(), u.failed), ("d2", true));
+}
+
+#[test]
 fn a_deployment_without_rollout_state_is_settled_once_every_task_runs() {
     let d = Deployment::builder().id("d1").status("PRIMARY").build();
     assert_eq!(unsettled(&service(vec![d.clone()], 1, 1)), None);
