@@ -19,10 +19,11 @@ Examples:
   AWS_ENDPOINT_URL=http://127.0.0.1:5000 ecsdeploy up   # against a local emulator
 
 Exit codes:
-  0    success (for `plan --detailed-exitcode`: no changes)
-  1    failure (an AWS call or a deployment failed)
+  0    success (for `plan --detailed-exitcode`: no changes, every deployment settled)
+  1    failure (an AWS call or a deployment failed, in this run or, unchanged since, before)
   2    usage or configuration error (nothing was changed);
-       `plan --detailed-exitcode`: changes are pending
+       `plan --detailed-exitcode`: changes are pending, or a service's deployment is still
+       in progress or failed
   3    locked: another `up`/`down` of the same app is running (nothing was changed)
   130  interrupted (Ctrl-C)";
 
@@ -220,7 +221,8 @@ pub struct DownArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct PlanArgs {
-    /// Exit 2 when changes are pending, 0 when there are none, 1 on error.
+    /// Exit 2 when changes are pending or a service's deployment has not settled (in
+    /// progress or failed), 0 when there are none, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
 }

@@ -462,3 +462,197 @@ async fn a_deployment_the_circuit_breaker_fails_fails_the_run() {
         Some("COMPLETED")
     );
 }
+
+/// The DescribeServices calls among `proxy`'s calls so far.
+fn describes(proxy: &Proxy) -> usize {
+    proxy
+        .calls()
+        .iter()
+        .filter(|c| c.operation == "DescribeServices")
+        .count()
+}
+
+/// A run that meets a deployment still in progress (the first `up --no-wait` returned
+/// once the services were created) waits for it as for a fresh one, reading only, and
+/// reports its success instead of "No changes"; `plan` reports it as not converged.
+#[tokio::test]
+async fn a_rerun_waits_for_a_deployment_still_in_progress() {
+    // Each deployment is IN_PROGRESS in the first 3 answers that show it, whatever the
+    // time: the second run's plan and observe are two of them, its wait the third, then
+    // it completes.
+    let realism = Realism {
+        deployment_looks: 3,
+        ..Realism::aws()
+    };
+    let proxy = Proxy::start_realistic(&unique_account(), realism).await;
+    let cfg = example("fargate-public");
+    let cfg = cfg.to_str().unwrap();
+    let first = run_async(&proxy, REGION, &["-c", cfg, "up", "--no-wait"]).await;
+    assert_eq!(first.code, Some(0), "{first}");
+
+    proxy.clear();
+    let plan = run_async(&proxy, REGION, &["-c", cfg, "plan", "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, Some(2), "in progress is not converged: {plan}");
+    for key in ["service1", "service2"] {
+        assert!(
+            plan.stdout
+                .contains(&format!("… wait service.{key} (fargate-public-{key})")),
+            "{plan}"
+        );
+    }
+    assert!(plan.stdout.contains("2 to wait for"), "{plan}");
+
+    proxy.clear();
+    let again = run_async(&proxy, REGION, &["-c", cfg, "up"]).await;
+    assert_eq!(again.code, Some(0), "{again}");
+    assert!(!again.stdout.contains("No changes"), "{again}");
+    assert!(again.stderr.contains("rollout IN_PROGRESS"), "{again}");
+    for key in ["service1", "service2"] {
+        let done = format!("service.{key}: deployment ecs-svc/");
+        assert!(
+            again
+                .stderr
+                .lines()
+                .any(|l| l.contains(&done) && l.contains(" completed")),
+            "{again}"
+        );
+    }
+    // The events of the deployment it waited for, each once (they are newer than it).
+    for what in ["has started 1 tasks.", "has reached a steady state."] {
+        let line = format!("service.service1: (service fargate-public-service1) {what}");
+        assert_eq!(again.stderr.matches(&line).count(), 1, "{what}: {again}");
+    }
+    assert_eq!(proxy.writes(), vec![], "waiting writes nothing");
+    // Observed once, then polled until COMPLETED: more than one look per service.
+    assert!(describes(&proxy) >= 3, "{:?}", proxy.calls());
+    let deployed = services(&proxy, "fargate-public-cluster").await;
+    assert!(
+        deployed
+            .iter()
+            .all(|(_, _, rollout)| rollout == "COMPLETED"),
+        "{deployed:?}"
+    );
+
+    // Settled: now there is nothing to do.
+    proxy.clear();
+    let third = run_async(&proxy, REGION, &["-c", cfg, "up"]).await;
+    assert_eq!(third.code, Some(0), "{third}");
+    assert!(third.stdout.contains("No changes"), "{third}");
+    assert_eq!(proxy.writes(), vec![]);
+}
+
+/// A run after the circuit breaker failed a deployment, with nothing changed since: `up`
+/// fails again with ECS's reason and writes nothing (the same revision would fail the same
+/// way); `plan --detailed-exitcode` and `status` report the service as not converged.
+#[tokio::test]
+async fn a_rerun_after_a_failed_deployment_fails_and_plan_and_status_say_so() {
+    let realism = Realism {
+        failing_services: vec!["fargate-public-service1".into()],
+        ..Realism::aws()
+    };
+    let proxy = Proxy::start_realistic(&unique_account(), realism).await;
+    let cfg = example("fargate-public");
+    let cfg = cfg.to_str().unwrap();
+    let first = run_async(&proxy, REGION, &["-c", cfg, "up"]).await;
+    assert_eq!(first.code, Some(1), "{first}");
+
+    proxy.clear();
+    let again = run_async(&proxy, REGION, &["-c", cfg, "up"]).await;
+    assert_eq!(again.code, Some(1), "{again}");
+    assert!(!again.stdout.contains("No changes"), "{again}");
+    assert!(
+        again.stderr.lines().any(|l| l.contains("service.service1")
+            && l.contains("circuit breaker: tasks failed to start")),
+        "{again}"
+    );
+    assert!(again.stderr.contains("it was not redeployed"), "{again}");
+    assert!(
+        !again.stderr.contains("service.service2: FAILED"),
+        "{again}"
+    );
+    assert_eq!(proxy.writes(), vec![], "nothing is redeployed");
+
+    let plan = run_async(&proxy, REGION, &["-c", cfg, "plan", "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, Some(2), "{plan}");
+    assert!(
+        plan.stdout
+            .contains("! failed service.service1 (fargate-public-service1)"),
+        "{plan}"
+    );
+    assert!(plan.stdout.contains("tasks failed to start"), "{plan}");
+    assert!(!plan.stdout.contains("service.service2"), "{plan}");
+    assert!(plan.stdout.contains("1 failed"), "{plan}");
+
+    let status = run_async(&proxy, REGION, &["-c", cfg, "status"]).await;
+    assert_eq!(status.code, Some(0), "{status}");
+    let line = status
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("service.service1 "))
+        .unwrap_or_else(|| panic!("{status}"));
+    assert!(
+        line.contains("not converged") && line.contains("tasks failed to start"),
+        "{status}"
+    );
+    let json = run_async(&proxy, REGION, &["-c", cfg, "status", "--output", "json"]).await;
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let converged = |id: &str| {
+        doc["resources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .map(|r| r["converged"].clone())
+    };
+    assert_eq!(converged("service.service1"), Some(false.into()), "{doc}");
+    assert_eq!(converged("service.service2"), Some(true.into()), "{doc}");
+    assert_eq!(proxy.writes(), vec![], "plan and status write nothing");
+    let deployed = services(&proxy, "fargate-public-cluster").await;
+    assert!(
+        deployed
+            .iter()
+            .any(|(n, _, r)| n == "fargate-public-service1" && r == "FAILED"),
+        "{deployed:?}"
+    );
+}
+
+/// Progress during a wait shows only the service events newer than the mutation it
+/// follows: the first `up` streams ECS's "has started" and "has reached a steady state"
+/// once each; an `up` that then changes the desired count does not replay them.
+#[tokio::test]
+async fn a_wait_shows_only_events_newer_than_its_mutation() {
+    let proxy = Proxy::start_realistic(&unique_account(), Realism::aws()).await;
+    let text = std::fs::read_to_string(example("fargate-public")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ecsdeploy.toml");
+    std::fs::write(&cfg, &text).unwrap();
+    let cfg = cfg.to_str().unwrap();
+    let first = run_async(&proxy, REGION, &["-c", cfg, "up"]).await;
+    assert_eq!(first.code, Some(0), "{first}");
+    let shown = |out: &common::Output, what: &str| {
+        out.stderr
+            .lines()
+            .filter(|l| l.contains("service.service1: (service fargate-public-service1)"))
+            .filter(|l| l.contains(what))
+            .count()
+    };
+    assert_eq!(shown(&first, "has started 1 tasks."), 1, "{first}");
+    assert_eq!(shown(&first, "has reached a steady state."), 1, "{first}");
+
+    assert!(text.contains("desired_count = 1"));
+    std::fs::write(
+        dir.path().join("ecsdeploy.toml"),
+        text.replacen("desired_count = 1", "desired_count = 2", 1),
+    )
+    .unwrap();
+    let second = run_async(&proxy, REGION, &["-c", cfg, "up"]).await;
+    assert_eq!(second.code, Some(0), "{second}");
+    assert!(
+        second.stderr.contains("service.service1: updated"),
+        "the wait ran: {second}"
+    );
+    assert!(
+        !second.stderr.contains("(service fargate-public-"),
+        "{second}"
+    );
+}

@@ -731,4 +731,27 @@ async fn a_deployment_that_never_settles_is_reported_as_a_timeout() {
         "the last state is reported: {all}"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(60));
+
+    // Against the clock: the last look at the service is at the deadline, 3 s after
+    // CreateService answered (the wait starts then), not before it.
+    let service1 = |op: &str| -> Vec<(std::time::Duration, std::time::Duration)> {
+        let timeline = proxy.timeline(started);
+        let calls = timeline.iter().filter(|(c, _, _)| c.operation == op);
+        calls
+            .zip(proxy.bodies(op))
+            .filter(|(_, body)| body.contains("fargate-public-service1"))
+            .map(|((_, start, took), _)| (*start, *start + *took))
+            .collect()
+    };
+    let created = service1("CreateService")[0].1;
+    let looks: Vec<_> = service1("DescribeServices")
+        .into_iter()
+        .map(|(start, _)| start)
+        .filter(|start| *start > created)
+        .collect();
+    let last = *looks.last().expect("the wait looked at the service");
+    assert!(
+        last >= created + std::time::Duration::from_secs(3),
+        "last look {last:?}, created {created:?}: {looks:?}"
+    );
 }

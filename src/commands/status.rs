@@ -11,7 +11,7 @@ use super::{print_json, Session};
 use crate::cli::OutputFormat;
 use crate::desired::{Kind, ResourceId};
 use crate::observe::observe;
-use crate::plan::{Action, Observed};
+use crate::plan::{Action, Observed, Unsettled};
 
 pub async fn run(s: &Session) -> Result<()> {
     let observed = observe(&s.ctx, &s.desired).await?;
@@ -27,6 +27,12 @@ pub async fn run(s: &Session) -> Result<()> {
             }
             _ => None,
         })
+        .collect();
+    // Not converged although the fields match: a deployment in progress or failed.
+    let unsettled: BTreeMap<ResourceId, Unsettled> = plan
+        .changes
+        .iter()
+        .filter_map(|c| Some((c.id.clone(), c.action.unsettled()?.clone())))
         .collect();
     let desired_ids: Vec<&ResourceId> = s.desired.iter().map(|r| &r.id).collect();
     let missing: Vec<&crate::desired::Resource> = s
@@ -49,6 +55,7 @@ pub async fn run(s: &Session) -> Result<()> {
                         "details": o.details,
                         "in_config": desired_ids.contains(&&o.id),
                         "differs_from_config": drift.get(&o.id),
+                        "converged": !drift.contains_key(&o.id) && !unsettled.contains_key(&o.id),
                     })
                 })
                 .collect();
@@ -61,7 +68,15 @@ pub async fn run(s: &Session) -> Result<()> {
                 "missing": missing.iter().map(|r| json!({"id": r.id.to_string(), "name": r.name})).collect::<Vec<_>>(),
             }));
         }
-        OutputFormat::Text => print!("{}", render(s, &observed, &desired_ids, &missing, &drift)),
+        OutputFormat::Text => {
+            let facts = Facts {
+                desired_ids: &desired_ids,
+                missing: &missing,
+                drift: &drift,
+                unsettled: &unsettled,
+            };
+            print!("{}", render(s, &observed, &facts))
+        }
     }
     Ok(())
 }
@@ -103,13 +118,21 @@ fn render_stores(observed: &BTreeMap<ResourceId, Observed>) -> String {
     format!("\n{}\n", trimmed(&t))
 }
 
-fn render(
-    s: &Session,
-    observed: &BTreeMap<ResourceId, Observed>,
-    desired_ids: &[&ResourceId],
-    missing: &[&crate::desired::Resource],
-    drift: &BTreeMap<ResourceId, Vec<String>>,
-) -> String {
+/// What `status` knows about each resource beyond what AWS reports.
+struct Facts<'a> {
+    desired_ids: &'a [&'a ResourceId],
+    missing: &'a [&'a crate::desired::Resource],
+    drift: &'a BTreeMap<ResourceId, Vec<String>>,
+    unsettled: &'a BTreeMap<ResourceId, Unsettled>,
+}
+
+fn render(s: &Session, observed: &BTreeMap<ResourceId, Observed>, facts: &Facts) -> String {
+    let Facts {
+        desired_ids,
+        missing,
+        drift,
+        unsettled,
+    } = facts;
     let mut t = Table::new();
     t.load_preset(presets::NOTHING);
     t.set_header(["RESOURCE", "NAME", "AWS ID", "STATE"]);
@@ -120,6 +143,13 @@ fn render(
                 o.state,
                 fields.join(", ")
             )
+        } else if let Some(u) = unsettled.get(&o.id) {
+            let then = if u.failed {
+                "`up` fails until a new deployment succeeds"
+            } else {
+                "`up` waits for it"
+            };
+            format!("{} (not converged: {u}; {then})", o.state)
         } else if desired_ids.contains(&&o.id) {
             o.state.clone()
         } else if crate::plan::holds_data(&o.id) {
@@ -137,7 +167,7 @@ fn render(
             state,
         ]);
     }
-    for r in missing {
+    for r in missing.iter() {
         t.add_row([
             r.id.to_string(),
             r.name.clone(),

@@ -74,6 +74,12 @@ pub async fn apply(
                     (Action::Update(_), Some(r), Some(o)) => steps::update(ctx, r, o, &snapshot)
                         .await
                         .map(|o| publish(o, "updated")),
+                    // Only services report unsettled deployments (plan::Unsettled).
+                    (Action::Wait(u) | Action::Failed(u), _, Some(o))
+                        if id.kind == crate::desired::Kind::Service =>
+                    {
+                        steps::follow(ctx, o, u).await
+                    }
                     (Action::Delete, _, Some(o)) => {
                         steps::delete(ctx, o).await.map(|deleted| match deleted {
                             Deleted::Gone => format!("deleted {}", o.outputs.id()),
@@ -105,6 +111,8 @@ fn explain(e: anyhow::Error, action: &Action, id: &ResourceId) -> anyhow::Error 
         Action::Update(_) => "updating",
         Action::Delete => "deleting",
         Action::Replace(_) => "replacing",
+        Action::Wait(_) => "waiting for",
+        Action::Failed(_) => "checking",
         Action::NoOp => "checking",
     };
     e.context(format!("{doing} {id}"))

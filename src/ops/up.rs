@@ -67,12 +67,23 @@ pub async fn up(s: &Session) -> Result<UpReport> {
     {
         crate::image::docker::find_docker()?;
     }
-    s.ctx.report.info(&format!(
-        "Applying {} changes to app {} in {} ...",
-        plan.pending().count(),
-        s.config.app,
-        s.ctx.aws.region
-    ));
+    let unsettled = plan
+        .pending()
+        .filter(|c| c.action.unsettled().is_some())
+        .count();
+    let changes = plan.pending().count() - unsettled;
+    let (app, region) = (&s.config.app, &s.ctx.aws.region);
+    s.ctx.report.info(&match (changes, unsettled) {
+        (n, 0) => format!("Applying {n} changes to app {app} in {region} ..."),
+        (0, m) => format!(
+            "Nothing to change in app {app} in {region}; following {m} service deployment(s) \
+             that had not settled ..."
+        ),
+        (n, m) => format!(
+            "Applying {n} changes to app {app} in {region}, and following {m} service \
+             deployment(s) that had not settled ..."
+        ),
+    });
     let result = apply(
         &s.ctx,
         &plan,

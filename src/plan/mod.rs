@@ -30,6 +30,58 @@ pub struct Observed {
     pub details: Value,
 }
 
+/// The key of [`Observed::details`] under which a step reports that AWS has not yet
+/// brought a resource to its fields (see [`Unsettled`]).
+pub const UNSETTLED: &str = "unsettled";
+
+/// A resource whose fields match the config but whose last change AWS has not finished:
+/// a service whose latest deployment is still in progress, or failed (the circuit breaker
+/// stopped it, or rolled it back). Reported by the step's `observe` in
+/// `details[UNSETTLED]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Unsettled {
+    /// The deployment in question (for a rolled-back one: the one that failed).
+    pub deployment: String,
+    /// When AWS started it (RFC 3339), so a wait shows only what happened since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since: Option<String>,
+    /// True when it failed; false while it is in progress.
+    pub failed: bool,
+    /// Why it failed, or where it stands (`0/1 running, rollout IN_PROGRESS`).
+    pub reason: String,
+    /// For a failed deployment, the fields it was to set, in the shape of `Spec::fields`
+    /// (a service's `task_definition`): once the circuit breaker has rolled the resource
+    /// back, asking for these values again is the same failed change, not a new one.
+    #[serde(default, skip_serializing_if = "Fields::is_empty")]
+    pub attempted: Fields,
+}
+
+impl Unsettled {
+    /// True when `diffs` only ask again for what this failed deployment attempted.
+    fn retries(&self, diffs: &[FieldChange]) -> bool {
+        self.failed
+            && !diffs.is_empty()
+            && diffs
+                .iter()
+                .all(|d| self.attempted.get(&d.field) == Some(&d.new))
+    }
+}
+
+impl std::fmt::Display for Unsettled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let how = if self.failed { "failed" } else { "in progress" };
+        let reason = self.reason.trim_end_matches('.');
+        write!(f, "deployment {} {how}: {reason}", self.deployment)
+    }
+}
+
+impl Observed {
+    /// What the step reported as not yet settled, if anything.
+    pub fn unsettled(&self) -> Option<Unsettled> {
+        serde_json::from_value(self.details.get(UNSETTLED)?.clone()).ok()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "action", content = "changes", rename_all = "snake_case")]
 pub enum Action {
@@ -38,6 +90,12 @@ pub enum Action {
     /// An immutable field changed: the resource must be replaced.
     Replace(Vec<FieldChange>),
     Delete,
+    /// Nothing to change, but AWS is still applying the last change (a service deployment
+    /// in progress): `up` waits for it, reading only.
+    Wait(Unsettled),
+    /// Nothing to change, but the last change failed (a deployment the circuit breaker
+    /// stopped): `up` reports it and fails, writing nothing, until a new change succeeds.
+    Failed(Unsettled),
     NoOp,
 }
 
@@ -48,7 +106,17 @@ impl Action {
             Action::Update(_) => "update",
             Action::Replace(_) => "replace",
             Action::Delete => "delete",
+            Action::Wait(_) => "wait",
+            Action::Failed(_) => "failed",
             Action::NoOp => "unchanged",
+        }
+    }
+
+    /// The unfinished deployment behind a `wait` or `failed`.
+    pub fn unsettled(&self) -> Option<&Unsettled> {
+        match self {
+            Action::Wait(u) | Action::Failed(u) => Some(u),
+            _ => None,
         }
     }
 }
@@ -133,8 +201,19 @@ pub fn plan_up(desired: &[Resource], observed: &BTreeMap<ResourceId, Observed>) 
                 }
                 let diffs = diff_fields(&live, &want);
                 let immutable = r.spec.immutable_fields();
-                if diffs.is_empty() {
-                    Action::NoOp
+                let unsettled = o.unsettled();
+                // Rolled back from a failed deployment, the fields differ again, but only
+                // by what that deployment attempted: redeploying it would fail the same way.
+                let rolled_back = unsettled.as_ref().is_some_and(|u| u.retries(&diffs));
+                if diffs.is_empty() || rolled_back {
+                    // Converged only once AWS has finished the last change too: an
+                    // in-flight deployment is waited for, a failed one reported (a change
+                    // to the fields starts a new one instead, as an update).
+                    match unsettled {
+                        Some(u) if u.failed => Action::Failed(u),
+                        Some(u) => Action::Wait(u),
+                        None => Action::NoOp,
+                    }
                 } else if diffs.iter().any(|d| immutable.contains(&d.field.as_str())) {
                     Action::Replace(diffs)
                 } else {
@@ -145,7 +224,7 @@ pub fn plan_up(desired: &[Resource], observed: &BTreeMap<ResourceId, Observed>) 
         // A changed task definition becomes a new revision with a new ARN; every other
         // update keeps the resource's identity.
         let keeps_identity = match &action {
-            Action::NoOp => true,
+            Action::NoOp | Action::Wait(_) | Action::Failed(_) => true,
             Action::Update(_) => !matches!(r.spec, Spec::TaskDefinition(_)),
             _ => false,
         };
@@ -165,6 +244,37 @@ pub fn plan_up(desired: &[Resource], observed: &BTreeMap<ResourceId, Observed>) 
         .map(|c| (c.id.clone(), by_id[&c.id].spec.deps()))
         .collect();
     let live: Vec<ResourceId> = nodes.iter().map(|(k, _)| k.clone()).collect();
+    // A failed deployment fails its step at once, and after a failure no new step starts:
+    // it goes after every change that does not depend on it, so that it holds up nothing
+    // unrelated (it is still the run's failure).
+    let reaches = |from: &ResourceId, to: &ResourceId| {
+        let mut stack = vec![from.clone()];
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(n) = stack.pop() {
+            if &n == to {
+                return true;
+            }
+            if seen.insert(n.clone()) {
+                stack.extend(by_id.get(&n).map_or(vec![], |r| r.spec.deps()));
+            }
+        }
+        false
+    };
+    let failed: Vec<ResourceId> = changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Failed(_)))
+        .map(|c| c.id.clone())
+        .collect();
+    for f in &failed {
+        let before: Vec<ResourceId> = live
+            .iter()
+            .filter(|x| *x != f && !reaches(x, f))
+            .cloned()
+            .collect();
+        if let Some((_, deps)) = nodes.iter_mut().find(|(id, _)| id == f) {
+            deps.extend(before);
+        }
+    }
     // Data is never deleted by `up`: a store dropped from the config stays until
     // `down --delete-data`.
     let (retained, orphans): (Vec<&Observed>, Vec<&Observed>) = observed

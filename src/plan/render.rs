@@ -333,7 +333,7 @@ pub fn entries(change: &Change, desired: &[Resource]) -> Vec<Entry> {
             .iter()
             .flat_map(|f| diff_values(&f.field, &mask_unknown(&f.old), &mask_unknown(&f.new)))
             .collect(),
-        Action::Delete | Action::NoOp => vec![],
+        Action::Delete | Action::Wait(_) | Action::Failed(_) | Action::NoOp => vec![],
     }
 }
 
@@ -398,13 +398,23 @@ pub fn summary_json(plan: &Plan) -> Value {
         "replace": plan.count("replace"),
         "delete": plan.count("delete"),
         "unchanged": plan.count("unchanged"),
+        "wait": plan.count("wait"),
+        "failed": plan.count("failed"),
     })
 }
 
-/// The closing line of a plan.
+/// The closing line of a plan; deployments still in progress or failed are counted only
+/// when there are some.
 pub fn summary_line(plan: &Plan) -> String {
+    let mut unsettled = String::new();
+    for (verb, what) in [("wait", "to wait for"), ("failed", "failed")] {
+        let n = plan.count(verb);
+        if n > 0 {
+            unsettled.push_str(&format!(", {n} {what}"));
+        }
+    }
     format!(
-        "{} to create, {} to update, {} to delete, {} to replace, {} unchanged.",
+        "{} to create, {} to update, {} to delete, {} to replace{unsettled}, {} unchanged.",
         plan.count("create"),
         plan.count("update"),
         plan.count("delete"),
@@ -420,24 +430,34 @@ pub fn json(app: &str, region: &str, plan: &Plan, desired: &[Resource]) -> Value
         "schema_version": SCHEMA_VERSION,
         "app": app,
         "region": region,
-        "changes": plan.changes.iter().map(|c| json!({
-            "id": c.id.to_string(),
-            "kind": c.id.kind,
-            "name": c.name,
-            "action": c.action.verb(),
-            "fields": match &c.action {
-                Action::Update(f) | Action::Replace(f) => f.iter().map(|f| json!({
-                    "field": f.field, "old": mask_unknown(&f.old), "new": mask_unknown(&f.new),
-                })).collect::<Vec<_>>(),
-                Action::Create => create_fields(desired, &c.id)
-                    .into_iter()
-                    .map(|(k, v)| json!({"field": k, "new": v}))
-                    .collect(),
-                _ => vec![],
-            },
-            "diff": entries(c, desired),
-            "forces_replacement": forcing_replacement(c, desired),
-        })).collect::<Vec<_>>(),
+        "changes": plan.changes.iter().map(|c| {
+            let mut change = json!({
+                "id": c.id.to_string(),
+                "kind": c.id.kind,
+                "name": c.name,
+                "action": c.action.verb(),
+                "fields": match &c.action {
+                    Action::Update(f) | Action::Replace(f) => f.iter().map(|f| json!({
+                        "field": f.field, "old": mask_unknown(&f.old), "new": mask_unknown(&f.new),
+                    })).collect::<Vec<_>>(),
+                    Action::Create => create_fields(desired, &c.id)
+                        .into_iter()
+                        .map(|(k, v)| json!({"field": k, "new": v}))
+                        .collect(),
+                    _ => vec![],
+                },
+                "diff": entries(c, desired),
+                "forces_replacement": forcing_replacement(c, desired),
+            });
+            if let Some(u) = c.action.unsettled() {
+                change["deployment"] = json!({
+                    "id": u.deployment,
+                    "state": if u.failed { "failed" } else { "in_progress" },
+                    "reason": u.reason,
+                });
+            }
+            change
+        }).collect::<Vec<_>>(),
         "kept": plan.kept.iter().map(|k| json!({
             "id": k.id.to_string(), "kind": k.id.kind, "name": k.name, "reason": k.reason,
         })).collect::<Vec<_>>(),
@@ -466,6 +486,8 @@ impl Palette {
             Action::Update(_) => AnsiColor::Yellow,
             Action::Delete => AnsiColor::Red,
             Action::Replace(_) => AnsiColor::Magenta,
+            Action::Wait(_) => AnsiColor::Cyan,
+            Action::Failed(_) => AnsiColor::Red,
             Action::NoOp => return text.to_string(),
         };
         self.paint(colour.on_default(), text)
@@ -576,6 +598,8 @@ pub fn text(app: &str, region: &str, plan: &Plan, desired: &[Resource], colour: 
                 Action::Update(_) => "~",
                 Action::Replace(_) => "-/+",
                 Action::Delete => "-",
+                Action::Wait(_) => "…",
+                Action::Failed(_) => "!",
                 Action::NoOp => " ",
             };
             let header = format!("{sign} {} {}", c.action.verb(), c.id);
@@ -590,6 +614,16 @@ pub fn text(app: &str, region: &str, plan: &Plan, desired: &[Resource], colour: 
                 &forcing_replacement(c, desired),
                 &p,
             );
+            match &c.action {
+                Action::Wait(u) => out.push_str(&format!(
+                    "{FIELD_INDENT}{u}; `up` waits for it (no change is sent)\n"
+                )),
+                Action::Failed(u) => out.push_str(&format!(
+                    "{FIELD_INDENT}{u}; `up` fails until a new deployment succeeds (change \
+                     the image or config and run `up`; nothing is redeployed otherwise)\n"
+                )),
+                _ => {}
+            }
         }
         for k in kept {
             let header = format!("= keep {}", k.id);

@@ -4,6 +4,7 @@ use super::*;
 use crate::config::load_str;
 use crate::desired::{build, Env, Resource};
 use crate::plan::fixtures::{converged, desired};
+use serde_json::json;
 
 const CONFIG: &str = r#"
 app = "demo"
@@ -59,6 +60,115 @@ fn converged_state_plans_nothing() {
     let pending: Vec<_> = plan.pending().map(|c| c.id.to_string()).collect();
     assert!(pending.is_empty(), "{pending:?}");
     assert!(plan.graph.is_empty());
+}
+
+/// `observed` with the service `key`'s latest deployment reported as not settled.
+fn with_unsettled(
+    mut observed: BTreeMap<ResourceId, Observed>,
+    key: &str,
+    failed: bool,
+) -> BTreeMap<ResourceId, Observed> {
+    let o = observed
+        .get_mut(&crate::desired::service_id(key))
+        .expect("service observed");
+    o.details = serde_json::json!({
+        UNSETTLED: Unsettled {
+            deployment: "ecs-svc/1".into(),
+            since: None,
+            failed,
+            reason: "ECS deployment circuit breaker: tasks failed to start.".into(),
+            attempted: Default::default(),
+        }
+    });
+    observed
+}
+
+#[test]
+fn a_deployment_in_progress_or_failed_is_not_converged() {
+    let d = desired(CONFIG);
+    for failed in [false, true] {
+        let plan = plan_up(&d, &with_unsettled(converged(&d), "api", failed));
+        let pending: Vec<_> = plan.pending().map(|c| c.id.to_string()).collect();
+        assert_eq!(pending, ["service.api"]);
+        assert!(plan.has_changes(), "plan --detailed-exitcode reports it");
+        let u = match (failed, action_of(&plan, "service.api")) {
+            (false, Action::Wait(u)) | (true, Action::Failed(u)) => u,
+            (_, other) => panic!("{other:?}"),
+        };
+        assert_eq!(u.deployment, "ecs-svc/1");
+        // Nothing else waits on a wait: it is a node of its own.
+        assert_eq!(plan.graph.nodes().count(), 1);
+        let verb = if failed { "failed" } else { "wait" };
+        assert_eq!(plan.count(verb), 1);
+    }
+}
+
+#[test]
+fn a_rolled_back_service_asked_for_the_failed_revision_again_is_still_failed() {
+    let d = desired(CONFIG);
+    let api = crate::desired::service_id("api");
+    let wanted = converged(&d)[&api].fields["task_definition"].clone();
+    for (attempted, failed) in [(wanted.clone(), true), (json!("arn:other:9"), false)] {
+        // The circuit breaker put the service back on the previous revision; the failed
+        // deployment is still listed.
+        let mut observed = with_unsettled(converged(&d), "api", true);
+        let o = observed.get_mut(&api).unwrap();
+        o.fields
+            .insert("task_definition".into(), json!("arn:previous:1"));
+        o.details[UNSETTLED]["attempted"] = json!({ "task_definition": attempted });
+        let plan = plan_up(&d, &observed);
+        match (failed, action_of(&plan, "service.api")) {
+            (true, Action::Failed(u)) => assert_eq!(u.attempted["task_definition"], wanted),
+            // Another revision than the failed one: a new deployment.
+            (false, Action::Update(ch)) => assert_eq!(ch[0].field, "task_definition"),
+            (_, other) => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_failed_deployment_holds_up_no_unrelated_change() {
+    // `site` failed; `api` gets a new desired count: the failure is reported after it.
+    let d = desired(&CONFIG.replace("cpu = 512", "cpu = 512\ndesired_count = 3"));
+    let observed = with_unsettled(converged(&desired(CONFIG)), "site", true);
+    let plan = plan_up(&d, &observed);
+    assert!(matches!(
+        action_of(&plan, "service.site"),
+        Action::Failed(_)
+    ));
+    let deps: Vec<_> = plan
+        .graph
+        .deps(&crate::desired::service_id("site"))
+        .collect();
+    assert_eq!(deps, [&crate::desired::service_id("api")]);
+    // A changed dependent of the failed service still comes after it (no cycle).
+    let d = desired(&CHAIN.replace("ports = [3000]", "ports = [3000]\ncpu = 512"));
+    let observed = with_unsettled(converged(&desired(CHAIN)), "backend", true);
+    let plan = plan_up(&d, &observed);
+    let (backend, frontend) = (
+        crate::desired::service_id("backend"),
+        crate::desired::service_id("frontend"),
+    );
+    assert!(matches!(
+        action_of(&plan, "service.frontend"),
+        Action::Update(_)
+    ));
+    assert!(plan.graph.deps(&frontend).any(|x| *x == backend));
+    assert!(!plan.graph.deps(&backend).any(|x| *x == frontend));
+    assert!(plan.graph.topo().is_ok());
+}
+
+#[test]
+fn a_change_to_a_failed_service_is_an_update_that_starts_a_new_deployment() {
+    let d = desired(CONFIG);
+    let observed = with_unsettled(converged(&d), "api", true);
+    let edited = desired(&CONFIG.replace("cpu = 512", "cpu = 512\ndesired_count = 3"));
+    let plan = plan_up(&edited, &observed);
+    assert!(
+        matches!(action_of(&plan, "service.api"), Action::Update(_)),
+        "{:?}",
+        action_of(&plan, "service.api")
+    );
 }
 
 #[test]

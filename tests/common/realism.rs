@@ -35,6 +35,10 @@ pub struct Realism {
     pub db_instance: Duration,
     /// An ECS deployment is `IN_PROGRESS` (no task running) this long before `COMPLETED`.
     pub deployment: Duration,
+    /// ... and, besides, in the first this many DescribeServices answers that show it: a
+    /// deployment as long as AWS's (minutes), which a second run meets in progress however
+    /// fast or slow the runs are here (0: time alone decides).
+    pub deployment_looks: u32,
     /// A deleted service is `DRAINING` this long before `INACTIVE`.
     pub draining: Duration,
     /// Task ENIs hold a deleted service's subnets and security groups this long after it
@@ -59,6 +63,7 @@ impl Realism {
             nat_gateway: Duration::from_secs(3),
             db_instance: Duration::from_secs(4),
             deployment: Duration::from_secs(3),
+            deployment_looks: 0,
             draining: Duration::from_secs(3),
             eni_linger: Duration::from_secs(3),
             throttle: true,
@@ -91,11 +96,46 @@ struct Seen {
     db_instances: HashMap<String, Instant>,
     /// ECS deployment id → when it was first seen.
     deployments: HashMap<String, Instant>,
+    /// ECS deployment id → how many DescribeServices answers have shown it.
+    deployment_looks: HashMap<String, u32>,
+    /// Service name → its events so far, oldest first (see [`Seen::event`]).
+    service_events: HashMap<String, Vec<Value>>,
+    /// (deployment id, what happened) already told in an event.
+    told: HashSet<(String, &'static str)>,
     /// Service name → when it was deleted.
     deleted_services: HashMap<String, Instant>,
     /// Subnets and security groups already refused for lingering ENIs.
     eni_refused: HashSet<String>,
     buckets: HashMap<&'static str, Bucket>,
+}
+
+impl Seen {
+    /// ECS service events (ECS developer guide, "Amazon ECS service event messages"): ECS
+    /// adds one when a deployment starts tasks, reaches a steady state or fails, and lists
+    /// a service's last 100, newest first, in every answer that describes the service
+    /// (DescribeServices, and CreateService / UpdateService too). Each is told once per
+    /// deployment.
+    fn event(&mut self, service: &str, deployment: &str, what: &'static str, message: String) {
+        if !self.told.insert((deployment.to_owned(), what)) {
+            return;
+        }
+        let log = self.service_events.entry(service.to_owned()).or_default();
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs_f64();
+        log.push(serde_json::json!({
+            "id": format!("{deployment}-{what}"),
+            "createdAt": at,
+            "message": message,
+        }));
+    }
+
+    /// A service's events as ECS lists them: newest first, at most 100.
+    fn events_of(&self, service: &str) -> Option<Value> {
+        let log = self.service_events.get(service)?;
+        Some(log.iter().rev().take(100).cloned().collect())
+    }
 }
 
 /// AWS's token bucket: `capacity` tokens, refilled at `rate` per second.
@@ -585,7 +625,11 @@ impl RealismState {
                                 seen.deployments.entry(id.to_owned()).or_insert(now);
                             }
                         }
-                        None
+                        // The events so far come with the answer (ECS API Service.events).
+                        let name = json["service"]["serviceName"].as_str().unwrap_or_default();
+                        let events = seen.events_of(name)?;
+                        json["service"]["events"] = events;
+                        Some(json.to_string())
                     }
                     "DeleteService" => {
                         let name = req["service"]
@@ -593,6 +637,7 @@ impl RealismState {
                             .map(last_segment)
                             .unwrap_or_default();
                         seen.deleted_services.insert(name.to_owned(), now);
+                        seen.service_events.remove(name);
                         None
                     }
                     "DescribeServices" => {
@@ -710,8 +755,24 @@ impl RealismState {
                     continue;
                 };
                 let first = *seen.deployments.entry(id.clone()).or_insert(now);
+                let looks = seen.deployment_looks.entry(id.clone()).or_insert(0);
+                *looks += 1;
+                // ECS API Deployment.rolloutState: IN_PROGRESS until the deployment's tasks
+                // run (or the circuit breaker stops it), which takes minutes on AWS.
+                let over = now.duration_since(first) >= self.cfg.deployment
+                    && *looks > self.cfg.deployment_looks;
                 let primary = d["status"] == "PRIMARY" && d["rolloutState"] == "COMPLETED";
-                if primary && failing && now.duration_since(first) >= self.cfg.deployment {
+                if primary {
+                    let tasks = d["desiredCount"].as_i64().unwrap_or(1);
+                    let msg = format!("(service {name}) has started {tasks} tasks.");
+                    seen.event(&name, &id, "started", msg);
+                }
+                if primary && failing && over {
+                    let msg = format!(
+                        "(service {name}) (deployment {id}) deployment failed: tasks failed to \
+                         start."
+                    );
+                    seen.event(&name, &id, "failed", msg);
                     // ECS API Deployment: the circuit breaker fails a deployment whose tasks
                     // keep failing to start (ECS developer guide, "deployment circuit
                     // breaker"), with this reason.
@@ -723,7 +784,11 @@ impl RealismState {
                     rolling = true;
                     continue;
                 }
-                if primary && now.duration_since(first) < self.cfg.deployment {
+                if primary && over {
+                    let msg = format!("(service {name}) has reached a steady state.");
+                    seen.event(&name, &id, "steady", msg);
+                }
+                if primary && !over {
                     d["rolloutState"] = "IN_PROGRESS".into();
                     d["rolloutStateReason"] = format!("ECS deployment {id} in progress.").into();
                     d["pendingCount"] = d["desiredCount"].clone();
@@ -734,6 +799,10 @@ impl RealismState {
             if rolling {
                 svc["pendingCount"] = svc["desiredCount"].clone();
                 svc["runningCount"] = 0.into();
+                changed = true;
+            }
+            if let Some(events) = seen.events_of(&name) {
+                svc["events"] = events;
                 changed = true;
             }
         }

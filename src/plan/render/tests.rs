@@ -219,7 +219,15 @@ fn json_keys_are_documented() {
             "{key} is not documented"
         );
     }
-    for action in ["create", "update", "replace", "delete", "unchanged"] {
+    for action in [
+        "create",
+        "update",
+        "replace",
+        "delete",
+        "unchanged",
+        "wait",
+        "failed",
+    ] {
         assert!(docs.contains(&format!("`\"{action}\"`")), "{action}");
     }
 }
@@ -401,4 +409,46 @@ fn creation_lists_values_by_path() {
         ]
     );
     assert!(create_entries("volumes", &json!([])).is_empty());
+}
+
+#[test]
+fn an_unsettled_deployment_is_shown_and_counted() {
+    let d = desired(CONFIG);
+    for (failed, sign, count) in [
+        (false, "… wait", "1 to wait for"),
+        (true, "! failed", "1 failed"),
+    ] {
+        let mut observed = converged(&d);
+        let api = observed
+            .get_mut(&crate::desired::service_id("api"))
+            .unwrap();
+        api.details = json!({
+            crate::plan::UNSETTLED: crate::plan::Unsettled {
+                deployment: "ecs-svc/1".into(),
+                since: None,
+                failed,
+                reason: "ECS deployment circuit breaker: tasks failed to start.".into(),
+                attempted: Default::default(),
+            }
+        });
+        let plan = plan_up(&d, &observed);
+        let out = plain(&plan, &d);
+        assert!(
+            out.contains(&format!("{sign} service.api (demo-api)")),
+            "{out}"
+        );
+        assert!(out.contains("tasks failed to start"), "{out}");
+        assert!(out.contains(&format!("0 to replace, {count}, ")), "{out}");
+        assert!(!out.contains("No changes"), "{out}");
+        let doc = json("demo", "ap-northeast-1", &plan, &d);
+        let api = doc["changes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == "service.api")
+            .unwrap();
+        assert_eq!(api["action"], if failed { "failed" } else { "wait" });
+        assert_eq!(api["deployment"]["id"], "ecs-svc/1");
+        assert_eq!(doc["summary"][if failed { "failed" } else { "wait" }], 1);
+    }
 }

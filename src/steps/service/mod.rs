@@ -1,7 +1,9 @@
 //! ECS services on Fargate. After a create or update, `up` waits for the deployment that
 //! mutation started — identified by the PRIMARY deployment id in the mutation's own
 //! response, so neither an older deployment nor clock skew can fake success — to complete,
-//! fail (circuit breaker), or time out.
+//! fail (circuit breaker), or time out. `observe` also reports a latest deployment that has
+//! not settled (in progress, or failed), which the plan makes a `wait` or a `failed`:
+//! `follow` waits for the first and reports the second, writing nothing.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,16 +11,15 @@ use std::time::Duration;
 use anyhow::{bail, Result};
 use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
-    LaunchType, LogConfiguration, LogDriver,
-    NetworkConfiguration, PropagateTags, Service, ServiceConnectClientAlias,
-    ServiceConnectConfiguration, ServiceConnectService, ServiceField,
+    LaunchType, LogConfiguration, LogDriver, NetworkConfiguration, PropagateTags, Service,
+    ServiceConnectClientAlias, ServiceConnectConfiguration, ServiceConnectService, ServiceField,
 };
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
 use super::support::cloudmap::{as_configured, forms_differ, literal, names_by_arn};
-use super::support::ownership::{is_ours, not_owned};
 use super::support::object_fields;
+use super::support::ownership::{is_ours, not_owned};
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
 use crate::aws::{err, gone_ok, is_gone, not_yet_propagated, retry_until, sent, PROPAGATION};
@@ -26,7 +27,7 @@ use crate::desired::{
     Fields, Outputs, Resolve, Resource, ResourceId, ServiceConnectSpec, ServiceSpec, Spec, TAG_APP,
     TAG_RESOURCE,
 };
-use crate::plan::Observed;
+use crate::plan::{Observed, UNSETTLED};
 
 /// DescribeServices takes at most 10 services per call.
 const DESCRIBE_BATCH: usize = 10;
@@ -180,6 +181,18 @@ fn observed(ctx: &Ctx, s: &Service) -> Option<Observed> {
         .take(3)
         .filter_map(|e| e.message().map(str::to_string))
         .collect();
+    let mut details = json!({
+        "desired": s.desired_count(),
+        "running": s.running_count(),
+        "pending": s.pending_count(),
+        "rollout_state": rollout,
+        "task_definition": s.task_definition(),
+        "deployments": s.deployments().len(),
+        "events": events,
+    });
+    if let Some(u) = unsettled(s) {
+        details[UNSETTLED] = json!(u);
+    }
     Some(Observed {
         id,
         name,
@@ -191,15 +204,7 @@ fn observed(ctx: &Ctx, s: &Service) -> Option<Observed> {
             s.desired_count(),
             rollout
         ),
-        details: json!({
-            "desired": s.desired_count(),
-            "running": s.running_count(),
-            "pending": s.pending_count(),
-            "rollout_state": rollout,
-            "task_definition": s.task_definition(),
-            "deployments": s.deployments().len(),
-            "events": events,
-        }),
+        details,
     })
 }
 
@@ -400,7 +405,12 @@ fn service_connect_off() -> ServiceConnectConfiguration {
         .build()
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &ServiceSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &ServiceSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let mut req = ctx
         .aws
         .ecs
@@ -449,7 +459,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &ServiceSpec, res: &dyn Resolve)
     settle(ctx, r, svc).await
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, s: &ServiceSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &ServiceSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let want = r.spec.fields(res);
     // As in the plan: a field AWS does not report is not compared, so not sent either (an
     // emulator that drops a setting on create would start echoing it once updated).
@@ -518,15 +534,11 @@ async fn settle(ctx: &Ctx, r: &Resource, svc: &Service) -> Result<Outputs> {
     let Some(deployment) = primary_id(svc) else {
         return Ok(outputs);
     };
-    match wait_stable(ctx, &r.id.to_string(), &r.name, &deployment, timeout).await? {
-        WaitOutcome::Stable => Ok(outputs),
-        WaitOutcome::Failed(reason) => bail!("deployment {deployment} failed: {reason}"),
-        WaitOutcome::TimedOut(state) => bail!(
-            "timed out after {} waiting for deployment {deployment} ({state}); it may still \
-             complete: check `ecsdeploy status`, or raise --wait-timeout",
-            humantime::format_duration(timeout)
-        ),
-    }
+    let since = Since::mutation(svc, &deployment);
+    let key = r.id.to_string();
+    let outcome = wait_stable(ctx, &key, &r.name, &deployment, since, timeout).await?;
+    conclude(outcome, &deployment)?;
+    Ok(outputs)
 }
 
 fn primary_id(svc: &Service) -> Option<String> {
@@ -562,9 +574,19 @@ fn client_token(name: &str) -> String {
 /// the cluster and network behind it can go next.
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let name = o.name.clone();
-    let scale = ctx.aws.ecs.update_service().cluster(&ctx.cluster).service(&name);
+    let scale = ctx
+        .aws
+        .ecs
+        .update_service()
+        .cluster(&ctx.cluster)
+        .service(&name);
     gone_ok(sent(scale.desired_count(0).send()).await)?;
-    let del = ctx.aws.ecs.delete_service().cluster(&ctx.cluster).service(&name);
+    let del = ctx
+        .aws
+        .ecs
+        .delete_service()
+        .cluster(&ctx.cluster)
+        .service(&name);
     gone_ok(sent(del.force(true).send()).await)?;
     let key = o.id.to_string();
     retry_until(
@@ -588,4 +610,5 @@ mod rollout;
 #[cfg(test)]
 mod tests;
 
-pub use rollout::{judge, wait_stable, Judgement, WaitOutcome};
+use rollout::conclude;
+pub use rollout::{follow, judge, unsettled, wait_stable, Judgement, Since, WaitOutcome};

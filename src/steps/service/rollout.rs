@@ -1,13 +1,17 @@
 //! Following a deployment: the pure judge of one look at the service, and the wait that
 //! polls it until the deployment is stable, failed or out of time.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use anyhow::{bail, Result};
-use aws_sdk_ecs::types::{DeploymentRolloutState, DesiredStatus, Service};
+use aws_sdk_ecs::types::{DeploymentRolloutState, DesiredStatus, Service, ServiceEvent};
+use aws_smithy_types::date_time::Format;
+use aws_smithy_types::DateTime;
 
 use super::describe_services;
 use crate::aws::{answer, err, Backoff};
+use crate::plan::{Observed, Unsettled};
 use crate::steps::Ctx;
 
 /// How a wait for a deployment ended.
@@ -16,8 +20,9 @@ pub enum WaitOutcome {
     Stable,
     /// The circuit breaker rolled back (or ECS marked the deployment FAILED).
     Failed(String),
-    /// Still in progress when the timeout hit; the last observed state.
-    TimedOut(String),
+    /// Still in progress when the timeout hit: the last observed state, and how long the
+    /// wait actually lasted (its last look is at the deadline).
+    TimedOut(String, Duration),
 }
 
 /// Where one poll leaves a deployment (pure; see [`judge`]).
@@ -79,49 +84,225 @@ pub fn judge(s: &Service, deployment_id: &str) -> Judgement {
     ))
 }
 
-/// Poll until the deployment is judged, printing new service events as progress.
-/// Polls on the [`Backoff`] schedule, the last time at `timeout`.
+/// Where the latest deployment of a described service stands, when it is not settled
+/// (pure): a deployment the circuit breaker failed — still PRIMARY, or ACTIVE beside the
+/// rollback ECS started — is a failure until a newer deployment succeeds; otherwise the
+/// PRIMARY one is in progress until it is COMPLETED and alone (the previous deployment's
+/// tasks gone). A deployment without a rollout state (not the ECS rolling-update
+/// controller) is settled once it is alone and every task runs.
+pub fn unsettled(s: &Service) -> Option<Unsettled> {
+    let since = |d: &aws_sdk_ecs::types::Deployment| {
+        d.created_at().and_then(|t| t.fmt(Format::DateTime).ok())
+    };
+    // The latest deployment: one started after a failed one (a new image, `up` again)
+    // supersedes it. The rollback does not: it rolls the service back to "the last
+    // deployment that completed successfully" (ECS API DeploymentCircuitBreaker.rollback),
+    // which the developer guide describes as taken up again (COMPLETED to IN_PROGRESS), so
+    // older than the failed one. Were it listed as a newer deployment, the rolled-back
+    // fields would differ from the config: an update, which fails again (exit 1 still).
+    let superseded = |d: &aws_sdk_ecs::types::Deployment| {
+        s.deployments().iter().any(|x| {
+            x.id() != d.id()
+                && matches!((x.created_at(), d.created_at()), (Some(a), Some(b)) if a > b)
+        })
+    };
+    if let Some(d) = s
+        .deployments()
+        .iter()
+        .find(|d| d.rollout_state() == Some(&DeploymentRolloutState::Failed) && !superseded(d))
+    {
+        let id = d.id().unwrap_or("?");
+        let reason = match judge(s, id) {
+            Judgement::Failed(r) if !r.is_empty() => r,
+            _ => "failed".to_string(),
+        };
+        let mut attempted = crate::desired::Fields::new();
+        if let Some(td) = d.task_definition() {
+            attempted.insert("task_definition".into(), td.into());
+        }
+        return Some(Unsettled {
+            deployment: id.to_string(),
+            since: since(d),
+            failed: true,
+            reason,
+            attempted,
+        });
+    }
+    let primary = s
+        .deployments()
+        .iter()
+        .find(|d| d.status() == Some("PRIMARY"))?;
+    let id = primary.id()?;
+    let alone = s.deployments().len() == 1;
+    let settled = match primary.rollout_state() {
+        // Once COMPLETED, a task that stops and is replaced, or an autoscaler's new desired
+        // count, is the service's life, not this deployment's: running may differ a while.
+        Some(DeploymentRolloutState::Completed) => alone,
+        None => alone && s.running_count() == s.desired_count(),
+        Some(_) => false,
+    };
+    if settled {
+        return None;
+    }
+    match judge(s, id) {
+        Judgement::Stable => None,
+        Judgement::InProgress(state) => Some(Unsettled {
+            deployment: id.to_string(),
+            since: since(primary),
+            failed: false,
+            reason: state,
+            attempted: Default::default(),
+        }),
+        Judgement::Failed(reason) => Some(Unsettled {
+            deployment: id.to_string(),
+            since: since(primary),
+            failed: true,
+            reason,
+            attempted: Default::default(),
+        }),
+    }
+}
+
+/// Which service events a wait shows: only those newer than the mutation (or the
+/// deployment) it follows, each once. ECS keeps a service's last 100 events, so without
+/// this a wait would first replay the previous deployment's "has reached a steady state".
+#[derive(Debug, Default)]
+pub struct Since {
+    /// Events created before this instant (AWS's clock, like the events') are old.
+    after: Option<DateTime>,
+    /// Events already shown, or already there when the mutation answered.
+    seen: HashSet<String>,
+}
+
+impl Since {
+    /// Events of the deployment that started at `started` (RFC 3339, as
+    /// [`Unsettled::since`] has it) or later.
+    pub fn deployment(started: Option<&str>) -> Since {
+        Since {
+            after: started.and_then(|t| DateTime::from_str(t, Format::DateTime).ok()),
+            seen: HashSet::new(),
+        }
+    }
+
+    /// Events newer than a CreateService / UpdateService answer: none of the events it
+    /// lists, and nothing from before the deployment it started.
+    pub fn mutation(answer: &Service, deployment: &str) -> Since {
+        let started = answer
+            .deployments()
+            .iter()
+            .find(|d| d.id() == Some(deployment))
+            .and_then(|d| d.created_at())
+            .copied();
+        Since {
+            after: started,
+            seen: answer
+                .events()
+                .iter()
+                .filter_map(|e| e.id().map(str::to_string))
+                .collect(),
+        }
+    }
+
+    /// The messages of `events` (newest first, as ECS lists them) not shown yet and not
+    /// older than the start, oldest first; they count as shown from now on.
+    pub fn fresh(&mut self, events: &[ServiceEvent]) -> Vec<String> {
+        let mut out = Vec::new();
+        for e in events.iter().rev() {
+            let (Some(id), Some(msg)) = (e.id(), e.message()) else {
+                continue;
+            };
+            let old = matches!((self.after, e.created_at()), (Some(a), Some(t)) if *t < a);
+            if !old && self.seen.insert(id.to_string()) {
+                out.push(msg.to_string());
+            }
+        }
+        out
+    }
+}
+
+/// Poll until the deployment is judged, printing the service events `since` lets through
+/// as progress. Polls on the [`Backoff`] schedule, the last time at `timeout`.
 pub async fn wait_stable(
     ctx: &Ctx,
     key: &str,
     name: &str,
     deployment_id: &str,
+    mut since: Since,
     timeout: Duration,
 ) -> Result<WaitOutcome> {
     let mut backoff = Backoff::new(timeout);
-    let mut seen_events: Vec<String> = Vec::new();
     loop {
         let found = describe_services(ctx, &[name.to_string()]).await?;
         let Some(s) = found.first() else {
             bail!("service {name} disappeared while waiting for its deployment");
         };
-        for e in s.events().iter().rev() {
-            if let (Some(id), Some(msg)) = (e.id(), e.message()) {
-                if !seen_events.iter().any(|x| x == id) {
-                    seen_events.push(id.to_string());
-                    ctx.report.progress(key, msg);
-                }
-            }
+        for msg in since.fresh(s.events()) {
+            ctx.report.progress(key, &msg);
         }
         match judge(s, deployment_id) {
             Judgement::Stable => return Ok(WaitOutcome::Stable),
             Judgement::Failed(reason) => {
-                let stopped = stopped_reasons(ctx, name).await.unwrap_or_default();
-                let mut msg = reason;
-                if !stopped.is_empty() {
-                    msg.push_str("; last stopped tasks: ");
-                    msg.push_str(&stopped.join("; "));
-                }
-                return Ok(WaitOutcome::Failed(msg));
+                return Ok(WaitOutcome::Failed(with_stopped(ctx, name, reason).await));
             }
             Judgement::InProgress(state) => {
                 ctx.report.progress(key, &state);
                 if !backoff.pause().await {
-                    return Ok(WaitOutcome::TimedOut(state));
+                    return Ok(WaitOutcome::TimedOut(state, backoff.elapsed()));
                 }
             }
         }
     }
+}
+
+/// `reason`, followed by why the service's last tasks stopped when ECS still says.
+async fn with_stopped(ctx: &Ctx, name: &str, reason: String) -> String {
+    let stopped = stopped_reasons(ctx, name).await.unwrap_or_default();
+    let mut msg = reason;
+    if !stopped.is_empty() {
+        msg.push_str("; last stopped tasks: ");
+        msg.push_str(&stopped.join("; "));
+    }
+    msg
+}
+
+/// The end of a wait as the step's result.
+pub fn conclude(outcome: WaitOutcome, deployment: &str) -> Result<()> {
+    match outcome {
+        WaitOutcome::Stable => Ok(()),
+        WaitOutcome::Failed(reason) => bail!("deployment {deployment} failed: {reason}"),
+        WaitOutcome::TimedOut(state, waited) => bail!(
+            "timed out after {} waiting for deployment {deployment} ({state}); it may still \
+             complete: check `ecsdeploy status`, or raise --wait-timeout",
+            humantime::format_duration(Duration::from_secs(waited.as_secs()))
+        ),
+    }
+}
+
+/// `up` on a service whose fields match the config but whose latest deployment has not
+/// settled ([`unsettled`], planned as `wait` or `failed`): one in progress is waited for
+/// as a fresh one is, reading only; a failed one is the failure it is, and nothing is
+/// redeployed (the same revision would fail the same way).
+pub async fn follow(ctx: &Ctx, o: &Observed, u: &Unsettled) -> Result<String> {
+    let d = &u.deployment;
+    if u.failed {
+        let reason = with_stopped(ctx, &o.name, u.reason.clone()).await;
+        bail!(
+            "deployment {d} failed: {}. The service's task definition and settings have not \
+             changed since, so it was not redeployed: change its image or config to start a \
+             new deployment (after a fix elsewhere, such as a role's policy, `aws ecs \
+             update-service --cluster {} --service {} --force-new-deployment` starts one)",
+            reason.trim_end_matches('.'),
+            ctx.cluster,
+            o.name
+        );
+    }
+    let Some(timeout) = ctx.service_wait else {
+        return Ok(format!("deployment {d} still in progress (not waited for)"));
+    };
+    let since = Since::deployment(u.since.as_deref());
+    let outcome = wait_stable(ctx, &o.id.to_string(), &o.name, d, since, timeout).await?;
+    conclude(outcome, d)?;
+    Ok(format!("deployment {d} completed"))
 }
 
 /// Why the service's recently stopped tasks stopped (at most 3).
@@ -149,4 +330,3 @@ async fn stopped_reasons(ctx: &Ctx, name: &str) -> Result<Vec<String>> {
         .filter_map(|t| t.stopped_reason().map(str::to_string))
         .collect())
 }
-

@@ -50,8 +50,7 @@ fn circuit_breaker_failure_is_failure_with_reason() {
 #[test]
 fn failure_names_the_revision_rolled_back_to() {
     let mut back = deployment("d3", "PRIMARY", DeploymentRolloutState::InProgress);
-    back.task_definition =
-        Some("arn:aws:ecs:ap-northeast-1:1:task-definition/web:7".to_string());
+    back.task_definition = Some("arn:aws:ecs:ap-northeast-1:1:task-definition/web:7".to_string());
     let s = service(
         vec![
             back,
@@ -104,6 +103,214 @@ fn superseded_deployment_is_failure() {
         1,
     );
     assert!(matches!(judge(&s, "d2"), Judgement::Failed(m) if m.contains("no longer listed")));
+}
+
+#[test]
+fn a_deployment_in_progress_is_unsettled_until_stable() {
+    let mut d = deployment("d2", "PRIMARY", DeploymentRolloutState::InProgress);
+    d.created_at = Some(aws_smithy_types::DateTime::from_secs(1_700_000_000));
+    let s = service(vec![d], 0, 1);
+    let u = unsettled(&s).expect("in progress");
+    assert_eq!(u.deployment, "d2");
+    assert!(!u.failed);
+    assert_eq!(u.since.as_deref(), Some("2023-11-14T22:13:20Z"));
+    assert!(u.reason.contains("0/1 running"), "{}", u.reason);
+
+    let done = service(
+        vec![deployment(
+            "d2",
+            "PRIMARY",
+            DeploymentRolloutState::Completed,
+        )],
+        1,
+        1,
+    );
+    assert_eq!(unsettled(&done), None);
+    // Completed, but the old deployment's tasks still run: not yet.
+    let draining = service(
+        vec![
+            deployment("d2", "PRIMARY", DeploymentRolloutState::Completed),
+            deployment("d1", "ACTIVE", DeploymentRolloutState::Completed),
+        ],
+        2,
+        1,
+    );
+    assert!(unsettled(&draining).is_some_and(|u| !u.failed));
+    // Completed and alone, one task short (one stopped and is being replaced, or the
+    // autoscaler just raised the count): settled; a wait after a mutation still needs it.
+    let churn = service(
+        vec![deployment(
+            "d2",
+            "PRIMARY",
+            DeploymentRolloutState::Completed,
+        )],
+        1,
+        2,
+    );
+    assert_eq!(unsettled(&churn), None);
+    assert!(matches!(judge(&churn, "d2"), Judgement::InProgress(_)));
+}
+
+#[test]
+fn a_failed_deployment_stays_a_failure_even_once_rolled_back() {
+    // The circuit breaker stopped it with nothing to roll back to (0 running).
+    let failed = service(
+        vec![deployment("d2", "PRIMARY", DeploymentRolloutState::Failed)],
+        0,
+        1,
+    );
+    let u = unsettled(&failed).expect("failed");
+    assert!(u.failed);
+    assert_eq!(
+        (u.deployment.as_str(), u.reason.as_str()),
+        ("d2", "reason text")
+    );
+
+    // Rolled back: the rollback deployment is PRIMARY and in progress, or already done;
+    // the failed one is still listed, and it is what is reported.
+    for rollout in [
+        DeploymentRolloutState::InProgress,
+        DeploymentRolloutState::Completed,
+    ] {
+        let mut back = deployment("d3", "PRIMARY", rollout);
+        back.task_definition =
+            Some("arn:aws:ecs:ap-northeast-1:1:task-definition/web:7".to_string());
+        let mut failed = deployment("d2", "ACTIVE", DeploymentRolloutState::Failed);
+        failed.task_definition =
+            Some("arn:aws:ecs:ap-northeast-1:1:task-definition/web:8".to_string());
+        let s = service(vec![back, failed], 1, 1);
+        let u = unsettled(&s).expect("failed");
+        assert!(u.failed);
+        assert_eq!(u.deployment, "d2");
+        assert_eq!(u.reason, "reason text; rolled back to web:7");
+        assert_eq!(
+            u.attempted["task_definition"],
+            "arn:aws:ecs:ap-northeast-1:1:task-definition/web:8"
+        );
+    }
+}
+
+#[test]
+fn a_newer_deployment_supersedes_a_failed_one_but_a_rollback_does_not() {
+    let at = |mut d: Deployment, secs: i64| {
+        d.created_at = Some(aws_smithy_types::DateTime::from_secs(secs));
+        d
+    };
+    let failed = at(
+        deployment("d2", "ACTIVE", DeploymentRolloutState::Failed),
+        200,
+    );
+    // A new deployment started after the failure (a fixed image): in progress.
+    let fixed = service(
+        vec![
+            at(
+                deployment("d3", "PRIMARY", DeploymentRolloutState::InProgress),
+                300,
+            ),
+            failed.clone(),
+        ],
+        0,
+        1,
+    );
+    let u = unsettled(&fixed).expect("in progress");
+    assert_eq!((u.deployment.as_str(), u.failed), ("d3", false));
+    // The circuit breaker took up the last completed deployment again: still the failure.
+    let rolled_back = service(
+        vec![
+            at(
+                deployment("d1", "PRIMARY", DeploymentRolloutState::InProgress),
+                100,
+            ),
+            failed,
+        ],
+        1,
+        1,
+    );
+    let u = unsettled(&rolled_back).expect("failed");
+    assert_eq!((u.deployment.as_str(), u.failed), ("d2", true));
+}
+
+#[test]
+fn a_deployment_without_rollout_state_is_settled_once_every_task_runs() {
+    let d = Deployment::builder().id("d1").status("PRIMARY").build();
+    assert_eq!(unsettled(&service(vec![d.clone()], 1, 1)), None);
+    assert!(unsettled(&service(vec![d], 0, 1)).is_some());
+}
+
+fn event(id: &str, secs: i64, msg: &str) -> aws_sdk_ecs::types::ServiceEvent {
+    aws_sdk_ecs::types::ServiceEvent::builder()
+        .id(id)
+        .created_at(aws_smithy_types::DateTime::from_secs(secs))
+        .message(msg)
+        .build()
+}
+
+#[test]
+fn a_wait_shows_only_events_newer_than_its_deployment() {
+    // ECS lists events newest first.
+    let old = vec![
+        event("e2", 100, "(service web) has reached a steady state."),
+        event("e1", 90, "(service web) has started 1 tasks."),
+    ];
+    let mut since = Since::deployment(Some("1970-01-01T00:02:00Z")); // 120 s
+    assert_eq!(since.fresh(&old), Vec::<String>::new());
+
+    let mut now = vec![
+        event("e4", 130, "(service web) registered 1 targets."),
+        event("e3", 120, "(service web) has started 2 tasks."),
+    ];
+    now.extend(old.clone());
+    assert_eq!(
+        since.fresh(&now),
+        vec![
+            "(service web) has started 2 tasks.",
+            "(service web) registered 1 targets."
+        ]
+    );
+    // Each once.
+    assert_eq!(since.fresh(&now), Vec::<String>::new());
+
+    // Without a start, every event not yet shown is new.
+    assert_eq!(Since::deployment(None).fresh(&old).len(), 2);
+}
+
+#[test]
+fn a_wait_after_a_mutation_skips_the_events_its_answer_listed() {
+    // UpdateService without a new deployment (a desired count): the PRIMARY deployment is
+    // old, but the events the answer listed are not news.
+    let mut primary = deployment("d1", "PRIMARY", DeploymentRolloutState::Completed);
+    primary.created_at = Some(aws_smithy_types::DateTime::from_secs(50));
+    let answer = Service::builder()
+        .deployments(primary)
+        .events(event(
+            "e2",
+            100,
+            "(service web) has reached a steady state.",
+        ))
+        .build();
+    let mut since = Since::mutation(&answer, "d1");
+    let later = vec![
+        event("e3", 140, "(service web) has started 1 tasks."),
+        event("e2", 100, "(service web) has reached a steady state."),
+    ];
+    assert_eq!(
+        since.fresh(&later),
+        vec!["(service web) has started 1 tasks."]
+    );
+}
+
+#[test]
+fn a_timeout_states_the_time_actually_waited() {
+    let e = conclude(
+        WaitOutcome::TimedOut("0/1 running".into(), Duration::from_millis(3_400)),
+        "d1",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.starts_with("timed out after 3s waiting for deployment d1 (0/1 running)"),
+        "{e}"
+    );
 }
 
 fn spec(service_connect: Option<ServiceConnectSpec>) -> ServiceSpec {
