@@ -7,6 +7,7 @@ pub mod model;
 mod names;
 pub mod native;
 pub mod network;
+pub mod secrecy;
 mod seed;
 mod shape;
 pub mod validate;

@@ -288,6 +288,12 @@ pub fn mask_unknown(v: &Value) -> Value {
     }
 }
 
+/// A value as the plan shows it: unknown references as `(known after apply)`, and values
+/// that look like secrets hidden (validation warns about them; output never shows them).
+pub fn shown(v: &Value) -> Value {
+    crate::config::secrecy::mask_secrets(&mask_unknown(v))
+}
+
 /// The fields a created resource gets, by field name. References cannot be resolved
 /// before the apply, so every one reads `(known after apply)`.
 pub fn create_fields(desired: &[Resource], id: &ResourceId) -> Vec<(String, Value)> {
@@ -299,7 +305,7 @@ pub fn create_fields(desired: &[Resource], id: &ResourceId) -> Vec<(String, Valu
             r.spec
                 .fields(&none)
                 .into_iter()
-                .map(|(k, v)| (k, mask_unknown(&v)))
+                .map(|(k, v)| (k, shown(&v)))
                 .collect()
         })
         .unwrap_or_default()
@@ -331,7 +337,7 @@ pub fn entries(change: &Change, desired: &[Resource]) -> Vec<Entry> {
             .collect(),
         Action::Update(fields) | Action::Replace(fields) => fields
             .iter()
-            .flat_map(|f| diff_values(&f.field, &mask_unknown(&f.old), &mask_unknown(&f.new)))
+            .flat_map(|f| diff_values(&f.field, &shown(&f.old), &shown(&f.new)))
             .collect(),
         Action::Delete | Action::Wait(_) | Action::Failed(_) | Action::NoOp => vec![],
     }
@@ -438,7 +444,7 @@ pub fn json(app: &str, region: &str, plan: &Plan, desired: &[Resource]) -> Value
                 "action": c.action.verb(),
                 "fields": match &c.action {
                     Action::Update(f) | Action::Replace(f) => f.iter().map(|f| json!({
-                        "field": f.field, "old": mask_unknown(&f.old), "new": mask_unknown(&f.new),
+                        "field": f.field, "old": shown(&f.old), "new": shown(&f.new),
                     })).collect::<Vec<_>>(),
                     Action::Create => create_fields(desired, &c.id)
                         .into_iter()

@@ -508,12 +508,13 @@ impl Validator<'_> {
             if !is_env_name(&a.client_secret_env) {
                 self.err(
                     ap.key("client_secret_env"),
-                    format!(
-                        "`{}` is not a valid environment variable name; client_secret_env names \
-                         the variable that holds the client secret at `up` time (letters, \
-                         digits and `_`, not starting with a digit, e.g. `OIDC_CLIENT_SECRET`)",
-                        a.client_secret_env
-                    ),
+                    // The value is not echoed: a client secret pasted here by mistake
+                    // must not reach the terminal or a CI log.
+                    "client_secret_env is not a valid environment variable name (its value is \
+                     not shown, in case it is the client secret itself: if so, remove it from \
+                     the file and rotate the secret); client_secret_env names the variable \
+                     that holds the client secret at `up` time (letters, digits and `_`, not \
+                     starting with a digit, e.g. `OIDC_CLIENT_SECRET`)",
                 );
             }
             self.session_timeout(&ap, a.session_timeout);

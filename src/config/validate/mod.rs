@@ -16,7 +16,7 @@ use ipnet::Ipv4Net;
 
 use super::diagnostic::{KeyPath, Problem};
 use super::model::{Config, Image, NatMode, Service, SubnetKind, DEFAULT_AZ_COUNT};
-use names::looks_secret;
+use crate::config::secrecy::looks_secret;
 
 mod app;
 mod connect;

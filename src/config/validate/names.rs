@@ -439,12 +439,6 @@ pub(super) fn set_keys<'a>(options: &[(&'a str, bool)]) -> Vec<&'a str> {
         .collect()
 }
 
-/// Environment variable names that probably hold a secret.
-pub(super) fn looks_secret(name: &str) -> bool {
-    let up = name.to_ascii_uppercase();
-    up.contains("PASSWORD") || up.contains("SECRET") || up.contains("TOKEN") || up.ends_with("KEY")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,8 +457,6 @@ mod tests {
         assert!(ecr_name_problem("ab/").is_some());
         assert!(is_action("*") && is_action("s3:*") && is_action("ec2:Describe*"));
         assert!(!is_action(":x") && !is_action("s3:") && !is_action("a:b:c"));
-        assert!(looks_secret("stripe_key") && looks_secret("Session_Secret"));
-        assert!(!looks_secret("KEYBOARD_LAYOUT"));
         assert!(is_hex_id("0123abcdef") && !is_hex_id("") && !is_hex_id("0A") && !is_hex_id("xyz"));
         assert!(elb_name_problem("a-1-B").is_none());
         assert!(elb_name_problem("a--b").is_none());

@@ -452,3 +452,36 @@ fn an_unsettled_deployment_is_shown_and_counted() {
         assert_eq!(doc["summary"][if failed { "failed" } else { "wait" }], 1);
     }
 }
+
+/// Validation warns about plain values that look like secrets; the plan never prints them,
+/// on a create or in a change, in text or JSON, yet shows that they changed.
+#[test]
+fn secret_looking_values_never_reach_the_plan() {
+    let key = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY";
+    let url = "postgres://app:hunter2hunter2@db:5432/app";
+    let with = |k: &str, u: &str| {
+        CONFIG.replace(
+            "environment = { MODE = \"prod\" }",
+            &format!(
+                "environment = {{ MODE = \"prod\", AWS_SECRET_ACCESS_KEY = \"{k}\", \
+                 DATABASE_URL = \"{u}\" }}"
+            ),
+        )
+    };
+    let d = desired(&with(key, url));
+    let fresh = plan_up(&d, &BTreeMap::new());
+    let (changed, d2) = edit(&with(key, url), &with("another-secret-value-123", url));
+    for out in [
+        plain(&fresh, &d),
+        json("demo", "r", &fresh, &d).to_string(),
+        plain(&changed, &d2),
+        json("demo", "r", &changed, &d2).to_string(),
+    ] {
+        assert!(!out.contains(key) && !out.contains("hunter2"), "{out}");
+        assert!(!out.contains("another-secret-value"), "{out}");
+    }
+    let out = plain(&changed, &d2);
+    assert!(out.contains("AWS_SECRET_ACCESS_KEY"), "{out}");
+    assert!(out.contains("hidden: looks like a secret"), "{out}");
+    assert!(out.contains("MODE") || plain(&fresh, &d).contains("prod"));
+}

@@ -2,81 +2,12 @@
 //! backups, ambiguous secret names, roles that cannot be granted, endpoints a private
 //! task needs, and plain environment values that look like credentials.
 
-use std::collections::BTreeMap;
-
 use super::secrets::{has_arn_like_suffix, secret_name_problem};
 use super::{kind_name, store_path};
 use crate::config::diagnostic::{KeyPath, Problem};
 use crate::config::model::{Config, StoreKind, Use};
-use crate::config::validate::names::looks_secret;
+use crate::config::secrecy::{looks_secret, value_looks_secret};
 use crate::config::validate::{environments, root, service_path};
-
-/// A plain environment value that looks like a credential: what it looks like.
-fn value_looks_secret(v: &str) -> Option<&'static str> {
-    if v.contains("-----BEGIN") && v.contains("PRIVATE KEY") {
-        return Some("a PEM private key");
-    }
-    let b = v.as_bytes();
-    if b.len() == 20
-        && (v.starts_with("AKIA") || v.starts_with("ASIA"))
-        && b.iter()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
-    {
-        return Some("an AWS access key id");
-    }
-    if let Some((_, rest)) = v.split_once("://") {
-        let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-        if let Some((userinfo, _)) = authority.rsplit_once('@') {
-            if userinfo.split_once(':').is_some_and(|(_, p)| !p.is_empty()) {
-                return Some("a URL with a password in it");
-            }
-        }
-    }
-    // A long token of random-looking characters: all three character classes, frequent
-    // switches between them and a high per-character entropy.
-    let len = v.chars().count();
-    let token = len >= 24
-        && v.chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+/=_-.".contains(c));
-    if token
-        && v.chars().any(|c| c.is_ascii_uppercase())
-        && v.chars().any(|c| c.is_ascii_lowercase())
-        && v.chars().any(|c| c.is_ascii_digit())
-    {
-        let class = |c: char| {
-            if c.is_ascii_uppercase() {
-                0
-            } else if c.is_ascii_lowercase() {
-                1
-            } else if c.is_ascii_digit() {
-                2
-            } else {
-                3
-            }
-        };
-        let chars: Vec<char> = v.chars().collect();
-        let switches = chars
-            .windows(2)
-            .filter(|w| class(w[0]) != class(w[1]))
-            .count();
-        let mut counts: BTreeMap<char, usize> = BTreeMap::new();
-        for c in &chars {
-            *counts.entry(*c).or_default() += 1;
-        }
-        let n = len as f64;
-        let entropy: f64 = counts
-            .values()
-            .map(|&k| {
-                let p = k as f64 / n;
-                -p * p.log2()
-            })
-            .sum();
-        if switches as f64 >= 0.45 * (n - 1.0) && entropy >= 4.0 {
-            return Some("a random token (an API key or a password)");
-        }
-    }
-    None
-}
 
 /// Private tasks in a created network without NAT reach AWS only through VPC endpoints:
 /// secrets need `secretsmanager` (ECS fetches them at task start) and tables `dynamodb`.
@@ -264,32 +195,4 @@ pub(in crate::config::validate) fn warnings(c: &Config) -> Vec<Problem> {
         }
     }
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn value_heuristics() {
-        for secret in [
-            "Zx8Qp2LmN4vR7tYw1KbC9dFh3JsG6aE5",
-            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N",
-            "mysql://root:pw@host/db",
-        ] {
-            assert!(value_looks_secret(secret).is_some(), "{secret}");
-        }
-        for plain in [
-            "ThisIsAVeryLongConfigurationValue1",
-            "com.example.MyApplication2024",
-            "/usr/local/bin/something-else",
-            "550e8400-e29b-41d4-a716-446655440000",
-            "redis://cache:6379/0",
-            "mysql://root@host/db",
-            "arn:aws:sqs:ap-northeast-1:123456789012:jobs",
-            "PYTHONDONTWRITEBYTECODE1PLEASE",
-        ] {
-            assert!(value_looks_secret(plain).is_none(), "{plain}");
-        }
-    }
 }
