@@ -146,7 +146,7 @@ pub struct ExecArgs {
     pub command: Vec<String>,
 }
 
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct InitArgs {
     /// App name (default: the current directory's name, made valid).
     #[arg(long)]

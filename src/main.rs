@@ -37,10 +37,13 @@ fn main() -> ExitCode {
     }
 }
 
-/// -v: ecsdeploy's own debug lines; -vv: the AWS SDK's too. `RUST_LOG` overrides both.
+/// By default ecsdeploy's own warnings only: the AWS SDK's (three "failed to load region
+/// from IMDS" lines with debug dumps before ecsdeploy says "no AWS region") are noise to a
+/// user, whom ecsdeploy tells what is wrong itself. -v: ecsdeploy's debug lines and the
+/// SDK's warnings; -vv: the SDK's debug lines too. `RUST_LOG` overrides all of it.
 fn init_tracing(verbose: u8) {
     let default = match verbose {
-        0 => "warn",
+        0 => "ecsdeploy=warn",
         1 => "ecsdeploy=debug,warn",
         _ => "debug,hyper=info,h2=info,rustls=info",
     };
@@ -106,7 +109,8 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
             return Ok(commands::validate::report(result, cli.global.output));
         }
         Command::Init(a) => {
-            let message = commands::init::run(&cli.global.config, a).map_err(print_error)?;
+            let message = commands::init::run(&cli.global.config, a, cli.global.region.as_deref())
+                .map_err(print_error)?;
             println!("{message}");
             return Ok(0);
         }

@@ -239,3 +239,55 @@ fn init_writes_a_valid_config_and_never_overwrites_by_accident() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     assert!(!dir.join("x.toml").exists());
 }
+
+/// Without a region anywhere, the user reads ecsdeploy's one line about it, not the AWS
+/// SDK's warnings about the instance metadata service it tried on the way (those come with
+/// `-v`). IMDS answers here from a closed port, so the SDK's attempt fails at once.
+#[test]
+fn no_region_is_one_line_and_the_sdks_warnings_need_verbose() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ecsdeploy.toml"),
+        "app = \"demo\"\n[services.web]\nimage = \"nginx\"\n",
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_ecsdeploy"));
+        for (k, _) in std::env::vars_os() {
+            if k.to_string_lossy().starts_with("AWS_") {
+                c.env_remove(k);
+            }
+        }
+        let home = dir.path().join("home");
+        c.args(["plan"])
+            .args(extra)
+            .current_dir(dir.path())
+            .env("HOME", &home)
+            .env("AWS_CONFIG_FILE", home.join("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", home.join("credentials"))
+            .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", "http://127.0.0.1:9")
+            .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let quiet = run(&[]);
+    let err = text(&quiet.stderr);
+    assert_eq!(quiet.status.code(), Some(2), "{err}");
+    assert!(err.contains("no AWS region"), "{err}");
+    assert!(
+        !err.contains("IMDS") && !err.contains("aws_config"),
+        "{err}"
+    );
+    assert!(
+        err.lines().count() <= 3,
+        "a short message, not the SDK's warnings: {err}"
+    );
+    let verbose = text(&run(&["-v"]).stderr);
+    assert!(
+        verbose.contains("IMDS"),
+        "-v shows the SDK's warnings: {verbose}"
+    );
+}

@@ -66,9 +66,11 @@ impl Clients {
             loader = loader.endpoint_url(u);
         }
         let conf = loader.load().await;
+        // A usage error (exit 2): nothing was called, and the user has to say where.
         let region = conf.region().map(|r| r.to_string()).ok_or_else(|| {
-            anyhow::anyhow!(
+            crate::error::UsageError(
                 "no AWS region: set `region` in the config, pass --region, or set AWS_REGION"
+                    .into(),
             )
         })?;
         Ok(Clients {

@@ -125,6 +125,19 @@ pub fn defaults(a: &InitArgs, default_app: &str) -> Answers {
     }
 }
 
+/// The starter config with `region` set, when `--region` gave one (otherwise the key
+/// stays a comment, and the AWS chain decides).
+pub fn with_region(text: &str, region: Option<&str>) -> String {
+    match region {
+        Some(r) => text.replacen(
+            "# region = \"us-east-1\"\n",
+            &format!("region = \"{}\"\n", r.replace(['"', '\\'], "")),
+            1,
+        ),
+        None => text.to_string(),
+    }
+}
+
 /// The starter config, commented.
 pub fn render(x: &Answers) -> String {
     let arch = if x.arm64 { "ARM64" } else { "X86_64" };
@@ -181,7 +194,7 @@ ingress = [{{ port = {port}, cidrs = ["0.0.0.0/0"] }}]
 }
 
 /// Writes the file; returns the answers used and whether questions were asked.
-pub fn run(path: &Path, a: &InitArgs) -> Result<String> {
+pub fn run(path: &Path, a: &InitArgs, region: Option<&str>) -> Result<String> {
     if path.exists() && !a.force {
         return Err(crate::error::UsageError(format!(
             "{} exists; pass --force to overwrite it, or --config to write elsewhere",
@@ -218,7 +231,7 @@ pub fn run(path: &Path, a: &InitArgs) -> Result<String> {
         let stdin = std::io::stdin();
         ask(a, &default_app, &mut stdin.lock(), &mut std::io::stderr())?
     };
-    let text = render(&answers);
+    let text = with_region(&render(&answers), region);
     crate::config::load_str(&text, path).map_err(|e| {
         anyhow::anyhow!("the answers do not make a valid config (nothing was written):\n{e}")
     })?;
@@ -234,6 +247,21 @@ pub fn run(path: &Path, a: &InitArgs) -> Result<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_region_given_is_written() {
+        let x = defaults(&InitArgs::default(), "demo");
+        let text = with_region(&render(&x), Some("eu-west-3"));
+        let c = crate::config::load_str(&text, Path::new("t.toml"))
+            .unwrap()
+            .config;
+        assert_eq!(c.region.as_deref(), Some("eu-west-3"));
+        let text = with_region(&render(&x), None);
+        let c = crate::config::load_str(&text, Path::new("t.toml"))
+            .unwrap()
+            .config;
+        assert_eq!(c.region, None);
+    }
+
     use super::*;
 
     fn args() -> InitArgs {
