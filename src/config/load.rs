@@ -11,6 +11,7 @@ use toml::Spanned;
 use super::diagnostic::{Diagnostic, KeyPath, Problem, Seg};
 use super::environments;
 use super::model::{Config, Image, Repository, RepositoryImage, TagMutability};
+use super::typed;
 use super::validate;
 use super::variables::{self, Lookup};
 
@@ -177,18 +178,15 @@ pub fn load_str_with(text: &str, path: &Path, options: Options) -> Result<Loaded
             .collect()
     };
 
-    let mut unknown: Vec<String> = Vec::new();
-    let de = toml::de::Deserializer::from(doc.clone());
-    let parsed: Result<Config, _> = serde_ignored::deserialize(de, |p| unknown.push(p.to_string()));
-    let mut config = match parsed {
-        Ok(c) => c,
-        Err(e) => {
-            let mut diags = vec![loc.at_span(e.span(), String::new(), first_line(e.message()))];
-            diags.extend(unknown_diags(&loc, &doc, &unknown));
-            diags.extend(early_diags(&loc, &doc));
-            diags.sort_by_key(|d| (d.line, d.col));
-            return Err(ConfigErrors { diagnostics: diags });
-        }
+    let typed = typed::read(&doc);
+    let unknown = typed.unknown;
+    let type_errors: Vec<Diagnostic> = typed.errors.iter().map(|p| loc.locate(&doc, p)).collect();
+    let Some(mut config) = typed.config else {
+        let mut diags = type_errors;
+        diags.extend(unknown_diags(&loc, &doc, &unknown));
+        diags.extend(early_diags(&loc, &doc));
+        diags.sort_by_key(|d| (d.line, d.col));
+        return Err(ConfigErrors { diagnostics: diags });
     };
     config.environment = options.environment.map(str::to_string);
 
@@ -206,8 +204,12 @@ pub fn load_str_with(text: &str, path: &Path, options: Options) -> Result<Loaded
     // A value whose variable is not set, or an app name an environment made too long, is
     // reported as that, not as the invalid value it would otherwise be.
     problems.retain(|p| !unset.iter().chain(&early).any(|u| u.path == p.path));
+    // A key with a type error was read as absent: what validation says of its default is
+    // beside the point.
+    problems.retain(|p| !typed.removed.iter().any(|r| about_removed(p, r)));
     diags.extend(problems.drain(..).map(|p| loc.locate(&doc, &p)));
     diags.extend(early_diags(&loc, &doc));
+    diags.extend(type_errors);
     if !diags.is_empty() {
         diags.sort_by_key(|d| (d.line, d.col));
         return Err(ConfigErrors { diagnostics: diags });
@@ -446,6 +448,18 @@ fn read_task_definitions(
         s.native = Some(def);
     }
     (problems, warnings)
+}
+
+/// True when validation problem `p` is about key `removed`, which had a type error and was
+/// read as absent: it is under it, or at its table and names it (`missing `image``).
+fn about_removed(p: &Problem, removed: &KeyPath) -> bool {
+    if p.path.0.starts_with(&removed.0) {
+        return true;
+    }
+    match removed.0.split_last() {
+        Some((Seg::Key(k), parent)) => p.path.0 == parent && p.message.contains(&format!("`{k}`")),
+        _ => false,
+    }
 }
 
 fn first_line(s: &str) -> String {

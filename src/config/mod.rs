@@ -10,6 +10,7 @@ pub mod network;
 pub mod secrecy;
 mod seed;
 mod shape;
+mod typed;
 pub mod validate;
 pub mod variables;
 

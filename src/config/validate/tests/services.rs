@@ -654,3 +654,30 @@ fn public_subnet_without_public_ip_warns() {
     );
     assert!(warns(&svc("assign_public_ip = true\n")).is_empty());
 }
+
+/// A type error no longer hides the file's other problems: `cpu = "256"` comes with the
+/// validation problems of the rest, each with its key path.
+#[test]
+fn a_type_error_comes_with_every_other_problem() {
+    let text = services(&[
+        ("web", "cpu = \"256\"\n"),
+        ("api", "desired_count = 100000\nmemory = true\n"),
+    ]);
+    let d = diags(&text);
+    let keys: Vec<&str> = d.iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "services.web.cpu",
+            "services.api.desired_count",
+            "services.api.memory"
+        ],
+        "{d:#?}"
+    );
+    assert!(
+        d[0].message
+            .contains("invalid type: string \"256\", expected"),
+        "{d:#?}"
+    );
+    assert_eq!((d[0].line, d[1].line, d[2].line), (5, 8, 9), "{d:#?}");
+}
