@@ -399,6 +399,14 @@ impl Validator<'_> {
 
     /// Imported security groups (of a service or the load balancer): ids or `Name` tags.
     pub(super) fn security_groups(&mut self, path: &KeyPath, groups: &[String]) {
+        if !groups.is_empty() && self.c.network.existing.is_none() {
+            self.err(
+                path.clone(),
+                "existing security groups need an existing network: set network.existing (a \
+                 security group belongs to one VPC, and the VPC ecsdeploy creates has none \
+                 yet), or remove security_groups to get groups ecsdeploy creates",
+            );
+        }
         for (i, g) in groups.iter().enumerate() {
             let gp = path.index(i);
             if g.trim().is_empty() {

@@ -186,27 +186,31 @@ fn load_balancer_settings() {
         "listed twice (also ingress_cidrs[0])",
     );
     one(
-        &alb("", "", "security_groups = [\"sg-0a\", \"\"]\n", &http_web()),
+        &format!(
+            "{}{}",
+            alb("", "", "security_groups = [\"sg-0a\", \"\"]\n", &http_web()),
+            super::network::EXISTING
+        ),
         "load_balancer.security_groups[1]",
         "security group is empty",
     );
     one(
-        &alb(
+        &(alb(
             "",
             "",
             "security_groups = [\"sg-0a\", \"sg-0a\"]\n",
             &http_web(),
-        ),
+        ) + super::network::EXISTING),
         "load_balancer.security_groups[1]",
         "`sg-0a` is listed twice",
     );
     one(
-        &alb(
+        &(alb(
             "",
             "",
             "security_groups = [\"alb-sg\"]\ningress_cidrs = [\"10.0.0.0/8\"]\n",
             &http_web(),
-        ),
+        ) + super::network::EXISTING),
         "load_balancer.ingress_cidrs",
         "ingress_cidrs has no effect with security_groups",
     );

@@ -358,7 +358,7 @@ fn endpoints_must_be_known() {
 }
 
 /// An imported network with two public and two private subnets.
-const EXISTING: &str = "[network.existing]\nvpc = \"vpc-0abc\"\n\
+pub(super) const EXISTING: &str = "[network.existing]\nvpc = \"vpc-0abc\"\n\
     public_subnets = [\"subnet-0a\", \"subnet-0b\"]\n\
     private_subnets = [\"app-private-a\", \"app-private-c\"]\n";
 
@@ -374,6 +374,17 @@ fn existing_network_is_valid() {
         "{BASE}[network]\nvpc_cidr = \"10.0.0.0/16\"\n{EXISTING}"
     ))
     .is_empty());
+}
+
+#[test]
+fn imported_security_groups_need_an_imported_network() {
+    let text = format!("{BASE}[services.web]\nimage = \"nginx\"\nsecurity_groups = [\"web\"]\n");
+    one(
+        &text,
+        "services.web.security_groups",
+        "existing security groups need an existing network: set network.existing",
+    );
+    assert!(diags(&format!("{text}{EXISTING}")).is_empty());
 }
 
 #[test]

@@ -240,6 +240,7 @@ fn desired_count_limit() {
 
 #[test]
 fn imported_service_security_groups() {
+    let svc = |body: &str| format!("{}{}", svc(body), super::network::EXISTING);
     one(
         &svc("security_groups = [\"sg-0a\", \"\"]\n"),
         "services.web.security_groups[1]",
