@@ -11,6 +11,7 @@ use toml::Spanned;
 use super::diagnostic::{Diagnostic, KeyPath, Problem, Seg};
 use super::environments;
 use super::model::{Config, Image, Repository, RepositoryImage, TagMutability};
+use super::native_place;
 use super::typed;
 use super::validate;
 use super::variables::{self, Lookup};
@@ -207,6 +208,16 @@ pub fn load_str_with(text: &str, path: &Path, options: Options) -> Result<Loaded
     // A key with a type error was read as absent: what validation says of its default is
     // beside the point.
     problems.retain(|p| !typed.removed.iter().any(|r| about_removed(p, r)));
+    let written = |key: &str, field: &str| {
+        let at = KeyPath::root().key("services").key(key).key(field);
+        find_span(&doc, &at.0) != find_span(&doc, &at.0[..2])
+    };
+    diags.extend(native_place::relocate(
+        &config,
+        path,
+        &written,
+        &mut problems,
+    ));
     diags.extend(problems.drain(..).map(|p| loc.locate(&doc, &p)));
     diags.extend(early_diags(&loc, &doc));
     diags.extend(type_errors);
