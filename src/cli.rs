@@ -225,6 +225,17 @@ pub struct PlanArgs {
     /// progress or failed), 0 when there are none, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Print the dependency graph of the changes instead of the plan, with the chain that
+    /// decides the expected time on AWS marked: a Mermaid flowchart or Graphviz DOT.
+    #[arg(long, value_name = "FORMAT")]
+    pub graph: Option<GraphFormat>,
+}
+
+/// `plan --graph` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[cfg(test)]
