@@ -188,6 +188,10 @@ pub struct UpArgs {
     /// Return once the changes are sent, without waiting for deployments.
     #[arg(long)]
     pub no_wait: bool,
+    /// End with a timeline of the steps: when each started, how long it took, and which
+    /// step it waited for.
+    #[arg(long)]
+    pub timeline: bool,
     /// Delete the app's run lock first, whoever holds it (when a run died and you cannot
     /// wait for its lease to expire).
     #[arg(long)]

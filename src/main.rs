@@ -220,7 +220,9 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
     };
     let setup_seconds = setup.elapsed().as_secs_f64();
     let result = match &cli.command {
-        Command::Up(_) => commands::up::run(&session, setup_seconds).await.map(|_| 0),
+        Command::Up(a) => commands::up::run(&session, setup_seconds, a.timeline)
+            .await
+            .map(|_| 0),
         Command::Down(a) => commands::down::run(&session, a).await.map(|_| 0),
         Command::Status => commands::status::run(&session).await.map(|_| 0),
         Command::Plan(a) => commands::plan::run(&session, a).await.map(|pending| {

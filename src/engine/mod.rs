@@ -5,6 +5,7 @@
 //! wait ([`crate::aws::interruptible`]): AWS carries on with what they started.
 
 mod apply;
+pub mod timeline;
 
 pub use apply::{apply, ApplyResult};
 
