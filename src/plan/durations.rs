@@ -38,8 +38,9 @@ fn create(kind: Kind) -> Duration {
     match kind {
         // The ELB user guide: a new load balancer is `provisioning` until "fully set up
         // and ready to route traffic" (`active`); about 2–3 min in practice, which is what
-        // issue 17 takes as typical (150 s). ecsdeploy waits for `active` (see
-        // docs/performance.md, "What the prediction assumes").
+        // issue 17 takes as typical (150 s). ecsdeploy waits for `active` before the
+        // listeners and services (RegisterTargets fails before it: docs/performance.md,
+        // "What the prediction assumes").
         Kind::LoadBalancer => s(150),
         // VPC user guide: a NAT gateway is `pending` before `available`; typically 1–2
         // min (issue 17: 90 s). terraform-provider-aws: create timeout 10 min.
