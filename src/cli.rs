@@ -188,6 +188,10 @@ pub struct UpArgs {
     /// Return once the changes are sent, without waiting for deployments.
     #[arg(long)]
     pub no_wait: bool,
+    /// End with a timeline of the steps: when each started, how long it took, and which
+    /// step it waited for.
+    #[arg(long)]
+    pub timeline: bool,
     /// Delete the app's run lock first, whoever holds it (when a run died and you cannot
     /// wait for its lease to expire).
     #[arg(long)]
@@ -225,6 +229,17 @@ pub struct PlanArgs {
     /// progress or failed), 0 when there are none, 1 on error.
     #[arg(long)]
     pub detailed_exitcode: bool,
+    /// Print the dependency graph of the changes instead of the plan, with the chain that
+    /// decides the expected time on AWS marked: a Mermaid flowchart or Graphviz DOT.
+    #[arg(long, value_name = "FORMAT")]
+    pub graph: Option<GraphFormat>,
+}
+
+/// `plan --graph` formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum GraphFormat {
+    Mermaid,
+    Dot,
 }
 
 #[cfg(test)]

@@ -264,6 +264,15 @@ pub async fn force_unlock(client: &Client, app: &str, report: &dyn Reporter) -> 
 }
 
 impl Lock {
+    /// What releases this lock without it (see [`Releaser`]).
+    pub fn releaser(&self) -> Releaser {
+        Releaser {
+            client: self.client.clone(),
+            app: self.app.clone(),
+            token: self.token.clone(),
+        }
+    }
+
     /// Stop renewing and delete the lock item (only if it still is ours). A run that lost
     /// its lock fails, whatever its own result; a failed delete is only a warning (the
     /// lock then expires with its lease).
@@ -283,16 +292,7 @@ impl Lock {
                 _ => e,
             });
         }
-        let del = self
-            .client
-            .delete_item()
-            .table_name(TABLE)
-            .key(KEY, AttributeValue::S(self.app.clone()))
-            .condition_expression("#token = :token")
-            .expression_attribute_names("#token", "token")
-            .expression_attribute_values(":token", AttributeValue::S(self.token.clone()))
-            .send()
-            .await;
+        let del = self.releaser().delete().await;
         if let Err(e) = del {
             if code(&e) == Some(CONDITION_FAILED) {
                 // Gone already: the SDK retried a delete whose answer was lost.
@@ -314,6 +314,59 @@ impl Lock {
             }
         }
         result
+    }
+}
+
+/// What releasing a lock needs, apart from the lock: for a second Ctrl-C, which exits at
+/// once without waiting for the run to unwind.
+#[derive(Clone)]
+pub struct Releaser {
+    client: Client,
+    app: String,
+    token: String,
+}
+
+impl Releaser {
+    /// Delete the lock item if it still is ours.
+    async fn delete(
+        &self,
+    ) -> Result<
+        (),
+        aws_sdk_dynamodb::error::SdkError<
+            aws_sdk_dynamodb::operation::delete_item::DeleteItemError,
+        >,
+    > {
+        self.client
+            .delete_item()
+            .table_name(TABLE)
+            .key(KEY, AttributeValue::S(self.app.clone()))
+            .condition_expression("#token = :token")
+            .expression_attribute_names("#token", "token")
+            .expression_attribute_values(":token", AttributeValue::S(self.token.clone()))
+            .send()
+            .await
+            .map(|_| ())
+    }
+
+    /// Release now, giving up after `within` (the lease then ends it): what a second
+    /// Ctrl-C does on its way out. Says so when it could not.
+    pub async fn release_now(&self, within: Duration) {
+        match tokio::time::timeout(within, self.delete()).await {
+            Ok(Ok(())) => {}
+            // Not ours any more: nothing to release.
+            Ok(Err(e)) if code(&e) == Some(CONDITION_FAILED) => {}
+            Ok(Err(e)) => eprintln!(
+                "warning: could not release the lock on app {}: {}",
+                self.app,
+                crate::aws::describe(&e)
+            ),
+            Err(_) => eprintln!(
+                "warning: could not release the lock on app {} within {}s; it expires with \
+                 its lease",
+                self.app,
+                within.as_secs()
+            ),
+        }
     }
 }
 

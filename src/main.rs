@@ -72,23 +72,65 @@ fn reporter(g: &Global) -> Arc<dyn Reporter> {
     }
 }
 
-/// First Ctrl-C: stop starting new steps. Second: exit at once. The sender also serves the
-/// run lock, which cancels the run the same way when the lock is lost.
-fn cancellation() -> (Arc<watch::Sender<bool>>, watch::Receiver<bool>) {
+/// The held run lock's [`lock::Releaser`], once there is one: what a second Ctrl-C releases.
+type HeldLock = Arc<std::sync::Mutex<Option<lock::Releaser>>>;
+
+/// How long a second Ctrl-C gives the lock's release before exiting anyway.
+const RELEASE_ON_EXIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// First Ctrl-C: start no new steps and end the waits of running ones (the engine and
+/// `aws::interruptible`); the run then unwinds, releases the lock and exits 130. Second:
+/// release the lock and exit 130 at once. The sender also serves the run lock, which
+/// cancels the run the same way when the lock is lost.
+fn cancellation(held: HeldLock) -> (Arc<watch::Sender<bool>>, watch::Receiver<bool>) {
     let (tx, rx) = watch::channel(false);
     let tx = Arc::new(tx);
     let signal_tx = tx.clone();
     tokio::spawn(async move {
         let tx = signal_tx;
-        if tokio::signal::ctrl_c().await.is_ok() {
+        let Ok(mut interrupts) = Interrupts::listen() else {
+            return;
+        };
+        if interrupts.next().await {
             let _ = tx.send(true);
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!("interrupted again: exiting now");
+            if interrupts.next().await {
+                eprintln!(
+                    "interrupted again: exiting now; AWS carries on with what was already \
+                     started (`ecsdeploy status` shows where it stands)"
+                );
+                let releaser = held.lock().unwrap().clone();
+                if let Some(r) = releaser {
+                    r.release_now(RELEASE_ON_EXIT).await;
+                }
                 std::process::exit(i32::from(EXIT_INTERRUPTED));
             }
         }
     });
     (tx, rx)
+}
+
+/// Ctrl-C, one after the other. On Unix one SIGINT listener serves both, so a second
+/// Ctrl-C that comes before the first is handled is not lost.
+struct Interrupts {
+    #[cfg(unix)]
+    sigint: tokio::signal::unix::Signal,
+}
+
+impl Interrupts {
+    fn listen() -> std::io::Result<Interrupts> {
+        Ok(Interrupts {
+            #[cfg(unix)]
+            sigint: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::interrupt())?,
+        })
+    }
+
+    /// The next Ctrl-C (false: none can come any more).
+    async fn next(&mut self) -> bool {
+        #[cfg(unix)]
+        return self.sigint.recv().await.is_some();
+        #[cfg(not(unix))]
+        return tokio::signal::ctrl_c().await.is_ok();
+    }
 }
 
 async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
@@ -130,7 +172,8 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
         None => lock::DEFAULT_LEASE,
     };
     let loaded = commands::load_config(&cli.global, report.as_ref()).map_err(print_error)?;
-    let (cancel_tx, cancel) = cancellation();
+    let held_lock = HeldLock::default();
+    let (cancel_tx, cancel) = cancellation(held_lock.clone());
     let aws = commands::connect(&cli.global, &loaded.config)
         .await
         .map_err(print_error)?;
@@ -150,7 +193,10 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
                 report.clone(),
             )
             .await
-            .map(Some),
+            .map(|l| {
+                *held_lock.lock().unwrap() = Some(l.releaser());
+                Some(l)
+            }),
             None => Ok(None),
         }
     };
@@ -178,7 +224,9 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
     };
     let setup_seconds = setup.elapsed().as_secs_f64();
     let result = match &cli.command {
-        Command::Up(_) => commands::up::run(&session, setup_seconds).await.map(|_| 0),
+        Command::Up(a) => commands::up::run(&session, setup_seconds, a.timeline)
+            .await
+            .map(|_| 0),
         Command::Down(a) => commands::down::run(&session, a).await.map(|_| 0),
         Command::Status => commands::status::run(&session).await.map(|_| 0),
         Command::Plan(a) => commands::plan::run(&session, a).await.map(|pending| {

@@ -656,3 +656,61 @@ async fn a_wait_shows_only_events_newer_than_its_mutation() {
         "{second}"
     );
 }
+
+/// `up --timeline` ends with every step that ran, in start order, each with the step it
+/// waited for: a step starts when the dependency named ends, and the service's step lasts
+/// at least its deployment (seconds here, as the layer's timeline says).
+#[tokio::test]
+async fn up_timeline_shows_when_each_step_ran_and_what_it_waited_for() {
+    let realism = Realism {
+        deployment: std::time::Duration::from_secs(4),
+        ..Realism::aws()
+    };
+    let proxy = Proxy::start_realistic(&unique_account(), realism).await;
+    let cfg = example("fargate-public");
+    let cfg = cfg.to_str().unwrap();
+    let out = run_async(&proxy, REGION, &["-c", cfg, "up", "--timeline"]).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    let at = out
+        .stdout
+        .find("Timeline (after the steps began):\n")
+        .unwrap_or_else(|| panic!("no timeline\n{out}"));
+    let rows: Vec<Vec<&str>> = out.stdout[at..]
+        .lines()
+        .skip(2)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows.len(), 17, "one row a step\n{out}");
+    let secs = |s: &str| -> f64 {
+        match s.split_once('m') {
+            Some((m, rest)) => {
+                m.parse::<f64>().unwrap() * 60.0
+                    + rest.trim_end_matches('s').parse::<f64>().unwrap()
+            }
+            None => s.trim_end_matches('s').parse().unwrap(),
+        }
+    };
+    let starts: Vec<f64> = rows.iter().map(|r| secs(r[0])).collect();
+    assert!(
+        starts.windows(2).all(|w| w[0] <= w[1]),
+        "start order\n{out}"
+    );
+    assert_eq!(rows[0][3], "-", "the first step waited for nothing\n{out}");
+    let row = |step: &str| {
+        rows.iter()
+            .find(|r| r[2] == step)
+            .unwrap_or_else(|| panic!("no {step}\n{out}"))
+    };
+    assert_eq!(row("subnet.public-a")[3], "vpc.main", "{out}");
+    for r in rows.iter().filter(|r| r[3] != "-") {
+        let gate = row(r[3]);
+        let ended = secs(gate[0]) + secs(gate[1]);
+        assert!(
+            (secs(r[0]) - ended).abs() <= 0.25,
+            "{} starts when {} ends\n{out}",
+            r[2],
+            r[3]
+        );
+    }
+    assert!(secs(row("service.service1")[1]) >= 4.0, "{out}");
+}

@@ -4,7 +4,10 @@
 //! its lease ends; two simultaneous `up`s never both hold it; a run whose lock is taken over
 //! stops and fails; Ctrl-C stops new steps, says so and releases it, and so does a failed
 //! read of what the config imports (the lock is taken during those reads); a lost answer to
-//! the lock's own PutItem is recognised as ours. Every test is bounded in time.
+//! the lock's own PutItem is recognised as ours. Under the AWS-realism layer, Ctrl-C during
+//! a deployment wait ends it within about a second, says AWS carries on, releases the lock
+//! and exits 130; a second Ctrl-C exits at once and releases it too. Every test is bounded
+//! in time.
 
 mod common;
 
@@ -18,6 +21,7 @@ use aws_sdk_dynamodb::types::{
 };
 use common::faults::Faults;
 use common::inventory::inventory;
+use common::realism::Realism;
 use common::{
     example, run_async, run_with_env, sdk_config, spawn, spawn_captured, unique_account, Output,
     Proxy,
@@ -472,7 +476,9 @@ async fn ctrl_c_stops_new_steps_says_so_and_releases_the_lock() {
         let shown = format!("--- stdout\n{stdout}--- stderr\n{stderr}");
         assert_eq!(out.status.code(), Some(130), "exit code\n{shown}");
         assert!(
-            stderr.contains("interrupted: starting no new steps; waiting for the running ones"),
+            stderr.contains(
+                "interrupted: starting no new steps and ending the waits; AWS carries on"
+            ),
             "{shown}"
         );
         assert!(stderr.contains("skipped (interrupted)"), "{shown}");
@@ -580,6 +586,115 @@ async fn a_lost_answer_to_the_lock_put_is_recognised_as_ours() {
         );
         assert_eq!(lock_ops.last().map(String::as_str), Some("DeleteItem"));
         assert!(lock_item(&proxy).await.is_none(), "released at the end");
+    })
+    .await;
+}
+
+/// A run of `up` under the realism layer whose deployments last minutes, once it waits for
+/// one: a DescribeServices answered after the first CreateService.
+async fn up_waiting_for_a_deployment() -> (Proxy, tokio::process::Child) {
+    let realism = Realism {
+        deployment: Duration::from_secs(600),
+        ..Realism::aws()
+    };
+    // Slow answers: the run is still unwinding from the first Ctrl-C when a second comes.
+    let slow = Faults {
+        latency: Duration::from_millis(300),
+        ..Faults::default()
+    };
+    let proxy = Proxy::start_full(&unique_account(), slow, Some(realism)).await;
+    let child = spawn_captured(&proxy, REGION, &["-c", &cfg(), "up"]);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let waiting = |ops: &[String]| {
+        ops.iter()
+            .position(|o| o == "CreateService")
+            .is_some_and(|at| ops[at..].iter().any(|o| o == "DescribeServices"))
+    };
+    while !waiting(&proxy.operations()) {
+        assert!(Instant::now() < deadline, "never waited for a deployment");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    (proxy, child)
+}
+
+fn sigint(child: &tokio::process::Child) {
+    let pid = child.id().expect("still running").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+/// Ctrl-C while `up` waits for a deployment that would take ten minutes: the wait ends
+/// within about a second (not at its deadline), the run says AWS carries on with the
+/// deployment, releases the lock and exits 130; the interrupted wait is no failure.
+#[tokio::test]
+async fn ctrl_c_ends_a_deployment_wait_at_once_and_releases_the_lock() {
+    bounded(async {
+        let (proxy, child) = up_waiting_for_a_deployment().await;
+        let t = Instant::now();
+        sigint(&child);
+        let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+            .await
+            .expect("the interrupted run ends")
+            .unwrap();
+        let took = t.elapsed();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let shown = format!("--- stdout\n{stdout}--- stderr\n{stderr}");
+        assert_eq!(out.status.code(), Some(130), "exit code\n{shown}");
+        // A call in flight (300 ms here), the summary, the lock's release (300 ms): a few
+        // seconds at most on a loaded machine, where the wait itself had ten minutes left.
+        assert!(took < Duration::from_secs(6), "took {took:?}\n{shown}");
+        assert!(
+            stderr.contains("AWS carries on with what was already started"),
+            "{shown}"
+        );
+        assert!(
+            stderr.contains(": waiting for deployment ecs-svc/")
+                && stderr.contains("stopped waiting: the run was interrupted; AWS carries on"),
+            "the wait's line\n{shown}"
+        );
+        assert!(stdout.contains(" done, 0 failed, "), "{shown}");
+        assert_eq!(
+            ops(proxy.lock_calls()).last().map(String::as_str),
+            Some("DeleteItem")
+        );
+        assert!(lock_item(&proxy).await.is_none(), "released on Ctrl-C");
+    })
+    .await;
+}
+
+/// A second Ctrl-C while the first one unwinds: exit 130 at once, and the lock is
+/// released all the same.
+#[tokio::test]
+async fn a_second_ctrl_c_exits_at_once_and_still_releases_the_lock() {
+    bounded(async {
+        let (proxy, child) = up_waiting_for_a_deployment().await;
+        sigint(&child);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let t = Instant::now();
+        sigint(&child);
+        let out = tokio::time::timeout(Duration::from_secs(30), child.wait_with_output())
+            .await
+            .expect("the interrupted run ends")
+            .unwrap();
+        let took = t.elapsed();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let shown = format!("--- stdout\n{stdout}--- stderr\n{stderr}");
+        assert_eq!(out.status.code(), Some(130), "exit code\n{shown}");
+        assert!(
+            stderr.contains("interrupted again: exiting now; AWS carries on"),
+            "{shown}"
+        );
+        // The release (one 300 ms call) is all it waits for.
+        assert!(took < Duration::from_secs(4), "took {took:?}\n{shown}");
+        assert!(
+            lock_item(&proxy).await.is_none(),
+            "released on the second Ctrl-C"
+        );
     })
     .await;
 }

@@ -40,9 +40,17 @@ fn assert_documented_shape(doc: &Value) {
             "kept",
             "rollout_order",
             "service_rollout_order",
-            "summary"
+            "summary",
+            "estimate"
         ])
     );
+    assert_eq!(
+        keys(&doc["estimate"]),
+        BTreeSet::from(["seconds", "critical_path"])
+    );
+    for link in doc["estimate"]["critical_path"].as_array().unwrap() {
+        assert_eq!(keys(link), BTreeSet::from(["id", "action", "seconds"]));
+    }
     assert_eq!(doc["app"], "fargate-public");
     assert_eq!(doc["region"], REGION);
     let actions = [
@@ -145,15 +153,32 @@ async fn plan_shows_creates_then_field_diffs_in_text_and_json() {
         "{out}"
     );
     assert!(
-        out.ends_with("\n17 to create, 0 to update, 0 to delete, 0 to replace, 0 unchanged.\n"),
+        out.ends_with(
+            "\nExpected on AWS: about 70 s — vpc.main → internet_gateway.main → \
+             route_table.public → service.service1 (1m)\n\
+             \n17 to create, 0 to update, 0 to delete, 0 to replace, 0 unchanged.\n"
+        ),
         "{out}"
     );
+
+    let graph = ecsdeploy(&proxy, &cfg, &["plan", "--graph", "mermaid"]).await;
+    graph.assert_success();
+    assert!(
+        graph.stdout.starts_with(
+            "%% Expected on AWS: about 70 s; the critical chain is drawn red\nflowchart LR\n"
+        ),
+        "{graph}"
+    );
+    assert_eq!(graph.stdout.matches("[\"create ").count(), 17, "{graph}");
+    let dot = ecsdeploy(&proxy, &cfg, &["plan", "--graph", "dot"]).await;
+    assert!(dot.stdout.contains("digraph plan {"), "{dot}");
 
     let json = ecsdeploy(&proxy, &cfg, &["plan", "--output", "json"]).await;
     json.assert_success();
     let doc: Value = serde_json::from_str(&json.stdout).expect("one JSON document");
     assert_documented_shape(&doc);
     assert_eq!(doc["summary"]["create"], 17);
+    assert_eq!(doc["estimate"]["seconds"], 69);
     let subnet = change(&doc, "subnet.public-a");
     assert_eq!(subnet["action"], "create");
     assert!(subnet["diff"]

@@ -4,6 +4,7 @@
 mod errors;
 mod fanout;
 mod gone;
+mod interrupt;
 mod propagation;
 mod retry;
 mod token;
@@ -12,6 +13,7 @@ mod wait;
 pub use errors::*;
 pub use fanout::*;
 pub use gone::*;
+pub use interrupt::*;
 pub use propagation::*;
 pub use retry::*;
 pub use token::*;

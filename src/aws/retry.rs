@@ -37,15 +37,17 @@ impl Backoff {
     }
 
     /// Sleep until the next attempt and answer true; false (without sleeping) when the
-    /// deadline has passed, i.e. the attempt just made was the last one.
-    pub async fn pause(&mut self) -> bool {
+    /// deadline has passed, i.e. the attempt just made was the last one. An interrupt
+    /// (see [`interruptible`](super::interruptible)) ends the pause at once with
+    /// [`StoppedWaiting`](super::StoppedWaiting).
+    pub async fn pause(&mut self) -> anyhow::Result<bool> {
         let left = self.deadline.saturating_sub(self.start.elapsed());
         if left.is_zero() {
-            return false;
+            return Ok(false);
         }
-        tokio::time::sleep(jitter(self.next).min(left)).await;
+        super::sleep_unless_interrupted(jitter(self.next).min(left)).await?;
         self.next = (self.next * 2).min(MAX);
-        true
+        Ok(true)
     }
 }
 
@@ -74,7 +76,11 @@ where
     loop {
         match op().await {
             Ok(v) => return Ok(v),
-            Err(e) if retryable(&e) && backoff.pause().await => {}
+            Err(e) if retryable(&e) => {
+                if !backoff.pause().await? {
+                    return Err(e);
+                }
+            }
             Err(e) => return Err(e),
         }
     }
@@ -107,7 +113,7 @@ mod tests {
         let mut attempts = vec![];
         loop {
             attempts.push(start.elapsed());
-            if !backoff.pause().await {
+            if !backoff.pause().await.unwrap() {
                 break;
             }
         }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 
+use super::StoppedWaiting;
+
 use super::retry::Backoff;
 
 /// Poll `check` until it answers `Some`; an error ends the wait at once. The last look is
@@ -21,7 +23,7 @@ where
         if let Some(v) = check().await? {
             return Ok(Some(v));
         }
-        if !backoff.pause().await {
+        if !backoff.pause().await? {
             return Ok(None);
         }
     }
@@ -33,12 +35,23 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>>>,
 {
-    match poll_until(deadline, check).await? {
+    let polled = poll_until(deadline, check).await;
+    match polled.map_err(|e| stopped_waiting_for(e, what))? {
         Some(v) => Ok(v),
         None => bail!(
             "gave up after {} waiting for {what}; run the command again",
             humantime::format_duration(deadline)
         ),
+    }
+}
+
+/// `e`, naming `what` was awaited when it is a [`StoppedWaiting`] (other errors say what
+/// failed themselves).
+pub fn stopped_waiting_for(e: anyhow::Error, what: &str) -> anyhow::Error {
+    if e.downcast_ref::<StoppedWaiting>().is_some() {
+        e.context(format!("waiting for {what}"))
+    } else {
+        e
     }
 }
 

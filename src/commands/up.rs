@@ -10,7 +10,8 @@ use crate::report::render_summary;
 
 /// `setup_seconds`: how long the session's reads and the run lock took together; `--output
 /// json` reports it for the benchmark's critical path.
-pub async fn run(s: &Session, setup_seconds: f64) -> Result<()> {
+/// `timeline`: end the text output with [`crate::engine::timeline`].
+pub async fn run(s: &Session, setup_seconds: f64, timeline: bool) -> Result<()> {
     let r = up(s).await?;
     let planned = super::plan::summary_json(&r.plan);
     let Some(result) = r.applied else {
@@ -42,7 +43,12 @@ pub async fn run(s: &Session, setup_seconds: f64) -> Result<()> {
             "interrupted": summary.interrupted,
             "elapsed_seconds": summary.elapsed.as_secs_f64(),
         })),
-        OutputFormat::Text => print!("{}", render_summary(summary)),
+        OutputFormat::Text => {
+            print!("{}", render_summary(summary));
+            if timeline {
+                print!("\n{}", crate::engine::timeline::render(summary));
+            }
+        }
     }
     finish(summary)
 }

@@ -1,9 +1,11 @@
 //! Runs a dependency graph of steps with bounded concurrency. A step starts when every
-//! step it depends on has succeeded. After a failure or an interrupt no new step starts;
-//! steps in flight run to their end (their AWS calls finish or time out), and the rest are
-//! reported as skipped.
+//! step it depends on has succeeded. After a failure no new step starts; steps in flight
+//! run to their end (their AWS calls finish or time out), and the rest are reported as
+//! skipped. After an interrupt, likewise, except that steps in flight stop at their next
+//! wait ([`crate::aws::interruptible`]): AWS carries on with what they started.
 
 mod apply;
+pub mod timeline;
 
 pub use apply::{apply, ApplyResult};
 
@@ -14,12 +16,19 @@ use std::time::{Duration, Instant};
 use futures::stream::{FuturesUnordered, StreamExt};
 use tokio::sync::watch;
 
+use crate::aws::StoppedWaiting;
 use crate::desired::ResourceId;
 use crate::error::Hint;
 use crate::graph::Dag;
 use crate::report::{Outcome, Reporter, RunSummary, StepTiming};
 
-/// Set to true (by Ctrl-C) to stop starting new steps.
+/// What the first Ctrl-C prints.
+pub const INTERRUPTED: &str = "interrupted: starting no new steps and ending the waits; AWS \
+     carries on with what was already started (deployments, load balancers, databases): \
+     `ecsdeploy status` shows where it stands, and `ecsdeploy up` continues; Ctrl-C again \
+     exits at once";
+
+/// Set to true (by Ctrl-C) to stop starting new steps and end the waits of running ones.
 pub type Cancel = watch::Receiver<bool>;
 
 /// Run `work` for every node of `graph`. `label` names a node for progress output.
@@ -55,7 +64,7 @@ where
                 waiting.remove(&id);
                 let key = id.to_string();
                 report.start(&key, &label(&id));
-                let fut = work(id.clone());
+                let fut = crate::aws::interruptible(cancel.clone(), work(id.clone()));
                 let start = started_at.elapsed();
                 running.push(async move {
                     let t = Instant::now();
@@ -79,6 +88,10 @@ where
                         succeeded.insert(id);
                         Outcome::Done(msg)
                     }
+                    Err(e) if e.downcast_ref::<StoppedWaiting>().is_some() => {
+                        stop = true;
+                        Outcome::Skipped(format!("{e:#}"))
+                    }
                     Err(e) => {
                         stop = true;
                         Outcome::Failed(failure(&e))
@@ -90,7 +103,7 @@ where
             Ok(()) = cancel.changed(), if !stop => {
                 if *cancel.borrow() {
                     stop = true;
-                    report.warn("interrupted: starting no new steps; waiting for the running ones");
+                    report.warn(INTERRUPTED);
                 }
             }
         }
@@ -255,6 +268,48 @@ mod tests {
         assert!(s.interrupted);
         assert!(matches!(s.results["vpc.a"], Outcome::Done(_)));
         assert_eq!(s.results["vpc.d"], Outcome::Skipped("interrupted".into()));
+    }
+
+    #[tokio::test]
+    async fn cancel_ends_the_waits_of_running_steps_at_once() {
+        let (tx, rx) = watch::channel(false);
+        let tx = Arc::new(tx);
+        let t = Instant::now();
+        let s = run(
+            &graph(),
+            |i| i.to_string(),
+            4,
+            rx,
+            &Quiet,
+            |i| {
+                let tx = tx.clone();
+                async move {
+                    if i.name == "b" {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        tx.send(true).unwrap();
+                        return Ok(String::new());
+                    }
+                    // A wait that would last ten minutes.
+                    crate::aws::poll(Duration::from_secs(600), "the load balancer", || async {
+                        Ok(None::<()>)
+                    })
+                    .await?;
+                    Ok(String::new())
+                }
+            },
+        )
+        .await;
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        assert!(s.interrupted);
+        assert_eq!(s.failed(), 0, "{:?}", s.results);
+        let Outcome::Skipped(why) = &s.results["vpc.a"] else {
+            panic!("{:?}", s.results)
+        };
+        assert!(
+            why.starts_with("waiting for the load balancer: stopped waiting")
+                && why.contains("AWS carries on"),
+            "{why}"
+        );
     }
 
     #[test]

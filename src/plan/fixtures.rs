@@ -45,3 +45,57 @@ pub fn converged(resources: &[Resource]) -> BTreeMap<ResourceId, Observed> {
         })
         .collect()
 }
+
+/// The example configs under `config/examples/`, by file name.
+pub const EXAMPLES: &[&str] = &[
+    "alb-https-cognito.toml",
+    "dynamodb-webapp.toml",
+    "fargate-public.toml",
+    "service-connect.toml",
+    "wordpress.toml",
+];
+
+/// The resources `config/examples/<file>` asks for in a two-AZ Tokyo account: an
+/// imported network resolved to made-up ids, built images tagged `src-1`.
+pub fn example(file: &str) -> Vec<Resource> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("config/examples")
+        .join(file);
+    let loaded = crate::config::load_file(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    let c = &loaded.config;
+    let env = Env {
+        region: "ap-northeast-1".into(),
+        azs: vec!["ap-northeast-1a".into(), "ap-northeast-1c".into()],
+        imported: c
+            .network
+            .existing
+            .as_ref()
+            .map(|_| crate::desired::ImportedNetwork {
+                vpc_id: "vpc-1".into(),
+                public_subnets: vec!["subnet-p1".into(), "subnet-p2".into()],
+                private_subnets: vec!["subnet-q1".into(), "subnet-q2".into()],
+            }),
+        image_tags: c
+            .services
+            .keys()
+            .map(|k| (k.clone(), "src-1".to_string()))
+            .collect(),
+        ..Default::default()
+    };
+    build(c, &env)
+}
+
+/// `observed` as it is before an image update: every task definition's revision differs
+/// from the config's, so every service rolls out a new one.
+pub fn before_image_update(
+    mut observed: BTreeMap<ResourceId, Observed>,
+) -> BTreeMap<ResourceId, Observed> {
+    for o in observed.values_mut() {
+        if o.id.kind == crate::desired::Kind::TaskDefinition {
+            if let Some((_, v)) = o.fields.iter_mut().next() {
+                *v = serde_json::json!("the previous image");
+            }
+        }
+    }
+    observed
+}

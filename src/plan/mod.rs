@@ -1,7 +1,10 @@
 //! observe → diff → plan, as pure data. `plan`, `status` and `up` share it; nothing here
 //! calls AWS.
 
+pub mod diagram;
 mod diff;
+pub mod durations;
+pub mod estimate;
 pub mod render;
 
 use std::collections::BTreeMap;

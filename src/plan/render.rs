@@ -470,6 +470,7 @@ pub fn json(app: &str, region: &str, plan: &Plan, desired: &[Resource]) -> Value
         "rollout_order": rollout_order(plan),
         "service_rollout_order": service_order(plan),
         "summary": summary_json(plan),
+        "estimate": super::estimate::json(&super::estimate::estimate(plan)),
     })
 }
 
@@ -582,7 +583,8 @@ fn render_entries(out: &mut String, entries: &[Entry], forcing: &[String], p: &P
 
 /// The human-readable plan: a heading per resource kind (in [`Kind::ALL`] order), under
 /// it each change with its field diff and each kept resource, then the rollout order and
-/// the summary line. Unchanged resources are only counted.
+/// the expected time on AWS and the chain that decides it ([`super::estimate`]), then the
+/// summary line. Unchanged resources are only counted.
 pub fn text(app: &str, region: &str, plan: &Plan, desired: &[Resource], colour: bool) -> String {
     let p = Palette { colour };
     let mut out = format!("Plan for app {app} in {region}:\n");
@@ -666,6 +668,9 @@ pub fn text(app: &str, region: &str, plan: &Plan, desired: &[Resource], colour: 
         for (i, level) in order.iter().enumerate() {
             out.push_str(&format!("  {}. {}\n", i + 1, level.join(", ")));
         }
+    }
+    if let Some(line) = super::estimate::line(&super::estimate::estimate(plan)) {
+        out.push_str(&format!("\n{line}\n"));
     }
     out.push_str(&format!("\n{}\n", summary_line(plan)));
     out

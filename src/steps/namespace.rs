@@ -22,7 +22,9 @@ use super::Ctx;
 use crate::aws::{
     answer, client_token, code_of, err, retry_until, Backoff, CONSISTENCY, TOKEN_ATTEMPTS,
 };
-use crate::desired::{NamespaceSpec, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
+use crate::desired::{
+    Kind, NamespaceSpec, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
+};
 use crate::plan::Observed;
 
 /// How long a Cloud Map operation (create, delete) may take.
@@ -119,7 +121,12 @@ fn creator_request_id(app: &str, name: &str, attempt: u32) -> String {
     client_token(&[app, "namespace", name], attempt)
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, _spec: &NamespaceSpec, _res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    _spec: &NamespaceSpec,
+    _res: &dyn Resolve,
+) -> Result<Outputs> {
     let key = r.id.to_string();
     let tags: Vec<Tag> = owned_tags(ctx, &r.id, &r.name)?;
     for attempt in 0..TOKEN_ATTEMPTS {
@@ -153,7 +160,7 @@ pub async fn create(ctx: &Ctx, r: &Resource, _spec: &NamespaceSpec, _res: &dyn R
                         );
                         return Ok(o.outputs);
                     }
-                    backoff.pause().await;
+                    backoff.pause().await?;
                 }
                 _ => break sent,
             }
@@ -270,7 +277,7 @@ async fn wait_operation(ctx: &Ctx, key: &str, op_id: &str) -> Result<Operation> 
         };
         ctx.report
             .progress(key, &format!("operation {op_id} {status}"));
-        if !backoff.pause().await {
+        if !backoff.pause().await? {
             bail!(
                 "timed out after {} waiting for Cloud Map operation {op_id} ({status})",
                 humantime::format_duration(OPERATION_WAIT)
@@ -280,7 +287,13 @@ async fn wait_operation(ctx: &Ctx, key: &str, op_id: &str) -> Result<Operation> 
 }
 
 /// Nothing to change in place: an HTTP namespace only has its name.
-pub async fn update(_: &Ctx, _: &Resource, _spec: &NamespaceSpec, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    _: &Ctx,
+    _: &Resource,
+    _spec: &NamespaceSpec,
+    o: &Observed,
+    _: &dyn Resolve,
+) -> Result<Outputs> {
     Ok(o.outputs.clone())
 }
 

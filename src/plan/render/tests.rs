@@ -213,6 +213,10 @@ fn json_keys_are_documented() {
         }
     }
     keys.extend(doc["summary"].as_object().unwrap().keys().cloned());
+    keys.extend(doc["estimate"].as_object().unwrap().keys().cloned());
+    for link in doc["estimate"]["critical_path"].as_array().unwrap() {
+        keys.extend(link.as_object().unwrap().keys().cloned());
+    }
     for key in keys {
         assert!(
             docs.contains(&format!("`{key}`")),

@@ -10,7 +10,7 @@ use aws_smithy_types::date_time::Format;
 use aws_smithy_types::DateTime;
 
 use super::describe_services;
-use crate::aws::{answer, err, Backoff};
+use crate::aws::{answer, err, stopped_waiting_for, Backoff};
 use crate::plan::{Observed, Unsettled};
 use crate::steps::Ctx;
 
@@ -246,7 +246,9 @@ pub async fn wait_stable(
             }
             Judgement::InProgress(state) => {
                 ctx.report.progress(key, &state);
-                if !backoff.pause().await {
+                let paused = backoff.pause().await;
+                let what = format!("deployment {deployment_id}");
+                if !paused.map_err(|e| stopped_waiting_for(e, &what))? {
                     return Ok(WaitOutcome::TimedOut(state, backoff.elapsed()));
                 }
             }

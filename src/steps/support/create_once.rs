@@ -73,7 +73,7 @@ where
             // What the create names was made a moment ago and is not visible yet (EC2's
             // `InvalidVpcID.NotFound` for a new VPC): nothing was created; send it again.
             Err(e) if not_yet_propagated(&e) && backoff.elapsed() < PROPAGATION => {
-                if backoff.pause().await {
+                if backoff.pause().await? {
                     continue;
                 }
                 return Err(e);
@@ -87,7 +87,7 @@ where
             );
             return Ok(v);
         }
-        if !backoff.pause().await {
+        if !backoff.pause().await? {
             return Err(e);
         }
     }
