@@ -170,7 +170,9 @@ fn release_seconds(proxy: &Proxy) -> f64 {
 /// dependent steps (each as long as it took), and the lock's release. Whatever the engine
 /// adds on top shows as the ratio.
 fn critical_path_note(json: &str, release: f64, wall: f64, latency: Duration) -> String {
-    let doc: serde_json::Value = serde_json::from_str(json).unwrap_or_default();
+    // `up --output json` streams events, one a line; the result is the last.
+    let last = json.lines().last().unwrap_or_default();
+    let doc: serde_json::Value = serde_json::from_str(last).unwrap_or_default();
     let setup = doc["setup_seconds"].as_f64().unwrap_or(0.0);
     let observe = doc["observe_seconds"].as_f64().unwrap_or(0.0);
     let steps: BTreeMap<String, (f64, Vec<String>)> = doc["steps"]

@@ -14,7 +14,7 @@ use ecsdeploy::error::{
     EXIT_USAGE,
 };
 use ecsdeploy::lock;
-use ecsdeploy::report::{Plain, Quiet, Reporter, Tty};
+use ecsdeploy::report::{Events, Plain, Quiet, Reporter, Tty};
 use tokio::sync::watch;
 
 fn main() -> ExitCode {
@@ -30,7 +30,7 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_FAILURE);
         }
     };
-    let report = reporter(&cli.global);
+    let report = reporter(&cli.global, &cli.command);
     match runtime.block_on(run(cli, report)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => ExitCode::from(exit_code(&e)),
@@ -57,9 +57,13 @@ fn init_tracing(verbose: u8) {
 }
 
 /// Bars on a terminal; plain lines in CI, pipes, with --no-progress or with -v (so that
-/// debug lines do not tear the bars); nothing with JSON.
-fn reporter(g: &Global) -> Arc<dyn Reporter> {
-    if g.output == OutputFormat::Json {
+/// debug lines do not tear the bars); with JSON, events on stdout for `up`/`down` and
+/// nothing for the other commands (they print one document).
+fn reporter(g: &Global, command: &Command) -> Arc<dyn Reporter> {
+    let streams = matches!(command, Command::Up(_) | Command::Down(_));
+    if g.output == OutputFormat::Json && streams {
+        Arc::new(Events::new(std::io::stdout()))
+    } else if g.output == OutputFormat::Json {
         Arc::new(Quiet)
     } else if g.no_progress
         || g.verbose > 0

@@ -706,8 +706,30 @@ async fn json_output_keeps_stderr_free_of_progress() {
     let proxy = Proxy::start(&unique_account()).await;
     let out = ecsdeploy(&proxy, &config_path(), &["up", "--output", "json"]).await;
     out.assert_success();
-    let doc: serde_json::Value =
-        serde_json::from_str(&out.stdout).expect("stdout is one JSON document");
+    // One event per line, as the run goes; the result is the last one.
+    let events: Vec<serde_json::Value> = out
+        .stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("each line of stdout is one JSON event"))
+        .collect();
+    assert!(
+        events.iter().all(|e| e["schema_version"] == 1),
+        "{}",
+        out.stdout
+    );
+    let kind = |e: &serde_json::Value| e["event"].as_str().unwrap_or_default().to_string();
+    let started = events.iter().filter(|e| kind(e) == "step_started").count();
+    let finished: Vec<&serde_json::Value> = events
+        .iter()
+        .filter(|e| kind(e) == "step_finished")
+        .collect();
+    assert_eq!(started, 17);
+    assert_eq!(finished.len(), 17);
+    assert!(finished
+        .iter()
+        .all(|e| e["status"] == "done" && e["seconds"].is_f64()));
+    let doc = events.last().unwrap();
+    assert_eq!(kind(doc), "summary");
     assert_eq!(doc["planned"]["create"], 17);
     assert!(out.stderr.trim().is_empty(), "stderr: {}", out.stderr);
 }

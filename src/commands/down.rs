@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use anyhow::Result;
 use serde_json::json;
 
-use super::{print_json, Session};
+use super::{result_json, Session};
 use crate::cli::{DownArgs, OutputFormat};
 use crate::error::UsageError;
 use crate::ops::{down, finish};
@@ -27,11 +27,14 @@ pub async fn run(s: &Session, args: &DownArgs) -> Result<()> {
     let (observed, plan) = down::plan(s, &super::down_options(args)).await?;
     if !plan.has_changes() {
         match s.output {
-            OutputFormat::Json => print_json(&json!({
-                "app": s.config.app,
-                "deleted": [],
-                "kept": kept_json(&plan.kept),
-            })),
+            OutputFormat::Json => result_json(
+                s,
+                &json!({
+                    "app": s.config.app,
+                    "deleted": [],
+                    "kept": kept_json(&plan.kept),
+                }),
+            ),
             OutputFormat::Text if plan.kept.is_empty() => println!(
                 "Nothing to delete: app {} owns no resources in {}.",
                 s.config.app, s.ctx.aws.region
@@ -51,14 +54,17 @@ pub async fn run(s: &Session, args: &DownArgs) -> Result<()> {
     }
     let result = down::run(s, &plan, &observed).await;
     match s.output {
-        OutputFormat::Json => print_json(&json!({
-            "app": s.config.app,
-            "results": result.summary.results,
-            "kept": kept_json(&plan.kept),
-            "kept_repositories": result.kept,
-            "interrupted": result.summary.interrupted,
-            "elapsed_seconds": result.summary.elapsed.as_secs_f64(),
-        })),
+        OutputFormat::Json => result_json(
+            s,
+            &json!({
+                "app": s.config.app,
+                "results": result.summary.results,
+                "kept": kept_json(&plan.kept),
+                "kept_repositories": result.kept,
+                "interrupted": result.summary.interrupted,
+                "elapsed_seconds": result.summary.elapsed.as_secs_f64(),
+            }),
+        ),
         OutputFormat::Text => {
             print!("{}", render_summary(&result.summary));
             for k in &result.kept {

@@ -78,6 +78,14 @@ pub fn app_label(c: &config::Config) -> String {
     }
 }
 
+/// The JSON result of `up`/`down`: the last event of the run's event stream, or (for a
+/// reporter that streams none) one document on stdout.
+pub fn result_json(s: &Session, v: &serde_json::Value) {
+    if !s.ctx.report.result(v) {
+        print_json(v);
+    }
+}
+
 /// Print a JSON document on stdout.
 pub fn print_json(v: &serde_json::Value) {
     println!(

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use serde_json::json;
 
-use super::{print_json, Session};
+use super::{result_json, Session};
 use crate::cli::OutputFormat;
 use crate::ops::{finish, up::up};
 use crate::report::render_summary;
@@ -16,13 +16,16 @@ pub async fn run(s: &Session, setup_seconds: f64, timeline: bool) -> Result<()> 
     let planned = super::plan::summary_json(&r.plan);
     let Some(result) = r.applied else {
         match s.output {
-            OutputFormat::Json => print_json(&json!({
-                "app": s.config.app,
-                "changes": [],
-                "summary": planned,
-                "setup_seconds": setup_seconds,
-                "observe_seconds": r.observe_seconds,
-            })),
+            OutputFormat::Json => result_json(
+                s,
+                &json!({
+                    "app": s.config.app,
+                    "changes": [],
+                    "summary": planned,
+                    "setup_seconds": setup_seconds,
+                    "observe_seconds": r.observe_seconds,
+                }),
+            ),
             OutputFormat::Text => println!(
                 "No changes: {} resources of app {} are up to date.",
                 r.plan.changes.len(),
@@ -33,16 +36,19 @@ pub async fn run(s: &Session, setup_seconds: f64, timeline: bool) -> Result<()> 
     };
     let summary = &result.summary;
     match s.output {
-        OutputFormat::Json => print_json(&json!({
-            "app": s.config.app,
-            "planned": planned,
-            "results": summary.results,
-            "steps": summary.timings,
-            "setup_seconds": setup_seconds,
-            "observe_seconds": r.observe_seconds,
-            "interrupted": summary.interrupted,
-            "elapsed_seconds": summary.elapsed.as_secs_f64(),
-        })),
+        OutputFormat::Json => result_json(
+            s,
+            &json!({
+                "app": s.config.app,
+                "planned": planned,
+                "results": summary.results,
+                "steps": summary.timings,
+                "setup_seconds": setup_seconds,
+                "observe_seconds": r.observe_seconds,
+                "interrupted": summary.interrupted,
+                "elapsed_seconds": summary.elapsed.as_secs_f64(),
+            }),
+        ),
         OutputFormat::Text => {
             print!("{}", render_summary(summary));
             if timeline {

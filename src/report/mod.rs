@@ -1,11 +1,13 @@
-//! Progress reporting: a trait the engine and steps talk to, and three implementations —
-//! indicatif on a terminal, plain timestamped lines in CI or pipes, and silence for
-//! `--output json`. Progress goes to stderr; results are printed by the commands on stdout.
+//! Progress reporting: a trait the engine and steps talk to, and four implementations —
+//! indicatif on a terminal, plain timestamped lines in CI or pipes, JSON events on stdout
+//! for `up`/`down --output json`, and silence for the other commands' `--output json`. Progress goes to stderr; results are printed by the commands on stdout.
 
+mod events;
 mod plain;
 mod summary;
 mod tty;
 
+pub use events::{Events, EVENTS_VERSION};
 pub use plain::Plain;
 pub use summary::{render_kept, render_summary, RunSummary, StepTiming};
 pub use tty::Tty;
@@ -29,6 +31,11 @@ pub trait Reporter: Send + Sync {
     fn done(&self, key: &str, outcome: &Outcome, elapsed: Duration);
     fn info(&self, message: &str);
     fn warn(&self, message: &str);
+    /// With `--output json`, `up` and `down` end their stream of events with the result as
+    /// a `summary` event; true when this reporter did so (the command prints nothing else).
+    fn result(&self, _result: &serde_json::Value) -> bool {
+        false
+    }
 }
 
 /// Reports nothing: `--output json` prints only the result.
