@@ -46,10 +46,26 @@ pub enum Units {
 }
 
 impl Units {
+    /// CPU units or MiB. RegisterTaskDefinition also takes `"1 vCPU"` / `".25 vcpu"` for
+    /// cpu and `"2 GB"` / `".5 gb"` for memory (1 vCPU = 1024 units, 1 GB = 1024 MiB).
     pub fn value(&self) -> Option<u32> {
         match self {
             Units::Number(n) => Some(*n),
-            Units::Text(s) => s.trim().parse().ok(),
+            Units::Text(s) => {
+                let t = s.trim().to_ascii_lowercase();
+                if let Ok(n) = t.parse() {
+                    return Some(n);
+                }
+                let scaled = t
+                    .strip_suffix("vcpu")
+                    .or_else(|| t.strip_suffix("gb"))?
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite() && *x > 0.0)?;
+                let v = scaled * 1024.0;
+                (v.fract() == 0.0 && v <= f64::from(u32::MAX)).then_some(v as u32)
+            }
         }
     }
 }
@@ -93,6 +109,9 @@ pub struct NativeContainer {
     pub user: Option<String>,
     #[serde(default)]
     pub readonly_root_filesystem: Option<bool>,
+    /// Only `false` (the default) on Fargate.
+    #[serde(default, skip_serializing)]
+    pub privileged: Option<bool>,
     #[serde(default)]
     pub docker_labels: BTreeMap<String, String>,
     #[serde(default)]
@@ -163,6 +182,19 @@ pub struct NativeDependency {
     pub condition: String,
 }
 
+/// Keys `aws ecs describe-task-definition` adds that RegisterTaskDefinition does not take:
+/// a file saved from a describe is read without them (as the GitHub deploy action does).
+const READ_ONLY: &[&str] = &[
+    "taskDefinitionArn",
+    "revision",
+    "status",
+    "requiresAttributes",
+    "compatibilities",
+    "registeredAt",
+    "registeredBy",
+    "deregisteredAt",
+];
+
 /// Keys ecsdeploy fills in itself; a value in the file is replaced.
 const OWNED: &[&str] = &[
     "family",
@@ -185,27 +217,57 @@ pub struct Parsed {
 /// path; unsupported keys are errors (registering without them would run something else
 /// than the file says).
 pub fn parse(text: &str) -> Parsed {
-    let mut unknown = Vec::new();
-    let mut de = serde_json::Deserializer::from_str(text);
-    let def: NativeTaskDef =
-        match serde_ignored::deserialize(&mut de, |p| unknown.push(p.to_string())) {
-            Ok(d) => d,
-            Err(e) => {
-                return Parsed {
-                    // serde_json's message ends with "at line L column C".
-                    errors: vec![e.to_string()],
-                    ..Default::default()
-                };
-            }
-        };
+    // Syntax first, with serde_json's line and column.
+    let value: serde_json::Value = match serde_json::from_str(text) {
+        Ok(v) => v,
+        Err(e) => {
+            return Parsed {
+                // serde_json's message ends with "at line L column C".
+                errors: vec![e.to_string()],
+                ..Default::default()
+            };
+        }
+    };
     let mut out = Parsed::default();
+    // A null, and an empty list or object, say nothing: read as absent, as AWS does.
+    let mut cleaned = without_empty(&value);
+    if let Some(m) = cleaned.as_object_mut() {
+        let stripped: Vec<&str> = READ_ONLY
+            .iter()
+            .copied()
+            .filter(|k| m.remove(*k).is_some())
+            .collect();
+        if !stripped.is_empty() {
+            out.warnings.push(format!(
+                "{} in the task-definition file {} read-only (a file saved from \
+                 describe-task-definition): ignored",
+                stripped
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                if stripped.len() == 1 { "is" } else { "are" }
+            ));
+        }
+    }
+    let mut unknown = Vec::new();
+    let mut note = |p: serde_ignored::Path| unknown.push(p.to_string());
+    let ignoring = serde_ignored::Deserializer::new(cleaned, &mut note);
+    let def: NativeTaskDef = match serde_path_to_error::deserialize(ignoring) {
+        Ok(d) => d,
+        Err(e) => {
+            return Parsed {
+                errors: vec![format!("`{}`: {}", e.path(), e.inner())],
+                ..Default::default()
+            };
+        }
+    };
     for p in unknown {
         out.errors.push(format!(
             "`{p}` is not supported by ecsdeploy in task-definition files (it would be dropped \
              on register); remove it or describe the service in TOML"
         ));
     }
-    let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
     for k in OWNED {
         if value.get(k).is_some_and(|v| !v.is_null()) {
             out.warnings.push(format!(
@@ -214,6 +276,20 @@ pub fn parse(text: &str) -> Parsed {
         }
     }
     check(&def, &mut out.errors);
+    for (i, c) in def.container_definitions.iter().enumerate() {
+        let prefixed = c.health_check.as_ref().is_none_or(|h| {
+            matches!(
+                h.command.first().map(String::as_str),
+                Some("CMD" | "CMD-SHELL")
+            )
+        });
+        if !prefixed {
+            out.warnings.push(format!(
+                "`containerDefinitions[{i}].healthCheck.command` does not start with `CMD` or \
+                 `CMD-SHELL`, as the ECS documentation asks; it is registered as it is"
+            ));
+        }
+    }
     if def
         .container_definitions
         .iter()
@@ -229,13 +305,39 @@ pub fn parse(text: &str) -> Parsed {
     out
 }
 
+/// `v` without nulls, empty lists and empty objects, at any depth (list items stay where
+/// they are, so that indexes in messages match the file).
+fn without_empty(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(m) => m.is_empty(),
+        _ => false,
+    };
+    match v {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| !empty(v))
+                .map(|(k, v)| (k.clone(), without_empty(v)))
+                .filter(|(_, v)| !empty(v))
+                .collect(),
+        ),
+        Value::Array(a) => Value::Array(a.iter().map(without_empty).collect()),
+        other => other.clone(),
+    }
+}
+
 fn check(def: &NativeTaskDef, errors: &mut Vec<String>) {
     if def.container_definitions.is_empty() {
         errors.push("`containerDefinitions` is empty; a task needs at least one container".into());
     }
-    for (field, units) in [("cpu", &def.cpu), ("memory", &def.memory)] {
+    for (field, units, unit) in [("cpu", &def.cpu, "vCPU"), ("memory", &def.memory, "GB")] {
         if units.as_ref().is_some_and(|u| u.value().is_none()) {
-            errors.push(format!("`{field}` is not a whole number"));
+            errors.push(format!(
+                "`{field}` is neither a whole number nor a number of {unit} (`\"1024\"` or \
+                 `\"1 {unit}\"`)"
+            ));
         }
     }
     if let Some(os) = def
@@ -281,17 +383,17 @@ fn check(def: &NativeTaskDef, errors: &mut Vec<String>) {
                 ));
             }
         }
-        if let Some(h) = &c.health_check {
-            if !matches!(
-                h.command.first().map(String::as_str),
-                Some("CMD" | "CMD-SHELL")
-            ) || h.command.len() < 2
-            {
-                errors.push(format!(
-                    "`{at}.healthCheck.command` must start with `CMD` or `CMD-SHELL` followed \
-                     by the command"
-                ));
-            }
+        if c.health_check
+            .as_ref()
+            .is_some_and(|h| h.command.is_empty())
+        {
+            errors.push(format!("`{at}.healthCheck.command` is empty"));
+        }
+        if c.privileged == Some(true) {
+            errors.push(format!(
+                "`{at}.privileged`: privileged containers are not supported on Fargate \
+                 (RegisterTaskDefinition refuses them for FARGATE)"
+            ));
         }
         for (j, d) in c.depends_on.iter().enumerate() {
             if !def
@@ -418,5 +520,68 @@ mod tests {
         assert!(all.contains("hostPort"), "{all}");
         assert!(all.contains("`nope` is not another container"), "{all}");
         assert!(all.contains("MIPS"), "{all}");
+    }
+
+    /// What AWS accepts and a file from the wild has: nulls and empty lists, the read-only
+    /// fields of a describe-task-definition output, sizes in vCPU and GB, `privileged:
+    /// false`, a health check without the `CMD` prefix.
+    #[test]
+    fn accepts_what_register_task_definition_accepts() {
+        let text = r#"{
+          "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/web:7",
+          "revision": 7, "status": "ACTIVE", "compatibilities": ["EC2", "FARGATE"],
+          "requiresAttributes": [{"name": "com.amazonaws.ecs.capability.docker-remote-api.1.18"}],
+          "registeredAt": "2024-01-01T00:00:00Z", "registeredBy": "arn:aws:iam::123456789012:root",
+          "family": "web", "cpu": ".25 vcpu", "memory": ".5 gb",
+          "volumes": [], "placementConstraints": [], "ipcMode": null, "proxyConfiguration": null,
+          "containerDefinitions": [{
+            "name": "web", "image": "nginx", "privileged": false,
+            "mountPoints": [], "volumesFrom": [], "systemControls": [], "environmentFiles": [],
+            "portMappings": null, "environment": [],
+            "healthCheck": {"command": ["curl -f http://localhost/ || exit 1"]}
+          }]
+        }"#;
+        let p = parse(text);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let d = p.def.unwrap();
+        assert_eq!(d.cpu.as_ref().and_then(Units::value), Some(256));
+        assert_eq!(d.memory.as_ref().and_then(Units::value), Some(512));
+        let w = p.warnings.join("\n");
+        assert!(
+            w.contains("`taskDefinitionArn`, `revision`, `status`"),
+            "{w}"
+        );
+        assert!(w.contains("read-only"), "{w}");
+        assert!(w.contains("does not start with `CMD`"), "{w}");
+    }
+
+    #[test]
+    fn sizes_and_type_errors_say_where() {
+        for (cpu, want) in [
+            ("\"1 vCPU\"", Some(1024)),
+            ("\"2048\"", Some(2048)),
+            ("\"0.3 vcpu\"", None),
+        ] {
+            let units: Units = serde_json::from_str(cpu).unwrap();
+            assert_eq!(units.value(), want, "{cpu}");
+        }
+        let p = parse(&ECSPRESSO_STYLE.replace("\"essential\": true,", "\"essential\": \"yes\","));
+        assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
+        assert!(
+            p.errors[0].starts_with("`containerDefinitions[0].essential`"),
+            "{:?}",
+            p.errors
+        );
+        let p = parse(&ECSPRESSO_STYLE.replace(
+            "\"image\": \"nginx:1.27\",",
+            "\"image\": \"nginx\", \"privileged\": true,",
+        ));
+        assert!(
+            p.errors
+                .iter()
+                .any(|e| e.contains("not supported on Fargate")),
+            "{:?}",
+            p.errors
+        );
     }
 }
