@@ -23,7 +23,9 @@ const TASKDEF: &str = r#"{
       "name": "app",
       "image": "public.ecr.aws/nginx/nginx:1.27",
       "essential": true,
-      "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp", "name": "http"}],
+      "portMappings": [{"containerPort": 80, "hostPort": 80, "protocol": "tcp", "name": "http", "appProtocol": "http"}],
+      "mountPoints": [], "volumesFrom": [], "systemControls": [], "privileged": false,
+      "startTimeout": 45,
       "environment": [{"name": "MODE", "value": "prod"}],
       "entryPoint": ["/docker-entrypoint.sh"],
       "command": ["nginx", "-g", "daemon off;"],
@@ -135,6 +137,11 @@ async fn registers_the_file_with_what_ecsdeploy_owns_and_converges() {
         ["CMD", "curl", "-f", "http://localhost/"]
     );
     assert_eq!(app.port_mappings()[0].container_port(), Some(80));
+    assert_eq!(
+        app.port_mappings()[0].app_protocol().map(|a| a.as_str()),
+        Some("http")
+    );
+    assert_eq!(app.start_timeout(), Some(45));
     let log = app.log_configuration().unwrap();
     assert_eq!(log.log_driver().as_str(), "awslogs");
     let options = log.options().unwrap();

@@ -119,6 +119,8 @@ pub struct NativeContainer {
     #[serde(default)]
     pub stop_timeout: Option<u32>,
     #[serde(default)]
+    pub start_timeout: Option<u32>,
+    #[serde(default)]
     pub ulimits: Vec<NativeUlimit>,
     #[serde(default)]
     pub depends_on: Vec<NativeDependency>,
@@ -138,6 +140,9 @@ pub struct NativePort {
     pub protocol: Option<String>,
     #[serde(default)]
     pub name: Option<String>,
+    /// `http`, `http2` or `grpc` (for Service Connect and load balancer metrics).
+    #[serde(default)]
+    pub app_protocol: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
@@ -375,6 +380,16 @@ fn check(def: &NativeTaskDef, errors: &mut Vec<String>) {
                 errors.push(format!(
                     "`{at}.portMappings[{j}].hostPort` must equal containerPort with awsvpc \
                      networking (or be omitted)"
+                ));
+            }
+            if let Some(a) = p
+                .app_protocol
+                .as_deref()
+                .filter(|a| !matches!(*a, "http" | "http2" | "grpc"))
+            {
+                errors.push(format!(
+                    "`{at}.portMappings[{j}].appProtocol` is `{a}`; ECS takes `http`, `http2` or \
+                     `grpc`"
                 ));
             }
             if p.protocol.as_deref().is_some_and(|x| x != "tcp") {

@@ -287,6 +287,12 @@ fn native_containers(
                     memory: n.memory,
                     memory_reservation: n.memory_reservation,
                     docker_labels: n.docker_labels.clone(),
+                    start_timeout: n.start_timeout,
+                    app_protocols: n
+                        .port_mappings
+                        .iter()
+                        .filter_map(|p| Some((p.container_port, p.app_protocol.clone()?)))
+                        .collect(),
                 },
             }
         })

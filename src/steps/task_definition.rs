@@ -4,21 +4,21 @@
 
 use anyhow::Result;
 use aws_sdk_ecs::types::{
-    Compatibility, ContainerCondition, ContainerDefinition, ContainerDependency, CpuArchitecture,
-    EfsAuthorizationConfig, EfsAuthorizationConfigIam, EfsTransitEncryption,
-    EfsVolumeConfiguration, HealthCheck, KeyValuePair, LogConfiguration, LogDriver, MountPoint,
-    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinition,
-    TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
-    Ulimit, UlimitName, Volume,
+    ApplicationProtocol, Compatibility, ContainerCondition, ContainerDefinition,
+    ContainerDependency, CpuArchitecture, EfsAuthorizationConfig, EfsAuthorizationConfigIam,
+    EfsTransitEncryption, EfsVolumeConfiguration, HealthCheck, KeyValuePair, LogConfiguration,
+    LogDriver, MountPoint, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret,
+    TaskDefinition, TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus,
+    TransportProtocol, Ulimit, UlimitName, Volume,
 };
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support::{create_once, object_fields};
 use super::support::tags::owned_tags;
+use super::support::{create_once, object_fields};
 use super::Ctx;
-use crate::desired::TaskDefSpec;
 use crate::aws::{answer, bounded, err, err_classified, gone_ok, sent, FAN_OUT};
+use crate::desired::TaskDefSpec;
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::{diff_fields, Observed};
 
@@ -26,7 +26,11 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let mut families: Vec<String> = desired.iter().map(|r| r.name.clone()).collect();
     // Families of services removed from the config: found by the app-name prefix and
     // confirmed by the ownership tag below.
-    let call = ctx.aws.ecs.list_task_definition_families().family_prefix(format!("{}-", ctx.app));
+    let call = ctx
+        .aws
+        .ecs
+        .list_task_definition_families()
+        .family_prefix(format!("{}-", ctx.app));
     let call = call.status(TaskDefinitionFamilyStatus::Active);
     let listed = answer(call.send()).await?;
     for f in listed.families() {
@@ -127,6 +131,9 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                     .docker_labels()
                     .map(|l| l.clone().into_iter().collect())
                     .unwrap_or_default(),
+                start_timeout: c.start_timeout().and_then(|t| u32::try_from(t).ok()),
+                // In `port_mappings` below.
+                app_protocols: Default::default(),
             };
             extra.merged_into(json!({
                 "name": c.name(),
@@ -136,6 +143,7 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                     "container_port": p.container_port(),
                     "protocol": p.protocol().map_or("tcp", |x| x.as_str()),
                     "name": p.name(),
+                    "app_protocol": p.app_protocol().map(|a| a.as_str()),
                 })).collect::<Vec<_>>(),
                 "health_check": c.health_check().map(|h| json!({
                     "command": h.command(),
@@ -188,12 +196,23 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
     object_fields(v)
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &TaskDefSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     register(ctx, r, s, res).await
 }
 
 /// Any difference means a new revision; earlier revisions stay ACTIVE for rollback.
-pub async fn update(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, _o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &TaskDefSpec,
+    _o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     register(ctx, r, s, res).await
 }
 
@@ -237,6 +256,12 @@ async fn register(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -
                     .container_port(i32::from(*p))
                     .protocol(TransportProtocol::Tcp)
                     .set_name(c.port_names.get(p).cloned())
+                    .set_app_protocol(
+                        c.extra
+                            .app_protocols
+                            .get(p)
+                            .map(|a| ApplicationProtocol::from(a.as_str())),
+                    )
                     .build(),
             );
         }
@@ -294,7 +319,8 @@ async fn register(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -
             .set_readonly_root_filesystem(x.readonly_root_filesystem)
             .set_cpu(x.cpu.map(|v| v as i32))
             .set_memory(x.memory.map(|v| v as i32))
-            .set_memory_reservation(x.memory_reservation.map(|v| v as i32));
+            .set_memory_reservation(x.memory_reservation.map(|v| v as i32))
+            .set_start_timeout(x.start_timeout.map(|v| v as i32));
         if !x.docker_labels.is_empty() {
             b = b.set_docker_labels(Some(x.docker_labels.clone().into_iter().collect()));
         }
@@ -379,7 +405,11 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     }
     // A family may have hundreds of revisions: a few at a time (aws::bounded).
     let deregister = arns.iter().map(|arn| {
-        let call = ctx.aws.ecs.deregister_task_definition().task_definition(arn);
+        let call = ctx
+            .aws
+            .ecs
+            .deregister_task_definition()
+            .task_definition(arn);
         async move { gone_ok(sent(call.send()).await) }
     });
     bounded(deregister, FAN_OUT).await?;
@@ -393,8 +423,8 @@ fn family_of(arn: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use crate::desired::Spec;
     use super::*;
+    use crate::desired::Spec;
     use crate::desired::{ContainerSpec, TaskDefSpec, Val};
     use std::collections::BTreeMap;
 

@@ -107,6 +107,11 @@ pub struct ContainerExtra {
     pub memory: Option<u32>,
     pub memory_reservation: Option<u32>,
     pub docker_labels: BTreeMap<String, String>,
+    /// Seconds a container may take to start before a dependent gives up on it.
+    pub start_timeout: Option<u32>,
+    /// `appProtocol` of port mappings (`http`, `http2`, `grpc`), by container port; part of
+    /// `port_mappings` in the normal form.
+    pub app_protocols: BTreeMap<u16, String>,
 }
 
 impl ContainerExtra {
@@ -130,6 +135,7 @@ impl ContainerExtra {
             "memory": self.memory,
             "memory_reservation": self.memory_reservation,
             "docker_labels": self.docker_labels,
+            "start_timeout": self.start_timeout,
         })
     }
 }
@@ -377,6 +383,7 @@ impl KindSpec for TaskDefSpec {
                         "container_port": p,
                         "protocol": "tcp",
                         "name": c.port_names.get(p),
+                        "app_protocol": c.extra.app_protocols.get(p),
                     })).collect::<Vec<_>>(),
                     "health_check": c.health_check.as_ref().map(|h| json!({
                         "command": h.command,
