@@ -106,6 +106,9 @@ pub enum Command {
     /// Run a command in a running task of a service (ECS Exec; needs the AWS
     /// session-manager-plugin).
     Exec(ExecArgs),
+    /// Start a new deployment of the revision a service runs (its tasks start again and
+    /// read their secrets afresh, e.g. after a rotation), waited for like `up`'s.
+    Restart(RestartArgs),
     /// Check the config offline: no AWS call, no credentials needed.
     Validate,
     /// Write a commented starter config (asks on a terminal; flags for scripts).
@@ -178,6 +181,21 @@ pub struct InitArgs {
 pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestartArgs {
+    /// The service's key in the config.
+    pub service: String,
+    /// How long to wait for the deployment to complete.
+    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
+    pub wait_timeout: Duration,
+    /// Return once the deployment has started.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Delete the app's run lock first, whoever holds it.
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Clone, Args)]

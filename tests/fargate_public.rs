@@ -777,3 +777,62 @@ async fn a_deployment_that_never_settles_is_reported_as_a_timeout() {
         "last look {last:?}, created {created:?}: {looks:?}"
     );
 }
+
+/// `restart` starts a new deployment of the revision the service runs (its tasks read
+/// their secrets afresh), waits for it, and leaves `up` nothing to undo.
+#[tokio::test]
+async fn restart_redeploys_the_same_revision_and_up_has_nothing_to_undo() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    let cfg = config_path();
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    let before = service(&aws, "fargate-public-service1").await.unwrap();
+    let deployment = |s: &aws_sdk_ecs::types::Service| {
+        s.deployments()
+            .iter()
+            .find(|d| d.status() == Some("PRIMARY"))
+            .and_then(|d| d.id())
+            .map(str::to_string)
+    };
+
+    proxy.clear();
+    let out = ecsdeploy(&proxy, &cfg, &["restart", "service1"]).await;
+    out.assert_success();
+    assert!(
+        out.stdout.contains("restart service1: deployment "),
+        "{out}"
+    );
+    assert!(out.stdout.contains("completed"), "{out}");
+    let sent = proxy.bodies("UpdateService");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let sent: serde_json::Value = serde_json::from_str(&sent[0]).unwrap();
+    assert_eq!(sent["forceNewDeployment"], true);
+    assert!(
+        sent.get("taskDefinition").is_none(),
+        "the same revision: {sent}"
+    );
+    let after = service(&aws, "fargate-public-service1").await.unwrap();
+    assert_ne!(deployment(&before), deployment(&after));
+    assert_eq!(before.task_definition(), after.task_definition());
+    // The run lock was taken and released, as for `up`.
+    assert!(!proxy.lock_calls().is_empty());
+
+    proxy.clear();
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    assert_eq!(
+        proxy.writes(),
+        vec![],
+        "restart changed nothing the config says"
+    );
+
+    // A key the config does not have: a usage error, nothing written.
+    proxy.clear();
+    let out = ecsdeploy(&proxy, &cfg, &["restart", "nope"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr
+            .contains("`nope` is not a service of this config"),
+        "{out}"
+    );
+    assert_eq!(proxy.writes(), vec![]);
+}

@@ -7,6 +7,7 @@ pub mod exec;
 pub mod init;
 pub mod logs;
 pub mod plan;
+pub mod restart;
 pub mod schema;
 pub mod status;
 pub mod up;
@@ -47,6 +48,10 @@ pub fn settings(command: &Command) -> Settings {
     match command {
         Command::Up(a) => up_options(a).settings(),
         Command::Down(a) => down_options(a).settings(),
+        Command::Restart(a) => Settings {
+            service_wait: (!a.no_wait).then_some(a.wait_timeout),
+            ..Settings::default()
+        },
         Command::Status => Settings {
             status_details: true,
             ..Settings::default()

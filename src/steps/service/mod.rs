@@ -606,9 +606,11 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     .await
 }
 
+mod restart;
 mod rollout;
 #[cfg(test)]
 mod tests;
 
 use rollout::conclude;
+pub use restart::restart;
 pub use rollout::{follow, judge, unsettled, wait_stable, Judgement, Since, WaitOutcome};

@@ -291,11 +291,10 @@ pub async fn follow(ctx: &Ctx, o: &Observed, u: &Unsettled) -> Result<String> {
         bail!(
             "deployment {d} failed: {}. The service's task definition and settings have not \
              changed since, so it was not redeployed: change its image or config to start a \
-             new deployment (after a fix elsewhere, such as a role's policy, `aws ecs \
-             update-service --cluster {} --service {} --force-new-deployment` starts one)",
+             new deployment (after a fix elsewhere, such as a role's policy, `ecsdeploy \
+             restart {}` starts one)",
             reason.trim_end_matches('.'),
-            ctx.cluster,
-            o.name
+            o.id.name
         );
     }
     let Some(timeout) = ctx.service_wait else {
