@@ -109,6 +109,9 @@ pub enum Command {
     /// Start a new deployment of the revision a service runs (its tasks start again and
     /// read their secrets afresh, e.g. after a rotation), waited for like `up`'s.
     Restart(RestartArgs),
+    /// Set a service's task count, or (for an autoscaled service) its autoscaling bounds;
+    /// waited for like `up`.
+    Scale(ScaleArgs),
     /// Check the config offline: no AWS call, no credentials needed.
     Validate,
     /// Write a commented starter config (asks on a terminal; flags for scripts).
@@ -181,6 +184,29 @@ pub struct InitArgs {
 pub struct CompletionsArgs {
     /// The shell.
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ScaleArgs {
+    /// The service's key in the config.
+    pub service: String,
+    /// The number of tasks (a service without autoscaling).
+    pub count: Option<u32>,
+    /// The fewest tasks autoscaling may leave (an autoscaled service).
+    #[arg(long, requires = "max", conflicts_with = "count")]
+    pub min: Option<u32>,
+    /// The most tasks autoscaling may start (an autoscaled service).
+    #[arg(long, requires = "min", conflicts_with = "count")]
+    pub max: Option<u32>,
+    /// How long to wait for the tasks.
+    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
+    pub wait_timeout: Duration,
+    /// Return once the change is sent.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Delete the app's run lock first, whoever holds it.
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -170,6 +170,7 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
         Command::Up(a) => Some(("up", a.force_unlock)),
         Command::Down(a) => Some(("down", a.force_unlock)),
         Command::Restart(a) => Some(("restart", a.force_unlock)),
+        Command::Scale(a) => Some(("scale", a.force_unlock)),
         _ => None,
     };
     let lease = match locking {
@@ -243,6 +244,7 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
         }),
         Command::Logs(a) => commands::logs::run(&session, a).await.map(|_| 0),
         Command::Restart(a) => commands::restart::run(&session, a).await.map(|_| 0),
+        Command::Scale(a) => commands::scale::run(&session, a).await.map(|_| 0),
         Command::Exec(a) => {
             commands::exec::run(
                 &session,

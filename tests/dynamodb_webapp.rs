@@ -643,3 +643,48 @@ async fn down_keeps_the_table_and_delete_data_removes_it() {
         "deletion protection is lifted before the delete: {ops:?}"
     );
 }
+
+/// `scale` on an autoscaled service moves autoscaling's bounds, not the count, and says
+/// that `up` restores the config's bounds; a bare count is refused before any write.
+#[tokio::test]
+async fn scale_moves_an_autoscaled_services_bounds() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let cfg = example(APP);
+    up(&proxy, &cfg).await.assert_success();
+    let c = cfg.to_str().unwrap();
+    let out = run_async(
+        &proxy,
+        REGION,
+        &["-c", c, "scale", "bottle", "--min", "2", "--max", "6"],
+    )
+    .await;
+    out.assert_success();
+    assert!(
+        out.stdout.contains("autoscaling keeps 2 to 6 tasks"),
+        "{out}"
+    );
+    assert!(
+        out.stdout.contains("sets the bounds back to 1 to 3"),
+        "{out}"
+    );
+    let autoscaling =
+        aws_sdk_applicationautoscaling::Client::new(&sdk_config(&proxy, REGION).await);
+    let targets = autoscaling
+        .describe_scalable_targets()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .send()
+        .await
+        .unwrap();
+    let bounds: Vec<(i32, i32)> = targets
+        .scalable_targets()
+        .iter()
+        .map(|t| (t.min_capacity(), t.max_capacity()))
+        .collect();
+    assert_eq!(bounds, [(2, 6)]);
+
+    proxy.clear();
+    let out = run_async(&proxy, REGION, &["-c", c, "scale", "bottle", "4"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(out.stderr.contains("is autoscaled (1 to 3 tasks)"), "{out}");
+    assert_eq!(proxy.writes(), vec![]);
+}

@@ -836,3 +836,46 @@ async fn restart_redeploys_the_same_revision_and_up_has_nothing_to_undo() {
     );
     assert_eq!(proxy.writes(), vec![]);
 }
+
+/// `scale` sets the task count of a service without autoscaling, says that `up` will
+/// restore the config's, and refuses what does not apply, before any write.
+#[tokio::test]
+async fn scale_sets_the_count_and_says_up_restores_it() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    let cfg = config_path();
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    proxy.clear();
+    // moto runs one task per service, so a wait for three would not end: --no-wait.
+    let out = ecsdeploy(&proxy, &cfg, &["scale", "service1", "3", "--no-wait"]).await;
+    out.assert_success();
+    assert!(out.stdout.contains("scale service1: 1 → 3 tasks"), "{out}");
+    assert!(
+        out.stdout
+            .contains("the next `ecsdeploy up` sets it back to desired_count = 1"),
+        "{out}"
+    );
+    let s = service(&aws, "fargate-public-service1").await.unwrap();
+    assert_eq!(s.desired_count(), 3);
+
+    for (args, says) in [
+        (
+            vec!["scale", "service1", "--min", "1", "--max", "3"],
+            "has no autoscaling",
+        ),
+        (vec!["scale", "service1"], "give the number of tasks"),
+    ] {
+        proxy.clear();
+        let out = ecsdeploy(&proxy, &cfg, &args).await;
+        assert_eq!(out.code, Some(2), "{args:?}: {out}");
+        assert!(out.stderr.contains(says), "{args:?}: {out}");
+        assert_eq!(proxy.writes(), vec![], "{args:?}");
+    }
+
+    // `up` puts the config's count back.
+    ecsdeploy(&proxy, &cfg, &["up", "--no-wait"])
+        .await
+        .assert_success();
+    let s = service(&aws, "fargate-public-service1").await.unwrap();
+    assert_eq!(s.desired_count(), 1);
+}

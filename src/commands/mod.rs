@@ -8,6 +8,7 @@ pub mod init;
 pub mod logs;
 pub mod plan;
 pub mod restart;
+pub mod scale;
 pub mod schema;
 pub mod status;
 pub mod up;
@@ -49,6 +50,10 @@ pub fn settings(command: &Command) -> Settings {
         Command::Up(a) => up_options(a).settings(),
         Command::Down(a) => down_options(a).settings(),
         Command::Restart(a) => Settings {
+            service_wait: (!a.no_wait).then_some(a.wait_timeout),
+            ..Settings::default()
+        },
+        Command::Scale(a) => Settings {
             service_wait: (!a.no_wait).then_some(a.wait_timeout),
             ..Settings::default()
         },

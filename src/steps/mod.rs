@@ -14,7 +14,10 @@
 
 pub mod support;
 
-pub use service::{describe_services, follow, judge, restart, wait_stable, Judgement, WaitOutcome};
+pub use service::{
+    describe_services, follow, judge, restart, scale, scale_bounds, wait_stable, Judgement,
+    WaitOutcome,
+};
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -606,11 +606,11 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     .await
 }
 
-mod restart;
+mod manual;
 mod rollout;
 #[cfg(test)]
 mod tests;
 
 use rollout::conclude;
-pub use restart::restart;
+pub use manual::{restart, scale, scale_bounds};
 pub use rollout::{follow, judge, unsettled, wait_stable, Judgement, Since, WaitOutcome};

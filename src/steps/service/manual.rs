@@ -1,0 +1,126 @@
+//! What a user does to a service between deploys, outside the plan: `ecsdeploy restart`
+//! (a new deployment of the revision it runs, so that its tasks start again and read their
+//! secrets afresh after a rotation; nothing the config describes changes) and `ecsdeploy
+//! scale` (its task count, or its autoscaling bounds). Both act only on the app's own
+//! services and wait as `up` waits.
+
+use anyhow::{anyhow, bail, Result};
+use aws_sdk_ecs::types::Service;
+
+use super::rollout::{conclude, wait_stable, Since};
+use super::{describe_services, primary_id};
+use crate::aws::err;
+use crate::desired::TAG_APP;
+use crate::steps::support::autoscaling::{DIMENSION, NAMESPACE};
+use crate::steps::support::tags::tag;
+use crate::steps::Ctx;
+
+/// The app's ACTIVE service `name`, or why there is none to act on.
+async fn owned(ctx: &Ctx, name: &str) -> Result<Service> {
+    let found = describe_services(ctx, &[name.to_string()]).await?;
+    let Some(s) = found.iter().find(|s| s.status() == Some("ACTIVE")) else {
+        bail!(
+            "service {name} does not exist in cluster {}: run `ecsdeploy up` first",
+            ctx.cluster
+        );
+    };
+    if tag(s.tags(), TAG_APP) != Some(ctx.app.as_str()) {
+        bail!(
+            "service {name} in cluster {} is not owned by app {}; ecsdeploy restarts only \
+             its own services",
+            ctx.cluster,
+            ctx.app
+        );
+    }
+    Ok(s.clone())
+}
+
+/// Starts a new deployment of service `name` (same task definition, same settings) and,
+/// unless `ctx.service_wait` is `None`, waits for it as `up` waits for its own.
+pub async fn restart(ctx: &Ctx, name: &str) -> Result<String> {
+    owned(ctx, name).await?;
+    let out = ctx
+        .aws
+        .ecs
+        .update_service()
+        .cluster(&ctx.cluster)
+        .service(name)
+        .force_new_deployment(true)
+        .send()
+        .await
+        .map_err(err)?;
+    let svc = out
+        .service()
+        .ok_or_else(|| anyhow!("UpdateService returned no service"))?;
+    let deployment =
+        primary_id(svc).ok_or_else(|| anyhow!("service {name} reports no new deployment"))?;
+    waited(ctx, name, svc, &deployment, "restart").await
+}
+
+/// Sets the task count of a service without autoscaling, and waits until its deployment
+/// runs that many tasks.
+pub async fn scale(ctx: &Ctx, name: &str, count: u32) -> Result<String> {
+    let before = owned(ctx, name).await?;
+    let out = ctx
+        .aws
+        .ecs
+        .update_service()
+        .cluster(&ctx.cluster)
+        .service(name)
+        .desired_count(i32::try_from(count)?)
+        .send()
+        .await
+        .map_err(err)?;
+    let svc = out
+        .service()
+        .ok_or_else(|| anyhow!("UpdateService returned no service"))?;
+    let deployment = primary_id(svc).ok_or_else(|| anyhow!("service {name} has no deployment"))?;
+    let done = waited(ctx, name, svc, &deployment, "scale").await?;
+    Ok(format!(
+        "{} → {count} tasks; {done}",
+        before.desired_count()
+    ))
+}
+
+/// Sets the bounds autoscaling keeps service `name`'s task count within.
+pub async fn scale_bounds(ctx: &Ctx, name: &str, min: u32, max: u32) -> Result<String> {
+    owned(ctx, name).await?;
+    ctx.aws
+        .autoscaling
+        .register_scalable_target()
+        .service_namespace(NAMESPACE)
+        .resource_id(format!("service/{}/{name}", ctx.cluster))
+        .scalable_dimension(DIMENSION)
+        .min_capacity(i32::try_from(min)?)
+        .max_capacity(i32::try_from(max)?)
+        .send()
+        .await
+        .map_err(err)?;
+    Ok(format!("autoscaling keeps {min} to {max} tasks"))
+}
+
+/// Waits (unless `ctx.service_wait` is `None`) for `deployment`, which the answer `svc` of
+/// an UpdateService started or changed, reporting it as a step named `verb`.
+async fn waited(
+    ctx: &Ctx,
+    name: &str,
+    svc: &Service,
+    deployment: &str,
+    verb: &str,
+) -> Result<String> {
+    let Some(timeout) = ctx.service_wait else {
+        return Ok(format!("deployment {deployment} started (not waited for)"));
+    };
+    let since = Since::mutation(svc, deployment);
+    let key = format!("service.{name}");
+    ctx.report.start(&key, &format!("{verb} {name}"));
+    let started = std::time::Instant::now();
+    let outcome = wait_stable(ctx, &key, name, deployment, since, timeout).await?;
+    let result = conclude(outcome, deployment);
+    let shown = match &result {
+        Ok(()) => crate::report::Outcome::Done(format!("deployment {deployment} completed")),
+        Err(e) => crate::report::Outcome::Failed(format!("{e:#}")),
+    };
+    ctx.report.done(&key, &shown, started.elapsed());
+    result.map(|()| format!("deployment {deployment} completed"))
+}
