@@ -18,7 +18,9 @@
 //! balancer 15 s, RDS 60 s), throttling off, no added latency. Each wall is set against the
 //! ideal schedule: the plan's critical path (`plan --output json`'s `estimate`, the same
 //! durations along AWS's own dependencies) divided by the same scale; ratios above 1.1 are
-//! flagged and the run's `up --timeline` printed to stderr.
+//! flagged and the run's `up --timeline` printed to stderr. The binary's poll and retry
+//! pauses are divided by the same scale (`ECSDEPLOY_TEST_TIME_SCALE`, src/aws/retry.rs), so
+//! that the whole run is AWS's, compressed.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -29,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use common::faults::Faults;
 use common::realism::Realism;
-use common::{example, run_async, unique_account, Proxy};
+use common::{example, run_async, run_with_env, unique_account, Proxy};
 use ecsdeploy::desired::Kind;
 use ecsdeploy::plan::{durations, Action};
 
@@ -170,7 +172,13 @@ async fn realism_table(only: &str) {
             .unwrap_or_default();
         let ideal = aws / scale;
         let t = Instant::now();
-        let out = run_async(&proxy, REGION, &["-c", cfg, "up", "--timeline"]).await;
+        let out = run_with_env(
+            &proxy,
+            REGION,
+            &["-c", cfg, "up", "--timeline"],
+            &[("ECSDEPLOY_TEST_TIME_SCALE", &scale.to_string())],
+        )
+        .await;
         let wall = t.elapsed().as_secs_f64();
         assert!(out.success(), "{name} up behind the realism layer:\n{out}");
         let ratio = wall / ideal.max(f64::EPSILON);
