@@ -10,6 +10,17 @@
 //! `ECSDEPLOY_BENCH_LATENCY_MS` sets the added latency (default 50), `ECSDEPLOY_BENCH_ONLY`
 //! limits the run to configs whose name contains it, and `ECSDEPLOY_BENCH_TRACE=up,status`
 //! prints every AWS call of those commands (when sent, how long it took) with their output.
+//!
+//! `ECSDEPLOY_BENCH_REALISM=1` adds a second table (`only`: just that one): a fresh `up` of
+//! each example behind the AWS-realism layer, whose timelines (load balancer, NAT gateway,
+//! DB instance, first deployment, IAM propagation) are AWS's typical durations from
+//! `src/plan/durations.rs` divided by `ECSDEPLOY_BENCH_REALISM_SCALE` (default 10: a load
+//! balancer 15 s, RDS 60 s), throttling off, no added latency. Each wall is set against the
+//! ideal schedule: the plan's critical path (`plan --output json`'s `estimate`, the same
+//! durations along AWS's own dependencies) divided by the same scale; ratios above 1.1 are
+//! flagged and the run's `up --timeline` printed to stderr. The binary's poll and retry
+//! pauses are divided by the same scale (`ECSDEPLOY_TEST_TIME_SCALE`, src/aws/retry.rs), so
+//! that the whole run is AWS's, compressed.
 
 #[path = "../tests/common/mod.rs"]
 mod common;
@@ -19,7 +30,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use common::faults::Faults;
-use common::{example, run_async, unique_account, Proxy};
+use common::realism::Realism;
+use common::{example, run_async, run_with_env, unique_account, Proxy};
+use ecsdeploy::desired::Kind;
+use ecsdeploy::plan::{durations, Action};
 
 const REGION: &str = "ap-northeast-1";
 
@@ -42,6 +56,11 @@ async fn main() {
             .unwrap_or(50),
     );
     let only = std::env::var("ECSDEPLOY_BENCH_ONLY").unwrap_or_default();
+    let realism = std::env::var("ECSDEPLOY_BENCH_REALISM").unwrap_or_default();
+    if realism == "only" {
+        realism_table(&only).await;
+        return;
+    }
     let synthetic_dir = tempfile::tempdir().unwrap();
     let synthetic = synthetic_dir.path().join("synthetic-20.toml");
     std::fs::write(&synthetic, synthetic_app(20)).unwrap();
@@ -88,6 +107,115 @@ async fn main() {
         );
     }
     println!("\n{}", startup_and_memory(&synthetic).await);
+    if !realism.is_empty() && realism != "0" {
+        realism_table(&only).await;
+    }
+}
+
+/// The examples a fresh `up` of which is set against the ideal schedule (alb-https-cognito
+/// needs an existing network and certificate, so it is left out).
+const REALISM_EXAMPLES: &[&str] = &[
+    "fargate-public",
+    "dynamodb-webapp",
+    "service-connect",
+    "wordpress",
+];
+
+/// A ratio of wall to ideal above this is flagged: some step waited for something it does
+/// not need (issue 17's target).
+const REALISM_TARGET: f64 = 1.1;
+
+/// The realism layer with AWS's typical durations ([`durations::typical`]) divided by
+/// `scale`; throttling off, so that only the timelines decide.
+fn scaled_realism(scale: f64) -> Realism {
+    let d = |kind: Kind, action: Action| durations::typical(kind, &action).div_f64(scale);
+    Realism {
+        propagation: d(Kind::IamRole, Action::Create),
+        load_balancer: d(Kind::LoadBalancer, Action::Create),
+        nat_gateway: d(Kind::NatGateway, Action::Create),
+        db_instance: d(Kind::DbInstance, Action::Create),
+        deployment: d(Kind::Service, Action::Create),
+        deployment_looks: 0,
+        draining: d(Kind::Service, Action::Delete),
+        eni_linger: d(Kind::Subnet, Action::Delete),
+        throttle: false,
+        throttle_scale: 1.0,
+        failing_services: vec![],
+    }
+}
+
+/// The second table: each example's fresh `up` behind the scaled realism layer against
+/// its ideal schedule (see the module doc).
+async fn realism_table(only: &str) {
+    let scale: f64 = std::env::var("ECSDEPLOY_BENCH_REALISM_SCALE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|s: &f64| *s >= 1.0)
+        .unwrap_or(10.0);
+    let mut rows = Vec::new();
+    for name in REALISM_EXAMPLES.iter().filter(|n| n.contains(only)) {
+        let proxy = Proxy::start_realistic(&unique_account(), scaled_realism(scale)).await;
+        let path = example(name);
+        let cfg = path.to_str().unwrap();
+        let plan = run_async(&proxy, REGION, &["-c", cfg, "plan", "--output", "json"]).await;
+        assert!(plan.success(), "{name} plan:\n{plan}");
+        let doc: serde_json::Value = serde_json::from_str(&plan.stdout).expect("plan JSON");
+        let aws = doc["estimate"]["seconds"].as_f64().unwrap_or(0.0);
+        let chain: Vec<String> = doc["estimate"]["critical_path"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|l| l["seconds"].as_f64().unwrap_or(0.0) >= 10.0)
+                    .map(|l| l["id"].as_str().unwrap_or_default().to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let ideal = aws / scale;
+        let t = Instant::now();
+        let out = run_with_env(
+            &proxy,
+            REGION,
+            &["-c", cfg, "up", "--timeline"],
+            &[("ECSDEPLOY_TEST_TIME_SCALE", &scale.to_string())],
+        )
+        .await;
+        let wall = t.elapsed().as_secs_f64();
+        assert!(out.success(), "{name} up behind the realism layer:\n{out}");
+        let ratio = wall / ideal.max(f64::EPSILON);
+        let flag = if ratio > REALISM_TARGET { " ⚠" } else { "" };
+        if ratio > REALISM_TARGET || std::env::var("ECSDEPLOY_BENCH_TRACE").is_ok() {
+            eprintln!(
+                "--- {name}: wall {wall:.1} s, ideal {ideal:.1} s\n{}",
+                out.stdout
+            );
+        }
+        if std::env::var("ECSDEPLOY_BENCH_TRACE").is_ok() {
+            for (call, at, took) in proxy.timeline(t) {
+                eprintln!(
+                    "{:8.3} {:6.3} {} {}",
+                    at.as_secs_f64(),
+                    took.as_secs_f64(),
+                    call.service,
+                    call.operation
+                );
+            }
+        }
+        rows.push(format!(
+            "| {name} | {aws:.0} s | {ideal:.1} | {wall:.1} | {ratio:.2}{flag} | {} |",
+            chain.join(" → ")
+        ));
+    }
+    println!(
+        "\nBehind the realism layer, AWS's typical durations ÷ {scale} (throttling off, no \
+         added latency); target wall/ideal ≤ {REALISM_TARGET}:\n"
+    );
+    println!(
+        "| example | critical path on AWS | ideal (s) | wall (s) | wall/ideal | its slow steps |"
+    );
+    println!("|---|---:|---:|---:|---:|---|");
+    for r in rows {
+        println!("{r}");
+    }
 }
 
 async fn bench_config(

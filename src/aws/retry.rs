@@ -2,9 +2,15 @@
 //! each pause jittered (between half and all of it) so concurrent steps do not call in
 //! step. The deadline rule: the pause before the deadline is cut short so that the last
 //! attempt happens at the deadline; after that attempt the loop gives up.
+//!
+//! `ECSDEPLOY_TEST_TIME_SCALE=n` divides every pause (not the deadlines) by `n`: the deploy
+//! benchmark (benches/deploy.rs) runs against the realism layer with AWS's timelines
+//! divided by `n`, and polls the same way so that its waits keep the proportions they have
+//! on AWS. Unset (or below 1): the schedule above.
 
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use tokio::time::Instant;
@@ -45,10 +51,28 @@ impl Backoff {
         if left.is_zero() {
             return Ok(false);
         }
-        super::sleep_unless_interrupted(jitter(self.next).min(left)).await?;
+        let pause = scaled(jitter(self.next), time_scale());
+        super::sleep_unless_interrupted(pause.min(left)).await?;
         self.next = (self.next * 2).min(MAX);
         Ok(true)
     }
+}
+
+/// `ECSDEPLOY_TEST_TIME_SCALE` (see the module doc); 1 unless set to a number from 1 up.
+fn time_scale() -> f64 {
+    static SCALE: OnceLock<f64> = OnceLock::new();
+    *SCALE.get_or_init(|| {
+        std::env::var("ECSDEPLOY_TEST_TIME_SCALE")
+            .ok()
+            .and_then(|v| v.parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s >= 1.0)
+            .unwrap_or(1.0)
+    })
+}
+
+/// A pause of `d` with time running `scale` times faster.
+fn scaled(d: Duration, scale: f64) -> Duration {
+    d.div_f64(scale)
 }
 
 /// Between half of `d` and all of it: every pause is jittered, so that concurrent steps
@@ -103,6 +127,20 @@ mod tests {
                 "{j:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_time_scale_divides_the_pause_and_one_keeps_it() {
+        assert_eq!(
+            scaled(Duration::from_secs(15), 10.0),
+            Duration::from_millis(1500)
+        );
+        assert_eq!(
+            scaled(Duration::from_secs(15), 1.0),
+            Duration::from_secs(15)
+        );
+        // The harness never sets it, so the tests run on the real schedule.
+        assert_eq!(time_scale(), 1.0);
     }
 
     #[tokio::test]
