@@ -879,3 +879,54 @@ async fn scale_sets_the_count_and_says_up_restores_it() {
     let s = service(&aws, "fargate-public-service1").await.unwrap();
     assert_eq!(s.desired_count(), 1);
 }
+
+/// The repository gets a lifecycle policy keeping the newest `keep_images` images (and
+/// untagged ones a day); a new count is put in place, and an unchanged one is left alone.
+#[tokio::test]
+async fn the_repository_keeps_the_newest_images_only() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    let kept = |text: Option<&str>| -> (u64, String) {
+        let p: serde_json::Value = serde_json::from_str(text.unwrap()).unwrap();
+        let rules = p["rules"].as_array().unwrap().clone();
+        (
+            rules[1]["selection"]["countNumber"].as_u64().unwrap(),
+            rules[0]["selection"]["tagStatus"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        )
+    };
+    ecsdeploy(&proxy, &config_path(), &["up", "--no-wait"])
+        .await
+        .assert_success();
+    let policy = aws
+        .ecr
+        .get_lifecycle_policy()
+        .repository_name("fargate-public")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        kept(policy.lifecycle_policy_text()),
+        (30, "untagged".into())
+    );
+
+    let (_dir, cfg) = edited("keep_images = 30", "keep_images = 5");
+    ecsdeploy(&proxy, &cfg, &["up", "--no-wait"])
+        .await
+        .assert_success();
+    let policy = aws
+        .ecr
+        .get_lifecycle_policy()
+        .repository_name("fargate-public")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(kept(policy.lifecycle_policy_text()).0, 5);
+    proxy.clear();
+    ecsdeploy(&proxy, &cfg, &["up", "--no-wait"])
+        .await
+        .assert_success();
+    assert_eq!(proxy.writes(), vec![]);
+}

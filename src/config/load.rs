@@ -280,6 +280,7 @@ fn implicit_repositories(config: &mut Config) {
                     name: None,
                     scan_on_push: true,
                     tag_mutability: TagMutability::Mutable,
+                    keep_images: super::model::DEFAULT_KEEP_IMAGES,
                 });
         }
     }

@@ -25,6 +25,7 @@ pub fn build(c: &Config, env: &Env) -> Vec<Resource> {
             spec: Spec::EcrRepository(EcrSpec {
                 scan_on_push: r.scan_on_push,
                 tag_mutability: r.tag_mutability.as_aws().to_string(),
+                keep_images: r.keep_images,
             }),
         });
     }

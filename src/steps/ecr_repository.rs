@@ -11,15 +11,15 @@ use aws_smithy_types::body::SdkBody;
 use futures::future::try_join_all;
 use serde_json::json;
 
-use super::support::{made_or_existing, Made};
 use super::support::field_map;
 use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
+use super::support::{made_or_existing, Made};
 use super::{Ctx, Deleted, Kept};
 use crate::aws::{answer, code_of, err, gone_ok, is_gone, sent, unless_gone};
-use crate::desired::{EcrSpec, 
-    Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
+use crate::desired::{
+    EcrSpec, Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
 };
 use crate::plan::Observed;
 
@@ -39,10 +39,13 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
                 .is_some_and(|n| wanted.contains_key(n) || n.starts_with(&prefix))
         })
         .collect();
-    let tags = try_join_all(candidates.iter().map(|r| tags_of(ctx, r))).await?;
+    let (tags, kept) = futures::try_join!(
+        try_join_all(candidates.iter().map(|r| tags_of(ctx, r))),
+        try_join_all(candidates.iter().map(|r| keep_images_of(ctx, r))),
+    )?;
 
     let mut found = Vec::new();
-    for (repo, tags) in candidates.into_iter().zip(tags) {
+    for ((repo, tags), keep) in candidates.into_iter().zip(tags).zip(kept) {
         // Deleted between the listing and the tag read.
         let Some(tags) = tags else {
             continue;
@@ -57,7 +60,9 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         let Some(id) = claim(ctx, Kind::EcrRepository, want, tags, &desired_ids, refuse)? else {
             continue;
         };
-        found.push(observed(id, repo));
+        let mut o = observed(id, repo);
+        o.fields.insert("keep_images".into(), keep);
+        found.push(o);
     }
     Ok(found)
 }
@@ -68,6 +73,86 @@ async fn tags_of(ctx: &Ctx, repo: &Repository) -> Result<Option<Vec<Tag>>> {
     let call = call.resource_arn(repo.repository_arn().unwrap_or_default());
     let out = answer(call.send()).await;
     Ok(unless_gone(is_gone, out)?.map(|out| out.tags().to_vec()))
+}
+
+/// The lifecycle policy ecsdeploy puts on a repository keeping the newest `keep` images:
+/// untagged images expire a day after their push (rule 1), and of the rest only the newest
+/// `keep` stay (rule 2; `any` must be the last rule, ECR User Guide "Lifecycle policy
+/// properties"). An image a task definition still names can expire too: keep enough.
+pub fn lifecycle_policy(keep: u32) -> String {
+    json!({
+        "rules": [
+            {
+                "rulePriority": 1,
+                "description": "ecsdeploy: untagged images after a day",
+                "selection": {
+                    "tagStatus": "untagged",
+                    "countType": "sinceImagePushed",
+                    "countUnit": "days",
+                    "countNumber": 1
+                },
+                "action": { "type": "expire" }
+            },
+            {
+                "rulePriority": 2,
+                "description": format!("ecsdeploy: the newest {keep} images"),
+                "selection": {
+                    "tagStatus": "any",
+                    "countType": "imageCountMoreThan",
+                    "countNumber": keep
+                },
+                "action": { "type": "expire" }
+            }
+        ]
+    })
+    .to_string()
+}
+
+/// `keep_images` as the policy text says it: the count of [`lifecycle_policy`], 0 for no
+/// policy, and `"(another lifecycle policy)"` for one ecsdeploy did not write.
+pub fn keep_images_in(policy: Option<&str>) -> serde_json::Value {
+    let Some(text) = policy else {
+        return json!(0);
+    };
+    let parsed: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    let count = parsed["rules"]
+        .as_array()
+        .and_then(|rules| rules.get(1))
+        .and_then(|r| r["selection"]["countNumber"].as_u64());
+    match count {
+        Some(n)
+            if serde_json::from_str::<serde_json::Value>(&lifecycle_policy(n as u32)).ok()
+                == Some(parsed.clone()) =>
+        {
+            json!(n)
+        }
+        _ => json!("(another lifecycle policy)"),
+    }
+}
+
+async fn keep_images_of(ctx: &Ctx, repo: &Repository) -> Result<serde_json::Value> {
+    let call = ctx.aws.ecr.get_lifecycle_policy();
+    let call = call.repository_name(repo.repository_name().unwrap_or_default());
+    match call.send().await.map_err(err) {
+        Ok(out) => Ok(keep_images_in(out.lifecycle_policy_text())),
+        Err(e) if code_of(&e) == Some("LifecyclePolicyNotFoundException") || is_gone(&e) => {
+            Ok(json!(0))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// Puts (or, for 0, deletes) the repository's lifecycle policy.
+async fn set_lifecycle(ctx: &Ctx, name: &str, keep: u32) -> Result<()> {
+    if keep == 0 {
+        let call = ctx.aws.ecr.delete_lifecycle_policy().repository_name(name);
+        return match sent(call.send()).await {
+            Err(e) if code_of(&e) == Some("LifecyclePolicyNotFoundException") => Ok(()),
+            other => other,
+        };
+    }
+    let call = ctx.aws.ecr.put_lifecycle_policy().repository_name(name);
+    sent(call.lifecycle_policy_text(lifecycle_policy(keep)).send()).await
 }
 
 fn observed(id: ResourceId, repo: &Repository) -> Observed {
@@ -141,10 +226,19 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &EcrSpec, res: &dyn Resolve) -> 
         Made::New(out) => out,
         Made::Existing(o) => return update(ctx, r, s, &o, res).await,
     };
+    if s.keep_images > 0 {
+        set_lifecycle(ctx, &r.name, s.keep_images).await?;
+    }
     Ok(out.repository().map(outputs).unwrap_or_default())
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, s: &EcrSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &EcrSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let want = r.spec.fields(res);
     let differs = |k: &str| o.fields.get(k) != want.get(k);
     if differs("scan_on_push") {
@@ -158,6 +252,9 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &EcrSpec, o: &Observed, res: &dy
         let call = ctx.aws.ecr.put_image_tag_mutability();
         let call = call.repository_name(o.outputs.id());
         sent(call.image_tag_mutability(mutability).send()).await?;
+    }
+    if differs("keep_images") {
+        set_lifecycle(ctx, o.outputs.id(), s.keep_images).await?;
     }
     Ok(o.outputs.clone())
 }
@@ -189,6 +286,20 @@ fn kept_not_empty(name: &str) -> Kept {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_lifecycle_policy_reads_back_as_its_count() {
+        assert_eq!(keep_images_in(Some(&lifecycle_policy(30))), json!(30));
+        assert_eq!(keep_images_in(None), json!(0));
+        let foreign = r#"{"rules":[{"rulePriority":1,"selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":5},"action":{"type":"expire"}}]}"#;
+        assert_eq!(
+            keep_images_in(Some(foreign)),
+            json!("(another lifecycle policy)")
+        );
+        let policy: serde_json::Value = serde_json::from_str(&lifecycle_policy(7)).unwrap();
+        assert_eq!(policy["rules"][1]["selection"]["tagStatus"], "any");
+        assert_eq!(policy["rules"][1]["selection"]["countNumber"], 7);
+    }
 
     #[test]
     fn kept_not_empty_says_why() {

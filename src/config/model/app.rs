@@ -15,6 +15,17 @@ pub struct Repository {
     /// `MUTABLE` (default) or `IMMUTABLE`.
     #[serde(default)]
     pub tag_mutability: TagMutability,
+    /// How many images a lifecycle policy keeps (the newest; untagged ones go after a
+    /// day). Default 30; 0 = no lifecycle policy (keep every image).
+    #[serde(default = "default_keep_images")]
+    pub keep_images: u32,
+}
+
+/// Images a repository keeps by default.
+pub const DEFAULT_KEEP_IMAGES: u32 = 30;
+
+fn default_keep_images() -> u32 {
+    DEFAULT_KEEP_IMAGES
 }
 
 #[derive(

@@ -13,6 +13,8 @@ use crate::desired::resource::{Kind, Resolve, ResourceId, Val};
 pub struct EcrSpec {
     pub scan_on_push: bool,
     pub tag_mutability: String,
+    /// The newest images a lifecycle policy keeps; 0 = no policy.
+    pub keep_images: u32,
 }
 
 /// An image built from source and pushed to an ECR repository of the app. Its `uri`
@@ -286,6 +288,7 @@ impl KindSpec for EcrSpec {
         json!({
             "scan_on_push": self.scan_on_push,
             "image_tag_mutability": self.tag_mutability,
+            "keep_images": self.keep_images,
         })
     }
 }
