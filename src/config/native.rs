@@ -280,6 +280,9 @@ pub fn parse(text: &str) -> Parsed {
             ));
         }
     }
+    if let Some(ec2) = for_ec2(&value) {
+        out.warnings.push(ec2);
+    }
     check(&def, &mut out.errors);
     for (i, c) in def.container_definitions.iter().enumerate() {
         let prefixed = c.health_check.as_ref().is_none_or(|h| {
@@ -308,6 +311,37 @@ pub fn parse(text: &str) -> Parsed {
     }
     out.def = Some(def);
     out
+}
+
+/// A file written for EC2 (`networkMode` other than `awsvpc`, or `requiresCompatibilities`
+/// without `FARGATE`): what registering it for Fargate changes, said once.
+fn for_ec2(value: &serde_json::Value) -> Option<String> {
+    let mode = value["networkMode"].as_str().filter(|m| *m != "awsvpc");
+    let compat: Vec<&str> = value["requiresCompatibilities"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
+        .unwrap_or_default();
+    let no_fargate = !compat.is_empty() && !compat.contains(&"FARGATE");
+    if mode.is_none() && !no_fargate {
+        return None;
+    }
+    let mut changed = Vec::new();
+    if let Some(m) = mode {
+        changed.push(format!(
+            "networkMode `{m}` becomes `awsvpc` (each task gets its own network interface; \
+             a hostPort must equal its containerPort)"
+        ));
+    }
+    if no_fargate {
+        changed.push(format!(
+            "requiresCompatibilities {compat:?} becomes [\"FARGATE\"] (task-level cpu and \
+             memory must be a Fargate size)"
+        ));
+    }
+    Some(format!(
+        "the task-definition file is written for EC2; registered for Fargate: {}",
+        changed.join("; ")
+    ))
 }
 
 /// `v` without nulls, empty lists and empty objects, at any depth (list items stay where
@@ -598,5 +632,20 @@ mod tests {
             "{:?}",
             p.errors
         );
+    }
+
+    #[test]
+    fn a_file_for_ec2_says_what_changes_for_fargate() {
+        let p = parse(
+            &ECSPRESSO_STYLE
+                .replace("\"awsvpc\"", "\"bridge\"")
+                .replace("[\"FARGATE\"]", "[\"EC2\"]"),
+        );
+        let w = p.warnings.join("\n");
+        assert!(w.contains("written for EC2; registered for Fargate"), "{w}");
+        assert!(w.contains("networkMode `bridge` becomes `awsvpc`"), "{w}");
+        assert!(w.contains("[\"EC2\"] becomes [\"FARGATE\"]"), "{w}");
+        let p = parse(ECSPRESSO_STYLE);
+        assert!(!p.warnings.join("\n").contains("written for EC2"));
     }
 }
