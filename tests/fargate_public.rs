@@ -930,3 +930,62 @@ async fn the_repository_keeps_the_newest_images_only() {
         .assert_success();
     assert_eq!(proxy.writes(), vec![]);
 }
+
+/// After a deploy, the family keeps its newest `keep_revisions` revisions (10 by default)
+/// and never loses one a deployment uses.
+#[tokio::test]
+async fn a_deploy_deregisters_revisions_beyond_keep_revisions() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    ecsdeploy(&proxy, &config_path(), &["up"])
+        .await
+        .assert_success();
+    let container = aws_sdk_ecs::types::ContainerDefinition::builder()
+        .name("web")
+        .image("nginx:latest")
+        .memory(512)
+        .build();
+    for _ in 0..14 {
+        aws.ecs
+            .register_task_definition()
+            .family("fargate-public-service1")
+            .container_definitions(container.clone())
+            .send()
+            .await
+            .unwrap();
+    }
+    let active = || async {
+        aws.ecs
+            .list_task_definitions()
+            .family_prefix("fargate-public-service1")
+            .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+            .send()
+            .await
+            .unwrap()
+            .task_definition_arns()
+            .to_vec()
+    };
+    assert_eq!(active().await.len(), 15);
+    // A deploy of service1: a new revision, then the old ones beyond ten go.
+    let (_dir, cfg) = edited("image = \"nginx:latest\"", "image = \"nginx:1.27\"");
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    let left = active().await;
+    let svc = service(&aws, "fargate-public-service1").await.unwrap();
+    let running = svc.task_definition().unwrap().to_string();
+    assert!(running.ends_with(":16"), "{running}");
+    // The newest ten stay, and any older one a deployment still names (moto keeps listing
+    // the replaced deployment; AWS drops it once the new one completes).
+    let revision = |a: &str| -> u32 { a.rsplit(':').next().unwrap().parse().unwrap() };
+    let named: Vec<String> = svc
+        .deployments()
+        .iter()
+        .filter_map(|d| d.task_definition().map(str::to_string))
+        .collect();
+    let mut want: Vec<u32> = (7..=16).collect();
+    want.extend(named.iter().map(|a| revision(a)).filter(|r| *r < 7));
+    want.sort();
+    let mut got: Vec<u32> = left.iter().map(|a| revision(a)).collect();
+    got.sort();
+    assert_eq!(got, want, "deployments name {named:?}");
+    assert!(got.len() < 15, "old revisions were deregistered: {got:?}");
+}

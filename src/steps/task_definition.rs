@@ -383,7 +383,55 @@ async fn register(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -
 
 /// Deregister every ACTIVE revision of the family (not just the latest).
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
-    let family = &o.name;
+    let arns = active_revisions(ctx, &o.name).await?;
+    deregister(ctx, &arns).await
+}
+
+/// After a deploy: deregisters the ACTIVE revisions of `family` beyond the newest `keep`,
+/// except those in `in_use` (the task definitions of the service's deployments). Returns
+/// how many went. `keep` 0 keeps all.
+pub async fn prune(ctx: &Ctx, family: &str, keep: u32, in_use: &[String]) -> Result<usize> {
+    if keep == 0 {
+        return Ok(0);
+    }
+    let arns = active_revisions(ctx, family).await?;
+    let old = beyond(arns, keep as usize, in_use);
+    deregister(ctx, &old).await?;
+    Ok(old.len())
+}
+
+/// The revisions of `arns` beyond the newest `keep` (by revision number), but none in
+/// `in_use`.
+fn beyond(mut arns: Vec<String>, keep: usize, in_use: &[String]) -> Vec<String> {
+    let revision = |a: &String| {
+        a.rsplit(':')
+            .next()
+            .and_then(|r| r.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    arns.sort_by_key(|a| std::cmp::Reverse(revision(a)));
+    arns.into_iter()
+        .skip(keep)
+        .filter(|a| !in_use.contains(a))
+        .collect()
+}
+
+/// A few at a time: a family may have hundreds of revisions (aws::bounded).
+async fn deregister(ctx: &Ctx, arns: &[String]) -> Result<()> {
+    let calls = arns.iter().map(|arn| {
+        let call = ctx
+            .aws
+            .ecs
+            .deregister_task_definition()
+            .task_definition(arn);
+        async move { gone_ok(sent(call.send()).await) }
+    });
+    bounded(calls, FAN_OUT).await?;
+    Ok(())
+}
+
+/// The ACTIVE revisions of exactly `family`.
+async fn active_revisions(ctx: &Ctx, family: &str) -> Result<Vec<String>> {
     let mut arns = Vec::new();
     let mut pages = ctx
         .aws
@@ -399,25 +447,15 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         arns.extend(
             page.task_definition_arns()
                 .iter()
-                .filter(|a| family_of(a) == Some(family.as_str()))
+                .filter(|a| family_of(a) == Some(family))
                 .cloned(),
         );
     }
-    // A family may have hundreds of revisions: a few at a time (aws::bounded).
-    let deregister = arns.iter().map(|arn| {
-        let call = ctx
-            .aws
-            .ecs
-            .deregister_task_definition()
-            .task_definition(arn);
-        async move { gone_ok(sent(call.send()).await) }
-    });
-    bounded(deregister, FAN_OUT).await?;
-    Ok(())
+    Ok(arns)
 }
 
 /// `arn:aws:ecs:region:acct:task-definition/family:3` → `family`.
-fn family_of(arn: &str) -> Option<&str> {
+pub fn family_of(arn: &str) -> Option<&str> {
     arn.rsplit_once('/')?.1.rsplit_once(':').map(|(f, _)| f)
 }
 
@@ -599,5 +637,14 @@ mod tests {
         let none: BTreeMap<ResourceId, Outputs> = BTreeMap::new();
         let want = Spec::TaskDefinition(spec).fields(&none);
         assert_eq!(crate::plan::diff_fields(&fields_of(&td), &want), vec![]);
+    }
+
+    #[test]
+    fn beyond_keeps_the_newest_and_those_in_use() {
+        let arn = |r: u32| format!("arn:aws:ecs:r:1:task-definition/web:{r}");
+        let all: Vec<String> = [3, 12, 1, 11, 2, 10].iter().map(|r| arn(*r)).collect();
+        assert_eq!(beyond(all.clone(), 3, &[]), [arn(3), arn(2), arn(1)]);
+        assert_eq!(beyond(all.clone(), 3, &[arn(2)]), [arn(3), arn(1)]);
+        assert!(beyond(all, 10, &[]).is_empty());
     }
 }

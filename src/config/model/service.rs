@@ -71,6 +71,10 @@ pub struct Service {
     /// Allow `ecs execute-command` into the tasks (ECS Exec). Default false.
     #[serde(default)]
     pub enable_execute_command: bool,
+    /// Task-definition revisions kept: after a deploy, older ACTIVE ones of the service's
+    /// family are deregistered (never one a deployment uses). Default 10; 0 keeps all.
+    #[serde(default = "default_keep_revisions")]
+    pub keep_revisions: u32,
     /// Container health check of the main container.
     pub health_check: Option<ContainerHealthCheck>,
     /// Seconds between SIGTERM and SIGKILL for the main container (2..=120).
@@ -316,4 +320,8 @@ pub struct Autoscaling {
 
 fn default_cooldown() -> u32 {
     60
+}
+
+fn default_keep_revisions() -> u32 {
+    10
 }

@@ -221,6 +221,9 @@ pub struct ServiceSpec {
     pub maximum_percent: u32,
     pub rollback: bool,
     pub service_connect: Option<ServiceConnectSpec>,
+    /// Task-definition revisions of the family kept after a deploy (0 = all). Not a field
+    /// of the service: it acts when the service is created or updated.
+    pub keep_revisions: u32,
     /// Listeners and rules that must route to the target group before the service
     /// attaches to it (ECS rejects a target group without a load balancer).
     pub after: Vec<ResourceId>,

@@ -538,7 +538,42 @@ async fn settle(ctx: &Ctx, r: &Resource, svc: &Service) -> Result<Outputs> {
     let key = r.id.to_string();
     let outcome = wait_stable(ctx, &key, &r.name, &deployment, since, timeout).await?;
     conclude(outcome, &deployment)?;
+    prune_revisions(ctx, r, svc).await?;
     Ok(outputs)
+}
+
+/// Once a deployment has settled: the family's revisions beyond `keep_revisions`, but
+/// none that a deployment of the service still names, are deregistered.
+async fn prune_revisions(ctx: &Ctx, r: &Resource, svc: &Service) -> Result<()> {
+    let Spec::Service(s) = &r.spec else {
+        return Ok(());
+    };
+    let Some(family) = svc
+        .task_definition()
+        .and_then(crate::steps::task_definition::family_of)
+    else {
+        return Ok(());
+    };
+    // The deployments as they are now that this one settled (the mutation's answer still
+    // lists the one it replaced); the answer's own if the service cannot be read.
+    let now = describe_services(ctx, &[r.name.clone()]).await?;
+    let current = now.first().unwrap_or(svc);
+    let in_use: Vec<String> = current
+        .deployments()
+        .iter()
+        .filter_map(|d| d.task_definition())
+        .chain(current.task_definition())
+        .chain(svc.task_definition())
+        .map(str::to_string)
+        .collect();
+    let gone = crate::steps::task_definition::prune(ctx, family, s.keep_revisions, &in_use).await?;
+    if gone > 0 {
+        ctx.report.progress(
+            &r.id.to_string(),
+            &format!("deregistered {gone} old revisions of {family} (keep_revisions)"),
+        );
+    }
+    Ok(())
 }
 
 fn primary_id(svc: &Service) -> Option<String> {
@@ -611,6 +646,6 @@ mod rollout;
 #[cfg(test)]
 mod tests;
 
-use rollout::conclude;
 pub use manual::{restart, scale, scale_bounds};
+use rollout::conclude;
 pub use rollout::{follow, judge, unsettled, wait_stable, Judgement, Since, WaitOutcome};
