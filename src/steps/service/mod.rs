@@ -556,7 +556,7 @@ async fn prune_revisions(ctx: &Ctx, r: &Resource, svc: &Service) -> Result<()> {
     };
     // The deployments as they are now that this one settled (the mutation's answer still
     // lists the one it replaced); the answer's own if the service cannot be read.
-    let now = describe_services(ctx, &[r.name.clone()]).await?;
+    let now = describe_services(ctx, std::slice::from_ref(&r.name)).await?;
     let current = now.first().unwrap_or(svc);
     let in_use: Vec<String> = current
         .deployments()
