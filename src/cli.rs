@@ -198,48 +198,49 @@ pub struct ScaleArgs {
     /// The most tasks autoscaling may start (an autoscaled service).
     #[arg(long, requires = "min", conflicts_with = "count")]
     pub max: Option<u32>,
-    /// How long to wait for the tasks.
-    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
-    pub wait_timeout: Duration,
-    /// Return once the change is sent.
-    #[arg(long)]
-    pub no_wait: bool,
-    /// Delete the app's run lock first, whoever holds it.
-    #[arg(long)]
-    pub force_unlock: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
 #[derive(Debug, Clone, Args)]
 pub struct RestartArgs {
     /// The service's key in the config.
     pub service: String,
-    /// How long to wait for the deployment to complete.
-    #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
-    pub wait_timeout: Duration,
-    /// Return once the deployment has started.
-    #[arg(long)]
-    pub no_wait: bool,
-    /// Delete the app's run lock first, whoever holds it.
-    #[arg(long)]
-    pub force_unlock: bool,
+    #[command(flatten)]
+    pub wait: WaitArgs,
 }
 
+/// What the commands that change services and wait for them share: `up`, `restart`,
+/// `scale`.
 #[derive(Debug, Clone, Args)]
-pub struct UpArgs {
+pub struct WaitArgs {
     /// How long to wait for each service deployment to complete.
     #[arg(long, default_value = "15m", value_parser = humantime::parse_duration)]
     pub wait_timeout: Duration,
     /// Return once the changes are sent, without waiting for deployments.
     #[arg(long)]
     pub no_wait: bool,
-    /// End with a timeline of the steps: when each started, how long it took, and which
-    /// step it waited for.
-    #[arg(long)]
-    pub timeline: bool,
     /// Delete the app's run lock first, whoever holds it (when a run died and you cannot
     /// wait for its lease to expire).
     #[arg(long)]
     pub force_unlock: bool,
+}
+
+impl WaitArgs {
+    /// How long to wait for a deployment; `None` with `--no-wait`.
+    pub fn service_wait(&self) -> Option<Duration> {
+        (!self.no_wait).then_some(self.wait_timeout)
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct UpArgs {
+    #[command(flatten)]
+    pub wait: WaitArgs,
+    /// End with a timeline of the steps: when each started, how long it took, and which
+    /// step it waited for.
+    #[arg(long)]
+    pub timeline: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -309,7 +310,7 @@ mod tests {
     fn wait_timeout_parses_durations() {
         let cli = Cli::try_parse_from(["ecsdeploy", "up", "--wait-timeout", "90s"]).unwrap();
         match cli.command {
-            Command::Up(a) => assert_eq!(a.wait_timeout, Duration::from_secs(90)),
+            Command::Up(a) => assert_eq!(a.wait.wait_timeout, Duration::from_secs(90)),
             _ => panic!(),
         }
     }

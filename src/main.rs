@@ -167,10 +167,10 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
     }
     // `up` and `down` hold the app's run lock; `plan` and `status` take none.
     let locking = match &cli.command {
-        Command::Up(a) => Some(("up", a.force_unlock)),
+        Command::Up(a) => Some(("up", a.wait.force_unlock)),
         Command::Down(a) => Some(("down", a.force_unlock)),
-        Command::Restart(a) => Some(("restart", a.force_unlock)),
-        Command::Scale(a) => Some(("scale", a.force_unlock)),
+        Command::Restart(a) => Some(("restart", a.wait.force_unlock)),
+        Command::Scale(a) => Some(("scale", a.wait.force_unlock)),
         _ => None,
     };
     let lease = match locking {

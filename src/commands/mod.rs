@@ -49,12 +49,9 @@ pub fn settings(command: &Command) -> Settings {
     match command {
         Command::Up(a) => up_options(a).settings(),
         Command::Down(a) => down_options(a).settings(),
-        Command::Restart(a) => Settings {
-            service_wait: (!a.no_wait).then_some(a.wait_timeout),
-            ..Settings::default()
-        },
-        Command::Scale(a) => Settings {
-            service_wait: (!a.no_wait).then_some(a.wait_timeout),
+        Command::Restart(crate::cli::RestartArgs { wait, .. })
+        | Command::Scale(crate::cli::ScaleArgs { wait, .. }) => Settings {
+            service_wait: wait.service_wait(),
             ..Settings::default()
         },
         Command::Status => Settings {
@@ -67,7 +64,7 @@ pub fn settings(command: &Command) -> Settings {
 
 pub fn up_options(a: &crate::cli::UpArgs) -> UpOptions {
     UpOptions {
-        wait: (!a.no_wait).then_some(a.wait_timeout),
+        wait: a.wait.service_wait(),
     }
 }
 

@@ -5,6 +5,7 @@
 //! services and wait as `up` waits.
 
 use anyhow::{anyhow, bail, Result};
+use aws_sdk_ecs::operation::update_service::builders::UpdateServiceFluentBuilder;
 use aws_sdk_ecs::types::Service;
 
 use super::rollout::{conclude, wait_stable, Since};
@@ -39,43 +40,41 @@ async fn owned(ctx: &Ctx, name: &str) -> Result<Service> {
 /// unless `ctx.service_wait` is `None`, waits for it as `up` waits for its own.
 pub async fn restart(ctx: &Ctx, name: &str) -> Result<String> {
     owned(ctx, name).await?;
-    let out = ctx
-        .aws
+    let call = update(ctx, name).force_new_deployment(true);
+    changed(ctx, name, call, "restart").await
+}
+
+/// UpdateService of `name` in the app's cluster, to which the caller adds the change.
+fn update(ctx: &Ctx, name: &str) -> UpdateServiceFluentBuilder {
+    ctx.aws
         .ecs
         .update_service()
         .cluster(&ctx.cluster)
         .service(name)
-        .force_new_deployment(true)
-        .send()
-        .await
-        .map_err(err)?;
+}
+
+/// Sends `call` and waits for the deployment its answer names as primary.
+async fn changed(
+    ctx: &Ctx,
+    name: &str,
+    call: UpdateServiceFluentBuilder,
+    verb: &str,
+) -> Result<String> {
+    let out = call.send().await.map_err(err)?;
     let svc = out
         .service()
         .ok_or_else(|| anyhow!("UpdateService returned no service"))?;
     let deployment =
-        primary_id(svc).ok_or_else(|| anyhow!("service {name} reports no new deployment"))?;
-    waited(ctx, name, svc, &deployment, "restart").await
+        primary_id(svc).ok_or_else(|| anyhow!("service {name} reports no deployment"))?;
+    waited(ctx, name, svc, &deployment, verb).await
 }
 
 /// Sets the task count of a service without autoscaling, and waits until its deployment
 /// runs that many tasks.
 pub async fn scale(ctx: &Ctx, name: &str, count: u32) -> Result<String> {
     let before = owned(ctx, name).await?;
-    let out = ctx
-        .aws
-        .ecs
-        .update_service()
-        .cluster(&ctx.cluster)
-        .service(name)
-        .desired_count(i32::try_from(count)?)
-        .send()
-        .await
-        .map_err(err)?;
-    let svc = out
-        .service()
-        .ok_or_else(|| anyhow!("UpdateService returned no service"))?;
-    let deployment = primary_id(svc).ok_or_else(|| anyhow!("service {name} has no deployment"))?;
-    let done = waited(ctx, name, svc, &deployment, "scale").await?;
+    let call = update(ctx, name).desired_count(i32::try_from(count)?);
+    let done = changed(ctx, name, call, "scale").await?;
     Ok(format!(
         "{} → {count} tasks; {done}",
         before.desired_count()
