@@ -537,33 +537,36 @@ async fn settle(ctx: &Ctx, r: &Resource, svc: &Service) -> Result<Outputs> {
     let since = Since::mutation(svc, &deployment);
     let key = r.id.to_string();
     let outcome = wait_stable(ctx, &key, &r.name, &deployment, since, timeout).await?;
+    let settled = match &outcome {
+        WaitOutcome::Stable(now) => Some(now.clone()),
+        _ => None,
+    };
     conclude(outcome, &deployment)?;
-    prune_revisions(ctx, r, svc).await?;
+    if let Some(now) = settled {
+        prune_revisions(ctx, r, &now).await?;
+    }
     Ok(outputs)
 }
 
 /// Once a deployment has settled: the family's revisions beyond `keep_revisions`, but
-/// none that a deployment of the service still names, are deregistered.
-async fn prune_revisions(ctx: &Ctx, r: &Resource, svc: &Service) -> Result<()> {
+/// none that a deployment of the service still names, are deregistered. `now` is the
+/// service as the wait's last look saw it (the mutation's answer still lists the
+/// deployment it replaced).
+async fn prune_revisions(ctx: &Ctx, r: &Resource, now: &Service) -> Result<()> {
     let Spec::Service(s) = &r.spec else {
         return Ok(());
     };
-    let Some(family) = svc
+    let Some(family) = now
         .task_definition()
         .and_then(crate::steps::task_definition::family_of)
     else {
         return Ok(());
     };
-    // The deployments as they are now that this one settled (the mutation's answer still
-    // lists the one it replaced); the answer's own if the service cannot be read.
-    let now = describe_services(ctx, std::slice::from_ref(&r.name)).await?;
-    let current = now.first().unwrap_or(svc);
-    let in_use: Vec<String> = current
+    let in_use: Vec<String> = now
         .deployments()
         .iter()
         .filter_map(|d| d.task_definition())
-        .chain(current.task_definition())
-        .chain(svc.task_definition())
+        .chain(now.task_definition())
         .map(str::to_string)
         .collect();
     let gone = crate::steps::task_definition::prune(ctx, family, s.keep_revisions, &in_use).await?;

@@ -15,9 +15,10 @@ use crate::plan::{Observed, Unsettled};
 use crate::steps::Ctx;
 
 /// How a wait for a deployment ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum WaitOutcome {
-    Stable,
+    /// Settled: the service as the last look saw it.
+    Stable(Box<Service>),
     /// The circuit breaker rolled back (or ECS marked the deployment FAILED).
     Failed(String),
     /// Still in progress when the timeout hit: the last observed state, and how long the
@@ -240,7 +241,7 @@ pub async fn wait_stable(
             ctx.report.progress(key, &msg);
         }
         match judge(s, deployment_id) {
-            Judgement::Stable => return Ok(WaitOutcome::Stable),
+            Judgement::Stable => return Ok(WaitOutcome::Stable(Box::new(s.clone()))),
             Judgement::Failed(reason) => {
                 return Ok(WaitOutcome::Failed(with_stopped(ctx, name, reason).await));
             }
@@ -270,7 +271,7 @@ async fn with_stopped(ctx: &Ctx, name: &str, reason: String) -> String {
 /// The end of a wait as the step's result.
 pub fn conclude(outcome: WaitOutcome, deployment: &str) -> Result<()> {
     match outcome {
-        WaitOutcome::Stable => Ok(()),
+        WaitOutcome::Stable(_) => Ok(()),
         WaitOutcome::Failed(reason) => bail!("deployment {deployment} failed: {reason}"),
         WaitOutcome::TimedOut(state, waited) => bail!(
             "timed out after {} waiting for deployment {deployment} ({state}); it may still \
