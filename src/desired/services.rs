@@ -110,6 +110,9 @@ pub fn build(
             maximum_percent: s.deployment.maximum_percent,
             rollback: s.deployment.rollback,
             service_connect: service_connect(c, env, key),
+            capacity: s
+                .capacity
+                .map_or(vec![], |cap| spot_strategy(cap.spot, cap.on_demand_base)),
             keep_revisions: s.keep_revisions,
             // Listeners routing to it, and the services it depends on (deployed and
             // stable first: their steps wait for the deployment).

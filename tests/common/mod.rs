@@ -13,6 +13,7 @@
 //! and `down` takes and releases the lock; [`Proxy::lock_calls`] lists them.
 #![allow(dead_code)] // each test binary uses a different subset of the harness
 
+mod capacity;
 pub mod faults;
 pub mod inventory;
 pub mod realism;
