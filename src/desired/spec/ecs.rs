@@ -120,6 +120,14 @@ pub struct ContainerExtra {
     /// `appProtocol` of port mappings (`http`, `http2`, `grpc`), by container port; part of
     /// `port_mappings` in the normal form.
     pub app_protocols: BTreeMap<u16, String>,
+    /// Port mappings whose protocol is not `tcp` (that is, `udp`), by container port.
+    pub protocols: BTreeMap<u16, String>,
+    /// `volumesFrom`: (source container, read only).
+    pub volumes_from: Vec<(String, bool)>,
+    /// `linuxParameters.initProcessEnabled`.
+    pub init_process_enabled: Option<bool>,
+    /// `linuxParameters.capabilities`: (add, drop).
+    pub capabilities: (Vec<String>, Vec<String>),
 }
 
 impl ContainerExtra {
@@ -144,7 +152,26 @@ impl ContainerExtra {
             "memory_reservation": self.memory_reservation,
             "docker_labels": self.docker_labels,
             "start_timeout": self.start_timeout,
+            "linux_parameters": self.linux_fields(),
+            "volumes_from": self.volumes_from.iter().map(|(c, ro)| json!({"source": c, "read_only": ro})).collect::<Vec<_>>(),
         })
+    }
+
+    /// `linuxParameters` in normal form: false and unset alike, capabilities as sets; null
+    /// when it sets nothing.
+    fn linux_fields(&self) -> Value {
+        let init = self.init_process_enabled.filter(|i| *i);
+        let set = |v: &Vec<String>| {
+            let mut v = v.clone();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let (add, drop) = (set(&self.capabilities.0), set(&self.capabilities.1));
+        if init.is_none() && add.is_empty() && drop.is_empty() {
+            return Value::Null;
+        }
+        json!({"init_process_enabled": init, "capabilities_add": add, "capabilities_drop": drop})
     }
 }
 
@@ -158,8 +185,55 @@ pub struct TaskDefSpec {
     pub containers: Vec<ContainerSpec>,
     /// EFS volumes of the task.
     pub volumes: Vec<EfsVolumeSpec>,
+    /// Volumes a task-definition file declares, registered after `volumes`.
+    pub file_volumes: Vec<FileVolumeSpec>,
+    /// Task storage in GiB beyond Fargate's default 20.
+    pub ephemeral_storage: Option<u32>,
+    /// `enableFaultInjection`.
+    pub fault_injection: bool,
     /// Resources that must exist before tasks can start (log group); not referenced by value.
     pub after: Vec<ResourceId>,
+}
+
+/// A volume of a task-definition file: a bind mount on task storage, or EFS as written.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FileVolumeSpec {
+    pub name: String,
+    pub efs: Option<FileEfsSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FileEfsSpec {
+    pub file_system_id: String,
+    pub root_directory: Option<String>,
+    pub transit_encryption: bool,
+    pub transit_encryption_port: Option<u32>,
+    pub access_point_id: Option<String>,
+    pub iam: bool,
+}
+
+/// One task volume in the normal form both sides of a diff use (ECS API `Volume`): the
+/// root directory `/` is the default, disabled is the default.
+#[allow(clippy::too_many_arguments)]
+pub fn volume_fields(
+    name: &str,
+    file_system_id: Option<&str>,
+    access_point_id: Option<&str>,
+    transit_encryption: bool,
+    iam: bool,
+    root_directory: Option<&str>,
+    transit_encryption_port: Option<u32>,
+) -> Value {
+    let on = |b: bool| if b { "ENABLED" } else { "DISABLED" };
+    json!({
+        "name": name,
+        "file_system_id": file_system_id,
+        "access_point_id": access_point_id,
+        "transit_encryption": on(transit_encryption),
+        "iam": on(iam),
+        "root_directory": root_directory.filter(|r| *r != "/"),
+        "transit_encryption_port": transit_encryption_port,
+    })
 }
 
 /// A service's attachment to a target group.
@@ -476,7 +550,7 @@ impl KindSpec for TaskDefSpec {
                     "essential": c.essential,
                     "port_mappings": c.ports.iter().map(|p| json!({
                         "container_port": p,
-                        "protocol": "tcp",
+                        "protocol": c.extra.protocols.get(p).map_or("tcp", String::as_str),
                         "name": c.port_names.get(p),
                         "app_protocol": c.extra.app_protocols.get(p),
                     })).collect::<Vec<_>>(),
@@ -519,13 +593,24 @@ impl KindSpec for TaskDefSpec {
             "execution_role_arn": r.val(&self.execution_role),
             "task_role_arn": self.task_role.as_ref().map(|t| r.val(t)),
             "containers": containers,
-            "volumes": self.volumes.iter().map(|v| json!({
-                "name": v.name,
-                "file_system_id": r.val(&v.file_system),
-                "access_point_id": r.val(&v.access_point),
-                "transit_encryption": "ENABLED",
-                "iam": "ENABLED",
+            "volumes": self.volumes.iter().map(|v| {
+                let (fs, ap) = (r.val(&v.file_system), r.val(&v.access_point));
+                volume_fields(&v.name, Some(&fs), Some(&ap), true, true, None, None)
+            }).chain(self.file_volumes.iter().map(|v| match &v.efs {
+                Some(e) => volume_fields(
+                    &v.name,
+                    Some(&e.file_system_id),
+                    e.access_point_id.as_deref(),
+                    e.transit_encryption,
+                    e.iam,
+                    e.root_directory.as_deref(),
+                    e.transit_encryption_port,
+                ),
+                None => volume_fields(&v.name, None, None, false, false, None, None),
             })).collect::<Vec<_>>(),
+            "ephemeral_storage": self.ephemeral_storage,
+            // false and unset are the same to ECS.
+            "fault_injection": self.fault_injection.then_some(true),
         })
     }
 }
