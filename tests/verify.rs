@@ -151,3 +151,72 @@ async fn a_role_ecs_cannot_assume_and_a_full_vpc_quota_are_errors() {
         proxy.writes()
     );
 }
+
+const LISTENER_CONFIG: &str = r#"app = "pre"
+region = "ap-northeast-1"
+
+[network]
+vpc_cidr = "10.0.0.0/16"
+azs = ["ap-northeast-1a", "ap-northeast-1c"]
+public_subnets = ["10.0.1.0/24", "10.0.2.0/24"]
+
+[load_balancer]
+
+[[load_balancer.listeners]]
+port = 443
+protocol = "HTTPS"
+certificates = ["CERT", "arn:aws:acm:us-east-1:123456789012:certificate/elsewhere"]
+service = "web"
+cognito = { user_pool_arn = "arn:aws:cognito-idp:ap-northeast-1:123456789012:userpool/ap-northeast-1_missing", client_id = "nope", domain = "pre-auth" }
+
+[services.web]
+image = "nginx:latest"
+ports = [80]
+target_group = { port = 80 }
+"#;
+
+/// A certificate still pending validation (what RequestCertificate gives until its DNS
+/// record is seen), one of another region, and a user pool that does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listener_certificates_and_user_pools_are_checked() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let moto = std::env::var("ECSDEPLOY_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"));
+    let script = format!(
+        "import boto3\n\
+         c = boto3.client('acm', region_name='{REGION}', endpoint_url='{}', \
+         aws_access_key_id='testing', aws_secret_access_key='testing')\n\
+         print(c.request_certificate(DomainName='pre.example.com')['CertificateArn'])",
+        proxy.url()
+    );
+    let out = std::process::Command::new(moto.with_file_name("python"))
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let cert = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ecsdeploy.toml");
+    std::fs::write(&cfg, LISTENER_CONFIG.replace("CERT", &cert)).unwrap();
+
+    proxy.clear();
+    let out = ecsdeploy(&proxy, &cfg, &["verify"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    for want in [
+        format!(
+            "error: load_balancer.listeners[0].certificates[0]: certificate {cert} is \
+             PENDING_VALIDATION"
+        ),
+        "error: load_balancer.listeners[0].certificates[1]: certificate \
+         arn:aws:acm:us-east-1:123456789012:certificate/elsewhere is in us-east-1"
+            .to_string(),
+        "error: load_balancer.listeners[0].cognito: user pool \
+         arn:aws:cognito-idp:ap-northeast-1:123456789012:userpool/ap-northeast-1_missing does \
+         not exist"
+            .to_string(),
+    ] {
+        assert!(out.stdout.contains(&want), "{want}\n{out}");
+    }
+    assert_eq!(proxy.writes(), vec![]);
+}
