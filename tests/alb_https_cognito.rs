@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use common::realism::Realism;
@@ -113,33 +113,12 @@ struct Existing {
 }
 
 fn existing(proxy: &Proxy) -> Existing {
-    let moto = std::env::var("ECSDEPLOY_MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"));
-    let python = moto.with_file_name("python");
-    let script = format!(
-        "import boto3, datetime\n\
-         from cryptography import x509\n\
-         from cryptography.x509.oid import NameOID\n\
-         from cryptography.hazmat.primitives import hashes, serialization\n\
-         from cryptography.hazmat.primitives.asymmetric import rsa\n\
-         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)\n\
-         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'bsc.example.com')])\n\
-         now = datetime.datetime.now(datetime.timezone.utc)\n\
-         cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)\n\
-           .public_key(key.public_key()).serial_number(x509.random_serial_number())\n\
-           .not_valid_before(now).not_valid_after(now + datetime.timedelta(days=30))\n\
-           .sign(key, hashes.SHA256()))\n\
-         kw = dict(region_name='{REGION}', endpoint_url='{url}', \
-           aws_access_key_id='testing', aws_secret_access_key='testing')\n\
-         acm = boto3.client('acm', **kw)\n\
-         print(acm.import_certificate(\n\
-           Certificate=cert.public_bytes(serialization.Encoding.PEM),\n\
-           PrivateKey=key.private_bytes(serialization.Encoding.PEM,\n\
-             serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()),\n\
-         )['CertificateArn'])\n\
-         trust = '{{\"Statement\": [{{\"Effect\": \"Allow\", \"Action\": \"sts:AssumeRole\", \
-           \"Principal\": {{\"Service\": \"ecs-tasks.amazonaws.com\"}}}}]}}'\n\
+    let certificate = common::boto::issued_certificate(proxy, REGION, "bsc.example.com");
+    let made = common::boto::run(
+        proxy,
+        REGION,
+        "trust = '{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"sts:AssumeRole\", \
+         \"Principal\": {\"Service\": \"ecs-tasks.amazonaws.com\"}}]}'\n\
          boto3.client('iam', **kw).create_role(RoleName='ecsTaskExecutionRole', \
            AssumeRolePolicyDocument=trust)\n\
          idp = boto3.client('cognito-idp', **kw)\n\
@@ -147,21 +126,10 @@ fn existing(proxy: &Proxy) -> Existing {
          print(pool['Arn'])\n\
          print(idp.create_user_pool_client(UserPoolId=pool['Id'], ClientName='bsc-alb', \
            GenerateSecret=True)['UserPoolClient']['ClientId'])",
-        url = proxy.url()
     );
-    let out = std::process::Command::new(python)
-        .args(["-c", &script])
-        .output()
-        .expect("run the venv's python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let text = String::from_utf8(out.stdout).unwrap();
-    let mut lines = text.lines().map(str::to_string);
+    let mut lines = made.lines().map(str::to_string);
     Existing {
-        certificate: lines.next().unwrap(),
+        certificate,
         user_pool_arn: lines.next().unwrap(),
         client_id: lines.next().unwrap(),
     }

@@ -180,22 +180,7 @@ target_group = { port = 80 }
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn listener_certificates_and_user_pools_are_checked() {
     let proxy = Proxy::start(&unique_account()).await;
-    let moto = std::env::var("ECSDEPLOY_MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"));
-    let script = format!(
-        "import boto3\n\
-         c = boto3.client('acm', region_name='{REGION}', endpoint_url='{}', \
-         aws_access_key_id='testing', aws_secret_access_key='testing')\n\
-         print(c.request_certificate(DomainName='pre.example.com')['CertificateArn'])",
-        proxy.url()
-    );
-    let out = std::process::Command::new(moto.with_file_name("python"))
-        .args(["-c", &script])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let cert = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let cert = common::boto::requested_certificate(&proxy, REGION, "pre.example.com");
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("ecsdeploy.toml");
     std::fs::write(&cfg, LISTENER_CONFIG.replace("CERT", &cert)).unwrap();
