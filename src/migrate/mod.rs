@@ -1,0 +1,3 @@
+//! Taking in what users arrive with: other tools' files converted into an ecsdeploy config.
+
+pub mod yaml;
