@@ -73,7 +73,7 @@ pub fn convert(
         .to_string();
     let app = app
         .map(str::to_string)
-        .unwrap_or_else(|| crate::commands::init::app_name_from(&application));
+        .unwrap_or_else(|| app_name(&application));
 
     let mut files: Vec<(String, PathBuf)> = Vec::new();
     let mut unread: Vec<String> = Vec::new();
@@ -329,6 +329,13 @@ pub fn convert(
         not_converted,
         text,
     })
+}
+
+/// A valid ecsdeploy app name made from Copilot's application name.
+fn app_name(application: &str) -> String {
+    let mut a = units::key(application);
+    a.truncate(MAX_APP);
+    a.trim_end_matches('-').to_string()
 }
 
 /// The directory holding `copilot/.workspace`: `dir` itself or its parent (when `dir` is

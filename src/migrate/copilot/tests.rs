@@ -375,7 +375,13 @@ fn environment_blocks_become_environment_tables() {
     );
     assert_eq!(c.services, ["web"]);
     assert_eq!(c.environments, ["prod"]);
-    crate::commands::init_copilot::check(&c, &d.path().join("ecsdeploy.toml")).unwrap();
+    let path = d.path().join("ecsdeploy.toml");
+    crate::config::load_str(&c.text, &path).unwrap_or_else(|e| panic!("{e}\n{}", c.text));
+    let prod = crate::config::Options {
+        environment: Some("prod"),
+        ..crate::config::Options::default()
+    };
+    crate::config::load_str_with(&c.text, &path, prod).unwrap();
 }
 
 #[test]
