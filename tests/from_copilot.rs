@@ -96,6 +96,9 @@ fn documented_samples_convert_and_validate() {
             "copilot/orders/manifest.yml:18:3: count.requests:",
             "copilot/orders/manifest.yml:19:3: count.response_time:",
             "copilot/report-generator/manifest.yml:2:1: type: Scheduled Job `report-generator`",
+            "copilot/tls/manifest.yml:17:3: http.target_container:",
+            "copilot/wp/manifest.yml:11:1: http: service `frontend` has the same path",
+            "copilot/wp/manifest.yml:26:5: sidecars.bootstrap.mount_points:",
         ],
         &[],
     );
@@ -109,6 +112,14 @@ fn documented_samples_convert_and_validate() {
         "{written}"
     );
     assert!(written.contains("[environments.qa.network]"), "{written}");
+    assert!(
+        written.contains("[[services.frontend-4.sidecars]]"),
+        "{written}"
+    );
+    assert!(
+        written.contains(r#"{ condition = "SUCCESS", container = "bootstrap" }"#),
+        "{written}"
+    );
 }
 
 #[test]

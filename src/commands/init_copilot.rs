@@ -61,9 +61,6 @@ pub fn check(c: &Conversion, path: &Path) -> Result<()> {
             variables: &lookup,
         };
         config::load_str_with(&c.text, path, options).map_err(|e| {
-            if std::env::var_os("ECSDEPLOY_DEBUG_COPILOT").is_some() {
-                eprintln!("{}", c.text);
-            }
             anyhow::anyhow!(
                 "the converted config is not valid{} (nothing was written):\n{e}",
                 env.map(|e| format!(" for environment {e}"))

@@ -7,6 +7,7 @@ use toml::{Table, Value};
 use super::environment::EnvOut;
 use super::out::Out;
 use super::service::{Route, ServiceOut};
+use super::track::NotConverted;
 
 /// The ALB allows five condition values (paths and hosts together) per rule.
 const MAX_CONDITION_VALUES: usize = 5;
@@ -19,7 +20,9 @@ pub struct Inputs<'a> {
     pub env: Option<&'a EnvOut>,
 }
 
-pub fn config(x: &Inputs) -> Out {
+/// The config, and the routes another service's route shadows (not written: the load
+/// balancer would never use them).
+pub fn config(x: &Inputs) -> (Out, Vec<NotConverted>) {
     let mut out = Out::default();
     out.put("app", x.app, None);
     if let Some(r) = x.region {
@@ -49,7 +52,7 @@ pub fn config(x: &Inputs) -> Out {
             Some("network.connect (Copilot's namespace <env>.<app>.local)".into()),
         );
     }
-    load_balancer(&mut out, x);
+    let shadowed = load_balancer(&mut out, x);
     for s in x.services {
         out.nest(&format!("services.{}", s.key), s.service.clone());
         for (k, v) in &s.extra.table {
@@ -57,7 +60,25 @@ pub fn config(x: &Inputs) -> Out {
         }
         out.sources.extend(s.extra.sources.clone());
     }
-    out
+    // A target group no listener uses is refused: the shadowed services get none (nor
+    // autoscaling on requests per target).
+    for (key, _) in &shadowed {
+        if let Some(Value::Table(svc)) = out
+            .table
+            .get_mut("services")
+            .and_then(|t| t.get_mut(key.as_str()))
+        {
+            svc.remove("target_group");
+            let on_requests = svc
+                .get("autoscaling")
+                .and_then(|a| a.get("requests_per_target"))
+                .is_some();
+            if on_requests {
+                svc.remove("autoscaling");
+            }
+        }
+    }
+    (out, shadowed.into_iter().map(|(_, n)| n).collect())
 }
 
 fn merge_into(t: &mut Table, k: &str, v: &Value) {
@@ -76,14 +97,15 @@ fn merge_into(t: &mut Table, k: &str, v: &Value) {
 /// One listener (HTTP on 80, or HTTPS on 443 with HTTP redirected when the environment
 /// has certificates), the first service routed at `/` as its default action, a rule for
 /// each other route.
-fn load_balancer(out: &mut Out, x: &Inputs) {
+/// Returns the services whose route another one shadows, with their note.
+fn load_balancer(out: &mut Out, x: &Inputs) -> Vec<(String, NotConverted)> {
     let routes: Vec<(&str, &Route)> = x
         .services
         .iter()
         .filter_map(|s| s.route.as_ref().map(|r| (s.key.as_str(), r)))
         .collect();
     if routes.is_empty() {
-        return;
+        return Vec::new();
     }
     let default = routes
         .iter()
@@ -104,7 +126,39 @@ fn load_balancer(out: &mut Out, x: &Inputs) {
         )
     });
     let mut rules = Vec::new();
+    let mut shadowed = Vec::new();
+    let mut seen: Vec<(&Vec<String>, &Vec<String>, &str)> = Vec::new();
+    if let Some(d) = default {
+        let r = routes
+            .iter()
+            .find(|(k, _)| *k == d)
+            .expect("the default is a route")
+            .1;
+        seen.push((&r.paths, &r.hosts, d));
+    }
     for (k, r) in ruled {
+        if let Some((_, _, first)) = seen
+            .iter()
+            .find(|(p, h, _)| **p == r.paths && **h == r.hosts)
+        {
+            let (file, line, col, field) = r.place.clone();
+            shadowed.push((
+                k.to_string(),
+                NotConverted {
+                    file,
+                    line,
+                    col,
+                    field,
+                    reason: format!(
+                        "service `{first}` has the same path and aliases, and the load \
+                         balancer sends those requests to it: `{k}` gets no rule and no \
+                         target group"
+                    ),
+                },
+            ));
+            continue;
+        }
+        seen.push((&r.paths, &r.hosts, k));
         let paths = if r.paths.is_empty() && r.hosts.is_empty() {
             vec!["/*".to_string()]
         } else {
@@ -177,6 +231,7 @@ fn load_balancer(out: &mut Out, x: &Inputs) {
             s.clone(),
         );
     }
+    shadowed
 }
 
 fn strings(v: &[String]) -> Value {
@@ -194,6 +249,7 @@ mod tests {
                 paths: paths.iter().map(|s| s.to_string()).collect(),
                 hosts: hosts.iter().map(|s| s.to_string()).collect(),
                 src: format!("{key}:1 http"),
+                place: (key.into(), 1, 1, "http".into()),
             }),
             ..ServiceOut::default()
         };
@@ -218,7 +274,7 @@ mod tests {
             svc("api", &["/api", "/api/*"], &[]),
             svc("admin", &[], &["admin.example.com"]),
         ];
-        let out = config(&inputs(&services, None));
+        let (out, _) = config(&inputs(&services, None));
         let text = toml::to_string(&out.table).unwrap();
         let l = &out
             .get("load_balancer.listeners")
@@ -236,7 +292,7 @@ mod tests {
         let hosts: Vec<String> = (0..5).map(|i| format!("h{i}.example.com")).collect();
         let hosts: Vec<&str> = hosts.iter().map(String::as_str).collect();
         let services = [svc("api", &["/api", "/api/*"], &hosts)];
-        let out = config(&inputs(&services, None));
+        let (out, _) = config(&inputs(&services, None));
         let l = &out
             .get("load_balancer.listeners")
             .unwrap()
@@ -247,13 +303,36 @@ mod tests {
     }
 
     #[test]
+    fn a_route_another_service_has_is_listed_not_written() {
+        let services = [
+            svc("web", &[], &[]),
+            svc("www", &[], &[]),
+            svc("api", &["/a"], &[]),
+            svc("b", &["/a"], &[]),
+        ];
+        let (out, shadowed) = config(&inputs(&services, None));
+        let l = &out
+            .get("load_balancer.listeners")
+            .unwrap()
+            .as_array()
+            .unwrap()[0];
+        assert_eq!(l["rules"].as_array().unwrap().len(), 1);
+        let who: Vec<&str> = shadowed.iter().map(|n| n.file.as_str()).collect();
+        assert_eq!(who, ["b", "www"]);
+        assert!(out.get("services.www.target_group").is_none());
+        assert!(out.get("services.web.target_group").is_none());
+        assert!(out.get("services.web.image").is_some());
+        assert!(shadowed[1].reason.contains("service `web`"), "{shadowed:?}");
+    }
+
+    #[test]
     fn certificates_make_https_with_a_redirect() {
         let env = EnvOut {
             certificates: vec!["arn:aws:acm:us-east-1:123456789012:certificate/x".into()],
             ..EnvOut::default()
         };
         let services = [svc("web", &[], &[])];
-        let out = config(&inputs(&services, Some(&env)));
+        let (out, _) = config(&inputs(&services, Some(&env)));
         let ls = out
             .get("load_balancer.listeners")
             .unwrap()

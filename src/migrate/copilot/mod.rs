@@ -183,13 +183,16 @@ pub fn convert(
             &mut cx, &m.root, &m.key, &m.kind, &paths, &mut reg,
         ));
     }
-    let base = assemble::config(&Inputs {
+    let (base, shadowed) = assemble::config(&Inputs {
         app: &app,
         region,
         namespace: format!("{app}.local"),
         services: &base_services,
         env: None,
     });
+    for n in shadowed {
+        trackers.entry(n.file.clone()).or_default().notes.push(n);
+    }
 
     let mut out = base.clone();
     let mut env_names = Vec::new();
@@ -228,13 +231,19 @@ pub fn convert(
             };
             environment::convert(&mut cx, m)
         });
-        let full = assemble::config(&Inputs {
+        let (full, shadowed) = assemble::config(&Inputs {
             app: &app,
             region,
             namespace: format!("{name}.{app}.local"),
             services: &services,
             env: env_out.as_ref(),
         });
+        for n in shadowed {
+            let t = trackers.entry(n.file.clone()).or_default();
+            if !t.notes.contains(&n) {
+                t.notes.push(n);
+            }
+        }
         let (mut table, removed) = diff(&base.table, &full.table, "");
         for path in removed {
             let (file, line, col) = removal_place(&path, env, &manifests, env_manifest.as_ref());

@@ -47,6 +47,8 @@ pub struct Route {
     pub paths: Vec<String>,
     pub hosts: Vec<String>,
     pub src: String,
+    /// Where `http` is, for a route another service's shadows.
+    pub place: (String, usize, usize, String),
 }
 
 /// One converted service.
@@ -103,6 +105,7 @@ pub fn convert(
     network(cx, m, &mut s, port);
     deployment(cx, m, &mut s);
     storage(cx, m, &mut s, reg);
+    sidecars(cx, m, &mut s);
     if kind == LB_WEB {
         http(cx, m, &mut s, port);
     } else if let Some(e) = cx.entry(m, "http") {
@@ -158,9 +161,20 @@ fn image(cx: &mut Cx, m: &Node, s: &mut ServiceOut, paths: &Paths) -> Option<u16
             None => cx.skip(e, "image.port", "not a port number"),
         }
     }
+    if let Some(e) = cx.entry(&img, "depends_on").cloned() {
+        let main = m
+            .get("name")
+            .and_then(Node::str)
+            .unwrap_or_default()
+            .to_string();
+        if let Some(deps) = depends_on(cx, &e, "image.depends_on", &main, &s.key) {
+            let src = cx.src(&e, "image.depends_on");
+            s.service.put("container_depends_on", deps, Some(src));
+        }
+    }
     if let Some(e) = cx.entry(&img, "healthcheck") {
         let hc = e.value.clone();
-        container_health_check(cx, &hc, s);
+        container_health_check(cx, &hc, &mut s.service, "image.healthcheck");
     }
     port
 }
@@ -232,7 +246,7 @@ fn build(cx: &mut Cx, b: &Node, paths: &Paths) -> Option<Table> {
 }
 
 /// `image.healthcheck` → `health_check` (ecsdeploy runs the command as `CMD-SHELL`).
-fn container_health_check(cx: &mut Cx, hc: &Node, s: &mut ServiceOut) {
+fn container_health_check(cx: &mut Cx, hc: &Node, out: &mut Out, prefix: &str) {
     let Some(e) = cx.entry(hc, "command") else {
         return;
     };
@@ -248,29 +262,29 @@ fn container_health_check(cx: &mut Cx, hc: &Node, s: &mut ServiceOut) {
     let Some(command) = command else {
         cx.skip(
             e,
-            "image.healthcheck.command",
+            &format!("{prefix}.command"),
             "only a `CMD-SHELL` command, or `CMD` with plain words, becomes a shell command",
         );
         return;
     };
     cx.used(&e.value);
-    let src = cx.src(e, "image.healthcheck.command");
-    s.service.put("health_check.command", command, Some(src));
+    let src = cx.src(e, &format!("{prefix}.command"));
+    out.put("health_check.command", command, Some(src));
     // ECS's defaults, which ecsdeploy's are too: the timeout must stay below the interval.
     let interval = hc
         .get("interval")
         .and_then(Node::str)
         .and_then(duration_secs)
         .unwrap_or(30);
-    for (field, key, lo, hi) in [
+    for (name, key, lo, hi) in [
         ("interval", "interval", 5, 300),
         ("timeout", "timeout", 2, 60),
         ("start_period", "start_period", 0, 300),
     ] {
-        if let Some(e) = cx.entry(hc, field) {
-            let path = format!("image.healthcheck.{field}");
+        if let Some(e) = cx.entry(hc, name) {
+            let path = format!("{prefix}.{name}");
             match e.value.str().and_then(duration_secs) {
-                Some(v) if field == "timeout" && v >= interval => cx.skip(
+                Some(v) if name == "timeout" && v >= interval => cx.skip(
                     e,
                     &path,
                     format!("ecsdeploy wants the timeout below the interval ({interval} s); its default 5 applies"),
@@ -278,7 +292,7 @@ fn container_health_check(cx: &mut Cx, hc: &Node, s: &mut ServiceOut) {
                 Some(v) if (lo..=hi).contains(&v) => {
                     cx.used(&e.value);
                     let src = cx.src(e, &path);
-                    s.service.put(&format!("health_check.{key}"), v as i64, Some(src));
+                    out.put(&format!("health_check.{key}"), v as i64, Some(src));
                 }
                 _ => cx.skip(
                     e,
@@ -292,12 +306,12 @@ fn container_health_check(cx: &mut Cx, hc: &Node, s: &mut ServiceOut) {
         match e.value.as_u64() {
             Some(v) if (1..=10).contains(&v) => {
                 cx.used(&e.value);
-                let src = cx.src(e, "image.healthcheck.retries");
-                s.service.put("health_check.retries", v as i64, Some(src));
+                let src = cx.src(e, &format!("{prefix}.retries"));
+                out.put("health_check.retries", v as i64, Some(src));
             }
             _ => cx.skip(
                 e,
-                "image.healthcheck.retries",
+                &format!("{prefix}.retries"),
                 "ecsdeploy takes 1 to 10 retries; its default 3 applies",
             ),
         }
@@ -869,6 +883,12 @@ fn http(cx: &mut Cx, m: &Node, s: &mut ServiceOut, port: Option<u16>) {
         paths: Vec::new(),
         hosts: Vec::new(),
         src: src.clone(),
+        place: (
+            cx.file.to_string(),
+            e.key_line,
+            e.key_col,
+            cx.field_name(&e.value, "http"),
+        ),
     };
     if let Some(p) = cx.take(&h, "path") {
         let path = p.value.str().unwrap_or_default().trim_matches('/');
@@ -1037,5 +1057,167 @@ fn target_health_check(cx: &mut Cx, hc: &Entry, s: &mut ServiceOut) {
             }
             None => cx.skip(&e, "http.healthcheck.grace_period", "not whole seconds"),
         }
+    }
+}
+
+/// `depends_on: { container: condition }` → `[{ container, condition }]`; the main
+/// container (named after the service in Copilot) is the service key in ecsdeploy.
+fn depends_on(cx: &mut Cx, e: &Entry, path: &str, main: &str, svc_key: &str) -> Option<Value> {
+    let mut deps = Vec::new();
+    for d in e.value.entries() {
+        let condition = match d.value.str().map(str::to_ascii_lowercase).as_deref() {
+            Some("start") => "START",
+            Some("complete") => "COMPLETE",
+            Some("success") => "SUCCESS",
+            Some("healthy") => "HEALTHY",
+            _ => {
+                cx.skip(
+                    e,
+                    path,
+                    format!("`{}` is not start, complete, success or healthy", d.key),
+                );
+                return None;
+            }
+        };
+        let container = if d.key == main {
+            svc_key
+        } else {
+            d.key.as_str()
+        };
+        let mut t = Table::new();
+        t.insert("container".into(), container.into());
+        t.insert("condition".into(), condition.into());
+        deps.push(Value::Table(t));
+    }
+    cx.used(&e.value);
+    (!deps.is_empty()).then_some(Value::Array(deps))
+}
+
+/// `sidecars.<name>`: image (a location), port, essential (Copilot's default: true),
+/// variables, command, health check and start order. Anything else of a sidecar is listed.
+fn sidecars(cx: &mut Cx, m: &Node, s: &mut ServiceOut) {
+    let Some(e) = cx.entry(m, "sidecars").cloned() else {
+        return;
+    };
+    cx.enter(&e.value);
+    let main = m
+        .get("name")
+        .and_then(Node::str)
+        .unwrap_or_default()
+        .to_string();
+    for sc in e.value.entries() {
+        let path = format!("sidecars.{}", sc.key);
+        cx.enter(&sc.value);
+        let image = match sc.value.get("image").map(|n| &n.value) {
+            Some(Y::Scalar { text, .. }) => Some(text.clone()),
+            Some(Y::Map(_)) => sc
+                .value
+                .get("image")
+                .and_then(|i| i.get("location"))
+                .and_then(Node::str)
+                .map(str::to_string),
+            _ => None,
+        };
+        let Some(image) = image else {
+            cx.skip(
+                sc,
+                &path,
+                "a sidecar built from source: ecsdeploy's sidecars take an image reference",
+            );
+            continue;
+        };
+        let mut out = Out::default();
+        let img = sc.value.entry("image").expect("read above");
+        let src = cx.src(img, &format!("{path}.image"));
+        if let Y::Map(_) = img.value.value {
+            cx.enter(&img.value);
+            cx.take(&img.value, "location");
+        } else {
+            cx.used(&img.value);
+        }
+        out.put("name", sc.key.as_str(), Some(cx.src(sc, &path)));
+        out.put("image", image, Some(src));
+        let essential = match cx.entry(&sc.value, "essential").cloned() {
+            Some(x) => match x.value.as_bool() {
+                Some(b) => {
+                    cx.used(&x.value);
+                    b
+                }
+                None => true,
+            },
+            None => true,
+        };
+        out.put("essential", essential, None);
+        if let Some(p) = cx.entry(&sc.value, "port").cloned() {
+            let text = p.value.str().unwrap_or_default();
+            let port = text
+                .strip_suffix("/tcp")
+                .unwrap_or(text)
+                .parse::<u16>()
+                .ok()
+                .filter(|p| *p > 0);
+            match port {
+                Some(n) => {
+                    cx.used(&p.value);
+                    let src = cx.src(&p, &format!("{path}.port"));
+                    out.put("ports", Value::Array(vec![(n as i64).into()]), Some(src));
+                }
+                None => cx.skip(&p, &format!("{path}.port"), "not a TCP port"),
+            }
+        }
+        if let Some(v) = cx.entry(&sc.value, "variables").cloned() {
+            cx.enter(&v.value);
+            for x in v.value.entries() {
+                let vp = format!("{path}.variables.{}", x.key);
+                match x.value.str() {
+                    Some(t) => {
+                        cx.used(&x.value);
+                        let src = cx.src(x, &vp);
+                        out.put(&format!("environment.{}", x.key), t, Some(src));
+                    }
+                    None => cx.skip(x, &vp, "not a plain value"),
+                }
+            }
+        }
+        if let Some(c) = cx.entry(&sc.value, "command").cloned() {
+            let words: Option<Vec<Value>> = match &c.value.value {
+                Y::Scalar { text, .. } if text.split_whitespace().all(plain_word) => {
+                    Some(text.split_whitespace().map(Value::from).collect())
+                }
+                Y::Seq(items) => items.iter().map(|n| n.str().map(Value::from)).collect(),
+                _ => None,
+            };
+            match words.filter(|w| !w.is_empty()) {
+                Some(w) => {
+                    cx.used(&c.value);
+                    let src = cx.src(&c, &format!("{path}.command"));
+                    out.put("command", Value::Array(w), Some(src));
+                }
+                None => cx.skip(
+                    &c,
+                    &format!("{path}.command"),
+                    "a command string with quotes or shell syntax: write it as a list",
+                ),
+            }
+        }
+        if let Some(h) = cx.entry(&sc.value, "healthcheck").cloned() {
+            container_health_check(cx, &h.value, &mut out, &format!("{path}.healthcheck"));
+        }
+        if let Some(d) = cx.entry(&sc.value, "depends_on").cloned() {
+            if let Some(deps) = depends_on(cx, &d, &format!("{path}.depends_on"), &main, &s.key) {
+                let src = cx.src(&d, &format!("{path}.depends_on"));
+                out.put("depends_on", deps, Some(src));
+            }
+        }
+        let n = match s.service.get("sidecars") {
+            Some(Value::Array(a)) => a.len(),
+            _ => 0,
+        };
+        for (k, v) in &out.sources {
+            s.service
+                .sources
+                .insert(format!("sidecars[{n}].{k}"), v.clone());
+        }
+        s.service.push("sidecars", out.table, None);
     }
 }

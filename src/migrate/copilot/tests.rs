@@ -412,3 +412,30 @@ fn not_a_workspace_is_a_usage_error() {
         "{e}"
     );
 }
+
+#[test]
+fn sidecars_with_an_image_and_the_start_order() {
+    let (s, nc) = conv(
+        LB_WEB,
+        "name: web\nimage:\n  location: x\n  port: 80\n  depends_on:\n    bootstrap: success\nsidecars:\n  bootstrap:\n    image: busybox:1\n    essential: false\n    command: ['sh', '-c', 'echo hi']\n    mount_points:\n      - source_volume: wp\n        path: /x\n  envoy:\n    port: 443/tcp\n    image: envoy:1\n    depends_on:\n      web: start\n    healthcheck:\n      command: ['CMD-SHELL', 'true']\n  built:\n    image:\n      build: ./b/Dockerfile\n",
+    );
+    assert_eq!(
+        get(&s, "container_depends_on").unwrap().to_string(),
+        r#"[{ condition = "SUCCESS", container = "bootstrap" }]"#
+    );
+    let sc = get(&s, "sidecars").unwrap().as_array().unwrap();
+    assert_eq!(sc.len(), 2);
+    assert_eq!(sc[0]["essential"].as_bool(), Some(false));
+    assert_eq!(sc[0]["command"].to_string(), r#"["sh", "-c", "echo hi"]"#);
+    assert_eq!(sc[1]["essential"].as_bool(), Some(true));
+    assert_eq!(sc[1]["ports"].to_string(), "[443]");
+    assert_eq!(
+        sc[1]["depends_on"].to_string(),
+        r#"[{ condition = "START", container = "web" }]"#
+    );
+    assert_eq!(sc[1]["health_check"]["command"].as_str(), Some("true"));
+    assert_eq!(
+        fields(&nc),
+        ["sidecars.bootstrap.mount_points", "sidecars.built"]
+    );
+}

@@ -82,6 +82,12 @@ impl Cx<'_> {
         )
     }
 
+    /// A field's name as the list shows it (`environments.<env>.` before a field of an
+    /// environment's block).
+    pub fn field_name(&self, n: &Node, path: &str) -> String {
+        self.field(n, path)
+    }
+
     fn field(&self, n: &Node, path: &str) -> String {
         match self.env {
             Some((env, ids)) if ids.contains(&n.id) => format!("environments.{env}.{path}"),
