@@ -439,3 +439,46 @@ fn sidecars_with_an_image_and_the_start_order() {
         ["sidecars.bootstrap.mount_points", "sidecars.built"]
     );
 }
+
+#[test]
+fn a_manifest_that_is_not_yaml_is_named_with_its_place() {
+    let d = workspace(&[
+        ("copilot/.workspace", "application: shop\n"),
+        (
+            "copilot/web/manifest.yml",
+            "name: web\nimage: [x\ntype: Backend Service\n",
+        ),
+    ]);
+    let e = super::convert(d.path(), &d.path().join("ecsdeploy.toml"), None, None).unwrap_err();
+    assert!(
+        e.downcast_ref::<crate::error::UsageError>().is_some(),
+        "{e}"
+    );
+    assert!(
+        e.to_string().starts_with("copilot/web/manifest.yml:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn the_copilot_directory_itself_and_an_app_name_made_valid() {
+    let d = workspace(&[
+        (
+            "copilot/.workspace",
+            "application: My_Very_Long_Copilot_Application\n",
+        ),
+        (
+            "copilot/web/manifest.yml",
+            "name: web\ntype: Backend Service\nimage:\n  location: nginx\n",
+        ),
+    ]);
+    let c = super::convert(
+        &d.path().join("copilot"),
+        &d.path().join("e.toml"),
+        None,
+        None,
+    )
+    .unwrap();
+    assert_eq!(c.app, "my-very-long-copilot");
+    assert!(c.not_converted.is_empty(), "{:?}", c.not_converted);
+}
