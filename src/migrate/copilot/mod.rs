@@ -9,7 +9,9 @@
 //! `assemble`, `render`) are pure.
 
 pub mod assemble;
+pub mod containers;
 pub mod environment;
+pub mod http;
 pub mod out;
 pub mod render;
 pub mod service;
