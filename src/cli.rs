@@ -183,6 +183,11 @@ pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+    /// Convert the AWS Copilot workspace in DIR (the directory holding `copilot/`) instead
+    /// of asking: its services, environments and what could not be converted, with file
+    /// and line.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["image", "port", "load_balancer", "no_load_balancer", "arm64"])]
+    pub from_copilot: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

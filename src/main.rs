@@ -154,6 +154,9 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
                 ecsdeploy::config::load_all(&cli.global.config, commands::options(&cli.global));
             return Ok(commands::validate::report(result, cli.global.output));
         }
+        Command::Init(a) if a.from_copilot.is_some() => {
+            return commands::init_copilot::run(&cli.global, a).map_err(print_error);
+        }
         Command::Init(a) => {
             let message = commands::init::run(&cli.global.config, a, cli.global.region.as_deref())
                 .map_err(print_error)?;

@@ -274,6 +274,7 @@ mod tests {
             arm64: false,
             yes: false,
             force: false,
+            from_copilot: None,
         }
     }
 
