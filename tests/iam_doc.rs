@@ -49,6 +49,7 @@ const SERVICES: &[(&str, &str)] = &[
     ("aws_sdk_rds", "rds"),
     ("aws_sdk_efs", "elasticfilesystem"),
     ("aws_sdk_secretsmanager", "secretsmanager"),
+    ("aws_sdk_scheduler", "scheduler"),
 ];
 
 /// Words the SDK's snake_case loses the capitals of, per IAM prefix: `create_db_instance`
@@ -131,6 +132,13 @@ const IMPLIED: &[(&str, &str, &str)] = &[
         "iam:PassRole",
         "ecs:RegisterTaskDefinition",
         "executionRoleArn / taskRoleArn",
+    ),
+    // Handing a job's scheduler role to EventBridge Scheduler.
+    ("iam:PassRole", "scheduler:CreateSchedule", "Target.RoleArn"),
+    (
+        "scheduler:TagResource",
+        "scheduler:CreateScheduleGroup",
+        "tags in CreateScheduleGroup",
     ),
     // Service-linked roles the services create on first use in an account.
     (

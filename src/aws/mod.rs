@@ -49,6 +49,8 @@ pub struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub efs: aws_sdk_efs::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    /// EventBridge Scheduler (scheduled jobs).
+    pub scheduler: aws_sdk_scheduler::Client,
 }
 
 impl Clients {
@@ -89,6 +91,7 @@ impl Clients {
             rds: aws_sdk_rds::Client::new(&conf),
             efs: aws_sdk_efs::Client::new(&conf),
             secrets: aws_sdk_secretsmanager::Client::new(&conf),
+            scheduler: aws_sdk_scheduler::Client::new(&conf),
         })
     }
 }

@@ -68,6 +68,10 @@ pub enum Attr {
     Endpoint,
     /// Port clients connect to (RDS).
     Port,
+    /// The start of the ARNs of the resource's service in its account and region
+    /// (`arn:aws:ecs:<region>:<account>:`, from the cluster): names sibling resources, such
+    /// as a task-definition family, that have no ARN of their own.
+    ArnPrefix,
 }
 
 impl Attr {
@@ -78,6 +82,7 @@ impl Attr {
             Attr::Uri => "uri",
             Attr::Endpoint => "endpoint",
             Attr::Port => "port",
+            Attr::ArnPrefix => "arn_prefix",
         }
     }
 }

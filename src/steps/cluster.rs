@@ -22,7 +22,7 @@ use super::Ctx;
 use crate::desired::ClusterSpec;
 use crate::aws::{answer, code_of, err, not_yet_propagated, retry_until, PROPAGATION};
 use crate::desired::{
-    Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
+    Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
 use crate::plan::Observed;
 
@@ -158,7 +158,12 @@ fn observed(id: ResourceId, c: &Cluster, namespace: Option<String>) -> Observed 
 }
 
 fn outputs(c: &Cluster) -> Outputs {
-    Outputs::with_id(c.cluster_name().unwrap_or_default()).arn(c.cluster_arn().unwrap_or_default())
+    let arn = c.cluster_arn().unwrap_or_default();
+    // `arn:aws:ecs:<region>:<account>:` (what a job's scheduler role scopes RunTask with).
+    let prefix = arn.split_once("cluster/").map_or("", |(p, _)| p);
+    Outputs::with_id(c.cluster_name().unwrap_or_default())
+        .arn(arn)
+        .with(Attr::ArnPrefix, prefix)
 }
 
 fn insights(value: &str) -> ClusterSetting {

@@ -318,7 +318,7 @@ impl KindSpec for ImageSpec {
 
 impl KindSpec for ClusterSpec {
     const KIND: Kind = Kind::Cluster;
-    const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service, Kind::Schedule];
 
     fn vals(&self) -> Vec<&Val> {
         self.service_connect_namespace.iter().collect()
@@ -353,7 +353,7 @@ impl KindSpec for LogGroupSpec {
 
 impl KindSpec for TaskDefSpec {
     const KIND: Kind = Kind::TaskDefinition;
-    const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service, Kind::Schedule];
 
     fn vals(&self) -> Vec<&Val> {
         std::iter::once(&self.execution_role)

@@ -58,8 +58,12 @@ pub fn policy_document(statements: &[PolicyStatement], r: &dyn Resolve) -> Value
 
 impl KindSpec for RoleSpec {
     const KIND: Kind = Kind::IamRole;
-    const DELETED_AFTER: &'static [Kind] =
-        &[Kind::Service, Kind::TaskDefinition, Kind::IamRolePolicy];
+    const DELETED_AFTER: &'static [Kind] = &[
+        Kind::Service,
+        Kind::TaskDefinition,
+        Kind::IamRolePolicy,
+        Kind::Schedule,
+    ];
     const IMMUTABLE: &'static [&'static str] = &["path"];
 
     fn vals(&self) -> Vec<&Val> {

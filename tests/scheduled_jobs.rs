@@ -1,0 +1,312 @@
+//! Scheduled jobs (`[jobs.<key>]`) end to end, through the AWS-realism layer: the schedule
+//! EventBridge Scheduler runs (asserted with GetSchedule), its least-privilege role, the
+//! job's task definition, a second `up` without writes, a changed schedule updated in place,
+//! a removed job deleted with everything it had, and `down` leaving nothing.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::realism::Realism;
+use common::{example, inline_policy, run_async, sdk_config, string_list, unique_account, Proxy};
+
+const REGION: &str = "ap-northeast-1";
+const APP: &str = "fargate-public";
+const CLUSTER: &str = "fargate-public-cluster";
+
+/// One job reusing service1's image and settings, one with an image of its own.
+const JOBS: &str = r#"
+[jobs.report]
+service = "service1"
+schedule = "cron(0 3 * * ? *)"
+timezone = "Asia/Tokyo"
+command = ["sh", "-c", "echo report"]
+environment = { REPORT = "daily" }
+
+[jobs.cleanup]
+image = "busybox:1.36"
+schedule = "rate(1 hour)"
+command = ["true"]
+"#;
+
+struct Aws {
+    scheduler: aws_sdk_scheduler::Client,
+    ecs: aws_sdk_ecs::Client,
+    iam: aws_sdk_iam::Client,
+    ec2: aws_sdk_ec2::Client,
+}
+
+async fn aws(proxy: &Proxy) -> Aws {
+    let c = sdk_config(proxy, REGION).await;
+    Aws {
+        scheduler: aws_sdk_scheduler::Client::new(&c),
+        ecs: aws_sdk_ecs::Client::new(&c),
+        iam: aws_sdk_iam::Client::new(&c),
+        ec2: aws_sdk_ec2::Client::new(&c),
+    }
+}
+
+/// The fargate-public example with `jobs` appended, written to `dir`.
+fn config(dir: &Path, jobs: &str) -> PathBuf {
+    let text = std::fs::read_to_string(example("fargate-public")).unwrap();
+    let path = dir.join("ecsdeploy.toml");
+    std::fs::write(&path, format!("{text}\n{jobs}")).unwrap();
+    path
+}
+
+async fn up(proxy: &Proxy, cfg: &Path) -> common::Output {
+    let out = run_async(proxy, REGION, &["-c", cfg.to_str().unwrap(), "up"]).await;
+    out.assert_success();
+    out
+}
+
+async fn schedule(
+    aws: &Aws,
+    name: &str,
+) -> Option<aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput> {
+    aws.scheduler
+        .get_schedule()
+        .group_name(APP)
+        .name(name)
+        .send()
+        .await
+        .ok()
+}
+
+async fn role_exists(aws: &Aws, name: &str) -> bool {
+    aws.iam.get_role().role_name(name).send().await.is_ok()
+}
+
+async fn active_revisions(aws: &Aws, family: &str) -> usize {
+    let out = aws
+        .ecs
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .unwrap();
+    out.task_definition_arns()
+        .iter()
+        .filter(|a| a.contains(&format!("task-definition/{family}:")))
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_is_scheduled_updated_removed_and_taken_down() {
+    let proxy = Proxy::start_realistic(&unique_account(), Realism::aws()).await;
+    let aws = aws(&proxy).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), JOBS);
+
+    up(&proxy, &cfg).await;
+    // The scheduler roles were a moment old when the schedules were made.
+    let acted = proxy.realism_acted();
+    assert!(
+        acted
+            .iter()
+            .any(|a| a.starts_with("POST /schedules/") && a.ends_with("ValidationException")),
+        "Scheduler never refused a fresh role: {acted:#?}"
+    );
+
+    // The group is the app's, by its tags.
+    let group = aws
+        .scheduler
+        .get_schedule_group()
+        .name(APP)
+        .send()
+        .await
+        .unwrap();
+    let tags = aws
+        .scheduler
+        .list_tags_for_resource()
+        .resource_arn(group.arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert!(tags
+        .tags()
+        .iter()
+        .any(|t| t.key() == "ecsdeploy:app" && t.value() == APP));
+
+    // The schedule: expression, time zone, the cluster as target, the job's task
+    // definition on Fargate in the public subnets with the service's group.
+    let s = schedule(&aws, "report").await.expect("schedule report");
+    assert_eq!(s.schedule_expression(), Some("cron(0 3 * * ? *)"));
+    assert_eq!(s.schedule_expression_timezone(), Some("Asia/Tokyo"));
+    let target = s.target().unwrap();
+    let cluster = aws
+        .ecs
+        .describe_clusters()
+        .clusters(CLUSTER)
+        .send()
+        .await
+        .unwrap();
+    let cluster_arn = cluster.clusters()[0].cluster_arn().unwrap();
+    assert_eq!(target.arn(), cluster_arn);
+    let role = aws
+        .iam
+        .get_role()
+        .role_name("fargate-public-report-scheduler")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(target.role_arn(), role.role().unwrap().arn());
+    let ecs = target.ecs_parameters().unwrap();
+    assert!(
+        ecs.task_definition_arn()
+            .contains(":task-definition/fargate-public-job-report:"),
+        "{}",
+        ecs.task_definition_arn()
+    );
+    assert_eq!(ecs.launch_type().map(|l| l.as_str()), Some("FARGATE"));
+    assert_eq!(ecs.task_count(), Some(1));
+    let vpc = ecs
+        .network_configuration()
+        .and_then(|n| n.awsvpc_configuration())
+        .unwrap();
+    assert_eq!(vpc.subnets().len(), 2, "both public subnets");
+    assert_eq!(vpc.assign_public_ip().map(|a| a.as_str()), Some("ENABLED"));
+    let sgs = aws
+        .ec2
+        .describe_security_groups()
+        .set_group_ids(Some(vpc.security_groups().to_vec()))
+        .send()
+        .await
+        .unwrap();
+    let names: Vec<&str> = sgs
+        .security_groups()
+        .iter()
+        .filter_map(|g| g.group_name())
+        .collect();
+    assert_eq!(names, ["fargate-public-service1"], "the service's group");
+
+    // The job's task definition: the service's image with the job's command and
+    // environment, no port mappings, the service's roles.
+    let td = aws
+        .ecs
+        .describe_task_definition()
+        .task_definition(ecs.task_definition_arn())
+        .send()
+        .await
+        .unwrap();
+    let td = td.task_definition().unwrap();
+    let main = &td.container_definitions()[0];
+    assert_eq!(main.image(), Some("nginx:latest"));
+    assert_eq!(main.command(), ["sh", "-c", "echo report"]);
+    assert!(main.port_mappings().is_empty());
+    assert!(main
+        .environment()
+        .iter()
+        .any(|kv| kv.name() == Some("REPORT") && kv.value() == Some("daily")));
+    assert_eq!(td.cpu(), Some("512"));
+
+    // Least privilege: RunTask on the job's family only, PassRole on its two roles only.
+    let trust = role.role().unwrap().assume_role_policy_document().unwrap();
+    assert!(
+        common::policy_json(trust)
+            .to_string()
+            .contains("scheduler.amazonaws.com"),
+        "{trust}"
+    );
+    let policy = inline_policy(&aws.iam, "fargate-public-report-scheduler").await;
+    let statements = policy["Statement"].as_array().unwrap();
+    let of = |action: &str| {
+        statements
+            .iter()
+            .find(|st| string_list(&st["Action"]) == [action])
+            .map(|st| string_list(&st["Resource"]))
+            .unwrap_or_else(|| panic!("no {action} statement: {policy}"))
+    };
+    let account = proxy.account();
+    assert_eq!(
+        of("ecs:RunTask"),
+        [format!(
+            "arn:aws:ecs:{REGION}:{account}:task-definition/fargate-public-job-report:*"
+        )]
+    );
+    let mut passed = of("iam:PassRole");
+    passed.sort();
+    let mut want = vec![
+        td.execution_role_arn().unwrap().to_string(),
+        td.task_role_arn().unwrap().to_string(),
+    ];
+    want.sort();
+    assert_eq!(passed, want);
+
+    // The job with its own image: its own group, no task role to pass.
+    let s = schedule(&aws, "cleanup").await.expect("schedule cleanup");
+    assert_eq!(s.schedule_expression(), Some("rate(1 hour)"));
+    assert_eq!(s.schedule_expression_timezone(), Some("UTC"));
+    let policy = inline_policy(&aws.iam, "fargate-public-cleanup-scheduler").await;
+    assert!(!policy.to_string().contains("\"*\""), "{policy}");
+
+    // Converged: nothing to write.
+    proxy.clear();
+    up(&proxy, &cfg).await;
+    assert_eq!(proxy.writes(), vec![], "a second up writes nothing");
+
+    // A new schedule is an update of the schedule alone.
+    let changed = JOBS.replace("cron(0 3 * * ? *)", "cron(30 4 ? * MON-FRI *)");
+    let cfg = config(dir.path(), &changed);
+    proxy.clear();
+    up(&proxy, &cfg).await;
+    let writes: Vec<String> = proxy.writes().into_iter().map(|c| c.operation).collect();
+    assert_eq!(
+        writes,
+        ["PUT /schedules/report"],
+        "only the schedule changes"
+    );
+    let s = schedule(&aws, "report").await.unwrap();
+    assert_eq!(s.schedule_expression(), Some("cron(30 4 ? * MON-FRI *)"));
+
+    // Removing a job removes its schedule, role, task definition and group.
+    let report_only = changed.split("[jobs.cleanup]").next().unwrap().to_string();
+    let cfg = config(dir.path(), &report_only);
+    up(&proxy, &cfg).await;
+    assert!(
+        schedule(&aws, "cleanup").await.is_none(),
+        "schedule deleted"
+    );
+    assert!(!role_exists(&aws, "fargate-public-cleanup-scheduler").await);
+    assert_eq!(
+        active_revisions(&aws, "fargate-public-job-cleanup").await,
+        0
+    );
+    let left = aws
+        .ec2
+        .describe_security_groups()
+        .filters(
+            aws_sdk_ec2::types::Filter::builder()
+                .name("group-name")
+                .values("fargate-public.job.cleanup")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(left.security_groups().is_empty(), "the job's group deleted");
+    assert!(
+        schedule(&aws, "report").await.is_some(),
+        "the other job stays"
+    );
+
+    // `down` takes the rest.
+    let down = run_async(
+        &proxy,
+        REGION,
+        &["-c", cfg.to_str().unwrap(), "down", "--yes"],
+    )
+    .await;
+    down.assert_success();
+    assert!(schedule(&aws, "report").await.is_none());
+    assert!(aws
+        .scheduler
+        .get_schedule_group()
+        .name(APP)
+        .send()
+        .await
+        .is_err());
+    assert!(!role_exists(&aws, "fargate-public-report-scheduler").await);
+    assert_eq!(active_revisions(&aws, "fargate-public-job-report").await, 0);
+}
