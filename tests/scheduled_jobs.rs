@@ -73,6 +73,13 @@ async fn schedule(
         .ok()
 }
 
+fn ecs_tag(key: &str, value: &str) -> aws_sdk_ecs::types::Tag {
+    aws_sdk_ecs::types::Tag::builder()
+        .key(key)
+        .value(value)
+        .build()
+}
+
 async fn role_exists(aws: &Aws, name: &str) -> bool {
     aws.iam.get_role().role_name(name).send().await.is_ok()
 }
@@ -290,6 +297,94 @@ async fn a_job_is_scheduled_updated_removed_and_taken_down() {
         schedule(&aws, "report").await.is_some(),
         "the other job stays"
     );
+
+    // `status` shows the job's last runs: a task of its family, as Scheduler starts it.
+    // moto's RunTask needs container-level memory, which Fargate task definitions leave
+    // out: the run is started from a revision of the job's family that has it (tagged as
+    // the job's, so that `down` still finds the family).
+    let revision = aws
+        .ecs
+        .register_task_definition()
+        .family("fargate-public-job-report")
+        .requires_compatibilities(aws_sdk_ecs::types::Compatibility::Fargate)
+        .network_mode(aws_sdk_ecs::types::NetworkMode::Awsvpc)
+        .cpu("256")
+        .memory("512")
+        .tags(ecs_tag("ecsdeploy:app", APP))
+        .tags(ecs_tag("ecsdeploy:resource", "task_definition.job.report"))
+        .container_definitions(
+            aws_sdk_ecs::types::ContainerDefinition::builder()
+                .name("service1")
+                .image("nginx:latest")
+                .memory(512)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let revision_arn = revision
+        .task_definition()
+        .and_then(|t| t.task_definition_arn())
+        .unwrap()
+        .to_string();
+    let run = aws
+        .ecs
+        .run_task()
+        .cluster(CLUSTER)
+        .task_definition(&revision_arn)
+        .launch_type(aws_sdk_ecs::types::LaunchType::Fargate)
+        .network_configuration(
+            aws_sdk_ecs::types::NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    aws_sdk_ecs::types::AwsVpcConfiguration::builder()
+                        .set_subnets(Some(vpc.subnets().to_vec()))
+                        .set_security_groups(Some(vpc.security_groups().to_vec()))
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .started_by("chronos-test")
+        .send()
+        .await
+        .unwrap();
+    let task_arn = run.tasks()[0].task_arn().unwrap().to_string();
+    let task_id = task_arn.rsplit('/').next().unwrap();
+    aws.ecs
+        .stop_task()
+        .cluster(CLUSTER)
+        .task(&task_arn)
+        .send()
+        .await
+        .unwrap();
+    let status = run_async(&proxy, REGION, &["-c", cfg.to_str().unwrap(), "status"]).await;
+    status.assert_success();
+    assert!(
+        status
+            .stdout
+            .contains("Job report: cron(30 4 ? * MON-FRI *) (Asia/Tokyo), ENABLED"),
+        "{status}"
+    );
+    assert!(
+        status.stdout.contains(task_id),
+        "the run is listed: {status}"
+    );
+    assert!(status.stdout.contains("about an hour"), "{status}");
+    let json = run_async(
+        &proxy,
+        REGION,
+        &["-c", cfg.to_str().unwrap(), "status", "--output", "json"],
+    )
+    .await;
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let report = doc["resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "schedule.report")
+        .expect("schedule.report in status");
+    assert_eq!(report["details"]["runs"][0]["task"], task_id);
+    assert_eq!(report["details"]["runs"][0]["status"], "STOPPED");
 
     // `down` takes the rest.
     let down = run_async(

@@ -17,9 +17,7 @@ pub fn expression_problem(expr: &str) -> Option<String> {
     }
     if inner(expr, "at").is_some() {
         return Some(
-            "`at(...)` runs once; a job recurs: use `cron(...)` or `rate(...)` (for a one-off \
-             task use `ecsdeploy run`)"
-                .to_string(),
+            "`at(...)` runs once; a job recurs: use `cron(...)` or `rate(...)`".to_string(),
         );
     }
     Some(

@@ -15,6 +15,7 @@ use aws_sdk_scheduler::types::{
 };
 use serde_json::{json, Value};
 
+use super::support::runs::last_runs;
 use super::support::scheduler::find_group;
 use super::support::{made_or_existing, object_fields, Made};
 use super::Ctx;
@@ -64,24 +65,40 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         FAN_OUT,
     )
     .await?;
-    Ok(got
-        .iter()
-        .map(|s| {
-            let name = s.name().unwrap_or_default();
-            let id = desired
-                .iter()
-                .find(|r| r.name == name)
-                .map_or_else(|| ResourceId::new(Kind::Schedule, name), |r| r.id.clone());
-            Observed {
-                id,
-                name: name.to_string(),
-                outputs: Outputs::with_id(name).arn(s.arn().unwrap_or_default()),
-                fields: object_fields(fields(s)),
-                state: s.state().map_or("unknown", |st| st.as_str()).to_string(),
-                details: json!({ "group": s.group_name() }),
+    let mut found = Vec::new();
+    for s in &got {
+        let name = s.name().unwrap_or_default();
+        let id = desired
+            .iter()
+            .find(|r| r.name == name)
+            .map_or_else(|| ResourceId::new(Kind::Schedule, name), |r| r.id.clone());
+        let mut details = json!({
+            "group": s.group_name(),
+            "expression": s.schedule_expression(),
+            "timezone": s.schedule_expression_timezone().unwrap_or("UTC"),
+        });
+        if ctx.status_details {
+            // The family of the task definition the schedule runs: the job's own.
+            let family = s
+                .target()
+                .and_then(|t| t.ecs_parameters())
+                .map(|e| e.task_definition_arn())
+                .and_then(|a| a.rsplit('/').next())
+                .and_then(|a| a.split(':').next());
+            if let Some(family) = family {
+                details["runs"] = last_runs(ctx, family).await?;
             }
-        })
-        .collect())
+        }
+        found.push(Observed {
+            id,
+            name: name.to_string(),
+            outputs: Outputs::with_id(name).arn(s.arn().unwrap_or_default()),
+            fields: object_fields(fields(s)),
+            state: s.state().map_or("unknown", |st| st.as_str()).to_string(),
+            details,
+        });
+    }
+    Ok(found)
 }
 
 /// The normal form of a schedule as GetSchedule answers it (the same shape as
