@@ -253,6 +253,31 @@ async fn a_job_is_scheduled_updated_removed_and_taken_down() {
     up(&proxy, &cfg).await;
     assert_eq!(proxy.writes(), vec![], "a second up writes nothing");
 
+    // Drift: a schedule changed outside ecsdeploy is reported, and `up` puts it back.
+    let live = schedule(&aws, "report").await.unwrap();
+    aws.scheduler
+        .update_schedule()
+        .group_name(APP)
+        .name("report")
+        .schedule_expression("rate(2 hours)")
+        .flexible_time_window(live.flexible_time_window().unwrap().clone())
+        .target(live.target().unwrap().clone())
+        .send()
+        .await
+        .unwrap();
+    let status = run_async(&proxy, REGION, &["-c", cfg.to_str().unwrap(), "status"]).await;
+    assert!(
+        status
+            .stdout
+            .lines()
+            .any(|l| l.starts_with(" schedule.report") && l.contains("differs from config")),
+        "{status}"
+    );
+    up(&proxy, &cfg).await;
+    let s = schedule(&aws, "report").await.unwrap();
+    assert_eq!(s.schedule_expression(), Some("cron(0 3 * * ? *)"));
+    assert_eq!(s.schedule_expression_timezone(), Some("Asia/Tokyo"));
+
     // A new schedule is an update of the schedule alone.
     let changed = JOBS.replace("cron(0 3 * * ? *)", "cron(30 4 ? * MON-FRI *)");
     let cfg = config(dir.path(), &changed);

@@ -50,3 +50,28 @@ pub fn not_yet_propagated(e: &anyhow::Error) -> bool {
         _ => not_yet_visible(e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::aws::AwsError;
+
+    fn aws(code: &str, text: &str) -> anyhow::Error {
+        anyhow::Error::new(AwsError {
+            code: Some(code.to_string()),
+            text: format!("{code}: {text}"),
+        })
+    }
+
+    #[test]
+    fn scheduler_s_role_check_is_propagation_other_validation_errors_are_not() {
+        assert!(not_yet_propagated(&aws(
+            "ValidationException",
+            SCHEDULER_ROLE_MESSAGE
+        )));
+        assert!(!not_yet_propagated(&aws(
+            "ValidationException",
+            "Invalid Schedule Expression cron(0 3 * * *)."
+        )));
+    }
+}

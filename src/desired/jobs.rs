@@ -363,4 +363,27 @@ schedule = "rate(1 hour)"
             serde_json::json!(["arn:iam_role.execution"])
         );
     }
+
+    #[test]
+    fn the_endpoints_admit_a_job_with_its_own_group() {
+        let text = CONFIG.replace(
+            "[network]",
+            "[network]\nendpoints = [\"ecr.api\", \"ecr.dkr\", \"logs\", \"s3\"]",
+        );
+        let loaded = load_str(&text, Path::new("t.toml")).expect("valid config");
+        let env = Env {
+            region: "ap-northeast-1".into(),
+            azs: vec!["ap-northeast-1a".into(), "ap-northeast-1c".into()],
+            ..Default::default()
+        };
+        let rs = build(&loaded.config, &env);
+        let Spec::SecurityGroup(sg) = &find(&rs, "security_group.endpoints").spec else {
+            panic!("not a security group")
+        };
+        let from_job = Source::Group(Val::Ref(Ref::id(&job_sg_id("sweep"))));
+        assert!(sg
+            .ingress
+            .iter()
+            .any(|r| r.from_port == 443 && r.source == from_job));
+    }
 }
