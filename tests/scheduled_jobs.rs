@@ -430,3 +430,54 @@ async fn a_job_is_scheduled_updated_removed_and_taken_down() {
     assert!(!role_exists(&aws, "fargate-public-report-scheduler").await);
     assert_eq!(active_revisions(&aws, "fargate-public-job-report").await, 0);
 }
+
+/// A schedule group named like the app that is not the app's (its tags say so) is never
+/// adopted, and its schedules are never touched: `up` stops before writing anything.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_group_of_the_app_s_name_owned_by_someone_else_is_refused() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let aws = aws(&proxy).await;
+    aws.scheduler
+        .create_schedule_group()
+        .name(APP)
+        .tags(
+            aws_sdk_scheduler::types::Tag::builder()
+                .key("ecsdeploy:app")
+                .value("someone-else")
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), JOBS);
+    proxy.clear();
+    let out = run_async(&proxy, REGION, &["-c", cfg.to_str().unwrap(), "up"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stderr.contains(
+            "schedule group fargate-public exists but is not owned by app fargate-public"
+        ),
+        "{out}"
+    );
+    assert_eq!(proxy.writes(), vec![], "nothing written");
+
+    // Without jobs the group is simply not the app's: `up` and `down` leave it alone.
+    let cfg = config(dir.path(), "");
+    up(&proxy, &cfg).await;
+    let down = run_async(
+        &proxy,
+        REGION,
+        &["-c", cfg.to_str().unwrap(), "down", "--yes"],
+    )
+    .await;
+    down.assert_success();
+    assert!(aws
+        .scheduler
+        .get_schedule_group()
+        .name(APP)
+        .send()
+        .await
+        .is_ok());
+}
