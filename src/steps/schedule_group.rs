@@ -39,7 +39,7 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         name: g.name.clone(),
         outputs: Outputs::with_id(&g.name).arn(&g.arn),
         fields: Fields::new(),
-        state: "ACTIVE".to_string(),
+        state: g.state.clone(),
         details: serde_json::Value::Null,
     }])
 }

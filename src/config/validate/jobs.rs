@@ -3,9 +3,10 @@
 
 use super::names::key_problem;
 use super::{root, Validator, MAX_SERVICE_KEY_LEN};
-use crate::config::diagnostic::KeyPath;
-use crate::config::model::{Image, Job};
+use crate::config::diagnostic::{KeyPath, Problem};
+use crate::config::model::{Config, Image, Job, SubnetKind};
 use crate::config::schedule::{expression_problem, timezone_problem};
+use crate::config::secrecy::looks_secret;
 
 impl Validator<'_> {
     pub(super) fn jobs(&mut self) {
@@ -89,6 +90,32 @@ impl Validator<'_> {
                 let (cpu, memory) = j.task_size(&c.services);
                 self.task_size(jp, cpu, memory);
             }
+        }
+    }
+}
+
+/// What is worth saying about jobs that does not stop a run: secret-looking plain
+/// variables, and a task in a public subnet without a public IP (it cannot pull its image).
+pub(super) fn warnings(c: &Config, out: &mut Vec<Problem>) {
+    for (key, j) in &c.jobs {
+        let jp = root("jobs").key(key);
+        for name in j.environment.keys().filter(|n| looks_secret(n)) {
+            out.push(Problem::at(
+                jp.key("environment").key(name),
+                format!(
+                    "`{name}` looks like a secret; plain environment values are visible in the \
+                     task definition to anyone who can describe it (reuse a service that `uses` \
+                     the secret instead)"
+                ),
+            ));
+        }
+        if j.subnet_kind(&c.services) == SubnetKind::Public && j.assign_public_ip == Some(false) {
+            out.push(Problem::at(
+                jp.key("assign_public_ip"),
+                "a task in a public subnet without a public IP cannot reach the internet, so it \
+                 cannot pull images from outside the VPC and will fail to start; remove \
+                 `assign_public_ip = false` unless the VPC has endpoints for them",
+            ));
         }
     }
 }

@@ -207,6 +207,7 @@ pub fn warnings(c: &Config) -> Vec<Problem> {
         ));
     }
     out.extend(stores::warnings(c));
+    jobs::warnings(c, &mut out);
     out
 }
 

@@ -16,6 +16,8 @@ use crate::steps::Ctx;
 pub struct Group {
     pub name: String,
     pub arn: String,
+    /// `ACTIVE`, or `DELETING` for a while after DeleteScheduleGroup.
+    pub state: String,
     /// `ecsdeploy:app`.
     pub app: Option<String>,
     /// `ecsdeploy:resource`.
@@ -61,6 +63,7 @@ pub async fn find_group(ctx: &Ctx, name: &str, wanted: bool) -> Result<Option<Gr
         name: g.name().unwrap_or(name).to_string(),
         app: tags.get(TAG_APP).map(|v| v.to_string()),
         resource: tags.get(TAG_RESOURCE).map(|v| v.to_string()),
+        state: g.state().map_or("ACTIVE", |s| s.as_str()).to_string(),
         arn,
     }))
 }

@@ -87,3 +87,17 @@ fn unknown_keys_and_bad_keys_are_reported() {
     let text = format!("{BASE}[jobs.Nightly]\nimage = \"busybox\"\nschedule = \"rate(1 hour)\"\n");
     one(&text, "jobs.Nightly", "job key `Nightly` is invalid");
 }
+
+#[test]
+fn a_secret_looking_variable_and_a_public_task_without_ip_are_warned_about() {
+    one_warning(
+        &job("image = \"busybox\"\nschedule = \"rate(1 hour)\"\nenvironment = { API_TOKEN = \"x\" }\n"),
+        "jobs.nightly.environment.API_TOKEN",
+        "looks like a secret",
+    );
+    one_warning(
+        &job("image = \"busybox\"\nschedule = \"rate(1 hour)\"\nassign_public_ip = false\n"),
+        "jobs.nightly.assign_public_ip",
+        "cannot pull images",
+    );
+}
