@@ -210,11 +210,13 @@ async fn a_job_is_scheduled_updated_removed_and_taken_down() {
 
     // Least privilege: RunTask on the job's family only, PassRole on its two roles only.
     let trust = role.role().unwrap().assume_role_policy_document().unwrap();
-    assert!(
-        common::policy_json(trust)
-            .to_string()
-            .contains("scheduler.amazonaws.com"),
-        "{trust}"
+    let trust = common::policy_json(trust);
+    let statement = &trust["Statement"][0];
+    assert_eq!(statement["Principal"]["Service"], "scheduler.amazonaws.com");
+    // Only on behalf of this account's schedules (the confused-deputy guard).
+    assert_eq!(
+        statement["Condition"]["StringEquals"]["aws:SourceAccount"],
+        proxy.account()
     );
     let policy = inline_policy(&aws.iam, "fargate-public-report-scheduler").await;
     let statements = policy["Statement"].as_array().unwrap();

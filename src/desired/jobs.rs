@@ -178,6 +178,8 @@ fn scheduler_role(c: &Config, env: &Env, key: &str, td: &TaskDefSpec) -> Resourc
             path: role_path(&c.app, &env.region),
             region: env.region.clone(),
             managed_policies: vec![],
+            // Scheduler assumes it for this account's schedules only.
+            source_account: Some(Val::Ref(Ref::attr(&cluster_id(), Attr::Account))),
             inline_policy: vec![
                 PolicyStatement {
                     effect: "Allow".to_string(),
@@ -250,7 +252,8 @@ schedule = "rate(1 hour)"
             .map(|r| {
                 let o = Outputs::with_id(format!("{}-id", r.id))
                     .arn(format!("arn:{}", r.id))
-                    .with(Attr::ArnPrefix, "arn:aws:ecs:ap-northeast-1:123456789012:");
+                    .with(Attr::ArnPrefix, "arn:aws:ecs:ap-northeast-1:123456789012:")
+                    .with(Attr::Account, "123456789012");
                 (r.id.clone(), o)
             })
             .collect()
@@ -334,6 +337,13 @@ schedule = "rate(1 hour)"
         };
         assert_eq!(role.principal, SCHEDULER_PRINCIPAL);
         assert_eq!(role.path, "/ecsdeploy/shop/ap-northeast-1/");
+        let fields = find(&rs, "iam_role.job.report.scheduler")
+            .spec
+            .fields(&known(&rs));
+        assert_eq!(
+            fields["assume_role_policy"]["Statement"][0]["Condition"],
+            serde_json::json!({ "StringEquals": { "aws:SourceAccount": "123456789012" } })
+        );
         assert!(role.managed_policies.is_empty());
         let doc = policy_document(&role.inline_policy, &known(&rs));
         assert_eq!(

@@ -72,6 +72,8 @@ pub enum Attr {
     /// (`arn:aws:ecs:<region>:<account>:`, from the cluster): names sibling resources, such
     /// as a task-definition family, that have no ARN of their own.
     ArnPrefix,
+    /// The account the resource is in (from the cluster's ARN).
+    Account,
 }
 
 impl Attr {
@@ -83,6 +85,7 @@ impl Attr {
             Attr::Endpoint => "endpoint",
             Attr::Port => "port",
             Attr::ArnPrefix => "arn_prefix",
+            Attr::Account => "account",
         }
     }
 }

@@ -161,9 +161,11 @@ fn outputs(c: &Cluster) -> Outputs {
     let arn = c.cluster_arn().unwrap_or_default();
     // `arn:aws:ecs:<region>:<account>:` (what a job's scheduler role scopes RunTask with).
     let prefix = arn.split_once("cluster/").map_or("", |(p, _)| p);
+    let account = arn.split(':').nth(4).unwrap_or_default();
     Outputs::with_id(c.cluster_name().unwrap_or_default())
         .arn(arn)
         .with(Attr::ArnPrefix, prefix)
+        .with(Attr::Account, account)
 }
 
 fn insights(value: &str) -> ClusterSetting {
