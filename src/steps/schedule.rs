@@ -20,8 +20,8 @@ use super::support::scheduler::find_group;
 use super::support::{made_or_existing, object_fields, Made};
 use super::Ctx;
 use crate::aws::{
-    answer, bounded, client_token, err, gone_ok, not_yet_propagated, retry_until, sent, FAN_OUT,
-    PROPAGATION,
+    answer, bounded, client_token, err, gone_ok, is_gone, not_yet_propagated, retry_until, sent,
+    unless_gone, FAN_OUT, PROPAGATION,
 };
 use crate::desired::{Kind, Outputs, Resolve, Resource, ResourceId, ScheduleSpec};
 use crate::plan::Observed;
@@ -60,13 +60,14 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
                 .get_schedule()
                 .group_name(&group.name)
                 .name(name);
-            async move { answer(call.send()).await }
+            // Deleted between the listing and now: not there.
+            async move { unless_gone(is_gone, answer(call.send()).await) }
         }),
         FAN_OUT,
     )
     .await?;
     let mut found = Vec::new();
-    for s in &got {
+    for s in got.iter().flatten() {
         let name = s.name().unwrap_or_default();
         let id = desired
             .iter()
