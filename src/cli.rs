@@ -15,13 +15,14 @@ Examples:
   ecsdeploy logs web --follow --since 1h  # the service's logs, all tasks
   ecsdeploy exec web -- sh                # a shell in a running task (ECS Exec)
   ecsdeploy init && ecsdeploy validate    # a starter config, checked offline
+  ecsdeploy verify                        # images, certificates, quotas: checked live
   ecsdeploy completions bash > /etc/bash_completion.d/ecsdeploy
   AWS_ENDPOINT_URL=http://127.0.0.1:5000 ecsdeploy up   # against a local emulator
 
 Exit codes:
   0    success (for `plan --detailed-exitcode`: no changes, every deployment settled)
   1    failure (an AWS call or a deployment failed, in this run or, unchanged since, before)
-  2    usage or configuration error (nothing was changed);
+  2    usage or configuration error, or a preflight check failed (nothing was changed);
        `plan --detailed-exitcode`: changes are pending, or a service's deployment is still
        in progress or failed
   3    locked: another `up`/`down` of the same app is running (nothing was changed)
@@ -120,6 +121,10 @@ pub enum Command {
     Schema,
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Check against the live account what would fail minutes into a deploy: images in
+    /// ECR, certificates, Cognito pools, quotas, existing roles (`up` runs it before its
+    /// first write). Writes nothing; exit 2 when a check fails.
+    Verify,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -241,6 +246,9 @@ pub struct UpArgs {
     /// step it waited for.
     #[arg(long)]
     pub timeline: bool,
+    /// Skip the preflight checks (`ecsdeploy verify`) that run before the first write.
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 #[derive(Debug, Clone, Args)]

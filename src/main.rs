@@ -254,6 +254,7 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
             )
             .await
         }
+        Command::Verify => commands::verify::run(&session).await,
         Command::Schema | Command::Completions(_) | Command::Validate | Command::Init(_) => {
             unreachable!("offline commands return above")
         }

@@ -49,6 +49,10 @@ pub struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub efs: aws_sdk_efs::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    /// ACM, Cognito and Service Quotas: read by preflight only.
+    pub acm: aws_sdk_acm::Client,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub quotas: aws_sdk_servicequotas::Client,
     /// EventBridge Scheduler (scheduled jobs).
     pub scheduler: aws_sdk_scheduler::Client,
 }
@@ -91,6 +95,9 @@ impl Clients {
             rds: aws_sdk_rds::Client::new(&conf),
             efs: aws_sdk_efs::Client::new(&conf),
             secrets: aws_sdk_secretsmanager::Client::new(&conf),
+            acm: aws_sdk_acm::Client::new(&conf),
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(&conf),
+            quotas: aws_sdk_servicequotas::Client::new(&conf),
             scheduler: aws_sdk_scheduler::Client::new(&conf),
         })
     }

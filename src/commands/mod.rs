@@ -13,6 +13,7 @@ pub mod schema;
 pub mod status;
 pub mod up;
 pub mod validate;
+pub mod verify;
 
 use anyhow::Result;
 
@@ -65,6 +66,7 @@ pub fn settings(command: &Command) -> Settings {
 pub fn up_options(a: &crate::cli::UpArgs) -> UpOptions {
     UpOptions {
         wait: a.wait.service_wait(),
+        preflight: !a.no_verify,
     }
 }
 

@@ -156,6 +156,9 @@ fn own_task_def(c: &Config, env: &Env, key: &str, j: &Job) -> TaskDefSpec {
             extra: ContainerExtra::default(),
         }],
         volumes: vec![],
+        file_volumes: vec![],
+        ephemeral_storage: None,
+        fault_injection: false,
         after: vec![log_group_id()],
     }
 }
