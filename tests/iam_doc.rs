@@ -52,6 +52,7 @@ const SERVICES: &[(&str, &str)] = &[
     ("aws_sdk_acm", "acm"),
     ("aws_sdk_cognitoidentityprovider", "cognito-idp"),
     ("aws_sdk_servicequotas", "servicequotas"),
+    ("aws_sdk_scheduler", "scheduler"),
 ];
 
 /// Words the SDK's snake_case loses the capitals of, per IAM prefix: `create_db_instance`
@@ -134,6 +135,13 @@ const IMPLIED: &[(&str, &str, &str)] = &[
         "iam:PassRole",
         "ecs:RegisterTaskDefinition",
         "executionRoleArn / taskRoleArn",
+    ),
+    // Handing a job's scheduler role to EventBridge Scheduler.
+    ("iam:PassRole", "scheduler:CreateSchedule", "Target.RoleArn"),
+    (
+        "scheduler:TagResource",
+        "scheduler:CreateScheduleGroup",
+        "tags in CreateScheduleGroup",
     ),
     // Service-linked roles the services create on first use in an account.
     (

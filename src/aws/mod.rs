@@ -53,6 +53,8 @@ pub struct Clients {
     pub acm: aws_sdk_acm::Client,
     pub cognito: aws_sdk_cognitoidentityprovider::Client,
     pub quotas: aws_sdk_servicequotas::Client,
+    /// EventBridge Scheduler (scheduled jobs).
+    pub scheduler: aws_sdk_scheduler::Client,
 }
 
 impl Clients {
@@ -96,6 +98,7 @@ impl Clients {
             acm: aws_sdk_acm::Client::new(&conf),
             cognito: aws_sdk_cognitoidentityprovider::Client::new(&conf),
             quotas: aws_sdk_servicequotas::Client::new(&conf),
+            scheduler: aws_sdk_scheduler::Client::new(&conf),
         })
     }
 }

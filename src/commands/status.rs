@@ -118,6 +118,38 @@ fn render_stores(observed: &BTreeMap<ResourceId, Observed>) -> String {
     format!("\n{}\n", trimmed(&t))
 }
 
+/// Scheduled jobs: each schedule, and its last runs with their exit codes.
+fn render_jobs(observed: &BTreeMap<ResourceId, Observed>) -> String {
+    let mut out = String::new();
+    for o in observed.values().filter(|o| o.id.kind == Kind::Schedule) {
+        let d = &o.details;
+        out.push_str(&format!(
+            "\nJob {}: {} ({}), {}\n",
+            o.name,
+            d["expression"].as_str().unwrap_or("?"),
+            d["timezone"].as_str().unwrap_or("UTC"),
+            o.state
+        ));
+        let runs = d["runs"].as_array().map(Vec::as_slice).unwrap_or_default();
+        if runs.is_empty() {
+            out.push_str("  no run in the last hour (ECS keeps stopped tasks about an hour)\n");
+        }
+        for run in runs {
+            out.push_str(&format!(
+                "  {}\n",
+                crate::steps::support::runs::run_line(run)
+            ));
+        }
+    }
+    if !out.is_empty() {
+        out.push_str(
+            "\nRuns are the tasks ECS still lists: stopped ones for about an hour. A job's \
+             output is in the app's log group, streams `job-<key>/...`.\n",
+        );
+    }
+    out
+}
+
 /// What `status` knows about each resource beyond what AWS reports.
 struct Facts<'a> {
     desired_ids: &'a [&'a ResourceId],
@@ -183,6 +215,7 @@ fn render(s: &Session, observed: &BTreeMap<ResourceId, Observed>, facts: &Facts)
     );
     out.push_str(&render_load_balancer(observed));
     out.push_str(&render_stores(observed));
+    out.push_str(&render_jobs(observed));
     let services: Vec<&Observed> = observed
         .values()
         .filter(|o| o.id.kind == Kind::Service)

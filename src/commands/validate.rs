@@ -19,6 +19,7 @@ pub fn summary(loaded: &Loaded) -> String {
         (c.file_systems.len(), "file system"),
         (c.secrets.len(), "secret"),
         (c.repositories.len(), "repository"),
+        (c.jobs.len(), "scheduled job"),
     ] {
         if n > 0 {
             parts.push(format!("{n} {what}{}", if n == 1 { "" } else { "s" }));

@@ -8,6 +8,7 @@ mod names;
 pub mod native;
 mod native_place;
 pub mod network;
+pub mod schedule;
 pub mod secrecy;
 mod seed;
 mod shape;

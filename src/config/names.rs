@@ -187,6 +187,30 @@ impl Config {
         self.services
             .values()
             .any(|s| matches!(s.image(), Image::Repository(r) if r.repository_key() == key))
+            || self.jobs.values().any(
+                |j| matches!(&j.image, Some(Image::Repository(r)) if r.repository_key() == key),
+            )
+    }
+
+    /// Task definition family of job `key`: `<app>-job-<key>`.
+    pub fn job_family(&self, key: &str) -> String {
+        format!("{}-job-{}", self.app, key)
+    }
+
+    /// The role EventBridge Scheduler assumes to start job `key`'s tasks.
+    pub fn scheduler_role_name(&self, key: &str) -> String {
+        format!("{}-{}-scheduler", self.app, key)
+    }
+
+    /// Security group of a job with its own image. The dots keep it apart from service
+    /// groups (`<app>-<service key>`), like the data stores' groups.
+    pub fn job_sg_name(&self, key: &str) -> String {
+        format!("{}.job.{}", self.app, key)
+    }
+
+    /// The EventBridge Scheduler schedule group holding the app's schedules: the app name.
+    pub fn schedule_group_name(&self) -> String {
+        self.app.clone()
     }
 }
 

@@ -6,6 +6,7 @@
 use super::env::Env;
 use super::iam;
 use super::ids::*;
+use super::jobs;
 use super::load_balancer;
 use super::network;
 use super::services;
@@ -60,7 +61,7 @@ pub fn build(c: &Config, env: &Env) -> Vec<Resource> {
             retention_days: c.logs.retention_days as i32,
         }),
     });
-    if c.iam.execution_role.is_none() && !c.services.is_empty() {
+    if c.iam.execution_role.is_none() && !(c.services.is_empty() && c.jobs.is_empty()) {
         out.push(iam::execution_role(c, env, &stores.execution_secrets));
         out.extend(
             stores
@@ -74,5 +75,6 @@ pub fn build(c: &Config, env: &Env) -> Vec<Resource> {
         let wiring = stores.wiring.get(key).cloned().unwrap_or_default();
         services::build(c, env, &net, &lb, key, wiring, &mut out);
     }
+    jobs::build(c, env, &net, &mut out);
     out
 }

@@ -40,6 +40,7 @@ fn ecs_tasks_role(
         region: env.region.clone(),
         managed_policies,
         inline_policy,
+        source_account: None,
     })
 }
 

@@ -135,6 +135,27 @@ pub fn db_password_id(key: &str) -> ResourceId {
     ResourceId::new(Kind::Secret, format!("database.{key}"))
 }
 
+/// The task definition of job `key`. The `job.` prefix cannot clash with a service key
+/// (keys have no dots).
+pub fn job_task_def_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::TaskDefinition, format!("job.{key}"))
+}
+/// The role EventBridge Scheduler assumes to run job `key`.
+pub fn scheduler_role_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::IamRole, format!("job.{key}.scheduler"))
+}
+/// The security group of a job with its own image.
+pub fn job_sg_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::SecurityGroup, format!("job.{key}"))
+}
+/// The app's schedule group.
+pub fn schedule_group_id() -> ResourceId {
+    ResourceId::new(Kind::ScheduleGroup, "main")
+}
+pub fn schedule_id(key: &str) -> ResourceId {
+    ResourceId::new(Kind::Schedule, key)
+}
+
 /// True for the security group of a data store (kept with the store by `down`).
 pub fn is_store_sg(id: &ResourceId) -> bool {
     id.kind == Kind::SecurityGroup

@@ -44,6 +44,8 @@ macro_rules! with_kinds {
             MountTarget(MountTargetSpec) = "mount_target" => mount_target,
             AccessPoint(AccessPointSpec) = "access_point" => access_point,
             Secret(SecretSpec) = "secret" => secret,
+            ScheduleGroup(ScheduleGroupSpec) = "schedule_group" => schedule_group,
+            Schedule(ScheduleSpec) = "schedule" => schedule,
         }
     };
 }

@@ -251,7 +251,7 @@ fn private_network(
 }
 
 /// VPC endpoints. Interface endpoints sit in the private subnets behind a security group
-/// that admits HTTPS only from the services' security groups.
+/// that admits HTTPS only from the services' (and jobs') security groups.
 fn endpoints(c: &Config, env: &Env, net: &mut Net, out: &mut Vec<Resource>) {
     let interface: Vec<&String> = c
         .network
@@ -271,6 +271,19 @@ fn endpoints(c: &Config, env: &Env, net: &mut Net, out: &mut Vec<Resource>) {
                     Some(format!("HTTPS from service {key}")),
                 )
             })
+            // Jobs with their own image and group (the others run in a service's group).
+            .chain(
+                c.jobs
+                    .iter()
+                    .filter(|(_, j)| j.service.is_none())
+                    .map(|(key, _)| {
+                        IngressRule::tcp(
+                            443,
+                            Source::Group(Val::Ref(Ref::id(&job_sg_id(key)))),
+                            Some(format!("HTTPS from job {key}")),
+                        )
+                    }),
+            )
             .collect();
         out.push(net.security_group(
             endpoint_sg_id(),

@@ -68,6 +68,12 @@ pub enum Attr {
     Endpoint,
     /// Port clients connect to (RDS).
     Port,
+    /// The start of the ARNs of the resource's service in its account and region
+    /// (`arn:aws:ecs:<region>:<account>:`, from the cluster): names sibling resources, such
+    /// as a task-definition family, that have no ARN of their own.
+    ArnPrefix,
+    /// The account the resource is in (from the cluster's ARN).
+    Account,
 }
 
 impl Attr {
@@ -78,6 +84,8 @@ impl Attr {
             Attr::Uri => "uri",
             Attr::Endpoint => "endpoint",
             Attr::Port => "port",
+            Attr::ArnPrefix => "arn_prefix",
+            Attr::Account => "account",
         }
     }
 }

@@ -91,7 +91,11 @@ fn create(kind: Kind) -> Duration {
         | Kind::ScalingPolicy
         | Kind::DbSubnetGroup
         | Kind::AccessPoint
-        | Kind::Secret => QUICK,
+        | Kind::Secret
+        | Kind::ScheduleGroup => QUICK,
+        // CreateSchedule answers with the schedule; Scheduler checks the role then, and a
+        // role made a moment ago is retried until IAM has propagated it (about 10 s).
+        Kind::Schedule => s(10),
     }
 }
 

@@ -23,7 +23,7 @@ use super::Ctx;
 use crate::aws::{answer, code_of, err, not_yet_propagated, retry_until, PROPAGATION};
 use crate::desired::{ClusterSpec, FARGATE_PROVIDERS};
 use crate::desired::{
-    Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
+    Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
 use crate::plan::Observed;
 
@@ -162,7 +162,14 @@ fn observed(id: ResourceId, c: &Cluster, namespace: Option<String>) -> Observed 
 }
 
 fn outputs(c: &Cluster) -> Outputs {
-    Outputs::with_id(c.cluster_name().unwrap_or_default()).arn(c.cluster_arn().unwrap_or_default())
+    let arn = c.cluster_arn().unwrap_or_default();
+    // `arn:aws:ecs:<region>:<account>:` (what a job's scheduler role scopes RunTask with).
+    let prefix = arn.split_once("cluster/").map_or("", |(p, _)| p);
+    let account = arn.split(':').nth(4).unwrap_or_default();
+    Outputs::with_id(c.cluster_name().unwrap_or_default())
+        .arn(arn)
+        .with(Attr::ArnPrefix, prefix)
+        .with(Attr::Account, account)
 }
 
 fn insights(value: &str) -> ClusterSetting {

@@ -511,6 +511,29 @@ impl RealismState {
                     &format!("VPC {vpc} has no internet gateway"),
                 ))
             }
+            ("scheduler", op)
+                if op.starts_with("POST /schedules/") || op.starts_with("PUT /schedules/") =>
+            {
+                // EventBridge Scheduler checks at CreateSchedule / UpdateSchedule that it can
+                // assume the target's role; one created seconds ago is not assumable yet
+                // (terraform-provider-aws internal/service/scheduler/retry.go,
+                // retryWhenIAMNotPropagated).
+                let json: Value = serde_json::from_slice(body).unwrap_or_default();
+                let role = json["Target"]["RoleArn"].as_str().unwrap_or_default();
+                let fresh = seen
+                    .roles
+                    .get(role)
+                    .is_some_and(|t| within(*t, self.cfg.propagation));
+                fresh.then(|| {
+                    error(
+                        proto,
+                        400,
+                        "ValidationException",
+                        "The execution role you provide must allow AWS EventBridge Scheduler \
+                         to assume the role.",
+                    )
+                })
+            }
             _ => None,
         }
     }

@@ -21,6 +21,7 @@ use crate::config::secrecy::looks_secret;
 mod app;
 mod connect;
 mod containers;
+mod jobs;
 mod load_balancer;
 mod names;
 mod network;
@@ -132,6 +133,7 @@ pub fn validate(c: &Config) -> Vec<Problem> {
     v.load_balancer();
     v.target_groups_used();
     v.stores();
+    v.jobs();
     v.out
 }
 
@@ -205,6 +207,7 @@ pub fn warnings(c: &Config) -> Vec<Problem> {
         ));
     }
     out.extend(stores::warnings(c));
+    jobs::warnings(c, &mut out);
     out
 }
 

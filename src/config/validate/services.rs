@@ -208,10 +208,14 @@ impl Validator<'_> {
     }
 
     pub(super) fn image(&mut self, sp: &KeyPath, s: &Service) {
-        let ip = sp.key("image");
         let Some(image) = &s.image else {
             return; // missing: reported by the loader
         };
+        self.image_at(sp.key("image"), image);
+    }
+
+    /// An image reference or repository image at `ip` (a service's or a job's `image`).
+    pub(super) fn image_at(&mut self, ip: KeyPath, image: &Image) {
         match image {
             Image::Reference(r) => {
                 if r.is_empty() {
@@ -291,28 +295,30 @@ impl Validator<'_> {
     }
 
     pub(super) fn size(&mut self, sp: &KeyPath, s: &Service) {
-        match fargate_memory(s.cpu) {
+        self.task_size(sp, s.cpu, s.memory_mib());
+    }
+
+    /// A Fargate task size: `cpu` and `memory` (MiB) under `sp`.
+    pub(super) fn task_size(&mut self, sp: &KeyPath, cpu: u32, memory: u32) {
+        match fargate_memory(cpu) {
             None => {
                 let cpus: Vec<String> = FARGATE_CPUS.iter().map(u32::to_string).collect();
                 self.err(
                     sp.key("cpu"),
                     format!(
                         "cpu {} is not a Fargate task size; use one of: {} (1024 = 1 vCPU)",
-                        s.cpu,
+                        cpu,
                         cpus.join(", ")
                     ),
                 );
             }
             Some((valid, desc)) => {
-                if !valid.contains(&s.memory_mib()) {
+                if !valid.contains(&memory) {
                     self.err(
                         sp.key("memory"),
                         format!(
-                            "memory {} MiB is not valid with cpu {} on Fargate; with cpu {} \
-                             memory must be {desc} (MiB)",
-                            s.memory_mib(),
-                            s.cpu,
-                            s.cpu
+                            "memory {memory} MiB is not valid with cpu {cpu} on Fargate; with \
+                             cpu {cpu} memory must be {desc} (MiB)"
                         ),
                     );
                 }

@@ -467,7 +467,7 @@ impl KindSpec for ImageSpec {
 
 impl KindSpec for ClusterSpec {
     const KIND: Kind = Kind::Cluster;
-    const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service, Kind::Schedule];
 
     /// Without Spot services the providers are not ecsdeploy's concern (an existing
     /// cluster keeps whatever it has).
@@ -516,7 +516,7 @@ impl KindSpec for LogGroupSpec {
 
 impl KindSpec for TaskDefSpec {
     const KIND: Kind = Kind::TaskDefinition;
-    const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
+    const DELETED_AFTER: &'static [Kind] = &[Kind::Service, Kind::Schedule];
 
     fn vals(&self) -> Vec<&Val> {
         std::iter::once(&self.execution_role)

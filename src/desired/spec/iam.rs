@@ -16,6 +16,10 @@ pub struct RoleSpec {
     pub managed_policies: Vec<String>,
     /// Statements of the inline policy (named after the role); empty = no inline policy.
     pub inline_policy: Vec<PolicyStatement>,
+    /// The account the principal may assume the role for only (`aws:SourceAccount` in the
+    /// trust policy: the confused-deputy guard AWS recommends for roles a service assumes
+    /// on behalf of a resource, such as a Scheduler schedule); `None` = no condition.
+    pub source_account: Option<Val>,
 }
 
 /// One statement of a generated or configured inline policy. Resources may reference
@@ -40,6 +44,20 @@ pub fn assume_role_policy(principal: &str) -> Value {
     })
 }
 
+/// [`assume_role_policy`], assumable only on behalf of resources in `account` when given.
+/// With a condition the document is in the canonical shape (`Action` an array), like every
+/// document that holds a reference: observe compares before references are known, in that
+/// shape (`support::iam::shaped_like`).
+pub fn trust_policy(principal: &str, account: Option<String>) -> Value {
+    let mut doc = assume_role_policy(principal);
+    if let Some(account) = account {
+        let st = &mut doc["Statement"][0];
+        st["Action"] = json!(["sts:AssumeRole"]);
+        st["Condition"] = json!({ "StringEquals": { "aws:SourceAccount": account } });
+    }
+    doc
+}
+
 /// The inline policy document of a role, or null when it has no statements. Actions and
 /// resources are sorted lists: the normal form the IAM step compares against.
 pub fn policy_document(statements: &[PolicyStatement], r: &dyn Resolve) -> Value {
@@ -58,22 +76,28 @@ pub fn policy_document(statements: &[PolicyStatement], r: &dyn Resolve) -> Value
 
 impl KindSpec for RoleSpec {
     const KIND: Kind = Kind::IamRole;
-    const DELETED_AFTER: &'static [Kind] =
-        &[Kind::Service, Kind::TaskDefinition, Kind::IamRolePolicy];
+    const DELETED_AFTER: &'static [Kind] = &[
+        Kind::Service,
+        Kind::TaskDefinition,
+        Kind::IamRolePolicy,
+        Kind::Schedule,
+    ];
     const IMMUTABLE: &'static [&'static str] = &["path"];
 
     fn vals(&self) -> Vec<&Val> {
         self.inline_policy
             .iter()
             .flat_map(|st| st.resources.iter())
+            .chain(&self.source_account)
             .collect()
     }
 
     fn fields(&self, r: &dyn Resolve) -> Value {
+        let account = self.source_account.as_ref().map(|a| r.val(a));
         json!({
             "path": self.path,
             "region": self.region,
-            "assume_role_policy": assume_role_policy(&self.principal),
+            "assume_role_policy": trust_policy(&self.principal, account),
             "managed_policy_arns": sorted(self.managed_policies.iter().cloned()),
             "inline_policy": policy_document(&self.inline_policy, r),
         })

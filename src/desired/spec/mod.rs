@@ -5,6 +5,7 @@
 
 mod ecs;
 mod iam;
+mod jobs;
 mod kind_spec;
 mod load_balancer;
 mod network;
@@ -12,6 +13,7 @@ mod stores;
 
 pub use ecs::*;
 pub use iam::*;
+pub use jobs::*;
 pub use kind_spec::{sorted, sorted_vals, KindSpec};
 pub use load_balancer::*;
 pub use network::*;

@@ -161,6 +161,7 @@ impl KindSpec for SubnetSpec {
         Kind::DbSubnetGroup,
         Kind::DbInstance,
         Kind::MountTarget,
+        Kind::Schedule,
     ];
     const IMMUTABLE: &'static [&'static str] = &["vpc_id", "cidr_block", "availability_zone"];
 

@@ -12,6 +12,8 @@ pub mod elb;
 pub mod elb_actions;
 pub mod iam;
 pub mod ownership;
+pub mod runs;
+pub mod scheduler;
 pub mod tags;
 
 use std::future::Future;

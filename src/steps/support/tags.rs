@@ -53,7 +53,8 @@ required_key_value!(
     aws_sdk_ecr::types::Tag,
     aws_sdk_iam::types::Tag,
     aws_sdk_dynamodb::types::Tag,
-    aws_sdk_servicediscovery::types::Tag
+    aws_sdk_servicediscovery::types::Tag,
+    aws_sdk_scheduler::types::Tag
 );
 
 /// The value of the tag `key`, if present.

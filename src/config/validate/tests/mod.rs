@@ -136,6 +136,7 @@ mod connect;
 mod containers;
 mod environments;
 mod examples;
+mod jobs;
 mod load_balancer;
 mod network;
 mod services;
