@@ -8,6 +8,7 @@ pub mod init;
 pub mod logs;
 pub mod plan;
 pub mod restart;
+pub mod run;
 pub mod scale;
 pub mod schema;
 pub mod status;

@@ -16,6 +16,7 @@
 pub mod faults;
 pub mod inventory;
 pub mod realism;
+pub mod tasks;
 
 use std::convert::Infallible;
 use std::io::{Read, Write};
