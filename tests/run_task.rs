@@ -204,3 +204,84 @@ async fn run_starts_a_task_like_the_service_and_exits_with_its_code() {
     assert!(out.stderr.contains("its containers: web"), "{out}");
     assert_eq!(proxy.count("RunTask"), 0);
 }
+
+/// Waits until the binary has described its task `n` times (it is watching it).
+async fn watching(proxy: &Proxy, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+    while proxy.count("DescribeTasks") < n {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            proxy.operations()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+fn sigint(child: &tokio::process::Child) {
+    let pid = child.id().expect("still running").to_string();
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+}
+
+async fn ended(child: tokio::process::Child) -> common::Output {
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the interrupted run ends")
+        .unwrap();
+    common::Output {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_stops_the_task_with_yes_and_leaves_it_without() {
+    let realism = Realism {
+        tasks: common::tasks::TaskTimes {
+            running: std::time::Duration::from_secs(600),
+            ..Default::default()
+        },
+        ..Realism::aws()
+    };
+    let proxy = Proxy::start_realistic(&unique_account(), realism).await;
+    let (_dir, cfg) = config();
+    run(&proxy, REGION, &["-c", &cfg, "up"]).assert_success();
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(&proxy, REGION).await);
+
+    // --yes: stopped, exit 130.
+    proxy.clear();
+    let child = common::spawn_captured(&proxy, REGION, &["-c", &cfg, "run", "web", "--yes"]);
+    watching(&proxy, 2).await;
+    sigint(&child);
+    let out = ended(child).await;
+    assert_eq!(out.code, Some(130), "{out}");
+    assert!(out.stderr.contains("stopped task"), "{out}");
+    let stop: Value = serde_json::from_str(&proxy.bodies("StopTask")[0]).unwrap();
+    let task = stop["task"].as_str().unwrap().to_owned();
+    let described = ecs
+        .describe_tasks()
+        .cluster("rundemo-cluster")
+        .tasks(&task)
+        .send()
+        .await
+        .unwrap();
+    let t = &described.tasks()[0];
+    assert_eq!(t.desired_status(), Some("STOPPED"));
+    assert_eq!(t.stop_code().map(|c| c.as_str()), Some("UserInitiated"));
+
+    // No terminal, no --yes: left running, and said so.
+    proxy.clear();
+    let child = common::spawn_captured(&proxy, REGION, &["-c", &cfg, "run", "web"]);
+    watching(&proxy, 2).await;
+    sigint(&child);
+    let out = ended(child).await;
+    assert_eq!(out.code, Some(130), "{out}");
+    assert!(out.stderr.contains("is still running"), "{out}");
+    assert!(out.stderr.contains("aws ecs stop-task"), "{out}");
+    assert_eq!(proxy.count("StopTask"), 0, "{out}");
+}

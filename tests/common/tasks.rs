@@ -403,6 +403,12 @@ impl Tasks {
             task["stoppedAt"] = at(end).into();
             task["executionStoppedAt"] = at(end).into();
         }
+        // ECS API Task: a task being stopped reports why from StopTask on, before STOPPED.
+        if let (false, Some((when, reason))) = (stopped, &t.stopped) {
+            task["stopCode"] = "UserInitiated".into();
+            task["stoppedReason"] = reason.clone().into();
+            task["stoppingAt"] = at(when.duration_since(t.created)).into();
+        }
         if t.unpullable.is_none() && age >= running_at {
             task["startedAt"] = at(running_at).into();
         }
