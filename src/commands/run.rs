@@ -52,7 +52,7 @@ pub async fn run(s: &Session, a: &RunArgs) -> Result<u8> {
         command: a.command.clone(),
         started_by: STARTED_BY.to_string(),
     };
-    let since = start_ms(std::time::Duration::ZERO);
+    let since = start_ms(one_off::CLOCK_SLACK);
     let arn = one_off::start(ctx, &launch).await?;
     let id = one_off::task_id(&arn).to_string();
     let result = |ended: Option<&Ended>| {
@@ -88,6 +88,11 @@ pub async fn run(s: &Session, a: &RunArgs) -> Result<u8> {
     ));
     let logs = one_off::task_streams(&td, &container, &id)
         .map(|(group, streams)| Follower::new(group, streams, None, since));
+    if logs.is_none() {
+        ctx.report.warn(&format!(
+            "container {container} does not log with awslogs: its output is not shown"
+        ));
+    }
     // Logs are the task's output: on stdout as text, on stderr with --output json (stdout
     // then holds only the result).
     let output = s.output;

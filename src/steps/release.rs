@@ -57,7 +57,7 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
             ]
             .into_iter()
             .collect(),
-            state: format!("ran for {}", td.rsplit('/').next().unwrap_or(td)),
+            state: format!("service on {}", td.rsplit('/').next().unwrap_or(td)),
             details: json!({ "task_definition": td }),
         });
     }
@@ -118,7 +118,7 @@ async fn release(ctx: &Ctx, r: &Resource, s: &ReleaseSpec, res: &dyn Resolve) ->
         started_by: STARTED_BY.to_string(),
     };
     let td = one_off::task_definition(ctx, &td_arn).await?;
-    let since = start_ms(Duration::ZERO);
+    let since = start_ms(one_off::CLOCK_SLACK);
     let arn = one_off::start(ctx, &launch)
         .await
         .with_context(|| format!("starting the release task of {}", r.name))?;

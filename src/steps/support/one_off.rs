@@ -184,6 +184,10 @@ pub fn task_streams(
     Some((group, Streams::Named(streams)))
 }
 
+/// How far before a task's start its log reading starts: the streams are the task's own, so
+/// nothing else is read, and a local clock ahead of CloudWatch's loses no early line.
+pub const CLOCK_SLACK: Duration = Duration::from_secs(300);
+
 /// The id at the end of a task ARN.
 pub fn task_id(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
