@@ -171,3 +171,31 @@ async fn a_release_runs_before_each_deploy_and_a_failed_one_stops_it() {
         ("reldemo-web:2".into(), "reldemo-worker:2".into())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_release_past_its_timeout_is_stopped_and_fails_the_deploy() {
+    let realism = Realism {
+        tasks: common::tasks::TaskTimes {
+            running: std::time::Duration::from_secs(600),
+            ..Default::default()
+        },
+        ..Realism::aws()
+    };
+    let proxy = Proxy::start_realistic(&unique_account(), realism).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ecsdeploy.toml");
+    std::fs::write(
+        &cfg,
+        "app = \"reltimeout\"\n[services.web]\nimage = \"nginx\"\n\
+         release = { command = [\"./slow-migration\"], timeout = 3 }\n",
+    )
+    .unwrap();
+    let out = run_with_env(&proxy, REGION, &["-c", cfg.to_str().unwrap(), "up"], &[]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stderr.contains("longer than its timeout (3 s)"),
+        "{out}"
+    );
+    assert_eq!(proxy.count("StopTask"), 1, "{out}");
+    assert_eq!(proxy.count("CreateService"), 0, "{out}");
+}
