@@ -125,7 +125,27 @@ pub enum Command {
     /// ECR, certificates, Cognito pools, quotas, existing roles (`up` runs it before its
     /// first write). Writes nothing; exit 2 when a check fails.
     Verify,
+    /// Run a one-off task from the task definition a service runs, with its network, roles
+    /// and secrets (e.g. a migration or a console command); stream its logs, wait for it to
+    /// stop and exit with its main container's exit code.
+    #[command(after_help = RUN_HELP)]
+    Run(RunArgs),
 }
+
+const RUN_HELP: &str = "\
+Examples:
+  ecsdeploy run web -- python manage.py migrate
+  ecsdeploy run web --container worker -- ./bin/reindex --all
+  ecsdeploy run web --detach -- ./bin/backfill   # prints the task ARN and returns
+
+Exit codes:
+  0-255  the main container's exit code (or --container's)
+  1      the task failed to start (the reason is printed: CannotPullContainerError,
+         ResourceInitializationError, ...), it was still running at --timeout, or an AWS
+         call failed
+  2      usage or configuration error (no task was started)
+  130    interrupted (Ctrl-C): the task was stopped (asked on a terminal, or --yes), or
+         left running and named";
 
 #[derive(Debug, Clone, Args)]
 pub struct LogsArgs {
@@ -140,6 +160,29 @@ pub struct LogsArgs {
     /// CloudWatch Logs filter pattern, e.g. `ERROR` or `"status=500"`.
     #[arg(long)]
     pub filter: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RunArgs {
+    /// The service's key in the config.
+    pub service: String,
+    /// The container whose command is replaced and whose exit code counts (default: the
+    /// service's main container).
+    #[arg(long)]
+    pub container: Option<String>,
+    /// Print the task's ARN and return at once, without waiting or showing logs.
+    #[arg(long, short = 'd')]
+    pub detach: bool,
+    /// On Ctrl-C, stop the task without asking (without a terminal and without --yes it is
+    /// left running).
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// How long to wait for the task to stop; it keeps running after that.
+    #[arg(long, default_value = "1h", value_parser = humantime::parse_duration)]
+    pub timeout: Duration,
+    /// The command, after `--` (default: the task definition's).
+    #[arg(last = true)]
+    pub command: Vec<String>,
 }
 
 #[derive(Debug, Clone, Args)]

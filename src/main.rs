@@ -261,6 +261,7 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
         Command::Schema | Command::Completions(_) | Command::Validate | Command::Init(_) => {
             unreachable!("offline commands return above")
         }
+        Command::Run(a) => commands::run::run(&session, a).await,
     };
     let result = match held {
         Some(l) => l.release(result).await,

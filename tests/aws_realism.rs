@@ -143,6 +143,17 @@ async fn wordpress_under_aws_behaviour() {
 }
 
 #[tokio::test]
+async fn django_postgres_under_aws_behaviour() {
+    // Its release task (the migrations) runs on the first `up`, and not on the second.
+    one_run_then_no_writes_then_nothing(
+        "django-postgres",
+        "django-postgres-cluster",
+        &["DescribeDBInstances: timeline", "RunTask: HTTP 200"],
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn dynamodb_webapp_under_aws_behaviour() {
     one_run_then_no_writes_then_nothing("dynamodb-webapp", "dynamodb-webapp-cluster", &[]).await;
 }

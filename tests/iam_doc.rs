@@ -130,6 +130,11 @@ const IMPLIED: &[(&str, &str, &str)] = &[
         "application-autoscaling:RegisterScalableTarget",
         "tags in RegisterScalableTarget",
     ),
+    (
+        "ecs:TagResource",
+        "ecs:RunTask",
+        "tags in RunTask (one-off and release tasks)",
+    ),
     // Handing the execution and task roles to ECS.
     (
         "iam:PassRole",

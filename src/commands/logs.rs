@@ -1,41 +1,17 @@
 //! `ecsdeploy logs SERVICE`: the service's CloudWatch log events, all tasks and containers
 //! interleaved by time. ecsdeploy's task definitions log with awslogs to the app's group,
 //! stream prefix `<key>` for the main container and `<key>-<sidecar>` for sidecars, so the
-//! streams are `<prefix>/<container>/<task id>`.
+//! streams are `<prefix>/<container>/<task id>` (read by [`log_events`]).
 
-use std::collections::{BTreeSet, VecDeque};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::collections::BTreeSet;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
-use serde_json::json;
 
 use super::Session;
-use crate::aws::err;
 use crate::cli::{LogsArgs, OutputFormat};
 use crate::desired::{service_id, task_def_id, Resource, Spec};
-
-/// One log event, as printed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Line {
-    pub timestamp: i64,
-    pub task: String,
-    pub container: String,
-    pub message: String,
-    pub event_id: String,
-}
-
-/// `(prefix, container, task id)` of an awslogs stream name.
-pub fn parse_stream(stream: &str) -> Option<(&str, &str, &str)> {
-    let mut parts = stream.splitn(3, '/');
-    Some((parts.next()?, parts.next()?, parts.next()?))
-}
-
-/// Whether a stream is one of the service's: its prefix is one the service's task
-/// definition (or Service Connect proxy) logs with. A longer service key such as `web2`
-/// does not match `web`.
-pub fn belongs(stream: &str, prefixes: &BTreeSet<String>) -> bool {
-    parse_stream(stream).is_some_and(|(prefix, _, _)| prefixes.contains(prefix))
-}
+use crate::steps::support::log_events::{json_line, start_ms, text, Follower, Line, Streams};
 
 /// The awslogs stream prefixes of service `key`, from the desired state `up` registers:
 /// each container's (`<key>`, `<key>-<sidecar>`, a task-definition file's containers) and
@@ -60,103 +36,45 @@ pub fn prefixes(desired: &[Resource], key: &str) -> BTreeSet<String> {
     out
 }
 
-/// How far back each `--follow` poll looks again: CloudWatch may receive an event after
-/// newer ones (a slow agent), and the ids already printed are skipped.
-const LATE: i64 = 30_000;
-
-/// `2026-11-23T03:20:01.123Z`
-pub fn iso(ms: i64) -> String {
-    let t = UNIX_EPOCH + Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    humantime::format_rfc3339_millis(t).to_string()
-}
-
-/// The text form: `<time> <task id (first 8)> <container> | <message>`.
-pub fn text(l: &Line) -> String {
-    let short: String = l.task.chars().take(8).collect();
-    format!(
-        "{} {short} {} | {}",
-        iso(l.timestamp),
-        l.container,
-        l.message.trim_end_matches('\n')
-    )
-}
-
-pub fn json_line(l: &Line) -> String {
-    json!({
-        "timestamp": iso(l.timestamp),
-        "task": l.task,
-        "container": l.container,
-        "message": l.message.trim_end_matches('\n'),
-    })
-    .to_string()
-}
-
-/// Milliseconds since the epoch, `since` ago.
-fn start_ms(since: Duration) -> i64 {
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default();
-    i64::try_from(now.saturating_sub(since).as_millis()).unwrap_or(0)
-}
-
-/// Remembers the ids of the events already printed (bounded: following prints the
-/// events from the newest timestamp on again, so only recent ids matter).
-struct Seen {
-    ids: BTreeSet<String>,
-    order: VecDeque<String>,
-}
-
-impl Seen {
-    const LIMIT: usize = 10_000;
-    fn new() -> Seen {
-        Seen {
-            ids: BTreeSet::new(),
-            order: VecDeque::new(),
-        }
+/// The streams of service `key`: every task's, its sidecars' and its proxy's.
+pub fn service_streams(desired: &[Resource], key: &str) -> Streams {
+    Streams::Prefixes {
+        name_prefix: key.to_string(),
+        prefixes: prefixes(desired, key),
     }
-    /// True the first time an id is offered.
-    fn first(&mut self, id: &str) -> bool {
-        if !self.ids.insert(id.to_string()) {
-            return false;
-        }
-        self.order.push_back(id.to_string());
-        if self.order.len() > Self::LIMIT {
-            if let Some(old) = self.order.pop_front() {
-                self.ids.remove(&old);
-            }
-        }
-        true
+}
+
+/// A log line on stdout, as text or one JSON object.
+pub fn print_line(output: OutputFormat, l: &Line) {
+    match output {
+        OutputFormat::Json => println!("{}", json_line(l)),
+        OutputFormat::Text => println!("{}", text(l)),
     }
 }
 
 pub async fn run(s: &Session, a: &LogsArgs) -> Result<()> {
     s.service("logs", &a.service)?;
-    let prefixes = prefixes(&s.desired, &a.service);
     let group = s.config.log_group_name();
-    let start = start_ms(a.since);
-    let mut from = start;
-    let mut seen = Seen::new();
+    let mut follower = Follower::new(
+        group.clone(),
+        service_streams(&s.desired, &a.service),
+        a.filter.clone(),
+        start_ms(a.since),
+    );
     let mut cancel = s.cancel.clone();
     let mut idle = Duration::from_secs(1);
     loop {
-        let lines = fetch(s, &group, &a.service, &prefixes, from, a.filter.as_deref()).await?;
-        let mut newest = from;
-        let mut printed = false;
-        for l in lines {
-            if !seen.first(&l.event_id) {
-                continue;
-            }
-            newest = newest.max(l.timestamp);
-            printed = true;
-            match s.output {
-                OutputFormat::Json => println!("{}", json_line(&l)),
-                OutputFormat::Text => println!("{}", text(&l)),
-            }
+        let lines = follower
+            .next(&s.ctx.aws.logs)
+            .await
+            .with_context(|| format!("has service {} run yet?", a.service))?;
+        let printed = !lines.is_empty();
+        for l in &lines {
+            print_line(s.output, l);
         }
         if !a.follow {
             return Ok(());
         }
-        from = (newest - LATE).max(start);
         // Poll again soon after news, back off to 5 s while idle.
         idle = if printed {
             Duration::from_secs(1)
@@ -168,53 +86,6 @@ pub async fn run(s: &Session, a: &LogsArgs) -> Result<()> {
             _ = cancel.changed() => return Ok(()),
         }
     }
-}
-
-/// Every event of the service's streams from `from` (ms) on, sorted by time.
-async fn fetch(
-    s: &Session,
-    group: &str,
-    key: &str,
-    prefixes: &BTreeSet<String>,
-    from: i64,
-    filter: Option<&str>,
-) -> Result<Vec<Line>> {
-    let mut pages = s
-        .ctx
-        .aws
-        .logs
-        .filter_log_events()
-        .log_group_name(group)
-        // The main container's streams and the sidecars' (`<key>-<name>/...`); `belongs`
-        // drops other services whose key starts the same.
-        .log_stream_name_prefix(key)
-        .start_time(from)
-        .set_filter_pattern(filter.map(str::to_string))
-        .into_paginator()
-        .send();
-    let mut out = Vec::new();
-    while let Some(page) = pages.try_next().await.map_err(err).with_context(|| {
-        format!("reading log group {group} (logs:FilterLogEvents); has the service run yet?")
-    })? {
-        for e in page.events() {
-            let stream = e.log_stream_name().unwrap_or_default();
-            // Checked here too: the prefix filter also matches a service `web2` for `web`
-            // (and some emulators ignore it).
-            if !belongs(stream, prefixes) {
-                continue;
-            }
-            let (_, container, task) = parse_stream(stream).unwrap_or_default();
-            out.push(Line {
-                timestamp: e.timestamp().unwrap_or_default(),
-                task: task.to_string(),
-                container: container.to_string(),
-                message: e.message().unwrap_or_default().to_string(),
-                event_id: e.event_id().unwrap_or_default().to_string(),
-            });
-        }
-    }
-    out.sort_by(|a, b| (a.timestamp, &a.event_id).cmp(&(b.timestamp, &b.event_id)));
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -237,49 +108,20 @@ mod tests {
         };
         let desired = crate::desired::build(&loaded.config, &env);
         let p = prefixes(&desired, "web");
+        let s = service_streams(&desired, "web");
         assert!(p.len() >= 3, "{p:?}");
-        assert!(belongs("web/web/0123abcd", &p));
-        assert!(belongs("web-log-router/log-router/0123abcd", &p));
+        assert!(s.select("web/web/0123abcd"));
+        assert!(s.select("web-log-router/log-router/0123abcd"));
         assert!(
             p.iter().any(|x| x != "web" && x != "web-log-router"),
             "proxy: {p:?}"
         );
-        assert!(!belongs("web2/web2/0123abcd", &p));
-        assert!(!belongs("web-other/other/0123abcd", &p));
-        assert!(!belongs("web", &p));
+        assert!(!s.select("web2/web2/0123abcd"));
+        assert!(!s.select("web-other/other/0123abcd"));
+        assert!(!s.select("web"));
         assert_eq!(
-            parse_stream("web/app/5f1c2e"),
+            crate::steps::support::log_events::parse_stream("web/app/5f1c2e"),
             Some(("web", "app", "5f1c2e"))
         );
-    }
-
-    #[test]
-    fn lines_show_time_task_and_container() {
-        let l = Line {
-            timestamp: 1_795_000_000_123,
-            task: "0123456789abcdef".into(),
-            container: "web".into(),
-            message: "GET / 200\n".into(),
-            event_id: "1".into(),
-        };
-        assert_eq!(
-            text(&l),
-            "2026-11-18T11:06:40.123Z 01234567 web | GET / 200"
-        );
-        let v: serde_json::Value = serde_json::from_str(&json_line(&l)).unwrap();
-        assert_eq!(v["task"], "0123456789abcdef");
-        assert_eq!(v["message"], "GET / 200");
-    }
-
-    #[test]
-    fn seen_ids_are_skipped_and_bounded() {
-        let mut s = Seen::new();
-        assert!(s.first("a"));
-        assert!(!s.first("a"));
-        for i in 0..Seen::LIMIT + 5 {
-            s.first(&i.to_string());
-        }
-        assert!(s.ids.len() <= Seen::LIMIT);
-        assert!(s.first("a"), "forgotten once old enough");
     }
 }

@@ -9,6 +9,7 @@ pub mod init_copilot;
 pub mod logs;
 pub mod plan;
 pub mod restart;
+pub mod run;
 pub mod scale;
 pub mod schema;
 pub mod status;

@@ -87,6 +87,10 @@ pub fn image_id(svc: &str) -> ResourceId {
 pub fn task_def_id(svc: &str) -> ResourceId {
     ResourceId::new(Kind::TaskDefinition, svc)
 }
+/// The release task run before each deploy of service `svc`.
+pub fn release_id(svc: &str) -> ResourceId {
+    ResourceId::new(Kind::Release, svc)
+}
 pub fn service_id(svc: &str) -> ResourceId {
     ResourceId::new(Kind::Service, svc)
 }

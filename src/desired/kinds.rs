@@ -34,6 +34,7 @@ macro_rules! with_kinds {
             IamRolePolicy(RolePolicySpec) = "iam_role_policy" => iam_role_policy,
             LogGroup(LogGroupSpec) = "log_group" => log_group,
             TaskDefinition(TaskDefSpec) = "task_definition" => task_definition,
+            Release(ReleaseSpec) = "release" => release,
             Service(ServiceSpec) = "service" => service,
             ScalableTarget(ScalableTargetSpec) = "scalable_target" => scalable_target,
             ScalingPolicy(ScalingPolicySpec) = "scaling_policy" => scaling_policy,

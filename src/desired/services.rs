@@ -9,7 +9,7 @@ use super::iam;
 use super::ids::*;
 use super::load_balancer::LbWiring;
 use super::network::Net;
-use super::resource::{Ref, Val, UNKNOWN};
+use super::resource::{Ref, ResourceId, Val, UNKNOWN};
 use super::spec::*;
 use super::stores::{self, Wiring};
 use crate::config::{Config, Image, SubnetKind};
@@ -98,6 +98,43 @@ pub fn build(
         }],
         _ => vec![],
     };
+    let subnets = net.subnets(s.subnets);
+    let assign_public_ip = s
+        .assign_public_ip
+        .unwrap_or(s.subnets == SubnetKind::Public);
+    // Listeners routing to it, and the services it depends on (deployed and stable first:
+    // their steps wait for the deployment).
+    let mut after: Vec<ResourceId> = lb
+        .routes_to
+        .get(key)
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .chain(s.depends_on.iter().map(|d| service_id(d)))
+        .chain(wiring.after.iter().cloned())
+        // What its tasks need to pull the image and ship logs from its subnets.
+        .chain(net.ready(s.subnets))
+        .collect();
+    if let Some(rel) = &s.release {
+        // Runs right before the service moves to the revision: after all the service
+        // waits for, and the service after it.
+        out.push(Resource {
+            id: release_id(key),
+            name: c.service_name(key),
+            spec: Spec::Release(ReleaseSpec {
+                cluster: Val::Ref(Ref::id(&cluster_id())),
+                task_definition: Val::Ref(Ref::arn(&td)),
+                subnets: subnets.clone(),
+                security_groups: security_groups.clone(),
+                assign_public_ip,
+                container: c.container_name(key),
+                command: rel.command.clone(),
+                timeout_seconds: rel.timeout,
+                after: after.clone(),
+            }),
+        });
+        after.push(release_id(key));
+    }
     out.push(Resource {
         id: service_id(key),
         name: c.service_name(key),
@@ -108,11 +145,9 @@ pub fn build(
                 Some(a) => s.desired_count.clamp(a.min, a.max.max(a.min)),
                 None => s.desired_count,
             },
-            subnets: net.subnets(s.subnets),
+            subnets,
             security_groups,
-            assign_public_ip: s
-                .assign_public_ip
-                .unwrap_or(s.subnets == SubnetKind::Public),
+            assign_public_ip,
             health_check_grace_period: s.target_group.as_ref().map(|t| t.health_check_grace_period),
             load_balancers,
             desired_count_managed: s.autoscaling.is_some(),
@@ -125,19 +160,7 @@ pub fn build(
                 .capacity
                 .map_or(vec![], |cap| spot_strategy(cap.spot, cap.on_demand_base)),
             keep_revisions: s.keep_revisions,
-            // Listeners routing to it, and the services it depends on (deployed and
-            // stable first: their steps wait for the deployment).
-            after: lb
-                .routes_to
-                .get(key)
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .chain(s.depends_on.iter().map(|d| service_id(d)))
-                .chain(wiring.after.iter().cloned())
-                // What its tasks need to pull the image and ship logs from its subnets.
-                .chain(net.ready(s.subnets))
-                .collect(),
+            after,
         }),
     });
     if let Some(a) = &s.autoscaling {

@@ -53,6 +53,9 @@ fn create(kind: Kind) -> Duration {
         // image, starts them and (behind a load balancer) waits for the first passing
         // health checks; about a minute (issue 17: 60 s).
         Kind::Service => s(60),
+        // A one-off Fargate task: provisioning and the image pull take 30–60 s before
+        // the command runs (a migration: seconds to minutes); one minute assumed.
+        Kind::Release => s(60),
         // Interface endpoints are `pending` about a minute before `available` (one ENI
         // per subnet); terraform-provider-aws: create timeout 10 min.
         Kind::VpcEndpoint => s(60),
@@ -105,6 +108,8 @@ fn update(kind: Kind) -> Duration {
         // then the old ones are deregistered and drained (the target group's
         // deregistration delay, 30 s by default in ecsdeploy) and stopped.
         Kind::Service => s(120),
+        // The release task of a new revision, as on create.
+        Kind::Release => s(60),
         // RDS: a modification applied immediately (instance class, storage) keeps the
         // instance `modifying` for several minutes.
         Kind::DbInstance => s(300),

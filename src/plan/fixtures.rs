@@ -53,6 +53,7 @@ pub const EXAMPLES: &[&str] = &[
     "fargate-public.toml",
     "service-connect.toml",
     "wordpress.toml",
+    "django-postgres.toml",
 ];
 
 /// The resources `config/examples/<file>` asks for in a two-AZ Tokyo account: an

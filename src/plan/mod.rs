@@ -354,10 +354,11 @@ pub fn plan_down(
         retained(observed, desired)
     };
     // Images go with their repository (kept while it holds images, unless
-    // --delete-images), never one by one.
+    // --delete-images), never one by one; a release task is nothing to delete.
     let all: Vec<&Observed> = observed
         .values()
-        .filter(|o| o.id.kind != Kind::Image && !kept.iter().any(|k| k.id == o.id))
+        .filter(|o| !matches!(o.id.kind, Kind::Image | Kind::Release))
+        .filter(|o| !kept.iter().any(|k| k.id == o.id))
         .collect();
     let mut changes: Vec<Change> = all
         .iter()

@@ -736,3 +736,67 @@ subnets = "private"
     assert!(api.contains("iam_role_policy.execution-db-db"), "{api:?}");
     assert!(api.contains("db_instance.db"), "{api:?}");
 }
+
+#[test]
+fn a_release_task_runs_only_before_its_service_moves_to_a_new_revision() {
+    let text = format!("{CONFIG}release = {{ command = [\"./manage.py\", \"migrate\"] }}\n");
+    let d = desired(&text);
+    let service = d
+        .iter()
+        .find(|r| r.id.to_string() == "service.site")
+        .unwrap();
+    assert!(service
+        .spec
+        .deps()
+        .iter()
+        .any(|id| id.to_string() == "release.site"));
+    assert!(!d.iter().any(|r| r.id.to_string() == "release.api"));
+
+    // A first deploy: the release runs after its revision, before the service.
+    let plan = plan_up(&d, &BTreeMap::new());
+    let pos = |id: &str| position(&plan, id);
+    assert!(pos("task_definition.site") < pos("release.site"));
+    assert!(pos("release.site") < pos("service.site"));
+    assert!(pos("subnet.public-a") < pos("release.site"));
+
+    // Nothing changed: nothing runs.
+    let observed = converged(&d);
+    assert!(!plan_up(&d, &observed).has_changes());
+
+    // A new revision: the release runs, then the service moves to it.
+    let plan = plan_up(
+        &d,
+        &crate::plan::fixtures::before_image_update(observed.clone()),
+    );
+    assert!(matches!(
+        action_of(&plan, "release.site"),
+        Action::Update(_)
+    ));
+    assert!(matches!(
+        action_of(&plan, "service.site"),
+        Action::Update(_)
+    ));
+    assert!(position(&plan, "release.site") < position(&plan, "service.site"));
+
+    // A failed release left the new revision registered but the service on the old one:
+    // the next plan runs it again.
+    let mut failed = observed.clone();
+    for kind in ["service.site", "release.site"] {
+        let o = failed
+            .values_mut()
+            .find(|o| o.id.to_string() == kind)
+            .unwrap();
+        o.fields
+            .insert("task_definition".into(), json!("arn:previous-revision"));
+    }
+    let plan = plan_up(&d, &failed);
+    assert!(matches!(
+        action_of(&plan, "release.site"),
+        Action::Update(_)
+    ));
+    assert_eq!(action_of(&plan, "task_definition.site"), &Action::NoOp);
+
+    // `down` has no release to delete.
+    let down = plan_down(&observed, &d, false);
+    assert!(down.changes.iter().all(|c| c.id.kind != Kind::Release));
+}

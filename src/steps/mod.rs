@@ -15,7 +15,7 @@
 pub mod support;
 
 pub use service::{
-    describe_services, follow, judge, restart, scale, scale_bounds, wait_stable, Judgement,
+    describe_services, follow, judge, owned, restart, scale, scale_bounds, wait_stable, Judgement,
     WaitOutcome,
 };
 

@@ -210,7 +210,7 @@ impl Rng {
     }
 }
 
-fn response(status: u16, headers: &[(&str, &str)], body: String) -> Response<ProxyBody> {
+pub(super) fn response(status: u16, headers: &[(&str, &str)], body: String) -> Response<ProxyBody> {
     let mut b = Response::builder().status(StatusCode::from_u16(status).expect("status"));
     for (k, v) in headers {
         b = b.header(*k, *v);

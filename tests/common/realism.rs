@@ -18,7 +18,8 @@ use hyper::Response;
 use serde_json::Value;
 
 use super::capacity::CapacitySeen;
-use super::faults::{error, protocol, throttling, Protocol};
+use super::faults::{error, protocol, response, throttling, Protocol};
+use super::tasks::{Answer, TaskTimes, Tasks};
 use super::{Call, ProxyBody};
 
 /// How long AWS's windows and timelines last here (compressed: seconds, not minutes).
@@ -53,6 +54,8 @@ pub struct Realism {
     /// Services (by name) whose tasks never start: once [`Realism::deployment`] is over,
     /// their deployment is `FAILED` by the circuit breaker instead of `COMPLETED`.
     pub failing_services: Vec<String>,
+    /// One-off tasks (RunTask): how long they start and run ([`super::tasks`]).
+    pub tasks: TaskTimes,
 }
 
 impl Realism {
@@ -70,6 +73,7 @@ impl Realism {
             throttle: true,
             throttle_scale: 1.0,
             failing_services: vec![],
+            tasks: TaskTimes::default(),
         }
     }
 }
@@ -85,6 +89,10 @@ struct Seen {
     /// VPCs with an internet gateway attached.
     igw_vpcs: HashSet<String>,
     clusters: HashMap<String, Instant>,
+    /// Cluster name → ARN.
+    cluster_arns: HashMap<String, String>,
+    /// One-off tasks and the task definitions they start from.
+    tasks: Tasks,
     /// Role ARN → when it was created.
     roles: HashMap<String, Instant>,
     /// Task-definition family → the roles it names.
@@ -446,6 +454,37 @@ impl RealismState {
                 }
                 None
             }
+            ("ecs", op @ ("RunTask" | "DescribeTasks" | "StopTask")) => {
+                let req: Value = serde_json::from_slice(body).unwrap_or_default();
+                let cluster = last_segment(req["cluster"].as_str().unwrap_or("default"));
+                let times = &self.cfg.tasks;
+                let answer = match op {
+                    "RunTask" => {
+                        let arn = seen.cluster_arns.get(cluster).cloned();
+                        seen.tasks.run(&req, arn)
+                    }
+                    "DescribeTasks" => {
+                        let named: Vec<String> = req["tasks"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter_map(|t| t.as_str().map(str::to_owned))
+                            .collect();
+                        if !seen.tasks.owns(&named) {
+                            return None; // a service's tasks: moto's
+                        }
+                        seen.tasks.describe(&named, times)
+                    }
+                    _ => {
+                        let task = req["task"].as_str().unwrap_or_default().to_owned();
+                        if !seen.tasks.owns(std::slice::from_ref(&task)) {
+                            return None;
+                        }
+                        seen.tasks.stop(&task, req["reason"].as_str(), times)
+                    }
+                };
+                Some(json_answer(proto, answer))
+            }
             ("rds", op @ ("CreateDBInstance" | "ModifyDBInstance")) => {
                 // RDS API reference, CreateDBInstance / ModifyDBInstance `MasterUserPassword`
                 // and `ManageMasterUserPassword` (moto checks none of it): a password is
@@ -639,9 +678,13 @@ impl RealismState {
                     "CreateCluster" => {
                         let name = json["cluster"]["clusterName"].as_str().unwrap_or_default();
                         seen.clusters.insert(name.to_owned(), now);
+                        if let Some(arn) = json["cluster"]["clusterArn"].as_str() {
+                            seen.cluster_arns.insert(name.to_owned(), arn.to_owned());
+                        }
                         None
                     }
                     "RegisterTaskDefinition" => {
+                        seen.tasks.registered(&json);
                         let family = req["family"].as_str().unwrap_or_default().to_owned();
                         let roles = ["taskRoleArn", "executionRoleArn"]
                             .iter()
@@ -683,6 +726,19 @@ impl RealismState {
                     _ => None,
                 };
                 rewritten.or_else(|| echoed.then(|| json.to_string()))
+            }
+            ("logs", "FilterLogEvents") => {
+                let req: Value = serde_json::from_slice(request).unwrap_or_default();
+                let events = seen.tasks.log_events(&req, &self.cfg.tasks);
+                if events.is_empty() {
+                    None
+                } else {
+                    let mut json: Value = serde_json::from_slice(answer).ok()?;
+                    let mut all = json["events"].as_array().cloned().unwrap_or_default();
+                    all.extend(events);
+                    json["events"] = all.into();
+                    Some(json.to_string())
+                }
             }
             _ => None,
         };
@@ -844,6 +900,18 @@ impl RealismState {
             }
         }
         changed
+    }
+}
+
+/// A JSON protocol answer: the body, or the error in the protocol's format.
+fn json_answer(proto: Protocol, answer: Answer) -> Response<ProxyBody> {
+    match answer {
+        Ok(body) => response(
+            200,
+            &[("content-type", "application/x-amz-json-1.1")],
+            body.to_string(),
+        ),
+        Err((code, message)) => error(proto, 400, code, &message),
     }
 }
 

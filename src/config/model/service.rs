@@ -102,6 +102,26 @@ pub struct Service {
     /// task-definition secrets, or a volume) and a task-role grant scoped to that resource.
     #[serde(default)]
     pub uses: Vec<Use>,
+    /// A one-off task run once per deploy of this service (a database migration): after the
+    /// new task-definition revision is registered, before the service is updated to it.
+    pub release: Option<Release>,
+}
+
+/// `release = { command = [...] }`: what runs before each deploy of a service.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Release {
+    /// The main container's command in the release task, e.g. `["python", "manage.py",
+    /// "migrate"]`.
+    pub command: Vec<String>,
+    /// Seconds the release task may run; it is then stopped and the deploy fails.
+    /// Default 600.
+    #[serde(default = "default_release_timeout")]
+    pub timeout: u32,
+}
+
+fn default_release_timeout() -> u32 {
+    600
 }
 
 fn default_cpu() -> u32 {

@@ -5,7 +5,7 @@ use super::names::{charset_problem, cycles, is_aws_name_char};
 use super::{Validator, ULIMIT_NAMES};
 use crate::config::diagnostic::KeyPath;
 use crate::config::model::{
-    ContainerCondition, ContainerDependency, ContainerHealthCheck, Service,
+    ContainerCondition, ContainerDependency, ContainerHealthCheck, Release, Service,
 };
 
 impl Validator<'_> {
@@ -27,11 +27,34 @@ impl Validator<'_> {
         self.check_timing(hp, &ranges, hc.timeout, hc.interval);
     }
 
+    /// A service's release task: a command to run, for a bounded time.
+    fn release(&mut self, rp: &KeyPath, r: &Release) {
+        if r.command.iter().all(|w| w.trim().is_empty()) {
+            self.err(
+                rp.key("command"),
+                "command is empty; give the release task's command as a list of words, e.g. \
+                 [\"python\", \"manage.py\", \"migrate\"]",
+            );
+        }
+        if !(1..=86_400).contains(&r.timeout) {
+            self.err(
+                rp.key("timeout"),
+                format!(
+                    "timeout is {} seconds; it must be 1 to 86400 (a day)",
+                    r.timeout
+                ),
+            );
+        }
+    }
+
     /// The task's containers: the main one's health check, stop timeout and ulimits, the
     /// sidecars, and the start order between them.
     pub(super) fn containers(&mut self, sp: &KeyPath, key: &str, s: &Service) {
         if let Some(hc) = &s.health_check {
             self.container_health_check(&sp.key("health_check"), hc);
+        }
+        if let Some(r) = &s.release {
+            self.release(&sp.key("release"), r);
         }
         if let Some(t) = s.stop_timeout {
             if !(2..=120).contains(&t) {

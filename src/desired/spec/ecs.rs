@@ -378,6 +378,53 @@ pub fn capacity_fields(items: &[CapacityItem]) -> Value {
     )
 }
 
+/// A service's release task: one task of the service's new task-definition revision, with
+/// the service's network, run to completion before the service is updated to it. Not a
+/// resource AWS keeps: observed as the revision the live service runs, so it differs (and
+/// runs) exactly when the service is about to get another revision.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReleaseSpec {
+    pub cluster: Val,
+    pub task_definition: Val,
+    pub subnets: Vec<Val>,
+    pub security_groups: Vec<Val>,
+    pub assign_public_ip: bool,
+    /// The container whose command is replaced and whose exit code decides.
+    pub container: String,
+    pub command: Vec<String>,
+    /// How long the task may run before it is stopped and the release fails.
+    pub timeout_seconds: u32,
+    /// What the service's tasks need first (network routes, endpoints, policies, the
+    /// services it depends on).
+    pub after: Vec<ResourceId>,
+}
+
+impl KindSpec for ReleaseSpec {
+    const KIND: Kind = Kind::Release;
+    const DELETED_AFTER: &'static [Kind] = &[];
+
+    fn vals(&self) -> Vec<&Val> {
+        [&self.cluster, &self.task_definition]
+            .into_iter()
+            .chain(self.subnets.iter())
+            .chain(self.security_groups.iter())
+            .collect()
+    }
+
+    fn after(&self) -> &[ResourceId] {
+        &self.after
+    }
+
+    /// The revision it runs; the command is shown, but observed as configured (AWS keeps
+    /// no record of it), so a new command alone runs nothing.
+    fn fields(&self, r: &dyn Resolve) -> Value {
+        json!({
+            "task_definition": r.val(&self.task_definition),
+            "command": self.command,
+        })
+    }
+}
+
 fn lb_fields(lbs: &[LbAttachment], r: &dyn Resolve) -> Value {
     let mut out: Vec<Value> = lbs
         .iter()

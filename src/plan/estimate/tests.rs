@@ -103,6 +103,15 @@ fn each_examples_fresh_deploy_and_image_update_are_pinned() {
              task_definition.web → service.web (1m)",
             "Expected on AWS: about 2 min — task_definition.web → service.web (2m)",
         ),
+        (
+            "django-postgres.toml",
+            // The release task (the migrations) runs between the revision and the service.
+            "Expected on AWS: about 12 min — vpc.main → security_group.alb → \
+             security_group.web → security_group.database.db → db_instance.db (10m) → \
+             task_definition.web → release.web (1m) → service.web (1m)",
+            "Expected on AWS: about 3 min — task_definition.web → release.web (1m) → \
+             service.web (2m)",
+        ),
     ];
     assert_eq!(want.len(), EXAMPLES.len(), "every example is pinned");
     for (file, fresh, update) in want {

@@ -17,7 +17,7 @@ use crate::steps::support::tags::tag;
 use crate::steps::Ctx;
 
 /// The app's ACTIVE service `name`, or why there is none to act on.
-async fn owned(ctx: &Ctx, name: &str) -> Result<Service> {
+pub async fn owned(ctx: &Ctx, name: &str) -> Result<Service> {
     let found = describe_services(ctx, &[name.to_string()]).await?;
     let Some(s) = found.iter().find(|s| s.status() == Some("ACTIVE")) else {
         bail!(
@@ -27,7 +27,7 @@ async fn owned(ctx: &Ctx, name: &str) -> Result<Service> {
     };
     if tag(s.tags(), TAG_APP) != Some(ctx.app.as_str()) {
         bail!(
-            "service {name} in cluster {} is not owned by app {}; ecsdeploy restarts only \
+            "service {name} in cluster {} is not owned by app {}; ecsdeploy acts only on \
              its own services",
             ctx.cluster,
             ctx.app

@@ -663,6 +663,6 @@ mod rollout;
 #[cfg(test)]
 mod tests;
 
-pub use manual::{restart, scale, scale_bounds};
+pub use manual::{owned, restart, scale, scale_bounds};
 use rollout::conclude;
 pub use rollout::{follow, judge, unsettled, wait_stable, Judgement, Since, WaitOutcome};

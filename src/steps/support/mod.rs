@@ -11,6 +11,8 @@ pub mod efs;
 pub mod elb;
 pub mod elb_actions;
 pub mod iam;
+pub mod log_events;
+pub mod one_off;
 pub mod ownership;
 pub mod runs;
 pub mod scheduler;

@@ -98,6 +98,24 @@ fn stop_timeout_range() {
 }
 
 #[test]
+fn release_needs_a_command_and_a_bounded_timeout() {
+    assert!(diags(&svc(
+        "release = { command = [\"./manage.py\", \"migrate\"] }\n"
+    ))
+    .is_empty());
+    one(
+        &svc("release = { command = [] }\n"),
+        "services.web.release.command",
+        "command is empty",
+    );
+    one(
+        &svc("release = { command = [\"migrate\"], timeout = 0 }\n"),
+        "services.web.release.timeout",
+        "timeout is 0 seconds; it must be 1 to 86400",
+    );
+}
+
+#[test]
 fn ulimit_names() {
     assert!(diags(&svc(
         "ulimits = { nofile = { soft = 65536, hard = 65536 } }\n"

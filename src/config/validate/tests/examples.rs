@@ -34,6 +34,7 @@ fn examples_load_without_problems() {
         "alb-https-cognito.toml",
         "fargate-public.toml",
         "service-connect.toml",
+        "django-postgres.toml",
     ] {
         let path = Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("config/examples")
@@ -41,6 +42,17 @@ fn examples_load_without_problems() {
         let loaded = crate::config::load_file(&path).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(loaded.warnings.is_empty(), "{name}: {:#?}", loaded.warnings);
     }
+}
+
+#[test]
+fn django_postgres_example_releases_its_migrations() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/examples/django-postgres.toml");
+    let c = crate::config::load_file(&path)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .config;
+    let r = c.services["web"].release.as_ref().expect("a release task");
+    assert_eq!(r.command, ["python", "manage.py", "migrate", "--noinput"]);
+    assert_eq!(r.timeout, 900);
 }
 
 #[test]
