@@ -14,6 +14,7 @@ pub mod environment;
 pub mod http;
 pub mod out;
 pub mod render;
+pub mod schedule;
 pub mod service;
 pub mod track;
 pub mod units;
@@ -412,15 +413,20 @@ fn whole_file_not_converted(file: &str, m: &Node, kind: &str, track: &mut Tracke
     let name = m.get("name").and_then(Node::str).unwrap_or_default();
     let reason = match kind {
         "Scheduled Job" => {
-            let schedule = m
+            let given = m
                 .get("on")
                 .and_then(|o| o.get("schedule"))
-                .and_then(Node::str)
+                .and_then(Node::str);
+            let schedule = given
                 .map(|s| format!(" (schedule `{s}`)"))
                 .unwrap_or_default();
+            let hint = match given.and_then(schedule::aws_schedule) {
+                Some(aws) => format!(", with `schedule = \"{aws}\"`"),
+                None => String::new(),
+            };
             format!(
-                "Scheduled Job `{name}`{schedule}: ecsdeploy has no scheduled jobs yet; \
-                 nothing of this manifest is converted"
+                "Scheduled Job `{name}`{schedule}: not converted yet; declare it as \
+                 `[jobs.{name}]` by hand{hint} (see docs/configuration.md, `[jobs.<key>]`)"
             )
         }
         "" => "no `type`: not a Copilot workload manifest; nothing of it is converted".into(),
