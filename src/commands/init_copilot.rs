@@ -74,11 +74,13 @@ pub fn check(c: &Conversion, path: &Path) -> Result<()> {
 /// What `init --from-copilot` says when it has written the file.
 pub fn summary(c: &Conversion, path: &Path, dir: &Path) -> String {
     let mut s = format!(
-        "wrote {} from the Copilot workspace {}: app {}, services: {}; environments: {}.\n",
+        "wrote {} from the Copilot workspace {}: app {}, services: {}; jobs: {}; environments: \
+         {}.\n",
         path.display(),
         dir.display(),
         c.app,
         list(&c.services),
+        list(&c.jobs),
         list(&c.environments),
     );
     if c.not_converted.is_empty() {

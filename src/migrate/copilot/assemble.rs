@@ -54,7 +54,8 @@ pub fn config(x: &Inputs) -> (Out, Vec<NotConverted>) {
     }
     let shadowed = load_balancer(&mut out, x);
     for s in x.services {
-        out.nest(&format!("services.{}", s.key), s.service.clone());
+        let table = if s.job { "jobs" } else { "services" };
+        out.nest(&format!("{table}.{}", s.key), s.service.clone());
         for (k, v) in &s.extra.table {
             merge_into(&mut out.table, k, v);
         }

@@ -12,6 +12,7 @@ pub mod assemble;
 pub mod containers;
 pub mod environment;
 pub mod http;
+pub mod job;
 pub mod out;
 pub mod render;
 pub mod schedule;
@@ -41,6 +42,8 @@ const MAX_APP: usize = 20;
 pub struct Conversion {
     pub app: String,
     pub services: Vec<String>,
+    /// Scheduled Jobs written as `[jobs.<key>]`.
+    pub jobs: Vec<String>,
     pub environments: Vec<String>,
     pub not_converted: Vec<NotConverted>,
     #[serde(skip)]
@@ -107,7 +110,7 @@ pub fn convert(
             .and_then(Node::str)
             .unwrap_or_default()
             .to_string();
-        if kind != LB_WEB && kind != BACKEND {
+        if kind != LB_WEB && kind != BACKEND && kind != job::JOB {
             whole_file_not_converted(file, &m, &kind, track);
             continue;
         }
@@ -182,9 +185,7 @@ pub fn convert(
         if let Some(e) = m.root.get("environments") {
             cx.enter(e);
         }
-        base_services.push(service::convert(
-            &mut cx, &m.root, &m.key, &m.kind, &paths, &mut reg,
-        ));
+        base_services.extend(workload(&mut cx, &m.root, m, &paths, &mut reg));
     }
     let (base, shadowed) = assemble::config(&Inputs {
         app: &app,
@@ -221,9 +222,7 @@ pub fn convert(
                     cx.skip(b, &format!("environments.{env}"), "not a mapping");
                 }
             }
-            services.push(service::convert(
-                &mut cx, &merged, &m.key, &m.kind, &paths, &mut reg,
-            ));
+            services.extend(workload(&mut cx, &merged, m, &paths, &mut reg));
         }
         let env_out: Option<EnvOut> = env_manifest.as_ref().map(|(file, m)| {
             let track = trackers.entry(file.clone()).or_default();
@@ -336,7 +335,17 @@ pub fn convert(
     let text = render::render(&header, &not_converted, &out.table, &out.sources);
     Ok(Conversion {
         app,
-        services: manifests.iter().map(|m| m.key.clone()).collect(),
+        services: manifests
+            .iter()
+            .filter(|m| m.kind != job::JOB)
+            .map(|m| m.key.clone())
+            .collect(),
+        jobs: base
+            .table
+            .get("jobs")
+            .and_then(toml::Value::as_table)
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default(),
         environments: env_names,
         not_converted,
         text,
@@ -403,6 +412,25 @@ fn parse(file: &str, text: &str) -> Result<Node> {
     })
 }
 
+/// A service, or a job (`None` when a job cannot be written: its note says why).
+fn workload(
+    cx: &mut Cx,
+    root: &Node,
+    m: &Manifest,
+    paths: &Paths,
+    reg: &mut Registry,
+) -> Option<ServiceOut> {
+    if m.kind == job::JOB {
+        let job = job::convert(cx, root, &m.key);
+        if job.is_none() {
+            // Its note (at `type`) stands for the whole manifest.
+            mark_all(root, cx.track);
+        }
+        return job;
+    }
+    Some(service::convert(cx, root, &m.key, &m.kind, paths, reg))
+}
+
 /// A workload ecsdeploy has no place for yet (a Scheduled Job, a Worker Service, ...):
 /// one entry for the file, at its `type`, and none for each of its fields.
 fn whole_file_not_converted(file: &str, m: &Node, kind: &str, track: &mut Tracker) {
@@ -412,23 +440,6 @@ fn whole_file_not_converted(file: &str, m: &Node, kind: &str, track: &mut Tracke
         .unwrap_or((1, 1));
     let name = m.get("name").and_then(Node::str).unwrap_or_default();
     let reason = match kind {
-        "Scheduled Job" => {
-            let given = m
-                .get("on")
-                .and_then(|o| o.get("schedule"))
-                .and_then(Node::str);
-            let schedule = given
-                .map(|s| format!(" (schedule `{s}`)"))
-                .unwrap_or_default();
-            let hint = match given.and_then(schedule::aws_schedule) {
-                Some(aws) => format!(", with `schedule = \"{aws}\"`"),
-                None => String::new(),
-            };
-            format!(
-                "Scheduled Job `{name}`{schedule}: not converted yet; declare it as \
-                 `[jobs.{name}]` by hand{hint} (see docs/configuration.md, `[jobs.<key>]`)"
-            )
-        }
         "" => "no `type`: not a Copilot workload manifest; nothing of it is converted".into(),
         other => format!(
             "{other} `{name}`: ecsdeploy converts Load Balanced Web Services and Backend \

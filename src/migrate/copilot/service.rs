@@ -54,6 +54,8 @@ pub struct ServiceOut {
     pub route: Option<Route>,
     pub connect: bool,
     pub private: bool,
+    /// A Scheduled Job: written under `[jobs]`, not `[services]`.
+    pub job: bool,
 }
 
 /// Convert a service manifest (already merged with an environment's block, if any).
@@ -238,7 +240,7 @@ fn build(cx: &mut Cx, b: &Node, paths: &Paths) -> Option<Table> {
 }
 
 /// `cpu`, `memory`, `platform`.
-fn resources(cx: &mut Cx, m: &Node, s: &mut ServiceOut) {
+pub(super) fn resources(cx: &mut Cx, m: &Node, s: &mut ServiceOut) {
     for f in ["cpu", "memory"] {
         if let Some(e) = cx.entry(m, f) {
             match e.value.as_u64() {
@@ -437,7 +439,7 @@ fn me_name(key: &str) -> &'static str {
 }
 
 /// `command`: a list, or a string of plain words.
-fn command(cx: &mut Cx, m: &Node, s: &mut ServiceOut) {
+pub(super) fn command(cx: &mut Cx, m: &Node, s: &mut ServiceOut) {
     let Some(e) = cx.entry(m, "command") else {
         return;
     };
@@ -467,7 +469,7 @@ fn command(cx: &mut Cx, m: &Node, s: &mut ServiceOut) {
 }
 
 /// `variables` → `environment`.
-fn variables(cx: &mut Cx, m: &Node, s: &mut ServiceOut) {
+pub(super) fn variables(cx: &mut Cx, m: &Node, s: &mut ServiceOut) {
     let Some(e) = cx.entry(m, "variables") else {
         return;
     };

@@ -363,9 +363,14 @@ fn environment_blocks_become_environment_tables() {
                 .starts_with("copilot/web/manifest.yml:9:5: environments.prod.logging: FireLens")),
         "{list:#?}"
     );
+    // The Scheduled Job is a job: its `@daily` in Scheduler's terms.
+    assert_eq!(
+        t["jobs"]["job"]["schedule"].as_str(),
+        Some("cron(0 0 * * ? *)")
+    );
+    assert_eq!(t["jobs"]["job"]["image"].as_str(), Some("x"));
     assert!(
-        list.iter()
-            .any(|l| l.starts_with("copilot/job/manifest.yml:2:1: type: Scheduled Job `job`")),
+        !list.iter().any(|l| l.starts_with("copilot/job/")),
         "{list:#?}"
     );
     assert!(
@@ -374,6 +379,7 @@ fn environment_blocks_become_environment_tables() {
         "{list:#?}"
     );
     assert_eq!(c.services, ["web"]);
+    assert_eq!(c.jobs, ["job"]);
     assert_eq!(c.environments, ["prod"]);
     let path = d.path().join("ecsdeploy.toml");
     crate::config::load_str(&c.text, &path).unwrap_or_else(|e| panic!("{e}\n{}", c.text));
