@@ -178,6 +178,18 @@ pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+    /// Write a config that reproduces a live ECS service inside its existing network
+    /// (`network.existing`), read with read-only AWS calls: its task definition (a native
+    /// task-definition file when the TOML keys cannot hold it), load balancer listeners and
+    /// rules, security groups, autoscaling and Service Connect. What ecsdeploy cannot express
+    /// is listed at the top of the file and in the output. Uses --region, --profile and
+    /// AWS_ENDPOINT_URL like the other commands; --app names the new app.
+    #[arg(
+        long,
+        value_name = "CLUSTER/SERVICE",
+        conflicts_with_all = ["image", "port", "load_balancer", "no_load_balancer", "arm64", "yes"]
+    )]
+    pub from_service: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

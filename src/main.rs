@@ -154,6 +154,12 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
                 ecsdeploy::config::load_all(&cli.global.config, commands::options(&cli.global));
             return Ok(commands::validate::report(result, cli.global.output));
         }
+        Command::Init(a) if a.from_service.is_some() => {
+            let source = a.from_service.as_deref().unwrap_or_default();
+            return commands::init_service::run(&cli.global, a, source)
+                .await
+                .map_err(print_error);
+        }
         Command::Init(a) => {
             let message = commands::init::run(&cli.global.config, a, cli.global.region.as_deref())
                 .map_err(print_error)?;

@@ -5,6 +5,7 @@
 pub mod down;
 pub mod exec;
 pub mod init;
+pub mod init_service;
 pub mod logs;
 pub mod plan;
 pub mod restart;
