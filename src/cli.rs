@@ -15,6 +15,7 @@ Examples:
   ecsdeploy logs web --follow --since 1h  # the service's logs, all tasks
   ecsdeploy exec web -- sh                # a shell in a running task (ECS Exec)
   ecsdeploy init && ecsdeploy validate    # a starter config, checked offline
+  ecsdeploy init --from-service prod/web  # a config reproducing a live ECS service
   ecsdeploy completions bash > /etc/bash_completion.d/ecsdeploy
   AWS_ENDPOINT_URL=http://127.0.0.1:5000 ecsdeploy up   # against a local emulator
 

@@ -385,6 +385,10 @@ pub fn convert(live: &Live, o: &Options) -> Conversion {
         );
         sections.push(s);
         let mut u: Keys = vec![("secret".into(), q(&k))];
+        u.push((
+            String::new(),
+            format!("# {env} from this secret, as in the live task definition"),
+        ));
         if k.to_uppercase().replace('-', "_") != *env {
             u.push(("env".into(), q(env)));
         }
@@ -528,7 +532,11 @@ pub fn convert(live: &Live, o: &Options) -> Conversion {
     for u in &uses {
         let mut s = Section::array(&format!("{svc_header}.uses"));
         for (k, v) in u {
-            s.set(k, v.clone());
+            if k.is_empty() {
+                s.lines.push(v.clone());
+            } else {
+                s.set(k, v.clone());
+            }
         }
         sections.push(s);
     }
