@@ -41,7 +41,12 @@ pub struct Live {
     /// Target group ARN → its attributes.
     pub target_group_attributes: BTreeMap<String, BTreeMap<String, String>>,
     pub load_balancers: Vec<aws_sdk_elasticloadbalancingv2::types::LoadBalancer>,
+    /// Load balancer ARN → its attributes.
+    pub load_balancer_attributes: BTreeMap<String, BTreeMap<String, String>>,
     pub listeners: Vec<aws_sdk_elasticloadbalancingv2::types::Listener>,
+    /// Listener ARN → every certificate (the default one and those served by SNI).
+    pub listener_certificates:
+        BTreeMap<String, Vec<aws_sdk_elasticloadbalancingv2::types::Certificate>>,
     /// Listener ARN → its rules (the default rule included).
     pub rules: BTreeMap<String, Vec<aws_sdk_elasticloadbalancingv2::types::Rule>>,
     /// The subnets of the service and of its load balancers.

@@ -64,8 +64,7 @@ pub async fn read(aws: &Clients, cluster: &str, service: &str) -> Result<Live> {
         .iter()
         .filter_map(|l| l.target_group_arn().map(str::to_string))
         .collect();
-    let (target_groups, tg_attributes, load_balancers, listeners, rules) =
-        read_load_balancing(aws, &tg_arns).await?;
+    let balancing = read_load_balancing(aws, &tg_arns).await?;
 
     let vpc_conf = svc
         .network_configuration()
@@ -74,7 +73,7 @@ pub async fn read(aws: &Clients, cluster: &str, service: &str) -> Result<Live> {
     let mut sg_ids: Vec<String> = vpc_conf
         .map(|v| v.security_groups().to_vec())
         .unwrap_or_default();
-    for lb in &load_balancers {
+    for lb in &balancing.load_balancers {
         subnet_ids.extend(
             lb.availability_zones()
                 .iter()
@@ -172,11 +171,13 @@ pub async fn read(aws: &Clients, cluster: &str, service: &str) -> Result<Live> {
         cluster: cluster_name(svc.cluster_arn().unwrap_or(cluster)).to_string(),
         service: svc,
         task_definition: td,
-        target_groups,
-        target_group_attributes: tg_attributes,
-        load_balancers,
-        listeners,
-        rules,
+        target_groups: balancing.target_groups,
+        target_group_attributes: balancing.target_group_attributes,
+        load_balancers: balancing.load_balancers,
+        load_balancer_attributes: balancing.load_balancer_attributes,
+        listeners: balancing.listeners,
+        listener_certificates: balancing.listener_certificates,
+        rules: balancing.rules,
         subnets,
         route_tables,
         security_groups,
@@ -185,22 +186,38 @@ pub async fn read(aws: &Clients, cluster: &str, service: &str) -> Result<Live> {
     })
 }
 
-type LoadBalancing = (
-    Vec<aws_sdk_elasticloadbalancingv2::types::TargetGroup>,
-    BTreeMap<String, BTreeMap<String, String>>,
-    Vec<aws_sdk_elasticloadbalancingv2::types::LoadBalancer>,
-    Vec<aws_sdk_elasticloadbalancingv2::types::Listener>,
-    BTreeMap<String, Vec<aws_sdk_elasticloadbalancingv2::types::Rule>>,
-);
+/// The load balancing of the service, as read.
+#[derive(Default)]
+struct LoadBalancing {
+    target_groups: Vec<aws_sdk_elasticloadbalancingv2::types::TargetGroup>,
+    target_group_attributes: BTreeMap<String, BTreeMap<String, String>>,
+    load_balancers: Vec<aws_sdk_elasticloadbalancingv2::types::LoadBalancer>,
+    load_balancer_attributes: BTreeMap<String, BTreeMap<String, String>>,
+    listeners: Vec<aws_sdk_elasticloadbalancingv2::types::Listener>,
+    listener_certificates:
+        BTreeMap<String, Vec<aws_sdk_elasticloadbalancingv2::types::Certificate>>,
+    rules: BTreeMap<String, Vec<aws_sdk_elasticloadbalancingv2::types::Rule>>,
+}
 
-/// The target groups, their attributes, the load balancers that forward to them, and those
-/// load balancers' listeners and rules.
+/// `key = value` pairs of an ELB attribute list.
+fn pairs(
+    attributes: impl IntoIterator<Item = (Option<String>, Option<String>)>,
+) -> BTreeMap<String, String> {
+    attributes
+        .into_iter()
+        .filter_map(|(k, v)| Some((k?, v?)))
+        .collect()
+}
+
+/// The target groups, their attributes, the load balancers that forward to them (with
+/// their attributes), and those load balancers' listeners (with every certificate) and
+/// rules.
 async fn read_load_balancing(aws: &Clients, tg_arns: &[String]) -> Result<LoadBalancing> {
-    let mut out: LoadBalancing = Default::default();
+    let mut out = LoadBalancing::default();
     if tg_arns.is_empty() {
         return Ok(out);
     }
-    out.0 = answer(
+    out.target_groups = answer(
         aws.elb
             .describe_target_groups()
             .set_target_group_arns(Some(tg_arns.to_vec()))
@@ -211,7 +228,7 @@ async fn read_load_balancing(aws: &Clients, tg_arns: &[String]) -> Result<LoadBa
     .target_groups
     .unwrap_or_default();
     let mut lb_arns = Vec::new();
-    for tg in &out.0 {
+    for tg in &out.target_groups {
         let arn = tg.target_group_arn().unwrap_or_default().to_string();
         let attributes = answer(
             aws.elb
@@ -221,13 +238,14 @@ async fn read_load_balancing(aws: &Clients, tg_arns: &[String]) -> Result<LoadBa
         )
         .await
         .with_context(|| format!("reading target group {arn} (DescribeTargetGroupAttributes)"))?;
-        out.1.insert(
+        out.target_group_attributes.insert(
             arn,
-            attributes
-                .attributes()
-                .iter()
-                .filter_map(|a| Some((a.key()?.to_string(), a.value()?.to_string())))
-                .collect(),
+            pairs(
+                attributes
+                    .attributes()
+                    .iter()
+                    .map(|a| (a.key().map(str::to_string), a.value().map(str::to_string))),
+            ),
         );
         lb_arns.extend(tg.load_balancer_arns().iter().cloned());
     }
@@ -236,7 +254,7 @@ async fn read_load_balancing(aws: &Clients, tg_arns: &[String]) -> Result<LoadBa
     if lb_arns.is_empty() {
         return Ok(out);
     }
-    out.2 = answer(
+    out.load_balancers = answer(
         aws.elb
             .describe_load_balancers()
             .set_load_balancer_arns(Some(lb_arns.clone()))
@@ -247,6 +265,23 @@ async fn read_load_balancing(aws: &Clients, tg_arns: &[String]) -> Result<LoadBa
     .load_balancers
     .unwrap_or_default();
     for lb in &lb_arns {
+        let attributes = answer(
+            aws.elb
+                .describe_load_balancer_attributes()
+                .load_balancer_arn(lb)
+                .send(),
+        )
+        .await
+        .with_context(|| format!("reading load balancer {lb} (DescribeLoadBalancerAttributes)"))?;
+        out.load_balancer_attributes.insert(
+            lb.clone(),
+            pairs(
+                attributes
+                    .attributes()
+                    .iter()
+                    .map(|a| (a.key().map(str::to_string), a.value().map(str::to_string))),
+            ),
+        );
         let listeners: Vec<aws_sdk_elasticloadbalancingv2::types::Listener> = answer(
             aws.elb
                 .describe_listeners()
@@ -265,9 +300,28 @@ async fn read_load_balancing(aws: &Clients, tg_arns: &[String]) -> Result<LoadBa
                 .with_context(|| format!("reading the rules of listener {arn} (DescribeRules)"))?
                 .rules
                 .unwrap_or_default();
-            out.4.insert(arn, rules);
+            out.rules.insert(arn.clone(), rules);
+            if !l.certificates().is_empty() {
+                // DescribeListeners names the default certificate only; the SNI ones are
+                // here.
+                let certificates = answer(
+                    aws.elb
+                        .describe_listener_certificates()
+                        .listener_arn(&arn)
+                        .send(),
+                )
+                .await
+                .with_context(|| {
+                    format!(
+                        "reading the certificates of listener {arn} (DescribeListenerCertificates)"
+                    )
+                })?
+                .certificates
+                .unwrap_or_default();
+                out.listener_certificates.insert(arn, certificates);
+            }
         }
-        out.3.extend(listeners);
+        out.listeners.extend(listeners);
     }
     Ok(out)
 }

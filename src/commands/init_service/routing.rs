@@ -139,7 +139,67 @@ pub fn convert(
         out.load_balancer
             .push(("security_groups".into(), strings(lb.security_groups())));
     }
+    let attributes = live
+        .load_balancer_attributes
+        .get(lb.load_balancer_arn().unwrap_or_default())
+        .cloned()
+        .unwrap_or_default();
+    load_balancer_attributes(&attributes, &mut out.load_balancer);
     out
+}
+
+/// AWS's defaults of the ALB attributes DescribeLoadBalancerAttributes reports: an attribute
+/// at its default is not written.
+const ALB_DEFAULTS: &[(&str, &str)] = &[
+    ("access_logs.s3.enabled", "false"),
+    ("client_keep_alive.seconds", "3600"),
+    ("connection_logs.s3.enabled", "false"),
+    ("health_check_logs.s3.enabled", "false"),
+    ("load_balancing.cross_zone.enabled", "true"),
+    ("routing.http.desync_mitigation_mode", "defensive"),
+    ("routing.http.drop_invalid_header_fields.enabled", "false"),
+    ("routing.http.preserve_host_header.enabled", "false"),
+    (
+        "routing.http.x_amzn_tls_version_and_cipher_suite.enabled",
+        "false",
+    ),
+    ("routing.http.xff_client_port.enabled", "false"),
+    ("routing.http.xff_header_processing.mode", "append"),
+    ("routing.http2.enabled", "true"),
+    ("waf.fail_open.enabled", "false"),
+    ("zonal_shift.config.enabled", "false"),
+];
+
+/// `idle_timeout`, `deletion_protection`, and the other attributes that differ from AWS's
+/// defaults as `attributes` (an unknown one when it is neither empty nor `false`).
+fn load_balancer_attributes(a: &BTreeMap<String, String>, keys: &mut Keys) {
+    if let Some(t) = a
+        .get("idle_timeout.timeout_seconds")
+        .filter(|t| t.as_str() != "60")
+        .and_then(|t| t.parse::<u32>().ok())
+    {
+        keys.push(("idle_timeout".into(), t.to_string()));
+    }
+    if a.get("deletion_protection.enabled").map(String::as_str) == Some("true") {
+        keys.push(("deletion_protection".into(), "true".into()));
+    }
+    let rest: Vec<String> = a
+        .iter()
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "idle_timeout.timeout_seconds" | "deletion_protection.enabled"
+            )
+        })
+        .filter(|(k, v)| match ALB_DEFAULTS.iter().find(|(d, _)| d == k) {
+            Some((_, default)) => v != default,
+            None => !v.is_empty() && v.as_str() != "false",
+        })
+        .map(|(k, v)| format!("{} = {}", q(k), q(v)))
+        .collect();
+    if !rest.is_empty() {
+        keys.push(("attributes".into(), format!("{{ {} }}", rest.join(", "))));
+    }
 }
 
 fn target_group(
@@ -384,7 +444,12 @@ fn listeners(
         ];
         if protocol == "HTTPS" {
             let mut certs: Vec<&str> = Vec::new();
-            let mut sorted = l.certificates().to_vec();
+            let mut sorted = live
+                .listener_certificates
+                .get(l.listener_arn().unwrap_or_default())
+                .filter(|c| !c.is_empty())
+                .cloned()
+                .unwrap_or_else(|| l.certificates().to_vec());
             sorted.sort_by_key(|c| c.is_default() != Some(true));
             certs.extend(sorted.iter().filter_map(|c| c.certificate_arn()));
             keys.push(("certificates".into(), strings(&certs)));

@@ -277,6 +277,38 @@ fn live() -> Live {
             .build()],
         target_group_attributes: attributes,
         load_balancers: vec![lb],
+        load_balancer_attributes: BTreeMap::from([(
+            LB.to_string(),
+            BTreeMap::from([
+                (
+                    "idle_timeout.timeout_seconds".to_string(),
+                    "120".to_string(),
+                ),
+                (
+                    "deletion_protection.enabled".to_string(),
+                    "false".to_string(),
+                ),
+                ("routing.http2.enabled".to_string(), "true".to_string()),
+                (
+                    "routing.http.drop_invalid_header_fields.enabled".to_string(),
+                    "true".to_string(),
+                ),
+                ("access_logs.s3.bucket".to_string(), "".to_string()),
+            ]),
+        )]),
+        listener_certificates: BTreeMap::from([(
+            "listener-443".to_string(),
+            vec![
+                elb::Certificate::builder()
+                    .certificate_arn("arn:aws:acm:eu-west-1:123456789012:certificate/c-2")
+                    .is_default(false)
+                    .build(),
+                elb::Certificate::builder()
+                    .certificate_arn("arn:aws:acm:eu-west-1:123456789012:certificate/c-1")
+                    .is_default(true)
+                    .build(),
+            ],
+        )]),
         listeners: vec![
             listener(80, elb::ProtocolEnum::Http, redirect),
             https,
@@ -423,6 +455,23 @@ fn a_console_service_becomes_a_config_in_its_network() {
     // other service's rule and listener stay behind.
     let lb = cfg.load_balancer.as_ref().unwrap();
     assert_eq!(lb.security_groups, ["sg-0f1"]);
+    assert_eq!(lb.idle_timeout, 120);
+    assert!(!lb.deletion_protection);
+    assert_eq!(
+        lb.attributes.iter().collect::<Vec<_>>(),
+        [(
+            &"routing.http.drop_invalid_header_fields.enabled".to_string(),
+            &"true".to_string()
+        )]
+    );
+    // The default certificate first, then the SNI one.
+    assert_eq!(
+        lb.listeners[1].certificates,
+        [
+            "arn:aws:acm:eu-west-1:123456789012:certificate/c-1",
+            "arn:aws:acm:eu-west-1:123456789012:certificate/c-2"
+        ]
+    );
     let ports: Vec<u16> = lb.listeners.iter().map(|l| l.port).collect();
     assert_eq!(ports, [80, 443]);
     assert_eq!(lb.listeners[0].redirect_https_port, Some(443));
