@@ -197,6 +197,13 @@ pub fn convert(live: &Live, o: &Options) -> Conversion {
         has_tg,
         &mut notes,
     );
+    for a in &live.scheduled_actions {
+        notes.push(format!(
+            "scheduled scaling action `{}` ({}): not supported by ecsdeploy",
+            a.scheduled_action_name(),
+            a.schedule()
+        ));
+    }
     let primary = live
         .service
         .deployments()

@@ -57,6 +57,7 @@ pub struct Live {
     pub security_groups: Vec<aws_sdk_ec2::types::SecurityGroup>,
     pub scalable_target: Option<aws_sdk_applicationautoscaling::types::ScalableTarget>,
     pub scaling_policies: Vec<aws_sdk_applicationautoscaling::types::ScalingPolicy>,
+    pub scheduled_actions: Vec<aws_sdk_applicationautoscaling::types::ScheduledAction>,
 }
 
 /// `CLUSTER/SERVICE` → its two parts, or a usage error.

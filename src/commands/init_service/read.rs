@@ -165,6 +165,23 @@ pub async fn read(aws: &Clients, cluster: &str, service: &str) -> Result<Live> {
     } else {
         Vec::new()
     };
+    let scheduled_actions = if scalable_target.is_some() {
+        answer(
+            aws.autoscaling
+                .describe_scheduled_actions()
+                .service_namespace(ServiceNamespace::Ecs)
+                .resource_id(&resource_id)
+                .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+                .into_paginator()
+                .items()
+                .send()
+                .try_collect(),
+        )
+        .await
+        .context("reading the service's scheduled scaling (DescribeScheduledActions)")?
+    } else {
+        Vec::new()
+    };
 
     Ok(Live {
         region: aws.region.clone(),
@@ -183,6 +200,7 @@ pub async fn read(aws: &Clients, cluster: &str, service: &str) -> Result<Live> {
         security_groups,
         scalable_target,
         scaling_policies,
+        scheduled_actions,
     })
 }
 

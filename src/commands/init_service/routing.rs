@@ -267,6 +267,11 @@ fn target_group(
                 .unwrap_or_default()
         ));
     }
+    if tg.health_check_enabled() == Some(false) {
+        notes.push(format!(
+            "target group `{name}` has its health check off: ecsdeploy's target groups check"
+        ));
+    }
     let hc = &mut out.health_check;
     if let Some(p) = tg.health_check_path() {
         hc.push(("path".into(), q(p)));
@@ -400,6 +405,9 @@ fn listeners(
         for r in sorted {
             let priority = r.priority().unwrap_or_default();
             match action(r.actions(), tg_arn) {
+                Does::Service if !r.transforms().is_empty() => notes.push(format!(
+                    "{at}, rule {priority} forwards to the service but rewrites the request                      (transforms); not reproduced"
+                )),
                 Does::Service => match conditions(r) {
                     Ok(mut keys) => {
                         keys.insert(0, ("service".into(), q(key)));
@@ -431,6 +439,20 @@ fn listeners(
                 "{at}: protocol {protocol}; ecsdeploy makes HTTP and HTTPS listeners"
             ));
             continue;
+        }
+        if l.mutual_authentication()
+            .and_then(|m| m.mode())
+            .is_some_and(|m| m != "off")
+        {
+            notes.push(format!(
+                "{at}: mutual TLS is not supported by ecsdeploy; dropped"
+            ));
+        }
+        if !l.alpn_policy().is_empty() {
+            notes.push(format!(
+                "{at}: ALPN policy {}: not supported by ecsdeploy; dropped",
+                l.alpn_policy().join(", ")
+            ));
         }
         if elsewhere > 0 {
             notes.push(format!(

@@ -372,6 +372,7 @@ fn live() -> Live {
             .creation_time(aws_smithy_types::DateTime::from_secs(0))
             .build()
             .unwrap()],
+        scheduled_actions: Vec::new(),
     }
 }
 
