@@ -207,6 +207,13 @@ pub fn convert(td: &TaskDefinition, main: &str, key: &str, notes: &mut Vec<Strin
         }
     }
 
+    if task_size(td).is_none() {
+        notes.push(
+            "the task definition has no task-level cpu and memory (written for EC2): the new \
+             task gets Fargate's smallest size, 256 CPU units and 512 MiB"
+                .into(),
+        );
+    }
     let reasons = native_reasons(td, m, main, key);
     if reasons.is_empty() {
         toml_keys(td, m, &mut out);
@@ -255,6 +262,11 @@ fn native_reasons(
         (
             m.stop_timeout().is_some_and(|t| !(2..=120).contains(&t)),
             "stopTimeout outside 2 to 120",
+        ),
+        (
+            m.health_check()
+                .is_some_and(|h| h.timeout().is_some_and(|t| t > 60)),
+            "a health check timeout over 60 seconds",
         ),
         (
             m.health_check()

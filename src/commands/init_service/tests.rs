@@ -644,3 +644,16 @@ fn names_and_sources() {
     assert!(!containers::whole_secret("/shop/api-key"));
     let _ = Path::new("");
 }
+
+#[test]
+fn a_task_without_a_fargate_size_is_listed() {
+    let mut l = live();
+    l.task_definition = ecs::TaskDefinition::builder()
+        .container_definitions(container("web", 8080).build())
+        .build();
+    let c = convert(&l, &options());
+    let notes = c.not_expressible.join("\n");
+    assert!(notes.contains("no task-level cpu and memory"), "{notes}");
+    let web = &load(&c).config.services["web"];
+    assert_eq!((web.cpu, web.memory_mib()), (256, 512));
+}
