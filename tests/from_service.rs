@@ -436,6 +436,32 @@ async fn a_console_service_is_imported_and_planned_beside_the_old_one() {
         .await
         .assert_success();
 
+    // For machines: one document on stdout, the same list.
+    let other = dir.path().join("json").join("ecsdeploy.toml");
+    std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+    let json = ecsdeploy(
+        &proxy,
+        &other,
+        &[
+            "init",
+            "--from-service",
+            "prod/shop-web",
+            "--output",
+            "json",
+        ],
+    )
+    .await;
+    json.assert_success();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["service_key"], "web");
+    assert_eq!(doc["task_definition"], serde_json::Value::Null);
+    assert_eq!(
+        doc["not_expressible"].as_array().unwrap().len(),
+        2,
+        "{doc:#}"
+    );
+    assert!(json.stderr.is_empty(), "{json}");
+
     // The plan: a new deployment beside the old one, nothing of the network.
     proxy.clear();
     let plan = ecsdeploy(&proxy, &config, &["plan", "--output", "json"]).await;
