@@ -216,6 +216,13 @@ async fn console_service(proxy: &Proxy) -> Console {
         .send()
         .await
         .unwrap();
+    // The console creates the log group its task definition names, `/ecs/<family>`.
+    aws_sdk_cloudwatchlogs::Client::new(&conf)
+        .create_log_group()
+        .log_group_name("/ecs/shop-web")
+        .send()
+        .await
+        .unwrap();
     let container = ContainerDefinition::builder()
         .name("web")
         .image("public.ecr.aws/nginx/nginx:1.27")
@@ -502,6 +509,14 @@ async fn a_console_service_is_imported_and_planned_beside_the_old_one() {
         .find(|c| c["kind"] == "service")
         .unwrap();
     assert_eq!(service["name"], "shop-web-web");
+    // The live service's log group is not taken over: the new one has a name of its own.
+    let group = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "log_group")
+        .unwrap();
+    assert_eq!(group["name"], "/ecsdeploy/shop-web");
     // The one role created is the task role (the live task had none; the execution role is
     // reused).
     let roles: Vec<&str> = plan["changes"]

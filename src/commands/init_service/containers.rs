@@ -147,8 +147,8 @@ fn unsupported_container_fields(c: &ContainerDefinition, notes: &mut Vec<String>
         match (driver, group) {
             ("awslogs", Some(g)) => notes.push(format!(
                 "container `{name}` logs to the log group `{g}`: ecsdeploy sends every \
-                 container's logs to the app's own group (`/ecs/<app>`), which the new \
-                 deployment creates"
+                 container's logs to the app's own group ([logs]), which the new deployment \
+                 creates"
             )),
             ("awslogs", None) => {}
             (d, _) => notes.push(format!(

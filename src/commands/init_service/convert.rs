@@ -316,6 +316,34 @@ pub fn convert(live: &Live, o: &Options) -> Conversion {
     }
     sections.push(net);
 
+    // Names ecsdeploy would derive that the live service's own resources already hold
+    // (the console names a log group `/ecs/<family>`): ecsdeploy does not adopt what it did
+    // not create, so the new deployment gets names of its own.
+    if live.cluster == format!("{app}-cluster") {
+        let mut c = Section::new("cluster");
+        c.comment(&format!(
+            "`{app}-cluster` is the live service's cluster; the new deployment gets its own."
+        ));
+        c.set("name", q(&format!("{app}-ecsdeploy")));
+        sections.push(c);
+    }
+    let derived_group = format!("/ecs/{app}");
+    let groups_in_use: Vec<&str> = live
+        .task_definition
+        .container_definitions()
+        .iter()
+        .filter_map(|c| c.log_configuration()?.options()?.get("awslogs-group"))
+        .map(String::as_str)
+        .collect();
+    if groups_in_use.contains(&derived_group.as_str()) {
+        let mut l = Section::new("logs");
+        l.comment(&format!(
+            "`{derived_group}` is the live service's log group; the new deployment gets its own."
+        ));
+        l.set("group", q(&format!("/ecsdeploy/{app}")));
+        sections.push(l);
+    }
+
     if let Some(role) = live.task_definition.execution_role_arn() {
         let mut iam = Section::new("iam");
         iam.comment(
@@ -346,6 +374,17 @@ pub fn convert(live: &Live, o: &Options) -> Conversion {
         lb.comment(
             "rules that reach this service; its security groups are the live load balancer's.",
         );
+        if live
+            .load_balancers
+            .iter()
+            .any(|l| l.load_balancer_name() == Some(app.as_str()))
+        {
+            lb.set_noted(
+                "name",
+                q(&format!("{app}-ecsdeploy")),
+                &format!("`{app}` is the live load balancer's name"),
+            );
+        }
         for (k, v) in &routing.load_balancer {
             lb.set(k, v.clone());
         }

@@ -657,3 +657,38 @@ fn a_task_without_a_fargate_size_is_listed() {
     let web = &load(&c).config.services["web"];
     assert_eq!((web.cpu, web.memory_mib()), (256, 512));
 }
+
+#[test]
+fn names_the_live_service_holds_are_not_derived_again() {
+    let mut l = live();
+    l.cluster = "shop-cluster".into();
+    let mut lb = elb::LoadBalancer::builder()
+        .load_balancer_arn(LB)
+        .load_balancer_name("shop")
+        .r#type(elb::LoadBalancerTypeEnum::Application)
+        .scheme(elb::LoadBalancerSchemeEnum::InternetFacing)
+        .security_groups("sg-0f1");
+    for s in ["subnet-0aa1", "subnet-0bb1"] {
+        lb = lb.availability_zones(elb::AvailabilityZone::builder().subnet_id(s).build());
+    }
+    l.load_balancers = vec![lb.build()];
+    l.task_definition = task_definition(vec![container("web", 8080)
+        .log_configuration(
+            ecs::LogConfiguration::builder()
+                .log_driver(ecs::LogDriver::Awslogs)
+                .options("awslogs-group", "/ecs/shop")
+                .build()
+                .unwrap(),
+        )
+        .build()]);
+    let mut o = options();
+    o.app = Some("shop".into());
+    let c = convert(&l, &o);
+    let cfg = load(&c).config;
+    assert_eq!(cfg.cluster_name(), "shop-ecsdeploy");
+    assert_eq!(cfg.logs.group.as_deref(), Some("/ecsdeploy/shop"));
+    assert_eq!(
+        cfg.load_balancer.unwrap().name.as_deref(),
+        Some("shop-ecsdeploy")
+    );
+}
