@@ -454,6 +454,16 @@ pub fn convert(live: &Live, o: &Options) -> Conversion {
     svc.comment(&format!(
         "The new one is `{app}-{key}` in the cluster `{app}-cluster`, which ecsdeploy creates."
     ));
+    if live.task_definition.family() == Some(format!("{app}-{key}").as_str()) {
+        svc.set_noted(
+            "name",
+            q(&format!("{app}-{key}-ecsdeploy")),
+            &format!(
+                "`{app}-{key}` is the live task-definition family; the new service and \
+                 family get this name"
+            ),
+        );
+    }
     let td_file = o.task_definition_file.replace("{key}", &key);
     if tasks.native.is_some() {
         svc.set_noted(

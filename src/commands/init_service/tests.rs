@@ -691,4 +691,9 @@ fn names_the_live_service_holds_are_not_derived_again() {
         cfg.load_balancer.unwrap().name.as_deref(),
         Some("shop-ecsdeploy")
     );
+    // The live family is `shop-web` (the task definition's), which `<app>-<key>` would be.
+    assert_eq!(
+        cfg.services["web"].name.as_deref(),
+        Some("shop-web-ecsdeploy")
+    );
 }
