@@ -15,6 +15,7 @@ Examples:
   ecsdeploy logs web --follow --since 1h  # the service's logs, all tasks
   ecsdeploy exec web -- sh                # a shell in a running task (ECS Exec)
   ecsdeploy init && ecsdeploy validate    # a starter config, checked offline
+  ecsdeploy verify                        # images, certificates, quotas: checked live
   ecsdeploy init --from-service prod/web  # a config reproducing a live ECS service
   ecsdeploy completions bash > /etc/bash_completion.d/ecsdeploy
   AWS_ENDPOINT_URL=http://127.0.0.1:5000 ecsdeploy up   # against a local emulator
@@ -22,7 +23,7 @@ Examples:
 Exit codes:
   0    success (for `plan --detailed-exitcode`: no changes, every deployment settled)
   1    failure (an AWS call or a deployment failed, in this run or, unchanged since, before)
-  2    usage or configuration error (nothing was changed);
+  2    usage or configuration error, or a preflight check failed (nothing was changed);
        `plan --detailed-exitcode`: changes are pending, or a service's deployment is still
        in progress or failed
   3    locked: another `up`/`down` of the same app is running (nothing was changed)
@@ -121,6 +122,10 @@ pub enum Command {
     Schema,
     /// Print a shell completion script.
     Completions(CompletionsArgs),
+    /// Check against the live account what would fail minutes into a deploy: images in
+    /// ECR, certificates, Cognito pools, quotas, existing roles (`up` runs it before its
+    /// first write). Writes nothing; exit 2 when a check fails.
+    Verify,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -179,6 +184,11 @@ pub struct InitArgs {
     /// Overwrite an existing file.
     #[arg(long)]
     pub force: bool,
+    /// Convert the AWS Copilot workspace in DIR (the directory holding `copilot/`) instead
+    /// of asking: its services, environments and what could not be converted, with file
+    /// and line.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["image", "port", "load_balancer", "no_load_balancer", "arm64"])]
+    pub from_copilot: Option<PathBuf>,
     /// Write a config that reproduces a live ECS service inside its existing network
     /// (`network.existing`), read with read-only AWS calls: its task definition (a native
     /// task-definition file when the TOML keys cannot hold it), load balancer listeners and
@@ -188,7 +198,7 @@ pub struct InitArgs {
     #[arg(
         long,
         value_name = "CLUSTER/SERVICE",
-        conflicts_with_all = ["image", "port", "load_balancer", "no_load_balancer", "arm64", "yes"]
+        conflicts_with_all = ["image", "port", "load_balancer", "no_load_balancer", "arm64", "yes", "from_copilot"]
     )]
     pub from_service: Option<String>,
 }
@@ -254,6 +264,9 @@ pub struct UpArgs {
     /// step it waited for.
     #[arg(long)]
     pub timeline: bool,
+    /// Skip the preflight checks (`ecsdeploy verify`) that run before the first write.
+    #[arg(long)]
+    pub no_verify: bool,
 }
 
 #[derive(Debug, Clone, Args)]

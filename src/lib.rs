@@ -11,6 +11,7 @@ pub mod error;
 pub mod graph;
 pub mod image;
 pub mod lock;
+pub mod migrate;
 pub mod observe;
 pub mod ops;
 pub mod plan;

@@ -154,6 +154,9 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
                 ecsdeploy::config::load_all(&cli.global.config, commands::options(&cli.global));
             return Ok(commands::validate::report(result, cli.global.output));
         }
+        Command::Init(a) if a.from_copilot.is_some() => {
+            return commands::init_copilot::run(&cli.global, a).map_err(print_error);
+        }
         Command::Init(a) if a.from_service.is_some() => {
             let source = a.from_service.as_deref().unwrap_or_default();
             return commands::init_service::run(&cli.global, a, source)
@@ -260,6 +263,7 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
             )
             .await
         }
+        Command::Verify => commands::verify::run(&session).await,
         Command::Schema | Command::Completions(_) | Command::Validate | Command::Init(_) => {
             unreachable!("offline commands return above")
         }

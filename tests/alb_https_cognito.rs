@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
 use common::realism::Realism;
@@ -102,43 +102,59 @@ async fn existing_network(ec2: &aws_sdk_ec2::Client) -> Network {
     }
 }
 
-/// An ACM certificate in the test's account (moto checks listener certificates against
-/// ACM), requested through the venv's boto3 so the suite needs no ACM crate.
-fn certificate(proxy: &Proxy) -> String {
-    let moto = std::env::var("ECSDEPLOY_MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"));
-    let python = moto.with_file_name("python");
-    let script = format!(
-        "import boto3\n\
-         c = boto3.client('acm', region_name='{REGION}', endpoint_url='{}', \
-         aws_access_key_id='testing', aws_secret_access_key='testing')\n\
-         print(c.request_certificate(DomainName='bsc.example.com')['CertificateArn'])",
-        proxy.url()
-    );
-    let out = std::process::Command::new(python)
-        .args(["-c", &script])
-        .output()
-        .expect("run the venv's python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+/// What the example expects to exist besides the network: an ISSUED certificate (imported:
+/// a requested one stays PENDING_VALIDATION until its DNS record is seen, and preflight
+/// refuses it), the execution role `ecsTaskExecutionRole` trusting ECS tasks, and a Cognito
+/// user pool with an app client. Made through the venv's boto3.
+struct Existing {
+    certificate: String,
+    user_pool_arn: String,
+    client_id: String,
 }
 
-/// The example with the test's certificate ARN in place of the placeholder.
-fn config(cert: &str) -> (tempfile::TempDir, PathBuf) {
+fn existing(proxy: &Proxy) -> Existing {
+    let certificate = common::boto::issued_certificate(proxy, REGION, "bsc.example.com");
+    let made = common::boto::run(
+        proxy,
+        REGION,
+        "trust = '{\"Statement\": [{\"Effect\": \"Allow\", \"Action\": \"sts:AssumeRole\", \
+         \"Principal\": {\"Service\": \"ecs-tasks.amazonaws.com\"}}]}'\n\
+         boto3.client('iam', **kw).create_role(RoleName='ecsTaskExecutionRole', \
+           AssumeRolePolicyDocument=trust)\n\
+         idp = boto3.client('cognito-idp', **kw)\n\
+         pool = idp.create_user_pool(PoolName='bsc')['UserPool']\n\
+         print(pool['Arn'])\n\
+         print(idp.create_user_pool_client(UserPoolId=pool['Id'], ClientName='bsc-alb', \
+           GenerateSecret=True)['UserPoolClient']['ClientId'])",
+    );
+    let mut lines = made.lines().map(str::to_string);
+    Existing {
+        certificate,
+        user_pool_arn: lines.next().unwrap(),
+        client_id: lines.next().unwrap(),
+    }
+}
+
+/// The example with the test's certificate and user pool in place of the placeholders.
+fn config(made: &Existing) -> (tempfile::TempDir, PathBuf) {
     let text = std::fs::read_to_string(example("alb-https-cognito")).unwrap();
-    let placeholder = text
-        .lines()
-        .find_map(|l| l.split('"').find(|p| p.starts_with("arn:aws:acm:")))
-        .expect("example has a certificate ARN")
-        .to_string();
+    let placeholder = |prefix: &str| {
+        text.lines()
+            .find_map(|l| l.split('"').find(|p| p.starts_with(prefix)))
+            .unwrap_or_else(|| panic!("example has a {prefix}"))
+            .to_string()
+    };
+    let (cert, pool) = (
+        placeholder("arn:aws:acm:"),
+        placeholder("arn:aws:cognito-idp:"),
+    );
+    let text = text
+        .replace(&cert, &made.certificate)
+        .replace(&pool, &made.user_pool_arn)
+        .replace("\"example-client-id\"", &format!("\"{}\"", made.client_id));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ecsdeploy.toml");
-    std::fs::write(&path, text.replace(&placeholder, cert)).unwrap();
+    std::fs::write(&path, text).unwrap();
     (dir, path)
 }
 
@@ -168,8 +184,9 @@ async fn https_cognito_alb_into_an_imported_network() {
         sg_rules(&ec2, &net.alb_sg).await,
         sg_rules(&ec2, &net.ecs_sg).await,
     );
-    let cert = certificate(&setup);
-    let (_dir, cfg) = config(&cert);
+    let made = existing(&setup);
+    let cert = made.certificate.clone();
+    let (_dir, cfg) = config(&made);
     let cfg = cfg.to_str().unwrap();
 
     run_async(&proxy, REGION, &["-c", cfg, "up"])
@@ -358,8 +375,8 @@ async fn an_imported_subnet_outside_the_imported_vpc_is_refused_before_any_write
         .send()
         .await
         .unwrap();
-    let cert = certificate(&proxy);
-    let (_dir, cfg) = config(&cert);
+    let made = existing(&proxy);
+    let (_dir, cfg) = config(&made);
     let text = std::fs::read_to_string(&cfg).unwrap();
     std::fs::write(&cfg, text.replacen("bsc-private-c", "stray-subnet", 1)).unwrap();
 

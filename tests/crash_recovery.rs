@@ -80,6 +80,19 @@ async fn up_killed_at_seeded_points_then_rerun_converges_without_duplicates() {
         let context = format!("killed at {point:?} (after {killed_at} of {total} writes)");
 
         // The killed run's lock would hold until its lease ends; this test knows it is dead.
+        // The pipeline pushes service2's image once its repository exists (preflight checks
+        // it before a new revision is deployed); a run killed before that has nothing to
+        // push to.
+        let ecr = aws_sdk_ecr::Client::new(&common::sdk_config(&proxy, REGION).await);
+        if ecr
+            .describe_repositories()
+            .repository_names("fargate-public")
+            .send()
+            .await
+            .is_ok()
+        {
+            common::push_image(&proxy, REGION, "fargate-public", "latest").await;
+        }
         let again = run_async(&proxy, REGION, &["-c", cfg, "up", "--force-unlock"]).await;
         assert!(again.success(), "{context}: the next up failed\n{again}");
         let got = inventory(&proxy, REGION, APP, CLUSTER).await;

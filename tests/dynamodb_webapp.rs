@@ -371,6 +371,9 @@ async fn a_target_port_change_creates_the_new_group_first_and_deletes_the_old_on
     let proxy = Proxy::start(&unique_account()).await;
     let aws = aws(&proxy).await;
     up(&proxy, &example(APP)).await.assert_success();
+    // The pipeline pushes the app's image once its repository exists (preflight checks it
+    // before a new revision is deployed).
+    common::push_image(&proxy, REGION, "dynamodb-webapp-app", "latest").await;
     let before = aws.elb.describe_target_groups().send().await.unwrap();
     let old_arn = before.target_groups()[0]
         .target_group_arn()

@@ -989,3 +989,107 @@ async fn a_deploy_deregisters_revisions_beyond_keep_revisions() {
     assert_eq!(got, want, "deployments name {named:?}");
     assert!(got.len() < 15, "old revisions were deregistered: {got:?}");
 }
+
+/// `capacity = { spot, on_demand_base }`, through the AWS-realism layer (which keeps and
+/// reports the strategy as AWS does, and refuses a provider the cluster lacks): the
+/// cluster gets the Fargate providers before the service names them, a second `up` writes
+/// nothing, and leaving Spot is an in-place update that replaces the tasks.
+#[tokio::test]
+async fn spot_capacity_is_a_strategy_on_a_cluster_with_the_fargate_providers() {
+    use common::realism::Realism;
+    let proxy = Proxy::start_realistic(&unique_account(), Realism::aws()).await;
+    let aws = aws(&proxy).await;
+    let spot =
+        "keep_revisions = 10                # older task-definition revisions are deregistered\n\
+                capacity = { spot = 75, on_demand_base = 1 }";
+    let (_dir, cfg) = edited(
+        "keep_revisions = 10                # older task-definition revisions are deregistered",
+        spot,
+    );
+    let strategy = |s: &aws_sdk_ecs::types::Service| -> Vec<(String, i32, i32)> {
+        let mut v: Vec<_> = s
+            .capacity_provider_strategy()
+            .iter()
+            .map(|i| (i.capacity_provider().to_string(), i.base(), i.weight()))
+            .collect();
+        v.sort();
+        v
+    };
+
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    let cluster = aws
+        .ecs
+        .describe_clusters()
+        .clusters("fargate-public-cluster")
+        .send()
+        .await
+        .unwrap();
+    let mut providers = cluster.clusters()[0].capacity_providers().to_vec();
+    providers.sort();
+    assert_eq!(providers, ["FARGATE", "FARGATE_SPOT"]);
+    let s1 = service(&aws, "fargate-public-service1").await.unwrap();
+    assert_eq!(
+        strategy(&s1),
+        [("FARGATE".into(), 1, 1), ("FARGATE_SPOT".into(), 0, 3)]
+    );
+    let created: Vec<serde_json::Value> = proxy
+        .bodies("CreateService")
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect();
+    let of = |name: &str| {
+        created
+            .iter()
+            .find(|b| b["serviceName"] == name)
+            .cloned()
+            .unwrap()
+    };
+    assert!(of("fargate-public-service1").get("launchType").is_none());
+    assert_eq!(of("fargate-public-service2")["launchType"], "FARGATE");
+    let s2 = service(&aws, "fargate-public-service2").await.unwrap();
+    assert!(
+        strategy(&s2).is_empty(),
+        "service2 stays on the launch type"
+    );
+
+    proxy.clear();
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    assert_eq!(proxy.writes(), vec![], "converged with Spot");
+
+    // Off Spot: regular Fargate alone, with a new deployment; the providers stay.
+    proxy.clear();
+    let out = ecsdeploy(&proxy, &config_path(), &["plan"]).await;
+    assert!(out.stdout.contains("capacity:"), "{out}");
+    ecsdeploy(&proxy, &config_path(), &["up"])
+        .await
+        .assert_success();
+    let sent = proxy.bodies("UpdateService");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let sent: serde_json::Value = serde_json::from_str(&sent[0]).unwrap();
+    assert_eq!(sent["forceNewDeployment"], true, "{sent}");
+    assert_eq!(proxy.count("PutClusterCapacityProviders"), 0);
+    let s1 = service(&aws, "fargate-public-service1").await.unwrap();
+    assert_eq!(strategy(&s1), [("FARGATE".into(), 0, 1)]);
+    proxy.clear();
+    ecsdeploy(&proxy, &config_path(), &["up"])
+        .await
+        .assert_success();
+    assert_eq!(proxy.writes(), vec![], "converged off Spot");
+
+    // Back on Spot on a cluster whose providers were taken away meanwhile: they are
+    // associated again before the service names them (the layer refuses otherwise).
+    aws.ecs
+        .put_cluster_capacity_providers()
+        .cluster("fargate-public-cluster")
+        .set_capacity_providers(Some(vec![]))
+        .set_default_capacity_provider_strategy(Some(vec![]))
+        .send()
+        .await
+        .unwrap();
+    proxy.clear();
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+    let put = proxy.position("PutClusterCapacityProviders").unwrap();
+    assert!(put < proxy.position("UpdateService").unwrap());
+    let s1 = service(&aws, "fargate-public-service1").await.unwrap();
+    assert_eq!(strategy(&s1).len(), 2);
+}

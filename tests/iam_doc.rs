@@ -49,6 +49,9 @@ const SERVICES: &[(&str, &str)] = &[
     ("aws_sdk_rds", "rds"),
     ("aws_sdk_efs", "elasticfilesystem"),
     ("aws_sdk_secretsmanager", "secretsmanager"),
+    ("aws_sdk_acm", "acm"),
+    ("aws_sdk_cognitoidentityprovider", "cognito-idp"),
+    ("aws_sdk_servicequotas", "servicequotas"),
 ];
 
 /// Words the SDK's snake_case loses the capitals of, per IAM prefix: `create_db_instance`

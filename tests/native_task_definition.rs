@@ -32,6 +32,7 @@ const TASKDEF: &str = r#"{
       "workingDirectory": "/srv",
       "user": "101",
       "readonlyRootFilesystem": true,
+      "linuxParameters": {"initProcessEnabled": true, "capabilities": {"add": ["SYS_PTRACE"], "drop": []}},
       "memoryReservation": 256,
       "dockerLabels": {"team": "web"},
       "healthCheck": {"command": ["CMD", "curl", "-f", "http://localhost/"], "interval": 10, "retries": 2},
@@ -42,9 +43,19 @@ const TASKDEF: &str = r#"{
       "name": "log-router",
       "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable",
       "essential": false,
-      "dependsOn": []
+      "dependsOn": [],
+      "mountPoints": [
+        {"sourceVolume": "scratch", "containerPath": "/fluent-bit/buffer"},
+        {"sourceVolume": "shared", "containerPath": "/shared", "readOnly": true}
+      ]
     }
-  ]
+  ],
+  "volumes": [
+    {"name": "scratch", "host": null},
+    {"name": "shared", "efsVolumeConfiguration": {"fileSystemId": "fs-12345678", "rootDirectory": "/logs", "transitEncryption": "ENABLED"}}
+  ],
+  "ephemeralStorage": {"sizeInGiB": 30},
+  "enableFaultInjection": true
 }"#;
 
 const CONFIG: &str = r#"app = "nativetd"
@@ -142,6 +153,28 @@ async fn registers_the_file_with_what_ecsdeploy_owns_and_converges() {
         Some("http")
     );
     assert_eq!(app.start_timeout(), Some(45));
+    let lp = app.linux_parameters().unwrap();
+    assert_eq!(lp.init_process_enabled(), Some(true));
+    assert_eq!(lp.capabilities().unwrap().add(), ["SYS_PTRACE"]);
+    // Task storage, volumes and their mount points, as the file says.
+    assert_eq!(td.ephemeral_storage().map(|e| e.size_in_gib()), Some(30));
+    let sent: serde_json::Value =
+        serde_json::from_str(&proxy.bodies("RegisterTaskDefinition")[0]).unwrap();
+    assert_eq!(sent["enableFaultInjection"], true, "{sent}");
+    let volumes: Vec<(&str, Option<&str>)> = td
+        .volumes()
+        .iter()
+        .map(|v| {
+            let efs = v.efs_volume_configuration();
+            (v.name().unwrap(), efs.map(|e| e.file_system_id()))
+        })
+        .collect();
+    assert_eq!(
+        volumes,
+        [("scratch", None), ("shared", Some("fs-12345678"))]
+    );
+    let shared = td.volumes()[1].efs_volume_configuration().unwrap();
+    assert_eq!(shared.root_directory(), Some("/logs"));
     let log = app.log_configuration().unwrap();
     assert_eq!(log.log_driver().as_str(), "awslogs");
     let options = log.options().unwrap();
@@ -155,6 +188,24 @@ async fn registers_the_file_with_what_ecsdeploy_owns_and_converges() {
     );
     let router = &td.container_definitions()[1];
     assert_eq!(router.essential(), Some(false));
+    let mounts: Vec<(&str, &str, Option<bool>)> = router
+        .mount_points()
+        .iter()
+        .map(|m| {
+            (
+                m.source_volume().unwrap(),
+                m.container_path().unwrap(),
+                m.read_only(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        mounts,
+        [
+            ("scratch", "/fluent-bit/buffer", Some(false)),
+            ("shared", "/shared", Some(true))
+        ]
+    );
     assert_eq!(
         router
             .log_configuration()
@@ -199,13 +250,17 @@ async fn registers_the_file_with_what_ecsdeploy_owns_and_converges() {
 async fn a_file_ecsdeploy_cannot_register_faithfully_is_refused_before_any_call() {
     let proxy = Proxy::start(&unique_account()).await;
     let (_dir, config) = project(&TASKDEF.replace(
-        "\"user\": \"101\",",
-        "\"user\": \"101\", \"linuxParameters\": {\"initProcessEnabled\": true},",
+        "\"initProcessEnabled\": true,",
+        "\"initProcessEnabled\": true, \"tmpfs\": [{\"containerPath\": \"/tmp\", \"size\": 64}],",
     ));
     let out = ecsdeploy(&proxy, &config, &["up"]).await;
     assert_eq!(out.code, Some(2), "{out}");
     assert!(out.stderr.contains("services.web.task_definition"), "{out}");
-    assert!(out.stderr.contains("linuxParameters"), "{out}");
+    assert!(
+        out.stderr
+            .contains("linuxParameters.tmpfs` is not supported on Fargate"),
+        "{out}"
+    );
     assert!(proxy.calls().is_empty(), "{:?}", proxy.calls());
 
     // Container keys in TOML next to a task-definition file are a conflict.

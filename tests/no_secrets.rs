@@ -97,7 +97,12 @@ async fn credentials_never_appear_in_a_failure() {
     let (_dir, config) = oidc_config(
         "arn:aws:acm:ap-northeast-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
     );
-    for args in [&["up", "-v"][..], &["up", "-vv"]] {
+    // Past preflight (which would refuse the missing certificate before any call could
+    // fail), so that AWS itself answers with an error.
+    for args in [
+        &["up", "-v", "--no-verify"][..],
+        &["up", "-vv", "--no-verify"],
+    ] {
         let out = ecsdeploy(
             &proxy,
             &config,
@@ -116,32 +121,6 @@ async fn credentials_never_appear_in_a_failure() {
     let sent = proxy.bodies("CreateListener");
     assert!(!sent.is_empty(), "no CreateListener");
     assert!(sent.iter().all(|b| b.contains(OIDC_SECRET)), "{sent:?}");
-}
-
-/// An ACM certificate in the test's account (moto checks listener certificates against
-/// ACM), requested through the venv's boto3 as in `alb_https_cognito.rs`.
-fn certificate(proxy: &Proxy) -> String {
-    let moto = std::env::var("ECSDEPLOY_MOTO_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/moto_server"));
-    let python = moto.with_file_name("python");
-    let script = format!(
-        "import boto3\n\
-         c = boto3.client('acm', region_name='{REGION}', endpoint_url='{}', \
-         aws_access_key_id='testing', aws_secret_access_key='testing')\n\
-         print(c.request_certificate(DomainName='oidc.example.com')['CertificateArn'])",
-        proxy.url()
-    );
-    let out = std::process::Command::new(python)
-        .args(["-c", &script])
-        .output()
-        .expect("run the venv's python");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
 /// A created network, an HTTPS ALB that signs users in with OIDC, one service behind it;
@@ -184,7 +163,7 @@ target_group = {{ port = 80 }}
 #[tokio::test(flavor = "multi_thread")]
 async fn oidc_client_secret_never_appears() {
     let proxy = Proxy::start(&unique_account()).await;
-    let cert = certificate(&proxy);
+    let cert = common::boto::issued_certificate(&proxy, REGION, "oidc.example.com");
     let (_dir, config) = oidc_config(&cert);
     let secret = [("OIDC_CLIENT_SECRET", OIDC_SECRET)];
     let runs: &[&[&str]] = &[

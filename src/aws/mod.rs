@@ -49,6 +49,10 @@ pub struct Clients {
     pub rds: aws_sdk_rds::Client,
     pub efs: aws_sdk_efs::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
+    /// ACM, Cognito and Service Quotas: read by preflight only.
+    pub acm: aws_sdk_acm::Client,
+    pub cognito: aws_sdk_cognitoidentityprovider::Client,
+    pub quotas: aws_sdk_servicequotas::Client,
 }
 
 impl Clients {
@@ -89,6 +93,9 @@ impl Clients {
             rds: aws_sdk_rds::Client::new(&conf),
             efs: aws_sdk_efs::Client::new(&conf),
             secrets: aws_sdk_secretsmanager::Client::new(&conf),
+            acm: aws_sdk_acm::Client::new(&conf),
+            cognito: aws_sdk_cognitoidentityprovider::Client::new(&conf),
+            quotas: aws_sdk_servicequotas::Client::new(&conf),
         })
     }
 }

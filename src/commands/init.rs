@@ -281,6 +281,7 @@ mod tests {
             arm64: false,
             yes: false,
             force: false,
+            from_copilot: None,
             from_service: None,
         }
     }

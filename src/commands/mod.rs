@@ -5,6 +5,7 @@
 pub mod down;
 pub mod exec;
 pub mod init;
+pub mod init_copilot;
 pub mod init_service;
 pub mod logs;
 pub mod plan;
@@ -14,6 +15,7 @@ pub mod schema;
 pub mod status;
 pub mod up;
 pub mod validate;
+pub mod verify;
 
 use anyhow::Result;
 
@@ -66,6 +68,7 @@ pub fn settings(command: &Command) -> Settings {
 pub fn up_options(a: &crate::cli::UpArgs) -> UpOptions {
     UpOptions {
         wait: a.wait.service_wait(),
+        preflight: !a.no_verify,
     }
 }
 

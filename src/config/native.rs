@@ -35,6 +35,56 @@ pub struct NativeTaskDef {
     pub task_role_arn: Option<String>,
     #[serde(default)]
     pub tags: Option<serde_json::Value>,
+    /// Task storage beyond Fargate's 20 GiB: `{ "sizeInGiB": 21..=200 }`.
+    #[serde(default)]
+    pub ephemeral_storage: Option<EphemeralStorage>,
+    /// Allow AWS Fault Injection Service actions on the tasks.
+    #[serde(default)]
+    pub enable_fault_injection: Option<bool>,
+    /// Bind-mount (task storage) and EFS volumes.
+    #[serde(default)]
+    pub volumes: Vec<NativeVolume>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct EphemeralStorage {
+    #[serde(rename = "sizeInGiB")]
+    pub size_in_gib: u32,
+}
+
+/// A task volume: a bind mount on the task's storage (name only) or an EFS file system.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NativeVolume {
+    pub name: String,
+    #[serde(default)]
+    pub efs_volume_configuration: Option<NativeEfs>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NativeEfs {
+    pub file_system_id: String,
+    #[serde(default)]
+    pub root_directory: Option<String>,
+    /// `ENABLED` or `DISABLED` (the default).
+    #[serde(default)]
+    pub transit_encryption: Option<String>,
+    #[serde(default)]
+    pub transit_encryption_port: Option<u32>,
+    #[serde(default)]
+    pub authorization_config: Option<NativeEfsAuth>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NativeEfsAuth {
+    #[serde(default)]
+    pub access_point_id: Option<String>,
+    /// `ENABLED` or `DISABLED` (the default).
+    #[serde(default)]
+    pub iam: Option<String>,
 }
 
 /// `"256"` or `256`.
@@ -127,6 +177,58 @@ pub struct NativeContainer {
     /// Owned by ecsdeploy (awslogs to the app's log group); replaced.
     #[serde(default)]
     pub log_configuration: Option<serde_json::Value>,
+    #[serde(default)]
+    pub mount_points: Vec<NativeMountPoint>,
+    #[serde(default)]
+    pub volumes_from: Vec<NativeVolumeFrom>,
+    /// On Fargate: `initProcessEnabled` and `capabilities` (adding only `SYS_PTRACE`).
+    #[serde(default)]
+    pub linux_parameters: Option<NativeLinuxParameters>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NativeVolumeFrom {
+    pub source_container: String,
+    #[serde(default)]
+    pub read_only: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NativeMountPoint {
+    pub source_volume: String,
+    pub container_path: String,
+    #[serde(default)]
+    pub read_only: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NativeLinuxParameters {
+    #[serde(default)]
+    pub init_process_enabled: Option<bool>,
+    #[serde(default)]
+    pub capabilities: Option<NativeCapabilities>,
+    /// Not on Fargate (refused with AWS's reason): kept to name them in the error.
+    #[serde(default, skip_serializing)]
+    pub devices: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    pub shared_memory_size: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    pub tmpfs: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    pub max_swap: Option<serde_json::Value>,
+    #[serde(default, skip_serializing)]
+    pub swappiness: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+pub struct NativeCapabilities {
+    #[serde(default)]
+    pub add: Vec<String>,
+    #[serde(default)]
+    pub drop: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
@@ -222,6 +324,8 @@ pub struct Parsed {
 /// path; unsupported keys are errors (registering without them would run something else
 /// than the file says).
 pub fn parse(text: &str) -> Parsed {
+    // Windows tools (PowerShell's Out-File) start the file with a byte-order mark.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // Syntax first, with serde_json's line and column.
     let value: serde_json::Value = match serde_json::from_str(text) {
         Ok(v) => v,
@@ -234,8 +338,25 @@ pub fn parse(text: &str) -> Parsed {
         }
     };
     let mut out = Parsed::default();
+    // The whole answer of `aws ecs describe-task-definition`: the definition is inside.
+    let value = match value {
+        serde_json::Value::Object(mut m) if is_describe_answer(&m) => {
+            out.warnings.push(
+                "the task-definition file is a whole describe-task-definition answer: its \
+                 `taskDefinition` is read (and its `tags` ignored: ecsdeploy sets them)"
+                    .to_string(),
+            );
+            m.remove("taskDefinition").unwrap_or_default()
+        }
+        other => other,
+    };
     // A null, and an empty list or object, say nothing: read as absent, as AWS does.
     let mut cleaned = without_empty(&value);
+    let ec2_ports = if for_ec2(&value).is_some() {
+        loose_host_ports(&mut cleaned)
+    } else {
+        vec![]
+    };
     if let Some(m) = cleaned.as_object_mut() {
         let stripped: Vec<&str> = READ_ONLY
             .iter()
@@ -268,10 +389,7 @@ pub fn parse(text: &str) -> Parsed {
         }
     };
     for p in unknown {
-        out.errors.push(format!(
-            "`{p}` is not supported by ecsdeploy in task-definition files (it would be dropped \
-             on register); remove it or describe the service in TOML"
-        ));
+        out.errors.push(unsupported(&p));
     }
     for k in OWNED {
         if value.get(k).is_some_and(|v| !v.is_null()) {
@@ -280,7 +398,14 @@ pub fn parse(text: &str) -> Parsed {
             ));
         }
     }
-    if let Some(ec2) = for_ec2(&value) {
+    if let Some(mut ec2) = for_ec2(&value) {
+        if !ec2_ports.is_empty() {
+            ec2.push_str(&format!(
+                "; hostPort dropped from {} (with awsvpc each containerPort is its own host \
+                 port)",
+                ec2_ports.join(", ")
+            ));
+        }
         out.warnings.push(ec2);
     }
     check(&def, &mut out.errors);
@@ -313,10 +438,84 @@ pub fn parse(text: &str) -> Parsed {
     out
 }
 
-/// A file written for EC2 (`networkMode` other than `awsvpc`, or `requiresCompatibilities`
-/// without `FARGATE`): what registering it for Fargate changes, said once.
+/// `{"taskDefinition": {...}, "tags": [...]}`: what `describe-task-definition` prints.
+fn is_describe_answer(m: &serde_json::Map<String, serde_json::Value>) -> bool {
+    m.get("taskDefinition").is_some_and(|t| t.is_object())
+        && !m.contains_key("containerDefinitions")
+        && m.keys().all(|k| k == "taskDefinition" || k == "tags")
+}
+
+/// Keys RegisterTaskDefinition takes that ecsdeploy does not register, with the reason:
+/// Fargate's own refusal where Fargate refuses the key (ECS developer guide, "Amazon ECS
+/// task definition differences for Fargate").
+const UNSUPPORTED: &[(&str, &str)] = &[
+    ("dnsServers", "not supported on Fargate (tasks use the VPC's DNS)"),
+    ("dnsSearchDomains", "not supported on Fargate"),
+    ("extraHosts", "not supported on Fargate"),
+    ("hostname", "not supported on Fargate (awsvpc tasks get the network interface's name)"),
+    ("links", "not supported with awsvpc networking, which Fargate uses: containers of a task reach each other on localhost"),
+    ("disableNetworking", "not supported on Fargate"),
+    ("dockerSecurityOptions", "not supported on Fargate"),
+    ("resourceRequirements", "not supported on Fargate (no GPUs)"),
+    ("ipcMode", "not supported on Fargate"),
+    ("placementConstraints", "not supported on Fargate (no container instances to place on)"),
+    ("inferenceAccelerators", "not supported on Fargate"),
+    ("dockerVolumeConfiguration", "Docker volumes are not supported on Fargate; use a bind-mount volume (name only) or EFS"),
+    ("fsxWindowsFileServerVolumeConfiguration", "FSx for Windows volumes need Windows tasks; ecsdeploy runs Linux"),
+    ("credentialSpecs", "gMSA credential specs are for Windows and EC2 Linux tasks"),
+    ("firelensConfiguration", "not supported by ecsdeploy yet: it sends every container's logs to the app's CloudWatch log group (awslogs), so FireLens routing would not be used; remove the log router or keep this service on its current tool"),
+    ("proxyConfiguration", "App Mesh proxy configuration: AWS App Mesh reached its end of support on 30 September 2026; use Service Connect (`connect` in the TOML)"),
+    ("environmentFiles", "not supported by ecsdeploy yet (the execution role it owns would need s3:GetObject on each file); put the variables in `environment` or a secret"),
+    ("repositoryCredentials", "not supported by ecsdeploy yet (the execution role it owns would need to read the credentials secret); push the image to ECR, or pull it from a public registry"),
+];
+
+/// The error for a key ecsdeploy does not register: with the reason when it is known.
+fn unsupported(path: &str) -> String {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    match UNSUPPORTED.iter().find(|(k, _)| *k == last) {
+        Some((_, why)) => format!("`{path}`: {why}"),
+        None => format!(
+            "`{path}` is not supported by ecsdeploy in task-definition files (it would be \
+             dropped on register); remove it or describe the service in TOML"
+        ),
+    }
+}
+
+/// In a file written for EC2, port mappings whose hostPort is not their containerPort
+/// (dynamic `0`, or a remap): the hostPort is dropped; where, for the warning.
+fn loose_host_ports(v: &mut serde_json::Value) -> Vec<String> {
+    let mut dropped = Vec::new();
+    // `get_mut`, not indexing: indexing a missing key would insert a null.
+    let containers = v
+        .get_mut("containerDefinitions")
+        .and_then(|c| c.as_array_mut());
+    for (i, c) in containers.into_iter().flatten().enumerate() {
+        let ports = c.get_mut("portMappings").and_then(|p| p.as_array_mut());
+        for (j, p) in ports.into_iter().flatten().enumerate() {
+            let (Some(host), container) = (p["hostPort"].as_u64(), p["containerPort"].as_u64())
+            else {
+                continue;
+            };
+            if Some(host) != container {
+                if let Some(m) = p.as_object_mut() {
+                    m.remove("hostPort");
+                }
+                dropped.push(format!("containerDefinitions[{i}].portMappings[{j}]"));
+            }
+        }
+    }
+    dropped
+}
+
+/// A file written for EC2 (`networkMode` absent — EC2's default `bridge` — or other than
+/// `awsvpc`, or `requiresCompatibilities` without `FARGATE`): what registering it for
+/// Fargate changes, said once.
 fn for_ec2(value: &serde_json::Value) -> Option<String> {
-    let mode = value["networkMode"].as_str().filter(|m| *m != "awsvpc");
+    let mode = match &value["networkMode"] {
+        serde_json::Value::String(m) if m == "awsvpc" => None,
+        serde_json::Value::String(m) => Some(m.as_str()),
+        _ => Some("bridge (the EC2 default, as none is given)"),
+    };
     let compat: Vec<&str> = value["requiresCompatibilities"]
         .as_array()
         .map(|a| a.iter().filter_map(|c| c.as_str()).collect())
@@ -401,9 +600,46 @@ fn check(def: &NativeTaskDef, errors: &mut Vec<String>) {
             ));
         }
     }
+    if let Some(e) = def
+        .ephemeral_storage
+        .filter(|e| !(21..=200).contains(&e.size_in_gib))
+    {
+        errors.push(format!(
+            "`ephemeralStorage.sizeInGiB` is {}; Fargate takes 21 to 200 GiB (without the key \
+             a task has 20 GiB)",
+            e.size_in_gib
+        ));
+    }
+    volumes(def, errors);
     let mut names = std::collections::BTreeSet::new();
     for (i, c) in def.container_definitions.iter().enumerate() {
         let at = format!("containerDefinitions[{i}]");
+        linux_parameters(&at, c, errors);
+        for (j, m) in c.mount_points.iter().enumerate() {
+            if !def.volumes.iter().any(|v| v.name == m.source_volume) {
+                errors.push(format!(
+                    "`{at}.mountPoints[{j}].sourceVolume`: `{}` is not a volume of the file's \
+                     `volumes`",
+                    m.source_volume
+                ));
+            }
+            if m.container_path.is_empty() {
+                errors.push(format!("`{at}.mountPoints[{j}].containerPath` is empty"));
+            }
+        }
+        for (j, v) in c.volumes_from.iter().enumerate() {
+            let other = def.container_definitions.iter();
+            if !other
+                .clone()
+                .any(|o| o.name == v.source_container && o.name != c.name)
+            {
+                errors.push(format!(
+                    "`{at}.volumesFrom[{j}].sourceContainer`: `{}` is not another container of \
+                     this task",
+                    v.source_container
+                ));
+            }
+        }
         if c.name.is_empty() {
             errors.push(format!("`{at}.name` is empty"));
         } else if !names.insert(c.name.as_str()) {
@@ -426,9 +662,13 @@ fn check(def: &NativeTaskDef, errors: &mut Vec<String>) {
                      `grpc`"
                 ));
             }
-            if p.protocol.as_deref().is_some_and(|x| x != "tcp") {
+            if let Some(x) = p
+                .protocol
+                .as_deref()
+                .filter(|x| !matches!(*x, "tcp" | "udp"))
+            {
                 errors.push(format!(
-                    "`{at}.portMappings[{j}].protocol`: only `tcp` is supported"
+                    "`{at}.portMappings[{j}].protocol` is `{x}`; ECS takes `tcp` or `udp`"
                 ));
             }
         }
@@ -466,6 +706,99 @@ fn check(def: &NativeTaskDef, errors: &mut Vec<String>) {
                     d.condition
                 ));
             }
+        }
+    }
+}
+
+/// `volumes`: the rules of the ECS API's `Volume`, `EFSVolumeConfiguration` and
+/// `EFSAuthorizationConfig` for Fargate.
+fn volumes(def: &NativeTaskDef, errors: &mut Vec<String>) {
+    let mut names = std::collections::BTreeSet::new();
+    for (i, v) in def.volumes.iter().enumerate() {
+        let at = format!("volumes[{i}]");
+        if v.name.is_empty() {
+            errors.push(format!("`{at}.name` is empty"));
+        } else if !names.insert(v.name.as_str()) {
+            errors.push(format!("`{at}.name`: volume `{}` appears twice", v.name));
+        }
+        let Some(efs) = &v.efs_volume_configuration else {
+            continue;
+        };
+        let at = format!("{at}.efsVolumeConfiguration");
+        if efs.file_system_id.is_empty() {
+            errors.push(format!("`{at}.fileSystemId` is empty"));
+        }
+        let on_off = |k: &str, v: Option<&str>, errors: &mut Vec<String>| {
+            if let Some(x) = v.filter(|x| !matches!(*x, "ENABLED" | "DISABLED")) {
+                errors.push(format!(
+                    "`{at}.{k}` is `{x}`; ECS takes ENABLED or DISABLED"
+                ));
+            }
+        };
+        on_off(
+            "transitEncryption",
+            efs.transit_encryption.as_deref(),
+            errors,
+        );
+        let auth = efs.authorization_config.as_ref();
+        on_off(
+            "authorizationConfig.iam",
+            auth.and_then(|a| a.iam.as_deref()),
+            errors,
+        );
+        let encrypted = efs.transit_encryption.as_deref() == Some("ENABLED");
+        let iam = auth.and_then(|a| a.iam.as_deref()) == Some("ENABLED");
+        let access_point = auth.and_then(|a| a.access_point_id.as_deref());
+        if (iam || access_point.is_some()) && !encrypted {
+            errors.push(format!(
+                "`{at}.transitEncryption` must be ENABLED with IAM authorization or an access \
+                 point (RegisterTaskDefinition refuses it otherwise)"
+            ));
+        }
+        if access_point.is_some() && efs.root_directory.as_deref().is_some_and(|r| r != "/") {
+            errors.push(format!(
+                "`{at}.rootDirectory` must be omitted or `/` with an access point: the access \
+                 point's own root directory applies"
+            ));
+        }
+        if efs
+            .transit_encryption_port
+            .is_some_and(|p| p == 0 || p > 65535)
+        {
+            errors.push(format!(
+                "`{at}.transitEncryptionPort` is not a port (1 to 65535)"
+            ));
+        }
+    }
+}
+
+/// `linuxParameters` on Fargate (ECS API `LinuxParameters` and `KernelCapabilities`):
+/// `initProcessEnabled`, and `capabilities` adding only `SYS_PTRACE`.
+fn linux_parameters(at: &str, c: &NativeContainer, errors: &mut Vec<String>) {
+    let Some(lp) = &c.linux_parameters else {
+        return;
+    };
+    for (k, v) in [
+        ("devices", &lp.devices),
+        ("sharedMemorySize", &lp.shared_memory_size),
+        ("tmpfs", &lp.tmpfs),
+        ("maxSwap", &lp.max_swap),
+        ("swappiness", &lp.swappiness),
+    ] {
+        if v.is_some() {
+            errors.push(format!(
+                "`{at}.linuxParameters.{k}` is not supported on Fargate \
+                 (RegisterTaskDefinition refuses it for FARGATE)"
+            ));
+        }
+    }
+    let added = lp.capabilities.iter().flat_map(|c| c.add.iter());
+    for (j, cap) in added.enumerate() {
+        if cap != "SYS_PTRACE" {
+            errors.push(format!(
+                "`{at}.linuxParameters.capabilities.add[{j}]`: `{cap}` cannot be added on \
+                 Fargate; only SYS_PTRACE can"
+            ));
         }
     }
 }
@@ -534,13 +867,13 @@ mod tests {
     fn unsupported_keys_are_errors_with_their_path() {
         let text = ECSPRESSO_STYLE.replace(
             "\"essential\": true,",
-            "\"essential\": true, \"linuxParameters\": {\"initProcessEnabled\": true},",
+            "\"essential\": true, \"dnsServers\": [\"10.0.0.2\"],",
         );
         let p = parse(&text);
         assert_eq!(p.errors.len(), 1, "{:?}", p.errors);
         assert!(
-            p.errors[0].contains("containerDefinitions.0.linuxParameters")
-                || p.errors[0].contains("containerDefinitions[0].linuxParameters"),
+            p.errors[0].contains("containerDefinitions.0.dnsServers")
+                || p.errors[0].contains("containerDefinitions[0].dnsServers"),
             "{:?}",
             p.errors
         );
@@ -647,5 +980,78 @@ mod tests {
         assert!(w.contains("[\"EC2\"] becomes [\"FARGATE\"]"), "{w}");
         let p = parse(ECSPRESSO_STYLE);
         assert!(!p.warnings.join("\n").contains("written for EC2"));
+    }
+
+    #[test]
+    fn volumes_linux_parameters_and_storage_are_read_and_checked() {
+        let ok = r#"{
+          "containerDefinitions": [
+            {"name": "app", "image": "x", "mountPoints": [{"sourceVolume": "data", "containerPath": "/data"}],
+             "linuxParameters": {"initProcessEnabled": true, "capabilities": {"add": ["SYS_PTRACE"], "drop": ["NET_RAW"]}},
+             "portMappings": [{"containerPort": 2000, "protocol": "udp"}]},
+            {"name": "side", "image": "y", "volumesFrom": [{"sourceContainer": "app", "readOnly": true}]}
+          ],
+          "volumes": [{"name": "data", "efsVolumeConfiguration": {"fileSystemId": "fs-1", "transitEncryption": "ENABLED",
+                       "authorizationConfig": {"accessPointId": "fsap-1", "iam": "ENABLED"}}},
+                      {"name": "tmp", "host": {}}],
+          "ephemeralStorage": {"sizeInGiB": 40},
+          "enableFaultInjection": true
+        }"#;
+        let p = parse(ok);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let d = p.def.unwrap();
+        assert_eq!(d.volumes.len(), 2);
+        assert_eq!(d.ephemeral_storage.map(|e| e.size_in_gib), Some(40));
+        let bad = ok
+            .replace("\"transitEncryption\": \"ENABLED\",", "")
+            .replace("\"SYS_PTRACE\"", "\"NET_ADMIN\"")
+            .replace("\"sourceVolume\": \"data\"", "\"sourceVolume\": \"nope\"")
+            .replace("\"sizeInGiB\": 40", "\"sizeInGiB\": 500")
+            .replace(
+                "\"sourceContainer\": \"app\"",
+                "\"sourceContainer\": \"side\"",
+            );
+        let errors = parse(&bad).errors;
+        for want in [
+            "`volumes[0].efsVolumeConfiguration.transitEncryption` must be ENABLED",
+            "`containerDefinitions[0].linuxParameters.capabilities.add[0]`: `NET_ADMIN`",
+            "`containerDefinitions[0].mountPoints[0].sourceVolume`: `nope`",
+            "`ephemeralStorage.sizeInGiB` is 500",
+            "`containerDefinitions[1].volumesFrom[0].sourceContainer`: `side`",
+        ] {
+            assert!(
+                errors.iter().any(|e| e.contains(want)),
+                "{want}: {errors:?}"
+            );
+        }
+        assert_eq!(errors.len(), 5, "{errors:?}");
+    }
+
+    #[test]
+    fn a_describe_answer_with_a_byte_order_mark_is_read() {
+        let text = "\u{feff}{\"taskDefinition\": {\"containerDefinitions\": [{\"name\": \"a\", \"image\": \"x\", \"portMappings\": [{\"containerPort\": 80, \"hostPort\": 0}]}], \"revision\": 3}, \"tags\": []}";
+        let p = parse(text);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let w = p.warnings.join("\n");
+        assert!(w.contains("whole describe-task-definition answer"), "{w}");
+        assert!(w.contains("`revision`"), "{w}");
+        assert!(
+            w.contains("hostPort dropped from containerDefinitions[0].portMappings[0]"),
+            "{w}"
+        );
+        assert_eq!(
+            p.def.unwrap().container_definitions[0].port_mappings[0].host_port,
+            None
+        );
+    }
+
+    #[test]
+    fn keys_fargate_refuses_say_why() {
+        let p = parse(&ECSPRESSO_STYLE.replace("\"family\": \"web\",", "\"ipcMode\": \"host\","));
+        assert!(
+            p.errors[0].contains("`ipcMode`: not supported on Fargate"),
+            "{:?}",
+            p.errors
+        );
     }
 }

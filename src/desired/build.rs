@@ -39,6 +39,11 @@ pub fn build(c: &Config, env: &Env) -> Vec<Resource> {
                 .as_ref()
                 .filter(|sc| sc.cluster_default)
                 .map(|_| services::namespace_val(c)),
+            spot: c
+                .services
+                .values()
+                .filter_map(|s| s.capacity)
+                .any(|cap| !spot_strategy(cap.spot, cap.on_demand_base).is_empty()),
         }),
     });
     if let Some(sc) = c.service_connect.as_ref().filter(|sc| !sc.existing) {

@@ -75,6 +75,17 @@ pub fn build(
             task_role,
             containers,
             volumes: wiring.volumes.clone(),
+            file_volumes: s.native.as_ref().map_or(vec![], file_volumes),
+            ephemeral_storage: s
+                .native
+                .as_ref()
+                .and_then(|n| n.ephemeral_storage)
+                .map(|e| e.size_in_gib),
+            fault_injection: s
+                .native
+                .as_ref()
+                .and_then(|n| n.enable_fault_injection)
+                .unwrap_or(false),
             after: vec![log_group_id()],
         }),
     });
@@ -110,6 +121,9 @@ pub fn build(
             maximum_percent: s.deployment.maximum_percent,
             rollback: s.deployment.rollback,
             service_connect: service_connect(c, env, key),
+            capacity: s
+                .capacity
+                .map_or(vec![], |cap| spot_strategy(cap.spot, cap.on_demand_base)),
             keep_revisions: s.keep_revisions,
             // Listeners routing to it, and the services it depends on (deployed and
             // stable first: their steps wait for the deployment).
@@ -270,7 +284,14 @@ fn native_containers(
                     wiring.mount_points.clone()
                 } else {
                     vec![]
-                },
+                }
+                .into_iter()
+                .chain(n.mount_points.iter().map(|m| MountPointSpec {
+                    volume: m.source_volume.clone(),
+                    container_path: m.container_path.clone(),
+                    read_only: m.read_only.unwrap_or(false),
+                }))
+                .collect(),
                 command: n.command.clone(),
                 log_group: c.log_group_name(),
                 log_region: env.region.clone(),
@@ -294,8 +315,51 @@ fn native_containers(
                         .iter()
                         .filter_map(|p| Some((p.container_port, p.app_protocol.clone()?)))
                         .collect(),
+                    protocols: n
+                        .port_mappings
+                        .iter()
+                        .filter_map(|p| {
+                            let x = p.protocol.clone().filter(|x| x != "tcp")?;
+                            Some((p.container_port, x))
+                        })
+                        .collect(),
+                    volumes_from: n
+                        .volumes_from
+                        .iter()
+                        .map(|v| (v.source_container.clone(), v.read_only.unwrap_or(false)))
+                        .collect(),
+                    init_process_enabled: n
+                        .linux_parameters
+                        .as_ref()
+                        .and_then(|l| l.init_process_enabled),
+                    capabilities: n
+                        .linux_parameters
+                        .as_ref()
+                        .and_then(|l| l.capabilities.as_ref())
+                        .map_or_else(Default::default, |c| (c.add.clone(), c.drop.clone())),
                 },
             }
+        })
+        .collect()
+}
+
+/// The volumes of a task-definition file, as written.
+fn file_volumes(def: &crate::config::native::NativeTaskDef) -> Vec<FileVolumeSpec> {
+    def.volumes
+        .iter()
+        .map(|v| FileVolumeSpec {
+            name: v.name.clone(),
+            efs: v.efs_volume_configuration.as_ref().map(|e| {
+                let auth = e.authorization_config.as_ref();
+                FileEfsSpec {
+                    file_system_id: e.file_system_id.clone(),
+                    root_directory: e.root_directory.clone(),
+                    transit_encryption: e.transit_encryption.as_deref() == Some("ENABLED"),
+                    transit_encryption_port: e.transit_encryption_port,
+                    access_point_id: auth.and_then(|a| a.access_point_id.clone()),
+                    iam: auth.and_then(|a| a.iam.as_deref()) == Some("ENABLED"),
+                }
+            }),
         })
         .collect()
 }

@@ -4,6 +4,7 @@
 //! commands in `crate::commands` print.
 
 pub mod down;
+pub mod preflight;
 pub mod up;
 
 use std::collections::BTreeMap;
@@ -31,6 +32,8 @@ pub struct Session {
     pub output: OutputFormat,
     pub concurrency: usize,
     pub cancel: watch::Receiver<bool>,
+    /// `up` runs [`preflight`] before its first write.
+    pub preflight: bool,
 }
 
 /// What a run's steps need to know beyond the config: set once, when the session opens.
@@ -46,6 +49,8 @@ pub struct Settings {
     pub skip_final_snapshot: bool,
     /// Observe the facts only `status` shows (target health).
     pub status_details: bool,
+    /// `up` runs the preflight checks before its first write.
+    pub preflight: bool,
 }
 
 impl Default for Settings {
@@ -56,6 +61,7 @@ impl Default for Settings {
             delete_deadline: Duration::from_secs(600),
             skip_final_snapshot: false,
             status_details: false,
+            preflight: false,
         }
     }
 }
@@ -132,6 +138,7 @@ pub async fn open(
         output: global.output,
         concurrency: usize::from(global.concurrency),
         cancel,
+        preflight: settings.preflight,
     })
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 
-use super::{Session, Settings};
+use super::{preflight, Session, Settings};
 use crate::desired::{Kind, ResourceId};
 use crate::engine::{apply, ApplyResult};
 use crate::observe::observe;
@@ -16,6 +16,8 @@ use crate::plan::{plan_up, Action, Observed, Plan};
 pub struct UpOptions {
     /// How long to wait for each service deployment; `None` = do not wait.
     pub wait: Option<Duration>,
+    /// Run the preflight checks before the first write.
+    pub preflight: bool,
 }
 
 impl UpOptions {
@@ -23,6 +25,7 @@ impl UpOptions {
     pub fn settings(&self) -> Settings {
         Settings {
             service_wait: self.wait,
+            preflight: self.preflight,
             ..Settings::default()
         }
     }
@@ -66,6 +69,16 @@ pub async fn up(s: &Session) -> Result<UpReport> {
         .any(|c| c.id.kind == Kind::Image && c.action == Action::Create)
     {
         crate::image::docker::find_docker()?;
+    }
+    if s.preflight && plan.pending().any(|c| c.action.unsettled().is_none()) {
+        let findings = preflight::check(s, &plan, preflight::Images::Deployed).await?;
+        // Warnings only: what was not checked is `verify`'s to say.
+        for line in preflight::lines(&findings) {
+            if let Some(w) = line.strip_prefix("warning: ") {
+                s.ctx.report.warn(&format!("preflight: {w}"));
+            }
+        }
+        preflight::verdict(&findings)?;
     }
     let unsettled = plan
         .pending()

@@ -4,6 +4,7 @@
 //! call, with their tags and settings.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 
 use anyhow::Result;
 use aws_sdk_ecs::types::{
@@ -19,8 +20,8 @@ use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
-use crate::desired::ClusterSpec;
 use crate::aws::{answer, code_of, err, not_yet_propagated, retry_until, PROPAGATION};
+use crate::desired::{ClusterSpec, FARGATE_PROVIDERS};
 use crate::desired::{
     Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
@@ -140,9 +141,12 @@ fn reported_namespace(c: &Cluster) -> Option<&str> {
 /// configured one.
 fn observed(id: ResourceId, c: &Cluster, namespace: Option<String>) -> Observed {
     let name = c.cluster_name().unwrap_or_default();
+    let mut providers: Vec<&str> = c.capacity_providers().iter().map(String::as_str).collect();
+    providers.sort();
     let fields: Fields = field_map([
         ("container_insights", json!(container_insights(c))),
         ("service_connect_namespace", json!(namespace)),
+        ("capacity_providers", json!(providers)),
     ]);
     Observed {
         id,
@@ -175,7 +179,12 @@ fn sc_defaults(namespace: &str) -> Result<ClusterServiceConnectDefaultsRequest> 
         .build()?)
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &ClusterSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &ClusterSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let mut req = ctx
         .aws
         .ecs
@@ -184,6 +193,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &ClusterSpec, res: &dyn Resolve)
         .settings(insights(&s.container_insights));
     if let Some(ns) = &s.service_connect_namespace {
         req = req.service_connect_defaults(sc_defaults(&res.need(ns)?)?);
+    }
+    if s.spot {
+        req = req.set_capacity_providers(Some(providers()));
     }
     req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     // An account's first ECS use: the service-linked role is not assumable for a while.
@@ -198,9 +210,18 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &ClusterSpec, res: &dyn Resolve)
 /// Settings go through UpdateCluster, which takes the same `settings` as
 /// UpdateClusterSettings (the emulator only implements the former), together with the
 /// default Service Connect namespace, in one call.
-pub async fn update(ctx: &Ctx, r: &Resource, s: &ClusterSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &ClusterSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);
+    if s.spot && changed("capacity_providers") {
+        put_providers(ctx, o.outputs.id()).await?;
+    }
     if !changed("container_insights") && !changed("service_connect_namespace") {
         return Ok(o.outputs.clone());
     }
@@ -217,6 +238,40 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &ClusterSpec, o: &Observed, res:
     }
     req.send().await.map_err(err)?;
     Ok(o.outputs.clone())
+}
+
+fn providers() -> Vec<String> {
+    FARGATE_PROVIDERS.iter().map(|p| p.to_string()).collect()
+}
+
+/// How long a capacity provider change waits out another update of the cluster.
+const PROVIDERS_UPDATE: Duration = Duration::from_secs(300);
+
+/// Associates `FARGATE` and `FARGATE_SPOT` with the cluster (no default strategy: every
+/// service names its own). A cluster still being created or updated refuses for a while:
+/// terraform-provider-aws `retryClusterCapacityProvidersPut` retries "Cluster was not
+/// ACTIVE", `ResourceInUseException` and `UpdateInProgressException`.
+async fn put_providers(ctx: &Ctx, cluster: &str) -> Result<()> {
+    let req = ctx
+        .aws
+        .ecs
+        .put_cluster_capacity_providers()
+        .cluster(cluster)
+        .set_capacity_providers(Some(providers()))
+        .set_default_capacity_provider_strategy(Some(vec![]));
+    let busy = |e: &anyhow::Error| {
+        matches!(
+            code_of(e),
+            Some("ResourceInUseException" | "UpdateInProgressException")
+        ) || (code_of(e) == Some("ClientException")
+            && e.to_string().contains("Cluster was not ACTIVE"))
+    };
+    retry_until(PROVIDERS_UPDATE, busy, || {
+        let req = req.clone();
+        async move { req.send().await.map_err(err) }
+    })
+    .await?;
+    Ok(())
 }
 
 /// True while the cluster still has services or tasks that are draining.
@@ -281,20 +336,28 @@ mod tests {
     fn observed_fields_match_the_desired_ones() {
         use crate::desired::{ClusterSpec, NoRefs, Val};
         let arn = "arn:aws:servicediscovery:ap-northeast-1:1:namespace/ns-abc";
-        for ns in [Some(arn), None] {
+        for (ns, spot) in [(Some(arn), false), (None, false), (None, true)] {
             let spec = Spec::Cluster(ClusterSpec {
                 container_insights: "disabled".into(),
                 service_connect_namespace: ns.map(Val::lit),
+                spot,
             });
-            let c = ns.map_or_else(
+            let mut c = ns.map_or_else(
                 || Cluster::builder().cluster_name("c").build(),
                 with_namespace,
             );
-            let o = observed(
+            if spot {
+                // AWS lists them in the order they were associated.
+                c.capacity_providers = Some(vec!["FARGATE_SPOT".into(), "FARGATE".into()]);
+            }
+            let mut o = observed(
                 ResourceId::new(Kind::Cluster, "main"),
                 &c,
                 reported_namespace(&c).map(str::to_string),
             );
+            for k in spec.unmanaged_fields() {
+                o.fields.remove(*k);
+            }
             assert_eq!(
                 crate::plan::diff_fields(&o.fields, &spec.fields(&NoRefs)),
                 vec![]

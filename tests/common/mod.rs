@@ -13,6 +13,8 @@
 //! and `down` takes and releases the lock; [`Proxy::lock_calls`] lists them.
 #![allow(dead_code)] // each test binary uses a different subset of the harness
 
+pub mod boto;
+mod capacity;
 pub mod faults;
 pub mod inventory;
 pub mod realism;
@@ -933,4 +935,20 @@ pub async fn owned_subnets(ec2: &aws_sdk_ec2::Client, app: &str, prefix: &str) -
         .collect();
     v.sort();
     v
+}
+
+/// An image manifest ECR accepts (PutImage): what `docker push` leaves behind, as far as
+/// the emulator can tell.
+pub const IMAGE_MANIFEST: &str = r#"{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000"}, "layers": []}"#;
+
+/// "Pushes" `repository:tag` the way a CI pipeline does once the repository exists.
+pub async fn push_image(proxy: &Proxy, region: &str, repository: &str, tag: &str) {
+    aws_sdk_ecr::Client::new(&sdk_config(proxy, region).await)
+        .put_image()
+        .repository_name(repository)
+        .image_tag(tag)
+        .image_manifest(IMAGE_MANIFEST)
+        .send()
+        .await
+        .expect("PutImage");
 }

@@ -17,6 +17,7 @@ use hyper::header::HeaderMap;
 use hyper::Response;
 use serde_json::Value;
 
+use super::capacity::CapacitySeen;
 use super::faults::{error, protocol, throttling, Protocol};
 use super::{Call, ProxyBody};
 
@@ -107,6 +108,7 @@ struct Seen {
     /// Subnets and security groups already refused for lingering ENIs.
     eni_refused: HashSet<String>,
     buckets: HashMap<&'static str, Bucket>,
+    capacity: CapacitySeen,
 }
 
 impl Seen {
@@ -316,6 +318,15 @@ impl RealismState {
             }
         }
         let invalid = |m: String| Some(error(proto, 400, "InvalidParameterException", &m));
+        if call.service == "ecs" {
+            let req: Value = serde_json::from_slice(body).unwrap_or_default();
+            let refused = seen
+                .capacity
+                .refusal(&call.operation, &req, now, self.cfg.propagation);
+            if let Some((code, message)) = refused {
+                return Some(error(proto, 400, code, &message));
+            }
+        }
         match (call.service.as_str(), call.operation.as_str()) {
             ("ec2", op) => {
                 let params = form(body);
@@ -600,7 +611,8 @@ impl RealismState {
             ("ecs", op) => {
                 let req: Value = serde_json::from_slice(request).unwrap_or_default();
                 let mut json: Value = serde_json::from_slice(answer).ok()?;
-                match op {
+                let echoed = seen.capacity.after(op, &req, &mut json, now);
+                let rewritten = match op {
                     "CreateCluster" => {
                         let name = json["cluster"]["clusterName"].as_str().unwrap_or_default();
                         seen.clusters.insert(name.to_owned(), now);
@@ -627,9 +639,10 @@ impl RealismState {
                         }
                         // The events so far come with the answer (ECS API Service.events).
                         let name = json["service"]["serviceName"].as_str().unwrap_or_default();
-                        let events = seen.events_of(name)?;
-                        json["service"]["events"] = events;
-                        Some(json.to_string())
+                        seen.events_of(name).map(|events| {
+                            json["service"]["events"] = events;
+                            json.to_string()
+                        })
                     }
                     "DeleteService" => {
                         let name = req["service"]
@@ -645,7 +658,8 @@ impl RealismState {
                         changed.then(|| json.to_string())
                     }
                     _ => None,
-                }
+                };
+                rewritten.or_else(|| echoed.then(|| json.to_string()))
             }
             _ => None,
         };

@@ -75,6 +75,9 @@ pub struct Service {
     /// family are deregistered (never one a deployment uses). Default 10; 0 keeps all.
     #[serde(default = "default_keep_revisions")]
     pub keep_revisions: u32,
+    /// Run part of the tasks on Fargate Spot: `{ spot = 75, on_demand_base = 1 }`. Absent:
+    /// every task on regular Fargate (the `FARGATE` launch type).
+    pub capacity: Option<Capacity>,
     /// Container health check of the main container.
     pub health_check: Option<ContainerHealthCheck>,
     /// Seconds between SIGTERM and SIGKILL for the main container (2..=120).
@@ -283,6 +286,19 @@ impl Default for Deployment {
             rollback: true,
         }
     }
+}
+
+/// `services.<key>.capacity`: how the tasks split between Fargate and Fargate Spot,
+/// mapped to a capacity provider strategy.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct Capacity {
+    /// Percentage (0..=100) of the tasks above `on_demand_base` that run on Fargate Spot;
+    /// the rest run on regular Fargate. 100 = all of them.
+    pub spot: u32,
+    /// The first this many tasks always run on regular Fargate. Default 0.
+    #[serde(default)]
+    pub on_demand_base: u32,
 }
 
 fn default_min_healthy() -> u32 {

@@ -1,5 +1,5 @@
 //! Validation of `[services.<key>]`: key and names, image, size, ports, environment,
-//! ingress, task IAM, dependencies between services, deployment and autoscaling.
+//! ingress, task IAM, dependencies between services, deployment, capacity and autoscaling.
 
 use std::collections::BTreeMap;
 
@@ -13,8 +13,11 @@ use super::{
     MAX_SERVICE_KEY_LEN,
 };
 use crate::config::diagnostic::KeyPath;
-use crate::config::model::{Autoscaling, Build, Image, Service, SubnetKind};
+use crate::config::model::{Autoscaling, Build, Capacity, Image, Service, SubnetKind};
 use crate::config::network::{parse_cidr, GATEWAY_ENDPOINTS};
+
+/// The largest `base` of a capacity provider strategy item (ECS API).
+const MAX_CAPACITY_BASE: u32 = 100_000;
 
 impl Validator<'_> {
     pub(super) fn services(&mut self) {
@@ -141,6 +144,9 @@ impl Validator<'_> {
                 self.connect(&sp, key, s, conn);
             }
             self.deployment(&sp, s);
+            if let Some(cap) = &s.capacity {
+                self.capacity(&sp, cap);
+            }
             if let Some(a) = &s.autoscaling {
                 self.autoscaling(&sp, s, a);
             }
@@ -542,6 +548,31 @@ impl Validator<'_> {
                      old one first; raise maximum_percent (e.g. 200) or lower \
                      minimum_healthy_percent (e.g. 50)",
                     d.maximum_percent, d.minimum_healthy_percent
+                ),
+            );
+        }
+    }
+
+    /// `services.<key>.capacity`: the capacity provider strategy's bounds (ECS API
+    /// `CapacityProviderStrategyItem`: base 0..=100000).
+    fn capacity(&mut self, sp: &KeyPath, cap: &Capacity) {
+        let cp = sp.key("capacity");
+        if cap.spot > 100 {
+            self.err(
+                cp.key("spot"),
+                format!(
+                    "spot is {}; it is the percentage (0 to 100) of the tasks above \
+                     on_demand_base that run on Fargate Spot",
+                    cap.spot
+                ),
+            );
+        }
+        if cap.on_demand_base > MAX_CAPACITY_BASE {
+            self.err(
+                cp.key("on_demand_base"),
+                format!(
+                    "on_demand_base is {}; ECS allows 0 to {MAX_CAPACITY_BASE}",
+                    cap.on_demand_base
                 ),
             );
         }

@@ -40,7 +40,13 @@ pub struct ClusterSpec {
     pub container_insights: String,
     /// Default Service Connect namespace (name or ARN), if any.
     pub service_connect_namespace: Option<Val>,
+    /// A service runs on Fargate Spot: the cluster has the `FARGATE` and `FARGATE_SPOT`
+    /// capacity providers. Otherwise its providers are left as they are.
+    pub spot: bool,
 }
+
+/// The capacity providers a cluster with Spot services has.
+pub const FARGATE_PROVIDERS: [&str; 2] = ["FARGATE", "FARGATE_SPOT"];
 
 /// A Cloud Map HTTP namespace (the resource name is the namespace name).
 #[derive(Debug, Clone, PartialEq)]
@@ -114,6 +120,14 @@ pub struct ContainerExtra {
     /// `appProtocol` of port mappings (`http`, `http2`, `grpc`), by container port; part of
     /// `port_mappings` in the normal form.
     pub app_protocols: BTreeMap<u16, String>,
+    /// Port mappings whose protocol is not `tcp` (that is, `udp`), by container port.
+    pub protocols: BTreeMap<u16, String>,
+    /// `volumesFrom`: (source container, read only).
+    pub volumes_from: Vec<(String, bool)>,
+    /// `linuxParameters.initProcessEnabled`.
+    pub init_process_enabled: Option<bool>,
+    /// `linuxParameters.capabilities`: (add, drop).
+    pub capabilities: (Vec<String>, Vec<String>),
 }
 
 impl ContainerExtra {
@@ -138,7 +152,26 @@ impl ContainerExtra {
             "memory_reservation": self.memory_reservation,
             "docker_labels": self.docker_labels,
             "start_timeout": self.start_timeout,
+            "linux_parameters": self.linux_fields(),
+            "volumes_from": self.volumes_from.iter().map(|(c, ro)| json!({"source": c, "read_only": ro})).collect::<Vec<_>>(),
         })
+    }
+
+    /// `linuxParameters` in normal form: false and unset alike, capabilities as sets; null
+    /// when it sets nothing.
+    fn linux_fields(&self) -> Value {
+        let init = self.init_process_enabled.filter(|i| *i);
+        let set = |v: &Vec<String>| {
+            let mut v = v.clone();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let (add, drop) = (set(&self.capabilities.0), set(&self.capabilities.1));
+        if init.is_none() && add.is_empty() && drop.is_empty() {
+            return Value::Null;
+        }
+        json!({"init_process_enabled": init, "capabilities_add": add, "capabilities_drop": drop})
     }
 }
 
@@ -152,8 +185,55 @@ pub struct TaskDefSpec {
     pub containers: Vec<ContainerSpec>,
     /// EFS volumes of the task.
     pub volumes: Vec<EfsVolumeSpec>,
+    /// Volumes a task-definition file declares, registered after `volumes`.
+    pub file_volumes: Vec<FileVolumeSpec>,
+    /// Task storage in GiB beyond Fargate's default 20.
+    pub ephemeral_storage: Option<u32>,
+    /// `enableFaultInjection`.
+    pub fault_injection: bool,
     /// Resources that must exist before tasks can start (log group); not referenced by value.
     pub after: Vec<ResourceId>,
+}
+
+/// A volume of a task-definition file: a bind mount on task storage, or EFS as written.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FileVolumeSpec {
+    pub name: String,
+    pub efs: Option<FileEfsSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FileEfsSpec {
+    pub file_system_id: String,
+    pub root_directory: Option<String>,
+    pub transit_encryption: bool,
+    pub transit_encryption_port: Option<u32>,
+    pub access_point_id: Option<String>,
+    pub iam: bool,
+}
+
+/// One task volume in the normal form both sides of a diff use (ECS API `Volume`): the
+/// root directory `/` is the default, disabled is the default.
+#[allow(clippy::too_many_arguments)]
+pub fn volume_fields(
+    name: &str,
+    file_system_id: Option<&str>,
+    access_point_id: Option<&str>,
+    transit_encryption: bool,
+    iam: bool,
+    root_directory: Option<&str>,
+    transit_encryption_port: Option<u32>,
+) -> Value {
+    let on = |b: bool| if b { "ENABLED" } else { "DISABLED" };
+    json!({
+        "name": name,
+        "file_system_id": file_system_id,
+        "access_point_id": access_point_id,
+        "transit_encryption": on(transit_encryption),
+        "iam": on(iam),
+        "root_directory": root_directory.filter(|r| *r != "/"),
+        "transit_encryption_port": transit_encryption_port,
+    })
 }
 
 /// A service's attachment to a target group.
@@ -221,12 +301,81 @@ pub struct ServiceSpec {
     pub maximum_percent: u32,
     pub rollback: bool,
     pub service_connect: Option<ServiceConnectSpec>,
+    /// The capacity provider strategy; empty = the `FARGATE` launch type.
+    pub capacity: Vec<CapacityItem>,
     /// Task-definition revisions of the family kept after a deploy (0 = all). Not a field
     /// of the service: it acts when the service is created or updated.
     pub keep_revisions: u32,
     /// Listeners and rules that must route to the target group before the service
     /// attaches to it (ECS rejects a target group without a load balancer).
     pub after: Vec<ResourceId>,
+}
+
+/// One item of a capacity provider strategy (ECS API `CapacityProviderStrategyItem`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct CapacityItem {
+    pub provider: &'static str,
+    pub base: u32,
+    pub weight: u32,
+}
+
+/// The strategy for `spot` % of the tasks above `on_demand_base` on Fargate Spot, in normal
+/// form (see [`normal_strategy`]): empty when every task runs on regular Fargate.
+pub fn spot_strategy(spot: u32, on_demand_base: u32) -> Vec<CapacityItem> {
+    let spot = spot.min(100);
+    normal_strategy(vec![
+        CapacityItem {
+            provider: "FARGATE",
+            base: on_demand_base,
+            weight: 100 - spot,
+        },
+        CapacityItem {
+            provider: "FARGATE_SPOT",
+            base: 0,
+            weight: spot,
+        },
+    ])
+}
+
+/// A strategy in the form both sides of a diff use: items placing nothing (base and weight
+/// 0) dropped, weights divided by their greatest common divisor, sorted by provider; a
+/// strategy of regular Fargate alone is empty (it places tasks as the `FARGATE` launch type
+/// does).
+pub fn normal_strategy(items: Vec<CapacityItem>) -> Vec<CapacityItem> {
+    let mut items: Vec<CapacityItem> = items
+        .into_iter()
+        .filter(|i| i.base > 0 || i.weight > 0)
+        .collect();
+    if items.iter().all(|i| i.provider == "FARGATE") {
+        return vec![];
+    }
+    let divisor = items.iter().fold(0, |g, i| gcd(g, i.weight)).max(1);
+    for i in &mut items {
+        i.weight /= divisor;
+    }
+    items.sort();
+    items
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// The service's `capacity` field: `"FARGATE"` (the launch type) or the strategy.
+pub fn capacity_fields(items: &[CapacityItem]) -> Value {
+    if items.is_empty() {
+        return json!("FARGATE");
+    }
+    Value::Array(
+        items
+            .iter()
+            .map(|i| json!({"provider": i.provider, "base": i.base, "weight": i.weight}))
+            .collect(),
+    )
 }
 
 fn lb_fields(lbs: &[LbAttachment], r: &dyn Resolve) -> Value {
@@ -320,15 +469,29 @@ impl KindSpec for ClusterSpec {
     const KIND: Kind = Kind::Cluster;
     const DELETED_AFTER: &'static [Kind] = &[Kind::Service];
 
+    /// Without Spot services the providers are not ecsdeploy's concern (an existing
+    /// cluster keeps whatever it has).
+    fn unmanaged(&self) -> &'static [&'static str] {
+        if self.spot {
+            &[]
+        } else {
+            &["capacity_providers"]
+        }
+    }
+
     fn vals(&self) -> Vec<&Val> {
         self.service_connect_namespace.iter().collect()
     }
 
     fn fields(&self, r: &dyn Resolve) -> Value {
-        json!({
+        let mut v = json!({
             "container_insights": self.container_insights,
             "service_connect_namespace": self.service_connect_namespace.as_ref().map(|v| r.val(v)),
-        })
+        });
+        if self.spot {
+            v["capacity_providers"] = json!(FARGATE_PROVIDERS);
+        }
+        v
     }
 }
 
@@ -387,7 +550,7 @@ impl KindSpec for TaskDefSpec {
                     "essential": c.essential,
                     "port_mappings": c.ports.iter().map(|p| json!({
                         "container_port": p,
-                        "protocol": "tcp",
+                        "protocol": c.extra.protocols.get(p).map_or("tcp", String::as_str),
                         "name": c.port_names.get(p),
                         "app_protocol": c.extra.app_protocols.get(p),
                     })).collect::<Vec<_>>(),
@@ -430,13 +593,24 @@ impl KindSpec for TaskDefSpec {
             "execution_role_arn": r.val(&self.execution_role),
             "task_role_arn": self.task_role.as_ref().map(|t| r.val(t)),
             "containers": containers,
-            "volumes": self.volumes.iter().map(|v| json!({
-                "name": v.name,
-                "file_system_id": r.val(&v.file_system),
-                "access_point_id": r.val(&v.access_point),
-                "transit_encryption": "ENABLED",
-                "iam": "ENABLED",
+            "volumes": self.volumes.iter().map(|v| {
+                let (fs, ap) = (r.val(&v.file_system), r.val(&v.access_point));
+                volume_fields(&v.name, Some(&fs), Some(&ap), true, true, None, None)
+            }).chain(self.file_volumes.iter().map(|v| match &v.efs {
+                Some(e) => volume_fields(
+                    &v.name,
+                    Some(&e.file_system_id),
+                    e.access_point_id.as_deref(),
+                    e.transit_encryption,
+                    e.iam,
+                    e.root_directory.as_deref(),
+                    e.transit_encryption_port,
+                ),
+                None => volume_fields(&v.name, None, None, false, false, None, None),
             })).collect::<Vec<_>>(),
+            "ephemeral_storage": self.ephemeral_storage,
+            // false and unset are the same to ECS.
+            "fault_injection": self.fault_injection.then_some(true),
         })
     }
 }
@@ -444,7 +618,9 @@ impl KindSpec for TaskDefSpec {
 impl KindSpec for ServiceSpec {
     const KIND: Kind = Kind::Service;
     const DELETED_AFTER: &'static [Kind] = &[Kind::ScalableTarget, Kind::ScalingPolicy];
-    const IMMUTABLE: &'static [&'static str] = &["cluster", "launch_type"];
+    /// A change between the launch type and a capacity provider strategy is made in place
+    /// (UpdateService, since June 2025), so `capacity` is not here.
+    const IMMUTABLE: &'static [&'static str] = &["cluster"];
 
     fn vals(&self) -> Vec<&Val> {
         [&self.cluster, &self.task_definition]
@@ -471,7 +647,7 @@ impl KindSpec for ServiceSpec {
     fn fields(&self, r: &dyn Resolve) -> Value {
         json!({
             "cluster": r.val(&self.cluster),
-            "launch_type": "FARGATE",
+            "capacity": capacity_fields(&self.capacity),
             "task_definition": r.val(&self.task_definition),
             "desired_count": self.desired_count,
             "subnets": sorted_vals(&self.subnets, r),
@@ -550,5 +726,48 @@ mod tests {
             ),
             "app/web/50dc6c495c0c9188/targetgroup/web-tg/943f017f100becff"
         );
+    }
+
+    fn item(provider: &'static str, base: u32, weight: u32) -> CapacityItem {
+        CapacityItem {
+            provider,
+            base,
+            weight,
+        }
+    }
+
+    #[test]
+    fn spot_percentages_become_reduced_weights() {
+        assert_eq!(
+            spot_strategy(75, 1),
+            vec![item("FARGATE", 1, 1), item("FARGATE_SPOT", 0, 3)]
+        );
+        assert_eq!(
+            spot_strategy(50, 0),
+            vec![item("FARGATE", 0, 1), item("FARGATE_SPOT", 0, 1)]
+        );
+    }
+
+    #[test]
+    fn all_spot_keeps_only_the_on_demand_base() {
+        assert_eq!(spot_strategy(100, 0), vec![item("FARGATE_SPOT", 0, 1)]);
+        assert_eq!(
+            spot_strategy(100, 2),
+            vec![item("FARGATE", 2, 0), item("FARGATE_SPOT", 0, 1)]
+        );
+    }
+
+    #[test]
+    fn no_spot_is_the_launch_type() {
+        assert!(spot_strategy(0, 3).is_empty());
+        assert_eq!(capacity_fields(&spot_strategy(0, 0)), json!("FARGATE"));
+        // What AWS reports for a service moved off Spot: regular Fargate alone.
+        assert!(normal_strategy(vec![item("FARGATE", 0, 1)]).is_empty());
+    }
+
+    #[test]
+    fn equivalent_strategies_compare_equal() {
+        let reported = normal_strategy(vec![item("FARGATE_SPOT", 0, 6), item("FARGATE", 1, 2)]);
+        assert_eq!(reported, spot_strategy(75, 1));
     }
 }

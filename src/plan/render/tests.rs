@@ -148,12 +148,14 @@ fn replace() {
     let service = observed
         .get_mut(&crate::desired::service_id("api"))
         .unwrap();
-    service.fields.insert("launch_type".into(), json!("EC2"));
+    service
+        .fields
+        .insert("cluster".into(), json!("old-cluster"));
     service.fields.insert("desired_count".into(), json!(2));
     let plan = plan_up(&d, &observed);
     let out = plain(&plan, &d);
     assert!(
-        out.contains("launch_type: EC2 → FARGATE  (forces replacement)"),
+        out.contains("cluster: old-cluster → cluster.main-id  (forces replacement)"),
         "{out}"
     );
     assert!(out.contains("desired_count: 2 → 1\n"), "{out}");
@@ -198,7 +200,7 @@ fn json_keys_are_documented() {
         .get_mut(&crate::desired::service_id("api"))
         .unwrap()
         .fields
-        .insert("launch_type".into(), json!("EC2"));
+        .insert("cluster".into(), json!("old-cluster"));
     let plan = plan_up(&d, &observed);
     let doc = json("demo", "ap-northeast-1", &plan, &d);
     let mut keys: BTreeSet<String> = doc.as_object().unwrap().keys().cloned().collect();

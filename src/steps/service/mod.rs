@@ -222,7 +222,6 @@ pub fn fields_of(s: &Service) -> Fields {
     sgs.sort();
     let v = json!({
         "cluster": s.cluster_arn().and_then(last_segment),
-        "launch_type": s.launch_type().map(|l| l.as_str()),
         "task_definition": s.task_definition(),
         "desired_count": s.desired_count(),
         "subnets": subnets,
@@ -231,6 +230,9 @@ pub fn fields_of(s: &Service) -> Fields {
         "load_balancers": lb_fields(s),
     });
     let mut fields = object_fields(v);
+    if let Some(c) = capacity::observed(s) {
+        fields.insert("capacity".into(), c);
+    }
     // Reported only when AWS says it (moto never echoes it): an absent field is not compared.
     if let Some(g) = s.health_check_grace_period_seconds() {
         fields.insert("health_check_grace_period".into(), json!(g));
@@ -419,7 +421,6 @@ pub async fn create(
         .service_name(&r.name)
         .task_definition(res.need(&s.task_definition)?)
         .desired_count(s.desired_count as i32)
-        .launch_type(LaunchType::Fargate)
         .network_configuration(network(s, res)?)
         .set_load_balancers(Some(load_balancers(s, res)?))
         .set_health_check_grace_period_seconds(s.health_check_grace_period.map(|g| g as i32))
@@ -436,6 +437,11 @@ pub async fn create(
         // Same token on the SDK's own retries of this request: a create whose response was
         // lost is not executed twice.
         .client_token(client_token(&r.name));
+    req = if s.capacity.is_empty() {
+        req.launch_type(LaunchType::Fargate)
+    } else {
+        req.set_capacity_provider_strategy(Some(capacity::request(&s.capacity)))
+    };
     req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     // What was made a moment ago is not yet visible to ECS (aws::not_yet_propagated): the
     // service-linked role, the cluster, a role ("ECS was unable to assume the role
@@ -501,6 +507,13 @@ pub async fn update(
             Some(c) => service_connect(c, res)?,
             None => service_connect_off(),
         });
+    }
+    // A new strategy places only tasks started after it and starts no deployment by itself
+    // (ECS API UpdateService, capacityProviderStrategy): replace the running tasks.
+    if changed("capacity") {
+        req = req
+            .set_capacity_provider_strategy(Some(capacity::request(&s.capacity)))
+            .force_new_deployment(true);
     }
     if changed("enable_execute_command") {
         req = req.enable_execute_command(s.enable_execute_command);
@@ -644,6 +657,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     .await
 }
 
+mod capacity;
 mod manual;
 mod rollout;
 #[cfg(test)]

@@ -330,6 +330,7 @@ fn spec(service_connect: Option<ServiceConnectSpec>) -> ServiceSpec {
         maximum_percent: 200,
         rollback: true,
         service_connect,
+        capacity: vec![],
         keep_revisions: 10,
         after: vec![],
     }

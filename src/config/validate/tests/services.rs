@@ -682,3 +682,20 @@ fn a_type_error_comes_with_every_other_problem() {
     );
     assert_eq!((d[0].line, d[1].line, d[2].line), (5, 8, 9), "{d:#?}");
 }
+
+#[test]
+fn capacity_bounds() {
+    let cap = |body: &str| svc(&format!("[services.web.capacity]\n{body}"));
+    assert!(diags(&cap("spot = 100\non_demand_base = 2\n")).is_empty());
+    assert!(diags(&cap("spot = 0\n")).is_empty());
+    one(
+        &cap("spot = 101\n"),
+        "services.web.capacity.spot",
+        "spot is 101; it is the percentage (0 to 100)",
+    );
+    one(
+        &cap("spot = 50\non_demand_base = 100001\n"),
+        "services.web.capacity.on_demand_base",
+        "on_demand_base is 100001; ECS allows 0 to 100000",
+    );
+}

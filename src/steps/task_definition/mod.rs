@@ -17,6 +17,8 @@ use serde_json::{json, Value};
 use super::support::tags::owned_tags;
 use super::support::{create_once, object_fields};
 use super::Ctx;
+
+mod extras;
 use crate::aws::{answer, bounded, err, err_classified, gone_ok, sent, FAN_OUT};
 use crate::desired::TaskDefSpec;
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
@@ -119,6 +121,7 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                 .map(|u| json!({"name": u.name().as_str(), "soft": u.soft_limit(), "hard": u.hard_limit()}))
                 .collect();
             ulimits.sort_by_key(|u| u["name"].to_string());
+            let linux = extras::observed_linux(c);
             let extra = crate::desired::ContainerExtra {
                 entry_point: Some(c.entry_point().to_vec()),
                 working_directory: c.working_directory().map(str::to_string),
@@ -134,6 +137,18 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                 start_timeout: c.start_timeout().and_then(|t| u32::try_from(t).ok()),
                 // In `port_mappings` below.
                 app_protocols: Default::default(),
+                // In `port_mappings` below.
+                protocols: Default::default(),
+                volumes_from: c
+                    .volumes_from()
+                    .iter()
+                    .map(|v| {
+                        let source = v.source_container().unwrap_or_default().to_string();
+                        (source, v.read_only().unwrap_or(false))
+                    })
+                    .collect(),
+                init_process_enabled: linux.0,
+                capabilities: linux.1,
             };
             extra.merged_into(json!({
                 "name": c.name(),
@@ -181,19 +196,11 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
         "execution_role_arn": td.execution_role_arn(),
         "task_role_arn": td.task_role_arn(),
         "containers": containers,
-        "volumes": td.volumes().iter().map(|v| {
-            let efs = v.efs_volume_configuration();
-            let auth = efs.and_then(|e| e.authorization_config());
-            json!({
-                "name": v.name(),
-                "file_system_id": efs.map(|e| e.file_system_id()),
-                "access_point_id": auth.and_then(|a| a.access_point_id()),
-                "transit_encryption": efs.and_then(|e| e.transit_encryption()).map_or("DISABLED", |t| t.as_str()),
-                "iam": auth.and_then(|a| a.iam()).map_or("DISABLED", |i| i.as_str()),
-            })
-        }).collect::<Vec<_>>(),
+        "volumes": extras::observed_volumes(td),
     });
-    object_fields(v)
+    let mut fields = object_fields(v);
+    extras::observed_task_level(td, &mut fields);
+    fields
 }
 
 pub async fn create(
@@ -254,7 +261,14 @@ async fn register(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -
             b = b.port_mappings(
                 PortMapping::builder()
                     .container_port(i32::from(*p))
-                    .protocol(TransportProtocol::Tcp)
+                    .protocol(
+                        c.extra
+                            .protocols
+                            .get(p)
+                            .map_or(TransportProtocol::Tcp, |x| {
+                                TransportProtocol::from(x.as_str())
+                            }),
+                    )
                     .set_name(c.port_names.get(p).cloned())
                     .set_app_protocol(
                         c.extra
@@ -321,6 +335,15 @@ async fn register(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -
             .set_memory(x.memory.map(|v| v as i32))
             .set_memory_reservation(x.memory_reservation.map(|v| v as i32))
             .set_start_timeout(x.start_timeout.map(|v| v as i32));
+        b = extras::linux_parameters(b, x);
+        for (source, read_only) in &x.volumes_from {
+            b = b.volumes_from(
+                aws_sdk_ecs::types::VolumeFrom::builder()
+                    .source_container(source)
+                    .read_only(*read_only)
+                    .build(),
+            );
+        }
         if !x.docker_labels.is_empty() {
             b = b.set_docker_labels(Some(x.docker_labels.clone().into_iter().collect()));
         }
@@ -347,6 +370,7 @@ async fn register(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -
                 .build(),
         );
     }
+    req = extras::task_level(req, s)?;
     req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     // RegisterTaskDefinition takes no client token: an answer lost after ECS registered the
     // revision, retried by the SDK, would register a second one. So it is sent once, and
@@ -520,6 +544,8 @@ mod tests {
                     user: Some("101".into()),
                     memory_reservation: Some(256),
                     docker_labels: BTreeMap::from([("team".to_string(), "web".to_string())]),
+                    init_process_enabled: Some(true),
+                    capabilities: (vec!["SYS_PTRACE".into()], vec!["NET_RAW".into()]),
                     ..Default::default()
                 },
             }],
@@ -528,6 +554,22 @@ mod tests {
                 file_system: Val::lit("fs-1234"),
                 access_point: Val::lit("fsap-1234"),
             }],
+            file_volumes: vec![
+                crate::desired::FileVolumeSpec {
+                    name: "scratch".into(),
+                    efs: None,
+                },
+                crate::desired::FileVolumeSpec {
+                    name: "shared".into(),
+                    efs: Some(crate::desired::FileEfsSpec {
+                        file_system_id: "fs-9999".into(),
+                        root_directory: Some("/data".into()),
+                        ..Default::default()
+                    }),
+                },
+            ],
+            ephemeral_storage: Some(50),
+            fault_injection: true,
             after: vec![],
         };
         let container = ContainerDefinition::builder()
@@ -601,6 +643,17 @@ mod tests {
                     .build()
                     .unwrap(),
             )
+            .linux_parameters(
+                aws_sdk_ecs::types::LinuxParameters::builder()
+                    .init_process_enabled(true)
+                    .capabilities(
+                        aws_sdk_ecs::types::KernelCapabilities::builder()
+                            .add("SYS_PTRACE")
+                            .drop("NET_RAW")
+                            .build(),
+                    )
+                    .build(),
+            )
             .build();
         let td = TaskDefinition::builder()
             .network_mode(NetworkMode::Awsvpc)
@@ -633,6 +686,26 @@ mod tests {
                     )
                     .build(),
             )
+            .volumes(Volume::builder().name("scratch").build())
+            .volumes(
+                Volume::builder()
+                    .name("shared")
+                    .efs_volume_configuration(
+                        EfsVolumeConfiguration::builder()
+                            .file_system_id("fs-9999")
+                            .root_directory("/data")
+                            .transit_encryption(EfsTransitEncryption::Disabled)
+                            .build()
+                            .unwrap(),
+                    )
+                    .build(),
+            )
+            .ephemeral_storage(
+                aws_sdk_ecs::types::EphemeralStorage::builder()
+                    .size_in_gib(50)
+                    .build(),
+            )
+            .enable_fault_injection(true)
             .build();
         let none: BTreeMap<ResourceId, Outputs> = BTreeMap::new();
         let want = Spec::TaskDefinition(spec).fields(&none);

@@ -1,0 +1,191 @@
+//! Images in ECR: a tag that is not there makes every task fail to start
+//! (`CannotPullContainerError`) only after the deployment has begun. Images of the app's own
+//! repositories and ECR references of this account and region are looked up
+//! (DescribeImages); a repository this run creates cannot hold the image yet (a warning);
+//! images `up` builds are pushed by it; other registries are not checked (a note).
+
+use anyhow::Result;
+
+use super::{Finding, Images, Session};
+use crate::aws::{code_of, err};
+use crate::config::Image;
+use crate::desired::{repository_id, task_def_id};
+use crate::plan::{Action, Plan};
+
+/// An image to look up: where the config names it, the repository and the tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Wanted {
+    key: String,
+    repository: String,
+    tag: String,
+    /// The app's own repository, created by this run.
+    created_now: bool,
+}
+
+pub async fn check(s: &Session, plan: &Plan, which: Images) -> Result<Vec<Finding>> {
+    let c = &s.config;
+    let writes = |id| {
+        plan.pending()
+            .any(|ch| ch.id == id && matches!(ch.action, Action::Create | Action::Update(_)))
+    };
+    let mut wanted = Vec::new();
+    let mut out = Vec::new();
+    for (key, svc) in &c.services {
+        if which == Images::Deployed && !writes(task_def_id(key)) {
+            continue;
+        }
+        let at = format!("services.{key}.image");
+        let mut refs: Vec<(String, String)> = Vec::new();
+        match svc.image() {
+            Image::Repository(r) if r.build.is_some() => {}
+            Image::Repository(r) => wanted.push(Wanted {
+                key: at.clone(),
+                repository: c.repository_name(r.repository_key()),
+                tag: r.tag().to_string(),
+                created_now: plan.pending().any(|ch| {
+                    ch.id == repository_id(r.repository_key()) && ch.action == Action::Create
+                }),
+            }),
+            Image::Reference(r) if !r.is_empty() => refs.push((at.clone(), r.clone())),
+            Image::Reference(_) => {}
+        }
+        for (i, side) in svc.sidecars.iter().enumerate() {
+            refs.push((
+                format!("services.{key}.sidecars[{i}].image"),
+                side.image.clone(),
+            ));
+        }
+        if let Some(def) = &svc.native {
+            let main = c.container_name(key);
+            for (i, n) in def.container_definitions.iter().enumerate() {
+                let given =
+                    n.name == main && !matches!(svc.image(), Image::Reference(r) if r.is_empty());
+                if let (Some(img), false) = (&n.image, given) {
+                    let at =
+                        format!("services.{key}.task_definition: containerDefinitions[{i}].image");
+                    refs.push((at, img.clone()));
+                }
+            }
+        }
+        for (at, reference) in refs {
+            match ecr_image(&reference, &s.ctx.aws.region) {
+                Some((repository, tag)) => wanted.push(Wanted {
+                    key: at,
+                    repository,
+                    tag,
+                    created_now: false,
+                }),
+                None => out.push(Finding::note(
+                    at,
+                    format!("{reference} is not in this region's ECR: not checked"),
+                )),
+            }
+        }
+    }
+    for w in wanted {
+        if let Some(f) = look_up(s, &w).await? {
+            out.push(f);
+        }
+    }
+    Ok(out)
+}
+
+async fn look_up(s: &Session, w: &Wanted) -> Result<Option<Finding>> {
+    let id = if w.tag.starts_with("sha256:") {
+        aws_sdk_ecr::types::ImageIdentifier::builder()
+            .image_digest(&w.tag)
+            .build()
+    } else {
+        aws_sdk_ecr::types::ImageIdentifier::builder()
+            .image_tag(&w.tag)
+            .build()
+    };
+    let got = s
+        .ctx
+        .aws
+        .ecr
+        .describe_images()
+        .repository_name(&w.repository)
+        .image_ids(id)
+        .send()
+        .await
+        .map_err(err);
+    let image = format!("{}:{}", w.repository, w.tag);
+    Ok(match got {
+        Ok(_) => None,
+        Err(e) if code_of(&e) == Some("ImageNotFoundException") => Some(Finding::error(
+            &w.key,
+            format!(
+                "image {image} is not in ECR: its tasks could not start \
+                 (CannotPullContainerError); push it, or fix the tag"
+            ),
+        )),
+        Err(e) if code_of(&e) == Some("RepositoryNotFoundException") && w.created_now => {
+            Some(Finding::warning(
+                &w.key,
+                format!(
+                    "repository {} is created by this run, so {image} cannot be in it yet: \
+                     the service's tasks start once the image is pushed",
+                    w.repository
+                ),
+            ))
+        }
+        Err(e) if code_of(&e) == Some("RepositoryNotFoundException") => Some(Finding::error(
+            &w.key,
+            format!(
+                "repository {} does not exist, so {image} cannot be pulled",
+                w.repository
+            ),
+        )),
+        Err(e) => return Err(e.context(format!("looking up image {image}"))),
+    })
+}
+
+/// `<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@digest]` in `region` →
+/// (repository, tag or digest); other registries and regions → `None`.
+fn ecr_image(reference: &str, region: &str) -> Option<(String, String)> {
+    let (host, path) = reference.split_once('/')?;
+    let mut parts = host.split('.');
+    let (_account, dkr, ecr, at) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if dkr != "dkr" || ecr != "ecr" || at != region {
+        return None;
+    }
+    if let Some((repo, digest)) = path.split_once('@') {
+        return Some((repo.to_string(), digest.to_string()));
+    }
+    Some(match path.rsplit_once(':') {
+        Some((repo, tag)) => (repo.to_string(), tag.to_string()),
+        None => (path.to_string(), "latest".to_string()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ecr_references_of_this_region_are_looked_up() {
+        let r = "us-east-1";
+        assert_eq!(
+            ecr_image(
+                "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/web:v2",
+                r
+            ),
+            Some(("team/web".into(), "v2".into()))
+        );
+        assert_eq!(
+            ecr_image("1.dkr.ecr.us-east-1.amazonaws.com/web", r),
+            Some(("web".into(), "latest".into()))
+        );
+        assert_eq!(
+            ecr_image("1.dkr.ecr.us-east-1.amazonaws.com/web@sha256:ab", r),
+            Some(("web".into(), "sha256:ab".into()))
+        );
+        assert_eq!(
+            ecr_image("1.dkr.ecr.eu-west-1.amazonaws.com/web:v1", r),
+            None
+        );
+        assert_eq!(ecr_image("nginx:latest", r), None);
+        assert_eq!(ecr_image("public.ecr.aws/nginx/nginx:1", r), None);
+    }
+}

@@ -1,0 +1,207 @@
+//! Preflight (`ecsdeploy verify`, and `up` before its first write) against moto: what would
+//! fail minutes into a deploy on AWS is found first, named by its config key, exit 2, and
+//! nothing is written.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{example, run_async, sdk_config, unique_account, Proxy};
+
+const REGION: &str = "ap-northeast-1";
+const MANIFEST: &str = r#"{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000"}, "layers": []}"#;
+
+async fn ecsdeploy(proxy: &Proxy, config: &Path, args: &[&str]) -> common::Output {
+    let mut all = vec!["-c", config.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run_async(proxy, REGION, &all).await
+}
+
+/// The fargate-public example with `edit` applied, in a temp dir.
+fn config(edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
+    let text = std::fs::read_to_string(example("fargate-public")).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ecsdeploy.toml");
+    std::fs::write(&path, edit(text)).unwrap();
+    (dir, path)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_image_is_found_before_any_write() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let (_dir, cfg) = config(|t| t);
+
+    // Fresh account: the repository is created by the deploy, so the image cannot be in it.
+    let out = ecsdeploy(&proxy, &cfg, &["verify"]).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(
+        out.stdout.contains(
+            "warning: services.service2.image: repository fargate-public is created by this run"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("note: services.service1.image: nginx:latest is not in this region's ECR"),
+        "{out}"
+    );
+    assert_eq!(proxy.writes(), vec![]);
+    ecsdeploy(&proxy, &cfg, &["up"]).await.assert_success();
+
+    // The repository exists now, the tag was never pushed: verify fails, naming the key.
+    proxy.clear();
+    let out = ecsdeploy(&proxy, &cfg, &["verify", "--output", "json"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    let doc: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
+    assert_eq!(doc["ok"], false);
+    let errors: Vec<&serde_json::Value> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["level"] == "error")
+        .collect();
+    assert_eq!(errors.len(), 1, "{doc}");
+    assert_eq!(errors[0]["key"], "services.service2.image");
+    assert!(errors[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("image fargate-public:latest is not in ECR"));
+
+    // `up` of a change to that service stops before its first write; --no-verify goes on.
+    let (_dir2, edited) = config(|t| {
+        t.replacen(
+            "image = { repository = \"web\", tag = \"${IMAGE_TAG:-latest}\" }",
+            "image = { repository = \"web\", tag = \"${IMAGE_TAG:-latest}\" }\nenvironment = { MODE = \"two\" }",
+            1,
+        )
+    });
+    proxy.clear();
+    let out = ecsdeploy(&proxy, &edited, &["up"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(out.stderr.contains("preflight found 1 problem(s)"), "{out}");
+    assert!(out.stderr.contains("services.service2.image"), "{out}");
+    assert!(
+        proxy.writes().iter().all(|c| c.service == "dynamodb"),
+        "only the run lock: {:?}",
+        proxy.writes()
+    );
+    let ecr = aws_sdk_ecr::Client::new(&sdk_config(&proxy, REGION).await);
+    ecr.put_image()
+        .repository_name("fargate-public")
+        .image_tag("latest")
+        .image_manifest(MANIFEST)
+        .send()
+        .await
+        .expect("PutImage");
+    ecsdeploy(&proxy, &edited, &["up"]).await.assert_success();
+    let out = ecsdeploy(&proxy, &edited, &["verify"]).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(out.stdout.contains("verify fargate-public: ok"), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_ecs_cannot_assume_and_a_full_vpc_quota_are_errors() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let conf = sdk_config(&proxy, REGION).await;
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let trust = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]}"#;
+    let role = iam
+        .create_role()
+        .role_name("not-for-ecs")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let arn = role.role().unwrap().arn().to_string();
+    // The default VPC and four more: the fifth of AWS's default quota of 5.
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    for i in 0..4 {
+        ec2.create_vpc()
+            .cidr_block(format!("10.{}.0.0/16", 100 + i))
+            .send()
+            .await
+            .unwrap();
+    }
+    let (_dir, cfg) = config(|t| {
+        t.replacen(
+            "[logs]",
+            &format!("[iam]\nexecution_role = \"{arn}\"\n\n[logs]"),
+            1,
+        )
+    });
+    let out = ecsdeploy(&proxy, &cfg, &["verify"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stdout.contains(&format!(
+            "error: iam.execution_role: role {arn} does not trust ecs-tasks.amazonaws.com"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.stdout
+            .contains("error: network: the account has 5 of its quota of 5 VPCs per Region"),
+        "{out}"
+    );
+    proxy.clear();
+    let up = ecsdeploy(&proxy, &cfg, &["up"]).await;
+    assert_eq!(up.code, Some(2), "{up}");
+    assert!(
+        proxy.writes().iter().all(|c| c.service == "dynamodb"),
+        "{:?}",
+        proxy.writes()
+    );
+}
+
+const LISTENER_CONFIG: &str = r#"app = "pre"
+region = "ap-northeast-1"
+
+[network]
+vpc_cidr = "10.0.0.0/16"
+azs = ["ap-northeast-1a", "ap-northeast-1c"]
+public_subnets = ["10.0.1.0/24", "10.0.2.0/24"]
+
+[load_balancer]
+
+[[load_balancer.listeners]]
+port = 443
+protocol = "HTTPS"
+certificates = ["CERT", "arn:aws:acm:us-east-1:123456789012:certificate/elsewhere"]
+service = "web"
+cognito = { user_pool_arn = "arn:aws:cognito-idp:ap-northeast-1:123456789012:userpool/ap-northeast-1_missing", client_id = "nope", domain = "pre-auth" }
+
+[services.web]
+image = "nginx:latest"
+ports = [80]
+target_group = { port = 80 }
+"#;
+
+/// A certificate still pending validation (what RequestCertificate gives until its DNS
+/// record is seen), one of another region, and a user pool that does not exist.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listener_certificates_and_user_pools_are_checked() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let cert = common::boto::requested_certificate(&proxy, REGION, "pre.example.com");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ecsdeploy.toml");
+    std::fs::write(&cfg, LISTENER_CONFIG.replace("CERT", &cert)).unwrap();
+
+    proxy.clear();
+    let out = ecsdeploy(&proxy, &cfg, &["verify"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    for want in [
+        format!(
+            "error: load_balancer.listeners[0].certificates[0]: certificate {cert} is \
+             PENDING_VALIDATION"
+        ),
+        "error: load_balancer.listeners[0].certificates[1]: certificate \
+         arn:aws:acm:us-east-1:123456789012:certificate/elsewhere is in us-east-1"
+            .to_string(),
+        "error: load_balancer.listeners[0].cognito: user pool \
+         arn:aws:cognito-idp:ap-northeast-1:123456789012:userpool/ap-northeast-1_missing does \
+         not exist"
+            .to_string(),
+    ] {
+        assert!(out.stdout.contains(&want), "{want}\n{out}");
+    }
+    assert_eq!(proxy.writes(), vec![]);
+}
