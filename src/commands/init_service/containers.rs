@@ -32,26 +32,6 @@ pub struct Tasks {
 /// The fields of a task definition that neither TOML nor a native file can hold.
 fn unsupported_task_fields(td: &TaskDefinition, notes: &mut Vec<String>) {
     let mut say = |what: &str, why: &str| notes.push(format!("task definition `{what}`: {why}"));
-    if !td.volumes().is_empty() {
-        let names: Vec<&str> = td.volumes().iter().filter_map(|v| v.name()).collect();
-        say(
-            "volumes",
-            &format!(
-                "{} (ecsdeploy mounts only its own EFS file systems, through `uses`); the new \
-                 tasks have none of them",
-                names.join(", ")
-            ),
-        );
-    }
-    if let Some(e) = td.ephemeral_storage().filter(|e| e.size_in_gib() > 21) {
-        say(
-            "ephemeralStorage",
-            &format!(
-                "{} GiB; the new tasks get Fargate's default 20 GiB",
-                e.size_in_gib()
-            ),
-        );
-    }
     if let Some(p) = td.pid_mode() {
         say("pidMode", &format!("`{}` is dropped", p.as_str()));
     }
@@ -66,9 +46,6 @@ fn unsupported_task_fields(td: &TaskDefinition, notes: &mut Vec<String>) {
     }
     if !td.inference_accelerators().is_empty() {
         say("inferenceAccelerators", "dropped");
-    }
-    if td.enable_fault_injection() == Some(true) {
-        say("enableFaultInjection", "dropped");
     }
     if let Some(os) = td
         .runtime_platform()
@@ -90,15 +67,6 @@ fn unsupported_container_fields(c: &ContainerDefinition, notes: &mut Vec<String>
             "container `{name}` `{what}`: not supported by ecsdeploy; dropped"
         ))
     };
-    if !c.mount_points().is_empty() {
-        say("mountPoints");
-    }
-    if !c.volumes_from().is_empty() {
-        say("volumesFrom");
-    }
-    if c.linux_parameters().is_some() {
-        say("linuxParameters");
-    }
     if !c.extra_hosts().is_empty() {
         say("extraHosts");
     }
@@ -218,7 +186,7 @@ pub fn convert(td: &TaskDefinition, main: &str, key: &str, notes: &mut Vec<Strin
     if reasons.is_empty() {
         toml_keys(td, m, &mut out);
     } else {
-        out.native = Some(native(td, main));
+        out.native = Some(checked_native(td, main, notes));
         out.native_reasons = reasons;
     }
     out
@@ -278,6 +246,20 @@ fn native_reasons(
             "secrets from SSM parameters or JSON keys",
         ),
         (task_size(td).is_none(), "no task-level cpu and memory"),
+        (!td.volumes().is_empty(), "volumes"),
+        (
+            td.ephemeral_storage().is_some_and(|e| e.size_in_gib() > 20),
+            "ephemeralStorage",
+        ),
+        (
+            td.enable_fault_injection() == Some(true),
+            "enableFaultInjection",
+        ),
+        (
+            !m.mount_points().is_empty() || !m.volumes_from().is_empty(),
+            "mountPoints/volumesFrom",
+        ),
+        (m.linux_parameters().is_some(), "linuxParameters"),
     ];
     r.extend(
         fields
@@ -378,11 +360,112 @@ fn native(td: &TaskDefinition, main: &str) -> Value {
             json!({"cpuArchitecture": a.as_str(), "operatingSystemFamily": "LINUX"}),
         );
     }
+    if let Some(e) = td.ephemeral_storage().filter(|e| e.size_in_gib() > 20) {
+        top.insert(
+            "ephemeralStorage".into(),
+            json!({"sizeInGiB": e.size_in_gib()}),
+        );
+    }
+    if td.enable_fault_injection() == Some(true) {
+        top.insert("enableFaultInjection".into(), json!(true));
+    }
+    let volumes: Vec<Value> = td
+        .volumes()
+        .iter()
+        .map(|v| {
+            let mut o = Map::new();
+            o.insert("name".into(), json!(v.name().unwrap_or_default()));
+            if let Some(e) = v.efs_volume_configuration() {
+                let mut efs = Map::new();
+                efs.insert("fileSystemId".into(), json!(e.file_system_id()));
+                if let Some(r) = e.root_directory() {
+                    efs.insert("rootDirectory".into(), json!(r));
+                }
+                if let Some(t) = e.transit_encryption() {
+                    efs.insert("transitEncryption".into(), json!(t.as_str()));
+                }
+                if let Some(p) = e.transit_encryption_port() {
+                    efs.insert("transitEncryptionPort".into(), json!(p));
+                }
+                if let Some(a) = e.authorization_config() {
+                    let mut auth = Map::new();
+                    if let Some(ap) = a.access_point_id() {
+                        auth.insert("accessPointId".into(), json!(ap));
+                    }
+                    if let Some(i) = a.iam() {
+                        auth.insert("iam".into(), json!(i.as_str()));
+                    }
+                    efs.insert("authorizationConfig".into(), Value::Object(auth));
+                }
+                o.insert("efsVolumeConfiguration".into(), Value::Object(efs));
+            }
+            if v.host().is_some() || v.docker_volume_configuration().is_some() {
+                o.insert("host".into(), json!("(not supported on Fargate)"));
+            }
+            Value::Object(o)
+        })
+        .collect();
+    if !volumes.is_empty() {
+        top.insert("volumes".into(), Value::Array(volumes));
+    }
     let mut ordered: Vec<&ContainerDefinition> = td.container_definitions().iter().collect();
     ordered.sort_by_key(|c| c.name() != Some(main));
     let containers: Vec<Value> = ordered.into_iter().map(native_container).collect();
     top.insert("containerDefinitions".into(), Value::Array(containers));
     Value::Object(top)
+}
+
+/// Keys ecsdeploy registers only when its native-file reader accepts their values.
+const CHECKED: &[&str] = &[
+    "volumes",
+    "ephemeralStorage",
+    "enableFaultInjection",
+    "mountPoints",
+    "volumesFrom",
+    "linuxParameters",
+];
+
+/// The native file, checked as the loader checks it: when the reader refuses something in
+/// the volumes, mounts, Linux parameters or storage, those keys are left out and each
+/// refusal is listed.
+fn checked_native(td: &TaskDefinition, main: &str, notes: &mut Vec<String>) -> Value {
+    let mut v = native(td, main);
+    let text = serde_json::to_string(&v).unwrap_or_default();
+    let parsed = crate::config::native::parse(&text);
+    if parsed.errors.is_empty() {
+        return v;
+    }
+    for e in &parsed.errors {
+        notes.push(format!("task definition {e}"));
+    }
+    let mut dropped = std::collections::BTreeSet::new();
+    if let Some(top) = v.as_object_mut() {
+        for k in CHECKED {
+            if top.remove(*k).is_some() {
+                dropped.insert(*k);
+            }
+        }
+        if let Some(Value::Array(cs)) = top.get_mut("containerDefinitions") {
+            for c in cs.iter_mut().filter_map(Value::as_object_mut) {
+                for k in CHECKED {
+                    if c.remove(*k).is_some() {
+                        dropped.insert(*k);
+                    }
+                }
+            }
+        }
+    }
+    if !dropped.is_empty() {
+        notes.push(format!(
+            "so the task definition's {} are dropped",
+            dropped
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    v
 }
 
 fn native_container(c: &ContainerDefinition) -> Value {
@@ -499,6 +582,62 @@ fn native_container(c: &ContainerDefinition) -> Value {
                 })
                 .collect(),
         );
+    }
+    if !c.mount_points().is_empty() {
+        put(
+            "mountPoints",
+            c.mount_points()
+                .iter()
+                .map(|m| {
+                    let mut o = Map::new();
+                    o.insert("sourceVolume".into(), json!(m.source_volume()));
+                    o.insert("containerPath".into(), json!(m.container_path()));
+                    if let Some(r) = m.read_only() {
+                        o.insert("readOnly".into(), json!(r));
+                    }
+                    Value::Object(o)
+                })
+                .collect(),
+        );
+    }
+    if !c.volumes_from().is_empty() {
+        put(
+            "volumesFrom",
+            c.volumes_from()
+                .iter()
+                .map(
+                    |v| json!({"sourceContainer": v.source_container(), "readOnly": v.read_only()}),
+                )
+                .collect(),
+        );
+    }
+    if let Some(l) = c.linux_parameters() {
+        let mut o = Map::new();
+        if let Some(i) = l.init_process_enabled() {
+            o.insert("initProcessEnabled".into(), json!(i));
+        }
+        if let Some(k) = l.capabilities() {
+            o.insert(
+                "capabilities".into(),
+                json!({"add": k.add(), "drop": k.drop()}),
+            );
+        }
+        if let Some(m) = l.shared_memory_size() {
+            o.insert("sharedMemorySize".into(), json!(m));
+        }
+        if !l.tmpfs().is_empty() || !l.devices().is_empty() {
+            o.insert(
+                "devices".into(),
+                json!("(tmpfs and devices are not supported on Fargate)"),
+            );
+        }
+        if let Some(m) = l.max_swap() {
+            o.insert("maxSwap".into(), json!(m));
+        }
+        if let Some(m) = l.swappiness() {
+            o.insert("swappiness".into(), json!(m));
+        }
+        put("linuxParameters", Value::Object(o));
     }
     if !c.depends_on().is_empty() {
         put(

@@ -551,7 +551,38 @@ fn a_task_the_toml_keys_cannot_hold_gets_a_native_file() {
     assert!(loaded.config.services["web"].uses.is_empty());
     assert!(loaded.config.secrets.is_empty());
     let notes = c.not_expressible.join("\n");
-    assert!(notes.contains("container `web` `mountPoints`"), "{notes}");
+    // A mount of a volume the task does not have: the reader refuses it, so it is listed.
+    assert!(notes.contains("`data` is not a volume"), "{notes}");
+    assert!(notes.contains("`mountPoints` are dropped"), "{notes}");
+
+    // With the EFS volume it mounts, both are carried into the file.
+    let mut td = l.task_definition.clone();
+    td = ecs::TaskDefinition::builder()
+        .set_container_definitions(Some(td.container_definitions().to_vec()))
+        .cpu("512")
+        .memory("1024")
+        .volumes(
+            ecs::Volume::builder()
+                .name("data")
+                .efs_volume_configuration(
+                    ecs::EfsVolumeConfiguration::builder()
+                        .file_system_id("fs-0123abcd")
+                        .transit_encryption(ecs::EfsTransitEncryption::Enabled)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .build();
+    l.task_definition = td;
+    let c = convert(&l, &options());
+    let (_, text) = c.task_definition.as_ref().unwrap();
+    assert!(
+        text.contains("fs-0123abcd") && text.contains("\"mountPoints\""),
+        "{text}"
+    );
+    assert!(!c.not_expressible.join("\n").contains("mountPoints"));
+    load(&c);
 }
 
 #[test]
