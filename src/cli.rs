@@ -16,6 +16,7 @@ Examples:
   ecsdeploy exec web -- sh                # a shell in a running task (ECS Exec)
   ecsdeploy init && ecsdeploy validate    # a starter config, checked offline
   ecsdeploy verify                        # images, certificates, quotas: checked live
+  ecsdeploy init --from-service prod/web  # a config reproducing a live ECS service
   ecsdeploy completions bash > /etc/bash_completion.d/ecsdeploy
   AWS_ENDPOINT_URL=http://127.0.0.1:5000 ecsdeploy up   # against a local emulator
 
@@ -231,6 +232,18 @@ pub struct InitArgs {
     /// and line.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["image", "port", "load_balancer", "no_load_balancer", "arm64"])]
     pub from_copilot: Option<PathBuf>,
+    /// Write a config that reproduces a live ECS service inside its existing network
+    /// (`network.existing`), read with read-only AWS calls: its task definition (a native
+    /// task-definition file when the TOML keys cannot hold it), load balancer listeners and
+    /// rules, security groups, autoscaling and Service Connect. What ecsdeploy cannot express
+    /// is listed at the top of the file and in the output. Uses --region, --profile and
+    /// AWS_ENDPOINT_URL like the other commands; --app names the new app.
+    #[arg(
+        long,
+        value_name = "CLUSTER/SERVICE",
+        conflicts_with_all = ["image", "port", "load_balancer", "no_load_balancer", "arm64", "yes", "from_copilot"]
+    )]
+    pub from_service: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

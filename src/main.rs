@@ -157,6 +157,12 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
         Command::Init(a) if a.from_copilot.is_some() => {
             return commands::init_copilot::run(&cli.global, a).map_err(print_error);
         }
+        Command::Init(a) if a.from_service.is_some() => {
+            let source = a.from_service.as_deref().unwrap_or_default();
+            return commands::init_service::run(&cli.global, a, source)
+                .await
+                .map_err(print_error);
+        }
         Command::Init(a) => {
             let message = commands::init::run(&cli.global.config, a, cli.global.region.as_deref())
                 .map_err(print_error)?;

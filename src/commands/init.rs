@@ -193,15 +193,22 @@ ingress = [{{ port = {port}, cidrs = ["0.0.0.0/0"] }}]
     s
 }
 
-/// Writes the file; returns the answers used and whether questions were asked.
-pub fn run(path: &Path, a: &InitArgs, region: Option<&str>) -> Result<String> {
-    if path.exists() && !a.force {
+/// A usage error when `path` exists and `--force` was not given: `init` never overwrites a
+/// file silently.
+pub fn refuse_overwrite(path: &Path, force: bool) -> Result<()> {
+    if path.exists() && !force {
         return Err(crate::error::UsageError(format!(
             "{} exists; pass --force to overwrite it, or --config to write elsewhere",
             path.display()
         ))
         .into());
     }
+    Ok(())
+}
+
+/// Writes the file; returns the answers used and whether questions were asked.
+pub fn run(path: &Path, a: &InitArgs, region: Option<&str>) -> Result<String> {
+    refuse_overwrite(path, a.force)?;
     let cwd = std::env::current_dir().unwrap_or_default();
     let dir = cwd
         .file_name()
@@ -275,6 +282,7 @@ mod tests {
             yes: false,
             force: false,
             from_copilot: None,
+            from_service: None,
         }
     }
 

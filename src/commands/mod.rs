@@ -6,6 +6,7 @@ pub mod down;
 pub mod exec;
 pub mod init;
 pub mod init_copilot;
+pub mod init_service;
 pub mod logs;
 pub mod plan;
 pub mod restart;

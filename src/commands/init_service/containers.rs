@@ -1,0 +1,652 @@
+//! The live task definition → the service's TOML container keys, or (when those cannot hold
+//! it) a native task-definition file. Fields neither can hold are listed, never dropped
+//! silently.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ecs::types::{ContainerDefinition, TaskDefinition};
+use serde_json::{json, Map, Value};
+
+use super::text::{number, q, strings};
+
+/// What the task definition becomes.
+#[derive(Debug, Default)]
+pub struct Tasks {
+    /// The main container's TCP ports, and the port-mapping names (for Service Connect).
+    pub ports: Vec<u16>,
+    pub port_names: BTreeMap<String, u16>,
+    /// `key = value` lines of `[services.<key>]`, when TOML holds everything.
+    pub keys: Vec<(String, String)>,
+    /// `[services.<key>.environment]`.
+    pub environment: Vec<(String, String)>,
+    /// `[services.<key>.health_check]`.
+    pub health_check: Vec<(String, String)>,
+    /// Secrets Manager secrets of the main container (variable, ARN or name) for `uses`.
+    pub secrets: Vec<(String, String)>,
+    /// The native file, when TOML cannot hold the task.
+    pub native: Option<Value>,
+    /// Why the native file is needed.
+    pub native_reasons: Vec<String>,
+}
+
+/// The fields of a task definition that neither TOML nor a native file can hold.
+fn unsupported_task_fields(td: &TaskDefinition, notes: &mut Vec<String>) {
+    let mut say = |what: &str, why: &str| notes.push(format!("task definition `{what}`: {why}"));
+    if let Some(p) = td.pid_mode() {
+        say("pidMode", &format!("`{}` is dropped", p.as_str()));
+    }
+    if let Some(p) = td.ipc_mode() {
+        say("ipcMode", &format!("`{}` is dropped", p.as_str()));
+    }
+    if td.proxy_configuration().is_some() {
+        say("proxyConfiguration", "App Mesh proxy settings are dropped");
+    }
+    if !td.placement_constraints().is_empty() {
+        say("placementConstraints", "dropped (Fargate ignores them)");
+    }
+    if !td.inference_accelerators().is_empty() {
+        say("inferenceAccelerators", "dropped");
+    }
+    if let Some(os) = td
+        .runtime_platform()
+        .and_then(|r| r.operating_system_family())
+        .filter(|o| o.as_str() != "LINUX")
+    {
+        say(
+            "runtimePlatform.operatingSystemFamily",
+            &format!("`{}`: ecsdeploy runs Linux tasks only", os.as_str()),
+        );
+    }
+}
+
+/// The container fields neither TOML nor a native file can hold.
+fn unsupported_container_fields(c: &ContainerDefinition, notes: &mut Vec<String>) {
+    let name = c.name().unwrap_or_default();
+    let mut say = |what: &str| {
+        notes.push(format!(
+            "container `{name}` `{what}`: not supported by ecsdeploy; dropped"
+        ))
+    };
+    if !c.extra_hosts().is_empty() {
+        say("extraHosts");
+    }
+    if !c.dns_servers().is_empty() || !c.dns_search_domains().is_empty() {
+        say("dnsServers/dnsSearchDomains");
+    }
+    if !c.docker_security_options().is_empty() {
+        say("dockerSecurityOptions");
+    }
+    if !c.system_controls().is_empty() {
+        say("systemControls");
+    }
+    if !c.environment_files().is_empty() {
+        say("environmentFiles");
+    }
+    if c.firelens_configuration().is_some() {
+        say("firelensConfiguration");
+    }
+    if c.repository_credentials().is_some() {
+        say("repositoryCredentials");
+    }
+    if !c.resource_requirements().is_empty() {
+        say("resourceRequirements");
+    }
+    if !c.credential_specs().is_empty() {
+        say("credentialSpecs");
+    }
+    if c.restart_policy().is_some_and(|r| r.enabled()) {
+        say("restartPolicy");
+    }
+    if c.interactive() == Some(true) || c.pseudo_terminal() == Some(true) {
+        say("interactive/pseudoTerminal");
+    }
+    if c.disable_networking() == Some(true) {
+        say("disableNetworking");
+    }
+    if c.hostname().is_some() {
+        say("hostname");
+    }
+    if !c.links().is_empty() {
+        say("links");
+    }
+    if let Some(l) = c.log_configuration() {
+        let driver = l.log_driver().as_str();
+        let group = l.options().and_then(|o| o.get("awslogs-group"));
+        match (driver, group) {
+            ("awslogs", Some(g)) => notes.push(format!(
+                "container `{name}` logs to the log group `{g}`: ecsdeploy sends every \
+                 container's logs to the app's own group ([logs]), which the new deployment \
+                 creates"
+            )),
+            ("awslogs", None) => {}
+            (d, _) => notes.push(format!(
+                "container `{name}` uses the log driver `{d}`: ecsdeploy always uses awslogs \
+                 to the app's log group"
+            )),
+        }
+    }
+}
+
+/// Whether a `valueFrom` is a whole Secrets Manager secret (not a JSON key of one, not an
+/// SSM parameter): what `[secrets.<key>] existing` and `uses` can hold.
+pub fn whole_secret(value_from: &str) -> bool {
+    match value_from.strip_prefix("arn:") {
+        Some(rest) => {
+            let parts: Vec<&str> = rest.split(':').collect();
+            parts.get(1) == Some(&"secretsmanager") && parts.len() == 6
+        }
+        // A bare name is an SSM parameter in the same region.
+        None => false,
+    }
+}
+
+/// Convert the task definition. `main` is the container the load balancer addresses (or
+/// the first essential one); `key` the service key.
+pub fn convert(td: &TaskDefinition, main: &str, key: &str, notes: &mut Vec<String>) -> Tasks {
+    unsupported_task_fields(td, notes);
+    for c in td.container_definitions() {
+        unsupported_container_fields(c, notes);
+    }
+    let containers = td.container_definitions();
+    let m = containers
+        .iter()
+        .find(|c| c.name() == Some(main))
+        .or(containers.first());
+    let mut out = Tasks::default();
+    let Some(m) = m else {
+        return out;
+    };
+    for p in m.port_mappings() {
+        let Some(port) = p.container_port().and_then(|p| u16::try_from(p).ok()) else {
+            continue;
+        };
+        if p.protocol().is_some_and(|x| x.as_str() != "tcp") {
+            notes.push(format!(
+                "container `{main}` port {port}/{}: ecsdeploy maps TCP ports only; dropped",
+                p.protocol().map(|x| x.as_str()).unwrap_or_default()
+            ));
+            continue;
+        }
+        if !out.ports.contains(&port) {
+            out.ports.push(port);
+        }
+        if let Some(n) = p.name() {
+            out.port_names.insert(n.to_string(), port);
+        }
+    }
+
+    if task_size(td).is_none() {
+        notes.push(
+            "the task definition has no task-level cpu and memory (written for EC2): the new \
+             task gets Fargate's smallest size, 256 CPU units and 512 MiB"
+                .into(),
+        );
+    }
+    let reasons = native_reasons(td, m, main, key);
+    if reasons.is_empty() {
+        toml_keys(td, m, &mut out);
+    } else {
+        out.native = Some(checked_native(td, main, notes));
+        out.native_reasons = reasons;
+    }
+    out
+}
+
+/// Why the TOML keys cannot hold this task definition (empty: they can).
+fn native_reasons(
+    td: &TaskDefinition,
+    m: &ContainerDefinition,
+    main: &str,
+    key: &str,
+) -> Vec<String> {
+    let mut r = Vec::new();
+    let containers = td.container_definitions();
+    if containers.len() > 1 {
+        r.push(format!("{} containers", containers.len()));
+    }
+    if main != key {
+        r.push(format!(
+            "the container is named `{main}` (a TOML service's container is named after its key)"
+        ));
+    }
+    let fields = [
+        (!m.entry_point().is_empty(), "entryPoint"),
+        (m.working_directory().is_some(), "workingDirectory"),
+        (m.user().is_some(), "user"),
+        (
+            m.readonly_root_filesystem() == Some(true),
+            "readonlyRootFilesystem",
+        ),
+        (
+            m.docker_labels().is_some_and(|l| !l.is_empty()),
+            "dockerLabels",
+        ),
+        (
+            m.cpu() != 0 || m.memory().is_some() || m.memory_reservation().is_some(),
+            "container cpu/memory",
+        ),
+        (m.start_timeout().is_some(), "startTimeout"),
+        (m.essential() == Some(false), "essential = false"),
+        (
+            m.stop_timeout().is_some_and(|t| !(2..=120).contains(&t)),
+            "stopTimeout outside 2 to 120",
+        ),
+        (
+            m.health_check()
+                .is_some_and(|h| h.timeout().is_some_and(|t| t > 60)),
+            "a health check timeout over 60 seconds",
+        ),
+        (
+            m.health_check()
+                .is_some_and(|h| !(h.command().len() == 2 && h.command()[0] == "CMD-SHELL")),
+            "a health check that is not `CMD-SHELL`",
+        ),
+        (
+            m.secrets().iter().any(|s| !whole_secret(s.value_from())),
+            "secrets from SSM parameters or JSON keys",
+        ),
+        (task_size(td).is_none(), "no task-level cpu and memory"),
+        (!td.volumes().is_empty(), "volumes"),
+        (
+            td.ephemeral_storage().is_some_and(|e| e.size_in_gib() > 20),
+            "ephemeralStorage",
+        ),
+        (
+            td.enable_fault_injection() == Some(true),
+            "enableFaultInjection",
+        ),
+        (
+            !m.mount_points().is_empty() || !m.volumes_from().is_empty(),
+            "mountPoints/volumesFrom",
+        ),
+        (m.linux_parameters().is_some(), "linuxParameters"),
+    ];
+    r.extend(
+        fields
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, f)| f.to_string()),
+    );
+    r
+}
+
+/// Task cpu and memory as numbers.
+fn task_size(td: &TaskDefinition) -> Option<(u32, u32)> {
+    let unit = |s: Option<&str>| crate::config::native::Units::Text(s?.to_string()).value();
+    Some((unit(td.cpu())?, unit(td.memory())?))
+}
+
+fn toml_keys(td: &TaskDefinition, m: &ContainerDefinition, out: &mut Tasks) {
+    out.keys
+        .push(("image".into(), q(m.image().unwrap_or_default())));
+    if let Some((cpu, memory)) = task_size(td) {
+        out.keys.push(("cpu".into(), cpu.to_string()));
+        out.keys.push(("memory".into(), memory.to_string()));
+    }
+    let arch = td
+        .runtime_platform()
+        .and_then(|r| r.cpu_architecture())
+        .map(|a| a.as_str())
+        .unwrap_or("X86_64");
+    out.keys.push(("cpu_architecture".into(), q(arch)));
+    let ports: Vec<String> = out.ports.iter().map(u16::to_string).collect();
+    out.keys
+        .push(("ports".into(), format!("[{}]", ports.join(", "))));
+    if !m.command().is_empty() {
+        out.keys.push(("command".into(), strings(m.command())));
+    }
+    if let Some(t) = m.stop_timeout() {
+        out.keys.push(("stop_timeout".into(), t.to_string()));
+    }
+    if !m.ulimits().is_empty() {
+        let items: Vec<String> = m
+            .ulimits()
+            .iter()
+            .map(|u| {
+                format!(
+                    "{} = {{ soft = {}, hard = {} }}",
+                    u.name().as_str(),
+                    u.soft_limit(),
+                    u.hard_limit()
+                )
+            })
+            .collect();
+        out.keys
+            .push(("ulimits".into(), format!("{{ {} }}", items.join(", "))));
+    }
+    let mut env: Vec<(String, String)> = m
+        .environment()
+        .iter()
+        .filter_map(|kv| Some((kv.name()?.to_string(), q(kv.value().unwrap_or_default()))))
+        .collect();
+    env.sort();
+    out.environment = env;
+    if let Some(h) = m.health_check() {
+        let mut lines = vec![("command".to_string(), q(&h.command()[1]))];
+        for (k, v) in [
+            ("interval", h.interval()),
+            ("timeout", h.timeout()),
+            ("retries", h.retries()),
+            ("start_period", h.start_period()),
+        ] {
+            if let Some(v) = v {
+                lines.push((k.to_string(), number(f64::from(v))));
+            }
+        }
+        out.health_check = lines;
+    }
+    out.secrets = m
+        .secrets()
+        .iter()
+        .map(|s| (s.name().to_string(), s.value_from().to_string()))
+        .collect();
+}
+
+/// The native file: what RegisterTaskDefinition would take again, limited to the keys
+/// ecsdeploy registers (the others are in `notes` already). `family`, the roles, the network
+/// mode and the logs are ecsdeploy's and left out. The main container comes first: a
+/// native file's main container is the one named like the service key, else the first.
+fn native(td: &TaskDefinition, main: &str) -> Value {
+    let mut top = Map::new();
+    if let Some(c) = td.cpu() {
+        top.insert("cpu".into(), json!(c));
+    }
+    if let Some(m) = td.memory() {
+        top.insert("memory".into(), json!(m));
+    }
+    if let Some(a) = td.runtime_platform().and_then(|r| r.cpu_architecture()) {
+        top.insert(
+            "runtimePlatform".into(),
+            json!({"cpuArchitecture": a.as_str(), "operatingSystemFamily": "LINUX"}),
+        );
+    }
+    if let Some(e) = td.ephemeral_storage().filter(|e| e.size_in_gib() > 20) {
+        top.insert(
+            "ephemeralStorage".into(),
+            json!({"sizeInGiB": e.size_in_gib()}),
+        );
+    }
+    if td.enable_fault_injection() == Some(true) {
+        top.insert("enableFaultInjection".into(), json!(true));
+    }
+    let volumes: Vec<Value> = td
+        .volumes()
+        .iter()
+        .map(|v| {
+            let mut o = Map::new();
+            o.insert("name".into(), json!(v.name().unwrap_or_default()));
+            if let Some(e) = v.efs_volume_configuration() {
+                let mut efs = Map::new();
+                efs.insert("fileSystemId".into(), json!(e.file_system_id()));
+                if let Some(r) = e.root_directory() {
+                    efs.insert("rootDirectory".into(), json!(r));
+                }
+                if let Some(t) = e.transit_encryption() {
+                    efs.insert("transitEncryption".into(), json!(t.as_str()));
+                }
+                if let Some(p) = e.transit_encryption_port() {
+                    efs.insert("transitEncryptionPort".into(), json!(p));
+                }
+                if let Some(a) = e.authorization_config() {
+                    let mut auth = Map::new();
+                    if let Some(ap) = a.access_point_id() {
+                        auth.insert("accessPointId".into(), json!(ap));
+                    }
+                    if let Some(i) = a.iam() {
+                        auth.insert("iam".into(), json!(i.as_str()));
+                    }
+                    efs.insert("authorizationConfig".into(), Value::Object(auth));
+                }
+                o.insert("efsVolumeConfiguration".into(), Value::Object(efs));
+            }
+            if v.host().is_some() || v.docker_volume_configuration().is_some() {
+                o.insert("host".into(), json!("(not supported on Fargate)"));
+            }
+            Value::Object(o)
+        })
+        .collect();
+    if !volumes.is_empty() {
+        top.insert("volumes".into(), Value::Array(volumes));
+    }
+    let mut ordered: Vec<&ContainerDefinition> = td.container_definitions().iter().collect();
+    ordered.sort_by_key(|c| c.name() != Some(main));
+    let containers: Vec<Value> = ordered.into_iter().map(native_container).collect();
+    top.insert("containerDefinitions".into(), Value::Array(containers));
+    Value::Object(top)
+}
+
+/// Keys ecsdeploy registers only when its native-file reader accepts their values.
+const CHECKED: &[&str] = &[
+    "volumes",
+    "ephemeralStorage",
+    "enableFaultInjection",
+    "mountPoints",
+    "volumesFrom",
+    "linuxParameters",
+];
+
+/// The native file, checked as the loader checks it: when the reader refuses something in
+/// the volumes, mounts, Linux parameters or storage, those keys are left out and each
+/// refusal is listed.
+fn checked_native(td: &TaskDefinition, main: &str, notes: &mut Vec<String>) -> Value {
+    let mut v = native(td, main);
+    let text = serde_json::to_string(&v).unwrap_or_default();
+    let parsed = crate::config::native::parse(&text);
+    if parsed.errors.is_empty() {
+        return v;
+    }
+    for e in &parsed.errors {
+        notes.push(format!("task definition {e}"));
+    }
+    let mut dropped = std::collections::BTreeSet::new();
+    if let Some(top) = v.as_object_mut() {
+        for k in CHECKED {
+            if top.remove(*k).is_some() {
+                dropped.insert(*k);
+            }
+        }
+        if let Some(Value::Array(cs)) = top.get_mut("containerDefinitions") {
+            for c in cs.iter_mut().filter_map(Value::as_object_mut) {
+                for k in CHECKED {
+                    if c.remove(*k).is_some() {
+                        dropped.insert(*k);
+                    }
+                }
+            }
+        }
+    }
+    if !dropped.is_empty() {
+        notes.push(format!(
+            "so the task definition's {} are dropped",
+            dropped
+                .iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    v
+}
+
+fn native_container(c: &ContainerDefinition) -> Value {
+    let mut o = Map::new();
+    let mut put = |k: &str, v: Value| {
+        o.insert(k.to_string(), v);
+    };
+    put("name", json!(c.name().unwrap_or_default()));
+    if let Some(i) = c.image() {
+        put("image", json!(i));
+    }
+    if let Some(e) = c.essential() {
+        put("essential", json!(e));
+    }
+    if c.cpu() != 0 {
+        put("cpu", json!(c.cpu()));
+    }
+    if let Some(m) = c.memory() {
+        put("memory", json!(m));
+    }
+    if let Some(m) = c.memory_reservation() {
+        put("memoryReservation", json!(m));
+    }
+    let ports: Vec<Value> = c
+        .port_mappings()
+        .iter()
+        .filter(|p| p.protocol().is_none_or(|x| x.as_str() == "tcp"))
+        .map(|p| {
+            let mut m = Map::new();
+            m.insert("containerPort".into(), json!(p.container_port()));
+            m.insert("protocol".into(), json!("tcp"));
+            if let Some(n) = p.name() {
+                m.insert("name".into(), json!(n));
+            }
+            if let Some(a) = p.app_protocol() {
+                m.insert("appProtocol".into(), json!(a.as_str()));
+            }
+            Value::Object(m)
+        })
+        .collect();
+    if !ports.is_empty() {
+        put("portMappings", Value::Array(ports));
+    }
+    let mut env: Vec<(&str, &str)> = c
+        .environment()
+        .iter()
+        .filter_map(|kv| Some((kv.name()?, kv.value().unwrap_or_default())))
+        .collect();
+    env.sort();
+    if !env.is_empty() {
+        put(
+            "environment",
+            env.iter()
+                .map(|(n, v)| json!({"name": n, "value": v}))
+                .collect(),
+        );
+    }
+    if !c.secrets().is_empty() {
+        put(
+            "secrets",
+            c.secrets()
+                .iter()
+                .map(|s| json!({"name": s.name(), "valueFrom": s.value_from()}))
+                .collect(),
+        );
+    }
+    if !c.command().is_empty() {
+        put("command", json!(c.command()));
+    }
+    if !c.entry_point().is_empty() {
+        put("entryPoint", json!(c.entry_point()));
+    }
+    if let Some(w) = c.working_directory() {
+        put("workingDirectory", json!(w));
+    }
+    if let Some(u) = c.user() {
+        put("user", json!(u));
+    }
+    if let Some(r) = c.readonly_root_filesystem() {
+        put("readonlyRootFilesystem", json!(r));
+    }
+    if let Some(l) = c.docker_labels().filter(|l| !l.is_empty()) {
+        let sorted: BTreeMap<&String, &String> = l.iter().collect();
+        put("dockerLabels", json!(sorted));
+    }
+    if let Some(h) = c.health_check() {
+        let mut m = Map::new();
+        m.insert("command".into(), json!(h.command()));
+        for (k, v) in [
+            ("interval", h.interval()),
+            ("timeout", h.timeout()),
+            ("retries", h.retries()),
+            ("startPeriod", h.start_period()),
+        ] {
+            if let Some(v) = v {
+                m.insert(k.into(), json!(v));
+            }
+        }
+        put("healthCheck", Value::Object(m));
+    }
+    if let Some(t) = c.start_timeout() {
+        put("startTimeout", json!(t));
+    }
+    if let Some(t) = c.stop_timeout() {
+        put("stopTimeout", json!(t));
+    }
+    if !c.ulimits().is_empty() {
+        put(
+            "ulimits",
+            c.ulimits()
+                .iter()
+                .map(|u| {
+                    json!({"name": u.name().as_str(), "softLimit": u.soft_limit(), "hardLimit": u.hard_limit()})
+                })
+                .collect(),
+        );
+    }
+    if !c.mount_points().is_empty() {
+        put(
+            "mountPoints",
+            c.mount_points()
+                .iter()
+                .map(|m| {
+                    let mut o = Map::new();
+                    o.insert("sourceVolume".into(), json!(m.source_volume()));
+                    o.insert("containerPath".into(), json!(m.container_path()));
+                    if let Some(r) = m.read_only() {
+                        o.insert("readOnly".into(), json!(r));
+                    }
+                    Value::Object(o)
+                })
+                .collect(),
+        );
+    }
+    if !c.volumes_from().is_empty() {
+        put(
+            "volumesFrom",
+            c.volumes_from()
+                .iter()
+                .map(
+                    |v| json!({"sourceContainer": v.source_container(), "readOnly": v.read_only()}),
+                )
+                .collect(),
+        );
+    }
+    if let Some(l) = c.linux_parameters() {
+        let mut o = Map::new();
+        if let Some(i) = l.init_process_enabled() {
+            o.insert("initProcessEnabled".into(), json!(i));
+        }
+        if let Some(k) = l.capabilities() {
+            o.insert(
+                "capabilities".into(),
+                json!({"add": k.add(), "drop": k.drop()}),
+            );
+        }
+        if let Some(m) = l.shared_memory_size() {
+            o.insert("sharedMemorySize".into(), json!(m));
+        }
+        if !l.tmpfs().is_empty() || !l.devices().is_empty() {
+            o.insert(
+                "devices".into(),
+                json!("(tmpfs and devices are not supported on Fargate)"),
+            );
+        }
+        if let Some(m) = l.max_swap() {
+            o.insert("maxSwap".into(), json!(m));
+        }
+        if let Some(m) = l.swappiness() {
+            o.insert("swappiness".into(), json!(m));
+        }
+        put("linuxParameters", Value::Object(o));
+    }
+    if !c.depends_on().is_empty() {
+        put(
+            "dependsOn",
+            c.depends_on()
+                .iter()
+                .map(|d| json!({"containerName": d.container_name(), "condition": d.condition().as_str()}))
+                .collect(),
+        );
+    }
+    Value::Object(o)
+}

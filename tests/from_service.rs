@@ -1,0 +1,554 @@
+//! `ecsdeploy init --from-service`: a service made the way a console user makes one (a VPC
+//! with public and private subnets, an internet-facing load balancer with a target group and
+//! a listener, CPU autoscaling, a Secrets Manager secret in the container), read back into a
+//! config that `validate` accepts and whose `plan` creates a new deployment beside the old
+//! one, in the existing VPC, and nothing of the network.
+
+mod common;
+
+use std::path::Path;
+
+use aws_sdk_ec2::types::{IpPermission, UserIdGroupPair};
+use aws_sdk_ecs::types::{
+    AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition, KeyValuePair,
+    LaunchType, LoadBalancer, LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode,
+    PortMapping, Secret, TransportProtocol,
+};
+use aws_sdk_elasticloadbalancingv2::types::{
+    Action, ActionTypeEnum, LoadBalancerSchemeEnum, ProtocolEnum, RuleCondition, TargetTypeEnum,
+};
+use common::{run_async, sdk_config, unique_account, Proxy};
+
+const REGION: &str = "eu-west-1";
+const SECRET_VALUE: &str = "s3cr3t-value-never-shown";
+
+struct Console {
+    vpc: String,
+    public: Vec<String>,
+    private: Vec<String>,
+    web_sg: String,
+    alb_sg: String,
+    secret_arn: String,
+}
+
+/// What a console user clicks together, through the same API calls.
+async fn console_service(proxy: &Proxy) -> Console {
+    let conf = sdk_config(proxy, REGION).await;
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    let aas = aws_sdk_applicationautoscaling::Client::new(&conf);
+    let sm = aws_sdk_secretsmanager::Client::new(&conf);
+    let account = proxy.account().to_string();
+
+    // The network: a VPC, an internet gateway, public subnets routed to it, private ones.
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.30.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+    let igw = ec2.create_internet_gateway().send().await.unwrap();
+    let igw = igw
+        .internet_gateway()
+        .unwrap()
+        .internet_gateway_id()
+        .unwrap()
+        .to_string();
+    ec2.attach_internet_gateway()
+        .internet_gateway_id(&igw)
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let mut subnet = Vec::new();
+    for (cidr, az) in [
+        ("10.30.0.0/24", "eu-west-1a"),
+        ("10.30.1.0/24", "eu-west-1b"),
+        ("10.30.8.0/24", "eu-west-1a"),
+        ("10.30.9.0/24", "eu-west-1b"),
+    ] {
+        let s = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(cidr)
+            .availability_zone(az)
+            .send()
+            .await
+            .unwrap();
+        subnet.push(s.subnet().unwrap().subnet_id().unwrap().to_string());
+    }
+    let (public, private) = (subnet[..2].to_vec(), subnet[2..].to_vec());
+    let rt = ec2.create_route_table().vpc_id(&vpc).send().await.unwrap();
+    let rt = rt
+        .route_table()
+        .unwrap()
+        .route_table_id()
+        .unwrap()
+        .to_string();
+    ec2.create_route()
+        .route_table_id(&rt)
+        .destination_cidr_block("0.0.0.0/0")
+        .gateway_id(&igw)
+        .send()
+        .await
+        .unwrap();
+    for s in &public {
+        ec2.associate_route_table()
+            .route_table_id(&rt)
+            .subnet_id(s)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    // Security groups: the load balancer's, and the tasks' admitting it.
+    let group = |name: &'static str| {
+        let (ec2, vpc) = (ec2.clone(), vpc.clone());
+        async move {
+            let g = ec2
+                .create_security_group()
+                .group_name(name)
+                .description(name)
+                .vpc_id(vpc)
+                .send()
+                .await
+                .unwrap();
+            g.group_id().unwrap().to_string()
+        }
+    };
+    let alb_sg = group("shop-alb-sg").await;
+    let web_sg = group("shop-web-sg").await;
+    ec2.authorize_security_group_ingress()
+        .group_id(&web_sg)
+        .ip_permissions(
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(8080)
+                .to_port(8080)
+                .user_id_group_pairs(UserIdGroupPair::builder().group_id(&alb_sg).build())
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // The load balancer, the service's target group, the listener, and a rule for another
+    // service's target group.
+    let lb = elb
+        .create_load_balancer()
+        .name("shop")
+        .scheme(LoadBalancerSchemeEnum::InternetFacing)
+        .set_subnets(Some(public.clone()))
+        .security_groups(&alb_sg)
+        .send()
+        .await
+        .unwrap();
+    let lb = lb.load_balancers()[0]
+        .load_balancer_arn()
+        .unwrap()
+        .to_string();
+    let target_group = |name: &'static str| {
+        let (elb, vpc) = (elb.clone(), vpc.clone());
+        async move {
+            let tg = elb
+                .create_target_group()
+                .name(name)
+                .protocol(ProtocolEnum::Http)
+                .port(8080)
+                .vpc_id(vpc)
+                .target_type(TargetTypeEnum::Ip)
+                .health_check_path("/health")
+                .health_check_interval_seconds(20)
+                .send()
+                .await
+                .unwrap();
+            tg.target_groups()[0]
+                .target_group_arn()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let tg = target_group("shop-web").await;
+    let api_tg = target_group("shop-api").await;
+    let forward = |arn: &str| {
+        Action::builder()
+            .r#type(ActionTypeEnum::Forward)
+            .target_group_arn(arn)
+            .build()
+    };
+    let listener = elb
+        .create_listener()
+        .load_balancer_arn(&lb)
+        .port(80)
+        .protocol(ProtocolEnum::Http)
+        .default_actions(forward(&tg))
+        .send()
+        .await
+        .unwrap();
+    let listener = listener.listeners()[0].listener_arn().unwrap().to_string();
+    elb.create_rule()
+        .listener_arn(&listener)
+        .priority(10)
+        .conditions(
+            RuleCondition::builder()
+                .field("path-pattern")
+                .values("/api/*")
+                .build(),
+        )
+        .actions(forward(&api_tg))
+        .send()
+        .await
+        .unwrap();
+
+    // The secret, the task definition that injects it, the cluster and the service.
+    let secret = sm
+        .create_secret()
+        .name("shop/db-password")
+        .secret_string(SECRET_VALUE)
+        .send()
+        .await
+        .unwrap();
+    let secret_arn = secret.arn().unwrap().to_string();
+    ecs.create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .unwrap();
+    // The console creates the log group its task definition names, `/ecs/<family>`.
+    aws_sdk_cloudwatchlogs::Client::new(&conf)
+        .create_log_group()
+        .log_group_name("/ecs/shop-web")
+        .send()
+        .await
+        .unwrap();
+    let container = ContainerDefinition::builder()
+        .name("web")
+        .image("public.ecr.aws/nginx/nginx:1.27")
+        .essential(true)
+        .port_mappings(
+            PortMapping::builder()
+                .container_port(8080)
+                .host_port(8080)
+                .protocol(TransportProtocol::Tcp)
+                .name("http")
+                .build(),
+        )
+        .environment(KeyValuePair::builder().name("MODE").value("prod").build())
+        .secrets(
+            Secret::builder()
+                .name("DB_PASSWORD")
+                .value_from(&secret_arn)
+                .build()
+                .unwrap(),
+        )
+        .log_configuration(
+            LogConfiguration::builder()
+                .log_driver(LogDriver::Awslogs)
+                .options("awslogs-group", "/ecs/shop-web")
+                .options("awslogs-region", REGION)
+                .options("awslogs-stream-prefix", "ecs")
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let td = ecs
+        .register_task_definition()
+        .family("shop-web")
+        .network_mode(NetworkMode::Awsvpc)
+        .requires_compatibilities(Compatibility::Fargate)
+        .cpu("512")
+        .memory("1024")
+        .execution_role_arn(format!("arn:aws:iam::{account}:role/ecsTaskExecutionRole"))
+        .container_definitions(container)
+        .send()
+        .await
+        .unwrap();
+    let td = td
+        .task_definition()
+        .unwrap()
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    ecs.create_service()
+        .cluster("prod")
+        .service_name("shop-web")
+        .task_definition(&td)
+        .desired_count(2)
+        .launch_type(LaunchType::Fargate)
+        .load_balancers(
+            LoadBalancer::builder()
+                .target_group_arn(&tg)
+                .container_name("web")
+                .container_port(8080)
+                .build(),
+        )
+        .network_configuration(
+            NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    AwsVpcConfiguration::builder()
+                        .set_subnets(Some(private.clone()))
+                        .security_groups(&web_sg)
+                        .assign_public_ip(AssignPublicIp::Disabled)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+
+    // Autoscaling on CPU, as the console's "Service auto scaling" makes it.
+    use aws_sdk_applicationautoscaling::types::{
+        MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension, ServiceNamespace,
+        TargetTrackingScalingPolicyConfiguration,
+    };
+    aas.register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id("service/prod/shop-web")
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .min_capacity(2)
+        .max_capacity(6)
+        .send()
+        .await
+        .unwrap();
+    aas.put_scaling_policy()
+        .policy_name("cpu60")
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id("service/prod/shop-web")
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .policy_type(PolicyType::TargetTrackingScaling)
+        .target_tracking_scaling_policy_configuration(
+            TargetTrackingScalingPolicyConfiguration::builder()
+                .target_value(60.0)
+                .predefined_metric_specification(
+                    PredefinedMetricSpecification::builder()
+                        .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
+                        .build()
+                        .unwrap(),
+                )
+                .scale_in_cooldown(120)
+                .scale_out_cooldown(60)
+                .build()
+                .unwrap(),
+        )
+        .send()
+        .await
+        .unwrap();
+    Console {
+        vpc,
+        public,
+        private,
+        web_sg,
+        alb_sg,
+        secret_arn,
+    }
+}
+
+async fn ecsdeploy(proxy: &Proxy, config: &Path, args: &[&str]) -> common::Output {
+    let mut all = vec!["-c", config.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run_async(proxy, REGION, &all).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_console_service_is_imported_and_planned_beside_the_old_one() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let live = console_service(&proxy).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ecsdeploy.toml");
+
+    proxy.clear();
+    let init = ecsdeploy(
+        &proxy,
+        &config,
+        &["init", "--from-service", "prod/shop-web"],
+    )
+    .await;
+    init.assert_success();
+    // Only reads.
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+    assert!(!init.stdout.contains(SECRET_VALUE) && !init.stderr.contains(SECRET_VALUE));
+    let text = std::fs::read_to_string(&config).unwrap();
+    assert!(!text.contains(SECRET_VALUE));
+    assert!(
+        !dir.path().join("web.task-definition.json").exists(),
+        "one container with TOML keys needs no native file"
+    );
+
+    // What cannot be expressed: in the output and at the top of the file.
+    let expected = [
+        "listener 80 of `shop`: 1 rule(s) that do not forward to the service stay with the old load balancer",
+        "container `web` logs to the log group `/ecs/shop-web`",
+    ];
+    for e in expected {
+        assert!(init.stdout.contains(e), "{e} missing\n{init}");
+        let flat = text.replace("\n#     ", " ");
+        assert!(flat.contains(e), "{e} missing from the file\n{text}");
+    }
+    assert!(
+        init.stdout.contains("Not expressible in ecsdeploy (2;"),
+        "{init}"
+    );
+
+    // The file reproduces the service in its network.
+    let parsed: toml::Table = toml::from_str(&text).unwrap();
+    let existing = &parsed["network"]["existing"];
+    assert_eq!(existing["vpc"].as_str(), Some(live.vpc.as_str()));
+    let list = |v: &toml::Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    let mut public = live.public.clone();
+    public.sort();
+    let mut private = live.private.clone();
+    private.sort();
+    assert_eq!(list(&existing["public_subnets"]), public);
+    assert_eq!(list(&existing["private_subnets"]), private);
+    let web = &parsed["services"]["web"];
+    assert_eq!(web["subnets"].as_str(), Some("private"));
+    assert_eq!(list(&web["security_groups"]), [live.web_sg.as_str()]);
+    assert_eq!(
+        list(&parsed["load_balancer"]["security_groups"]),
+        [live.alb_sg.as_str()]
+    );
+    assert_eq!(web["autoscaling"]["cpu"].as_integer(), Some(60));
+    assert_eq!(web["autoscaling"]["max"].as_integer(), Some(6));
+    assert_eq!(
+        web["target_group"]["health_check"]["path"].as_str(),
+        Some("/health")
+    );
+    assert_eq!(
+        parsed["secrets"]["db-password"]["existing"].as_str(),
+        Some(live.secret_arn.as_str())
+    );
+
+    // init never overwrites.
+    let again = ecsdeploy(
+        &proxy,
+        &config,
+        &["init", "--from-service", "prod/shop-web"],
+    )
+    .await;
+    assert_eq!(again.code, Some(2), "{again}");
+    assert!(again.stderr.contains("exists; pass --force"), "{again}");
+    assert_eq!(std::fs::read_to_string(&config).unwrap(), text);
+
+    ecsdeploy(&proxy, &config, &["validate"])
+        .await
+        .assert_success();
+
+    // For machines: one document on stdout, the same list.
+    let other = dir.path().join("json").join("ecsdeploy.toml");
+    std::fs::create_dir_all(other.parent().unwrap()).unwrap();
+    let json = ecsdeploy(
+        &proxy,
+        &other,
+        &[
+            "init",
+            "--from-service",
+            "prod/shop-web",
+            "--output",
+            "json",
+        ],
+    )
+    .await;
+    json.assert_success();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(doc["service_key"], "web");
+    assert_eq!(doc["task_definition"], serde_json::Value::Null);
+    assert_eq!(
+        doc["not_expressible"].as_array().unwrap().len(),
+        2,
+        "{doc:#}"
+    );
+    assert!(json.stderr.is_empty(), "{json}");
+
+    // The plan: a new deployment beside the old one, nothing of the network.
+    proxy.clear();
+    let plan = ecsdeploy(&proxy, &config, &["plan", "--output", "json"]).await;
+    plan.assert_success();
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+    let plan: serde_json::Value = serde_json::from_str(&plan.stdout).unwrap();
+    let mut created: Vec<String> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            assert_eq!(c["action"], "create", "{c}");
+            c["kind"].as_str().unwrap().to_string()
+        })
+        .collect();
+    created.sort();
+    created.dedup();
+    assert_eq!(
+        created,
+        [
+            "cluster",
+            "iam_role",
+            "listener",
+            "load_balancer",
+            "log_group",
+            "scalable_target",
+            "scaling_policy",
+            "service",
+            "target_group",
+            "task_definition",
+        ],
+        "{plan:#}"
+    );
+    let service = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "service")
+        .unwrap();
+    assert_eq!(service["name"], "shop-web-web");
+    // The live service's log group is not taken over: the new one has a name of its own.
+    let group = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["kind"] == "log_group")
+        .unwrap();
+    assert_eq!(group["name"], "/ecsdeploy/shop-web");
+    // The one role created is the task role (the live task had none; the execution role is
+    // reused).
+    let roles: Vec<&str> = plan["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] == "iam_role")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["iam_role.web-task"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_service_is_a_usage_error_that_names_it() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let conf = sdk_config(&proxy, REGION).await;
+    aws_sdk_ecs::Client::new(&conf)
+        .create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ecsdeploy.toml");
+    let out = ecsdeploy(&proxy, &config, &["init", "--from-service", "prod/nope"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr.contains("`nope`") && out.stderr.contains("`prod`"),
+        "{out}"
+    );
+    assert!(!config.exists());
+    let bad = ecsdeploy(&proxy, &config, &["init", "--from-service", "nope"]).await;
+    assert_eq!(bad.code, Some(2), "{bad}");
+    assert!(bad.stderr.contains("CLUSTER/SERVICE"), "{bad}");
+}
