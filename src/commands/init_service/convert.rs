@@ -85,17 +85,8 @@ fn service_notes(live: &Live, notes: &mut Vec<String>) {
             l.as_str()
         ));
     }
-    let strategy: Vec<String> = s
-        .capacity_provider_strategy()
-        .iter()
-        .map(|c| format!("{} (weight {})", c.capacity_provider(), c.weight()))
-        .collect();
-    if !strategy.is_empty() {
-        notes.push(format!(
-            "capacity provider strategy {}: ecsdeploy runs services with the FARGATE launch \
-             type (no Fargate Spot)",
-            strategy.join(", ")
-        ));
+    if let Err(n) = capacity(s.capacity_provider_strategy()) {
+        notes.push(n);
     }
     if let Some(p) = s.platform_version().filter(|p| *p != "LATEST") {
         notes.push(format!(
@@ -525,6 +516,18 @@ pub fn convert(live: &Live, o: &Options) -> Conversion {
     if live.service.enable_execute_command() {
         svc.set("enable_execute_command", "true");
     }
+    if let Ok(Some((spot, base, exact))) = capacity(live.service.capacity_provider_strategy()) {
+        let value = format!("{{ spot = {spot}, on_demand_base = {base} }}");
+        if exact {
+            svc.set("capacity", value);
+        } else {
+            svc.set_noted(
+                "capacity",
+                &value,
+                "the live weights are not a whole percentage: rounded",
+            );
+        }
+    }
     sections.push(svc);
 
     let sub = |name: &str, keys: &Keys, sections: &mut Vec<Section>| {
@@ -687,4 +690,83 @@ fn inbound(g: &aws_sdk_ec2::types::SecurityGroup) -> String {
         .map(|(ports, from)| format!("{ports} from {}", from.join(", ")))
         .collect();
     format!("admits {}", parts.join("; "))
+}
+
+/// A Fargate capacity provider strategy as `services.<key>.capacity`: (spot %, on-demand
+/// base, whether the percentage is exact); `None` for no strategy (the launch type); the
+/// note when it cannot be expressed (another provider, a base on Spot).
+fn capacity(
+    strategy: &[aws_sdk_ecs::types::CapacityProviderStrategyItem],
+) -> Result<Option<(u32, u32, bool)>, String> {
+    if strategy.is_empty() {
+        return Ok(None);
+    }
+    let (mut on_demand, mut spot, mut base) = (0u32, 0u32, 0u32);
+    for i in strategy {
+        let weight = i.weight().max(0) as u32;
+        match i.capacity_provider() {
+            "FARGATE" => {
+                on_demand += weight;
+                base += i.base().max(0) as u32;
+            }
+            "FARGATE_SPOT" if i.base() <= 0 => spot += weight,
+            other => {
+                let listed: Vec<String> = strategy
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{} (base {}, weight {})",
+                            c.capacity_provider(),
+                            c.base(),
+                            c.weight()
+                        )
+                    })
+                    .collect();
+                return Err(format!(
+                    "capacity provider strategy {}: `{other}`{} cannot be expressed; ecsdeploy's \
+                     `capacity` splits tasks between FARGATE (with a base) and FARGATE_SPOT",
+                    listed.join(", "),
+                    if other == "FARGATE_SPOT" {
+                        " with a base"
+                    } else {
+                        ""
+                    }
+                ));
+            }
+        }
+    }
+    let total = on_demand + spot;
+    if total == 0 {
+        return Err("capacity provider strategy with no weight: not expressible".into());
+    }
+    let percent = (spot * 100 + total / 2) / total;
+    Ok(Some((percent, base, spot * 100 % total == 0)))
+}
+
+#[cfg(test)]
+mod capacity_tests {
+    use super::capacity;
+    use aws_sdk_ecs::types::CapacityProviderStrategyItem as Item;
+
+    fn item(p: &str, base: i32, weight: i32) -> Item {
+        Item::builder()
+            .capacity_provider(p)
+            .base(base)
+            .weight(weight)
+            .build()
+            .unwrap()
+    }
+
+    #[test]
+    fn fargate_strategies_become_capacity() {
+        assert_eq!(capacity(&[]), Ok(None));
+        let mixed = [item("FARGATE", 1, 1), item("FARGATE_SPOT", 0, 3)];
+        assert_eq!(capacity(&mixed), Ok(Some((75, 1, true))));
+        let thirds = [item("FARGATE", 0, 1), item("FARGATE_SPOT", 0, 2)];
+        assert_eq!(capacity(&thirds), Ok(Some((67, 0, false))));
+        let spot_base = [item("FARGATE_SPOT", 2, 1)];
+        assert!(capacity(&spot_base).unwrap_err().contains("with a base"));
+        let asg = [item("my-asg", 0, 1)];
+        assert!(capacity(&asg).unwrap_err().contains("`my-asg`"));
+    }
 }

@@ -482,8 +482,14 @@ fn a_console_service_becomes_a_config_in_its_network() {
     assert_eq!(lb.listeners[1].rules[0].priority, Some(10));
 
     let notes = c.not_expressible.join("\n");
+    // All on Fargate Spot: expressible now.
+    assert!(
+        c.config
+            .contains("capacity = { spot = 100, on_demand_base = 0 }"),
+        "{}",
+        c.config
+    );
     for expected in [
-        "FARGATE_SPOT",
         "stickiness.enabled",
         "listener 443 of `shop`: 1 rule(s) that do not forward to the service",
         "listener 9000 of `shop` (HTTP) does not forward to the service",
@@ -494,11 +500,11 @@ fn a_console_service_becomes_a_config_in_its_network() {
             "{expected} missing from:\n{notes}"
         );
     }
-    assert_eq!(c.not_expressible.len(), 5, "{notes}");
+    assert_eq!(c.not_expressible.len(), 4, "{notes}");
     // The list is at the top of the file too.
     let top: String = c.config.lines().take(30).collect::<Vec<_>>().join("\n");
-    assert!(top.contains("Not expressible in ecsdeploy (5)"), "{top}");
-    assert!(top.contains("FARGATE_SPOT"), "{top}");
+    assert!(top.contains("Not expressible in ecsdeploy (4)"), "{top}");
+    assert!(top.contains("stickiness.enabled"), "{top}");
 }
 
 #[test]
