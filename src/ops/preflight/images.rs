@@ -9,7 +9,7 @@ use anyhow::Result;
 use super::{Finding, Images, Session};
 use crate::aws::{code_of, err};
 use crate::config::Image;
-use crate::desired::{repository_id, task_def_id};
+use crate::desired::{job_task_def_id, repository_id, task_def_id};
 use crate::plan::{Action, Plan};
 
 /// An image to look up: where the config names it, the repository and the tag.
@@ -80,6 +80,37 @@ pub async fn check(s: &Session, plan: &Plan, which: Images) -> Result<Vec<Findin
                     format!("{reference} is not in this region's ECR: not checked"),
                 )),
             }
+        }
+    }
+    // A job with an image of its own (one with `service` runs the service's, checked above
+    // when that service deploys).
+    for (key, job) in &c.jobs {
+        if which == Images::Deployed && !writes(job_task_def_id(key)) {
+            continue;
+        }
+        let at = format!("jobs.{key}.image");
+        match &job.image {
+            Some(Image::Repository(r)) if r.build.is_none() => wanted.push(Wanted {
+                key: at,
+                repository: c.repository_name(r.repository_key()),
+                tag: r.tag().to_string(),
+                created_now: plan.pending().any(|ch| {
+                    ch.id == repository_id(r.repository_key()) && ch.action == Action::Create
+                }),
+            }),
+            Some(Image::Reference(r)) if !r.is_empty() => match ecr_image(r, &s.ctx.aws.region) {
+                Some((repository, tag)) => wanted.push(Wanted {
+                    key: at,
+                    repository,
+                    tag,
+                    created_now: false,
+                }),
+                None => out.push(Finding::note(
+                    at,
+                    format!("{r} is not in this region's ECR: not checked"),
+                )),
+            },
+            _ => {}
         }
     }
     for w in wanted {
