@@ -723,6 +723,18 @@ impl RealismState {
                         let changed = self.service_states(&mut seen, &mut json, now);
                         changed.then(|| json.to_string())
                     }
+                    // The layer's own tasks (tasks.rs) are listed beside moto's.
+                    "ListTasks" => {
+                        let cluster = last_segment(req["cluster"].as_str().unwrap_or("default"));
+                        let arn = seen.cluster_arns.get(cluster).cloned().unwrap_or_default();
+                        let mine = seen.tasks.list(&req, &arn, &self.cfg.tasks);
+                        (!mine.is_empty()).then(|| {
+                            let mut all = json["taskArns"].as_array().cloned().unwrap_or_default();
+                            all.extend(mine.into_iter().map(Value::from));
+                            json["taskArns"] = all.into();
+                            json.to_string()
+                        })
+                    }
                     _ => None,
                 };
                 rewritten.or_else(|| echoed.then(|| json.to_string()))

@@ -273,6 +273,36 @@ impl Tasks {
         Ok(json!({ "tasks": [shown], "failures": [] }))
     }
 
+    /// ListTasks (ECS API): the layer's tasks of `cluster_arn` that match the request's
+    /// filters (`family`, `startedBy`, `desiredStatus`, RUNNING by default; none of them
+    /// belongs to a service), to add to moto's answer.
+    pub(super) fn list(&self, req: &Value, cluster_arn: &str, times: &TaskTimes) -> Vec<String> {
+        if req["serviceName"].is_string() {
+            return vec![];
+        }
+        let now = Instant::now();
+        let wanted = req["desiredStatus"].as_str().unwrap_or("RUNNING");
+        let mut arns: Vec<String> = self
+            .tasks
+            .values()
+            .filter(|t| t.cluster_arn == cluster_arn)
+            .filter(|t| {
+                req["family"]
+                    .as_str()
+                    .is_none_or(|f| f == t.definition.family)
+            })
+            .filter(|t| {
+                req["startedBy"]
+                    .as_str()
+                    .is_none_or(|b| t.request["startedBy"].as_str() == Some(b))
+            })
+            .filter(|t| self.json(t, now, times)["desiredStatus"] == wanted)
+            .map(|t| t.arn.clone())
+            .collect();
+        arns.sort();
+        arns
+    }
+
     /// Whether every task a DescribeTasks/StopTask names is one of the layer's.
     pub(super) fn owns(&self, named: &[String]) -> bool {
         !named.is_empty()
