@@ -32,6 +32,9 @@ const TASKDEF: &str = r#"{
       "workingDirectory": "/srv",
       "user": "101",
       "readonlyRootFilesystem": true,
+      "pseudoTerminal": true, "versionConsistency": "disabled",
+      "restartPolicy": {"enabled": true, "ignoredExitCodes": [0], "restartAttemptPeriod": 60},
+      "systemControls": [{"namespace": "net.core.somaxconn", "value": "1024"}],
       "linuxParameters": {"initProcessEnabled": true, "capabilities": {"add": ["SYS_PTRACE"], "drop": []}},
       "memoryReservation": 256,
       "dockerLabels": {"team": "web"},
@@ -55,6 +58,7 @@ const TASKDEF: &str = r#"{
     {"name": "shared", "efsVolumeConfiguration": {"fileSystemId": "fs-12345678", "rootDirectory": "/logs", "transitEncryption": "ENABLED"}}
   ],
   "ephemeralStorage": {"sizeInGiB": 30},
+  "pidMode": "task",
   "enableFaultInjection": true
 }"#;
 
@@ -161,6 +165,23 @@ async fn registers_the_file_with_what_ecsdeploy_owns_and_converges() {
     let sent: serde_json::Value =
         serde_json::from_str(&proxy.bodies("RegisterTaskDefinition")[0]).unwrap();
     assert_eq!(sent["enableFaultInjection"], true, "{sent}");
+    assert_eq!(td.pid_mode().map(|m| m.as_str()), Some("task"));
+    assert_eq!(
+        sent["containerDefinitions"][0]["pseudoTerminal"], true,
+        "{sent}"
+    );
+    assert_eq!(
+        sent["containerDefinitions"][0]["versionConsistency"],
+        "disabled"
+    );
+    assert_eq!(
+        sent["containerDefinitions"][0]["restartPolicy"]["ignoredExitCodes"],
+        serde_json::json!([0])
+    );
+    assert_eq!(
+        sent["containerDefinitions"][0]["systemControls"][0]["namespace"],
+        "net.core.somaxconn"
+    );
     let volumes: Vec<(&str, Option<&str>)> = td
         .volumes()
         .iter()

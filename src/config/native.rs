@@ -41,6 +41,9 @@ pub struct NativeTaskDef {
     /// Allow AWS Fault Injection Service actions on the tasks.
     #[serde(default)]
     pub enable_fault_injection: Option<bool>,
+    /// `task`: the containers of a task share a process namespace (Fargate takes no other).
+    #[serde(default)]
+    pub pid_mode: Option<String>,
     /// Bind-mount (task storage) and EFS volumes.
     #[serde(default)]
     pub volumes: Vec<NativeVolume>,
@@ -184,6 +187,35 @@ pub struct NativeContainer {
     /// On Fargate: `initProcessEnabled` and `capabilities` (adding only `SYS_PTRACE`).
     #[serde(default)]
     pub linux_parameters: Option<NativeLinuxParameters>,
+    #[serde(default)]
+    pub pseudo_terminal: Option<bool>,
+    #[serde(default)]
+    pub interactive: Option<bool>,
+    /// Restart the container in place when it exits (Fargate platform 1.4).
+    #[serde(default)]
+    pub restart_policy: Option<NativeRestartPolicy>,
+    /// `enabled` (ECS resolves the tag to a digest, the default) or `disabled`.
+    #[serde(default)]
+    pub version_consistency: Option<String>,
+    /// Namespaced kernel parameters (`net.*` on Fargate).
+    #[serde(default)]
+    pub system_controls: Vec<NameValueSysctl>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct NativeRestartPolicy {
+    pub enabled: bool,
+    #[serde(default)]
+    pub ignored_exit_codes: Vec<i32>,
+    #[serde(default)]
+    pub restart_attempt_period: Option<i32>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
+pub struct NameValueSysctl {
+    pub namespace: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
@@ -611,10 +643,25 @@ fn check(def: &NativeTaskDef, errors: &mut Vec<String>) {
         ));
     }
     volumes(def, errors);
+    if let Some(m) = def.pid_mode.as_deref().filter(|m| *m != "task") {
+        errors.push(format!(
+            "`pidMode` is `{m}`; Fargate takes only `task` (RegisterTaskDefinition refuses \
+             `host` for FARGATE)"
+        ));
+    }
     let mut names = std::collections::BTreeSet::new();
     for (i, c) in def.container_definitions.iter().enumerate() {
         let at = format!("containerDefinitions[{i}]");
         linux_parameters(&at, c, errors);
+        if let Some(v) = c
+            .version_consistency
+            .as_deref()
+            .filter(|v| !matches!(*v, "enabled" | "disabled"))
+        {
+            errors.push(format!(
+                "`{at}.versionConsistency` is `{v}`; ECS takes `enabled` or `disabled`"
+            ));
+        }
         for (j, m) in c.mount_points.iter().enumerate() {
             if !def.volumes.iter().any(|v| v.name == m.source_volume) {
                 errors.push(format!(
@@ -877,7 +924,7 @@ mod tests {
             "{:?}",
             p.errors
         );
-        let p = parse(&ECSPRESSO_STYLE.replace("\"family\": \"web\",", "\"pidMode\": \"task\","));
+        let p = parse(&ECSPRESSO_STYLE.replace("\"family\": \"web\",", "\"pidMode\": \"host\","));
         assert!(p.errors[0].contains("pidMode"), "{:?}", p.errors);
     }
 

@@ -159,6 +159,7 @@ fn own_task_def(c: &Config, env: &Env, key: &str, j: &Job) -> TaskDefSpec {
         file_volumes: vec![],
         ephemeral_storage: None,
         fault_injection: false,
+        pid_mode: None,
         after: vec![log_group_id()],
     }
 }

@@ -86,6 +86,7 @@ pub fn build(
                 .as_ref()
                 .and_then(|n| n.enable_fault_injection)
                 .unwrap_or(false),
+            pid_mode: s.native.as_ref().and_then(|n| n.pid_mode.clone()),
             after: vec![log_group_id()],
         }),
     });
@@ -350,6 +351,21 @@ fn native_containers(
                         .volumes_from
                         .iter()
                         .map(|v| (v.source_container.clone(), v.read_only.unwrap_or(false)))
+                        .collect(),
+                    pseudo_terminal: n.pseudo_terminal,
+                    interactive: n.interactive,
+                    restart_policy: n.restart_policy.as_ref().map(|r| {
+                        (
+                            r.enabled,
+                            r.ignored_exit_codes.clone(),
+                            r.restart_attempt_period,
+                        )
+                    }),
+                    version_consistency: n.version_consistency.clone(),
+                    system_controls: n
+                        .system_controls
+                        .iter()
+                        .map(|x| (x.namespace.clone(), x.value.clone()))
                         .collect(),
                     init_process_enabled: n
                         .linux_parameters

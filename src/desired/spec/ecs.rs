@@ -128,6 +128,14 @@ pub struct ContainerExtra {
     pub init_process_enabled: Option<bool>,
     /// `linuxParameters.capabilities`: (add, drop).
     pub capabilities: (Vec<String>, Vec<String>),
+    pub pseudo_terminal: Option<bool>,
+    pub interactive: Option<bool>,
+    /// `restartPolicy`: (enabled, ignored exit codes, restart attempt period).
+    pub restart_policy: Option<(bool, Vec<i32>, Option<i32>)>,
+    /// `versionConsistency`; `enabled` is ECS's default.
+    pub version_consistency: Option<String>,
+    /// `systemControls`: (namespace, value).
+    pub system_controls: Vec<(String, String)>,
 }
 
 impl ContainerExtra {
@@ -153,8 +161,34 @@ impl ContainerExtra {
             "docker_labels": self.docker_labels,
             "start_timeout": self.start_timeout,
             "linux_parameters": self.linux_fields(),
+            // false and unset are the same to ECS; so are `enabled` and unset.
+            "pseudo_terminal": self.pseudo_terminal.filter(|p| *p),
+            "interactive": self.interactive.filter(|i| *i),
+            "restart_policy": self.restart_fields(),
+            "version_consistency": self.version_consistency.as_deref().filter(|v| *v != "enabled"),
+            "system_controls": self.sysctl_fields(),
             "volumes_from": self.volumes_from.iter().map(|(c, ro)| json!({"source": c, "read_only": ro})).collect::<Vec<_>>(),
         })
+    }
+
+    /// `restartPolicy` in normal form: exit codes as a set.
+    fn restart_fields(&self) -> Value {
+        let Some((on, codes, period)) = &self.restart_policy else {
+            return Value::Null;
+        };
+        let mut codes = codes.clone();
+        codes.sort();
+        codes.dedup();
+        json!({"enabled": on, "ignored_exit_codes": codes, "restart_attempt_period": period})
+    }
+
+    /// `systemControls` as a sorted list.
+    fn sysctl_fields(&self) -> Value {
+        let mut all = self.system_controls.clone();
+        all.sort();
+        all.into_iter()
+            .map(|(n, v)| json!({"namespace": n, "value": v}))
+            .collect()
     }
 
     /// `linuxParameters` in normal form: false and unset alike, capabilities as sets; null
@@ -191,6 +225,8 @@ pub struct TaskDefSpec {
     pub ephemeral_storage: Option<u32>,
     /// `enableFaultInjection`.
     pub fault_injection: bool,
+    /// `pidMode` (`task`).
+    pub pid_mode: Option<String>,
     /// Resources that must exist before tasks can start (log group); not referenced by value.
     pub after: Vec<ResourceId>,
 }
@@ -658,6 +694,7 @@ impl KindSpec for TaskDefSpec {
             "ephemeral_storage": self.ephemeral_storage,
             // false and unset are the same to ECS.
             "fault_injection": self.fault_injection.then_some(true),
+            "pid_mode": self.pid_mode,
         })
     }
 }

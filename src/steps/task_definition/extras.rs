@@ -40,6 +40,41 @@ pub fn linux_parameters(
     )
 }
 
+/// `pseudoTerminal`, `interactive`, `restartPolicy`, `versionConsistency` and
+/// `systemControls` of a container, as the file gives them.
+pub fn container_level(
+    mut b: ContainerDefinitionBuilder,
+    x: &ContainerExtra,
+) -> ContainerDefinitionBuilder {
+    b = b
+        .set_pseudo_terminal(x.pseudo_terminal)
+        .set_interactive(x.interactive)
+        .set_version_consistency(
+            x.version_consistency
+                .as_deref()
+                .map(aws_sdk_ecs::types::VersionConsistency::from),
+        );
+    if let Some((enabled, codes, period)) = &x.restart_policy {
+        b = b.restart_policy(
+            aws_sdk_ecs::types::ContainerRestartPolicy::builder()
+                .enabled(*enabled)
+                .set_ignored_exit_codes((!codes.is_empty()).then(|| codes.clone()))
+                .set_restart_attempt_period(*period)
+                .build()
+                .expect("enabled is set"),
+        );
+    }
+    for (namespace, value) in &x.system_controls {
+        b = b.system_controls(
+            aws_sdk_ecs::types::SystemControl::builder()
+                .namespace(namespace)
+                .value(value)
+                .build(),
+        );
+    }
+    b
+}
+
 /// The observed `linuxParameters` in `ContainerExtra`'s terms.
 pub fn observed_linux(c: &ContainerDefinition) -> (Option<bool>, (Vec<String>, Vec<String>)) {
     let Some(lp) = c.linux_parameters() else {
@@ -68,6 +103,9 @@ pub fn task_level(
     }
     if s.fault_injection {
         req = req.enable_fault_injection(true);
+    }
+    if let Some(m) = &s.pid_mode {
+        req = req.pid_mode(aws_sdk_ecs::types::PidMode::from(m.as_str()));
     }
     Ok(req)
 }
@@ -128,6 +166,7 @@ pub fn observed_task_level(td: &TaskDefinition, fields: &mut crate::desired::Fie
         .map(|e| e.size_in_gib())
         .filter(|g| *g != DEFAULT_STORAGE_GIB);
     fields.insert("ephemeral_storage".into(), json!(storage));
+    fields.insert("pid_mode".into(), json!(td.pid_mode().map(|m| m.as_str())));
     // An emulator that drops the flag (moto) does not report it: then it is not compared.
     if let Some(f) = td.enable_fault_injection() {
         fields.insert("fault_injection".into(), json!(f.then_some(true)));

@@ -147,6 +147,24 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                         (source, v.read_only().unwrap_or(false))
                     })
                     .collect(),
+                pseudo_terminal: c.pseudo_terminal(),
+                interactive: c.interactive(),
+                restart_policy: c.restart_policy().map(|r| {
+                    (
+                        r.enabled(),
+                        r.ignored_exit_codes().to_vec(),
+                        r.restart_attempt_period(),
+                    )
+                }),
+                version_consistency: c.version_consistency().map(|v| v.as_str().to_string()),
+                system_controls: c
+                    .system_controls()
+                    .iter()
+                    .map(|x| {
+                        let n = x.namespace().unwrap_or_default().to_string();
+                        (n, x.value().unwrap_or_default().to_string())
+                    })
+                    .collect(),
                 init_process_enabled: linux.0,
                 capabilities: linux.1,
             };
@@ -336,6 +354,7 @@ async fn register(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -
             .set_memory_reservation(x.memory_reservation.map(|v| v as i32))
             .set_start_timeout(x.start_timeout.map(|v| v as i32));
         b = extras::linux_parameters(b, x);
+        b = extras::container_level(b, x);
         for (source, read_only) in &x.volumes_from {
             b = b.volumes_from(
                 aws_sdk_ecs::types::VolumeFrom::builder()
@@ -546,6 +565,10 @@ mod tests {
                     docker_labels: BTreeMap::from([("team".to_string(), "web".to_string())]),
                     init_process_enabled: Some(true),
                     capabilities: (vec!["SYS_PTRACE".into()], vec!["NET_RAW".into()]),
+                    pseudo_terminal: Some(true),
+                    restart_policy: Some((true, vec![0], Some(60))),
+                    version_consistency: Some("disabled".into()),
+                    system_controls: vec![("net.core.somaxconn".into(), "1024".into())],
                     ..Default::default()
                 },
             }],
@@ -570,6 +593,7 @@ mod tests {
             ],
             ephemeral_storage: Some(50),
             fault_injection: true,
+            pid_mode: Some("task".into()),
             after: vec![],
         };
         let container = ContainerDefinition::builder()
@@ -643,6 +667,22 @@ mod tests {
                     .build()
                     .unwrap(),
             )
+            .pseudo_terminal(true)
+            .restart_policy(
+                aws_sdk_ecs::types::ContainerRestartPolicy::builder()
+                    .enabled(true)
+                    .ignored_exit_codes(0)
+                    .restart_attempt_period(60)
+                    .build()
+                    .unwrap(),
+            )
+            .version_consistency(aws_sdk_ecs::types::VersionConsistency::Disabled)
+            .system_controls(
+                aws_sdk_ecs::types::SystemControl::builder()
+                    .namespace("net.core.somaxconn")
+                    .value("1024")
+                    .build(),
+            )
             .linux_parameters(
                 aws_sdk_ecs::types::LinuxParameters::builder()
                     .init_process_enabled(true)
@@ -706,6 +746,7 @@ mod tests {
                     .build(),
             )
             .enable_fault_injection(true)
+            .pid_mode(aws_sdk_ecs::types::PidMode::Task)
             .build();
         let none: BTreeMap<ResourceId, Outputs> = BTreeMap::new();
         let want = Spec::TaskDefinition(spec).fields(&none);
