@@ -26,26 +26,7 @@ pub const DEFAULT_PORT: u16 = 80;
 /// A valid app name made from a directory name: lowercase letters, digits and single
 /// hyphens, starting with a letter, at most the app-name limit; `app` if nothing is left.
 pub fn app_name_from(dir: &str) -> String {
-    let mut s = String::new();
-    for c in dir.chars().flat_map(char::to_lowercase) {
-        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            c
-        } else {
-            '-'
-        };
-        if (c == '-' && (s.is_empty() || s.ends_with('-'))) || (s.is_empty() && c.is_ascii_digit())
-        {
-            continue;
-        }
-        s.push(c);
-    }
-    s.truncate(MAX_APP_LEN);
-    let s = s.trim_end_matches('-').to_string();
-    if s.is_empty() {
-        "app".to_string()
-    } else {
-        s
-    }
+    crate::config::slug(dir, MAX_APP_LEN, "app")
 }
 
 /// Ask for what the flags left open. `input` and `prompt` are the terminal (stdin,

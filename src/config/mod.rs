@@ -21,5 +21,5 @@ pub use load::{
     load_all, load_file, load_file_with, load_str, load_str_with, ConfigErrors, Loaded, Options,
 };
 pub use model::*;
-pub use names::{az_letter, env_name, target_group_hash};
+pub use names::{az_letter, env_name, slug, target_group_hash};
 pub use seed::{parse_seed, SeedItem, SeedValue};

@@ -214,6 +214,31 @@ impl Config {
     }
 }
 
+/// A name made valid as a key or app name: lowercase letters, digits and single hyphens,
+/// starting with a letter, at most `max` characters; `fallback` if nothing is left.
+pub fn slug(name: &str, max: usize, fallback: &str) -> String {
+    let mut s = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            c
+        } else {
+            '-'
+        };
+        if (c == '-' && (s.is_empty() || s.ends_with('-'))) || (s.is_empty() && c.is_ascii_digit())
+        {
+            continue;
+        }
+        s.push(c);
+    }
+    s.truncate(max);
+    let s = s.trim_end_matches('-');
+    if s.is_empty() {
+        fallback.to_string()
+    } else {
+        s.to_string()
+    }
+}
+
 /// `a` for the first AZ index, `b` for the second, ...
 pub fn az_letter(i: usize) -> char {
     (b'a' + (i % 26) as u8) as char

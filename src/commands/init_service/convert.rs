@@ -33,26 +33,7 @@ pub struct Conversion {
 /// A service key from a container name: lowercase letters, digits and single hyphens,
 /// starting with a letter, at most 32 characters; `web` if nothing is left.
 pub fn key_from(name: &str) -> String {
-    let mut s = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            c
-        } else {
-            '-'
-        };
-        if (c == '-' && (s.is_empty() || s.ends_with('-'))) || (s.is_empty() && c.is_ascii_digit())
-        {
-            continue;
-        }
-        s.push(c);
-    }
-    s.truncate(32);
-    let s = s.trim_end_matches('-').to_string();
-    if s.is_empty() {
-        "web".into()
-    } else {
-        s
-    }
+    crate::config::slug(name, 32, "web")
 }
 
 /// The container the service is about: the one its load balancer addresses, else the

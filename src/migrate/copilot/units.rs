@@ -41,26 +41,7 @@ pub fn duration_secs(s: &str) -> Option<u64> {
 /// A key of `[services]`, `[secrets]` or `[file_systems]` made from a Copilot name: lowercase
 /// letters, digits and single hyphens, starting with a letter, at most 32 characters.
 pub fn key(name: &str) -> String {
-    let mut s = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        let c = if c.is_ascii_lowercase() || c.is_ascii_digit() {
-            c
-        } else {
-            '-'
-        };
-        if (c == '-' && (s.is_empty() || s.ends_with('-'))) || (s.is_empty() && c.is_ascii_digit())
-        {
-            continue;
-        }
-        s.push(c);
-    }
-    s.truncate(32);
-    let s = s.trim_end_matches('-').to_string();
-    if s.is_empty() {
-        "x".to_string()
-    } else {
-        s
-    }
+    crate::config::slug(name, 32, "x")
 }
 
 /// `key`, made different from every key in `taken` with a number.
