@@ -148,8 +148,9 @@ pub async fn read(aws: &Clients, cluster: &str, service: &str) -> Result<Live> {
     .unwrap_or_default()
     .into_iter()
     .next();
-    let scaling_policies = if scalable_target.is_some() {
-        answer(
+    // Policies and scheduled actions are independent reads: at once.
+    let (scaling_policies, scheduled_actions) = if scalable_target.is_some() {
+        let policies = answer(
             aws.autoscaling
                 .describe_scaling_policies()
                 .service_namespace(ServiceNamespace::Ecs)
@@ -159,14 +160,8 @@ pub async fn read(aws: &Clients, cluster: &str, service: &str) -> Result<Live> {
                 .items()
                 .send()
                 .try_collect(),
-        )
-        .await
-        .context("reading the service's scaling policies (DescribeScalingPolicies)")?
-    } else {
-        Vec::new()
-    };
-    let scheduled_actions = if scalable_target.is_some() {
-        answer(
+        );
+        let scheduled = answer(
             aws.autoscaling
                 .describe_scheduled_actions()
                 .service_namespace(ServiceNamespace::Ecs)
@@ -176,11 +171,14 @@ pub async fn read(aws: &Clients, cluster: &str, service: &str) -> Result<Live> {
                 .items()
                 .send()
                 .try_collect(),
+        );
+        let (p, a) = tokio::join!(policies, scheduled);
+        (
+            p.context("reading the service's scaling policies (DescribeScalingPolicies)")?,
+            a.context("reading the service's scheduled scaling (DescribeScheduledActions)")?,
         )
-        .await
-        .context("reading the service's scheduled scaling (DescribeScheduledActions)")?
     } else {
-        Vec::new()
+        (Vec::new(), Vec::new())
     };
 
     Ok(Live {
