@@ -153,9 +153,7 @@ pub fn build(
             load_balancers,
             desired_count_managed: s.autoscaling.is_some(),
             enable_execute_command: s.enable_execute_command,
-            minimum_healthy_percent: s.deployment.minimum_healthy_percent,
-            maximum_percent: s.deployment.maximum_percent,
-            rollback: s.deployment.rollback,
+            deployment: DeploymentSpec::from_config(&s.deployment),
             service_connect: service_connect(c, env, key),
             capacity: s
                 .capacity

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use super::capacity::CapacitySeen;
 use super::faults::{error, protocol, response, throttling, Protocol};
+use super::service_settings::SettingsSeen;
 use super::tasks::{Answer, TaskTimes, Tasks};
 use super::{Call, ProxyBody};
 
@@ -117,6 +118,7 @@ struct Seen {
     eni_refused: HashSet<String>,
     buckets: HashMap<&'static str, Bucket>,
     capacity: CapacitySeen,
+    settings: SettingsSeen,
 }
 
 impl Seen {
@@ -333,6 +335,9 @@ impl RealismState {
                 .refusal(&call.operation, &req, now, self.cfg.propagation);
             if let Some((code, message)) = refused {
                 return Some(error(proto, 400, code, &message));
+            }
+            if let Some(message) = seen.settings.refusal(&call.operation, &req) {
+                return invalid(message);
             }
         }
         match (call.service.as_str(), call.operation.as_str()) {
@@ -674,6 +679,7 @@ impl RealismState {
                 let req: Value = serde_json::from_slice(request).unwrap_or_default();
                 let mut json: Value = serde_json::from_slice(answer).ok()?;
                 let echoed = seen.capacity.after(op, &req, &mut json, now);
+                let echoed = seen.settings.after(op, &req, &mut json) || echoed;
                 let rewritten = match op {
                     "CreateCluster" => {
                         let name = json["cluster"]["clusterName"].as_str().unwrap_or_default();

@@ -7,7 +7,8 @@ use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{
-    yes, Connect, ContainerDependency, ContainerHealthCheck, Sidecar, TargetGroup, Ulimit, Use,
+    Connect, ContainerDependency, ContainerHealthCheck, Deployment, Sidecar, TargetGroup, Ulimit,
+    Use,
 };
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
@@ -284,30 +285,6 @@ impl<'de> Deserialize<'de> for Image {
     }
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
-#[schemars(deny_unknown_fields)]
-pub struct Deployment {
-    /// Lower bound of running tasks during a rollout, in % of desired. Default 100.
-    #[serde(default = "default_min_healthy")]
-    pub minimum_healthy_percent: u32,
-    /// Upper bound of running tasks during a rollout, in % of desired. Default 200.
-    #[serde(default = "default_max_percent")]
-    pub maximum_percent: u32,
-    /// Roll back automatically when the circuit breaker trips. Default true.
-    #[serde(default = "yes")]
-    pub rollback: bool,
-}
-
-impl Default for Deployment {
-    fn default() -> Self {
-        Deployment {
-            minimum_healthy_percent: default_min_healthy(),
-            maximum_percent: default_max_percent(),
-            rollback: true,
-        }
-    }
-}
-
 /// `services.<key>.capacity`: how the tasks split between Fargate and Fargate Spot,
 /// mapped to a capacity provider strategy.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq, schemars::JsonSchema)]
@@ -319,14 +296,6 @@ pub struct Capacity {
     /// The first this many tasks always run on regular Fargate. Default 0.
     #[serde(default)]
     pub on_demand_base: u32,
-}
-
-fn default_min_healthy() -> u32 {
-    100
-}
-
-fn default_max_percent() -> u32 {
-    200
 }
 
 /// `[services.<key>.autoscaling]`: target tracking on one metric.

@@ -21,6 +21,7 @@ use crate::config::secrecy::looks_secret;
 mod app;
 mod connect;
 mod containers;
+mod deployment;
 mod jobs;
 mod load_balancer;
 mod names;

@@ -521,44 +521,6 @@ impl Validator<'_> {
         }
     }
 
-    /// `[services.<key>.deployment]`.
-    pub(super) fn deployment(&mut self, sp: &KeyPath, s: &Service) {
-        let d = &s.deployment;
-        let dp = sp.key("deployment");
-        let min_ok = d.minimum_healthy_percent <= 100;
-        if !min_ok {
-            self.err(
-                dp.key("minimum_healthy_percent"),
-                format!(
-                    "minimum_healthy_percent is {}; it must be 0 to 100",
-                    d.minimum_healthy_percent
-                ),
-            );
-        }
-        let max_ok = (100..=200).contains(&d.maximum_percent);
-        if !max_ok {
-            self.err(
-                dp.key("maximum_percent"),
-                format!(
-                    "maximum_percent is {}; it must be 100 to 200",
-                    d.maximum_percent
-                ),
-            );
-        }
-        if min_ok && max_ok && d.maximum_percent <= d.minimum_healthy_percent {
-            self.err(
-                dp.key("maximum_percent"),
-                format!(
-                    "maximum_percent {} with minimum_healthy_percent {} leaves no room to roll \
-                     out: ECS may neither start a new task before an old one stops nor stop an \
-                     old one first; raise maximum_percent (e.g. 200) or lower \
-                     minimum_healthy_percent (e.g. 50)",
-                    d.maximum_percent, d.minimum_healthy_percent
-                ),
-            );
-        }
-    }
-
     /// `services.<key>.capacity`: the capacity provider strategy's bounds (ECS API
     /// `CapacityProviderStrategyItem`: base 0..=100000).
     fn capacity(&mut self, sp: &KeyPath, cap: &Capacity) {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
+use super::deployment::DeploymentSpec;
 use super::kind_spec::{sorted_vals, KindSpec};
 use super::stores::EfsVolumeSpec;
 use crate::desired::resource::{Kind, Resolve, ResourceId, Val};
@@ -333,9 +334,7 @@ pub struct ServiceSpec {
     /// `None` when autoscaling owns the desired count (then it is not compared).
     pub desired_count_managed: bool,
     pub enable_execute_command: bool,
-    pub minimum_healthy_percent: u32,
-    pub maximum_percent: u32,
-    pub rollback: bool,
+    pub deployment: DeploymentSpec,
     pub service_connect: Option<ServiceConnectSpec>,
     /// The capacity provider strategy; empty = the `FARGATE` launch type.
     pub capacity: Vec<CapacityItem>,
@@ -740,11 +739,7 @@ impl KindSpec for ServiceSpec {
             "load_balancers": lb_fields(&self.load_balancers, r),
             "health_check_grace_period": self.health_check_grace_period,
             "enable_execute_command": self.enable_execute_command,
-            "deployment": {
-                "minimum_healthy_percent": self.minimum_healthy_percent,
-                "maximum_percent": self.maximum_percent,
-                "circuit_breaker": {"enable": true, "rollback": self.rollback},
-            },
+            "deployment": self.deployment.fields(),
             "service_connect": self.service_connect.as_ref().map(|c| service_connect_fields(c, r)),
         })
     }

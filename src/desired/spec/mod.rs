@@ -3,6 +3,7 @@
 //! compares against what the step modules observe in AWS, and which of those force a
 //! replacement; [`Spec`] only dispatches to the variant's spec.
 
+mod deployment;
 mod ecs;
 mod iam;
 mod jobs;
@@ -11,6 +12,7 @@ mod load_balancer;
 mod network;
 mod stores;
 
+pub use deployment::*;
 pub use ecs::*;
 pub use iam::*;
 pub use jobs::*;

@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, DeploymentCircuitBreaker, DeploymentConfiguration,
-    LaunchType, LogConfiguration, LogDriver, NetworkConfiguration, PropagateTags, Service,
-    ServiceConnectClientAlias, ServiceConnectConfiguration, ServiceConnectService, ServiceField,
+    AssignPublicIp, AwsVpcConfiguration, LaunchType, LogConfiguration, LogDriver,
+    NetworkConfiguration, PropagateTags, Service, ServiceConnectClientAlias,
+    ServiceConnectConfiguration, ServiceConnectService, ServiceField,
 };
 use futures::future::try_join_all;
 use serde_json::{json, Value};
@@ -244,7 +244,7 @@ pub fn fields_of(s: &Service) -> Fields {
     // than "off".
     let complete = s.deployment_configuration().is_some();
     if let Some(d) = s.deployment_configuration() {
-        fields.insert("deployment".into(), deployment_fields(d));
+        fields.insert("deployment".into(), deployment::observed(d));
         fields.insert(
             "enable_execute_command".into(),
             json!(s.enable_execute_command()),
@@ -265,20 +265,6 @@ pub fn fields_of(s: &Service) -> Fields {
         None => {}
     }
     fields
-}
-
-/// The deployment settings in the shape of `Spec::fields` (`deployment`). An absent
-/// circuit breaker is a disabled one.
-fn deployment_fields(d: &DeploymentConfiguration) -> Value {
-    let cb = d.deployment_circuit_breaker();
-    json!({
-        "minimum_healthy_percent": d.minimum_healthy_percent(),
-        "maximum_percent": d.maximum_percent(),
-        "circuit_breaker": {
-            "enable": cb.is_some_and(|c| c.enable()),
-            "rollback": cb.is_some_and(|c| c.rollback()),
-        },
-    })
 }
 
 /// A Service Connect configuration in the shape of `service_connect_fields`; a disabled
@@ -353,21 +339,6 @@ fn network(s: &ServiceSpec, res: &dyn Resolve) -> Result<NetworkConfiguration> {
         .build())
 }
 
-/// Circuit breaker always on: a deployment whose tasks keep failing is reported as FAILED
-/// (and rolled back by ECS when `rollback` is set) instead of retrying forever.
-fn deployment_config(s: &ServiceSpec) -> DeploymentConfiguration {
-    DeploymentConfiguration::builder()
-        .deployment_circuit_breaker(
-            DeploymentCircuitBreaker::builder()
-                .enable(true)
-                .rollback(s.rollback)
-                .build(),
-        )
-        .maximum_percent(s.maximum_percent as i32)
-        .minimum_healthy_percent(s.minimum_healthy_percent as i32)
-        .build()
-}
-
 /// Service Connect on, in the namespace, publishing the configured ports, with the proxy's
 /// logs in the app's log group.
 fn service_connect(
@@ -424,7 +395,7 @@ pub async fn create(
         .network_configuration(network(s, res)?)
         .set_load_balancers(Some(load_balancers(s, res)?))
         .set_health_check_grace_period_seconds(s.health_check_grace_period.map(|g| g as i32))
-        .deployment_configuration(deployment_config(s))
+        .deployment_configuration(deployment::request(&s.deployment, None))
         .enable_execute_command(s.enable_execute_command)
         .set_service_connect_configuration(
             s.service_connect
@@ -500,7 +471,8 @@ pub async fn update(
             .set_health_check_grace_period_seconds(s.health_check_grace_period.map(|g| g as i32));
     }
     if changed("deployment") {
-        req = req.deployment_configuration(deployment_config(s));
+        let live = o.fields.get("deployment");
+        req = req.deployment_configuration(deployment::request(&s.deployment, live));
     }
     if changed("service_connect") {
         req = req.service_connect_configuration(match &s.service_connect {
@@ -658,6 +630,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 }
 
 mod capacity;
+mod deployment;
 mod manual;
 mod rollout;
 #[cfg(test)]

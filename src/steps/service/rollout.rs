@@ -61,10 +61,13 @@ pub fn judge(s: &Service, deployment_id: &str) -> Judgement {
                 .unwrap_or_default();
             return Judgement::Failed(format!("{reason}{back_to}"));
         }
+        // With early success criteria ECS calls the deployment COMPLETED once enough new
+        // tasks are healthy and the old ones are gone; it starts the rest afterwards.
         Some(DeploymentRolloutState::Completed)
             if d.status() == Some("PRIMARY")
-                && s.running_count() == s.desired_count()
-                && s.deployments().len() == 1 =>
+                && s.deployments().len() == 1
+                && (s.running_count() == s.desired_count()
+                    || super::deployment::early_success(s.deployment_configuration())) =>
         {
             return Judgement::Stable
         }

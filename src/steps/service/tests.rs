@@ -1,6 +1,7 @@
 //! Tests of the service step: fields read back, request pieces, and the rollout judge.
 
 use super::*;
+use crate::desired::DeploymentSpec;
 use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState};
 
 fn deployment(id: &str, status: &str, rollout: DeploymentRolloutState) -> Deployment {
@@ -32,6 +33,25 @@ fn completed_primary_with_all_running_is_stable() {
         2,
     );
     assert_eq!(judge(&s, "d2"), Judgement::Stable);
+}
+
+#[test]
+fn completed_with_early_success_is_stable_before_every_task_runs() {
+    let completed = || {
+        vec![deployment(
+            "d2",
+            "PRIMARY",
+            DeploymentRolloutState::Completed,
+        )]
+    };
+    // Without early success criteria, COMPLETED with tasks missing is still settling.
+    let plain = service(completed(), 3, 4);
+    assert!(matches!(judge(&plain, "d2"), Judgement::InProgress(_)));
+    let mut d = spec(None).deployment;
+    d.early_success_percent = Some(75);
+    let mut early = service(completed(), 3, 4);
+    early.deployment_configuration = Some(deployment::request(&d, None));
+    assert_eq!(judge(&early, "d2"), Judgement::Stable);
 }
 
 #[test]
@@ -326,9 +346,15 @@ fn spec(service_connect: Option<ServiceConnectSpec>) -> ServiceSpec {
         health_check_grace_period: None,
         desired_count_managed: false,
         enable_execute_command: true,
-        minimum_healthy_percent: 50,
-        maximum_percent: 200,
-        rollback: true,
+        deployment: DeploymentSpec {
+            minimum_healthy_percent: 50,
+            maximum_percent: 200,
+            rollback: true,
+            threshold: None,
+            reset_on_healthy_task: None,
+            early_success_percent: None,
+            alarms: vec![],
+        },
         service_connect,
         capacity: vec![],
         keep_revisions: 10,
@@ -372,7 +398,7 @@ fn described(s: &ServiceSpec, res: &dyn Resolve, with_settings: bool) -> Service
         .deployments(primary.build());
     if with_settings {
         b = b
-            .deployment_configuration(deployment_config(s))
+            .deployment_configuration(deployment::request(&s.deployment, None))
             .enable_execute_command(s.enable_execute_command);
     }
     b.build()
@@ -426,15 +452,65 @@ fn disabled_service_connect_is_off() {
 #[test]
 fn deployment_settings_follow_the_spec() {
     let mut s = spec(None);
-    s.rollback = false;
-    s.minimum_healthy_percent = 0;
-    s.maximum_percent = 150;
+    s.deployment.rollback = false;
+    s.deployment.minimum_healthy_percent = 0;
+    s.deployment.maximum_percent = 150;
+    let sent = deployment::request(&s.deployment, None);
+    assert!(sent.alarms().is_none() && sent.early_success_criteria().is_none());
+    assert_eq!(deployment::observed(&sent), s.deployment.fields());
     assert_eq!(
-        deployment_fields(&deployment_config(&s)),
+        deployment::observed(&sent),
         json!({
             "minimum_healthy_percent": 0,
             "maximum_percent": 150,
-            "circuit_breaker": {"enable": true, "rollback": false},
+            "circuit_breaker": {
+                "enable": true,
+                "rollback": false,
+                "failure_threshold": "50%",
+                "reset_on_healthy_task": true,
+            },
+            "early_success_percent": null,
+            "alarms": null,
         })
     );
+    // Every setting goes out and reads back as the spec says.
+    s.deployment.threshold = Some(crate::desired::Threshold {
+        kind: crate::desired::ThresholdKind::Count,
+        value: 4,
+    });
+    s.deployment.reset_on_healthy_task = Some(false);
+    s.deployment.early_success_percent = Some(80);
+    s.deployment.alarms = vec!["p99-latency".into(), "5xx".into()];
+    s.deployment.rollback = true;
+    let sent = deployment::request(&s.deployment, None);
+    assert_eq!(deployment::observed(&sent), s.deployment.fields());
+    let cb = sent.deployment_circuit_breaker().unwrap();
+    assert_eq!(cb.threshold_configuration().unwrap().value(), 4);
+    assert_eq!(
+        sent.early_success_criteria()
+            .unwrap()
+            .source_service_revision_cleanup()
+            .map(|c| c.as_str()),
+        Some("BLOCKING")
+    );
+    // Settings the config dropped go back to AWS's defaults explicitly, not left out.
+    let live = deployment::observed(&sent);
+    let plain = DeploymentSpec {
+        threshold: None,
+        reset_on_healthy_task: None,
+        early_success_percent: None,
+        alarms: vec![],
+        ..s.deployment.clone()
+    };
+    let back = deployment::request(&plain, Some(&live));
+    let alarms = back.alarms().unwrap();
+    assert!(!alarms.enable() && alarms.alarm_names().is_empty());
+    assert!(!back.early_success_criteria().unwrap().enable());
+    let cb = back.deployment_circuit_breaker().unwrap();
+    assert_eq!(cb.reset_on_healthy_task(), Some(true));
+    assert_eq!(cb.threshold_configuration().unwrap().value(), 50);
+    assert_eq!(deployment::observed(&back), plain.fields());
+    // With nothing to undo, nothing extra is sent.
+    let quiet = deployment::request(&plain, Some(&plain.fields()));
+    assert!(quiet.alarms().is_none() && quiet.early_success_criteria().is_none());
 }

@@ -1,0 +1,154 @@
+//! How a deployment is judged failed (issue 18 #3): the circuit breaker's threshold and
+//! reset, early success, and rollback alarms, sent as ECS's `deploymentConfiguration`,
+//! read back through the AWS-realism layer (which keeps them as AWS does; moto drops them
+//! on create), converged without writes, and changed or removed in place.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::realism::Realism;
+use common::{run_async, sdk_config, unique_account, Proxy};
+use serde_json::Value;
+
+const REGION: &str = "ap-northeast-1";
+
+const BASE: &str = r#"
+app = "dsafe"
+region = "ap-northeast-1"
+
+[network]
+vpc_cidr = "10.0.0.0/16"
+azs = ["ap-northeast-1a", "ap-northeast-1c"]
+public_subnets = ["10.0.1.0/24", "10.0.2.0/24"]
+
+[services.web]
+image = "nginx:latest"
+ports = [80]
+desired_count = 1
+subnets = "public"
+assign_public_ip = true
+"#;
+
+fn write(dir: &Path, deployment: &str) -> PathBuf {
+    let path = dir.join("ecsdeploy.toml");
+    std::fs::write(&path, format!("{BASE}\n{deployment}")).unwrap();
+    path
+}
+
+async fn ecsdeploy(proxy: &Proxy, config: &Path, args: &[&str]) -> common::Output {
+    let mut all = vec!["-c", config.to_str().unwrap()];
+    all.extend_from_slice(args);
+    run_async(proxy, REGION, &all).await
+}
+
+async fn deployment_configuration(proxy: &Proxy) -> aws_sdk_ecs::types::DeploymentConfiguration {
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(proxy, REGION).await);
+    let out = ecs
+        .describe_services()
+        .cluster("dsafe-cluster")
+        .services("dsafe-web")
+        .send()
+        .await
+        .unwrap();
+    out.services()[0]
+        .deployment_configuration()
+        .unwrap()
+        .clone()
+}
+
+#[tokio::test]
+async fn failure_detection_settings_are_sent_kept_and_removed() {
+    let proxy = Proxy::start_realistic(&unique_account(), Realism::aws()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let strict = write(
+        dir.path(),
+        "[services.web.deployment]\n\
+         failure_threshold = 3\n\
+         reset_on_healthy_task = false\n\
+         early_success_percent = 100\n\
+         rollback_alarms = [\"dsafe-5xx\", \"dsafe-latency\"]\n",
+    );
+    ecsdeploy(&proxy, &strict, &["up"]).await.assert_success();
+    let d = deployment_configuration(&proxy).await;
+    let cb = d.deployment_circuit_breaker().unwrap();
+    assert!(cb.enable() && cb.rollback());
+    assert_eq!(cb.reset_on_healthy_task(), Some(false));
+    let t = cb.threshold_configuration().unwrap();
+    assert_eq!((t.r#type().as_str(), t.value()), ("COUNT", 3));
+    let early = d.early_success_criteria().unwrap();
+    assert!(early.enable());
+    assert_eq!(early.healthy_percent(), Some(100));
+    assert_eq!(
+        early.source_service_revision_cleanup().map(|c| c.as_str()),
+        Some("BLOCKING")
+    );
+    let alarms = d.alarms().unwrap();
+    assert!(alarms.enable() && alarms.rollback());
+    assert_eq!(alarms.alarm_names(), ["dsafe-5xx", "dsafe-latency"]);
+
+    // Unchanged: nothing to write, and the plan says so.
+    proxy.clear();
+    ecsdeploy(&proxy, &strict, &["up"]).await.assert_success();
+    assert_eq!(proxy.writes(), vec![], "converged");
+
+    // A percentage, and the rest gone: shown by plan, then one UpdateService that turns the
+    // alarms and early success off and resets to AWS's default (left out, a setting may
+    // stay as it was).
+    let relaxed = write(
+        dir.path(),
+        "[services.web.deployment]\nfailure_threshold = \"25%\"\n",
+    );
+    let out = ecsdeploy(&proxy, &relaxed, &["plan"]).await;
+    out.assert_success();
+    assert!(
+        out.stdout
+            .contains("deployment.circuit_breaker.failure_threshold: \"3 tasks\" → \"25%\"")
+            || out.stdout.contains("failure_threshold: 3 tasks → 25%"),
+        "{out}"
+    );
+    assert!(out.stdout.contains("deployment.alarms"), "{out}");
+    proxy.clear();
+    ecsdeploy(&proxy, &relaxed, &["up"]).await.assert_success();
+    let sent = proxy.bodies("UpdateService");
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let sent: Value = serde_json::from_str(&sent[0]).unwrap();
+    let sent = &sent["deploymentConfiguration"];
+    assert_eq!(sent["alarms"]["enable"], false, "{sent}");
+    assert_eq!(sent["earlySuccessCriteria"]["enable"], false, "{sent}");
+    assert_eq!(sent["deploymentCircuitBreaker"]["resetOnHealthyTask"], true);
+    assert_eq!(
+        sent["deploymentCircuitBreaker"]["thresholdConfiguration"],
+        serde_json::json!({"type": "BOUNDED_PERCENT", "value": 25})
+    );
+    let d = deployment_configuration(&proxy).await;
+    assert!(!d.alarms().unwrap().enable());
+    proxy.clear();
+    ecsdeploy(&proxy, &relaxed, &["up"]).await.assert_success();
+    assert_eq!(proxy.writes(), vec![], "converged after the change");
+}
+
+#[tokio::test]
+async fn early_success_below_the_minimum_is_refused_before_any_call() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let bad = write(
+        dir.path(),
+        "[services.web.deployment]\n\
+         minimum_healthy_percent = 100\n\
+         early_success_percent = 50\n\
+         failure_threshold = 0\n\
+         rollback_alarms = [\"a\", \"a\"]\n",
+    );
+    let out = ecsdeploy(&proxy, &bad, &["up"]).await;
+    out.assert_failure();
+    assert_eq!(out.code, Some(2), "{out}");
+    for key in [
+        "services.web.deployment.early_success_percent",
+        "services.web.deployment.failure_threshold",
+        "services.web.deployment.rollback_alarms[1]",
+    ] {
+        assert!(out.stderr.contains(key), "{key} not named: {out}");
+    }
+    assert!(proxy.calls().is_empty(), "{:?}", proxy.operations());
+}
