@@ -111,6 +111,10 @@ pub enum Command {
     /// Start a new deployment of the revision a service runs (its tasks start again and
     /// read their secrets afresh, e.g. after a rotation), waited for like `up`'s.
     Restart(RestartArgs),
+    /// Roll a service back: a deployment in flight is stopped and rolled back by ECS;
+    /// otherwise the previous revision that deployed successfully is deployed again.
+    /// Waited for like `up`; the next `up` deploys the config's revision again.
+    Rollback(RollbackArgs),
     /// Set a service's task count, or (for an autoscaled service) its autoscaling bounds;
     /// waited for like `up`.
     Scale(ScaleArgs),
@@ -270,6 +274,14 @@ pub struct ScaleArgs {
 
 #[derive(Debug, Clone, Args)]
 pub struct RestartArgs {
+    /// The service's key in the config.
+    pub service: String,
+    #[command(flatten)]
+    pub wait: WaitArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
     /// The service's key in the config.
     pub service: String,
     #[command(flatten)]

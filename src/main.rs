@@ -179,6 +179,7 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
         Command::Up(a) => Some(("up", a.wait.force_unlock)),
         Command::Down(a) => Some(("down", a.force_unlock)),
         Command::Restart(a) => Some(("restart", a.wait.force_unlock)),
+        Command::Rollback(a) => Some(("rollback", a.wait.force_unlock)),
         Command::Scale(a) => Some(("scale", a.wait.force_unlock)),
         _ => None,
     };
@@ -253,6 +254,7 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
         }),
         Command::Logs(a) => commands::logs::run(&session, a).await.map(|_| 0),
         Command::Restart(a) => commands::restart::run(&session, a).await.map(|_| 0),
+        Command::Rollback(a) => commands::rollback::run(&session, a).await.map(|_| 0),
         Command::Scale(a) => commands::scale::run(&session, a).await.map(|_| 0),
         Command::Exec(a) => {
             commands::exec::run(

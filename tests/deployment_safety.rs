@@ -152,3 +152,124 @@ async fn early_success_below_the_minimum_is_refused_before_any_call() {
     }
     assert!(proxy.calls().is_empty(), "{:?}", proxy.operations());
 }
+
+/// The example's service on `image`, with the realism layer's deployments `deployment`
+/// long.
+fn on_image(dir: &Path, image: &str) -> PathBuf {
+    let path = dir.join("ecsdeploy.toml");
+    std::fs::write(&path, BASE.replace("nginx:latest", image)).unwrap();
+    path
+}
+
+async fn task_definition(proxy: &Proxy) -> String {
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(proxy, REGION).await);
+    let out = ecs
+        .describe_services()
+        .cluster("dsafe-cluster")
+        .services("dsafe-web")
+        .send()
+        .await
+        .unwrap();
+    let td = out.services()[0].task_definition().unwrap();
+    td.rsplit('/').next().unwrap().to_string()
+}
+
+fn json(out: &common::Output) -> Value {
+    serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[tokio::test]
+async fn rollback_after_completion_deploys_the_previous_successful_revision() {
+    let proxy = Proxy::start_realistic(&unique_account(), Realism::aws()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = on_image(dir.path(), "nginx:1.27");
+
+    // One revision only: nothing to go back to, and nothing written.
+    ecsdeploy(&proxy, &v1, &["up"]).await.assert_success();
+    proxy.clear();
+    let out = ecsdeploy(&proxy, &v1, &["rollback", "web"]).await;
+    out.assert_failure();
+    assert!(out.stderr.contains("nothing to roll back to"), "{out}");
+    assert_eq!(proxy.writes().len(), 0, "{:?}", proxy.writes());
+
+    let v2 = on_image(dir.path(), "nginx:1.28");
+    ecsdeploy(&proxy, &v2, &["up"]).await.assert_success();
+    assert_eq!(task_definition(&proxy).await, "dsafe-web:2");
+
+    proxy.clear();
+    let out = ecsdeploy(&proxy, &v2, &["--output", "json", "rollback", "web"]).await;
+    out.assert_success();
+    let done = json(&out);
+    assert_eq!(done["rollback"]["action"], "redeployed", "{done}");
+    assert!(done["rollback"]["to"]
+        .as_str()
+        .unwrap()
+        .ends_with("dsafe-web:1"));
+    assert!(done["rollback"]["from"]
+        .as_str()
+        .unwrap()
+        .ends_with("dsafe-web:2"));
+    assert_eq!(task_definition(&proxy).await, "dsafe-web:1");
+    let writes: Vec<String> = proxy.writes().iter().map(|c| c.operation.clone()).collect();
+    assert_eq!(writes, ["UpdateService"], "only the service moves back");
+
+    // The config still names :2's image: plan says so, and up deploys it again.
+    let out = ecsdeploy(&proxy, &v2, &["plan"]).await;
+    assert!(out.stdout.contains("task_definition"), "{out}");
+    ecsdeploy(&proxy, &v2, &["up"]).await.assert_success();
+    assert_eq!(task_definition(&proxy).await, "dsafe-web:2");
+}
+
+#[tokio::test]
+async fn rollback_in_flight_stops_the_deployment_and_ecs_rolls_it_back() {
+    let realism = Realism {
+        deployment: std::time::Duration::from_secs(12),
+        ..Realism::aws()
+    };
+    let proxy = Proxy::start_realistic(&unique_account(), realism).await;
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = on_image(dir.path(), "nginx:1.27");
+    ecsdeploy(&proxy, &v1, &["up"]).await.assert_success();
+    let v2 = on_image(dir.path(), "nginx:1.28");
+    ecsdeploy(&proxy, &v2, &["up", "--no-wait"])
+        .await
+        .assert_success();
+
+    proxy.clear();
+    let out = ecsdeploy(&proxy, &v2, &["--output", "json", "rollback", "web"]).await;
+    out.assert_success();
+    let done = json(&out);
+    assert_eq!(
+        done["rollback"]["action"], "stopped_with_rollback",
+        "{done}"
+    );
+    assert!(done["rollback"]["to"]
+        .as_str()
+        .unwrap()
+        .ends_with("dsafe-web:1"));
+    let stops = proxy.bodies("StopServiceDeployment");
+    assert_eq!(stops.len(), 1, "{stops:?}");
+    let stop: Value = serde_json::from_str(&stops[0]).unwrap();
+    assert_eq!(stop["stopType"], "ROLLBACK");
+    assert_eq!(
+        proxy.count("UpdateService"),
+        0,
+        "ECS rolls back, not ecsdeploy"
+    );
+
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(&proxy, REGION).await);
+    let listed = ecs
+        .list_service_deployments()
+        .cluster("dsafe-cluster")
+        .service("dsafe-web")
+        .send()
+        .await
+        .unwrap();
+    let stopped = listed
+        .service_deployments()
+        .iter()
+        .find(|d| d.service_deployment_arn() == stop["serviceDeploymentArn"].as_str())
+        .unwrap();
+    assert_eq!(stopped.status().unwrap().as_str(), "ROLLBACK_SUCCESSFUL");
+    assert_eq!(task_definition(&proxy).await, "dsafe-web:1");
+}

@@ -10,6 +10,7 @@ pub mod init_service;
 pub mod logs;
 pub mod plan;
 pub mod restart;
+pub mod rollback;
 pub mod run;
 pub mod scale;
 pub mod schema;
@@ -54,6 +55,7 @@ pub fn settings(command: &Command) -> Settings {
         Command::Up(a) => up_options(a).settings(),
         Command::Down(a) => down_options(a).settings(),
         Command::Restart(crate::cli::RestartArgs { wait, .. })
+        | Command::Rollback(crate::cli::RollbackArgs { wait, .. })
         | Command::Scale(crate::cli::ScaleArgs { wait, .. }) => Settings {
             service_wait: wait.service_wait(),
             ..Settings::default()

@@ -18,6 +18,7 @@ mod capacity;
 pub mod faults;
 pub mod inventory;
 pub mod realism;
+mod service_deployments;
 mod service_settings;
 pub mod tasks;
 

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use super::capacity::CapacitySeen;
 use super::faults::{error, protocol, response, throttling, Protocol};
+use super::service_deployments::DeploymentsSeen;
 use super::service_settings::SettingsSeen;
 use super::tasks::{Answer, TaskTimes, Tasks};
 use super::{Call, ProxyBody};
@@ -119,6 +120,7 @@ struct Seen {
     buckets: HashMap<&'static str, Bucket>,
     capacity: CapacitySeen,
     settings: SettingsSeen,
+    service_deployments: DeploymentsSeen,
 }
 
 impl Seen {
@@ -338,6 +340,13 @@ impl RealismState {
             }
             if let Some(message) = seen.settings.refusal(&call.operation, &req) {
                 return invalid(message);
+            }
+            let window = self.cfg.deployment;
+            if let Some(answer) = seen
+                .service_deployments
+                .answer(&call.operation, &req, window)
+            {
+                return Some(json_answer(proto, answer));
             }
         }
         match (call.service.as_str(), call.operation.as_str()) {
@@ -680,6 +689,10 @@ impl RealismState {
                 let mut json: Value = serde_json::from_slice(answer).ok()?;
                 let echoed = seen.capacity.after(op, &req, &mut json, now);
                 let echoed = seen.settings.after(op, &req, &mut json) || echoed;
+                let (failing, window) = (&self.cfg.failing_services, self.cfg.deployment);
+                seen.service_deployments
+                    .after(op, &req, &json, failing, window);
+                let echoed = seen.service_deployments.rewrite(&mut json, window) || echoed;
                 let rewritten = match op {
                     "CreateCluster" => {
                         let name = json["cluster"]["clusterName"].as_str().unwrap_or_default();

@@ -45,7 +45,7 @@ pub async fn restart(ctx: &Ctx, name: &str) -> Result<String> {
 }
 
 /// UpdateService of `name` in the app's cluster, to which the caller adds the change.
-fn update(ctx: &Ctx, name: &str) -> UpdateServiceFluentBuilder {
+pub(super) fn update(ctx: &Ctx, name: &str) -> UpdateServiceFluentBuilder {
     ctx.aws
         .ecs
         .update_service()
@@ -54,7 +54,7 @@ fn update(ctx: &Ctx, name: &str) -> UpdateServiceFluentBuilder {
 }
 
 /// Sends `call` and waits for the deployment its answer names as primary.
-async fn changed(
+pub(super) async fn changed(
     ctx: &Ctx,
     name: &str,
     call: UpdateServiceFluentBuilder,

@@ -632,10 +632,12 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 mod capacity;
 mod deployment;
 mod manual;
+mod rollback;
 mod rollout;
 #[cfg(test)]
 mod tests;
 
 pub use manual::{owned, restart, scale, scale_bounds};
+pub use rollback::{rollback, short};
 use rollout::conclude;
 pub use rollout::{follow, judge, unsettled, wait_stable, Judgement, Since, WaitOutcome};

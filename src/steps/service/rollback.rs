@@ -1,0 +1,326 @@
+//! `ecsdeploy rollback SERVICE`: a deployment still in flight is stopped with a rollback
+//! (ECS API `StopServiceDeployment`, stop type `ROLLBACK`: "rolls back the service
+//! deployment to the previous service revision", whatever the service's own rollback
+//! setting); otherwise the service goes back to the task definition of the newest earlier
+//! service revision whose deployment succeeded (`ListServiceDeployments`,
+//! `DescribeServiceRevisions`), waited for as `up` waits.
+
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
+use aws_sdk_ecs::types::{
+    ServiceDeploymentBrief, ServiceDeploymentStatus, StopServiceDeploymentStopType,
+};
+use serde::Serialize;
+
+use super::manual::{owned, update};
+use crate::aws::{err, stopped_waiting_for, Backoff};
+use crate::steps::Ctx;
+
+/// The history read: ListServiceDeployments pages of at most this many, and no more than
+/// this many deployments in all (the newest; a rollback looks only a few back).
+const PAGE: i32 = 50;
+
+/// What `rollback` did, for the command's output.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RolledBack {
+    /// `stopped_with_rollback` (a deployment in flight) or `redeployed` (an earlier
+    /// revision deployed anew).
+    pub action: &'static str,
+    /// The task definition the service ran, or was being deployed to.
+    pub from: String,
+    /// The task definition it went back to (`null` in JSON when ECS did not say).
+    pub to: Option<String>,
+    /// The service deployment stopped, or the one that had deployed `to`.
+    pub service_deployment: String,
+    /// How it ended: completed, or not waited for.
+    pub result: String,
+}
+
+/// Whether a deployment in this status is still in flight (StopServiceDeployment accepts
+/// it: ECS developer guide, "Stopping Amazon ECS service deployments").
+pub fn in_flight(status: &ServiceDeploymentStatus) -> bool {
+    matches!(
+        status,
+        ServiceDeploymentStatus::Pending
+            | ServiceDeploymentStatus::InProgress
+            | ServiceDeploymentStatus::RollbackRequested
+            | ServiceDeploymentStatus::RollbackInProgress
+            | ServiceDeploymentStatus::StopRequested
+    )
+}
+
+/// The deployments newest first (pure).
+pub fn newest_first(mut briefs: Vec<ServiceDeploymentBrief>) -> Vec<ServiceDeploymentBrief> {
+    briefs.sort_by(|a, b| b.created_at().cmp(&a.created_at()));
+    briefs
+}
+
+pub async fn rollback(ctx: &Ctx, name: &str) -> Result<RolledBack> {
+    let svc = owned(ctx, name).await?;
+    let current = svc.task_definition().unwrap_or_default().to_string();
+    let history = newest_first(history(ctx, name).await?);
+    let Some(latest) = history.first() else {
+        bail!("service {name} has no deployments to roll back (ListServiceDeployments lists none)");
+    };
+    let latest_arn = latest
+        .service_deployment_arn()
+        .unwrap_or_default()
+        .to_string();
+    if latest.status().is_some_and(in_flight) {
+        return stop_with_rollback(ctx, name, latest, &latest_arn).await;
+    }
+    // The revision the service runs now, then the newest earlier one that was deployed
+    // successfully with another task definition.
+    let successful: Vec<&ServiceDeploymentBrief> = history
+        .iter()
+        .filter(|b| b.status() == Some(&ServiceDeploymentStatus::Successful))
+        .collect();
+    let revisions: Vec<String> = successful
+        .iter()
+        .filter_map(|b| b.target_service_revision_arn().map(str::to_string))
+        .collect();
+    let task_defs = revision_task_definitions(ctx, &revisions).await?;
+    let earlier = successful.iter().find_map(|b| {
+        let td = task_defs.get(b.target_service_revision_arn()?)?;
+        (*td != current).then(|| (td.clone(), b.service_deployment_arn().unwrap_or_default()))
+    });
+    let Some((to, deployment)) = earlier else {
+        bail!(
+            "service {name} has no earlier revision that deployed successfully (it runs {}): \
+             nothing to roll back to",
+            short(&current)
+        );
+    };
+    let call = update(ctx, name).task_definition(&to);
+    let result = super::manual::changed(ctx, name, call, "rollback").await?;
+    Ok(RolledBack {
+        action: "redeployed",
+        from: current,
+        to: Some(to),
+        service_deployment: deployment.to_string(),
+        result,
+    })
+}
+
+/// StopServiceDeployment with rollback, then the wait for the rollback to finish.
+async fn stop_with_rollback(
+    ctx: &Ctx,
+    name: &str,
+    latest: &ServiceDeploymentBrief,
+    arn: &str,
+) -> Result<RolledBack> {
+    let already = matches!(
+        latest.status(),
+        Some(
+            ServiceDeploymentStatus::RollbackRequested
+                | ServiceDeploymentStatus::RollbackInProgress
+        )
+    );
+    if !already {
+        ctx.aws
+            .ecs
+            .stop_service_deployment()
+            .service_deployment_arn(arn)
+            .stop_type(StopServiceDeploymentStopType::Rollback)
+            .send()
+            .await
+            .map_err(err)?;
+    }
+    let from = revision_task_definitions(
+        ctx,
+        &latest
+            .target_service_revision_arn()
+            .map(str::to_string)
+            .into_iter()
+            .collect::<Vec<_>>(),
+    )
+    .await?
+    .into_values()
+    .next()
+    .unwrap_or_default();
+    let Some(timeout) = ctx.service_wait else {
+        return Ok(RolledBack {
+            action: "stopped_with_rollback",
+            from,
+            to: None,
+            service_deployment: arn.to_string(),
+            result: "rollback started (not waited for)".into(),
+        });
+    };
+    let key = format!("service.{name}");
+    ctx.report.start(&key, &format!("rollback {name}"));
+    let started = std::time::Instant::now();
+    let outcome = wait_rollback(ctx, &key, arn, timeout).await;
+    let shown = match &outcome {
+        Ok(_) => crate::report::Outcome::Done("rolled back".into()),
+        Err(e) => crate::report::Outcome::Failed(format!("{e:#}")),
+    };
+    ctx.report.done(&key, &shown, started.elapsed());
+    let to = outcome?;
+    Ok(RolledBack {
+        action: "stopped_with_rollback",
+        from,
+        to,
+        service_deployment: arn.to_string(),
+        result: "rollback completed".into(),
+    })
+}
+
+/// Polls the stopped deployment until its rollback succeeds (the task definition rolled
+/// back to, when ECS names the source revision) or fails.
+async fn wait_rollback(
+    ctx: &Ctx,
+    key: &str,
+    arn: &str,
+    timeout: Duration,
+) -> Result<Option<String>> {
+    let mut backoff = Backoff::new(timeout);
+    let mut last = String::new();
+    loop {
+        let out = ctx
+            .aws
+            .ecs
+            .describe_service_deployments()
+            .service_deployment_arns(arn)
+            .send()
+            .await
+            .map_err(err)?;
+        let d = out
+            .service_deployments()
+            .first()
+            .ok_or_else(|| anyhow!("service deployment {arn} is no longer described"))?;
+        let status = d.status().map_or("?", |s| s.as_str()).to_string();
+        let stage = d
+            .lifecycle_stage()
+            .map(|s| s.as_str().to_lowercase().replace('_', " "));
+        let state = match stage {
+            Some(stage) => format!("{status} ({stage})"),
+            None => status.clone(),
+        };
+        if state != last {
+            ctx.report.progress(key, &state);
+            last = state.clone();
+        }
+        match d.status() {
+            Some(ServiceDeploymentStatus::RollbackSuccessful) => {
+                let source: Vec<String> = d
+                    .source_service_revisions()
+                    .iter()
+                    .filter_map(|r| r.arn().map(str::to_string))
+                    .collect();
+                let to = revision_task_definitions(ctx, &source)
+                    .await?
+                    .into_values()
+                    .next();
+                return Ok(to);
+            }
+            Some(ServiceDeploymentStatus::RollbackFailed | ServiceDeploymentStatus::Stopped) => {
+                let reason = d.status_reason().unwrap_or("no reason given");
+                bail!("the rollback of deployment {arn} ended {status}: {reason}");
+            }
+            _ => {}
+        }
+        let paused = backoff.pause().await;
+        if !paused.map_err(|e| stopped_waiting_for(e, &format!("the rollback of {arn}")))? {
+            bail!(
+                "timed out after {} waiting for the rollback of {arn} ({state}); ECS goes on \
+                 with it: check `ecsdeploy status`",
+                humantime::format_duration(Duration::from_secs(backoff.elapsed().as_secs()))
+            );
+        }
+    }
+}
+
+/// The service's deployments, newest first as far as ECS says, at most `PAGE` × 2.
+async fn history(ctx: &Ctx, name: &str) -> Result<Vec<ServiceDeploymentBrief>> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..2 {
+        let page = ctx
+            .aws
+            .ecs
+            .list_service_deployments()
+            .cluster(&ctx.cluster)
+            .service(name)
+            .max_results(PAGE)
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(err)?;
+        out.extend(page.service_deployments().iter().cloned());
+        match page.next_token() {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// Service revision ARN → its task definition (DescribeServiceRevisions takes 20 at a time).
+async fn revision_task_definitions(
+    ctx: &Ctx,
+    arns: &[String],
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for chunk in arns.chunks(20) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let found = ctx
+            .aws
+            .ecs
+            .describe_service_revisions()
+            .set_service_revision_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(err)?;
+        for r in found.service_revisions() {
+            if let (Some(arn), Some(td)) = (r.service_revision_arn(), r.task_definition()) {
+                out.insert(arn.to_string(), td.to_string());
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `family:revision` of a task-definition ARN.
+pub fn short(td: &str) -> &str {
+    td.rsplit('/').next().unwrap_or(td)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_smithy_types::DateTime;
+
+    fn brief(arn: &str, secs: i64, status: ServiceDeploymentStatus) -> ServiceDeploymentBrief {
+        ServiceDeploymentBrief::builder()
+            .service_deployment_arn(arn)
+            .created_at(DateTime::from_secs(secs))
+            .status(status)
+            .build()
+    }
+
+    #[test]
+    fn history_is_read_newest_first_and_flight_is_judged_by_status() {
+        let sorted = newest_first(vec![
+            brief("a", 10, ServiceDeploymentStatus::Successful),
+            brief("c", 30, ServiceDeploymentStatus::InProgress),
+            brief("b", 20, ServiceDeploymentStatus::Successful),
+        ]);
+        let order: Vec<_> = sorted
+            .iter()
+            .filter_map(|b| b.service_deployment_arn())
+            .collect();
+        assert_eq!(order, ["c", "b", "a"]);
+        assert!(in_flight(&ServiceDeploymentStatus::InProgress));
+        assert!(in_flight(&ServiceDeploymentStatus::RollbackInProgress));
+        assert!(!in_flight(&ServiceDeploymentStatus::Successful));
+        assert!(!in_flight(&ServiceDeploymentStatus::RollbackSuccessful));
+        assert_eq!(
+            short("arn:aws:ecs:ap-northeast-1:1:task-definition/web:7"),
+            "web:7"
+        );
+    }
+}

@@ -1,0 +1,501 @@
+//! The realism layer's service deployments and revisions (part of [`super::realism`]):
+//! moto 5.2.5 knows none of `ListServiceDeployments`, `DescribeServiceDeployments`,
+//! `DescribeServiceRevisions` and `StopServiceDeployment`. AWS records a service revision
+//! and a service deployment for each CreateService, and for each UpdateService that
+//! changes what the tasks run (ECS developer guide, "View service history using Amazon ECS
+//! service deployments"); a deployment is `IN_PROGRESS`, then `SUCCESSFUL`, or, when its
+//! tasks never start, rolled back by the circuit breaker (`ROLLBACK_SUCCESSFUL`) or
+//! `STOPPED`. StopServiceDeployment with `ROLLBACK` moves one in flight to
+//! `ROLLBACK_REQUESTED`, `ROLLBACK_IN_PROGRESS`, then `ROLLBACK_SUCCESSFUL` ("Stopping Amazon
+//! ECS service deployments"), and the service runs the previous revision's task definition
+//! again.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use serde_json::{json, Value};
+
+use super::tasks::Answer;
+
+/// What the layer knows about service deployments in one account.
+#[derive(Default)]
+pub(super) struct DeploymentsSeen {
+    services: HashMap<String, History>,
+    next_id: u64,
+}
+
+struct History {
+    service_arn: String,
+    cluster_arn: String,
+    revisions: Vec<Revision>,
+    deployments: Vec<ServiceDeployment>,
+    /// The task definition a rollback put the service back on (moto still names the newer
+    /// one) until a request names a task definition again.
+    rolled_back_to: Option<String>,
+}
+
+struct Revision {
+    arn: String,
+    task_definition: String,
+    created: f64,
+}
+
+struct ServiceDeployment {
+    arn: String,
+    /// The id DescribeServices gives it (`Service.deployments[].id`).
+    ecs_id: String,
+    created: Instant,
+    created_at: f64,
+    target: usize,
+    source: Option<usize>,
+    /// The service's tasks never start (`Realism::failing_services`).
+    fails: bool,
+    /// The circuit breaker rolls a failure back.
+    rollback: bool,
+    /// When StopServiceDeployment asked for a rollback.
+    rollback_requested: Option<(Instant, f64)>,
+    /// When a newer deployment replaced it while in flight.
+    superseded: Option<f64>,
+}
+
+fn epoch() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+fn service_name(op: &str, req: &Value) -> String {
+    let name = match op {
+        "CreateService" => req["serviceName"].as_str(),
+        _ => req["service"].as_str(),
+    };
+    let name = name.unwrap_or_default();
+    name.rsplit('/').next().unwrap_or(name).to_owned()
+}
+
+/// `(status, reason, lifecycle stage, finished)` of a deployment at `now`.
+fn status(
+    d: &ServiceDeployment,
+    now: Instant,
+    window: Duration,
+) -> (&'static str, &'static str, Option<&'static str>, bool) {
+    if let Some((t, _)) = d.rollback_requested {
+        let age = now.duration_since(t);
+        return if age < window / 4 {
+            (
+                "ROLLBACK_REQUESTED",
+                "Rollback requested by StopServiceDeployment.",
+                Some("RECONCILE_SERVICE"),
+                false,
+            )
+        } else if age < window {
+            (
+                "ROLLBACK_IN_PROGRESS",
+                "Rolling back to the previous service revision.",
+                Some("SCALE_UP"),
+                false,
+            )
+        } else {
+            (
+                "ROLLBACK_SUCCESSFUL",
+                "Rolled back to the previous service revision.",
+                None,
+                true,
+            )
+        };
+    }
+    if d.superseded.is_some() {
+        return (
+            "STOPPED",
+            "A newer service deployment replaced it.",
+            None,
+            true,
+        );
+    }
+    if now.duration_since(d.created) < window {
+        return ("IN_PROGRESS", "", Some("SCALE_UP"), false);
+    }
+    match (d.fails, d.rollback) {
+        (true, true) => (
+            "ROLLBACK_SUCCESSFUL",
+            "ECS deployment circuit breaker: tasks failed to start.",
+            None,
+            true,
+        ),
+        (true, false) => (
+            "STOPPED",
+            "ECS deployment circuit breaker: tasks failed to start.",
+            None,
+            true,
+        ),
+        _ => ("SUCCESSFUL", "", None, true),
+    }
+}
+
+impl DeploymentsSeen {
+    fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("rl{:020}", self.next_id)
+    }
+
+    /// Records what a successful CreateService / UpdateService / DeleteService started.
+    pub(super) fn after(
+        &mut self,
+        op: &str,
+        req: &Value,
+        answer: &Value,
+        failing: &[String],
+        window: Duration,
+    ) {
+        let svc = &answer["service"];
+        let name = service_name(op, req);
+        match op {
+            "CreateService" => {
+                let service_arn = svc["serviceArn"].as_str().unwrap_or_default().to_owned();
+                let cluster_arn = svc["clusterArn"].as_str().unwrap_or_default().to_owned();
+                self.services.insert(
+                    name.clone(),
+                    History {
+                        service_arn,
+                        cluster_arn,
+                        revisions: vec![],
+                        deployments: vec![],
+                        rolled_back_to: None,
+                    },
+                );
+            }
+            "UpdateService" => {}
+            "DeleteService" => {
+                self.services.remove(&name);
+                return;
+            }
+            _ => return,
+        }
+        let Some(h) = self.services.get(&name) else {
+            return;
+        };
+        // What the service runs: the rolled-back-to revision after a rollback.
+        let current = h.rolled_back_to.clone().or_else(|| {
+            h.deployments
+                .last()
+                .map(|d| h.revisions[d.target].task_definition.clone())
+        });
+        let td = svc["taskDefinition"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        // ECS developer guide, "Amazon ECS service deployments": a new service revision
+        // and deployment for a new task definition, a forced deployment, or a change of
+        // what the tasks run with (network, load balancers, capacity, Service Connect).
+        let starts = op == "CreateService"
+            || req["forceNewDeployment"] == true
+            || current.as_deref() != Some(td.as_str())
+            || [
+                "networkConfiguration",
+                "loadBalancers",
+                "capacityProviderStrategy",
+                "serviceConnectConfiguration",
+            ]
+            .iter()
+            .any(|k| !req[*k].is_null());
+        let rollback = svc["deploymentConfiguration"]["deploymentCircuitBreaker"]["rollback"]
+            .as_bool()
+            .or_else(|| {
+                req["deploymentConfiguration"]["deploymentCircuitBreaker"]["rollback"].as_bool()
+            })
+            .unwrap_or(false);
+        if !req["taskDefinition"].is_null() {
+            if let Some(h) = self.services.get_mut(&name) {
+                h.rolled_back_to = None;
+            }
+        }
+        if !starts {
+            return;
+        }
+        let (rev_id, dep_id) = (self.new_id(), self.new_id());
+        let Some(h) = self.services.get_mut(&name) else {
+            return;
+        };
+        let now_epoch = epoch();
+        let base = h.service_arn.replacen(":service/", ":service-revision/", 1);
+        h.revisions.push(Revision {
+            arn: format!("{base}/{rev_id}"),
+            task_definition: td,
+            created: now_epoch,
+        });
+        let source = h.deployments.last().map(|d| d.target);
+        // One still in flight is replaced (a finished one stays as it ended).
+        for d in h.deployments.iter_mut() {
+            let in_flight = d.created.elapsed() < window;
+            if in_flight && d.superseded.is_none() && d.rollback_requested.is_none() {
+                d.superseded = Some(now_epoch);
+            }
+        }
+        let base = h
+            .service_arn
+            .replacen(":service/", ":service-deployment/", 1);
+        let ecs_id = match svc["deployments"]
+            .as_array()
+            .and_then(|l| l.iter().find(|d| d["status"] == "PRIMARY"))
+            .and_then(|d| d["id"].as_str())
+        {
+            // The service's first deployment is moto's own.
+            Some(id) if op == "CreateService" => id.to_owned(),
+            _ => format!("ecs-svc/{}", dep_id.trim_start_matches("rl")),
+        };
+        h.deployments.push(ServiceDeployment {
+            arn: format!("{base}/{dep_id}"),
+            ecs_id,
+            created: Instant::now(),
+            created_at: now_epoch,
+            target: h.revisions.len() - 1,
+            source,
+            fails: failing.contains(&name),
+            rollback,
+            rollback_requested: None,
+            superseded: None,
+        });
+    }
+
+    /// Rewrites the services of an answer that shows them as AWS shows them: once an
+    /// UpdateService started a deployment (moto starts none), it is the PRIMARY one, with
+    /// the one it replaces ACTIVE until it finishes; and a rollback's task definition.
+    /// Whether anything changed.
+    pub(super) fn rewrite(&self, answer: &mut Value, window: Duration) -> bool {
+        let mut changed = false;
+        let services = match answer.get_mut("services") {
+            Some(Value::Array(list)) => list.iter_mut().collect::<Vec<_>>(),
+            _ => answer.get_mut("service").into_iter().collect(),
+        };
+        for svc in services {
+            let name = svc["serviceName"].as_str().unwrap_or_default().to_owned();
+            let Some(h) = self.services.get(&name) else {
+                continue;
+            };
+            if svc["status"] != "ACTIVE" {
+                continue;
+            }
+            if h.deployments.len() > 1 {
+                let latest = h.deployments.last().expect("more than one");
+                let count = svc["desiredCount"].clone();
+                let td = h.revisions[latest.target].task_definition.clone();
+                let mut list = vec![json!({
+                    "id": latest.ecs_id,
+                    "status": "PRIMARY",
+                    "taskDefinition": td,
+                    "desiredCount": count,
+                    "runningCount": count,
+                    "pendingCount": 0,
+                    "failedTasks": 0,
+                    "createdAt": latest.created_at,
+                    "updatedAt": latest.created_at,
+                    "launchType": "FARGATE",
+                    "rolloutState": "COMPLETED",
+                    "rolloutStateReason": "ECS deployment completed.",
+                })];
+                if latest.created.elapsed() < window {
+                    if let Some(src) = latest.source {
+                        let older = &h.deployments[h.deployments.len() - 2];
+                        list.push(json!({
+                            "id": older.ecs_id,
+                            "status": "ACTIVE",
+                            "taskDefinition": h.revisions[src].task_definition,
+                            "desiredCount": count,
+                            "runningCount": count,
+                            "pendingCount": 0,
+                            "failedTasks": 0,
+                            "createdAt": older.created_at,
+                            "updatedAt": latest.created_at,
+                            "launchType": "FARGATE",
+                            "rolloutState": "COMPLETED",
+                            "rolloutStateReason": "ECS deployment completed.",
+                        }));
+                    }
+                }
+                svc["deployments"] = list.into();
+                changed = true;
+            }
+            if let Some(td) = &h.rolled_back_to {
+                svc["taskDefinition"] = td.clone().into();
+                for d in svc["deployments"].as_array_mut().into_iter().flatten() {
+                    if d["status"] == "PRIMARY" {
+                        d["taskDefinition"] = td.clone().into();
+                    }
+                }
+                changed = true;
+            }
+        }
+        changed
+    }
+
+    /// Answers the service-deployment operations moto lacks; `None` for any other.
+    pub(super) fn answer(&mut self, op: &str, req: &Value, window: Duration) -> Option<Answer> {
+        let now = Instant::now();
+        Some(match op {
+            "ListServiceDeployments" => {
+                let name = service_name("UpdateService", req);
+                let mut briefs: Vec<Value> = self
+                    .services
+                    .get(&name)
+                    .map(|h| {
+                        h.deployments
+                            .iter()
+                            .map(|d| self.brief(h, d, now, window))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                briefs.reverse(); // newest first
+                let wanted: Vec<&str> = req["status"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                if !wanted.is_empty() {
+                    briefs.retain(|b| wanted.contains(&b["status"].as_str().unwrap_or_default()));
+                }
+                Ok(json!({"serviceDeployments": briefs}))
+            }
+            "DescribeServiceDeployments" => {
+                let arns: Vec<&str> = req["serviceDeploymentArns"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let mut found = Vec::new();
+                let mut failures = Vec::new();
+                for arn in arns {
+                    match self.find(arn) {
+                        Some((h, d)) => found.push(self.full(h, d, now, window)),
+                        None => failures.push(json!({"arn": arn, "reason": "MISSING"})),
+                    }
+                }
+                Ok(json!({"serviceDeployments": found, "failures": failures}))
+            }
+            "DescribeServiceRevisions" => {
+                let arns: Vec<&str> = req["serviceRevisionArns"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                    .collect();
+                let mut found = Vec::new();
+                let mut failures = Vec::new();
+                for arn in arns {
+                    let hit = self
+                        .services
+                        .values()
+                        .find_map(|h| h.revisions.iter().find(|r| r.arn == arn).map(|r| (h, r)));
+                    match hit {
+                        Some((h, r)) => found.push(json!({
+                            "serviceRevisionArn": r.arn,
+                            "serviceArn": h.service_arn,
+                            "clusterArn": h.cluster_arn,
+                            "taskDefinition": r.task_definition,
+                            "launchType": "FARGATE",
+                            "createdAt": r.created,
+                        })),
+                        None => failures.push(json!({"arn": arn, "reason": "MISSING"})),
+                    }
+                }
+                Ok(json!({"serviceRevisions": found, "failures": failures}))
+            }
+            "StopServiceDeployment" => self.stop(req, now, window),
+            _ => return None,
+        })
+    }
+
+    fn find(&self, arn: &str) -> Option<(&History, &ServiceDeployment)> {
+        self.services
+            .values()
+            .find_map(|h| h.deployments.iter().find(|d| d.arn == arn).map(|d| (h, d)))
+    }
+
+    fn stop(&mut self, req: &Value, now: Instant, window: Duration) -> Answer {
+        let arn = req["serviceDeploymentArn"].as_str().unwrap_or_default();
+        if req["stopType"].as_str().unwrap_or("ROLLBACK") != "ROLLBACK" {
+            return Err((
+                "InvalidParameterException",
+                "The valid stop type is ROLLBACK.".into(),
+            ));
+        }
+        let Some(h) = self
+            .services
+            .values_mut()
+            .find(|h| h.deployments.iter().any(|d| d.arn == arn))
+        else {
+            return Err((
+                "ServiceDeploymentNotFoundException",
+                format!("The service deployment {arn} does not exist."),
+            ));
+        };
+        let i = h
+            .deployments
+            .iter()
+            .position(|d| d.arn == arn)
+            .expect("found above");
+        let (state, ..) = status(&h.deployments[i], now, window);
+        match state {
+            "PENDING" | "IN_PROGRESS" => {}
+            "ROLLBACK_REQUESTED" | "ROLLBACK_IN_PROGRESS" => {
+                return Ok(json!({"serviceDeploymentArn": arn}))
+            }
+            other => {
+                return Err((
+                    "ConflictException",
+                    format!("The service deployment {arn} is {other} and cannot be stopped."),
+                ))
+            }
+        }
+        let d = &mut h.deployments[i];
+        d.rollback_requested = Some((now, epoch()));
+        if let Some(src) = d.source {
+            h.rolled_back_to = Some(h.revisions[src].task_definition.clone());
+        }
+        Ok(json!({"serviceDeploymentArn": arn}))
+    }
+
+    fn brief(&self, h: &History, d: &ServiceDeployment, now: Instant, window: Duration) -> Value {
+        let (state, reason, _, finished) = status(d, now, window);
+        let mut v = json!({
+            "serviceDeploymentArn": d.arn,
+            "serviceArn": h.service_arn,
+            "clusterArn": h.cluster_arn,
+            "createdAt": d.created_at,
+            "startedAt": d.created_at,
+            "targetServiceRevisionArn": h.revisions[d.target].arn,
+            "status": state,
+        });
+        if !reason.is_empty() {
+            v["statusReason"] = reason.into();
+        }
+        if finished {
+            v["finishedAt"] = (d.superseded.unwrap_or(d.created_at + window.as_secs_f64())).into();
+        }
+        v
+    }
+
+    fn full(&self, h: &History, d: &ServiceDeployment, now: Instant, window: Duration) -> Value {
+        let (_, _, stage, _) = status(d, now, window);
+        let mut v = self.brief(h, d, now, window);
+        let summary = |i: usize| -> Value {
+            let arn = &h.revisions[i].arn;
+            json!({"arn": arn, "requestedTaskCount": 1, "runningTaskCount": 1, "pendingTaskCount": 0})
+        };
+        let source: Vec<Value> = d.source.into_iter().map(summary).collect();
+        v["targetServiceRevision"] = summary(d.target);
+        v["sourceServiceRevisions"] = source.into();
+        if let Some(stage) = stage {
+            v["lifecycleStage"] = stage.into();
+        }
+        if let Some((_, at)) = d.rollback_requested {
+            v["rollback"] = json!({
+                "reason": "StopServiceDeployment with stop type ROLLBACK",
+                "startedAt": at,
+                "serviceRevisionArn": d.source.map(|i| h.revisions[i].arn.clone()),
+            });
+        }
+        v
+    }
+}
