@@ -4,6 +4,7 @@
 //! replacement; [`Spec`] only dispatches to the variant's spec.
 
 mod ecs;
+mod file_keys;
 mod iam;
 mod jobs;
 mod kind_spec;
@@ -12,6 +13,7 @@ mod network;
 mod stores;
 
 pub use ecs::*;
+pub use file_keys::*;
 pub use iam::*;
 pub use jobs::*;
 pub use kind_spec::{sorted, sorted_vals, KindSpec};
