@@ -472,3 +472,21 @@ async fn environment_files_registry_credentials_and_firelens_are_registered_and_
     assert!(plan.stdout.contains("task_definition.web"), "{plan}");
     assert!(plan.stdout.contains("app-logs-2"), "{plan}");
 }
+
+/// Registry credentials named by a secret name that does not exist: `up` stops before any
+/// change, naming the key (the execution role could not be granted the secret).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_credentials_naming_no_secret_stop_up_before_any_change() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let (_dir, config) = project(TASKDEF_KEYS);
+    let out = ecsdeploy(&proxy, &config, &["up", "--no-wait"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr.contains(
+            "services.web.task_definition: containerDefinitions[0].repositoryCredentials.\
+             credentialsParameter: secret `registry-creds` does not exist"
+        ),
+        "{out}"
+    );
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+}
