@@ -479,6 +479,15 @@ mod tests {
         assert!(w.contains("`task_policy`"), "{w}");
         // Only the router's own logConfiguration would be replaced: none is given.
         assert!(!w.contains("is replaced"), "{w}");
+        let p = parse(&FILE.replace(
+            "\"essential\": true,\n         \"firelensConfiguration\"",
+            "\"essential\": false,\n         \"firelensConfiguration\"",
+        ));
+        let w = p.warnings.join("\n");
+        assert!(
+            w.contains("`containerDefinitions[0]` is the FireLens log router and not essential"),
+            "{w}"
+        );
     }
 
     #[test]
