@@ -295,3 +295,198 @@ async fn a_file_ecsdeploy_cannot_register_faithfully_is_refused_before_any_call(
         "{out}"
     );
 }
+
+/// Keys ECS reads with the execution role, and FireLens: a router, an app container whose
+/// logs go through it, environment files in S3, registry credentials given by name, and a
+/// port range.
+const TASKDEF_KEYS: &str = r#"{
+  "networkMode": "awsvpc",
+  "requiresCompatibilities": ["FARGATE"],
+  "cpu": "256",
+  "memory": "512",
+  "containerDefinitions": [
+    {
+      "name": "app",
+      "image": "registry.example.com/team/app:1",
+      "essential": true,
+      "repositoryCredentials": {"credentialsParameter": "registry-creds"},
+      "environmentFiles": [
+        {"value": "arn:aws:s3:::nativetd-config/prod/app.env", "type": "s3"},
+        {"value": "arn:aws:s3:::nativetd-shared/common.env", "type": "s3"}
+      ],
+      "portMappings": [{"containerPort": 80}, {"containerPortRange": "8000-8010", "protocol": "udp"}],
+      "logConfiguration": {
+        "logDriver": "awsfirelens",
+        "options": {"Name": "firehose", "region": "us-east-1", "delivery_stream": "app-logs"},
+        "secretOptions": [{"name": "apikey", "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:log-key-AbCdEf"}]
+      }
+    },
+    {
+      "name": "log-router",
+      "image": "public.ecr.aws/aws-observability/aws-for-fluent-bit:stable",
+      "essential": true,
+      "firelensConfiguration": {"type": "fluentbit", "options": {"enable-ecs-log-metadata": "true"}},
+      "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/elsewhere"}}
+    }
+  ]
+}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn environment_files_registry_credentials_and_firelens_are_registered_and_granted() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let conf = sdk_config(&proxy, REGION).await;
+    let creds = aws_sdk_secretsmanager::Client::new(&conf)
+        .create_secret()
+        .name("registry-creds")
+        .secret_string("{\"username\":\"u\",\"password\":\"p\"}")
+        .send()
+        .await
+        .unwrap();
+    let creds_arn = creds.arn().unwrap().to_string();
+    let (dir, config) = project(TASKDEF_KEYS);
+    let up = ecsdeploy(&proxy, &config, &["up", "--no-wait"]).await;
+    up.assert_success();
+    assert!(
+        up.stderr.contains("FireLens log router `log-router`")
+            && up.stderr.contains("`task_policy`"),
+        "{up}"
+    );
+
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    let td = ecs
+        .describe_task_definition()
+        .task_definition("nativetd-web")
+        .send()
+        .await
+        .unwrap();
+    let td = td.task_definition().unwrap();
+    let (app, router) = (
+        &td.container_definitions()[0],
+        &td.container_definitions()[1],
+    );
+    // Registered as the file says.
+    let files: Vec<(&str, &str)> = app
+        .environment_files()
+        .iter()
+        .map(|f| (f.value(), f.r#type().as_str()))
+        .collect();
+    assert_eq!(
+        files,
+        [
+            ("arn:aws:s3:::nativetd-config/prod/app.env", "s3"),
+            ("arn:aws:s3:::nativetd-shared/common.env", "s3")
+        ]
+    );
+    assert_eq!(
+        app.repository_credentials()
+            .map(|r| r.credentials_parameter()),
+        Some("registry-creds")
+    );
+    let ranges: Vec<(Option<&str>, Option<&str>)> = app
+        .port_mappings()
+        .iter()
+        .map(|p| (p.container_port_range(), p.protocol().map(|x| x.as_str())))
+        .collect();
+    assert_eq!(
+        ranges,
+        [(None, Some("tcp")), (Some("8000-8010"), Some("udp"))]
+    );
+    let log = app.log_configuration().unwrap();
+    assert_eq!(log.log_driver().as_str(), "awsfirelens");
+    assert_eq!(
+        log.options()
+            .and_then(|o| o.get("delivery_stream"))
+            .map(String::as_str),
+        Some("app-logs")
+    );
+    assert_eq!(log.secret_options()[0].name(), "apikey");
+    let firelens = router.firelens_configuration().unwrap();
+    assert_eq!(firelens.r#type().as_str(), "fluentbit");
+    // The router's own logs go to the app's log group, as every other container's.
+    let own = router.log_configuration().unwrap();
+    assert_eq!(own.log_driver().as_str(), "awslogs");
+    assert_eq!(
+        own.options()
+            .and_then(|o| o.get("awslogs-group"))
+            .map(String::as_str),
+        Some("/ecs/nativetd")
+    );
+
+    // The execution role reads exactly what the file names, the registry secret by its ARN.
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let doc = common::inline_policy(&iam, "nativetd-execution").await;
+    assert!(!doc.to_string().contains("\"*\""), "{doc}");
+    let mut grants: Vec<(Vec<String>, Vec<String>)> = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|st| {
+            (
+                common::string_list(&st["Action"]),
+                common::string_list(&st["Resource"]),
+            )
+        })
+        .collect();
+    grants.sort();
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    let mut secrets = vec![
+        creds_arn.clone(),
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:log-key-AbCdEf".to_string(),
+    ];
+    secrets.sort();
+    assert_eq!(
+        grants,
+        [
+            (
+                strings(&["s3:GetBucketLocation"]),
+                strings(&[
+                    "arn:aws:s3:::nativetd-config",
+                    "arn:aws:s3:::nativetd-shared"
+                ])
+            ),
+            (
+                strings(&["s3:GetObject"]),
+                strings(&[
+                    "arn:aws:s3:::nativetd-config/prod/app.env",
+                    "arn:aws:s3:::nativetd-shared/common.env"
+                ])
+            ),
+            (strings(&["secretsmanager:GetSecretValue"]), secrets),
+        ]
+    );
+
+    // Read back, nothing differs: no write.
+    proxy.clear();
+    let again = ecsdeploy(&proxy, &config, &["up", "--no-wait"]).await;
+    again.assert_success();
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+
+    // A change to the router's options is an update of the task definition.
+    std::fs::write(
+        dir.path().join("web-taskdef.json"),
+        TASKDEF_KEYS.replace("\"app-logs\"", "\"app-logs-2\""),
+    )
+    .unwrap();
+    let plan = ecsdeploy(&proxy, &config, &["plan"]).await;
+    plan.assert_success();
+    assert!(plan.stdout.contains("task_definition.web"), "{plan}");
+    assert!(plan.stdout.contains("app-logs-2"), "{plan}");
+}
+
+/// Registry credentials named by a secret name that does not exist: `up` stops before any
+/// change, naming the key (the execution role could not be granted the secret).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_credentials_naming_no_secret_stop_up_before_any_change() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let (_dir, config) = project(TASKDEF_KEYS);
+    let out = ecsdeploy(&proxy, &config, &["up", "--no-wait"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr.contains(
+            "services.web.task_definition: containerDefinitions[0].repositoryCredentials.\
+             credentialsParameter: secret `registry-creds` does not exist"
+        ),
+        "{out}"
+    );
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+}

@@ -442,7 +442,7 @@ fn read_task_definitions(
         s.ports = main
             .port_mappings
             .iter()
-            .map(|p| p.container_port)
+            .filter_map(|p| p.container_port)
             .collect();
         if s.image.is_none() {
             match &main.image {

@@ -11,6 +11,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::native_keys::{
+    existing_role_needs, ExecutionReads, FirelensLog, NativeEnvironmentFile, NativeFirelens,
+    NativeRepositoryCredentials,
+};
+
 /// The task-level keys.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
@@ -177,9 +182,19 @@ pub struct NativeContainer {
     pub ulimits: Vec<NativeUlimit>,
     #[serde(default)]
     pub depends_on: Vec<NativeDependency>,
-    /// Owned by ecsdeploy (awslogs to the app's log group); replaced.
+    /// Owned by ecsdeploy (awslogs to the app's log group) and replaced, but for the
+    /// `awsfirelens` driver, registered as written (see [`NativeContainer::firelens_log`]).
     #[serde(default)]
     pub log_configuration: Option<serde_json::Value>,
+    /// `.env` files in S3 (the execution role reads them).
+    #[serde(default)]
+    pub environment_files: Vec<NativeEnvironmentFile>,
+    /// Credentials of a private registry, in Secrets Manager (the execution role reads them).
+    #[serde(default)]
+    pub repository_credentials: Option<NativeRepositoryCredentials>,
+    /// The container is the task's FireLens log router.
+    #[serde(default)]
+    pub firelens_configuration: Option<NativeFirelens>,
     #[serde(default)]
     pub mount_points: Vec<NativeMountPoint>,
     #[serde(default)]
@@ -266,7 +281,12 @@ pub struct NativeCapabilities {
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct NativePort {
-    pub container_port: u16,
+    /// Absent with `containerPortRange`.
+    #[serde(default)]
+    pub container_port: Option<u16>,
+    /// `"8000-8010"`: a range of ports, each its own host port with awsvpc.
+    #[serde(default)]
+    pub container_port_range: Option<String>,
     /// With awsvpc the host port must equal the container port.
     #[serde(default)]
     pub host_port: Option<u16>,
@@ -455,14 +475,16 @@ pub fn parse(text: &str) -> Parsed {
             ));
         }
     }
+    super::native_keys::check(&def, &mut out.errors, &mut out.warnings);
     if def
         .container_definitions
         .iter()
-        .any(|c| c.log_configuration.is_some())
+        .any(|c| c.log_configuration.is_some() && c.firelens_log().is_none())
     {
         out.warnings.push(
             "`logConfiguration` in the task-definition file is replaced: ecsdeploy sends \
-             every container's logs to the app's log group (awslogs)"
+             every container's logs to the app's log group (awslogs), but for those that \
+             route them through a FireLens log router (`awsfirelens`)"
                 .to_string(),
         );
     }
@@ -494,11 +516,9 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("inferenceAccelerators", "not supported on Fargate"),
     ("dockerVolumeConfiguration", "Docker volumes are not supported on Fargate; use a bind-mount volume (name only) or EFS"),
     ("fsxWindowsFileServerVolumeConfiguration", "FSx for Windows volumes need Windows tasks; ecsdeploy runs Linux"),
-    ("credentialSpecs", "gMSA credential specs are for Windows and EC2 Linux tasks"),
-    ("firelensConfiguration", "not supported by ecsdeploy yet: it sends every container's logs to the app's CloudWatch log group (awslogs), so FireLens routing would not be used; remove the log router or keep this service on its current tool"),
+    ("credentialSpecs", "not supported by ecsdeploy yet: Fargate takes gMSA credential specs for Linux tasks only as domainless gMSA (`credentialspecdomainless:<ARN>`, platform 1.4.0), and the execution role must then read the CredSpec and the domain-user secret the CredSpec names, which ecsdeploy cannot see in the file to grant"),
+    ("hostPortRange", "not taken in a task definition: with awsvpc the host port range is the containerPortRange (ECS sets it)"),
     ("proxyConfiguration", "App Mesh proxy configuration: AWS App Mesh reached its end of support on 30 September 2026; use Service Connect (`connect` in the TOML)"),
-    ("environmentFiles", "not supported by ecsdeploy yet (the execution role it owns would need s3:GetObject on each file); put the variables in `environment` or a secret"),
-    ("repositoryCredentials", "not supported by ecsdeploy yet (the execution role it owns would need to read the credentials secret); push the image to ECR, or pull it from a public registry"),
 ];
 
 /// The error for a key ecsdeploy does not register: with the reason when it is known.
@@ -693,7 +713,9 @@ fn check(def: &NativeTaskDef, errors: &mut Vec<String>) {
             errors.push(format!("`{at}.name`: container `{}` appears twice", c.name));
         }
         for (j, p) in c.port_mappings.iter().enumerate() {
-            if p.host_port.is_some_and(|h| h != p.container_port) {
+            if p.container_port.is_some()
+                && p.host_port.is_some_and(|h| Some(h) != p.container_port)
+            {
                 errors.push(format!(
                     "`{at}.portMappings[{j}].hostPort` must equal containerPort with awsvpc \
                      networking (or be omitted)"

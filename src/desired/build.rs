@@ -62,7 +62,12 @@ pub fn build(c: &Config, env: &Env) -> Vec<Resource> {
         }),
     });
     if c.iam.execution_role.is_none() && !(c.services.is_empty() && c.jobs.is_empty()) {
-        out.push(iam::execution_role(c, env, &stores.execution_secrets));
+        out.push(iam::execution_role(
+            c,
+            env,
+            &stores.execution_secrets,
+            &iam::file_reads(c),
+        ));
         out.extend(
             stores
                 .databases

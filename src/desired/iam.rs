@@ -5,6 +5,7 @@ use super::env::{partition, Env};
 use super::ids::*;
 use super::resource::{Ref, Val};
 use super::spec::*;
+use crate::config::native::ExecutionReads;
 use crate::config::Config;
 
 pub const ECS_TASKS_PRINCIPAL: &str = "ecs-tasks.amazonaws.com";
@@ -45,8 +46,9 @@ fn ecs_tasks_role(
 }
 
 /// The execution role the services share: AWS's managed policy, plus reading exactly the
-/// secrets the services get injected, nothing else.
-pub fn execution_role(c: &Config, env: &Env, secrets: &[Val]) -> Resource {
+/// secrets the services get injected and what their task-definition files name (registry
+/// credentials, `environmentFiles`, FireLens `secretOptions`), nothing else.
+pub fn execution_role(c: &Config, env: &Env, secrets: &[Val], files: &ExecutionReads) -> Resource {
     Resource {
         id: execution_role_id(),
         name: c.execution_role_name(),
@@ -57,17 +59,63 @@ pub fn execution_role(c: &Config, env: &Env, secrets: &[Val]) -> Resource {
                 "arn:{}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
                 partition(&env.region)
             )],
-            if secrets.is_empty() {
-                vec![]
-            } else {
-                vec![PolicyStatement {
-                    effect: "Allow".to_string(),
-                    actions: vec!["secretsmanager:GetSecretValue".to_string()],
-                    resources: secrets.to_vec(),
-                }]
-            },
+            execution_statements(env, secrets, files),
         ),
     }
+}
+
+/// The execution role's inline statements. Environment files: `s3:GetObject` on each
+/// file's object and `s3:GetBucketLocation` on its bucket, as the ECS developer guide asks
+/// ("Pass environment variables to an Amazon ECS container", use-environment-file.html, and
+/// "Amazon ECS task execution IAM role", task_execution_IAM_role.html: Amazon S3 file
+/// storage permissions). Registry credentials, secrets and FireLens `secretOptions`:
+/// `secretsmanager:GetSecretValue` on the secret, `ssm:GetParameters` on a parameter (same
+/// page: private registry authentication, and Secrets Manager or Systems Manager
+/// permissions); `kms:Decrypt` only for a customer managed key, which is the user's to grant.
+fn execution_statements(
+    env: &Env,
+    secrets: &[Val],
+    files: &ExecutionReads,
+) -> Vec<PolicyStatement> {
+    let allow = |action: &str, resources: Vec<Val>| PolicyStatement {
+        effect: "Allow".to_string(),
+        actions: vec![action.to_string()],
+        resources,
+    };
+    let lits = |s: &std::collections::BTreeSet<String>| s.iter().map(Val::lit).collect::<Vec<_>>();
+    let mut read: Vec<Val> = secrets.to_vec();
+    // A secret given by name is read by its ARN, resolved at `up` (`Env::secrets`).
+    read.extend(
+        files
+            .secrets
+            .iter()
+            .map(|s| Val::lit(env.secrets.get(s).cloned().unwrap_or_else(|| s.clone()))),
+    );
+    read.sort();
+    read.dedup();
+    let mut out = Vec::new();
+    if !read.is_empty() {
+        out.push(allow("secretsmanager:GetSecretValue", read));
+    }
+    if !files.parameters.is_empty() {
+        out.push(allow("ssm:GetParameters", lits(&files.parameters)));
+    }
+    if !files.objects.is_empty() {
+        out.push(allow("s3:GetObject", lits(&files.objects)));
+        out.push(allow("s3:GetBucketLocation", lits(&files.buckets)));
+    }
+    out
+}
+
+/// What the services' task-definition files need the execution role to read.
+pub fn file_reads(c: &Config) -> ExecutionReads {
+    let mut all = ExecutionReads::default();
+    for s in c.services.values() {
+        if let Some(def) = &s.native {
+            all.extend(def.execution_reads());
+        }
+    }
+    all
 }
 
 /// A service's task role: the configured statements, then the grants of the stores the

@@ -270,16 +270,21 @@ fn native_containers(
                     Val::lit(n.image.clone().unwrap_or_default())
                 },
                 essential: n.essential.unwrap_or(true),
-                ports: n.port_mappings.iter().map(|p| p.container_port).collect(),
+                ports: n
+                    .port_mappings
+                    .iter()
+                    .filter_map(|p| p.container_port)
+                    .collect(),
                 port_names: n
                     .port_mappings
                     .iter()
                     .filter_map(|p| {
-                        let published = is_main.then(|| published.get(&p.container_port)).flatten();
+                        let port = p.container_port?;
+                        let published = is_main.then(|| published.get(&port)).flatten();
                         published
                             .cloned()
                             .or_else(|| p.name.clone())
-                            .map(|name| (p.container_port, name))
+                            .map(|name| (port, name))
                     })
                     .collect(),
                 health_check: n.health_check.as_ref().map(|h| HealthCheckCmd {
@@ -335,14 +340,14 @@ fn native_containers(
                     app_protocols: n
                         .port_mappings
                         .iter()
-                        .filter_map(|p| Some((p.container_port, p.app_protocol.clone()?)))
+                        .filter_map(|p| Some((p.container_port?, p.app_protocol.clone()?)))
                         .collect(),
                     protocols: n
                         .port_mappings
                         .iter()
                         .filter_map(|p| {
                             let x = p.protocol.clone().filter(|x| x != "tcp")?;
-                            Some((p.container_port, x))
+                            Some((p.container_port?, x))
                         })
                         .collect(),
                     volumes_from: n
@@ -374,10 +379,54 @@ fn native_containers(
                         .as_ref()
                         .and_then(|l| l.capabilities.as_ref())
                         .map_or_else(Default::default, |c| (c.add.clone(), c.drop.clone())),
+                    keys: file_keys(n),
                 },
             }
         })
         .collect()
+}
+
+/// A file container's environment files, registry credentials, FireLens settings and port
+/// ranges, as written.
+fn file_keys(n: &crate::config::native::NativeContainer) -> FileKeys {
+    FileKeys {
+        environment_files: n
+            .environment_files
+            .iter()
+            .map(|f| (f.kind.clone(), f.value.clone()))
+            .collect(),
+        repository_credentials: n
+            .repository_credentials
+            .as_ref()
+            .map(|r| r.credentials_parameter.clone()),
+        firelens: n
+            .firelens_configuration
+            .as_ref()
+            .map(|f| (f.kind.clone(), f.options.clone())),
+        firelens_log: n
+            .firelens_log()
+            .and_then(Result::ok)
+            .map(|l| FirelensLogSpec {
+                options: l.options,
+                secret_options: l
+                    .secret_options
+                    .into_iter()
+                    .map(|s| (s.name, s.value_from))
+                    .collect(),
+            }),
+        port_ranges: n
+            .port_mappings
+            .iter()
+            .filter_map(|p| {
+                Some(PortRangeSpec {
+                    range: p.container_port_range.clone()?,
+                    protocol: p.protocol.clone().unwrap_or_else(|| "tcp".into()),
+                    name: p.name.clone(),
+                    app_protocol: p.app_protocol.clone(),
+                })
+            })
+            .collect(),
+    }
 }
 
 /// The volumes of a task-definition file, as written.

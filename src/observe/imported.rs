@@ -332,11 +332,36 @@ pub async fn resolve_namespace(ctx: &Ctx, c: &Config) -> Result<Option<String>> 
 /// Existing secrets named in the config (by name or ARN) → their full ARNs. A secret that
 /// does not exist is a usage error naming the config key, before anything is changed.
 pub async fn resolve_secrets(ctx: &Ctx, c: &Config) -> Result<BTreeMap<String, String>> {
-    let written: Vec<(&String, &String)> = c
+    let mut written: Vec<(String, &String)> = c
         .secrets
         .iter()
-        .filter_map(|(k, s)| s.existing.as_ref().map(|e| (k, e)))
+        .filter_map(|(k, s)| {
+            s.existing
+                .as_ref()
+                .map(|e| (format!("secrets.{k}.existing"), e))
+        })
         .collect();
+    // Registry credentials a task-definition file names by name: the execution role
+    // ecsdeploy creates is granted the secret by its ARN.
+    if c.iam.execution_role.is_none() {
+        for (key, s) in &c.services {
+            let Some(def) = &s.native else { continue };
+            for (i, n) in def.container_definitions.iter().enumerate() {
+                let Some(r) = &n.repository_credentials else {
+                    continue;
+                };
+                if !r.credentials_parameter.starts_with("arn:") {
+                    written.push((
+                        format!(
+                            "services.{key}.task_definition: containerDefinitions[{i}].\
+                             repositoryCredentials.credentialsParameter"
+                        ),
+                        &r.credentials_parameter,
+                    ));
+                }
+            }
+        }
+    }
     let found = futures::future::try_join_all(written.iter().map(|(key, name)| async move {
         match ctx
             .aws
@@ -350,16 +375,18 @@ pub async fn resolve_secrets(ctx: &Ctx, c: &Config) -> Result<BTreeMap<String, S
             Err(e) => {
                 let e = crate::aws::err(e);
                 if crate::aws::is_gone(&e) {
+                    let hint = if key.starts_with("secrets.") {
+                        "; create it first or use `generate` instead"
+                    } else {
+                        "; create it first or give its ARN"
+                    };
                     Err(UsageError(format!(
-                        "secrets.{key}.existing: secret `{name}` does not exist in {}; create \
-                         it first or use `generate` instead",
+                        "{key}: secret `{name}` does not exist in {}{hint}",
                         ctx.aws.region
                     ))
                     .into())
                 } else {
-                    Err(e.context(format!(
-                        "looking up secret `{name}` (secrets.{key}.existing)"
-                    )))
+                    Err(e.context(format!("looking up secret `{name}` ({key})")))
                 }
             }
         }

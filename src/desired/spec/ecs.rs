@@ -137,6 +137,8 @@ pub struct ContainerExtra {
     pub version_consistency: Option<String>,
     /// `systemControls`: (namespace, value).
     pub system_controls: Vec<(String, String)>,
+    /// `environmentFiles`, `repositoryCredentials`, FireLens and port ranges.
+    pub keys: super::file_keys::FileKeys,
 }
 
 impl ContainerExtra {
@@ -144,6 +146,7 @@ impl ContainerExtra {
     pub fn merged_into(&self, mut container: Value) -> Value {
         if let (Value::Object(c), Value::Object(x)) = (&mut container, self.fields()) {
             c.extend(x);
+            self.keys.add_to(c);
         }
         container
     }

@@ -5,6 +5,7 @@
 
 mod deployment;
 mod ecs;
+mod file_keys;
 mod iam;
 mod jobs;
 mod kind_spec;
@@ -14,6 +15,7 @@ mod stores;
 
 pub use deployment::*;
 pub use ecs::*;
+pub use file_keys::*;
 pub use iam::*;
 pub use jobs::*;
 pub use kind_spec::{sorted, sorted_vals, KindSpec};

@@ -2,7 +2,8 @@
 //! (`CannotPullContainerError`) only after the deployment has begun. Images of the app's own
 //! repositories and ECR references of this account and region are looked up
 //! (DescribeImages); a repository this run creates cannot hold the image yet (a warning);
-//! images `up` builds are pushed by it; other registries are not checked (a note).
+//! images `up` builds are pushed by it; other registries are not checked (a note, which
+//! for a private registry with `repositoryCredentials` names the credentials' secret).
 
 use anyhow::Result;
 
@@ -63,7 +64,19 @@ pub async fn check(s: &Session, plan: &Plan, which: Images) -> Result<Vec<Findin
                 if let (Some(img), false) = (&n.image, given) {
                     let at =
                         format!("services.{key}.task_definition: containerDefinitions[{i}].image");
-                    refs.push((at, img.clone()));
+                    match &n.repository_credentials {
+                        // Pulled with the registry's credentials, which only the execution
+                        // role reads: not looked up, said so.
+                        Some(r) => out.push(Finding::note(
+                            at,
+                            format!(
+                                "{img} is in a private registry, pulled with the credentials \
+                                 in secret `{}`: not checked",
+                                r.credentials_parameter
+                            ),
+                        )),
+                        None => refs.push((at, img.clone())),
+                    }
                 }
             }
         }

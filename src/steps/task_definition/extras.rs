@@ -1,6 +1,7 @@
 //! What task-definition files add to a registered definition beyond the TOML keys —
-//! `linuxParameters`, file volumes, `ephemeralStorage`, `enableFaultInjection` — as sent
-//! to RegisterTaskDefinition and as read back from DescribeTaskDefinition.
+//! `linuxParameters`, file volumes, `ephemeralStorage`, `enableFaultInjection`,
+//! `environmentFiles`, `repositoryCredentials`, FireLens and port ranges — as sent to
+//! RegisterTaskDefinition and as read back from DescribeTaskDefinition.
 
 use anyhow::Result;
 use aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder;
@@ -12,7 +13,10 @@ use aws_sdk_ecs::types::{
 };
 use serde_json::{json, Value};
 
-use crate::desired::{volume_fields, ContainerExtra, FileVolumeSpec, TaskDefSpec};
+use crate::desired::{
+    volume_fields, ContainerExtra, FileKeys, FileVolumeSpec, FirelensLogSpec, PortRangeSpec,
+    TaskDefSpec,
+};
 
 /// Fargate's task storage without `ephemeralStorage` (GiB): reported, it means unset.
 const DEFAULT_STORAGE_GIB: i32 = 20;
@@ -170,5 +174,155 @@ pub fn observed_task_level(td: &TaskDefinition, fields: &mut crate::desired::Fie
     // An emulator that drops the flag (moto) does not report it: then it is not compared.
     if let Some(f) = td.enable_fault_injection() {
         fields.insert("fault_injection".into(), json!(f.then_some(true)));
+    }
+}
+
+/// `environmentFiles`, `repositoryCredentials`, `firelensConfiguration`, port ranges and an
+/// `awsfirelens` log configuration (in place of the awslogs one set before) of a container.
+pub fn file_keys(
+    mut b: ContainerDefinitionBuilder,
+    k: &FileKeys,
+) -> Result<ContainerDefinitionBuilder> {
+    use aws_sdk_ecs::types::{
+        ApplicationProtocol, EnvironmentFile, EnvironmentFileType, FirelensConfiguration,
+        FirelensConfigurationType, LogConfiguration, LogDriver, PortMapping, RepositoryCredentials,
+        Secret, TransportProtocol,
+    };
+    for (kind, value) in &k.environment_files {
+        b = b.environment_files(
+            EnvironmentFile::builder()
+                .value(value)
+                .r#type(EnvironmentFileType::from(kind.as_str()))
+                .build()?,
+        );
+    }
+    if let Some(p) = &k.repository_credentials {
+        b = b.repository_credentials(
+            RepositoryCredentials::builder()
+                .credentials_parameter(p)
+                .build()?,
+        );
+    }
+    if let Some((kind, options)) = &k.firelens {
+        b = b.firelens_configuration(
+            FirelensConfiguration::builder()
+                .r#type(FirelensConfigurationType::from(kind.as_str()))
+                .set_options((!options.is_empty()).then(|| options.clone().into_iter().collect()))
+                .build()?,
+        );
+    }
+    for p in &k.port_ranges {
+        b = b.port_mappings(
+            PortMapping::builder()
+                .container_port_range(&p.range)
+                .protocol(TransportProtocol::from(p.protocol.as_str()))
+                .set_name(p.name.clone())
+                .set_app_protocol(p.app_protocol.as_deref().map(ApplicationProtocol::from))
+                .build(),
+        );
+    }
+    if let Some(l) = &k.firelens_log {
+        let mut secrets = Vec::new();
+        for (name, value_from) in &l.secret_options {
+            secrets.push(
+                Secret::builder()
+                    .name(name)
+                    .value_from(value_from)
+                    .build()?,
+            );
+        }
+        b = b.log_configuration(
+            LogConfiguration::builder()
+                .log_driver(LogDriver::Awsfirelens)
+                .set_options(
+                    (!l.options.is_empty()).then(|| l.options.clone().into_iter().collect()),
+                )
+                .set_secret_options((!secrets.is_empty()).then_some(secrets))
+                .build()?,
+        );
+    }
+    Ok(b)
+}
+
+/// The observed settings of [`file_keys`].
+pub fn observed_keys(c: &ContainerDefinition) -> FileKeys {
+    let sorted = |m: Option<&std::collections::HashMap<String, String>>| {
+        m.map(|m| m.clone().into_iter().collect())
+            .unwrap_or_default()
+    };
+    let log = c
+        .log_configuration()
+        .filter(|l| l.log_driver() == &aws_sdk_ecs::types::LogDriver::Awsfirelens);
+    FileKeys {
+        environment_files: c
+            .environment_files()
+            .iter()
+            .map(|f| (f.r#type().as_str().to_string(), f.value().to_string()))
+            .collect(),
+        repository_credentials: c
+            .repository_credentials()
+            .map(|r| r.credentials_parameter().to_string()),
+        firelens: c
+            .firelens_configuration()
+            .map(|f| (f.r#type().as_str().to_string(), sorted(f.options()))),
+        firelens_log: log.map(|l| FirelensLogSpec {
+            options: sorted(l.options()),
+            secret_options: l
+                .secret_options()
+                .iter()
+                .map(|s| (s.name().to_string(), s.value_from().to_string()))
+                .collect(),
+        }),
+        port_ranges: c
+            .port_mappings()
+            .iter()
+            .filter_map(|p| {
+                Some(PortRangeSpec {
+                    range: p.container_port_range()?.to_string(),
+                    protocol: p.protocol().map_or("tcp", |x| x.as_str()).to_string(),
+                    name: p.name().map(str::to_string),
+                    app_protocol: p.app_protocol().map(|a| a.as_str().to_string()),
+                })
+            })
+            .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+
+    /// What is registered reads back as the same settings, or every `up` would register.
+    #[test]
+    fn file_keys_read_back_as_registered() {
+        let keys = FileKeys {
+            environment_files: vec![
+                ("s3".into(), "arn:aws:s3:::b/one.env".into()),
+                ("s3".into(), "arn:aws:s3:::b/a/two.env".into()),
+            ],
+            repository_credentials: Some("arn:aws:secretsmanager:r:1:secret:reg-AbCdEf".into()),
+            firelens: Some((
+                "fluentbit".into(),
+                BTreeMap::from([("enable-ecs-log-metadata".into(), "true".into())]),
+            )),
+            firelens_log: Some(FirelensLogSpec {
+                options: BTreeMap::from([("Name".into(), "firehose".into())]),
+                secret_options: vec![("apikey".into(), "arn:aws:ssm:r:1:parameter/k".into())],
+            }),
+            port_ranges: vec![PortRangeSpec {
+                range: "8000-8010".into(),
+                protocol: "udp".into(),
+                name: Some("media".into()),
+                app_protocol: None,
+            }],
+        };
+        let b = ContainerDefinition::builder().name("app").image("x");
+        let c = file_keys(b, &keys).unwrap().build();
+        assert_eq!(observed_keys(&c), keys);
+        assert_eq!(
+            observed_keys(&ContainerDefinition::builder().build()),
+            FileKeys::default()
+        );
     }
 }

@@ -167,12 +167,14 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                     .collect(),
                 init_process_enabled: linux.0,
                 capabilities: linux.1,
+                keys: extras::observed_keys(c),
             };
             extra.merged_into(json!({
                 "name": c.name(),
                 "image": c.image(),
                 "essential": c.essential().unwrap_or(true),
-                "port_mappings": c.port_mappings().iter().map(|p| json!({
+                // Port ranges are in `port_ranges` (`extras::observed_keys`).
+                "port_mappings": c.port_mappings().iter().filter(|p| p.container_port_range().is_none()).map(|p| json!({
                     "container_port": p.container_port(),
                     "protocol": p.protocol().map_or("tcp", |x| x.as_str()),
                     "name": p.name(),
@@ -355,6 +357,7 @@ async fn register(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -
             .set_start_timeout(x.start_timeout.map(|v| v as i32));
         b = extras::linux_parameters(b, x);
         b = extras::container_level(b, x);
+        b = extras::file_keys(b, &x.keys)?;
         for (source, read_only) in &x.volumes_from {
             b = b.volumes_from(
                 aws_sdk_ecs::types::VolumeFrom::builder()

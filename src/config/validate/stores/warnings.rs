@@ -173,6 +173,7 @@ pub(in crate::config::validate) fn warnings(c: &Config) -> Vec<Problem> {
             ));
         }
     }
+    out.extend(file_reads(c));
     for (key, s) in &c.services {
         let sp = service_path(key);
         for (ep, env) in environments(&sp, s) {
@@ -193,6 +194,58 @@ pub(in crate::config::validate) fn warnings(c: &Config) -> Vec<Problem> {
                 }
             }
         }
+    }
+    out
+}
+
+/// With an existing execution role, what the services' task-definition files need it to
+/// allow (registry credentials, environment files, secrets, FireLens `secretOptions`), as
+/// ecsdeploy grants it to the role it creates; one warning per service. With the role
+/// ecsdeploy creates, the values it cannot grant (given by name).
+fn file_reads(c: &Config) -> Vec<Problem> {
+    let mut out = Vec::new();
+    for (key, s) in &c.services {
+        let Some(def) = &s.native else { continue };
+        let reads = def.execution_reads();
+        if c.iam.execution_role.is_none() {
+            if !reads.unscoped.is_empty() {
+                out.push(Problem::at(
+                    service_path(key).key("task_definition"),
+                    format!(
+                        "{} in the task-definition file {} given by name, not ARN: the \
+                         execution role ecsdeploy creates is granted only secrets and \
+                         parameters named by ARN; give the full ARN, or the tasks cannot read \
+                         it",
+                        reads
+                            .unscoped
+                            .iter()
+                            .map(|n| format!("`{n}`"))
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        if reads.unscoped.len() == 1 {
+                            "is"
+                        } else {
+                            "are"
+                        }
+                    ),
+                ));
+            }
+            continue;
+        }
+        let needs = crate::config::native::existing_role_needs(&reads);
+        if needs.is_empty() {
+            continue;
+        }
+        out.push(Problem::at(
+            root("iam").key("execution_role"),
+            format!(
+                "the existing execution role must allow {} for the task-definition file of \
+                 services.{key} (and kms:Decrypt if a secret uses a customer managed key), or \
+                 its tasks fail to start; ecsdeploy grants this only to the execution role it \
+                 creates",
+                needs.join("; ")
+            ),
+        ));
     }
     out
 }

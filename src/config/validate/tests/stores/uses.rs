@@ -259,3 +259,51 @@ fn existing_execution_role_must_read_the_secrets() {
     );
     assert!(warns(&tables_only).is_empty());
 }
+
+/// What a task-definition file has ECS read with the execution role: an existing role is
+/// told what to allow; with ecsdeploy's, a value given by name cannot be granted.
+#[test]
+fn a_task_definition_file_says_what_the_execution_role_must_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("web.json"),
+        r#"{"networkMode": "awsvpc", "containerDefinitions": [{"name": "web", "image": "r.example.com/web",
+            "repositoryCredentials": {"credentialsParameter": "arn:aws:secretsmanager:us-east-1:123456789012:secret:reg-AbCdEf"},
+            "environmentFiles": [{"value": "arn:aws:s3:::cfg/web.env", "type": "s3"}],
+            "secrets": [{"name": "P", "valueFrom": "app-param"}]}]}"#,
+    )
+    .unwrap();
+    let load = |role: &str| {
+        let path = dir.path().join("ecsdeploy.toml");
+        std::fs::write(
+            &path,
+            format!("{BASE}{role}[services.web]\ntask_definition = \"web.json\"\n"),
+        )
+        .unwrap();
+        crate::config::load_file(&path).unwrap().warnings
+    };
+    let existing = load("[iam]\nexecution_role = \"arn:aws:iam::123456789012:role/exec\"\n");
+    let w = existing
+        .iter()
+        .find(|d| d.key == "iam.execution_role" && d.message.contains("services.web"))
+        .unwrap_or_else(|| panic!("{existing:#?}"));
+    assert!(
+        w.message.contains(
+            "must allow secretsmanager:GetSecretValue on \
+             `arn:aws:secretsmanager:us-east-1:123456789012:secret:reg-AbCdEf`; \
+             ssm:GetParameters on `app-param`; s3:GetObject on `arn:aws:s3:::cfg/web.env` and \
+             s3:GetBucketLocation on `arn:aws:s3:::cfg` for the task-definition file of \
+             services.web"
+        ),
+        "{}",
+        w.message
+    );
+    let owned = load("");
+    assert!(
+        owned.iter().any(|d| d.key == "services.web.task_definition"
+            && d.message
+                .contains("`app-param` in the task-definition file is given by name")),
+        "{owned:#?}"
+    );
+    assert!(!owned.iter().any(|d| d.key == "iam.execution_role"));
+}
