@@ -18,6 +18,7 @@ mod capacity;
 pub mod faults;
 pub mod inventory;
 pub mod realism;
+pub mod registry;
 pub mod tasks;
 
 use std::convert::Infallible;
