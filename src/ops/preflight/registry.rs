@@ -97,9 +97,7 @@ impl Registries {
                     if let Some(auth) = proxy.basic_auth() {
                         tunnel = tunnel.with_auth(auth.clone());
                     }
-                    // The proxy's host and port only: its URL may hold a password.
-                    let at = proxy.uri().authority().map_or("", |a| a.as_str());
-                    let at = at.rsplit_once('@').map_or(at, |(_, host)| host).to_string();
+                    let at = proxy_host(proxy.uri());
                     look(&client(https.wrap_connector(tunnel)), &uri, &r.path)
                         .await
                         .map_err(|e| format!("through proxy {at}: {e}"))
@@ -112,6 +110,12 @@ impl Registries {
             Ok(Ok(found)) => found,
         }
     }
+}
+
+/// The proxy's host and port, for messages: its URL may hold a user and password.
+fn proxy_host(proxy: &Uri) -> String {
+    let at = proxy.authority().map_or("", |a| a.as_str());
+    at.rsplit_once('@').map_or(at, |(_, host)| host).to_string()
 }
 
 fn tls_config() -> Result<rustls::ClientConfig, String> {
@@ -333,6 +337,16 @@ mod tests {
         assert_eq!(bearer(r#"Basic realm="https://1.dkr.ecr""#), None);
         assert_eq!(bearer(r#"Bearer service="x""#), None);
         assert_eq!(bearer(r#"Bearer realm="unterminated"#), None);
+    }
+
+    #[test]
+    fn a_proxy_is_named_without_its_credentials() {
+        let with = "http://me:s3cret@proxy.corp:3128".parse().unwrap();
+        assert_eq!(proxy_host(&with), "proxy.corp:3128");
+        assert_eq!(
+            proxy_host(&"http://127.0.0.1:1".parse().unwrap()),
+            "127.0.0.1:1"
+        );
     }
 
     #[test]
