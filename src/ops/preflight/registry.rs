@@ -7,13 +7,18 @@
 //! the host (an `http://` proxy, tunnelled with CONNECT).
 
 use std::error::Error as StdError;
+use std::future::Future;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Empty, Limited};
 use hyper::body::Bytes;
 use hyper::header::{HeaderValue, ACCEPT, AUTHORIZATION, WWW_AUTHENTICATE};
 use hyper::{Method, Request, Response, StatusCode, Uri};
+use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connect, HttpConnector};
 use hyper_util::client::legacy::Client;
@@ -76,7 +81,7 @@ impl Registries {
             Ok(tls) => tls.clone(),
             Err(e) => return Lookup::Unreachable(e.clone()),
         };
-        let mut http = HttpConnector::new();
+        let mut http = HttpConnector::new_with_resolver(Detached);
         http.enforce_http(false);
         http.set_connect_timeout(Some(TIMEOUT));
         let https = hyper_rustls::HttpsConnectorBuilder::new()
@@ -109,6 +114,38 @@ impl Registries {
             Ok(Err(why)) => Lookup::Unreachable(why),
             Ok(Ok(found)) => found,
         }
+    }
+}
+
+/// Name resolution on a thread of its own. `getaddrinfo` cannot be cancelled: on the
+/// runtime's blocking pool (hyper-util's resolver) a lookup abandoned at [`TIMEOUT`] would
+/// still hold the process's exit until the system's resolver gave up; a detached thread
+/// does not.
+#[derive(Clone, Copy)]
+struct Detached;
+
+impl tower_service::Service<Name> for Detached {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = std::io::Error;
+    type Future = Pin<Box<dyn Future<Output = std::io::Result<Self::Response>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let host = name.as_str().to_string();
+        let spawned = std::thread::Builder::new()
+            .name("registry-dns".into())
+            .spawn(move || {
+                let _ = tx.send((host.as_str(), 0).to_socket_addrs().map(Vec::from_iter));
+            });
+        Box::pin(async move {
+            spawned?;
+            let addrs = rx.await.map_err(std::io::Error::other)??;
+            Ok(addrs.into_iter())
+        })
     }
 }
 
