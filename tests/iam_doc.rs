@@ -315,6 +315,15 @@ const PARLIAMENT_IGNORED: &[Ignored] = &[
               security-group/*, which is \"*\".",
     },
     Ignored {
+        issue: "UNKNOWN_ACTION",
+        sid: "EcsRollBackOnlyDeploymentsInTheAppsCluster",
+        items: &["Unknown action ecs:StopServiceDeployment"],
+        why: "parliament 1.6.4's action list predates the action (2025). The action acts \
+              on a service deployment, whose ARN the ECS API reference gives as \
+              arn:aws:ecs:<region>:<account>:service-deployment/<cluster>/<service>/<id>; \
+              the statement names those of the app's cluster only.",
+    },
+    Ignored {
         issue: "RESOURCE_STAR",
         sid: "AutoscalingScalableTargetsAndPoliciesNoNamesInTheirArns",
         items: &["*"],

@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{example, run_async, sdk_config, unique_account, Proxy};
+use common::{example, owned_by, registry, run_async, sdk_config, unique_account, Proxy};
 
 const REGION: &str = "ap-northeast-1";
 const MANIFEST: &str = r#"{"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": "sha256:0000000000000000000000000000000000000000000000000000000000000000"}, "layers": []}"#;
@@ -40,9 +40,12 @@ async fn a_missing_image_is_found_before_any_write() {
         ),
         "{out}"
     );
+    // Docker Hub, looked up through the harness's closed HTTPS_PROXY: never reached.
     assert!(
-        out.stdout
-            .contains("note: services.service1.image: nginx:latest is not in this region's ECR"),
+        out.stdout.contains(
+            "note: services.service1.image: nginx:latest: registry docker.io unreachable: not \
+             checked (through proxy 127.0.0.1:1: "
+        ),
         "{out}"
     );
     assert_eq!(proxy.writes(), vec![]);
@@ -204,4 +207,116 @@ async fn listener_certificates_and_user_pools_are_checked() {
         assert!(out.stdout.contains(&want), "{want}\n{out}");
     }
     assert_eq!(proxy.writes(), vec![]);
+}
+
+const REGISTRY_CONFIG: &str = r#"app = "reg"
+region = "ap-northeast-1"
+
+[network]
+vpc_cidr = "10.0.0.0/16"
+azs = ["ap-northeast-1a", "ap-northeast-1c"]
+public_subnets = ["10.0.1.0/24", "10.0.2.0/24"]
+
+[services.web]
+image = "REGISTRY/team/app:TAG"
+
+[services.private]
+image = "REGISTRY/team/private:v1"
+
+[services.gone]
+image = "CLOSED/team/app:v1"
+"#;
+
+/// Images in a registry v2 other than ECR (here one on 127.0.0.1, which is reached over plain
+/// http as docker reaches it, with a bearer-token challenge first as Docker Hub, GHCR and
+/// quay.io answer): an existing tag passes, a missing one is an error that stops `up` before
+/// its first write, a private image and a registry that does not answer are notes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_in_other_registries_are_looked_up_there() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let registry = registry::Registry::start().await;
+    let closed = registry::closed_port();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ecsdeploy.toml");
+    let write = |tag: &str| {
+        let text = REGISTRY_CONFIG
+            .replace("REGISTRY", &registry.host())
+            .replace("CLOSED", &format!("127.0.0.1:{closed}"))
+            .replace("TAG", tag);
+        std::fs::write(&cfg, text).unwrap();
+    };
+
+    write("v1");
+    let started = std::time::Instant::now();
+    let out = ecsdeploy(&proxy, &cfg, &["verify"]).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(!out.stdout.contains("services.web.image"), "{out}");
+    let host = registry.host();
+    for want in [
+        format!(
+            "note: services.private.image: {host}/team/private:v1: {host} does not show it \
+             without credentials"
+        ),
+        format!(
+            "note: services.gone.image: 127.0.0.1:{closed}/team/app:v1: registry \
+             127.0.0.1:{closed} unreachable: not checked ("
+        ),
+    ] {
+        assert!(out.stdout.contains(&want), "{want}\n{out}");
+    }
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+    // As a registry expects: the challenge, an anonymous token for the repository, the
+    // manifest with it, asking for every manifest kind a pull accepts.
+    let app: Vec<String> = registry
+        .requests()
+        .into_iter()
+        .filter(|r| r.contains("team/app") || r.contains("team%2Fapp"))
+        .collect();
+    assert_eq!(
+        app,
+        [
+            "HEAD /v2/team/app/manifests/v1 anonymous -> 401",
+            "GET /token?service=test-registry&scope=repository%3Ateam%2Fapp%3Apull -> 200",
+            "HEAD /v2/team/app/manifests/v1 bearer -> 200",
+        ],
+        "{:?}",
+        registry.requests()
+    );
+    assert!(registry.accepts_every_manifest_kind());
+    assert_eq!(proxy.writes(), vec![]);
+
+    write("v9");
+    let out = ecsdeploy(&proxy, &cfg, &["verify"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stdout.contains(&format!(
+            "error: services.web.image: {host}/team/app:v9: no such tag in {host}"
+        )),
+        "{out}"
+    );
+    proxy.clear();
+    let up = ecsdeploy(&proxy, &cfg, &["up"]).await;
+    assert_eq!(up.code, Some(2), "{up}");
+    assert!(up.stderr.contains("preflight found 1 problem(s)"), "{up}");
+    assert!(up.stderr.contains("services.web.image"), "{up}");
+    assert!(
+        proxy.writes().iter().all(|c| c.service == "dynamodb"),
+        "only the run lock: {:?}",
+        proxy.writes()
+    );
+    // Nothing of the app exists: no VPC, no cluster.
+    let conf = sdk_config(&proxy, REGION).await;
+    let vpcs = aws_sdk_ec2::Client::new(&conf)
+        .describe_vpcs()
+        .filters(owned_by("reg"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(vpcs.vpcs().len(), 0);
+    let clusters = aws_sdk_ecs::Client::new(&conf)
+        .list_clusters()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(clusters.cluster_arns().len(), 0, "{clusters:?}");
 }

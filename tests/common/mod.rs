@@ -18,6 +18,7 @@ mod capacity;
 pub mod faults;
 pub mod inventory;
 pub mod realism;
+pub mod registry;
 mod service_deployments;
 mod service_settings;
 pub mod tasks;
@@ -811,12 +812,22 @@ fn spawn_with(
 
 /// The binary talks only to the proxy, with test credentials, and sees none of the
 /// developer's AWS settings (every inherited `AWS_*` variable is dropped, `~/.aws` ignored).
+/// Nor does it reach the internet: preflight looks images of public registries up over
+/// https, which goes through `HTTPS_PROXY`, here a closed port (1, which nothing listens
+/// on), so every such lookup ends at once in a note ("unreachable: not checked") whether or
+/// not the machine is online, and a made-up image name cannot fail a test. Registries on
+/// 127.0.0.0/8 are reached directly, over http.
 fn configure_env(command: &mut std::process::Command, proxy: &Proxy, region: &str) {
     for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("AWS_") {
+        let name_text = name.to_string_lossy();
+        if name_text.starts_with("AWS_")
+            || ["ALL_PROXY", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY"]
+                .contains(&name_text.to_ascii_uppercase().as_str())
+        {
             command.env_remove(name);
         }
     }
+    command.env("HTTPS_PROXY", OFFLINE_PROXY);
     // An empty file rather than a missing one: a developer's ~/.aws never leaks in, and
     // aws-config has no reason to warn about a missing file on stderr.
     let missing = Path::new(env!("CARGO_TARGET_TMPDIR")).join("empty-aws-file");
@@ -834,6 +845,9 @@ fn configure_env(command: &mut std::process::Command, proxy: &Proxy, region: &st
         .env("CI", "true")
         .env("NO_COLOR", "1");
 }
+
+/// Where the binary's https goes in tests: a port nothing listens on (see [`configure_env`]).
+pub const OFFLINE_PROXY: &str = "http://127.0.0.1:1";
 
 fn to_output(output: std::process::Output) -> Output {
     Output {

@@ -1,13 +1,20 @@
-//! Images in ECR: a tag that is not there makes every task fail to start
+//! Images: a tag that is not there makes every task fail to start
 //! (`CannotPullContainerError`) only after the deployment has begun. Images of the app's own
-//! repositories and ECR references of this account and region are looked up
+//! repositories and ECR references of this account and region are looked up in ECR
 //! (DescribeImages); a repository this run creates cannot hold the image yet (a warning);
-//! images `up` builds are pushed by it; other registries are not checked (a note, which
-//! for a private registry with `repositoryCredentials` names the credentials' secret).
+//! images `up` builds are pushed by it. Images of other registries (Docker Hub, GHCR,
+//! public.ecr.aws, quay.io, any registry v2) are looked up anonymously there
+//! ([`super::registry`]), each reference once, all at once and beside the ECR lookups: a
+//! missing tag is an error, an image the registry will not show without credentials or a
+//! registry that does not answer a note. ECR of another region or partition only answers
+//! signed requests: not checked (a note). An image a task-definition file pulls with
+//! `repositoryCredentials` is not looked up (a note naming the credentials' secret).
 
 use anyhow::Result;
 
-use super::{Finding, Images, Session};
+use super::reference::Reference;
+use super::registry::{Lookup, Registries};
+use super::{Finding, Images, Level, Session};
 use crate::aws::{code_of, err};
 use crate::config::Image;
 use crate::desired::{job_task_def_id, repository_id, task_def_id};
@@ -30,7 +37,10 @@ pub async fn check(s: &Session, plan: &Plan, which: Images) -> Result<Vec<Findin
             .any(|ch| ch.id == id && matches!(ch.action, Action::Create | Action::Update(_)))
     };
     let mut wanted = Vec::new();
-    let mut out = Vec::new();
+    // (config key, reference) of images in other registries.
+    let mut elsewhere: Vec<(String, String)> = Vec::new();
+    // Findings known without a lookup.
+    let mut noted: Vec<Finding> = Vec::new();
     for (key, svc) in &c.services {
         if which == Images::Deployed && !writes(task_def_id(key)) {
             continue;
@@ -67,7 +77,7 @@ pub async fn check(s: &Session, plan: &Plan, which: Images) -> Result<Vec<Findin
                     match &n.repository_credentials {
                         // Pulled with the registry's credentials, which only the execution
                         // role reads: not looked up, said so.
-                        Some(r) => out.push(Finding::note(
+                        Some(r) => noted.push(Finding::note(
                             at,
                             format!(
                                 "{img} is in a private registry, pulled with the credentials \
@@ -88,10 +98,7 @@ pub async fn check(s: &Session, plan: &Plan, which: Images) -> Result<Vec<Findin
                     tag,
                     created_now: false,
                 }),
-                None => out.push(Finding::note(
-                    at,
-                    format!("{reference} is not in this region's ECR: not checked"),
-                )),
+                None => elsewhere.push((at, reference)),
             }
         }
     }
@@ -118,20 +125,104 @@ pub async fn check(s: &Session, plan: &Plan, which: Images) -> Result<Vec<Findin
                     tag,
                     created_now: false,
                 }),
-                None => out.push(Finding::note(
-                    at,
-                    format!("{r} is not in this region's ECR: not checked"),
-                )),
+                None => elsewhere.push((at, r.clone())),
             },
             _ => {}
         }
     }
-    for w in wanted {
-        if let Some(f) = look_up(s, &w).await? {
-            out.push(f);
+    let in_ecr = async {
+        let mut out = Vec::new();
+        for w in wanted {
+            if let Some(f) = look_up(s, &w).await? {
+                out.push(f);
+            }
+        }
+        anyhow::Ok(out)
+    };
+    let (in_ecr, registries) = tokio::join!(in_ecr, other_registries(elsewhere));
+    let mut out = in_ecr?;
+    out.extend(registries);
+    out.extend(noted);
+    Ok(out)
+}
+
+/// Each reference looked up once in its registry, concurrently; findings for every key
+/// that names it, in the order the keys came.
+async fn other_registries(elsewhere: Vec<(String, String)>) -> Vec<Finding> {
+    let mut refs: Vec<(String, Result<Reference, String>)> = Vec::new();
+    for (_, reference) in &elsewhere {
+        if !refs.iter().any(|(r, _)| r == reference) {
+            refs.push((reference.clone(), Reference::parse(reference)));
         }
     }
-    Ok(out)
+    let registries = refs
+        .iter()
+        .any(|(_, p)| p.as_ref().is_ok_and(|p| !p.is_private_ecr()))
+        .then(Registries::from_env);
+    let looked = futures::future::join_all(refs.iter().map(|(reference, parsed)| {
+        let registries = registries.as_ref();
+        async move {
+            match parsed {
+                Err(why) => Some((
+                    Level::Note,
+                    format!(
+                        "{reference} is not an image reference ecsdeploy can parse ({why}): \
+                         not checked"
+                    ),
+                )),
+                Ok(p) if p.is_private_ecr() => Some((
+                    Level::Note,
+                    format!("{reference} is not in this region's ECR: not checked"),
+                )),
+                Ok(p) => finding(reference, p, registries?.manifest(p).await),
+            }
+        }
+    }))
+    .await;
+    elsewhere
+        .into_iter()
+        .filter_map(|(key, reference)| {
+            let i = refs.iter().position(|(r, _)| *r == reference)?;
+            let (level, message) = looked[i].clone()?;
+            Some(Finding {
+                key,
+                level,
+                message,
+            })
+        })
+        .collect()
+}
+
+/// What a registry's answer means for the deploy: nothing when the manifest is there.
+fn finding(reference: &str, r: &Reference, lookup: Lookup) -> Option<(Level, String)> {
+    let registry = &r.domain;
+    Some(match lookup {
+        Lookup::Found => return None,
+        Lookup::Missing => (
+            Level::Error,
+            format!(
+                "{reference}: no such {} in {registry}: its tasks could not start \
+                 (CannotPullContainerError); push it, or fix the reference",
+                if r.digest.is_some() { "digest" } else { "tag" }
+            ),
+        ),
+        Lookup::Credentials => (
+            Level::Note,
+            format!(
+                "{reference}: {registry} does not show it without credentials (a private \
+                 image, or no such repository): not checked; ECS pulls a private image only \
+                 with repositoryCredentials (in a task-definition file)"
+            ),
+        ),
+        Lookup::Answered(status) => (
+            Level::Note,
+            format!("{reference}: registry {registry} answered {status}: not checked"),
+        ),
+        Lookup::Unreachable(why) => (
+            Level::Note,
+            format!("{reference}: registry {registry} unreachable: not checked ({why})"),
+        ),
+    })
 }
 
 async fn look_up(s: &Session, w: &Wanted) -> Result<Option<Finding>> {
@@ -231,5 +322,28 @@ mod tests {
         );
         assert_eq!(ecr_image("nginx:latest", r), None);
         assert_eq!(ecr_image("public.ecr.aws/nginx/nginx:1", r), None);
+    }
+
+    #[test]
+    fn a_registry_answer_becomes_an_error_only_when_the_manifest_is_missing() {
+        let hub = Reference::parse("nginx:1.99").unwrap();
+        assert_eq!(finding("nginx:1.99", &hub, Lookup::Found), None);
+        let (level, message) = finding("nginx:1.99", &hub, Lookup::Missing).unwrap();
+        assert_eq!(level, Level::Error);
+        assert!(
+            message.starts_with("nginx:1.99: no such tag in docker.io: "),
+            "{message}"
+        );
+        let pinned = format!("ghcr.io/o/a@sha256:{}", "0".repeat(64));
+        let by_digest = Reference::parse(&pinned).unwrap();
+        let (_, message) = finding(&pinned, &by_digest, Lookup::Missing).unwrap();
+        assert!(message.contains("no such digest in ghcr.io"), "{message}");
+        for other in [
+            Lookup::Credentials,
+            Lookup::Answered(hyper::StatusCode::TOO_MANY_REQUESTS),
+            Lookup::Unreachable("dns error".into()),
+        ] {
+            assert_eq!(finding("nginx:1.99", &hub, other).unwrap().0, Level::Note);
+        }
     }
 }

@@ -7,6 +7,8 @@ mod certificates;
 mod cognito;
 mod images;
 mod quotas;
+mod reference;
+mod registry;
 mod roles;
 
 use anyhow::Result;
