@@ -234,6 +234,9 @@ async fn rollback_in_flight_stops_the_deployment_and_ecs_rolls_it_back() {
     ecsdeploy(&proxy, &v2, &["up", "--no-wait"])
         .await
         .assert_success();
+    // `status` shows the deployment in flight, with its stage.
+    let out = ecsdeploy(&proxy, &v2, &["status"]).await;
+    assert!(out.stdout.contains("IN_PROGRESS (scale up)"), "{out}");
 
     proxy.clear();
     let out = ecsdeploy(&proxy, &v2, &["--output", "json", "rollback", "web"]).await;
@@ -272,4 +275,6 @@ async fn rollback_in_flight_stops_the_deployment_and_ecs_rolls_it_back() {
         .unwrap();
     assert_eq!(stopped.status().unwrap().as_str(), "ROLLBACK_SUCCESSFUL");
     assert_eq!(task_definition(&proxy).await, "dsafe-web:1");
+    let out = ecsdeploy(&proxy, &v2, &["status"]).await;
+    assert!(out.stdout.contains("ROLLBACK_SUCCESSFUL"), "{out}");
 }

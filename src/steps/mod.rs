@@ -15,8 +15,8 @@
 pub mod support;
 
 pub use service::{
-    describe_services, follow, judge, owned, restart, rollback, scale, scale_bounds, short,
-    wait_stable, Judgement, WaitOutcome,
+    describe_services, follow, history, judge, owned, restart, rollback, scale, scale_bounds,
+    short, wait_stable, Judgement, WaitOutcome,
 };
 
 use std::sync::Arc;

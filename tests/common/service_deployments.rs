@@ -180,16 +180,22 @@ impl DeploymentsSeen {
                 .last()
                 .map(|d| h.revisions[d.target].task_definition.clone())
         });
-        let td = svc["taskDefinition"]
+        // The revision's task definition: the one the request names (moto's answer has it
+        // as an ARN), else the one the service runs.
+        let answered = svc["taskDefinition"]
             .as_str()
             .unwrap_or_default()
             .to_owned();
+        let td = match (&current, req["taskDefinition"].is_null()) {
+            (Some(running), true) => running.clone(),
+            _ => answered,
+        };
         // ECS developer guide, "Amazon ECS service deployments": a new service revision
         // and deployment for a new task definition, a forced deployment, or a change of
         // what the tasks run with (network, load balancers, capacity, Service Connect).
         let starts = op == "CreateService"
             || req["forceNewDeployment"] == true
-            || current.as_deref() != Some(td.as_str())
+            || (!req["taskDefinition"].is_null() && current.as_deref() != Some(td.as_str()))
             || [
                 "networkConfiguration",
                 "loadBalancers",

@@ -51,6 +51,13 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     refuse_foreign(ctx, desired, &found)?;
     let mut all: Vec<Observed> = found.iter().filter_map(|s| observed(ctx, s)).collect();
     namespaces_as_configured(ctx, desired, &mut all).await?;
+    if ctx.status_details {
+        let names: Vec<String> = all.iter().map(|o| o.name.clone()).collect();
+        let latest = futures::future::join_all(names.iter().map(|n| history::latest(ctx, n)));
+        for (o, d) in all.iter_mut().zip(latest.await) {
+            o.details["service_deployment"] = d.unwrap_or(Value::Null);
+        }
+    }
     Ok(all)
 }
 
@@ -631,6 +638,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 mod capacity;
 mod deployment;
+pub mod history;
 mod manual;
 mod rollback;
 mod rollout;
