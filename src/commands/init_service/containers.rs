@@ -32,8 +32,12 @@ pub struct Tasks {
 /// The fields of a task definition that neither TOML nor a native file can hold.
 fn unsupported_task_fields(td: &TaskDefinition, notes: &mut Vec<String>) {
     let mut say = |what: &str, why: &str| notes.push(format!("task definition `{what}`: {why}"));
-    if let Some(p) = td.pid_mode() {
-        say("pidMode", &format!("`{}` is dropped", p.as_str()));
+    // `task` is carried into the native file: the only value Fargate takes.
+    if let Some(p) = td.pid_mode().filter(|p| p.as_str() != "task") {
+        say(
+            "pidMode",
+            &format!("`{}` is dropped (Fargate takes only `task`)", p.as_str()),
+        );
     }
     if let Some(p) = td.ipc_mode() {
         say("ipcMode", &format!("`{}` is dropped", p.as_str()));
@@ -59,8 +63,15 @@ fn unsupported_task_fields(td: &TaskDefinition, notes: &mut Vec<String>) {
     }
 }
 
-/// The container fields neither TOML nor a native file can hold.
-fn unsupported_container_fields(c: &ContainerDefinition, notes: &mut Vec<String>) {
+/// The container fields neither TOML nor a native file can hold. `systemControls`,
+/// `environmentFiles`, `firelensConfiguration`, `repositoryCredentials`, `restartPolicy`,
+/// `interactive`, `pseudoTerminal` and port ranges go into the native file (see
+/// [`native_container`]), and are listed only when the reader refuses them.
+fn unsupported_container_fields(
+    c: &ContainerDefinition,
+    router: Option<&str>,
+    notes: &mut Vec<String>,
+) {
     let name = c.name().unwrap_or_default();
     let mut say = |what: &str| {
         notes.push(format!(
@@ -76,29 +87,11 @@ fn unsupported_container_fields(c: &ContainerDefinition, notes: &mut Vec<String>
     if !c.docker_security_options().is_empty() {
         say("dockerSecurityOptions");
     }
-    if !c.system_controls().is_empty() {
-        say("systemControls");
-    }
-    if !c.environment_files().is_empty() {
-        say("environmentFiles");
-    }
-    if c.firelens_configuration().is_some() {
-        say("firelensConfiguration");
-    }
-    if c.repository_credentials().is_some() {
-        say("repositoryCredentials");
-    }
     if !c.resource_requirements().is_empty() {
         say("resourceRequirements");
     }
     if !c.credential_specs().is_empty() {
         say("credentialSpecs");
-    }
-    if c.restart_policy().is_some_and(|r| r.enabled()) {
-        say("restartPolicy");
-    }
-    if c.interactive() == Some(true) || c.pseudo_terminal() == Some(true) {
-        say("interactive/pseudoTerminal");
     }
     if c.disable_networking() == Some(true) {
         say("disableNetworking");
@@ -119,12 +112,44 @@ fn unsupported_container_fields(c: &ContainerDefinition, notes: &mut Vec<String>
                  creates"
             )),
             ("awslogs", None) => {}
+            ("awsfirelens", _) => notes.push(match router {
+                Some(r) => format!(
+                    "container `{name}` uses the log driver `awsfirelens`: its \
+                     logConfiguration (options and secretOptions) is kept as written in the \
+                     native file, routing its logs through the FireLens log router `{r}` \
+                     (`ecsdeploy logs` does not show them)"
+                ),
+                None => format!(
+                    "container `{name}` uses the log driver `awsfirelens`, but no container \
+                     of the task is a FireLens log router: ecsdeploy uses awslogs to the \
+                     app's log group"
+                ),
+            }),
             (d, _) => notes.push(format!(
                 "container `{name}` uses the log driver `{d}`: ecsdeploy always uses awslogs \
                  to the app's log group"
             )),
         }
     }
+}
+
+/// The name of the container that is the task's FireLens log router, if any.
+fn log_router(td: &TaskDefinition) -> Option<&str> {
+    td.container_definitions()
+        .iter()
+        .find(|c| c.firelens_configuration().is_some())
+        .map(|c| c.name().unwrap_or_default())
+}
+
+/// The container's `awsfirelens` log configuration, carried into the native file only when
+/// the task has a log router to send the logs to.
+fn firelens_log<'a>(
+    td: &TaskDefinition,
+    c: &'a ContainerDefinition,
+) -> Option<&'a aws_sdk_ecs::types::LogConfiguration> {
+    c.log_configuration()
+        .filter(|l| l.log_driver().as_str() == "awsfirelens")
+        .filter(|_| log_router(td).is_some())
 }
 
 /// Whether a `valueFrom` is a whole Secrets Manager secret (not a JSON key of one, not an
@@ -144,8 +169,9 @@ pub fn whole_secret(value_from: &str) -> bool {
 /// the first essential one); `key` the service key.
 pub fn convert(td: &TaskDefinition, main: &str, key: &str, notes: &mut Vec<String>) -> Tasks {
     unsupported_task_fields(td, notes);
+    let router = log_router(td);
     for c in td.container_definitions() {
-        unsupported_container_fields(c, notes);
+        unsupported_container_fields(c, router, notes);
     }
     let containers = td.container_definitions();
     let m = containers
@@ -201,6 +227,7 @@ fn native_reasons(
 ) -> Vec<String> {
     let mut r = Vec::new();
     let containers = td.container_definitions();
+    let any = |f: &dyn Fn(&ContainerDefinition) -> bool| containers.iter().any(f);
     if containers.len() > 1 {
         r.push(format!("{} containers", containers.len()));
     }
@@ -260,6 +287,50 @@ fn native_reasons(
             "mountPoints/volumesFrom",
         ),
         (m.linux_parameters().is_some(), "linuxParameters"),
+        (
+            td.pid_mode().is_some_and(|p| p.as_str() == "task"),
+            "pidMode",
+        ),
+        (any(&|c| !c.system_controls().is_empty()), "systemControls"),
+        (
+            any(&|c| !c.environment_files().is_empty()),
+            "environmentFiles",
+        ),
+        (
+            any(&|c| c.repository_credentials().is_some()),
+            "repositoryCredentials",
+        ),
+        (
+            any(&|c| c.firelens_configuration().is_some()),
+            "firelensConfiguration",
+        ),
+        (
+            any(&|c| firelens_log(td, c).is_some()),
+            "the awsfirelens log driver",
+        ),
+        (
+            any(&|c| c.restart_policy().is_some_and(|r| r.enabled())),
+            "restartPolicy",
+        ),
+        (
+            any(&|c| c.interactive() == Some(true) || c.pseudo_terminal() == Some(true)),
+            "interactive/pseudoTerminal",
+        ),
+        (
+            any(&|c| {
+                c.port_mappings()
+                    .iter()
+                    .any(|p| p.container_port_range().is_some())
+            }),
+            "containerPortRange",
+        ),
+        (
+            any(&|c| {
+                c.version_consistency()
+                    .is_some_and(|v| v.as_str() == "disabled")
+            }),
+            "versionConsistency = disabled",
+        ),
     ];
     r.extend(
         fields
@@ -344,7 +415,8 @@ fn toml_keys(td: &TaskDefinition, m: &ContainerDefinition, out: &mut Tasks) {
 
 /// The native file: what RegisterTaskDefinition would take again, limited to the keys
 /// ecsdeploy registers (the others are in `notes` already). `family`, the roles, the network
-/// mode and the logs are ecsdeploy's and left out. The main container comes first: a
+/// mode and the logs are ecsdeploy's and left out, but for an `awsfirelens` log configuration
+/// of a task with a FireLens log router, kept as written. The main container comes first: a
 /// native file's main container is the one named like the service key, else the first.
 fn native(td: &TaskDefinition, main: &str) -> Value {
     let mut top = Map::new();
@@ -368,6 +440,10 @@ fn native(td: &TaskDefinition, main: &str) -> Value {
     }
     if td.enable_fault_injection() == Some(true) {
         top.insert("enableFaultInjection".into(), json!(true));
+    }
+    // Fargate takes only `task`; another value is listed by `unsupported_task_fields`.
+    if let Some(p) = td.pid_mode().filter(|p| p.as_str() == "task") {
+        top.insert("pidMode".into(), json!(p.as_str()));
     }
     let volumes: Vec<Value> = td
         .volumes()
@@ -410,7 +486,10 @@ fn native(td: &TaskDefinition, main: &str) -> Value {
     }
     let mut ordered: Vec<&ContainerDefinition> = td.container_definitions().iter().collect();
     ordered.sort_by_key(|c| c.name() != Some(main));
-    let containers: Vec<Value> = ordered.into_iter().map(native_container).collect();
+    let containers: Vec<Value> = ordered
+        .into_iter()
+        .map(|c| native_container(c, firelens_log(td, c)))
+        .collect();
     top.insert("containerDefinitions".into(), Value::Array(containers));
     Value::Object(top)
 }
@@ -420,40 +499,116 @@ const CHECKED: &[&str] = &[
     "volumes",
     "ephemeralStorage",
     "enableFaultInjection",
+    "pidMode",
     "mountPoints",
     "volumesFrom",
     "linuxParameters",
+    "systemControls",
+    "environmentFiles",
+    "repositoryCredentials",
+    "firelensConfiguration",
+    "logConfiguration",
+    "restartPolicy",
+    "versionConsistency",
 ];
 
-/// The native file, checked as the loader checks it: when the reader refuses something in
-/// the volumes, mounts, Linux parameters or storage, those keys are left out and each
-/// refusal is listed.
+/// What the reader refuses, as where it is in the native file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Refused {
+    /// A task-level key.
+    Task(&'static str),
+    /// A key of the container at this index.
+    Container(usize, &'static str),
+    /// One of the container's `portMappings` (a port range).
+    Port(usize, usize),
+}
+
+/// Where a reader's error points, from the key path it starts with (`` `a[1].b.c` ...``):
+/// `None` when it names no key of [`CHECKED`] (nor a port mapping).
+fn refused(error: &str) -> Option<Refused> {
+    let path = error.strip_prefix('`')?.split('`').next()?;
+    // `containerDefinitions[1].portMappings[2].x`, or serde_ignored's `containerDefinitions.1.x`.
+    let mut parts = path
+        .split(['.', '[', ']'])
+        .filter(|p| !p.is_empty())
+        .map(|p| p.parse::<usize>().map_err(|_| p));
+    let checked = |k: &str| CHECKED.iter().find(|c| **c == k).copied();
+    match parts.next()? {
+        Err("containerDefinitions") => {
+            let i = parts.next()?.ok()?;
+            match parts.next()?.err()? {
+                "portMappings" => Some(Refused::Port(i, parts.next()?.ok()?)),
+                k => Some(Refused::Container(i, checked(k)?)),
+            }
+        }
+        Err(k) => Some(Refused::Task(checked(k)?)),
+        Ok(_) => None,
+    }
+}
+
+/// The native file, checked as the loader checks it: what the reader refuses (a volume,
+/// mount, Linux parameter, storage size, FireLens setting, environment file, port range, ...)
+/// is left out, and each refusal is listed. A refusal that names no such key leaves out
+/// every key of [`CHECKED`].
 fn checked_native(td: &TaskDefinition, main: &str, notes: &mut Vec<String>) -> Value {
     let mut v = native(td, main);
-    let text = serde_json::to_string(&v).unwrap_or_default();
-    let parsed = crate::config::native::parse(&text);
-    if parsed.errors.is_empty() {
-        return v;
-    }
-    for e in &parsed.errors {
-        notes.push(format!("task definition {e}"));
-    }
+    let mut said: Vec<String> = Vec::new();
     let mut dropped = std::collections::BTreeSet::new();
-    if let Some(top) = v.as_object_mut() {
-        for k in CHECKED {
-            if top.remove(*k).is_some() {
-                dropped.insert(*k);
+    // Leaving a key out can make another refused (a mount of a volume left out, the
+    // awsfirelens driver without its router): read again until the reader accepts the file.
+    for _ in 0..=CHECKED.len() {
+        let text = serde_json::to_string(&v).unwrap_or_default();
+        let errors = crate::config::native::parse(&text).errors;
+        if errors.is_empty() {
+            break;
+        }
+        let mut what: Vec<Refused> = Vec::new();
+        let mut unplaced = false;
+        for e in &errors {
+            match refused(e) {
+                Some(r) => what.push(r),
+                None => unplaced = true,
+            }
+            if !said.contains(e) {
+                said.push(e.clone());
             }
         }
-        if let Some(Value::Array(cs)) = top.get_mut("containerDefinitions") {
-            for c in cs.iter_mut().filter_map(Value::as_object_mut) {
-                for k in CHECKED {
-                    if c.remove(*k).is_some() {
-                        dropped.insert(*k);
-                    }
+        if unplaced {
+            what = (0..td.container_definitions().len())
+                .flat_map(|i| CHECKED.iter().map(move |k| Refused::Container(i, k)))
+                .chain(CHECKED.iter().map(|k| Refused::Task(k)))
+                .collect();
+        }
+        // Port mappings by index, the last first, so that the others keep theirs.
+        what.sort();
+        what.dedup();
+        let mut removed = false;
+        for r in what.into_iter().rev() {
+            let gone = match r {
+                Refused::Task(k) => v.as_object_mut().and_then(|t| t.remove(k)).map(|_| k),
+                Refused::Container(i, k) => {
+                    container(&mut v, i).and_then(|c| c.remove(k)).map(|_| k)
                 }
+                Refused::Port(i, j) => container(&mut v, i)
+                    .and_then(|c| c.get_mut("portMappings"))
+                    .and_then(Value::as_array_mut)
+                    .filter(|p| j < p.len())
+                    .map(|p| match p.remove(j).get("containerPortRange") {
+                        Some(_) => "containerPortRange",
+                        None => "portMappings",
+                    }),
+            };
+            if let Some(k) = gone {
+                dropped.insert(k);
+                removed = true;
             }
         }
+        if !removed {
+            break;
+        }
+    }
+    for e in said {
+        notes.push(format!("task definition {e}"));
     }
     if !dropped.is_empty() {
         notes.push(format!(
@@ -468,7 +623,19 @@ fn checked_native(td: &TaskDefinition, main: &str, notes: &mut Vec<String>) -> V
     v
 }
 
-fn native_container(c: &ContainerDefinition) -> Value {
+/// The native file's container at index `i`.
+fn container(v: &mut Value, i: usize) -> Option<&mut Map<String, Value>> {
+    v.get_mut("containerDefinitions")?
+        .get_mut(i)?
+        .as_object_mut()
+}
+
+/// A container as RegisterTaskDefinition would take it again; `log` its `awsfirelens` log
+/// configuration, kept as written (any other is ecsdeploy's, and left out).
+fn native_container(
+    c: &ContainerDefinition,
+    log: Option<&aws_sdk_ecs::types::LogConfiguration>,
+) -> Value {
     let mut o = Map::new();
     let mut put = |k: &str, v: Value| {
         o.insert(k.to_string(), v);
@@ -492,11 +659,23 @@ fn native_container(c: &ContainerDefinition) -> Value {
     let ports: Vec<Value> = c
         .port_mappings()
         .iter()
-        .filter(|p| p.protocol().is_none_or(|x| x.as_str() == "tcp"))
+        .filter(|p| {
+            p.container_port_range().is_some() || p.protocol().is_none_or(|x| x.as_str() == "tcp")
+        })
         .map(|p| {
             let mut m = Map::new();
-            m.insert("containerPort".into(), json!(p.container_port()));
-            m.insert("protocol".into(), json!("tcp"));
+            match p.container_port_range() {
+                // A range keeps its protocol (often UDP); with awsvpc ECS sets the host range.
+                Some(r) => {
+                    m.insert("containerPortRange".into(), json!(r));
+                    let protocol = p.protocol().map_or("tcp", |x| x.as_str());
+                    m.insert("protocol".into(), json!(protocol));
+                }
+                None => {
+                    m.insert("containerPort".into(), json!(p.container_port()));
+                    m.insert("protocol".into(), json!("tcp"));
+                }
+            }
             if let Some(n) = p.name() {
                 m.insert("name".into(), json!(n));
             }
@@ -638,6 +817,77 @@ fn native_container(c: &ContainerDefinition) -> Value {
             o.insert("swappiness".into(), json!(m));
         }
         put("linuxParameters", Value::Object(o));
+    }
+    if !c.system_controls().is_empty() {
+        put(
+            "systemControls",
+            c.system_controls()
+                .iter()
+                .map(|x| json!({"namespace": x.namespace(), "value": x.value()}))
+                .collect(),
+        );
+    }
+    if !c.environment_files().is_empty() {
+        put(
+            "environmentFiles",
+            c.environment_files()
+                .iter()
+                .map(|f| json!({"value": f.value(), "type": f.r#type().as_str()}))
+                .collect(),
+        );
+    }
+    if let Some(r) = c.repository_credentials() {
+        put(
+            "repositoryCredentials",
+            json!({"credentialsParameter": r.credentials_parameter()}),
+        );
+    }
+    if let Some(f) = c.firelens_configuration() {
+        let mut o = Map::new();
+        o.insert("type".into(), json!(f.r#type().as_str()));
+        if let Some(opts) = f.options().filter(|o| !o.is_empty()) {
+            let sorted: BTreeMap<&String, &String> = opts.iter().collect();
+            o.insert("options".into(), json!(sorted));
+        }
+        put("firelensConfiguration", Value::Object(o));
+    }
+    if let Some(l) = log {
+        let mut o = Map::new();
+        o.insert("logDriver".into(), json!(l.log_driver().as_str()));
+        if let Some(opts) = l.options().filter(|o| !o.is_empty()) {
+            let sorted: BTreeMap<&String, &String> = opts.iter().collect();
+            o.insert("options".into(), json!(sorted));
+        }
+        if !l.secret_options().is_empty() {
+            o.insert(
+                "secretOptions".into(),
+                l.secret_options()
+                    .iter()
+                    .map(|s| json!({"name": s.name(), "valueFrom": s.value_from()}))
+                    .collect(),
+            );
+        }
+        put("logConfiguration", Value::Object(o));
+    }
+    if let Some(r) = c.restart_policy() {
+        let mut o = Map::new();
+        o.insert("enabled".into(), json!(r.enabled()));
+        if !r.ignored_exit_codes().is_empty() {
+            o.insert("ignoredExitCodes".into(), json!(r.ignored_exit_codes()));
+        }
+        if let Some(p) = r.restart_attempt_period() {
+            o.insert("restartAttemptPeriod".into(), json!(p));
+        }
+        put("restartPolicy", Value::Object(o));
+    }
+    if let Some(i) = c.interactive() {
+        put("interactive", json!(i));
+    }
+    if let Some(t) = c.pseudo_terminal() {
+        put("pseudoTerminal", json!(t));
+    }
+    if let Some(v) = c.version_consistency() {
+        put("versionConsistency", json!(v.as_str()));
     }
     if !c.depends_on().is_empty() {
         put(

@@ -734,3 +734,281 @@ fn names_the_live_service_holds_are_not_derived_again() {
         Some("shop-web-ecsdeploy")
     );
 }
+
+const REGISTRY: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry-QwErTy";
+const DD_KEY: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dd-AbC123";
+
+/// A FireLens log router and a container that uses the keys ecsdeploy's native reader
+/// registers: system controls, an env file, registry credentials, a restart policy, a
+/// terminal, the awsfirelens log driver and a port range; `pidMode` `task`.
+fn firelens_task() -> (
+    ecs::builders::ContainerDefinitionBuilder,
+    ecs::builders::ContainerDefinitionBuilder,
+) {
+    let router = ecs::ContainerDefinition::builder()
+        .name("log_router")
+        .image("public.ecr.aws/aws-observability/aws-for-fluent-bit:stable")
+        .essential(true)
+        .firelens_configuration(
+            ecs::FirelensConfiguration::builder()
+                .r#type(ecs::FirelensConfigurationType::Fluentbit)
+                .options("enable-ecs-log-metadata", "true")
+                .options("config-file-type", "file")
+                .options("config-file-value", "/fluent-bit/configs/parse-json.conf")
+                .build()
+                .unwrap(),
+        );
+    let web = container("web", 8080)
+        .port_mappings(
+            ecs::PortMapping::builder()
+                .container_port_range("9000-9010")
+                .protocol(ecs::TransportProtocol::Udp)
+                .build(),
+        )
+        .system_controls(
+            ecs::SystemControl::builder()
+                .namespace("net.core.somaxconn")
+                .value("1024")
+                .build(),
+        )
+        .environment_files(
+            ecs::EnvironmentFile::builder()
+                .value("arn:aws:s3:::shop-config/prod/web.env")
+                .r#type(ecs::EnvironmentFileType::S3)
+                .build()
+                .unwrap(),
+        )
+        .repository_credentials(
+            ecs::RepositoryCredentials::builder()
+                .credentials_parameter(REGISTRY)
+                .build()
+                .unwrap(),
+        )
+        .restart_policy(
+            ecs::ContainerRestartPolicy::builder()
+                .enabled(true)
+                .ignored_exit_codes(0)
+                .restart_attempt_period(120)
+                .build()
+                .unwrap(),
+        )
+        .interactive(true)
+        .pseudo_terminal(true)
+        .log_configuration(
+            ecs::LogConfiguration::builder()
+                .log_driver(ecs::LogDriver::Awsfirelens)
+                .options("Name", "datadog")
+                .options("dd_service", "shop-web")
+                .secret_options(
+                    ecs::Secret::builder()
+                        .name("apikey")
+                        .value_from(DD_KEY)
+                        .build()
+                        .unwrap(),
+                )
+                .build()
+                .unwrap(),
+        );
+    (router, web)
+}
+
+fn with_pid_mode(td: ecs::TaskDefinition, pid: ecs::PidMode) -> ecs::TaskDefinition {
+    ecs::TaskDefinition::builder()
+        .set_container_definitions(Some(td.container_definitions().to_vec()))
+        .cpu("512")
+        .memory("1024")
+        .pid_mode(pid)
+        .build()
+}
+
+#[test]
+fn keys_the_native_reader_registers_are_carried_into_the_file() {
+    let mut l = live();
+    let (router, web) = firelens_task();
+    l.task_definition = with_pid_mode(
+        task_definition(vec![router.build(), web.build()]),
+        ecs::PidMode::Task,
+    );
+    let c = convert(&l, &options());
+    let (_, text) = c.task_definition.as_ref().expect("a native file");
+    let parsed = crate::config::native::parse(text);
+    assert!(parsed.errors.is_empty(), "{:?}\n{text}", parsed.errors);
+    let file: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(file["pidMode"], "task", "{text}");
+    let web = &file["containerDefinitions"][0];
+    assert_eq!(web["name"], "web", "{text}");
+    let want = serde_json::json!({
+        "systemControls": [{"namespace": "net.core.somaxconn", "value": "1024"}],
+        "environmentFiles": [{"value": "arn:aws:s3:::shop-config/prod/web.env", "type": "s3"}],
+        "repositoryCredentials": {"credentialsParameter": REGISTRY},
+        "restartPolicy": {"enabled": true, "ignoredExitCodes": [0], "restartAttemptPeriod": 120},
+        "interactive": true,
+        "pseudoTerminal": true,
+        "logConfiguration": {
+            "logDriver": "awsfirelens",
+            "options": {"Name": "datadog", "dd_service": "shop-web"},
+            "secretOptions": [{"name": "apikey", "valueFrom": DD_KEY}]
+        },
+        "portMappings": [
+            {"containerPort": 8080, "protocol": "tcp", "name": "http"},
+            {"containerPortRange": "9000-9010", "protocol": "udp"}
+        ]
+    });
+    for (k, v) in want.as_object().unwrap() {
+        assert_eq!(&web[k], v, "{k}: {text}");
+    }
+    let router = &file["containerDefinitions"][1];
+    assert_eq!(
+        router["firelensConfiguration"],
+        serde_json::json!({"type": "fluentbit", "options": {
+            "config-file-type": "file",
+            "config-file-value": "/fluent-bit/configs/parse-json.conf",
+            "enable-ecs-log-metadata": "true"
+        }}),
+        "{text}"
+    );
+    // The router's own awslogs configuration stays ecsdeploy's.
+    assert!(router.get("logConfiguration").is_none(), "{text}");
+    let def = parsed.def.unwrap();
+    assert_eq!(def.pid_mode.as_deref(), Some("task"));
+    let log = def.container_definitions[0]
+        .firelens_log()
+        .unwrap()
+        .unwrap();
+    assert_eq!(log.secret_options[0].value_from, DD_KEY);
+
+    let notes = c.not_expressible.join("\n");
+    for key in [
+        "systemControls",
+        "environmentFiles",
+        "firelensConfiguration",
+        "repositoryCredentials",
+        "restartPolicy",
+        "interactive",
+        "pseudoTerminal",
+        "pidMode",
+        "containerPortRange",
+    ] {
+        assert!(!notes.contains(key), "{key}: {notes}");
+    }
+    assert!(!notes.contains("dropped"), "{notes}");
+    assert!(
+        notes.contains("`web` uses the log driver `awsfirelens`: its logConfiguration"),
+        "{notes}"
+    );
+    assert!(notes.contains("kept as written"), "{notes}");
+    for reason in [
+        "pidMode",
+        "systemControls",
+        "environmentFiles",
+        "repositoryCredentials",
+        "firelensConfiguration",
+        "the awsfirelens log driver",
+        "restartPolicy",
+        "interactive/pseudoTerminal",
+        "containerPortRange",
+    ] {
+        assert!(c.config.contains(reason), "{reason}: {}", c.config);
+    }
+    load(&c);
+
+    // One container alone: each key is a reason for the native file.
+    let (_, web) = firelens_task();
+    let single = ecs::ContainerDefinition::builder()
+        .name("web")
+        .image("x")
+        .set_system_controls(Some(web.build().system_controls().to_vec()))
+        .build();
+    l.task_definition = task_definition(vec![single]);
+    let c = convert(&l, &options());
+    let (_, text) = c.task_definition.as_ref().expect("a native file");
+    assert!(text.contains("net.core.somaxconn"), "{text}");
+    assert!(
+        c.config.contains("needed for: systemControls"),
+        "{}",
+        c.config
+    );
+}
+
+#[test]
+fn what_the_native_reader_refuses_is_still_listed() {
+    let mut l = live();
+    let (router, web) = firelens_task();
+    // A FireLens type ECS does not take, a file that is not a `.env`, and `pidMode` `host`.
+    let router = router
+        .firelens_configuration(
+            ecs::FirelensConfiguration::builder()
+                .r#type(ecs::FirelensConfigurationType::from("logstash"))
+                .build()
+                .unwrap(),
+        )
+        .build();
+    let web = web
+        .environment_files(
+            ecs::EnvironmentFile::builder()
+                .value("arn:aws:s3:::shop-config/prod/web.txt")
+                .r#type(ecs::EnvironmentFileType::S3)
+                .build()
+                .unwrap(),
+        )
+        .hostname("web")
+        // Overlaps the container's port 8080: only this mapping is left out.
+        .port_mappings(
+            ecs::PortMapping::builder()
+                .container_port_range("8070-8090")
+                .build(),
+        )
+        .build();
+    l.task_definition = with_pid_mode(task_definition(vec![router, web]), ecs::PidMode::Host);
+    let c = convert(&l, &options());
+    let (_, text) = c.task_definition.as_ref().expect("a native file");
+    let parsed = crate::config::native::parse(text);
+    assert!(parsed.errors.is_empty(), "{:?}\n{text}", parsed.errors);
+    let file: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert!(file.get("pidMode").is_none(), "{text}");
+    let web = &file["containerDefinitions"][0];
+    // What the reader refuses is left out; the rest of the container stays.
+    for gone in ["environmentFiles", "logConfiguration"] {
+        assert!(web.get(gone).is_none(), "{gone}: {text}");
+    }
+    assert!(file["containerDefinitions"][1]
+        .get("firelensConfiguration")
+        .is_none());
+    assert_eq!(
+        web["repositoryCredentials"]["credentialsParameter"],
+        REGISTRY
+    );
+    assert_eq!(web["systemControls"][0]["value"], "1024");
+    assert_eq!(web["portMappings"][1]["containerPortRange"], "9000-9010");
+    assert_eq!(web["portMappings"].as_array().unwrap().len(), 2, "{text}");
+    let notes = c.not_expressible.join("\n");
+    for want in [
+        "`pidMode`: `host` is dropped (Fargate takes only `task`)",
+        "`web` `hostname`: not supported by ecsdeploy; dropped",
+        "firelensConfiguration.type` is `logstash`",
+        "the file must have the `.env` extension",
+        "logConfiguration.logDriver` is `awsfirelens`, but no container",
+        "`containerDefinitions[0].portMappings[2]` overlaps `portMappings[0]`",
+        "`containerPortRange`, `environmentFiles`, `firelensConfiguration`, `logConfiguration` \
+         are dropped",
+    ] {
+        assert!(notes.contains(want), "{want}: {notes}");
+    }
+    load(&c);
+
+    // awsfirelens without a log router in the task: ecsdeploy's awslogs, listed.
+    let (_, web) = firelens_task();
+    l.task_definition = task_definition(vec![web.build()]);
+    let c = convert(&l, &options());
+    let (_, text) = c.task_definition.as_ref().expect("a native file");
+    assert!(!text.contains("awsfirelens"), "{text}");
+    assert!(
+        crate::config::native::parse(text).errors.is_empty(),
+        "{text}"
+    );
+    let notes = c.not_expressible.join("\n");
+    assert!(
+        notes.contains("no container of the task is a FireLens log router"),
+        "{notes}"
+    );
+}
