@@ -490,7 +490,17 @@ async fn create_table(client: &Client) -> Result<()> {
                 "the lock table {TABLE} did not become ACTIVE within {TABLE_ACTIVE_WAIT:?}"
             );
         }
-        tokio::time::sleep(crate::aws::jitter(pause)).await;
+        // Ctrl-C ends the wait (the table keeps being created; the next run uses it).
+        if crate::aws::sleep_unless_interrupted(crate::aws::jitter(pause))
+            .await
+            .is_err()
+        {
+            eprintln!(
+                "interrupted while waiting for the lock table {TABLE} to become ACTIVE; \
+                 DynamoDB goes on creating it, and the next run uses it"
+            );
+            return Err(crate::error::Interrupted.into());
+        }
         pause = (pause * 2).min(Duration::from_secs(3));
     }
 }

@@ -197,7 +197,8 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
     // one round trip less on every `up`/`down`.
     let setup = std::time::Instant::now();
     let (dynamodb, app) = (aws.dynamodb.clone(), loaded.config.app.clone());
-    let locked = async {
+    let lock_cancel = cancel.clone();
+    let locked = ecsdeploy::aws::interruptible(lock_cancel, async {
         match locking {
             Some((command, force)) => lock::acquire(
                 &dynamodb,
@@ -215,7 +216,7 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
             }),
             None => Ok(None),
         }
-    };
+    });
     let (session, held) = tokio::join!(
         commands::open(
             &cli.global,

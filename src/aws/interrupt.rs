@@ -27,6 +27,18 @@ pub fn interrupted() -> bool {
     INTERRUPT.try_with(|rx| *rx.borrow()).unwrap_or(false)
 }
 
+/// Resolves once the run is interrupted; never outside [`interruptible`] (nor once no
+/// interrupt can come any more). For work that is not a wait, such as a child process,
+/// to race against.
+pub async fn until_interrupted() {
+    let Ok(mut rx) = INTERRUPT.try_with(watch::Receiver::clone) else {
+        return std::future::pending().await;
+    };
+    if rx.wait_for(|v| *v).await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
 /// Sleep `d`, or less when the run is interrupted meanwhile: then [`StoppedWaiting`].
 pub async fn sleep_unless_interrupted(d: std::time::Duration) -> Result<(), StoppedWaiting> {
     let Ok(mut rx) = INTERRUPT.try_with(watch::Receiver::clone) else {
@@ -55,6 +67,22 @@ pub async fn sleep_unless_interrupted(d: std::time::Duration) -> Result<(), Stop
 mod tests {
     use super::*;
     use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn until_interrupted_resolves_on_the_interrupt_and_never_outside_the_scope() {
+        let (tx, rx) = watch::channel(false);
+        let started = Instant::now();
+        let waiter = tokio::spawn(interruptible(rx, until_interrupted()));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        tx.send(true).unwrap();
+        tokio::time::timeout(Duration::from_secs(2), waiter)
+            .await
+            .expect("resolved at the interrupt")
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let outside = tokio::time::timeout(Duration::from_millis(50), until_interrupted()).await;
+        assert!(outside.is_err(), "outside the scope nothing interrupts");
+    }
 
     #[tokio::test]
     async fn an_interrupt_ends_a_sleep_at_once_and_only_inside_the_scope() {

@@ -111,14 +111,31 @@ pub async fn run(
         tokio_stream_lines(err.map(BufReader::new)),
     );
     use futures::StreamExt;
-    while let Some(l) = lines.next().await {
-        line(&l);
-        tail.push(l);
-        if tail.len() > 20 {
-            tail.remove(0);
+    let work = async {
+        while let Some(l) = lines.next().await {
+            line(&l);
+            tail.push(l);
+            if tail.len() > 20 {
+                tail.remove(0);
+            }
         }
-    }
-    let status = child.wait().await?;
+        child.wait().await
+    };
+    // Ctrl-C ends a build or push at once: docker is killed (a terminal's Ctrl-C reaches
+    // it too, but a SIGINT sent to ecsdeploy alone, as CI runners send it, does not).
+    let status = tokio::select! {
+        status = work => status?,
+        () = crate::aws::until_interrupted() => {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            return Err(anyhow::Error::new(crate::aws::StoppedWaiting)).with_context(|| {
+                format!(
+                    "`docker {}` stopped",
+                    args.first().map(String::as_str).unwrap_or_default()
+                )
+            });
+        }
+    };
     if !status.success() {
         bail!(
             "`docker {}` failed ({status}):\n{}",
@@ -148,6 +165,32 @@ fn tokio_stream_lines<R: tokio::io::AsyncRead + Unpin + Send + 'static>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_interrupt_stops_a_running_docker_at_once() {
+        // A stand-in for a long `docker build`: prints a line, then sleeps.
+        let (tx, rx) = tokio::sync::watch::channel(false);
+        let started = std::time::Instant::now();
+        let args = vec!["-c".to_string(), "echo building; exec sleep 30".to_string()];
+        let run = crate::aws::interruptible(
+            rx,
+            run(Path::new("/bin/sh"), &args, None, |l| {
+                if l == "building" {
+                    let _ = tx.send(true);
+                }
+            }),
+        );
+        let e = tokio::time::timeout(std::time::Duration::from_secs(10), run)
+            .await
+            .expect("ended at the interrupt, not after the child's 30 s")
+            .unwrap_err();
+        assert!(
+            e.downcast_ref::<crate::aws::StoppedWaiting>().is_some(),
+            "{e:#}"
+        );
+        assert!(format!("{e:#}").contains("stopped"), "{e:#}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    }
 
     #[test]
     fn build_command_line() {
