@@ -141,6 +141,7 @@ fn scaled_realism(scale: f64) -> Realism {
         throttle: false,
         throttle_scale: 1.0,
         failing_services: vec![],
+        failing_revisions: vec![],
         tasks: Default::default(),
     }
 }

@@ -278,3 +278,47 @@ async fn rollback_in_flight_stops_the_deployment_and_ecs_rolls_it_back() {
     let out = ecsdeploy(&proxy, &v2, &["status"]).await;
     assert!(out.stdout.contains("ROLLBACK_SUCCESSFUL"), "{out}");
 }
+
+/// A revision whose tasks never start: the circuit breaker fails its deployment and ECS
+/// rolls back to the previous revision. `up` exits 1 with the reason and the revision rolled
+/// back to; the service runs the old revision; the history says ROLLBACK_SUCCESSFUL; and the
+/// next `up` does not call this converged (it deploys the config's revision again, which
+/// fails again).
+#[tokio::test]
+async fn a_revision_the_circuit_breaker_rolls_back_fails_the_run_and_the_next() {
+    let realism = Realism {
+        failing_revisions: vec!["dsafe-web:2".into()],
+        ..Realism::aws()
+    };
+    let proxy = Proxy::start_realistic(&unique_account(), realism).await;
+    let dir = tempfile::tempdir().unwrap();
+    let v1 = on_image(dir.path(), "nginx:1.27");
+    ecsdeploy(&proxy, &v1, &["up"]).await.assert_success();
+    let v2 = on_image(dir.path(), "nginx:1.28");
+    let out = ecsdeploy(&proxy, &v2, &["up"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert!(
+        out.stdout
+            .contains("circuit breaker: tasks failed to start")
+            && out.stdout.contains("rolled back to dsafe-web:1"),
+        "{out}"
+    );
+    assert_eq!(task_definition(&proxy).await, "dsafe-web:1");
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(&proxy, REGION).await);
+    let listed = ecs
+        .list_service_deployments()
+        .cluster("dsafe-cluster")
+        .service("dsafe-web")
+        .send()
+        .await
+        .unwrap();
+    let newest = listed.service_deployments().first().unwrap();
+    assert_eq!(newest.status().unwrap().as_str(), "ROLLBACK_SUCCESSFUL");
+
+    // Not converged: plan shows the revision to deploy, and up fails again the same way.
+    let out = ecsdeploy(&proxy, &v2, &["plan", "--detailed-exitcode"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    let out = ecsdeploy(&proxy, &v2, &["up"]).await;
+    assert_eq!(out.code, Some(1), "{out}");
+    assert_eq!(task_definition(&proxy).await, "dsafe-web:1");
+}

@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::capacity::CapacitySeen;
 use super::faults::{error, protocol, response, throttling, Protocol};
-use super::service_deployments::DeploymentsSeen;
+use super::service_deployments::{DeploymentsSeen, Failing};
 use super::service_settings::SettingsSeen;
 use super::tasks::{Answer, TaskTimes, Tasks};
 use super::{Call, ProxyBody};
@@ -56,6 +56,9 @@ pub struct Realism {
     /// Services (by name) whose tasks never start: once [`Realism::deployment`] is over,
     /// their deployment is `FAILED` by the circuit breaker instead of `COMPLETED`.
     pub failing_services: Vec<String>,
+    /// Task-definition revisions (`family:revision`) whose deployments fail the same way;
+    /// with the circuit breaker's rollback, ECS then deploys the previous revision again.
+    pub failing_revisions: Vec<String>,
     /// One-off tasks (RunTask): how long they start and run ([`super::tasks`]).
     pub tasks: TaskTimes,
 }
@@ -75,6 +78,7 @@ impl Realism {
             throttle: true,
             throttle_scale: 1.0,
             failing_services: vec![],
+            failing_revisions: vec![],
             tasks: TaskTimes::default(),
         }
     }
@@ -689,9 +693,13 @@ impl RealismState {
                 let mut json: Value = serde_json::from_slice(answer).ok()?;
                 let echoed = seen.capacity.after(op, &req, &mut json, now);
                 let echoed = seen.settings.after(op, &req, &mut json) || echoed;
-                let (failing, window) = (&self.cfg.failing_services, self.cfg.deployment);
+                let failing = Failing {
+                    services: self.cfg.failing_services.clone(),
+                    revisions: self.cfg.failing_revisions.clone(),
+                };
+                let window = self.cfg.deployment;
                 seen.service_deployments
-                    .after(op, &req, &json, failing, window);
+                    .after(op, &req, &json, &failing, window);
                 let echoed = seen.service_deployments.rewrite(&mut json, window) || echoed;
                 let rewritten = match op {
                     "CreateCluster" => {

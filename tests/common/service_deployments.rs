@@ -34,6 +34,125 @@ struct History {
     rolled_back_to: Option<String>,
 }
 
+/// Which deployments fail as if their tasks never started: every one of the services
+/// named, or those of the task-definition revisions named (`family:revision`).
+#[derive(Default)]
+pub(super) struct Failing {
+    pub services: Vec<String>,
+    pub revisions: Vec<String>,
+}
+
+/// What the service runs: the revision a rollback went back to, else the latest target.
+fn running(h: &History, window: Duration) -> Option<String> {
+    rolled_back(h, window).or_else(|| {
+        h.deployments
+            .last()
+            .map(|d| h.revisions[d.target].task_definition.clone())
+    })
+}
+
+/// The task definition a rollback put the service back on: StopServiceDeployment's, or
+/// the circuit breaker's once the latest deployment failed.
+fn rolled_back(h: &History, window: Duration) -> Option<String> {
+    if let Some(td) = &h.rolled_back_to {
+        return Some(td.clone());
+    }
+    let d = h.deployments.last()?;
+    let src = d.source?;
+    (d.by_revision && d.rollback && d.created.elapsed() >= window)
+        .then(|| h.revisions[src].task_definition.clone())
+}
+
+/// One entry of `Service.deployments`.
+fn entry(id: &str, status: &str, td: &str, count: &Value, created: f64, rollout: &str) -> Value {
+    let failed = rollout == "FAILED";
+    json!({
+        "id": id,
+        "status": status,
+        "taskDefinition": td,
+        "desiredCount": count,
+        "runningCount": if failed { json!(0) } else { count.clone() },
+        "pendingCount": 0,
+        "failedTasks": if failed { 3 } else { 0 },
+        "createdAt": created,
+        "updatedAt": created,
+        "launchType": "FARGATE",
+        "rolloutState": rollout,
+        "rolloutStateReason": if failed {
+            "ECS deployment circuit breaker: tasks failed to start."
+        } else {
+            "ECS deployment completed."
+        },
+    })
+}
+
+/// `Service.deployments` as AWS shows them: the latest deployment PRIMARY, with the one it
+/// replaces ACTIVE while it is in flight. One whose tasks never start is FAILED once the
+/// window is over; with the circuit breaker's rollback, ECS then deploys the previous
+/// revision again (a new PRIMARY deployment, the failed one ACTIVE until the rollback is
+/// done: ECS developer guide, "How the Amazon ECS deployment circuit breaker detects
+/// failures"). The layer's deployment timeline (`service_states`) then shows a new
+/// deployment IN_PROGRESS for its first window.
+fn shown(h: &History, count: &Value, window: Duration) -> Vec<Value> {
+    let latest = h.deployments.last().expect("a deployment");
+    let td = &h.revisions[latest.target].task_definition;
+    let age = latest.created.elapsed();
+    if latest.by_revision && age >= window {
+        if let (true, Some(src)) = (latest.rollback, latest.source) {
+            let back = entry(
+                &format!("{}0", latest.ecs_id),
+                "PRIMARY",
+                &h.revisions[src].task_definition,
+                count,
+                latest.created_at + window.as_secs_f64(),
+                "COMPLETED",
+            );
+            let failed = entry(
+                &latest.ecs_id,
+                "ACTIVE",
+                td,
+                count,
+                latest.created_at,
+                "FAILED",
+            );
+            return if age < window * 2 {
+                vec![back, failed]
+            } else {
+                vec![back]
+            };
+        }
+        return vec![entry(
+            &latest.ecs_id,
+            "PRIMARY",
+            td,
+            count,
+            latest.created_at,
+            "FAILED",
+        )];
+    }
+    let mut list = vec![entry(
+        &latest.ecs_id,
+        "PRIMARY",
+        td,
+        count,
+        latest.created_at,
+        "COMPLETED",
+    )];
+    if let (true, Some(src)) = (age < window, latest.source) {
+        let older = &h.deployments[h.deployments.len() - 2];
+        let old_td = &h.revisions[src].task_definition;
+        list.push(entry(
+            &older.ecs_id,
+            "ACTIVE",
+            old_td,
+            count,
+            older.created_at,
+            "COMPLETED",
+        ));
+    }
+    list
+}
+
 struct Revision {
     arn: String,
     task_definition: String,
@@ -48,8 +167,13 @@ struct ServiceDeployment {
     created_at: f64,
     target: usize,
     source: Option<usize>,
-    /// The service's tasks never start (`Realism::failing_services`).
+    /// The service's tasks never start (`Realism::failing_services`, or
+    /// `failing_revisions`).
     fails: bool,
+    /// ... because of its revision: then this layer also shows the failure and the
+    /// circuit breaker's rollback in DescribeServices (a failing service's is shown by
+    /// `Realism::service_states`).
+    by_revision: bool,
     /// The circuit breaker rolls a failure back.
     rollback: bool,
     /// When StopServiceDeployment asked for a rollback.
@@ -144,7 +268,7 @@ impl DeploymentsSeen {
         op: &str,
         req: &Value,
         answer: &Value,
-        failing: &[String],
+        failing: &Failing,
         window: Duration,
     ) {
         let svc = &answer["service"];
@@ -175,11 +299,7 @@ impl DeploymentsSeen {
             return;
         };
         // What the service runs: the rolled-back-to revision after a rollback.
-        let current = h.rolled_back_to.clone().or_else(|| {
-            h.deployments
-                .last()
-                .map(|d| h.revisions[d.target].task_definition.clone())
-        });
+        let current = running(h, window);
         // The revision's task definition: the one the request names (moto's answer has it
         // as an ARN), else the one the service runs.
         let answered = svc["taskDefinition"]
@@ -229,7 +349,15 @@ impl DeploymentsSeen {
             task_definition: td,
             created: now_epoch,
         });
-        let source = h.deployments.last().map(|d| d.target);
+        // The revision the service runs: a rolled-back deployment's source.
+        let source = h.deployments.last().map(|d| {
+            let back = d.rollback_requested.is_some()
+                || (d.by_revision && d.rollback && d.created.elapsed() >= window);
+            match (back, d.source) {
+                (true, Some(src)) => src,
+                _ => d.target,
+            }
+        });
         // One still in flight is replaced (a finished one stays as it ended).
         for d in h.deployments.iter_mut() {
             let in_flight = d.created.elapsed() < window;
@@ -237,6 +365,12 @@ impl DeploymentsSeen {
                 d.superseded = Some(now_epoch);
             }
         }
+        let by_revision = h.revisions.last().is_some_and(|r| {
+            failing
+                .revisions
+                .iter()
+                .any(|f| r.task_definition.ends_with(&format!("/{f}")))
+        });
         let base = h
             .service_arn
             .replacen(":service/", ":service-deployment/", 1);
@@ -256,7 +390,8 @@ impl DeploymentsSeen {
             created_at: now_epoch,
             target: h.revisions.len() - 1,
             source,
-            fails: failing.contains(&name),
+            fails: by_revision || failing.services.contains(&name),
+            by_revision,
             rollback,
             rollback_requested: None,
             superseded: None,
@@ -282,43 +417,16 @@ impl DeploymentsSeen {
                 continue;
             }
             if h.deployments.len() > 1 {
-                let latest = h.deployments.last().expect("more than one");
-                let count = svc["desiredCount"].clone();
-                let td = h.revisions[latest.target].task_definition.clone();
-                let mut list = vec![json!({
-                    "id": latest.ecs_id,
-                    "status": "PRIMARY",
-                    "taskDefinition": td,
-                    "desiredCount": count,
-                    "runningCount": count,
-                    "pendingCount": 0,
-                    "failedTasks": 0,
-                    "createdAt": latest.created_at,
-                    "updatedAt": latest.created_at,
-                    "launchType": "FARGATE",
-                    "rolloutState": "COMPLETED",
-                    "rolloutStateReason": "ECS deployment completed.",
-                })];
-                if latest.created.elapsed() < window {
-                    if let Some(src) = latest.source {
-                        let older = &h.deployments[h.deployments.len() - 2];
-                        list.push(json!({
-                            "id": older.ecs_id,
-                            "status": "ACTIVE",
-                            "taskDefinition": h.revisions[src].task_definition,
-                            "desiredCount": count,
-                            "runningCount": count,
-                            "pendingCount": 0,
-                            "failedTasks": 0,
-                            "createdAt": older.created_at,
-                            "updatedAt": latest.created_at,
-                            "launchType": "FARGATE",
-                            "rolloutState": "COMPLETED",
-                            "rolloutStateReason": "ECS deployment completed.",
-                        }));
+                svc["deployments"] = shown(h, &svc["desiredCount"], window).into();
+                changed = true;
+            }
+            if let Some(td) = rolled_back(h, window) {
+                for d in svc["deployments"].as_array_mut().into_iter().flatten() {
+                    if d["status"] == "PRIMARY" {
+                        d["taskDefinition"] = td.clone().into();
                     }
                 }
-                svc["deployments"] = list.into();
+                svc["taskDefinition"] = td.into();
                 changed = true;
             }
             if let Some(td) = &h.rolled_back_to {
