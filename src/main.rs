@@ -254,9 +254,14 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
             }
         }),
         Command::Logs(a) => commands::logs::run(&session, a).await.map(|_| 0),
-        Command::Restart(a) => commands::restart::run(&session, a).await.map(|_| 0),
-        Command::Rollback(a) => commands::rollback::run(&session, a).await.map(|_| 0),
-        Command::Scale(a) => commands::scale::run(&session, a).await.map(|_| 0),
+        // Their waits end at the first Ctrl-C, as `up`'s do.
+        Command::Restart(a) => {
+            interruptible_wait(&session, commands::restart::run(&session, a)).await
+        }
+        Command::Rollback(a) => {
+            interruptible_wait(&session, commands::rollback::run(&session, a)).await
+        }
+        Command::Scale(a) => interruptible_wait(&session, commands::scale::run(&session, a)).await,
         Command::Exec(a) => {
             commands::exec::run(
                 &session,
@@ -277,6 +282,22 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
         None => result,
     };
     result.map_err(print_error)
+}
+
+/// A command that waits for a deployment, run so that the first Ctrl-C ends its wait: then
+/// it says so and exits 130 (AWS carries on).
+async fn interruptible_wait(
+    session: &ecsdeploy::ops::Session,
+    fut: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<u8> {
+    match ecsdeploy::aws::interruptible(session.cancel.clone(), fut).await {
+        Ok(()) => Ok(0),
+        Err(e) if e.downcast_ref::<ecsdeploy::aws::StoppedWaiting>().is_some() => {
+            eprintln!("{e:#}");
+            Err(Interrupted.into())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 fn print_error(e: anyhow::Error) -> anyhow::Error {

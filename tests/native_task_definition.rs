@@ -429,9 +429,12 @@ async fn environment_files_registry_credentials_and_firelens_are_registered_and_
         .collect();
     grants.sort();
     let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // A name ending like Secrets Manager's suffix may be a full ARN or a partial one
+    // (`log-key-AbCdEf` could be the secret `log-key-AbCdEf-XXXXXX`): both are granted.
     let mut secrets = vec![
         creds_arn.clone(),
         "arn:aws:secretsmanager:us-east-1:123456789012:secret:log-key-AbCdEf".to_string(),
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:log-key-AbCdEf-??????".to_string(),
     ];
     secrets.sort();
     assert_eq!(

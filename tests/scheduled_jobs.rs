@@ -384,6 +384,27 @@ async fn a_job_is_scheduled_updated_removed_and_taken_down() {
         .send()
         .await
         .unwrap();
+    // The task is DEACTIVATING for a moment after StopTask (the realism layer's task
+    // timeline): status is read once it is STOPPED, bounded at 10 s.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let d = aws
+            .ecs
+            .describe_tasks()
+            .cluster(CLUSTER)
+            .tasks(&task_arn)
+            .send()
+            .await
+            .unwrap();
+        if d.tasks()[0].last_status() == Some("STOPPED") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the task never stopped"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
     let status = run_async(&proxy, REGION, &["-c", cfg.to_str().unwrap(), "status"]).await;
     status.assert_success();
     assert!(

@@ -20,6 +20,12 @@ pub async fn run(s: &Session, a: &RollbackArgs) -> Result<()> {
         OutputFormat::Text => {
             let to = done.to.as_deref().map_or("the previous revision", short);
             match done.action {
+                "already_rolled_back" => println!(
+                    "rollback {}: nothing to do: ECS already rolled the latest deployment (of \
+                     {}) back; the service runs {to}",
+                    a.service,
+                    short(&done.from)
+                ),
                 "stopped_with_rollback" => println!(
                     "rollback {}: deployment of {} stopped, back on {to}; {}",
                     a.service,

@@ -96,7 +96,12 @@ impl ExecutionReads {
                 let arn = secret.join(":");
                 // A partial ARN (without the `-` and six characters Secrets Manager adds):
                 // IAM matches the secret's full ARN only with that suffix as a wildcard.
-                if secret.len() == 7 && !random_suffix(secret[6]) {
+                // A name that itself ends like the suffix (`db-config` is `db`, `-config`)
+                // may be either: both are granted, or IAM could refuse the real secret.
+                if secret.len() == 7 {
+                    if random_suffix(secret[6]) {
+                        self.secrets.insert(arn.clone());
+                    }
                     self.secrets.insert(format!("{arn}-??????"));
                 } else {
                     self.secrets.insert(arn);
@@ -462,9 +467,12 @@ mod tests {
             r.secrets,
             set(&[
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-XyZ123",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-XyZ123-??????",
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:dd-QwErTy",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:dd-QwErTy-??????",
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/partial-??????",
                 "arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-AbCdEf",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-AbCdEf-??????",
             ])
         );
         assert_eq!(

@@ -78,10 +78,10 @@ fn entry(id: &str, status: &str, td: &str, count: &Value, created: f64, rollout:
         "updatedAt": created,
         "launchType": "FARGATE",
         "rolloutState": rollout,
-        "rolloutStateReason": if failed {
-            "ECS deployment circuit breaker: tasks failed to start."
-        } else {
-            "ECS deployment completed."
+        "rolloutStateReason": match rollout {
+            "FAILED" => "ECS deployment circuit breaker: tasks failed to start.",
+            "IN_PROGRESS" => "ECS deployment in progress.",
+            _ => "ECS deployment completed.",
         },
     })
 }
@@ -99,14 +99,23 @@ fn shown(h: &History, count: &Value, window: Duration) -> Vec<Value> {
     let age = latest.created.elapsed();
     if latest.by_revision && age >= window {
         if let (true, Some(src)) = (latest.rollback, latest.source) {
+            // ECS takes the last completed deployment up again (ECS API
+            // DeploymentCircuitBreaker.rollback; the developer guide describes it going from
+            // COMPLETED to IN_PROGRESS): the previous deployment, PRIMARY once more, in
+            // progress for a window, with the failed one ACTIVE until it is done.
+            let older = &h.deployments[h.deployments.len() - 2];
+            let done = age >= window * 2;
             let back = entry(
-                &format!("{}0", latest.ecs_id),
+                &older.ecs_id,
                 "PRIMARY",
                 &h.revisions[src].task_definition,
                 count,
-                latest.created_at + window.as_secs_f64(),
-                "COMPLETED",
+                older.created_at,
+                if done { "COMPLETED" } else { "IN_PROGRESS" },
             );
+            if done {
+                return vec![back];
+            }
             let failed = entry(
                 &latest.ecs_id,
                 "ACTIVE",
@@ -115,11 +124,7 @@ fn shown(h: &History, count: &Value, window: Duration) -> Vec<Value> {
                 latest.created_at,
                 "FAILED",
             );
-            return if age < window * 2 {
-                vec![back, failed]
-            } else {
-                vec![back]
-            };
+            return vec![back, failed];
         }
         return vec![entry(
             &latest.ecs_id,
@@ -240,6 +245,12 @@ fn status(
         return ("IN_PROGRESS", "", Some("SCALE_UP"), false);
     }
     match (d.fails, d.rollback) {
+        (true, true) if now.duration_since(d.created) < window * 2 => (
+            "ROLLBACK_IN_PROGRESS",
+            "ECS deployment circuit breaker: tasks failed to start.",
+            Some("SCALE_UP"),
+            false,
+        ),
         (true, true) => (
             "ROLLBACK_SUCCESSFUL",
             "ECS deployment circuit breaker: tasks failed to start.",
@@ -458,7 +469,8 @@ impl DeploymentsSeen {
                             .collect()
                     })
                     .unwrap_or_default();
-                briefs.reverse(); // newest first
+                // Oldest first, in pages: the API promises no order (callers sort), and
+                // `maxResults` is 20 unless asked (at most 100), with a `nextToken`.
                 let wanted: Vec<&str> = req["status"]
                     .as_array()
                     .into_iter()
@@ -468,7 +480,17 @@ impl DeploymentsSeen {
                 if !wanted.is_empty() {
                     briefs.retain(|b| wanted.contains(&b["status"].as_str().unwrap_or_default()));
                 }
-                Ok(json!({"serviceDeployments": briefs}))
+                let size = req["maxResults"].as_u64().unwrap_or(20).clamp(1, 100) as usize;
+                let from: usize = req["nextToken"]
+                    .as_str()
+                    .and_then(|t| t.parse().ok())
+                    .unwrap_or(0);
+                let page: Vec<Value> = briefs.iter().skip(from).take(size).cloned().collect();
+                let mut answer = json!({"serviceDeployments": page});
+                if from + size < briefs.len() {
+                    answer["nextToken"] = (from + size).to_string().into();
+                }
+                Ok(answer)
             }
             "DescribeServiceDeployments" => {
                 let arns: Vec<&str> = req["serviceDeploymentArns"]

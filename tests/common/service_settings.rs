@@ -44,6 +44,26 @@ fn default_deployment() -> Value {
     })
 }
 
+/// A deployment configuration as AWS reports it: what was sent, with AWS's defaults for
+/// what was not (ECS API `ThresholdConfiguration`: BOUNDED_PERCENT 50;
+/// `DeploymentCircuitBreaker.resetOnHealthyTask`: true; `DeploymentAlarms`: off).
+fn with_defaults(d: &Value) -> Value {
+    let mut d = d.clone();
+    let cb = &mut d["deploymentCircuitBreaker"];
+    if cb.is_object() {
+        if cb["thresholdConfiguration"].is_null() {
+            cb["thresholdConfiguration"] = json!({"type": "BOUNDED_PERCENT", "value": 50});
+        }
+        if cb["resetOnHealthyTask"].is_null() {
+            cb["resetOnHealthyTask"] = true.into();
+        }
+    }
+    if d["alarms"].is_null() {
+        d["alarms"] = json!({"alarmNames": [], "enable": false, "rollback": false});
+    }
+    d
+}
+
 impl SettingsSeen {
     /// AWS's refusal of a CreateService / UpdateService over its deployment settings.
     pub(super) fn refusal(&self, op: &str, req: &Value) -> Option<String> {
@@ -126,7 +146,7 @@ impl SettingsSeen {
             let Some(s) = self.services.get(name) else {
                 continue;
             };
-            svc["deploymentConfiguration"] = s.deployment.clone();
+            svc["deploymentConfiguration"] = with_defaults(&s.deployment);
             svc["enableExecuteCommand"] = s.execute_command.into();
             if let Some(sc) = &s.service_connect {
                 for d in svc["deployments"].as_array_mut().into_iter().flatten() {

@@ -42,6 +42,18 @@ impl Validator<'_> {
                 ),
             );
         }
+        if let Some(FailureThreshold::Count(n)) = d.failure_threshold {
+            // ECS API ThresholdConfiguration.value is a 32-bit integer.
+            if n > i32::MAX as u32 {
+                self.err(
+                    dp.key("failure_threshold"),
+                    format!(
+                        "failure_threshold is {n}; a task count is at most {}",
+                        i32::MAX
+                    ),
+                );
+            }
+        }
         if let Some(FailureThreshold::Count(0)) = d.failure_threshold {
             self.err(
                 dp.key("failure_threshold"),

@@ -105,6 +105,7 @@ impl DeploymentSpec {
             threshold: self.threshold,
             reset_on_healthy_task: self.reset_on_healthy_task,
             early_success_percent: self.early_success_percent.map(|p| p as i32),
+            early_success_deferred: false,
             alarms: (!self.alarms.is_empty()).then(|| (self.alarms.clone(), self.rollback)),
         })
     }
@@ -121,6 +122,9 @@ pub struct Reported {
     pub reset_on_healthy_task: Option<bool>,
     /// The healthy percent of enabled early success criteria.
     pub early_success_percent: Option<i32>,
+    /// ... whose old tasks go only after the deployment is called done (`DEFERRED`;
+    /// ecsdeploy sends `BLOCKING`).
+    pub early_success_deferred: bool,
     /// `(names, rollback)` of enabled alarms.
     pub alarms: Option<(Vec<String>, bool)>,
 }
@@ -143,7 +147,12 @@ pub fn deployment_fields(d: &Reported) -> Value {
             "failure_threshold": d.threshold.unwrap_or(DEFAULT_THRESHOLD).describe(),
             "reset_on_healthy_task": d.reset_on_healthy_task.unwrap_or(true),
         },
-        "early_success_percent": d.early_success_percent,
+        // Deferred cleanup (set outside ecsdeploy) lets old tasks serve after "done": a
+        // different value, so the next `up` sets BLOCKING again.
+        "early_success_percent": match (d.early_success_percent, d.early_success_deferred) {
+            (Some(p), true) => json!(format!("{p}% (old tasks removed afterwards)")),
+            (p, _) => json!(p),
+        },
         "alarms": alarms,
     })
 }

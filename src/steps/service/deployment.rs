@@ -88,10 +88,11 @@ pub fn observed(d: &DeploymentConfiguration) -> Value {
             value: t.value(),
         })
     });
-    let early = d
-        .early_success_criteria()
-        .filter(|e| e.enable())
-        .and_then(|e| e.healthy_percent());
+    let early_criteria = d.early_success_criteria().filter(|e| e.enable());
+    let early = early_criteria.and_then(|e| e.healthy_percent());
+    let deferred = early_criteria.is_some_and(|e| {
+        e.source_service_revision_cleanup() == Some(&ServiceRevisionCleanup::Deferred)
+    });
     let alarms = d
         .alarms()
         .filter(|a| a.enable())
@@ -103,6 +104,7 @@ pub fn observed(d: &DeploymentConfiguration) -> Value {
         threshold,
         reset_on_healthy_task: cb.and_then(|c| c.reset_on_healthy_task()),
         early_success_percent: early,
+        early_success_deferred: deferred,
         alarms,
     })
 }
@@ -110,6 +112,8 @@ pub fn observed(d: &DeploymentConfiguration) -> Value {
 /// Whether ECS calls a deployment of this service done before every new task runs
 /// (early success criteria): then COMPLETED alone is success.
 pub fn early_success(d: Option<&DeploymentConfiguration>) -> bool {
-    d.and_then(|d| d.early_success_criteria())
-        .is_some_and(|e| e.enable())
+    // Only with BLOCKING cleanup is "done" also "no old task serves".
+    d.and_then(|d| d.early_success_criteria()).is_some_and(|e| {
+        e.enable() && e.source_service_revision_cleanup() != Some(&ServiceRevisionCleanup::Deferred)
+    })
 }

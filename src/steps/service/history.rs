@@ -12,25 +12,36 @@ use crate::steps::Ctx;
 /// history for it or does not answer (an emulator without the API, a missing permission):
 /// the column then says `-`, and nothing else depends on it.
 pub async fn latest(ctx: &Ctx, name: &str) -> Option<Value> {
-    let listed = ctx
-        .aws
-        .ecs
-        .list_service_deployments()
-        .cluster(&ctx.cluster)
-        .service(name)
-        .max_results(20)
-        .customize()
-        // Best effort: one attempt (an answer that does not come is a `-`, not a slower
-        // `status`; an emulator without the API answers 500, which would be retried).
-        .config_override(
-            aws_sdk_ecs::config::Builder::default()
-                .retry_config(aws_config::retry::RetryConfig::disabled()),
-        )
-        .send()
-        .await
-        .ok()?;
-    let newest = listed
-        .service_deployments()
+    // ListServiceDeployments promises no order: every page is read (at most 5 of 100).
+    let mut briefs = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..5 {
+        let page = ctx
+            .aws
+            .ecs
+            .list_service_deployments()
+            .cluster(&ctx.cluster)
+            .service(name)
+            .max_results(100)
+            .set_next_token(token.take())
+            .customize()
+            // Best effort: one attempt (an answer that does not come is a `-`, not a
+            // slower `status`; an emulator without the API answers 500, which would be
+            // retried).
+            .config_override(
+                aws_sdk_ecs::config::Builder::default()
+                    .retry_config(aws_config::retry::RetryConfig::disabled()),
+            )
+            .send()
+            .await
+            .ok()?;
+        briefs.extend(page.service_deployments().iter().cloned());
+        match page.next_token() {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    let newest = briefs
         .iter()
         .max_by(|a, b| a.created_at().cmp(&b.created_at()))?;
     let arn = newest.service_deployment_arn()?;

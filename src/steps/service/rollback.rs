@@ -17,15 +17,15 @@ use super::manual::{owned, update};
 use crate::aws::{err, stopped_waiting_for, Backoff};
 use crate::steps::Ctx;
 
-/// The history read: ListServiceDeployments pages of at most this many, and no more than
-/// this many deployments in all (the newest; a rollback looks only a few back).
-const PAGE: i32 = 50;
+/// ListServiceDeployments pages of this many (its maximum), and at most this many pages.
+const PAGE: i32 = 100;
+const PAGES: usize = 10;
 
 /// What `rollback` did, for the command's output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RolledBack {
-    /// `stopped_with_rollback` (a deployment in flight) or `redeployed` (an earlier
-    /// revision deployed anew).
+    /// `stopped_with_rollback` (a deployment in flight), `redeployed` (an earlier revision
+    /// deployed anew) or `already_rolled_back` (ECS rolled the latest deployment back).
     pub action: &'static str,
     /// The task definition the service ran, or was being deployed to.
     pub from: String,
@@ -37,19 +37,6 @@ pub struct RolledBack {
     pub result: String,
 }
 
-/// Whether a deployment in this status is still in flight (StopServiceDeployment accepts
-/// it: ECS developer guide, "Stopping Amazon ECS service deployments").
-pub fn in_flight(status: &ServiceDeploymentStatus) -> bool {
-    matches!(
-        status,
-        ServiceDeploymentStatus::Pending
-            | ServiceDeploymentStatus::InProgress
-            | ServiceDeploymentStatus::RollbackRequested
-            | ServiceDeploymentStatus::RollbackInProgress
-            | ServiceDeploymentStatus::StopRequested
-    )
-}
-
 /// The deployments newest first (pure).
 pub fn newest_first(mut briefs: Vec<ServiceDeploymentBrief>) -> Vec<ServiceDeploymentBrief> {
     briefs.sort_by(|a, b| b.created_at().cmp(&a.created_at()));
@@ -57,34 +44,80 @@ pub fn newest_first(mut briefs: Vec<ServiceDeploymentBrief>) -> Vec<ServiceDeplo
 }
 
 pub async fn rollback(ctx: &Ctx, name: &str) -> Result<RolledBack> {
+    use ServiceDeploymentStatus as S;
     let svc = owned(ctx, name).await?;
     let current = svc.task_definition().unwrap_or_default().to_string();
-    let history = newest_first(history(ctx, name).await?);
-    let Some(latest) = history.first() else {
-        bail!("service {name} has no deployments to roll back (ListServiceDeployments lists none)");
-    };
-    let latest_arn = latest
-        .service_deployment_arn()
-        .unwrap_or_default()
-        .to_string();
-    if latest.status().is_some_and(in_flight) {
-        return stop_with_rollback(ctx, name, latest, &latest_arn).await;
+    // ListServiceDeployments promises no order: each question is asked with a status
+    // filter and every page read, then sorted here.
+    let in_flight_statuses = [
+        S::Pending,
+        S::InProgress,
+        S::RollbackRequested,
+        S::RollbackInProgress,
+        S::StopRequested,
+    ];
+    let flying = newest_first(history(ctx, name, &in_flight_statuses).await?);
+    if let Some(latest) = flying.first() {
+        let arn = latest
+            .service_deployment_arn()
+            .unwrap_or_default()
+            .to_string();
+        if latest.status() == Some(&S::StopRequested) {
+            // ECS developer guide, "Stopping Amazon ECS service deployments": a deployment
+            // in STOP_REQUESTED "continues to stop"; it is not rolled back.
+            bail!(
+                "deployment {arn} of service {name} is being stopped (STOP_REQUESTED), not \
+                 rolled back: run `ecsdeploy rollback` again once it has stopped"
+            );
+        }
+        return stop_with_rollback(ctx, name, latest, &arn).await;
     }
-    // The revision the service runs now, then the newest earlier one that was deployed
-    // successfully with another task definition.
-    let successful: Vec<&ServiceDeploymentBrief> = history
-        .iter()
-        .filter(|b| b.status() == Some(&ServiceDeploymentStatus::Successful))
-        .collect();
-    let revisions: Vec<String> = successful
-        .iter()
-        .filter_map(|b| b.target_service_revision_arn().map(str::to_string))
-        .collect();
-    let task_defs = revision_task_definitions(ctx, &revisions).await?;
-    let earlier = successful.iter().find_map(|b| {
-        let td = task_defs.get(b.target_service_revision_arn()?)?;
-        (*td != current).then(|| (td.clone(), b.service_deployment_arn().unwrap_or_default()))
-    });
+    let successful = newest_first(history(ctx, name, &[S::Successful]).await?);
+    let rolled_back = newest_first(history(ctx, name, &[S::RollbackSuccessful]).await?);
+    // The latest deployment was rolled back already (by the circuit breaker, an alarm or an
+    // earlier `rollback`): the service runs the revision before it, and going back once
+    // more would skip that one too.
+    if let Some(r) = rolled_back.first() {
+        if successful
+            .first()
+            .is_none_or(|s| r.created_at() > s.created_at())
+        {
+            let target: Vec<String> = r
+                .target_service_revision_arn()
+                .map(str::to_string)
+                .into_iter()
+                .collect();
+            let from = revision_task_definitions(ctx, &target)
+                .await?
+                .into_values()
+                .next()
+                .unwrap_or_default();
+            return Ok(RolledBack {
+                action: "already_rolled_back",
+                from,
+                to: Some(current),
+                service_deployment: r.service_deployment_arn().unwrap_or_default().to_string(),
+                result: "nothing to do: ECS already rolled the latest deployment back".into(),
+            });
+        }
+    }
+    // The newest earlier revision deployed successfully with another task definition,
+    // looked up 20 at a time (DescribeServiceRevisions' limit), newest first.
+    let mut earlier = None;
+    for chunk in successful.chunks(20) {
+        let arns: Vec<String> = chunk
+            .iter()
+            .filter_map(|b| b.target_service_revision_arn().map(str::to_string))
+            .collect();
+        let task_defs = revision_task_definitions(ctx, &arns).await?;
+        earlier = chunk.iter().find_map(|b| {
+            let td = task_defs.get(b.target_service_revision_arn()?)?;
+            (*td != current).then(|| (td.clone(), b.service_deployment_arn().unwrap_or_default()))
+        });
+        if earlier.is_some() {
+            break;
+        }
+    }
     let Some((to, deployment)) = earlier else {
         bail!(
             "service {name} has no earlier revision that deployed successfully (it runs {}): \
@@ -232,17 +265,23 @@ async fn wait_rollback(
     }
 }
 
-/// The service's deployments, newest first as far as ECS says, at most `PAGE` × 2.
-async fn history(ctx: &Ctx, name: &str) -> Result<Vec<ServiceDeploymentBrief>> {
+/// The service's deployments in `statuses`, every page (at most `PAGES` of `PAGE`: AWS
+/// keeps 90 days of history), in no particular order.
+async fn history(
+    ctx: &Ctx,
+    name: &str,
+    statuses: &[ServiceDeploymentStatus],
+) -> Result<Vec<ServiceDeploymentBrief>> {
     let mut out = Vec::new();
     let mut token: Option<String> = None;
-    for _ in 0..2 {
+    for _ in 0..PAGES {
         let page = ctx
             .aws
             .ecs
             .list_service_deployments()
             .cluster(&ctx.cluster)
             .service(name)
+            .set_status(Some(statuses.to_vec()))
             .max_results(PAGE)
             .set_next_token(token.take())
             .send()
@@ -303,7 +342,7 @@ mod tests {
     }
 
     #[test]
-    fn history_is_read_newest_first_and_flight_is_judged_by_status() {
+    fn history_is_read_newest_first() {
         let sorted = newest_first(vec![
             brief("a", 10, ServiceDeploymentStatus::Successful),
             brief("c", 30, ServiceDeploymentStatus::InProgress),
@@ -314,10 +353,6 @@ mod tests {
             .filter_map(|b| b.service_deployment_arn())
             .collect();
         assert_eq!(order, ["c", "b", "a"]);
-        assert!(in_flight(&ServiceDeploymentStatus::InProgress));
-        assert!(in_flight(&ServiceDeploymentStatus::RollbackInProgress));
-        assert!(!in_flight(&ServiceDeploymentStatus::Successful));
-        assert!(!in_flight(&ServiceDeploymentStatus::RollbackSuccessful));
         assert_eq!(
             short("arn:aws:ecs:ap-northeast-1:1:task-definition/web:7"),
             "web:7"

@@ -52,6 +52,18 @@ fn completed_with_early_success_is_stable_before_every_task_runs() {
     let mut early = service(completed(), 3, 4);
     early.deployment_configuration = Some(deployment::request(&d, None));
     assert_eq!(judge(&early, "d2"), Judgement::Stable);
+    // With DEFERRED cleanup (set outside ecsdeploy) old tasks may still serve: not done,
+    // and the setting differs from the config's.
+    let deferred = aws_sdk_ecs::types::DeploymentEarlySuccessCriteria::builder()
+        .enable(true)
+        .healthy_percent(75)
+        .source_service_revision_cleanup(aws_sdk_ecs::types::ServiceRevisionCleanup::Deferred)
+        .build();
+    let mut sent = deployment::request(&d, None);
+    sent.early_success_criteria = Some(deferred);
+    assert_ne!(deployment::observed(&sent), d.fields());
+    early.deployment_configuration = Some(sent);
+    assert!(matches!(judge(&early, "d2"), Judgement::InProgress(_)));
 }
 
 #[test]
