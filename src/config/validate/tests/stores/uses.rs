@@ -290,7 +290,8 @@ fn a_task_definition_file_says_what_the_execution_role_must_read() {
     assert!(
         w.message.contains(
             "must allow secretsmanager:GetSecretValue on \
-             `arn:aws:secretsmanager:us-east-1:123456789012:secret:reg-AbCdEf`; \
+             `arn:aws:secretsmanager:us-east-1:123456789012:secret:reg-AbCdEf`, \
+             `arn:aws:secretsmanager:us-east-1:123456789012:secret:reg-AbCdEf-??????`; \
              ssm:GetParameters on `app-param`; s3:GetObject on `arn:aws:s3:::cfg/web.env` and \
              s3:GetBucketLocation on `arn:aws:s3:::cfg` for the task-definition file of \
              services.web"
