@@ -174,6 +174,19 @@ async fn task_definition(proxy: &Proxy) -> String {
     td.rsplit('/').next().unwrap().to_string()
 }
 
+/// The service's deployment history (one page is enough here).
+async fn history(proxy: &Proxy) -> Vec<aws_sdk_ecs::types::ServiceDeploymentBrief> {
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(proxy, REGION).await);
+    let listed = ecs
+        .list_service_deployments()
+        .cluster("dsafe-cluster")
+        .service("dsafe-web")
+        .send()
+        .await
+        .unwrap();
+    listed.service_deployments().to_vec()
+}
+
 fn json(out: &common::Output) -> Value {
     serde_json::from_str(&out.stdout).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
@@ -260,16 +273,8 @@ async fn rollback_in_flight_stops_the_deployment_and_ecs_rolls_it_back() {
         "ECS rolls back, not ecsdeploy"
     );
 
-    let ecs = aws_sdk_ecs::Client::new(&sdk_config(&proxy, REGION).await);
-    let listed = ecs
-        .list_service_deployments()
-        .cluster("dsafe-cluster")
-        .service("dsafe-web")
-        .send()
-        .await
-        .unwrap();
+    let listed = history(&proxy).await;
     let stopped = listed
-        .service_deployments()
         .iter()
         .find(|d| d.service_deployment_arn() == stop["serviceDeploymentArn"].as_str())
         .unwrap();
@@ -304,16 +309,8 @@ async fn a_revision_the_circuit_breaker_rolls_back_fails_the_run_and_the_next() 
         "{out}"
     );
     assert_eq!(task_definition(&proxy).await, "dsafe-web:1");
-    let ecs = aws_sdk_ecs::Client::new(&sdk_config(&proxy, REGION).await);
-    let listed = ecs
-        .list_service_deployments()
-        .cluster("dsafe-cluster")
-        .service("dsafe-web")
-        .send()
-        .await
-        .unwrap();
+    let listed = history(&proxy).await;
     let newest = listed
-        .service_deployments()
         .iter()
         .max_by_key(|d| d.created_at().map(|t| t.as_secs_f64() as i64))
         .unwrap();

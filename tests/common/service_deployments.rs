@@ -187,6 +187,15 @@ struct ServiceDeployment {
     superseded: Option<f64>,
 }
 
+/// The strings of a JSON array (none for anything else).
+fn strings(v: &Value) -> Vec<&str> {
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
+}
+
 fn epoch() -> f64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -471,12 +480,7 @@ impl DeploymentsSeen {
                     .unwrap_or_default();
                 // Oldest first, in pages: the API promises no order (callers sort), and
                 // `maxResults` is 20 unless asked (at most 100), with a `nextToken`.
-                let wanted: Vec<&str> = req["status"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
+                let wanted = strings(&req["status"]);
                 if !wanted.is_empty() {
                     briefs.retain(|b| wanted.contains(&b["status"].as_str().unwrap_or_default()));
                 }
@@ -493,12 +497,7 @@ impl DeploymentsSeen {
                 Ok(answer)
             }
             "DescribeServiceDeployments" => {
-                let arns: Vec<&str> = req["serviceDeploymentArns"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
+                let arns = strings(&req["serviceDeploymentArns"]);
                 let mut found = Vec::new();
                 let mut failures = Vec::new();
                 for arn in arns {
@@ -510,12 +509,7 @@ impl DeploymentsSeen {
                 Ok(json!({"serviceDeployments": found, "failures": failures}))
             }
             "DescribeServiceRevisions" => {
-                let arns: Vec<&str> = req["serviceRevisionArns"]
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .filter_map(Value::as_str)
-                    .collect();
+                let arns = strings(&req["serviceRevisionArns"]);
                 let mut found = Vec::new();
                 let mut failures = Vec::new();
                 for arn in arns {

@@ -3,44 +3,18 @@
 //! flight (scale up, test traffic, production traffic, bake, clean up), and why it ended
 //! as it did.
 
-use aws_sdk_ecs::types::ServiceDeployment;
+use anyhow::Result;
+use aws_sdk_ecs::types::{ServiceDeployment, ServiceDeploymentBrief, ServiceDeploymentStatus};
 use serde_json::{json, Value};
 
+use crate::aws::err;
 use crate::steps::Ctx;
 
 /// The latest deployment of service `name` as `status` shows it; `None` when ECS keeps no
 /// history for it or does not answer (an emulator without the API, a missing permission):
 /// the column then says `-`, and nothing else depends on it.
 pub async fn latest(ctx: &Ctx, name: &str) -> Option<Value> {
-    // ListServiceDeployments promises no order: every page is read (at most 5 of 100).
-    let mut briefs = Vec::new();
-    let mut token: Option<String> = None;
-    for _ in 0..5 {
-        let page = ctx
-            .aws
-            .ecs
-            .list_service_deployments()
-            .cluster(&ctx.cluster)
-            .service(name)
-            .max_results(100)
-            .set_next_token(token.take())
-            .customize()
-            // Best effort: one attempt (an answer that does not come is a `-`, not a
-            // slower `status`; an emulator without the API answers 500, which would be
-            // retried).
-            .config_override(
-                aws_sdk_ecs::config::Builder::default()
-                    .retry_config(aws_config::retry::RetryConfig::disabled()),
-            )
-            .send()
-            .await
-            .ok()?;
-        briefs.extend(page.service_deployments().iter().cloned());
-        match page.next_token() {
-            Some(t) => token = Some(t.to_string()),
-            None => break,
-        }
-    }
+    let briefs = list(ctx, name, &[], Attempts::Once).await.ok()?;
     let newest = briefs
         .iter()
         .max_by(|a, b| a.created_at().cmp(&b.created_at()))?;
@@ -54,6 +28,59 @@ pub async fn latest(ctx: &Ctx, name: &str) -> Option<Value> {
         .await
         .ok()?;
     described.service_deployments().first().map(summary)
+}
+
+/// How hard [`list`] tries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempts {
+    /// The SDK's retries, as every call has them.
+    Retried,
+    /// One attempt: for a best-effort read (an answer that does not come is a `-`, not a
+    /// slower `status`; an emulator without the API answers 500, which would be retried).
+    Once,
+}
+
+/// ListServiceDeployments pages of this many (its maximum), and at most this many pages.
+const PAGE: i32 = 100;
+const PAGES: usize = 10;
+
+/// The service's deployments in `statuses` (all when empty), every page (at most `PAGES`:
+/// AWS keeps 90 days of history), in no particular order: the API promises none, so
+/// callers sort.
+pub async fn list(
+    ctx: &Ctx,
+    name: &str,
+    statuses: &[ServiceDeploymentStatus],
+    attempts: Attempts,
+) -> Result<Vec<ServiceDeploymentBrief>> {
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    for _ in 0..PAGES {
+        let mut over = aws_sdk_ecs::config::Builder::default();
+        if attempts == Attempts::Once {
+            over = over.retry_config(aws_config::retry::RetryConfig::disabled());
+        }
+        let page = ctx
+            .aws
+            .ecs
+            .list_service_deployments()
+            .cluster(&ctx.cluster)
+            .service(name)
+            .set_status((!statuses.is_empty()).then(|| statuses.to_vec()))
+            .max_results(PAGE)
+            .set_next_token(token.take())
+            .customize()
+            .config_override(over)
+            .send()
+            .await
+            .map_err(err)?;
+        out.extend(page.service_deployments().iter().cloned());
+        match page.next_token() {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    Ok(out)
 }
 
 /// What `status` shows of a service deployment (pure).

@@ -13,13 +13,10 @@ use aws_sdk_ecs::types::{
 };
 use serde::Serialize;
 
+use super::history::{list, Attempts};
 use super::manual::{owned, update};
 use crate::aws::{err, stopped_waiting_for, Backoff};
 use crate::steps::Ctx;
-
-/// ListServiceDeployments pages of this many (its maximum), and at most this many pages.
-const PAGE: i32 = 100;
-const PAGES: usize = 10;
 
 /// What `rollback` did, for the command's output.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -56,7 +53,7 @@ pub async fn rollback(ctx: &Ctx, name: &str) -> Result<RolledBack> {
         S::RollbackInProgress,
         S::StopRequested,
     ];
-    let flying = newest_first(history(ctx, name, &in_flight_statuses).await?);
+    let flying = newest_first(list(ctx, name, &in_flight_statuses, Attempts::Retried).await?);
     if let Some(latest) = flying.first() {
         let arn = latest
             .service_deployment_arn()
@@ -72,8 +69,9 @@ pub async fn rollback(ctx: &Ctx, name: &str) -> Result<RolledBack> {
         }
         return stop_with_rollback(ctx, name, latest, &arn).await;
     }
-    let successful = newest_first(history(ctx, name, &[S::Successful]).await?);
-    let rolled_back = newest_first(history(ctx, name, &[S::RollbackSuccessful]).await?);
+    let successful = newest_first(list(ctx, name, &[S::Successful], Attempts::Retried).await?);
+    let rolled_back =
+        newest_first(list(ctx, name, &[S::RollbackSuccessful], Attempts::Retried).await?);
     // The latest deployment was rolled back already (by the circuit breaker, an alarm or an
     // earlier `rollback`): the service runs the revision before it, and going back once
     // more would skip that one too.
@@ -263,37 +261,6 @@ async fn wait_rollback(
             );
         }
     }
-}
-
-/// The service's deployments in `statuses`, every page (at most `PAGES` of `PAGE`: AWS
-/// keeps 90 days of history), in no particular order.
-async fn history(
-    ctx: &Ctx,
-    name: &str,
-    statuses: &[ServiceDeploymentStatus],
-) -> Result<Vec<ServiceDeploymentBrief>> {
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    for _ in 0..PAGES {
-        let page = ctx
-            .aws
-            .ecs
-            .list_service_deployments()
-            .cluster(&ctx.cluster)
-            .service(name)
-            .set_status(Some(statuses.to_vec()))
-            .max_results(PAGE)
-            .set_next_token(token.take())
-            .send()
-            .await
-            .map_err(err)?;
-        out.extend(page.service_deployments().iter().cloned());
-        match page.next_token() {
-            Some(t) => token = Some(t.to_string()),
-            None => break,
-        }
-    }
-    Ok(out)
 }
 
 /// Service revision ARN → its task definition (DescribeServiceRevisions takes 20 at a time).
