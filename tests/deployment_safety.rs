@@ -322,6 +322,30 @@ async fn a_revision_the_circuit_breaker_rolls_back_fails_the_run_and_the_next() 
         "{newest:?}"
     );
 
+    // ECS rolled it back already: `rollback` changes nothing (going back again would skip
+    // the good revision), once the rollback is over (bounded at 30 s).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while !history(&proxy)
+        .await
+        .iter()
+        .any(|d| d.status().map(|s| s.as_str()) == Some("ROLLBACK_SUCCESSFUL"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ECS's rollback never ended"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    }
+    proxy.clear();
+    let out = ecsdeploy(&proxy, &v2, &["--output", "json", "rollback", "web"]).await;
+    out.assert_success();
+    assert_eq!(
+        json(&out)["rollback"]["action"],
+        "already_rolled_back",
+        "{out}"
+    );
+    assert_eq!(proxy.writes(), vec![], "nothing written");
+
     // Not converged: plan shows the revision to deploy, and up fails again the same way.
     let out = ecsdeploy(&proxy, &v2, &["plan", "--detailed-exitcode"]).await;
     assert_eq!(out.code, Some(2), "{out}");

@@ -104,7 +104,9 @@ fn shown(h: &History, count: &Value, window: Duration) -> Vec<Value> {
             // COMPLETED to IN_PROGRESS): the previous deployment, PRIMARY once more, in
             // progress for a window, with the failed one ACTIVE until it is done.
             let older = &h.deployments[h.deployments.len() - 2];
-            let done = age >= window * 2;
+            // A rollback starts tasks again: as long as a deployment (here three windows),
+            // so that a wait polling with backoff sees the failure before it is over.
+            let done = age >= window * 4;
             let back = entry(
                 &older.ecs_id,
                 "PRIMARY",
@@ -254,7 +256,7 @@ fn status(
         return ("IN_PROGRESS", "", Some("SCALE_UP"), false);
     }
     match (d.fails, d.rollback) {
-        (true, true) if now.duration_since(d.created) < window * 2 => (
+        (true, true) if now.duration_since(d.created) < window * 4 => (
             "ROLLBACK_IN_PROGRESS",
             "ECS deployment circuit breaker: tasks failed to start.",
             Some("SCALE_UP"),
