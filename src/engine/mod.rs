@@ -50,9 +50,17 @@ where
     let mut succeeded: BTreeSet<ResourceId> = BTreeSet::new();
     let mut running = FuturesUnordered::new();
     let mut stop = false;
+    // Whether the interruption was said: once, whichever comes first of the cancel seen
+    // here, its change, or a step that ended because of it (a race that once left it
+    // unsaid).
+    let mut announced = false;
 
     loop {
-        stop |= *cancel.borrow();
+        if *cancel.borrow() && !announced {
+            announced = true;
+            stop = true;
+            report.warn(INTERRUPTED);
+        }
         if !stop {
             let ready: Vec<ResourceId> = waiting
                 .iter()
@@ -100,12 +108,8 @@ where
                 report.done(&key, &outcome, elapsed);
                 summary.results.insert(key, outcome);
             }
-            Ok(()) = cancel.changed(), if !stop => {
-                if *cancel.borrow() {
-                    stop = true;
-                    report.warn(INTERRUPTED);
-                }
-            }
+            // The loop's top says it and stops.
+            Ok(()) = cancel.changed(), if !announced => {}
         }
     }
     summary.interrupted = *cancel.borrow();
@@ -310,6 +314,56 @@ mod tests {
                 && why.contains("AWS carries on"),
             "{why}"
         );
+    }
+
+    /// Records the warnings.
+    #[derive(Default)]
+    struct Warnings(Mutex<Vec<String>>);
+
+    impl Reporter for Warnings {
+        fn start(&self, _: &str, _: &str) {}
+        fn progress(&self, _: &str, _: &str) {}
+        fn done(&self, _: &str, _: &Outcome, _: Duration) {}
+        fn info(&self, _: &str) {}
+        fn warn(&self, message: &str) {
+            self.0.lock().unwrap().push(message.to_string());
+        }
+    }
+
+    /// The interruption is said once even when a step ended by it is handled before the
+    /// cancel's change (both are ready together: the order is the select's).
+    #[tokio::test]
+    async fn an_interruption_is_said_once_whichever_is_seen_first() {
+        for _ in 0..20 {
+            let (tx, rx) = watch::channel(false);
+            let tx = Arc::new(tx);
+            let warnings = Warnings::default();
+            let s = run(
+                &graph(),
+                |i| i.to_string(),
+                4,
+                rx,
+                &warnings,
+                |i| {
+                    let tx = tx.clone();
+                    async move {
+                        if i.name == "a" {
+                            tx.send(true).unwrap();
+                            return Err(anyhow::Error::new(StoppedWaiting));
+                        }
+                        crate::aws::poll(Duration::from_secs(600), "x", || async {
+                            Ok(None::<()>)
+                        })
+                        .await?;
+                        Ok(String::new())
+                    }
+                },
+            )
+            .await;
+            assert!(s.interrupted);
+            let said = warnings.0.lock().unwrap().clone();
+            assert_eq!(said, [INTERRUPTED.to_string()], "{said:?}");
+        }
     }
 
     #[test]
