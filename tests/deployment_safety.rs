@@ -42,7 +42,8 @@ async fn ecsdeploy(proxy: &Proxy, config: &Path, args: &[&str]) -> common::Outpu
     run_async(proxy, REGION, &all).await
 }
 
-async fn deployment_configuration(proxy: &Proxy) -> aws_sdk_ecs::types::DeploymentConfiguration {
+/// The service as DescribeServices shows it through the realism layer.
+async fn service(proxy: &Proxy) -> aws_sdk_ecs::types::Service {
     let ecs = aws_sdk_ecs::Client::new(&sdk_config(proxy, REGION).await);
     let out = ecs
         .describe_services()
@@ -51,7 +52,12 @@ async fn deployment_configuration(proxy: &Proxy) -> aws_sdk_ecs::types::Deployme
         .send()
         .await
         .unwrap();
-    out.services()[0]
+    out.services()[0].clone()
+}
+
+async fn deployment_configuration(proxy: &Proxy) -> aws_sdk_ecs::types::DeploymentConfiguration {
+    service(proxy)
+        .await
         .deployment_configuration()
         .unwrap()
         .clone()
@@ -162,15 +168,7 @@ fn on_image(dir: &Path, image: &str) -> PathBuf {
 }
 
 async fn task_definition(proxy: &Proxy) -> String {
-    let ecs = aws_sdk_ecs::Client::new(&sdk_config(proxy, REGION).await);
-    let out = ecs
-        .describe_services()
-        .cluster("dsafe-cluster")
-        .services("dsafe-web")
-        .send()
-        .await
-        .unwrap();
-    let td = out.services()[0].task_definition().unwrap();
+    let td = service(proxy).await.task_definition().unwrap().to_string();
     td.rsplit('/').next().unwrap().to_string()
 }
 

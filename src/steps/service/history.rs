@@ -10,24 +10,56 @@ use serde_json::{json, Value};
 use crate::aws::err;
 use crate::steps::Ctx;
 
-/// The latest deployment of service `name` as `status` shows it; `None` when ECS keeps no
-/// history for it or does not answer (an emulator without the API, a missing permission):
-/// the column then says `-`, and nothing else depends on it.
-pub async fn latest(ctx: &Ctx, name: &str) -> Option<Value> {
-    let briefs = list(ctx, name, &[], Attempts::Once).await.ok()?;
-    let newest = briefs
+/// The latest deployment of each service in `names` as `status` shows it, in order;
+/// `None` where ECS keeps no history or does not answer (an emulator without the API, a
+/// missing permission): the column then says `-`, and nothing else depends on it. The
+/// histories are listed concurrently and the latest deployments described together.
+pub async fn latest(ctx: &Ctx, names: &[String]) -> Vec<Option<Value>> {
+    let listed = futures::future::join_all(
+        names
+            .iter()
+            .map(|n| async move { list(ctx, n, &[], Attempts::Once).await.ok() }),
+    )
+    .await;
+    let newest: Vec<Option<String>> = listed
         .iter()
-        .max_by(|a, b| a.created_at().cmp(&b.created_at()))?;
-    let arn = newest.service_deployment_arn()?;
-    let described = ctx
-        .aws
-        .ecs
-        .describe_service_deployments()
-        .service_deployment_arns(arn)
-        .send()
-        .await
-        .ok()?;
-    described.service_deployments().first().map(summary)
+        .map(|briefs| {
+            let b = briefs
+                .as_ref()?
+                .iter()
+                .max_by(|a, b| a.created_at().cmp(&b.created_at()))?;
+            b.service_deployment_arn().map(str::to_string)
+        })
+        .collect();
+    let arns: Vec<String> = newest.iter().flatten().cloned().collect();
+    let described = describe(ctx, &arns).await.unwrap_or_default();
+    newest
+        .iter()
+        .map(|arn| {
+            let arn = arn.as_deref()?;
+            described
+                .iter()
+                .find(|d| d.service_deployment_arn() == Some(arn))
+                .map(summary)
+        })
+        .collect()
+}
+
+/// DescribeServiceDeployments of `arns`, 20 at a time (its limit).
+pub async fn describe(ctx: &Ctx, arns: &[String]) -> Result<Vec<ServiceDeployment>> {
+    let mut out = Vec::new();
+    for chunk in arns.chunks(20) {
+        let found = ctx
+            .aws
+            .ecs
+            .describe_service_deployments()
+            .set_service_deployment_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(err)?;
+        out.extend(found.service_deployments().iter().cloned());
+    }
+    Ok(out)
 }
 
 /// How hard [`list`] tries.

@@ -53,8 +53,7 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     namespaces_as_configured(ctx, desired, &mut all).await?;
     if ctx.status_details {
         let names: Vec<String> = all.iter().map(|o| o.name.clone()).collect();
-        let latest = futures::future::join_all(names.iter().map(|n| history::latest(ctx, n)));
-        for (o, d) in all.iter_mut().zip(latest.await) {
+        for (o, d) in all.iter_mut().zip(history::latest(ctx, &names).await) {
             o.details["service_deployment"] = d.unwrap_or(Value::Null);
         }
     }

@@ -13,7 +13,7 @@ use aws_sdk_ecs::types::{
 };
 use serde::Serialize;
 
-use super::history::{list, Attempts};
+use super::history::{describe, list, Attempts};
 use super::manual::{owned, update};
 use crate::aws::{err, stopped_waiting_for, Backoff};
 use crate::steps::Ctx;
@@ -209,16 +209,8 @@ async fn wait_rollback(
     let mut backoff = Backoff::new(timeout);
     let mut last = String::new();
     loop {
-        let out = ctx
-            .aws
-            .ecs
-            .describe_service_deployments()
-            .service_deployment_arns(arn)
-            .send()
-            .await
-            .map_err(err)?;
-        let d = out
-            .service_deployments()
+        let found = describe(ctx, &[arn.to_string()]).await?;
+        let d = found
             .first()
             .ok_or_else(|| anyhow!("service deployment {arn} is no longer described"))?;
         let status = d.status().map_or("?", |s| s.as_str()).to_string();
