@@ -85,39 +85,44 @@ pub async fn read(aws: &Clients, cluster: &str, service: &str) -> Result<Live> {
     subnet_ids.dedup();
     sg_ids.sort();
     sg_ids.dedup();
-    let subnets = if subnet_ids.is_empty() {
-        Vec::new()
-    } else {
-        answer(
-            aws.ec2
-                .describe_subnets()
-                .set_subnet_ids(Some(subnet_ids))
-                .send(),
-        )
-        .await
-        .context("reading the service's subnets (DescribeSubnets)")?
-        .subnets
-        .unwrap_or_default()
+    // The subnets (then their VPC's route tables) and the security groups, concurrently.
+    let network = async {
+        let subnets = if subnet_ids.is_empty() {
+            Vec::new()
+        } else {
+            answer(
+                aws.ec2
+                    .describe_subnets()
+                    .set_subnet_ids(Some(subnet_ids))
+                    .send(),
+            )
+            .await
+            .context("reading the service's subnets (DescribeSubnets)")?
+            .subnets
+            .unwrap_or_default()
+        };
+        let vpc = subnets.first().and_then(|s| s.vpc_id()).map(str::to_string);
+        let route_tables = match &vpc {
+            Some(vpc) => answer(
+                aws.ec2
+                    .describe_route_tables()
+                    .filters(Filter::builder().name("vpc-id").values(vpc).build())
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .try_collect(),
+            )
+            .await
+            .context("reading the VPC's route tables (DescribeRouteTables)")?,
+            None => Vec::new(),
+        };
+        anyhow::Ok((subnets, route_tables))
     };
-    let vpc = subnets.first().and_then(|s| s.vpc_id()).map(str::to_string);
-    let route_tables = match &vpc {
-        Some(vpc) => answer(
-            aws.ec2
-                .describe_route_tables()
-                .filters(Filter::builder().name("vpc-id").values(vpc).build())
-                .into_paginator()
-                .items()
-                .send()
-                .try_collect(),
-        )
-        .await
-        .context("reading the VPC's route tables (DescribeRouteTables)")?,
-        None => Vec::new(),
-    };
-    let security_groups = if sg_ids.is_empty() {
-        Vec::new()
-    } else {
-        answer(
+    let groups = async {
+        if sg_ids.is_empty() {
+            return anyhow::Ok(Vec::new());
+        }
+        Ok(answer(
             aws.ec2
                 .describe_security_groups()
                 .set_group_ids(Some(sg_ids))
@@ -126,8 +131,11 @@ pub async fn read(aws: &Clients, cluster: &str, service: &str) -> Result<Live> {
         .await
         .context("reading the security groups (DescribeSecurityGroups)")?
         .security_groups
-        .unwrap_or_default()
+        .unwrap_or_default())
     };
+    let (network, security_groups) = tokio::join!(network, groups);
+    let (subnets, route_tables) = network?;
+    let security_groups = security_groups?;
 
     let resource_id = format!(
         "service/{}/{}",
