@@ -182,6 +182,35 @@ impl Config {
         )
     }
 
+    /// The second target group of a service whose strategy shifts traffic (blue/green,
+    /// canary, linear): its name with `-alt` (an explicit name cut to make room), or a
+    /// derived name with `-alt` before the hash. At most 32 characters.
+    pub fn alternate_target_group_name(&self, key: &str) -> Option<String> {
+        let tg = self.services.get(key)?.target_group.as_ref()?;
+        Some(match &tg.name {
+            Some(n) => {
+                let mut base: String = n.chars().take(28).collect();
+                while base.ends_with('-') {
+                    base.pop();
+                }
+                format!("{base}-alt")
+            }
+            None => {
+                let mut base: String = format!("{}-{key}", self.app).chars().take(21).collect();
+                while base.ends_with('-') {
+                    base.pop();
+                }
+                format!("{base}-alt-{}", target_group_hash(tg))
+            }
+        })
+    }
+
+    /// The role ECS assumes to move load balancer traffic during blue/green, canary and
+    /// linear deployments (one per app).
+    pub fn infrastructure_role_name(&self) -> String {
+        format!("{}-ecs-infrastructure", self.app)
+    }
+
     /// True when some service runs an image from a repository declared in the config.
     pub fn uses_repository(&self, key: &str) -> bool {
         self.services

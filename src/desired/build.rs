@@ -76,6 +76,9 @@ pub fn build(c: &Config, env: &Env) -> Vec<Resource> {
         );
     }
     let lb = load_balancer::build(c, env, &net, &mut out);
+    if !lb.shifting.is_empty() {
+        out.push(iam::infrastructure_role(c, env));
+    }
     for key in c.services.keys() {
         let wiring = stores.wiring.get(key).cloned().unwrap_or_default();
         services::build(c, env, &net, &lb, key, wiring, &mut out);

@@ -9,6 +9,8 @@ use crate::config::native::ExecutionReads;
 use crate::config::Config;
 
 pub const ECS_TASKS_PRINCIPAL: &str = "ecs-tasks.amazonaws.com";
+/// ECS itself, as the infrastructure role's principal.
+pub const ECS_PRINCIPAL: &str = "ecs.amazonaws.com";
 
 /// IAM path of every role ecsdeploy creates for `app` in `region`; lets `down` find them
 /// all. IAM is global, so the region is part of it: the same app deployed in two regions
@@ -116,6 +118,28 @@ pub fn file_reads(c: &Config) -> ExecutionReads {
         }
     }
     all
+}
+
+/// The role ECS assumes to move load balancer traffic between a service's two target
+/// groups (blue/green, canary, linear): trusted by `ecs.amazonaws.com`, with AWS's managed
+/// policy for it (ECS developer guide, "Amazon ECS infrastructure IAM role for load
+/// balancers"). One per app.
+pub fn infrastructure_role(c: &Config, env: &Env) -> Resource {
+    Resource {
+        id: infrastructure_role_id(),
+        name: c.infrastructure_role_name(),
+        spec: Spec::IamRole(RoleSpec {
+            principal: ECS_PRINCIPAL.to_string(),
+            path: role_path(&c.app, &env.region),
+            region: env.region.clone(),
+            managed_policies: vec![format!(
+                "arn:{}:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers",
+                partition(&env.region)
+            )],
+            inline_policy: vec![],
+            source_account: None,
+        }),
+    }
 }
 
 /// A service's task role: the configured statements, then the grants of the stores the

@@ -52,6 +52,21 @@ pub fn target_group_id(svc: &str, hash: Option<&str>) -> ResourceId {
         None => ResourceId::new(Kind::TargetGroup, svc),
     }
 }
+/// The second target group of a service whose traffic ECS shifts between two groups.
+pub fn alternate_target_group_id(svc: &str, hash: Option<&str>) -> ResourceId {
+    match hash {
+        Some(h) => ResourceId::new(Kind::TargetGroup, format!("{svc}-{h}-alt")),
+        None => ResourceId::new(Kind::TargetGroup, format!("{svc}-alt")),
+    }
+}
+/// The catch-all rule on listener `port` that routes to a service whose traffic ECS shifts.
+pub fn shifting_rule_id(port: u16, svc: &str) -> ResourceId {
+    ResourceId::new(Kind::ListenerRule, format!("{port}-{svc}"))
+}
+/// The role ECS moves load balancer traffic with.
+pub fn infrastructure_role_id() -> ResourceId {
+    ResourceId::new(Kind::IamRole, "ecs-infrastructure")
+}
 pub fn listener_id(port: u16) -> ResourceId {
     ResourceId::new(Kind::Listener, port.to_string())
 }

@@ -96,6 +96,12 @@ pub fn build(
             target_group: Val::Ref(Ref::arn(id)),
             container_name: c.container_name(key),
             container_port: tg.port,
+            advanced: lb.shifting.get(key).map(|sh| AdvancedSpec {
+                alternate_target_group: Val::Ref(Ref::arn(&sh.alternate)),
+                production_rule: Val::Ref(Ref::arn(&sh.production_rule)),
+                test_rule: sh.test_rule.as_ref().map(|t| Val::Ref(Ref::arn(t))),
+                role: Val::Ref(Ref::arn(&infrastructure_role_id())),
+            }),
         }],
         _ => vec![],
     };

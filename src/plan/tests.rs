@@ -800,3 +800,96 @@ fn a_release_task_runs_only_before_its_service_moves_to_a_new_revision() {
     let down = plan_down(&observed, &d, false);
     assert!(down.changes.iter().all(|c| c.id.kind != Kind::Release));
 }
+
+const CANARY: &str = r#"
+app = "demo"
+region = "ap-northeast-1"
+[network]
+azs = ["ap-northeast-1a", "ap-northeast-1c"]
+[load_balancer]
+[[load_balancer.listeners]]
+port = 80
+protocol = "HTTP"
+service = "web"
+[services.web]
+image = "nginx:latest"
+ports = [80]
+[services.web.target_group]
+port = 80
+[services.web.deployment]
+strategy = "canary"
+test_port = 8080
+"#;
+
+#[test]
+fn a_canary_service_gets_a_second_group_weighted_rules_and_the_infrastructure_role() {
+    let d = desired(CANARY);
+    let plan = plan_up(&d, &BTreeMap::new());
+    let ids: BTreeSet<String> = d.iter().map(|r| r.id.to_string()).collect();
+    for want in [
+        "iam_role.ecs-infrastructure",
+        "listener.8080",
+        "listener_rule.80-web",
+        "listener_rule.8080-web",
+    ] {
+        assert!(ids.contains(want), "{want} missing from {ids:#?}");
+    }
+    let groups: Vec<&String> = ids
+        .iter()
+        .filter(|i| i.starts_with("target_group."))
+        .collect();
+    assert_eq!(groups.len(), 2, "{groups:?}");
+    assert!(groups.iter().any(|g| g.ends_with("-alt")));
+    // The service comes after both rules and the role, which ECS checks on CreateService.
+    let pos = |id: &str| position(&plan, id);
+    for before in [
+        "listener_rule.80-web",
+        "listener_rule.8080-web",
+        "iam_role.ecs-infrastructure",
+    ] {
+        assert!(pos(before) < pos("service.web"), "{before}");
+    }
+    let service = d
+        .iter()
+        .find(|r| r.id.to_string() == "service.web")
+        .unwrap();
+    let f = service.spec.fields(&crate::desired::NoRefs);
+    let lb = &f["load_balancers"][0];
+    assert!(lb["target_groups"].is_array(), "{lb}");
+    assert!(lb["production_listener_rule"].is_string() && lb["test_listener_rule"].is_string());
+    assert_eq!(
+        f["deployment"]["strategy"],
+        "CANARY 10% for 2 min, then all; bake 2 min"
+    );
+    let rule = d
+        .iter()
+        .find(|r| r.id.to_string() == "listener_rule.80-web")
+        .unwrap();
+    let outputs: BTreeMap<_, _> = converged(&d)
+        .into_iter()
+        .map(|(id, o)| (id, o.outputs))
+        .collect();
+    let rf = rule.spec.fields(&outputs);
+    assert_eq!(rf["priority"], 50000);
+    assert_eq!(
+        rf["actions"][0]["target_groups"].as_array().unwrap().len(),
+        2
+    );
+}
+
+#[test]
+fn the_two_groups_of_a_service_compare_as_a_pair() {
+    // After a deployment ECS names the other group first: the same pair, no change.
+    let fields = |groups: [&str; 2]| {
+        crate::desired::lb_pair_fields(
+            groups.map(str::to_string),
+            "web",
+            80,
+            "rule".into(),
+            None,
+            "role".into(),
+        )
+    };
+    assert_eq!(fields(["b", "a"]), fields(["a", "b"]));
+    assert_ne!(fields(["a", "c"]), fields(["a", "b"]));
+}

@@ -13,10 +13,12 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support::{made_or_existing, object_fields, Made};
 use super::support::elb::*;
-use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Secret};
+use super::support::elb_actions::{
+    forward_weights, from_aws_actions, has_oidc, keep_weights, to_aws_actions, Secret,
+};
 use super::support::tags::owned_tags;
+use super::support::{made_or_existing, object_fields, Made};
 use super::Ctx;
 use crate::aws::{answer, err, gone_ok_if, is_elb_gone, sent};
 use crate::desired::{
@@ -123,7 +125,8 @@ fn observed(id: ResourceId, name: String, l: &Listener, r: &Rule) -> Observed {
         outputs: Outputs::with_id(last_segment(arn)).arn(arn),
         fields: fields_of(l.listener_arn(), r),
         state: "available".to_string(),
-        details: Value::Null,
+        // Not compared: ECS moves them during a traffic-shifting deployment.
+        details: json!({ "weights": forward_weights(r.actions()) }),
     }
 }
 
@@ -157,7 +160,12 @@ fn conditions(s: &ListenerRuleSpec) -> Vec<RuleCondition> {
     v
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &ListenerRuleSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &ListenerRuleSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let out = ctx
         .aws
         .elb
@@ -180,7 +188,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &ListenerRuleSpec, res: &dyn Res
     Ok(Outputs::with_id(last_segment(arn)).arn(arn))
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, s: &ListenerRuleSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &ListenerRuleSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default();
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);
@@ -201,7 +215,9 @@ pub async fn update(ctx: &Ctx, r: &Resource, s: &ListenerRuleSpec, o: &Observed,
             } else {
                 Secret::Required
             };
-            req = req.set_actions(Some(to_aws_actions(&s.actions, res, secret)?));
+            let live = serde_json::from_value(o.details["weights"].clone()).unwrap_or_default();
+            let actions = to_aws_actions(&s.actions, res, secret)?;
+            req = req.set_actions(Some(keep_weights(actions, &live)));
         }
         sent(req.send()).await?;
     }
@@ -216,8 +232,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::desired::Spec;
     use super::*;
+    use crate::desired::Spec;
     use crate::desired::{ActionSpec, Val};
     use aws_sdk_elasticloadbalancingv2::types::ActionTypeEnum;
 

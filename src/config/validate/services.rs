@@ -143,7 +143,7 @@ impl Validator<'_> {
             if let Some(conn) = &s.connect {
                 self.connect(&sp, key, s, conn);
             }
-            self.deployment(&sp, s);
+            self.deployment(&sp, key, s);
             if let Some(cap) = &s.capacity {
                 self.capacity(&sp, cap);
             }

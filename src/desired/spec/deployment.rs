@@ -4,7 +4,117 @@
 
 use serde_json::{json, Value};
 
-use crate::config::{Deployment, FailureThreshold};
+use crate::config::{Deployment, FailureThreshold, Minutes, Strategy};
+
+/// Bake time when the config sets none: the old revision keeps running 2 minutes after
+/// all traffic reached the new one, long enough for an alarm or a look at the logs to
+/// call a rollback that is instant (traffic moves back, nothing starts), short enough
+/// that a deploy is done in minutes. ECS's own default is 0.
+pub const DEFAULT_BAKE_MINUTES: u32 = 2;
+/// Canary defaults: 10 % of production traffic for 2 minutes, then the rest.
+pub const DEFAULT_CANARY_TENTHS: u32 = 100;
+pub const DEFAULT_CANARY_BAKE_MINUTES: u32 = 2;
+/// Linear defaults: 25 % more traffic every minute (4 steps), not AWS's 10 % steps.
+pub const DEFAULT_STEP_TENTHS: u32 = 250;
+pub const DEFAULT_STEP_BAKE_MINUTES: u32 = 1;
+
+/// How ECS replaces the tasks (ECS API `DeploymentConfiguration.strategy` and its
+/// configurations). Percentages are in tenths (ECS takes steps of 0.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StrategySpec {
+    Rolling,
+    BlueGreen {
+        bake: u32,
+    },
+    Canary {
+        bake: u32,
+        tenths: u32,
+        step_bake: u32,
+    },
+    Linear {
+        bake: u32,
+        tenths: u32,
+        step_bake: u32,
+    },
+}
+
+impl StrategySpec {
+    pub fn from_config(d: &Deployment) -> StrategySpec {
+        let m = |v: Option<Minutes>, default: u32| v.map_or(default, |m| m.0);
+        let tenths =
+            |v: Option<f64>, default: u32| v.map_or(default, |p| (p * 10.0).round() as u32);
+        let bake = m(d.bake_time, DEFAULT_BAKE_MINUTES);
+        match d.strategy {
+            Strategy::Rolling => StrategySpec::Rolling,
+            Strategy::BlueGreen => StrategySpec::BlueGreen { bake },
+            Strategy::Canary => StrategySpec::Canary {
+                bake,
+                tenths: tenths(d.canary_percent, DEFAULT_CANARY_TENTHS),
+                step_bake: m(d.canary_bake_time, DEFAULT_CANARY_BAKE_MINUTES),
+            },
+            Strategy::Linear => StrategySpec::Linear {
+                bake,
+                tenths: tenths(d.step_percent, DEFAULT_STEP_TENTHS),
+                step_bake: m(d.step_bake_time, DEFAULT_STEP_BAKE_MINUTES),
+            },
+        }
+    }
+
+    /// ECS's name of the strategy.
+    pub fn as_aws(self) -> &'static str {
+        match self {
+            StrategySpec::Rolling => "ROLLING",
+            StrategySpec::BlueGreen { .. } => "BLUE_GREEN",
+            StrategySpec::Canary { .. } => "CANARY",
+            StrategySpec::Linear { .. } => "LINEAR",
+        }
+    }
+
+    /// True for the strategies that shift traffic between two target groups.
+    pub fn shifts_traffic(self) -> bool {
+        self != StrategySpec::Rolling
+    }
+
+    pub fn bake(self) -> Option<u32> {
+        match self {
+            StrategySpec::Rolling => None,
+            StrategySpec::BlueGreen { bake }
+            | StrategySpec::Canary { bake, .. }
+            | StrategySpec::Linear { bake, .. } => Some(bake),
+        }
+    }
+
+    /// How the deployment field shows it: `"CANARY 10% for 2 min, bake 2 min"`.
+    pub fn describe(self) -> String {
+        let pct = |t: u32| {
+            if t % 10 == 0 {
+                format!("{}%", t / 10)
+            } else {
+                format!("{}.{}%", t / 10, t % 10)
+            }
+        };
+        match self {
+            StrategySpec::Rolling => "ROLLING".to_string(),
+            StrategySpec::BlueGreen { bake } => format!("BLUE_GREEN, bake {bake} min"),
+            StrategySpec::Canary {
+                bake,
+                tenths,
+                step_bake,
+            } => format!(
+                "CANARY {} for {step_bake} min, then all; bake {bake} min",
+                pct(tenths)
+            ),
+            StrategySpec::Linear {
+                bake,
+                tenths,
+                step_bake,
+            } => format!(
+                "LINEAR {} every {step_bake} min; bake {bake} min",
+                pct(tenths)
+            ),
+        }
+    }
+}
 
 /// AWS's circuit-breaker threshold when none is set (ECS API `ThresholdConfiguration`:
 /// `BOUNDED_PERCENT`, 50).
@@ -27,6 +137,7 @@ pub struct DeploymentSpec {
     pub early_success_percent: Option<u32>,
     /// CloudWatch alarm names, as configured; empty: no alarms.
     pub alarms: Vec<String>,
+    pub strategy: StrategySpec,
 }
 
 /// The circuit breaker's `thresholdConfiguration`.
@@ -93,6 +204,7 @@ impl DeploymentSpec {
             reset_on_healthy_task: d.reset_on_healthy_task,
             early_success_percent: d.early_success_percent,
             alarms: d.rollback_alarms.clone(),
+            strategy: StrategySpec::from_config(d),
         }
     }
 
@@ -107,6 +219,7 @@ impl DeploymentSpec {
             early_success_percent: self.early_success_percent.map(|p| p as i32),
             early_success_deferred: false,
             alarms: (!self.alarms.is_empty()).then(|| (self.alarms.clone(), self.rollback)),
+            strategy: Some(self.strategy),
         })
     }
 }
@@ -127,6 +240,8 @@ pub struct Reported {
     pub early_success_deferred: bool,
     /// `(names, rollback)` of enabled alarms.
     pub alarms: Option<(Vec<String>, bool)>,
+    /// `None`: not reported, which is ROLLING.
+    pub strategy: Option<StrategySpec>,
 }
 
 /// The normalised `deployment` field: AWS's defaults where a part is not reported (the
@@ -154,6 +269,7 @@ pub fn deployment_fields(d: &Reported) -> Value {
             (p, _) => json!(p),
         },
         "alarms": alarms,
+        "strategy": d.strategy.unwrap_or(StrategySpec::Rolling).describe(),
     })
 }
 

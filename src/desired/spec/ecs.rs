@@ -282,6 +282,18 @@ pub struct LbAttachment {
     pub target_group: Val,
     pub container_name: String,
     pub container_port: u16,
+    /// What ECS needs to shift traffic (blue/green, canary, linear); `None` for rolling.
+    pub advanced: Option<AdvancedSpec>,
+}
+
+/// ECS API `AdvancedConfiguration`: the second target group, the rules whose weights ECS
+/// moves, and the role it moves them with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AdvancedSpec {
+    pub alternate_target_group: Val,
+    pub production_rule: Val,
+    pub test_rule: Option<Val>,
+    pub role: Val,
 }
 
 /// One published Service Connect port.
@@ -463,19 +475,50 @@ impl KindSpec for ReleaseSpec {
     }
 }
 
+/// The load balancers of a service. With an alternate target group the two groups are a
+/// set: ECS alternates which one serves production from one deployment to the next.
 fn lb_fields(lbs: &[LbAttachment], r: &dyn Resolve) -> Value {
     let mut out: Vec<Value> = lbs
         .iter()
-        .map(|l| {
-            json!({
+        .map(|l| match &l.advanced {
+            None => json!({
                 "target_group_arn": r.val(&l.target_group),
                 "container_name": l.container_name,
                 "container_port": l.container_port,
-            })
+            }),
+            Some(a) => lb_pair_fields(
+                [r.val(&l.target_group), r.val(&a.alternate_target_group)],
+                &l.container_name,
+                i32::from(l.container_port),
+                r.val(&a.production_rule),
+                a.test_rule.as_ref().map(|t| r.val(t)),
+                r.val(&a.role),
+            ),
         })
         .collect();
     out.sort_by_key(|v| v.to_string());
     Value::Array(out)
+}
+
+/// One load balancer of a service with an alternate target group, in the shape both sides
+/// of a diff use.
+pub fn lb_pair_fields(
+    mut groups: [String; 2],
+    container_name: &str,
+    container_port: i32,
+    production_rule: String,
+    test_rule: Option<String>,
+    role: String,
+) -> Value {
+    groups.sort();
+    json!({
+        "target_groups": groups,
+        "container_name": container_name,
+        "container_port": container_port,
+        "production_listener_rule": production_rule,
+        "test_listener_rule": test_rule,
+        "role_arn": role,
+    })
 }
 
 /// Application Auto Scaling target for one ECS service's desired count.
@@ -713,7 +756,13 @@ impl KindSpec for ServiceSpec {
             .into_iter()
             .chain(self.subnets.iter())
             .chain(self.security_groups.iter())
-            .chain(self.load_balancers.iter().map(|l| &l.target_group))
+            .chain(self.load_balancers.iter().flat_map(|l| {
+                std::iter::once(&l.target_group).chain(l.advanced.iter().flat_map(|a| {
+                    [&a.alternate_target_group, &a.production_rule, &a.role]
+                        .into_iter()
+                        .chain(a.test_rule.iter())
+                }))
+            }))
             .chain(self.service_connect.iter().map(|c| &c.namespace))
             .collect()
     }

@@ -45,6 +45,10 @@ pub struct TargetGroupSpec {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ActionSpec {
     Forward(Val),
+    /// A forward to two target groups whose weights ECS moves during a blue/green, canary
+    /// or linear deployment (the production or test rule): created with all traffic on
+    /// the first; the weights are ECS's and never compared or sent again.
+    WeightedForward(Vec<Val>),
     RedirectHttps {
         port: u16,
     },
@@ -95,9 +99,10 @@ pub struct ListenerRuleSpec {
 }
 
 fn action_vals(actions: &[ActionSpec]) -> impl Iterator<Item = &Val> {
-    actions.iter().filter_map(|a| match a {
-        ActionSpec::Forward(v) => Some(v),
-        _ => None,
+    actions.iter().flat_map(|a| match a {
+        ActionSpec::Forward(v) => std::slice::from_ref(v),
+        ActionSpec::WeightedForward(v) => v.as_slice(),
+        _ => &[],
     })
 }
 
@@ -111,6 +116,9 @@ pub fn actions_fields(actions: &[ActionSpec], r: &dyn Resolve) -> Value {
                 let mut v = match a {
                     ActionSpec::Forward(tg) => {
                         json!({"type": "forward", "target_group_arn": r.val(tg)})
+                    }
+                    ActionSpec::WeightedForward(tgs) => {
+                        json!({"type": "forward", "target_groups": sorted_vals(tgs, r)})
                     }
                     ActionSpec::RedirectHttps { port } => json!({
                         "type": "redirect", "protocol": "HTTPS", "port": port.to_string(),

@@ -2,13 +2,15 @@
 //! normalised `deployment` field read back from a described service.
 
 use aws_sdk_ecs::types::{
-    DeploymentAlarms, DeploymentCircuitBreaker, DeploymentConfiguration,
-    DeploymentEarlySuccessCriteria, ServiceRevisionCleanup, ThresholdConfiguration, ThresholdType,
+    CanaryConfiguration, DeploymentAlarms, DeploymentCircuitBreaker, DeploymentConfiguration,
+    DeploymentEarlySuccessCriteria, DeploymentStrategy, LinearConfiguration,
+    ServiceRevisionCleanup, ThresholdConfiguration, ThresholdType,
 };
 use serde_json::Value;
 
 use crate::desired::{
-    deployment_fields, DeploymentSpec, Reported, Threshold, ThresholdKind, DEFAULT_THRESHOLD,
+    deployment_fields, DeploymentSpec, Reported, StrategySpec, Threshold, ThresholdKind,
+    DEFAULT_THRESHOLD,
 };
 
 /// The circuit breaker is always on: a deployment whose tasks keep failing is reported as
@@ -76,7 +78,82 @@ pub fn request(d: &DeploymentSpec, live: Option<&Value>) -> DeploymentConfigurat
                 .expect("names, enable and rollback are set"),
         );
     }
-    b.build()
+    strategy(b, d.strategy, live).build()
+}
+
+/// The strategy and its settings. ROLLING is sent only to leave another strategy (a
+/// service that never had one is left as AWS made it).
+fn strategy(
+    b: aws_sdk_ecs::types::builders::DeploymentConfigurationBuilder,
+    st: StrategySpec,
+    live: Option<&Value>,
+) -> aws_sdk_ecs::types::builders::DeploymentConfigurationBuilder {
+    let pct = |tenths: u32| f64::from(tenths) / 10.0;
+    let was_other =
+        live.is_some_and(|l| l["strategy"] != StrategySpec::Rolling.describe().as_str());
+    let b = match st {
+        StrategySpec::Rolling if !was_other => return b,
+        StrategySpec::Rolling => b,
+        StrategySpec::BlueGreen { bake } => b.bake_time_in_minutes(bake as i32),
+        StrategySpec::Canary {
+            bake,
+            tenths,
+            step_bake,
+        } => b.bake_time_in_minutes(bake as i32).canary_configuration(
+            CanaryConfiguration::builder()
+                .canary_percent(pct(tenths))
+                .canary_bake_time_in_minutes(step_bake as i32)
+                .build(),
+        ),
+        StrategySpec::Linear {
+            bake,
+            tenths,
+            step_bake,
+        } => b.bake_time_in_minutes(bake as i32).linear_configuration(
+            LinearConfiguration::builder()
+                .step_percent(pct(tenths))
+                .step_bake_time_in_minutes(step_bake as i32)
+                .build(),
+        ),
+    };
+    b.strategy(DeploymentStrategy::from(st.as_aws()))
+}
+
+/// The strategy a described service reports (none reported: ROLLING).
+fn observed_strategy(d: &DeploymentConfiguration) -> StrategySpec {
+    let tenths = |p: Option<f64>| p.map_or(0, |p| (p * 10.0).round() as u32);
+    let bake = d.bake_time_in_minutes().unwrap_or(0).max(0) as u32;
+    match d.strategy() {
+        Some(DeploymentStrategy::BlueGreen) => StrategySpec::BlueGreen { bake },
+        Some(DeploymentStrategy::Canary) => {
+            let c = d.canary_configuration();
+            StrategySpec::Canary {
+                bake,
+                tenths: tenths(c.and_then(|c| c.canary_percent())),
+                step_bake: c
+                    .and_then(|c| c.canary_bake_time_in_minutes())
+                    .unwrap_or(0)
+                    .max(0) as u32,
+            }
+        }
+        Some(DeploymentStrategy::Linear) => {
+            let c = d.linear_configuration();
+            StrategySpec::Linear {
+                bake,
+                tenths: tenths(c.and_then(|c| c.step_percent())),
+                step_bake: c
+                    .and_then(|c| c.step_bake_time_in_minutes())
+                    .unwrap_or(0)
+                    .max(0) as u32,
+            }
+        }
+        _ => StrategySpec::Rolling,
+    }
+}
+
+/// The strategy of a described service (see [`observed_strategy`]).
+pub fn strategy_of(d: Option<&DeploymentConfiguration>) -> StrategySpec {
+    d.map_or(StrategySpec::Rolling, observed_strategy)
 }
 
 /// The `deployment` field of a described service (see [`deployment_fields`]).
@@ -106,6 +183,7 @@ pub fn observed(d: &DeploymentConfiguration) -> Value {
         early_success_percent: early,
         early_success_deferred: deferred,
         alarms,
+        strategy: Some(observed_strategy(d)),
     })
 }
 

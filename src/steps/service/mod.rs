@@ -10,22 +10,22 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use aws_sdk_ecs::types::{
-    AssignPublicIp, AwsVpcConfiguration, LaunchType, LogConfiguration, LogDriver,
-    NetworkConfiguration, PropagateTags, Service, ServiceConnectClientAlias,
+    AdvancedConfiguration, AssignPublicIp, AwsVpcConfiguration, LaunchType, LogConfiguration,
+    LogDriver, NetworkConfiguration, PropagateTags, Service, ServiceConnectClientAlias,
     ServiceConnectConfiguration, ServiceConnectService, ServiceField,
 };
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
 use super::support::cloudmap::{as_configured, forms_differ, literal, names_by_arn};
-use super::support::object_fields;
 use super::support::ownership::{is_ours, not_owned};
 use super::support::tags::{owned_tags, tag};
+use super::support::{field_strings, object_fields};
 use super::Ctx;
 use crate::aws::{err, gone_ok, is_gone, not_yet_propagated, retry_until, sent, PROPAGATION};
 use crate::desired::{
-    Fields, Outputs, Resolve, Resource, ResourceId, ServiceConnectSpec, ServiceSpec, Spec, TAG_APP,
-    TAG_RESOURCE,
+    lb_pair_fields, Fields, Outputs, Resolve, Resource, ResourceId, ServiceConnectSpec,
+    ServiceSpec, Spec, TAG_APP, TAG_RESOURCE,
 };
 use crate::plan::{Observed, UNSETTLED};
 
@@ -50,6 +50,7 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let found = describe_services(ctx, &names).await?;
     refuse_foreign(ctx, desired, &found)?;
     let mut all: Vec<Observed> = found.iter().filter_map(|s| observed(ctx, s)).collect();
+    lifecycles(ctx, &found, &mut all).await?;
     namespaces_as_configured(ctx, desired, &mut all).await?;
     if ctx.status_details {
         let names: Vec<String> = all.iter().map(|o| o.name.clone()).collect();
@@ -58,6 +59,30 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         }
     }
     Ok(all)
+}
+
+/// A service that shifts traffic has settled when its latest service deployment has
+/// (DescribeServiceDeployments), not when its task sets look alike: read it for each.
+async fn lifecycles(ctx: &Ctx, found: &[Service], all: &mut [Observed]) -> Result<()> {
+    let shifting: Vec<&Service> = found
+        .iter()
+        .filter(|s| lifecycle::shifts_traffic(s))
+        .collect();
+    let read = try_join_all(shifting.iter().map(|s| lifecycle::unsettled(ctx, s))).await?;
+    for (s, u) in shifting.iter().zip(read) {
+        if let Some(o) = all
+            .iter_mut()
+            .find(|o| Some(o.name.as_str()) == s.service_name())
+        {
+            o.details[UNSETTLED] = u.map_or(Value::Null, |u| json!(u));
+            if o.details[UNSETTLED].is_null() {
+                if let Some(d) = o.details.as_object_mut() {
+                    d.remove(UNSETTLED);
+                }
+            }
+        }
+    }
+    Ok(())
 }
 
 /// An ACTIVE service in the cluster with a desired service's name that this app does not
@@ -195,6 +220,13 @@ fn observed(ctx: &Ctx, s: &Service) -> Option<Observed> {
         "task_definition": s.task_definition(),
         "deployments": s.deployments().len(),
         "events": events,
+        // The groups ECS names first: production's after a blue/green deployment.
+        "serving_target_groups": s
+            .load_balancers()
+            .iter()
+            .filter_map(|l| l.target_group_arn())
+            .collect::<Vec<_>>(),
+        "strategy": deployment::strategy_of(s.deployment_configuration()).as_aws(),
     });
     if let Some(u) = unsettled(s) {
         details[UNSETTLED] = json!(u);
@@ -300,30 +332,64 @@ fn lb_fields(s: &Service) -> serde_json::Value {
     let mut v: Vec<serde_json::Value> = s
         .load_balancers()
         .iter()
-        .map(|l| {
-            json!({
+        .map(|l| match l.advanced_configuration() {
+            Some(a) => lb_pair_fields(
+                [
+                    l.target_group_arn().unwrap_or_default().to_string(),
+                    a.alternate_target_group_arn()
+                        .unwrap_or_default()
+                        .to_string(),
+                ],
+                l.container_name().unwrap_or_default(),
+                l.container_port().unwrap_or_default(),
+                a.production_listener_rule().unwrap_or_default().to_string(),
+                a.test_listener_rule().map(str::to_string),
+                a.role_arn().unwrap_or_default().to_string(),
+            ),
+            None => json!({
                 "target_group_arn": l.target_group_arn(),
                 "container_name": l.container_name(),
                 "container_port": l.container_port(),
-            })
+            }),
         })
         .collect();
     v.sort_by_key(|x| x.to_string());
     serde_json::Value::Array(v)
 }
 
+/// The service's load balancers as ECS takes them. With an alternate group, the group ECS
+/// last made production (`serving`, from the described service) stays first: sending the
+/// configured order again after ECS swapped them would send the next deployment's tasks to
+/// the group that serves (hashicorp/terraform-provider-aws#45678).
 fn load_balancers(
     s: &ServiceSpec,
     res: &dyn Resolve,
+    serving: &[String],
 ) -> Result<Vec<aws_sdk_ecs::types::LoadBalancer>> {
     s.load_balancers
         .iter()
         .map(|l| {
-            Ok(aws_sdk_ecs::types::LoadBalancer::builder()
-                .target_group_arn(res.need(&l.target_group)?)
+            let mut primary = res.need(&l.target_group)?;
+            let mut b = aws_sdk_ecs::types::LoadBalancer::builder()
                 .container_name(&l.container_name)
-                .container_port(i32::from(l.container_port))
-                .build())
+                .container_port(i32::from(l.container_port));
+            if let Some(a) = &l.advanced {
+                let mut alternate = res.need(&a.alternate_target_group)?;
+                if serving.contains(&alternate) {
+                    std::mem::swap(&mut primary, &mut alternate);
+                }
+                b = b.advanced_configuration(
+                    AdvancedConfiguration::builder()
+                        .alternate_target_group_arn(alternate)
+                        .production_listener_rule(res.need(&a.production_rule)?)
+                        .set_test_listener_rule(
+                            a.test_rule.as_ref().map(|t| res.need(t)).transpose()?,
+                        )
+                        .role_arn(res.need(&a.role)?)
+                        .build(),
+                );
+            }
+            Ok(b.target_group_arn(primary).build())
         })
         .collect()
 }
@@ -399,7 +465,7 @@ pub async fn create(
         .task_definition(res.need(&s.task_definition)?)
         .desired_count(s.desired_count as i32)
         .network_configuration(network(s, res)?)
-        .set_load_balancers(Some(load_balancers(s, res)?))
+        .set_load_balancers(Some(load_balancers(s, res, &[])?))
         .set_health_check_grace_period_seconds(s.health_check_grace_period.map(|g| g as i32))
         .deployment_configuration(deployment::request(&s.deployment, None))
         .enable_execute_command(s.enable_execute_command)
@@ -470,7 +536,8 @@ pub async fn update(
         req = req.network_configuration(network(s, res)?);
     }
     if changed("load_balancers") {
-        req = req.set_load_balancers(Some(load_balancers(s, res)?));
+        let serving: Vec<String> = field_strings(&o.details["serving_target_groups"]);
+        req = req.set_load_balancers(Some(load_balancers(s, res, &serving)?));
     }
     if changed("health_check_grace_period") || changed("load_balancers") {
         req = req
@@ -522,12 +589,28 @@ async fn settle(ctx: &Ctx, r: &Resource, svc: &Service) -> Result<Outputs> {
     let Some(timeout) = ctx.service_wait else {
         return Ok(outputs);
     };
-    let Some(deployment) = primary_id(svc) else {
-        return Ok(outputs);
-    };
-    let since = Since::mutation(svc, &deployment);
     let key = r.id.to_string();
-    let outcome = wait_stable(ctx, &key, &r.name, &deployment, since, timeout).await?;
+    // A blue/green, canary or linear deployment is followed through its lifecycle.
+    let shifting = lifecycle::shifts_traffic(svc);
+    let started = match shifting {
+        true => lifecycle::started_by(ctx, svc).await?,
+        false => None,
+    };
+    let (deployment, outcome) = match started {
+        Some(arn) => {
+            let since = Since::mutation(svc, primary_id(svc).as_deref().unwrap_or_default());
+            let outcome = lifecycle::wait(ctx, &key, svc, &arn, since, timeout).await?;
+            (arn, outcome)
+        }
+        None => {
+            let Some(deployment) = primary_id(svc) else {
+                return Ok(outputs);
+            };
+            let since = Since::mutation(svc, &deployment);
+            let outcome = wait_stable(ctx, &key, &r.name, &deployment, since, timeout).await?;
+            (deployment, outcome)
+        }
+    };
     let settled = match &outcome {
         WaitOutcome::Stable(now) => Some(now.clone()),
         _ => None,
@@ -638,6 +721,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 mod capacity;
 mod deployment;
 pub mod history;
+mod lifecycle;
 mod manual;
 mod rollback;
 mod rollout;

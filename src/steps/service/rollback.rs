@@ -256,7 +256,7 @@ async fn wait_rollback(
 }
 
 /// Service revision ARN → its task definition (DescribeServiceRevisions takes 20 at a time).
-async fn revision_task_definitions(
+pub(super) async fn revision_task_definitions(
     ctx: &Ctx,
     arns: &[String],
 ) -> Result<std::collections::BTreeMap<String, String>> {

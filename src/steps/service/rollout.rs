@@ -305,7 +305,20 @@ pub async fn follow(ctx: &Ctx, o: &Observed, u: &Unsettled) -> Result<String> {
         return Ok(format!("deployment {d} still in progress (not waited for)"));
     };
     let since = Since::deployment(u.since.as_deref());
-    let outcome = wait_stable(ctx, &o.id.to_string(), &o.name, d, since, timeout).await?;
+    let key = o.id.to_string();
+    // A service deployment (blue/green, canary, linear) is followed through its lifecycle.
+    let outcome = if d.starts_with("arn:") {
+        let found = describe_services(ctx, std::slice::from_ref(&o.name)).await?;
+        let Some(svc) = found.first() else {
+            bail!(
+                "service {} disappeared while waiting for its deployment",
+                o.name
+            );
+        };
+        super::lifecycle::wait(ctx, &key, svc, d, since, timeout).await?
+    } else {
+        wait_stable(ctx, &key, &o.name, d, since, timeout).await?
+    };
     conclude(outcome, d)?;
     Ok(format!("deployment {d} completed"))
 }

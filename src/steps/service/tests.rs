@@ -1,7 +1,7 @@
 //! Tests of the service step: fields read back, request pieces, and the rollout judge.
 
 use super::*;
-use crate::desired::DeploymentSpec;
+use crate::desired::{DeploymentSpec, StrategySpec};
 use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState};
 
 fn deployment(id: &str, status: &str, rollout: DeploymentRolloutState) -> Deployment {
@@ -366,6 +366,7 @@ fn spec(service_connect: Option<ServiceConnectSpec>) -> ServiceSpec {
             reset_on_healthy_task: None,
             early_success_percent: None,
             alarms: vec![],
+            strategy: StrategySpec::Rolling,
         },
         service_connect,
         capacity: vec![],
@@ -483,6 +484,7 @@ fn deployment_settings_follow_the_spec() {
             },
             "early_success_percent": null,
             "alarms": null,
+            "strategy": "ROLLING",
         })
     );
     // Every setting goes out and reads back as the spec says.
@@ -525,4 +527,47 @@ fn deployment_settings_follow_the_spec() {
     // With nothing to undo, nothing extra is sent.
     let quiet = deployment::request(&plain, Some(&plain.fields()));
     assert!(quiet.alarms().is_none() && quiet.early_success_criteria().is_none());
+}
+
+#[test]
+fn strategies_round_trip_and_rolling_is_sent_only_to_leave_another() {
+    let mut s = spec(None);
+    for st in [
+        StrategySpec::BlueGreen { bake: 2 },
+        StrategySpec::Canary {
+            bake: 3,
+            tenths: 105,
+            step_bake: 4,
+        },
+        StrategySpec::Linear {
+            bake: 0,
+            tenths: 250,
+            step_bake: 1,
+        },
+    ] {
+        s.deployment.strategy = st;
+        let sent = deployment::request(&s.deployment, None);
+        assert_eq!(sent.strategy().map(|x| x.as_str()), Some(st.as_aws()));
+        assert_eq!(deployment::observed(&sent), s.deployment.fields(), "{st:?}");
+    }
+    let canary = StrategySpec::Canary {
+        bake: 3,
+        tenths: 105,
+        step_bake: 4,
+    };
+    s.deployment.strategy = canary;
+    let sent = deployment::request(&s.deployment, None);
+    let c = sent.canary_configuration().unwrap();
+    assert_eq!(c.canary_percent(), Some(10.5));
+    assert_eq!(c.canary_bake_time_in_minutes(), Some(4));
+    assert_eq!(sent.bake_time_in_minutes(), Some(3));
+    // Back to rolling: said explicitly, since leaving it out may leave the strategy as is.
+    let live = deployment::observed(&sent);
+    s.deployment.strategy = StrategySpec::Rolling;
+    let back = deployment::request(&s.deployment, Some(&live));
+    assert_eq!(back.strategy().map(|x| x.as_str()), Some("ROLLING"));
+    assert_eq!(deployment::observed(&back), s.deployment.fields());
+    // A service that never left rolling gets no strategy at all.
+    let quiet = deployment::request(&s.deployment, Some(&s.deployment.fields()));
+    assert!(quiet.strategy().is_none());
 }

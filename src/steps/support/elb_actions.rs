@@ -5,8 +5,8 @@ use anyhow::{bail, Result};
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, AuthenticateCognitoActionConditionalBehaviorEnum,
     AuthenticateCognitoActionConfig, AuthenticateOidcActionConditionalBehaviorEnum,
-    AuthenticateOidcActionConfig, FixedResponseActionConfig, RedirectActionConfig,
-    RedirectActionStatusCodeEnum,
+    AuthenticateOidcActionConfig, FixedResponseActionConfig, ForwardActionConfig,
+    RedirectActionConfig, RedirectActionStatusCodeEnum, TargetGroupTuple,
 };
 use serde_json::Value;
 
@@ -65,6 +65,21 @@ fn actions_with_env(
                 ActionSpec::Forward(tg) => b
                     .r#type(ActionTypeEnum::Forward)
                     .target_group_arn(res.need(tg)?),
+                // All traffic on the first group: where the service's tasks are when a
+                // service starts shifting traffic (ECS moves the weights from then on).
+                ActionSpec::WeightedForward(tgs) => {
+                    let mut config = ForwardActionConfig::builder();
+                    for (i, tg) in tgs.iter().enumerate() {
+                        config = config.target_groups(
+                            TargetGroupTuple::builder()
+                                .target_group_arn(res.need(tg)?)
+                                .weight(if i == 0 { 100 } else { 0 })
+                                .build(),
+                        );
+                    }
+                    b.r#type(ActionTypeEnum::Forward)
+                        .forward_config(config.build())
+                }
                 ActionSpec::RedirectHttps { port } => {
                     b.r#type(ActionTypeEnum::Redirect).redirect_config(
                         RedirectActionConfig::builder()
@@ -148,10 +163,59 @@ fn actions_with_env(
         .collect()
 }
 
+/// The weight of each target group of the weighted forwards among `actions`, as AWS
+/// reports them (ECS's doing during a traffic-shifting deployment).
+pub fn forward_weights(actions: &[Action]) -> std::collections::BTreeMap<String, i32> {
+    actions
+        .iter()
+        .filter_map(|a| a.forward_config())
+        .flat_map(|f| f.target_groups())
+        .filter_map(|t| Some((t.target_group_arn()?.to_string(), t.weight()?)))
+        .collect()
+}
+
+/// `actions` with the weights `live` holds for their weighted forwards, when it knows every
+/// group of one: modifying a rule ECS shifts traffic on leaves its traffic where it is.
+pub fn keep_weights(
+    actions: Vec<Action>,
+    live: &std::collections::BTreeMap<String, i32>,
+) -> Vec<Action> {
+    actions
+        .into_iter()
+        .map(|a| {
+            let Some(f) = a.forward_config() else {
+                return a;
+            };
+            let groups = f.target_groups();
+            let known = groups.len() > 1
+                && groups.iter().all(|t| {
+                    t.target_group_arn()
+                        .is_some_and(|arn| live.contains_key(arn))
+                });
+            if !known {
+                return a;
+            }
+            let mut config = ForwardActionConfig::builder()
+                .set_target_group_stickiness_config(f.target_group_stickiness_config().cloned());
+            for t in groups {
+                let arn = t.target_group_arn().unwrap_or_default();
+                config = config.target_groups(
+                    TargetGroupTuple::builder()
+                        .target_group_arn(arn)
+                        .weight(live[arn])
+                        .build(),
+                );
+            }
+            let mut a = a;
+            a.forward_config = Some(config.build());
+            a
+        })
+        .collect()
+}
+
 /// ELBv2 actions as [`ActionSpec`]s in the order ALB runs them (by `Order`, or position
 /// where AWS leaves it out), with literal target group ARNs. What ecsdeploy cannot express
-/// reads as something no desired action renders to, so it shows as a change:
-/// a weighted forward to several target groups as their ARNs joined, a redirect other than
+/// reads as something no desired action renders to, so it shows as a change: a redirect other than
 /// "HTTPS, 301, same host/path/query" as port 0, any other action type as a fixed response
 /// with status 0.
 pub fn from_aws_actions(actions: &[Action]) -> Vec<ActionSpec> {
@@ -197,6 +261,11 @@ fn action_spec(a: &Action) -> ActionSpec {
             }
             arns.sort();
             arns.dedup();
+            // A forward to several groups is a weighted one: the weights are ECS's (the
+            // production or test rule of a service whose traffic it shifts).
+            if arns.len() > 1 {
+                return ActionSpec::WeightedForward(arns.into_iter().map(Val::lit).collect());
+            }
             ActionSpec::Forward(Val::lit(arns.join(", ")))
         }
         Some(ActionTypeEnum::Redirect) => {

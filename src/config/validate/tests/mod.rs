@@ -141,4 +141,5 @@ mod load_balancer;
 mod network;
 mod services;
 mod stores;
+mod strategies;
 mod target_groups;
