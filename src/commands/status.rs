@@ -229,6 +229,7 @@ fn render(s: &Session, observed: &BTreeMap<ResourceId, Observed>, facts: &Facts)
             "RUNNING",
             "PENDING",
             "ROLLOUT",
+            "STRATEGY",
             "LATEST DEPLOYMENT",
             "TASK DEFINITION",
             "DEPENDS ON",
@@ -244,6 +245,9 @@ fn render(s: &Session, observed: &BTreeMap<ResourceId, Observed>, facts: &Facts)
                 d["running"].to_string(),
                 d["pending"].to_string(),
                 d["rollout_state"].as_str().unwrap_or("-").to_string(),
+                d["strategy"]
+                    .as_str()
+                    .map_or("-".to_string(), |s| s.to_lowercase()),
                 crate::steps::history::cell(&d["service_deployment"]),
                 revision.to_string(),
                 depends_on(s, &o.id.name),

@@ -4,6 +4,7 @@
 //! commands in `crate::commands` print.
 
 pub mod down;
+pub mod leave_shifting;
 pub mod preflight;
 pub mod up;
 

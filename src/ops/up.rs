@@ -80,6 +80,10 @@ pub async fn up(s: &Session) -> Result<UpReport> {
         }
         preflight::verdict(&findings)?;
     }
+    // A service leaving blue/green, canary or linear for rolling first gets its traffic
+    // back on the target group it keeps.
+    let leaving = super::leave_shifting::leaving(&plan, &s.desired, &observed);
+    super::leave_shifting::bring_back(&s.ctx, &leaving).await?;
     let unsettled = plan
         .pending()
         .filter(|c| c.action.unsettled().is_some())

@@ -408,6 +408,6 @@ fn delete_nodes(items: &[&Observed]) -> Vec<(ResourceId, Vec<ResourceId>)> {
 }
 
 #[cfg(test)]
-mod fixtures;
+pub(crate) mod fixtures;
 #[cfg(test)]
 mod tests;

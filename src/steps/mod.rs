@@ -16,7 +16,7 @@ pub mod support;
 
 pub use service::{
     describe_services, follow, history, judge, owned, restart, rollback, scale, scale_bounds,
-    short, wait_stable, Judgement, WaitOutcome,
+    short, traffic_back, wait_stable, Judgement, WaitOutcome,
 };
 
 use std::sync::Arc;

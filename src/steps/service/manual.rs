@@ -8,7 +8,7 @@ use anyhow::{anyhow, bail, Result};
 use aws_sdk_ecs::operation::update_service::builders::UpdateServiceFluentBuilder;
 use aws_sdk_ecs::types::Service;
 
-use super::rollout::{conclude, wait_stable, Since};
+use super::rollout::conclude;
 use super::{describe_services, primary_id};
 use crate::aws::err;
 use crate::desired::TAG_APP;
@@ -64,9 +64,24 @@ pub(super) async fn changed(
     let svc = out
         .service()
         .ok_or_else(|| anyhow!("UpdateService returned no service"))?;
-    let deployment =
-        primary_id(svc).ok_or_else(|| anyhow!("service {name} reports no deployment"))?;
-    waited(ctx, name, svc, &deployment, verb).await
+    waited(ctx, name, svc, verb).await
+}
+
+/// One more deployment under the service's current (traffic-shifting) strategy, so that
+/// ECS, which alternates the two target groups, moves the tasks and production traffic to
+/// `keeps` before the service turns rolling (see `ops::leave_shifting`).
+pub async fn traffic_back(ctx: &Ctx, key: &str, name: &str, keeps: &str) -> Result<()> {
+    let group = keeps.split('/').nth(1).unwrap_or(keeps);
+    ctx.report.progress(
+        key,
+        &format!(
+            "production traffic is on the other target group: one more deployment moves it \
+             to {group}, which the rolling service keeps"
+        ),
+    );
+    let call = update(ctx, name).force_new_deployment(true);
+    changed(ctx, name, call, "move traffic back").await?;
+    Ok(())
 }
 
 /// Sets the task count of a service without autoscaling, and waits until its deployment
@@ -100,22 +115,18 @@ pub async fn scale_bounds(ctx: &Ctx, name: &str, min: u32, max: u32) -> Result<S
 
 /// Waits (unless `ctx.service_wait` is `None`) for `deployment`, which the answer `svc` of
 /// an UpdateService started or changed, reporting it as a step named `verb`.
-async fn waited(
-    ctx: &Ctx,
-    name: &str,
-    svc: &Service,
-    deployment: &str,
-    verb: &str,
-) -> Result<String> {
+async fn waited(ctx: &Ctx, name: &str, svc: &Service, verb: &str) -> Result<String> {
     let Some(timeout) = ctx.service_wait else {
-        return Ok(format!("deployment {deployment} started (not waited for)"));
+        let started = primary_id(svc).unwrap_or_default();
+        return Ok(format!("deployment {started} started (not waited for)"));
     };
-    let since = Since::mutation(svc, deployment);
     let key = format!("service.{name}");
     ctx.report.start(&key, &format!("{verb} {name}"));
     let started = std::time::Instant::now();
-    let outcome = wait_stable(ctx, &key, name, deployment, since, timeout).await?;
-    let result = conclude(outcome, deployment);
+    let Some((deployment, outcome)) = super::follow_mutation(ctx, &key, svc, timeout).await? else {
+        bail!("service {name} reports no deployment");
+    };
+    let result = conclude(outcome, &deployment);
     let shown = match &result {
         Ok(()) => crate::report::Outcome::Done(format!("deployment {deployment} completed")),
         Err(e) => crate::report::Outcome::Failed(format!("{e:#}")),

@@ -590,26 +590,8 @@ async fn settle(ctx: &Ctx, r: &Resource, svc: &Service) -> Result<Outputs> {
         return Ok(outputs);
     };
     let key = r.id.to_string();
-    // A blue/green, canary or linear deployment is followed through its lifecycle.
-    let shifting = lifecycle::shifts_traffic(svc);
-    let started = match shifting {
-        true => lifecycle::started_by(ctx, svc).await?,
-        false => None,
-    };
-    let (deployment, outcome) = match started {
-        Some(arn) => {
-            let since = Since::mutation(svc, primary_id(svc).as_deref().unwrap_or_default());
-            let outcome = lifecycle::wait(ctx, &key, svc, &arn, since, timeout).await?;
-            (arn, outcome)
-        }
-        None => {
-            let Some(deployment) = primary_id(svc) else {
-                return Ok(outputs);
-            };
-            let since = Since::mutation(svc, &deployment);
-            let outcome = wait_stable(ctx, &key, &r.name, &deployment, since, timeout).await?;
-            (deployment, outcome)
-        }
+    let Some((deployment, outcome)) = follow_mutation(ctx, &key, svc, timeout).await? else {
+        return Ok(outputs);
     };
     let settled = match &outcome {
         WaitOutcome::Stable(now) => Some(now.clone()),
@@ -620,6 +602,32 @@ async fn settle(ctx: &Ctx, r: &Resource, svc: &Service) -> Result<Outputs> {
         prune_revisions(ctx, r, &now).await?;
     }
     Ok(outputs)
+}
+
+/// Wait for the deployment a CreateService / UpdateService answer started: a blue/green,
+/// canary or linear one through its lifecycle (its service deployment ARN), a rolling one
+/// by the PRIMARY deployment's id. `None` when the answer names no deployment.
+pub(super) async fn follow_mutation(
+    ctx: &Ctx,
+    key: &str,
+    svc: &Service,
+    timeout: Duration,
+) -> Result<Option<(String, WaitOutcome)>> {
+    let primary = primary_id(svc);
+    if lifecycle::shifts_traffic(svc) {
+        if let Some(arn) = lifecycle::started_by(ctx, svc).await? {
+            let since = Since::mutation(svc, primary.as_deref().unwrap_or_default());
+            let outcome = lifecycle::wait(ctx, key, svc, &arn, since, timeout).await?;
+            return Ok(Some((arn, outcome)));
+        }
+    }
+    let Some(deployment) = primary else {
+        return Ok(None);
+    };
+    let since = Since::mutation(svc, &deployment);
+    let name = svc.service_name().unwrap_or_default();
+    let outcome = wait_stable(ctx, key, name, &deployment, since, timeout).await?;
+    Ok(Some((deployment, outcome)))
 }
 
 /// Once a deployment has settled: the family's revisions beyond `keep_revisions`, but
@@ -728,7 +736,7 @@ mod rollout;
 #[cfg(test)]
 mod tests;
 
-pub use manual::{owned, restart, scale, scale_bounds};
+pub use manual::{owned, restart, scale, scale_bounds, traffic_back};
 pub use rollback::{rollback, short};
 use rollout::conclude;
 pub use rollout::{follow, judge, unsettled, wait_stable, Judgement, Since, WaitOutcome};
