@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use super::estimate::{about, short, Estimate};
-use super::{durations, Plan};
+use super::Plan;
 use crate::desired::ResourceId;
 
 /// The diagram formats.
@@ -29,7 +29,7 @@ fn shape(plan: &Plan) -> (Vec<Node>, Vec<Edge>) {
         .pending()
         .filter(|c| plan.graph.nodes().any(|n| *n == c.id))
         .map(|c| {
-            let d = durations::typical(c.id.kind, &c.action);
+            let d = plan.typical(c);
             (
                 c.id.clone(),
                 format!("{} {} ~{}", c.action.verb(), c.id, short(d)),

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{durations, Action, Plan};
+use super::{Change, Plan};
 use crate::desired::ResourceId;
 
 /// One step of the critical chain.
@@ -35,13 +35,8 @@ pub struct Estimate {
 
 /// The estimate of `plan`.
 pub fn estimate(plan: &Plan) -> Estimate {
-    let actions: BTreeMap<&ResourceId, &Action> =
-        plan.changes.iter().map(|c| (&c.id, &c.action)).collect();
-    let weight = |id: &ResourceId| {
-        actions
-            .get(id)
-            .map_or(Duration::ZERO, |a| durations::typical(id.kind, a))
-    };
+    let changes: BTreeMap<&ResourceId, &Change> = plan.changes.iter().map(|c| (&c.id, c)).collect();
+    let weight = |id: &ResourceId| changes.get(id).map_or(Duration::ZERO, |c| plan.typical(c));
     let Ok(order) = plan.graph.topo() else {
         return Estimate {
             total: Duration::ZERO,
@@ -76,7 +71,7 @@ pub fn estimate(plan: &Plan) -> Estimate {
     while let Some(id) = at {
         chain.push(Link {
             id: id.clone(),
-            verb: actions.get(id).map_or("unchanged", |a| a.verb()),
+            verb: changes.get(id).map_or("unchanged", |c| c.action.verb()),
             duration: weight(id),
         });
         at = end[id].1;

@@ -149,6 +149,9 @@ pub struct Plan {
     pub graph: Dag<ResourceId>,
     /// Owned resources not deleted although nothing in the config keeps them: data.
     pub kept: Vec<Kept>,
+    /// How much longer than its kind's typical time a change takes because of its settings
+    /// (the bake times of a blue/green, canary or linear deployment).
+    pub extra: BTreeMap<ResourceId, std::time::Duration>,
 }
 
 /// True for resources that hold data, and for the security groups guarding them.
@@ -157,6 +160,12 @@ pub fn holds_data(id: &ResourceId) -> bool {
 }
 
 impl Plan {
+    /// The typical real-AWS duration of `c` (see [`durations`]), with its settings' extra.
+    pub fn typical(&self, c: &Change) -> std::time::Duration {
+        durations::typical(c.id.kind, &c.action)
+            + self.extra.get(&c.id).copied().unwrap_or_default()
+    }
+
     pub fn pending(&self) -> impl Iterator<Item = &Change> {
         self.changes.iter().filter(|c| c.action != Action::NoOp)
     }
@@ -304,10 +313,19 @@ pub fn plan_up(desired: &[Resource], observed: &BTreeMap<ResourceId, Observed>) 
         name: o.name.clone(),
         action: Action::Delete,
     }));
+    let extra = changes
+        .iter()
+        .filter(|c| matches!(c.action, Action::Update(_)))
+        .filter_map(|c| {
+            let d = durations::settings_extra(&by_id.get(&c.id)?.spec);
+            (!d.is_zero()).then(|| (c.id.clone(), d))
+        })
+        .collect();
     Plan {
         changes,
         graph: Dag::new(nodes),
         kept,
+        extra,
     }
 }
 
@@ -387,6 +405,7 @@ pub fn plan_down(
         changes,
         graph,
         kept,
+        extra: BTreeMap::new(),
     }
 }
 

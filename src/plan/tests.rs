@@ -893,3 +893,30 @@ fn the_two_groups_of_a_service_compare_as_a_pair() {
     assert_eq!(fields(["b", "a"]), fields(["a", "b"]));
     assert_ne!(fields(["a", "c"]), fields(["a", "b"]));
 }
+
+#[test]
+fn a_canary_update_is_expected_to_take_its_bake_times_longer() {
+    let d = desired(CANARY);
+    let mut seen = converged(&d);
+    let svc = ResourceId::parse("service.web").unwrap();
+    seen.get_mut(&svc)
+        .unwrap()
+        .fields
+        .insert("task_definition".into(), json!("old"));
+    let plan = plan_up(&d, &seen);
+    let c = plan.changes.iter().find(|c| c.id == svc).unwrap();
+    assert!(matches!(c.action, Action::Update(_)));
+    // Typical update (2 min) + canary held 2 min + bake 2 min.
+    assert_eq!(plan.typical(c), std::time::Duration::from_secs(360));
+    let linear = desired(&CANARY.replace("\"canary\"", "\"linear\""));
+    let Some(crate::desired::Spec::Service(s)) =
+        linear.iter().find(|r| r.id == svc).map(|r| &r.spec)
+    else {
+        unreachable!()
+    };
+    // 25 % steps: three held a minute each, then the 2-minute bake.
+    assert_eq!(
+        durations::settings_extra(&crate::desired::Spec::Service(s.clone())),
+        std::time::Duration::from_secs(300)
+    );
+}
