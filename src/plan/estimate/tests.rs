@@ -88,12 +88,14 @@ fn each_examples_fresh_deploy_and_image_update_are_pinned() {
         ),
         (
             "service-connect.toml",
+            // The canary's production rule comes between the listener and the service.
             "Expected on AWS: about 4 min — vpc.main → internet_gateway.main → \
-             load_balancer.main (2m30s) → listener.80 → service.frontend (1m) → \
-             scalable_target.frontend → scaling_policy.frontend",
-            // The frontend depends on the backend: two rolling deployments in a row.
-            "Expected on AWS: about 4 min — task_definition.backend → service.backend (2m) → \
-             service.frontend (2m)",
+             load_balancer.main (2m30s) → listener.80 → listener_rule.80-frontend → \
+             service.frontend (1m) → scalable_target.frontend → scaling_policy.frontend",
+            // The frontend depends on the backend: a rolling deployment, then the canary
+            // (2 min at 10 %, 2 min of bake).
+            "Expected on AWS: about 8 min — task_definition.backend → service.backend (2m) → \
+             service.frontend (6m)",
         ),
         (
             "wordpress.toml",
