@@ -167,7 +167,7 @@ mod tests {
         assert_eq!(
             lines[..2],
             [
-                "%% Expected on AWS: about 70 s; the critical chain is drawn red",
+                "%% Expected on AWS: about 75 s; the critical chain is drawn red",
                 "flowchart LR"
             ]
         );
@@ -177,7 +177,7 @@ mod tests {
         let arrows = lines.iter().filter(|l| l.contains(" --> ")).count();
         let deps: usize = plan.graph.nodes().map(|n| plan.graph.deps(n).count()).sum();
         assert_eq!(arrows, deps);
-        // The chain: vpc → internet gateway → public route table → service1.
+        // The chain: cluster (its propagation windows) → service1.
         let class = lines
             .iter()
             .find(|l| l.starts_with("  class "))

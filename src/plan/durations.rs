@@ -78,9 +78,13 @@ fn create(kind: Kind) -> Duration {
         Kind::IamRole => s(5),
         // CreateVpc, then the DNS attributes: `available` within seconds.
         Kind::Vpc | Kind::InternetGateway | Kind::RouteTable | Kind::SecurityGroup => s(3),
-        // CreateCluster: ACTIVE at once; the first one in an account also creates the ECS
-        // service-linked role.
-        Kind::Cluster => s(3),
+        // CreateCluster answers ACTIVE at once, but the cluster is usable a little later:
+        // the first one in an account also creates the ECS service-linked role, and ECS
+        // refuses the calls until that role has propagated (terraform-provider-aws
+        // retryClusterCreate; IAM: seconds, 5 s as for a role), and a new cluster is not
+        // found by CreateService for a moment (terraform retryServiceCreate:
+        // ClusterNotFoundException; 5 s). A first deploy is the case this predicts.
+        Kind::Cluster => s(13),
         Kind::Subnet
         | Kind::ElasticIp
         | Kind::TargetGroup
