@@ -425,7 +425,7 @@ fn read_task_definitions(
             continue;
         }
         if owned_role {
-            if let Some(e) = gmsa_needs_a_role(&def, &text) {
+            if let Some(e) = gmsa_needs_a_role(&def) {
                 problems.push(Problem::at(
                     at(),
                     format!("task-definition file {shown}: {e}"),
@@ -475,17 +475,12 @@ fn read_task_definitions(
 /// read the CredSpec, but not the domain user's secret the CredSpec names (inside the file,
 /// out of ecsdeploy's sight), so every task would fail to start. The error names the role
 /// the file itself gives, if any.
-fn gmsa_needs_a_role(def: &super::native::NativeTaskDef, text: &str) -> Option<String> {
+fn gmsa_needs_a_role(def: &super::native::NativeTaskDef) -> Option<String> {
     let i = def
         .container_definitions
         .iter()
         .position(|c| !c.credential_specs.is_empty())?;
-    let theirs = serde_json::from_str::<serde_json::Value>(text.trim_start_matches('\u{feff}'))
-        .ok()
-        .and_then(|v| {
-            let v = v.get("taskDefinition").cloned().unwrap_or(v);
-            v.get("executionRoleArn")?.as_str().map(str::to_string)
-        });
+    let theirs = def.execution_role_arn.as_deref();
     Some(format!(
         "`containerDefinitions[{i}].credentialSpecs` (gMSA) needs an existing execution role: \
          the CredSpec names the domain user's secret, which the role must read and which \
