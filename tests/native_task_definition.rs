@@ -493,3 +493,126 @@ async fn registry_credentials_naming_no_secret_stop_up_before_any_change() {
     );
     assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
 }
+
+/// Domainless gMSA for a Linux container on Fargate: the CredSpec in S3.
+const TASKDEF_GMSA: &str = r#"{
+  "networkMode": "awsvpc",
+  "requiresCompatibilities": ["FARGATE"],
+  "cpu": "256",
+  "memory": "512",
+  "executionRoleArn": "arn:aws:iam::123456789012:role/gmsa-exec",
+  "containerDefinitions": [
+    {
+      "name": "web",
+      "image": "public.ecr.aws/nginx/nginx:1.27",
+      "essential": true,
+      "portMappings": [{"containerPort": 80}],
+      "credentialSpecs": ["credentialspecdomainless:arn:aws:s3:::nativetd-gmsa/web-credspec.json"]
+    }
+  ]
+}"#;
+
+/// `credentialSpecs` is registered as written and read back (a second `up` writes nothing)
+/// with an existing execution role; with the role ecsdeploy would create (which could not
+/// read the domain user's secret the CredSpec names) `up` stops before any call.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credential_specs_are_registered_with_an_existing_execution_role() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let conf = sdk_config(&proxy, REGION).await;
+
+    // The role ecsdeploy creates: refused, naming the key and the file's own role.
+    let (dir, config) = project(TASKDEF_GMSA);
+    let out = ecsdeploy(&proxy, &config, &["up", "--no-wait"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stderr.contains(
+            "`containerDefinitions[0].credentialSpecs` (gMSA) needs an existing execution role"
+        ) && out
+            .stderr
+            .contains("`arn:aws:iam::123456789012:role/gmsa-exec`"),
+        "{out}"
+    );
+    assert!(proxy.calls().is_empty(), "{:?}", proxy.calls());
+
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let trust = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "ecs-tasks.amazonaws.com"}}]}"#;
+    let role = iam
+        .create_role()
+        .role_name("gmsa-exec")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let arn = role.role().unwrap().arn().to_string();
+    std::fs::write(
+        &config,
+        CONFIG.replacen(
+            "[services.web]",
+            &format!("[iam]\nexecution_role = \"{arn}\"\n\n[services.web]"),
+            1,
+        ),
+    )
+    .unwrap();
+    let up = ecsdeploy(&proxy, &config, &["up", "--no-wait"]).await;
+    up.assert_success();
+    // What the existing role must allow, said as a warning.
+    assert!(
+        up.stderr.contains(
+            "s3:GetObject and s3:GetObjectVersion on the CredSpec \
+             `arn:aws:s3:::nativetd-gmsa/web-credspec.json` and s3:ListBucket on \
+             `arn:aws:s3:::nativetd-gmsa`"
+        ) && up
+            .stderr
+            .contains("secretsmanager:GetSecretValue on the domain user's secret"),
+        "{up}"
+    );
+
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    let td = ecs
+        .describe_task_definition()
+        .task_definition("nativetd-web")
+        .send()
+        .await
+        .unwrap();
+    let td = td.task_definition().unwrap();
+    assert_eq!(td.execution_role_arn(), Some(arn.as_str()));
+    assert_eq!(
+        td.container_definitions()[0].credential_specs(),
+        ["credentialspecdomainless:arn:aws:s3:::nativetd-gmsa/web-credspec.json"]
+    );
+    // The existing role is not modified: no inline policy, and no role of ecsdeploy's.
+    let policies = iam
+        .list_role_policies()
+        .role_name("gmsa-exec")
+        .send()
+        .await
+        .unwrap();
+    assert!(policies.policy_names().is_empty(), "{policies:?}");
+    assert!(iam
+        .get_role()
+        .role_name("nativetd-execution")
+        .send()
+        .await
+        .is_err());
+
+    // Read back, nothing differs: no write.
+    proxy.clear();
+    let again = ecsdeploy(&proxy, &config, &["up", "--no-wait"]).await;
+    again.assert_success();
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+
+    // The CredSpec moved to SSM: an update of the task definition.
+    let ssm = "credentialspecdomainless:arn:aws:ssm:us-east-1:123456789012:parameter/gmsa/web";
+    std::fs::write(
+        dir.path().join("web-taskdef.json"),
+        TASKDEF_GMSA.replace(
+            "credentialspecdomainless:arn:aws:s3:::nativetd-gmsa/web-credspec.json",
+            ssm,
+        ),
+    )
+    .unwrap();
+    let plan = ecsdeploy(&proxy, &config, &["plan"]).await;
+    plan.assert_success();
+    assert!(plan.stdout.contains("task_definition.web"), "{plan}");
+    assert!(plan.stdout.contains("parameter/gmsa/web"), "{plan}");
+}

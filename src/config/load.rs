@@ -364,6 +364,7 @@ fn read_task_definitions(
 ) -> (Vec<Problem>, Vec<Problem>) {
     let dir = path.parent().unwrap_or(Path::new(""));
     let (mut problems, mut warnings) = (Vec::new(), Vec::new());
+    let owned_role = config.iam.execution_role.is_none();
     for (key, s) in config.services.iter_mut() {
         let service_path = || KeyPath::root().key("services").key(key.as_str());
         let given = |k: &str| {
@@ -423,6 +424,14 @@ fn read_task_definitions(
         if !parsed.errors.is_empty() {
             continue;
         }
+        if owned_role {
+            if let Some(e) = gmsa_needs_a_role(&def) {
+                problems.push(Problem::at(
+                    at(),
+                    format!("task-definition file {shown}: {e}"),
+                ));
+            }
+        }
         if let Some(cpu) = def.cpu.as_ref().and_then(|u| u.value()) {
             s.cpu = cpu;
         }
@@ -460,6 +469,28 @@ fn read_task_definitions(
         s.native = Some(def);
     }
     (problems, warnings)
+}
+
+/// gMSA (`credentialSpecs`) with the execution role ecsdeploy creates: that role could
+/// read the CredSpec, but not the domain user's secret the CredSpec names (inside the file,
+/// out of ecsdeploy's sight), so every task would fail to start. The error names the role
+/// the file itself gives, if any.
+fn gmsa_needs_a_role(def: &super::native::NativeTaskDef) -> Option<String> {
+    let i = def
+        .container_definitions
+        .iter()
+        .position(|c| !c.credential_specs.is_empty())?;
+    let theirs = def.execution_role_arn.as_deref();
+    Some(format!(
+        "`containerDefinitions[{i}].credentialSpecs` (gMSA) needs an existing execution role: \
+         the CredSpec names the domain user's secret, which the role must read and which \
+         ecsdeploy cannot see to grant, so tasks with the role ecsdeploy creates would fail to \
+         start; set `iam.execution_role` to a role allowed to read the CredSpec and that \
+         secret{}",
+        theirs
+            .map(|r| format!(" (the file's `executionRoleArn` is `{r}`)"))
+            .unwrap_or_default()
+    ))
 }
 
 /// True when validation problem `p` is about key `removed`, which had a type error and was

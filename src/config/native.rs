@@ -215,6 +215,10 @@ pub struct NativeContainer {
     /// Namespaced kernel parameters (`net.*` on Fargate).
     #[serde(default)]
     pub system_controls: Vec<NameValueSysctl>,
+    /// Domainless gMSA for Linux on Fargate: `credentialspecdomainless:<S3 object or SSM
+    /// parameter ARN>` of the CredSpec file (the execution role reads it).
+    #[serde(default)]
+    pub credential_specs: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Default)]
@@ -516,7 +520,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ("inferenceAccelerators", "not supported on Fargate"),
     ("dockerVolumeConfiguration", "Docker volumes are not supported on Fargate; use a bind-mount volume (name only) or EFS"),
     ("fsxWindowsFileServerVolumeConfiguration", "FSx for Windows volumes need Windows tasks; ecsdeploy runs Linux"),
-    ("credentialSpecs", "not supported by ecsdeploy yet: Fargate takes gMSA credential specs for Linux tasks only as domainless gMSA (`credentialspecdomainless:<ARN>`, platform 1.4.0), and the execution role must then read the CredSpec and the domain-user secret the CredSpec names, which ecsdeploy cannot see in the file to grant"),
     ("hostPortRange", "not taken in a task definition: with awsvpc the host port range is the containerPortRange (ECS sets it)"),
     ("proxyConfiguration", "App Mesh proxy configuration: AWS App Mesh reached its end of support on 30 September 2026; use Service Connect (`connect` in the TOML)"),
 ];

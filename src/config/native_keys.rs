@@ -1,6 +1,6 @@
 //! The container keys of task-definition files that need more than registering:
-//! `environmentFiles` and `repositoryCredentials` (read by ECS with the task's execution
-//! role), FireLens (`firelensConfiguration`, and the `awsfirelens` log driver of the
+//! `environmentFiles`, `repositoryCredentials` and `credentialSpecs` (read by ECS with the
+//! task's execution role), FireLens (`firelensConfiguration`, and the `awsfirelens` log driver of the
 //! containers that route through it) and `containerPortRange`. Read and checked here as
 //! RegisterTaskDefinition checks them for Fargate; what the execution role must read is
 //! gathered by [`NativeTaskDef::execution_reads`].
@@ -13,6 +13,11 @@ use super::native::{NativeContainer, NativeSecret, NativeTaskDef};
 
 /// At most this many `environmentFiles` per container (ECS API `EnvironmentFile`).
 pub const MAX_ENVIRONMENT_FILES: usize = 10;
+/// At most this many `credentialSpecs` per container (ECS API
+/// `ContainerDefinition.credentialSpecs`: "The maximum number of ARNs is 1").
+pub const MAX_CREDENTIAL_SPECS: usize = 1;
+/// The prefix of a domainless gMSA CredSpec, the only kind Fargate takes.
+pub const DOMAINLESS: &str = "credentialspecdomainless:";
 /// At most this many port ranges per container (ECS API `PortMapping.containerPortRange`).
 pub const MAX_PORT_RANGES: usize = 100;
 
@@ -75,6 +80,10 @@ pub struct ExecutionReads {
     pub objects: BTreeSet<String>,
     /// The ARNs of their buckets (`arn:aws:s3:::bucket`).
     pub buckets: BTreeSet<String>,
+    /// The CredSpec files of `credentialSpecs`: S3 object or SSM parameter ARNs (without
+    /// the `credentialspecdomainless:` prefix). The domain user's secret the CredSpec names
+    /// is not among them: it is inside the file.
+    pub credential_specs: BTreeSet<String>,
 }
 
 impl ExecutionReads {
@@ -85,6 +94,7 @@ impl ExecutionReads {
         self.unscoped.extend(other.unscoped);
         self.objects.extend(other.objects);
         self.buckets.extend(other.buckets);
+        self.credential_specs.extend(other.credential_specs);
     }
 
     /// A secret or parameter a `valueFrom` names.
@@ -132,8 +142,8 @@ fn arn_service(v: &str) -> Option<&str> {
     parts.next()
 }
 
-/// The bucket of an S3 object ARN of a `.env` file (`arn:aws:s3:::bucket/key.env`).
-pub fn env_file_bucket(value: &str) -> Option<(&str, &str)> {
+/// The partition and bucket of an S3 object ARN (`arn:aws:s3:::bucket/key`).
+pub fn s3_object(value: &str) -> Option<(&str, &str)> {
     let rest = value.strip_prefix("arn:")?;
     let (partition, rest) = rest.split_once(':')?;
     let path = rest.strip_prefix("s3:::")?;
@@ -182,9 +192,17 @@ impl NativeTaskDef {
                 }
             }
             for f in &c.environment_files {
-                if let Some((partition, bucket)) = env_file_bucket(&f.value) {
+                if let Some((partition, bucket)) = s3_object(&f.value) {
                     out.objects.insert(f.value.clone());
                     out.buckets.insert(format!("arn:{partition}:s3:::{bucket}"));
+                }
+            }
+            for spec in &c.credential_specs {
+                if let Some(arn) = spec
+                    .strip_prefix(DOMAINLESS)
+                    .filter(|a| s3_object(a).is_some() || ssm_parameter(a))
+                {
+                    out.credential_specs.insert(arn.to_string());
                 }
             }
         }
@@ -207,6 +225,7 @@ pub fn check(def: &NativeTaskDef, errors: &mut Vec<String>, warnings: &mut Vec<S
     for (i, c) in def.container_definitions.iter().enumerate() {
         let at = format!("containerDefinitions[{i}]");
         environment_files(&at, c, errors);
+        credential_specs(&at, c, errors);
         if let Some(r) = &c.repository_credentials {
             let p = &r.credentials_parameter;
             if p.is_empty() {
@@ -282,7 +301,7 @@ fn environment_files(at: &str, c: &NativeContainer, errors: &mut Vec<String>) {
                 f.kind
             ));
         }
-        if env_file_bucket(&f.value).is_none() {
+        if s3_object(&f.value).is_none() {
             errors.push(format!(
                 "`{at}.environmentFiles[{j}].value` is not an S3 object ARN \
                  (`arn:aws:s3:::<bucket>/<key>.env`)"
@@ -290,6 +309,60 @@ fn environment_files(at: &str, c: &NativeContainer, errors: &mut Vec<String>) {
         } else if !f.value.ends_with(".env") {
             errors.push(format!(
                 "`{at}.environmentFiles[{j}].value`: the file must have the `.env` extension"
+            ));
+        }
+    }
+}
+
+/// An SSM parameter ARN: `arn:<partition>:ssm:<region>:<account>:parameter/<name>`.
+fn ssm_parameter(v: &str) -> bool {
+    let p: Vec<&str> = v.splitn(6, ':').collect();
+    p.len() == 6
+        && p[0] == "arn"
+        && !p[1].is_empty()
+        && p[2] == "ssm"
+        && !p[3].is_empty()
+        && !p[4].is_empty()
+        && p[5]
+            .strip_prefix("parameter/")
+            .is_some_and(|n| !n.is_empty())
+}
+
+/// `credentialSpecs` on Fargate (ECS API `ContainerDefinition.credentialSpecs`; ECS
+/// developer guide, "Using gMSA for Linux containers on Fargate"): at most one, domainless
+/// gMSA only (`credentialspecdomainless:`), the CredSpec an S3 object or SSM parameter.
+fn credential_specs(at: &str, c: &NativeContainer, errors: &mut Vec<String>) {
+    if c.credential_specs.len() > MAX_CREDENTIAL_SPECS {
+        errors.push(format!(
+            "`{at}.credentialSpecs` lists {} CredSpecs; ECS takes at most \
+             {MAX_CREDENTIAL_SPECS} per container",
+            c.credential_specs.len()
+        ));
+    }
+    for (j, spec) in c.credential_specs.iter().enumerate() {
+        let at = format!("{at}.credentialSpecs[{j}]");
+        let Some(arn) = spec.strip_prefix(DOMAINLESS) else {
+            errors.push(if spec.starts_with("credentialspec:") {
+                format!(
+                    "`{at}`: `credentialspec:` is domain-joined gMSA, which needs a container \
+                     instance joined to the domain; Linux tasks on Fargate must use domainless \
+                     gMSA (`{DOMAINLESS}<ARN>`, with the domain user's secret named in the \
+                     CredSpec)"
+                )
+            } else {
+                format!(
+                    "`{at}` is `{spec}`; ECS takes `{DOMAINLESS}<ARN>` (or `credentialspec:\
+                     <ARN>`, which Fargate does not support)"
+                )
+            });
+            continue;
+        };
+        if s3_object(arn).is_none() && !ssm_parameter(arn) {
+            errors.push(format!(
+                "`{at}`: `{arn}` is not the ARN of an S3 object \
+                 (`arn:aws:s3:::<bucket>/<key>`) or of an SSM parameter \
+                 (`arn:aws:ssm:<region>:<account>:parameter/<name>`), where Fargate reads the \
+                 CredSpec from"
             ));
         }
     }
@@ -421,6 +494,34 @@ pub fn existing_role_needs(reads: &ExecutionReads) -> Vec<String> {
             list(&reads.buckets)
         ));
     }
+    out.extend(credential_spec_needs(&reads.credential_specs));
+    out
+}
+
+/// What the execution role must allow for gMSA CredSpecs: reading each CredSpec (an S3
+/// object: `s3:GetObject`, and `s3:GetObjectVersion` on it and `s3:ListBucket` on its bucket
+/// as the ECS developer guide's Fargate gMSA page asks; an SSM parameter:
+/// `ssm:GetParameters`), and the domain user's secret the CredSpec names.
+pub fn credential_spec_needs(specs: &BTreeSet<String>) -> Vec<String> {
+    if specs.is_empty() {
+        return vec![];
+    }
+    let mut out = Vec::new();
+    for arn in specs {
+        match s3_object(arn) {
+            Some((partition, bucket)) => out.push(format!(
+                "s3:GetObject and s3:GetObjectVersion on the CredSpec `{arn}` and s3:ListBucket \
+                 on `arn:{partition}:s3:::{bucket}`"
+            )),
+            None => out.push(format!("ssm:GetParameters on the CredSpec `{arn}`")),
+        }
+    }
+    out.push(
+        "secretsmanager:GetSecretValue on the domain user's secret each CredSpec names in \
+         `HostAccountConfig.PluginInput.CredentialArn` (ssm:GetParameters if that is an SSM \
+         parameter)"
+            .to_string(),
+    );
     out
 }
 
@@ -437,6 +538,7 @@ mod tests {
         {"name": "app", "image": "registry.example.com/app:1",
          "repositoryCredentials": {"credentialsParameter": "arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-AbCdEf"},
          "environmentFiles": [{"value": "arn:aws:s3:::cfg-bucket/prod/app.env", "type": "s3"}],
+         "credentialSpecs": ["credentialspecdomainless:arn:aws:s3:::gmsa-bucket/specs/app.json"],
          "secrets": [{"name": "DB", "valueFrom": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-XyZ123:password::"},
                      {"name": "P", "valueFrom": "arn:aws:ssm:us-east-1:123456789012:parameter/app/p"},
                      {"name": "Q", "valueFrom": "plain-name"},
@@ -482,6 +584,11 @@ mod tests {
         assert_eq!(r.unscoped, set(&["plain-name"]));
         assert_eq!(r.objects, set(&["arn:aws:s3:::cfg-bucket/prod/app.env"]));
         assert_eq!(r.buckets, set(&["arn:aws:s3:::cfg-bucket"]));
+        // The CredSpec is read apart from environment files (other actions).
+        assert_eq!(
+            r.credential_specs,
+            set(&["arn:aws:s3:::gmsa-bucket/specs/app.json"])
+        );
         let w = p.warnings.join("\n");
         assert!(w.contains("FireLens log router `router`"), "{w}");
         assert!(w.contains("`task_policy`"), "{w}");
@@ -577,5 +684,86 @@ mod tests {
             needs.contains("ssm:GetParameters on `arn:aws:ssm:"),
             "{needs}"
         );
+        assert!(
+            needs.contains(
+                "s3:GetObject and s3:GetObjectVersion on the CredSpec \
+                 `arn:aws:s3:::gmsa-bucket/specs/app.json` and s3:ListBucket on \
+                 `arn:aws:s3:::gmsa-bucket`"
+            ),
+            "{needs}"
+        );
+        assert!(
+            needs.contains("secretsmanager:GetSecretValue on the domain user's secret"),
+            "{needs}"
+        );
+    }
+
+    /// `credentialSpecs` as Fargate takes them: one domainless CredSpec per container, in S3
+    /// or SSM; a domain-joined one, a local file or a second one is refused with AWS's reason.
+    #[test]
+    fn credential_specs_are_domainless_s3_or_ssm_and_one_per_container() {
+        let ssm = "credentialspecdomainless:arn:aws:ssm:us-east-1:123456789012:parameter/gmsa/app";
+        let text = FILE.replace(
+            "credentialspecdomainless:arn:aws:s3:::gmsa-bucket/specs/app.json",
+            ssm,
+        );
+        let p = parse(&text);
+        assert!(p.errors.is_empty(), "{:?}", p.errors);
+        let d = p.def.unwrap();
+        assert_eq!(d.container_definitions[1].credential_specs, [ssm]);
+        let reads = d.execution_reads();
+        assert_eq!(
+            reads.credential_specs.iter().collect::<Vec<_>>(),
+            ["arn:aws:ssm:us-east-1:123456789012:parameter/gmsa/app"]
+        );
+        // Not among the parameters `secrets` name: only the warning lists it.
+        assert!(reads.parameters.iter().all(|p| !p.contains("gmsa")));
+        let needs = existing_role_needs(&reads).join("; ");
+        assert!(
+            needs.contains(
+                "ssm:GetParameters on the CredSpec \
+                 `arn:aws:ssm:us-east-1:123456789012:parameter/gmsa/app`"
+            ),
+            "{needs}"
+        );
+
+        for (spec, want) in [
+            (
+                "credentialspec:arn:aws:s3:::gmsa-bucket/specs/app.json",
+                "`containerDefinitions[1].credentialSpecs[0]`: `credentialspec:` is \
+                 domain-joined gMSA",
+            ),
+            (
+                "credentialspecdomainless:file://webapp.json",
+                "`containerDefinitions[1].credentialSpecs[0]`: `file://webapp.json` is not the \
+                 ARN of an S3 object",
+            ),
+            (
+                "credentialspecdomainless:arn:aws:s3:::gmsa-bucket",
+                "is not the ARN of an S3 object",
+            ),
+            (
+                "credentialspecdomainless:arn:aws:secretsmanager:us-east-1:1:secret:x",
+                "is not the ARN of an S3 object",
+            ),
+            (
+                "arn:aws:s3:::gmsa-bucket/specs/app.json",
+                "`containerDefinitions[1].credentialSpecs[0]` is \
+                 `arn:aws:s3:::gmsa-bucket/specs/app.json`; ECS takes \
+                 `credentialspecdomainless:<ARN>`",
+            ),
+            (
+                "credentialspecdomainless:arn:aws:s3:::a/one.json\", \"credentialspecdomainless:arn:aws:s3:::a/two.json",
+                "`containerDefinitions[1].credentialSpecs` lists 2 CredSpecs; ECS takes at most \
+                 1 per container",
+            ),
+        ] {
+            let p = parse(&FILE.replace(
+                "credentialspecdomainless:arn:aws:s3:::gmsa-bucket/specs/app.json",
+                spec,
+            ));
+            assert_eq!(p.errors.len(), 1, "{spec}: {:?}", p.errors);
+            assert!(p.errors[0].contains(want), "{want}: {:?}", p.errors);
+        }
     }
 }

@@ -392,8 +392,8 @@ fn native_containers(
         .collect()
 }
 
-/// A file container's environment files, registry credentials, FireLens settings and port
-/// ranges, as written.
+/// A file container's environment files, registry credentials, gMSA CredSpecs, FireLens
+/// settings and port ranges, as written.
 fn file_keys(n: &crate::config::native::NativeContainer) -> FileKeys {
     FileKeys {
         environment_files: n
@@ -405,6 +405,7 @@ fn file_keys(n: &crate::config::native::NativeContainer) -> FileKeys {
             .repository_credentials
             .as_ref()
             .map(|r| r.credentials_parameter.clone()),
+        credential_specs: n.credential_specs.clone(),
         firelens: n
             .firelens_configuration
             .as_ref()

@@ -64,7 +64,7 @@ fn unsupported_task_fields(td: &TaskDefinition, notes: &mut Vec<String>) {
 }
 
 /// The container fields neither TOML nor a native file can hold. `systemControls`,
-/// `environmentFiles`, `firelensConfiguration`, `repositoryCredentials`, `restartPolicy`,
+/// `environmentFiles`, `credentialSpecs`, `firelensConfiguration`, `repositoryCredentials`, `restartPolicy`,
 /// `interactive`, `pseudoTerminal` and port ranges go into the native file (see
 /// [`native_container`]), and are listed only when the reader refuses them.
 fn unsupported_container_fields(
@@ -89,9 +89,6 @@ fn unsupported_container_fields(
     }
     if !c.resource_requirements().is_empty() {
         say("resourceRequirements");
-    }
-    if !c.credential_specs().is_empty() {
-        say("credentialSpecs");
     }
     if c.disable_networking() == Some(true) {
         say("disableNetworking");
@@ -301,6 +298,10 @@ fn native_reasons(
             "repositoryCredentials",
         ),
         (
+            any(&|c| !c.credential_specs().is_empty()),
+            "credentialSpecs",
+        ),
+        (
             any(&|c| c.firelens_configuration().is_some()),
             "firelensConfiguration",
         ),
@@ -506,6 +507,7 @@ const CHECKED: &[&str] = &[
     "systemControls",
     "environmentFiles",
     "repositoryCredentials",
+    "credentialSpecs",
     "firelensConfiguration",
     "logConfiguration",
     "restartPolicy",
@@ -841,6 +843,9 @@ fn native_container(
             "repositoryCredentials",
             json!({"credentialsParameter": r.credentials_parameter()}),
         );
+    }
+    if !c.credential_specs().is_empty() {
+        put("credentialSpecs", json!(c.credential_specs()));
     }
     if let Some(f) = c.firelens_configuration() {
         let mut o = Map::new();

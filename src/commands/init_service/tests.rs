@@ -737,6 +737,7 @@ fn names_the_live_service_holds_are_not_derived_again() {
 
 const REGISTRY: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:registry-QwErTy";
 const DD_KEY: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dd-AbC123";
+const GMSA: &str = "credentialspecdomainless:arn:aws:s3:::shop-gmsa/web-credspec.json";
 
 /// A FireLens log router and a container that uses the keys ecsdeploy's native reader
 /// registers: system controls, an env file, registry credentials, a restart policy, a
@@ -784,6 +785,7 @@ fn firelens_task() -> (
                 .build()
                 .unwrap(),
         )
+        .credential_specs(GMSA)
         .restart_policy(
             ecs::ContainerRestartPolicy::builder()
                 .enabled(true)
@@ -815,6 +817,8 @@ fn firelens_task() -> (
 fn with_pid_mode(td: ecs::TaskDefinition, pid: ecs::PidMode) -> ecs::TaskDefinition {
     ecs::TaskDefinition::builder()
         .set_container_definitions(Some(td.container_definitions().to_vec()))
+        // A gMSA CredSpec needs the service's own execution role, which init keeps.
+        .set_execution_role_arn(td.execution_role_arn().map(str::to_string))
         .cpu("512")
         .memory("1024")
         .pid_mode(pid)
@@ -841,6 +845,7 @@ fn keys_the_native_reader_registers_are_carried_into_the_file() {
         "systemControls": [{"namespace": "net.core.somaxconn", "value": "1024"}],
         "environmentFiles": [{"value": "arn:aws:s3:::shop-config/prod/web.env", "type": "s3"}],
         "repositoryCredentials": {"credentialsParameter": REGISTRY},
+        "credentialSpecs": [GMSA],
         "restartPolicy": {"enabled": true, "ignoredExitCodes": [0], "restartAttemptPeriod": 120},
         "interactive": true,
         "pseudoTerminal": true,
@@ -883,6 +888,7 @@ fn keys_the_native_reader_registers_are_carried_into_the_file() {
         "environmentFiles",
         "firelensConfiguration",
         "repositoryCredentials",
+        "credentialSpecs",
         "restartPolicy",
         "interactive",
         "pseudoTerminal",
@@ -902,6 +908,7 @@ fn keys_the_native_reader_registers_are_carried_into_the_file() {
         "systemControls",
         "environmentFiles",
         "repositoryCredentials",
+        "credentialSpecs",
         "firelensConfiguration",
         "the awsfirelens log driver",
         "restartPolicy",
@@ -952,6 +959,8 @@ fn what_the_native_reader_refuses_is_still_listed() {
                 .unwrap(),
         )
         .hostname("web")
+        // Domain-joined gMSA, which Fargate does not take (and a second CredSpec).
+        .credential_specs("credentialspec:arn:aws:s3:::gmsa-specs/web.json")
         // Overlaps the container's port 8080: only this mapping is left out.
         .port_mappings(
             ecs::PortMapping::builder()
@@ -968,7 +977,7 @@ fn what_the_native_reader_refuses_is_still_listed() {
     assert!(file.get("pidMode").is_none(), "{text}");
     let web = &file["containerDefinitions"][0];
     // What the reader refuses is left out; the rest of the container stays.
-    for gone in ["environmentFiles", "logConfiguration"] {
+    for gone in ["environmentFiles", "logConfiguration", "credentialSpecs"] {
         assert!(web.get(gone).is_none(), "{gone}: {text}");
     }
     assert!(file["containerDefinitions"][1]
@@ -989,8 +998,9 @@ fn what_the_native_reader_refuses_is_still_listed() {
         "the file must have the `.env` extension",
         "logConfiguration.logDriver` is `awsfirelens`, but no container",
         "`containerDefinitions[0].portMappings[2]` overlaps `portMappings[0]`",
-        "`containerPortRange`, `environmentFiles`, `firelensConfiguration`, `logConfiguration` \
-         are dropped",
+        "credentialSpecs[1]`: `credentialspec:` is domain-joined gMSA",
+        "`containerPortRange`, `credentialSpecs`, `environmentFiles`, `firelensConfiguration`, \
+         `logConfiguration` are dropped",
     ] {
         assert!(notes.contains(want), "{want}: {notes}");
     }

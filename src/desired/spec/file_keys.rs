@@ -1,5 +1,5 @@
 //! Container settings of task-definition files that ECS reads with the execution role or
-//! that change where logs go: `environmentFiles`, `repositoryCredentials`, FireLens
+//! that change where logs go: `environmentFiles`, `repositoryCredentials`, `credentialSpecs`, FireLens
 //! (`firelensConfiguration` and the `awsfirelens` log driver) and `containerPortRange`, in
 //! the normal form both sides of a diff use.
 
@@ -38,6 +38,8 @@ pub struct FileKeys {
     /// Registered in place of the awslogs configuration ecsdeploy gives other containers.
     pub firelens_log: Option<FirelensLogSpec>,
     pub port_ranges: Vec<PortRangeSpec>,
+    /// `credentialSpecs`: `credentialspecdomainless:<ARN>` of a gMSA CredSpec, as written.
+    pub credential_specs: Vec<String>,
 }
 
 impl FileKeys {
@@ -51,6 +53,7 @@ impl FileKeys {
                 .map(|(t, v)| json!({"type": t, "value": v}))
                 .collect(),
         );
+        c.insert("credential_specs".into(), json!(self.credential_specs));
         c.insert(
             "repository_credentials".into(),
             json!(self.repository_credentials),

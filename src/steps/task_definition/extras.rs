@@ -1,7 +1,7 @@
 //! What task-definition files add to a registered definition beyond the TOML keys —
 //! `linuxParameters`, file volumes, `ephemeralStorage`, `enableFaultInjection`,
-//! `environmentFiles`, `repositoryCredentials`, FireLens and port ranges — as sent to
-//! RegisterTaskDefinition and as read back from DescribeTaskDefinition.
+//! `environmentFiles`, `repositoryCredentials`, `credentialSpecs`, FireLens and port ranges —
+//! as sent to RegisterTaskDefinition and as read back from DescribeTaskDefinition.
 
 use anyhow::Result;
 use aws_sdk_ecs::operation::register_task_definition::builders::RegisterTaskDefinitionFluentBuilder;
@@ -177,8 +177,9 @@ pub fn observed_task_level(td: &TaskDefinition, fields: &mut crate::desired::Fie
     }
 }
 
-/// `environmentFiles`, `repositoryCredentials`, `firelensConfiguration`, port ranges and an
-/// `awsfirelens` log configuration (in place of the awslogs one set before) of a container.
+/// `environmentFiles`, `repositoryCredentials`, `credentialSpecs`, `firelensConfiguration`,
+/// port ranges and an `awsfirelens` log configuration (in place of the awslogs one set
+/// before) of a container.
 pub fn file_keys(
     mut b: ContainerDefinitionBuilder,
     k: &FileKeys,
@@ -202,6 +203,9 @@ pub fn file_keys(
                 .credentials_parameter(p)
                 .build()?,
         );
+    }
+    for spec in &k.credential_specs {
+        b = b.credential_specs(spec);
     }
     if let Some((kind, options)) = &k.firelens {
         b = b.firelens_configuration(
@@ -262,6 +266,7 @@ pub fn observed_keys(c: &ContainerDefinition) -> FileKeys {
         repository_credentials: c
             .repository_credentials()
             .map(|r| r.credentials_parameter().to_string()),
+        credential_specs: c.credential_specs().to_vec(),
         firelens: c
             .firelens_configuration()
             .map(|f| (f.r#type().as_str().to_string(), sorted(f.options()))),
@@ -302,6 +307,9 @@ mod tests {
                 ("s3".into(), "arn:aws:s3:::b/a/two.env".into()),
             ],
             repository_credentials: Some("arn:aws:secretsmanager:r:1:secret:reg-AbCdEf".into()),
+            credential_specs: vec![
+                "credentialspecdomainless:arn:aws:s3:::gmsa/webapp01.json".into()
+            ],
             firelens: Some((
                 "fluentbit".into(),
                 BTreeMap::from([("enable-ecs-log-metadata".into(), "true".into())]),

@@ -308,3 +308,54 @@ fn a_task_definition_file_says_what_the_execution_role_must_read() {
     );
     assert!(!owned.iter().any(|d| d.key == "iam.execution_role"));
 }
+
+/// gMSA (`credentialSpecs`): the CredSpec names the domain user's secret, which ecsdeploy
+/// cannot see to grant, so the role it creates is refused (naming the file's own role); an
+/// existing role is told what to allow.
+#[test]
+fn credential_specs_need_an_existing_execution_role() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("web.json"),
+        r#"{"executionRoleArn": "arn:aws:iam::123456789012:role/gmsa-exec",
+            "containerDefinitions": [{"name": "web", "image": "r.example.com/web",
+            "credentialSpecs": ["credentialspecdomainless:arn:aws:s3:::gmsa/web.json"]}]}"#,
+    )
+    .unwrap();
+    let path = dir.path().join("ecsdeploy.toml");
+    let write = |role: &str| {
+        std::fs::write(
+            &path,
+            format!("{BASE}{role}[services.web]\ntask_definition = \"web.json\"\n"),
+        )
+        .unwrap()
+    };
+    write("");
+    let errors = crate::config::load_file(&path).unwrap_err().diagnostics;
+    let e = errors
+        .iter()
+        .find(|d| d.key == "services.web.task_definition")
+        .unwrap_or_else(|| panic!("{errors:#?}"));
+    for want in [
+        "`containerDefinitions[0].credentialSpecs` (gMSA) needs an existing execution role",
+        "set `iam.execution_role`",
+        "(the file's `executionRoleArn` is `arn:aws:iam::123456789012:role/gmsa-exec`)",
+    ] {
+        assert!(e.message.contains(want), "{want}: {}", e.message);
+    }
+    write("[iam]\nexecution_role = \"arn:aws:iam::123456789012:role/gmsa-exec\"\n");
+    let warnings = crate::config::load_file(&path).unwrap().warnings;
+    let w = warnings
+        .iter()
+        .find(|d| d.key == "iam.execution_role" && d.message.contains("services.web"))
+        .unwrap_or_else(|| panic!("{warnings:#?}"));
+    assert!(
+        w.message.contains(
+            "must allow s3:GetObject and s3:GetObjectVersion on the CredSpec \
+             `arn:aws:s3:::gmsa/web.json` and s3:ListBucket on `arn:aws:s3:::gmsa`; \
+             secretsmanager:GetSecretValue on the domain user's secret"
+        ),
+        "{}",
+        w.message
+    );
+}
