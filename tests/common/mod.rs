@@ -21,6 +21,7 @@ pub mod realism;
 pub mod registry;
 mod service_deployments;
 mod service_settings;
+mod strategies;
 pub mod tasks;
 
 use std::convert::Infallible;
