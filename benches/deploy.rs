@@ -143,6 +143,9 @@ fn scaled_realism(scale: f64) -> Realism {
         failing_services: vec![],
         failing_revisions: vec![],
         tasks: Default::default(),
+        stage: Duration::from_secs(30).div_f64(scale),
+        bake_minute: Duration::from_secs(60).div_f64(scale),
+        failing_during_bake: vec![],
     }
 }
 

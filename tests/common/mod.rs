@@ -21,6 +21,7 @@ pub mod realism;
 pub mod registry;
 mod service_deployments;
 mod service_settings;
+mod strategies;
 pub mod tasks;
 
 use std::convert::Infallible;
@@ -442,6 +443,16 @@ impl Proxy {
             .collect()
     }
 
+    /// Every ECS request so far, as (operation, JSON body), in order: for
+    /// [`assert_ecs_requests_valid`].
+    pub fn ecs_requests(&self) -> Vec<(String, String)> {
+        self.calls_with_bodies()
+            .into_iter()
+            .filter(|(c, _)| c.service == "ecs")
+            .map(|(c, body)| (c.operation, body))
+            .collect()
+    }
+
     /// The operation names of [`Proxy::calls`], in order.
     pub fn operations(&self) -> Vec<String> {
         self.calls().into_iter().map(|c| c.operation).collect()
@@ -685,6 +696,38 @@ fn action_param(form: &str) -> Option<String> {
     form.split('&')
         .find_map(|pair| pair.strip_prefix("Action="))
         .map(str::to_owned)
+}
+
+/// Fails the test unless every request in `recorded` (from [`Proxy::ecs_requests`]) is
+/// valid for the ECS API model of the venv's botocore (`ParamValidator`: required members,
+/// types, enum-free shapes, ranges the model declares), with each invalid request's operation
+/// and botocore's report. One python process for all of them; identical requests are
+/// checked once.
+pub fn assert_ecs_requests_valid(recorded: &[(String, String)]) {
+    let mut unique: Vec<&(String, String)> = Vec::new();
+    for r in recorded {
+        if !unique.contains(&r) {
+            unique.push(r);
+        }
+    }
+    if unique.is_empty() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ecs-requests.json");
+    std::fs::write(&path, serde_json::to_vec(&unique).unwrap()).expect("write requests");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/validate_ecs_requests.py");
+    let out = Command::new(venv_python())
+        .arg(script)
+        .arg(&path)
+        .output()
+        .expect("run the venv's python");
+    assert!(
+        out.status.success(),
+        "ECS requests invalid for the ECS API model:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

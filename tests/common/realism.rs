@@ -21,6 +21,7 @@ use super::capacity::CapacitySeen;
 use super::faults::{error, protocol, response, throttling, Protocol};
 use super::service_deployments::{DeploymentsSeen, Failing};
 use super::service_settings::SettingsSeen;
+use super::strategies::{Context, Known, RulesSeen, StrategyTimes};
 use super::tasks::{Answer, TaskTimes, Tasks};
 use super::{Call, ProxyBody};
 
@@ -61,6 +62,16 @@ pub struct Realism {
     pub failing_revisions: Vec<String>,
     /// One-off tasks (RunTask): how long they start and run ([`super::tasks`]).
     pub tasks: TaskTimes,
+    /// Blue/green, canary and linear deployments ([`super::strategies`]): how long one
+    /// lifecycle stage (and one traffic step) lasts.
+    pub stage: Duration,
+    /// ... and how long one minute of their bake times (`bakeTimeInMinutes`,
+    /// `canaryBakeTimeInMinutes`, `stepBakeTimeInMinutes`) lasts here.
+    pub bake_minute: Duration,
+    /// Task-definition revisions (`family:revision`) whose blue/green, canary or linear
+    /// deployments fail halfway through BAKE_TIME, as when a CloudWatch alarm goes off:
+    /// ECS rolls them back (production traffic back to blue, the old revision running).
+    pub failing_during_bake: Vec<String>,
 }
 
 impl Realism {
@@ -80,6 +91,17 @@ impl Realism {
             failing_services: vec![],
             failing_revisions: vec![],
             tasks: TaskTimes::default(),
+            stage: Duration::from_millis(300),
+            bake_minute: Duration::from_secs(1),
+            failing_during_bake: vec![],
+        }
+    }
+
+    fn strategy_times(&self) -> StrategyTimes {
+        StrategyTimes {
+            stage: self.stage,
+            minute: self.bake_minute,
+            rollback: self.deployment,
         }
     }
 }
@@ -125,6 +147,10 @@ struct Seen {
     capacity: CapacitySeen,
     settings: SettingsSeen,
     service_deployments: DeploymentsSeen,
+    /// Listener rules' forward actions as clients set them.
+    rules: RulesSeen,
+    /// Service name → its deployment controller, load balancers, Service Connect.
+    known: HashMap<String, Known>,
 }
 
 impl Seen {
@@ -247,7 +273,7 @@ fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+pub(super) fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
     params
         .iter()
         .find(|(k, _)| k == key)
@@ -255,7 +281,7 @@ fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
 }
 
 /// The text of the first `<tag>…</tag>` in `xml`.
-fn xml_value<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
+pub(super) fn xml_value<'a>(xml: &'a str, tag: &str) -> Option<&'a str> {
     let open = format!("<{tag}>");
     let start = xml.find(&open)? + open.len();
     let end = xml[start..].find(&format!("</{tag}>"))? + start;
@@ -344,6 +370,29 @@ impl RealismState {
             }
             if let Some(message) = seen.settings.refusal(&call.operation, &req) {
                 return invalid(message);
+            }
+            if matches!(call.operation.as_str(), "CreateService" | "UpdateService") {
+                let name = last_segment(
+                    req["serviceName"]
+                        .as_str()
+                        .or(req["service"].as_str())
+                        .unwrap_or_default(),
+                );
+                let dc = seen.settings.deployment_after(&call.operation, &req);
+                let known = match call.operation.as_str() {
+                    "UpdateService" => seen.known.get(name).cloned().unwrap_or_default(),
+                    _ => Known::default(),
+                };
+                let fresh_role = |role: &str| {
+                    seen.roles
+                        .get(role)
+                        .is_some_and(|t| within(*t, self.cfg.propagation))
+                };
+                let refused =
+                    super::strategies::refusal(&req, &dc, &known, &seen.rules, &fresh_role);
+                if let Some(message) = refused {
+                    return invalid(message);
+                }
             }
             let window = self.cfg.deployment;
             if let Some(answer) = seen
@@ -660,6 +709,7 @@ impl RealismState {
                         }
                     }
                     "CreateListener" | "ModifyListener" | "CreateRule" | "ModifyRule" => {
+                        seen.rules.record(op, &form(request), &text, now);
                         let tgs = form(request)
                             .into_iter()
                             .filter(|(k, _)| k.ends_with("TargetGroupArn"))
@@ -668,9 +718,17 @@ impl RealismState {
                     }
                     _ => {}
                 }
-                (op == "DescribeLoadBalancers")
-                    .then(|| self.load_balancer_states(&seen, &text, now))
-                    .flatten()
+                match op {
+                    "DescribeLoadBalancers" => self.load_balancer_states(&seen, &text, now),
+                    // The weights ECS set on production and test rules while shifting traffic.
+                    "DescribeRules" => {
+                        let s = &*seen;
+                        RulesSeen::rewrite(&text, &|rule| {
+                            s.service_deployments.current_weights(rule, &s.rules)
+                        })
+                    }
+                    _ => None,
+                }
             }
             ("iam", "CreateRole") => {
                 if let Some(arn) = xml_value(&text, "Arn") {
@@ -696,10 +754,35 @@ impl RealismState {
                 let failing = Failing {
                     services: self.cfg.failing_services.clone(),
                     revisions: self.cfg.failing_revisions.clone(),
+                    during_bake: self.cfg.failing_during_bake.clone(),
                 };
                 let window = self.cfg.deployment;
-                seen.service_deployments
-                    .after(op, &req, &json, &failing, window);
+                let times = self.cfg.strategy_times();
+                let s = &mut *seen;
+                s.service_deployments.after(
+                    op,
+                    &req,
+                    &json,
+                    &failing,
+                    window,
+                    Context {
+                        times,
+                        rules: &s.rules,
+                    },
+                );
+                if matches!(op, "CreateService" | "UpdateService") {
+                    let svc = &json["service"];
+                    let name = svc["serviceName"].as_str().unwrap_or_default().to_owned();
+                    let known = s.known.entry(name).or_default();
+                    known.controller = svc["deploymentController"]["type"]
+                        .as_str()
+                        .map(str::to_owned);
+                    known.load_balancers = svc["loadBalancers"].clone();
+                    if req["serviceConnectConfiguration"].is_object() {
+                        known.service_connect =
+                            req["serviceConnectConfiguration"]["enabled"] == true;
+                    }
+                }
                 let echoed = seen.service_deployments.rewrite(&mut json, window) || echoed;
                 let rewritten = match op {
                     "CreateCluster" => {
@@ -743,6 +826,7 @@ impl RealismState {
                             .map(last_segment)
                             .unwrap_or_default();
                         seen.deleted_services.insert(name.to_owned(), now);
+                        seen.known.remove(name);
                         seen.service_events.remove(name);
                         None
                     }

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 
+use super::strategies::{Context, Failure, Phase, Plan, RulesSeen, Weights};
 use super::tasks::Answer;
 
 /// What the layer knows about service deployments in one account.
@@ -40,6 +41,36 @@ struct History {
 pub(super) struct Failing {
     pub services: Vec<String>,
     pub revisions: Vec<String>,
+    /// Revisions whose blue/green, canary or linear deployments fail during bake time, as
+    /// when an alarm goes off.
+    pub during_bake: Vec<String>,
+}
+
+/// Whether a task definition (an ARN, or `family:revision` as a request named it; moto
+/// echoes UpdateService's) is revision `f` (`family:revision`).
+fn names_revision(td: &str, f: &str) -> bool {
+    td == f || td.ends_with(&format!("/{f}"))
+}
+
+/// Whether `d` put the service back on its source revision: a StopServiceDeployment
+/// rollback, the circuit breaker's once the window is over, or a strategy deployment's.
+fn went_back(d: &ServiceDeployment, window: Duration) -> bool {
+    match &d.plan {
+        Some(_) => phase(d, Instant::now()).is_some_and(|p| p.rolled_back),
+        None => {
+            d.rollback_requested.is_some()
+                || (d.by_revision && d.rollback && d.created.elapsed() >= window)
+        }
+    }
+}
+
+/// A strategy deployment's phase at `now` (none for a rolling one).
+fn phase(d: &ServiceDeployment, now: Instant) -> Option<Phase> {
+    let plan = d.plan.as_ref()?;
+    let stopped = d
+        .rollback_requested
+        .map(|(t, _)| t.duration_since(d.created));
+    Some(plan.phase(now.duration_since(d.created), stopped, d.source.is_some()))
 }
 
 /// What the service runs: the revision a rollback went back to, else the latest target.
@@ -59,8 +90,11 @@ fn rolled_back(h: &History, window: Duration) -> Option<String> {
     }
     let d = h.deployments.last()?;
     let src = d.source?;
-    (d.by_revision && d.rollback && d.created.elapsed() >= window)
-        .then(|| h.revisions[src].task_definition.clone())
+    let back = match &d.plan {
+        Some(_) => went_back(d, window),
+        None => d.by_revision && d.rollback && d.created.elapsed() >= window,
+    };
+    back.then(|| h.revisions[src].task_definition.clone())
 }
 
 /// One entry of `Service.deployments`.
@@ -97,6 +131,58 @@ fn shown(h: &History, count: &Value, window: Duration) -> Vec<Value> {
     let latest = h.deployments.last().expect("a deployment");
     let td = &h.revisions[latest.target].task_definition;
     let age = latest.created.elapsed();
+    if let Some(p) = phase(latest, Instant::now()) {
+        // A blue/green, canary or linear deployment keeps the rolling shape (nothing
+        // documents another): the new revision PRIMARY and the one it replaces ACTIVE while
+        // both run; on a rollback the previous deployment PRIMARY again with the failed one
+        // ACTIVE until the rollback is done.
+        let new = |rollout| {
+            entry(
+                &latest.ecs_id,
+                "PRIMARY",
+                td,
+                count,
+                latest.created_at,
+                rollout,
+            )
+        };
+        let older = (h.deployments.len() > 1).then(|| &h.deployments[h.deployments.len() - 2]);
+        let old = |status, rollout| {
+            let (o, src) = (older?, latest.source?);
+            let old_td = &h.revisions[src].task_definition;
+            Some(entry(
+                &o.ecs_id,
+                status,
+                old_td,
+                count,
+                o.created_at,
+                rollout,
+            ))
+        };
+        return match p.status {
+            "IN_PROGRESS" => [Some(new("IN_PROGRESS")), old("ACTIVE", "COMPLETED")]
+                .into_iter()
+                .flatten()
+                .collect(),
+            "SUCCESSFUL" => vec![new("COMPLETED")],
+            "ROLLBACK_SUCCESSFUL" => old("PRIMARY", "COMPLETED").into_iter().collect(),
+            "STOPPED" => vec![new("FAILED")],
+            _ => {
+                let failed = entry(
+                    &latest.ecs_id,
+                    "ACTIVE",
+                    td,
+                    count,
+                    latest.created_at,
+                    "FAILED",
+                );
+                [old("PRIMARY", "IN_PROGRESS"), Some(failed)]
+                    .into_iter()
+                    .flatten()
+                    .collect()
+            }
+        };
+    }
     if latest.by_revision && age >= window {
         if let (true, Some(src)) = (latest.rollback, latest.source) {
             // ECS takes the last completed deployment up again (ECS API
@@ -187,9 +273,15 @@ struct ServiceDeployment {
     rollback_requested: Option<(Instant, f64)>,
     /// When a newer deployment replaced it while in flight.
     superseded: Option<f64>,
+    /// A blue/green, canary or linear deployment's timeline ([`super::strategies`]).
+    plan: Option<Plan>,
 }
 
 /// The strings of a JSON array (none for anything else).
+pub(super) fn strings_of(v: &Value) -> Vec<String> {
+    strings(v).into_iter().map(str::to_owned).collect()
+}
+
 fn strings(v: &Value) -> Vec<&str> {
     v.as_array()
         .into_iter()
@@ -219,6 +311,11 @@ fn status(
     now: Instant,
     window: Duration,
 ) -> (&'static str, &'static str, Option<&'static str>, bool) {
+    if d.superseded.is_none() {
+        if let Some(p) = phase(d, now) {
+            return (p.status, p.reason, p.stage, p.finished);
+        }
+    }
     if let Some((t, _)) = d.rollback_requested {
         let age = now.duration_since(t);
         return if age < window / 4 {
@@ -292,6 +389,7 @@ impl DeploymentsSeen {
         answer: &Value,
         failing: &Failing,
         window: Duration,
+        strategies: Context,
     ) {
         let svc = &answer["service"];
         let name = service_name(op, req);
@@ -360,6 +458,15 @@ impl DeploymentsSeen {
         if !starts {
             return;
         }
+        // A blue/green, canary or linear deployment: its timeline, with blue and green chosen
+        // from the production rule's weights as they are now.
+        let dc = &svc["deploymentConfiguration"];
+        let shifting = super::strategies::is_shifting(dc["strategy"].as_str().unwrap_or(""));
+        let routes = shifting.then(|| {
+            super::strategies::routes(&svc["loadBalancers"], &|rule| {
+                self.current_weights(rule, strategies.rules)
+            })
+        });
         let (rev_id, dep_id) = (self.new_id(), self.new_id());
         let Some(h) = self.services.get_mut(&name) else {
             return;
@@ -373,16 +480,19 @@ impl DeploymentsSeen {
         });
         // The revision the service runs: a rolled-back deployment's source.
         let source = h.deployments.last().map(|d| {
-            let back = d.rollback_requested.is_some()
-                || (d.by_revision && d.rollback && d.created.elapsed() >= window);
+            let back = went_back(d, window);
             match (back, d.source) {
                 (true, Some(src)) => src,
                 _ => d.target,
             }
         });
         // One still in flight is replaced (a finished one stays as it ended).
+        let now = Instant::now();
         for d in h.deployments.iter_mut() {
-            let in_flight = d.created.elapsed() < window;
+            let in_flight = match &d.plan {
+                Some(_) => !status(d, now, window).3,
+                None => d.created.elapsed() < window,
+            };
             if in_flight && d.superseded.is_none() && d.rollback_requested.is_none() {
                 d.superseded = Some(now_epoch);
             }
@@ -391,8 +501,22 @@ impl DeploymentsSeen {
             failing
                 .revisions
                 .iter()
-                .any(|f| r.task_definition.ends_with(&format!("/{f}")))
+                .any(|f| names_revision(&r.task_definition, f))
         });
+        let in_bake = h.revisions.last().is_some_and(|r| {
+            failing
+                .during_bake
+                .iter()
+                .any(|f| names_revision(&r.task_definition, f))
+        });
+        let failure = if by_revision || failing.services.contains(&name) {
+            Some(Failure::TasksFail)
+        } else if in_bake {
+            Some(Failure::AlarmInBake)
+        } else {
+            None
+        };
+        let plan = routes.map(|routes| Plan::new(dc, routes, strategies.times, failure));
         let base = h
             .service_arn
             .replacen(":service/", ":service-deployment/", 1);
@@ -417,7 +541,31 @@ impl DeploymentsSeen {
             rollback,
             rollback_requested: None,
             superseded: None,
+            plan,
         });
+    }
+
+    /// The forward weights of listener rule `rule` as they are now: those the latest
+    /// strategy deployment routing through it has set since a client last set them, else
+    /// the client's.
+    pub(super) fn current_weights(&self, rule: &str, rules: &RulesSeen) -> Option<Weights> {
+        let client = rules.rules.get(rule);
+        let now = Instant::now();
+        let latest = self
+            .services
+            .values()
+            .flat_map(|h| h.deployments.iter())
+            .filter(|d| client.is_none_or(|(_, at)| d.created > *at))
+            .filter_map(|d| Some((d, d.plan.as_ref()?)))
+            .filter(|(_, p)| {
+                p.routes
+                    .iter()
+                    .any(|r| r.production_rule == rule || r.test_rule.as_deref() == Some(rule))
+            })
+            .max_by_key(|(d, _)| d.created);
+        latest
+            .and_then(|(d, plan)| plan.weights(rule, &phase(d, now)?))
+            .or_else(|| client.map(|(w, _)| w.clone()))
     }
 
     /// Rewrites the services of an answer that shows them as AWS shows them: once an
@@ -603,7 +751,16 @@ impl DeploymentsSeen {
             v["statusReason"] = reason.into();
         }
         if finished {
-            v["finishedAt"] = (d.superseded.unwrap_or(d.created_at + window.as_secs_f64())).into();
+            let took = match &d.plan {
+                Some(plan) => {
+                    let stopped = d
+                        .rollback_requested
+                        .map(|(t, _)| t.duration_since(d.created));
+                    plan.finish(stopped)
+                }
+                None => window,
+            };
+            v["finishedAt"] = (d.superseded.unwrap_or(d.created_at + took.as_secs_f64())).into();
         }
         v
     }
@@ -620,6 +777,25 @@ impl DeploymentsSeen {
         v["sourceServiceRevisions"] = source.into();
         if let Some(stage) = stage {
             v["lifecycleStage"] = stage.into();
+        }
+        if let (Some(p), Some(plan), None) = (phase(d, now), &d.plan, d.rollback_requested) {
+            if p.rolled_back {
+                // ECS API ServiceDeployment.rollback ("The reason the rollback happened") and
+                // .alarms (triggeredAlarmNames) for a failure ECS detected itself.
+                let (at, why) = plan.failure().expect("a rollback has a failure");
+                v["rollback"] = json!({
+                    "reason": p.reason,
+                    "startedAt": d.created_at + at.as_secs_f64(),
+                    "serviceRevisionArn": d.source.map(|i| h.revisions[i].arn.clone()),
+                });
+                if why == Failure::AlarmInBake {
+                    v["alarms"] = json!({
+                        "status": "TRIGGERED",
+                        "alarmNames": plan.alarms,
+                        "triggeredAlarmNames": plan.alarms,
+                    });
+                }
+            }
         }
         if let Some((_, at)) = d.rollback_requested {
             v["rollback"] = json!({

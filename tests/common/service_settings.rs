@@ -100,6 +100,25 @@ impl SettingsSeen {
         None
     }
 
+    /// The deployment configuration a service will have once `req` (a CreateService /
+    /// UpdateService) succeeds: what it had (AWS's default for a new one) with what the
+    /// request sends.
+    pub(super) fn deployment_after(&self, op: &str, req: &Value) -> Value {
+        let mut d = match (op, self.services.get(service_name(op, req))) {
+            ("UpdateService", Some(s)) => s.deployment.clone(),
+            _ => default_deployment(),
+        };
+        if let (Some(kept), Some(sent)) = (
+            d.as_object_mut(),
+            req["deploymentConfiguration"].as_object(),
+        ) {
+            for (k, v) in sent {
+                kept.insert(k.clone(), v.clone());
+            }
+        }
+        d
+    }
+
     /// Records a successful request; rewrites the answer's services to report their
     /// settings as AWS does. Whether the answer changed.
     pub(super) fn after(&mut self, op: &str, req: &Value, answer: &mut Value) -> bool {
