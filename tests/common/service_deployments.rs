@@ -586,6 +586,12 @@ impl DeploymentsSeen {
             if svc["status"] != "ACTIVE" {
                 continue;
             }
+            // ECS API Service.currentServiceDeployment: the ARN of the service's latest
+            // service deployment (moto has none).
+            if let Some(d) = h.deployments.last() {
+                svc["currentServiceDeployment"] = d.arn.clone().into();
+                changed = true;
+            }
             if h.deployments.len() > 1 {
                 svc["deployments"] = shown(h, &svc["desiredCount"], window).into();
                 changed = true;

@@ -576,7 +576,17 @@ pub async fn update(
             req = req.force_new_deployment(true);
         }
     }
-    let out = req.send().await.map_err(err)?;
+    // A role or rule made a moment ago (the infrastructure role of a service that starts
+    // shifting traffic: "ECS was unable to assume the role ... provided for
+    // advancedConfiguration") is refused until it has propagated, as on create; a refused
+    // update changed nothing, so it is sent again.
+    let started = std::time::Instant::now();
+    let retryable = |e: &anyhow::Error| not_yet_propagated(e) && started.elapsed() < PROPAGATION;
+    let out = retry_until(PROPAGATION, retryable, || {
+        let req = req.clone();
+        async move { req.send().await.map_err(err) }
+    })
+    .await?;
     let svc = out
         .service()
         .ok_or_else(|| anyhow::anyhow!("UpdateService returned no service"))?;
