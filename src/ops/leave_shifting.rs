@@ -85,33 +85,18 @@ pub async fn bring_back(ctx: &Ctx, services: &[Leaving]) -> Result<()> {
 mod tests {
     use super::*;
     use crate::desired::StrategySpec;
-    use crate::plan::fixtures::{converged, desired};
+    use crate::plan::fixtures::{behind_alb, converged, desired};
     use crate::plan::plan_up;
     use serde_json::json;
 
-    const BG: &str = r#"
-app = "demo"
-region = "ap-northeast-1"
-[network]
-azs = ["ap-northeast-1a", "ap-northeast-1c"]
-[load_balancer]
-[[load_balancer.listeners]]
-port = 80
-protocol = "HTTP"
-service = "web"
-[services.web]
-image = "nginx:latest"
-ports = [80]
-[services.web.target_group]
-port = 80
-[services.web.deployment]
-strategy = "blue_green"
-"#;
+    fn blue_green() -> String {
+        behind_alb("strategy = \"blue_green\"")
+    }
 
     /// What AWS reports of the blue/green app after a deployment that left production on
     /// `serving` (`primary` or `alt`).
     fn after_deployment(serving: &str) -> BTreeMap<ResourceId, Observed> {
-        let d = desired(BG);
+        let d = desired(&blue_green());
         let mut seen = converged(&d);
         let arn = |id: &str| {
             seen[&ResourceId::parse(id).unwrap()]
@@ -138,7 +123,7 @@ strategy = "blue_green"
     }
 
     fn rolling() -> Vec<Resource> {
-        desired(&BG.replace("strategy = \"blue_green\"", "strategy = \"rolling\""))
+        desired(&behind_alb("strategy = \"rolling\""))
     }
 
     #[test]
@@ -158,7 +143,7 @@ strategy = "blue_green"
         let seen = after_deployment("primary");
         assert!(leaving(&plan_up(&d, &seen), &d, &seen).is_empty());
         // Still blue/green: nothing to leave.
-        let bg = desired(BG);
+        let bg = desired(&blue_green());
         let seen = after_deployment("alt");
         assert!(leaving(&plan_up(&bg, &seen), &bg, &seen).is_empty());
         let Spec::Service(s) = &bg.iter().find(|r| r.id.kind == Kind::Service).unwrap().spec else {

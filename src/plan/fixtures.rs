@@ -8,6 +8,31 @@ use crate::config::load_str;
 use crate::desired::{build, Env, Outputs, Resource, ResourceId};
 use crate::plan::Observed;
 
+/// An app whose one service `web`, behind the HTTP:80 listener's default action, has the
+/// `[services.web.deployment]` keys `deployment` (a traffic-shifting strategy, say).
+pub fn behind_alb(deployment: &str) -> String {
+    format!(
+        r#"
+app = "demo"
+region = "ap-northeast-1"
+[network]
+azs = ["ap-northeast-1a", "ap-northeast-1c"]
+[load_balancer]
+[[load_balancer.listeners]]
+port = 80
+protocol = "HTTP"
+service = "web"
+[services.web]
+image = "nginx:latest"
+ports = [80]
+[services.web.target_group]
+port = 80
+[services.web.deployment]
+{deployment}
+"#
+    )
+}
+
 /// The resources the config `text` asks for, in a two-AZ Tokyo account.
 pub fn desired(text: &str) -> Vec<Resource> {
     let loaded = load_str(text, Path::new("t.toml")).expect("valid config");

@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::*;
 use crate::config::load_str;
 use crate::desired::{build, Env, Resource};
-use crate::plan::fixtures::{converged, desired};
+use crate::plan::fixtures::{behind_alb, converged, desired};
 use serde_json::json;
 
 const CONFIG: &str = r#"
@@ -801,29 +801,13 @@ fn a_release_task_runs_only_before_its_service_moves_to_a_new_revision() {
     assert!(down.changes.iter().all(|c| c.id.kind != Kind::Release));
 }
 
-const CANARY: &str = r#"
-app = "demo"
-region = "ap-northeast-1"
-[network]
-azs = ["ap-northeast-1a", "ap-northeast-1c"]
-[load_balancer]
-[[load_balancer.listeners]]
-port = 80
-protocol = "HTTP"
-service = "web"
-[services.web]
-image = "nginx:latest"
-ports = [80]
-[services.web.target_group]
-port = 80
-[services.web.deployment]
-strategy = "canary"
-test_port = 8080
-"#;
+fn canary() -> String {
+    behind_alb("strategy = \"canary\"\ntest_port = 8080\n")
+}
 
 #[test]
 fn a_canary_service_gets_a_second_group_weighted_rules_and_the_infrastructure_role() {
-    let d = desired(CANARY);
+    let d = desired(&canary());
     let plan = plan_up(&d, &BTreeMap::new());
     let ids: BTreeSet<String> = d.iter().map(|r| r.id.to_string()).collect();
     for want in [
@@ -896,7 +880,7 @@ fn the_two_groups_of_a_service_compare_as_a_pair() {
 
 #[test]
 fn a_canary_update_is_expected_to_take_its_bake_times_longer() {
-    let d = desired(CANARY);
+    let d = desired(&canary());
     let mut seen = converged(&d);
     let svc = ResourceId::parse("service.web").unwrap();
     seen.get_mut(&svc)
@@ -908,7 +892,7 @@ fn a_canary_update_is_expected_to_take_its_bake_times_longer() {
     assert!(matches!(c.action, Action::Update(_)));
     // Typical update (2 min) + canary held 2 min + bake 2 min.
     assert_eq!(plan.typical(c), std::time::Duration::from_secs(360));
-    let linear = desired(&CANARY.replace("\"canary\"", "\"linear\""));
+    let linear = desired(&canary().replace("\"canary\"", "\"linear\""));
     let Some(crate::desired::Spec::Service(s)) =
         linear.iter().find(|r| r.id == svc).map(|r| &r.spec)
     else {

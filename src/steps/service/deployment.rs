@@ -122,7 +122,8 @@ fn strategy(
 /// The strategy a described service reports (none reported: ROLLING).
 fn observed_strategy(d: &DeploymentConfiguration) -> StrategySpec {
     let tenths = |p: Option<f64>| p.map_or(0, |p| (p * 10.0).round() as u32);
-    let bake = d.bake_time_in_minutes().unwrap_or(0).max(0) as u32;
+    let minutes = |m: Option<i32>| m.unwrap_or(0).max(0) as u32;
+    let bake = minutes(d.bake_time_in_minutes());
     match d.strategy() {
         Some(DeploymentStrategy::BlueGreen) => StrategySpec::BlueGreen { bake },
         Some(DeploymentStrategy::Canary) => {
@@ -130,10 +131,7 @@ fn observed_strategy(d: &DeploymentConfiguration) -> StrategySpec {
             StrategySpec::Canary {
                 bake,
                 tenths: tenths(c.and_then(|c| c.canary_percent())),
-                step_bake: c
-                    .and_then(|c| c.canary_bake_time_in_minutes())
-                    .unwrap_or(0)
-                    .max(0) as u32,
+                step_bake: minutes(c.and_then(|c| c.canary_bake_time_in_minutes())),
             }
         }
         Some(DeploymentStrategy::Linear) => {
@@ -141,10 +139,7 @@ fn observed_strategy(d: &DeploymentConfiguration) -> StrategySpec {
             StrategySpec::Linear {
                 bake,
                 tenths: tenths(c.and_then(|c| c.step_percent())),
-                step_bake: c
-                    .and_then(|c| c.step_bake_time_in_minutes())
-                    .unwrap_or(0)
-                    .max(0) as u32,
+                step_bake: minutes(c.and_then(|c| c.step_bake_time_in_minutes())),
             }
         }
         _ => StrategySpec::Rolling,
