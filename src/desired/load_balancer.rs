@@ -196,6 +196,21 @@ fn security_groups(
             ));
         }
     }
+    // The test listeners of services whose traffic ECS shifts, open like the others.
+    let test_ports = c.services.values().filter_map(|s| {
+        s.deployment
+            .test_port
+            .filter(|_| s.deployment.strategy.shifts_traffic() && s.target_group.is_some())
+    });
+    for port in test_ports {
+        for cidr in &lb.ingress_cidrs {
+            ingress.push(IngressRule::tcp(
+                port,
+                Source::Cidr(cidr.clone()),
+                Some("HTTP test listener".to_string()),
+            ));
+        }
+    }
     out.push(net.security_group(
         lb_sg_id(),
         c.load_balancer_sg_name(),

@@ -12,21 +12,26 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 
 use crate::desired::{Attr, Kind, Resource, ResourceId, Spec, Val};
-use crate::plan::{Observed, Plan};
+use crate::plan::{Observed, Plan, Unsettled};
 use crate::steps::Ctx;
 
 /// A service whose traffic must come back to its first group before it turns rolling.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Leaving {
     pub id: ResourceId,
     pub name: String,
     /// The group the rolling service keeps.
     pub keeps: String,
+    /// The production rule ECS shifts the service's traffic on.
+    pub rule: String,
+    /// A deployment still in flight, which decides where the traffic ends up.
+    pub in_flight: Option<Unsettled>,
 }
 
-/// The services this plan turns rolling while production serves from the group they drop
-/// (pure): updated services that AWS reports with another strategy, whose desired spec is
-/// rolling, and whose production rule gives the group they keep less than all traffic.
+/// The services this plan turns rolling while production serves, or may end up serving,
+/// from the group they drop (pure): updated services that AWS reports with another
+/// strategy, whose desired spec is rolling, and whose production rule gives the group they
+/// keep less than all traffic, or whose latest deployment is still in flight.
 pub fn leaving(
     plan: &Plan,
     desired: &[Resource],
@@ -38,7 +43,7 @@ pub fn leaving(
         .filter_map(|o| Some((o.outputs.get(Attr::Arn)?, o)))
         .collect();
     plan.pending()
-        .filter(|c| c.id.kind == Kind::Service && c.action.unsettled().is_none())
+        .filter(|c| c.id.kind == Kind::Service)
         .filter_map(|c| {
             let o = observed.get(&c.id)?;
             let r = desired.iter().find(|r| r.id == c.id)?;
@@ -64,19 +69,25 @@ pub fn leaving(
                 .values()
                 .filter_map(|w| w.as_i64())
                 .sum();
-            (kept < total).then(|| Leaving {
+            let in_flight = o.unsettled().filter(|u| !u.failed);
+            (kept < total || in_flight.is_some()).then(|| Leaving {
                 id: c.id.clone(),
                 name: o.name.clone(),
                 keeps,
+                rule: rule_arn.to_string(),
+                in_flight,
             })
         })
         .collect()
 }
 
-/// Run the deployments that bring each service's traffic back to the group it keeps.
+/// Bring each service's traffic back to the group it keeps: a deployment in flight is
+/// followed to its end first, then the production rule is read again, and only if the
+/// kept group still lacks traffic does one more deployment move it.
 pub async fn bring_back(ctx: &Ctx, services: &[Leaving]) -> Result<()> {
     for l in services {
-        crate::steps::traffic_back(ctx, &l.id.to_string(), &l.name, &l.keeps).await?;
+        crate::steps::traffic_back(ctx, &l.id, &l.name, &l.keeps, &l.rule, l.in_flight.as_ref())
+            .await?;
     }
     Ok(())
 }

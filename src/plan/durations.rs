@@ -144,31 +144,15 @@ fn delete(kind: Kind) -> Duration {
 }
 
 /// What a resource's settings add to its kind's typical update: a blue/green, canary or
-/// linear deployment holds each traffic step for its bake time and keeps the old revision
-/// for the bake time after (ECS developer guide, "Amazon ECS blue/green deployments":
-/// lifecycle stages; canary and linear deployments).
+/// linear deployment holds its traffic steps and bakes
+/// ([`crate::desired::StrategySpec::held_minutes`]).
 pub fn settings_extra(spec: &crate::desired::Spec) -> Duration {
-    use crate::desired::StrategySpec;
-    let crate::desired::Spec::Service(s) = spec else {
-        return Duration::ZERO;
-    };
-    let minutes = match s.deployment.strategy {
-        StrategySpec::Rolling => 0,
-        StrategySpec::BlueGreen { bake } => bake,
-        StrategySpec::Canary {
-            bake, step_bake, ..
-        } => step_bake + bake,
-        StrategySpec::Linear {
-            bake,
-            tenths,
-            step_bake,
-        } => {
-            // Steps of `tenths` up to 100 %, each held but the last.
-            let steps = 1000u32.div_ceil(tenths.max(1));
-            steps.saturating_sub(1) * step_bake + bake
+    match spec {
+        crate::desired::Spec::Service(s) => {
+            Duration::from_secs(u64::from(s.deployment.strategy.held_minutes()) * 60)
         }
-    };
-    Duration::from_secs(u64::from(minutes) * 60)
+        _ => Duration::ZERO,
+    }
 }
 
 #[cfg(test)]

@@ -60,6 +60,16 @@ pub struct Unsettled {
 }
 
 impl Unsettled {
+    /// True for a failed deployment the service no longer runs (rolled back: what it
+    /// attempted is not what AWS reports) while the config asks for exactly what runs
+    /// (`diffs` empty): the config was reverted, and nothing is unsettled any more.
+    fn left_behind(&self, live: &Fields, diffs: &[FieldChange]) -> bool {
+        self.failed
+            && diffs.is_empty()
+            && !self.attempted.is_empty()
+            && self.attempted.iter().any(|(k, v)| live.get(k) != Some(v))
+    }
+
     /// True when `diffs` only ask again for what this failed deployment attempted.
     fn retries(&self, diffs: &[FieldChange]) -> bool {
         self.failed
@@ -217,6 +227,9 @@ pub fn plan_up(desired: &[Resource], observed: &BTreeMap<ResourceId, Observed>) 
                 // Rolled back from a failed deployment, the fields differ again, but only
                 // by what that deployment attempted: redeploying it would fail the same way.
                 let rolled_back = unsettled.as_ref().is_some_and(|u| u.retries(&diffs));
+                // A failed deployment the service was rolled back from, while the config
+                // now asks for what runs (reverted): settled, nothing to report.
+                let unsettled = unsettled.filter(|u| !u.left_behind(&live, &diffs));
                 if diffs.is_empty() || rolled_back {
                     // Converged only once AWS has finished the last change too: an
                     // in-flight deployment is waited for, a failed one reported (a change
@@ -313,9 +326,23 @@ pub fn plan_up(desired: &[Resource], observed: &BTreeMap<ResourceId, Observed>) 
         name: o.name.clone(),
         action: Action::Delete,
     }));
+    // Only an update that starts a deployment holds the strategy's steps and bake.
+    const REDEPLOYS: &[&str] = &[
+        "task_definition",
+        "load_balancers",
+        "subnets",
+        "security_groups",
+        "assign_public_ip",
+        "service_connect",
+        "capacity",
+        "enable_execute_command",
+    ];
     let extra = changes
         .iter()
-        .filter(|c| matches!(c.action, Action::Update(_)))
+        .filter(|c| match &c.action {
+            Action::Update(diffs) => diffs.iter().any(|d| REDEPLOYS.contains(&d.field.as_str())),
+            _ => false,
+        })
         .filter_map(|c| {
             let d = durations::settings_extra(&by_id.get(&c.id)?.spec);
             (!d.is_zero()).then(|| (c.id.clone(), d))

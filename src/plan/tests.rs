@@ -127,6 +127,23 @@ fn a_rolled_back_service_asked_for_the_failed_revision_again_is_still_failed() {
 }
 
 #[test]
+fn a_config_reverted_to_the_revision_a_rollback_put_back_is_converged() {
+    let d = desired(CONFIG);
+    let api = crate::desired::service_id("api");
+    // The service runs what the config asks for; the latest deployment, of another
+    // revision, failed and was rolled back.
+    let mut observed = with_unsettled(converged(&d), "api", true);
+    let o = observed.get_mut(&api).unwrap();
+    o.details[UNSETTLED]["attempted"] = json!({ "task_definition": "arn:failed:9" });
+    let plan = plan_up(&d, &observed);
+    assert_eq!(*action_of(&plan, "service.api"), Action::NoOp);
+    // Without a record of what it attempted it stays a failure (the service may still run
+    // the failed revision).
+    let plan = plan_up(&d, &with_unsettled(converged(&d), "api", true));
+    assert!(matches!(action_of(&plan, "service.api"), Action::Failed(_)));
+}
+
+#[test]
 fn a_failed_deployment_holds_up_no_unrelated_change() {
     // `site` failed; `api` gets a new desired count: the failure is reported after it.
     let d = desired(&CONFIG.replace("cpu = 512", "cpu = 512\ndesired_count = 3"));
@@ -845,6 +862,13 @@ fn a_canary_service_gets_a_second_group_weighted_rules_and_the_infrastructure_ro
         f["deployment"]["strategy"],
         "CANARY 10% for 2 min, then all; bake 2 min"
     );
+    // The test listener is open like the others.
+    let alb_sg = d
+        .iter()
+        .find(|r| r.id.to_string() == "security_group.alb")
+        .unwrap();
+    let ingress = alb_sg.spec.fields(&crate::desired::NoRefs)["ingress"].to_string();
+    assert!(ingress.contains("8080"), "{ingress}");
     let rule = d
         .iter()
         .find(|r| r.id.to_string() == "listener_rule.80-web")

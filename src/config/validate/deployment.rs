@@ -227,7 +227,62 @@ impl Validator<'_> {
             ),
             _ => {}
         }
+        if let Some(lb) = &self.c.load_balancer {
+            for (i, l) in lb.listeners.iter().enumerate() {
+                let routes =
+                    l.service.as_deref() == Some(key) || l.rules.iter().any(|r| r.service == key);
+                if routes && (l.cognito.is_some() || l.oidc.is_some()) {
+                    // ECS developer guide, "Application Load Balancer resources for
+                    // blue/green, linear, and canary deployments": a deployment fails when
+                    // the listener rules combine forward with other actions, such as
+                    // authentication.
+                    self.err(
+                        dp.key("strategy"),
+                        format!(
+                            "strategy = \"{}\" cannot shift traffic on load_balancer.listeners[{i}]: \
+                             it signs users in (cognito/oidc) before forwarding, and ECS fails a \
+                             deployment whose rule mixes forward with other actions; keep this \
+                             service rolling or route it through a listener without sign-in",
+                            st.as_config()
+                        ),
+                    );
+                }
+                if l.service.as_deref() == Some(key) {
+                    for (j, r) in l.rules.iter().enumerate() {
+                        if r.priority == Some(50000) {
+                            self.err(
+                                super::root("load_balancer")
+                                    .key("listeners")
+                                    .index(i)
+                                    .key("rules")
+                                    .index(j)
+                                    .key("priority"),
+                                format!(
+                                    "priority 50000 is taken on this listener: service {key} \
+                                     ({}) gets a catch-all rule there, at the last priority, \
+                                     for ECS to shift its traffic on",
+                                    st.as_config()
+                                ),
+                            );
+                        }
+                    }
+                }
+            }
+        }
         if let Some(port) = d.test_port {
+            let other = self.c.services.iter().find(|(k, s)| {
+                k.as_str() != key
+                    && s.deployment.strategy.shifts_traffic()
+                    && s.deployment.test_port == Some(port)
+            });
+            if let Some((other, _)) = other {
+                self.err(
+                    dp.key("test_port"),
+                    format!(
+                        "test_port {port} is service {other}'s test port too; each needs its own"
+                    ),
+                );
+            }
             let lb = self.c.load_balancer.as_ref();
             if s.target_group.is_none() || lb.is_none() {
                 self.err(

@@ -84,6 +84,28 @@ impl StrategySpec {
         }
     }
 
+    /// How long a deployment holds traffic steps and bakes, in minutes: each canary or
+    /// linear step but the last is held for its step bake time, then the bake time (ECS
+    /// developer guide: canary and linear deployments; "stepBakeTimeInMinutes ... not
+    /// applied after reaching 100 %").
+    pub fn held_minutes(self) -> u32 {
+        match self {
+            StrategySpec::Rolling => 0,
+            StrategySpec::BlueGreen { bake } => bake,
+            StrategySpec::Canary {
+                bake, step_bake, ..
+            } => step_bake + bake,
+            StrategySpec::Linear {
+                bake,
+                tenths,
+                step_bake,
+            } => {
+                let steps = 1000u32.div_ceil(tenths.max(1));
+                steps.saturating_sub(1) * step_bake + bake
+            }
+        }
+    }
+
     /// How the deployment field shows it: `"CANARY 10% for 2 min, bake 2 min"`.
     pub fn describe(self) -> String {
         let pct = |t: u32| {

@@ -75,10 +75,19 @@ pub fn split_text(weights: &BTreeMap<String, i32>) -> Option<String> {
 }
 
 /// The service deployment a CreateService / UpdateService started: the one its answer
-/// names, else the newest one in flight.
+/// names, else the newest one in flight. One that has already ended in a rollback or a stop
+/// is an earlier deployment (an update that started none leaves the service's current one
+/// in place): `None`, and the caller judges the service as a rolling one.
 pub async fn started_by(ctx: &Ctx, svc: &Service) -> Result<Option<String>> {
     if let Some(arn) = svc.current_service_deployment() {
-        return Ok(Some(arn.to_string()));
+        let found = history::describe(ctx, &[arn.to_string()]).await?;
+        let ended = found.first().and_then(|d| d.status()).is_some_and(|s| {
+            matches!(
+                s,
+                Status::RollbackSuccessful | Status::RollbackFailed | Status::Stopped
+            )
+        });
+        return Ok((!ended).then(|| arn.to_string()));
     }
     let name = svc.service_name().unwrap_or_default();
     let flying = [Status::Pending, Status::InProgress];
@@ -201,7 +210,7 @@ pub async fn wait(
                     Some(Stage::BakeTime) => {
                         let started = *baking_since.get_or_insert_with(Instant::now);
                         if let Some(left) = bake_left(d, started.elapsed()) {
-                            state.push_str(&format!(", about {left} left"));
+                            state.push_str(&format!(", at most {left} left"));
                         }
                     }
                     Some(Stage::ProductionTrafficShift | Stage::TestTrafficShift) => {
@@ -225,8 +234,9 @@ pub async fn wait(
     }
 }
 
-/// The bake time left, from the deployment's configured bake time and how long this wait
-/// has seen it baking (ECS reports no start of the stage).
+/// The bake time left at most, from the deployment's configured bake time and how long
+/// this wait has seen it baking (ECS reports no start of the stage; a wait that began
+/// during the bake saw less of it).
 fn bake_left(d: &ServiceDeployment, baked: Duration) -> Option<String> {
     let minutes = d.deployment_configuration()?.bake_time_in_minutes()?;
     let total = Duration::from_secs(u64::try_from(minutes).ok()? * 60);

@@ -11,7 +11,8 @@ use aws_sdk_ecs::types::Service;
 use super::rollout::conclude;
 use super::{describe_services, primary_id};
 use crate::aws::err;
-use crate::desired::TAG_APP;
+use crate::desired::{ResourceId, TAG_APP};
+use crate::plan::Unsettled;
 use crate::steps::support::autoscaling::{DIMENSION, NAMESPACE};
 use crate::steps::support::tags::tag;
 use crate::steps::Ctx;
@@ -67,22 +68,67 @@ pub(super) async fn changed(
     waited(ctx, name, svc, verb).await
 }
 
-/// One more deployment under the service's current (traffic-shifting) strategy, so that
-/// ECS, which alternates the two target groups, moves the tasks and production traffic to
-/// `keeps` before the service turns rolling (see `ops::leave_shifting`).
-pub async fn traffic_back(ctx: &Ctx, key: &str, name: &str, keeps: &str) -> Result<()> {
+/// Before a service that shifts traffic turns rolling: its deployment in flight (if any)
+/// followed to its end, then, unless production is on `keeps` by then (the production
+/// rule `rule` read again), one more deployment under the service's current strategy, so
+/// that ECS, which alternates the two target groups, moves the tasks and the traffic to
+/// `keeps` (see `ops::leave_shifting`).
+pub async fn traffic_back(
+    ctx: &Ctx,
+    id: &ResourceId,
+    name: &str,
+    keeps: &str,
+    rule: &str,
+    in_flight: Option<&Unsettled>,
+) -> Result<()> {
+    let key = id.to_string();
+    // Waited for even with --no-wait: ECS refuses to turn a service rolling while a
+    // deployment is in progress ("Update the Amazon ECS deployment strategy"), and the
+    // switch must find the traffic where these deployments put it.
+    let timeout = ctx.service_wait.unwrap_or(SWITCH_WAIT);
+    if let Some(u) = in_flight {
+        let found = describe_services(ctx, &[name.to_string()]).await?;
+        let svc = found
+            .first()
+            .ok_or_else(|| anyhow!("service {name} disappeared"))?;
+        let since = super::rollout::Since::deployment(u.since.as_deref());
+        let outcome = super::lifecycle::wait(ctx, &key, svc, &u.deployment, since, timeout).await?;
+        conclude(outcome, &u.deployment)?;
+    }
+    let live = ctx.aws.elb.describe_rules().rule_arns(rule).send().await;
+    let weights = live
+        .map_err(err)?
+        .rules()
+        .first()
+        .map(|r| crate::steps::support::elb_actions::forward_weights(r.actions()))
+        .unwrap_or_default();
+    if weights.get(keeps).copied().unwrap_or(0) == weights.values().sum::<i32>() {
+        return Ok(());
+    }
     let group = keeps.split('/').nth(1).unwrap_or(keeps);
     ctx.report.progress(
-        key,
+        &key,
         &format!(
             "production traffic is on the other target group: one more deployment moves it \
              to {group}, which the rolling service keeps"
         ),
     );
-    let call = update(ctx, name).force_new_deployment(true);
-    changed(ctx, name, call, "move traffic back").await?;
-    Ok(())
+    let out = update(ctx, name)
+        .force_new_deployment(true)
+        .send()
+        .await
+        .map_err(err)?;
+    let svc = out
+        .service()
+        .ok_or_else(|| anyhow!("UpdateService returned no service"))?;
+    let Some((deployment, outcome)) = super::follow_mutation(ctx, &key, svc, timeout).await? else {
+        bail!("service {name} reports no deployment");
+    };
+    conclude(outcome, &deployment)
 }
+
+/// How long [`traffic_back`] waits when `up` itself does not wait (`--no-wait`).
+const SWITCH_WAIT: std::time::Duration = std::time::Duration::from_secs(900);
 
 /// Sets the task count of a service without autoscaling, and waits until its deployment
 /// runs that many tasks.

@@ -627,6 +627,10 @@ pub(super) async fn follow_mutation(
     if lifecycle::shifts_traffic(svc) {
         if let Some(arn) = lifecycle::started_by(ctx, svc).await? {
             let since = Since::mutation(svc, primary.as_deref().unwrap_or_default());
+            // The wait timeout is for what AWS does; the steps and bake times the config
+            // asks for come on top (a 20-minute bake would otherwise always time out).
+            let held = deployment::strategy_of(svc.deployment_configuration()).held_minutes();
+            let timeout = timeout + Duration::from_secs(u64::from(held) * 60);
             let outcome = lifecycle::wait(ctx, key, svc, &arn, since, timeout).await?;
             return Ok(Some((arn, outcome)));
         }

@@ -109,3 +109,49 @@ fn early_success_and_test_port_follow_the_strategy() {
         "test_port 80 is a listener port already",
     );
 }
+
+#[test]
+fn shifting_behind_sign_in_a_taken_priority_or_a_shared_test_port_are_errors() {
+    let signed_in = alb(
+        "[services.web.deployment]\nstrategy = \"blue_green\"\n",
+        "",
+        "",
+        "[[load_balancer.listeners]]\nport = 443\nprotocol = \"HTTPS\"\n\
+         certificates = [\"arn:aws:acm:ap-northeast-1:123456789012:certificate/abc-123\"]\n\
+         service = \"web\"\ncognito = { user_pool_arn = \
+         \"arn:aws:cognito-idp:ap-northeast-1:123456789012:userpool/ap-northeast-1_Ab\", \
+         client_id = \"c\", domain = \"d\" }\n",
+    );
+    one(
+        &signed_in,
+        &format!("{P}.strategy"),
+        "ECS fails a deployment whose rule mixes forward with other actions",
+    );
+    let taken = alb(
+        "[services.web.deployment]\nstrategy = \"blue_green\"\n",
+        "",
+        "",
+        "[[load_balancer.listeners]]\nport = 80\nprotocol = \"HTTP\"\nservice = \"web\"\n\
+         [[load_balancer.listeners.rules]]\nservice = \"web\"\npaths = [\"/a\"]\npriority = 50000\n",
+    );
+    let d = diags(&taken);
+    assert!(
+        d.iter()
+            .any(|d| d.key == "load_balancer.listeners[0].rules[0].priority"
+                && d.message.contains("priority 50000 is taken")),
+        "{d:#?}"
+    );
+    let shared = format!(
+        "{}\n[services.api]\nimage = \"nginx:1.27\"\nports = [9000]\n\
+         [services.api.target_group]\nport = 9000\n[services.api.deployment]\n\
+         strategy = \"canary\"\ntest_port = 8443\n\
+         [[load_balancer.listeners.rules]]\nservice = \"api\"\npaths = [\"/api/*\"]\n",
+        routed("strategy = \"canary\"\ntest_port = 8443\n")
+    );
+    let d = diags(&shared);
+    assert!(
+        d.iter()
+            .any(|d| d.message.contains("test_port 8443 is service")),
+        "{d:#?}"
+    );
+}
