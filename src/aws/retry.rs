@@ -236,7 +236,10 @@ mod tests {
             assert!(late <= s(2).max(s(t) / 10), "{t} s: {late:?}");
             // Each pause is at most the plain schedule's.
             let next = s(1 << t.min(4)).min(MAX);
-            assert!(planned(next, true, s(t)) <= planned(next, false, s(t)), "{t} s");
+            assert!(
+                planned(next, true, s(t)) <= planned(next, false, s(t)),
+                "{t} s"
+            );
         }
     }
 

@@ -20,11 +20,13 @@ use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
-use crate::aws::{answer, code_of, err, not_yet_propagated, retry_until, retry_while_settling, PROPAGATION};
-use crate::desired::{ClusterSpec, FARGATE_PROVIDERS};
+use crate::aws::{
+    answer, code_of, err, not_yet_propagated, retry_until, retry_while_settling, PROPAGATION,
+};
 use crate::desired::{
     Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
+use crate::desired::{ClusterSpec, FARGATE_PROVIDERS};
 use crate::plan::Observed;
 
 /// DescribeClusters accepts at most 100 clusters per call.

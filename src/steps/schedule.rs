@@ -20,8 +20,8 @@ use super::support::scheduler::find_group;
 use super::support::{made_or_existing, object_fields, Made};
 use super::Ctx;
 use crate::aws::{
-    answer, bounded, client_token, err, gone_ok, is_gone, not_yet_propagated, retry_while_settling, sent,
-    unless_gone, FAN_OUT, PROPAGATION,
+    answer, bounded, client_token, err, gone_ok, is_gone, not_yet_propagated, retry_while_settling,
+    sent, unless_gone, FAN_OUT, PROPAGATION,
 };
 use crate::desired::{Kind, Outputs, Resolve, Resource, ResourceId, ScheduleSpec};
 use crate::plan::Observed;
