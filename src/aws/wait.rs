@@ -1,5 +1,5 @@
-//! The one `poll`: ask until there is an answer, on the [`Backoff`] schedule, with a last
-//! look at the deadline.
+//! The one `poll`: ask until there is an answer, on the [`Backoff::watching`] schedule
+//! (what is polled for finishes by itself), with a last look at the deadline.
 
 use std::future::Future;
 use std::time::Duration;
@@ -18,7 +18,7 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Option<T>>>,
 {
-    let mut backoff = Backoff::new(deadline);
+    let mut backoff = Backoff::watching(deadline);
     loop {
         if let Some(v) = check().await? {
             return Ok(Some(v));

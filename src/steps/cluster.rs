@@ -20,11 +20,13 @@ use super::support::ownership::{claim, not_owned};
 use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
-use crate::aws::{answer, code_of, err, not_yet_propagated, retry_until, PROPAGATION};
-use crate::desired::{ClusterSpec, FARGATE_PROVIDERS};
+use crate::aws::{
+    answer, code_of, err, not_yet_propagated, retry_until, retry_while_settling, PROPAGATION,
+};
 use crate::desired::{
     Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
 };
+use crate::desired::{ClusterSpec, FARGATE_PROVIDERS};
 use crate::plan::Observed;
 
 /// DescribeClusters accepts at most 100 clusters per call.
@@ -206,7 +208,7 @@ pub async fn create(
     }
     req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     // An account's first ECS use: the service-linked role is not assumable for a while.
-    let out = retry_until(PROPAGATION, not_yet_propagated, || {
+    let out = retry_while_settling(PROPAGATION, not_yet_propagated, || {
         let req = req.clone();
         async move { req.send().await.map_err(err) }
     })

@@ -238,9 +238,9 @@ async fn arn_of(ctx: &Ctx, ns_id: &str) -> Result<Option<String>> {
 }
 
 /// Poll a Cloud Map operation until it succeeds (its description is returned) or fails
-/// (an error with Cloud Map's message), on the [`Backoff`] schedule for at most 5 min.
+/// (an error with Cloud Map's message), on the [`Backoff::watching`] schedule for at most 5 min.
 async fn wait_operation(ctx: &Ctx, key: &str, op_id: &str) -> Result<Operation> {
-    let mut backoff = Backoff::new(OPERATION_WAIT);
+    let mut backoff = Backoff::watching(OPERATION_WAIT);
     loop {
         let status = match ctx
             .aws

@@ -20,8 +20,8 @@ use super::support::scheduler::find_group;
 use super::support::{made_or_existing, object_fields, Made};
 use super::Ctx;
 use crate::aws::{
-    answer, bounded, client_token, err, gone_ok, is_gone, not_yet_propagated, retry_until, sent,
-    unless_gone, FAN_OUT, PROPAGATION,
+    answer, bounded, client_token, err, gone_ok, is_gone, not_yet_propagated, retry_while_settling,
+    sent, unless_gone, FAN_OUT, PROPAGATION,
 };
 use crate::desired::{Kind, Outputs, Resolve, Resource, ResourceId, ScheduleSpec};
 use crate::plan::Observed;
@@ -199,7 +199,7 @@ pub async fn create(
         .target(q.target)
         .client_token(client_token(&["schedule", &ctx.app, &r.name], 0));
     // Scheduler checks that it can assume the role, which may be a moment old.
-    let made = retry_until(PROPAGATION, not_yet_propagated, || {
+    let made = retry_while_settling(PROPAGATION, not_yet_propagated, || {
         let call = call.clone();
         async move { call.send().await.map_err(err) }
     })
@@ -230,7 +230,7 @@ pub async fn update(
         .state(ScheduleState::Enabled)
         .flexible_time_window(q.window)
         .target(q.target);
-    let out = retry_until(PROPAGATION, not_yet_propagated, || {
+    let out = retry_while_settling(PROPAGATION, not_yet_propagated, || {
         let call = call.clone();
         async move { call.send().await.map_err(err) }
     })

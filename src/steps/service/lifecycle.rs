@@ -180,7 +180,7 @@ pub async fn wait(
 ) -> Result<WaitOutcome> {
     let name = svc.service_name().unwrap_or_default().to_string();
     let rule = production_rule(svc);
-    let mut backoff = Backoff::new(timeout);
+    let mut backoff = Backoff::watching(timeout);
     let mut baking_since: Option<Instant> = None;
     let mut last = String::new();
     loop {

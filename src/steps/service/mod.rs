@@ -22,7 +22,9 @@ use super::support::ownership::{is_ours, not_owned};
 use super::support::tags::{owned_tags, tag};
 use super::support::{field_strings, object_fields};
 use super::Ctx;
-use crate::aws::{err, gone_ok, is_gone, not_yet_propagated, retry_until, sent, PROPAGATION};
+use crate::aws::{
+    err, gone_ok, is_gone, not_yet_propagated, retry_until, retry_while_settling, sent, PROPAGATION,
+};
 use crate::desired::{
     lb_pair_fields, Fields, Outputs, Resolve, Resource, ResourceId, ServiceConnectSpec,
     ServiceSpec, Spec, TAG_APP, TAG_RESOURCE,
@@ -497,7 +499,7 @@ pub async fn create(
     let retryable = |e: &anyhow::Error| {
         still_draining(e) || (not_yet_propagated(e) && started.elapsed() < PROPAGATION)
     };
-    let out = retry_until(DRAINING_WAIT, retryable, || {
+    let out = retry_while_settling(DRAINING_WAIT, retryable, || {
         let req = req.clone();
         async move { req.send().await.map_err(err) }
     })

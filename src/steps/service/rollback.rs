@@ -206,7 +206,7 @@ async fn wait_rollback(
     arn: &str,
     timeout: Duration,
 ) -> Result<Option<String>> {
-    let mut backoff = Backoff::new(timeout);
+    let mut backoff = Backoff::watching(timeout);
     let mut last = String::new();
     loop {
         let found = describe(ctx, &[arn.to_string()]).await?;

@@ -225,7 +225,7 @@ impl Since {
 }
 
 /// Poll until the deployment is judged, printing the service events `since` lets through
-/// as progress. Polls on the [`Backoff`] schedule, the last time at `timeout`.
+/// as progress. Polls on the [`Backoff::watching`] schedule, the last time at `timeout`.
 pub async fn wait_stable(
     ctx: &Ctx,
     key: &str,
@@ -234,7 +234,7 @@ pub async fn wait_stable(
     mut since: Since,
     timeout: Duration,
 ) -> Result<WaitOutcome> {
-    let mut backoff = Backoff::new(timeout);
+    let mut backoff = Backoff::watching(timeout);
     loop {
         let found = describe_services(ctx, &[name.to_string()]).await?;
         let Some(s) = found.first() else {

@@ -13,7 +13,7 @@ use aws_sdk_ecs::types::{
 use aws_sdk_ecs::types::{Tag, Task};
 
 use super::log_events::{Follower, Line, Streams};
-use crate::aws::{err, not_yet_propagated, retry_until, Backoff, PROPAGATION};
+use crate::aws::{err, not_yet_propagated, retry_while_settling, Backoff, PROPAGATION};
 use crate::desired::TAG_APP;
 use crate::steps::Ctx;
 
@@ -83,7 +83,7 @@ pub async fn start(ctx: &Ctx, l: &Launch) -> Result<String> {
     // (aws::not_yet_propagated), as for CreateService. The same token makes a resend safe.
     let started = std::time::Instant::now();
     let retryable = |e: &anyhow::Error| not_yet_propagated(e) && started.elapsed() < PROPAGATION;
-    let out = retry_until(PROPAGATION, retryable, || {
+    let out = retry_while_settling(PROPAGATION, retryable, || {
         let call = call.clone();
         async move { call.send().await.map_err(err) }
     })
@@ -284,7 +284,7 @@ pub enum Seen<'a> {
     Line(&'a Line),
 }
 
-/// Polls the task on the [`Backoff`] schedule until it stops or `deadline` passes, handing
+/// Polls the task on the [`Backoff::watching`] schedule until it stops or `deadline` passes, handing
 /// each new task status and each new log line to `on`. Reading logs is
 /// best effort: a failure is reported once and the wait goes on without them. Inside
 /// [`interruptible`](crate::aws::interruptible), an interrupt ends it with
@@ -300,7 +300,7 @@ pub async fn watch(
 ) -> Result<Watched> {
     let mut tail: VecDeque<Line> = VecDeque::new();
     let mut status = String::new();
-    let mut backoff = Backoff::new(deadline);
+    let mut backoff = Backoff::watching(deadline);
     loop {
         let described = describe(ctx, cluster, task).await?;
         let now = described.last_status().unwrap_or_default();
