@@ -177,7 +177,13 @@ fn revision(svc: &aws_sdk_ecs::types::Service) -> String {
 
 #[tokio::test]
 async fn a_canary_service_is_made_deployed_through_its_stages_and_converges() {
-    let proxy = Proxy::start_realistic(&unique_account(), realism()).await;
+    // Each traffic step held long enough (2.4 s) for the wait's polls, at most 2 s apart,
+    // to see it.
+    let slower = Realism {
+        bake_minute: Duration::from_millis(1200),
+        ..realism()
+    };
+    let proxy = Proxy::start_realistic(&unique_account(), slower).await;
     let dir = tempfile::tempdir().unwrap();
     let deployment = "[services.web.deployment]\nstrategy = \"canary\"\ntest_port = 8080\n";
     let v1 = write(dir.path(), "nginx:1.27", deployment);

@@ -584,7 +584,7 @@ pub async fn update(
     // update changed nothing, so it is sent again.
     let started = std::time::Instant::now();
     let retryable = |e: &anyhow::Error| not_yet_propagated(e) && started.elapsed() < PROPAGATION;
-    let out = retry_until(PROPAGATION, retryable, || {
+    let out = retry_while_settling(PROPAGATION, retryable, || {
         let req = req.clone();
         async move { req.send().await.map_err(err) }
     })
