@@ -154,8 +154,7 @@ async fn plan_shows_creates_then_field_diffs_in_text_and_json() {
     );
     assert!(
         out.ends_with(
-            "\nExpected on AWS: about 70 s — vpc.main → internet_gateway.main → \
-             route_table.public → service.service1 (1m)\n\
+            "\nExpected on AWS: about 75 s — cluster.main (13s) → service.service1 (1m)\n\
              \n17 to create, 0 to update, 0 to delete, 0 to replace, 0 unchanged.\n"
         ),
         "{out}"

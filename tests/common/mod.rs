@@ -483,7 +483,18 @@ struct ProxyState {
     client: Client<HttpConnector, Full<Bytes>>,
     faults: faults::FaultState,
     realism: Option<realism::RealismState>,
+    /// Answers of idempotent creates whose answer was lost, by request body (see
+    /// [`IDEMPOTENT`]).
+    replays: Mutex<std::collections::HashMap<String, (StatusCode, HeaderMap, Bytes)>>,
 }
+
+/// Creates AWS documents as idempotent, which moto is not: ELBv2 CreateListener, "If you
+/// attempt to create multiple listeners with the same settings, each call succeeds" (ELBv2
+/// API reference, CreateListener), answering with the listener the first call made, where
+/// moto makes a second one. The proxy keeps the answer of such a call whose answer it
+/// lost (the only way the tests send the same create twice: the SDK's retry) and gives
+/// it to the identical request that follows.
+const IDEMPOTENT: &[&str] = &["CreateListener"];
 
 impl ProxyState {
     fn new(
@@ -500,6 +511,7 @@ impl ProxyState {
             spans: Arc::default(),
             client: Client::builder(TokioExecutor::new()).build_http(),
             faults: faults::FaultState::new(faults),
+            replays: Mutex::default(),
             realism: realism.map(realism::RealismState::new),
         }
     }
@@ -560,6 +572,7 @@ async fn handle(
         None => state.faults.decide(&call, &parts.headers, &body, lock_call),
     };
     let realistic = (state.realism.is_some() && !lock_call).then(|| call.clone());
+    let idempotent = IDEMPOTENT.contains(&call.operation.as_str());
     let index = {
         // All under the bodies lock, so `calls`, `bodies` and `spans` stay index-aligned.
         let mut bodies = state.bodies.lock().unwrap();
@@ -573,7 +586,19 @@ async fn handle(
         spans.len() - 1
     };
     let request = body.clone();
-    let mut response = forward(&state, parts, body, action).await;
+    let key = String::from_utf8_lossy(&request).into_owned();
+    let replay = idempotent
+        .then(|| state.replays.lock().unwrap().get(&key).cloned())
+        .flatten();
+    let mut response = match replay {
+        Some((status, headers, bytes)) => {
+            let mut r = Response::new(Full::new(bytes).map_err(|never| match never {}).boxed());
+            *r.status_mut() = status;
+            *r.headers_mut() = headers;
+            Ok(r)
+        }
+        None => forward(&state, parts, body, action, idempotent.then_some(key)).await,
+    };
     if let (Some(call), Some(r), Ok(answer)) = (realistic, &state.realism, &mut response) {
         if answer.status().is_success() {
             let taken = std::mem::replace(answer.body_mut(), empty_body());
@@ -599,6 +624,7 @@ async fn forward(
     mut parts: Parts,
     body: Bytes,
     action: faults::Action,
+    replay_key: Option<String>,
 ) -> Result<Response<ProxyBody>, Infallible> {
     let latency = state.faults.latency();
     if !latency.is_zero() {
@@ -620,9 +646,19 @@ async fn forward(
         .await
     {
         Ok(response) => match lost {
-            // moto executed the call; its answer is read and dropped.
+            // moto executed the call; its answer is read and dropped (kept for the
+            // retry of an idempotent create).
             Some(answer) => {
-                let _ = response.into_body().collect().await;
+                let (head, body) = response.into_parts();
+                let bytes = body
+                    .collect()
+                    .await
+                    .map(|c| c.to_bytes())
+                    .unwrap_or_default();
+                if let (Some(key), true) = (replay_key, head.status.is_success()) {
+                    let kept = (head.status, head.headers, bytes);
+                    state.replays.lock().unwrap().insert(key, kept);
+                }
                 Ok(answer)
             }
             None => Ok(response.map(BodyExt::boxed)),
