@@ -164,7 +164,7 @@ async fn plan_shows_creates_then_field_diffs_in_text_and_json() {
     graph.assert_success();
     assert!(
         graph.stdout.starts_with(
-            "%% Expected on AWS: about 70 s; the critical chain is drawn red\nflowchart LR\n"
+            "%% Expected on AWS: about 75 s; the critical chain is drawn red\nflowchart LR\n"
         ),
         "{graph}"
     );
@@ -177,7 +177,7 @@ async fn plan_shows_creates_then_field_diffs_in_text_and_json() {
     let doc: Value = serde_json::from_str(&json.stdout).expect("one JSON document");
     assert_documented_shape(&doc);
     assert_eq!(doc["summary"]["create"], 17);
-    assert_eq!(doc["estimate"]["seconds"], 69);
+    assert_eq!(doc["estimate"]["seconds"], 73);
     let subnet = change(&doc, "subnet.public-a");
     assert_eq!(subnet["action"], "create");
     assert!(subnet["diff"]
