@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::diagnostic::{Diagnostic, KeyPath, Problem, Seg};
 use super::environments;
 use super::model::{Config, Image, Repository, RepositoryImage, TagMutability};
-use super::native_place;
+use super::native::place as native_place;
 use super::typed;
 use super::validate;
 use super::variables::{self, Lookup};
