@@ -6,8 +6,6 @@ mod load;
 pub mod model;
 mod names;
 pub mod native;
-mod native_keys;
-mod native_place;
 pub mod network;
 pub mod schedule;
 pub mod secrecy;

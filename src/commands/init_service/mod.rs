@@ -6,6 +6,7 @@
 
 mod containers;
 mod convert;
+mod native_file;
 mod network;
 mod read;
 mod routing;

@@ -3,6 +3,7 @@
 //! compares against what the step modules observe in AWS, and which of those force a
 //! replacement; [`Spec`] only dispatches to the variant's spec.
 
+mod autoscaling;
 mod deployment;
 mod ecs;
 mod file_keys;
@@ -11,8 +12,10 @@ mod jobs;
 mod kind_spec;
 mod load_balancer;
 mod network;
+mod service;
 mod stores;
 
+pub use autoscaling::*;
 pub use deployment::*;
 pub use ecs::*;
 pub use file_keys::*;
@@ -21,6 +24,7 @@ pub use jobs::*;
 pub use kind_spec::{sorted, sorted_vals, KindSpec};
 pub use load_balancer::*;
 pub use network::*;
+pub use service::*;
 pub use stores::*;
 
 use serde_json::Value;

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::native::{NativeContainer, NativeSecret, NativeTaskDef};
+use super::{NativeContainer, NativeSecret, NativeTaskDef};
 
 /// At most this many `environmentFiles` per container (ECS API `EnvironmentFile`).
 pub const MAX_ENVIRONMENT_FILES: usize = 10;
@@ -527,7 +527,7 @@ pub fn credential_spec_needs(specs: &BTreeSet<String>) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::native::parse;
+    use super::super::parse;
     use super::*;
 
     const FILE: &str = r#"{

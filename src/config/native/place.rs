@@ -4,8 +4,8 @@
 
 use std::path::Path;
 
-use super::diagnostic::{Diagnostic, Problem, Seg};
-use super::model::Config;
+use crate::config::diagnostic::{Diagnostic, Problem, Seg};
+use crate::config::model::Config;
 
 /// A service's keys that come from its task-definition file, and their JSON key paths.
 const FROM_FILE: [(&str, &[&str]); 3] = [
