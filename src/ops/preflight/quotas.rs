@@ -59,6 +59,9 @@ const ALBS: Quota = Quota {
     key: "load_balancer",
 };
 
+/// The quotas of the kinds the plan creates, each read (usage and quota) concurrently with
+/// the others; the findings in a fixed order (VPC, internet gateway, Elastic IP, NAT
+/// gateway, load balancer).
 pub async fn check(s: &Session, plan: &Plan) -> Result<Vec<Finding>> {
     let creates = |kind: Kind| {
         plan.pending()
@@ -66,66 +69,70 @@ pub async fn check(s: &Session, plan: &Plan) -> Result<Vec<Finding>> {
             .count()
     };
     let ec2 = &s.ctx.aws.ec2;
-    let mut out = Vec::new();
-    if creates(Kind::Vpc) > 0 {
-        let used = answer(
-            ec2.describe_vpcs()
+    let vpcs = async {
+        let mut out = Vec::new();
+        if creates(Kind::Vpc) > 0 {
+            let call = ec2.describe_vpcs().into_paginator().items().send();
+            let used = answer(call.try_collect()).await?.len();
+            judge(s, &VPCS, used, creates(Kind::Vpc), None, &mut out).await?;
+        }
+        Ok::<_, anyhow::Error>(out)
+    };
+    let igws = async {
+        let mut out = Vec::new();
+        if creates(Kind::InternetGateway) > 0 {
+            let call = ec2
+                .describe_internet_gateways()
                 .into_paginator()
                 .items()
-                .send()
-                .try_collect(),
-        )
-        .await?
-        .len();
-        judge(s, &VPCS, used, creates(Kind::Vpc), None, &mut out).await?;
-    }
-    if creates(Kind::InternetGateway) > 0 {
-        let call = ec2
-            .describe_internet_gateways()
-            .into_paginator()
-            .items()
-            .send();
-        let used = answer(call.try_collect()).await?.len();
-        judge(
-            s,
-            &IGWS,
-            used,
-            creates(Kind::InternetGateway),
-            None,
-            &mut out,
-        )
-        .await?;
-    }
-    if creates(Kind::ElasticIp) > 0 {
-        let used = ec2.describe_addresses().send().await.map_err(err)?;
-        let used = used.addresses().len();
-        judge(s, &EIPS, used, creates(Kind::ElasticIp), None, &mut out).await?;
-    }
-    let new_nats = nat_azs(s, plan);
-    if !new_nats.is_empty() {
-        let per_az = nats_per_az(s).await?;
-        for (az, adding) in new_nats {
-            let used = per_az.get(&az).copied().unwrap_or(0);
-            judge(s, &NATS, used, adding, Some(&az), &mut out).await?;
+                .send();
+            let used = answer(call.try_collect()).await?.len();
+            let adding = creates(Kind::InternetGateway);
+            judge(s, &IGWS, used, adding, None, &mut out).await?;
         }
-    }
-    if creates(Kind::LoadBalancer) > 0 {
-        let call = s
-            .ctx
-            .aws
-            .elb
-            .describe_load_balancers()
-            .into_paginator()
-            .items()
-            .send();
-        let lbs = answer(call.try_collect()).await?;
-        let used = lbs
-            .iter()
-            .filter(|l| l.r#type().is_none_or(|t| t.as_str() == "application"))
-            .count();
-        judge(s, &ALBS, used, creates(Kind::LoadBalancer), None, &mut out).await?;
-    }
-    Ok(out)
+        Ok(out)
+    };
+    let eips = async {
+        let mut out = Vec::new();
+        if creates(Kind::ElasticIp) > 0 {
+            let used = ec2.describe_addresses().send().await.map_err(err)?;
+            let used = used.addresses().len();
+            judge(s, &EIPS, used, creates(Kind::ElasticIp), None, &mut out).await?;
+        }
+        Ok(out)
+    };
+    let nats = async {
+        let mut out = Vec::new();
+        let new_nats = nat_azs(s, plan);
+        if !new_nats.is_empty() {
+            let per_az = nats_per_az(s).await?;
+            for (az, adding) in new_nats {
+                let used = per_az.get(&az).copied().unwrap_or(0);
+                judge(s, &NATS, used, adding, Some(&az), &mut out).await?;
+            }
+        }
+        Ok(out)
+    };
+    let albs = async {
+        let mut out = Vec::new();
+        if creates(Kind::LoadBalancer) > 0 {
+            let elb = &s.ctx.aws.elb;
+            let call = elb
+                .describe_load_balancers()
+                .into_paginator()
+                .items()
+                .send();
+            let lbs = answer(call.try_collect()).await?;
+            let used = lbs
+                .iter()
+                .filter(|l| l.r#type().is_none_or(|t| t.as_str() == "application"))
+                .count();
+            judge(s, &ALBS, used, creates(Kind::LoadBalancer), None, &mut out).await?;
+        }
+        Ok(out)
+    };
+    let (a, b, c, d, e) = futures::try_join!(vpcs, igws, eips, nats, albs)?;
+    Ok([a, b, c, d, e].into_iter().flatten().collect())
 }
 
 /// Adds an error when `used + adding` goes over the quota; a note when the quota was not
