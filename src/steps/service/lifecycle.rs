@@ -113,58 +113,75 @@ pub fn shifts_traffic(svc: &Service) -> bool {
     deployment::strategy_of(svc.deployment_configuration()).shifts_traffic()
 }
 
-/// Where the latest service deployment of a service that shifts traffic stands when it
-/// has not settled: in flight (to be waited for), or ended in a rollback or a stop (a
-/// failure until a new deployment succeeds, `attempted` naming the task definition it
-/// was to run, so asking for it again is the same failed change). `None` once it
-/// succeeded, or where ECS keeps no history.
-pub async fn unsettled(ctx: &Ctx, svc: &Service) -> Result<Option<Unsettled>> {
-    let name = svc.service_name().unwrap_or_default();
-    let arn = match svc.current_service_deployment() {
-        Some(a) => a.to_string(),
-        // An answer without it (an emulator): the newest of the whole history.
-        None => {
-            let listed = history::list(ctx, name, &[], Attempts::Once).await?;
-            let newest = listed
-                .iter()
-                .max_by(|a, b| a.created_at().cmp(&b.created_at()))
-                .and_then(|b| b.service_deployment_arn());
-            match newest {
-                Some(a) => a.to_string(),
-                None => return Ok(None),
+/// Where the latest service deployment of each service (that shifts traffic) stands when
+/// it has not settled: in flight (to be waited for), or ended in a rollback or a stop (a
+/// failure until a new deployment succeeds, `attempted` naming the task definition it was
+/// to run, so asking for it again is the same failed change). `None` once it succeeded, or
+/// where ECS keeps no history. The latest deployments are described together, and so are
+/// the revisions of the failed ones.
+pub async fn unsettled(ctx: &Ctx, services: &[&Service]) -> Result<Vec<Option<Unsettled>>> {
+    let arns: Vec<Option<String>> =
+        futures::future::try_join_all(services.iter().map(|s| latest_arn(ctx, s))).await?;
+    let wanted: Vec<String> = arns.iter().flatten().cloned().collect();
+    let described = history::describe(ctx, &wanted).await?;
+    let find = |arn: &str| {
+        described
+            .iter()
+            .find(|d| d.service_deployment_arn() == Some(arn))
+    };
+    let judged: Vec<Option<(&ServiceDeployment, bool, String)>> = arns
+        .iter()
+        .map(|arn| {
+            let d = find(arn.as_deref()?)?;
+            match judge(d) {
+                Judgement::Stable => None,
+                Judgement::Failed(r) => Some((d, true, r)),
+                Judgement::InProgress(r) => Some((d, false, r)),
             }
-        }
-    };
-    let found = history::describe(ctx, std::slice::from_ref(&arn)).await?;
-    let Some(d) = found.first() else {
-        return Ok(None);
-    };
-    let since = d
-        .created_at()
-        .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok());
-    let (failed, reason) = match judge(d) {
-        Judgement::Stable => return Ok(None),
-        Judgement::Failed(r) => (true, r),
-        Judgement::InProgress(r) => (false, r),
-    };
-    let mut attempted = crate::desired::Fields::new();
-    if let Some(rev) = d
-        .target_service_revision()
-        .and_then(|r| r.arn())
-        .filter(|_| failed)
-    {
-        let tds = super::rollback::revision_task_definitions(ctx, &[rev.to_string()]).await?;
-        if let Some(td) = tds.get(rev) {
-            attempted.insert("task_definition".into(), td.as_str().into());
-        }
+        })
+        .collect();
+    let failed_revisions: Vec<String> = judged
+        .iter()
+        .flatten()
+        .filter(|(_, failed, _)| *failed)
+        .filter_map(|(d, _, _)| d.target_service_revision()?.arn().map(str::to_string))
+        .collect();
+    let tds = super::rollback::revision_task_definitions(ctx, &failed_revisions).await?;
+    Ok(judged
+        .into_iter()
+        .map(|j| {
+            let (d, failed, reason) = j?;
+            let mut attempted = crate::desired::Fields::new();
+            let rev = d.target_service_revision().and_then(|r| r.arn());
+            if let Some(td) = rev.filter(|_| failed).and_then(|r| tds.get(r)) {
+                attempted.insert("task_definition".into(), td.as_str().into());
+            }
+            Some(Unsettled {
+                deployment: d.service_deployment_arn().unwrap_or_default().to_string(),
+                since: d
+                    .created_at()
+                    .and_then(|t| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok()),
+                failed,
+                reason,
+                attempted,
+            })
+        })
+        .collect())
+}
+
+/// The service's latest service deployment: the one DescribeServices names, or (an answer
+/// without it, from an emulator) the newest of the whole history.
+async fn latest_arn(ctx: &Ctx, svc: &Service) -> Result<Option<String>> {
+    if let Some(a) = svc.current_service_deployment() {
+        return Ok(Some(a.to_string()));
     }
-    Ok(Some(Unsettled {
-        deployment: arn,
-        since,
-        failed,
-        reason,
-        attempted,
-    }))
+    let name = svc.service_name().unwrap_or_default();
+    let listed = history::list(ctx, name, &[], Attempts::Once).await?;
+    Ok(listed
+        .iter()
+        .max_by(|a, b| a.created_at().cmp(&b.created_at()))
+        .and_then(|b| b.service_deployment_arn())
+        .map(str::to_string))
 }
 
 /// Poll the service deployment `arn` until it succeeds, ends otherwise or `timeout`

@@ -70,14 +70,17 @@ async fn lifecycles(ctx: &Ctx, found: &[Service], all: &mut [Observed]) -> Resul
         .iter()
         .filter(|s| lifecycle::shifts_traffic(s))
         .collect();
-    let read = try_join_all(shifting.iter().map(|s| lifecycle::unsettled(ctx, s))).await?;
+    let read = lifecycle::unsettled(ctx, &shifting).await?;
     for (s, u) in shifting.iter().zip(read) {
-        if let Some(o) = all
+        let Some(o) = all
             .iter_mut()
             .find(|o| Some(o.name.as_str()) == s.service_name())
-        {
-            o.details[UNSETTLED] = u.map_or(Value::Null, |u| json!(u));
-            if o.details[UNSETTLED].is_null() {
+        else {
+            continue;
+        };
+        match u {
+            Some(u) => o.details[UNSETTLED] = json!(u),
+            None => {
                 if let Some(d) = o.details.as_object_mut() {
                     d.remove(UNSETTLED);
                 }
