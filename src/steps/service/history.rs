@@ -1,7 +1,8 @@
 //! A service's latest service deployment (ECS API `ListServiceDeployments`,
 //! `DescribeServiceDeployments`), for `status`: its status, its lifecycle stage while in
 //! flight (scale up, test traffic, production traffic, bake, clean up), and why it ended
-//! as it did.
+//! as it did; and the task definitions of service revisions (`DescribeServiceRevisions`),
+//! which the waits and `rollback` read.
 
 use anyhow::Result;
 use aws_sdk_ecs::types::{ServiceDeployment, ServiceDeploymentBrief, ServiceDeploymentStatus};
@@ -148,6 +149,33 @@ pub fn cell(v: &Value) -> String {
         (None, Some(why)) if status != "SUCCESSFUL" => format!("{status}: {why}"),
         _ => status.to_string(),
     }
+}
+
+/// Service revision ARN → its task definition (DescribeServiceRevisions takes 20 at a time).
+pub(super) async fn revision_task_definitions(
+    ctx: &Ctx,
+    arns: &[String],
+) -> Result<std::collections::BTreeMap<String, String>> {
+    let mut out = std::collections::BTreeMap::new();
+    for chunk in arns.chunks(20) {
+        if chunk.is_empty() {
+            continue;
+        }
+        let found = ctx
+            .aws
+            .ecs
+            .describe_service_revisions()
+            .set_service_revision_arns(Some(chunk.to_vec()))
+            .send()
+            .await
+            .map_err(err)?;
+        for r in found.service_revisions() {
+            if let (Some(arn), Some(td)) = (r.service_revision_arn(), r.task_definition()) {
+                out.insert(arn.to_string(), td.to_string());
+            }
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

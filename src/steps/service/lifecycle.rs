@@ -15,7 +15,7 @@ use aws_sdk_ecs::types::{
 };
 
 use super::history::{self, Attempts};
-use super::rollout::{Judgement, Since, WaitOutcome};
+use super::outcome::{Judgement, Since, WaitOutcome};
 use super::{deployment, describe_services};
 use crate::aws::{answer, stopped_waiting_for, Backoff};
 use crate::plan::Unsettled;
@@ -146,7 +146,7 @@ pub async fn unsettled(ctx: &Ctx, services: &[&Service]) -> Result<Vec<Option<Un
         .filter(|(_, failed, _)| *failed)
         .filter_map(|(d, _, _)| d.target_service_revision()?.arn().map(str::to_string))
         .collect();
-    let tds = super::rollback::revision_task_definitions(ctx, &failed_revisions).await?;
+    let tds = history::revision_task_definitions(ctx, &failed_revisions).await?;
     Ok(judged
         .into_iter()
         .map(|j| {

@@ -91,7 +91,7 @@ pub async fn traffic_back(
         let svc = found
             .first()
             .ok_or_else(|| anyhow!("service {name} disappeared"))?;
-        let since = super::rollout::Since::deployment(u.since.as_deref());
+        let since = super::outcome::Since::deployment(u.since.as_deref());
         let outcome = super::lifecycle::wait(ctx, &key, svc, &u.deployment, since, timeout).await?;
         conclude(outcome, &u.deployment)?;
     }

@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 
 use super::support::cloudmap::{as_configured, forms_differ, literal, names_by_arn};
 use super::support::ownership::{is_ours, not_owned};
+use super::support::revisions;
 use super::support::tags::{owned_tags, tag};
 use super::support::{field_strings, object_fields};
 use super::Ctx;
@@ -657,10 +658,7 @@ async fn prune_revisions(ctx: &Ctx, r: &Resource, now: &Service) -> Result<()> {
     let Spec::Service(s) = &r.spec else {
         return Ok(());
     };
-    let Some(family) = now
-        .task_definition()
-        .and_then(crate::steps::task_definition::family_of)
-    else {
+    let Some(family) = now.task_definition().and_then(revisions::family_of) else {
         return Ok(());
     };
     let in_use: Vec<String> = now
@@ -670,7 +668,7 @@ async fn prune_revisions(ctx: &Ctx, r: &Resource, now: &Service) -> Result<()> {
         .chain(now.task_definition())
         .map(str::to_string)
         .collect();
-    let gone = crate::steps::task_definition::prune(ctx, family, s.keep_revisions, &in_use).await?;
+    let gone = revisions::prune(ctx, family, s.keep_revisions, &in_use).await?;
     if gone > 0 {
         ctx.report.progress(
             &r.id.to_string(),
@@ -750,12 +748,14 @@ mod deployment;
 pub mod history;
 mod lifecycle;
 mod manual;
+mod outcome;
 mod rollback;
 mod rollout;
 #[cfg(test)]
 mod tests;
 
 pub use manual::{owned, restart, scale, scale_bounds, traffic_back};
+pub use outcome::{Judgement, Since, WaitOutcome};
 pub use rollback::{rollback, short};
 use rollout::conclude;
-pub use rollout::{follow, judge, unsettled, wait_stable, Judgement, Since, WaitOutcome};
+pub use rollout::{follow, judge, unsettled, wait_stable};

@@ -13,7 +13,7 @@ use aws_sdk_ecs::types::{
 };
 use serde::Serialize;
 
-use super::history::{describe, list, Attempts};
+use super::history::{describe, list, revision_task_definitions, Attempts};
 use super::manual::{owned, update};
 use crate::aws::{err, stopped_waiting_for, Backoff};
 use crate::steps::Ctx;
@@ -253,33 +253,6 @@ async fn wait_rollback(
             );
         }
     }
-}
-
-/// Service revision ARN → its task definition (DescribeServiceRevisions takes 20 at a time).
-pub(super) async fn revision_task_definitions(
-    ctx: &Ctx,
-    arns: &[String],
-) -> Result<std::collections::BTreeMap<String, String>> {
-    let mut out = std::collections::BTreeMap::new();
-    for chunk in arns.chunks(20) {
-        if chunk.is_empty() {
-            continue;
-        }
-        let found = ctx
-            .aws
-            .ecs
-            .describe_service_revisions()
-            .set_service_revision_arns(Some(chunk.to_vec()))
-            .send()
-            .await
-            .map_err(err)?;
-        for r in found.service_revisions() {
-            if let (Some(arn), Some(td)) = (r.service_revision_arn(), r.task_definition()) {
-                out.insert(arn.to_string(), td.to_string());
-            }
-        }
-    }
-    Ok(out)
 }
 
 /// `family:revision` of a task-definition ARN.

@@ -14,6 +14,7 @@ pub mod iam;
 pub mod log_events;
 pub mod one_off;
 pub mod ownership;
+pub mod revisions;
 pub mod runs;
 pub mod scheduler;
 pub mod tags;
