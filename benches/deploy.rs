@@ -3,7 +3,7 @@
 //! prints a Markdown table: wall time and API calls of a fresh `up`, a no-op `up`,
 //! `status`, `plan` and `down`, with the default concurrency and with `--concurrency 1`,
 //! for every example config and a synthetic app of 20 services; plus the critical-path
-//! lower bound of the fresh `up` (the observe phase plus the longest chain of dependent
+//! lower bound of the fresh `up` (observe and preflight plus the longest chain of dependent
 //! steps, each step as long as its own sequential calls took), binary start time and peak
 //! memory. Method and results: docs/performance.md.
 //!
@@ -299,7 +299,8 @@ fn release_seconds(proxy: &Proxy) -> f64 {
 }
 
 /// The fresh `up`'s critical-path lower bound: the calls every step waits for (the
-/// session's reads and the run lock, concurrently; then observing), the longest chain of
+/// session's reads and the run lock, concurrently; then observing; then the preflight
+/// checks before the first write), the longest chain of
 /// dependent steps (each as long as it took), and the lock's release. Whatever the engine
 /// adds on top shows as the ratio.
 fn critical_path_note(json: &str, release: f64, wall: f64, latency: Duration) -> String {
@@ -308,6 +309,7 @@ fn critical_path_note(json: &str, release: f64, wall: f64, latency: Duration) ->
     let doc: serde_json::Value = serde_json::from_str(last).unwrap_or_default();
     let setup = doc["setup_seconds"].as_f64().unwrap_or(0.0);
     let observe = doc["observe_seconds"].as_f64().unwrap_or(0.0);
+    let preflight = doc["preflight_seconds"].as_f64().unwrap_or(0.0);
     let steps: BTreeMap<String, (f64, Vec<String>)> = doc["steps"]
         .as_object()
         .map(|m| {
@@ -347,10 +349,11 @@ fn critical_path_note(json: &str, release: f64, wall: f64, latency: Duration) ->
         .keys()
         .map(|k| finish(k, &steps, &mut memo))
         .fold(0.0, f64::max);
-    let bound = setup + observe + chain + release;
+    let bound = setup + observe + preflight + chain + release;
     format!(
-        "critical path {bound:.2} s (setup {setup:.2} + observe {observe:.2} + chain \
-         {chain:.2} + release {release:.2}; ≈ {:.0} round trips); wall/bound {:.2}",
+        "critical path {bound:.2} s (setup {setup:.2} + observe {observe:.2} + preflight \
+         {preflight:.2} + chain {chain:.2} + release {release:.2}; ≈ {:.0} round trips); \
+         wall/bound {:.2}",
         bound / latency.as_secs_f64(),
         wall / bound.max(f64::EPSILON)
     )

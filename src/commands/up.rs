@@ -24,6 +24,7 @@ pub async fn run(s: &Session, setup_seconds: f64, timeline: bool) -> Result<()> 
                     "summary": planned,
                     "setup_seconds": setup_seconds,
                     "observe_seconds": r.observe_seconds,
+                    "preflight_seconds": r.preflight_seconds,
                 }),
             ),
             OutputFormat::Text => println!(
@@ -45,6 +46,7 @@ pub async fn run(s: &Session, setup_seconds: f64, timeline: bool) -> Result<()> 
                 "steps": summary.timings,
                 "setup_seconds": setup_seconds,
                 "observe_seconds": r.observe_seconds,
+                "preflight_seconds": r.preflight_seconds,
                 "interrupted": summary.interrupted,
                 "elapsed_seconds": summary.elapsed.as_secs_f64(),
             }),

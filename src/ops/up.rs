@@ -35,6 +35,9 @@ impl UpOptions {
 pub struct UpReport {
     pub plan: Plan,
     pub observe_seconds: f64,
+    /// What ran between the plan and the first write: the docker check, the preflight
+    /// checks, and traffic brought back for a service leaving a traffic-shifting strategy.
+    pub preflight_seconds: f64,
     /// `None` when nothing needed changing.
     pub applied: Option<ApplyResult>,
 }
@@ -60,9 +63,11 @@ pub async fn up(s: &Session) -> Result<UpReport> {
         return Ok(UpReport {
             plan,
             observe_seconds,
+            preflight_seconds: 0.0,
             applied: None,
         });
     }
+    let checking = std::time::Instant::now();
     // Building needs docker: say so before changing anything, not halfway through.
     if plan
         .pending()
@@ -84,6 +89,7 @@ pub async fn up(s: &Session) -> Result<UpReport> {
     // back on the target group it keeps.
     let leaving = super::leave_shifting::leaving(&plan, &s.desired, &observed);
     super::leave_shifting::bring_back(&s.ctx, &leaving).await?;
+    let preflight_seconds = checking.elapsed().as_secs_f64();
     let unsettled = plan
         .pending()
         .filter(|c| c.action.unsettled().is_some())
@@ -113,6 +119,7 @@ pub async fn up(s: &Session) -> Result<UpReport> {
     Ok(UpReport {
         plan,
         observe_seconds,
+        preflight_seconds,
         applied: Some(result),
     })
 }
