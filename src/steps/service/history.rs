@@ -5,33 +5,27 @@
 //! which the waits and `rollback` read.
 
 use anyhow::Result;
-use aws_sdk_ecs::types::{ServiceDeployment, ServiceDeploymentBrief, ServiceDeploymentStatus};
+use aws_sdk_ecs::types::{
+    Service, ServiceDeployment, ServiceDeploymentBrief, ServiceDeploymentStatus,
+};
 use serde_json::{json, Value};
 
 use crate::aws::err;
 use crate::steps::Ctx;
 
-/// The latest deployment of each service in `names` as `status` shows it, in order;
-/// `None` where ECS keeps no history or does not answer (an emulator without the API, a
-/// missing permission): the column then says `-`, and nothing else depends on it. The
-/// histories are listed concurrently and the latest deployments described together.
-pub async fn latest(ctx: &Ctx, names: &[String]) -> Vec<Option<Value>> {
-    let listed = futures::future::join_all(
-        names
+/// The latest deployment of each of `services` as `status` shows it, in order; `None`
+/// where ECS keeps no history or does not answer (an emulator without the API, a missing
+/// permission): the column then says `-`, and nothing else depends on it. DescribeServices
+/// names each service's current deployment, so on AWS this is one
+/// DescribeServiceDeployments call for 20 services; only an answer without it (an
+/// emulator) costs a ListServiceDeployments per service, run concurrently.
+pub async fn latest(ctx: &Ctx, services: &[&Service]) -> Vec<Option<Value>> {
+    let newest: Vec<Option<String>> = futures::future::join_all(
+        services
             .iter()
-            .map(|n| async move { list(ctx, n, &[], Attempts::Once).await.ok() }),
+            .map(|s| async move { latest_arn(ctx, s).await.ok().flatten() }),
     )
     .await;
-    let newest: Vec<Option<String>> = listed
-        .iter()
-        .map(|briefs| {
-            let b = briefs
-                .as_ref()?
-                .iter()
-                .max_by(|a, b| a.created_at().cmp(&b.created_at()))?;
-            b.service_deployment_arn().map(str::to_string)
-        })
-        .collect();
     let arns: Vec<String> = newest.iter().flatten().cloned().collect();
     let described = describe(ctx, &arns).await.unwrap_or_default();
     newest
@@ -44,6 +38,21 @@ pub async fn latest(ctx: &Ctx, names: &[String]) -> Vec<Option<Value>> {
                 .map(summary)
         })
         .collect()
+}
+
+/// The service's latest service deployment: the one DescribeServices names, or (an answer
+/// without it, from an emulator) the newest of the whole history.
+pub async fn latest_arn(ctx: &Ctx, svc: &Service) -> Result<Option<String>> {
+    if let Some(a) = svc.current_service_deployment() {
+        return Ok(Some(a.to_string()));
+    }
+    let name = svc.service_name().unwrap_or_default();
+    let listed = list(ctx, name, &[], Attempts::Once).await?;
+    Ok(listed
+        .iter()
+        .max_by(|a, b| a.created_at().cmp(&b.created_at()))
+        .and_then(|b| b.service_deployment_arn())
+        .map(str::to_string))
 }
 
 /// DescribeServiceDeployments of `arns`, 20 at a time (its limit).

@@ -121,7 +121,7 @@ pub fn shifts_traffic(svc: &Service) -> bool {
 /// the revisions of the failed ones.
 pub async fn unsettled(ctx: &Ctx, services: &[&Service]) -> Result<Vec<Option<Unsettled>>> {
     let arns: Vec<Option<String>> =
-        futures::future::try_join_all(services.iter().map(|s| latest_arn(ctx, s))).await?;
+        futures::future::try_join_all(services.iter().map(|s| history::latest_arn(ctx, s))).await?;
     let wanted: Vec<String> = arns.iter().flatten().cloned().collect();
     let described = history::describe(ctx, &wanted).await?;
     let find = |arn: &str| {
@@ -167,21 +167,6 @@ pub async fn unsettled(ctx: &Ctx, services: &[&Service]) -> Result<Vec<Option<Un
             })
         })
         .collect())
-}
-
-/// The service's latest service deployment: the one DescribeServices names, or (an answer
-/// without it, from an emulator) the newest of the whole history.
-async fn latest_arn(ctx: &Ctx, svc: &Service) -> Result<Option<String>> {
-    if let Some(a) = svc.current_service_deployment() {
-        return Ok(Some(a.to_string()));
-    }
-    let name = svc.service_name().unwrap_or_default();
-    let listed = history::list(ctx, name, &[], Attempts::Once).await?;
-    Ok(listed
-        .iter()
-        .max_by(|a, b| a.created_at().cmp(&b.created_at()))
-        .and_then(|b| b.service_deployment_arn())
-        .map(str::to_string))
 }
 
 /// Poll the service deployment `arn` until it succeeds, ends otherwise or `timeout`

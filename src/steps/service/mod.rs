@@ -56,9 +56,17 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     lifecycles(ctx, &found, &mut all).await?;
     namespaces_as_configured(ctx, desired, &mut all).await?;
     if ctx.status_details {
-        let names: Vec<String> = all.iter().map(|o| o.name.clone()).collect();
-        for (o, d) in all.iter_mut().zip(history::latest(ctx, &names).await) {
-            o.details["service_deployment"] = d.unwrap_or(Value::Null);
+        // Each observed service is one of `found` (`observed` keeps its name).
+        let (at, services): (Vec<usize>, Vec<&Service>) = all
+            .iter()
+            .enumerate()
+            .filter_map(|(i, o)| {
+                let s = found.iter().find(|s| s.service_name() == Some(&o.name))?;
+                Some((i, s))
+            })
+            .unzip();
+        for (i, d) in at.into_iter().zip(history::latest(ctx, &services).await) {
+            all[i].details["service_deployment"] = d.unwrap_or(Value::Null);
         }
     }
     Ok(all)
