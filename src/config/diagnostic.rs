@@ -26,6 +26,15 @@ impl KeyPath {
         v.push(Seg::Key(k.into()));
         KeyPath(v)
     }
+    /// At key `k` when it is written in the config (`written`), else at this table: a value
+    /// ecsdeploy derives is located at the table that would hold the key.
+    pub fn key_if(&self, written: bool, k: impl Into<String>) -> Self {
+        if written {
+            self.key(k)
+        } else {
+            self.clone()
+        }
+    }
     pub fn index(&self, i: usize) -> Self {
         let mut v = self.0.clone();
         v.push(Seg::Index(i));

@@ -188,20 +188,12 @@ impl Config {
     pub fn alternate_target_group_name(&self, key: &str) -> Option<String> {
         let tg = self.services.get(key)?.target_group.as_ref()?;
         Some(match &tg.name {
-            Some(n) => {
-                let mut base: String = n.chars().take(28).collect();
-                while base.ends_with('-') {
-                    base.pop();
-                }
-                format!("{base}-alt")
-            }
-            None => {
-                let mut base: String = format!("{}-{key}", self.app).chars().take(21).collect();
-                while base.ends_with('-') {
-                    base.pop();
-                }
-                format!("{base}-alt-{}", target_group_hash(tg))
-            }
+            Some(n) => format!("{}-alt", cut(n, 28)),
+            None => format!(
+                "{}-alt-{}",
+                cut(&format!("{}-{key}", self.app), 21),
+                target_group_hash(tg)
+            ),
         })
     }
 
@@ -286,11 +278,17 @@ pub fn target_group_hash(tg: &TargetGroup) -> String {
 /// `<app>-<key>` cut to 25 characters (no trailing hyphen) + `-` + 6-digit hash: at most 32,
 /// the ELB limit.
 fn derived_tg_name(app: &str, key: &str, tg: &TargetGroup) -> String {
-    let mut base: String = format!("{app}-{key}").chars().take(25).collect();
-    while base.ends_with('-') {
-        base.pop();
-    }
-    format!("{base}-{}", target_group_hash(tg))
+    format!(
+        "{}-{}",
+        cut(&format!("{app}-{key}"), 25),
+        target_group_hash(tg)
+    )
+}
+
+/// The first `max` characters of `name`, without the hyphens that would then end it.
+fn cut(name: &str, max: usize) -> String {
+    let base: String = name.chars().take(max).collect();
+    base.trim_end_matches('-').to_string()
 }
 
 /// Env-var form of a config key: upper case, `-` as `_` (the default variable name a

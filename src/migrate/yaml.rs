@@ -61,37 +61,31 @@ impl Node {
         }
     }
 
-    pub fn as_u64(&self) -> Option<u64> {
+    /// An unquoted scalar's text: a quoted `"3"` or `"true"` is a string, never a number
+    /// or a boolean.
+    fn plain(&self) -> Option<&str> {
         match &self.value {
             Value::Scalar {
                 text,
                 quoted: false,
-            } => text.parse().ok(),
+            } => Some(text),
             _ => None,
         }
     }
 
+    pub fn as_u64(&self) -> Option<u64> {
+        self.plain()?.parse().ok()
+    }
+
     pub fn as_f64(&self) -> Option<f64> {
-        match &self.value {
-            Value::Scalar {
-                text,
-                quoted: false,
-            } => text.parse().ok(),
-            _ => None,
-        }
+        self.plain()?.parse().ok()
     }
 
     /// A YAML 1.2 boolean (`true`/`false` in their usual spellings).
     pub fn as_bool(&self) -> Option<bool> {
-        match &self.value {
-            Value::Scalar {
-                text,
-                quoted: false,
-            } => match text.as_str() {
-                "true" | "True" | "TRUE" => Some(true),
-                "false" | "False" | "FALSE" => Some(false),
-                _ => None,
-            },
+        match self.plain()? {
+            "true" | "True" | "TRUE" => Some(true),
+            "false" | "False" | "FALSE" => Some(false),
             _ => None,
         }
     }

@@ -223,13 +223,14 @@ struct LoadBalancing {
     rules: BTreeMap<String, Vec<aws_sdk_elasticloadbalancingv2::types::Rule>>,
 }
 
-/// `key = value` pairs of an ELB attribute list.
-fn pairs(
-    attributes: impl IntoIterator<Item = (Option<String>, Option<String>)>,
+/// `key = value` pairs of an ELB attribute list (target group and load balancer
+/// attributes are two types of the same shape).
+fn pairs<'a>(
+    attributes: impl IntoIterator<Item = (Option<&'a str>, Option<&'a str>)>,
 ) -> BTreeMap<String, String> {
     attributes
         .into_iter()
-        .filter_map(|(k, v)| Some((k?, v?)))
+        .filter_map(|(k, v)| Some((k?.to_string(), v?.to_string())))
         .collect()
 }
 
@@ -264,12 +265,7 @@ async fn read_load_balancing(aws: &Clients, tg_arns: &[String]) -> Result<LoadBa
         .with_context(|| format!("reading target group {arn} (DescribeTargetGroupAttributes)"))?;
         out.target_group_attributes.insert(
             arn,
-            pairs(
-                attributes
-                    .attributes()
-                    .iter()
-                    .map(|a| (a.key().map(str::to_string), a.value().map(str::to_string))),
-            ),
+            pairs(attributes.attributes().iter().map(|a| (a.key(), a.value()))),
         );
         lb_arns.extend(tg.load_balancer_arns().iter().cloned());
     }
@@ -299,12 +295,7 @@ async fn read_load_balancing(aws: &Clients, tg_arns: &[String]) -> Result<LoadBa
         .with_context(|| format!("reading load balancer {lb} (DescribeLoadBalancerAttributes)"))?;
         out.load_balancer_attributes.insert(
             lb.clone(),
-            pairs(
-                attributes
-                    .attributes()
-                    .iter()
-                    .map(|a| (a.key().map(str::to_string), a.value().map(str::to_string))),
-            ),
+            pairs(attributes.attributes().iter().map(|a| (a.key(), a.value()))),
         );
         let listeners: Vec<aws_sdk_elasticloadbalancingv2::types::Listener> = answer(
             aws.elb

@@ -11,6 +11,11 @@ use toml::Spanned;
 use crate::config::diagnostic::{KeyPath, Problem};
 use crate::config::model::{Config, Image, RepositoryImage};
 
+/// The text of the file at `full`, or why it cannot be read (`what` names the file's role).
+fn read(full: &Path, what: &str) -> Result<String, String> {
+    std::fs::read_to_string(full).map_err(|e| format!("cannot read {what} {}: {e}", full.display()))
+}
+
 /// Read and check the seed file of every table that has one (relative to the config file's
 /// directory), storing the items in the table's `seed_items`; problems are located at the
 /// table's `seed` key.
@@ -21,13 +26,10 @@ pub(super) fn read_seeds(config: &mut Config, path: &Path) -> Vec<Problem> {
         let Some(file) = &t.seed else { continue };
         let at = || KeyPath::root().key("tables").key(key.as_str()).key("seed");
         let full = dir.join(file);
-        let text = match std::fs::read_to_string(&full) {
+        let text = match read(&full, "seed file") {
             Ok(text) => text,
-            Err(e) => {
-                problems.push(Problem::at(
-                    at(),
-                    format!("cannot read seed file {}: {e}", full.display()),
-                ));
+            Err(m) => {
+                problems.push(Problem::at(at(), m));
                 continue;
             }
         };
@@ -153,13 +155,10 @@ pub(super) fn read_task_definitions(
             ));
         }
         let full = dir.join(file);
-        let text = match std::fs::read_to_string(&full) {
+        let text = match read(&full, "task-definition file") {
             Ok(t) => t,
-            Err(e) => {
-                problems.push(Problem::at(
-                    at(),
-                    format!("cannot read task-definition file {}: {e}", full.display()),
-                ));
+            Err(m) => {
+                problems.push(Problem::at(at(), m));
                 continue;
             }
         };

@@ -4,6 +4,20 @@
 
 use super::{NativeContainer, NativeTaskDef};
 
+/// A key ECS takes from a fixed list: when `value` is given and not one of `allowed`,
+/// ``"`path` is `value`; ECS takes {takes}"``.
+pub(super) fn one_of(
+    path: &str,
+    value: Option<&str>,
+    allowed: &[&str],
+    takes: &str,
+    errors: &mut Vec<String>,
+) {
+    if let Some(v) = value.filter(|v| !allowed.contains(v)) {
+        errors.push(format!("`{path}` is `{v}`; ECS takes {takes}"));
+    }
+}
+
 pub(super) fn check(def: &NativeTaskDef, errors: &mut Vec<String>) {
     if def.container_definitions.is_empty() {
         errors.push("`containerDefinitions` is empty; a task needs at least one container".into());
@@ -59,15 +73,13 @@ pub(super) fn check(def: &NativeTaskDef, errors: &mut Vec<String>) {
     for (i, c) in def.container_definitions.iter().enumerate() {
         let at = format!("containerDefinitions[{i}]");
         linux_parameters(&at, c, errors);
-        if let Some(v) = c
-            .version_consistency
-            .as_deref()
-            .filter(|v| !matches!(*v, "enabled" | "disabled"))
-        {
-            errors.push(format!(
-                "`{at}.versionConsistency` is `{v}`; ECS takes `enabled` or `disabled`"
-            ));
-        }
+        one_of(
+            &format!("{at}.versionConsistency"),
+            c.version_consistency.as_deref(),
+            &["enabled", "disabled"],
+            "`enabled` or `disabled`",
+            errors,
+        );
         for (j, m) in c.mount_points.iter().enumerate() {
             if !def.volumes.iter().any(|v| v.name == m.source_volume) {
                 errors.push(format!(
@@ -107,25 +119,20 @@ pub(super) fn check(def: &NativeTaskDef, errors: &mut Vec<String>) {
                      networking (or be omitted)"
                 ));
             }
-            if let Some(a) = p
-                .app_protocol
-                .as_deref()
-                .filter(|a| !matches!(*a, "http" | "http2" | "grpc"))
-            {
-                errors.push(format!(
-                    "`{at}.portMappings[{j}].appProtocol` is `{a}`; ECS takes `http`, `http2` or \
-                     `grpc`"
-                ));
-            }
-            if let Some(x) = p
-                .protocol
-                .as_deref()
-                .filter(|x| !matches!(*x, "tcp" | "udp"))
-            {
-                errors.push(format!(
-                    "`{at}.portMappings[{j}].protocol` is `{x}`; ECS takes `tcp` or `udp`"
-                ));
-            }
+            one_of(
+                &format!("{at}.portMappings[{j}].appProtocol"),
+                p.app_protocol.as_deref(),
+                &["http", "http2", "grpc"],
+                "`http`, `http2` or `grpc`",
+                errors,
+            );
+            one_of(
+                &format!("{at}.portMappings[{j}].protocol"),
+                p.protocol.as_deref(),
+                &["tcp", "udp"],
+                "`tcp` or `udp`",
+                errors,
+            );
         }
         if c.health_check
             .as_ref()
@@ -184,11 +191,14 @@ fn volumes(def: &NativeTaskDef, errors: &mut Vec<String>) {
             errors.push(format!("`{at}.fileSystemId` is empty"));
         }
         let on_off = |k: &str, v: Option<&str>, errors: &mut Vec<String>| {
-            if let Some(x) = v.filter(|x| !matches!(*x, "ENABLED" | "DISABLED")) {
-                errors.push(format!(
-                    "`{at}.{k}` is `{x}`; ECS takes ENABLED or DISABLED"
-                ));
-            }
+            let allowed = ["ENABLED", "DISABLED"];
+            one_of(
+                &format!("{at}.{k}"),
+                v,
+                &allowed,
+                "ENABLED or DISABLED",
+                errors,
+            );
         };
         on_off(
             "transitEncryption",

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::fargate::one_of;
 use super::{NativeContainer, NativeSecret, NativeTaskDef};
 
 /// At most this many `environmentFiles` per container (ECS API `EnvironmentFile`).
@@ -295,12 +296,8 @@ fn environment_files(at: &str, c: &NativeContainer, errors: &mut Vec<String>) {
         ));
     }
     for (j, f) in c.environment_files.iter().enumerate() {
-        if f.kind != "s3" {
-            errors.push(format!(
-                "`{at}.environmentFiles[{j}].type` is `{}`; ECS takes only `s3`",
-                f.kind
-            ));
-        }
+        let path = format!("{at}.environmentFiles[{j}].type");
+        one_of(&path, Some(&f.kind), &["s3"], "only `s3`", errors);
         if s3_object(&f.value).is_none() {
             errors.push(format!(
                 "`{at}.environmentFiles[{j}].value` is not an S3 object ARN \
@@ -377,12 +374,13 @@ fn firelens(
     errors: &mut Vec<String>,
     warnings: &mut Vec<String>,
 ) {
-    if !matches!(f.kind.as_str(), "fluentbit" | "fluentd") {
-        errors.push(format!(
-            "`{at}.firelensConfiguration.type` is `{}`; ECS takes `fluentbit` or `fluentd`",
-            f.kind
-        ));
-    }
+    one_of(
+        &format!("{at}.firelensConfiguration.type"),
+        Some(&f.kind),
+        &["fluentbit", "fluentd"],
+        "`fluentbit` or `fluentd`",
+        errors,
+    );
     if let Some(t) = f
         .options
         .get("config-file-type")
@@ -528,6 +526,7 @@ pub fn credential_spec_needs(specs: &BTreeSet<String>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::super::parse;
+    use super::super::tests::assert_errors;
     use super::*;
 
     const FILE: &str = r#"{
@@ -620,22 +619,18 @@ mod tests {
                 "{\"containerPort\": 80}",
                 "{\"containerPort\": 80}, {\"containerPortRange\": \"70-90\", \"hostPort\": 70}",
             );
-        let errors = parse(&bad).errors;
-        for want in [
-            "`containerDefinitions[0].firelensConfiguration.type` is `logstash`",
-            "`containerDefinitions[0].firelensConfiguration.options.config-file-type` is `s3`",
-            "`containerDefinitions[1].environmentFiles[0].type` is `local`",
-            "`containerDefinitions[1].environmentFiles[0].value`: the file must have the `.env` extension",
-            "`containerDefinitions[1].portMappings[2].containerPortRange` is `8010-8000`",
-            "`containerDefinitions[1].portMappings[1].hostPort` cannot be given",
-            "`containerDefinitions[1].portMappings[1]` overlaps `portMappings[0]`",
-        ] {
-            assert!(
-                errors.iter().any(|e| e.contains(want)),
-                "{want}: {errors:#?}"
-            );
-        }
-        assert_eq!(errors.len(), 7, "{errors:#?}");
+        assert_errors(
+            &parse(&bad).errors,
+            &[
+                "`containerDefinitions[0].firelensConfiguration.type` is `logstash`",
+                "`containerDefinitions[0].firelensConfiguration.options.config-file-type` is `s3`",
+                "`containerDefinitions[1].environmentFiles[0].type` is `local`",
+                "`containerDefinitions[1].environmentFiles[0].value`: the file must have the `.env` extension",
+                "`containerDefinitions[1].portMappings[2].containerPortRange` is `8010-8000`",
+                "`containerDefinitions[1].portMappings[1].hostPort` cannot be given",
+                "`containerDefinitions[1].portMappings[1]` overlaps `portMappings[0]`",
+            ],
+        );
     }
 
     #[test]
@@ -657,18 +652,14 @@ mod tests {
                 "\"arn:aws:secretsmanager:us-east-1:123456789012:secret:registry-AbCdEf\"",
                 "\"arn:aws:ssm:us-east-1:1:parameter/creds\"",
             );
-        let errors = parse(&text).errors;
-        for want in [
-            "`containerDefinitions[1].logConfiguration.logDriver` is `awsfirelens`, but no container",
-            "`containerDefinitions[1].environmentFiles` lists 11 files; ECS takes at most 10",
-            "`containerDefinitions[1].repositoryCredentials.credentialsParameter` is not a Secrets Manager secret",
-        ] {
-            assert!(
-                errors.iter().any(|e| e.contains(want)),
-                "{want}: {errors:#?}"
-            );
-        }
-        assert_eq!(errors.len(), 3, "{errors:#?}");
+        assert_errors(
+            &parse(&text).errors,
+            &[
+                "`containerDefinitions[1].logConfiguration.logDriver` is `awsfirelens`, but no container",
+                "`containerDefinitions[1].environmentFiles` lists 11 files; ECS takes at most 10",
+                "`containerDefinitions[1].repositoryCredentials.credentialsParameter` is not a Secrets Manager secret",
+            ],
+        );
     }
 
     #[test]

@@ -3,6 +3,15 @@
 
 use super::*;
 
+/// Asserts `errors` are as many as `want`, and that each of `want` is part of one.
+#[track_caller]
+pub(super) fn assert_errors(errors: &[String], want: &[&str]) {
+    for w in want {
+        assert!(errors.iter().any(|e| e.contains(w)), "{w}: {errors:#?}");
+    }
+    assert_eq!(errors.len(), want.len(), "{errors:#?}");
+}
+
 const ECSPRESSO_STYLE: &str = r#"{
       "family": "web",
       "cpu": "512",
@@ -197,20 +206,16 @@ fn volumes_linux_parameters_and_storage_are_read_and_checked() {
             "\"sourceContainer\": \"app\"",
             "\"sourceContainer\": \"side\"",
         );
-    let errors = parse(&bad).errors;
-    for want in [
-        "`volumes[0].efsVolumeConfiguration.transitEncryption` must be ENABLED",
-        "`containerDefinitions[0].linuxParameters.capabilities.add[0]`: `NET_ADMIN`",
-        "`containerDefinitions[0].mountPoints[0].sourceVolume`: `nope`",
-        "`ephemeralStorage.sizeInGiB` is 500",
-        "`containerDefinitions[1].volumesFrom[0].sourceContainer`: `side`",
-    ] {
-        assert!(
-            errors.iter().any(|e| e.contains(want)),
-            "{want}: {errors:?}"
-        );
-    }
-    assert_eq!(errors.len(), 5, "{errors:?}");
+    assert_errors(
+        &parse(&bad).errors,
+        &[
+            "`volumes[0].efsVolumeConfiguration.transitEncryption` must be ENABLED",
+            "`containerDefinitions[0].linuxParameters.capabilities.add[0]`: `NET_ADMIN`",
+            "`containerDefinitions[0].mountPoints[0].sourceVolume`: `nope`",
+            "`ephemeralStorage.sizeInGiB` is 500",
+            "`containerDefinitions[1].volumesFrom[0].sourceContainer`: `side`",
+        ],
+    );
 }
 
 #[test]

@@ -61,7 +61,7 @@ impl Validator<'_> {
             }
             let name = c.repository_name(key);
             let explicit = repo.name.is_some();
-            let np = if explicit { rp.key("name") } else { rp.clone() };
+            let np = rp.key_if(explicit, "name");
             if explicit || (self.app_ok && key_ok) {
                 if let Some(reason) = ecr_name_problem(&name) {
                     let what = if explicit {

@@ -129,11 +129,7 @@ impl Validator<'_> {
                     // Two defaults in one service: the port names clash, reported there.
                     Some((k, _, e)) if *k == key.as_str() && !explicit && !e => {}
                     Some((k, j, _)) => {
-                        let path = if explicit {
-                            pp.key("discovery_name")
-                        } else {
-                            pp.clone()
-                        };
+                        let path = pp.key_if(explicit, "discovery_name");
                         self.err(
                             path,
                             format!(
@@ -153,11 +149,7 @@ impl Validator<'_> {
                     // Both derived from discovery names: that clash is reported above.
                     Some((_, _, false)) if !explicit => {}
                     Some((k, j, _)) => {
-                        let path = if explicit {
-                            pp.key("dns_name")
-                        } else {
-                            pp.clone()
-                        };
+                        let path = pp.key_if(explicit, "dns_name");
                         self.err(
                             path,
                             format!(
@@ -194,11 +186,7 @@ impl Validator<'_> {
                 );
             }
             let name = p.name.as_deref().unwrap_or(key);
-            let np = if p.name.is_some() {
-                pp.key("name")
-            } else {
-                pp.clone()
-            };
+            let np = pp.key_if(p.name.is_some(), "name");
             if let Some(n) = &p.name {
                 if let Some(reason) = connect_name_problem(n) {
                     self.err(

@@ -40,7 +40,7 @@ impl Validator<'_> {
             self.err(tp.key("port"), not_a_service_port(tg.port, &s.ports));
         }
         let explicit = tg.name.is_some();
-        let np = if explicit { tp.key("name") } else { tp.clone() };
+        let np = tp.key_if(explicit, "name");
         if let Some(name) = self.c.target_group_name(key) {
             if explicit || derive_ok {
                 if let Some(reason) = elb_name_problem(&name) {
@@ -168,11 +168,7 @@ impl Validator<'_> {
         }
 
         let kind = lb.subnet_kind();
-        let subnets_path = if lb.subnets.is_some() {
-            lp.key("subnets")
-        } else {
-            lp.clone()
-        };
+        let subnets_path = lp.key_if(lb.subnets.is_some(), "subnets");
         if lb.scheme == Scheme::InternetFacing && kind == SubnetKind::Private {
             self.err(
                 lp.key("subnets"),
@@ -585,11 +581,7 @@ impl Validator<'_> {
                 }
             }
             let explicit = rule.priority.is_some();
-            let pp = if explicit {
-                rp.key("priority")
-            } else {
-                rp.clone()
-            };
+            let pp = rp.key_if(explicit, "priority");
             let priority = rule.priority.unwrap_or(10 * (i as u32 + 1));
             if !(1..=MAX_RULE_PRIORITY).contains(&priority) {
                 self.err(

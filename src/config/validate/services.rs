@@ -31,7 +31,7 @@ impl Validator<'_> {
 
             // Names: the ECS service, task definition family, task role and security group.
             let explicit = s.name.is_some();
-            let name_path = if explicit { sp.key("name") } else { sp.clone() };
+            let name_path = sp.key_if(explicit, "name");
             let name = c.service_name(key);
             if explicit || derive_ok {
                 let check = |what: &str, v: &str| {

@@ -87,6 +87,24 @@ pub fn plain_word(w: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_./:=,@%+".contains(c))
 }
 
+/// Why a `command` is not converted: [`command_words`] found no words in it.
+pub const COMMAND_NOT_WORDS: &str =
+    "a command string with quotes or shell syntax: write it as a list";
+
+/// A `command` (of the service or a sidecar) as ecsdeploy's list: Copilot's list, or its
+/// string split at white space when every word is plain (no quotes, no shell syntax).
+/// `None` for anything else, and for no words at all.
+pub fn command_words(n: &Node) -> Option<Value> {
+    let words: Option<Vec<Value>> = match &n.value {
+        Y::Scalar { text, .. } if text.split_whitespace().all(plain_word) => {
+            Some(text.split_whitespace().map(Value::from).collect())
+        }
+        Y::Seq(items) => items.iter().map(|n| n.str().map(Value::from)).collect(),
+        _ => None,
+    };
+    words.filter(|w| !w.is_empty()).map(Value::Array)
+}
+
 /// `depends_on: { container: condition }` → `[{ container, condition }]`; the main
 /// container (named after the service in Copilot) is the service key in ecsdeploy.
 pub fn depends_on(cx: &mut Cx, e: &Entry, path: &str, main: &str, svc_key: &str) -> Option<Value> {
@@ -207,24 +225,13 @@ pub fn sidecars(cx: &mut Cx, m: &Node, service: &mut Out, svc_key: &str) {
             }
         }
         if let Some(c) = cx.entry(&sc.value, "command").cloned() {
-            let words: Option<Vec<Value>> = match &c.value.value {
-                Y::Scalar { text, .. } if text.split_whitespace().all(plain_word) => {
-                    Some(text.split_whitespace().map(Value::from).collect())
-                }
-                Y::Seq(items) => items.iter().map(|n| n.str().map(Value::from)).collect(),
-                _ => None,
-            };
-            match words.filter(|w| !w.is_empty()) {
+            match command_words(&c.value) {
                 Some(w) => {
                     cx.used(&c.value);
                     let src = cx.src(&c, &format!("{path}.command"));
-                    out.put("command", Value::Array(w), Some(src));
+                    out.put("command", w, Some(src));
                 }
-                None => cx.skip(
-                    &c,
-                    &format!("{path}.command"),
-                    "a command string with quotes or shell syntax: write it as a list",
-                ),
+                None => cx.skip(&c, &format!("{path}.command"), COMMAND_NOT_WORDS),
             }
         }
         if let Some(h) = cx.entry(&sc.value, "healthcheck").cloned() {

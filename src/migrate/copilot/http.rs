@@ -156,29 +156,20 @@ fn target_health_check(cx: &mut Cx, hc: &Entry, service: &mut Out) {
     let h = hc.value.clone();
     cx.enter(&h);
     let base = "target_group.health_check";
-    if let Some(e) = cx.take(&h, "path") {
-        let src = cx.src(e, "http.healthcheck.path");
-        service.put(
-            &format!("{base}.path"),
-            e.value.str().unwrap_or("/"),
-            Some(src),
-        );
-    }
-    if let Some(e) = cx.take(&h, "port") {
-        let src = cx.src(e, "http.healthcheck.port");
-        service.put(
-            &format!("{base}.port"),
-            e.value.str().unwrap_or("traffic-port"),
-            Some(src),
-        );
-    }
-    if let Some(e) = cx.take(&h, "success_codes") {
-        let src = cx.src(e, "http.healthcheck.success_codes");
-        service.put(
-            &format!("{base}.matcher"),
-            e.value.str().unwrap_or("200"),
-            Some(src),
-        );
+    // Copilot's field, ecsdeploy's key, and the value written when the field is no scalar.
+    for (f, k, default) in [
+        ("path", "path", "/"),
+        ("port", "port", "traffic-port"),
+        ("success_codes", "matcher", "200"),
+    ] {
+        if let Some(e) = cx.take(&h, f) {
+            let src = cx.src(e, &format!("http.healthcheck.{f}"));
+            service.put(
+                &format!("{base}.{k}"),
+                e.value.str().unwrap_or(default),
+                Some(src),
+            );
+        }
     }
     for (f, k) in [
         ("healthy_threshold", "healthy_threshold"),

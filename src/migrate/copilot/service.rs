@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use toml::{Table, Value};
 
-use super::containers::{container_health_check, depends_on, plain_word, sidecars};
+use super::containers::{
+    command_words, container_health_check, depends_on, sidecars, COMMAND_NOT_WORDS,
+};
 use super::http::http;
 pub use super::http::Route;
 use super::out::Out;
@@ -443,28 +445,13 @@ pub(super) fn command(cx: &mut Cx, m: &Node, s: &mut ServiceOut) {
     let Some(e) = cx.entry(m, "command") else {
         return;
     };
-    let words: Option<Vec<String>> = match &e.value.value {
-        Y::Scalar { text, .. } if text.split_whitespace().all(plain_word) => {
-            Some(text.split_whitespace().map(str::to_string).collect())
-        }
-        Y::Seq(items) => items.iter().map(|n| n.str().map(str::to_string)).collect(),
-        _ => None,
-    };
-    match words.filter(|w| !w.is_empty()) {
+    match command_words(&e.value) {
         Some(w) => {
             cx.used(&e.value);
             let src = cx.src(e, "command");
-            s.service.put(
-                "command",
-                Value::Array(w.into_iter().map(Value::from).collect()),
-                Some(src),
-            );
+            s.service.put("command", w, Some(src));
         }
-        None => cx.skip(
-            e,
-            "command",
-            "a command string with quotes or shell syntax: write it as a list",
-        ),
+        None => cx.skip(e, "command", COMMAND_NOT_WORDS),
     }
 }
 

@@ -7,22 +7,32 @@ use toml::Value;
 use super::environment::{self, EnvOut};
 use super::service::{self, Paths, Registry, ServiceOut, BACKEND, LB_WEB};
 use super::track::{not_converted, Cx, NotConverted, Tracker};
-use crate::migrate::yaml::parse;
+use crate::migrate::yaml::{parse, Node};
 
-fn conv(kind: &str, text: &str) -> (ServiceOut, Vec<NotConverted>) {
+/// What `convert` makes of the manifest `text` (as file `file`), and the fields it left.
+fn converted<T>(
+    file: &str,
+    text: &str,
+    convert: impl FnOnce(&mut Cx, &Node) -> T,
+) -> (T, Vec<NotConverted>) {
     let m = parse(text).unwrap();
     let mut t = Tracker::default();
     let mut cx = Cx {
-        file: "m.yml",
+        file,
         track: &mut t,
         env: None,
     };
+    let out = convert(&mut cx, &m);
+    (out, not_converted(file, &m, &t))
+}
+
+fn conv(kind: &str, text: &str) -> (ServiceOut, Vec<NotConverted>) {
     let paths = Paths {
         root: PathBuf::from("."),
     };
-    let s = service::convert(&mut cx, &m, "web", kind, &paths, &mut Registry::default());
-    let nc = not_converted("m.yml", &m, &t);
-    (s, nc)
+    converted("m.yml", text, |cx, m| {
+        service::convert(cx, m, "web", kind, &paths, &mut Registry::default())
+    })
 }
 
 fn get<'a>(s: &'a ServiceOut, path: &str) -> Option<&'a Value> {
@@ -281,15 +291,7 @@ fn backend_http_is_not_converted() {
 }
 
 fn env_conv(text: &str) -> (EnvOut, Vec<NotConverted>) {
-    let m = parse(text).unwrap();
-    let mut t = Tracker::default();
-    let mut cx = Cx {
-        file: "e.yml",
-        track: &mut t,
-        env: None,
-    };
-    let e = environment::convert(&mut cx, &m);
-    (e, not_converted("e.yml", &m, &t))
+    converted("e.yml", text, environment::convert)
 }
 
 #[test]

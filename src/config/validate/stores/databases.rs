@@ -337,11 +337,7 @@ impl Validator<'_> {
 
         let explicit = d.identifier.is_some();
         let id = c.db_identifier(key);
-        let id_path = if explicit {
-            dp.key("identifier")
-        } else {
-            dp.clone()
-        };
+        let id_path = dp.key_if(explicit, "identifier");
         if explicit || (self.app_ok && key_ok) {
             if let Some(reason) = db_identifier_problem(&id) {
                 let what = if explicit {

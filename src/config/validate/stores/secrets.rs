@@ -112,7 +112,7 @@ impl Validator<'_> {
             let gp = sp.key("generate");
             let explicit = s.name.is_some();
             let name = c.secret_name(key);
-            let name_path = if explicit { sp.key("name") } else { sp.clone() };
+            let name_path = sp.key_if(explicit, "name");
             if explicit || (self.app_ok && key_ok) {
                 if let Some(reason) = secret_name_problem(&name) {
                     self.err(

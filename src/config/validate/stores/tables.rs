@@ -39,7 +39,7 @@ impl Validator<'_> {
         let tp = store_path(StoreKind::Table, key);
         let explicit = t.name.is_some();
         let name = c.table_name(key);
-        let name_path = if explicit { tp.key("name") } else { tp.clone() };
+        let name_path = tp.key_if(explicit, "name");
         if explicit || (self.app_ok && key_ok) {
             if let Some(reason) = dynamo_name_problem(&name) {
                 self.err(

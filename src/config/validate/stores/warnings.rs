@@ -120,11 +120,7 @@ pub(in crate::config::validate) fn warnings(c: &Config) -> Vec<Problem> {
         }
         let name = c.secret_name(key);
         if has_arn_like_suffix(&name) && secret_name_problem(&name).is_none() {
-            let path = if s.name.is_some() {
-                store_path(StoreKind::Secret, key).key("name")
-            } else {
-                store_path(StoreKind::Secret, key)
-            };
+            let path = store_path(StoreKind::Secret, key).key_if(s.name.is_some(), "name");
             out.push(Problem::at(
                 path,
                 format!(

@@ -16,19 +16,22 @@ fn table(body: &str) -> String {
     with(USE_TABLE, &format!("{TABLE}{body}"))
 }
 
-/// A used database with `body` after its engine (line 10 on).
-fn db(body: &str) -> String {
+/// A used database `db` of `engine` with `body` after its engine (line 10 on).
+fn database(engine: &str, body: &str) -> String {
     with(
         "uses = [{ database = \"db\" }]\n",
-        &format!("[databases.db]\nengine = \"mysql\"\n{body}"),
+        &format!("[databases.db]\nengine = \"{engine}\"\n{body}"),
     )
 }
 
+/// A used MySQL database with `body` after its engine (line 10 on).
+fn db(body: &str) -> String {
+    database("mysql", body)
+}
+
+/// A used PostgreSQL database with `body` after its engine (line 10 on).
 fn pg(body: &str) -> String {
-    with(
-        "uses = [{ database = \"db\" }]\n",
-        &format!("[databases.db]\nengine = \"postgres\"\n{body}"),
-    )
+    database("postgres", body)
 }
 
 /// A used file system with `body` in its table (line 9 on).
