@@ -4,6 +4,7 @@
 //! Error classification, retries, waits and client tokens are in `crate::aws`.
 
 pub mod autoscaling;
+pub mod awsvpc;
 pub mod cloudmap;
 pub mod create_once;
 pub mod ec2;
