@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::json;
 
-use super::support::awsvpc;
+use super::support::ecs_task;
 use super::support::log_events::{start_ms, text, Follower, Line};
 use super::support::one_off::{self, Launch, Seen};
 use super::Ctx;
@@ -97,7 +97,7 @@ async fn release(ctx: &Ctx, r: &Resource, s: &ReleaseSpec, res: &dyn Resolve) ->
     let launch = Launch {
         cluster: cluster.clone(),
         task_definition: td_arn.clone(),
-        network: awsvpc::network(s.assign_public_ip, &s.subnets, &s.security_groups, res)?,
+        network: ecs_task::network(s.assign_public_ip, &s.subnets, &s.security_groups, res)?,
         capacity: vec![],
         platform_version: None,
         container: s.container.clone(),

@@ -4,10 +4,10 @@
 //! Error classification, retries, waits and client tokens are in `crate::aws`.
 
 pub mod autoscaling;
-pub mod awsvpc;
 pub mod cloudmap;
 pub mod create_once;
 pub mod ec2;
+pub mod ecs_task;
 pub mod efs;
 pub mod elb;
 pub mod elb_actions;
