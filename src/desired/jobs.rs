@@ -203,11 +203,10 @@ fn scheduler_role(c: &Config, env: &Env, key: &str, td: &TaskDefSpec) -> Resourc
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
-    use std::path::Path;
 
     use super::*;
-    use crate::config::load_str;
-    use crate::desired::{build, Outputs, ResourceId};
+    use crate::desired::{Outputs, ResourceId};
+    use crate::plan::fixtures::desired;
 
     const CONFIG: &str = r#"
 app = "shop"
@@ -235,13 +234,7 @@ schedule = "rate(1 hour)"
 "#;
 
     fn resources() -> Vec<Resource> {
-        let loaded = load_str(CONFIG, Path::new("t.toml")).expect("valid config");
-        let env = Env {
-            region: "ap-northeast-1".into(),
-            azs: vec!["ap-northeast-1a".into(), "ap-northeast-1c".into()],
-            ..Default::default()
-        };
-        build(&loaded.config, &env)
+        desired(CONFIG)
     }
 
     fn find<'a>(rs: &'a [Resource], id: &str) -> &'a Resource {
@@ -384,13 +377,7 @@ schedule = "rate(1 hour)"
             "[network]",
             "[network]\nendpoints = [\"ecr.api\", \"ecr.dkr\", \"logs\", \"s3\"]",
         );
-        let loaded = load_str(&text, Path::new("t.toml")).expect("valid config");
-        let env = Env {
-            region: "ap-northeast-1".into(),
-            azs: vec!["ap-northeast-1a".into(), "ap-northeast-1c".into()],
-            ..Default::default()
-        };
-        let rs = build(&loaded.config, &env);
+        let rs = desired(&text);
         let Spec::SecurityGroup(sg) = &find(&rs, "security_group.endpoints").spec else {
             panic!("not a security group")
         };

@@ -157,6 +157,28 @@ mod tests {
         ])
     }
 
+    /// [`run`] over [`graph`], each step labelled by its id.
+    async fn run_graph<W, Fut>(
+        concurrency: usize,
+        cancel: Cancel,
+        report: &dyn Reporter,
+        work: W,
+    ) -> RunSummary
+    where
+        W: Fn(ResourceId) -> Fut,
+        Fut: Future<Output = anyhow::Result<String>>,
+    {
+        run(
+            &graph(),
+            |i| i.to_string(),
+            concurrency,
+            cancel,
+            report,
+            work,
+        )
+        .await
+    }
+
     /// How many steps run at once: (now, the most so far).
     type Live = Arc<Mutex<(usize, usize)>>;
 
@@ -176,22 +198,15 @@ mod tests {
         let (_tx, rx) = watch::channel(false);
         let log = Arc::new(Mutex::new(Vec::new()));
         let live = Live::default();
-        let s = run(
-            &graph(),
-            |i| i.to_string(),
-            4,
-            rx,
-            &Quiet,
-            |i| {
-                let log = log.clone();
-                let live = live.clone();
-                async move {
-                    running_for(&live, 30).await;
-                    log.lock().unwrap().push(i.name.clone());
-                    Ok("ok".to_string())
-                }
-            },
-        )
+        let s = run_graph(4, rx, &Quiet, |i| {
+            let log = log.clone();
+            let live = live.clone();
+            async move {
+                running_for(&live, 30).await;
+                log.lock().unwrap().push(i.name.clone());
+                Ok("ok".to_string())
+            }
+        })
         .await;
         assert_eq!(s.done(), 4);
         let log = log.lock().unwrap().clone();
@@ -204,20 +219,13 @@ mod tests {
     async fn concurrency_one_runs_serially() {
         let (_tx, rx) = watch::channel(false);
         let live = Live::default();
-        run(
-            &graph(),
-            |i| i.to_string(),
-            1,
-            rx,
-            &Quiet,
-            |_| {
-                let live = live.clone();
-                async move {
-                    running_for(&live, 5).await;
-                    Ok(String::new())
-                }
-            },
-        )
+        run_graph(1, rx, &Quiet, |_| {
+            let live = live.clone();
+            async move {
+                running_for(&live, 5).await;
+                Ok(String::new())
+            }
+        })
         .await;
         assert_eq!(live.lock().unwrap().1, 1);
     }
@@ -225,20 +233,13 @@ mod tests {
     #[tokio::test]
     async fn failure_skips_dependents_and_lets_running_steps_finish() {
         let (_tx, rx) = watch::channel(false);
-        let s = run(
-            &graph(),
-            |i| i.to_string(),
-            4,
-            rx,
-            &Quiet,
-            |i| async move {
-                if i.name == "a" {
-                    anyhow::bail!("boom")
-                }
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                Ok(String::new())
-            },
-        )
+        let s = run_graph(4, rx, &Quiet, |i| async move {
+            if i.name == "a" {
+                anyhow::bail!("boom")
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(String::new())
+        })
         .await;
         assert_eq!(s.results["vpc.a"], Outcome::Failed("boom".into()));
         assert_eq!(s.results["vpc.b"], Outcome::Done(String::new()));
@@ -251,23 +252,16 @@ mod tests {
     async fn cancel_stops_new_steps() {
         let (tx, rx) = watch::channel(false);
         let tx = Arc::new(tx);
-        let s = run(
-            &graph(),
-            |i| i.to_string(),
-            4,
-            rx,
-            &Quiet,
-            |i| {
-                let tx = tx.clone();
-                async move {
-                    if i.name == "a" {
-                        tx.send(true).unwrap();
-                    }
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    Ok(String::new())
+        let s = run_graph(4, rx, &Quiet, |i| {
+            let tx = tx.clone();
+            async move {
+                if i.name == "a" {
+                    tx.send(true).unwrap();
                 }
-            },
-        )
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                Ok(String::new())
+            }
+        })
         .await;
         assert!(s.interrupted);
         assert!(matches!(s.results["vpc.a"], Outcome::Done(_)));
@@ -279,29 +273,22 @@ mod tests {
         let (tx, rx) = watch::channel(false);
         let tx = Arc::new(tx);
         let t = Instant::now();
-        let s = run(
-            &graph(),
-            |i| i.to_string(),
-            4,
-            rx,
-            &Quiet,
-            |i| {
-                let tx = tx.clone();
-                async move {
-                    if i.name == "b" {
-                        tokio::time::sleep(Duration::from_millis(100)).await;
-                        tx.send(true).unwrap();
-                        return Ok(String::new());
-                    }
-                    // A wait that would last ten minutes.
-                    crate::aws::poll(Duration::from_secs(600), "the load balancer", || async {
-                        Ok(None::<()>)
-                    })
-                    .await?;
-                    Ok(String::new())
+        let s = run_graph(4, rx, &Quiet, |i| {
+            let tx = tx.clone();
+            async move {
+                if i.name == "b" {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    tx.send(true).unwrap();
+                    return Ok(String::new());
                 }
-            },
-        )
+                // A wait that would last ten minutes.
+                crate::aws::poll(Duration::from_secs(600), "the load balancer", || async {
+                    Ok(None::<()>)
+                })
+                .await?;
+                Ok(String::new())
+            }
+        })
         .await;
         assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
         assert!(s.interrupted);
@@ -338,27 +325,18 @@ mod tests {
             let (tx, rx) = watch::channel(false);
             let tx = Arc::new(tx);
             let warnings = Warnings::default();
-            let s = run(
-                &graph(),
-                |i| i.to_string(),
-                4,
-                rx,
-                &warnings,
-                |i| {
-                    let tx = tx.clone();
-                    async move {
-                        if i.name == "a" {
-                            tx.send(true).unwrap();
-                            return Err(anyhow::Error::new(StoppedWaiting));
-                        }
-                        crate::aws::poll(Duration::from_secs(600), "x", || async {
-                            Ok(None::<()>)
-                        })
-                        .await?;
-                        Ok(String::new())
+            let s = run_graph(4, rx, &warnings, |i| {
+                let tx = tx.clone();
+                async move {
+                    if i.name == "a" {
+                        tx.send(true).unwrap();
+                        return Err(anyhow::Error::new(StoppedWaiting));
                     }
-                },
-            )
+                    crate::aws::poll(Duration::from_secs(600), "x", || async { Ok(None::<()>) })
+                        .await?;
+                    Ok(String::new())
+                }
+            })
             .await;
             assert!(s.interrupted);
             let said = warnings.0.lock().unwrap().clone();

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result};
 use aws_sdk_ec2::types::Filter;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::future::try_join_all;
 
 use crate::aws::{code, err};
@@ -184,9 +186,8 @@ async fn vpcs(ctx: &Ctx, written: &str) -> Result<Lookup> {
     } else {
         req.filters(name_filter(&[&written.to_string()]))
     };
-    let found: Vec<Found> = match req.send().await {
-        Ok(out) => out
-            .vpcs()
+    let found = described(req.send().await, |out| {
+        out.vpcs()
             .iter()
             .filter_map(|v| {
                 let id = v.vpc_id()?.to_string();
@@ -195,10 +196,8 @@ async fn vpcs(ctx: &Ctx, written: &str) -> Result<Lookup> {
                     id,
                 })
             })
-            .collect(),
-        Err(e) if crate::aws::is_not_found(&e) => vec![],
-        Err(e) => return Err(err(e)),
-    };
+            .collect()
+    })?;
     Ok(BTreeMap::from([(written.to_string(), found)]))
 }
 
@@ -233,10 +232,34 @@ where
     Ok(out)
 }
 
-fn name_of(tags: &[aws_sdk_ec2::types::Tag]) -> String {
-    crate::steps::support::tags::tag(tags, "Name")
-        .unwrap_or("")
-        .to_string()
+/// What a describe call answered, or nothing when AWS says not found.
+fn described<T, X, E, R>(
+    answer: std::result::Result<T, SdkError<E, R>>,
+    found: impl FnOnce(&T) -> Vec<X>,
+) -> Result<Vec<X>>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    match answer {
+        Ok(r) => Ok(found(&r)),
+        Err(e) if crate::aws::is_not_found(&e) => Ok(vec![]),
+        Err(e) => Err(err(e)),
+    }
+}
+
+/// A described subnet or security group as its (Name tag, found) pair; none without ids.
+fn named(
+    id: Option<&str>,
+    vpc_id: Option<&str>,
+    tags: &[aws_sdk_ec2::types::Tag],
+) -> Option<(String, Found)> {
+    let name = crate::steps::support::tags::tag(tags, "Name").unwrap_or("");
+    let found = Found {
+        id: id?.into(),
+        vpc_id: vpc_id?.into(),
+    };
+    Some((name.to_string(), found))
 }
 
 async fn subnets(ctx: &Ctx, refs: &[String]) -> Result<Lookup> {
@@ -246,21 +269,12 @@ async fn subnets(ctx: &Ctx, refs: &[String]) -> Result<Lookup> {
             Query::Id(id) => req.subnet_ids(id),
             Query::Names(f) => req.filters(f),
         };
-        match req.send().await {
-            Ok(r) => Ok(r
-                .subnets()
+        described(req.send().await, |r| {
+            r.subnets()
                 .iter()
-                .filter_map(|s| {
-                    let found = Found {
-                        id: s.subnet_id()?.into(),
-                        vpc_id: s.vpc_id()?.into(),
-                    };
-                    Some((name_of(s.tags()), found))
-                })
-                .collect()),
-            Err(e) if crate::aws::is_not_found(&e) => Ok(vec![]),
-            Err(e) => Err(err(e)),
-        }
+                .filter_map(|s| named(s.subnet_id(), s.vpc_id(), s.tags()))
+                .collect()
+        })
     })
     .await
 }
@@ -272,21 +286,12 @@ async fn security_groups(ctx: &Ctx, refs: &[String]) -> Result<Lookup> {
             Query::Id(id) => req.group_ids(id),
             Query::Names(f) => req.filters(f),
         };
-        match req.send().await {
-            Ok(r) => Ok(r
-                .security_groups()
+        described(req.send().await, |r| {
+            r.security_groups()
                 .iter()
-                .filter_map(|g| {
-                    let found = Found {
-                        id: g.group_id()?.into(),
-                        vpc_id: g.vpc_id()?.into(),
-                    };
-                    Some((name_of(g.tags()), found))
-                })
-                .collect()),
-            Err(e) if crate::aws::is_not_found(&e) => Ok(vec![]),
-            Err(e) => Err(err(e)),
-        }
+                .filter_map(|g| named(g.group_id(), g.vpc_id(), g.tags()))
+                .collect()
+        })
     })
     .await
 }

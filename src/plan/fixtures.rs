@@ -33,15 +33,19 @@ port = 80
     )
 }
 
-/// The resources the config `text` asks for, in a two-AZ Tokyo account.
-pub fn desired(text: &str) -> Vec<Resource> {
-    let loaded = load_str(text, Path::new("t.toml")).expect("valid config");
-    let env = Env {
+/// A two-AZ Tokyo account: nothing imported, no image built.
+pub fn tokyo() -> Env {
+    Env {
         region: "ap-northeast-1".into(),
         azs: vec!["ap-northeast-1a".into(), "ap-northeast-1c".into()],
         ..Default::default()
-    };
-    build(&loaded.config, &env)
+    }
+}
+
+/// The resources the config `text` asks for, in a two-AZ Tokyo account.
+pub fn desired(text: &str) -> Vec<Resource> {
+    let loaded = load_str(text, Path::new("t.toml")).expect("valid config");
+    build(&loaded.config, &tokyo())
 }
 
 /// What AWS would report once `resources` exist exactly as desired.
@@ -90,8 +94,6 @@ pub fn example(file: &str) -> Vec<Resource> {
     let loaded = crate::config::load_file(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
     let c = &loaded.config;
     let env = Env {
-        region: "ap-northeast-1".into(),
-        azs: vec!["ap-northeast-1a".into(), "ap-northeast-1c".into()],
         imported: c
             .network
             .existing
@@ -106,7 +108,7 @@ pub fn example(file: &str) -> Vec<Resource> {
             .keys()
             .map(|k| (k.clone(), "src-1".to_string()))
             .collect(),
-        ..Default::default()
+        ..tokyo()
     };
     build(c, &env)
 }

@@ -3,7 +3,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::*;
 use crate::config::load_str;
 use crate::desired::{build, Env, Resource};
-use crate::plan::fixtures::{behind_alb, converged, desired};
+use crate::plan::fixtures::{behind_alb, converged, desired, tokyo};
 use serde_json::json;
 
 const CONFIG: &str = r#"
@@ -560,10 +560,8 @@ fn built(tag: &str) -> (tempfile::TempDir, Vec<Resource>) {
     let path = dir.path().join("ecsdeploy.toml");
     let loaded = load_str(&text, &path).expect("valid config");
     let env = Env {
-        region: "ap-northeast-1".into(),
-        azs: vec!["ap-northeast-1a".into(), "ap-northeast-1c".into()],
         image_tags: [("api".to_string(), tag.to_string())].into_iter().collect(),
-        ..Default::default()
+        ..tokyo()
     };
     (dir, build(&loaded.config, &env))
 }

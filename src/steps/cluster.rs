@@ -209,8 +209,7 @@ pub async fn create(
     req = req.set_tags(Some(owned_tags(ctx, &r.id, &r.name)?));
     // An account's first ECS use: the service-linked role is not assumable for a while.
     let out = retry_while_settling(PROPAGATION, not_yet_propagated, || {
-        let req = req.clone();
-        async move { req.send().await.map_err(err) }
+        answer(req.clone().send())
     })
     .await?;
     Ok(out.cluster().map(outputs).unwrap_or_default())
@@ -275,11 +274,7 @@ async fn put_providers(ctx: &Ctx, cluster: &str) -> Result<()> {
         ) || (code_of(e) == Some("ClientException")
             && e.to_string().contains("Cluster was not ACTIVE"))
     };
-    retry_until(PROVIDERS_UPDATE, busy, || {
-        let req = req.clone();
-        async move { req.send().await.map_err(err) }
-    })
-    .await?;
+    retry_until(PROVIDERS_UPDATE, busy, || answer(req.clone().send())).await?;
     Ok(())
 }
 

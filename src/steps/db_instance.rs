@@ -18,7 +18,7 @@ use super::support::field_map;
 use super::support::ownership::not_owned;
 use super::support::tags::{owned_tags, tag};
 use super::Ctx;
-use crate::aws::{code_of, err, poll, retry_until, sent};
+use crate::aws::{answer, code_of, err, poll, retry_until, sent, unless_gone};
 use crate::desired::DbInstanceSpec;
 use crate::desired::{sorted, Attr, Fields, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::desired::{TAG_APP, TAG_RESOURCE};
@@ -180,19 +180,14 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 
 /// The instance as it is now; `None` when it does not exist.
 async fn describe(ctx: &Ctx, ident: &str) -> Result<Option<DbInstance>> {
-    match ctx
+    let call = ctx
         .aws
         .rds
         .describe_db_instances()
-        .db_instance_identifier(ident)
-        .send()
-        .await
-        .map_err(err)
-    {
-        Ok(out) => Ok(out.db_instances().first().cloned()),
-        Err(e) if code_of(&e) == Some("DBInstanceNotFound") => Ok(None),
-        Err(e) => Err(e),
-    }
+        .db_instance_identifier(ident);
+    let gone = |e: &anyhow::Error| code_of(e) == Some("DBInstanceNotFound");
+    let out = unless_gone(gone, answer(call.send()).await)?;
+    Ok(out.and_then(|o| o.db_instances().first().cloned()))
 }
 
 /// Wait until the instance is `available` with a known endpoint, reporting each new status.

@@ -7,12 +7,12 @@ use aws_sdk_rds::types::{DbSubnetGroup, Tag};
 use serde_json::json;
 
 use super::support::delete_when_free;
-use super::support::{field_map, field_strings};
 use super::support::ownership::not_owned;
 use super::support::tags::{owned_tags, tag};
+use super::support::{field_map, field_strings};
 use super::Ctx;
+use crate::aws::{answer, code_of, err, sent, unless_gone};
 use crate::desired::DbSubnetGroupSpec;
-use crate::aws::{answer, code_of, err, sent};
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource, ResourceId};
 use crate::desired::{TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
@@ -94,19 +94,14 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 
 /// The group named `name`; `None` when it does not exist.
 async fn describe(ctx: &Ctx, name: &str) -> Result<Option<DbSubnetGroup>> {
-    match ctx
+    let call = ctx
         .aws
         .rds
         .describe_db_subnet_groups()
-        .db_subnet_group_name(name)
-        .send()
-        .await
-        .map_err(err)
-    {
-        Ok(out) => Ok(out.db_subnet_groups().first().cloned()),
-        Err(e) if code_of(&e) == Some("DBSubnetGroupNotFoundFault") => Ok(None),
-        Err(e) => Err(e),
-    }
+        .db_subnet_group_name(name);
+    let gone = |e: &anyhow::Error| code_of(e) == Some("DBSubnetGroupNotFoundFault");
+    let out = unless_gone(gone, answer(call.send()).await)?;
+    Ok(out.and_then(|o| o.db_subnet_groups().first().cloned()))
 }
 
 fn outputs_of(g: &DbSubnetGroup) -> Outputs {
@@ -114,7 +109,12 @@ fn outputs_of(g: &DbSubnetGroup) -> Outputs {
         .arn(g.db_subnet_group_arn().unwrap_or_default())
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &DbSubnetGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &DbSubnetGroupSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let subnets = res.need_all(&s.subnets)?;
     let made = ctx
         .aws
@@ -167,7 +167,11 @@ async fn update_group(
     }
     let subnets: Vec<String> = field_strings(&want["subnet_ids"]);
     let description = want["description"].as_str().unwrap_or_default();
-    let call = ctx.aws.rds.modify_db_subnet_group().db_subnet_group_name(&r.name);
+    let call = ctx
+        .aws
+        .rds
+        .modify_db_subnet_group()
+        .db_subnet_group_name(&r.name);
     let call = call.db_subnet_group_description(description);
     sent(call.set_subnet_ids(Some(subnets)).send())
         .await
@@ -180,7 +184,13 @@ async fn update_group(
     }
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, s: &DbSubnetGroupSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &DbSubnetGroupSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     match describe(ctx, &r.name).await? {
         Some(g) => update_group(ctx, r, s, &g, res).await,
         None => bail!(

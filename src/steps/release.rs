@@ -8,9 +8,9 @@
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
-use aws_sdk_ecs::types::{AssignPublicIp, AwsVpcConfiguration, NetworkConfiguration};
 use serde_json::json;
 
+use super::support::ecs_task;
 use super::support::log_events::{start_ms, text, Follower, Line};
 use super::support::one_off::{self, Launch, Seen};
 use super::Ctx;
@@ -94,23 +94,10 @@ async fn release(ctx: &Ctx, r: &Resource, s: &ReleaseSpec, res: &dyn Resolve) ->
     let key = r.id.to_string();
     let cluster = res.need(&s.cluster)?;
     let td_arn = res.need(&s.task_definition)?;
-    let mut vpc = AwsVpcConfiguration::builder().assign_public_ip(if s.assign_public_ip {
-        AssignPublicIp::Enabled
-    } else {
-        AssignPublicIp::Disabled
-    });
-    for v in &s.subnets {
-        vpc = vpc.subnets(res.need(v)?);
-    }
-    for v in &s.security_groups {
-        vpc = vpc.security_groups(res.need(v)?);
-    }
     let launch = Launch {
         cluster: cluster.clone(),
         task_definition: td_arn.clone(),
-        network: NetworkConfiguration::builder()
-            .awsvpc_configuration(vpc.build()?)
-            .build(),
+        network: ecs_task::network(s.assign_public_ip, &s.subnets, &s.security_groups, res)?,
         capacity: vec![],
         platform_version: None,
         container: s.container.clone(),

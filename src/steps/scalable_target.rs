@@ -28,13 +28,11 @@ use serde_json::{json, Value};
 use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
 use super::support::field_map;
 use super::Ctx;
-use crate::desired::ScalableTargetSpec;
 use crate::aws::{
     answer, err, gone_ok_if, is_autoscaling_gone, retry_until, says, sent, CONSISTENCY,
 };
-use crate::desired::{
-    Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
-};
+use crate::desired::ScalableTargetSpec;
+use crate::desired::{Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
 use crate::plan::Observed;
 
 /// RegisterScalableTarget right after CreateService can miss the new service for a moment.
@@ -49,7 +47,11 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
     let prefix = cluster_prefix(&ctx.cluster);
     // No ScalableDimension filter: AWS accepts it only together with resource ids.
-    let call = ctx.aws.autoscaling.describe_scalable_targets().service_namespace(NAMESPACE);
+    let call = ctx
+        .aws
+        .autoscaling
+        .describe_scalable_targets()
+        .service_namespace(NAMESPACE);
     let targets: Vec<ScalableTarget> =
         answer(call.into_paginator().items().send().try_collect()).await?;
 
@@ -219,14 +221,18 @@ fn register(
 
 async fn send(req: RegisterScalableTargetFluentBuilder) -> Result<Option<String>> {
     let out = retry_until(CONSISTENCY, service_not_visible, || {
-        let req = req.clone();
-        async move { req.send().await.map_err(err) }
+        answer(req.clone().send())
     })
     .await?;
     Ok(out.scalable_target_arn().map(str::to_string))
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &ScalableTargetSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &ScalableTargetSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let resource_id = format!("service/{}/{}", s.cluster, res.need(&s.service)?);
     let mut req = register(ctx, &resource_id, s.min, s.max)?;
     // Tags are accepted only when the target is created (TagResource tags existing ones).
@@ -242,7 +248,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &ScalableTargetSpec, res: &dyn R
 
 /// Min/max change in place: RegisterScalableTarget is an upsert. (The resource id is
 /// immutable: a change replaces the target.)
-pub async fn update(ctx: &Ctx, _r: &Resource, s: &ScalableTargetSpec, o: &Observed, _res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    _r: &Resource,
+    s: &ScalableTargetSpec,
+    o: &Observed,
+    _res: &dyn Resolve,
+) -> Result<Outputs> {
     let arn = send(register(ctx, o.outputs.id(), s.min, s.max)?).await?;
     Ok(match arn {
         Some(arn) if !arn.is_empty() => o.outputs.clone().arn(arn),
@@ -253,15 +265,17 @@ pub async fn update(ctx: &Ctx, _r: &Resource, s: &ScalableTargetSpec, o: &Observ
 /// Deregistering a target also deletes its scaling policies (in AWS; moto keeps them).
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let call = ctx.aws.autoscaling.deregister_scalable_target();
-    let call = call.service_namespace(NAMESPACE).resource_id(o.outputs.id());
+    let call = call
+        .service_namespace(NAMESPACE)
+        .resource_id(o.outputs.id());
     let out = sent(call.scalable_dimension(DIMENSION).send()).await;
     gone_ok_if(is_autoscaling_gone, out)
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::desired::Spec;
     use super::*;
+    use crate::desired::Spec;
     use crate::desired::{NoRefs, ScalableTargetSpec, Val};
 
     fn tags(pairs: &[(&str, &str)]) -> HashMap<String, String> {

@@ -23,10 +23,10 @@ use serde_json::{json, Value};
 use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
 use super::support::field_map;
 use super::Ctx;
-use crate::desired::ScalingPolicySpec;
 use crate::aws::{
-    answer, err, gone_ok_if, is_autoscaling_gone, retry_until, says, sent, CONSISTENCY,
+    answer, gone_ok_if, is_autoscaling_gone, retry_until, says, sent, CONSISTENCY,
 };
+use crate::desired::ScalingPolicySpec;
 use crate::desired::{resource_label, Fields, Kind, Outputs, Resolve, Resource, ResourceId};
 use crate::plan::Observed;
 
@@ -42,7 +42,11 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         desired.iter().map(|r| (r.name.as_str(), &r.id)).collect();
     let prefix = cluster_prefix(&ctx.cluster);
     // No ScalableDimension filter: AWS accepts it only together with a resource id.
-    let call = ctx.aws.autoscaling.describe_scaling_policies().service_namespace(NAMESPACE);
+    let call = ctx
+        .aws
+        .autoscaling
+        .describe_scaling_policies()
+        .service_namespace(NAMESPACE);
     let policies: Vec<ScalingPolicy> =
         answer(call.into_paginator().items().send().try_collect()).await?;
     // Sorted so that which of two same-named policies counts as the desired one is stable.
@@ -168,8 +172,7 @@ async fn put(ctx: &Ctx, r: &Resource, s: &ScalingPolicySpec, res: &dyn Resolve) 
         .target_tracking_scaling_policy_configuration(config);
     // The target registered a moment ago may not be visible to PutScalingPolicy yet.
     let out = retry_until(CONSISTENCY, target_not_visible, || {
-        let req = req.clone();
-        async move { req.send().await.map_err(err) }
+        answer(req.clone().send())
     })
     .await?;
     Ok(Outputs::with_id(&r.name).arn(out.policy_arn()))
@@ -180,13 +183,24 @@ fn target_not_visible(e: &anyhow::Error) -> bool {
         || says(e, "ValidationException", "No scalable target")
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &ScalingPolicySpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &ScalingPolicySpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     put(ctx, r, s, res).await
 }
 
 /// Every field changes in place (PutScalingPolicy overwrites the policy of that name);
 /// a changed resource id replaces the policy.
-pub async fn update(ctx: &Ctx, r: &Resource, s: &ScalingPolicySpec, _o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &ScalingPolicySpec,
+    _o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     put(ctx, r, s, res).await
 }
 
@@ -196,7 +210,11 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
         .get("resource_id")
         .and_then(Value::as_str)
         .ok_or_else(|| anyhow!("internal: scaling policy {} has no resource id", o.name))?;
-    let call = ctx.aws.autoscaling.delete_scaling_policy().policy_name(&o.name);
+    let call = ctx
+        .aws
+        .autoscaling
+        .delete_scaling_policy()
+        .policy_name(&o.name);
     let call = call.service_namespace(NAMESPACE).resource_id(resource_id);
     let out = sent(call.scalable_dimension(DIMENSION).send()).await;
     gone_ok_if(is_autoscaling_gone, out)
@@ -204,8 +222,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::desired::Spec;
     use super::*;
+    use crate::desired::Spec;
     use crate::desired::{Ref, ScalingPolicySpec, Val};
 
     #[test]

@@ -200,8 +200,7 @@ pub async fn create(
         .client_token(client_token(&["schedule", &ctx.app, &r.name], 0));
     // Scheduler checks that it can assume the role, which may be a moment old.
     let made = retry_while_settling(PROPAGATION, not_yet_propagated, || {
-        let call = call.clone();
-        async move { call.send().await.map_err(err) }
+        answer(call.clone().send())
     })
     .await;
     match made_or_existing(ctx, r, made, "ConflictException", observe).await? {
@@ -231,8 +230,7 @@ pub async fn update(
         .flexible_time_window(q.window)
         .target(q.target);
     let out = retry_while_settling(PROPAGATION, not_yet_propagated, || {
-        let call = call.clone();
-        async move { call.send().await.map_err(err) }
+        answer(call.clone().send())
     })
     .await?;
     let arn = out.schedule_arn();

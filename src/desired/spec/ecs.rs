@@ -10,6 +10,18 @@ use super::kind_spec::KindSpec;
 use super::stores::EfsVolumeSpec;
 use crate::desired::resource::{Kind, Resolve, ResourceId, Val};
 
+/// Normal form of an `awslogs` log configuration (a container's, Service Connect's proxy's).
+pub fn awslogs_fields(group: &str, region: &str, stream_prefix: &str) -> Value {
+    json!({
+        "driver": "awslogs",
+        "options": {
+            "awslogs-group": group,
+            "awslogs-region": region,
+            "awslogs-stream-prefix": stream_prefix,
+        },
+    })
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct EcrSpec {
     pub scan_on_push: bool,
@@ -416,14 +428,7 @@ impl KindSpec for TaskDefSpec {
                         "read_only": m.read_only,
                     })).collect::<Vec<_>>(),
                     "command": c.command,
-                    "log_configuration": {
-                        "driver": "awslogs",
-                        "options": {
-                            "awslogs-group": c.log_group,
-                            "awslogs-region": c.log_region,
-                            "awslogs-stream-prefix": c.log_stream_prefix,
-                        },
-                    },
+                    "log_configuration": awslogs_fields(&c.log_group, &c.log_region, &c.log_stream_prefix),
                 }))
             })
             .collect();

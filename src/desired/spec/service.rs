@@ -4,6 +4,7 @@
 use serde_json::{json, Value};
 
 use super::deployment::DeploymentSpec;
+use super::ecs::awslogs_fields;
 use super::kind_spec::{sorted_vals, KindSpec};
 use crate::desired::resource::{Kind, Resolve, ResourceId, Val};
 
@@ -56,14 +57,7 @@ pub fn service_connect_fields(c: &ServiceConnectSpec, r: &dyn Resolve) -> Value 
             "discovery_name": s.discovery_name,
             "client_aliases": [{"port": s.client_port, "dns_name": s.dns_name}],
         })).collect::<Vec<_>>(),
-        "log_configuration": {
-            "driver": "awslogs",
-            "options": {
-                "awslogs-group": c.log_group,
-                "awslogs-region": c.log_region,
-                "awslogs-stream-prefix": c.log_stream_prefix,
-            },
-        },
+        "log_configuration": awslogs_fields(&c.log_group, &c.log_region, &c.log_stream_prefix),
     })
 }
 

@@ -7,6 +7,7 @@ pub mod autoscaling;
 pub mod cloudmap;
 pub mod create_once;
 pub mod ec2;
+pub mod ecs_task;
 pub mod efs;
 pub mod elb;
 pub mod elb_actions;

@@ -13,7 +13,7 @@ use aws_sdk_ecs::types::{
 use aws_sdk_ecs::types::{Tag, Task};
 
 use super::log_events::{Follower, Line, Streams};
-use crate::aws::{err, not_yet_propagated, retry_while_settling, Backoff, PROPAGATION};
+use crate::aws::{answer, err, not_yet_propagated, retry_while_settling, Backoff, PROPAGATION};
 use crate::desired::TAG_APP;
 use crate::steps::Ctx;
 
@@ -83,11 +83,7 @@ pub async fn start(ctx: &Ctx, l: &Launch) -> Result<String> {
     // (aws::not_yet_propagated), as for CreateService. The same token makes a resend safe.
     let started = std::time::Instant::now();
     let retryable = |e: &anyhow::Error| not_yet_propagated(e) && started.elapsed() < PROPAGATION;
-    let out = retry_while_settling(PROPAGATION, retryable, || {
-        let call = call.clone();
-        async move { call.send().await.map_err(err) }
-    })
-    .await?;
+    let out = retry_while_settling(PROPAGATION, retryable, || answer(call.clone().send())).await?;
     if let Some(arn) = out.tasks().first().and_then(|t| t.task_arn()) {
         return Ok(arn.to_string());
     }
