@@ -10,14 +10,15 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 use aws_sdk_ecs::types::{
-    AdvancedConfiguration, AssignPublicIp, AwsVpcConfiguration, LaunchType, LogConfiguration,
-    LogDriver, NetworkConfiguration, PropagateTags, Service, ServiceConnectClientAlias,
-    ServiceConnectConfiguration, ServiceConnectService, ServiceField,
+    AdvancedConfiguration, AssignPublicIp, LaunchType, NetworkConfiguration, PropagateTags,
+    Service, ServiceConnectClientAlias, ServiceConnectConfiguration, ServiceConnectService,
+    ServiceField,
 };
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
 use super::support::cloudmap::{as_configured, forms_differ, literal, names_by_arn};
+use super::support::ecs_task;
 use super::support::ownership::{is_ours, not_owned};
 use super::support::revisions;
 use super::support::tags::{owned_tags, tag};
@@ -335,10 +336,7 @@ fn service_connect_fields(c: &ServiceConnectConfiguration) -> Value {
                 "dns_name": a.dns_name(),
             })).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
-        "log_configuration": c.log_configuration().map(|l| json!({
-            "driver": l.log_driver().as_str(),
-            "options": l.options().cloned().unwrap_or_default().into_iter().collect::<BTreeMap<_, _>>(),
-        })),
+        "log_configuration": c.log_configuration().map(ecs_task::log_fields),
     })
 }
 
@@ -409,20 +407,7 @@ fn load_balancers(
 }
 
 fn network(s: &ServiceSpec, res: &dyn Resolve) -> Result<NetworkConfiguration> {
-    let mut vpc = AwsVpcConfiguration::builder().assign_public_ip(if s.assign_public_ip {
-        AssignPublicIp::Enabled
-    } else {
-        AssignPublicIp::Disabled
-    });
-    for v in &s.subnets {
-        vpc = vpc.subnets(res.need(v)?);
-    }
-    for v in &s.security_groups {
-        vpc = vpc.security_groups(res.need(v)?);
-    }
-    Ok(NetworkConfiguration::builder()
-        .awsvpc_configuration(vpc.build()?)
-        .build())
+    ecs_task::network(s.assign_public_ip, &s.subnets, &s.security_groups, res)
 }
 
 /// Service Connect on, in the namespace, publishing the configured ports, with the proxy's
@@ -448,12 +433,7 @@ fn service_connect(
                 .build()?,
         );
     }
-    let logs = LogConfiguration::builder()
-        .log_driver(LogDriver::Awslogs)
-        .options("awslogs-group", &c.log_group)
-        .options("awslogs-region", &c.log_region)
-        .options("awslogs-stream-prefix", &c.log_stream_prefix)
-        .build()?;
+    let logs = ecs_task::awslogs(&c.log_group, &c.log_region, &c.log_stream_prefix)?;
     Ok(b.log_configuration(logs).build())
 }
 

@@ -6,16 +6,16 @@ use anyhow::Result;
 use aws_sdk_ecs::types::{
     ApplicationProtocol, Compatibility, ContainerCondition, ContainerDefinition,
     ContainerDependency, CpuArchitecture, EfsAuthorizationConfig, EfsAuthorizationConfigIam,
-    EfsTransitEncryption, EfsVolumeConfiguration, HealthCheck, KeyValuePair, LogConfiguration,
-    LogDriver, MountPoint, NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret,
-    TaskDefinition, TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus,
-    TransportProtocol, Ulimit, UlimitName, Volume,
+    EfsTransitEncryption, EfsVolumeConfiguration, HealthCheck, KeyValuePair, MountPoint,
+    NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinition,
+    TaskDefinitionFamilyStatus, TaskDefinitionField, TaskDefinitionStatus, TransportProtocol,
+    Ulimit, UlimitName, Volume,
 };
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
 use super::support::tags::owned_tags;
-use super::support::{create_once, object_fields, revisions};
+use super::support::{create_once, ecs_task, object_fields, revisions};
 use super::Ctx;
 
 mod extras;
@@ -109,12 +109,7 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
                 .map(|s| (s.name(), s.value_from()))
                 .collect();
             secrets.sort();
-            let log = c.log_configuration().map(|l| {
-                json!({
-                    "driver": l.log_driver().as_str(),
-                    "options": l.options().cloned().unwrap_or_default(),
-                })
-            });
+            let log = c.log_configuration().map(ecs_task::log_fields);
             let mut ulimits: Vec<Value> = c
                 .ulimits()
                 .iter()
@@ -269,14 +264,11 @@ async fn register(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -
             .image(res.need(&c.image)?)
             .essential(c.essential)
             .set_stop_timeout(c.stop_timeout.map(|t| t as i32))
-            .log_configuration(
-                LogConfiguration::builder()
-                    .log_driver(LogDriver::Awslogs)
-                    .options("awslogs-group", &c.log_group)
-                    .options("awslogs-region", &c.log_region)
-                    .options("awslogs-stream-prefix", &c.log_stream_prefix)
-                    .build()?,
-            );
+            .log_configuration(ecs_task::awslogs(
+                &c.log_group,
+                &c.log_region,
+                &c.log_stream_prefix,
+            )?);
         for p in &c.ports {
             b = b.port_mappings(
                 PortMapping::builder()
@@ -437,6 +429,7 @@ mod tests {
     use super::*;
     use crate::desired::Spec;
     use crate::desired::{ContainerSpec, TaskDefSpec, Val};
+    use aws_sdk_ecs::types::{LogConfiguration, LogDriver};
     use std::collections::BTreeMap;
 
     /// The observed side must reproduce the desired side exactly, or every `up` would
