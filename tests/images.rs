@@ -10,7 +10,9 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{run_with_env, sdk_config, unique_account, venv_python, Proxy};
+use common::{
+    run_with_env, sdk_config, spawn_captured_with_env, unique_account, venv_python, Proxy,
+};
 
 const REGION: &str = "us-east-1";
 
@@ -28,6 +30,12 @@ buildx)
         prev="$a"
     done
     echo "#1 [internal] load build definition from Dockerfile"
+    if [ -n "$STUB_BUILD_HANGS" ]; then
+        # Like docker's buildx plugin: a process of its own, building until stopped.
+        sh -c 'echo $$ > "$STUB_DOCKER_LOG.plugin"; exec sleep 60' &
+        wait
+        exit 1
+    fi
     # Long enough for the infrastructure steps to be seen running meanwhile.
     sleep 2
     exec "$STUB_PYTHON" "$STUB_PUSH" "$ref"
@@ -346,6 +354,57 @@ async fn builds_pushes_and_deploys_by_digest_alongside_the_infrastructure() {
         left.image_details().len(),
         2,
         "images are kept without --delete-images"
+    );
+}
+
+/// Whether process `pid` still runs (a zombie waiting to be reaped does not).
+fn running(pid: &str) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+        let state = stat.rsplit(')').next().unwrap_or_default().trim_start();
+        !state.starts_with(['Z', 'X'])
+    })
+}
+
+/// Ctrl-C during a build, sent to ecsdeploy alone as CI runners send it, stops all of the
+/// build: docker and what docker started (buildx runs as a plugin process of its own), so
+/// nothing goes on building and pushing once ecsdeploy has exited.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_a_build_stops_what_docker_started_too() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let project = Project::new("imgstop");
+    let stub = Stub::new();
+    let mut env = stub.env();
+    env.push(("STUB_BUILD_HANGS".into(), "1".into()));
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let config = project.config();
+    let child = spawn_captured_with_env(&proxy, REGION, &["-c", &config, "up", "--no-wait"], &env);
+    let pid_file = PathBuf::from(format!("{}.plugin", stub.log_path().display()));
+    let started = std::time::Instant::now();
+    let plugin = loop {
+        match std::fs::read_to_string(&pid_file) {
+            Ok(p) if !p.trim().is_empty() => break p.trim().to_string(),
+            _ if started.elapsed() > std::time::Duration::from_secs(120) => {
+                panic!("the build never started")
+            }
+            _ => tokio::time::sleep(std::time::Duration::from_millis(100)).await,
+        }
+    };
+    assert!(running(&plugin), "the stub build runs");
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().unwrap().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = tokio::time::timeout(std::time::Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the interrupted run ends")
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("`docker buildx` stopped"), "{stderr}");
+    assert!(
+        !running(&plugin),
+        "the build's own process {plugin} goes on after ecsdeploy has exited"
     );
 }
 

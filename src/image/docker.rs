@@ -80,6 +80,29 @@ pub const MISSING_DOCKER: &str = "docker is not installed or not on PATH. Buildi
      plugin (https://docs.docker.com/engine/install/), or build and push the image elsewhere \
      and set `image` to its reference";
 
+/// How long docker and buildx get to cancel a build (SIGTERM) before they are killed.
+const STOP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Stop the process group `child` leads: SIGTERM (docker and buildx cancel the build and
+/// push), then SIGKILL to whatever of the group is left once docker has ended or
+/// [`STOP_GRACE`] has passed.
+async fn stop_group(child: &mut tokio::process::Child) {
+    let group = child
+        .id()
+        .and_then(|id| rustix::process::Pid::from_raw(id as i32));
+    let signal = |sig| {
+        if let Some(g) = group {
+            // ESRCH: the group has ended already.
+            let _ = rustix::process::kill_process_group(g, sig);
+        }
+    };
+    signal(rustix::process::Signal::TERM);
+    let _ = tokio::time::timeout(STOP_GRACE, child.wait()).await;
+    signal(rustix::process::Signal::KILL);
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+}
+
 /// Run `docker <args>` with `stdin` (if any) written to its standard input. Each output
 /// line goes to `line` (progress); on failure the error carries the last lines.
 pub async fn run(
@@ -97,6 +120,10 @@ pub async fn run(
         })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        // A process group of its own, so that stopping a build stops all of it: docker runs
+        // buildx as a plugin process of its own, which a kill of docker alone leaves
+        // building and pushing.
+        .process_group(0)
         .kill_on_drop(true)
         .spawn()
         .with_context(|| format!("starting {}", docker.display()))?;
@@ -121,13 +148,13 @@ pub async fn run(
         }
         child.wait().await
     };
-    // Ctrl-C ends a build or push at once: docker is killed (a terminal's Ctrl-C reaches
-    // it too, but a SIGINT sent to ecsdeploy alone, as CI runners send it, does not).
+    // Ctrl-C ends a build or push at once. docker runs in its own process group, which a
+    // terminal's Ctrl-C does not reach (nor does a SIGINT sent to ecsdeploy alone, as CI
+    // runners send it): the group is stopped here.
     let status = tokio::select! {
         status = work => status?,
         () = crate::aws::until_interrupted() => {
-            let _ = child.start_kill();
-            let _ = child.wait().await;
+            stop_group(&mut child).await;
             return Err(anyhow::Error::new(crate::aws::StoppedWaiting)).with_context(|| {
                 format!(
                     "`docker {}` stopped",

@@ -870,6 +870,18 @@ pub fn spawn_captured(proxy: &Proxy, region: &str, args: &[&str]) -> tokio::proc
     spawn_with(proxy, region, args, true, true)
 }
 
+/// [`spawn_captured`] with variables added to the environment (as [`run_with_env`]).
+pub fn spawn_captured_with_env(
+    proxy: &Proxy,
+    region: &str,
+    args: &[&str],
+    extra_env: &[(&str, &str)],
+) -> tokio::process::Child {
+    let mut command = command_with(proxy, region, args, true, true);
+    command.envs(extra_env.iter().copied());
+    command.spawn().expect("spawn ecsdeploy")
+}
+
 fn spawn_with(
     proxy: &Proxy,
     region: &str,
@@ -877,6 +889,18 @@ fn spawn_with(
     stdout: bool,
     stderr: bool,
 ) -> tokio::process::Child {
+    command_with(proxy, region, args, stdout, stderr)
+        .spawn()
+        .expect("spawn ecsdeploy")
+}
+
+fn command_with(
+    proxy: &Proxy,
+    region: &str,
+    args: &[&str],
+    stdout: bool,
+    stderr: bool,
+) -> tokio::process::Command {
     let pipe = |on: bool| if on { Stdio::piped() } else { Stdio::null() };
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_ecsdeploy"));
     command
@@ -886,7 +910,7 @@ fn spawn_with(
         .stderr(pipe(stderr))
         .kill_on_drop(true);
     configure_env(command.as_std_mut(), proxy, region);
-    command.spawn().expect("spawn ecsdeploy")
+    command
 }
 
 /// The binary talks only to the proxy, with test credentials, and sees none of the
