@@ -343,13 +343,13 @@ fn service_rollout_order_follows_dependencies() {
     let d = desired(CHAIN);
     let plan = plan_up(&d, &BTreeMap::new());
     assert_eq!(
-        crate::commands::plan::service_order(&plan),
+        super::render::service_order(&plan),
         vec!["backend".to_string(), "frontend".to_string()]
     );
     let independent = desired(&CHAIN.replace("depends_on = [\"backend\"]", ""));
     let plan = plan_up(&independent, &BTreeMap::new());
     assert_eq!(
-        crate::commands::plan::service_order(&plan),
+        super::render::service_order(&plan),
         vec!["backend, frontend".to_string()]
     );
 }

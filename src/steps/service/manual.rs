@@ -14,6 +14,7 @@ use crate::aws::err;
 use crate::desired::{ResourceId, TAG_APP};
 use crate::plan::Unsettled;
 use crate::steps::support::autoscaling::{DIMENSION, NAMESPACE};
+use crate::steps::support::ownership::{is_ours, not_owned};
 use crate::steps::support::tags::tag;
 use crate::steps::Ctx;
 
@@ -26,13 +27,12 @@ pub async fn owned(ctx: &Ctx, name: &str) -> Result<Service> {
             ctx.cluster
         );
     };
-    if tag(s.tags(), TAG_APP) != Some(ctx.app.as_str()) {
-        bail!(
-            "service {name} in cluster {} is not owned by app {}; ecsdeploy acts only on \
-             its own services",
-            ctx.cluster,
-            ctx.app
-        );
+    if !is_ours(ctx, tag(s.tags(), TAG_APP)) {
+        return Err(not_owned(
+            ctx,
+            &format!("service {name} in cluster {}", ctx.cluster),
+            "ecsdeploy acts only on its own services",
+        ));
     }
     Ok(s.clone())
 }
