@@ -15,6 +15,7 @@
 
 pub mod boto;
 mod capacity;
+mod cross_account;
 pub mod faults;
 pub mod inventory;
 pub mod realism;
@@ -635,9 +636,12 @@ async fn forward(
         faults::Action::Answer(answer) => return Ok(answer),
         faults::Action::LoseAnswer(answer) => Some(answer),
     };
-    parts
-        .headers
-        .insert("x-moto-account-id", state.account.clone());
+    // Another account's registry answers as that account, or refuses.
+    let account = match cross_account::account(state, &parts, &body).await {
+        Ok(account) => account,
+        Err(refused) => return Ok(refused),
+    };
+    parts.headers.insert("x-moto-account-id", account);
     parts.headers.remove(EXPECT); // the body is already complete
     parts.uri = moto_uri(state.moto_port, &parts.uri);
     match state
