@@ -320,3 +320,106 @@ async fn images_in_other_registries_are_looked_up_there() {
         .unwrap();
     assert_eq!(clusters.cluster_arns().len(), 0, "{clusters:?}");
 }
+
+const SHARED_CONFIG: &str = r#"app = "xacct"
+region = "ap-northeast-1"
+
+[network]
+vpc_cidr = "10.0.0.0/16"
+azs = ["ap-northeast-1a", "ap-northeast-1c"]
+public_subnets = ["10.0.1.0/24", "10.0.2.0/24"]
+
+[services.web]
+image = "REGISTRY/shared:TAG"
+
+[services.locked]
+image = "REGISTRY/locked:1.0"
+"#;
+
+/// An image in another account's ECR (a shared "images" account whose repository policy
+/// lets the workload accounts pull): looked up in that registry, not in the caller's. Its
+/// missing tag is an error; a repository whose policy does not let this account describe
+/// it is a note (pulling needs no `ecr:DescribeImages`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_in_another_account_s_ecr_are_looked_up_in_its_registry() {
+    let (a, b) = (unique_account(), unique_account());
+    let proxy = Proxy::start(&a).await;
+    let images = Proxy::start(&b).await;
+    let ecr = aws_sdk_ecr::Client::new(&sdk_config(&images, REGION).await);
+    for repository in ["shared", "locked"] {
+        ecr.create_repository()
+            .repository_name(repository)
+            .send()
+            .await
+            .expect("CreateRepository");
+        ecr.put_image()
+            .repository_name(repository)
+            .image_tag("1.0")
+            .image_manifest(MANIFEST)
+            .send()
+            .await
+            .expect("PutImage");
+    }
+    let policy = serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "WorkloadAccountsDescribeAndPull",
+            "Effect": "Allow",
+            "Principal": { "AWS": format!("arn:aws:iam::{a}:root") },
+            "Action": [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:DescribeImages",
+                "ecr:GetDownloadUrlForLayer"
+            ]
+        }]
+    });
+    ecr.set_repository_policy()
+        .repository_name("shared")
+        .policy_text(policy.to_string())
+        .send()
+        .await
+        .expect("SetRepositoryPolicy");
+    let registry = format!("{b}.dkr.ecr.{REGION}.amazonaws.com");
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("ecsdeploy.toml");
+    let write = |tag: &str| {
+        let text = SHARED_CONFIG
+            .replace("REGISTRY", &registry)
+            .replace("TAG", tag);
+        std::fs::write(&cfg, text).unwrap();
+    };
+
+    write("1.0");
+    proxy.clear();
+    let out = ecsdeploy(&proxy, &cfg, &["verify"]).await;
+    assert_eq!(out.code, Some(0), "{out}");
+    assert!(!out.stdout.contains("services.web.image"), "{out}");
+    assert!(
+        out.stdout.contains(&format!(
+            "note: services.locked.image: locked:1.0 is in registry {b}, which does not let \
+             this account describe its images: not checked"
+        )),
+        "{out}"
+    );
+    let sent: Vec<serde_json::Value> = proxy
+        .bodies("DescribeImages")
+        .iter()
+        .map(|b| serde_json::from_str(b).unwrap())
+        .collect();
+    assert_eq!(sent.len(), 2, "{sent:?}");
+    for request in &sent {
+        assert_eq!(request["registryId"], b.as_str(), "{request}");
+    }
+    assert_eq!(proxy.writes(), vec![]);
+
+    write("2.0");
+    let out = ecsdeploy(&proxy, &cfg, &["verify"]).await;
+    assert_eq!(out.code, Some(2), "{out}");
+    assert!(
+        out.stdout.contains(&format!(
+            "error: services.web.image: image shared:2.0 is not in ECR registry {b}: "
+        )),
+        "{out}"
+    );
+}

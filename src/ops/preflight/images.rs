@@ -1,7 +1,10 @@
 //! Images: a tag that is not there makes every task fail to start
 //! (`CannotPullContainerError`) only after the deployment has begun. Images of the app's own
-//! repositories and ECR references of this account and region are looked up in ECR
-//! (DescribeImages); a repository this run creates cannot hold the image yet (a warning);
+//! repositories and ECR references of this region are looked up in ECR (DescribeImages, all
+//! at once; a reference's account as `registryId`, so an image in another account's registry
+//! is looked up there); a repository this run creates cannot hold the image yet (a warning);
+//! another registry whose repository policy does not let this account describe its images
+//! (pulling needs only `ecr:BatchGetImage` and `ecr:GetDownloadUrlForLayer`) is a note;
 //! images `up` builds are pushed by it. Images of other registries (Docker Hub, GHCR,
 //! public.ecr.aws, quay.io, any registry v2) are looked up anonymously there
 //! ([`super::registry`]), each reference once, all at once and beside the ECR lookups: a
@@ -15,7 +18,7 @@ use anyhow::Result;
 use super::reference::Reference;
 use super::registry::{Lookup, Registries};
 use super::{Finding, Images, Level, Session};
-use crate::aws::{code_of, err};
+use crate::aws::{bounded, code_of, err, FAN_OUT};
 use crate::config::Image;
 use crate::desired::{job_task_def_id, repository_id, task_def_id};
 use crate::plan::{Action, Plan};
@@ -24,6 +27,9 @@ use crate::plan::{Action, Plan};
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Wanted {
     key: String,
+    /// The registry (account id) an ECR reference names, sent as `registryId`; `None` for
+    /// the app's own repositories, in the caller's registry.
+    registry: Option<String>,
     repository: String,
     tag: String,
     /// The app's own repository, created by this run.
@@ -51,6 +57,7 @@ pub async fn check(s: &Session, plan: &Plan, which: Images) -> Result<Vec<Findin
             Image::Repository(r) if r.build.is_some() => {}
             Image::Repository(r) => wanted.push(Wanted {
                 key: at.clone(),
+                registry: None,
                 repository: c.repository_name(r.repository_key()),
                 tag: r.tag().to_string(),
                 created_now: plan.pending().any(|ch| {
@@ -92,8 +99,9 @@ pub async fn check(s: &Session, plan: &Plan, which: Images) -> Result<Vec<Findin
         }
         for (at, reference) in refs {
             match ecr_image(&reference, &s.ctx.aws.region) {
-                Some((repository, tag)) => wanted.push(Wanted {
+                Some((registry, repository, tag)) => wanted.push(Wanted {
                     key: at,
+                    registry: Some(registry),
                     repository,
                     tag,
                     created_now: false,
@@ -112,6 +120,7 @@ pub async fn check(s: &Session, plan: &Plan, which: Images) -> Result<Vec<Findin
         match &job.image {
             Some(Image::Repository(r)) if r.build.is_none() => wanted.push(Wanted {
                 key: at,
+                registry: None,
                 repository: c.repository_name(r.repository_key()),
                 tag: r.tag().to_string(),
                 created_now: plan.pending().any(|ch| {
@@ -119,8 +128,9 @@ pub async fn check(s: &Session, plan: &Plan, which: Images) -> Result<Vec<Findin
                 }),
             }),
             Some(Image::Reference(r)) if !r.is_empty() => match ecr_image(r, &s.ctx.aws.region) {
-                Some((repository, tag)) => wanted.push(Wanted {
+                Some((registry, repository, tag)) => wanted.push(Wanted {
                     key: at,
+                    registry: Some(registry),
                     repository,
                     tag,
                     created_now: false,
@@ -130,17 +140,10 @@ pub async fn check(s: &Session, plan: &Plan, which: Images) -> Result<Vec<Findin
             _ => {}
         }
     }
-    let in_ecr = async {
-        let mut out = Vec::new();
-        for w in wanted {
-            if let Some(f) = look_up(s, &w).await? {
-                out.push(f);
-            }
-        }
-        anyhow::Ok(out)
-    };
+    // Each a round trip before the first write: all at once, findings in the keys' order.
+    let in_ecr = bounded(wanted.iter().map(|w| look_up(s, w)), FAN_OUT);
     let (in_ecr, registries) = tokio::join!(in_ecr, other_registries(elsewhere));
-    let mut out = in_ecr?;
+    let mut out: Vec<Finding> = in_ecr?.into_iter().flatten().collect();
     out.extend(registries);
     out.extend(noted);
     Ok(out)
@@ -240,57 +243,93 @@ async fn look_up(s: &Session, w: &Wanted) -> Result<Option<Finding>> {
         .aws
         .ecr
         .describe_images()
+        .set_registry_id(w.registry.clone())
         .repository_name(&w.repository)
         .image_ids(id)
         .send()
         .await
         .map_err(err);
+    match got {
+        Ok(_) => Ok(None),
+        Err(e) => match code_of(&e).and_then(|code| ecr_finding(w, code)) {
+            Some(f) => Ok(Some(f)),
+            None => Err(e.context(format!("looking up image {}:{}", w.repository, w.tag))),
+        },
+    }
+}
+
+/// What a DescribeImages error `code` means for the deploy; `None`: not an answer about the
+/// image (the run ends with the error). Another registry answers `AccessDeniedException`
+/// unless its repository policy grants this account `ecr:DescribeImages` (ECR user guide,
+/// "Private repository policies": by default only the owning account has access); a policy
+/// for pulling grants `ecr:BatchGetImage` and `ecr:GetDownloadUrlForLayer` only ("Private
+/// repository policy examples"), so such an image is not checked, and said so. The same
+/// answer comes for a repository of this account that the deployer's own policy does not
+/// let it describe (docs/iam.md scopes `ecr:DescribeImages` to the app's repositories).
+fn ecr_finding(w: &Wanted, code: &str) -> Option<Finding> {
     let image = format!("{}:{}", w.repository, w.tag);
-    Ok(match got {
-        Ok(_) => None,
-        Err(e) if code_of(&e) == Some("ImageNotFoundException") => Some(Finding::error(
+    let registry = |before: &str| {
+        w.registry
+            .as_ref()
+            .map_or(String::new(), |r| format!("{before}registry {r}"))
+    };
+    Some(match code {
+        "ImageNotFoundException" => Finding::error(
             &w.key,
             format!(
-                "image {image} is not in ECR: its tasks could not start \
-                 (CannotPullContainerError); push it, or fix the tag"
+                "image {image} is not in ECR{}: its tasks could not start \
+                 (CannotPullContainerError); push it, or fix the tag",
+                registry(" ")
             ),
-        )),
-        Err(e) if code_of(&e) == Some("RepositoryNotFoundException") && w.created_now => {
-            Some(Finding::warning(
-                &w.key,
-                format!(
-                    "repository {} is created by this run, so {image} cannot be in it yet: \
-                     the service's tasks start once the image is pushed",
-                    w.repository
-                ),
-            ))
-        }
-        Err(e) if code_of(&e) == Some("RepositoryNotFoundException") => Some(Finding::error(
+        ),
+        "RepositoryNotFoundException" if w.created_now => Finding::warning(
             &w.key,
             format!(
-                "repository {} does not exist, so {image} cannot be pulled",
+                "repository {} is created by this run, so {image} cannot be in it yet: \
+                 the service's tasks start once the image is pushed",
                 w.repository
             ),
-        )),
-        Err(e) => return Err(e.context(format!("looking up image {image}"))),
+        ),
+        "RepositoryNotFoundException" => Finding::error(
+            &w.key,
+            format!(
+                "repository {}{} does not exist, so {image} cannot be pulled",
+                w.repository,
+                registry(" in ")
+            ),
+        ),
+        "AccessDeniedException" => {
+            let registry = w.registry.as_ref()?;
+            Finding::note(
+                &w.key,
+                format!(
+                    "{image} is in registry {registry}, which does not let this account \
+                     describe its images: not checked; ECS pulls it with the execution role \
+                     if the repository policy allows"
+                ),
+            )
+        }
+        _ => return None,
     })
 }
 
 /// `<account>.dkr.ecr.<region>.amazonaws.com/<repo>[:tag|@digest]` in `region` →
-/// (repository, tag or digest); other registries and regions → `None`.
-fn ecr_image(reference: &str, region: &str) -> Option<(String, String)> {
+/// (registry, that is the account, repository, tag or digest); other registries and regions
+/// → `None`.
+fn ecr_image(reference: &str, region: &str) -> Option<(String, String, String)> {
     let (host, path) = reference.split_once('/')?;
     let mut parts = host.split('.');
-    let (_account, dkr, ecr, at) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let (account, dkr, ecr, at) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
     if dkr != "dkr" || ecr != "ecr" || at != region {
         return None;
     }
+    let registry = account.to_string();
     if let Some((repo, digest)) = path.split_once('@') {
-        return Some((repo.to_string(), digest.to_string()));
+        return Some((registry, repo.to_string(), digest.to_string()));
     }
     Some(match path.rsplit_once(':') {
-        Some((repo, tag)) => (repo.to_string(), tag.to_string()),
-        None => (path.to_string(), "latest".to_string()),
+        Some((repo, tag)) => (registry, repo.to_string(), tag.to_string()),
+        None => (registry, path.to_string(), "latest".to_string()),
     })
 }
 
@@ -306,15 +345,15 @@ mod tests {
                 "123456789012.dkr.ecr.us-east-1.amazonaws.com/team/web:v2",
                 r
             ),
-            Some(("team/web".into(), "v2".into()))
+            Some(("123456789012".into(), "team/web".into(), "v2".into()))
         );
         assert_eq!(
             ecr_image("1.dkr.ecr.us-east-1.amazonaws.com/web", r),
-            Some(("web".into(), "latest".into()))
+            Some(("1".into(), "web".into(), "latest".into()))
         );
         assert_eq!(
             ecr_image("1.dkr.ecr.us-east-1.amazonaws.com/web@sha256:ab", r),
-            Some(("web".into(), "sha256:ab".into()))
+            Some(("1".into(), "web".into(), "sha256:ab".into()))
         );
         assert_eq!(
             ecr_image("1.dkr.ecr.eu-west-1.amazonaws.com/web:v1", r),
@@ -322,6 +361,67 @@ mod tests {
         );
         assert_eq!(ecr_image("nginx:latest", r), None);
         assert_eq!(ecr_image("public.ecr.aws/nginx/nginx:1", r), None);
+    }
+
+    fn wanted(registry: Option<&str>, created_now: bool) -> Wanted {
+        Wanted {
+            key: "services.web.image".into(),
+            registry: registry.map(str::to_string),
+            repository: "shared".into(),
+            tag: "2.0".into(),
+            created_now,
+        }
+    }
+
+    #[test]
+    fn the_app_s_own_repositories_keep_their_findings() {
+        let own = wanted(None, false);
+        let f = ecr_finding(&own, "ImageNotFoundException").unwrap();
+        assert_eq!(f.level, Level::Error);
+        assert_eq!(
+            f.message,
+            "image shared:2.0 is not in ECR: its tasks could not start \
+             (CannotPullContainerError); push it, or fix the tag"
+        );
+        let f = ecr_finding(&own, "RepositoryNotFoundException").unwrap();
+        assert_eq!(
+            f.message,
+            "repository shared does not exist, so shared:2.0 cannot be pulled"
+        );
+        let f = ecr_finding(&wanted(None, true), "RepositoryNotFoundException").unwrap();
+        assert_eq!(f.level, Level::Warning);
+        // The deployer may not describe its own repositories: the run ends, as before.
+        assert_eq!(ecr_finding(&own, "AccessDeniedException"), None);
+        assert_eq!(ecr_finding(&own, "ThrottlingException"), None);
+    }
+
+    #[test]
+    fn another_registry_is_named_and_its_refusal_is_a_note() {
+        let other = wanted(Some("111122223333"), false);
+        let f = ecr_finding(&other, "ImageNotFoundException").unwrap();
+        assert_eq!(f.level, Level::Error);
+        assert!(
+            f.message
+                .starts_with("image shared:2.0 is not in ECR registry 111122223333: "),
+            "{}",
+            f.message
+        );
+        let f = ecr_finding(&other, "RepositoryNotFoundException").unwrap();
+        assert_eq!(f.level, Level::Error);
+        assert_eq!(
+            f.message,
+            "repository shared in registry 111122223333 does not exist, so shared:2.0 cannot \
+             be pulled"
+        );
+        let f = ecr_finding(&other, "AccessDeniedException").unwrap();
+        assert_eq!(f.level, Level::Note);
+        assert_eq!(
+            f.message,
+            "shared:2.0 is in registry 111122223333, which does not let this account describe \
+             its images: not checked; ECS pulls it with the execution role if the repository \
+             policy allows"
+        );
+        assert_eq!(ecr_finding(&other, "ServerException"), None);
     }
 
     #[test]
