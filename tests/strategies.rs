@@ -290,9 +290,21 @@ async fn a_canary_service_is_made_deployed_through_its_stages_and_converges() {
         vec![],
         "converged after ECS moved the traffic:\n{again}"
     );
+    proxy.clear();
     let status = ecsdeploy(&proxy, &v2, &["status"]).await;
     status.assert_success();
     assert!(status.stdout.contains("canary"), "{status}");
+    // The deployment DescribeServices names is read once: observe's settled check and the
+    // LATEST DEPLOYMENT column share it, and no history is listed.
+    assert_eq!(
+        (
+            proxy.count("DescribeServiceDeployments"),
+            proxy.count("ListServiceDeployments")
+        ),
+        (1, 0),
+        "{:?}",
+        proxy.operations()
+    );
     assert_ecs_requests_valid(&sent);
 }
 

@@ -18,16 +18,31 @@ use crate::steps::Ctx;
 /// permission): the column then says `-`, and nothing else depends on it. DescribeServices
 /// names each service's current deployment, so on AWS this is one
 /// DescribeServiceDeployments call for 20 services; only an answer without it (an
-/// emulator) costs a ListServiceDeployments per service, run concurrently.
-pub async fn latest(ctx: &Ctx, services: &[&Service]) -> Vec<Option<Value>> {
+/// emulator) costs a ListServiceDeployments per service, run concurrently. `known`: the
+/// deployments observe has read already (those of traffic-shifting services), not read again.
+pub async fn latest(
+    ctx: &Ctx,
+    services: &[&Service],
+    mut known: Vec<ServiceDeployment>,
+) -> Vec<Option<Value>> {
     let newest: Vec<Option<String>> = futures::future::join_all(
         services
             .iter()
             .map(|s| async move { latest_arn(ctx, s).await.ok().flatten() }),
     )
     .await;
-    let arns: Vec<String> = newest.iter().flatten().cloned().collect();
-    let described = describe(ctx, &arns).await.unwrap_or_default();
+    let arns: Vec<String> = newest
+        .iter()
+        .flatten()
+        .filter(|a| {
+            !known
+                .iter()
+                .any(|d| d.service_deployment_arn() == Some(a.as_str()))
+        })
+        .cloned()
+        .collect();
+    known.extend(describe(ctx, &arns).await.unwrap_or_default());
+    let described = known;
     newest
         .iter()
         .map(|arn| {

@@ -118,8 +118,12 @@ pub fn shifts_traffic(svc: &Service) -> bool {
 /// failure until a new deployment succeeds, `attempted` naming the task definition it was
 /// to run, so asking for it again is the same failed change). `None` once it succeeded, or
 /// where ECS keeps no history. The latest deployments are described together, and so are
-/// the revisions of the failed ones.
-pub async fn unsettled(ctx: &Ctx, services: &[&Service]) -> Result<Vec<Option<Unsettled>>> {
+/// the revisions of the failed ones; the deployments described are returned too (`status`
+/// shows them without reading them again).
+pub async fn unsettled(
+    ctx: &Ctx,
+    services: &[&Service],
+) -> Result<(Vec<Option<Unsettled>>, Vec<ServiceDeployment>)> {
     let arns: Vec<Option<String>> =
         futures::future::try_join_all(services.iter().map(|s| history::latest_arn(ctx, s))).await?;
     let wanted: Vec<String> = arns.iter().flatten().cloned().collect();
@@ -147,7 +151,7 @@ pub async fn unsettled(ctx: &Ctx, services: &[&Service]) -> Result<Vec<Option<Un
         .filter_map(|(d, _, _)| d.target_service_revision()?.arn().map(str::to_string))
         .collect();
     let tds = history::revision_task_definitions(ctx, &failed_revisions).await?;
-    Ok(judged
+    let unsettled = judged
         .into_iter()
         .map(|j| {
             let (d, failed, reason) = j?;
@@ -166,7 +170,8 @@ pub async fn unsettled(ctx: &Ctx, services: &[&Service]) -> Result<Vec<Option<Un
                 attempted,
             })
         })
-        .collect())
+        .collect();
+    Ok((unsettled, described))
 }
 
 /// Poll the service deployment `arn` until it succeeds, ends otherwise or `timeout`

@@ -54,7 +54,7 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let found = describe_services(ctx, &names).await?;
     refuse_foreign(ctx, desired, &found)?;
     let mut all: Vec<Observed> = found.iter().filter_map(|s| observed(ctx, s)).collect();
-    lifecycles(ctx, &found, &mut all).await?;
+    let described = lifecycles(ctx, &found, &mut all).await?;
     namespaces_as_configured(ctx, desired, &mut all).await?;
     if ctx.status_details {
         // Each observed service is one of `found` (`observed` keeps its name).
@@ -66,7 +66,8 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
                 Some((i, s))
             })
             .unzip();
-        for (i, d) in at.into_iter().zip(history::latest(ctx, &services).await) {
+        let latest = history::latest(ctx, &services, described).await;
+        for (i, d) in at.into_iter().zip(latest) {
             all[i].details["service_deployment"] = d.unwrap_or(Value::Null);
         }
     }
@@ -75,12 +76,17 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 
 /// A service that shifts traffic has settled when its latest service deployment has
 /// (DescribeServiceDeployments), not when its task sets look alike: read it for each.
-async fn lifecycles(ctx: &Ctx, found: &[Service], all: &mut [Observed]) -> Result<()> {
+/// Returns the service deployments it read.
+async fn lifecycles(
+    ctx: &Ctx,
+    found: &[Service],
+    all: &mut [Observed],
+) -> Result<Vec<aws_sdk_ecs::types::ServiceDeployment>> {
     let shifting: Vec<&Service> = found
         .iter()
         .filter(|s| lifecycle::shifts_traffic(s))
         .collect();
-    let read = lifecycle::unsettled(ctx, &shifting).await?;
+    let (read, described) = lifecycle::unsettled(ctx, &shifting).await?;
     for (s, u) in shifting.iter().zip(read) {
         let Some(o) = all
             .iter_mut()
@@ -97,7 +103,7 @@ async fn lifecycles(ctx: &Ctx, found: &[Service], all: &mut [Observed]) -> Resul
             }
         }
     }
-    Ok(())
+    Ok(described)
 }
 
 /// An ACTIVE service in the cluster with a desired service's name that this app does not
