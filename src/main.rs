@@ -190,7 +190,7 @@ async fn run(cli: Cli, report: Arc<dyn Reporter>) -> anyhow::Result<u8> {
     let loaded = commands::load_config(&cli.global, report.as_ref()).map_err(print_error)?;
     let held_lock = HeldLock::default();
     let (cancel_tx, cancel) = cancellation(held_lock.clone());
-    let aws = commands::connect(&cli.global, &loaded.config)
+    let aws = commands::connect(&cli.global, &loaded.config, report.clone())
         .await
         .map_err(print_error)?;
     // The session's reads (zones, imported network, secrets) and the lock are independent:

@@ -291,3 +291,72 @@ fn no_region_is_one_line_and_the_sdks_warnings_need_verbose() {
         "-v shows the SDK's warnings: {verbose}"
     );
 }
+
+/// AWS that cannot be reached (a wrong endpoint, no network) is said at the first failed
+/// attempt, once, while the SDK goes on retrying (eight attempts, about 40 s), so the run
+/// does not look hung. Watched for the first seconds of the retries (several attempts, by
+/// more than one client), then stopped: the test does not wait the retries out.
+#[test]
+fn unreachable_aws_is_said_at_once_while_the_sdk_retries() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("ecsdeploy.toml"),
+        "app = \"demo\"\nregion = \"ap-northeast-1\"\n[services.web]\nimage = \"nginx\"\n",
+    )
+    .unwrap();
+    let mut c = Command::new(env!("CARGO_BIN_EXE_ecsdeploy"));
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("AWS_") {
+            c.env_remove(k);
+        }
+    }
+    let mut child = c
+        .args(["plan"])
+        .current_dir(dir.path())
+        .env("AWS_ENDPOINT_URL", "http://127.0.0.1:9")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE")
+        .env("AWS_SECRET_ACCESS_KEY", "secret")
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let started = Instant::now();
+    let mut lines = Vec::new();
+    while started.elapsed() < Duration::from_secs(8) {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200)) {
+            lines.push(line);
+        }
+    }
+    let ended = child.try_wait().unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let all = lines.join("\n");
+    assert_eq!(ended, None, "still retrying after 8 s: {all}");
+    let notices: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.contains("AWS could not be reached ("))
+        .collect();
+    assert_eq!(
+        notices.len(),
+        1,
+        "said once, not per attempt or client: {all}"
+    );
+    assert!(
+        notices[0].contains("warning: AWS could not be reached (io error: ")
+            && notices[0].contains("Connection refused"),
+        "{all}"
+    );
+}

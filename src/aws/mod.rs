@@ -8,6 +8,7 @@ mod interrupt;
 mod propagation;
 mod retry;
 mod token;
+mod unreachable;
 mod wait;
 
 pub use errors::*;
@@ -17,6 +18,7 @@ pub use interrupt::*;
 pub use propagation::*;
 pub use retry::*;
 pub use token::*;
+pub use unreachable::{Say, Unreachable};
 pub use wait::*;
 
 use aws_config::retry::RetryConfig;
@@ -29,6 +31,8 @@ pub struct Target {
     pub region: Option<String>,
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
+    /// Where the notice goes that AWS could not be reached while the SDK retries.
+    pub say: Say,
 }
 
 /// One client per service, sharing one configuration.
@@ -81,24 +85,35 @@ impl Clients {
                     .into(),
             )
         })?;
+        // Every client says through one interceptor when it cannot reach AWS.
+        let unreachable = Unreachable::new(target.say.clone());
+        macro_rules! client {
+            ($sdk:ident) => {
+                $sdk::Client::from_conf(
+                    $sdk::config::Builder::from(&conf)
+                        .interceptor(unreachable.clone())
+                        .build(),
+                )
+            };
+        }
         Ok(Clients {
             region,
-            ec2: aws_sdk_ec2::Client::new(&conf),
-            ecs: aws_sdk_ecs::Client::new(&conf),
-            ecr: aws_sdk_ecr::Client::new(&conf),
-            iam: aws_sdk_iam::Client::new(&conf),
-            logs: aws_sdk_cloudwatchlogs::Client::new(&conf),
-            elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
-            cloudmap: aws_sdk_servicediscovery::Client::new(&conf),
-            autoscaling: aws_sdk_applicationautoscaling::Client::new(&conf),
-            dynamodb: aws_sdk_dynamodb::Client::new(&conf),
-            rds: aws_sdk_rds::Client::new(&conf),
-            efs: aws_sdk_efs::Client::new(&conf),
-            secrets: aws_sdk_secretsmanager::Client::new(&conf),
-            acm: aws_sdk_acm::Client::new(&conf),
-            cognito: aws_sdk_cognitoidentityprovider::Client::new(&conf),
-            quotas: aws_sdk_servicequotas::Client::new(&conf),
-            scheduler: aws_sdk_scheduler::Client::new(&conf),
+            ec2: client!(aws_sdk_ec2),
+            ecs: client!(aws_sdk_ecs),
+            ecr: client!(aws_sdk_ecr),
+            iam: client!(aws_sdk_iam),
+            logs: client!(aws_sdk_cloudwatchlogs),
+            elb: client!(aws_sdk_elasticloadbalancingv2),
+            cloudmap: client!(aws_sdk_servicediscovery),
+            autoscaling: client!(aws_sdk_applicationautoscaling),
+            dynamodb: client!(aws_sdk_dynamodb),
+            rds: client!(aws_sdk_rds),
+            efs: client!(aws_sdk_efs),
+            secrets: client!(aws_sdk_secretsmanager),
+            acm: client!(aws_sdk_acm),
+            cognito: client!(aws_sdk_cognitoidentityprovider),
+            quotas: client!(aws_sdk_servicequotas),
+            scheduler: client!(aws_sdk_scheduler),
         })
     }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use tokio::sync::watch;
 
-use crate::aws::{Clients, Target};
+use crate::aws::{Clients, Say, Target};
 use crate::cli::{Global, OutputFormat};
 use crate::config::{self, Config, Loaded};
 use crate::desired::{self, Env, Resource};
@@ -82,12 +82,18 @@ impl Session {
 }
 
 /// The AWS clients for the config's region (or `--region`), and the checks that need only
-/// the region: nothing here calls AWS.
-pub async fn connect(global: &Global, config: &Config) -> Result<Clients> {
+/// the region: nothing here calls AWS. A call that cannot reach AWS is said once through
+/// `report`, as a warning, while the SDK retries it.
+pub async fn connect(
+    global: &Global,
+    config: &Config,
+    report: Arc<dyn Reporter>,
+) -> Result<Clients> {
     let target = Target {
         region: global.region.clone().or_else(|| config.region.clone()),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
+        say: Say(Some(Arc::new(move |m: &str| report.warn(m)))),
     };
     let aws = Clients::new(&target).await?;
     zones::check_azs(config, &aws.region)?;

@@ -87,6 +87,7 @@ pub async fn run(global: &Global, a: &InitArgs, source: &str) -> Result<u8> {
         region: global.region.clone(),
         profile: global.profile.clone(),
         endpoint_url: global.endpoint_url.clone(),
+        ..Target::default()
     };
     let aws = Clients::new(&target).await?;
     if global.output == OutputFormat::Text {
