@@ -114,7 +114,13 @@ def watch(arn, stop_at=None):
     seen, end = None, time.time() + 40
     while time.time() < end:
         d = retry(ecs.describe_service_deployments, serviceDeploymentArns=[arn])['serviceDeployments'][0]
-        now = [d['status'], d.get('lifecycleStage'), weights(prod), weights(test)]
+        shares = [weights(prod), weights(test)]
+        # One moment: the stage must not have moved on while the rules were read (on a
+        # loaded machine the layer's next stage can come between the calls).
+        again = retry(ecs.describe_service_deployments, serviceDeploymentArns=[arn])['serviceDeployments'][0]
+        if (again['status'], again.get('lifecycleStage')) != (d['status'], d.get('lifecycleStage')):
+            continue
+        now = [d['status'], d.get('lifecycleStage')] + shares
         if now != seen:
             print(json.dumps({'trace': now, 'reason': d.get('statusReason'),
                               'rollback': d.get('rollback', {}).get('reason')}))
