@@ -45,7 +45,8 @@ impl Unreachable {
         }
     }
 
-    /// The notice, once per process run; false when it was said already.
+    /// The notice, once for all the clients that share this interceptor (one
+    /// [`super::Clients`], so once a run); false when it was said already.
     fn once(&self, why: &str) -> bool {
         if self.said.swap(true, Ordering::Relaxed) {
             return false;
