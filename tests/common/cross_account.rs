@@ -25,7 +25,7 @@ use hyper::{Request, Response};
 use serde_json::Value;
 
 use super::faults::{error, Protocol};
-use super::{ProxyBody, ProxyState};
+use super::{signing_region, ProxyBody, ProxyState};
 
 const TARGET: &str = "AmazonEC2ContainerRegistry_V20150921.";
 /// The reads a repository policy grants another account.
@@ -65,7 +65,7 @@ pub(super) async fn account(
     if policy.is_some_and(|p| allows(&p, caller, &action)) {
         return Ok(HeaderValue::from_str(owner).expect("account id header value"));
     }
-    let region = signing_region(parts).unwrap_or("us-east-1");
+    let region = signing_region(&parts.headers).unwrap_or("us-east-1");
     Err(error(
         Protocol::AwsJson,
         400,
@@ -154,11 +154,4 @@ fn names(actions: &Value, action: &str) -> bool {
         Value::Array(all) => all.iter().any(matches),
         one => matches(one),
     }
-}
-
-/// `AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/ecr/aws4_request, ...` → `us-east-1`
-fn signing_region(parts: &Parts) -> Option<&str> {
-    let auth = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
-    let scope = auth.split("Credential=").nth(1)?.split([',', ' ']).next()?;
-    scope.split('/').nth(2)
 }

@@ -700,12 +700,24 @@ fn call_of(parts: &Parts, body: &[u8]) -> Call {
     }
 }
 
-/// `AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/ec2/aws4_request, ...` → `ec2`
-fn signing_name(headers: &HeaderMap) -> Option<String> {
+/// Part `i` of the signature's credential scope:
+/// `AWS4-HMAC-SHA256 Credential=AKID/20261122/us-east-1/ec2/aws4_request, ...` → 2
+/// `us-east-1`, 3 `ec2`.
+fn credential_scope(headers: &HeaderMap, i: usize) -> Option<&str> {
     let auth = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let credential = auth.split("Credential=").nth(1)?;
     let scope = credential.split([',', ' ']).next()?;
-    scope.split('/').nth(3).map(str::to_owned)
+    scope.split('/').nth(i)
+}
+
+/// The service a request is signed for (`ec2`).
+fn signing_name(headers: &HeaderMap) -> Option<String> {
+    credential_scope(headers, 3).map(str::to_owned)
+}
+
+/// The region a request is signed for (`us-east-1`).
+fn signing_region(headers: &HeaderMap) -> Option<&str> {
+    credential_scope(headers, 2)
 }
 
 /// `X-Amz-Target` (JSON protocols), else `Action` (query protocols, in a form body or the
