@@ -165,12 +165,20 @@ impl Index {
     }
 }
 
-/// `[services.<key>.ingress]` → `services.*.ingress`; `[[x.y]]` → `x.y.*`.
+/// `[services.<key>.ingress]` → `services.*.ingress`; `[[x.y]]` → `x.y.*`. Any `<word>`
+/// (`<key>`, `<name>`) stands for a map entry's key.
 fn heading_path(code: &str) -> Option<String> {
     let array = code.starts_with("[[") && code.ends_with("]]");
     let inner = code.strip_prefix('[')?.strip_suffix(']')?;
     let inner = inner.trim_start_matches('[').trim_end_matches(']');
-    let path = inner.replace("<key>", "*");
+    let path = inner
+        .split('.')
+        .map(|part| match part.starts_with('<') && part.ends_with('>') {
+            true => "*",
+            false => part,
+        })
+        .collect::<Vec<_>>()
+        .join(".");
     Some(if array { format!("{path}.*") } else { path })
 }
 
@@ -482,6 +490,10 @@ fn reading_rules() {
     assert_eq!(
         heading_path("[[load_balancer.listeners]]").as_deref(),
         Some("load_balancer.listeners.*")
+    );
+    assert_eq!(
+        heading_path("[services.<key>.autoscaling.schedules.<name>]").as_deref(),
+        Some("services.*.autoscaling.schedules.*")
     );
     assert_eq!(heading_path("fixed_response"), None);
     assert_eq!(

@@ -1,10 +1,12 @@
-//! EventBridge Scheduler expressions and time zones, checked offline (pure).
+//! EventBridge Scheduler and Application Auto Scaling schedule expressions and time zones,
+//! checked offline (pure).
 //!
 //! The rules are those of the Scheduler user guide, "Schedule types on EventBridge
 //! Scheduler": `rate(value unit)` with a positive whole value and the unit `minute(s)`,
 //! `hour(s)` or `day(s)` (singular for 1, plural otherwise), and
 //! `cron(minutes hours day-of-month month day-of-week year)`, six fields, where one of the
-//! two day fields must be `?`. One-time `at(...)` schedules are not jobs.
+//! two day fields must be `?`. One-time `at(...)` schedules are not jobs, but they are
+//! scheduled scaling actions.
 
 /// Why `expr` is not a recurring schedule expression Scheduler accepts, if it is not.
 pub fn expression_problem(expr: &str) -> Option<String> {
@@ -25,6 +27,66 @@ pub fn expression_problem(expr: &str) -> Option<String> {
          `rate(N minutes|hours|days)`, e.g. `cron(0 3 * * ? *)` or `rate(15 minutes)`"
             .to_string(),
     )
+}
+
+/// Why `expr` is not a schedule Application Auto Scaling's PutScheduledAction accepts, if it
+/// is not: the recurring forms above, or a one-time `at(yyyy-mm-ddThh:mm:ss)` (Application
+/// Auto Scaling user guide, "Scheduled scaling": the same `at`, `rate` and six-field `cron`
+/// expressions).
+pub fn scaling_expression_problem(expr: &str) -> Option<String> {
+    let expr = expr.trim();
+    if let Some(body) = inner(expr, "at") {
+        return at_problem(body);
+    }
+    if inner(expr, "rate").is_some() || inner(expr, "cron").is_some() {
+        return expression_problem(expr);
+    }
+    Some(
+        "a schedule is `cron(minutes hours day-of-month month day-of-week year)`, \
+         `rate(N minutes|hours|days)` or `at(yyyy-mm-ddThh:mm:ss)`, e.g. \
+         `cron(0 20 ? * MON-FRI *)`"
+            .to_string(),
+    )
+}
+
+/// `yyyy-mm-ddThh:mm:ss`, a date and time that exist (the time zone is the schedule's).
+fn at_problem(body: &str) -> Option<String> {
+    let wrong = || {
+        Some(format!(
+            "`at({body})` must be `at(yyyy-mm-ddThh:mm:ss)`, e.g. `at(2027-01-15T09:00:00)`"
+        ))
+    };
+    let Some((date, time)) = body.split_once('T') else {
+        return wrong();
+    };
+    let numbers = |s: &str, sep: char, widths: &[usize]| -> Option<Vec<u32>> {
+        let parts: Vec<&str> = s.split(sep).collect();
+        let shaped = parts.len() == widths.len()
+            && parts
+                .iter()
+                .zip(widths)
+                .all(|(p, w)| p.len() == *w && p.chars().all(|c| c.is_ascii_digit()));
+        shaped.then(|| parts.iter().map(|p| p.parse().unwrap_or(0)).collect())
+    };
+    let (Some(d), Some(t)) = (
+        numbers(date, '-', &[4, 2, 2]),
+        numbers(time, ':', &[2, 2, 2]),
+    ) else {
+        return wrong();
+    };
+    let leap = d[0] % 4 == 0 && (d[0] % 100 != 0 || d[0] % 400 == 0);
+    let days = match d[1] {
+        2 if leap => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    let exists = (1..=12).contains(&d[1])
+        && (1..=days).contains(&d[2])
+        && t[0] <= 23
+        && t[1] <= 59
+        && t[2] <= 59;
+    (!exists).then(|| format!("`at({body})` is not a date and time that exists"))
 }
 
 /// The text between `name(` and the closing `)`.
@@ -223,6 +285,32 @@ pub fn timezone_problem(tz: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scaling_schedules_also_run_once() {
+        assert_eq!(scaling_expression_problem("at(2027-01-15T09:00:00)"), None);
+        assert_eq!(scaling_expression_problem("at(2028-02-29T23:59:59)"), None);
+        assert_eq!(scaling_expression_problem("cron(0 20 ? * MON-FRI *)"), None);
+        assert_eq!(scaling_expression_problem("rate(1 day)"), None);
+        for (e, says) in [
+            ("at(2027-02-29T09:00:00)", "not a date and time that exists"),
+            ("at(2027-01-15T24:00:00)", "not a date and time that exists"),
+            (
+                "at(2027-01-15 09:00:00)",
+                "must be `at(yyyy-mm-ddThh:mm:ss)`",
+            ),
+            (
+                "at(2027-1-15T09:00:00)",
+                "must be `at(yyyy-mm-ddThh:mm:ss)`",
+            ),
+            ("at(2027-01-15T09:00)", "must be `at(yyyy-mm-ddThh:mm:ss)`"),
+            ("cron(0 20 * * * *)", "must be `?`"),
+            ("daily", "or `at(yyyy-mm-ddThh:mm:ss)`"),
+        ] {
+            let m = scaling_expression_problem(e).unwrap_or_default();
+            assert!(m.contains(says), "{e}: {m}");
+        }
+    }
 
     #[test]
     fn accepts_the_documented_forms() {

@@ -41,7 +41,8 @@ pub struct Job {
     pub assign_public_ip: Option<bool>,
 }
 
-fn default_timezone() -> String {
+/// `UTC`: the time zone of schedules that name none (jobs' and autoscaling's).
+pub(super) fn default_timezone() -> String {
     "UTC".to_string()
 }
 

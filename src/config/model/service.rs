@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::job::default_timezone;
 use super::{
     Connect, ContainerDependency, ContainerHealthCheck, Deployment, Sidecar, TargetGroup, Ulimit,
     Use,
@@ -321,6 +322,25 @@ pub struct Autoscaling {
     /// Only scale out; never remove tasks. Default false.
     #[serde(default)]
     pub disable_scale_in: bool,
+    /// Scheduled changes of `min` and `max`, keyed by a name (`night`, `business-hours`).
+    #[serde(default)]
+    pub schedules: BTreeMap<String, ScalingSchedule>,
+}
+
+/// `[services.<key>.autoscaling.schedules.<name>]`: at `schedule`, Application Auto
+/// Scaling sets the service's task range to `min` and/or `max`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, schemars::JsonSchema)]
+#[schemars(deny_unknown_fields)]
+pub struct ScalingSchedule {
+    /// `cron(...)`, `rate(...)` or `at(yyyy-mm-ddThh:mm:ss)`.
+    pub schedule: String,
+    /// IANA time zone of `cron` and `at` expressions. Default `UTC`.
+    #[serde(default = "default_timezone")]
+    pub timezone: String,
+    /// The fewest tasks from then on.
+    pub min: Option<u32>,
+    /// The most tasks from then on.
+    pub max: Option<u32>,
 }
 
 fn default_cooldown() -> u32 {

@@ -19,6 +19,7 @@ use super::model::{Config, Image, NatMode, Service, SubnetKind, DEFAULT_AZ_COUNT
 use crate::config::secrecy::looks_secret;
 
 mod app;
+mod autoscaling;
 mod connect;
 mod containers;
 mod deployment;

@@ -5,15 +5,13 @@ use std::collections::BTreeMap;
 
 use super::names::{
     charset_problem, check_role_arn, cycles, is_action, is_aws_name_char, is_env_name,
-    is_rule_description_char, key_problem, not_a_service_port, set_keys, tag_problem,
-    RULE_DESCRIPTION_PUNCT,
+    is_rule_description_char, key_problem, not_a_service_port, tag_problem, RULE_DESCRIPTION_PUNCT,
 };
 use super::{
-    fargate_memory, service_path, Validator, FARGATE_CPUS, MAX_COOLDOWN, MAX_DESIRED_COUNT,
-    MAX_SERVICE_KEY_LEN,
+    fargate_memory, service_path, Validator, FARGATE_CPUS, MAX_DESIRED_COUNT, MAX_SERVICE_KEY_LEN,
 };
 use crate::config::diagnostic::KeyPath;
-use crate::config::model::{Autoscaling, Build, Capacity, Image, Service, SubnetKind};
+use crate::config::model::{Build, Capacity, Image, Service, SubnetKind};
 use crate::config::network::{parse_cidr, GATEWAY_ENDPOINTS};
 
 /// The largest `base` of a capacity provider strategy item (ECS API).
@@ -543,90 +541,6 @@ impl Validator<'_> {
                     cap.on_demand_base
                 ),
             );
-        }
-    }
-
-    /// `[services.<key>.autoscaling]`.
-    pub(super) fn autoscaling(&mut self, sp: &KeyPath, s: &Service, a: &Autoscaling) {
-        let ap = sp.key("autoscaling");
-        if a.max == 0 || a.max > MAX_DESIRED_COUNT {
-            self.err(
-                ap.key("max"),
-                format!("max is {}; it must be 1 to {MAX_DESIRED_COUNT}", a.max),
-            );
-        }
-        if a.min > a.max {
-            self.err(
-                ap.key("min"),
-                format!(
-                    "min ({}) is greater than max ({}); the autoscaler keeps the count between \
-                     them",
-                    a.min, a.max
-                ),
-            );
-        }
-        let metrics = set_keys(&[
-            ("cpu", a.cpu.is_some()),
-            ("memory", a.memory.is_some()),
-            ("requests_per_target", a.requests_per_target.is_some()),
-        ]);
-        match metrics.as_slice() {
-            [] => self.err(
-                ap.clone(),
-                "autoscaling has no target: set exactly one of `cpu`, `memory` or \
-                 `requests_per_target`",
-            ),
-            [_] => {}
-            [first, rest @ ..] => {
-                for second in rest {
-                    self.err(
-                        ap.key(*second),
-                        format!(
-                            "`{first}` and `{second}` are both set; autoscaling tracks exactly \
-                             one of `cpu`, `memory` or `requests_per_target`"
-                        ),
-                    );
-                }
-            }
-        }
-        for (k, v) in [("cpu", a.cpu), ("memory", a.memory)] {
-            if let Some(v) = v {
-                if !(v > 0.0 && v <= 100.0) {
-                    self.err(
-                        ap.key(k),
-                        format!(
-                            "{k} target is {v}; an average utilisation target must be above 0 \
-                             and at most 100 (%)"
-                        ),
-                    );
-                }
-            }
-        }
-        if let Some(v) = a.requests_per_target {
-            if !(v > 0.0 && v.is_finite()) {
-                self.err(
-                    ap.key("requests_per_target"),
-                    format!("requests_per_target is {v}; it must be above 0"),
-                );
-            }
-            if s.target_group.is_none() {
-                self.err(
-                    ap.key("requests_per_target"),
-                    "requests_per_target tracks the load balancer's requests per target, which \
-                     needs a target_group on this service; add one or track `cpu` or `memory`",
-                );
-            }
-        }
-        for (k, v) in [
-            ("scale_in_cooldown", a.scale_in_cooldown),
-            ("scale_out_cooldown", a.scale_out_cooldown),
-        ] {
-            if v > MAX_COOLDOWN {
-                self.err(
-                    ap.key(k),
-                    format!("{k} is {v} seconds; it must be 0 to {MAX_COOLDOWN}"),
-                );
-            }
         }
     }
 

@@ -111,7 +111,8 @@ fn each_examples_fresh_deploy_and_image_update_are_pinned() {
             // The release task (the migrations) runs between the revision and the service.
             "Expected on AWS: about 12 min — vpc.main → security_group.alb → \
              security_group.web → security_group.database.db → db_instance.db (10m) → \
-             task_definition.web → release.web (1m) → service.web (1m)",
+             task_definition.web → release.web (1m) → service.web (1m) → \
+             scalable_target.web → scaling_policy.web",
             "Expected on AWS: about 3 min — task_definition.web → release.web (1m) → \
              service.web (2m)",
         ),

@@ -132,6 +132,7 @@ image = "public.ecr.aws/nginx/nginx:1.27@sha256:abc"
 "#;
 
 mod app;
+mod autoscaling;
 mod connect;
 mod containers;
 mod environments;
