@@ -20,15 +20,17 @@ use aws_sdk_applicationautoscaling::types::{
 };
 use serde_json::{json, Value};
 
-use super::support::autoscaling::{cluster_prefix, DIMENSION, NAMESPACE};
+use super::support::autoscaling::{
+    cluster_prefix, orphan_id, target_not_visible, DIMENSION, NAMESPACE,
+};
 use super::support::field_map;
 use super::Ctx;
-use crate::aws::{
-    answer, gone_ok_if, is_autoscaling_gone, retry_until, says, sent, CONSISTENCY,
-};
+use crate::aws::{answer, gone_ok_if, is_autoscaling_gone, retry_until, sent, CONSISTENCY};
 use crate::desired::ScalingPolicySpec;
 use crate::desired::{resource_label, Fields, Kind, Outputs, Resolve, Resource, ResourceId};
 use crate::plan::Observed;
+
+const KIND: Kind = Kind::ScalingPolicy;
 
 /// The predefined metrics ecsdeploy tracks (the last part of its policy names).
 const METRICS: [&str; 3] = [
@@ -63,8 +65,10 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         let id = match wanted.get(name) {
             Some(id) if !taken.contains(*id) => (*id).clone(),
             // A second policy of a desired name (on another target): a leftover.
-            Some(_) => orphan(name, p.resource_id(), &taken),
-            None if named_like_ours(&ctx.app, name) => orphan(name, p.resource_id(), &taken),
+            Some(_) => orphan_id(KIND, name, p.resource_id(), &taken),
+            None if named_like_ours(&ctx.app, name) => {
+                orphan_id(KIND, name, p.resource_id(), &taken)
+            }
             None => continue,
         };
         taken.insert(id.clone());
@@ -83,17 +87,6 @@ fn named_like_ours(app: &str, name: &str) -> bool {
             .and_then(|k| k.strip_suffix('-'))
             .is_some_and(|k| !k.is_empty())
     })
-}
-
-/// The orphan id of a policy: `@<name>`, or `@<name>@<resource id>` when a policy of that
-/// name on another target already has it.
-fn orphan(name: &str, resource_id: &str, taken: &BTreeSet<ResourceId>) -> ResourceId {
-    let id = ResourceId::new(Kind::ScalingPolicy, format!("@{name}"));
-    if taken.contains(&id) {
-        ResourceId::new(Kind::ScalingPolicy, format!("@{name}@{resource_id}"))
-    } else {
-        id
-    }
 }
 
 fn observed(id: ResourceId, p: &ScalingPolicy) -> Observed {
@@ -170,17 +163,11 @@ async fn put(ctx: &Ctx, r: &Resource, s: &ScalingPolicySpec, res: &dyn Resolve) 
         .scalable_dimension(DIMENSION)
         .policy_type(PolicyType::TargetTrackingScaling)
         .target_tracking_scaling_policy_configuration(config);
-    // The target registered a moment ago may not be visible to PutScalingPolicy yet.
     let out = retry_until(CONSISTENCY, target_not_visible, || {
         answer(req.clone().send())
     })
     .await?;
     Ok(Outputs::with_id(&r.name).arn(out.policy_arn()))
-}
-
-fn target_not_visible(e: &anyhow::Error) -> bool {
-    crate::aws::code_of(e) == Some("ObjectNotFoundException")
-        || says(e, "ValidationException", "No scalable target")
 }
 
 pub async fn create(
@@ -253,18 +240,6 @@ mod tests {
             "blog-web-ECSServiceAverageCPUUtilization"
         ));
         assert!(!named_like_ours("shop", "shop-web-cpu"));
-    }
-
-    #[test]
-    fn orphan_ids_stay_distinct() {
-        let mut taken = BTreeSet::new();
-        let a = orphan("p", "service/c/a", &taken);
-        assert_eq!(a.to_string(), "scaling_policy.@p");
-        taken.insert(a);
-        assert_eq!(
-            orphan("p", "service/c/b", &taken).to_string(),
-            "scaling_policy.@p@service/c/b"
-        );
     }
 
     fn policy(value: f64, label: Option<&str>, disable: Option<bool>) -> ScalingPolicy {
