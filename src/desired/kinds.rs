@@ -38,6 +38,7 @@ macro_rules! with_kinds {
             Service(ServiceSpec) = "service" => service,
             ScalableTarget(ScalableTargetSpec) = "scalable_target" => scalable_target,
             ScalingPolicy(ScalingPolicySpec) = "scaling_policy" => scaling_policy,
+            ScheduledAction(ScheduledActionSpec) = "scheduled_action" => scheduled_action,
             DynamodbTable(TableSpec) = "dynamodb_table" => dynamodb_table,
             DbSubnetGroup(DbSubnetGroupSpec) = "db_subnet_group" => db_subnet_group,
             DbInstance(DbInstanceSpec) = "db_instance" => db_instance,

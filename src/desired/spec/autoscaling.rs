@@ -1,5 +1,5 @@
-//! Application Auto Scaling specs: a service's scalable target and its target-tracking
-//! policies.
+//! Application Auto Scaling specs: a service's scalable target, its target-tracking
+//! policies and its scheduled actions.
 
 use serde_json::{json, Value};
 
@@ -33,6 +33,20 @@ pub struct ScalingPolicySpec {
     pub disable_scale_in: bool,
 }
 
+/// A scheduled action on a scalable target: at `schedule`, the target's range becomes
+/// `min` and/or `max` (a bound left unset stays as it is then).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduledActionSpec {
+    /// The scalable target (its `service/<cluster>/<service>` resource id).
+    pub target: Val,
+    /// `cron(...)`, `rate(...)` or `at(...)`.
+    pub schedule: String,
+    /// IANA time zone of `cron` and `at` expressions.
+    pub timezone: String,
+    pub min: Option<u32>,
+    pub max: Option<u32>,
+}
+
 /// `app/<lb-name>/<lb-id>/targetgroup/<tg-name>/<tg-id>` from the two ARNs: the label
 /// target tracking on ALB requests needs.
 pub fn resource_label(lb_arn: &str, tg_arn: &str) -> String {
@@ -47,7 +61,7 @@ pub fn resource_label(lb_arn: &str, tg_arn: &str) -> String {
 
 impl KindSpec for ScalableTargetSpec {
     const KIND: Kind = Kind::ScalableTarget;
-    const DELETED_AFTER: &'static [Kind] = &[Kind::ScalingPolicy];
+    const DELETED_AFTER: &'static [Kind] = &[Kind::ScalingPolicy, Kind::ScheduledAction];
     const IMMUTABLE: &'static [&'static str] = &["resource_id"];
 
     fn vals(&self) -> Vec<&Val> {
@@ -88,6 +102,26 @@ impl KindSpec for ScalingPolicySpec {
             "scale_in_cooldown": self.scale_in_cooldown,
             "scale_out_cooldown": self.scale_out_cooldown,
             "disable_scale_in": self.disable_scale_in,
+        })
+    }
+}
+
+impl KindSpec for ScheduledActionSpec {
+    const KIND: Kind = Kind::ScheduledAction;
+    const DELETED_AFTER: &'static [Kind] = &[];
+    const IMMUTABLE: &'static [&'static str] = &["resource_id"];
+
+    fn vals(&self) -> Vec<&Val> {
+        vec![&self.target]
+    }
+
+    fn fields(&self, r: &dyn Resolve) -> Value {
+        json!({
+            "resource_id": r.val(&self.target),
+            "schedule": self.schedule,
+            "timezone": self.timezone,
+            "min_capacity": self.min,
+            "max_capacity": self.max,
         })
     }
 }
