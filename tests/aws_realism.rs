@@ -126,7 +126,13 @@ async fn fargate_public_under_aws_behaviour() {
 
 #[tokio::test]
 async fn service_connect_under_aws_behaviour() {
-    one_run_then_no_writes_then_nothing("service-connect", "ecs-web-app-cluster", &[]).await;
+    // Its scaling policy meets the target registered a moment ago.
+    one_run_then_no_writes_then_nothing(
+        "service-connect",
+        "ecs-web-app-cluster",
+        &["PutScalingPolicy: ObjectNotFoundException"],
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -155,7 +161,12 @@ async fn django_postgres_under_aws_behaviour() {
 
 #[tokio::test]
 async fn dynamodb_webapp_under_aws_behaviour() {
-    one_run_then_no_writes_then_nothing("dynamodb-webapp", "dynamodb-webapp-cluster", &[]).await;
+    one_run_then_no_writes_then_nothing(
+        "dynamodb-webapp",
+        "dynamodb-webapp-cluster",
+        &["PutScalingPolicy: ObjectNotFoundException"],
+    )
+    .await;
 }
 
 /// The layer's refusals, as the SDK sees them: codes and messages as AWS sends them.
@@ -307,6 +318,245 @@ async fn the_layer_answers_as_aws_does() {
         .unwrap_err()
         .into_service_error();
     assert_eq!(code(&e).0, "InvalidParameterCombination");
+}
+
+/// Application Auto Scaling as AWS answers it where moto does not
+/// (tests/common/autoscaling.rs): no policy or scheduled action on a target that is not
+/// registered, or was registered a moment ago; AWS's capacity checks; a deregistered
+/// target takes its policies and scheduled actions with it; deleting what is not there is
+/// `ObjectNotFoundException`.
+#[tokio::test]
+async fn the_layer_answers_application_auto_scaling_as_aws_does() {
+    use aws_sdk_applicationautoscaling::types::{
+        MetricType, PolicyType, PredefinedMetricSpecification, ScalableDimension,
+        ScalableTargetAction, ServiceNamespace, TargetTrackingScalingPolicyConfiguration,
+    };
+    // The service is made through a plain proxy (moto checks that it exists); the
+    // autoscaling calls go through the layer, in the same account.
+    let account = unique_account();
+    let setup = Proxy::start(&account).await;
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(&setup, REGION).await);
+    ecs.create_cluster()
+        .cluster_name("aas")
+        .send()
+        .await
+        .unwrap();
+    let container = aws_sdk_ecs::types::ContainerDefinition::builder()
+        .name("web")
+        .image("nginx")
+        .memory(128)
+        .build();
+    ecs.register_task_definition()
+        .family("aas")
+        .container_definitions(container)
+        .send()
+        .await
+        .unwrap();
+    ecs.create_service()
+        .cluster("aas")
+        .service_name("web")
+        .task_definition("aas")
+        .desired_count(1)
+        .send()
+        .await
+        .unwrap();
+
+    let realism = Realism::aws();
+    let window = realism.propagation;
+    let proxy = Proxy::start_realistic(&account, realism).await;
+    let aas = aws_sdk_applicationautoscaling::Client::new(&sdk_config(&proxy, REGION).await);
+    let code = |e: &dyn aws_smithy_types::error::metadata::ProvideErrorMetadata| {
+        (
+            e.code().unwrap_or_default().to_string(),
+            e.message().unwrap_or_default().to_string(),
+        )
+    };
+    let id = "service/aas/web";
+    let not_registered = format!(
+        "No scalable target registered for service namespace: ecs, resource ID: {id}, \
+         scalable dimension: ecs:service:DesiredCount"
+    );
+    let register = |min: i32, max: i32| {
+        aas.register_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(id)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .min_capacity(min)
+            .max_capacity(max)
+            .send()
+    };
+    let policy = || {
+        let metric = PredefinedMetricSpecification::builder()
+            .predefined_metric_type(MetricType::EcsServiceAverageCpuUtilization)
+            .build()
+            .unwrap();
+        let config = TargetTrackingScalingPolicyConfiguration::builder()
+            .target_value(50.0)
+            .predefined_metric_specification(metric)
+            .build()
+            .unwrap();
+        aas.put_scaling_policy()
+            .policy_name("cpu")
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(id)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .policy_type(PolicyType::TargetTrackingScaling)
+            .target_tracking_scaling_policy_configuration(config)
+            .send()
+    };
+    let scheduled = |name: &str, min: Option<i32>, max: Option<i32>| {
+        let action = ScalableTargetAction::builder()
+            .set_min_capacity(min)
+            .set_max_capacity(max)
+            .build();
+        aas.put_scheduled_action()
+            .scheduled_action_name(name)
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(id)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .schedule("cron(0 22 * * ? *)")
+            .scalable_target_action(action)
+            .send()
+    };
+
+    // No target registered: neither a policy nor a scheduled action.
+    let e = policy().await.unwrap_err().into_service_error();
+    assert_eq!(
+        code(&e),
+        ("ObjectNotFoundException".into(), not_registered.clone())
+    );
+    let e = scheduled("night", Some(0), Some(1))
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(
+        code(&e),
+        ("ObjectNotFoundException".into(), not_registered.clone())
+    );
+
+    // A minimum above the maximum.
+    let above = "Maximum capacity cannot be less than minimum capacity";
+    let e = register(5, 2).await.unwrap_err().into_service_error();
+    assert_eq!(code(&e), ("ValidationException".into(), above.into()));
+    register(1, 4).await.unwrap();
+    let e = scheduled("night", Some(3), Some(1))
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&e), ("ValidationException".into(), above.into()));
+    let e = scheduled("night", None, None)
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(
+        code(&e),
+        (
+            "ValidationException".into(),
+            "At least one of minimum capacity and maximum capacity should be provided".into()
+        )
+    );
+
+    // The target registered a moment ago is not visible yet, to either operation; after
+    // the window it is.
+    let e = policy().await.unwrap_err().into_service_error();
+    assert_eq!(
+        code(&e),
+        ("ObjectNotFoundException".into(), not_registered.clone())
+    );
+    let e = scheduled("night", Some(0), Some(1))
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(
+        code(&e),
+        ("ObjectNotFoundException".into(), not_registered.clone())
+    );
+    tokio::time::sleep(window).await;
+    policy().await.unwrap();
+    scheduled("night", Some(0), Some(1)).await.unwrap();
+    scheduled("morning", Some(1), Some(4)).await.unwrap();
+
+    // Deleting what is not there.
+    let e = aas
+        .delete_scheduled_action()
+        .scheduled_action_name("noon")
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(id)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&e).0, "ObjectNotFoundException", "{e:?}");
+    assert!(code(&e).1.contains("scheduled action name: noon"), "{e:?}");
+    aas.delete_scheduled_action()
+        .scheduled_action_name("morning")
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(id)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .send()
+        .await
+        .unwrap();
+    let e = aas
+        .delete_scaling_policy()
+        .policy_name("memory")
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(id)
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert_eq!(code(&e).0, "ObjectNotFoundException", "{e:?}");
+    assert!(code(&e).1.contains("policy name: memory"), "{e:?}");
+
+    // Deregistering the target deletes its policy and its scheduled action.
+    let deregister = || {
+        aas.deregister_scalable_target()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id(id)
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .send()
+    };
+    deregister().await.unwrap();
+    let policies = aas
+        .describe_scaling_policies()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        policies.scaling_policies(),
+        &[],
+        "the policy went with its target"
+    );
+    let actions = aas
+        .describe_scheduled_actions()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id(id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        actions.scheduled_actions(),
+        &[],
+        "the action went with its target"
+    );
+    let e = deregister().await.unwrap_err().into_service_error();
+    assert_eq!(code(&e).0, "ObjectNotFoundException", "{e:?}");
+
+    // A deregistered target stays unknown, window or not.
+    tokio::time::sleep(window).await;
+    let e = policy().await.unwrap_err().into_service_error();
+    assert_eq!(code(&e), ("ObjectNotFoundException".into(), not_registered));
+    assert!(
+        proxy
+            .realism_acted()
+            .contains(&"DeregisterScalableTarget: cascade".to_string()),
+        "{:#?}",
+        proxy.realism_acted()
+    );
 }
 
 /// Twenty services at `--concurrency 32`: AWS's token buckets throttle the burst

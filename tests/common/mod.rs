@@ -13,6 +13,7 @@
 //! and `down` takes and releases the lock; [`Proxy::lock_calls`] lists them.
 #![allow(dead_code)] // each test binary uses a different subset of the harness
 
+mod autoscaling;
 pub mod boto;
 mod capacity;
 mod cross_account;
@@ -565,9 +566,18 @@ async fn handle(
     let call = call_of(&parts, &body);
     let lock_call = names_lock_table(&String::from_utf8_lossy(&body));
     let refusal = match &state.realism {
-        Some(r) if !lock_call => r.before(&call, &parts.headers, &body),
+        Some(r) if !lock_call => match r.before(&call, &parts.headers, &body) {
+            // What the layer cannot tell alone, it asks moto.
+            None => autoscaling::refusal(&state, &call, &parts.headers, &body)
+                .await
+                .map(|answer| r.noted(&call, answer)),
+            refused => refused,
+        },
         _ => None,
     };
+    // A deregistered scalable target takes its policies and scheduled actions with it.
+    let cascade =
+        (state.realism.is_some() && autoscaling::cascades(&call)).then(|| parts.headers.clone());
     let action = match refusal {
         Some(answer) => faults::Action::Answer(answer),
         None => state.faults.decide(&call, &parts.headers, &body, lock_call),
@@ -611,6 +621,14 @@ async fn handle(
             let bytes = r.after(&call, &request, &bytes).map_or(bytes, Bytes::from);
             answer.headers_mut().remove(hyper::header::CONTENT_LENGTH);
             *answer.body_mut() = Full::new(bytes).map_err(|never| match never {}).boxed();
+        }
+    }
+    if let (Some(headers), Some(r)) = (cascade, &state.realism) {
+        if autoscaling::cascade(&state, &headers, &request).await {
+            r.note(
+                &Call::new(autoscaling::SERVICE, "DeregisterScalableTarget"),
+                "cascade",
+            );
         }
     }
     if let Some(span) = state.spans.lock().unwrap().get_mut(index) {

@@ -17,6 +17,7 @@ use hyper::header::HeaderMap;
 use hyper::Response;
 use serde_json::Value;
 
+use super::autoscaling::AutoscalingSeen;
 use super::capacity::CapacitySeen;
 use super::faults::{error, protocol, response, throttling, Protocol};
 use super::service_deployments::{DeploymentsSeen, Failing};
@@ -30,7 +31,7 @@ use super::{Call, ProxyBody};
 pub struct Realism {
     /// Propagation windows: the ECS service-linked role after an account's first ECS use, a
     /// cluster after `CreateCluster`, an IAM role after `CreateRole`, an EC2 id after its
-    /// create call.
+    /// create call, a scalable target after `RegisterScalableTarget`.
     pub propagation: Duration,
     /// A load balancer is `provisioning` this long before `active`.
     pub load_balancer: Duration,
@@ -151,6 +152,8 @@ struct Seen {
     rules: RulesSeen,
     /// Service name → its deployment controller, load balancers, Service Connect.
     known: HashMap<String, Known>,
+    /// Application Auto Scaling targets and when they were registered.
+    autoscaling: AutoscalingSeen,
 }
 
 impl Seen {
@@ -329,13 +332,19 @@ impl RealismState {
     ) -> Option<Response<ProxyBody>> {
         let proto = protocol(call, headers, body);
         let answer = self.refusal(call, proto, body, Instant::now())?;
+        Some(self.noted(call, answer))
+    }
+
+    /// Notes in [`RealismState::acted`] that the layer gave `answer` (its error code) to
+    /// `call`.
+    pub(super) fn noted(&self, call: &Call, answer: Response<ProxyBody>) -> Response<ProxyBody> {
         let code = answer
             .headers()
             .get(super::faults::ERROR_CODE_HEADER)
             .and_then(|v| v.to_str().ok())
             .map_or_else(|| format!("HTTP {}", answer.status()), str::to_owned);
         self.note(call, &code);
-        Some(answer)
+        answer
     }
 
     fn refusal(
@@ -400,6 +409,15 @@ impl RealismState {
                 .answer(&call.operation, &req, window)
             {
                 return Some(json_answer(proto, answer));
+            }
+        }
+        if call.service == super::autoscaling::SERVICE {
+            let req: Value = serde_json::from_slice(body).unwrap_or_default();
+            let refused =
+                seen.autoscaling
+                    .refusal(&call.operation, &req, now, self.cfg.propagation);
+            if let Some((code, message)) = refused {
+                return Some(error(proto, 400, code, &message));
             }
         }
         match (call.service.as_str(), call.operation.as_str()) {
@@ -730,6 +748,11 @@ impl RealismState {
                     _ => None,
                 }
             }
+            (super::autoscaling::SERVICE, op) => {
+                let req: Value = serde_json::from_slice(request).unwrap_or_default();
+                seen.autoscaling.after(op, &req, now);
+                None
+            }
             ("iam", "CreateRole") => {
                 if let Some(arn) = xml_value(&text, "Arn") {
                     seen.roles.insert(arn.to_owned(), now);
@@ -872,7 +895,7 @@ impl RealismState {
         rewritten.map(String::into_bytes)
     }
 
-    fn note(&self, call: &Call, what: &str) {
+    pub(super) fn note(&self, call: &Call, what: &str) {
         let line = format!("{}: {what}", call.operation);
         self.acted.lock().unwrap().push(line);
     }
