@@ -118,6 +118,10 @@ pub fn scalable_target_id(svc: &str) -> ResourceId {
 pub fn scaling_policy_id(svc: &str) -> ResourceId {
     ResourceId::new(Kind::ScalingPolicy, svc)
 }
+/// `scheduled_action.<service key>.<schedule name>`: neither part has a dot.
+pub fn scheduled_action_id(svc: &str, name: &str) -> ResourceId {
+    ResourceId::new(Kind::ScheduledAction, format!("{svc}.{name}"))
+}
 pub fn table_id(key: &str) -> ResourceId {
     ResourceId::new(Kind::DynamodbTable, key)
 }

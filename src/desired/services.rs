@@ -569,7 +569,8 @@ fn service_connect(c: &Config, env: &Env, key: &str) -> Option<ServiceConnectSpe
     })
 }
 
-/// The scalable target of a service and its target-tracking policy.
+/// The scalable target of a service, its target-tracking policy (when it tracks a metric)
+/// and its scheduled actions.
 fn autoscaling(
     c: &Config,
     lb: &LbWiring,
@@ -586,18 +587,28 @@ fn autoscaling(
             cluster: c.cluster_name(),
             min: a.min,
             max: a.max,
+            schedules: a.schedules.values().map(|s| (s.min, s.max)).collect(),
         }),
     });
-    let (metric, value, by_requests) = if let Some(v) = a.cpu {
-        ("ECSServiceAverageCPUUtilization", v, false)
-    } else if let Some(v) = a.memory {
-        ("ECSServiceAverageMemoryUtilization", v, false)
-    } else {
-        (
-            "ALBRequestCountPerTarget",
-            a.requests_per_target.unwrap_or(1000.0),
-            true,
-        )
+    for (name, s) in &a.schedules {
+        out.push(Resource {
+            id: scheduled_action_id(key, name),
+            name: format!("{}-{}-{}", c.app, key, name),
+            spec: Spec::ScheduledAction(ScheduledActionSpec {
+                target: Val::Ref(Ref::id(&target)),
+                schedule: s.schedule.trim().to_string(),
+                timezone: s.timezone.clone(),
+                min: s.min,
+                max: s.max,
+            }),
+        });
+    }
+    let (metric, value, by_requests) = match (a.cpu, a.memory, a.requests_per_target) {
+        (Some(v), _, _) => ("ECSServiceAverageCPUUtilization", v, false),
+        (_, Some(v), _) => ("ECSServiceAverageMemoryUtilization", v, false),
+        (_, _, Some(v)) => ("ALBRequestCountPerTarget", v, true),
+        // Scaled by its schedules only.
+        (None, None, None) => return,
     };
     let tg = lb.target_groups.get(key).filter(|_| by_requests);
     out.push(Resource {

@@ -32,7 +32,9 @@ use crate::aws::{
     answer, err, gone_ok_if, is_autoscaling_gone, retry_until, says, sent, CONSISTENCY,
 };
 use crate::desired::ScalableTargetSpec;
-use crate::desired::{Fields, Kind, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
+use crate::desired::{
+    Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
+};
 use crate::plan::Observed;
 
 /// RegisterScalableTarget right after CreateService can miss the new service for a moment.
@@ -42,8 +44,7 @@ fn service_not_visible(e: &anyhow::Error) -> bool {
 }
 
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let wanted: BTreeMap<&str, &ResourceId> =
-        desired.iter().map(|r| (r.name.as_str(), &r.id)).collect();
+    let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.name.as_str(), *r)).collect();
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
     let prefix = cluster_prefix(&ctx.cluster);
     // No ScalableDimension filter: AWS accepts it only together with resource ids.
@@ -63,7 +64,9 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
             continue;
         }
         match wanted.get(t.resource_id()) {
-            Some(id) if taken.insert((*id).clone()) => found.push(observed((*id).clone(), t)),
+            Some(r) if taken.insert(r.id.clone()) => {
+                found.push(as_scheduled(r, observed(r.id.clone(), t)))
+            }
             Some(_) => {}
             None if t.resource_id().starts_with(&prefix) => candidates.push(t),
             None => {}
@@ -190,6 +193,27 @@ fn observed(id: ResourceId, t: &ScalableTarget) -> Observed {
             None => Value::Null,
         },
     }
+}
+
+/// A desired target whose range is one its scheduled actions set is up to date: its
+/// fields say the configured range (so `plan` shows no change and `up` does not undo the
+/// schedule), and its details the range in force.
+fn as_scheduled(r: &Resource, mut o: Observed) -> Observed {
+    let Spec::ScalableTarget(s) = &r.spec else {
+        return o;
+    };
+    let live = |k: &str| o.fields.get(k).and_then(Value::as_u64).map(u32::try_from);
+    let (Some(Ok(min)), Some(Ok(max))) = (live("min_capacity"), live("max_capacity")) else {
+        return o;
+    };
+    if s.set_by_schedules(min, max) {
+        o.fields.insert("min_capacity".to_string(), json!(s.min));
+        o.fields.insert("max_capacity".to_string(), json!(s.max));
+        let mut details = o.details.as_object().cloned().unwrap_or_default();
+        details.insert("scheduled_range".into(), json!({ "min": min, "max": max }));
+        o.details = Value::Object(details);
+    }
+    o
 }
 
 /// The same shape as `Spec::fields` renders for a scalable target.
@@ -334,24 +358,52 @@ mod tests {
         assert_eq!(orphan_id("shop", &p, "service/other/shop-web", None), None);
     }
 
-    #[test]
-    fn converged_target_diffs_to_nothing() {
-        let spec = Spec::ScalableTarget(ScalableTargetSpec {
+    fn spec(schedules: Vec<(Option<u32>, Option<u32>)>) -> Spec {
+        Spec::ScalableTarget(ScalableTargetSpec {
             service: Val::lit("shop-web"),
             cluster: "shop-cluster".to_string(),
             min: 1,
             max: 5,
-        });
-        let t = ScalableTarget::builder()
+            schedules,
+        })
+    }
+
+    fn target(min: i32, max: i32) -> ScalableTarget {
+        ScalableTarget::builder()
             .service_namespace(NAMESPACE)
             .resource_id("service/shop-cluster/shop-web")
             .scalable_dimension(DIMENSION)
-            .min_capacity(1)
-            .max_capacity(5)
+            .min_capacity(min)
+            .max_capacity(max)
             .role_arn("arn:aws:iam::1:role/x")
             .creation_time(aws_smithy_types::DateTime::from_secs(0))
             .build()
-            .unwrap();
-        assert_eq!(fields(&t), spec.fields(&NoRefs));
+            .unwrap()
+    }
+
+    #[test]
+    fn converged_target_diffs_to_nothing() {
+        assert_eq!(fields(&target(1, 5)), spec(vec![]).fields(&NoRefs));
+    }
+
+    #[test]
+    fn a_range_a_schedule_set_is_up_to_date_and_said() {
+        let r = |schedules| Resource {
+            id: ResourceId::new(Kind::ScalableTarget, "web"),
+            name: "service/shop-cluster/shop-web".to_string(),
+            spec: spec(schedules),
+        };
+        let id = || ResourceId::new(Kind::ScalableTarget, "web");
+        let night = r(vec![(Some(0), Some(0))]);
+        let o = as_scheduled(&night, observed(id(), &target(0, 0)));
+        assert_eq!(o.fields, night.spec.fields(&NoRefs));
+        assert_eq!(o.details["scheduled_range"], json!({ "min": 0, "max": 0 }));
+        // A range no schedule sets stays as it is, and differs.
+        let o = as_scheduled(&night, observed(id(), &target(2, 3)));
+        assert_ne!(o.fields, night.spec.fields(&NoRefs));
+        assert_eq!(o.details, Value::Null);
+        // Without schedules, the live range is compared as it is.
+        let o = as_scheduled(&r(vec![]), observed(id(), &target(0, 0)));
+        assert_eq!(o.fields["min_capacity"], json!(0));
     }
 }

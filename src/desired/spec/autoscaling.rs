@@ -1,6 +1,8 @@
 //! Application Auto Scaling specs: a service's scalable target, its target-tracking
 //! policies and its scheduled actions.
 
+use std::collections::BTreeSet;
+
 use serde_json::{json, Value};
 
 use super::kind_spec::KindSpec;
@@ -14,6 +16,30 @@ pub struct ScalableTargetSpec {
     pub cluster: String,
     pub min: u32,
     pub max: u32,
+    /// The (min, max) each of the service's scheduled actions sets; `None` leaves a bound.
+    pub schedules: Vec<(Option<u32>, Option<u32>)>,
+}
+
+impl ScalableTargetSpec {
+    /// Whether `(min, max)` is a range the service's scheduled actions can have set: the
+    /// base range changed by any of them, any number of times, in any order (a change that
+    /// would put min above max is refused by AWS, so it leads nowhere). `up` leaves such a
+    /// range as it is instead of undoing the schedule (terraform-aws-modules/
+    /// terraform-aws-ecs#422 is that fight).
+    pub fn set_by_schedules(&self, min: u32, max: u32) -> bool {
+        let start = (self.min, self.max);
+        let mut seen = BTreeSet::from([start]);
+        let mut todo = vec![start];
+        while let Some((lo, hi)) = todo.pop() {
+            for (set_min, set_max) in &self.schedules {
+                let next = (set_min.unwrap_or(lo), set_max.unwrap_or(hi));
+                if next.0 <= next.1 && seen.insert(next) {
+                    todo.push(next);
+                }
+            }
+        }
+        (min, max) != start && seen.contains(&(min, max))
+    }
 }
 
 /// A target-tracking policy on a scalable target.
@@ -129,6 +155,32 @@ impl KindSpec for ScheduledActionSpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ranges_the_schedules_can_set() {
+        let target = |schedules: Vec<(Option<u32>, Option<u32>)>| ScalableTargetSpec {
+            service: Val::Lit("web".to_string()),
+            cluster: "c".to_string(),
+            min: 1,
+            max: 4,
+            schedules,
+        };
+        let day_night = target(vec![(Some(2), Some(4)), (Some(1), Some(1))]);
+        assert!(day_night.set_by_schedules(2, 4));
+        assert!(day_night.set_by_schedules(1, 1));
+        // The base range is not one a schedule set; another range is nobody's.
+        assert!(!day_night.set_by_schedules(1, 4));
+        assert!(!day_night.set_by_schedules(2, 1));
+        assert!(!day_night.set_by_schedules(0, 4));
+        assert!(!target(vec![]).set_by_schedules(2, 4));
+        // Single bounds combine with what is there: max 0 needs min 0 first.
+        let partial = target(vec![(None, Some(0)), (Some(0), None), (Some(3), None)]);
+        assert!(partial.set_by_schedules(0, 4));
+        assert!(partial.set_by_schedules(0, 0));
+        assert!(partial.set_by_schedules(3, 4));
+        assert!(!partial.set_by_schedules(3, 0));
+        assert!(!partial.set_by_schedules(1, 0));
+    }
 
     #[test]
     fn alb_resource_label() {

@@ -248,7 +248,11 @@ pub fn lb_pair_fields(
 
 impl KindSpec for ServiceSpec {
     const KIND: Kind = Kind::Service;
-    const DELETED_AFTER: &'static [Kind] = &[Kind::ScalableTarget, Kind::ScalingPolicy];
+    const DELETED_AFTER: &'static [Kind] = &[
+        Kind::ScalableTarget,
+        Kind::ScalingPolicy,
+        Kind::ScheduledAction,
+    ];
     /// A change between the launch type and a capacity provider strategy is made in place
     /// (UpdateService, since June 2025), so `capacity` is not here.
     const IMMUTABLE: &'static [&'static str] = &["cluster"];
