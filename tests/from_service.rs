@@ -2,7 +2,8 @@
 //! with public and private subnets, an internet-facing load balancer with a target group and
 //! a listener, CPU autoscaling, a Secrets Manager secret in the container), read back into a
 //! config that `validate` accepts and whose `plan` creates a new deployment beside the old
-//! one, in the existing VPC, and nothing of the network.
+//! one, in the existing VPC, and nothing of the network. And a service with a UDP sidecar,
+//! imported and deployed with `up`: the registered task definition keeps the UDP port.
 
 mod common;
 
@@ -551,4 +552,191 @@ async fn a_missing_service_is_a_usage_error_that_names_it() {
     let bad = ecsdeploy(&proxy, &config, &["init", "--from-service", "nope"]).await;
     assert_eq!(bad.code, Some(2), "{bad}");
     assert!(bad.stderr.contains("CLUSTER/SERVICE"), "{bad}");
+}
+
+/// A worker with a DogStatsD agent beside it, as a console user adds one: the agent takes
+/// metrics on 8125/udp and traces on 8126/tcp; no load balancer. Private subnets of a VPC,
+/// the service's security group, the console's execution role.
+async fn service_with_a_udp_sidecar(proxy: &Proxy) {
+    let conf = sdk_config(proxy, REGION).await;
+    let ec2 = aws_sdk_ec2::Client::new(&conf);
+    let ecs = aws_sdk_ecs::Client::new(&conf);
+    let iam = aws_sdk_iam::Client::new(&conf);
+    let vpc = ec2
+        .create_vpc()
+        .cidr_block("10.40.0.0/16")
+        .send()
+        .await
+        .unwrap();
+    let vpc = vpc.vpc().unwrap().vpc_id().unwrap().to_string();
+    let mut subnets = Vec::new();
+    for (cidr, az) in [
+        ("10.40.8.0/24", "eu-west-1a"),
+        ("10.40.9.0/24", "eu-west-1b"),
+    ] {
+        let s = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(cidr)
+            .availability_zone(az)
+            .send()
+            .await
+            .unwrap();
+        subnets.push(s.subnet().unwrap().subnet_id().unwrap().to_string());
+    }
+    let sg = ec2
+        .create_security_group()
+        .group_name("metrics-sg")
+        .description("metrics")
+        .vpc_id(&vpc)
+        .send()
+        .await
+        .unwrap();
+    let sg = sg.group_id().unwrap().to_string();
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+    let role = iam
+        .create_role()
+        .role_name("ecsTaskExecutionRole")
+        .assume_role_policy_document(trust)
+        .send()
+        .await
+        .unwrap();
+    let role = role.role().unwrap().arn().to_string();
+    ecs.create_cluster()
+        .cluster_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let port = |p: i32, protocol: TransportProtocol, name: &str| {
+        PortMapping::builder()
+            .container_port(p)
+            .host_port(p)
+            .protocol(protocol)
+            .name(name)
+            .build()
+    };
+    let worker = ContainerDefinition::builder()
+        .name("worker")
+        .image("public.ecr.aws/docker/library/busybox:1.36")
+        .essential(true)
+        .command("sleep")
+        .command("infinity")
+        .environment(
+            KeyValuePair::builder()
+                .name("DD_AGENT_HOST")
+                .value("localhost")
+                .build(),
+        )
+        .build();
+    let agent = ContainerDefinition::builder()
+        .name("datadog-agent")
+        .image("public.ecr.aws/datadog/agent:7")
+        .essential(false)
+        .port_mappings(port(8125, TransportProtocol::Udp, "dogstatsd"))
+        .port_mappings(port(8126, TransportProtocol::Tcp, "apm"))
+        .build();
+    let td = ecs
+        .register_task_definition()
+        .family("metrics-worker-live")
+        .network_mode(NetworkMode::Awsvpc)
+        .requires_compatibilities(Compatibility::Fargate)
+        .cpu("512")
+        .memory("1024")
+        .execution_role_arn(role)
+        .container_definitions(worker)
+        .container_definitions(agent)
+        .send()
+        .await
+        .unwrap();
+    let td = td
+        .task_definition()
+        .unwrap()
+        .task_definition_arn()
+        .unwrap()
+        .to_string();
+    ecs.create_service()
+        .cluster("prod")
+        .service_name("metrics")
+        .task_definition(&td)
+        .desired_count(1)
+        .launch_type(LaunchType::Fargate)
+        .network_configuration(
+            NetworkConfiguration::builder()
+                .awsvpc_configuration(
+                    AwsVpcConfiguration::builder()
+                        .set_subnets(Some(subnets))
+                        .security_groups(&sg)
+                        .assign_public_ip(AssignPublicIp::Disabled)
+                        .build()
+                        .unwrap(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+}
+
+/// The (container port, protocol) of each of a container's port mappings.
+fn mappings(c: &ContainerDefinition) -> Vec<(Option<i32>, Option<&str>)> {
+    c.port_mappings()
+        .iter()
+        .map(|p| (p.container_port(), p.protocol().map(|x| x.as_str())))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sidecars_udp_port_survives_init_and_up() {
+    let proxy = Proxy::start(&unique_account()).await;
+    service_with_a_udp_sidecar(&proxy).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ecsdeploy.toml");
+
+    let init = ecsdeploy(
+        &proxy,
+        &config,
+        &["init", "--from-service", "prod/metrics", "--output", "json"],
+    )
+    .await;
+    init.assert_success();
+    let doc: serde_json::Value = serde_json::from_str(&init.stdout).unwrap();
+    let (app, key) = (
+        doc["app"].as_str().unwrap(),
+        doc["service_key"].as_str().unwrap(),
+    );
+    assert_eq!(key, "worker", "{doc:#}");
+    let file = doc["task_definition"].as_str().expect("a native file");
+    let native = std::fs::read_to_string(dir.path().join(file)).unwrap();
+    assert!(native.contains("\"udp\""), "{native}");
+    // Nothing about the port is listed: it is kept.
+    let notes = doc["not_expressible"].to_string();
+    assert!(!notes.contains("8125"), "{notes}");
+
+    // Deployed, the sidecar still takes its metrics over UDP.
+    let up = ecsdeploy(&proxy, &config, &["up", "--no-wait"]).await;
+    up.assert_success();
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(&proxy, REGION).await);
+    let td = ecs
+        .describe_task_definition()
+        .task_definition(format!("{app}-{key}"))
+        .send()
+        .await
+        .unwrap();
+    let td = td.task_definition().unwrap();
+    let agent = td
+        .container_definitions()
+        .iter()
+        .find(|c| c.name() == Some("datadog-agent"))
+        .expect("the sidecar is registered");
+    assert_eq!(
+        mappings(agent),
+        [(Some(8125), Some("udp")), (Some(8126), Some("tcp"))]
+    );
+
+    // Read back, the registered definition is the file's: nothing to do.
+    proxy.clear();
+    ecsdeploy(&proxy, &config, &["up", "--no-wait"])
+        .await
+        .assert_success();
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
 }

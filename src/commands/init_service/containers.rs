@@ -66,7 +66,7 @@ fn unsupported_task_fields(td: &TaskDefinition, notes: &mut Vec<String>) {
 
 /// The container fields neither TOML nor a native file can hold. `systemControls`,
 /// `environmentFiles`, `credentialSpecs`, `firelensConfiguration`, `repositoryCredentials`, `restartPolicy`,
-/// `interactive`, `pseudoTerminal` and port ranges go into the native file (see
+/// `interactive`, `pseudoTerminal`, port ranges and UDP ports go into the native file (see
 /// [`native_container`]), and are listed only when the reader refuses them.
 fn unsupported_container_fields(
     c: &ContainerDefinition,
@@ -165,11 +165,9 @@ pub fn convert(td: &TaskDefinition, main: &str, key: &str, notes: &mut Vec<Strin
         let Some(port) = p.container_port().and_then(|p| u16::try_from(p).ok()) else {
             continue;
         };
-        if p.protocol().is_some_and(|x| x.as_str() != "tcp") {
-            notes.push(format!(
-                "container `{main}` port {port}/{}: ecsdeploy maps TCP ports only; dropped",
-                p.protocol().map(|x| x.as_str()).unwrap_or_default()
-            ));
+        // A UDP port is no TCP port of the service (nor a target of its load balancer); it
+        // makes the native file necessary (`native_reasons`), which keeps it.
+        if udp(p) {
             continue;
         }
         if !out.ports.contains(&port) {
@@ -307,6 +305,7 @@ fn native_reasons(
             }),
             "containerPortRange",
         ),
+        (m.port_mappings().iter().any(udp), "a UDP port"),
         (
             any(&|c| {
                 c.version_consistency()
@@ -322,6 +321,12 @@ fn native_reasons(
             .map(|(_, f)| f.to_string()),
     );
     r
+}
+
+/// A single-port mapping whose protocol is not TCP (that is, UDP): the TOML `ports` are TCP
+/// ports, so only a native file holds it. A port range is `containerPortRange`'s reason.
+fn udp(p: &aws_sdk_ecs::types::PortMapping) -> bool {
+    p.container_port_range().is_none() && p.protocol().is_some_and(|x| x.as_str() != "tcp")
 }
 
 /// Task cpu and memory as numbers.

@@ -208,9 +208,11 @@ pub(super) fn checked_native(td: &TaskDefinition, main: &str, notes: &mut Vec<St
                     .and_then(|c| c.get_mut("portMappings"))
                     .and_then(Value::as_array_mut)
                     .filter(|p| j < p.len())
+                    // A single port's mapping: only it is left out, not the container's
+                    // `portMappings` (the reader's error, listed, names which).
                     .map(|p| match p.remove(j).get("containerPortRange") {
                         Some(_) => "containerPortRange",
-                        None => "portMappings",
+                        None => "portMappings[…]",
                     }),
             };
             if let Some(k) = gone {
@@ -271,26 +273,21 @@ fn native_container(
     if let Some(m) = c.memory_reservation() {
         put("memoryReservation", json!(m));
     }
+    // Every mapping keeps its protocol: a single UDP port (a statsd agent's 8125, a DNS
+    // sidecar's 53) as well as a range. The reader takes `tcp` and `udp`, and the task
+    // definition registers each mapping with its protocol. With awsvpc the host port is the
+    // container port (or range), so it is left out.
     let ports: Vec<Value> = c
         .port_mappings()
         .iter()
-        .filter(|p| {
-            p.container_port_range().is_some() || p.protocol().is_none_or(|x| x.as_str() == "tcp")
-        })
         .map(|p| {
             let mut m = Map::new();
             match p.container_port_range() {
-                // A range keeps its protocol (often UDP); with awsvpc ECS sets the host range.
-                Some(r) => {
-                    m.insert("containerPortRange".into(), json!(r));
-                    let protocol = p.protocol().map_or("tcp", |x| x.as_str());
-                    m.insert("protocol".into(), json!(protocol));
-                }
-                None => {
-                    m.insert("containerPort".into(), json!(p.container_port()));
-                    m.insert("protocol".into(), json!("tcp"));
-                }
-            }
+                Some(r) => m.insert("containerPortRange".into(), json!(r)),
+                None => m.insert("containerPort".into(), json!(p.container_port())),
+            };
+            let protocol = p.protocol().map_or("tcp", |x| x.as_str());
+            m.insert("protocol".into(), json!(protocol));
             if let Some(n) = p.name() {
                 m.insert("name".into(), json!(n));
             }

@@ -1022,3 +1022,154 @@ fn what_the_native_reader_refuses_is_still_listed() {
         "{notes}"
     );
 }
+
+/// A sidecar's port on `protocol`, as a DogStatsD agent or a DNS sidecar maps it.
+fn port(p: i32, protocol: ecs::TransportProtocol, name: &str) -> ecs::PortMapping {
+    ecs::PortMapping::builder()
+        .container_port(p)
+        .host_port(p)
+        .protocol(protocol)
+        .name(name)
+        .build()
+}
+
+/// The port mappings the desired task definition registers for `container`, as
+/// `(container port, protocol)`.
+fn registered_ports(c: &Conversion, container: &str) -> Vec<(u16, String)> {
+    let loaded = load(c);
+    let env = crate::desired::Env {
+        region: "eu-west-1".into(),
+        ..Default::default()
+    };
+    let resources = crate::desired::build(&loaded.config, &env);
+    let td = resources
+        .iter()
+        .find_map(|r| match &r.spec {
+            crate::desired::Spec::TaskDefinition(td) => Some(td),
+            _ => None,
+        })
+        .expect("a task definition");
+    let ct = td
+        .containers
+        .iter()
+        .find(|x| x.name == container)
+        .unwrap_or_else(|| panic!("no container `{container}`"));
+    ct.ports
+        .iter()
+        .map(|p| {
+            let protocol = ct.extra.protocols.get(p).map_or("tcp", String::as_str);
+            (*p, protocol.to_string())
+        })
+        .collect()
+}
+
+#[test]
+fn udp_ports_are_kept_in_the_native_file_and_registered() {
+    let mut l = live();
+    // A DogStatsD agent beside the app: metrics on 8125/udp, traces on 8126/tcp.
+    let agent = ecs::ContainerDefinition::builder()
+        .name("datadog-agent")
+        .image("public.ecr.aws/datadog/agent:7")
+        .essential(false)
+        .port_mappings(port(8125, ecs::TransportProtocol::Udp, "dogstatsd"))
+        .port_mappings(port(8126, ecs::TransportProtocol::Tcp, "apm"))
+        .build();
+    l.task_definition = task_definition(vec![container("web", 8080).build(), agent]);
+    let c = convert(&l, &options());
+    let (_, text) = c.task_definition.as_ref().expect("a native file");
+    let file: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(
+        file["containerDefinitions"][1]["portMappings"],
+        serde_json::json!([
+            {"containerPort": 8125, "protocol": "udp", "name": "dogstatsd"},
+            {"containerPort": 8126, "protocol": "tcp", "name": "apm"}
+        ]),
+        "{text}"
+    );
+    let notes = c.not_expressible.join("\n");
+    assert!(!notes.contains("8125"), "{notes}");
+    assert_eq!(
+        registered_ports(&c, "datadog-agent"),
+        [(8125, "udp".to_string()), (8126, "tcp".to_string())]
+    );
+
+    // The main container's UDP port: the TOML `ports` are TCP ports, so the native file
+    // holds it, and it is registered, not dropped.
+    let web = container("web", 8080)
+        .port_mappings(port(8125, ecs::TransportProtocol::Udp, "statsd"))
+        .build();
+    l.task_definition = task_definition(vec![web]);
+    let c = convert(&l, &options());
+    let (_, text) = c
+        .task_definition
+        .as_ref()
+        .expect("a native file for the UDP port");
+    assert!(c.config.contains("needed for: a UDP port"), "{}", c.config);
+    let file: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(
+        file["containerDefinitions"][0]["portMappings"][1],
+        serde_json::json!({"containerPort": 8125, "protocol": "udp", "name": "statsd"}),
+        "{text}"
+    );
+    let notes = c.not_expressible.join("\n");
+    assert!(!notes.contains("8125"), "{notes}");
+    assert_eq!(
+        registered_ports(&c, "web"),
+        [(8080, "tcp".to_string()), (8125, "udp".to_string())]
+    );
+    // The load balancer still addresses the TCP port.
+    assert!(c.config.contains("port = 8080"), "{}", c.config);
+}
+
+#[test]
+fn a_port_on_both_protocols_keeps_one_mapping_and_says_so() {
+    let mut l = live();
+    // A DNS sidecar and a main container that map one port on UDP and on TCP: ecsdeploy
+    // registers a container port once, so the second mapping is left out and listed.
+    let dns = ecs::ContainerDefinition::builder()
+        .name("dns")
+        .image("public.ecr.aws/docker/library/coredns:1.11")
+        .essential(false)
+        .port_mappings(port(53, ecs::TransportProtocol::Udp, "dns"))
+        .port_mappings(port(53, ecs::TransportProtocol::Tcp, "dns-tcp"))
+        .build();
+    let web = container("web", 8080)
+        .port_mappings(port(9125, ecs::TransportProtocol::Tcp, "metrics"))
+        .port_mappings(port(9125, ecs::TransportProtocol::Udp, "metrics-udp"))
+        .build();
+    l.task_definition = task_definition(vec![web, dns]);
+    let c = convert(&l, &options());
+    let (_, text) = c.task_definition.as_ref().expect("a native file");
+    let file: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(
+        file["containerDefinitions"][1]["portMappings"],
+        serde_json::json!([{"containerPort": 53, "protocol": "udp", "name": "dns"}]),
+        "{text}"
+    );
+    assert_eq!(
+        file["containerDefinitions"][0]["portMappings"][1],
+        serde_json::json!({"containerPort": 9125, "protocol": "tcp", "name": "metrics"}),
+        "{text}"
+    );
+    assert_eq!(
+        file["containerDefinitions"][0]["portMappings"]
+            .as_array()
+            .map(Vec::len),
+        Some(2),
+        "{text}"
+    );
+    let notes = c.not_expressible.join("\n");
+    for want in [
+        "`containerDefinitions[1].portMappings[1]` maps container port 53 again",
+        "`containerDefinitions[0].portMappings[2]` maps container port 9125 again",
+        "so the task definition's `portMappings[…]` are dropped",
+    ] {
+        assert!(notes.contains(want), "{want}: {notes}");
+    }
+    // The file loads (the main container's ports are not listed twice) and registers UDP.
+    assert_eq!(registered_ports(&c, "dns"), [(53, "udp".to_string())]);
+    assert_eq!(
+        registered_ports(&c, "web"),
+        [(8080, "tcp".to_string()), (9125, "tcp".to_string())]
+    );
+}

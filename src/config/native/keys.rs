@@ -401,7 +401,8 @@ fn firelens(
 
 /// `portMappings` with `containerPortRange` (ECS API `PortMapping`): `first-last` within 1 to
 /// 65535, first below last, no `hostPort` (with awsvpc the host range is the container range),
-/// at most 100 ranges, no port in two mappings of a container.
+/// at most 100 ranges, no port in two mappings of a container: not a range's, and not a
+/// single port's either (`53/tcp` and `53/udp`).
 fn port_ranges(at: &str, c: &NativeContainer, errors: &mut Vec<String>) {
     let mut spans: Vec<(u32, u32, usize)> = Vec::new();
     let mut ranges = 0;
@@ -446,7 +447,26 @@ fn port_ranges(at: &str, c: &NativeContainer, errors: &mut Vec<String>) {
     for w in spans.windows(2) {
         let ((_, hi, a), (lo, _, b)) = (w[0], w[1]);
         let single = |k: usize| c.port_mappings[k].container_port_range.is_none();
-        if lo <= hi && !(single(a) && single(b)) {
+        if lo > hi {
+            continue;
+        }
+        if single(a) && single(b) {
+            // ecsdeploy registers a container port with one protocol, name and app protocol
+            // (`ContainerSpec` keys them by container port), so `80/tcp` beside `80/udp`
+            // would register `80/udp` twice and lose the TCP port. ECS registers such a pair
+            // (tests/fixtures/task-definitions/describe-frozen-desserts.json was described
+            // so), though CreateService has refused it: "Container port 53 is used in more
+            // than one port mapping for container" (aws/amazon-ecs-agent#3428,
+            // terraform-aws-modules/terraform-aws-ecs#89). Refused here until the task
+            // definition keys mappings by port and protocol.
+            errors.push(format!(
+                "`{at}.portMappings[{}]` maps container port {lo} again (also \
+                 `portMappings[{}]`): ecsdeploy registers a container port in one port mapping \
+                 of a container, with one protocol",
+                a.max(b),
+                a.min(b)
+            ));
+        } else {
             errors.push(format!(
                 "`{at}.portMappings[{}]` overlaps `portMappings[{}]`: a port can be in only one \
                  port mapping of a container",

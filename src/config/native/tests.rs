@@ -245,3 +245,32 @@ fn keys_fargate_refuses_say_why() {
         p.errors
     );
 }
+
+#[test]
+fn a_container_port_is_in_one_mapping_whatever_its_protocol() {
+    let file = |ports: &str| {
+        format!(
+            r#"{{"containerDefinitions": [
+                 {{"name": "app", "image": "x", "portMappings": [{{"containerPort": 80}}]}},
+                 {{"name": "dns", "image": "y", "portMappings": [{ports}]}}
+               ]}}"#
+        )
+    };
+    let udp = file(r#"{"containerPort": 53, "protocol": "udp"}, {"containerPort": 80}"#);
+    let p = parse(&udp);
+    assert!(p.errors.is_empty(), "{:?}", p.errors);
+    let ports = &p.def.unwrap().container_definitions[1].port_mappings;
+    assert_eq!(ports[0].protocol.as_deref(), Some("udp"));
+    // The same port on TCP too: ecsdeploy registers a container port once.
+    let both = file(
+        r#"{"containerPort": 53, "protocol": "udp"}, {"containerPort": 80},
+           {"containerPort": 53, "protocol": "tcp"}"#,
+    );
+    assert_errors(
+        &parse(&both).errors,
+        &[
+            "`containerDefinitions[1].portMappings[2]` maps container port 53 again (also \
+           `portMappings[0]`)",
+        ],
+    );
+}
