@@ -17,6 +17,9 @@ pub struct Options {
     /// The native task-definition file's name, relative to the config (`{key}` is replaced by
     /// the service key).
     pub task_definition_file: String,
+    /// When the conversion runs: a scheduled action's start and end times are compared
+    /// with it.
+    pub now: std::time::SystemTime,
 }
 
 /// The config text, the native file (name and JSON text) when one is needed, and what could
@@ -166,16 +169,14 @@ pub fn convert(live: &Live, o: &Options) -> Conversion {
     let autoscaling = scaling::autoscaling(
         live.scalable_target.as_ref(),
         &live.scaling_policies,
-        has_tg,
+        &live.scheduled_actions,
+        &scaling::ScalingIn {
+            has_target_group: has_tg,
+            action_prefix: &format!("{app}-{key}"),
+            now: o.now,
+        },
         &mut notes,
     );
-    for a in &live.scheduled_actions {
-        notes.push(format!(
-            "scheduled scaling action `{}` ({}): not supported by ecsdeploy",
-            a.scheduled_action_name(),
-            a.schedule()
-        ));
-    }
     let primary = live
         .service
         .deployments()
@@ -554,7 +555,18 @@ pub fn convert(live: &Live, o: &Options) -> Conversion {
         sub("deployment", &keys, &mut sections);
     }
     sub("health_check", &tasks.health_check, &mut sections);
-    sub("autoscaling", &autoscaling, &mut sections);
+    sub("autoscaling", &autoscaling.keys, &mut sections);
+    for sch in &autoscaling.schedules {
+        let mut s = Section::new(&format!("{svc_header}.autoscaling.schedules.{}", sch.name));
+        s.comment(&format!(
+            "The live scheduled action `{}`; the new service's is `{app}-{key}-{}`.",
+            sch.live_name, sch.name
+        ));
+        for (k, v) in &sch.keys {
+            s.set(k, v.clone());
+        }
+        sections.push(s);
+    }
     if let Some(c) = &connect.connect {
         let mut s = Section::new(&format!("{svc_header}.connect"));
         for (k, v) in c {

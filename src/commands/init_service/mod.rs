@@ -11,6 +11,7 @@ mod network;
 mod read;
 mod routing;
 mod scaling;
+mod schedules;
 #[cfg(test)]
 mod tests;
 mod text;
@@ -103,6 +104,7 @@ pub async fn run(global: &Global, a: &InitArgs, source: &str) -> Result<u8> {
             source: source.to_string(),
             app: a.app.clone(),
             task_definition_file: TASK_DEFINITION_FILE.to_string(),
+            now: std::time::SystemTime::now(),
         },
     );
     let dir = path.parent().unwrap_or(Path::new(""));

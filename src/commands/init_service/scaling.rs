@@ -1,25 +1,48 @@
-//! The live service's Application Auto Scaling → `[services.<key>.autoscaling]`, and its
-//! Service Connect configuration → `[service_connect]` and `[services.<key>.connect]`.
+//! The live service's Application Auto Scaling → `[services.<key>.autoscaling]` (its
+//! scheduled actions through `schedules.rs`), and its Service Connect configuration →
+//! `[service_connect]` and `[services.<key>.connect]`.
 
 use std::collections::BTreeMap;
+use std::time::SystemTime;
 
-use aws_sdk_applicationautoscaling::types::{ScalableTarget, ScalingPolicy};
+use aws_sdk_applicationautoscaling::types::{ScalableTarget, ScalingPolicy, ScheduledAction};
 use aws_sdk_ecs::types::ServiceConnectConfiguration;
 
+use super::schedules::{self, Schedule};
 use super::text::{number, q};
 use super::Keys;
 
-/// `[services.<key>.autoscaling]`, or nothing when ecsdeploy cannot express the scaling
-/// (then the service keeps its desired count, and `notes` says why).
+/// What the live scaling becomes: `[services.<key>.autoscaling]` and its schedules.
+#[derive(Debug, Default)]
+pub struct AutoscalingOut {
+    /// The keys of `[services.<key>.autoscaling]`; empty for no autoscaling.
+    pub keys: Keys,
+    pub schedules: Vec<Schedule>,
+}
+
+/// The live service's scaling: what it needs to know besides the target and its policies.
+pub struct ScalingIn<'a> {
+    pub has_target_group: bool,
+    /// `<app>-<key>`, the prefix of the new scheduled actions' names.
+    pub action_prefix: &'a str,
+    /// Compared with the scheduled actions' start and end times.
+    pub now: SystemTime,
+}
+
+/// `[services.<key>.autoscaling]` with its schedules, or nothing when ecsdeploy can express
+/// neither a policy nor a schedule (then the service keeps its desired count, and `notes`
+/// says why).
 pub fn autoscaling(
     target: Option<&ScalableTarget>,
     policies: &[ScalingPolicy],
-    has_target_group: bool,
+    actions: &[ScheduledAction],
+    o: &ScalingIn,
     notes: &mut Vec<String>,
-) -> Keys {
+) -> AutoscalingOut {
     let Some(t) = target else {
-        return Keys::new();
+        return AutoscalingOut::default();
     };
+    let has_target_group = o.has_target_group;
     let mut chosen = None;
     for p in policies {
         let name = p.policy_name();
@@ -55,31 +78,38 @@ pub fn autoscaling(
         }
         chosen = Some((key, c));
     }
-    let Some((metric, c)) = chosen else {
+    let (min, max) = (t.min_capacity().max(0), t.max_capacity().max(1));
+    let schedules = schedules::convert(actions, (min, max), o.action_prefix, o.now, notes);
+    if chosen.is_none() && schedules.is_empty() {
         notes.push(format!(
-            "autoscaling between {} and {} tasks: no policy ecsdeploy can express, so the new \
-             service runs a fixed desired_count",
+            "autoscaling between {} and {} tasks: no policy or schedule ecsdeploy can \
+             express, so the new service runs a fixed desired_count",
             t.min_capacity(),
             t.max_capacity()
         ));
-        return Keys::new();
-    };
+        return AutoscalingOut::default();
+    }
     let mut keys: Keys = vec![
-        ("min".into(), t.min_capacity().max(0).to_string()),
-        ("max".into(), t.max_capacity().max(1).to_string()),
-        (metric.into(), number(c.target_value())),
-        // AWS's default cooldown for ECS is 300 seconds; ecsdeploy's is 60.
-        (
-            "scale_in_cooldown".into(),
-            c.scale_in_cooldown().unwrap_or(300).to_string(),
-        ),
-        (
-            "scale_out_cooldown".into(),
-            c.scale_out_cooldown().unwrap_or(300).to_string(),
-        ),
+        ("min".into(), min.to_string()),
+        ("max".into(), max.to_string()),
     ];
-    if c.disable_scale_in() == Some(true) {
-        keys.push(("disable_scale_in".into(), "true".into()));
+    // Without a policy, the schedules alone scale the service (a valid autoscaling table).
+    if let Some((metric, c)) = chosen {
+        keys.extend([
+            (metric.into(), number(c.target_value())),
+            // AWS's default cooldown for ECS is 300 seconds; ecsdeploy's is 60.
+            (
+                "scale_in_cooldown".into(),
+                c.scale_in_cooldown().unwrap_or(300).to_string(),
+            ),
+            (
+                "scale_out_cooldown".into(),
+                c.scale_out_cooldown().unwrap_or(300).to_string(),
+            ),
+        ]);
+        if c.disable_scale_in() == Some(true) {
+            keys.push(("disable_scale_in".into(), "true".into()));
+        }
     }
     if t.suspended_state().is_some_and(|s| {
         s.dynamic_scaling_in_suspended() == Some(true)
@@ -90,7 +120,7 @@ pub fn autoscaling(
             "autoscaling is partly suspended on the live service: the new one's is not".into(),
         );
     }
-    keys
+    AutoscalingOut { keys, schedules }
 }
 
 /// What Service Connect becomes.

@@ -11,6 +11,8 @@ use aws_sdk_elasticloadbalancingv2::types as elb;
 
 use super::*;
 
+mod scheduled_actions;
+
 const TG: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/web-tg/1";
 const OTHER_TG: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/api/2";
 const LB: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop/3";
@@ -376,11 +378,15 @@ fn live() -> Live {
     }
 }
 
+/// 2026-06-01T00:00:00Z: the conversion's "now".
+const NOW_SECS: u64 = 1_780_272_000;
+
 fn options() -> Options {
     Options {
         source: "prod/shop-web".into(),
         app: None,
         task_definition_file: TASK_DEFINITION_FILE.into(),
+        now: std::time::UNIX_EPOCH + std::time::Duration::from_secs(NOW_SECS),
     }
 }
 
