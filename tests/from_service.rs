@@ -3,7 +3,9 @@
 //! a listener, CPU autoscaling, a Secrets Manager secret in the container), read back into a
 //! config that `validate` accepts and whose `plan` creates a new deployment beside the old
 //! one, in the existing VPC, and nothing of the network. And a service with a UDP sidecar,
-//! imported and deployed with `up`: the registered task definition keeps the UDP port.
+//! imported and deployed with `up`: the registered task definition keeps the UDP port; the
+//! same service scaled by scheduled actions, deployed through the realism layer: the new
+//! service's actions run at the same times with the same ranges.
 
 mod common;
 
@@ -18,6 +20,7 @@ use aws_sdk_ecs::types::{
 use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, LoadBalancerSchemeEnum, ProtocolEnum, RuleCondition, TargetTypeEnum,
 };
+use common::realism::Realism;
 use common::{run_async, sdk_config, unique_account, Proxy};
 
 const REGION: &str = "eu-west-1";
@@ -739,4 +742,188 @@ async fn a_sidecars_udp_port_survives_init_and_up() {
         .await
         .assert_success();
     assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+}
+
+/// The worker service of [`service_with_a_udp_sidecar`], scaled by two scheduled actions
+/// alone (no policy), as `aws application-autoscaling put-scheduled-action` makes them:
+/// `Weekday_Morning` (a name ecsdeploy does not take) in Paris time, `night` with one
+/// bound and no time zone (UTC).
+async fn scheduled_worker(proxy: &Proxy) {
+    use aws_sdk_applicationautoscaling::types::{
+        ScalableDimension, ScalableTargetAction, ServiceNamespace,
+    };
+    service_with_a_udp_sidecar(proxy).await;
+    let aas = aws_sdk_applicationautoscaling::Client::new(&sdk_config(proxy, REGION).await);
+    aas.register_scalable_target()
+        .service_namespace(ServiceNamespace::Ecs)
+        .resource_id("service/prod/metrics")
+        .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+        .min_capacity(1)
+        .max_capacity(4)
+        .send()
+        .await
+        .unwrap();
+    for (name, schedule, timezone, min, max) in [
+        (
+            "Weekday_Morning",
+            "cron(0 8 ? * MON-FRI *)",
+            Some("Europe/Paris"),
+            Some(2),
+            Some(4),
+        ),
+        ("night", "cron(0 20 * * ? *)", None, None, Some(1)),
+    ] {
+        aas.put_scheduled_action()
+            .service_namespace(ServiceNamespace::Ecs)
+            .resource_id("service/prod/metrics")
+            .scalable_dimension(ScalableDimension::EcsServiceDesiredCount)
+            .scheduled_action_name(name)
+            .schedule(schedule)
+            .set_timezone(timezone.map(str::to_string))
+            .scalable_target_action(
+                ScalableTargetAction::builder()
+                    .set_min_capacity(min)
+                    .set_max_capacity(max)
+                    .build(),
+            )
+            .send()
+            .await
+            .unwrap();
+    }
+}
+
+/// Scheduled actions on one scalable target: (name, schedule, time zone, min, max).
+async fn scheduled_actions(
+    aas: &aws_sdk_applicationautoscaling::Client,
+    resource_id: &str,
+) -> Vec<(String, String, String, Option<i32>, Option<i32>)> {
+    let out = aas
+        .describe_scheduled_actions()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .resource_id(resource_id)
+        .send()
+        .await
+        .unwrap();
+    let mut v: Vec<_> = out
+        .scheduled_actions()
+        .iter()
+        .map(|a| {
+            let range = a.scalable_target_action();
+            (
+                a.scheduled_action_name().to_string(),
+                a.schedule().to_string(),
+                // An action put without a time zone runs in UTC (PutScheduledAction
+                // `Timezone`); moto then answers none.
+                a.timezone().unwrap_or("UTC").to_string(),
+                range.and_then(|r| r.min_capacity()),
+                range.and_then(|r| r.max_capacity()),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_actions_become_schedules_the_new_service_runs() {
+    // Made through a plain proxy (the fixture's ids are old by the time init reads them);
+    // init and up through the realism layer, in the same account.
+    let account = unique_account();
+    scheduled_worker(&Proxy::start(&account).await).await;
+    let proxy = Proxy::start_realistic(&account, Realism::aws()).await;
+    let aas = aws_sdk_applicationautoscaling::Client::new(&sdk_config(&proxy, REGION).await);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("ecsdeploy.toml");
+
+    let init = ecsdeploy(
+        &proxy,
+        &config,
+        &["init", "--from-service", "prod/metrics", "--output", "json"],
+    )
+    .await;
+    init.assert_success();
+    let doc: serde_json::Value = serde_json::from_str(&init.stdout).unwrap();
+    let (app, key) = (
+        doc["app"].as_str().unwrap(),
+        doc["service_key"].as_str().unwrap(),
+    );
+    let notes = doc["not_expressible"].to_string();
+    assert!(
+        notes.contains(&format!(
+            "is the schedule `weekday-morning` (a schedule's name is lowercase letters, digits \
+             and hyphens): the new service's action is `{app}-{key}-weekday-morning`"
+        )),
+        "{notes}"
+    );
+    assert!(!notes.contains("not supported"), "{notes}");
+
+    // The file: the range, no metric, and the two schedules.
+    let text = std::fs::read_to_string(&config).unwrap();
+    let parsed: toml::Table = toml::from_str(&text).unwrap();
+    let scaling = parsed["services"][key]["autoscaling"].as_table().unwrap();
+    let scalar = |v: &toml::Value| v.to_string();
+    let mut keys: Vec<(&str, String)> = scaling
+        .iter()
+        .filter(|(k, _)| *k != "schedules")
+        .map(|(k, v)| (k.as_str(), scalar(v)))
+        .collect();
+    keys.sort();
+    assert_eq!(keys, [("max", "4".into()), ("min", "1".into())], "{text}");
+    let schedules = scaling["schedules"].as_table().unwrap();
+    let morning = schedules["weekday-morning"].as_table().unwrap();
+    assert_eq!(
+        morning
+            .iter()
+            .map(|(k, v)| (k.as_str(), scalar(v)))
+            .collect::<Vec<_>>(),
+        [
+            ("max", "4".into()),
+            ("min", "2".into()),
+            ("schedule", "\"cron(0 8 ? * MON-FRI *)\"".into()),
+            ("timezone", "\"Europe/Paris\"".into()),
+        ],
+        "{text}"
+    );
+    let night = schedules["night"].as_table().unwrap();
+    assert_eq!(
+        night
+            .iter()
+            .map(|(k, v)| (k.as_str(), scalar(v)))
+            .collect::<Vec<_>>(),
+        [
+            ("max", "1".into()),
+            ("schedule", "\"cron(0 20 * * ? *)\"".into()),
+        ],
+        "{text}"
+    );
+    assert_eq!(schedules.len(), 2, "{text}");
+
+    // Deployed: the new service's target has the same actions under the new names; the
+    // old service's are as they were.
+    let old = scheduled_actions(&aas, "service/prod/metrics").await;
+    ecsdeploy(&proxy, &config, &["up", "--no-wait"])
+        .await
+        .assert_success();
+    let new_target = format!("service/{app}-cluster/{app}-{key}");
+    assert_eq!(
+        scheduled_actions(&aas, &new_target).await,
+        [
+            (
+                format!("{app}-{key}-night"),
+                "cron(0 20 * * ? *)".into(),
+                "UTC".into(),
+                None,
+                Some(1)
+            ),
+            (
+                format!("{app}-{key}-weekday-morning"),
+                "cron(0 8 ? * MON-FRI *)".into(),
+                "Europe/Paris".into(),
+                Some(2),
+                Some(4)
+            ),
+        ]
+    );
+    assert_eq!(scheduled_actions(&aas, "service/prod/metrics").await, old);
+    assert_eq!(old.len(), 2);
 }
