@@ -254,6 +254,34 @@ async fn schedules_are_put_left_alone_when_they_ran_changed_and_taken_down() {
     assert_eq!(writes(&proxy), ["RegisterScalableTarget"]);
     assert_eq!(range(&aas, "service1").await, Some((1, 4)));
 
+    // `scale` to the day's range says that `up` leaves it, and `up` does.
+    let scale = run_async(
+        &proxy,
+        REGION,
+        &[
+            "-c",
+            cfg.to_str().unwrap(),
+            "scale",
+            "service1",
+            "--min",
+            "2",
+            "--max",
+            "4",
+        ],
+    )
+    .await;
+    scale.assert_success();
+    assert!(
+        scale
+            .stdout
+            .contains("it leaves these bounds too, a range the schedules set"),
+        "{scale}"
+    );
+    proxy.clear();
+    up(&proxy, &cfg).await;
+    assert_eq!(writes(&proxy), Vec::<String>::new());
+    assert_eq!(range(&aas, "service1").await, Some((2, 4)));
+
     // A new time is a put of that action alone; a bound dropped deletes and puts it again
     // (the night keeps only its max); a removed schedule is deleted.
     let changed = SCALING

@@ -6,6 +6,7 @@ use serde_json::json;
 
 use super::{print_json, Session};
 use crate::cli::{OutputFormat, ScaleArgs};
+use crate::desired::set_by_schedules;
 use crate::error::UsageError;
 
 pub async fn run(s: &Session, a: &ScaleArgs) -> Result<()> {
@@ -33,14 +34,23 @@ pub async fn run(s: &Session, a: &ScaleArgs) -> Result<()> {
             if min > max {
                 return Err(UsageError(format!("scale: --min {min} is above --max {max}")).into());
             }
-            (
-                crate::steps::scale_bounds(&s.ctx, &name, min, max).await?,
+            let schedules: Vec<_> = x.schedules.values().map(|s| (s.min, s.max)).collect();
+            let note = if set_by_schedules((x.min, x.max), &schedules, (min, max)) {
+                "the task count is autoscaling's, and the next `ecsdeploy up` leaves it; it \
+                 leaves these bounds too, a range the schedules set, until the next schedule \
+                 runs"
+                    .to_string()
+            } else {
                 format!(
                     "the task count is autoscaling's, and the next `ecsdeploy up` leaves it; it \
                      sets the bounds back to {} to {} from the config, so change them there to \
                      keep these",
                     x.min, x.max
-                ),
+                )
+            };
+            (
+                crate::steps::scale_bounds(&s.ctx, &name, min, max).await?,
+                note,
             )
         }
         (None, Some(_), None) => {

@@ -27,19 +27,28 @@ impl ScalableTargetSpec {
     /// range as it is instead of undoing the schedule (terraform-aws-modules/
     /// terraform-aws-ecs#422 is that fight).
     pub fn set_by_schedules(&self, min: u32, max: u32) -> bool {
-        let start = (self.min, self.max);
-        let mut seen = BTreeSet::from([start]);
-        let mut todo = vec![start];
-        while let Some((lo, hi)) = todo.pop() {
-            for (set_min, set_max) in &self.schedules {
-                let next = (set_min.unwrap_or(lo), set_max.unwrap_or(hi));
-                if next.0 <= next.1 && seen.insert(next) {
-                    todo.push(next);
-                }
+        set_by_schedules((self.min, self.max), &self.schedules, (min, max))
+    }
+}
+
+/// Whether `live` is a range `schedules` (each a min and/or max) can have set, starting
+/// from the configured range `base` (see [`ScalableTargetSpec::set_by_schedules`]).
+pub fn set_by_schedules(
+    base: (u32, u32),
+    schedules: &[(Option<u32>, Option<u32>)],
+    live: (u32, u32),
+) -> bool {
+    let mut seen = BTreeSet::from([base]);
+    let mut todo = vec![base];
+    while let Some((lo, hi)) = todo.pop() {
+        for (set_min, set_max) in schedules {
+            let next = (set_min.unwrap_or(lo), set_max.unwrap_or(hi));
+            if next.0 <= next.1 && seen.insert(next) {
+                todo.push(next);
             }
         }
-        (min, max) != start && seen.contains(&(min, max))
     }
+    live != base && seen.contains(&live)
 }
 
 /// A target-tracking policy on a scalable target.
