@@ -191,7 +191,7 @@ fn cron_problem(body: &str) -> Option<String> {
     let parts: Vec<&str> = body.split_whitespace().collect();
     if parts.len() != 6 {
         return Some(format!(
-            "`cron({body})` has {} field(s); Scheduler's cron has 6: minutes hours \
+            "`cron({body})` has {} field(s); AWS schedules' cron has 6: minutes hours \
              day-of-month month day-of-week year, e.g. `cron(0 3 * * ? *)`",
             parts.len()
         ));
