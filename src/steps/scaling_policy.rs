@@ -11,9 +11,7 @@
 //! cluster, one named like `<other app>-…`, would therefore see each other's policies as
 //! orphans; per-app clusters (the default) do not.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use aws_sdk_applicationautoscaling::types::{
     MetricType, PolicyType, PredefinedMetricSpecification, ScalingPolicy,
     TargetTrackingScalingPolicyConfiguration,
@@ -21,7 +19,7 @@ use aws_sdk_applicationautoscaling::types::{
 use serde_json::{json, Value};
 
 use super::support::autoscaling::{
-    cluster_prefix, orphan_id, target_not_visible, DIMENSION, NAMESPACE,
+    claim, cluster_prefix, target_not_visible, target_of, DIMENSION, NAMESPACE,
 };
 use super::support::field_map;
 use super::Ctx;
@@ -40,8 +38,6 @@ const METRICS: [&str; 3] = [
 ];
 
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let wanted: BTreeMap<&str, &ResourceId> =
-        desired.iter().map(|r| (r.name.as_str(), &r.id)).collect();
     let prefix = cluster_prefix(&ctx.cluster);
     // No ScalableDimension filter: AWS accepts it only together with a resource id.
     let call = ctx
@@ -51,30 +47,18 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         .service_namespace(NAMESPACE);
     let policies: Vec<ScalingPolicy> =
         answer(call.into_paginator().items().send().try_collect()).await?;
-    // Sorted so that which of two same-named policies counts as the desired one is stable.
-    let mut ours: Vec<&ScalingPolicy> = policies
+    let on_the_app = policies
         .iter()
-        .filter(|p| p.resource_id().starts_with(&prefix) && p.scalable_dimension() == &DIMENSION)
-        .collect();
-    ours.sort_by_key(|p| (p.policy_name(), p.resource_id()));
-
-    let mut found = Vec::new();
-    let mut taken: BTreeSet<ResourceId> = BTreeSet::new();
-    for p in ours {
-        let name = p.policy_name();
-        let id = match wanted.get(name) {
-            Some(id) if !taken.contains(*id) => (*id).clone(),
-            // A second policy of a desired name (on another target): a leftover.
-            Some(_) => orphan_id(KIND, name, p.resource_id(), &taken),
-            None if named_like_ours(&ctx.app, name) => {
-                orphan_id(KIND, name, p.resource_id(), &taken)
-            }
-            None => continue,
-        };
-        taken.insert(id.clone());
-        found.push(observed(id, p));
-    }
-    Ok(found)
+        .filter(|p| p.resource_id().starts_with(&prefix) && p.scalable_dimension() == &DIMENSION);
+    let ours = |name: &str| named_like_ours(&ctx.app, name);
+    let claimed = claim(
+        KIND,
+        on_the_app,
+        desired,
+        |p| (p.policy_name(), p.resource_id()),
+        ours,
+    );
+    Ok(claimed.into_iter().map(|(id, p)| observed(id, p)).collect())
 }
 
 /// `<app>-<key>-<metric>` with a non-empty key.
@@ -192,11 +176,7 @@ pub async fn update(
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
-    let resource_id = o
-        .fields
-        .get("resource_id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| anyhow!("internal: scaling policy {} has no resource id", o.name))?;
+    let resource_id = target_of(o)?;
     let call = ctx
         .aws
         .autoscaling
@@ -209,6 +189,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::desired::Spec;
     use crate::desired::{Ref, ScalingPolicySpec, Val};

@@ -15,14 +15,12 @@
 //! "ScalableTargetAction ... You can set both values or just one"), so an update that drops
 //! a bound deletes the action and puts it again.
 
-use std::collections::{BTreeMap, BTreeSet};
-
-use anyhow::{anyhow, Result};
+use anyhow::Result;
 use aws_sdk_applicationautoscaling::types::{ScalableTargetAction, ScheduledAction};
 use serde_json::{json, Value};
 
 use super::support::autoscaling::{
-    cluster_prefix, orphan_id, target_not_visible, DIMENSION, NAMESPACE,
+    claim, cluster_prefix, target_not_visible, target_of, DIMENSION, NAMESPACE,
 };
 use super::support::field_map;
 use super::Ctx;
@@ -34,8 +32,6 @@ use crate::plan::Observed;
 const KIND: Kind = Kind::ScheduledAction;
 
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
-    let wanted: BTreeMap<&str, &ResourceId> =
-        desired.iter().map(|r| (r.name.as_str(), &r.id)).collect();
     let prefix = cluster_prefix(&ctx.cluster);
     let call = ctx
         .aws
@@ -44,31 +40,19 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         .service_namespace(NAMESPACE);
     let actions: Vec<ScheduledAction> =
         answer(call.into_paginator().items().send().try_collect()).await?;
-    // Sorted so that which of two same-named actions counts as the desired one is stable.
-    let mut ours: Vec<&ScheduledAction> = actions
-        .iter()
-        .filter(|a| {
-            a.resource_id().starts_with(&prefix) && a.scalable_dimension() == Some(&DIMENSION)
-        })
-        .collect();
-    ours.sort_by_key(|a| (a.scheduled_action_name(), a.resource_id()));
-
+    let on_the_app = actions.iter().filter(|a| {
+        a.resource_id().starts_with(&prefix) && a.scalable_dimension() == Some(&DIMENSION)
+    });
     let app_prefix = format!("{}-", ctx.app);
-    let mut found = Vec::new();
-    let mut taken: BTreeSet<ResourceId> = BTreeSet::new();
-    for a in ours {
-        let name = a.scheduled_action_name();
-        let id = match wanted.get(name) {
-            Some(id) if !taken.contains(*id) => (*id).clone(),
-            // A second action of a desired name (on another target): a leftover.
-            Some(_) => orphan_id(KIND, name, a.resource_id(), &taken),
-            None if name.starts_with(&app_prefix) => orphan_id(KIND, name, a.resource_id(), &taken),
-            None => continue,
-        };
-        taken.insert(id.clone());
-        found.push(observed(id, a));
-    }
-    Ok(found)
+    let ours = |name: &str| name.starts_with(&app_prefix);
+    let claimed = claim(
+        KIND,
+        on_the_app,
+        desired,
+        |a| (a.scheduled_action_name(), a.resource_id()),
+        ours,
+    );
+    Ok(claimed.into_iter().map(|(id, a)| observed(id, a)).collect())
 }
 
 fn observed(id: ResourceId, a: &ScheduledAction) -> Observed {
@@ -155,11 +139,7 @@ pub async fn update(
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
-    let resource_id = o
-        .fields
-        .get("resource_id")
-        .and_then(Value::as_str)
-        .ok_or_else(|| anyhow!("internal: scheduled action {} has no resource id", o.name))?;
+    let resource_id = target_of(o)?;
     let call = ctx
         .aws
         .autoscaling
@@ -173,6 +153,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+
     use super::*;
     use crate::desired::{Ref, Spec, Val};
 

@@ -644,10 +644,9 @@ fn a_plain_public_service_has_nothing_to_list() {
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
 
-#[test]
-fn autoscaling_without_an_expressible_policy_is_listed() {
-    let mut l = live();
-    l.scaling_policies = vec![aas::ScalingPolicy::builder()
+/// A step-scaling policy `steps` on the live service's target: one ecsdeploy cannot express.
+fn step_policy() -> aas::ScalingPolicy {
+    aas::ScalingPolicy::builder()
         .policy_arn("arn:p")
         .policy_name("steps")
         .service_namespace(aas::ServiceNamespace::Ecs)
@@ -656,7 +655,13 @@ fn autoscaling_without_an_expressible_policy_is_listed() {
         .policy_type(aas::PolicyType::StepScaling)
         .creation_time(aws_smithy_types::DateTime::from_secs(0))
         .build()
-        .unwrap()];
+        .unwrap()
+}
+
+#[test]
+fn autoscaling_without_an_expressible_policy_is_listed() {
+    let mut l = live();
+    l.scaling_policies = vec![step_policy()];
     let c = convert(&l, &options());
     let notes = c.not_expressible.join("\n");
     assert!(

@@ -246,16 +246,7 @@ fn what_a_schedule_cannot_carry_is_listed_and_left_out() {
 #[test]
 fn schedules_alone_keep_autoscaling_without_a_policy() {
     let mut l = live();
-    l.scaling_policies = vec![aas::ScalingPolicy::builder()
-        .policy_arn("arn:p")
-        .policy_name("steps")
-        .service_namespace(aas::ServiceNamespace::Ecs)
-        .resource_id("service/prod/shop-web")
-        .scalable_dimension(aas::ScalableDimension::EcsServiceDesiredCount)
-        .policy_type(aas::PolicyType::StepScaling)
-        .creation_time(DateTime::from_secs(0))
-        .build()
-        .unwrap()];
+    l.scaling_policies = vec![step_policy()];
     l.scheduled_actions =
         vec![
             action("stop", "cron(0 21 ? * MON-FRI *)", None, (Some(0), Some(0)))
