@@ -616,3 +616,73 @@ async fn credential_specs_are_registered_with_an_existing_execution_role() {
     assert!(plan.stdout.contains("task_definition.web"), "{plan}");
     assert!(plan.stdout.contains("parameter/gmsa/web"), "{plan}");
 }
+
+/// A statsd service whose file maps 8125/udp and 8126/tcp on its main container, and a
+/// client that depends on it.
+const TASKDEF_STATSD: &str = r#"{"containerDefinitions": [{
+  "name": "web", "image": "public.ecr.aws/docker/library/busybox:1.36",
+  "portMappings": [{"containerPort": 8125, "protocol": "udp"}, {"containerPort": 8126, "protocol": "tcp"}]
+}]}"#;
+
+/// The client reaches the statsd service's UDP port over UDP and its TCP port over TCP,
+/// from the client's group only; no TCP rule for the UDP port. Read back, the rules equal
+/// the desired ones: a second `up` writes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_reaches_a_udp_port_of_the_file_over_udp() {
+    let proxy = Proxy::start(&unique_account()).await;
+    let (_dir, config) = project(TASKDEF_STATSD);
+    std::fs::write(
+        &config,
+        "app = \"nativetd\"\n[services.web]\ntask_definition = \"web-taskdef.json\"\n\
+         [services.client]\nimage = \"public.ecr.aws/docker/library/busybox:1.36\"\n\
+         depends_on = [\"web\"]\n",
+    )
+    .unwrap();
+    ecsdeploy(&proxy, &config, &["up", "--no-wait"])
+        .await
+        .assert_success();
+
+    let ec2 = aws_sdk_ec2::Client::new(&sdk_config(&proxy, REGION).await);
+    let group = |name: &str| {
+        let filter = aws_sdk_ec2::types::Filter::builder()
+            .name("group-name")
+            .values(name)
+            .build();
+        ec2.describe_security_groups().filters(filter).send()
+    };
+    let client = group("nativetd-client").await.unwrap();
+    let client = client.security_groups()[0].group_id().unwrap().to_string();
+    let web = group("nativetd-web").await.unwrap();
+    // Each permission as `protocol from-to <- source groups`.
+    let mut rules: Vec<String> = web.security_groups()[0]
+        .ip_permissions()
+        .iter()
+        .map(|p| {
+            let from: Vec<&str> = p
+                .user_id_group_pairs()
+                .iter()
+                .filter_map(|g| g.group_id())
+                .collect();
+            format!(
+                "{} {:?}-{:?} <- {}",
+                p.ip_protocol().unwrap_or_default(),
+                p.from_port(),
+                p.to_port(),
+                from.join(",")
+            )
+        })
+        .collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        [
+            format!("tcp Some(8126)-Some(8126) <- {client}"),
+            format!("udp Some(8125)-Some(8125) <- {client}"),
+        ]
+    );
+
+    proxy.clear();
+    let again = ecsdeploy(&proxy, &config, &["up", "--no-wait"]).await;
+    again.assert_success();
+    assert!(proxy.writes().is_empty(), "{:?}", proxy.writes());
+}

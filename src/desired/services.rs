@@ -627,17 +627,21 @@ fn autoscaling(
     });
 }
 
-/// The service's security group: the configured CIDR rules, plus its target port from
-/// the load balancer's security groups. Nothing else reaches the container.
+/// The service's security group: the configured CIDR rules, the ports of services that
+/// depend on it from their groups, plus its target port from the load balancer's security
+/// groups. Nothing else reaches the container. A port is opened on its own protocol: UDP
+/// for a UDP port of a task-definition file's main container, TCP otherwise.
 fn service_sg(c: &Config, env: &Env, net: &Net, lb: &LbWiring, key: &str) -> Resource {
     let s = &c.services[key];
-    let tcp = IngressRule::tcp;
+    let on_port = |port: u16, source: Source, description: Option<String>| {
+        IngressRule::port(s.port_protocol(key, port), port, source, description)
+    };
     let mut ingress: Vec<IngressRule> = s
         .ingress
         .iter()
         .flat_map(|rule| {
             rule.cidrs.iter().map(move |cidr| {
-                tcp(
+                on_port(
                     rule.port,
                     Source::Cidr(cidr.clone()),
                     rule.description.clone(),
@@ -654,7 +658,7 @@ fn service_sg(c: &Config, env: &Env, net: &Net, lb: &LbWiring, key: &str) -> Res
         let sources = stores::service_groups(c, env, other_key);
         for port in &s.ports {
             for g in &sources {
-                ingress.push(tcp(
+                ingress.push(on_port(
                     *port,
                     Source::Group(g.clone()),
                     Some(format!("from service {other_key}")),
@@ -662,9 +666,10 @@ fn service_sg(c: &Config, env: &Env, net: &Net, lb: &LbWiring, key: &str) -> Res
             }
         }
     }
+    // The target port is TCP: validate refuses a UDP one (the ALB speaks HTTP(S)).
     if let Some(tg) = &s.target_group {
         for g in &lb.security_groups {
-            ingress.push(tcp(
+            ingress.push(IngressRule::tcp(
                 tg.port,
                 Source::Group(g.clone()),
                 Some("from the load balancer".to_string()),
@@ -697,3 +702,6 @@ fn with_tag(image: Val, tag: Option<String>) -> Val {
         (v, _) => v,
     }
 }
+
+#[cfg(test)]
+mod tests;

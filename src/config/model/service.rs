@@ -37,7 +37,8 @@ pub struct Service {
     /// `X86_64` (default) or `ARM64`.
     #[serde(default)]
     pub cpu_architecture: CpuArchitecture,
-    /// Container ports (TCP).
+    /// Container ports (TCP). With `task_definition`, the main container's ports in the
+    /// file, UDP ones included.
     #[serde(default)]
     pub ports: Vec<u16>,
     /// Plain environment variables. Secrets do not belong here.
@@ -139,6 +140,26 @@ impl Service {
     /// Task memory in MiB, the default applied.
     pub fn memory_mib(&self) -> u32 {
         self.memory.unwrap_or(self.cpu * 2)
+    }
+
+    /// The transport protocol of the main container's port `port` (one of `ports`) in
+    /// service `key`: `udp` when the task-definition file maps it on UDP, else `tcp` (the
+    /// TOML `ports` are TCP ports).
+    pub fn port_protocol(&self, key: &str, port: u16) -> &'static str {
+        let udp = self
+            .native
+            .as_ref()
+            .and_then(|d| d.main_container(key))
+            .is_some_and(|m| {
+                m.port_mappings
+                    .iter()
+                    .any(|p| p.container_port == Some(port) && p.protocol.as_deref() == Some("udp"))
+            });
+        if udp {
+            "udp"
+        } else {
+            "tcp"
+        }
     }
 }
 

@@ -175,6 +175,18 @@ impl Validator<'_> {
             let in_ports = s.ports.contains(&p.port);
             if !in_ports {
                 self.err(pp.key("port"), not_a_service_port(p.port, &s.ports));
+            } else if s.port_protocol(key, p.port) == "udp" {
+                // The Service Connect proxy carries TCP connections (HTTP, HTTP/2, gRPC or,
+                // without an app protocol, plain TCP: ECS API Reference, "PortMapping",
+                // appProtocol), and peers reach the port through it.
+                self.err(
+                    pp.key("port"),
+                    format!(
+                        "port {} is a UDP port of the task-definition file's main container; \
+                         Service Connect proxies TCP only, so publish a TCP port",
+                        p.port
+                    ),
+                );
             } else if let Some(j) = conn.publish[..i].iter().position(|x| x.port == p.port) {
                 self.err(
                     pp.key("port"),

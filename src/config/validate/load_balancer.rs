@@ -38,6 +38,19 @@ impl Validator<'_> {
         }
         if !s.ports.contains(&tg.port) {
             self.err(tp.key("port"), not_a_service_port(tg.port, &s.ports));
+        } else if s.port_protocol(key, tg.port) == "udp" {
+            // The target group is HTTP or HTTPS: the load balancer reaches the target over
+            // TCP, and the service's group admits the target port on TCP only ("Target
+            // groups for your Application Load Balancers", Routing configuration:
+            // "Protocols: HTTP, HTTPS"). Caught here, not by ECS or by failing health checks.
+            self.err(
+                tp.key("port"),
+                format!(
+                    "port {} is a UDP port of the task-definition file's main container; the \
+                     load balancer forwards HTTP(S) over TCP, so give a TCP port",
+                    tg.port
+                ),
+            );
         }
         let explicit = tg.name.is_some();
         let np = tp.key_if(explicit, "name");

@@ -81,8 +81,17 @@ pub struct IngressRule {
 impl IngressRule {
     /// TCP on one port.
     pub fn tcp(port: u16, source: Source, description: Option<String>) -> Self {
+        Self::port("tcp", port, source, description)
+    }
+
+    /// One port on `protocol`, `tcp` or `udp`: EC2's `IpPermission` takes either, with a
+    /// port range (EC2 API Reference, "IpPermission": "IpProtocol: The IP protocol name
+    /// (tcp, udp, icmp, icmpv6) or number"; "FromPort: ... the start of port range for the
+    /// TCP and UDP protocols"). The security-group step reads the answer's `IpProtocol`
+    /// back as it is, so a UDP rule compares equal to itself on the next run.
+    pub fn port(protocol: &str, port: u16, source: Source, description: Option<String>) -> Self {
         IngressRule {
-            protocol: "tcp".to_string(),
+            protocol: protocol.to_string(),
             from_port: i32::from(port),
             to_port: i32::from(port),
             source,

@@ -161,3 +161,46 @@ fn health_check_matcher() {
     one(&m(""), p, "it is empty");
     one(&m("200,"), p, "`` is not an HTTP status code");
 }
+
+/// A task-definition file's UDP port is no target port and no Service Connect port: both
+/// carry TCP. The error names the key, before any AWS call.
+#[test]
+fn a_udp_port_of_a_task_definition_file_is_refused_as_target_and_published_port() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("web.json"),
+        r#"{"containerDefinitions": [{"name": "web", "image": "statsd:1",
+            "portMappings": [{"containerPort": 8080}, {"containerPort": 8125, "protocol": "udp"}]}]}"#,
+    )
+    .unwrap();
+    let path = dir.path().join("ecsdeploy.toml");
+    let load = |target: u16, published: u16| {
+        let text = format!(
+            "{BASE}[services.web]\ntask_definition = \"web.json\"\n\
+             [services.web.target_group]\nport = {target}\n\
+             [services.web.connect]\npublish = [{{ port = {published} }}]\n\
+             [load_balancer]\n{}[service_connect]\nnamespace = \"local\"\n",
+            http_web()
+        );
+        std::fs::write(&path, text).unwrap();
+        match crate::config::load_file(&path) {
+            Ok(_) => Vec::new(),
+            Err(e) => e.diagnostics,
+        }
+    };
+    assert_eq!(load(8080, 8080), []);
+    only(
+        load(8125, 8080),
+        "problem",
+        "services.web.target_group.port",
+        "port 8125 is a UDP port of the task-definition file's main container; the load \
+         balancer forwards HTTP(S) over TCP",
+    );
+    only(
+        load(8080, 8125),
+        "problem",
+        "services.web.connect.publish[0].port",
+        "port 8125 is a UDP port of the task-definition file's main container; Service \
+         Connect proxies TCP only",
+    );
+}
