@@ -125,7 +125,12 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     Ok(found)
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &AccessPointSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &AccessPointSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let fs = res.need(&s.file_system)?;
     let tags: Vec<Tag> = owned_tags(ctx, &r.id, &r.name)?;
     let user = PosixUser::builder()
@@ -210,7 +215,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &AccessPointSpec, res: &dyn Reso
 }
 
 /// Every field is immutable (the planner replaces instead), so there is nothing to change.
-pub async fn update(_ctx: &Ctx, _r: &Resource, _spec: &AccessPointSpec, o: &Observed, _res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    _ctx: &Ctx,
+    _r: &Resource,
+    _spec: &AccessPointSpec,
+    o: &Observed,
+    _res: &dyn Resolve,
+) -> Result<Outputs> {
     Ok(o.outputs.clone())
 }
 
@@ -218,13 +229,13 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let id = o.outputs.id();
     let call = ctx.aws.efs.delete_access_point().access_point_id(id);
     gone_ok(sent(call.send()).await)
-    .with_context(|| format!("deleting access point {} ({id})", o.name))
+        .with_context(|| format!("deleting access point {} ({id})", o.name))
 }
 
 #[cfg(test)]
 mod tests {
-    use crate::desired::Spec;
     use super::*;
+    use crate::desired::Spec;
     use crate::desired::{Kind, Ref, Val};
     use aws_sdk_efs::types::LifeCycleState;
     use std::collections::BTreeMap;

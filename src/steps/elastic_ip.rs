@@ -9,8 +9,8 @@ use super::support::delete_when_free;
 use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation};
 use super::support::no_sdk_retry;
 use super::Ctx;
-use crate::desired::ElasticIpSpec;
 use crate::aws::code_of;
+use crate::desired::ElasticIpSpec;
 use crate::desired::{Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
@@ -44,7 +44,12 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
     observe_owned(described.send(), |out| out.addresses(), observed).await
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, _spec: &ElasticIpSpec, _res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    _spec: &ElasticIpSpec,
+    _res: &dyn Resolve,
+) -> Result<Outputs> {
     let send = |tags| {
         let call = ctx.aws.ec2.allocate_address().domain(DomainType::Vpc);
         let call = call.tag_specifications(tags);
@@ -60,7 +65,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, _spec: &ElasticIpSpec, _res: &dyn R
     Ok(Outputs::with_id(alloc))
 }
 
-pub async fn update(_: &Ctx, _: &Resource, _spec: &ElasticIpSpec, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    _: &Ctx,
+    _: &Resource,
+    _spec: &ElasticIpSpec,
+    o: &Observed,
+    _: &dyn Resolve,
+) -> Result<Outputs> {
     Ok(o.outputs.clone())
 }
 

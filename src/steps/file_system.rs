@@ -14,7 +14,9 @@ use super::support::tags::owned_tags;
 use super::support::tags::tag;
 use super::Ctx;
 use crate::aws::{answer, code_of, err, is_gone, poll, sent, unless_gone};
-use crate::desired::{FileSystemSpec, Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE};
+use crate::desired::{
+    Fields, FileSystemSpec, Outputs, Resolve, Resource, ResourceId, TAG_APP, TAG_RESOURCE,
+};
 use crate::plan::Observed;
 
 /// What to do about a file system of the configured creation token that another app owns.
@@ -129,7 +131,12 @@ async fn wait_gone(ctx: &Ctx, deadline: std::time::Duration, id: &str) -> Result
     .await
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &FileSystemSpec, _res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &FileSystemSpec,
+    _res: &dyn Resolve,
+) -> Result<Outputs> {
     let tags: Vec<Tag> = owned_tags(ctx, &r.id, &r.name)?;
     let send = || {
         ctx.aws
@@ -190,11 +197,21 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &FileSystemSpec, _res: &dyn Reso
 
 /// Only the throughput mode can change in place (`encrypted` and `performance_mode` are
 /// immutable: the planner replaces instead).
-pub async fn update(ctx: &Ctx, r: &Resource, _spec: &FileSystemSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    _spec: &FileSystemSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let want = r.spec.fields(res);
     if o.fields.get("throughput_mode") != want.get("throughput_mode") {
         let mode = want["throughput_mode"].as_str().unwrap_or("bursting");
-        let call = ctx.aws.efs.update_file_system().file_system_id(o.outputs.id());
+        let call = ctx
+            .aws
+            .efs
+            .update_file_system()
+            .file_system_id(o.outputs.id());
         sent(call.throughput_mode(ThroughputMode::from(mode)).send())
             .await
             .with_context(|| {
@@ -216,13 +233,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     delete_when_free(
         ctx,
         |e| code_of(e) == Some("FileSystemInUse"),
-        || {
-            ctx.aws
-                .efs
-                .delete_file_system()
-                .file_system_id(&id)
-                .send()
-        },
+        || ctx.aws.efs.delete_file_system().file_system_id(&id).send(),
     )
     .await
     .with_context(|| format!("deleting file system {} ({id})", o.name))?;
@@ -231,9 +242,9 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::desired::Spec;
     use super::*;
     use crate::desired::FileSystemSpec;
+    use crate::desired::Spec;
     use aws_sdk_efs::types::{FileSystemSize, LifeCycleState};
     use std::collections::BTreeMap;
 

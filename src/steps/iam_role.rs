@@ -14,10 +14,10 @@ use aws_sdk_iam::types::{Role, Tag};
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support::{field_map, field_strings, made_or_existing, Made};
 use super::support::iam::{changing, decode_policy, owner, role_tags, shaped_like, Owner};
 use super::support::ownership::not_owned_because;
 use super::support::tags::owned_tags;
+use super::support::{field_map, field_strings, made_or_existing, Made};
 use super::Ctx;
 use crate::aws::{answer, code_of, err, gone_ok, is_gone, sent};
 use crate::desired::{
@@ -30,7 +30,11 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     let wanted: BTreeMap<&str, &Resource> = desired.iter().map(|r| (r.name.as_str(), *r)).collect();
     let desired_ids: BTreeSet<&ResourceId> = desired.iter().map(|r| &r.id).collect();
     // Every region's roles and the legacy ones: one listing.
-    let call = ctx.aws.iam.list_roles().path_prefix(legacy_role_path(&ctx.app));
+    let call = ctx
+        .aws
+        .iam
+        .list_roles()
+        .path_prefix(legacy_role_path(&ctx.app));
     let mut roles: Vec<Role> = answer(call.into_paginator().items().send().try_collect()).await?;
     // A desired name missing from the listing is either free, taken outside our path (an
     // error), or ours but not listed yet (IAM is eventually consistent).
@@ -220,7 +224,12 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &RoleSpec, res: &dyn Resolve) ->
         .path(&s.path)
         .assume_role_policy_document(trust);
     let mut tags: Vec<Tag> = owned_tags(ctx, &r.id, &r.name)?;
-    tags.push(Tag::builder().key(TAG_REGION).value(&ctx.aws.region).build()?);
+    tags.push(
+        Tag::builder()
+            .key(TAG_REGION)
+            .value(&ctx.aws.region)
+            .build()?,
+    );
     req = req.set_tags(Some(tags));
     let out = req.send().await.map_err(err);
     let out = match made_or_existing(ctx, r, out, "EntityAlreadyExists", observe).await? {
@@ -235,14 +244,23 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &RoleSpec, res: &dyn Resolve) ->
     Ok(Outputs::with_id(&r.name).arn(arn))
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, _spec: &RoleSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    _spec: &RoleSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let want = r.spec.fields(res);
     let name = o.outputs.id();
     let differs = |k: &str| o.fields.get(k) != want.get(k);
 
     // A role an earlier version made, adopted by this region: mark it as this region's.
     if differs("region") {
-        let tag = Tag::builder().key(TAG_REGION).value(&ctx.aws.region).build()?;
+        let tag = Tag::builder()
+            .key(TAG_REGION)
+            .value(&ctx.aws.region)
+            .build()?;
         let call = ctx.aws.iam.tag_role().role_name(name).tags(tag);
         changing(|| sent(call.clone().send())).await?;
     }
@@ -254,7 +272,9 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &RoleSpec, o: &Observed, res
     }
 
     let arns = |f: &Fields| -> BTreeSet<String> {
-        f.get("managed_policy_arns").map(field_strings).unwrap_or_default()
+        f.get("managed_policy_arns")
+            .map(field_strings)
+            .unwrap_or_default()
     };
     let (have, need) = (arns(&o.fields), arns(&want));
     try_join_all(need.difference(&have).map(|p| attach(ctx, name, p))).await?;
@@ -291,12 +311,22 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 }
 
 async fn attach(ctx: &Ctx, role: &str, arn: &str) -> Result<()> {
-    let call = ctx.aws.iam.attach_role_policy().role_name(role).policy_arn(arn);
+    let call = ctx
+        .aws
+        .iam
+        .attach_role_policy()
+        .role_name(role)
+        .policy_arn(arn);
     changing(|| sent(call.clone().send())).await
 }
 
 async fn detach(ctx: &Ctx, role: &str, arn: &str) -> Result<()> {
-    let call = ctx.aws.iam.detach_role_policy().role_name(role).policy_arn(arn);
+    let call = ctx
+        .aws
+        .iam
+        .detach_role_policy()
+        .role_name(role)
+        .policy_arn(arn);
     gone_ok(changing(|| sent(call.clone().send())).await)
 }
 
@@ -313,6 +343,11 @@ async fn put_inline(ctx: &Ctx, role: &str, doc: &Value) -> Result<()> {
 }
 
 async fn delete_inline(ctx: &Ctx, role: &str, policy: &str) -> Result<()> {
-    let call = ctx.aws.iam.delete_role_policy().role_name(role).policy_name(policy);
+    let call = ctx
+        .aws
+        .iam
+        .delete_role_policy()
+        .role_name(role)
+        .policy_name(policy);
     gone_ok(changing(|| sent(call.clone().send())).await)
 }

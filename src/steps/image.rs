@@ -16,8 +16,8 @@ use serde_json::json;
 use tokio::sync::Mutex;
 
 use super::Ctx;
-use crate::desired::ImageSpec;
 use crate::aws::{answer, code_of, err};
+use crate::desired::ImageSpec;
 use crate::desired::{Fields, Outputs, Resolve, Resource, Spec};
 use crate::image::docker::{self, BuildRequest};
 use crate::plan::Observed;
@@ -189,7 +189,13 @@ async fn login(
 }
 
 /// Nothing to change in place: an image found by its tag is the one wanted.
-pub async fn update(_: &Ctx, _: &Resource, _spec: &ImageSpec, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    _: &Ctx,
+    _: &Resource,
+    _spec: &ImageSpec,
+    o: &Observed,
+    _: &dyn Resolve,
+) -> Result<Outputs> {
     Ok(o.outputs.clone())
 }
 

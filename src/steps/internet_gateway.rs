@@ -33,7 +33,11 @@ fn attached_vpc(g: &InternetGateway) -> Option<&str> {
 fn observed(g: &InternetGateway) -> Option<Observed> {
     owned_observation(g.tags(), g.internet_gateway_id(), || {
         let vpc = attached_vpc(g);
-        let state = if vpc.is_some() { "attached" } else { "detached" };
+        let state = if vpc.is_some() {
+            "attached"
+        } else {
+            "detached"
+        };
         let fields = field_map([("attached_vpc_id", json!(vpc))]);
         (fields, state.to_string(), Value::Null)
     })
@@ -47,7 +51,11 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 pub async fn create(ctx: &Ctx, r: &Resource, s: &IgwSpec, res: &dyn Resolve) -> Result<Outputs> {
     let vpc_id = res.need(&s.vpc)?;
     let send = |tags| {
-        let call = ctx.aws.ec2.create_internet_gateway().tag_specifications(tags);
+        let call = ctx
+            .aws
+            .ec2
+            .create_internet_gateway()
+            .tag_specifications(tags);
         call.customize().config_override(no_sdk_retry()).send()
     };
     let igw_id = create_tagged(ctx, r, ResourceType::InternetGateway, send, |out| {
@@ -62,12 +70,20 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &IgwSpec, res: &dyn Resolve) -> 
 }
 
 async fn attach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
-    let call = ctx.aws.ec2.attach_internet_gateway().internet_gateway_id(igw_id);
+    let call = ctx
+        .aws
+        .ec2
+        .attach_internet_gateway()
+        .internet_gateway_id(igw_id);
     let attached = sent(call.vpc_id(vpc_id).send()).await;
     match attached {
         // A retried attach whose first answer was lost: attached already, to this VPC?
         Err(e) if code_of(&e) == Some("Resource.AlreadyAssociated") => {
-            let call = ctx.aws.ec2.describe_internet_gateways().internet_gateway_ids(igw_id);
+            let call = ctx
+                .aws
+                .ec2
+                .describe_internet_gateways()
+                .internet_gateway_ids(igw_id);
             let out = answer(call.send()).await?;
             match out.internet_gateways().first().and_then(attached_vpc) {
                 Some(v) if v == vpc_id => Ok(()),
@@ -92,7 +108,13 @@ async fn detach(ctx: &Ctx, igw_id: &str, vpc_id: &str) -> Result<()> {
     .await
 }
 
-pub async fn update(ctx: &Ctx, _r: &Resource, s: &IgwSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    _r: &Resource,
+    s: &IgwSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let want = res.need(&s.vpc)?;
     let igw_id = o.outputs.id();
     let current = o.fields.get("attached_vpc_id").and_then(Value::as_str);
@@ -109,7 +131,11 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let igw_id = o.outputs.id().to_string();
     // Look again rather than trusting the plan's snapshot: the gateway cannot be deleted
     // while attached to any VPC.
-    let call = ctx.aws.ec2.describe_internet_gateways().internet_gateway_ids(&igw_id);
+    let call = ctx
+        .aws
+        .ec2
+        .describe_internet_gateways()
+        .internet_gateway_ids(&igw_id);
     let described = answer(call.send()).await;
     let Some(out) = unless_gone(is_gone, described)? else {
         return Ok(());

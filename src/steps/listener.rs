@@ -17,13 +17,13 @@ use aws_sdk_elasticloadbalancingv2::types::{Certificate, Listener, ProtocolEnum}
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support::{made_or_existing, object_fields, Made};
 use super::support::elb::*;
 use super::support::elb_actions::{from_aws_actions, has_oidc, to_aws_actions, Secret};
 use super::support::tags::owned_tags;
+use super::support::{made_or_existing, object_fields, Made};
 use super::Ctx;
-use crate::desired::ListenerSpec;
 use crate::aws::{answer, err, gone_ok_if, is_elb_gone, retry_until, sent, CONSISTENCY};
+use crate::desired::ListenerSpec;
 use crate::desired::{
     actions_fields, Attr, Fields, Kind, NoRefs, Outputs, Resolve, Resource, ResourceId, Spec,
 };
@@ -77,7 +77,11 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 
 /// DescribeListenerCertificates: the default certificate and the extra ones.
 async fn listed_certificates(ctx: &Ctx, arn: &str) -> Result<Vec<Certificate>> {
-    let call = ctx.aws.elb.describe_listener_certificates().listener_arn(arn);
+    let call = ctx
+        .aws
+        .elb
+        .describe_listener_certificates()
+        .listener_arn(arn);
     answer(call.into_paginator().items().send().try_collect()).await
 }
 
@@ -151,7 +155,12 @@ fn certificate(arn: &str) -> Certificate {
     Certificate::builder().certificate_arn(arn).build()
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &ListenerSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &ListenerSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let out = ctx
         .aws
         .elb
@@ -211,7 +220,13 @@ async fn remove_certificates(ctx: &Ctx, arn: &str, certs: &[&str]) -> Result<()>
     sent(call.set_certificates(Some(certificates(certs))).send()).await
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, s: &ListenerSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &ListenerSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default();
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);

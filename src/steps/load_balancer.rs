@@ -23,11 +23,11 @@ use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
 use super::support::{create_once, made_or_existing, object_fields, Made};
 use super::Ctx;
-use crate::desired::LoadBalancerSpec;
 use crate::aws::{
-    answer, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, sent,
-    unless_gone, CONSISTENCY,
+    answer, err_classified, gone_ok_if, is_elb_gone, poll_until, retry_until, sent, unless_gone,
+    CONSISTENCY,
 };
+use crate::desired::LoadBalancerSpec;
 use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec};
 use crate::plan::Observed;
 
@@ -84,7 +84,11 @@ fn managed_keys(r: &Resource) -> Vec<String> {
 }
 
 async fn attributes(ctx: &Ctx, arn: &str) -> Result<BTreeMap<String, String>> {
-    let call = ctx.aws.elb.describe_load_balancer_attributes().load_balancer_arn(arn);
+    let call = ctx
+        .aws
+        .elb
+        .describe_load_balancer_attributes()
+        .load_balancer_arn(arn);
     let out = answer(call.send()).await?;
     Ok(attribute_map(out.attributes(), |a| (a.key(), a.value())))
 }
@@ -143,7 +147,12 @@ fn observed(
     }
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &LoadBalancerSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let subnets = res.need_all(&s.subnets)?;
     let sgs = res.need_all(&s.security_groups)?;
     // Not idempotent in every implementation (the emulator makes a second balancer of the
@@ -244,7 +253,11 @@ async fn wait_active(ctx: &Ctx, r: &Resource, arn: &str) -> Result<()> {
 
 /// The load balancer with this ARN, if it exists.
 async fn describe_one(ctx: &Ctx, arn: &str) -> Result<Option<LoadBalancer>> {
-    let call = ctx.aws.elb.describe_load_balancers().load_balancer_arns(arn);
+    let call = ctx
+        .aws
+        .elb
+        .describe_load_balancers()
+        .load_balancer_arns(arn);
     let out = answer(call.send()).await?;
     Ok(out.load_balancers().first().cloned())
 }
@@ -258,10 +271,21 @@ async fn modify_attributes(ctx: &Ctx, arn: &str, attrs: &[(&String, &String)]) -
         .map(|(k, v)| LoadBalancerAttribute::builder().key(*k).value(*v).build())
         .collect();
     let call = ctx.aws.elb.modify_load_balancer_attributes();
-    sent(call.load_balancer_arn(arn).set_attributes(Some(attrs)).send()).await
+    sent(
+        call.load_balancer_arn(arn)
+            .set_attributes(Some(attrs))
+            .send(),
+    )
+    .await
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, s: &LoadBalancerSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &LoadBalancerSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let arn = o.outputs.get(crate::desired::Attr::Arn).unwrap_or_default();
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);

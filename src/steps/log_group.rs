@@ -5,12 +5,12 @@ use anyhow::Result;
 use aws_sdk_cloudwatchlogs::types::LogGroup;
 use serde_json::{json, Value};
 
-use super::support::{made_or_existing, Made};
 use super::support::field_map;
 use super::support::ownership::not_owned;
+use super::support::{made_or_existing, Made};
 use super::Ctx;
 use crate::aws::{answer, err, gone_ok, sent};
-use crate::desired::{LogGroupSpec, Fields, Outputs, Resolve, Resource, TAG_APP};
+use crate::desired::{Fields, LogGroupSpec, Outputs, Resolve, Resource, TAG_APP};
 use crate::plan::Observed;
 
 pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> {
@@ -83,7 +83,12 @@ async fn put_retention(ctx: &Ctx, name: &str, days: i32) -> Result<()> {
     sent(call.retention_in_days(days).send()).await
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &LogGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &LogGroupSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let mut req = ctx.aws.logs.create_log_group().log_group_name(&r.name);
     for (k, v) in ctx.tags(&r.id, &r.name) {
         req = req.tags(k, v);
@@ -102,7 +107,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &LogGroupSpec, res: &dyn Resolve
     })
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, _spec: &LogGroupSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    _spec: &LogGroupSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let want = r.spec.fields(res);
     let days = want.get("retention_in_days").unwrap_or(&Value::Null);
     if o.fields.get("retention_in_days") != Some(days) {
@@ -118,7 +129,11 @@ pub async fn update(ctx: &Ctx, r: &Resource, _spec: &LogGroupSpec, o: &Observed,
 }
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
-    let call = ctx.aws.logs.delete_log_group().log_group_name(o.outputs.id());
+    let call = ctx
+        .aws
+        .logs
+        .delete_log_group()
+        .log_group_name(o.outputs.id());
     gone_ok(sent(call.send()).await)
 }
 

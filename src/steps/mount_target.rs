@@ -11,11 +11,11 @@ use futures::future::try_join_all;
 use serde_json::json;
 
 use super::support::efs;
-use super::support::{field_map, field_strings};
 use super::support::tags::tag;
+use super::support::{field_map, field_strings};
 use super::Ctx;
-use crate::desired::MountTargetSpec;
 use crate::aws::{answer, code_of, err, gone_ok, is_gone, poll, sent, unless_gone};
+use crate::desired::MountTargetSpec;
 use crate::desired::{
     sorted, Fields, Kind, Outputs, Resolve, Resource, ResourceId, Spec, Val, TAG_APP, TAG_RESOURCE,
 };
@@ -204,7 +204,12 @@ async fn wait_available(
     .await
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &MountTargetSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &MountTargetSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let fs = res.need(&s.file_system)?;
     let subnet = res.need(&s.subnet)?;
     let groups = s
@@ -265,7 +270,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &MountTargetSpec, res: &dyn Reso
     Ok(Outputs::with_id(m.mount_target_id()))
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, _spec: &MountTargetSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    _spec: &MountTargetSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let want = r.spec.fields(res);
     if o.fields.get("security_groups") != want.get("security_groups") {
         let groups: Vec<String> = field_strings(&want["security_groups"]);
@@ -304,7 +315,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let id = o.outputs.id().to_string();
     let call = ctx.aws.efs.delete_mount_target().mount_target_id(&id);
     gone_ok(sent(call.send()).await)
-    .with_context(|| format!("deleting mount target {} ({id})", o.name))?;
+        .with_context(|| format!("deleting mount target {} ({id})", o.name))?;
     wait_gone(ctx, ctx.delete_deadline, &id).await
 }
 

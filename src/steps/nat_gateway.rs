@@ -12,11 +12,11 @@ use super::support::ec2::{observe_owned, owned, owned_id, owned_observation, tag
 use super::support::field_map;
 use super::support::tags::tag;
 use super::Ctx;
-use crate::desired::NatGatewaySpec;
 use crate::aws::{
     answer, client_token, code_of, err, is_nat_gateway_gone, not_yet_visible, poll, retry_until,
     unless_gone, CONSISTENCY, TOKEN_ATTEMPTS,
 };
+use crate::desired::NatGatewaySpec;
 use crate::desired::{Fields, Outputs, Resolve, Resource, ResourceId, TAG_APP};
 use crate::plan::Observed;
 
@@ -74,7 +74,13 @@ fn owned_live(ctx: &Ctx, g: &NatGateway) -> bool {
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
     let described = ctx.aws.ec2.describe_nat_gateways().filter(owned(ctx));
-    let live_observed = |g: &NatGateway| if owned_live(ctx, g) { observed(g) } else { None };
+    let live_observed = |g: &NatGateway| {
+        if owned_live(ctx, g) {
+            observed(g)
+        } else {
+            None
+        }
+    };
     observe_owned(described.send(), |out| out.nat_gateways(), live_observed).await
 }
 
@@ -105,7 +111,12 @@ async fn find_own(ctx: &Ctx, r: &Resource, subnet: &str, alloc: &str) -> Result<
     Ok(found)
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &NatGatewaySpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &NatGatewaySpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let subnet = res.need(&s.subnet)?;
     let alloc = res.need(&s.allocation)?;
     let mut nat_id = None;
@@ -188,7 +199,13 @@ async fn wait_available(ctx: &Ctx, key: &str, nat_id: &str) -> Result<()> {
     .await
 }
 
-pub async fn update(_: &Ctx, _: &Resource, _spec: &NatGatewaySpec, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    _: &Ctx,
+    _: &Resource,
+    _spec: &NatGatewaySpec,
+    o: &Observed,
+    _: &dyn Resolve,
+) -> Result<Outputs> {
     Ok(o.outputs.clone())
 }
 

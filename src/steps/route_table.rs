@@ -14,11 +14,11 @@ use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
-use crate::desired::RouteTableSpec;
 use crate::aws::{
-    answer, code_of, gone_ok, is_dependency_violation, is_gone, not_yet_visible, retry_until,
-    sent, unless_gone, CONSISTENCY,
+    answer, code_of, gone_ok, is_dependency_violation, is_gone, not_yet_visible, retry_until, sent,
+    unless_gone, CONSISTENCY,
 };
+use crate::desired::RouteTableSpec;
 use crate::desired::{sorted, Fields, Outputs, Resolve, Resource};
 use crate::plan::Observed;
 
@@ -118,7 +118,10 @@ async fn describe(ctx: &Ctx, rtb_id: &str) -> Result<Option<RouteTable>> {
 }
 
 /// Desired routes (destination → target id) and subnets, references resolved.
-fn wanted(s: &RouteTableSpec, res: &dyn Resolve) -> Result<(BTreeMap<String, String>, Vec<String>)> {
+fn wanted(
+    s: &RouteTableSpec,
+    res: &dyn Resolve,
+) -> Result<(BTreeMap<String, String>, Vec<String>)> {
     let routes = s
         .routes
         .iter()
@@ -130,7 +133,12 @@ fn wanted(s: &RouteTableSpec, res: &dyn Resolve) -> Result<(BTreeMap<String, Str
     Ok((routes, subnets))
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &RouteTableSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &RouteTableSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let (routes, subnets) = wanted(s, res)?;
     let vpc_id = res.need(&s.vpc)?;
     let send = |tags| {
@@ -162,7 +170,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &RouteTableSpec, res: &dyn Resol
     Ok(Outputs::with_id(rtb_id))
 }
 
-pub async fn update(ctx: &Ctx, _r: &Resource, s: &RouteTableSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    _r: &Resource,
+    s: &RouteTableSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let rtb_id = o.outputs.id();
     let (want_routes, want_subnets) = wanted(s, res)?;
     let Some(t) = describe(ctx, rtb_id).await? else {
@@ -267,8 +281,14 @@ async fn associate_one(ctx: &Ctx, rtb_id: &str, subnet: &str) -> Result<()> {
 
 /// The route tables explicitly associated with any of `subnets`.
 async fn tables_of(ctx: &Ctx, subnets: Vec<String>) -> Result<Vec<RouteTable>> {
-    let by_subnet = Filter::builder().name("association.subnet-id").set_values(Some(subnets));
-    let call = ctx.aws.ec2.describe_route_tables().filters(by_subnet.build());
+    let by_subnet = Filter::builder()
+        .name("association.subnet-id")
+        .set_values(Some(subnets));
+    let call = ctx
+        .aws
+        .ec2
+        .describe_route_tables()
+        .filters(by_subnet.build());
     Ok(answer(call.send()).await?.route_tables().to_vec())
 }
 
@@ -281,7 +301,11 @@ async fn association_of(ctx: &Ctx, subnet: &str) -> Result<Option<String>> {
 }
 
 async fn replace_association(ctx: &Ctx, assoc: &str, rtb_id: &str) -> Result<()> {
-    let call = ctx.aws.ec2.replace_route_table_association().association_id(assoc);
+    let call = ctx
+        .aws
+        .ec2
+        .replace_route_table_association()
+        .association_id(assoc);
     sent(call.route_table_id(rtb_id).send()).await
 }
 

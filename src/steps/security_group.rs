@@ -20,9 +20,9 @@ use super::Ctx;
 use crate::aws::{
     answer, code_of, is_dependency_violation, not_yet_visible, retry_until, sent, CONSISTENCY,
 };
-use crate::desired::{SecurityGroupSpec, 
-    ingress_fields, Fields, IngressRule, NoRefs, Outputs, Resolve, Resource, Source, Val,
-    TAG_APP,
+use crate::desired::{
+    ingress_fields, Fields, IngressRule, NoRefs, Outputs, Resolve, Resource, SecurityGroupSpec,
+    Source, Val, TAG_APP,
 };
 
 use crate::plan::Observed;
@@ -209,7 +209,12 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
     observe_owned(described.send(), |out| out.security_groups(), observed).await
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &SecurityGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &SecurityGroupSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let vpc_id = res.need(&s.vpc)?;
     let send = |tags| {
         ctx.aws
@@ -223,7 +228,9 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &SecurityGroupSpec, res: &dyn Re
             .config_override(no_sdk_retry())
             .send()
     };
-    let created = create_tagged(ctx, r, ResourceType::SecurityGroup, send, |out| out.group_id());
+    let created = create_tagged(ctx, r, ResourceType::SecurityGroup, send, |out| {
+        out.group_id()
+    });
     let sg_id = match created.await {
         // The name is taken in this VPC: ours (made by an earlier run or attempt whose
         // answer was lost) is adopted; anyone else's is an error.
@@ -251,7 +258,11 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &SecurityGroupSpec, res: &dyn Re
 /// The group named `r.name` in `vpc_id` when its ownership tags say it is `r`.
 async fn adoptable(ctx: &Ctx, r: &Resource, vpc_id: &str) -> Result<Option<String>> {
     let by = |name: &str, value: &str| Filter::builder().name(name).values(value).build();
-    let call = ctx.aws.ec2.describe_security_groups().filters(by("group-name", &r.name));
+    let call = ctx
+        .aws
+        .ec2
+        .describe_security_groups()
+        .filters(by("group-name", &r.name));
     let call = call.filters(by("vpc-id", vpc_id));
     let out = answer(call.send()).await?;
     Ok(out
@@ -275,7 +286,13 @@ async fn current_rules(ctx: &Ctx, sg_id: &str) -> Result<Vec<IngressRule>> {
         .unwrap_or_default())
 }
 
-pub async fn update(ctx: &Ctx, _r: &Resource, s: &SecurityGroupSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    _r: &Resource,
+    s: &SecurityGroupSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let sg_id = o.outputs.id();
     // The rules as they are now, not as they were when the plan was made.
     let call = ctx.aws.ec2.describe_security_groups().group_ids(sg_id);
@@ -288,9 +305,16 @@ pub async fn update(ctx: &Ctx, _r: &Resource, s: &SecurityGroupSpec, o: &Observe
     revoke(ctx, sg_id, &c.revoke).await?;
     authorize(ctx, sg_id, &c.reauthorize).await?;
     if !c.redescribe.is_empty() {
-        let call = ctx.aws.ec2.update_security_group_rule_descriptions_ingress();
+        let call = ctx
+            .aws
+            .ec2
+            .update_security_group_rule_descriptions_ingress();
         let call = call.group_id(sg_id);
-        sent(call.set_ip_permissions(Some(permissions(&c.redescribe))).send()).await?;
+        sent(
+            call.set_ip_permissions(Some(permissions(&c.redescribe)))
+                .send(),
+        )
+        .await?;
     }
     Ok(o.outputs.clone())
 }
@@ -300,7 +324,11 @@ async fn authorize(ctx: &Ctx, sg_id: &str, rules: &[IngressRule]) -> Result<()> 
     if rules.is_empty() {
         return Ok(());
     }
-    let call = ctx.aws.ec2.authorize_security_group_ingress().group_id(sg_id);
+    let call = ctx
+        .aws
+        .ec2
+        .authorize_security_group_ingress()
+        .group_id(sg_id);
     sent(call.set_ip_permissions(Some(permissions(rules))).send()).await
 }
 
@@ -317,11 +345,7 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let sg_id = o.outputs.id().to_string();
     // ENIs of stopped tasks keep the group in use for minutes: DependencyViolation.
     delete_when_free(ctx, is_dependency_violation, || {
-        ctx.aws
-            .ec2
-            .delete_security_group()
-            .group_id(&sg_id)
-            .send()
+        ctx.aws.ec2.delete_security_group().group_id(&sg_id).send()
     })
     .await
 }

@@ -10,8 +10,8 @@ use super::support::ec2::{create_tagged, observe_owned, owned, owned_observation
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
-use crate::aws::{is_dependency_violation};
-use crate::desired::{SubnetSpec, Outputs, Resolve, Resource};
+use crate::aws::is_dependency_violation;
+use crate::desired::{Outputs, Resolve, Resource, SubnetSpec};
 use crate::plan::Observed;
 
 fn observed(s: &Subnet) -> Option<Observed> {
@@ -52,7 +52,13 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &SubnetSpec, res: &dyn Resolve) 
     Ok(Outputs::with_id(id))
 }
 
-pub async fn update(_: &Ctx, _: &Resource, _spec: &SubnetSpec, o: &Observed, _: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    _: &Ctx,
+    _: &Resource,
+    _spec: &SubnetSpec,
+    o: &Observed,
+    _: &dyn Resolve,
+) -> Result<Outputs> {
     Ok(o.outputs.clone())
 }
 

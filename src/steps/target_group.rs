@@ -13,15 +13,15 @@ use aws_sdk_elasticloadbalancingv2::types::{
 use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use super::support::{made_or_existing, object_fields, Made};
 use super::support::elb::*;
 use super::support::ownership::not_owned;
 use super::support::tags::owned_tags;
+use super::support::{made_or_existing, object_fields, Made};
 use super::Ctx;
-use crate::desired::TargetGroupSpec;
 use crate::aws::{
     answer, code_of, err, gone_ok_if, is_elb_gone, retry_until, sent, unless_gone, CONSISTENCY,
 };
+use crate::desired::TargetGroupSpec;
 use crate::desired::{Attr, Fields, Kind, Outputs, Resolve, Resource, ResourceId};
 use crate::plan::Observed;
 
@@ -81,7 +81,11 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
 }
 
 async fn attributes(ctx: &Ctx, arn: &str) -> Result<BTreeMap<String, String>> {
-    let call = ctx.aws.elb.describe_target_group_attributes().target_group_arn(arn);
+    let call = ctx
+        .aws
+        .elb
+        .describe_target_group_attributes()
+        .target_group_arn(arn);
     let out = answer(call.send()).await?;
     Ok(attribute_map(out.attributes(), |a| (a.key(), a.value())))
 }
@@ -165,7 +169,12 @@ fn observed(
     }
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &TargetGroupSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &TargetGroupSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let hc = &s.health_check;
     let out = ctx
         .aws
@@ -211,11 +220,21 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &TargetGroupSpec, res: &dyn Reso
 async fn set_delay(ctx: &Ctx, arn: &str, seconds: u32) -> Result<()> {
     let delay = TargetGroupAttribute::builder().key(DEREGISTRATION_DELAY);
     let delay = delay.value(seconds.to_string()).build();
-    let call = ctx.aws.elb.modify_target_group_attributes().target_group_arn(arn);
+    let call = ctx
+        .aws
+        .elb
+        .modify_target_group_attributes()
+        .target_group_arn(arn);
     sent(call.attributes(delay).send()).await
 }
 
-pub async fn update(ctx: &Ctx, r: &Resource, s: &TargetGroupSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &TargetGroupSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let arn = o.outputs.get(Attr::Arn).unwrap_or_default();
     let want = r.spec.fields(res);
     let changed = |k: &str| o.fields.get(k) != want.get(k);
@@ -274,8 +293,8 @@ pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use crate::desired::Spec;
     use super::*;
+    use crate::desired::Spec;
     use crate::desired::{HealthCheckSpec, NoRefs, TargetGroupSpec, Val};
     use aws_sdk_elasticloadbalancingv2::types::{
         TargetDescription, TargetHealth, TargetHealthReasonEnum,

@@ -9,8 +9,10 @@ use super::support::ec2::{create_tagged, observation, owned, owned_id};
 use super::support::field_map;
 use super::support::no_sdk_retry;
 use super::Ctx;
-use crate::aws::{answer, is_dependency_violation, not_yet_visible, retry_until, sent, CONSISTENCY};
-use crate::desired::{VpcSpec, Fields, Outputs, Resolve, Resource};
+use crate::aws::{
+    answer, is_dependency_violation, not_yet_visible, retry_until, sent, CONSISTENCY,
+};
+use crate::desired::{Fields, Outputs, Resolve, Resource, VpcSpec};
 use crate::plan::Observed;
 
 pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>> {
@@ -43,7 +45,12 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 }
 
 async fn attribute(ctx: &Ctx, vpc_id: &str, attr: VpcAttributeName) -> Result<bool> {
-    let call = ctx.aws.ec2.describe_vpc_attribute().vpc_id(vpc_id).attribute(attr.clone());
+    let call = ctx
+        .aws
+        .ec2
+        .describe_vpc_attribute()
+        .vpc_id(vpc_id)
+        .attribute(attr.clone());
     let out = answer(call.send()).await?;
     let value = match attr {
         VpcAttributeName::EnableDnsSupport => out.enable_dns_support(),
@@ -80,7 +87,13 @@ async fn set_dns(ctx: &Ctx, vpc_id: &str, support: bool, hostnames: bool) -> Res
     Ok(())
 }
 
-pub async fn update(ctx: &Ctx, _r: &Resource, _spec: &VpcSpec, o: &Observed, _res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    _r: &Resource,
+    _spec: &VpcSpec,
+    o: &Observed,
+    _res: &dyn Resolve,
+) -> Result<Outputs> {
     let off = |k: &str| o.fields.get(k) != Some(&json!(true));
     set_dns(
         ctx,

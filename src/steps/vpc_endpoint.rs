@@ -15,9 +15,7 @@ use crate::aws::{
     answer, client_token, code_of, err, is_vpc_endpoint_gone, not_yet_visible, poll, retry_until,
     sent, unless_gone, AwsError, CONSISTENCY, TOKEN_ATTEMPTS,
 };
-use crate::desired::{
-    sorted, EndpointType, Fields, Outputs, Resolve, Resource, VpcEndpointSpec,
-};
+use crate::desired::{sorted, EndpointType, Fields, Outputs, Resolve, Resource, VpcEndpointSpec};
 use crate::plan::Observed;
 
 /// The endpoint's state in lower case: AWS spells it `available` although the API model
@@ -90,7 +88,11 @@ pub async fn observe(ctx: &Ctx, _desired: &[&Resource]) -> Result<Vec<Observed>>
 
 /// The endpoint as it is now; `None` when it does not exist.
 async fn describe(ctx: &Ctx, vpce_id: &str) -> Result<Option<VpcEndpoint>> {
-    let call = ctx.aws.ec2.describe_vpc_endpoints().vpc_endpoint_ids(vpce_id);
+    let call = ctx
+        .aws
+        .ec2
+        .describe_vpc_endpoints()
+        .vpc_endpoint_ids(vpce_id);
     let out = answer(call.send()).await;
     Ok(
         unless_gone(|e| is_vpc_endpoint_gone(code_of(e)), out)?.and_then(|out| {
@@ -150,7 +152,12 @@ fn endpoint_token(app: &str, r: &Resource, s: &VpcEndpointSpec, w: &Wanted, n: u
     )
 }
 
-pub async fn create(ctx: &Ctx, r: &Resource, s: &VpcEndpointSpec, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn create(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &VpcEndpointSpec,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let w = wanted(s, res)?;
     let mut vpce_id = None;
     for attempt in 0..TOKEN_ATTEMPTS {
@@ -240,7 +247,13 @@ fn delta(have: &[String], want: &[String]) -> (Vec<String>, Vec<String>) {
     (add, remove)
 }
 
-pub async fn update(ctx: &Ctx, _r: &Resource, s: &VpcEndpointSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    _r: &Resource,
+    s: &VpcEndpointSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let w = wanted(s, res)?;
     let vpce_id = o.outputs.id();
     let Some(e) = describe(ctx, vpce_id).await? else {

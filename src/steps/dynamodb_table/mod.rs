@@ -35,8 +35,9 @@ use self::shape::*;
 use super::support::ownership::{not_owned, not_owned_because};
 use super::Ctx;
 use crate::aws::{answer, code_of, err, is_gone, poll, retry_until, sent, CONSISTENCY};
-use crate::desired::{TableSpec, 
-    Attr, IndexSpec, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TAG_APP, TAG_RESOURCE,
+use crate::desired::{
+    Attr, IndexSpec, Kind, Outputs, Resolve, Resource, ResourceId, Spec, TableSpec, TAG_APP,
+    TAG_RESOURCE,
 };
 use crate::plan::{diff_fields, Observed};
 
@@ -335,7 +336,11 @@ async fn set_pitr(ctx: &Ctx, name: &str, on: bool) -> Result<()> {
         Duration::from_secs(120),
         |e| code_of(e) == Some("ContinuousBackupsUnavailableException"),
         || async {
-            let call = ctx.aws.dynamodb.update_continuous_backups().table_name(name);
+            let call = ctx
+                .aws
+                .dynamodb
+                .update_continuous_backups()
+                .table_name(name);
             let call = call.point_in_time_recovery_specification(spec.clone());
             answer(call.send()).await
         },
@@ -375,7 +380,13 @@ async fn set_ttl(ctx: &Ctx, name: &str, attr: &str, on: bool) -> Result<()> {
 
 // ---- update -----------------------------------------------------------------------------
 
-pub async fn update(ctx: &Ctx, r: &Resource, s: &TableSpec, o: &Observed, res: &dyn Resolve) -> Result<Outputs> {
+pub async fn update(
+    ctx: &Ctx,
+    r: &Resource,
+    s: &TableSpec,
+    o: &Observed,
+    res: &dyn Resolve,
+) -> Result<Outputs> {
     let want = r.spec.fields(res);
     let have = &o.fields;
     let differs = |k: &str| have.get(k) != want.get(k);

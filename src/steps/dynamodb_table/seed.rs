@@ -47,7 +47,11 @@ pub(super) async fn seed_table(
             BATCH_ATTEMPTS,
             Duration::from_millis(200),
             |reqs| async move {
-                let call = ctx.aws.dynamodb.batch_write_item().request_items(name, reqs);
+                let call = ctx
+                    .aws
+                    .dynamodb
+                    .batch_write_item()
+                    .request_items(name, reqs);
                 let out = answer(call.send()).await?;
                 Ok(out
                     .unprocessed_items()
