@@ -235,6 +235,14 @@ async fn schedules_are_put_left_alone_when_they_ran_changed_and_taken_down() {
         &["-c", cfg.to_str().unwrap(), "status", "--output", "json"],
     )
     .await;
+    let text = run_async(&proxy, REGION, &["-c", cfg.to_str().unwrap(), "status"]).await;
+    assert!(
+        text.stdout
+            .lines()
+            .any(|l| l.trim_start().starts_with("scalable_target.service1")
+                && l.ends_with("registered (tasks 1 to 1: a schedule's range, which `up` leaves)")),
+        "{text}"
+    );
     let json: serde_json::Value = serde_json::from_str(&status.stdout).unwrap();
     let resources = json["resources"].as_array().unwrap();
     let t = resources

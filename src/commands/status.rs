@@ -150,6 +150,18 @@ fn render_jobs(observed: &BTreeMap<ResourceId, Observed>) -> String {
     out
 }
 
+/// The state of a resource the config has and AWS agrees with: AWS's word, and for a
+/// scalable target whose range one of the service's schedules set, that range.
+fn in_config_state(o: &Observed) -> String {
+    match o.details.get("scheduled_range") {
+        Some(r) => format!(
+            "{} (tasks {} to {}: a schedule's range, which `up` leaves)",
+            o.state, r["min"], r["max"]
+        ),
+        None => o.state.clone(),
+    }
+}
+
 /// What `status` knows about each resource beyond what AWS reports.
 struct Facts<'a> {
     desired_ids: &'a [&'a ResourceId],
@@ -183,7 +195,7 @@ fn render(s: &Session, observed: &BTreeMap<ResourceId, Observed>, facts: &Facts)
             };
             format!("{} (not converged: {u}; {then})", o.state)
         } else if desired_ids.contains(&&o.id) {
-            o.state.clone()
+            in_config_state(o)
         } else if crate::plan::holds_data(&o.id) {
             format!(
                 "{} (not in config: kept, it holds data; `down --delete-data` deletes it)",
@@ -401,6 +413,22 @@ mod tests {
             details,
         };
         (id, o)
+    }
+
+    #[test]
+    fn a_schedules_range_is_said() {
+        let (_, o) = obs(
+            Kind::ScalableTarget,
+            "web",
+            json!({}),
+            json!({"scheduled_range": {"min": 0, "max": 0}}),
+        );
+        assert_eq!(
+            in_config_state(&o),
+            "ok (tasks 0 to 0: a schedule's range, which `up` leaves)"
+        );
+        let (_, o) = obs(Kind::ScalableTarget, "web", json!({}), Value::Null);
+        assert_eq!(in_config_state(&o), "ok");
     }
 
     #[test]

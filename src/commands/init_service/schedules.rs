@@ -15,9 +15,8 @@ use super::text::q;
 use super::Keys;
 use crate::config::schedule::{scaling_expression_problem, timezone_problem};
 
-/// Longest schedule name ecsdeploy takes (docs/configuration.md,
-/// `[services.<key>.autoscaling.schedules.<name>]`).
-const MAX_NAME_LEN: usize = 64;
+/// Longest schedule name ecsdeploy takes.
+const MAX_NAME_LEN: usize = crate::config::validate::MAX_SCHEDULE_KEY_LEN;
 /// The most tasks a range may name (`services.<key>.autoscaling`).
 const MAX_TASKS: i32 = crate::config::validate::MAX_DESIRED_COUNT as i32;
 

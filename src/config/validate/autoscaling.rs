@@ -3,14 +3,10 @@
 //! changes of the range.
 
 use super::names::{key_problem, set_keys};
-use super::{Validator, MAX_COOLDOWN, MAX_DESIRED_COUNT};
+use super::{Validator, MAX_COOLDOWN, MAX_DESIRED_COUNT, MAX_SCHEDULE_KEY_LEN};
 use crate::config::diagnostic::KeyPath;
 use crate::config::model::{Autoscaling, ScalingSchedule, Service};
 use crate::config::schedule::{scaling_expression_problem, timezone_problem};
-
-/// Longest schedule name: the scheduled action is `<app>-<service key>-<name>`, well within
-/// Application Auto Scaling's 256 characters.
-const MAX_SCHEDULE_KEY_LEN: usize = 64;
 
 impl Validator<'_> {
     /// `[services.<key>.autoscaling]`.

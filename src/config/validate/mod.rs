@@ -49,6 +49,9 @@ pub const MAX_APP_LEN: usize = 20;
 pub const MAX_SERVICE_KEY_LEN: usize = 32;
 /// Most tasks one service may ask for.
 pub const MAX_DESIRED_COUNT: u32 = 1000;
+/// Longest autoscaling schedule name: the scheduled action is `<app>-<service key>-<name>`,
+/// well within Application Auto Scaling's 256 characters.
+pub const MAX_SCHEDULE_KEY_LEN: usize = 64;
 
 /// Endpoints a task in a private subnet without NAT needs to pull from ECR (the image layers
 /// live in S3) and to write logs.
