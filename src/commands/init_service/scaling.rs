@@ -80,6 +80,23 @@ pub fn autoscaling(
     }
     let (min, max) = (t.min_capacity().max(0), t.max_capacity().max(1));
     let schedules = schedules::convert(actions, (min, max), o.action_prefix, o.now, notes);
+    // Read while a schedule's range is in force, the live range is that schedule's, not
+    // necessarily the one the service has the rest of the time.
+    let set_by = actions.iter().find(|a| {
+        a.scalable_target_action().is_some_and(|r| {
+            r.min_capacity() == Some(t.min_capacity()) && r.max_capacity() == Some(t.max_capacity())
+        })
+    });
+    if let Some(a) = set_by.filter(|_| !schedules.is_empty()) {
+        notes.push(format!(
+            "autoscaling range {} to {}: the range scheduled action `{}` sets, so perhaps \
+             not the service's usual one; `min` and `max` are the range the new target is \
+             registered with: set them to the usual range if it differs",
+            t.min_capacity(),
+            t.max_capacity(),
+            a.scheduled_action_name()
+        ));
+    }
     if chosen.is_none() && schedules.is_empty() {
         notes.push(format!(
             "autoscaling between {} and {} tasks: no policy or schedule ecsdeploy can \

@@ -272,6 +272,7 @@ fn schedules_alone_keep_autoscaling_without_a_policy() {
         "{notes}"
     );
     assert!(!notes.contains("fixed desired_count"), "{notes}");
+    assert!(!notes.contains("not the service's usual one"), "{notes}");
 
     // Nothing ecsdeploy can express: no autoscaling, and the note says so.
     l.scheduled_actions = vec![action("bad", "cron(0 21 * * *)", None, (Some(0), Some(0)))
@@ -306,4 +307,27 @@ fn schedule_names_are_made_from_the_actions() {
     assert_eq!(long, "a".repeat(63));
     let long = schedules::name_from(&"X".repeat(100));
     assert_eq!(long.len(), 64);
+}
+
+#[test]
+fn a_live_range_a_schedule_set_is_said() {
+    // The target (2 to 8) was read while the action `day` was in force.
+    let mut l = live();
+    l.scheduled_actions = vec![
+        action("day", "cron(0 7 * * ? *)", None, (Some(2), Some(8)))
+            .build()
+            .unwrap(),
+        action("night", "cron(0 20 * * ? *)", None, (Some(1), Some(1)))
+            .build()
+            .unwrap(),
+    ];
+    let c = convert(&l, &options());
+    let notes = c.not_expressible.join("\n");
+    assert!(
+        notes.contains(
+            "autoscaling range 2 to 8: the range scheduled action `day` sets, so perhaps not \
+             the service's usual one"
+        ),
+        "{notes}"
+    );
 }
