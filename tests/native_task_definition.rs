@@ -621,14 +621,15 @@ async fn credential_specs_are_registered_with_an_existing_execution_role() {
 /// client that depends on it.
 const TASKDEF_STATSD: &str = r#"{"containerDefinitions": [{
   "name": "web", "image": "public.ecr.aws/docker/library/busybox:1.36",
-  "portMappings": [{"containerPort": 8125, "protocol": "udp"}, {"containerPort": 8126, "protocol": "tcp"}]
+  "portMappings": [{"containerPort": 8125, "protocol": "udp"}, {"containerPort": 8126, "protocol": "tcp"},
+                   {"containerPortRange": "10000-10099", "protocol": "udp"}]
 }]}"#;
 
-/// The client reaches the statsd service's UDP port over UDP and its TCP port over TCP,
-/// from the client's group only; no TCP rule for the UDP port. Read back, the rules equal
+/// The client reaches the statsd service's UDP port over UDP, its TCP port over TCP and its
+/// UDP port range over UDP, from the client's group only; no TCP rule for the UDP port. Read back, the rules equal
 /// the desired ones: a second `up` writes nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_peer_reaches_a_udp_port_of_the_file_over_udp() {
+async fn a_peer_reaches_the_files_udp_ports_and_ranges_over_udp() {
     let proxy = Proxy::start(&unique_account()).await;
     let (_dir, config) = project(TASKDEF_STATSD);
     std::fs::write(
@@ -677,6 +678,7 @@ async fn a_peer_reaches_a_udp_port_of_the_file_over_udp() {
         rules,
         [
             format!("tcp Some(8126)-Some(8126) <- {client}"),
+            format!("udp Some(10000)-Some(10099) <- {client}"),
             format!("udp Some(8125)-Some(8125) <- {client}"),
         ]
     );

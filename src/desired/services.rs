@@ -656,13 +656,15 @@ fn service_sg(c: &Config, env: &Env, net: &Net, lb: &LbWiring, key: &str) -> Res
         .filter(|(_, o)| o.depends_on.iter().any(|d| d == key))
     {
         let sources = stores::service_groups(c, env, other_key);
-        for port in &s.ports {
-            for g in &sources {
-                ingress.push(on_port(
-                    *port,
-                    Source::Group(g.clone()),
-                    Some(format!("from service {other_key}")),
-                ));
+        let from = || Some(format!("from service {other_key}"));
+        for g in &sources {
+            for port in &s.ports {
+                ingress.push(on_port(*port, Source::Group(g.clone()), from()));
+            }
+            // A task-definition file's port ranges, each on its protocol.
+            for (protocol, first, last) in s.port_ranges(key) {
+                let source = Source::Group(g.clone());
+                ingress.push(IngressRule::ports(protocol, (first, last), source, from()));
             }
         }
     }

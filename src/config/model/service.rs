@@ -142,6 +142,22 @@ impl Service {
         self.memory.unwrap_or(self.cpu * 2)
     }
 
+    /// The port ranges (`containerPortRange`) of the task-definition file's main container
+    /// in service `key`, each as (protocol, first, last); `tcp` when the file names none,
+    /// as ECS takes it.
+    pub fn port_ranges(&self, key: &str) -> Vec<(&str, u16, u16)> {
+        let Some(main) = self.native.as_ref().and_then(|d| d.main_container(key)) else {
+            return Vec::new();
+        };
+        main.port_mappings
+            .iter()
+            .filter_map(|p| {
+                let (lo, hi) = p.range()?;
+                Some((p.protocol.as_deref().unwrap_or("tcp"), lo, hi))
+            })
+            .collect()
+    }
+
     /// The transport protocol of the main container's port `port` (one of `ports`) in
     /// service `key`: `udp` when the task-definition file maps it on UDP, else `tcp` (the
     /// TOML `ports` are TCP ports).

@@ -478,7 +478,7 @@ fn port_ranges(at: &str, c: &NativeContainer, errors: &mut Vec<String>) {
 }
 
 /// `"8000-8010"` → (8000, 8010).
-fn parse_range(r: &str) -> Option<(u32, u32)> {
+pub(super) fn parse_range(r: &str) -> Option<(u32, u32)> {
     let (lo, hi) = r.split_once('-')?;
     let (lo, hi): (u32, u32) = (lo.trim().parse().ok()?, hi.trim().parse().ok()?);
     (1 <= lo && lo < hi && hi <= 65535).then_some((lo, hi))

@@ -352,6 +352,14 @@ pub struct NativeDependency {
     pub condition: String,
 }
 
+impl NativePort {
+    /// The first and last port of `containerPortRange`, when it is a valid one.
+    pub fn range(&self) -> Option<(u16, u16)> {
+        let (lo, hi) = keys::parse_range(self.container_port_range.as_deref()?)?;
+        Some((u16::try_from(lo).ok()?, u16::try_from(hi).ok()?))
+    }
+}
+
 impl NativeTaskDef {
     /// The service's main container: the one named like the service, else the first.
     pub fn main_container(&self, service_key: &str) -> Option<&NativeContainer> {

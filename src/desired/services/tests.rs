@@ -2,15 +2,16 @@
 
 use super::*;
 
-/// Service `a` depends on `b`, whose task-definition file maps 8125/udp (statsd) and
-/// 8126/tcp on its main container, and opens 8125 to a CIDR.
+/// Service `a` depends on `b`, whose task-definition file maps 8125/udp (statsd), 8126/tcp
+/// and the range 10000-10099/udp on its main container, and opens 8125 to a CIDR.
 fn with_native_udp() -> Vec<Resource> {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(
         dir.path().join("b.json"),
         r#"{"containerDefinitions": [{"name": "b", "image": "statsd:1",
             "portMappings": [{"containerPort": 8125, "protocol": "udp"},
-                             {"containerPort": 8126, "protocol": "tcp"}]}]}"#,
+                             {"containerPort": 8126, "protocol": "tcp"},
+                             {"containerPortRange": "10000-10099", "protocol": "udp"}]}]}"#,
     )
     .unwrap();
     let path = dir.path().join("ecsdeploy.toml");
@@ -32,7 +33,7 @@ ingress = [{ port = 8125, cidrs = ["10.0.0.0/16"] }]
 }
 
 #[test]
-fn peers_reach_a_native_udp_port_over_udp_and_a_tcp_port_over_tcp() {
+fn peers_reach_each_native_port_and_range_on_its_protocol() {
     let rs = with_native_udp();
     let sg = rs
         .iter()
@@ -54,6 +55,7 @@ fn peers_reach_a_native_udp_port_over_udp_and_a_tcp_port_over_tcp() {
             ("tcp", 8126, 8126, &from_a),
             ("udp", 8125, 8125, &cidr),
             ("udp", 8125, 8125, &from_a),
+            ("udp", 10000, 10099, &from_a),
         ],
         "{:#?}",
         sg.ingress

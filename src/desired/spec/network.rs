@@ -90,10 +90,21 @@ impl IngressRule {
     /// TCP and UDP protocols"). The security-group step reads the answer's `IpProtocol`
     /// back as it is, so a UDP rule compares equal to itself on the next run.
     pub fn port(protocol: &str, port: u16, source: Source, description: Option<String>) -> Self {
+        Self::ports(protocol, (port, port), source, description)
+    }
+
+    /// The ports `first` to `last` on `protocol` (a task-definition file's
+    /// `containerPortRange`).
+    pub fn ports(
+        protocol: &str,
+        (first, last): (u16, u16),
+        source: Source,
+        description: Option<String>,
+    ) -> Self {
         IngressRule {
             protocol: protocol.to_string(),
-            from_port: i32::from(port),
-            to_port: i32::from(port),
+            from_port: i32::from(first),
+            to_port: i32::from(last),
             source,
             description,
         }
