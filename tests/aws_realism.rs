@@ -169,6 +169,22 @@ async fn dynamodb_webapp_under_aws_behaviour() {
     .await;
 }
 
+/// The (code, message) of an AWS error.
+fn code(e: &dyn aws_smithy_types::error::metadata::ProvideErrorMetadata) -> (String, String) {
+    (
+        e.code().unwrap_or_default().to_string(),
+        e.message().unwrap_or_default().to_string(),
+    )
+}
+
+/// The (code, message) AWS refuses the SDK call `$call` (a future) with; panics when it
+/// succeeds.
+macro_rules! refused {
+    ($call:expr) => {
+        code(&$call.await.unwrap_err().into_service_error())
+    };
+}
+
 /// The layer's refusals, as the SDK sees them: codes and messages as AWS sends them.
 #[tokio::test]
 async fn the_layer_answers_as_aws_does() {
@@ -177,12 +193,6 @@ async fn the_layer_answers_as_aws_does() {
     let ec2 = aws_sdk_ec2::Client::new(&conf);
     let elb = aws_sdk_elasticloadbalancingv2::Client::new(&conf);
     let ecs = aws_sdk_ecs::Client::new(&conf);
-    let code = |e: &dyn aws_smithy_types::error::metadata::ProvideErrorMetadata| {
-        (
-            e.code().unwrap_or_default().to_string(),
-            e.message().unwrap_or_default().to_string(),
-        )
-    };
 
     // A VPC created a moment ago is not yet visible to the next call that names it.
     let vpc = ec2
@@ -365,12 +375,6 @@ async fn the_layer_answers_application_auto_scaling_as_aws_does() {
     let window = realism.propagation;
     let proxy = Proxy::start_realistic(&account, realism).await;
     let aas = aws_sdk_applicationautoscaling::Client::new(&sdk_config(&proxy, REGION).await);
-    let code = |e: &dyn aws_smithy_types::error::metadata::ProvideErrorMetadata| {
-        (
-            e.code().unwrap_or_default().to_string(),
-            e.message().unwrap_or_default().to_string(),
-        )
-    };
     let id = "service/aas/web";
     let not_registered = format!(
         "No scalable target registered for service namespace: ecs, resource ID: {id}, \
@@ -420,36 +424,28 @@ async fn the_layer_answers_application_auto_scaling_as_aws_does() {
     };
 
     // No target registered: neither a policy nor a scheduled action.
-    let e = policy().await.unwrap_err().into_service_error();
     assert_eq!(
-        code(&e),
+        refused!(policy()),
         ("ObjectNotFoundException".into(), not_registered.clone())
     );
-    let e = scheduled("night", Some(0), Some(1))
-        .await
-        .unwrap_err()
-        .into_service_error();
     assert_eq!(
-        code(&e),
+        refused!(scheduled("night", Some(0), Some(1))),
         ("ObjectNotFoundException".into(), not_registered.clone())
     );
 
     // A minimum above the maximum.
     let above = "Maximum capacity cannot be less than minimum capacity";
-    let e = register(5, 2).await.unwrap_err().into_service_error();
-    assert_eq!(code(&e), ("ValidationException".into(), above.into()));
-    register(1, 4).await.unwrap();
-    let e = scheduled("night", Some(3), Some(1))
-        .await
-        .unwrap_err()
-        .into_service_error();
-    assert_eq!(code(&e), ("ValidationException".into(), above.into()));
-    let e = scheduled("night", None, None)
-        .await
-        .unwrap_err()
-        .into_service_error();
     assert_eq!(
-        code(&e),
+        refused!(register(5, 2)),
+        ("ValidationException".into(), above.into())
+    );
+    register(1, 4).await.unwrap();
+    assert_eq!(
+        refused!(scheduled("night", Some(3), Some(1))),
+        ("ValidationException".into(), above.into())
+    );
+    assert_eq!(
+        refused!(scheduled("night", None, None)),
         (
             "ValidationException".into(),
             "At least one of minimum capacity and maximum capacity should be provided".into()
@@ -458,17 +454,12 @@ async fn the_layer_answers_application_auto_scaling_as_aws_does() {
 
     // The target registered a moment ago is not visible yet, to either operation; after
     // the window it is.
-    let e = policy().await.unwrap_err().into_service_error();
     assert_eq!(
-        code(&e),
+        refused!(policy()),
         ("ObjectNotFoundException".into(), not_registered.clone())
     );
-    let e = scheduled("night", Some(0), Some(1))
-        .await
-        .unwrap_err()
-        .into_service_error();
     assert_eq!(
-        code(&e),
+        refused!(scheduled("night", Some(0), Some(1))),
         ("ObjectNotFoundException".into(), not_registered.clone())
     );
     tokio::time::sleep(window).await;
@@ -548,8 +539,10 @@ async fn the_layer_answers_application_auto_scaling_as_aws_does() {
 
     // A deregistered target stays unknown, window or not.
     tokio::time::sleep(window).await;
-    let e = policy().await.unwrap_err().into_service_error();
-    assert_eq!(code(&e), ("ObjectNotFoundException".into(), not_registered));
+    assert_eq!(
+        refused!(policy()),
+        ("ObjectNotFoundException".into(), not_registered)
+    );
     assert!(
         proxy
             .realism_acted()

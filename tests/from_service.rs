@@ -21,7 +21,7 @@ use aws_sdk_elasticloadbalancingv2::types::{
     Action, ActionTypeEnum, LoadBalancerSchemeEnum, ProtocolEnum, RuleCondition, TargetTypeEnum,
 };
 use common::realism::Realism;
-use common::{run_async, sdk_config, unique_account, Proxy};
+use common::{run_async, scheduled_actions, sdk_config, unique_account, Proxy};
 
 const REGION: &str = "eu-west-1";
 const SECRET_VALUE: &str = "s3cr3t-value-never-shown";
@@ -688,6 +688,18 @@ fn mappings(c: &ContainerDefinition) -> Vec<(Option<i32>, Option<&str>)> {
         .collect()
 }
 
+/// `init --from-service prod/metrics --output json` writing `config`: its JSON answer.
+async fn init_metrics(proxy: &Proxy, config: &Path) -> serde_json::Value {
+    let init = ecsdeploy(
+        proxy,
+        config,
+        &["init", "--from-service", "prod/metrics", "--output", "json"],
+    )
+    .await;
+    init.assert_success();
+    serde_json::from_str(&init.stdout).unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sidecars_udp_port_survives_init_and_up() {
     let proxy = Proxy::start(&unique_account()).await;
@@ -695,14 +707,7 @@ async fn a_sidecars_udp_port_survives_init_and_up() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("ecsdeploy.toml");
 
-    let init = ecsdeploy(
-        &proxy,
-        &config,
-        &["init", "--from-service", "prod/metrics", "--output", "json"],
-    )
-    .await;
-    init.assert_success();
-    let doc: serde_json::Value = serde_json::from_str(&init.stdout).unwrap();
+    let doc = init_metrics(&proxy, &config).await;
     let (app, key) = (
         doc["app"].as_str().unwrap(),
         doc["service_key"].as_str().unwrap(),
@@ -792,38 +797,6 @@ async fn scheduled_worker(proxy: &Proxy) {
     }
 }
 
-/// Scheduled actions on one scalable target: (name, schedule, time zone, min, max).
-async fn scheduled_actions(
-    aas: &aws_sdk_applicationautoscaling::Client,
-    resource_id: &str,
-) -> Vec<(String, String, String, Option<i32>, Option<i32>)> {
-    let out = aas
-        .describe_scheduled_actions()
-        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
-        .resource_id(resource_id)
-        .send()
-        .await
-        .unwrap();
-    let mut v: Vec<_> = out
-        .scheduled_actions()
-        .iter()
-        .map(|a| {
-            let range = a.scalable_target_action();
-            (
-                a.scheduled_action_name().to_string(),
-                a.schedule().to_string(),
-                // An action put without a time zone runs in UTC (PutScheduledAction
-                // `Timezone`); moto then answers none.
-                a.timezone().unwrap_or("UTC").to_string(),
-                range.and_then(|r| r.min_capacity()),
-                range.and_then(|r| r.max_capacity()),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduled_actions_become_schedules_the_new_service_runs() {
     // Made through a plain proxy (the fixture's ids are old by the time init reads them);
@@ -835,14 +808,7 @@ async fn scheduled_actions_become_schedules_the_new_service_runs() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("ecsdeploy.toml");
 
-    let init = ecsdeploy(
-        &proxy,
-        &config,
-        &["init", "--from-service", "prod/metrics", "--output", "json"],
-    )
-    .await;
-    init.assert_success();
-    let doc: serde_json::Value = serde_json::from_str(&init.stdout).unwrap();
+    let doc = init_metrics(&proxy, &config).await;
     let (app, key) = (
         doc["app"].as_str().unwrap(),
         doc["service_key"].as_str().unwrap(),
@@ -900,30 +866,35 @@ async fn scheduled_actions_become_schedules_the_new_service_runs() {
 
     // Deployed: the new service's target has the same actions under the new names; the
     // old service's are as they were.
-    let old = scheduled_actions(&aas, "service/prod/metrics").await;
+    let old = scheduled_actions(&aas, Some("service/prod/metrics")).await;
     ecsdeploy(&proxy, &config, &["up", "--no-wait"])
         .await
         .assert_success();
     let new_target = format!("service/{app}-cluster/{app}-{key}");
     assert_eq!(
-        scheduled_actions(&aas, &new_target).await,
+        scheduled_actions(&aas, Some(&new_target)).await,
         [
             (
                 format!("{app}-{key}-night"),
+                new_target.clone(),
                 "cron(0 20 * * ? *)".into(),
-                "UTC".into(),
+                Some("UTC".into()),
                 None,
                 Some(1)
             ),
             (
                 format!("{app}-{key}-weekday-morning"),
+                new_target.clone(),
                 "cron(0 8 ? * MON-FRI *)".into(),
-                "Europe/Paris".into(),
+                Some("Europe/Paris".into()),
                 Some(2),
                 Some(4)
             ),
         ]
     );
-    assert_eq!(scheduled_actions(&aas, "service/prod/metrics").await, old);
+    assert_eq!(
+        scheduled_actions(&aas, Some("service/prod/metrics")).await,
+        old
+    );
     assert_eq!(old.len(), 2);
 }

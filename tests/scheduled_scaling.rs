@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use aws_sdk_applicationautoscaling::types::{ScalableDimension, ServiceNamespace};
 use common::realism::Realism;
-use common::{example, run_async, sdk_config, unique_account, Proxy};
+use common::{example, run_async, scheduled_actions, sdk_config, unique_account, Proxy};
 
 const REGION: &str = "ap-northeast-1";
 const CLUSTER: &str = "fargate-public-cluster";
@@ -69,36 +69,6 @@ fn target(service: &str) -> String {
     format!("service/{CLUSTER}/fargate-public-{service}")
 }
 
-/// Every scheduled action of the ECS namespace: name → (resource id, schedule, time zone,
-/// min, max).
-async fn actions(
-    aas: &aws_sdk_applicationautoscaling::Client,
-) -> Vec<(String, String, String, String, Option<i32>, Option<i32>)> {
-    let out = aas
-        .describe_scheduled_actions()
-        .service_namespace(ServiceNamespace::Ecs)
-        .send()
-        .await
-        .unwrap();
-    let mut v: Vec<_> = out
-        .scheduled_actions()
-        .iter()
-        .map(|a| {
-            let range = a.scalable_target_action();
-            (
-                a.scheduled_action_name().to_string(),
-                a.resource_id().to_string(),
-                a.schedule().to_string(),
-                a.timezone().unwrap_or_default().to_string(),
-                range.and_then(|r| r.min_capacity()),
-                range.and_then(|r| r.max_capacity()),
-            )
-        })
-        .collect();
-    v.sort();
-    v
-}
-
 /// The (min, max) of a service's scalable target, if it has one.
 async fn range(aas: &aws_sdk_applicationautoscaling::Client, service: &str) -> Option<(i32, i32)> {
     let out = aas
@@ -148,10 +118,10 @@ async fn schedules_are_put_left_alone_when_they_ran_changed_and_taken_down() {
         "{acted:#?}"
     );
     let (one, two) = (target("service1"), target("service2"));
-    let tokyo = "Asia/Tokyo".to_string();
-    let utc = "UTC".to_string();
+    let tokyo = Some("Asia/Tokyo".to_string());
+    let utc = Some("UTC".to_string());
     assert_eq!(
-        actions(&aas).await,
+        scheduled_actions(&aas, None).await,
         [
             (
                 "fargate-public-service1-day".into(),
@@ -318,7 +288,7 @@ async fn schedules_are_put_left_alone_when_they_ran_changed_and_taken_down() {
         ],
         "the changed, narrowed and removed actions only"
     );
-    let now = actions(&aas).await;
+    let now = scheduled_actions(&aas, None).await;
     let names: Vec<&str> = now.iter().map(|a| a.0.as_str()).collect();
     assert_eq!(
         names,
@@ -346,6 +316,6 @@ async fn schedules_are_put_left_alone_when_they_ran_changed_and_taken_down() {
     )
     .await
     .assert_success();
-    assert_eq!(actions(&aas).await, vec![]);
+    assert_eq!(scheduled_actions(&aas, None).await, vec![]);
     assert_eq!(range(&aas, "service1").await, None);
 }

@@ -1042,6 +1042,49 @@ pub fn policy_json(encoded: &str) -> serde_json::Value {
     serde_json::from_slice(&out).expect("policy document is JSON")
 }
 
+/// A scheduled action as DescribeScheduledActions answers it: (name, resource id, schedule,
+/// time zone as answered, min, max).
+pub type ScheduledAction = (
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i32>,
+    Option<i32>,
+);
+
+/// The ECS namespace's scheduled actions, on the target `resource_id` or on every target,
+/// sorted.
+pub async fn scheduled_actions(
+    aas: &aws_sdk_applicationautoscaling::Client,
+    resource_id: Option<&str>,
+) -> Vec<ScheduledAction> {
+    let out = aas
+        .describe_scheduled_actions()
+        .service_namespace(aws_sdk_applicationautoscaling::types::ServiceNamespace::Ecs)
+        .set_resource_id(resource_id.map(str::to_string))
+        .send()
+        .await
+        .unwrap();
+    let mut v: Vec<ScheduledAction> = out
+        .scheduled_actions()
+        .iter()
+        .map(|a| {
+            let range = a.scalable_target_action();
+            (
+                a.scheduled_action_name().to_string(),
+                a.resource_id().to_string(),
+                a.schedule().to_string(),
+                a.timezone().map(str::to_string),
+                range.and_then(|r| r.min_capacity()),
+                range.and_then(|r| r.max_capacity()),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
 /// Inline policy `name` of role `name` (ecsdeploy names the policy after the role).
 pub async fn inline_policy(iam: &aws_sdk_iam::Client, role: &str) -> serde_json::Value {
     let out = iam
