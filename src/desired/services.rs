@@ -628,9 +628,10 @@ fn autoscaling(
 }
 
 /// The service's security group: the configured CIDR rules, the ports of services that
-/// depend on it from their groups, plus its target port from the load balancer's security
-/// groups. Nothing else reaches the container. A port is opened on its own protocol: UDP
-/// for a UDP port of a task-definition file's main container, TCP otherwise.
+/// depend on it from their groups, plus its target port (and a health check's other port)
+/// from the load balancer's security groups. Nothing else reaches the container. A port is
+/// opened on its own protocol: UDP for a UDP port of a task-definition file's main
+/// container, TCP otherwise.
 fn service_sg(c: &Config, env: &Env, net: &Net, lb: &LbWiring, key: &str) -> Resource {
     let s = &c.services[key];
     let on_port = |port: u16, source: Source, description: Option<String>| {
@@ -668,14 +669,23 @@ fn service_sg(c: &Config, env: &Env, net: &Net, lb: &LbWiring, key: &str) -> Res
             }
         }
     }
-    // The target port is TCP: validate refuses a UDP one (the ALB speaks HTTP(S)).
+    // The target port is TCP: validate refuses a UDP one (the ALB speaks HTTP(S)). A health
+    // check on another port is opened too: the load balancer sends its checks from its own
+    // groups, and without the rule every check times out, no task becomes healthy and the
+    // circuit breaker rolls the deployment back. Elastic Load Balancing, "Security groups
+    // for your Application Load Balancer": the load balancer must reach its targets "on both
+    // the listener port and the health check port".
     if let Some(tg) = &s.target_group {
-        for g in &lb.security_groups {
-            ingress.push(IngressRule::tcp(
-                tg.port,
-                Source::Group(g.clone()),
-                Some("from the load balancer".to_string()),
-            ));
+        let health_port = tg.health_check.port.parse::<u16>().ok();
+        let ports = std::iter::once(tg.port).chain(health_port.filter(|p| *p != tg.port));
+        for port in ports {
+            for g in &lb.security_groups {
+                ingress.push(IngressRule::tcp(
+                    port,
+                    Source::Group(g.clone()),
+                    Some("from the load balancer".to_string()),
+                ));
+            }
         }
     }
     ingress.sort();
