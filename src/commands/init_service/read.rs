@@ -310,29 +310,24 @@ async fn read_load_balancing(aws: &Clients, tg_arns: &[String]) -> Result<LoadBa
         .with_context(|| format!("reading the listeners of {lb} (DescribeListeners)"))?;
         for l in &listeners {
             let arn = l.listener_arn().unwrap_or_default().to_string();
-            let rules = answer(aws.elb.describe_rules().listener_arn(&arn).send())
+            // Both lists come in pages (Marker) on AWS: a listener may hold 100 rules.
+            let rules = aws.elb.describe_rules().listener_arn(&arn).into_paginator();
+            let rules = answer(rules.items().send().try_collect())
                 .await
-                .with_context(|| format!("reading the rules of listener {arn} (DescribeRules)"))?
-                .rules
-                .unwrap_or_default();
+                .with_context(|| format!("reading the rules of listener {arn} (DescribeRules)"))?;
             out.rules.insert(arn.clone(), rules);
             if !l.certificates().is_empty() {
                 // DescribeListeners names the default certificate only; the SNI ones are
                 // here.
-                let certificates = answer(
-                    aws.elb
-                        .describe_listener_certificates()
-                        .listener_arn(&arn)
-                        .send(),
-                )
-                .await
-                .with_context(|| {
-                    format!(
-                        "reading the certificates of listener {arn} (DescribeListenerCertificates)"
-                    )
-                })?
-                .certificates
-                .unwrap_or_default();
+                let call = aws.elb.describe_listener_certificates().listener_arn(&arn);
+                let certificates = answer(call.into_paginator().items().send().try_collect())
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "reading the certificates of listener {arn} \
+                             (DescribeListenerCertificates)"
+                        )
+                    })?;
                 out.listener_certificates.insert(arn, certificates);
             }
         }
