@@ -94,7 +94,11 @@ pub async fn run(
         .cluster(&cluster)
         .service_name(&service_name)
         .desired_status(DesiredStatus::Running)
+        // Every page (100 tasks each): the task `--task` names may be on a later one.
+        .into_paginator()
+        .items()
         .send()
+        .try_collect()
         .await
         .map_err(err);
     let arns = match arns {
@@ -103,10 +107,7 @@ pub async fn run(
              `ecsdeploy up` first",
             s.ctx.aws.region
         ),
-        other => other
-            .with_context(|| format!("listing the tasks of service {service_name}"))?
-            .task_arns()
-            .to_vec(),
+        other => other.with_context(|| format!("listing the tasks of service {service_name}"))?,
     };
     let arns: Vec<String> = match &a.task {
         Some(id) => arns

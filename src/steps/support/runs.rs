@@ -5,6 +5,7 @@
 
 use anyhow::Result;
 use aws_sdk_ecs::types::{DesiredStatus, Task};
+use futures::future::try_join_all;
 use serde_json::{json, Value};
 
 use crate::aws::{answer, gone_ok};
@@ -24,23 +25,27 @@ pub async fn last_runs(ctx: &Ctx, family: &str) -> Result<Value> {
             .cluster(&ctx.cluster)
             .family(family)
             .desired_status(status);
-        // No cluster (yet): no runs.
-        let listed = gone_ok(answer(call.send()).await.map(Some))?;
-        arns.extend(listed.iter().flat_map(|l| l.task_arns().to_vec()));
+        // Every page (100 tasks each): a job that runs every minute leaves more stopped tasks
+        // than that, in no order, so the newest may be on any page. No cluster (yet): no runs.
+        let listed = answer(call.into_paginator().items().send().try_collect()).await;
+        arns.extend(gone_ok(listed.map(Some))?.unwrap_or_default());
     }
-    if arns.is_empty() {
-        return Ok(json!([]));
-    }
-    arns.truncate(100); // DescribeTasks takes at most 100
-    let call = ctx
-        .aws
-        .ecs
-        .describe_tasks()
-        .cluster(&ctx.cluster)
-        .set_tasks(Some(arns));
-    let out = answer(call.send()).await?;
-    Ok(runs(out.tasks()))
+    // DescribeTasks takes at most 100 tasks a call.
+    let described = try_join_all(arns.chunks(DESCRIBE_TASKS_MAX).map(|chunk| {
+        let call = ctx.aws.ecs.describe_tasks().cluster(&ctx.cluster);
+        answer(call.set_tasks(Some(chunk.to_vec())).send())
+    }))
+    .await?;
+    let tasks: Vec<Task> = described
+        .into_iter()
+        .flat_map(|d| d.tasks.unwrap_or_default())
+        .collect();
+    Ok(runs(&tasks))
 }
+
+/// The most tasks one DescribeTasks call takes (ECS API reference, DescribeTasks: "up to
+/// 100 tasks").
+const DESCRIBE_TASKS_MAX: usize = 100;
 
 /// The runs of `tasks`, newest first, at most [`SHOWN`].
 pub fn runs(tasks: &[Task]) -> Value {

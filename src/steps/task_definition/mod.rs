@@ -33,11 +33,16 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
         .ecs
         .list_task_definition_families()
         .family_prefix(format!("{}-", ctx.app));
-    let call = call.status(TaskDefinitionFamilyStatus::Active);
-    let listed = answer(call.send()).await?;
-    for f in listed.families() {
-        if !families.contains(f) {
-            families.push(f.clone());
+    // Every page: AWS answers at most 100 families per call ("ListTaskDefinitionFamilies
+    // returns up to 100 results and a nextToken value"), and a family on a later page would
+    // be an orphan never deleted.
+    let call = call
+        .status(TaskDefinitionFamilyStatus::Active)
+        .into_paginator();
+    let listed: Vec<String> = answer(call.items().send().try_collect()).await?;
+    for f in listed {
+        if !families.contains(&f) {
+            families.push(f);
         }
     }
     let found = try_join_all(families.iter().map(|f| latest(ctx, f))).await?;
