@@ -146,6 +146,8 @@ fn scaled_realism(scale: f64) -> Realism {
         stage: Duration::from_secs(30).div_f64(scale),
         bake_minute: Duration::from_secs(60).div_f64(scale),
         failing_during_bake: vec![],
+        // AWS's own pages (100 items, 10 services).
+        list_page: usize::MAX,
     }
 }
 

@@ -330,6 +330,38 @@ async fn the_layer_answers_as_aws_does() {
     assert_eq!(code(&e).0, "InvalidParameterCombination");
 }
 
+/// ECS lists come a page at a time (tests/common/pages.rs): one call answers part of them
+/// with a `nextToken`, the paginator all of them, in moto's order.
+#[tokio::test]
+async fn the_layer_answers_ecs_lists_a_page_at_a_time() {
+    let proxy = Proxy::start_realistic(&unique_account(), Realism::aws()).await;
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(&proxy, REGION).await);
+    let families = ["paged-a", "paged-b", "paged-c", "paged-d", "paged-e"];
+    for f in families {
+        let container = aws_sdk_ecs::types::ContainerDefinition::builder()
+            .name("c")
+            .image("busybox:1.36")
+            .memory(128)
+            .build();
+        let call = ecs.register_task_definition().family(f);
+        call.container_definitions(container).send().await.unwrap();
+    }
+    let list = || ecs.list_task_definition_families().family_prefix("paged-");
+    let first = list().send().await.unwrap();
+    assert_eq!(first.families(), &families[..2]);
+    assert!(first.next_token().is_some());
+    let one = list().max_results(1).send().await.unwrap();
+    assert_eq!(one.families(), &families[..1]);
+    let all: Vec<String> = list()
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .unwrap();
+    assert_eq!(all, families);
+}
+
 /// Application Auto Scaling as AWS answers it where moto does not
 /// (tests/common/autoscaling.rs): no policy or scheduled action on a target that is not
 /// registered, or was registered a moment ago; AWS's capacity checks; a deregistered
@@ -679,6 +711,59 @@ async fn down_deregisters_many_revisions_a_few_at_a_time() {
         .await
         .unwrap();
     assert_eq!(left.task_definition_arns(), [] as [String; 0]);
+}
+
+/// The task definitions of a service gone from the config are deleted even when their
+/// family comes on a later page of ListTaskDefinitionFamilies than the first (found by the
+/// app's prefix; AWS answers 100 families a call, the layer 2).
+#[tokio::test]
+async fn a_removed_service_s_family_on_a_later_page_is_deregistered() {
+    let proxy = Proxy::start_realistic(&unique_account(), Realism::aws()).await;
+    let cfg = example("fargate-public");
+    let cfg = cfg.to_str().unwrap();
+    let up = ["-c", cfg, "up", "--no-wait"];
+    run_async(&proxy, REGION, &up).await.assert_success();
+    let ecs = aws_sdk_ecs::Client::new(&sdk_config(&proxy, REGION).await);
+    // A family `up` registered for a service the config has since lost: the app's tags
+    // with another logical id, listed after the app's two families.
+    let current = ecs
+        .describe_task_definition()
+        .task_definition("fargate-public-service1")
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .send()
+        .await
+        .unwrap();
+    let tags = current.tags().iter().map(|t| {
+        let value = match t.key() {
+            Some("ecsdeploy:resource") => Some("task_definition.gone"),
+            _ => t.value(),
+        };
+        let tag = aws_sdk_ecs::types::Tag::builder().set_key(t.key().map(str::to_owned));
+        tag.set_value(value.map(str::to_owned)).build()
+    });
+    let container = aws_sdk_ecs::types::ContainerDefinition::builder()
+        .name("gone")
+        .image("nginx:latest")
+        .memory(512)
+        .build();
+    ecs.register_task_definition()
+        .family("fargate-public-gone")
+        .container_definitions(container)
+        .set_tags(Some(tags.collect()))
+        .send()
+        .await
+        .unwrap();
+
+    run_async(&proxy, REGION, &up).await.assert_success();
+    let left = ecs
+        .list_task_definitions()
+        .family_prefix("fargate-public-gone")
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(left.task_definition_arns(), [] as [String; 0]);
+    assert!(proxy.count("DeregisterTaskDefinition") >= 1);
 }
 
 /// A service whose tasks never start: the circuit breaker fails its deployment, `up`

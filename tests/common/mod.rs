@@ -19,6 +19,7 @@ mod capacity;
 mod cross_account;
 pub mod faults;
 pub mod inventory;
+mod pages;
 pub mod realism;
 pub mod registry;
 mod service_deployments;

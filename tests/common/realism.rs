@@ -73,6 +73,9 @@ pub struct Realism {
     /// deployments fail halfway through BAKE_TIME, as when a CloudWatch alarm goes off:
     /// ECS rolls them back (production traffic back to blue, the old revision running).
     pub failing_during_bake: Vec<String>,
+    /// ECS list answers (ListTasks, ListServices, ...) come in pages of at most this many
+    /// items, and at most AWS's ([`super::pages`]).
+    pub list_page: usize,
 }
 
 impl Realism {
@@ -95,6 +98,7 @@ impl Realism {
             stage: Duration::from_millis(300),
             bake_minute: Duration::from_secs(1),
             failing_during_bake: vec![],
+            list_page: 2,
         }
     }
 
@@ -871,7 +875,11 @@ impl RealismState {
                     }
                     _ => None,
                 };
-                rewritten.or_else(|| echoed.then(|| json.to_string()))
+                if super::pages::cut(op, &req, &mut json, self.cfg.list_page) {
+                    Some(json.to_string())
+                } else {
+                    rewritten.or_else(|| echoed.then(|| json.to_string()))
+                }
             }
             ("logs", "FilterLogEvents") => {
                 let req: Value = serde_json::from_slice(request).unwrap_or_default();
