@@ -7,7 +7,9 @@
 //!   create call itself, then any follow-up settings.
 //! - `update(ctx, resource, spec, observed, resolve) -> Outputs`: bring an existing resource
 //!   to the desired fields (recomputing the diff with references resolved). A kind with
-//!   nothing to change in place re-exports [`support::updates::unchanged`] as its `update`.
+//!   nothing to change in place re-exports [`support::updates::unchanged`] as its `update`;
+//!   one whose single call both creates and updates (a put, a register, a task run)
+//!   generates both with `support::updates::create_and_update_by!`.
 //! - `delete(ctx, observed)`: delete; already-gone is success. Only `ecr_repository` can
 //!   keep what it was asked to delete ([`Deleted::Kept`]).
 //!
