@@ -215,15 +215,7 @@ pub async fn create(
 }
 
 /// Every field is immutable (the planner replaces instead), so there is nothing to change.
-pub async fn update(
-    _ctx: &Ctx,
-    _r: &Resource,
-    _spec: &AccessPointSpec,
-    o: &Observed,
-    _res: &dyn Resolve,
-) -> Result<Outputs> {
-    Ok(o.outputs.clone())
-}
+pub use super::support::updates::unchanged as update;
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let id = o.outputs.id();

@@ -65,15 +65,9 @@ pub async fn create(
     Ok(Outputs::with_id(alloc))
 }
 
-pub async fn update(
-    _: &Ctx,
-    _: &Resource,
-    _spec: &ElasticIpSpec,
-    o: &Observed,
-    _: &dyn Resolve,
-) -> Result<Outputs> {
-    Ok(o.outputs.clone())
-}
+/// Nothing to change in place: an address has no settings (its one field, the `vpc`
+/// domain, is always the same).
+pub use super::support::updates::unchanged as update;
 
 /// True for the errors `ReleaseAddress` answers while a NAT gateway that used the address
 /// is still being deleted.

@@ -104,24 +104,10 @@ async fn observe_policy(
     })
 }
 
-pub async fn create(
-    ctx: &Ctx,
-    r: &Resource,
-    s: &RolePolicySpec,
-    res: &dyn Resolve,
-) -> Result<Outputs> {
-    put(ctx, r, s, res).await
-}
-
-pub async fn update(
-    ctx: &Ctx,
-    r: &Resource,
-    s: &RolePolicySpec,
-    _o: &Observed,
-    res: &dyn Resolve,
-) -> Result<Outputs> {
-    put(ctx, r, s, res).await
-}
+super::support::updates::create_and_update_by!(
+    /// The same call: PutRolePolicy replaces the document of that name.
+    put(RolePolicySpec)
+);
 
 /// PutRolePolicy creates or replaces the document.
 async fn put(ctx: &Ctx, r: &Resource, s: &RolePolicySpec, res: &dyn Resolve) -> Result<Outputs> {

@@ -189,15 +189,7 @@ async fn login(
 }
 
 /// Nothing to change in place: an image found by its tag is the one wanted.
-pub async fn update(
-    _: &Ctx,
-    _: &Resource,
-    _spec: &ImageSpec,
-    o: &Observed,
-    _: &dyn Resolve,
-) -> Result<Outputs> {
-    Ok(o.outputs.clone())
-}
+pub use super::support::updates::unchanged as update;
 
 /// Images are deleted with their repository (`down --delete-images`), never one by one.
 pub async fn delete(_: &Ctx, _: &Observed) -> Result<()> {

@@ -3,10 +3,13 @@
 //! - `observe(ctx, desired) -> Vec<Observed>`: find what exists — the desired resources
 //!   (by ownership tag or deterministic name) *and* owned ones the config no longer has —
 //!   in as few (batched) describe calls as the API allows. Never writes.
-//! - `create(ctx, resource, resolve) -> Outputs`: create with ownership tags in the create
-//!   call itself, then any follow-up settings.
-//! - `update(ctx, resource, observed, resolve) -> Outputs`: bring an existing resource to the
-//!   desired fields (recomputing the diff with references resolved).
+//! - `create(ctx, resource, spec, resolve) -> Outputs`: create with ownership tags in the
+//!   create call itself, then any follow-up settings.
+//! - `update(ctx, resource, spec, observed, resolve) -> Outputs`: bring an existing resource
+//!   to the desired fields (recomputing the diff with references resolved). A kind with
+//!   nothing to change in place re-exports [`support::updates::unchanged`] as its `update`;
+//!   one whose single call both creates and updates (a put, a register, a task run)
+//!   generates both with `support::updates::create_and_update_by!`.
 //! - `delete(ctx, observed)`: delete; already-gone is success. Only `ecr_repository` can
 //!   keep what it was asked to delete ([`Deleted::Kept`]).
 //!

@@ -287,15 +287,7 @@ async fn wait_operation(ctx: &Ctx, key: &str, op_id: &str) -> Result<Operation> 
 }
 
 /// Nothing to change in place: an HTTP namespace only has its name.
-pub async fn update(
-    _: &Ctx,
-    _: &Resource,
-    _spec: &NamespaceSpec,
-    o: &Observed,
-    _: &dyn Resolve,
-) -> Result<Outputs> {
-    Ok(o.outputs.clone())
-}
+pub use super::support::updates::unchanged as update;
 
 /// True while Cloud Map still holds services in the namespace (ECS deregisters the
 /// Service Connect services of deleted ECS services asynchronously).

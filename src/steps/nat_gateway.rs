@@ -199,15 +199,8 @@ async fn wait_available(ctx: &Ctx, key: &str, nat_id: &str) -> Result<()> {
     .await
 }
 
-pub async fn update(
-    _: &Ctx,
-    _: &Resource,
-    _spec: &NatGatewaySpec,
-    o: &Observed,
-    _: &dyn Resolve,
-) -> Result<Outputs> {
-    Ok(o.outputs.clone())
-}
+/// Subnet and allocation are immutable (a change is a replacement, refused by `up`).
+pub use super::support::updates::unchanged as update;
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let nat_id = o.outputs.id();

@@ -64,24 +64,11 @@ pub async fn observe(ctx: &Ctx, desired: &[&Resource]) -> Result<Vec<Observed>> 
     Ok(out)
 }
 
-pub async fn create(
-    ctx: &Ctx,
-    r: &Resource,
-    s: &ReleaseSpec,
-    res: &dyn Resolve,
-) -> Result<Outputs> {
-    release(ctx, r, s, res).await
-}
-
-pub async fn update(
-    ctx: &Ctx,
-    r: &Resource,
-    s: &ReleaseSpec,
-    _o: &Observed,
-    res: &dyn Resolve,
-) -> Result<Outputs> {
-    release(ctx, r, s, res).await
-}
+super::support::updates::create_and_update_by!(
+    /// A release runs again whenever its service is about to move to another revision: the
+    /// plan updates it exactly then (see the module doc).
+    release(ReleaseSpec)
+);
 
 /// Nothing to delete: a release task leaves nothing behind.
 pub async fn delete(_ctx: &Ctx, _o: &Observed) -> Result<()> {

@@ -154,26 +154,11 @@ async fn put(ctx: &Ctx, r: &Resource, s: &ScalingPolicySpec, res: &dyn Resolve) 
     Ok(Outputs::with_id(&r.name).arn(out.policy_arn()))
 }
 
-pub async fn create(
-    ctx: &Ctx,
-    r: &Resource,
-    s: &ScalingPolicySpec,
-    res: &dyn Resolve,
-) -> Result<Outputs> {
-    put(ctx, r, s, res).await
-}
-
-/// Every field changes in place (PutScalingPolicy overwrites the policy of that name);
-/// a changed resource id replaces the policy.
-pub async fn update(
-    ctx: &Ctx,
-    r: &Resource,
-    s: &ScalingPolicySpec,
-    _o: &Observed,
-    res: &dyn Resolve,
-) -> Result<Outputs> {
-    put(ctx, r, s, res).await
-}
+super::support::updates::create_and_update_by!(
+    /// Every field changes in place (PutScalingPolicy overwrites the policy of that name);
+    /// a changed resource id replaces the policy.
+    put(ScalingPolicySpec)
+);
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let resource_id = target_of(o)?;

@@ -64,15 +64,8 @@ pub async fn create(
     }
 }
 
-pub async fn update(
-    _ctx: &Ctx,
-    _r: &Resource,
-    _s: &ScheduleGroupSpec,
-    o: &Observed,
-    _res: &dyn Resolve,
-) -> Result<Outputs> {
-    Ok(o.outputs.clone())
-}
+/// Nothing to change in place: the group has no settings.
+pub use super::support::updates::unchanged as update;
 
 /// Deleting a group deletes the schedules still in it (AWS does so asynchronously); the
 /// app's schedules are deleted first anyway (`Kind::deleted_after`). A delete whose answer

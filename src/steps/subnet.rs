@@ -52,15 +52,8 @@ pub async fn create(ctx: &Ctx, r: &Resource, s: &SubnetSpec, res: &dyn Resolve) 
     Ok(Outputs::with_id(id))
 }
 
-pub async fn update(
-    _: &Ctx,
-    _: &Resource,
-    _spec: &SubnetSpec,
-    o: &Observed,
-    _: &dyn Resolve,
-) -> Result<Outputs> {
-    Ok(o.outputs.clone())
-}
+/// Every field is immutable (a change is a replacement, refused by `up`).
+pub use super::support::updates::unchanged as update;
 
 pub async fn delete(ctx: &Ctx, o: &Observed) -> Result<()> {
     let subnet_id = o.outputs.id().to_string();

@@ -1,6 +1,7 @@
 //! The support kit every kind module builds on (the kind modules import this, never each
 //! other): ownership and its one error wording, tags per SDK, create-once for creates
-//! without an idempotency token, and per-service helpers more than one kind needs.
+//! without an idempotency token, the `update`s a kind need not write out (`updates`), and
+//! per-service helpers more than one kind needs.
 //! Error classification, retries, waits and client tokens are in `crate::aws`.
 
 pub mod autoscaling;
@@ -19,6 +20,7 @@ pub mod revisions;
 pub mod runs;
 pub mod scheduler;
 pub mod tags;
+pub mod updates;
 
 use std::future::Future;
 

@@ -223,25 +223,10 @@ pub fn fields_of(td: &TaskDefinition) -> Fields {
     fields
 }
 
-pub async fn create(
-    ctx: &Ctx,
-    r: &Resource,
-    s: &TaskDefSpec,
-    res: &dyn Resolve,
-) -> Result<Outputs> {
-    register(ctx, r, s, res).await
-}
-
-/// Any difference means a new revision; earlier revisions stay ACTIVE for rollback.
-pub async fn update(
-    ctx: &Ctx,
-    r: &Resource,
-    s: &TaskDefSpec,
-    _o: &Observed,
-    res: &dyn Resolve,
-) -> Result<Outputs> {
-    register(ctx, r, s, res).await
-}
+super::support::updates::create_and_update_by!(
+    /// Any difference means a new revision; earlier revisions stay ACTIVE for rollback.
+    register(TaskDefSpec)
+);
 
 async fn register(ctx: &Ctx, r: &Resource, s: &TaskDefSpec, res: &dyn Resolve) -> Result<Outputs> {
     let mut req = ctx
