@@ -109,7 +109,7 @@ pub async fn run(
         ),
         other => other.with_context(|| format!("listing the tasks of service {service_name}"))?,
     };
-    let arns: Vec<String> = match &a.task {
+    let mut arns: Vec<String> = match &a.task {
         Some(id) => arns
             .into_iter()
             .filter(|t| t.ends_with(id.as_str()))
@@ -125,6 +125,9 @@ pub async fn run(
                 .unwrap_or_default()
         );
     }
+    // DescribeTasks takes at most 100 tasks (more: InvalidParameterException); any running
+    // task will do, so a larger service's first 100 are enough.
+    arns.truncate(100);
     let tasks = ecs
         .describe_tasks()
         .cluster(&cluster)
