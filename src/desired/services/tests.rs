@@ -67,32 +67,19 @@ fn rules_of(rs: &[Resource], key: &str) -> Vec<(String, i32, i32, Source)> {
 
 #[test]
 fn the_load_balancer_reaches_a_health_check_on_another_port() {
-    let rs = with_files(
-        r#"app = "demo"
-region = "ap-northeast-1"
-[load_balancer]
-[[load_balancer.listeners]]
-port = 80
-protocol = "HTTP"
-service = "web"
-[[load_balancer.listeners]]
-port = 81
-protocol = "HTTP"
-service = "api"
-[services.web]
-image = "nginx:1"
-ports = [8080, 8081]
-target_group = { port = 8080, health_check = { port = "8081" } }
-[services.api]
-image = "nginx:1"
-ports = [8080]
-target_group = { port = 8080, health_check = { port = "8080" } }
-"#,
-        &[],
-    );
+    use crate::plan::fixtures::{behind_alb, desired};
+    let with_health_port = |port: &str| {
+        desired(&format!(
+            "{}[services.web.target_group.health_check]\nport = \"{port}\"\n",
+            behind_alb("")
+        ))
+    };
     let from_lb = Source::Group(Val::Ref(Ref::id(&lb_sg_id())));
     let tcp = |port| ("tcp".to_string(), port, port, from_lb.clone());
-    assert_eq!(rules_of(&rs, "web"), [tcp(8080), tcp(8081)]);
+    assert_eq!(
+        rules_of(&with_health_port("8081"), "web"),
+        [tcp(80), tcp(8081)]
+    );
     // The traffic port written as a number is one rule, not two.
-    assert_eq!(rules_of(&rs, "api"), [tcp(8080)]);
+    assert_eq!(rules_of(&with_health_port("80"), "web"), [tcp(80)]);
 }
