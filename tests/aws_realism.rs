@@ -19,29 +19,37 @@ const REGION: &str = "ap-northeast-1";
 /// in `cluster`.
 async fn services(proxy: &Proxy, cluster: &str) -> Vec<(String, String, String)> {
     let ecs = aws_sdk_ecs::Client::new(&sdk_config(proxy, REGION).await);
-    let arns = match ecs.list_services().cluster(cluster).send().await {
-        Ok(arns) => arns,
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|e| e.is_cluster_not_found_exception()) =>
-        {
-            return vec![];
-        }
-        Err(e) => panic!("{e:?}"),
-    };
-    if arns.service_arns().is_empty() {
-        return vec![];
-    }
-    let out = ecs
-        .describe_services()
+    // Page by page (the layer answers ListServices a page at a time); DescribeServices takes
+    // at most 10 services, a page at most as many.
+    let mut pages = ecs
+        .list_services()
         .cluster(cluster)
-        .set_services(Some(arns.service_arns().to_vec()))
-        .send()
-        .await
-        .unwrap();
-    out.services()
-        .iter()
-        .map(|s| {
+        .max_results(10)
+        .into_paginator()
+        .send();
+    let mut all = Vec::new();
+    while let Some(page) = pages.next().await {
+        let arns = match page {
+            Ok(page) => page.service_arns().to_vec(),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_cluster_not_found_exception()) =>
+            {
+                return vec![];
+            }
+            Err(e) => panic!("{e:?}"),
+        };
+        if arns.is_empty() {
+            continue;
+        }
+        let out = ecs
+            .describe_services()
+            .cluster(cluster)
+            .set_services(Some(arns))
+            .send()
+            .await
+            .unwrap();
+        all.extend(out.services().iter().map(|s| {
             let rollout = s
                 .deployments()
                 .iter()
@@ -53,8 +61,9 @@ async fn services(proxy: &Proxy, cluster: &str) -> Vec<(String, String, String)>
                 s.status().unwrap_or_default().to_string(),
                 rollout.to_string(),
             )
-        })
-        .collect()
+        }));
+    }
+    all
 }
 
 /// What the layer answers on every example's first `up`: the service-linked role, EC2 ids
