@@ -93,12 +93,35 @@ async fn existing_network(ec2: &aws_sdk_ec2::Client) -> Network {
         .send()
         .await
         .unwrap();
+    let alb_sg = sg("bsc-alb-sg").await;
+    let ecs_sg = sg("bsc-ecs-sg").await;
+    // The tasks' group admits 80 from the load balancer's, as the config says the platform
+    // team's does: without it no health check reaches a task (Elastic Load Balancing,
+    // "Security groups for your Application Load Balancer") and, through the realism layer
+    // as on AWS, the deployment fails.
+    ec2.authorize_security_group_ingress()
+        .group_id(&ecs_sg)
+        .ip_permissions(
+            aws_sdk_ec2::types::IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(80)
+                .to_port(80)
+                .user_id_group_pairs(
+                    aws_sdk_ec2::types::UserIdGroupPair::builder()
+                        .group_id(&alb_sg)
+                        .build(),
+                )
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
     Network {
         vpc: vpc.clone(),
         public,
         private,
-        alb_sg: sg("bsc-alb-sg").await,
-        ecs_sg: sg("bsc-ecs-sg").await,
+        alb_sg,
+        ecs_sg,
     }
 }
 

@@ -56,6 +56,10 @@ subnets = [retry(ec2.create_subnet, VpcId=vpc, CidrBlock=f'10.0.{i}.0/24',
                  AvailabilityZone=f'ap-northeast-1{z}')['Subnet']['SubnetId']
            for i, z in ((1, 'a'), (2, 'c'))]
 sg = retry(ec2.create_security_group, GroupName='web', Description='web', VpcId=vpc)['GroupId']
+# The load balancer and the tasks share the group, which admits 80 from itself: a new group
+# admits nothing, and the layer, as AWS, fails a deployment no health check can reach.
+retry(ec2.authorize_security_group_ingress, GroupId=sg, IpPermissions=[{'IpProtocol': 'tcp',
+      'FromPort': 80, 'ToPort': 80, 'UserIdGroupPairs': [{'GroupId': sg}]}])
 lb = retry(elb.create_load_balancer, Name='bg', Subnets=subnets,
            SecurityGroups=[sg])['LoadBalancers'][0]['LoadBalancerArn']
 a, b = [elb.create_target_group(Name=n, Protocol='HTTP', Port=80, VpcId=vpc,

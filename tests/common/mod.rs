@@ -20,6 +20,7 @@ mod cross_account;
 pub mod faults;
 pub mod inventory;
 mod pages;
+mod reachability;
 pub mod realism;
 pub mod registry;
 mod service_deployments;
@@ -584,6 +585,10 @@ async fn handle(
         None => state.faults.decide(&call, &parts.headers, &body, lock_call),
     };
     let realistic = (state.realism.is_some() && !lock_call).then(|| call.clone());
+    // The region the layer's own questions to moto go to (reachability.rs).
+    let region = signing_region(&parts.headers)
+        .unwrap_or("us-east-1")
+        .to_owned();
     let idempotent = IDEMPOTENT.contains(&call.operation.as_str());
     let index = {
         // All under the bodies lock, so `calls`, `bodies` and `spans` stay index-aligned.
@@ -619,7 +624,14 @@ async fn handle(
                 .await
                 .map(|c| c.to_bytes())
                 .unwrap_or_default();
-            let bytes = r.after(&call, &request, &bytes).map_or(bytes, Bytes::from);
+            // Whether the load balancer reaches the tasks is asked of moto first.
+            let unreachable = match reachability::checks(&call) {
+                true => reachability::unreachable(&state, &region, &bytes).await,
+                false => None,
+            };
+            let bytes = r
+                .after(&call, &request, &bytes, unreachable.as_deref())
+                .map_or(bytes, Bytes::from);
             answer.headers_mut().remove(hyper::header::CONTENT_LENGTH);
             *answer.body_mut() = Full::new(bytes).map_err(|never| match never {}).boxed();
         }

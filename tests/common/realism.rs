@@ -667,8 +667,16 @@ impl RealismState {
     }
 
     /// Records what a successful call created or changed, and rewrites moto's answer where
-    /// AWS's would differ (timelines). `None` keeps moto's answer.
-    pub(super) fn after(&self, call: &Call, request: &[u8], answer: &[u8]) -> Option<Vec<u8>> {
+    /// AWS's would differ (timelines). `None` keeps moto's answer. `unreachable`: why the
+    /// load balancer cannot reach the tasks of the service a CreateService / UpdateService
+    /// answer shows ([`super::reachability`]), which fails the deployment it starts.
+    pub(super) fn after(
+        &self,
+        call: &Call,
+        request: &[u8],
+        answer: &[u8],
+        unreachable: Option<&str>,
+    ) -> Option<Vec<u8>> {
         let now = Instant::now();
         let text = String::from_utf8_lossy(answer);
         let mut seen = self.seen.lock().unwrap();
@@ -782,11 +790,12 @@ impl RealismState {
                     services: self.cfg.failing_services.clone(),
                     revisions: self.cfg.failing_revisions.clone(),
                     during_bake: self.cfg.failing_during_bake.clone(),
+                    unreachable: unreachable.is_some(),
                 };
                 let window = self.cfg.deployment;
                 let times = self.cfg.strategy_times();
                 let s = &mut *seen;
-                s.service_deployments.after(
+                let started = s.service_deployments.after(
                     op,
                     &req,
                     &json,
@@ -797,6 +806,9 @@ impl RealismState {
                         rules: &s.rules,
                     },
                 );
+                if let (true, Some(why)) = (started, unreachable) {
+                    self.note(call, &format!("unreachable: {why}"));
+                }
                 if matches!(op, "CreateService" | "UpdateService") {
                     let svc = &json["service"];
                     let name = svc["serviceName"].as_str().unwrap_or_default().to_owned();
@@ -1014,7 +1026,10 @@ impl RealismState {
                     let msg = format!("(service {name}) has started {tasks} tasks.");
                     seen.event(&name, &id, "started", msg);
                 }
-                if primary && failing && over {
+                // A deployment failing because of itself (its revision, a load balancer that
+                // cannot reach its tasks) fails as a failing service's does.
+                let fails = failing || seen.service_deployments.fails_alone(&name, &id);
+                if primary && fails && over {
                     let msg = format!(
                         "(service {name}) (deployment {id}) deployment failed: tasks failed to \
                          start."

@@ -36,11 +36,15 @@ struct History {
 }
 
 /// Which deployments fail as if their tasks never started: every one of the services
-/// named, or those of the task-definition revisions named (`family:revision`).
+/// named, those of the task-definition revisions named (`family:revision`), and the one
+/// starting now when its load balancer cannot reach its tasks.
 #[derive(Default)]
 pub(super) struct Failing {
     pub services: Vec<String>,
     pub revisions: Vec<String>,
+    /// The load balancer cannot reach the tasks of the deployment starting now on a target
+    /// group's health-check port ([`super::reachability`]): none becomes healthy.
+    pub unreachable: bool,
     /// Revisions whose blue/green, canary or linear deployments fail during bake time, as
     /// when an alarm goes off.
     pub during_bake: Vec<String>,
@@ -59,7 +63,7 @@ fn went_back(d: &ServiceDeployment, window: Duration) -> bool {
         Some(_) => phase(d, Instant::now()).is_some_and(|p| p.rolled_back),
         None => {
             d.rollback_requested.is_some()
-                || (d.by_revision && d.rollback && d.created.elapsed() >= window)
+                || (d.own_failure && d.rollback && d.created.elapsed() >= window)
         }
     }
 }
@@ -92,7 +96,7 @@ fn rolled_back(h: &History, window: Duration) -> Option<String> {
     let src = d.source?;
     let back = match &d.plan {
         Some(_) => went_back(d, window),
-        None => d.by_revision && d.rollback && d.created.elapsed() >= window,
+        None => d.own_failure && d.rollback && d.created.elapsed() >= window,
     };
     back.then(|| h.revisions[src].task_definition.clone())
 }
@@ -183,7 +187,7 @@ fn shown(h: &History, count: &Value, window: Duration) -> Vec<Value> {
             }
         };
     }
-    if latest.by_revision && age >= window {
+    if latest.own_failure && age >= window {
         if let (true, Some(src)) = (latest.rollback, latest.source) {
             // ECS takes the last completed deployment up again (ECS API
             // DeploymentCircuitBreaker.rollback; the developer guide describes it going from
@@ -261,12 +265,13 @@ struct ServiceDeployment {
     target: usize,
     source: Option<usize>,
     /// The service's tasks never start (`Realism::failing_services`, or
-    /// `failing_revisions`).
+    /// `failing_revisions`), or never become healthy ([`Failing::unreachable`]).
     fails: bool,
-    /// ... because of its revision: then this layer also shows the failure and the
+    /// ... because of this deployment (its revision, or a load balancer that cannot reach
+    /// its tasks), not the whole service: then this layer also shows the failure and the
     /// circuit breaker's rollback in DescribeServices (a failing service's is shown by
     /// `Realism::service_states`).
-    by_revision: bool,
+    own_failure: bool,
     /// The circuit breaker rolls a failure back.
     rollback: bool,
     /// When StopServiceDeployment asked for a rollback.
@@ -381,7 +386,8 @@ impl DeploymentsSeen {
         format!("rl{:020}", self.next_id)
     }
 
-    /// Records what a successful CreateService / UpdateService / DeleteService started.
+    /// Records what a successful CreateService / UpdateService / DeleteService started;
+    /// whether it started a deployment.
     pub(super) fn after(
         &mut self,
         op: &str,
@@ -390,7 +396,7 @@ impl DeploymentsSeen {
         failing: &Failing,
         window: Duration,
         strategies: Context,
-    ) {
+    ) -> bool {
         let svc = &answer["service"];
         let name = service_name(op, req);
         match op {
@@ -411,12 +417,12 @@ impl DeploymentsSeen {
             "UpdateService" => {}
             "DeleteService" => {
                 self.services.remove(&name);
-                return;
+                return false;
             }
-            _ => return,
+            _ => return false,
         }
         let Some(h) = self.services.get(&name) else {
-            return;
+            return false;
         };
         // What the service runs: the rolled-back-to revision after a rollback.
         let current = running(h, window);
@@ -456,7 +462,7 @@ impl DeploymentsSeen {
             }
         }
         if !starts {
-            return;
+            return false;
         }
         // A blue/green, canary or linear deployment: its timeline, with blue and green chosen
         // from the production rule's weights as they are now.
@@ -469,7 +475,7 @@ impl DeploymentsSeen {
         });
         let (rev_id, dep_id) = (self.new_id(), self.new_id());
         let Some(h) = self.services.get_mut(&name) else {
-            return;
+            return false;
         };
         let now_epoch = epoch();
         let base = h.service_arn.replacen(":service/", ":service-revision/", 1);
@@ -509,7 +515,8 @@ impl DeploymentsSeen {
                 .iter()
                 .any(|f| names_revision(&r.task_definition, f))
         });
-        let failure = if by_revision || failing.services.contains(&name) {
+        let own_failure = by_revision || failing.unreachable;
+        let failure = if own_failure || failing.services.contains(&name) {
             Some(Failure::TasksFail)
         } else if in_bake {
             Some(Failure::AlarmInBake)
@@ -536,13 +543,26 @@ impl DeploymentsSeen {
             created_at: now_epoch,
             target: h.revisions.len() - 1,
             source,
-            fails: by_revision || failing.services.contains(&name),
-            by_revision,
+            fails: own_failure || failing.services.contains(&name),
+            own_failure,
             rollback,
             rollback_requested: None,
             superseded: None,
             plan,
         });
+        true
+    }
+
+    /// Whether the deployment DescribeServices shows as `ecs_id` in service `service`
+    /// fails because of itself (its revision, an unreachable target): the first one, from
+    /// CreateService, is moto's and shown as moto has it, so `Realism::service_states`
+    /// fails it there as it does a failing service's.
+    pub(super) fn fails_alone(&self, service: &str, ecs_id: &str) -> bool {
+        self.services.get(service).is_some_and(|h| {
+            h.deployments
+                .iter()
+                .any(|d| d.ecs_id == ecs_id && d.own_failure)
+        })
     }
 
     /// The forward weights of listener rule `rule` as they are now: those the latest
