@@ -29,10 +29,9 @@
 //! rule added a moment later does not save it here, where on AWS one added before the first
 //! tasks failed their checks would.
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper::header::{AUTHORIZATION, CONTENT_TYPE};
-use hyper::Request;
+use aws_config::{BehaviorVersion, Region};
+use aws_sdk_ecs::config::Credentials;
+use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
 use serde_json::Value;
 
 use super::{Call, ProxyState};
@@ -65,8 +64,10 @@ pub(super) async fn unreachable(state: &ProxyState, region: &str, answer: &[u8])
     if entries.is_empty() || groups.is_empty() {
         return None;
     }
-    let moto = Moto { state, region };
-    let found = moto.judge(&entries, &groups).await?;
+    let found = Moto::of(state, region)
+        .await
+        .judge(&entries, &groups)
+        .await?;
     (!found.is_empty()).then(|| found.join(", "))
 }
 
@@ -81,8 +82,8 @@ fn strings(v: &Value) -> Vec<String> {
 /// One ingress permission of a security group.
 struct Permission {
     protocol: String,
-    from: i64,
-    to: i64,
+    from: i32,
+    to: i32,
     groups: Vec<String>,
     cidrs: bool,
 }
@@ -90,7 +91,7 @@ struct Permission {
 impl Permission {
     /// Whether it admits TCP on `port` from one of `sources` (or from a CIDR).
     fn admits(&self, port: u16, sources: &[String]) -> bool {
-        let port = i64::from(port);
+        let port = i32::from(port);
         let covers = match self.protocol.as_str() {
             "-1" | "all" => true,
             "tcp" | "6" => self.from <= port && port <= self.to,
@@ -100,13 +101,40 @@ impl Permission {
     }
 }
 
-/// moto asked in the proxy's account and the region the ECS call was signed for.
-struct Moto<'a> {
-    state: &'a ProxyState,
-    region: &'a str,
+/// moto asked directly (not through the proxy) with the SDK, in the proxy's account and the
+/// region the ECS call was signed for.
+struct Moto {
+    ec2: aws_sdk_ec2::Client,
+    elb: aws_sdk_elasticloadbalancingv2::Client,
+    account: String,
 }
 
-impl Moto<'_> {
+impl Moto {
+    async fn of(state: &ProxyState, region: &str) -> Moto {
+        let conf = aws_config::defaults(BehaviorVersion::latest())
+            .empty_test_environment()
+            .credentials_provider(Credentials::new(
+                "testing", "testing", None, None, "realism",
+            ))
+            .region(Region::new(region.to_owned()))
+            .endpoint_url(format!("http://127.0.0.1:{}", state.moto_port))
+            .load()
+            .await;
+        Moto {
+            ec2: aws_sdk_ec2::Client::new(&conf),
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
+            account: state.account.to_str().unwrap_or_default().to_owned(),
+        }
+    }
+
+    /// Puts the request in the proxy's account, as the proxy does with every call it forwards.
+    fn in_account(&self) -> impl Fn(&mut HttpRequest) + Send + Sync + 'static {
+        let account = self.account.clone();
+        move |r| {
+            r.headers_mut().insert("x-moto-account-id", account.clone());
+        }
+    }
+
     /// The unreachable target groups of `entries` (target group, container port) for tasks
     /// in `groups`; `None` when moto did not answer.
     async fn judge(
@@ -114,69 +142,75 @@ impl Moto<'_> {
         entries: &[(String, Option<u16>)],
         groups: &[String],
     ) -> Option<Vec<String>> {
-        let mut params = vec![];
-        for (i, (tg, _)) in entries.iter().enumerate() {
-            params.push((format!("TargetGroupArns.member.{}", i + 1), tg.clone()));
-        }
-        let tgs = self.elb("DescribeTargetGroups", params).await?;
+        let arns = entries.iter().map(|(tg, _)| tg.clone()).collect();
+        let call = self
+            .elb
+            .describe_target_groups()
+            .set_target_group_arns(Some(arns));
+        let tgs = call
+            .customize()
+            .mutate_request(self.in_account())
+            .send()
+            .await
+            .ok()?;
         let mut checks = vec![]; // (target group, health-check port, load balancers)
-        for member in tgs.find("TargetGroups")?.children.iter() {
-            let arn = member.text_of("TargetGroupArn")?.to_owned();
+        for tg in tgs.target_groups() {
+            let arn = tg.target_group_arn()?.to_owned();
             let traffic = entries
                 .iter()
-                .find(|(tg, _)| *tg == arn)
+                .find(|(t, _)| *t == arn)
                 .and_then(|(_, p)| *p);
-            let port = match member.text_of("HealthCheckPort") {
+            let port = match tg.health_check_port() {
                 None | Some("traffic-port") => traffic,
                 Some(p) => p.parse().ok(),
             };
-            let lbs: Vec<String> = member
-                .child("LoadBalancerArns")
-                .map(|l| {
-                    l.children
-                        .iter()
-                        .map(|m| m.text.trim().to_owned())
-                        .collect()
-                })
-                .unwrap_or_default();
             if let Some(port) = port {
-                checks.push((arn, port, lbs));
+                checks.push((arn, port, tg.load_balancer_arns().to_vec()));
             }
         }
         let lb_arns: Vec<String> = checks.iter().flat_map(|(_, _, lbs)| lbs.clone()).collect();
         let mut lb_groups: Vec<(String, Vec<String>)> = vec![];
         if !lb_arns.is_empty() {
-            let mut params = vec![];
-            for (i, arn) in lb_arns.iter().enumerate() {
-                params.push((format!("LoadBalancerArns.member.{}", i + 1), arn.clone()));
-            }
-            let lbs = self.elb("DescribeLoadBalancers", params).await?;
-            for member in lbs.find("LoadBalancers")?.children.iter() {
-                let arn = member.text_of("LoadBalancerArn")?.to_owned();
-                let sgs = member
-                    .child("SecurityGroups")
-                    .map(|l| {
-                        l.children
-                            .iter()
-                            .map(|m| m.text.trim().to_owned())
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                lb_groups.push((arn, sgs));
+            let call = self
+                .elb
+                .describe_load_balancers()
+                .set_load_balancer_arns(Some(lb_arns));
+            let lbs = call
+                .customize()
+                .mutate_request(self.in_account())
+                .send()
+                .await
+                .ok()?;
+            for lb in lbs.load_balancers() {
+                let arn = lb.load_balancer_arn()?.to_owned();
+                lb_groups.push((arn, lb.security_groups().to_vec()));
             }
         }
-        let mut params = vec![];
-        for (i, g) in groups.iter().enumerate() {
-            params.push((format!("GroupId.{}", i + 1), g.clone()));
-        }
-        let sgs = self.ec2("DescribeSecurityGroups", params).await?;
+        let call = self
+            .ec2
+            .describe_security_groups()
+            .set_group_ids(Some(groups.to_vec()));
+        let sgs = call
+            .customize()
+            .mutate_request(self.in_account())
+            .send()
+            .await
+            .ok()?;
         let permissions: Vec<Permission> = sgs
-            .find("securityGroupInfo")?
-            .children
+            .security_groups()
             .iter()
-            .filter_map(|g| g.child("ipPermissions"))
-            .flat_map(|p| p.children.iter())
-            .map(permission)
+            .flat_map(|g| g.ip_permissions())
+            .map(|p| Permission {
+                protocol: p.ip_protocol().unwrap_or_default().to_owned(),
+                from: p.from_port().unwrap_or(0),
+                to: p.to_port().unwrap_or(65535),
+                groups: p
+                    .user_id_group_pairs()
+                    .iter()
+                    .filter_map(|g| g.group_id().map(str::to_owned))
+                    .collect(),
+                cidrs: !p.ip_ranges().is_empty() || !p.ipv6_ranges().is_empty(),
+            })
             .collect();
         let unreachable = checks
             .into_iter()
@@ -192,147 +226,4 @@ impl Moto<'_> {
             .collect();
         Some(unreachable)
     }
-
-    async fn elb(&self, action: &str, params: Vec<(String, String)>) -> Option<Element> {
-        self.query("elasticloadbalancing", action, "2015-12-01", params)
-            .await
-    }
-
-    async fn ec2(&self, action: &str, params: Vec<(String, String)>) -> Option<Element> {
-        self.query("ec2", action, "2016-11-15", params).await
-    }
-
-    /// One query-protocol call straight to moto; its answer, `None` unless it succeeded.
-    /// moto tells the service and region from the credential scope and checks no signature.
-    async fn query(
-        &self,
-        service: &str,
-        action: &str,
-        version: &str,
-        params: Vec<(String, String)>,
-    ) -> Option<Element> {
-        let mut body = format!("Action={action}&Version={version}");
-        for (k, v) in params {
-            body.push_str(&format!("&{}={}", encode(&k), encode(&v)));
-        }
-        let scope = format!(
-            "AKIDREALISM/20240101/{}/{service}/aws4_request",
-            self.region
-        );
-        let auth = format!("AWS4-HMAC-SHA256 Credential={scope}, SignedHeaders=host, Signature=0");
-        let request = Request::post(format!("http://127.0.0.1:{}/", self.state.moto_port))
-            .header(
-                CONTENT_TYPE,
-                "application/x-www-form-urlencoded; charset=utf-8",
-            )
-            .header(AUTHORIZATION, auth)
-            .header("x-moto-account-id", self.state.account.clone())
-            .body(Full::new(Bytes::from(body)))
-            .ok()?;
-        let answer = self.state.client.request(request).await.ok()?;
-        if !answer.status().is_success() {
-            return None;
-        }
-        let bytes = answer.into_body().collect().await.ok()?.to_bytes();
-        parse(&String::from_utf8_lossy(&bytes))
-    }
-}
-
-/// An `ipPermissions` item of DescribeSecurityGroups.
-fn permission(item: &Element) -> Permission {
-    let port = |k: &str| item.text_of(k).and_then(|p| p.parse().ok());
-    let list = |k: &str| {
-        item.child(k)
-            .map(|l| l.children.as_slice())
-            .unwrap_or_default()
-    };
-    Permission {
-        protocol: item.text_of("ipProtocol").unwrap_or_default().to_owned(),
-        from: port("fromPort").unwrap_or(0),
-        to: port("toPort").unwrap_or(65535),
-        groups: list("groups")
-            .iter()
-            .filter_map(|g| g.text_of("groupId").map(str::to_owned))
-            .collect(),
-        cidrs: !list("ipRanges").is_empty() || !list("ipv6Ranges").is_empty(),
-    }
-}
-
-/// Percent-encodes a form value (ARNs carry `:` and `/`).
-fn encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
-/// An XML element: enough of one for EC2's and ELB's query answers (no attributes kept, no
-/// entities decoded: ids, ARNs, ports and protocols have none).
-#[derive(Default)]
-struct Element {
-    name: String,
-    text: String,
-    children: Vec<Element>,
-}
-
-impl Element {
-    fn child(&self, name: &str) -> Option<&Element> {
-        self.children.iter().find(|c| c.name == name)
-    }
-
-    /// The trimmed text of the child `name`.
-    fn text_of(&self, name: &str) -> Option<&str> {
-        self.child(name).map(|c| c.text.trim())
-    }
-
-    /// The first element named `name`, depth first.
-    fn find(&self, name: &str) -> Option<&Element> {
-        self.children.iter().find_map(|c| {
-            if c.name == name {
-                Some(c)
-            } else {
-                c.find(name)
-            }
-        })
-    }
-}
-
-/// The document's root element.
-fn parse(xml: &str) -> Option<Element> {
-    let mut stack = vec![Element::default()];
-    let mut rest = xml;
-    while let Some(lt) = rest.find('<') {
-        stack.last_mut()?.text.push_str(&rest[..lt]);
-        let gt = rest[lt..].find('>')? + lt;
-        let tag = &rest[lt + 1..gt];
-        rest = &rest[gt + 1..];
-        if tag.starts_with('?') || tag.starts_with('!') {
-            continue;
-        }
-        if tag.starts_with('/') {
-            let done = stack.pop()?;
-            stack.last_mut()?.children.push(done);
-            continue;
-        }
-        let name = tag
-            .trim_end_matches('/')
-            .split_whitespace()
-            .next()?
-            .to_owned();
-        let element = Element {
-            name,
-            ..Element::default()
-        };
-        if tag.ends_with('/') {
-            stack.last_mut()?.children.push(element);
-        } else {
-            stack.push(element);
-        }
-    }
-    let mut root = stack.pop()?;
-    root.children.pop()
 }
