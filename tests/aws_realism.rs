@@ -676,27 +676,10 @@ async fn down_deregisters_many_revisions_a_few_at_a_time() {
         .await
         .assert_success();
     let ecs = aws_sdk_ecs::Client::new(&sdk_config(&proxy, REGION).await);
-    let container = aws_sdk_ecs::types::ContainerDefinition::builder()
-        .name("web")
-        .image("nginx:latest")
-        .memory(512)
-        .build();
     // Forty earlier deploys: revisions carrying the app's tags, as `up` registers them.
-    let current = ecs
-        .describe_task_definition()
-        .task_definition("fargate-public-service1")
-        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
-        .send()
-        .await
-        .unwrap();
+    let tags = tags_of(&ecs, "fargate-public-service1").await;
     for _ in 0..40 {
-        ecs.register_task_definition()
-            .family("fargate-public-service1")
-            .container_definitions(container.clone())
-            .set_tags(Some(current.tags().to_vec()))
-            .send()
-            .await
-            .unwrap();
+        register(&ecs, "fargate-public-service1", tags.clone()).await;
     }
 
     proxy.clear();
@@ -712,14 +695,48 @@ async fn down_deregisters_many_revisions_a_few_at_a_time() {
         "fargate-public-service1:",
     );
     assert!((2..=8).contains(&most), "{most} deregistrations at once");
-    let left = ecs
-        .list_task_definitions()
-        .family_prefix("fargate-public-service1")
-        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
+    assert_eq!(
+        active(&ecs, "fargate-public-service1").await,
+        [] as [String; 0]
+    );
+}
+
+/// The tags of `family`'s latest revision.
+async fn tags_of(ecs: &aws_sdk_ecs::Client, family: &str) -> Vec<aws_sdk_ecs::types::Tag> {
+    let current = ecs
+        .describe_task_definition()
+        .task_definition(family)
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
         .send()
         .await
         .unwrap();
-    assert_eq!(left.task_definition_arns(), [] as [String; 0]);
+    current.tags().to_vec()
+}
+
+/// Registers a revision of `family` (one nginx container) with `tags`.
+async fn register(ecs: &aws_sdk_ecs::Client, family: &str, tags: Vec<aws_sdk_ecs::types::Tag>) {
+    let container = aws_sdk_ecs::types::ContainerDefinition::builder()
+        .name("web")
+        .image("nginx:latest")
+        .memory(512)
+        .build();
+    let call = ecs.register_task_definition().family(family);
+    let call = call.container_definitions(container).set_tags(Some(tags));
+    call.send().await.unwrap();
+}
+
+/// The ACTIVE revisions of `family`, from every page.
+async fn active(ecs: &aws_sdk_ecs::Client, family: &str) -> Vec<String> {
+    let call = ecs
+        .list_task_definitions()
+        .family_prefix(family)
+        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active);
+    call.into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .unwrap()
 }
 
 /// The task definitions of a service gone from the config are deleted even when their
@@ -735,43 +752,21 @@ async fn a_removed_service_s_family_on_a_later_page_is_deregistered() {
     let ecs = aws_sdk_ecs::Client::new(&sdk_config(&proxy, REGION).await);
     // A family `up` registered for a service the config has since lost: the app's tags
     // with another logical id, listed after the app's two families.
-    let current = ecs
-        .describe_task_definition()
-        .task_definition("fargate-public-service1")
-        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
-        .send()
+    let tags = tags_of(&ecs, "fargate-public-service1")
         .await
-        .unwrap();
-    let tags = current.tags().iter().map(|t| {
-        let value = match t.key() {
-            Some("ecsdeploy:resource") => Some("task_definition.gone"),
-            _ => t.value(),
-        };
-        let tag = aws_sdk_ecs::types::Tag::builder().set_key(t.key().map(str::to_owned));
-        tag.set_value(value.map(str::to_owned)).build()
-    });
-    let container = aws_sdk_ecs::types::ContainerDefinition::builder()
-        .name("gone")
-        .image("nginx:latest")
-        .memory(512)
-        .build();
-    ecs.register_task_definition()
-        .family("fargate-public-gone")
-        .container_definitions(container)
-        .set_tags(Some(tags.collect()))
-        .send()
-        .await
-        .unwrap();
+        .into_iter()
+        .map(|t| {
+            let value = match t.key() {
+                Some("ecsdeploy:resource") => Some("task_definition.gone"),
+                _ => t.value(),
+            };
+            let tag = aws_sdk_ecs::types::Tag::builder().set_key(t.key().map(str::to_owned));
+            tag.set_value(value.map(str::to_owned)).build()
+        });
+    register(&ecs, "fargate-public-gone", tags.collect()).await;
 
     run_async(&proxy, REGION, &up).await.assert_success();
-    let left = ecs
-        .list_task_definitions()
-        .family_prefix("fargate-public-gone")
-        .status(aws_sdk_ecs::types::TaskDefinitionStatus::Active)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(left.task_definition_arns(), [] as [String; 0]);
+    assert_eq!(active(&ecs, "fargate-public-gone").await, [] as [String; 0]);
     assert!(proxy.count("DeregisterTaskDefinition") >= 1);
 }
 

@@ -15,7 +15,7 @@
 //!
 //! So when CreateService or UpdateService starts a deployment of a service with target
 //! groups, the proxy asks moto (DescribeTargetGroups, DescribeLoadBalancers,
-//! DescribeSecurityGroups, in the proxy's account, as [`super::autoscaling`] asks it) whether
+//! DescribeSecurityGroups, with the SDK straight to moto in the proxy's account) whether
 //! each target group's health-check port (its `HealthCheckPort`, or the `loadBalancers`
 //! entry's `containerPort` for `traffic-port`: ELBv2 API `TargetGroup.HealthCheckPort`) is
 //! admitted over TCP by one of the service's awsvpc security groups: by a rule whose port
