@@ -31,7 +31,11 @@
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_ecs::config::Credentials;
-use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use aws_smithy_types::config_bag::ConfigBag;
 use serde_json::Value;
 
 use super::{Call, ProxyState};
@@ -106,7 +110,27 @@ impl Permission {
 struct Moto {
     ec2: aws_sdk_ec2::Client,
     elb: aws_sdk_elasticloadbalancingv2::Client,
-    account: String,
+}
+
+/// Puts every request in the proxy's account, as the proxy does with each call it forwards.
+#[derive(Debug)]
+struct InAccount(String);
+
+impl Intercept for InAccount {
+    fn name(&self) -> &'static str {
+        "InAccount"
+    }
+
+    fn modify_before_transmit(
+        &self,
+        context: &mut BeforeTransmitInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let headers = context.request_mut().headers_mut();
+        headers.insert("x-moto-account-id", self.0.clone());
+        Ok(())
+    }
 }
 
 impl Moto {
@@ -120,18 +144,13 @@ impl Moto {
             .endpoint_url(format!("http://127.0.0.1:{}", state.moto_port))
             .load()
             .await;
+        let account = state.account.to_str().unwrap_or_default().to_owned();
+        let ec2 = aws_sdk_ec2::config::Builder::from(&conf).interceptor(InAccount(account.clone()));
+        let elb = aws_sdk_elasticloadbalancingv2::config::Builder::from(&conf)
+            .interceptor(InAccount(account));
         Moto {
-            ec2: aws_sdk_ec2::Client::new(&conf),
-            elb: aws_sdk_elasticloadbalancingv2::Client::new(&conf),
-            account: state.account.to_str().unwrap_or_default().to_owned(),
-        }
-    }
-
-    /// Puts the request in the proxy's account, as the proxy does with every call it forwards.
-    fn in_account(&self) -> impl Fn(&mut HttpRequest) + Send + Sync + 'static {
-        let account = self.account.clone();
-        move |r| {
-            r.headers_mut().insert("x-moto-account-id", account.clone());
+            ec2: aws_sdk_ec2::Client::from_conf(ec2.build()),
+            elb: aws_sdk_elasticloadbalancingv2::Client::from_conf(elb.build()),
         }
     }
 
@@ -147,12 +166,7 @@ impl Moto {
             .elb
             .describe_target_groups()
             .set_target_group_arns(Some(arns));
-        let tgs = call
-            .customize()
-            .mutate_request(self.in_account())
-            .send()
-            .await
-            .ok()?;
+        let tgs = call.send().await.ok()?;
         let mut checks = vec![]; // (target group, health-check port, load balancers)
         for tg in tgs.target_groups() {
             let arn = tg.target_group_arn()?.to_owned();
@@ -175,12 +189,7 @@ impl Moto {
                 .elb
                 .describe_load_balancers()
                 .set_load_balancer_arns(Some(lb_arns));
-            let lbs = call
-                .customize()
-                .mutate_request(self.in_account())
-                .send()
-                .await
-                .ok()?;
+            let lbs = call.send().await.ok()?;
             for lb in lbs.load_balancers() {
                 let arn = lb.load_balancer_arn()?.to_owned();
                 lb_groups.push((arn, lb.security_groups().to_vec()));
@@ -190,12 +199,7 @@ impl Moto {
             .ec2
             .describe_security_groups()
             .set_group_ids(Some(groups.to_vec()));
-        let sgs = call
-            .customize()
-            .mutate_request(self.in_account())
-            .send()
-            .await
-            .ok()?;
+        let sgs = call.send().await.ok()?;
         let permissions: Vec<Permission> = sgs
             .security_groups()
             .iter()
