@@ -9,8 +9,8 @@
 //!
 //! Here a page holds at most [`super::realism::Realism::list_page`] items (fewer than AWS's,
 //! as the layer's times are shorter than AWS's: a reader of one page then shows up with a
-//! handful of items), and at most what AWS would answer. The token is the offset into moto's
-//! whole answer, which comes in the same order on every call.
+//! handful of items), and at most what AWS would answer. moto's whole answer comes in the
+//! same order on every call; the token names the last item a page held.
 
 use serde_json::Value;
 
@@ -36,12 +36,23 @@ pub(super) fn cut(op: &str, request: &Value, json: &mut Value, most: usize) -> b
     let Some(all) = json[field].as_array().cloned() else {
         return false;
     };
-    let from = request["nextToken"]
+    // The token names the page's last item and where it stood: the next page starts after
+    // that item wherever it stands now (an item deleted or added before it between the two
+    // calls moves no other item off the pages), or where it stood if it is gone.
+    let from = match request["nextToken"]
         .as_str()
         .and_then(|t| t.strip_prefix(TOKEN))
-        .and_then(|n| n.parse::<usize>().ok())
-        .unwrap_or(0)
-        .min(all.len());
+    {
+        None => 0,
+        Some(token) => {
+            let (at, last) = token.split_once(':').unwrap_or((token, ""));
+            match all.iter().position(|item| item.as_str() == Some(last)) {
+                Some(i) => i + 1,
+                None => at.parse::<usize>().unwrap_or(0),
+            }
+        }
+    }
+    .min(all.len());
     let asked = request["maxResults"].as_u64().map(|n| n as usize);
     let page = asked.unwrap_or(aws_page).min(most).max(1);
     let to = (from + page).min(all.len());
@@ -50,7 +61,8 @@ pub(super) fn cut(op: &str, request: &Value, json: &mut Value, most: usize) -> b
     }
     json[field] = Value::Array(all[from..to].to_vec());
     if to < all.len() {
-        json["nextToken"] = Value::from(format!("{TOKEN}{to}"));
+        let last = all[to - 1].as_str().unwrap_or_default();
+        json["nextToken"] = Value::from(format!("{TOKEN}{to}:{last}"));
     }
     true
 }
