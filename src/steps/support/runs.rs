@@ -5,10 +5,9 @@
 
 use anyhow::Result;
 use aws_sdk_ecs::types::{DesiredStatus, Task};
-use futures::future::try_join_all;
 use serde_json::{json, Value};
 
-use crate::aws::{answer, gone_ok};
+use crate::aws::{answer, bounded, gone_ok, FAN_OUT};
 use crate::steps::Ctx;
 
 /// How many runs `status` shows per job.
@@ -30,12 +29,13 @@ pub async fn last_runs(ctx: &Ctx, family: &str) -> Result<Value> {
         let listed = answer(call.into_paginator().items().send().try_collect()).await;
         arns.extend(gone_ok(listed.map(Some))?.unwrap_or_default());
     }
-    // DescribeTasks takes at most 100 tasks a call.
-    let described = try_join_all(arns.chunks(DESCRIBE_TASKS_MAX).map(|chunk| {
+    // DescribeTasks takes at most 100 tasks a call; a busy family's calls go out a few at a
+    // time.
+    let calls = arns.chunks(DESCRIBE_TASKS_MAX).map(|chunk| {
         let call = ctx.aws.ecs.describe_tasks().cluster(&ctx.cluster);
         answer(call.set_tasks(Some(chunk.to_vec())).send())
-    }))
-    .await?;
+    });
+    let described = bounded(calls, FAN_OUT).await?;
     let tasks: Vec<Task> = described
         .into_iter()
         .flat_map(|d| d.tasks.unwrap_or_default())
