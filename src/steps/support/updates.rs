@@ -29,7 +29,7 @@ pub async fn unchanged<S>(
 /// ignores what was observed. Doc comments before the call go on the generated `update`:
 /// say there why the same call is the right update.
 ///
-/// ```ignore
+/// ```text
 /// create_and_update_by!(
 ///     /// PutScalingPolicy overwrites the policy of that name.
 ///     put(ScalingPolicySpec)
