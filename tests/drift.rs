@@ -88,15 +88,7 @@ async fn shown_and_repaired(proxy: &Proxy, cfg: &Path, resource: &str, needle: &
 }
 
 async fn group(aws: &Aws, logical: &str) -> aws_sdk_ec2::types::SecurityGroup {
-    let out = aws
-        .ec2
-        .describe_security_groups()
-        .filters(owned_by(APP))
-        .filters(tagged(logical))
-        .send()
-        .await
-        .unwrap();
-    out.security_groups()[0].clone()
+    common::owned_security_group(&aws.ec2, APP, logical).await
 }
 
 #[tokio::test]

@@ -31,16 +31,8 @@ async fn up(proxy: &Proxy, cfg: &Path) -> common::Output {
 }
 
 async fn sg_id(aws: &Aws, logical: &str) -> String {
-    let out = aws
-        .ec2
-        .describe_security_groups()
-        .filters(owned_by(APP))
-        .filters(tagged(logical))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(out.security_groups().len(), 1, "{logical}");
-    out.security_groups()[0].group_id().unwrap().to_string()
+    let g = common::owned_security_group(&aws.ec2, APP, logical).await;
+    g.group_id().unwrap().to_string()
 }
 
 async fn subnet_ids(aws: &Aws, prefix: &str) -> Vec<String> {

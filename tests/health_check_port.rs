@@ -10,7 +10,7 @@
 mod common;
 
 use common::realism::Realism;
-use common::{owned_by, run_async, sdk_config, tagged, unique_account, Proxy};
+use common::{owned_security_group, run_async, sdk_config, unique_account, Proxy};
 
 const REGION: &str = "ap-northeast-1";
 
@@ -37,19 +37,6 @@ assign_public_ip = true
 target_group = { port = 80, health_check = { port = "8081" } }
 "#;
 
-/// The id of the app's security group whose logical id is `logical`.
-async fn sg_id(ec2: &aws_sdk_ec2::Client, logical: &str) -> String {
-    let out = ec2
-        .describe_security_groups()
-        .filters(owned_by("hcport"))
-        .filters(tagged(logical))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(out.security_groups().len(), 1, "{logical}");
-    out.security_groups()[0].group_id().unwrap().to_string()
-}
-
 /// `up` deploys a service whose health check is on its management port 8081: the service's
 /// group admits 8081 from the load balancer's group, so the layer's load balancer reaches
 /// the tasks and the deployment completes. Without that rule (the bug 8f03fd8 fixed) the
@@ -69,24 +56,19 @@ async fn the_load_balancer_reaches_a_health_check_on_another_port() {
     );
 
     let ec2 = aws_sdk_ec2::Client::new(&sdk_config(&proxy, REGION).await);
-    let alb = sg_id(&ec2, "security_group.alb").await;
-    let web = sg_id(&ec2, "security_group.web").await;
-    let out = ec2
-        .describe_security_groups()
-        .group_ids(&web)
-        .send()
-        .await
-        .unwrap();
+    let alb = owned_security_group(&ec2, "hcport", "security_group.alb").await;
+    let alb = alb.group_id().unwrap();
+    let web = owned_security_group(&ec2, "hcport", "security_group.web").await;
     let from_alb = |port: i32| {
-        out.security_groups()[0].ip_permissions().iter().any(|p| {
+        web.ip_permissions().iter().any(|p| {
             p.ip_protocol() == Some("tcp")
                 && p.from_port() == Some(port)
                 && p.to_port() == Some(port)
                 && p.user_id_group_pairs()
                     .iter()
-                    .any(|g| g.group_id() == Some(alb.as_str()))
+                    .any(|g| g.group_id() == Some(alb))
         })
     };
-    assert!(from_alb(80), "{:?}", out.security_groups()[0]);
-    assert!(from_alb(8081), "{:?}", out.security_groups()[0]);
+    assert!(from_alb(80), "{web:?}");
+    assert!(from_alb(8081), "{web:?}");
 }

@@ -9,7 +9,7 @@ use std::path::Path;
 
 use common::realism::form;
 use common::{
-    example, inline_policy, owned_by, policy_json, run_async, sdk_config, string_list, tagged,
+    example, inline_policy, owned_by, policy_json, run_async, sdk_config, string_list,
     unique_account, Proxy,
 };
 
@@ -47,16 +47,7 @@ async fn ecsdeploy(proxy: &Proxy, cfg: &Path, args: &[&str]) -> common::Output {
 }
 
 async fn sg(aws: &Aws, logical: &str) -> aws_sdk_ec2::types::SecurityGroup {
-    let out = aws
-        .ec2
-        .describe_security_groups()
-        .filters(owned_by(APP))
-        .filters(tagged(logical))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(out.security_groups().len(), 1, "{logical}");
-    out.security_groups()[0].clone()
+    common::owned_security_group(&aws.ec2, APP, logical).await
 }
 
 async fn private_subnets(aws: &Aws) -> Vec<String> {

@@ -1125,6 +1125,23 @@ pub fn string_list(v: &serde_json::Value) -> Vec<String> {
     out
 }
 
+/// `app`'s one security group whose logical id is `logical` (`security_group.alb`).
+pub async fn owned_security_group(
+    ec2: &aws_sdk_ec2::Client,
+    app: &str,
+    logical: &str,
+) -> aws_sdk_ec2::types::SecurityGroup {
+    let out = ec2
+        .describe_security_groups()
+        .filters(owned_by(app))
+        .filters(tagged(logical))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.security_groups().len(), 1, "{logical}");
+    out.security_groups()[0].clone()
+}
+
 /// Ids of `app`'s subnets whose logical id starts with `prefix` (`subnet.private-`), sorted.
 pub async fn owned_subnets(ec2: &aws_sdk_ec2::Client, app: &str, prefix: &str) -> Vec<String> {
     let out = ec2
