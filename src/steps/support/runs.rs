@@ -15,8 +15,10 @@ pub const SHOWN: usize = 5;
 
 /// The runs of `family`, newest first, at most [`SHOWN`] (JSON, as `status` shows them).
 pub async fn last_runs(ctx: &Ctx, family: &str) -> Result<Value> {
-    let mut arns = Vec::new();
-    for status in [DesiredStatus::Running, DesiredStatus::Stopped] {
+    // Running and stopped tasks are listed at once, each over every page (100 tasks each):
+    // a job that runs every minute leaves more stopped tasks than that, in no order, so the
+    // newest may be on any page. No cluster (yet): no runs.
+    let lists = [DesiredStatus::Running, DesiredStatus::Stopped].map(|status| async move {
         let call = ctx
             .aws
             .ecs
@@ -24,11 +26,10 @@ pub async fn last_runs(ctx: &Ctx, family: &str) -> Result<Value> {
             .cluster(&ctx.cluster)
             .family(family)
             .desired_status(status);
-        // Every page (100 tasks each): a job that runs every minute leaves more stopped tasks
-        // than that, in no order, so the newest may be on any page. No cluster (yet): no runs.
         let listed = answer(call.into_paginator().items().send().try_collect()).await;
-        arns.extend(gone_ok(listed.map(Some))?.unwrap_or_default());
-    }
+        gone_ok(listed.map(Some)).map(Option::unwrap_or_default)
+    });
+    let arns: Vec<String> = bounded(lists, 2).await?.concat();
     // DescribeTasks takes at most 100 tasks a call; a busy family's calls go out a few at a
     // time.
     let calls = arns.chunks(DESCRIBE_TASKS_MAX).map(|chunk| {
